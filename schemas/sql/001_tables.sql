@@ -1,0 +1,89 @@
+-- ekino tables. Every statement runs on ClickHouse 18.16 and on current ClickHouse:
+-- no LowCardinality, no Decimal, no time-zone conversion in SQL (the box-office day is
+-- computed by ekino in UTC+5), no settings newer than 18.16.
+--
+-- Deduplication: ClickHouse 18.16 has no insert deduplication for plain MergeTree, and
+-- ekino's ingest is at-least-once (a crash between insert and offset commit replays rows).
+-- Raw tables are ReplacingMergeTree keyed so that a replayed or re-sent row has the same
+-- sorting key as its first copy; every total is read with FINAL, so a duplicate row never
+-- reaches a sum, whether or not a background merge has happened yet.
+
+CREATE TABLE IF NOT EXISTS ticket_events (
+    event_id String,
+    event_type Enum8('sale' = 1, 'refund' = 2),
+    cinema_bin String,
+    hall String,
+    screening_id String,
+    film_id String,
+    day Date,
+    show_start DateTime,
+    occurred_at DateTime,
+    price_tiyn Int64,
+    vat_rate_x10000 UInt32,
+    qty Int8,
+    gross_tiyn Int64,
+    net_tiyn Int64,
+    seat_row String,
+    seat_number String,
+    channel Enum8('box_office' = 1, 'online' = 2, 'kiosk' = 3, 'partner' = 4),
+    ticket_type Enum8('full' = 1, 'child' = 2, 'student' = 3, 'senior' = 4, 'discount' = 5, 'invitation' = 6),
+    refund_of String,
+    kafka_topic String,
+    kafka_partition Int32,
+    kafka_offset Int64,
+    ingested_at DateTime
+) ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, film_id, cinema_bin, event_id);
+
+CREATE TABLE IF NOT EXISTS rejected_events (
+    kafka_topic String,
+    kafka_partition Int32,
+    kafka_offset Int64,
+    kafka_key String,
+    received_at DateTime,
+    reason String,
+    field String,
+    message String,
+    payload_encoding String,
+    payload String,
+    payload_bytes UInt32,
+    payload_truncated UInt8
+) ENGINE = ReplacingMergeTree(received_at)
+PARTITION BY toYYYYMM(toDate(received_at))
+ORDER BY (kafka_topic, kafka_partition, kafka_offset);
+
+CREATE TABLE IF NOT EXISTS cinemas (
+    bin String,
+    name String,
+    region String,
+    city String,
+    halls UInt16,
+    seats UInt32,
+    vat_payer UInt8,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY bin;
+
+CREATE TABLE IF NOT EXISTS films (
+    film_id String,
+    title_kk String,
+    title_ru String,
+    title_en String,
+    release_date Date,
+    producer_bin String,
+    distributor_bin String,
+    national UInt8,
+    budget_tiyn Int64,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY film_id;
+
+CREATE TABLE IF NOT EXISTS film_funding (
+    film_id String,
+    payment_id String,
+    paid_on Date,
+    amount_tiyn Int64,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (film_id, payment_id);

@@ -1,0 +1,158 @@
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::decode;
+use crate::reject::RejectReason as R;
+use crate::{EventType, Kzt};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T15:00:00+05:00").unwrap().to_utc()
+}
+
+fn valid() -> Value {
+    json!({
+        "schema": "ekino.ticket/1",
+        "event_id": "0b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b",
+        "type": "sale",
+        "cinema_bin": "000000000010",
+        "hall": "Зал 1",
+        "screening_id": "S-2026-11-22-1",
+        "film_id": "KZ-0123-2026",
+        "show_start": "2026-11-22T19:30:00+05:00",
+        "occurred_at": "2026-11-22T14:55:00+05:00",
+        "price": "2500.00",
+        "currency": "KZT",
+        "vat_rate": "0.16",
+        "seat": {"row": "5", "number": "12"},
+        "channel": "online",
+        "ticket_type": "full"
+    })
+}
+
+fn with(path: &str, v: Option<Value>) -> Vec<u8> {
+    let mut e = valid();
+    let obj = e.as_object_mut().unwrap();
+    match v {
+        Some(v) => {
+            obj.insert(path.to_owned(), v);
+        }
+        None => {
+            obj.remove(path);
+        }
+    }
+    serde_json::to_vec(&e).unwrap()
+}
+
+#[test]
+fn valid_event_decodes() {
+    let e = decode(&serde_json::to_vec(&valid()).unwrap(), now()).unwrap();
+    assert_eq!(e.event_type, EventType::Sale);
+    assert_eq!(e.price, Kzt::from_tiyn(250_000));
+    assert_eq!(e.net_price(), Kzt::from_tiyn(215_517));
+    assert_eq!(e.day().to_string(), "2026-11-22");
+    assert_eq!(e.seat.as_ref().unwrap().number, "12");
+}
+
+#[test]
+fn round_trips_through_json() {
+    let e = decode(&serde_json::to_vec(&valid()).unwrap(), now()).unwrap();
+    assert_eq!(decode(e.to_json().as_bytes(), now()).unwrap(), e);
+}
+
+#[test]
+fn general_admission_and_null_refund_of() {
+    let mut v = valid();
+    v["seat"] = Value::Null;
+    v["refund_of"] = Value::Null;
+    let e = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap();
+    assert!(e.seat.is_none());
+    assert!(e.refund_of.is_none());
+}
+
+#[test]
+fn refund_decodes() {
+    let mut v = valid();
+    v["type"] = json!("refund");
+    v["refund_of"] = json!("7c9e6679-7425-40de-944b-e07fc1f90ae7");
+    let e = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap();
+    assert_eq!(e.admissions_delta(), -1);
+}
+
+#[test]
+fn rejection_table() {
+    // (field, new value or None to remove, expected reason, expected field in the rejection)
+    let cases: Vec<(&str, Option<Value>, R, Option<&str>)> = vec![
+        ("schema", Some(json!("ekino.ticket/2")), R::UnsupportedSchema, Some("schema")),
+        ("schema", None, R::MissingField, Some("schema")),
+        ("event_id", Some(json!("123")), R::InvalidEventId, Some("event_id")),
+        ("type", Some(json!("exchange")), R::InvalidType, Some("type")),
+        ("cinema_bin", Some(json!("000000000011")), R::InvalidBin, Some("cinema_bin")),
+        ("cinema_bin", Some(json!("12345")), R::InvalidBin, Some("cinema_bin")),
+        ("hall", Some(json!("")), R::InvalidText, Some("hall")),
+        ("hall", Some(json!("x".repeat(33))), R::InvalidText, Some("hall")),
+        ("screening_id", Some(json!("s".repeat(65))), R::InvalidText, Some("screening_id")),
+        ("film_id", Some(json!("f".repeat(33))), R::InvalidText, Some("film_id")),
+        ("show_start", Some(json!("2026-11-22 19:30")), R::InvalidTimestamp, Some("show_start")),
+        ("occurred_at", Some(json!("2026-11-22T19:30:00")), R::InvalidTimestamp, Some("occurred_at")),
+        ("occurred_at", Some(json!("2026-11-22T15:05:01+05:00")), R::FutureTimestamp, Some("occurred_at")),
+        ("price", Some(json!("-1")), R::InvalidPrice, Some("price")),
+        ("price", Some(json!("1000000.01")), R::InvalidPrice, Some("price")),
+        ("price", Some(json!("25.001")), R::InvalidPrice, Some("price")),
+        ("price", Some(json!(2500)), R::Malformed, Some("price")),
+        ("currency", Some(json!("USD")), R::UnsupportedCurrency, Some("currency")),
+        ("vat_rate", Some(json!("1.0")), R::InvalidVatRate, Some("vat_rate")),
+        ("vat_rate", Some(json!("16%")), R::InvalidVatRate, Some("vat_rate")),
+        ("seat", None, R::MissingField, Some("seat")),
+        ("seat", Some(json!({"row": "", "number": "1"})), R::InvalidSeat, Some("seat.row")),
+        ("seat", Some(json!({"row": "1", "number": "1", "zone": "vip"})), R::UnknownField, Some("seat.zone")),
+        ("channel", Some(json!("telegram")), R::InvalidChannel, Some("channel")),
+        ("ticket_type", Some(json!("vip")), R::InvalidTicketType, Some("ticket_type")),
+        ("refund_of", Some(json!("7c9e6679-7425-40de-944b-e07fc1f90ae7")), R::RefundLink, Some("refund_of")),
+        ("prise", Some(json!("2500")), R::UnknownField, Some("prise")),
+    ];
+    for (field, value, reason, named) in cases {
+        let bytes = with(field, value.clone());
+        let r = decode(&bytes, now()).expect_err(&format!("{field}={value:?} must be refused"));
+        assert_eq!(r.reason, reason, "{field}={value:?}: {r}");
+        assert_eq!(r.field.as_deref(), named, "{field}={value:?}: {r}");
+        if let Some(n) = named {
+            assert!(r.message.starts_with(n), "message names the field: {}", r.message);
+        }
+    }
+}
+
+#[test]
+fn refund_without_link_is_refused() {
+    let mut v = valid();
+    v["type"] = json!("refund");
+    let r = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap_err();
+    assert_eq!((r.reason, r.field.as_deref()), (R::RefundLink, Some("refund_of")));
+}
+
+#[test]
+fn whole_message_faults() {
+    for (bytes, reason) in [
+        (b"not json".to_vec(), R::Malformed),
+        (b"[1,2]".to_vec(), R::Malformed),
+        (vec![0xff, 0xfe], R::Malformed),
+        (vec![b' '; super::MAX_EVENT_BYTES + 1], R::TooLarge),
+    ] {
+        let r = decode(&bytes, now()).unwrap_err();
+        assert_eq!(r.reason, reason);
+        assert_eq!(r.field, None);
+    }
+}
+
+#[test]
+fn every_reason_but_storage_is_reachable_from_the_table() {
+    // Guards the table above: a new reason code must come with a decode case.
+    let reachable = [
+        R::Malformed, R::TooLarge, R::UnknownField, R::MissingField, R::UnsupportedSchema,
+        R::InvalidEventId, R::InvalidType, R::InvalidBin, R::InvalidText, R::InvalidTimestamp,
+        R::FutureTimestamp, R::InvalidPrice, R::UnsupportedCurrency, R::InvalidVatRate,
+        R::InvalidSeat, R::InvalidChannel, R::InvalidTicketType, R::RefundLink,
+    ];
+    for r in R::ALL {
+        assert!(reachable.contains(r) || *r == R::StorageRefused, "{r} has no decode case");
+    }
+}

@@ -1,0 +1,26 @@
+//! Domain types shared by every ekino crate.
+//!
+//! Three kinds of types live here and are kept apart on purpose:
+//! - **wire** types mirror the JSON contract (`ekino.ticket/1`) byte for byte and are only
+//!   ever parsed, never trusted ([`event::wire`]);
+//! - **domain** types are what the rest of the code reasons about; they can only be built
+//!   through `parse`/`TryFrom`, so holding one means it is valid ([`event::TicketEvent`],
+//!   [`ids`], [`money`]);
+//! - **storage** rows are the exact column layout of the ClickHouse tables ([`storage`]).
+//!
+//! Conversions between them are explicit functions, never `From` impls that could hide a
+//! loss of information.
+
+pub mod ddl;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod registry;
+pub mod reject;
+pub mod storage;
+pub mod time;
+
+pub use event::{Channel, Seat, TicketEvent, TicketType, EventType, SCHEMA_ID};
+pub use ids::{Bin, EventId, FilmId};
+pub use money::{Kzt, VatRate};
+pub use reject::{RejectReason, Rejection};

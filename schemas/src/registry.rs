@@ -1,0 +1,297 @@
+//! Registries of cinemas and films, and the state's funding payments, loaded from CSV.
+//!
+//! Each CSV row is parsed into a domain record (ids and money checked); an error names the
+//! file line and the column. Loading is idempotent: rows are keyed (BIN, film id, payment id)
+//! in ReplacingMergeTree tables, so loading the same file twice changes nothing.
+
+use std::io::Read;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{Bin, FilmId};
+use crate::money::Kzt;
+use crate::time::days_since_epoch;
+
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("line {line}: column {column}: {reason}")]
+    Field { line: u64, column: &'static str, reason: String },
+    #[error("line {line}: {source}")]
+    Csv { line: u64, source: csv::Error },
+}
+
+/// A cinema in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cinema {
+    pub bin: Bin,
+    pub name: String,
+    pub region: String,
+    pub city: String,
+    pub halls: u16,
+    pub seats: u32,
+    pub vat_payer: bool,
+}
+
+/// A film in the registry, identified by its distribution certificate number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Film {
+    pub film_id: FilmId,
+    pub title_kk: String,
+    pub title_ru: String,
+    pub title_en: String,
+    pub release_date: NaiveDate,
+    pub producer_bin: Bin,
+    pub distributor_bin: Bin,
+    pub national: bool,
+    pub budget: Kzt,
+}
+
+/// One payment of state money to a film.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funding {
+    pub film_id: FilmId,
+    pub payment_id: String,
+    pub paid_on: NaiveDate,
+    pub amount: Kzt,
+}
+
+#[derive(Debug, Deserialize)]
+struct CinemaCsv {
+    bin: String,
+    name: String,
+    region: String,
+    city: String,
+    halls: String,
+    seats: String,
+    vat_payer: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilmCsv {
+    film_id: String,
+    title_kk: String,
+    title_ru: String,
+    title_en: String,
+    release_date: String,
+    producer_bin: String,
+    distributor_bin: String,
+    national: String,
+    budget: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FundingCsv {
+    film_id: String,
+    payment_id: String,
+    paid_on: String,
+    amount: String,
+}
+
+fn field<T, E: std::fmt::Display>(line: u64, column: &'static str, r: Result<T, E>) -> Result<T, RegistryError> {
+    r.map_err(|e| RegistryError::Field { line, column, reason: e.to_string() })
+}
+
+fn flag(s: &str) -> Result<bool, String> {
+    match s {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(format!("must be true or false, got {other:?}")),
+    }
+}
+
+fn nonempty(s: String) -> Result<String, &'static str> {
+    if s.trim().is_empty() { Err("must not be empty") } else { Ok(s) }
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("must be YYYY-MM-DD, got {s:?}"))
+}
+
+fn read_rows<T: for<'de> Deserialize<'de>, R: Read>(input: R) -> impl Iterator<Item = (u64, Result<T, RegistryError>)> {
+    csv::Reader::from_reader(input).into_deserialize::<T>().enumerate().map(|(i, r)| {
+        let line = i as u64 + 2; // header is line 1
+        (line, r.map_err(|source| RegistryError::Csv { line, source }))
+    })
+}
+
+pub fn read_cinemas<R: Read>(input: R) -> Result<Vec<Cinema>, RegistryError> {
+    read_rows::<CinemaCsv, _>(input)
+        .map(|(line, r)| {
+            let c = r?;
+            Ok(Cinema {
+                bin: field(line, "bin", Bin::parse(&c.bin))?,
+                name: field(line, "name", nonempty(c.name))?,
+                region: field(line, "region", nonempty(c.region))?,
+                city: field(line, "city", nonempty(c.city))?,
+                halls: field(line, "halls", c.halls.parse())?,
+                seats: field(line, "seats", c.seats.parse())?,
+                vat_payer: field(line, "vat_payer", flag(&c.vat_payer))?,
+            })
+        })
+        .collect()
+}
+
+pub fn read_films<R: Read>(input: R) -> Result<Vec<Film>, RegistryError> {
+    read_rows::<FilmCsv, _>(input)
+        .map(|(line, r)| {
+            let f = r?;
+            Ok(Film {
+                film_id: field(line, "film_id", FilmId::parse(&f.film_id))?,
+                title_kk: f.title_kk,
+                title_ru: f.title_ru,
+                title_en: field(line, "title_en", nonempty(f.title_en))?,
+                release_date: field(line, "release_date", date(&f.release_date))?,
+                producer_bin: field(line, "producer_bin", Bin::parse(&f.producer_bin))?,
+                distributor_bin: field(line, "distributor_bin", Bin::parse(&f.distributor_bin))?,
+                national: field(line, "national", flag(&f.national))?,
+                budget: field(line, "budget", Kzt::parse(&f.budget))?,
+            })
+        })
+        .collect()
+}
+
+pub fn read_funding<R: Read>(input: R) -> Result<Vec<Funding>, RegistryError> {
+    read_rows::<FundingCsv, _>(input)
+        .map(|(line, r)| {
+            let f = r?;
+            Ok(Funding {
+                film_id: field(line, "film_id", FilmId::parse(&f.film_id))?,
+                payment_id: field(line, "payment_id", nonempty(f.payment_id))?,
+                paid_on: field(line, "paid_on", date(&f.paid_on))?,
+                amount: field(line, "amount", Kzt::parse(&f.amount))?,
+            })
+        })
+        .collect()
+}
+
+/// Writes records as CSV with the header the readers expect.
+pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["bin", "name", "region", "city", "halls", "seats", "vat_payer"])?;
+    for c in rows {
+        w.write_record([c.bin.as_str(), &c.name, &c.region, &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_films<W: std::io::Write>(out: W, rows: &[Film]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["film_id", "title_kk", "title_ru", "title_en", "release_date", "producer_bin", "distributor_bin", "national", "budget"])?;
+    for f in rows {
+        w.write_record([
+            f.film_id.as_str(), &f.title_kk, &f.title_ru, &f.title_en, &f.release_date.to_string(),
+            f.producer_bin.as_str(), f.distributor_bin.as_str(), &f.national.to_string(), &f.budget.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_funding<W: std::io::Write>(out: W, rows: &[Funding]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["film_id", "payment_id", "paid_on", "amount"])?;
+    for f in rows {
+        w.write_record([f.film_id.as_str(), &f.payment_id, &f.paid_on.to_string(), &f.amount.to_string()])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct CinemaRow {
+    pub bin: String,
+    pub name: String,
+    pub region: String,
+    pub city: String,
+    pub halls: u16,
+    pub seats: u32,
+    pub vat_payer: u8,
+    pub updated_at: u32,
+}
+
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct FilmRow {
+    pub film_id: String,
+    pub title_kk: String,
+    pub title_ru: String,
+    pub title_en: String,
+    pub release_date: u16,
+    pub producer_bin: String,
+    pub distributor_bin: String,
+    pub national: u8,
+    pub budget_tiyn: i64,
+    pub updated_at: u32,
+}
+
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct FundingRow {
+    pub film_id: String,
+    pub payment_id: String,
+    pub paid_on: u16,
+    pub amount_tiyn: i64,
+    pub updated_at: u32,
+}
+
+fn secs(t: DateTime<Utc>) -> u32 {
+    u32::try_from(t.timestamp()).unwrap_or(0)
+}
+
+impl CinemaRow {
+    pub fn from_record(c: &Cinema, at: DateTime<Utc>) -> Self {
+        Self {
+            bin: c.bin.to_string(), name: c.name.clone(), region: c.region.clone(), city: c.city.clone(),
+            halls: c.halls, seats: c.seats, vat_payer: u8::from(c.vat_payer), updated_at: secs(at),
+        }
+    }
+}
+
+impl FilmRow {
+    pub fn from_record(f: &Film, at: DateTime<Utc>) -> Self {
+        Self {
+            film_id: f.film_id.to_string(), title_kk: f.title_kk.clone(), title_ru: f.title_ru.clone(),
+            title_en: f.title_en.clone(), release_date: days_since_epoch(f.release_date),
+            producer_bin: f.producer_bin.to_string(), distributor_bin: f.distributor_bin.to_string(),
+            national: u8::from(f.national), budget_tiyn: f.budget.tiyn(), updated_at: secs(at),
+        }
+    }
+}
+
+impl FundingRow {
+    pub fn from_record(f: &Funding, at: DateTime<Utc>) -> Self {
+        Self {
+            film_id: f.film_id.to_string(), payment_id: f.payment_id.clone(),
+            paid_on: days_since_epoch(f.paid_on), amount_tiyn: f.amount.tiyn(), updated_at: secs(at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cinemas_round_trip_and_errors_name_line_and_column() {
+        let c = Cinema {
+            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), region: "Almaty".into(),
+            city: "Almaty".into(), halls: 8, seats: 1200, vat_payer: true,
+        };
+        let mut buf = Vec::new();
+        write_cinemas(&mut buf, std::slice::from_ref(&c)).unwrap();
+        assert_eq!(read_cinemas(&buf[..]).unwrap(), vec![c]);
+
+        let bad = "bin,name,region,city,halls,seats,vat_payer\n000000000011,X,Almaty,Almaty,1,10,true\n";
+        let err = read_cinemas(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("line 2: column bin:"), "{err}");
+    }
+
+    #[test]
+    fn funding_amount_is_money() {
+        let bad = "film_id,payment_id,paid_on,amount\nF1,P1,2025-01-10,12.345\n";
+        let err = read_funding(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("column amount"), "{err}");
+    }
+}

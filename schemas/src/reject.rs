@@ -1,0 +1,102 @@
+//! Why an event was refused. Codes are stable machine strings: dashboards, the rejected
+//! store and cinemas' own tooling match on them, so a code is never renamed or reused.
+
+use std::fmt;
+
+use serde::Serialize;
+
+macro_rules! reasons {
+    ($($variant:ident => $code:literal, $doc:literal;)*) => {
+        /// A stable reason code for a refused event.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum RejectReason { $(#[doc = $doc] $variant,)* }
+
+        impl RejectReason {
+            pub const ALL: &'static [RejectReason] = &[$(RejectReason::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self { $(RejectReason::$variant => $code,)* }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some(RejectReason::$variant),)* _ => None }
+            }
+
+            pub fn describe(self) -> &'static str {
+                match self { $(RejectReason::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+reasons! {
+    Malformed => "malformed", "not UTF-8 JSON, not an object, or a field of the wrong JSON type";
+    TooLarge => "too_large", "the message is larger than an event may be";
+    UnknownField => "unknown_field", "a field the contract does not define (often a typo)";
+    MissingField => "missing_field", "a required field is absent";
+    UnsupportedSchema => "unsupported_schema", "schema is not ekino.ticket/1";
+    InvalidEventId => "invalid_event_id", "event_id is not a UUID";
+    InvalidType => "invalid_type", "type is not sale or refund";
+    InvalidBin => "invalid_bin", "cinema_bin is not 12 digits with a valid check digit";
+    InvalidText => "invalid_text", "hall, screening_id or film_id is empty, too long or has control characters";
+    InvalidTimestamp => "invalid_timestamp", "show_start or occurred_at is not RFC 3339 with an offset";
+    FutureTimestamp => "future_timestamp", "occurred_at is more than 5 minutes in the future";
+    InvalidPrice => "invalid_price", "price is not a decimal string from 0 to 1,000,000 with at most 2 decimals";
+    UnsupportedCurrency => "unsupported_currency", "currency is not KZT";
+    InvalidVatRate => "invalid_vat_rate", "vat_rate is not a decimal string in [0, 1)";
+    InvalidSeat => "invalid_seat", "seat is not null nor {row, number} with 1 to 16 characters each";
+    InvalidChannel => "invalid_channel", "channel is not box_office, online, kiosk or partner";
+    InvalidTicketType => "invalid_ticket_type", "ticket_type is not full, child, student, senior, discount or invitation";
+    RefundLink => "refund_link", "a refund without a valid refund_of, or a sale with one";
+    StorageRefused => "storage_refused", "ClickHouse refused the row itself (kept here so the partition moves on)";
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A refused event: the reason code, the field it concerns, and a message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    /// The contract field at fault; `None` when the message as a whole is at fault.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(reason: RejectReason, field: Option<&str>, message: impl Into<String>) -> Self {
+        Self { reason, field: field.map(str::to_owned), message: message.into() }
+    }
+
+    /// A rejection about one field; the message always starts with the field's name.
+    pub fn field(reason: RejectReason, field: &str, detail: impl fmt::Display) -> Self {
+        Self { reason, field: Some(field.to_owned()), message: format!("{field}: {detail}") }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.reason)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RejectReason::ALL {
+            assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            assert_eq!(RejectReason::from_code(r.code()), Some(*r));
+        }
+        assert_eq!(RejectReason::from_code("nope"), None);
+    }
+}

@@ -1,0 +1,49 @@
+//! Time rules: Kazakhstan has one national time zone, UTC+5, since 1 March 2024.
+//!
+//! A box-office day is the local calendar date of the screening's start. The day is computed
+//! here, in Rust, and stored as a `Date` column: ClickHouse 18.16 ships a time-zone database
+//! older than the 2024 change (its `Asia/Almaty` is still UTC+6), so SQL never converts zones.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// Seconds east of UTC for Kazakhstan.
+pub const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
+
+pub fn kz_offset() -> FixedOffset {
+    FixedOffset::east_opt(KZ_OFFSET_SECONDS).expect("utc+5 is a valid offset")
+}
+
+/// The box-office day of a screening that starts at `t`.
+pub fn box_office_day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&kz_offset()).date_naive()
+}
+
+/// Days since 1970-01-01, the representation of ClickHouse's `Date`.
+pub fn days_since_epoch(d: NaiveDate) -> u16 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    u16::try_from((d - epoch).num_days()).unwrap_or(0)
+}
+
+pub fn date_from_days(days: u16) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::Days::new(u64::from(days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_show_belongs_to_local_day() {
+        // 00:30 local on 2 Nov is 19:30 UTC on 1 Nov: the day is 2 Nov.
+        let t = DateTime::parse_from_rfc3339("2026-11-01T19:30:00Z").unwrap().to_utc();
+        assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+        let t = DateTime::parse_from_rfc3339("2026-11-01T18:59:59Z").unwrap().to_utc();
+        assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    }
+
+    #[test]
+    fn date_days_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(date_from_days(days_since_epoch(d)), d);
+    }
+}
