@@ -1,1 +1,3 @@
-//! placeholder
+//! The ekino read side: report queries over ClickHouse (shared by the CLI and the HTTP API).
+
+pub mod reports;

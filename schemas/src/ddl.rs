@@ -26,7 +26,7 @@ pub fn split_statements(sql: &str) -> Vec<String> {
 /// Binds: from, to (`YYYY-MM-DD`), then `film_filter` and `cinema_filter` values if used.
 pub fn box_office_daily(film: bool, cinema: bool) -> String {
     format!(
-        "SELECT film_id, cinema_bin, toString(day) AS day, \
+        "SELECT film_id, cinema_bin, day, \
          toInt64(sum(qty)) AS admissions, toInt64(sum(gross_tiyn)) AS gross_tiyn, \
          toInt64(sum(net_tiyn)) AS net_tiyn, toUInt64(uniqExactIf(screening_id, qty > 0)) AS screenings \
          FROM ticket_events FINAL \
@@ -51,19 +51,19 @@ pub fn box_office_totals(film: bool, cinema: bool) -> String {
 }
 
 /// Rejected messages by reason code (each Kafka position counted once).
-pub const REJECTED_BY_REASON: &str = "SELECT reason, toUInt64(count()) AS n FROM rejected_events FINAL GROUP BY reason ORDER BY reason";
+pub const REJECTED_BY_REASON: &str = "SELECT reason AS key, toUInt64(count()) AS n FROM rejected_events FINAL GROUP BY key ORDER BY key";
 
 /// Events kept but flagged for reconciliation, by flag: films not in the registry, cinemas not
 /// in the registry, refunds whose sale is unknown. Computed at read time, so a film registered
 /// later stops being flagged without rewriting any event.
 pub const RECONCILIATION: &str = "\
-SELECT 'unknown_film' AS flag, toUInt64(count()) AS n FROM ticket_events FINAL \
+SELECT 'unknown_film' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
   WHERE film_id NOT IN (SELECT film_id FROM films) \
 UNION ALL \
-SELECT 'unregistered_cinema' AS flag, toUInt64(count()) AS n FROM ticket_events FINAL \
+SELECT 'unregistered_cinema' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
   WHERE cinema_bin NOT IN (SELECT bin FROM cinemas) \
 UNION ALL \
-SELECT 'refund_unknown_sale' AS flag, toUInt64(count()) AS n FROM ticket_events FINAL \
+SELECT 'refund_unknown_sale' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
   WHERE event_type = 'refund' AND refund_of NOT IN (SELECT event_id FROM ticket_events WHERE event_type = 'sale')";
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! Daily box office per film, cinema and screening day.
+
+use chrono::NaiveDate;
+use clickhouse::{Client, Row};
+use schemas::{Bin, FilmId, Kzt};
+use serde::{Deserialize, Serialize};
+
+use super::ReportError;
+
+/// The widest range one report may cover.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+#[derive(Debug, Clone)]
+pub struct BoxOfficeQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub film: Option<FilmId>,
+    pub cinema: Option<Bin>,
+}
+
+impl BoxOfficeQuery {
+    pub fn new(from: NaiveDate, to: NaiveDate, film: Option<FilmId>, cinema: Option<Bin>) -> Result<Self, ReportError> {
+        if to < from {
+            return Err(ReportError::Invalid { field: "to", reason: format!("{to} is before from {from}") });
+        }
+        if (to - from).num_days() >= MAX_RANGE_DAYS {
+            return Err(ReportError::Invalid { field: "to", reason: format!("a range may cover at most {MAX_RANGE_DAYS} days") });
+        }
+        Ok(Self { from, to, film, cinema })
+    }
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct DailyRow {
+    film_id: String,
+    cinema_bin: String,
+    day: u16,
+    admissions: i64,
+    gross_tiyn: i64,
+    net_tiyn: i64,
+    screenings: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BoxOfficeRow {
+    pub film_id: String,
+    pub cinema_bin: String,
+    pub day: String,
+    pub admissions: i64,
+    pub gross: Kzt,
+    pub net: Kzt,
+    pub screenings: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub admissions: i64,
+    pub gross: Kzt,
+    pub net: Kzt,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoxOfficeReport {
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<BoxOfficeRow>,
+    pub totals: Totals,
+}
+
+pub async fn box_office(client: &Client, q: &BoxOfficeQuery) -> Result<BoxOfficeReport, ReportError> {
+    let sql = schemas::ddl::box_office_daily(q.film.is_some(), q.cinema.is_some());
+    let mut query = client.query(&sql).bind(q.from.to_string()).bind(q.to.to_string());
+    if let Some(f) = &q.film {
+        query = query.bind(f.as_str());
+    }
+    if let Some(c) = &q.cinema {
+        query = query.bind(c.as_str());
+    }
+    let raw: Vec<DailyRow> = query.fetch_all().await?;
+    let mut totals = Totals::default();
+    let mut rows = Vec::with_capacity(raw.len());
+    for r in raw {
+        let (gross, net) = (Kzt::from_tiyn(r.gross_tiyn), Kzt::from_tiyn(r.net_tiyn));
+        totals.admissions = totals.admissions.checked_add(r.admissions).ok_or(ReportError::Overflow)?;
+        totals.gross = totals.gross.checked_add(gross).ok_or(ReportError::Overflow)?;
+        totals.net = totals.net.checked_add(net).ok_or(ReportError::Overflow)?;
+        rows.push(BoxOfficeRow {
+            film_id: r.film_id,
+            cinema_bin: r.cinema_bin,
+            day: schemas::time::date_from_days(r.day).to_string(),
+            admissions: r.admissions,
+            gross,
+            net,
+            screenings: r.screenings,
+        });
+    }
+    Ok(BoxOfficeReport { from: q.from.to_string(), to: q.to.to_string(), rows, totals })
+}

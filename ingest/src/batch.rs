@@ -1,0 +1,89 @@
+//! A batch of decoded rows with the Kafka positions they came from.
+//!
+//! Rows are kept until ClickHouse has acknowledged them (the crate's `Inserter` drops rows
+//! of a failed insert, and a retry must send the same rows again), so the batch, not the
+//! inserter, owns them. Limits: rows, approximate bytes, and age of the first row.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use schemas::storage::{RejectedRow, TicketRow};
+
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub tickets: Vec<TicketRow>,
+    pub rejects: Vec<RejectedRow>,
+    /// Highest message offset seen per (topic, partition). The commit is this + 1.
+    pub last_offsets: BTreeMap<(String, i32), i64>,
+    bytes: usize,
+    opened_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_rows: usize,
+    pub max_bytes: usize,
+    pub period: Duration,
+}
+
+impl Batch {
+    pub fn push_ticket(&mut self, row: TicketRow) {
+        self.bytes += row.approx_bytes();
+        self.tickets.push(row);
+        self.touch();
+    }
+
+    pub fn push_reject(&mut self, row: RejectedRow) {
+        self.bytes += row.approx_bytes();
+        self.rejects.push(row);
+        self.touch();
+    }
+
+    /// Records that the message at `offset` has been turned into a row of this batch.
+    pub fn advance(&mut self, topic: &str, partition: i32, offset: i64) {
+        let slot = self.last_offsets.entry((topic.to_owned(), partition)).or_insert(offset);
+        *slot = (*slot).max(offset);
+    }
+
+    fn touch(&mut self) {
+        self.opened_at.get_or_insert_with(Instant::now);
+    }
+
+    pub fn rows(&self) -> usize {
+        self.tickets.len() + self.rejects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows() == 0 && self.last_offsets.is_empty()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn is_full(&self, l: &Limits) -> bool {
+        self.rows() >= l.max_rows || self.bytes >= l.max_bytes
+    }
+
+    /// When the batch must be sent even if not full; `None` while it is empty.
+    pub fn deadline(&self, l: &Limits) -> Option<Instant> {
+        self.opened_at.map(|t| t + l.period)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_keep_the_highest_per_partition() {
+        let mut b = Batch::default();
+        b.advance("t", 0, 5);
+        b.advance("t", 0, 3);
+        b.advance("t", 1, 9);
+        assert_eq!(b.last_offsets.get(&("t".into(), 0)), Some(&5));
+        assert_eq!(b.last_offsets.get(&("t".into(), 1)), Some(&9));
+        assert!(!b.is_empty());
+        assert_eq!(b.deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }), None);
+    }
+}

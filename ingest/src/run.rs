@@ -1,0 +1,137 @@
+//! Wires the ingest pipeline together and runs it until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+use warp::Filter;
+
+use crate::batch::Limits;
+use crate::clickhouse_store;
+use crate::config::{ClickHouseSettings, IngestSettings, KafkaSettings};
+use crate::consume::consume;
+use crate::metrics::Metrics;
+use crate::write::Writer;
+
+pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &k.brokers)
+        .set("group.id", &k.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("fetch.wait.max.ms", k.fetch_wait_max_ms.to_string())
+        .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
+        .set("session.timeout.ms", k.session_timeout_ms.to_string())
+        .set("client.id", "ekino-ingest");
+    c
+}
+
+/// Runs ingest until `shutdown` resolves; then flushes, commits and returns.
+pub async fn run(
+    kafka: &KafkaSettings,
+    ch: &ClickHouseSettings,
+    settings: &IngestSettings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    settings.validate(kafka).map_err(anyhow::Error::msg)?;
+    clickhouse_store::migrate(ch).await.context("preparing clickhouse tables")?;
+
+    let consumer: StreamConsumer = consumer_config(kafka).create().context("creating kafka consumer")?;
+    consumer.subscribe(&[&kafka.topic]).with_context(|| format!("subscribing to {}", kafka.topic))?;
+    let consumer = Arc::new(consumer);
+    let metrics = Metrics::new();
+
+    let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
+    let lag_task = tokio::spawn(track_lag(consumer.clone(), kafka.topic.clone(), metrics.clone()));
+
+    let (tx, rx) = mpsc::channel(settings.channel_batches);
+    let writer = Writer {
+        client: clickhouse_store::client(ch),
+        consumer: consumer.clone(),
+        settings: settings.clone(),
+        metrics: metrics.clone(),
+        timeout: Duration::from_millis(ch.query_timeout_ms),
+    };
+    let mut writer_task = tokio::spawn(writer.run(rx));
+    let limits = Limits { max_rows: settings.max_rows, max_bytes: settings.max_bytes, period: Duration::from_millis(settings.period_ms) };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut consumer_task = tokio::spawn(consume(consumer.clone(), limits, tx, stop_rx, metrics.clone()));
+    info!(topic = %kafka.topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
+
+    tokio::select! {
+        _ = shutdown => info!("shutdown requested; flushing"),
+        r = &mut consumer_task => warn!(result = ?r, "consumer stopped on its own"),
+        r = &mut writer_task => warn!(result = ?r, "writer stopped on its own"),
+    }
+    let _ = stop_tx.send(true);
+    let deadline = Duration::from_millis(settings.shutdown_timeout_ms);
+    let drained = tokio::time::timeout(deadline, async {
+        let _ = (&mut consumer_task).await;
+        let _ = (&mut writer_task).await;
+    })
+    .await;
+    if drained.is_err() {
+        // Nothing past the last commit is lost: it is read again on the next start.
+        warn!(timeout_ms = settings.shutdown_timeout_ms, "shutdown deadline passed with rows unwritten; they will be re-read");
+        consumer_task.abort();
+        writer_task.abort();
+    }
+    lag_task.abort();
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    info!("ingest stopped");
+    Ok(())
+}
+
+fn serve_metrics(addr: &str, metrics: Metrics) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if addr.is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = addr.parse().with_context(|| format!("ingest.metrics_addr {addr:?} is not host:port"))?;
+    let route = warp::path("metrics").and(warp::get()).map(move || metrics.render());
+    Ok(Some(tokio::spawn(warp::serve(route).run(addr))))
+}
+
+/// Updates the lag gauge every few seconds: high watermark minus the consumer's position.
+async fn track_lag(consumer: Arc<StreamConsumer>, topic: String, metrics: Metrics) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let c = consumer.clone();
+        let t = topic.clone();
+        let lags = tokio::task::spawn_blocking(move || {
+            let Ok(positions) = c.position() else { return Vec::new() };
+            positions
+                .elements_for_topic(&t)
+                .iter()
+                .filter_map(|e| {
+                    let pos = e.offset().to_raw()?;
+                    let (_, high) = c.fetch_watermarks(&t, e.partition(), Duration::from_secs(2)).ok()?;
+                    Some((e.partition(), (high - pos.max(0)).max(0)))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for (partition, lag) in lags {
+            metrics.lag.with_label_values(&[&partition.to_string()]).set(lag);
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing sigterm handler");
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}

@@ -1,0 +1,29 @@
+//! Creates the ticket topic when missing. Idempotent: an existing topic is left as it is.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::types::RDKafkaErrorCode;
+
+/// Default partition count: cinemas are keyed by BIN, so more partitions spread cinemas over
+/// more consumers; four is plenty for ~113 cinemas and one ingest process per core.
+pub const DEFAULT_PARTITIONS: i32 = 4;
+
+pub async fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers).create().context("creating kafka admin client")?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin.create_topics([&new], &opts).await.with_context(|| format!("creating topic {topic}"))?;
+    for r in results {
+        match r {
+            Ok(_) => tracing::info!(topic, partitions, "topic created"),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => anyhow::bail!("creating topic {name}: {code}"),
+        }
+    }
+    Ok(())
+}

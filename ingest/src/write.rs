@@ -1,0 +1,146 @@
+//! The writer: inserts each batch into ClickHouse, retrying until acknowledged, then commits
+//! the batch's offsets (+1 each). One writer, batches in order: see the crate docs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clickhouse::{Client, Row};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::{Offset, TopicPartitionList};
+use schemas::reject::{RejectReason, Rejection};
+use schemas::storage::{Origin, RejectedRow, TicketRow};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::batch::Batch;
+use crate::clickhouse_store::insert_rows;
+use crate::config::IngestSettings;
+use crate::metrics::Metrics;
+use crate::retry::{classify, Backoff, Disposition};
+
+pub const TICKETS_TABLE: &str = "ticket_events";
+pub const REJECTED_TABLE: &str = "rejected_events";
+
+pub struct Writer {
+    pub client: Client,
+    pub consumer: Arc<StreamConsumer>,
+    pub settings: IngestSettings,
+    pub metrics: Metrics,
+    pub timeout: Duration,
+}
+
+impl Writer {
+    /// Drains the channel until the consumer closes it, then commits synchronously.
+    pub async fn run(self, mut rx: mpsc::Receiver<Batch>) {
+        let mut committed_any = false;
+        while let Some(batch) = rx.recv().await {
+            self.write(batch).await;
+            committed_any = true;
+        }
+        if committed_any {
+            if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+                warn!(error = %e, "final synchronous commit failed; the last batch may be read again");
+            }
+        }
+        info!("writer drained");
+    }
+
+    async fn write(&self, mut batch: Batch) {
+        let started = Instant::now();
+        let rows = batch.rows();
+        let refused = self.insert_with_retry(TICKETS_TABLE, &batch.tickets).await;
+        for (row, why) in refused {
+            batch.rejects.push(storage_refused(&row, &why));
+        }
+        let refused_rejects = self.insert_with_retry(REJECTED_TABLE, &batch.rejects).await;
+        for (row, why) in refused_rejects {
+            // The rejected table refusing a row of its own is a bug in ekino, not in the data.
+            tracing::error!(topic = %row.kafka_topic, partition = row.kafka_partition, offset = row.kafka_offset, error = %why, "rejected store refused a row");
+        }
+        self.metrics.inserted.with_label_values(&[TICKETS_TABLE]).inc_by(batch.tickets.len() as u64);
+        self.metrics.inserted.with_label_values(&[REJECTED_TABLE]).inc_by(batch.rejects.len() as u64);
+        for r in &batch.rejects {
+            self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
+        }
+        self.metrics.batch_rows.observe(rows as f64);
+        self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+        self.commit(&batch);
+    }
+
+    /// Inserts `rows`, retrying server failures forever with back-off. Returns the rows that
+    /// ClickHouse refused for their content, each with the error.
+    async fn insert_with_retry<T>(&self, table: &str, rows: &[T]) -> Vec<(T, String)>
+    where
+        T: Row + Serialize + Clone + for<'a> clickhouse::RowWrite<Value<'a> = T>,
+    {
+        let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
+        loop {
+            match insert_rows(&self.client, table, rows, self.timeout).await {
+                Ok(()) => return Vec::new(),
+                Err(e) if classify(&e) == Disposition::Poison => {
+                    warn!(table, rows = rows.len(), error = %e, "batch refused for its content; inserting row by row");
+                    return self.insert_one_by_one(table, rows).await;
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    self.metrics.retries.inc();
+                    warn!(table, rows = rows.len(), attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "insert failed; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn insert_one_by_one<T>(&self, table: &str, rows: &[T]) -> Vec<(T, String)>
+    where
+        T: Row + Serialize + Clone + for<'a> clickhouse::RowWrite<Value<'a> = T>,
+    {
+        let mut refused = Vec::new();
+        for row in rows {
+            let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
+            loop {
+                match insert_rows(&self.client, table, std::slice::from_ref(row), self.timeout).await {
+                    Ok(()) => break,
+                    Err(e) if classify(&e) == Disposition::Poison => {
+                        refused.push((row.clone(), e.to_string()));
+                        break;
+                    }
+                    Err(e) => {
+                        self.metrics.retries.inc();
+                        warn!(table, error = %e, "single-row insert failed; retrying");
+                        tokio::time::sleep(backoff.next_delay()).await;
+                    }
+                }
+            }
+        }
+        refused
+    }
+
+    fn commit(&self, batch: &Batch) {
+        if batch.last_offsets.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), offset) in &batch.last_offsets {
+            // Kafka's committed offset is the next one to read.
+            if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(offset + 1)) {
+                warn!(topic, partition, error = %e, "cannot build commit list");
+            }
+        }
+        match self.consumer.commit(&tpl, CommitMode::Async) {
+            Ok(()) => self.metrics.commits.inc(),
+            // A partition revoked by a rebalance cannot be committed here; its new owner
+            // re-reads from the last commit and the duplicates are collapsed by FINAL.
+            Err(e) => warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated"),
+        }
+    }
+}
+
+fn storage_refused(row: &TicketRow, why: &str) -> RejectedRow {
+    let origin = Origin { topic: row.kafka_topic.clone(), partition: row.kafka_partition, offset: row.kafka_offset };
+    let rejection = Rejection::new(RejectReason::StorageRefused, None, format!("clickhouse refused the row: {why}"));
+    let payload = serde_json::to_vec(row).unwrap_or_default();
+    RejectedRow::new(&rejection, &origin, Some(row.cinema_bin.as_bytes()), &payload, Utc::now())
+}

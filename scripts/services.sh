@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# ekino services on loopback: ClickHouse (Debian's clickhouse-server) on 8123 and the
+# Kafka-protocol broker tansu (crates.io, sqlite store) on 9092.
+#
+#   scripts/services.sh up [clickhouse|kafka]     install when missing, start, wait until answering
+#   scripts/services.sh down [clickhouse|kafka]   stop only what this script started
+#   scripts/services.sh status
+#
+# Idempotent: a running service is left alone; installed software is not reinstalled.
+# State and logs live under $EKINO_HOME (default: .ekino in the repository).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOME_DIR=${EKINO_HOME:-$ROOT/.ekino}
+LOGS=$HOME_DIR/logs
+CH_PORT=${EKINO_CLICKHOUSE_PORT:-8123}
+CH_TCP_PORT=${EKINO_CLICKHOUSE_TCP_PORT:-9000}
+KAFKA_PORT=${EKINO_KAFKA_PORT:-9092}
+TANSU_VERSION=${EKINO_TANSU_VERSION:-0.6.0}
+mkdir -p "$LOGS"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # name, seconds, command...
+  local name=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do
+    if "$@"; then return 0; fi
+    sleep 0.2
+  done
+  log "$name did not answer within ${secs}s; see $LOGS"
+  return 1
+}
+
+ch_ping() { curl -fsS "http://127.0.0.1:$CH_PORT/ping" >/dev/null 2>&1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_clickhouse() {
+  command -v clickhouse-server >/dev/null && return 0
+  log "installing clickhouse-server from Debian (log: $LOGS/apt.log)"
+  as_root apt-get update >>"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends clickhouse-server curl >>"$LOGS/apt.log" 2>&1
+}
+
+tansu_bin() {
+  if command -v tansu >/dev/null; then command -v tansu; return; fi
+  [ -x "$HOME/.cargo/bin/tansu" ] && { echo "$HOME/.cargo/bin/tansu"; return; }
+  return 1
+}
+
+install_tansu() {
+  tansu_bin >/dev/null && return 0
+  log "building tansu $TANSU_VERSION with the libsql store (10-15 minutes once; log: $LOGS/tansu-install.log)"
+  cargo install tansu --version "$TANSU_VERSION" --features libsql --locked >>"$LOGS/tansu-install.log" 2>&1 \
+    || { log "tansu build failed; see $LOGS/tansu-install.log"; return 1; }
+}
+
+clickhouse_config() {
+  local dir=$HOME_DIR/clickhouse
+  mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
+  cat >"$dir/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$LOGS/clickhouse.log</log><errorlog>$LOGS/clickhouse.err.log</errorlog><size>100M</size><count>2</count></logger>
+  <http_port>$CH_PORT</http_port>
+  <tcp_port>$CH_TCP_PORT</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <max_connections>512</max_connections>
+  <keep_alive_timeout>10</keep_alive_timeout>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <mark_cache_size>268435456</mark_cache_size>
+  <path>$dir/data/</path>
+  <tmp_path>$dir/tmp/</tmp_path>
+  <user_files_path>$dir/user_files/</user_files_path>
+  <format_schema_path>$dir/format_schemas/</format_schema_path>
+  <users_config>$dir/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+XML
+  cat >"$dir/users.xml" <<'XML'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>8000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+  echo "$dir/config.xml"
+}
+
+start_clickhouse() {
+  if ch_ping; then log "clickhouse already answering on $CH_PORT"; return 0; fi
+  install_clickhouse
+  local cfg; cfg=$(clickhouse_config)
+  log "starting clickhouse on 127.0.0.1:$CH_PORT (log: $LOGS/clickhouse.log)"
+  (cd "$HOME_DIR/clickhouse" && nohup clickhouse-server --config-file="$cfg" >>"$LOGS/clickhouse.out" 2>&1 & echo $! >"$HOME_DIR/clickhouse.pid")
+  wait_for clickhouse 60 ch_ping
+  log "clickhouse $(curl -fsS "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()") ready"
+}
+
+start_kafka() {
+  if port_open "$KAFKA_PORT"; then log "broker already listening on $KAFKA_PORT"; return 0; fi
+  install_tansu
+  local bin; bin=$(tansu_bin)
+  mkdir -p "$HOME_DIR/tansu"
+  log "starting tansu on 127.0.0.1:$KAFKA_PORT (log: $LOGS/tansu.log)"
+  (cd "$HOME_DIR/tansu" && RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
+      --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+      --storage-engine "sqlite://tansu.db" >>"$LOGS/tansu.log" 2>&1 & echo $! >"$HOME_DIR/tansu.pid")
+  wait_for tansu 30 port_open "$KAFKA_PORT"
+  log "tansu ready"
+}
+
+stop_pidfile() { # name pidfile
+  local pidfile=$HOME_DIR/$2.pid
+  [ -f "$pidfile" ] || { log "$1 was not started by this script"; return 0; }
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    log "$1 stopped"
+  fi
+  rm -f "$pidfile"
+}
+
+status() {
+  if ch_ping; then echo "clickhouse: up (127.0.0.1:$CH_PORT)"; else echo "clickhouse: down"; fi
+  if port_open "$KAFKA_PORT"; then echo "kafka: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi
+  echo "logs: $LOGS"
+}
+
+cmd=${1:-status}
+what=${2:-all}
+case "$cmd:$what" in
+  up:all) start_clickhouse; start_kafka ;;
+  up:clickhouse) start_clickhouse ;;
+  up:kafka) start_kafka ;;
+  down:all) stop_pidfile kafka tansu; stop_pidfile clickhouse clickhouse ;;
+  down:clickhouse) stop_pidfile clickhouse clickhouse ;;
+  down:kafka) stop_pidfile kafka tansu ;;
+  install:*) install_clickhouse; install_tansu ;;
+  status:*) status ;;
+  *) echo "usage: $0 up|down|status|install [clickhouse|kafka]" >&2; exit 2 ;;
+esac

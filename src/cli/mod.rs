@@ -1,0 +1,72 @@
+//! Subcommands of `ekino`. Each file owns one command family; this one parses and dispatches.
+
+mod registry;
+mod report;
+mod services;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+use crate::simulate::{self, SimulateArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "ekino", version, about = "Kazakhstan's e-cinema data system")]
+pub struct Cli {
+    /// TOML settings file; environment variables `EKINO_SECTION__KEY` override it.
+    #[arg(long, global = true, env = "EKINO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install when missing, start, stop or check ClickHouse and the Kafka broker (loopback).
+    Services {
+        #[arg(value_parser = ["up", "down", "status"])]
+        action: String,
+        /// Only this service.
+        #[arg(value_parser = ["clickhouse", "kafka"])]
+        service: Option<String>,
+    },
+    /// Create the ClickHouse database and tables and the Kafka topic. Idempotent.
+    Migrate,
+    /// Run the Kafka → ClickHouse ingest until SIGTERM.
+    Ingest,
+    /// Produce realistic cinema traffic to Kafka.
+    Simulate(SimulateArgs),
+    /// Registries of cinemas, films and state funding.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
+    /// Reports read back from ClickHouse.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+}
+
+pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Services { action, service } => services::run(&action, service.as_deref()),
+        Command::Migrate => {
+            ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
+            ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+            tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, "migrated");
+            Ok(())
+        }
+        Command::Ingest => {
+            ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+            ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, ingest::run::shutdown_signal())
+                .await
+                .context("ingest failed")
+        }
+        Command::Simulate(args) => {
+            let ledger = simulate::run(&args, &settings.kafka.brokers, &settings.kafka.topic).await?;
+            println!("{}", serde_json::to_string_pretty(&ledger)?);
+            Ok(())
+        }
+        Command::Registry(cmd) => registry::run(cmd, &settings).await,
+        Command::Report(cmd) => report::run(cmd, &settings).await,
+    }
+}

@@ -1,0 +1,77 @@
+//! `ekino report …`: the operators' view of the same numbers the API serves.
+
+use chrono::NaiveDate;
+use schemas::{Bin, FilmId};
+
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ReportCommand {
+    /// Daily box office per film, cinema and screening day (UTC+5), with totals.
+    BoxOffice {
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        film: Option<String>,
+        #[arg(long)]
+        cinema: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rejected events by reason code.
+    Rejected {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Events kept but flagged: unknown film, unregistered cinema, refund of an unknown sale.
+    Reconciliation {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> {
+    let client = ingest::clickhouse_store::client(&settings.clickhouse);
+    match cmd {
+        ReportCommand::BoxOffice { from, to, film, cinema, json } => {
+            let film = film.map(|f| FilmId::parse(&f)).transpose().map_err(|e| anyhow::anyhow!("--film: {e}"))?;
+            let cinema = cinema.map(|c| Bin::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let q = api::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
+            let report = api::reports::box_office(&client, &q).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6}", "day", "film", "cinema", "admissions", "gross KZT", "net KZT", "shows");
+                for r in &report.rows {
+                    println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6}", r.day, r.film_id, r.cinema_bin, r.admissions, r.gross, r.net, r.screenings);
+                }
+                let t = &report.totals;
+                println!("total {} rows: admissions {}, gross {} KZT, net {} KZT", report.rows.len(), t.admissions, t.gross, t.net);
+            }
+        }
+        ReportCommand::Rejected { json } => {
+            let s = api::reports::rejected_summary(&client).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                for (reason, n) in &s.by_reason {
+                    println!("{reason:<22} {n:>10}");
+                }
+                println!("{:<22} {:>10}", "total", s.total);
+            }
+        }
+        ReportCommand::Reconciliation { json } => {
+            let r = api::reports::reconciliation(&client).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for (flag, n) in &r.flags {
+                    println!("{flag:<22} {n:>10}");
+                }
+            }
+        }
+    }
+    Ok(())
+}

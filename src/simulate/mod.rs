@@ -1,0 +1,191 @@
+//! `ekino simulate`: realistic Kazakh cinema traffic into Kafka.
+//!
+//! Deterministic for a seed: the same seed, days and start date give byte-identical messages.
+//! Writes the registries it used (`cinemas.csv`, `films.csv`, `funding.csv`) and a ledger
+//! (`ledger.json`: counts and sums of what was sent) into `--out`.
+
+mod corrupt;
+mod ledger;
+mod model;
+mod traffic;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{Days, NaiveDate, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use ledger::Ledger;
+pub use model::Market;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    /// Seed of the simulated market and traffic.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of box-office days to simulate.
+    #[arg(long, default_value_t = 1)]
+    pub days: u32,
+    /// First day (YYYY-MM-DD); default: the last `days` full days before today (UTC+5).
+    #[arg(long)]
+    pub start: Option<NaiveDate>,
+    /// Messages per second; 0 sends as fast as the broker takes them.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Share of extra invalid messages (each breaks one rule; all reasons in turn).
+    #[arg(long, default_value_t = 0.0)]
+    pub invalid_rate: f64,
+    /// Share of valid events sent a second time (a till retrying).
+    #[arg(long, default_value_t = 0.0)]
+    pub duplicate_rate: f64,
+    /// Stop after this many valid events.
+    #[arg(long)]
+    pub max_events: Option<u64>,
+    /// Where registries and the ledger are written.
+    #[arg(long, default_value = ".ekino/sim")]
+    pub out: PathBuf,
+    /// Write registries and ledger only; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl SimulateArgs {
+    pub fn first_day(&self) -> NaiveDate {
+        self.start.unwrap_or_else(|| {
+            let today = Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+            today - Days::new(u64::from(self.days.max(1)))
+        })
+    }
+}
+
+fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = |name: &str| std::fs::File::create(dir.join(name)).with_context(|| format!("writing {name}"));
+    let cinemas: Vec<_> = market.cinemas.iter().map(|c| c.record.clone()).collect();
+    let films: Vec<_> = market.films.iter().map(|f| f.record.clone()).collect();
+    schemas::registry::write_cinemas(file("cinemas.csv")?, &cinemas)?;
+    schemas::registry::write_films(file("films.csv")?, &films)?;
+    schemas::registry::write_funding(file("funding.csv")?, &market.funding)?;
+    Ok(())
+}
+
+/// Something to send: a key and a payload.
+struct Outgoing {
+    key: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+/// Runs the simulation; returns the ledger (also written to `out/ledger.json`).
+pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Result<Ledger> {
+    let first = args.first_day();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let market = Market::generate(&mut rng, first, args.days);
+    write_registries(&args.out, &market)?;
+    tracing::info!(cinemas = market.cinemas.len(), halls = market.halls(), films = market.films.len(), first_day = %first, days = args.days, "simulated market ready");
+
+    let producer = if args.dry_run {
+        None
+    } else {
+        ingest::topic::ensure_topic(brokers, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+        Some(ingest::produce::TicketProducer::new(brokers, topic)?)
+    };
+    let mut ledger = Ledger { seed: args.seed, first_day: first.to_string(), days: args.days, ..Ledger::default() };
+    // Separate stream for faults so that changing rates does not change the traffic itself.
+    let mut faults = ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_fa17);
+    let now = Utc::now();
+    let started = Instant::now();
+    let mut pending = Vec::new();
+    let mut sent: u64 = 0;
+    let mut corruption = 0usize;
+    let mut valid_budget = args.max_events.unwrap_or(u64::MAX);
+
+    'days: for d in 0..args.days {
+        let day = first + Days::new(u64::from(d));
+        let events = traffic::day_events(&mut rng, &market, day, now);
+        let mut resend: Vec<Outgoing> = Vec::new();
+        for e in events {
+            if valid_budget == 0 {
+                break 'days;
+            }
+            valid_budget -= 1;
+            let json = e.to_json();
+            let key = e.cinema_bin.as_str().as_bytes().to_vec();
+            let mut batch = Vec::with_capacity(3);
+            if args.invalid_rate > 0.0 && faults.gen_bool(args.invalid_rate.min(1.0)) {
+                let reason = corrupt::KINDS[corruption % corrupt::KINDS.len()];
+                corruption += 1;
+                // A fresh id, so the broken copy is never mistaken for the valid event.
+                let mut other = e.clone();
+                other.event_id = traffic::new_event_id(&mut faults);
+                batch.push(Outgoing { key: key.clone(), payload: corrupt::corrupt(&other.to_json(), reason, now) });
+                ledger.count_invalid(reason);
+            }
+            ledger.count_valid(&e);
+            if args.duplicate_rate > 0.0 && faults.gen_bool(args.duplicate_rate.min(1.0)) {
+                resend.push(Outgoing { key: key.clone(), payload: json.clone().into_bytes() });
+                ledger.count_duplicate();
+            }
+            batch.push(Outgoing { key, payload: json.into_bytes() });
+            // Re-sends arrive a little later, as a till's retry would.
+            if resend.len() >= 16 {
+                batch.append(&mut resend);
+            }
+            for m in batch {
+                sent += 1;
+                if let Some(p) = &producer {
+                    pending.push(p.enqueue(&m.key, &m.payload).await?);
+                    if pending.len() >= 20_000 {
+                        confirm(&mut pending).await?;
+                    }
+                }
+                pace(args.rate, sent, started).await;
+                if sent % 100_000 == 0 {
+                    tracing::info!(sent, elapsed_s = started.elapsed().as_secs(), "simulating");
+                }
+            }
+        }
+        for m in resend {
+            sent += 1;
+            if let Some(p) = &producer {
+                pending.push(p.enqueue(&m.key, &m.payload).await?);
+            }
+        }
+    }
+    if let Some(p) = &producer {
+        confirm(&mut pending).await?;
+        p.flush(Duration::from_secs(30))?;
+    }
+    debug_assert_eq!(sent, ledger.messages);
+    let path = args.out.join("ledger.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&ledger)?).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(
+        messages = ledger.messages, valid = ledger.valid_events, invalid = ledger.invalid, duplicates = ledger.duplicates,
+        elapsed_ms = started.elapsed().as_millis() as u64, ledger = %path.display(), "simulation sent"
+    );
+    Ok(ledger)
+}
+
+async fn confirm(pending: &mut Vec<rdkafka::producer::DeliveryFuture>) -> anyhow::Result<()> {
+    for f in pending.drain(..) {
+        match f.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => return Err(e).context("broker refused a simulated event"),
+            Err(_) => anyhow::bail!("a simulated event was dropped before delivery"),
+        }
+    }
+    Ok(())
+}
+
+async fn pace(rate: u64, sent: u64, started: Instant) {
+    if rate == 0 {
+        return;
+    }
+    let due = Duration::from_secs_f64(sent as f64 / rate as f64);
+    if let Some(wait) = due.checked_sub(started.elapsed()) {
+        if wait > Duration::from_millis(2) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
