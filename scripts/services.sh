@@ -99,7 +99,8 @@ start_clickhouse() {
   install_clickhouse
   local cfg; cfg=$(clickhouse_config)
   log "starting clickhouse on 127.0.0.1:$CH_PORT (log: $LOGS/clickhouse.log)"
-  (cd "$HOME_DIR/clickhouse" && nohup clickhouse-server --config-file="$cfg" >>"$LOGS/clickhouse.out" 2>&1 & echo $! >"$HOME_DIR/clickhouse.pid")
+  # `cd; nohup … &` (not `cd && nohup … &`): $! must be the server itself, not a subshell.
+  (cd "$HOME_DIR/clickhouse"; nohup clickhouse-server --config-file="$cfg" >>"$LOGS/clickhouse.out" 2>&1 & echo $! >"$HOME_DIR/clickhouse.pid")
   wait_for clickhouse 60 ch_ping
   log "clickhouse $(curl -fsS "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()") ready"
 }
@@ -110,7 +111,7 @@ start_kafka() {
   local bin; bin=$(tansu_bin)
   mkdir -p "$HOME_DIR/tansu"
   log "starting tansu on 127.0.0.1:$KAFKA_PORT (log: $LOGS/tansu.log)"
-  (cd "$HOME_DIR/tansu" && RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
+  (cd "$HOME_DIR/tansu"; RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
       --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
       --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
       --storage-engine "sqlite://tansu.db" >>"$LOGS/tansu.log" 2>&1 & echo $! >"$HOME_DIR/tansu.pid")
@@ -126,7 +127,7 @@ stop_pidfile() { # name pidfile
     kill "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
-    log "$1 stopped"
+    log "$1 stopped (pid $pid)"
   fi
   rm -f "$pidfile"
 }

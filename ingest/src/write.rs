@@ -1,6 +1,7 @@
 //! The writer: inserts each batch into ClickHouse, retrying until acknowledged, then commits
 //! the batch's offsets (+1 each). One writer, batches in order: see the crate docs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,14 +35,19 @@ pub struct Writer {
 impl Writer {
     /// Drains the channel until the consumer closes it, then commits synchronously.
     pub async fn run(self, mut rx: mpsc::Receiver<Batch>) {
-        let mut committed_any = false;
+        // Every position written so far: the last batch's commit is async, so on the way out
+        // the whole list is committed again, synchronously.
+        let mut written: BTreeMap<(String, i32), i64> = BTreeMap::new();
         while let Some(batch) = rx.recv().await {
+            for (k, v) in &batch.last_offsets {
+                written.insert(k.clone(), *v);
+            }
             self.write(batch).await;
-            committed_any = true;
         }
-        if committed_any {
-            if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
-                warn!(error = %e, "final synchronous commit failed; the last batch may be read again");
+        if !written.is_empty() {
+            match self.consumer.commit(&commit_list(&written), CommitMode::Sync) {
+                Ok(()) => info!(partitions = written.len(), "final offsets committed"),
+                Err(e) => warn!(error = %e, "final synchronous commit failed; the last batch may be read again"),
             }
         }
         info!("writer drained");
@@ -122,20 +128,25 @@ impl Writer {
         if batch.last_offsets.is_empty() {
             return;
         }
-        let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in &batch.last_offsets {
-            // Kafka's committed offset is the next one to read.
-            if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(offset + 1)) {
-                warn!(topic, partition, error = %e, "cannot build commit list");
-            }
-        }
-        match self.consumer.commit(&tpl, CommitMode::Async) {
+        match self.consumer.commit(&commit_list(&batch.last_offsets), CommitMode::Async) {
             Ok(()) => self.metrics.commits.inc(),
             // A partition revoked by a rebalance cannot be committed here; its new owner
             // re-reads from the last commit and the duplicates are collapsed by FINAL.
             Err(e) => warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated"),
         }
     }
+}
+
+/// The commit list for the last written offset of each partition.
+fn commit_list(last_offsets: &BTreeMap<(String, i32), i64>) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in last_offsets {
+        // Kafka's committed offset is the next one to read: the last written + 1.
+        if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(offset + 1)) {
+            warn!(topic, partition, error = %e, "cannot build commit list");
+        }
+    }
+    tpl
 }
 
 fn storage_refused(row: &TicketRow, why: &str) -> RejectedRow {

@@ -83,3 +83,36 @@ mod tests {
         assert_eq!(box_office_totals(false, false).matches('?').count(), 2);
     }
 }
+
+/// Replaces each `?` with a quoted string literal, as the `clickhouse` crate's client-side
+/// binding does; used to hand the exact report SQL to another engine (the chdb check).
+pub fn bind_literals(sql: &str, values: &[&str]) -> String {
+    let mut out = String::with_capacity(sql.len() + 16 * values.len());
+    let mut values = values.iter();
+    for c in sql.chars() {
+        match (c, c == '?') {
+            (_, true) => {
+                let v = values.next().expect("as many values as placeholders");
+                out.push('\'');
+                for ch in v.chars() {
+                    if ch == '\'' || ch == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(ch);
+                }
+                out.push('\'');
+            }
+            (c, false) => out.push(c),
+        }
+    }
+    assert!(values.next().is_none(), "more values than placeholders");
+    out
+}
+
+#[cfg(test)]
+mod bind_tests {
+    #[test]
+    fn literals_are_quoted_and_escaped() {
+        assert_eq!(super::bind_literals("a = ? AND b = ?", &["x", "it's"]), "a = 'x' AND b = 'it\\'s'");
+    }
+}

@@ -101,13 +101,15 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
     let mut corruption = 0usize;
     let mut valid_budget = args.max_events.unwrap_or(u64::MAX);
 
-    'days: for d in 0..args.days {
+    let mut exhausted = false;
+    for d in 0..args.days {
         let day = first + Days::new(u64::from(d));
         let events = traffic::day_events(&mut rng, &market, day, now);
         let mut resend: Vec<Outgoing> = Vec::new();
         for e in events {
             if valid_budget == 0 {
-                break 'days;
+                exhausted = true;
+                break;
             }
             valid_budget -= 1;
             let json = e.to_json();
@@ -152,12 +154,15 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
                 pending.push(p.enqueue(&m.key, &m.payload).await?);
             }
         }
+        if exhausted {
+            break;
+        }
     }
     if let Some(p) = &producer {
         confirm(&mut pending).await?;
         p.flush(Duration::from_secs(30))?;
     }
-    debug_assert_eq!(sent, ledger.messages);
+    anyhow::ensure!(sent == ledger.messages, "simulator sent {sent} messages but its ledger counts {}", ledger.messages);
     let path = args.out.join("ledger.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&ledger)?).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(

@@ -1,0 +1,224 @@
+//! The end-to-end harness: every test gets its own ClickHouse database, Kafka topic and
+//! consumer group, and drives the real `ekino` binary against the real services on loopback
+//! (start them with `scripts/services.sh up`). Waiting is polling with a deadline, never sleeping.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const CLICKHOUSE_URL: &str = "http://127.0.0.1:8123";
+pub const BROKERS: &str = "127.0.0.1:9092";
+
+pub struct TestEnv {
+    pub name: String,
+    pub dir: PathBuf,
+    pub metrics_port: u16,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn require_services() {
+    let ch = Command::new("curl").args(["-fsS", &format!("{CLICKHOUSE_URL}/ping")]).output();
+    assert!(
+        ch.map(|o| o.status.success()).unwrap_or(false),
+        "clickhouse is not answering on {CLICKHOUSE_URL}: run scripts/services.sh up"
+    );
+    assert!(
+        std::net::TcpStream::connect(BROKERS).is_ok(),
+        "no kafka broker on {BROKERS}: run scripts/services.sh up"
+    );
+}
+
+impl TestEnv {
+    pub fn new(tag: &str) -> Self {
+        require_services();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let name = format!("e2e_{tag}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { name, dir, metrics_port: free_port() }
+    }
+
+    /// The `ekino` binary, pointed at this test's database, topic and group.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ekino"));
+        c.env("EKINO_CLICKHOUSE__DATABASE", &self.name)
+            .env("EKINO_KAFKA__TOPIC", &self.name)
+            .env("EKINO_KAFKA__GROUP_ID", &self.name)
+            .env("EKINO_INGEST__METRICS_ADDR", format!("127.0.0.1:{}", self.metrics_port))
+            .env("EKINO_LOG", "warn,ekino=info,ingest=info")
+            .env_remove("RUST_BACKTRACE");
+        c
+    }
+
+    /// Runs `ekino ARGS` to completion and returns stdout; panics with stderr on failure.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("running ekino");
+        assert!(out.status.success(), "ekino {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.run(args)).expect("json output")
+    }
+
+    /// Like [`json`](Self::json) but `None` when the command fails (for polling).
+    pub fn try_json(&self, args: &[&str]) -> Option<Value> {
+        let out = self.cmd().args(args).output().ok()?;
+        out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
+    }
+
+    pub fn spawn_ingest(&self, env: &[(&str, &str)]) -> Child {
+        let log = std::fs::File::create(self.dir.join(format!("ingest-{}.log", Instant::now().elapsed().as_nanos()))).unwrap();
+        let mut c = self.cmd();
+        c.arg("ingest").stdout(Stdio::null()).stderr(log);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.spawn().expect("spawning ingest")
+    }
+
+    /// Runs the simulator to completion and returns its ledger.
+    pub fn simulate(&self, args: &[&str]) -> Value {
+        let out = self.dir.join("sim");
+        let mut all = vec!["simulate", "--out", out.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.run(&all);
+        serde_json::from_slice(&std::fs::read(out.join("ledger.json")).unwrap()).unwrap()
+    }
+
+    pub fn spawn_simulate(&self, args: &[&str]) -> Child {
+        let out = self.dir.join("sim");
+        let mut c = self.cmd();
+        c.args(["simulate", "--out", out.to_str().unwrap()]).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+        c.spawn().expect("spawning simulate")
+    }
+
+    pub fn ledger(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.dir.join("sim/ledger.json")).unwrap()).unwrap()
+    }
+
+    pub fn box_office(&self, from: &str, to: &str) -> Value {
+        self.json(&["report", "box-office", "--from", from, "--to", to, "--json"])
+    }
+
+    pub fn rejected(&self) -> Value {
+        self.json(&["report", "rejected", "--json"])
+    }
+
+    /// Runs SQL on this test's database over HTTP and returns the body.
+    pub fn sql(&self, query: &str) -> String {
+        clickhouse_http(&self.name, query)
+    }
+
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let out = Command::new("curl").args(["-fsS", &format!("http://127.0.0.1:{}/metrics", self.metrics_port)]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))?.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+pub fn clickhouse_http(database: &str, query: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--data-binary", "@-", &format!("{CLICKHOUSE_URL}/?database={database}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(query.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "clickhouse refused {query}: {body}");
+    body
+}
+
+/// Polls `f` every 200 ms until it returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap().success();
+    assert!(ok, "kill -{sig} failed");
+}
+
+/// Waits for a child to exit; returns how long it took, or None on timeout.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if child.try_wait().unwrap().is_some() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Totals of the box-office report as (admissions, gross tiyn, net tiyn).
+pub fn totals(report: &Value) -> (i64, i64, i64) {
+    let t = &report["totals"];
+    let tiyn = |v: &Value| -> i64 {
+        let s = v.as_str().unwrap();
+        let (i, f) = s.split_once('.').unwrap();
+        let neg = i.starts_with('-');
+        let v = i.trim_start_matches('-').parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap();
+        if neg { -v } else { v }
+    };
+    (t["admissions"].as_i64().unwrap(), tiyn(&t["gross"]), tiyn(&t["net"]))
+}
+
+pub fn ledger_totals(l: &Value) -> (i64, i64, i64) {
+    (l["admissions"].as_i64().unwrap(), l["gross_tiyn"].as_i64().unwrap(), l["net_tiyn"].as_i64().unwrap())
+}
+
+/// The first and last box-office day in a ledger.
+pub fn ledger_days(l: &Value) -> (String, String) {
+    let days: Vec<&String> = l["by_day"].as_object().unwrap().keys().collect();
+    (days.first().unwrap().to_string(), days.last().unwrap().to_string())
+}
+
+/// Waits until the report equals the ledger and the rejected store holds all invalid events.
+pub fn wait_exact(env: &TestEnv, ledger: &Value, timeout: Duration) -> bool {
+    let (from, to) = ledger_days(ledger);
+    let want = ledger_totals(ledger);
+    let want_rejected = ledger["invalid"].as_u64().unwrap();
+    wait_until(timeout, || {
+        let report = env.try_json(&["report", "box-office", "--from", &from, "--to", &to, "--json"]);
+        let rejected = env.try_json(&["report", "rejected", "--json"]);
+        report.is_some_and(|r| totals(&r) == want) && rejected.is_some_and(|r| r["total"].as_u64() == Some(want_rejected))
+    })
+}

@@ -1,0 +1,85 @@
+//! The DDL and the report SQL run on a current ClickHouse too (chDB, ClickHouse 26.x
+//! in-process, from PyPI `chdb-core`) and give the same answers as ClickHouse 18.16 on the
+//! same rows, duplicates included (so `FINAL` deduplicates the same way on both).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+/// 18.16 quotes 64-bit integers in JSON, current ClickHouse does not: compare as numbers.
+fn normalized(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), normalized(v))).collect()),
+        Value::String(s) => s.parse::<i64>().map(Value::from).unwrap_or_else(|_| v.clone()),
+        other => other.clone(),
+    }
+}
+
+fn sorted(rows: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = rows.iter().map(|r| normalized(r).to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
+    let env = TestEnv::new("compat");
+    let ledger = env.simulate(&["--start", "2026-11-14", "--seed", "21", "--max-events", "3000", "--invalid-rate", "0.02", "--duplicate-rate", "0.05"]);
+    env.run(&["registry", "load", "--dir", env.dir.join("sim").to_str().unwrap()]);
+    let mut ingest = Guard(env.spawn_ingest(&[]));
+    assert!(wait_exact(&env, &ledger, Duration::from_secs(120)));
+    signal(&ingest.0, "TERM");
+    wait_exit(&mut ingest.0, Duration::from_secs(10)).expect("ingest stops");
+
+    let fixture = env.dir.join("fixture");
+    std::fs::create_dir_all(&fixture).unwrap();
+    for table in ["ticket_events", "rejected_events", "cinemas", "films", "film_funding"] {
+        let rows = env.sql(&format!("SELECT * FROM {table} FORMAT JSONEachRow"));
+        std::fs::write(fixture.join(format!("{table}.jsonl")), rows).unwrap();
+    }
+    let raw: u64 = env.sql("SELECT count() FROM ticket_events").trim().parse().unwrap();
+    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    assert!(raw >= distinct, "fixture rows {raw}, distinct {distinct}");
+
+    let (from, to) = ledger_days(&ledger);
+    let mut queries = BTreeMap::new();
+    queries.insert("daily", schemas::ddl::bind_literals(&schemas::ddl::box_office_daily(false, false), &[&from, &to]));
+    queries.insert("totals", schemas::ddl::bind_literals(&schemas::ddl::box_office_totals(false, false), &[&from, &to]));
+    queries.insert("rejected", schemas::ddl::REJECTED_BY_REASON.to_owned());
+    queries.insert("reconciliation", schemas::ddl::RECONCILIATION.to_owned());
+    let qfile = env.dir.join("queries.json");
+    std::fs::write(&qfile, serde_json::to_vec(&queries).unwrap()).unwrap();
+
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("python3")
+        .args([&format!("{root}/tests/compat/chdb_check.py"), &format!("{root}/schemas/sql/001_tables.sql")])
+        .arg(&fixture)
+        .arg(&qfile)
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "chdb check failed: {}", String::from_utf8_lossy(&out.stderr));
+    let current: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let version = current["version"].as_str().unwrap();
+    let major: u32 = version.split('.').next().unwrap().parse().unwrap();
+    assert!(major >= 25, "chdb runs a current ClickHouse, got {version}");
+
+    for (name, sql) in &queries {
+        let old: Vec<Value> = env
+            .sql(&format!("{sql} FORMAT JSONEachRow"))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let new = current["results"][name].as_array().unwrap();
+        assert!(!old.is_empty(), "{name} returned nothing on 18.16");
+        assert_eq!(sorted(&old), sorted(new), "{name} differs between 18.16 and {version}");
+    }
+    // And both equal the ledger.
+    let t = &current["results"]["totals"][0];
+    assert_eq!(normalized(&t["admissions"]).as_i64(), ledger["admissions"].as_i64());
+    assert_eq!(normalized(&t["gross_tiyn"]).as_i64(), ledger["gross_tiyn"].as_i64());
+}

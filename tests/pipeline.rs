@@ -1,0 +1,164 @@
+//! Kafka → ClickHouse, end to end, on the real services.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::{json, Value};
+
+const START: &str = "2026-11-14";
+
+fn reasons(v: &Value) -> BTreeMap<String, u64> {
+    v.as_object().unwrap().iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).collect()
+}
+
+#[test]
+fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
+    let env = TestEnv::new("exact");
+    env.run(&["migrate"]);
+    let ledger = env.simulate(&["--start", START, "--seed", "11", "--max-events", "100000", "--invalid-rate", "0.01", "--duplicate-rate", "0.01"]);
+    assert!(ledger["valid_events"].as_u64().unwrap() >= 100_000);
+    assert!(ledger["duplicates"].as_u64().unwrap() > 500, "about 1 % duplicates");
+    let by_reason = reasons(&ledger["invalid_by_reason"]);
+    assert_eq!(by_reason.len(), 18, "every decode reason is exercised: {by_reason:?}");
+
+    let mut ingest = Guard(env.spawn_ingest(&[]));
+    assert!(wait_exact(&env, &ledger, Duration::from_secs(180)), "totals never matched the ledger");
+
+    // Exact per day, and nothing but the invalid events in the rejected store.
+    let (from, to) = ledger_days(&ledger);
+    let report = env.box_office(&from, &to);
+    for (day, want) in ledger["by_day"].as_object().unwrap() {
+        let rows: Vec<&Value> = report["rows"].as_array().unwrap().iter().filter(|r| r["day"] == *day).collect();
+        let admissions: i64 = rows.iter().map(|r| r["admissions"].as_i64().unwrap()).sum();
+        assert_eq!(admissions, want["admissions"].as_i64().unwrap(), "admissions on {day}");
+    }
+    let rejected = env.rejected();
+    assert_eq!(reasons(&rejected["by_reason"]), by_reason);
+    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap(), "each valid event stored once");
+
+    signal(&ingest.0, "TERM");
+    assert!(wait_exit(&mut ingest.0, Duration::from_secs(10)).is_some());
+}
+
+#[test]
+fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
+    let env = TestEnv::new("kill");
+    let small = [("EKINO_INGEST__MAX_ROWS", "2000"), ("EKINO_INGEST__PERIOD_MS", "100")];
+    env.run(&["migrate"]);
+    let mut sim = Guard(env.spawn_simulate(&["--start", START, "--seed", "12", "--max-events", "100000", "--rate", "25000", "--duplicate-rate", "0.01", "--invalid-rate", "0.005"]));
+    let mut kills = 0;
+    for fraction in [0.15, 0.45, 0.75] {
+        let mut ingest = env.spawn_ingest(&small);
+        let target = (100_000.0 * fraction) as i64;
+        let reached = wait_until(Duration::from_secs(120), || {
+            env.sql("SELECT count() FROM ticket_events").trim().parse::<i64>().unwrap_or(0) >= target
+        });
+        assert!(reached, "ingest made no progress to {target} rows");
+        signal(&ingest, "KILL");
+        ingest.wait().unwrap();
+        kills += 1;
+    }
+    assert_eq!(kills, 3);
+    assert!(wait_exit(&mut sim.0, Duration::from_secs(120)).is_some(), "simulator did not finish");
+    let ledger = env.ledger();
+    let _ingest = Guard(env.spawn_ingest(&small));
+    assert!(wait_exact(&env, &ledger, Duration::from_secs(180)), "totals after SIGKILLs differ from the ledger");
+    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap());
+}
+
+fn sale(bin: &str, n: u32) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "schema": "ekino.ticket/1",
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "type": "sale",
+        "cinema_bin": bin,
+        "hall": "1",
+        "screening_id": format!("S{}", n % 3),
+        "film_id": "KZ26-POISON",
+        "show_start": "2026-11-20T19:00:00+05:00",
+        "occurred_at": "2026-11-20T18:00:00+05:00",
+        "price": "2000.00",
+        "currency": "KZT",
+        "vat_rate": "0.16",
+        "seat": null,
+        "channel": "box_office",
+        "ticket_type": "full"
+    }))
+    .unwrap()
+}
+
+fn produce(topic: &str, key: &str, payloads: &[Vec<u8>]) {
+    let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    for payload in payloads {
+        p.send(BaseRecord::to(topic).key(key).payload(payload)).map_err(|(e, _)| e).unwrap();
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+}
+
+#[test]
+fn one_poison_message_does_not_stall_its_partition() {
+    let env = TestEnv::new("poison");
+    env.run(&["migrate"]);
+    let bin = schemas::Bin::from_prefix("10000000001").or_else(|| schemas::Bin::from_prefix("10000000002")).unwrap();
+    let mut msgs: Vec<Vec<u8>> = (0..20).map(|n| sale(bin.as_str(), n)).collect();
+    msgs.push(vec![0xff, 0xfe, 0x00, 0x01]); // not UTF-8
+    msgs.extend((20..40).map(|n| sale(bin.as_str(), n)));
+    msgs.push(vec![b'{'; 100_000]); // far too large
+    msgs.extend((40..60).map(|n| sale(bin.as_str(), n)));
+    // One key: every message lands in the same partition, poison in the middle.
+    produce(&env.name, bin.as_str(), &msgs);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let done = wait_until(Duration::from_secs(60), || {
+        totals(&env.box_office("2026-11-20", "2026-11-20")).0 == 60 && env.rejected()["total"].as_u64() == Some(2)
+    });
+    assert!(done, "the partition stalled behind a poison message");
+    let rej = env.sql("SELECT reason, payload_encoding, payload_truncated FROM rejected_events FINAL ORDER BY kafka_offset FORMAT TSV");
+    assert_eq!(rej, "malformed\tbase64\t0\ntoo_large\tutf8\t1\n");
+}
+
+#[test]
+fn sigterm_flushes_commits_and_exits_within_ten_seconds() {
+    let env = TestEnv::new("term");
+    env.run(&["migrate"]);
+    let bin = schemas::Bin::from_prefix("20000000001").or_else(|| schemas::Bin::from_prefix("20000000002")).unwrap();
+    let msgs: Vec<Vec<u8>> = (0..200).map(|n| sale(bin.as_str(), n)).collect();
+    produce(&env.name, bin.as_str(), &msgs);
+    // A batch that would only close after a minute: only SIGTERM can flush it.
+    let mut ingest = Guard(env.spawn_ingest(&[("EKINO_INGEST__PERIOD_MS", "60000"), ("EKINO_INGEST__MAX_ROWS", "1000000")]));
+    assert!(wait_until(Duration::from_secs(60), || env.metric("ekino_ingest_consumed_total") == Some(200.0)), "ingest did not read the events");
+    assert_eq!(env.sql("SELECT count() FROM ticket_events").trim(), "0", "the batch is still open");
+    signal(&ingest.0, "TERM");
+    let took = wait_exit(&mut ingest.0, Duration::from_secs(10)).expect("ingest did not exit within 10 s of SIGTERM");
+    assert!(ingest.0.try_wait().unwrap().unwrap().success());
+    assert_eq!(env.sql("SELECT count() FROM ticket_events FINAL").trim(), "200", "flushed on SIGTERM (took {took:?})");
+
+    // The group's committed offsets reach the end of every partition.
+    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", BROKERS).set("group.id", &env.name).create().unwrap();
+    let md = c.fetch_metadata(Some(&env.name), Duration::from_secs(10)).unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition(&env.name, p.id());
+    }
+    let committed = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    let mut total_committed = 0;
+    for e in committed.elements() {
+        let (_, high) = c.fetch_watermarks(&env.name, e.partition(), Duration::from_secs(10)).unwrap();
+        match e.offset() {
+            Offset::Offset(o) => {
+                assert_eq!(o, high, "partition {} committed up to the end", e.partition());
+                total_committed += o;
+            }
+            other => assert_eq!(high, 0, "partition {} has data but commit is {other:?}", e.partition()),
+        }
+    }
+    assert_eq!(total_committed, 200);
+}
