@@ -156,3 +156,20 @@ fn every_reason_but_storage_is_reachable_from_the_table() {
         assert!(reachable.contains(r) || *r == R::StorageRefused, "{r} has no decode case");
     }
 }
+
+#[test]
+fn published_json_schema_lists_exactly_the_wire_fields() {
+    let schema: Value = serde_json::from_str(include_str!("../../../ticket-event.schema.json")).unwrap();
+    let mut published: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    published.sort_unstable();
+    let mut wire: Vec<String> = valid().as_object().unwrap().keys().cloned().collect();
+    wire.push("refund_of".into());
+    wire.sort();
+    assert_eq!(published, wire);
+    // And every field the schema calls required is one decode refuses to miss.
+    for field in schema["required"].as_array().unwrap() {
+        let f = field.as_str().unwrap();
+        let r = decode(&with(f, None), now()).expect_err(f);
+        assert_eq!((r.reason, r.field.as_deref()), (R::MissingField, Some(f)));
+    }
+}
