@@ -18,6 +18,7 @@ EKINO=$ROOT/target/release/ekino
 RUN=${EKINO_DEMO_RUN:-demo_$(date +%Y%m%d_%H%M%S)}
 export EKINO_CLICKHOUSE__DATABASE=$RUN EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN
 LOGS=$ROOT/.ekino/logs
+mkdir -p "$LOGS"
 SIM=$ROOT/.ekino/$RUN
 DAY=$(date -u -d '+5 hours -1 day' +%Y-%m-%d)   # yesterday in UTC+5, Kazakhstan's one time zone
 "$EKINO" migrate

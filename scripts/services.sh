@@ -7,11 +7,12 @@
 #   scripts/services.sh status
 #
 # Idempotent: a running service is left alone; installed software is not reinstalled.
-# State and logs live under $EKINO_HOME (default: .ekino in the repository).
+# The services are per machine (their ports are), so their data, PID files and logs live in
+# one place per machine, not per checkout: $EKINO_HOME, default ~/.local/state/ekino.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HOME_DIR=${EKINO_HOME:-$ROOT/.ekino}
+HOME_DIR=${EKINO_HOME:-${XDG_STATE_HOME:-$HOME/.local/state}/ekino}
 LOGS=$HOME_DIR/logs
 CH_PORT=${EKINO_CLICKHOUSE_PORT:-8123}
 CH_TCP_PORT=${EKINO_CLICKHOUSE_TCP_PORT:-9000}

@@ -51,7 +51,14 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
 #[test]
 fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
     let env = TestEnv::new("kill");
-    let small = [("EKINO_INGEST__MAX_ROWS", "2000"), ("EKINO_INGEST__PERIOD_MS", "100")];
+    // A SIGKILLed consumer stays in the group until the coordinator times it out; short group
+    // timeouts let the restarted process get the partitions back in seconds.
+    let small = [
+        ("EKINO_INGEST__MAX_ROWS", "2000"),
+        ("EKINO_INGEST__PERIOD_MS", "100"),
+        ("EKINO_KAFKA__SESSION_TIMEOUT_MS", "6000"),
+        ("EKINO_KAFKA__MAX_POLL_INTERVAL_MS", "15000"),
+    ];
     env.run(&["migrate"]);
     let mut sim = Guard(env.spawn_simulate(&["--start", START, "--seed", "12", "--max-events", "100000", "--rate", "25000", "--duplicate-rate", "0.01", "--invalid-rate", "0.005"]));
     let mut kills = 0;

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod money;
 pub mod registry;
 pub mod reject;
+#[cfg(feature = "storage")]
 pub mod storage;
 pub mod time;
 

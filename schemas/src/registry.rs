@@ -6,13 +6,15 @@
 
 use std::io::Read;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use clickhouse::Row;
+use chrono::NaiveDate;
+#[cfg(feature = "storage")]
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ids::{Bin, FilmId};
 use crate::money::Kzt;
+#[cfg(feature = "storage")]
 use crate::time::days_since_epoch;
 
 #[derive(Debug, Error)]
@@ -201,7 +203,8 @@ pub fn write_funding<W: std::io::Write>(out: W, rows: &[Funding]) -> csv::Result
     Ok(())
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
 pub struct CinemaRow {
     pub bin: String,
     pub name: String,
@@ -213,7 +216,8 @@ pub struct CinemaRow {
     pub updated_at: u32,
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
 pub struct FilmRow {
     pub film_id: String,
     pub title_kk: String,
@@ -227,7 +231,8 @@ pub struct FilmRow {
     pub updated_at: u32,
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
 pub struct FundingRow {
     pub film_id: String,
     pub payment_id: String,
@@ -236,10 +241,12 @@ pub struct FundingRow {
     pub updated_at: u32,
 }
 
+#[cfg(feature = "storage")]
 fn secs(t: DateTime<Utc>) -> u32 {
     u32::try_from(t.timestamp()).unwrap_or(0)
 }
 
+#[cfg(feature = "storage")]
 impl CinemaRow {
     pub fn from_record(c: &Cinema, at: DateTime<Utc>) -> Self {
         Self {
@@ -249,6 +256,7 @@ impl CinemaRow {
     }
 }
 
+#[cfg(feature = "storage")]
 impl FilmRow {
     pub fn from_record(f: &Film, at: DateTime<Utc>) -> Self {
         Self {
@@ -260,6 +268,7 @@ impl FilmRow {
     }
 }
 
+#[cfg(feature = "storage")]
 impl FundingRow {
     pub fn from_record(f: &Funding, at: DateTime<Utc>) -> Self {
         Self {

@@ -74,7 +74,9 @@ impl TestEnv {
     }
 
     pub fn spawn_ingest(&self, env: &[(&str, &str)]) -> Child {
-        let log = std::fs::File::create(self.dir.join(format!("ingest-{}.log", Instant::now().elapsed().as_nanos()))).unwrap();
+        static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = std::fs::File::create(self.dir.join(format!("ingest-{n}.log"))).unwrap();
         let mut c = self.cmd();
         c.arg("ingest").stdout(Stdio::null()).stderr(log);
         for (k, v) in env {

@@ -1,0 +1,140 @@
+//! Estimates for the film commission: a budget split by category instead of paid lines, for
+//! one programme or side by side for several in one currency. The same rules and the same
+//! computation as a claim, so an estimate never promises what the claim would not give.
+//!
+//! Assumptions, stated in every result's notes: spend is paid on `registered_on` (inside any
+//! spend window) to properly registered vendors of the programme's country, unless an item
+//! says `"vendor": "foreign"`.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::claim::{country, currency, date, parse_fx, Claim, FxInput, Line, ProductionInput, VendorId};
+use crate::compute::{compute, Context};
+use crate::error::{EngineError, InputError};
+use crate::money::{parse_amount, Currency};
+use crate::programme::Programme;
+use crate::result::RebateResult;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetItemInput {
+    pub category: String,
+    pub amount: String,
+    /// Defaults to the total budget's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `local` (default) or `foreign`.
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// Whether people paid under this item are residents (default true).
+    #[serde(default)]
+    pub resident: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateInput {
+    #[serde(default)]
+    pub programme: Option<String>,
+    pub as_of: String,
+    /// The currency a comparison is shown in; defaults to the total budget's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    pub production: ProductionInput,
+    pub budget: Vec<BudgetItemInput>,
+    #[serde(default)]
+    pub fx: Vec<FxInput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub currency: Currency,
+    pub as_of: String,
+    pub results: Vec<RebateResult>,
+}
+
+const FOREIGN: &str = "ZZ";
+
+fn claim_for(p: &Programme, input: &EstimateInput) -> Result<Claim, InputError> {
+    let production = input.production.parse()?;
+    let mut lines = Vec::with_capacity(input.budget.len());
+    for (i, b) in input.budget.iter().enumerate() {
+        let f = |n: &str| format!("budget[{i}].{n}");
+        let foreign = match b.vendor.as_deref() {
+            None | Some("local") => false,
+            Some("foreign") => true,
+            Some(other) => return Err(InputError::new(f("vendor"), format!("must be local or foreign, got {other:?}"))),
+        };
+        let cur = match &b.currency {
+            Some(c) => currency(&f("currency"), c)?,
+            None => production.budget_currency.clone(),
+        };
+        lines.push(Line {
+            id: format!("B{}", i + 1),
+            category: b.category.clone(),
+            amount: parse_amount(&f("amount"), &b.amount)?,
+            currency: cur,
+            paid_on: production.registered_on,
+            vendor_country: if foreign { FOREIGN.into() } else { country("programme.country", &p.country)? },
+            vendor_id: if foreign { VendorId::None } else { VendorId::Assumed },
+            resident: b.resident.unwrap_or(!foreign),
+        });
+    }
+    Ok(Claim { programme: p.id.clone(), as_of: date("as_of", &input.as_of)?, production, lines, fx: parse_fx(&input.fx)? })
+}
+
+pub fn estimate(p: &Programme, input: &EstimateInput, ctx: &Context<'_>) -> Result<RebateResult, EngineError> {
+    let claim = claim_for(p, input)?;
+    let mut r = compute(p, &claim, ctx)?;
+    r.notes.push("estimate: spend assumed paid on registered_on to registered local vendors unless marked foreign".into());
+    Ok(r)
+}
+
+/// Side-by-side estimates, every amount converted to `input.currency` at `as_of`.
+pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_>) -> Result<Comparison, EngineError> {
+    let production = input.production.parse()?;
+    let as_of = date("as_of", &input.as_of)?;
+    let to = match &input.currency {
+        Some(c) => currency("currency", c)?,
+        None => production.budget_currency.clone(),
+    };
+    let fx = ctx.fx.overlaid(&parse_fx(&input.fx)?);
+    let mut results = Vec::with_capacity(programmes.len());
+    for p in programmes {
+        let r = estimate(p, input, ctx)?;
+        results.push(convert_result(r, &fx, &to, as_of)?);
+    }
+    Ok(Comparison { currency: to, as_of: input.as_of.clone(), results })
+}
+
+fn convert_result(mut r: RebateResult, fx: &crate::tables::FxTable, to: &Currency, on: chrono::NaiveDate) -> Result<RebateResult, EngineError> {
+    let from = r.currency.clone();
+    let c = |d: Decimal| fx.convert(d, &from, to, on);
+    r.qualifying_spend = c(r.qualifying_spend)?;
+    r.excluded_spend = c(r.excluded_spend)?;
+    r.eligible_spend = c(r.eligible_spend)?;
+    r.rebate_before_caps = c(r.rebate_before_caps)?;
+    r.rebate = crate::money::round_rebate(c(r.rebate)?);
+    r.annual_pool = r.annual_pool.map(c).transpose()?;
+    if let Some(m) = r.minimum.as_mut() {
+        m.required = c(m.required)?;
+        m.qualifying_spend = c(m.qualifying_spend)?;
+    }
+    for cap in &mut r.caps {
+        cap.limit = c(cap.limit)?;
+        cap.by = c(cap.by)?;
+    }
+    if let Some(t) = r.tax.as_mut() {
+        t.gross = c(t.gross)?;
+        t.tax = c(t.tax)?;
+    }
+    for l in &mut r.lines {
+        l.amount = c(l.amount)?;
+        l.qualifying = c(l.qualifying)?;
+        l.excluded = c(l.excluded)?;
+    }
+    r.notes.push(format!("amounts converted from {from} to {to} at the rate of {on}"));
+    r.currency = to.clone();
+    Ok(r)
+}

@@ -1,0 +1,92 @@
+//! Table tests from `tests/scenarios/claims.json`: every programme's published worked
+//! examples, boundary cases (bracket edges, minimums, caps) and each exclusion reason.
+
+use std::str::FromStr;
+
+use rebate_engine::{builtin, compute, Claim, Context};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn merged(base: &Value, case: &Value) -> Value {
+    let mut claim = base.clone();
+    let o = claim.as_object_mut().unwrap();
+    for key in ["programme", "as_of", "lines", "fx"] {
+        if let Some(v) = case.get(key) {
+            o.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(p) = case.get("production") {
+        let prod = o.get_mut("production").unwrap().as_object_mut().unwrap();
+        for (k, v) in p.as_object().unwrap() {
+            prod.insert(k.clone(), v.clone());
+        }
+    }
+    claim
+}
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::from_str(v.as_str().expect("decimal string")).unwrap()
+}
+
+#[test]
+fn scenario_table() {
+    let table: Value = serde_json::from_str(include_str!("scenarios/claims.json")).unwrap();
+    let (fx, index) = (builtin::fx(), builtin::index());
+    let ctx = Context { fx: &fx, index: &index };
+    let cases = table["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    let mut programmes_seen = std::collections::BTreeSet::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let claim_json = merged(&table["base"], case);
+        let claim = Claim::parse_json(&claim_json.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let programme = builtin::programme(&claim.programme).unwrap();
+        programmes_seen.insert(programme.id.clone());
+        let r = compute(&programme, &claim, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = &case["expect"];
+        let got = serde_json::to_value(&r).unwrap();
+        for (key, expected) in want.as_object().unwrap() {
+            match key.as_str() {
+                "eligible" => assert_eq!(r.eligible, expected.as_bool().unwrap(), "{name}: eligible ({:?})", r.ineligibility),
+                "ineligibility" => {
+                    let codes: Vec<&str> = r.ineligibility.iter().map(|i| i.code.as_str()).collect();
+                    let want: Vec<&str> = expected.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                    assert_eq!(codes, want, "{name}: ineligibility");
+                }
+                "caps_bound" => {
+                    let bound: Vec<&str> = r.caps.iter().filter(|c| c.bound).map(|c| c.code.as_str()).collect();
+                    let want: Vec<&str> = expected.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                    assert_eq!(bound, want, "{name}: caps bound");
+                }
+                "lines" => {
+                    for (id, reason) in expected.as_object().unwrap() {
+                        let line = r.lines.iter().find(|l| &l.id == id).unwrap_or_else(|| panic!("{name}: no line {id}"));
+                        assert_eq!(line.reason, reason.as_str().unwrap(), "{name}: line {id} ({})", line.detail);
+                    }
+                }
+                field => assert_eq!(dec(&got[field]), dec(expected), "{name}: {field}"),
+            }
+        }
+        // Exact decimal equality: the rebate is a whole number and never exceeds its pre-cap value.
+        assert_eq!(r.rebate, r.rebate.trunc(), "{name}: whole units");
+    }
+    let all: std::collections::BTreeSet<String> = builtin::programmes().unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(programmes_seen, all, "every shipped programme has scenarios");
+}
+
+#[test]
+fn every_line_reason_is_explained() {
+    let table: Value = serde_json::from_str(include_str!("scenarios/claims.json")).unwrap();
+    let claim = Claim::parse_json(&merged(&table["base"], &table["cases"][0]).to_string()).unwrap();
+    let (fx, index) = (builtin::fx(), builtin::index());
+    let r = compute(&builtin::programme("kz").unwrap(), &claim, &Context { fx: &fx, index: &index }).unwrap();
+    for l in &r.lines {
+        assert!(!l.detail.is_empty(), "{} has no explanation", l.id);
+        assert_eq!(l.qualifying + l.excluded, l.amount, "{} splits its amount", l.id);
+    }
+    for c in &r.caps {
+        assert!(!c.detail.is_empty() && c.limit >= Decimal::ZERO, "{} explained", c.code);
+    }
+    assert_eq!(r.uplifts.len(), 2);
+    assert!(r.uplifts.iter().all(|u| u.points > Decimal::ZERO));
+}
