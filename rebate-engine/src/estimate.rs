@@ -91,10 +91,12 @@ pub fn estimate(p: &Programme, input: &EstimateInput, ctx: &Context<'_>) -> Resu
     Ok(r)
 }
 
-/// Side-by-side estimates, every amount converted to `input.currency` at `as_of`.
+/// Side-by-side estimates, every amount converted to `input.currency` at the rate of
+/// `registered_on`, the date the estimate's spend is assumed paid, so that FX movements
+/// between then and `as_of` do not make one programme's spend look different from another's.
 pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_>) -> Result<Comparison, EngineError> {
     let production = input.production.parse()?;
-    let as_of = date("as_of", &input.as_of)?;
+    let on = production.registered_on;
     let to = match &input.currency {
         Some(c) => currency("currency", c)?,
         None => production.budget_currency.clone(),
@@ -103,7 +105,7 @@ pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_
     let mut results = Vec::with_capacity(programmes.len());
     for p in programmes {
         let r = estimate(p, input, ctx)?;
-        results.push(convert_result(r, &fx, &to, as_of)?);
+        results.push(convert_result(r, &fx, &to, on)?);
     }
     Ok(Comparison { currency: to, as_of: input.as_of.clone(), results })
 }
@@ -115,7 +117,9 @@ fn convert_result(mut r: RebateResult, fx: &crate::tables::FxTable, to: &Currenc
     r.excluded_spend = c(r.excluded_spend)?;
     r.eligible_spend = c(r.eligible_spend)?;
     r.rebate_before_caps = c(r.rebate_before_caps)?;
-    r.rebate = crate::money::round_rebate(c(r.rebate)?);
+    // The programme pays whole units of its own currency; shown in another currency the
+    // same amount is rounded to the cent like every other converted figure.
+    r.rebate = c(r.rebate)?;
     r.annual_pool = r.annual_pool.map(c).transpose()?;
     if let Some(m) = r.minimum.as_mut() {
         m.required = c(m.required)?;

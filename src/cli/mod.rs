@@ -1,5 +1,6 @@
 //! Subcommands of `ekino`. Each file owns one command family; this one parses and dispatches.
 
+mod rebate;
 mod registry;
 mod report;
 mod services;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Reports read back from ClickHouse.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Film production rebates: compute a claim, estimate, list programmes.
+    #[command(subcommand)]
+    Rebate(rebate::RebateCommand),
 }
 
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -68,5 +72,6 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Registry(cmd) => registry::run(cmd, &settings).await,
         Command::Report(cmd) => report::run(cmd, &settings).await,
+        Command::Rebate(cmd) => rebate::run(cmd),
     }
 }
