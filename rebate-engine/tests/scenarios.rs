@@ -90,3 +90,25 @@ fn every_line_reason_is_explained() {
     assert_eq!(r.uplifts.len(), 2);
     assert!(r.uplifts.iter().all(|u| u.points > Decimal::ZERO));
 }
+
+#[test]
+fn claim_schema_matches_the_parser() {
+    let schema: Value = serde_json::from_str(include_str!("../claim.schema.json")).unwrap();
+    let example: Value = serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
+    assert!(Claim::parse_json(&example.to_string()).is_ok(), "the documented example parses");
+    // Every documented property is accepted, and an undocumented one is refused with its path.
+    let line_props: Vec<String> = schema["properties"]["lines"]["items"]["properties"].as_object().unwrap().keys().cloned().collect();
+    let mut full = example.clone();
+    let line = full["lines"][0].as_object_mut().unwrap();
+    for p in &line_props {
+        assert!(line.contains_key(p), "example line 0 shows {p}");
+    }
+    line.insert("discount".into(), Value::from("1"));
+    let err = Claim::parse_json(&full.to_string()).unwrap_err();
+    assert_eq!(err.field, "lines[0].discount");
+    assert!(err.reason.contains("unknown field `discount`"), "{}", err.reason);
+    let top: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    for key in example.as_object().unwrap().keys() {
+        assert!(top.contains(&key), "{key} is documented");
+    }
+}
