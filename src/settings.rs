@@ -14,6 +14,7 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     pub clickhouse: ClickHouseSettings,
     pub ingest: IngestSettings,
+    pub api: api::config::ApiSettings,
 }
 
 impl Settings {

@@ -87,3 +87,39 @@ CREATE TABLE IF NOT EXISTS film_funding (
     updated_at DateTime
 ) ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY (film_id, payment_id);
+
+-- The film's agreements: exhibitor share of net box office and the distributor's fee on
+-- rentals, in units of 1/10,000. When none is recorded, ROI uses 50 % and 0 and says so.
+CREATE TABLE IF NOT EXISTS film_agreements (
+    film_id String,
+    exhibitor_share_x10000 UInt32,
+    distributor_fee_x10000 UInt32,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY film_id;
+
+-- API keys: only a SHA-256 of the secret is stored.
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id String,
+    secret_sha256 String,
+    role String,
+    bin String,
+    created_at DateTime,
+    revoked UInt8
+) ENGINE = ReplacingMergeTree(created_at)
+ORDER BY key_id;
+
+-- Every authenticated API request, appended.
+CREATE TABLE IF NOT EXISTS api_audit (
+    at DateTime,
+    key_id String,
+    role String,
+    method String,
+    path String,
+    query String,
+    status UInt16,
+    rows UInt64,
+    latency_ms UInt32
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(toDate(at))
+ORDER BY (at, key_id);

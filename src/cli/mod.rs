@@ -1,5 +1,6 @@
 //! Subcommands of `ekino`. Each file owns one command family; this one parses and dispatches.
 
+mod keys;
 mod rebate;
 mod registry;
 mod report;
@@ -48,6 +49,11 @@ pub enum Command {
     /// Film production rebates: compute a claim, estimate, list programmes.
     #[command(subcommand)]
     Rebate(rebate::RebateCommand),
+    /// Serve the HTTP API (127.0.0.1:8080 unless `api.listen_addr` says otherwise).
+    Api,
+    /// API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -73,5 +79,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Registry(cmd) => registry::run(cmd, &settings).await,
         Command::Report(cmd) => report::run(cmd, &settings).await,
         Command::Rebate(cmd) => rebate::run(cmd),
+        Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, ingest::run::shutdown_signal()).await,
+        Command::Keys(cmd) => keys::run(cmd, &settings).await,
     }
 }

@@ -96,3 +96,49 @@ pub async fn box_office(client: &Client, q: &BoxOfficeQuery) -> Result<BoxOffice
     }
     Ok(BoxOfficeReport { from: q.from.to_string(), to: q.to.to_string(), rows, totals })
 }
+
+#[derive(Debug, Row, Deserialize)]
+struct FilmTotalsRow {
+    film_id: String,
+    admissions: i64,
+    gross_tiyn: i64,
+    net_tiyn: i64,
+    screenings: u64,
+    cinemas: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilmTotals {
+    pub film_id: String,
+    pub admissions: i64,
+    pub gross: Kzt,
+    pub net: Kzt,
+    pub screenings: u64,
+    pub cinemas: u64,
+}
+
+/// Per-film totals over a range, optionally for the cinemas of one region.
+pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, region: Option<&str>) -> Result<Vec<FilmTotals>, ReportError> {
+    let sql = format!(
+        "SELECT film_id, toInt64(sum(qty)) AS admissions, toInt64(sum(gross_tiyn)) AS gross_tiyn, toInt64(sum(net_tiyn)) AS net_tiyn, \
+         toUInt64(uniqExactIf(cinema_bin, screening_id, qty > 0)) AS screenings, toUInt64(uniqExactIf(cinema_bin, qty > 0)) AS cinemas \
+         FROM ticket_events FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
+        if region.is_some() { " AND cinema_bin IN (SELECT bin FROM cinemas FINAL WHERE region = ?)" } else { "" }
+    );
+    let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());
+    if let Some(r) = region {
+        q = q.bind(r);
+    }
+    let rows: Vec<FilmTotalsRow> = q.fetch_all().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FilmTotals {
+            film_id: r.film_id,
+            admissions: r.admissions,
+            gross: Kzt::from_tiyn(r.gross_tiyn),
+            net: Kzt::from_tiyn(r.net_tiyn),
+            screenings: r.screenings,
+            cinemas: r.cinemas,
+        })
+        .collect())
+}

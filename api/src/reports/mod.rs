@@ -3,9 +3,12 @@
 //! of the events it covers, to the tiyn.
 
 mod box_office;
+pub mod chart;
 mod quality;
+pub mod roi;
+pub mod scorecard;
 
-pub use box_office::{box_office, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, Totals};
+pub use box_office::{box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals, MAX_RANGE_DAYS};
 pub use quality::{reconciliation, rejected_summary, Reconciliation, RejectedSummary};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,31 @@
+//! Typed settings of the API server.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    pub listen_addr: String,
+    pub body_limit_bytes: u64,
+    /// `POST /v1/tickets` takes NDJSON batches up to this size.
+    pub upload_limit_bytes: u64,
+    pub max_range_days: i64,
+    pub max_page_rows: u64,
+    pub query_timeout_ms: u64,
+    /// Requests per key per minute; a burst of this size is allowed.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            listen_addr: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 8 * 1024 * 1024,
+            max_range_days: 366,
+            max_page_rows: 1000,
+            query_timeout_ms: 5000,
+            rate_limit_per_minute: 600,
+        }
+    }
+}

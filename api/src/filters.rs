@@ -1,0 +1,219 @@
+//! Warp wiring: paths, methods, query strings, bodies, credentials, rate limit, audit and
+//! metrics around the plain handlers. Errors go through `ApiError` and `recover` only.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde::Serialize;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::audit::AuditRow;
+use crate::auth::Principal;
+use crate::error::{recover, ApiError};
+use crate::handlers;
+use crate::params;
+use crate::state::AppState;
+
+type State = Arc<AppState>;
+
+fn state(s: State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
+    warp::any().map(move || s.clone())
+}
+
+/// The raw query string, empty when there is none.
+fn query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+/// The caller of a protected route: a valid key within its rate limit, or a rejection.
+fn principal(s: State) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("authorization").and(state(s)).and_then(|h: Option<String>, s: State| async move {
+        let token = h.as_deref().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(|| warp::reject::custom(ApiError::Unauthorized))?;
+        let p = s.keys.authenticate(token.trim(), Some(&s.ch)).await.ok_or_else(|| warp::reject::custom(ApiError::Unauthorized))?;
+        s.limiter.check(&p.key_id).map_err(|retry_after_secs| warp::reject::custom(ApiError::TooManyRequests { retry_after_secs }))?;
+        Ok::<_, Rejection>(p)
+    })
+}
+
+fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(limit).and(warp::body::bytes())
+}
+
+/// Counts the rows of a reply for the audit log: the first array found at the top level.
+fn rows_of(v: &serde_json::Value) -> u64 {
+    match v {
+        serde_json::Value::Array(a) => a.len() as u64,
+        serde_json::Value::Object(m) => m.values().find_map(|x| x.as_array().map(|a| a.len() as u64)).unwrap_or(1),
+        _ => 1,
+    }
+}
+
+/// Turns a handler result into a response; records metrics, and the audit row for a caller.
+fn finish<T: Serialize>(s: &AppState, route: &str, who: Option<&Principal>, path: &str, q: &str, started: Instant, r: Result<T, ApiError>) -> Response {
+    let (resp, rows) = match r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))) {
+        Ok(v) => {
+            let rows = rows_of(&v);
+            (warp::reply::json(&v).into_response(), rows)
+        }
+        Err(e) => (e.into_response(), 0),
+    };
+    let status = resp.status().as_u16();
+    let elapsed = started.elapsed();
+    s.metrics.requests.with_label_values(&[route, &status.to_string()]).inc();
+    s.metrics.latency.with_label_values(&[route]).observe(elapsed.as_secs_f64());
+    if let Some(p) = who {
+        s.audit.record(AuditRow {
+            at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
+            key_id: p.key_id.clone(),
+            role: p.role.as_str().into(),
+            method: if route.starts_with("post_") { "POST".into() } else { "GET".into() },
+            path: path.into(),
+            query: q.into(),
+            status,
+            rows,
+            latency_ms: u32::try_from(elapsed.as_millis()).unwrap_or(u32::MAX),
+        });
+    }
+    resp
+}
+
+pub fn routes(s: State) -> BoxedFilter<(Response,)> {
+    let public = {
+        let health = warp::path!("healthz").and(warp::get()).and(state(s.clone())).then(|s: State| async move {
+            let ok = s.ch.query("SELECT 1").execute().await.is_ok();
+            let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "clickhouse": ok});
+            warp::reply::with_status(warp::reply::json(&body), if ok { warp::http::StatusCode::OK } else { warp::http::StatusCode::SERVICE_UNAVAILABLE }).into_response()
+        });
+        let openapi = warp::path!("openapi.json").and(warp::get()).map(|| warp::reply::json(&crate::openapi::document()).into_response());
+        let metrics = warp::path!("metrics").and(warp::get()).and(state(s.clone())).map(|s: State| s.metrics.render().into_response());
+        let daily = warp::path!("v1" / "box-office" / "daily").and(warp::get()).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
+            let t = Instant::now();
+            let r = async { handlers::box_office::daily_chart(&s, params::parse(&q)?).await }.await;
+            finish(&s, "daily_chart", None, "/v1/box-office/daily", &q, t, r)
+        });
+        let programmes = warp::path!("v1" / "rebates" / "programmes").and(warp::get()).and(state(s.clone())).and(query()).map(|s: State, q: String| {
+            let t = Instant::now();
+            let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
+            finish(&s, "programmes", None, "/v1/rebates/programmes", &q, t, r)
+        });
+        let programme = warp::path!("v1" / "rebates" / "programmes" / String).and(warp::get()).and(state(s.clone())).and(query()).map(|id: String, s: State, q: String| {
+            let t = Instant::now();
+            let r = params::parse::<params::NoQuery>(&q).and_then(|_| handlers::rebates::programme(&s, &id));
+            finish(&s, "programme", None, "/v1/rebates/programmes/{id}", &q, t, r)
+        });
+        let estimate = warp::path!("v1" / "rebates" / "estimate").and(warp::post()).and(state(s.clone())).and(query()).and(body(s.settings.body_limit_bytes)).map(
+            |s: State, q: String, b: Bytes| {
+                let t = Instant::now();
+                let r = params::parse(&q).and_then(|q| handlers::rebates::estimate(&s, q, &b));
+                finish(&s, "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
+            },
+        );
+        health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
+    };
+
+    let box_office = {
+        let films = warp::path!("v1" / "box-office" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::box_office::films(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "films", Some(&p), "/v1/box-office/films", &q, t, r)
+            },
+        );
+        let film_daily = warp::path!("v1" / "box-office" / "films" / String / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |film: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/box-office/films/{film}/daily");
+                let r = async { handlers::box_office::film_daily(&s, &p, film, params::parse(&q)?).await }.await;
+                finish(&s, "film_daily", Some(&p), &path, &q, t, r)
+            },
+        );
+        films.or(film_daily).unify().boxed()
+    };
+
+    let roi = {
+        let film = warp::path!("v1" / "films" / String / "roi").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |film: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/films/{film}/roi");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::roi::film(&s, &p, film).await
+                }
+                .await;
+                finish(&s, "film_roi", Some(&p), &path, &q, t, r)
+            },
+        );
+        let summary = warp::path!("v1" / "roi" / "summary").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::roi::summary(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "roi_summary", Some(&p), "/v1/roi/summary", &q, t, r)
+            },
+        );
+        let films = warp::path!("v1" / "roi" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::roi::films(&s, &p).await
+                }
+                .await;
+                finish(&s, "roi_films", Some(&p), "/v1/roi/films", &q, t, r)
+            },
+        );
+        film.or(summary).unify().or(films).unify().boxed()
+    };
+
+    let cinemas = {
+        let silent = warp::path!("v1" / "cinemas" / "reporting").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::cinemas::silent(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "silent_cinemas", Some(&p), "/v1/cinemas/reporting", &q, t, r)
+            },
+        );
+        let reporting = warp::path!("v1" / "cinemas" / String / "reporting").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |bin: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/reporting");
+                let r = async { handlers::cinemas::reporting(&s, &p, bin, params::parse(&q)?).await }.await;
+                finish(&s, "cinema_reporting", Some(&p), &path, &q, t, r)
+            },
+        );
+        let rejected = warp::path!("v1" / "cinemas" / String / "rejected").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |bin: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/rejected");
+                let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&q)?).await }.await;
+                finish(&s, "cinema_rejected", Some(&p), &path, &q, t, r)
+            },
+        );
+        let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::tickets::upload(&s, &p, &b).await
+                }
+                .await;
+                finish(&s, "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
+            },
+        );
+        silent.or(reporting).unify().or(rejected).unify().or(tickets).unify().boxed()
+    };
+
+    public
+        .or(box_office)
+        .unify()
+        .or(roi)
+        .unify()
+        .or(cinemas)
+        .unify()
+        .recover(recover)
+        .unify()
+        .boxed()
+}

@@ -1,0 +1,97 @@
+use serde::Serialize;
+
+use super::{require, ApiError};
+use crate::auth::{Principal, Role};
+use crate::params::{self, DateQuery, FilmDailyQuery, FilmsQuery};
+use crate::reports::{self, chart::DailyChart, BoxOfficeQuery, FilmTotals};
+use crate::state::AppState;
+
+pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
+    Ok(reports::chart::daily_chart(&s.ch, params::date("date", &q.date)?).await?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilmsReply {
+    pub from: String,
+    pub to: String,
+    pub region: Option<String>,
+    pub rows: Vec<FilmTotals>,
+}
+
+pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsReply, ApiError> {
+    require(p, &[Role::Ministry, Role::Commission])?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let rows = reports::films_summary(&s.ch, from, to, q.region.as_deref()).await?;
+    Ok(FilmsReply { from: q.from, to: q.to, region: q.region, rows })
+}
+
+/// Films a producer key may see: those it produces or distributes.
+pub async fn film_visible(s: &AppState, p: &Principal, film_id: &str) -> Result<(), ApiError> {
+    match p.role {
+        Role::Ministry => Ok(()),
+        Role::Producer => {
+            let films = reports::roi::films(&s.ch, Some(film_id)).await?;
+            let mine = films.iter().any(|f| p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin));
+            if mine { Ok(()) } else { Err(ApiError::NotFound) }
+        }
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilmDailyRow {
+    pub day: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cinema_bin: Option<String>,
+    pub admissions: i64,
+    pub gross: schemas::Kzt,
+    pub net: schemas::Kzt,
+    pub screenings: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilmDailyReply {
+    pub film_id: String,
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<FilmDailyRow>,
+    pub totals: reports::Totals,
+}
+
+pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDailyQuery) -> Result<FilmDailyReply, ApiError> {
+    require(p, &[Role::Ministry, Role::Producer])?;
+    let film = schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    film_visible(s, p, film.as_str()).await?;
+    let by_cinema = match q.by.as_deref() {
+        None | Some("day") => false,
+        Some("cinema") => true,
+        Some(other) => return Err(ApiError::bad("by", format!("must be day or cinema, got {other:?}"))),
+    };
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let report = reports::box_office(&s.ch, &BoxOfficeQuery::new(from, to, Some(film), None)?).await?;
+    let rows = if by_cinema {
+        report
+            .rows
+            .into_iter()
+            .map(|r| FilmDailyRow { day: r.day, cinema_bin: Some(r.cinema_bin), admissions: r.admissions, gross: r.gross, net: r.net, screenings: r.screenings })
+            .collect()
+    } else {
+        let mut by_day: std::collections::BTreeMap<String, FilmDailyRow> = std::collections::BTreeMap::new();
+        for r in report.rows {
+            let e = by_day.entry(r.day.clone()).or_insert(FilmDailyRow {
+                day: r.day,
+                cinema_bin: None,
+                admissions: 0,
+                gross: schemas::Kzt::ZERO,
+                net: schemas::Kzt::ZERO,
+                screenings: 0,
+            });
+            e.admissions += r.admissions;
+            e.gross = schemas::Kzt::from_tiyn(e.gross.tiyn() + r.gross.tiyn());
+            e.net = schemas::Kzt::from_tiyn(e.net.tiyn() + r.net.tiyn());
+            e.screenings += r.screenings;
+        }
+        by_day.into_values().collect()
+    };
+    Ok(FilmDailyReply { film_id, from: q.from, to: q.to, rows, totals: report.totals })
+}

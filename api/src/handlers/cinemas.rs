@@ -1,0 +1,51 @@
+use serde::Serialize;
+
+use super::{parse_bin, require, require_cinema_scope, ApiError};
+use crate::auth::{Principal, Role};
+use crate::params::{self, PageQuery, RangeQuery, SilentQuery};
+use crate::reports::scorecard::{self, RejectedEvent, Scorecard, SilentCinema};
+use crate::state::AppState;
+
+pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<Scorecard, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    Ok(scorecard::scorecard(&s.ch, bin.as_str(), from, to, s.today()).await?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct SilentReply {
+    pub silent_days: i64,
+    pub cinemas: Vec<SilentCinema>,
+}
+
+pub async fn silent(s: &AppState, p: &Principal, q: SilentQuery) -> Result<SilentReply, ApiError> {
+    require(p, &[Role::Ministry])?;
+    if q.silent_days < 0 {
+        return Err(ApiError::bad("silent_days", "must not be negative"));
+    }
+    Ok(SilentReply { silent_days: q.silent_days, cinemas: scorecard::silent_cinemas(&s.ch, q.silent_days, s.today()).await? })
+}
+
+#[derive(Debug, Serialize)]
+pub struct RejectedReply {
+    pub cinema_bin: String,
+    pub page: u64,
+    pub page_size: u64,
+    pub rows: Vec<RejectedEvent>,
+}
+
+pub async fn rejected(s: &AppState, p: &Principal, bin: String, q: PageQuery) -> Result<RejectedReply, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let page = q.page.unwrap_or(1);
+    let page_size = q.page_size.unwrap_or(100);
+    if page == 0 {
+        return Err(ApiError::bad("page", "starts at 1"));
+    }
+    if page_size == 0 || page_size > s.settings.max_page_rows {
+        return Err(ApiError::bad("page_size", format!("must be 1 to {}", s.settings.max_page_rows)));
+    }
+    let rows = scorecard::rejected_events(&s.ch, bin.as_str(), page_size, (page - 1) * page_size).await?;
+    Ok(RejectedReply { cinema_bin: bin.to_string(), page, page_size, rows })
+}

@@ -1,0 +1,29 @@
+//! Handlers: plain async functions from state, caller and parsed input to a reply value or an
+//! [`ApiError`]. They know nothing of HTTP; `filters` does the wiring.
+
+pub mod box_office;
+pub mod cinemas;
+pub mod rebates;
+pub mod roi;
+pub mod tickets;
+
+use crate::auth::{Principal, Role};
+use crate::error::ApiError;
+
+/// Refuses callers without one of `roles`. Refusal is a 404, like data outside one's scope.
+pub fn require(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&p.role) { Ok(()) } else { Err(ApiError::NotFound) }
+}
+
+/// A cinema key sees only its own BIN; the ministry sees all.
+pub fn require_cinema_scope(p: &Principal, bin: &str) -> Result<(), ApiError> {
+    match p.role {
+        Role::Ministry => Ok(()),
+        Role::Cinema if p.owns_bin(bin) => Ok(()),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+pub fn parse_bin(s: &str) -> Result<schemas::Bin, ApiError> {
+    schemas::Bin::parse(s).map_err(|e| ApiError::bad("bin", e.to_string()))
+}

@@ -1,0 +1,30 @@
+use serde::Serialize;
+
+use super::box_office::film_visible;
+use super::{require, ApiError};
+use crate::auth::{Principal, Role};
+use crate::params::SummaryQuery;
+use crate::reports::roi::{self, FilmRoi, RoiSummary};
+use crate::state::AppState;
+
+pub async fn film(s: &AppState, p: &Principal, film_id: String) -> Result<FilmRoi, ApiError> {
+    require(p, &[Role::Ministry, Role::Producer])?;
+    schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    film_visible(s, p, &film_id).await?;
+    roi::films(&s.ch, Some(&film_id)).await?.into_iter().next().ok_or(ApiError::NotFound)
+}
+
+pub async fn summary(s: &AppState, p: &Principal, q: SummaryQuery) -> Result<RoiSummary, ApiError> {
+    require(p, &[Role::Ministry])?;
+    Ok(roi::summary(&roi::films(&s.ch, None).await?, q.funding_year))
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilmsReply {
+    pub films: Vec<FilmRoi>,
+}
+
+pub async fn films(s: &AppState, p: &Principal) -> Result<FilmsReply, ApiError> {
+    require(p, &[Role::Ministry])?;
+    Ok(FilmsReply { films: roi::films(&s.ch, None).await? })
+}

@@ -1,0 +1,114 @@
+//! Query-string parsing: unknown parameters are a 400, and every error names the parameter.
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+pub fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str::<T>(raw).map_err(|e| {
+        let text = e.to_string();
+        let field = text.split('`').nth(1).unwrap_or("query").to_owned();
+        ApiError::bad(field, text)
+    })
+}
+
+pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad(field, format!("must be a date YYYY-MM-DD, got {s:?}")))
+}
+
+/// An inclusive day range of at most `max_days`.
+pub fn range(from: &str, to: &str, max_days: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let (f, t) = (date("from", from)?, date("to", to)?);
+    if t < f {
+        return Err(ApiError::bad("to", "is before from"));
+    }
+    if (t - f).num_days() >= max_days {
+        return Err(ApiError::bad("to", format!("a range may cover at most {max_days} days")));
+    }
+    Ok((f, t))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateQuery {
+    pub date: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilmsQuery {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilmDailyQuery {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SilentQuery {
+    pub silent_days: i64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    pub page_size: Option<u64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    #[serde(default)]
+    pub funding_year: Option<i32>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareQuery {
+    #[serde(default)]
+    pub compare: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_parameters_are_named() {
+        let e = parse::<DateQuery>("date=2026-11-21&cinema=1").unwrap_err();
+        assert!(matches!(e, ApiError::BadRequest { ref field, .. } if field == "cinema"), "{e:?}");
+        let e = parse::<DateQuery>("").unwrap_err();
+        assert!(matches!(e, ApiError::BadRequest { ref field, .. } if field == "date"), "{e:?}");
+    }
+
+    #[test]
+    fn ranges_are_bounded() {
+        assert!(range("2026-01-01", "2026-12-31", 366).is_ok());
+        assert!(range("2026-01-01", "2027-01-02", 366).is_err());
+        assert!(range("2026-02-01", "2026-01-01", 366).is_err());
+    }
+}

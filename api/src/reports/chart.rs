@@ -1,0 +1,137 @@
+//! The public daily chart, as Korea's KOBIS publishes it: rank, rank change, new entries,
+//! gross, share, admissions, screens, screenings and cumulative figures, per film, for one
+//! box-office day (UTC+5).
+
+use chrono::NaiveDate;
+use clickhouse::{Client, Row};
+use schemas::Kzt;
+use serde::{Deserialize, Serialize};
+
+use super::ReportError;
+
+const CHART_SQL: &str = "\
+SELECT film_id, \
+  toInt64(sumIf(gross_tiyn, day = toDate(?))) AS gross_tiyn, \
+  toInt64(sumIf(qty, day = toDate(?))) AS admissions, \
+  toUInt64(uniqExactIf(cinema_bin, hall, day = toDate(?) AND qty > 0)) AS screens, \
+  toUInt64(uniqExactIf(cinema_bin, screening_id, day = toDate(?) AND qty > 0)) AS screenings, \
+  toInt64(sumIf(gross_tiyn, day = toDate(?) - 1)) AS prev_gross_tiyn, \
+  toInt64(sum(gross_tiyn)) AS cumulative_gross_tiyn, \
+  toInt64(sum(qty)) AS cumulative_admissions, \
+  min(day) AS first_day \
+FROM ticket_events FINAL WHERE day <= toDate(?) \
+GROUP BY film_id";
+
+const TITLES_SQL: &str = "SELECT film_id, argMax(title_kk, updated_at) AS kk, argMax(title_ru, updated_at) AS ru, argMax(title_en, updated_at) AS en FROM films GROUP BY film_id";
+
+#[derive(Debug, Row, Deserialize)]
+struct ChartRow {
+    film_id: String,
+    gross_tiyn: i64,
+    admissions: i64,
+    screens: u64,
+    screenings: u64,
+    prev_gross_tiyn: i64,
+    cumulative_gross_tiyn: i64,
+    cumulative_admissions: i64,
+    first_day: u16,
+}
+
+#[derive(Debug, Row, Deserialize)]
+pub struct TitleRow {
+    pub film_id: String,
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Title {
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartEntry {
+    pub rank: u32,
+    /// Yesterday's rank minus today's (positive: climbed); `None` for a film not ranked yesterday.
+    pub rank_change: Option<i64>,
+    pub is_new: bool,
+    pub film_id: String,
+    pub title: Option<Title>,
+    pub gross: Kzt,
+    /// Share of the day's gross, 4 decimals.
+    pub share: String,
+    pub admissions: i64,
+    pub screens: u64,
+    pub screenings: u64,
+    pub cumulative_gross: Kzt,
+    pub cumulative_admissions: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyChart {
+    pub date: String,
+    pub total_gross: Kzt,
+    pub total_admissions: i64,
+    pub films: Vec<ChartEntry>,
+}
+
+pub async fn titles(client: &Client) -> Result<std::collections::HashMap<String, Title>, ReportError> {
+    let rows: Vec<TitleRow> = client.query(TITLES_SQL).fetch_all().await?;
+    Ok(rows.into_iter().map(|r| (r.film_id, Title { kk: r.kk, ru: r.ru, en: r.en })).collect())
+}
+
+/// Ranks by gross, then admissions, then film id, so a tie always ranks the same way.
+fn ranked<'a>(rows: impl Iterator<Item = (&'a str, i64, i64)>) -> Vec<&'a str> {
+    let mut v: Vec<(&str, i64, i64)> = rows.collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(b.0)));
+    v.into_iter().map(|(f, _, _)| f).collect()
+}
+
+pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart, ReportError> {
+    let d = date.to_string();
+    let mut q = client.query(CHART_SQL);
+    for _ in 0..6 {
+        q = q.bind(d.as_str());
+    }
+    let rows: Vec<ChartRow> = q.fetch_all().await?;
+    let titles = titles(client).await?;
+    let today: Vec<&ChartRow> = rows.iter().filter(|r| r.gross_tiyn != 0 || r.admissions != 0).collect();
+    let yesterday = ranked(rows.iter().filter(|r| r.prev_gross_tiyn > 0).map(|r| (r.film_id.as_str(), r.prev_gross_tiyn, 0)));
+    let order = ranked(today.iter().map(|r| (r.film_id.as_str(), r.gross_tiyn, r.admissions)));
+    let total_gross: i64 = today.iter().map(|r| r.gross_tiyn).sum();
+    let total_admissions: i64 = today.iter().map(|r| r.admissions).sum();
+    let day_number = schemas::time::days_since_epoch(date);
+    let films = order
+        .iter()
+        .enumerate()
+        .map(|(i, film)| {
+            let r = today.iter().find(|r| r.film_id == *film).expect("ranked from the same rows");
+            let rank = i as u32 + 1;
+            let share = if total_gross == 0 {
+                "0".to_owned()
+            } else {
+                (rust_decimal::Decimal::from(r.gross_tiyn) / rust_decimal::Decimal::from(total_gross))
+                    .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                    .to_string()
+            };
+            ChartEntry {
+                rank,
+                rank_change: yesterday.iter().position(|f| f == film).map(|p| p as i64 + 1 - i64::from(rank)),
+                is_new: r.first_day == day_number,
+                film_id: r.film_id.clone(),
+                title: titles.get(&r.film_id).cloned(),
+                gross: Kzt::from_tiyn(r.gross_tiyn),
+                share,
+                admissions: r.admissions,
+                screens: r.screens,
+                screenings: r.screenings,
+                cumulative_gross: Kzt::from_tiyn(r.cumulative_gross_tiyn),
+                cumulative_admissions: r.cumulative_admissions,
+            }
+        })
+        .collect();
+    Ok(DailyChart { date: d, total_gross: Kzt::from_tiyn(total_gross), total_admissions, films })
+}

@@ -1,0 +1,174 @@
+//! Per-cinema reporting quality (EAIS-style): when a cinema last reported, how many days it
+//! has been silent, what it sent and what was refused, its refund rate and events for films
+//! not in the registry. `today` is an argument: reports never read the clock themselves.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use clickhouse::{Client, Row};
+use serde::{Deserialize, Serialize};
+
+use super::ReportError;
+
+#[derive(Debug, Row, Deserialize)]
+struct CountsRow {
+    events: u64,
+    sales: u64,
+    refunds: u64,
+    unknown_film: u64,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct LastRow {
+    cinema_bin: String,
+    last: u32,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct KeyCount {
+    key: String,
+    n: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard {
+    pub cinema_bin: String,
+    pub from: String,
+    pub to: String,
+    pub last_event_at: Option<String>,
+    pub silent_days: Option<i64>,
+    pub events: u64,
+    pub sales: u64,
+    pub refunds: u64,
+    /// refunds ÷ sales, 4 decimals.
+    pub refund_rate: Option<String>,
+    pub unknown_film_events: u64,
+    pub rejected_total: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+}
+
+fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()))
+}
+
+async fn last_events(client: &Client, bin: Option<&str>) -> Result<HashMap<String, u32>, ReportError> {
+    let sql = format!(
+        "SELECT cinema_bin, max(occurred_at) AS last FROM ticket_events{} GROUP BY cinema_bin",
+        if bin.is_some() { " WHERE cinema_bin = ?" } else { "" }
+    );
+    let mut q = client.query(&sql);
+    if let Some(b) = bin {
+        q = q.bind(b);
+    }
+    let rows: Vec<LastRow> = q.fetch_all().await?;
+    Ok(rows.into_iter().map(|r| (r.cinema_bin, r.last)).collect())
+}
+
+fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) {
+    match last.and_then(local_date) {
+        Some(t) => (Some(t.to_rfc3339()), Some((today - t.date_naive()).num_days().max(0))),
+        None => (None, None),
+    }
+}
+
+pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
+    let counts: CountsRow = client
+        .query(
+            "SELECT toUInt64(count()) AS events, toUInt64(countIf(event_type = 'sale')) AS sales, \
+             toUInt64(countIf(event_type = 'refund')) AS refunds, \
+             toUInt64(countIf(film_id NOT IN (SELECT film_id FROM films))) AS unknown_film \
+             FROM ticket_events FINAL WHERE cinema_bin = ? AND day >= toDate(?) AND day <= toDate(?)",
+        )
+        .bind(bin)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one()
+        .await?;
+    let rejected: Vec<KeyCount> = client
+        .query(
+            "SELECT reason AS key, toUInt64(count()) AS n FROM rejected_events FINAL \
+             WHERE kafka_key = ? AND toDate(received_at) >= toDate(?) AND toDate(received_at) <= toDate(?) GROUP BY key ORDER BY key",
+        )
+        .bind(bin)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all()
+        .await?;
+    let last = last_events(client, Some(bin)).await?.get(bin).copied();
+    let (last_event_at, silent_days) = silent(last, today);
+    let rejected_by_reason: BTreeMap<String, u64> = rejected.into_iter().map(|r| (r.key, r.n)).collect();
+    Ok(Scorecard {
+        cinema_bin: bin.to_owned(),
+        from: from.to_string(),
+        to: to.to_string(),
+        last_event_at,
+        silent_days,
+        events: counts.events,
+        sales: counts.sales,
+        refunds: counts.refunds,
+        refund_rate: (counts.sales > 0).then(|| {
+            (rust_decimal::Decimal::from(counts.refunds) / rust_decimal::Decimal::from(counts.sales)).round_dp(4).to_string()
+        }),
+        unknown_film_events: counts.unknown_film,
+        rejected_total: rejected_by_reason.values().sum(),
+        rejected_by_reason,
+    })
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct CinemaRow {
+    bin: String,
+    name: String,
+    region: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SilentCinema {
+    pub cinema_bin: String,
+    pub name: String,
+    pub region: String,
+    pub last_event_at: Option<String>,
+    /// `None`: never reported.
+    pub silent_days: Option<i64>,
+}
+
+/// Registered cinemas silent for at least `days` days (or that never reported).
+pub async fn silent_cinemas(client: &Client, days: i64, today: NaiveDate) -> Result<Vec<SilentCinema>, ReportError> {
+    let cinemas: Vec<CinemaRow> = client
+        .query("SELECT bin, argMax(name, updated_at) AS name, argMax(region, updated_at) AS region FROM cinemas GROUP BY bin ORDER BY bin")
+        .fetch_all()
+        .await?;
+    let last = last_events(client, None).await?;
+    Ok(cinemas
+        .into_iter()
+        .filter_map(|c| {
+            let (last_event_at, silent_days) = silent(last.get(&c.bin).copied(), today);
+            silent_days.is_none_or(|d| d >= days).then_some(SilentCinema { cinema_bin: c.bin, name: c.name, region: c.region, last_event_at, silent_days })
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct RejectedEvent {
+    pub kafka_partition: i32,
+    pub kafka_offset: i64,
+    pub received_at: u32,
+    pub reason: String,
+    pub field: String,
+    pub message: String,
+    pub payload_encoding: String,
+    pub payload: String,
+}
+
+pub async fn rejected_events(client: &Client, bin: &str, limit: u64, offset: u64) -> Result<Vec<RejectedEvent>, ReportError> {
+    Ok(client
+        .query(
+            "SELECT kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload \
+             FROM rejected_events FINAL WHERE kafka_key = ? ORDER BY received_at DESC, kafka_partition, kafka_offset DESC LIMIT ? OFFSET ?",
+        )
+        .bind(bin)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all()
+        .await?)
+}

@@ -1,0 +1,64 @@
+//! Builds the state and serves the routes until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ingest::{ClickHouseSettings, KafkaSettings};
+
+use crate::audit::{self, AuditSink};
+use crate::auth::KeyStore;
+use crate::config::ApiSettings;
+use crate::metrics::ApiMetrics;
+use crate::ratelimit::RateLimiter;
+use crate::state::AppState;
+
+pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>) -> anyhow::Result<Arc<AppState>> {
+    ingest::clickhouse_store::migrate(ch).await.context("preparing clickhouse tables")?;
+    let client = ingest::clickhouse_store::client(ch).with_setting("max_execution_time", (api.query_timeout_ms / 1000).max(1).to_string());
+    let keys = KeyStore::new(KeyStore::load(&client).await.context("loading api keys")?);
+    let (sink, rx) = AuditSink::new(10_000);
+    tokio::spawn(audit::writer(ingest::clickhouse_store::client(ch), rx));
+    let producer = match kafka {
+        Some(k) => Some(ingest::produce::TicketProducer::new(&k.brokers, &k.topic)?),
+        None => None,
+    };
+    Ok(Arc::new(AppState {
+        ch: client,
+        keys,
+        limiter: RateLimiter::new(api.rate_limit_per_minute),
+        settings: api.clone(),
+        programmes: rebate_engine::builtin::programmes()?,
+        fx: rebate_engine::builtin::fx(),
+        index: rebate_engine::builtin::index(),
+        producer,
+        metrics: ApiMetrics::new(&sink.dropped),
+        audit: sink,
+    }))
+}
+
+/// Binds (port 0 allowed) and returns the bound address and the server future.
+pub async fn serve(
+    state: Arc<AppState>,
+    addr: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(SocketAddr, impl Future<Output = ()>)> {
+    let addr: SocketAddr = addr.parse().with_context(|| format!("api.listen_addr {addr:?} is not host:port"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+    let server = warp::serve(crate::filters::routes(state)).incoming(listener).graceful(shutdown).run();
+    tracing::info!(addr = %bound, "api listening");
+    Ok((bound, server))
+}
+
+/// Runs the API until `shutdown`.
+pub async fn run(api: &ApiSettings, ch: &ClickHouseSettings, kafka: &KafkaSettings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let state = build_state(api, ch, Some(kafka)).await?;
+    let (_, server) = serve(state, &api.listen_addr, shutdown).await?;
+    server.await;
+    // Let the audit writer flush its last second.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! Everything a handler may use, built once at start-up.
+
+use clickhouse::Client;
+use rebate_engine::{FxTable, IndexTable, Programme};
+
+use crate::audit::AuditSink;
+use crate::auth::KeyStore;
+use crate::config::ApiSettings;
+use crate::ratelimit::RateLimiter;
+
+pub struct AppState {
+    pub ch: Client,
+    pub keys: KeyStore,
+    pub limiter: RateLimiter,
+    pub settings: ApiSettings,
+    pub programmes: Vec<Programme>,
+    pub fx: FxTable,
+    pub index: IndexTable,
+    /// Where uploaded tickets go; `None` when the API runs without a broker.
+    pub producer: Option<ingest::produce::TicketProducer>,
+    pub audit: AuditSink,
+    pub metrics: crate::metrics::ApiMetrics,
+}
+
+impl AppState {
+    /// Today in Kazakhstan (UTC+5): the reference for "silent days".
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive()
+    }
+}

@@ -1,0 +1,174 @@
+//! Handler-level tests with `warp::test`: no services needed, because every request here is
+//! answered before any query runs (refusals, bad parameters, the route table itself).
+
+use std::sync::Arc;
+
+use api::audit::AuditSink;
+use api::auth::{self, KeyStore, Role};
+use api::config::ApiSettings;
+use api::metrics::ApiMetrics;
+use api::openapi::{example_bin, RouteDoc, ROUTES};
+use api::ratelimit::RateLimiter;
+use api::state::AppState;
+use serde_json::Value;
+
+fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
+    let bin = schemas::Bin::parse(example_bin()).unwrap();
+    let other = schemas::Bin::parse("050440002227").unwrap();
+    let mut rows = Vec::new();
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let b = match role {
+            Role::Cinema => Some(&bin),
+            Role::Producer => Some(&other),
+            _ => None,
+        };
+        let (t, r) = auth::generate(role, b, 0);
+        rows.push(r);
+        tokens.push((role, t));
+    }
+    let (sink, _rx) = AuditSink::new(16);
+    let state = AppState {
+        // Nothing answers here: a test that reached a query would get 503, not pass.
+        ch: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
+        keys: KeyStore::new(rows),
+        limiter: RateLimiter::new(rate_per_minute),
+        settings: ApiSettings::default(),
+        programmes: rebate_engine::builtin::programmes().unwrap(),
+        fx: rebate_engine::builtin::fx(),
+        index: rebate_engine::builtin::index(),
+        producer: None,
+        metrics: ApiMetrics::new(&sink.dropped),
+        audit: sink,
+    };
+    (Arc::new(state), tokens)
+}
+
+fn token(tokens: &[(Role, String)], role: Role) -> String {
+    tokens.iter().find(|(r, _)| *r == role).unwrap().1.clone()
+}
+
+fn request(r: &RouteDoc, token: Option<&str>) -> warp::test::RequestBuilder {
+    let mut req = warp::test::request().method(&r.method.to_uppercase()).path(r.example);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if r.method == "post" {
+        req = req.header("content-length", "2").body("{}");
+    }
+    req
+}
+
+#[tokio::test]
+async fn every_refused_role_gets_404_and_no_key_gets_401() {
+    let (state, tokens) = app(10_000);
+    let routes = api::filters::routes(state);
+    let mut checked = 0;
+    for r in ROUTES.iter().filter(|r| !r.roles.is_empty()) {
+        let resp = request(r, None).reply(&routes).await;
+        assert_eq!(resp.status(), 401, "{} {} without a key", r.method, r.path);
+        let resp = request(r, Some("ek_000000000000_bad")).reply(&routes).await;
+        assert_eq!(resp.status(), 401, "{} {} with an unknown key", r.method, r.path);
+        for (role, token) in &tokens {
+            if r.roles.contains(&role.as_str()) {
+                continue;
+            }
+            let resp = request(r, Some(token)).reply(&routes).await;
+            assert_eq!(resp.status(), 404, "{} {} must refuse {:?}", r.method, r.path, role);
+            assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "role matrix covers {checked} refusals");
+}
+
+#[tokio::test]
+async fn a_cinema_asking_for_another_cinema_gets_404() {
+    let (state, tokens) = app(10_000);
+    let routes = api::filters::routes(state);
+    let cinema = token(&tokens, Role::Cinema);
+    for path in ["/v1/cinemas/050440002227/reporting?from=2026-11-01&to=2026-11-02", "/v1/cinemas/050440002227/rejected"] {
+        let resp = warp::test::request().path(path).header("authorization", format!("Bearer {cinema}")).reply(&routes).await;
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_a_400_naming_them() {
+    let (state, tokens) = app(10_000);
+    let routes = api::filters::routes(state);
+    let resp = warp::test::request().path("/v1/box-office/daily?date=2026-11-21&cinema=1").reply(&routes).await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!((body["status"].as_u64(), body["field"].as_str()), (Some(400), Some("cinema")));
+    let resp = warp::test::request().path("/v1/box-office/daily?date=21.11.2026").reply(&routes).await;
+    let body: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(body["field"], "date");
+    let ministry = token(&tokens, Role::Ministry);
+    let resp = warp::test::request()
+        .path("/v1/box-office/films?from=2026-01-01&to=2027-06-01")
+        .header("authorization", format!("Bearer {ministry}"))
+        .reply(&routes)
+        .await;
+    let body: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!((resp.status().as_u16(), body["field"].as_str()), (400, Some("to")), "ranges are at most 366 days");
+}
+
+#[tokio::test]
+async fn every_documented_route_is_routed() {
+    let (state, _) = app(10_000);
+    let routes = api::filters::routes(state);
+    let doc: Value = serde_json::from_slice(warp::test::request().path("/openapi.json").reply(&routes).await.body()).unwrap();
+    for r in ROUTES {
+        assert!(doc["paths"][r.path][r.method].is_object(), "{} {} in the openapi document", r.method, r.path);
+        // A protected route answers 401 without a key (an unknown path would be 404); a
+        // public one answers anything but 404.
+        let status = request(r, None).reply(&routes).await.status();
+        if r.roles.is_empty() {
+            assert_ne!(status, 404, "{} {} is routed", r.method, r.path);
+        } else {
+            assert_eq!(status, 401, "{} {} is routed", r.method, r.path);
+        }
+    }
+    assert_eq!(warp::test::request().path("/v1/nothing").reply(&routes).await.status(), 404);
+}
+
+#[tokio::test]
+async fn estimate_compares_programmes_without_a_key() {
+    let (state, _) = app(10_000);
+    let routes = api::filters::routes(state);
+    let body = include_str!("../../rebate-engine/examples/estimate-steppe-light.json");
+    let resp = warp::test::request()
+        .method("POST")
+        .path("/v1/rebates/estimate?compare=kz,ge,uz")
+        .header("content-length", body.len().to_string())
+        .body(body)
+        .reply(&routes)
+        .await;
+    assert_eq!(resp.status(), 200, "{}", String::from_utf8_lossy(resp.body()));
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    let ids: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["programme"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["kz", "ge", "uz"]);
+    assert_eq!(v["currency"], "USD");
+    let bad = warp::test::request().method("POST").path("/v1/rebates/estimate").header("content-length", "2").body("{}").reply(&routes).await;
+    let b: Value = serde_json::from_slice(bad.body()).unwrap();
+    assert_eq!(bad.status(), 400, "{b}");
+    assert!(b["field"].is_string() && b["reason"].is_string(), "{b}");
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let (state, tokens) = app(2);
+    let routes = api::filters::routes(state);
+    let commission = token(&tokens, Role::Commission);
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let resp = warp::test::request().path("/v1/roi/summary").header("authorization", format!("Bearer {commission}")).reply(&routes).await;
+        statuses.push(resp.status().as_u16());
+        last = Some(resp);
+    }
+    // Two allowed (refused by role: 404), the third rate-limited.
+    assert_eq!(statuses, [404, 404, 429]);
+    assert!(last.unwrap().headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+}
