@@ -52,6 +52,7 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
     queries.insert("totals", schemas::ddl::bind_literals(&schemas::ddl::box_office_totals(false, false), &[&from, &to]));
     queries.insert("rejected", schemas::ddl::REJECTED_BY_REASON.to_owned());
     queries.insert("reconciliation", schemas::ddl::RECONCILIATION.to_owned());
+    queries.insert("chart", schemas::ddl::bind_literals(api::reports::chart::CHART_SQL, &[from.as_str(); 6]));
     let qfile = env.dir.join("queries.json");
     std::fs::write(&qfile, serde_json::to_vec(&queries).unwrap()).unwrap();
 

@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use super::ReportError;
 
-const CHART_SQL: &str = "\
+// Aliases never repeat a column name: 18.16 resolves a column reference to a same-named
+// alias, which would nest one aggregate inside another.
+pub const CHART_SQL: &str = "\
 SELECT film_id, \
-  toInt64(sumIf(gross_tiyn, day = toDate(?))) AS gross_tiyn, \
-  toInt64(sumIf(qty, day = toDate(?))) AS admissions, \
-  toUInt64(uniqExactIf(cinema_bin, hall, day = toDate(?) AND qty > 0)) AS screens, \
-  toUInt64(uniqExactIf(cinema_bin, screening_id, day = toDate(?) AND qty > 0)) AS screenings, \
-  toInt64(sumIf(gross_tiyn, day = toDate(?) - 1)) AS prev_gross_tiyn, \
-  toInt64(sum(gross_tiyn)) AS cumulative_gross_tiyn, \
-  toInt64(sum(qty)) AS cumulative_admissions, \
+  toInt64(sumIf(gross_tiyn, day = toDate(?))) AS day_gross, \
+  toInt64(sumIf(qty, day = toDate(?))) AS day_admissions, \
+  toUInt64(uniqExactIf(cinema_bin, hall, day = toDate(?) AND qty > 0)) AS day_screens, \
+  toUInt64(uniqExactIf(cinema_bin, screening_id, day = toDate(?) AND qty > 0)) AS day_screenings, \
+  toInt64(sumIf(gross_tiyn, day = toDate(?) - 1)) AS prev_gross, \
+  toInt64(sum(gross_tiyn)) AS cum_gross, \
+  toInt64(sum(qty)) AS cum_admissions, \
   min(day) AS first_day \
 FROM ticket_events FINAL WHERE day <= toDate(?) \
 GROUP BY film_id";
@@ -27,13 +29,13 @@ const TITLES_SQL: &str = "SELECT film_id, argMax(title_kk, updated_at) AS kk, ar
 #[derive(Debug, Row, Deserialize)]
 struct ChartRow {
     film_id: String,
-    gross_tiyn: i64,
-    admissions: i64,
-    screens: u64,
-    screenings: u64,
-    prev_gross_tiyn: i64,
-    cumulative_gross_tiyn: i64,
-    cumulative_admissions: i64,
+    day_gross: i64,
+    day_admissions: i64,
+    day_screens: u64,
+    day_screenings: u64,
+    prev_gross: i64,
+    cum_gross: i64,
+    cum_admissions: i64,
     first_day: u16,
 }
 
@@ -98,11 +100,11 @@ pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart,
     }
     let rows: Vec<ChartRow> = q.fetch_all().await?;
     let titles = titles(client).await?;
-    let today: Vec<&ChartRow> = rows.iter().filter(|r| r.gross_tiyn != 0 || r.admissions != 0).collect();
-    let yesterday = ranked(rows.iter().filter(|r| r.prev_gross_tiyn > 0).map(|r| (r.film_id.as_str(), r.prev_gross_tiyn, 0)));
-    let order = ranked(today.iter().map(|r| (r.film_id.as_str(), r.gross_tiyn, r.admissions)));
-    let total_gross: i64 = today.iter().map(|r| r.gross_tiyn).sum();
-    let total_admissions: i64 = today.iter().map(|r| r.admissions).sum();
+    let today: Vec<&ChartRow> = rows.iter().filter(|r| r.day_gross != 0 || r.day_admissions != 0).collect();
+    let yesterday = ranked(rows.iter().filter(|r| r.prev_gross > 0).map(|r| (r.film_id.as_str(), r.prev_gross, 0)));
+    let order = ranked(today.iter().map(|r| (r.film_id.as_str(), r.day_gross, r.day_admissions)));
+    let total_gross: i64 = today.iter().map(|r| r.day_gross).sum();
+    let total_admissions: i64 = today.iter().map(|r| r.day_admissions).sum();
     let day_number = schemas::time::days_since_epoch(date);
     let films = order
         .iter()
@@ -113,7 +115,7 @@ pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart,
             let share = if total_gross == 0 {
                 "0".to_owned()
             } else {
-                (rust_decimal::Decimal::from(r.gross_tiyn) / rust_decimal::Decimal::from(total_gross))
+                (rust_decimal::Decimal::from(r.day_gross) / rust_decimal::Decimal::from(total_gross))
                     .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
                     .to_string()
             };
@@ -123,13 +125,13 @@ pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart,
                 is_new: r.first_day == day_number,
                 film_id: r.film_id.clone(),
                 title: titles.get(&r.film_id).cloned(),
-                gross: Kzt::from_tiyn(r.gross_tiyn),
+                gross: Kzt::from_tiyn(r.day_gross),
                 share,
-                admissions: r.admissions,
-                screens: r.screens,
-                screenings: r.screenings,
-                cumulative_gross: Kzt::from_tiyn(r.cumulative_gross_tiyn),
-                cumulative_admissions: r.cumulative_admissions,
+                admissions: r.day_admissions,
+                screens: r.day_screens,
+                screenings: r.day_screenings,
+                cumulative_gross: Kzt::from_tiyn(r.cum_gross),
+                cumulative_admissions: r.cum_admissions,
             }
         })
         .collect();

@@ -107,7 +107,7 @@ pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDat
         sales: counts.sales,
         refunds: counts.refunds,
         refund_rate: (counts.sales > 0).then(|| {
-            (rust_decimal::Decimal::from(counts.refunds) / rust_decimal::Decimal::from(counts.sales)).round_dp(4).to_string()
+            (rust_decimal::Decimal::from(counts.refunds) / rust_decimal::Decimal::from(counts.sales)).round_dp(4).normalize().to_string()
         }),
         unknown_film_events: counts.unknown_film,
         rejected_total: rejected_by_reason.values().sum(),

@@ -1,0 +1,160 @@
+//! The API end to end on the real services: a hand-made slate of two films in two cinemas,
+//! tickets uploaded through `POST /v1/tickets`, ingested from Kafka, and every figure of the
+//! daily chart, the ROI and the KPI checked against sums worked out by hand below.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+const CINEMA_A: &str = "980340001119";
+const CINEMA_B: &str = "050440002227";
+const PRODUCER: &str = "120840003334";
+const DAY: &str = "2026-11-20";
+
+fn write(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn ticket(bin: &str, film: &str, n: u32, price: &str, refund_of: Option<&str>) -> (String, String) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut v = json!({
+        "schema": "ekino.ticket/1", "event_id": id, "type": if refund_of.is_some() { "refund" } else { "sale" },
+        "cinema_bin": bin, "hall": "1", "screening_id": format!("{film}-S{}", n % 2), "film_id": film,
+        "show_start": format!("{DAY}T19:00:00+05:00"), "occurred_at": format!("{DAY}T18:00:00+05:00"),
+        "price": price, "currency": "KZT", "vat_rate": "0.16", "seat": null, "channel": "online", "ticket_type": "full"
+    });
+    if let Some(r) = refund_of {
+        v["refund_of"] = json!(r);
+    }
+    (id, v.to_string())
+}
+
+struct Http {
+    base: String,
+}
+
+impl Http {
+    fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, &format!("{}{path}", self.base)]);
+        if let Some(k) = key {
+            c.args(["-H", &format!("Authorization: Bearer {k}")]);
+        }
+        if let Some(b) = body {
+            c.args(["-H", "Content-Type: application/x-ndjson", "--data-binary", b]);
+        }
+        let out = c.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+}
+
+#[test]
+fn hand_made_slate_through_the_api() {
+    let env = TestEnv::new("api");
+    env.run(&["migrate"]);
+    let reg = env.dir.join("registry");
+    std::fs::create_dir_all(&reg).unwrap();
+    write(&reg.join("cinemas.csv"), &format!("bin,name,region,city,halls,seats,vat_payer\n{CINEMA_A},Alpha,Almaty,Almaty,2,300,true\n{CINEMA_B},Beta,Astana,Astana,1,120,true\n"));
+    write(
+        &reg.join("films.csv"),
+        &format!(
+            "film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\n\
+             F1,Бірінші,Первый,First,{DAY},{PRODUCER},{PRODUCER},true,1000000.00\n\
+             F2,Екінші,Второй,Second,{DAY},{CINEMA_B},{CINEMA_B},true,1000.00\n"
+        ),
+    );
+    write(&reg.join("funding.csv"), "film_id,payment_id,paid_on,amount\nF1,F1-P1,2025-03-01,600000.00\nF2,F2-P1,2025-05-01,500.00\n");
+    env.run(&["registry", "load", "--dir", reg.to_str().unwrap()]);
+    let key = |role: &str, bin: Option<&str>| {
+        let mut args = vec!["keys", "create", "--role", role];
+        if let Some(b) = bin {
+            args.extend(["--bin", b]);
+        }
+        env.run(&args).trim().to_owned()
+    };
+    let (ministry, cinema_a, cinema_b, producer) = (key("ministry", None), key("cinema", Some(CINEMA_A)), key("cinema", Some(CINEMA_B)), key("producer", Some(PRODUCER)));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut api = env.cmd();
+    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    let _api = Guard(api.spawn().unwrap());
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let http = Http { base: format!("http://127.0.0.1:{port}") };
+    assert!(wait_until(Duration::from_secs(60), || http.call("GET", "/healthz", None, None).0 == 200), "api did not start");
+
+    // Cinema A: 10 sales of F1 at 2,320.00 (net 2,000.00 at 16 %), one refunded; one broken
+    // line; one line claiming cinema B's BIN. Cinema B: 5 sales of F1 at 1,160.00 (net
+    // 1,000.00) and 3 sales of F2 at 1,160.00.
+    let sales_a: Vec<(String, String)> = (0..10).map(|n| ticket(CINEMA_A, "F1", n, "2320.00", None)).collect();
+    let (_, refund) = ticket(CINEMA_A, "F1", 0, "2320.00", Some(&sales_a[0].0));
+    let (_, foreign) = ticket(CINEMA_B, "F1", 0, "2320.00", None);
+    let mut body_a: Vec<String> = sales_a.iter().map(|(_, l)| l.clone()).collect();
+    body_a.extend([refund, r#"{"schema":"ekino.ticket/1","price":"12"}"#.to_owned(), foreign]);
+    let (status, reply) = http.call("POST", "/v1/tickets", Some(&cinema_a), Some(&body_a.join("\n")));
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["accepted"].as_u64(), reply["rejected"].as_u64()), (Some(11), Some(2)), "{reply}");
+    assert_eq!(reply["lines"][11]["reason"], "missing_field");
+    assert_eq!(reply["lines"][12]["reason"], "foreign_cinema");
+    let body_b: Vec<String> = (0..5).map(|n| ticket(CINEMA_B, "F1", n, "1160.00", None).1).chain((0..3).map(|n| ticket(CINEMA_B, "F2", n, "1160.00", None).1)).collect();
+    assert_eq!(http.call("POST", "/v1/tickets", Some(&cinema_b), Some(&body_b.join("\n"))).0, 200);
+    // A cinema key cannot upload anonymously, and a ministry key is not a cinema.
+    assert_eq!(http.call("POST", "/v1/tickets", None, Some(&body_b[0])).0, 401);
+    assert_eq!(http.call("POST", "/v1/tickets", Some(&ministry), Some(&body_b[0])).0, 404);
+
+    // Daily chart: F1 admissions 9 + 5 = 14, gross 9 x 2,320 + 5 x 1,160 = 26,680.00;
+    // F2 3 admissions, 3,480.00; total 30,160.00; F1 share 26,680 / 30,160 = 0.8846.
+    let chart = || http.call("GET", &format!("/v1/box-office/daily?date={DAY}"), None, None).1;
+    assert!(wait_until(Duration::from_secs(60), || chart()["total_admissions"] == 17), "chart never showed the uploads: {}", chart());
+    let c = chart();
+    assert_eq!(c["total_gross"], "30160.00");
+    let f1 = &c["films"][0];
+    assert_eq!((f1["rank"].as_u64(), f1["film_id"].as_str(), f1["gross"].as_str()), (Some(1), Some("F1"), Some("26680.00")));
+    assert_eq!((f1["admissions"].as_i64(), f1["share"].as_str(), f1["is_new"].as_bool()), (Some(14), Some("0.8846"), Some(true)));
+    assert_eq!((f1["screens"].as_u64(), f1["screenings"].as_u64()), (Some(2), Some(4)), "hall 1 in two cinemas; S0 and S1 in each");
+    assert_eq!(f1["title"]["kk"], "Бірінші");
+    assert_eq!(c["films"][1]["gross"], "3480.00");
+
+    // ROI of F1 (defaults: exhibitor 50 %, fee 0): net 9 x 2,000 + 5 x 1,000 = 23,000.00;
+    // rentals = producer share = 11,500.00; recoupment 26,680 / 1,000,000 = 0.0267;
+    // to state funding 11,500 / 600,000 = 0.0192; not paid back.
+    let (status, roi) = http.call("GET", "/v1/films/F1/roi", Some(&ministry), None);
+    assert_eq!(status, 200, "{roi}");
+    assert_eq!((roi["gross"].as_str(), roi["net"].as_str()), (Some("26680.00"), Some("23000.00")));
+    assert_eq!((roi["rentals"].as_str(), roi["producer_share"].as_str()), (Some("11500.00"), Some("11500.00")));
+    assert_eq!((roi["recoupment"].as_str(), roi["producer_share_to_state_funding"].as_str()), (Some("0.0267"), Some("0.0192")));
+    assert_eq!((roi["paid_back"].as_bool(), roi["shares"]["source"].as_str()), (Some(false), Some("default")));
+    assert_eq!((roi["first_screening_day"].as_str(), roi["state_funding"].as_str()), (Some(DAY), Some("600000.00")));
+    // F2: net 3,000.00 -> producer share 1,500.00 >= budget 1,000.00: paid back.
+    let (_, roi2) = http.call("GET", "/v1/films/F2/roi", Some(&ministry), None);
+    assert_eq!((roi2["producer_share"].as_str(), roi2["paid_back"].as_bool()), (Some("1500.00"), Some(true)));
+
+    // The KPI: two funded films released in 2025, one paid back.
+    let (_, kpi) = http.call("GET", "/v1/roi/summary?funding_year=2025", Some(&ministry), None);
+    assert_eq!((kpi["films_funded"].as_u64(), kpi["films_released"].as_u64(), kpi["films_paid_back"].as_u64()), (Some(2), Some(2), Some(1)), "{kpi}");
+    assert_eq!((kpi["payback_share"].as_str(), kpi["gross"].as_str()), (Some("0.5"), Some("30160.00")));
+
+    // Scope: the producer sees its film, not the other; cinemas see only themselves.
+    assert_eq!(http.call("GET", "/v1/films/F1/roi", Some(&producer), None).0, 200);
+    assert_eq!(http.call("GET", "/v1/films/F2/roi", Some(&producer), None).0, 404);
+    let range = format!("from={DAY}&to={DAY}");
+    assert_eq!(http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), Some(&cinema_b), None).0, 404);
+    let score = || http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?from={DAY}&to=2026-12-31"), Some(&cinema_a), None).1;
+    assert!(wait_until(Duration::from_secs(30), || score()["rejected_total"] == 1), "{}", score());
+    let s = score();
+    assert_eq!((s["events"].as_u64(), s["sales"].as_u64(), s["refunds"].as_u64(), s["refund_rate"].as_str()), (Some(11), Some(10), Some(1), Some("0.1")));
+    assert_eq!(s["rejected_by_reason"]["missing_field"], 1);
+    let (_, rej) = http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/rejected"), Some(&cinema_a), None);
+    assert_eq!(rej["rows"][0]["field"], "event_id", "{rej}");
+
+    // Every authenticated request is in the audit log.
+    assert!(
+        wait_until(Duration::from_secs(15), || env.sql("SELECT count() FROM api_audit WHERE role = 'ministry' AND path = '/v1/films/F1/roi'").trim() == "1"),
+        "audit log misses the ministry's ROI request"
+    );
+}
