@@ -38,6 +38,18 @@ struct Http {
 }
 
 impl Http {
+    fn json(&self, method: &str, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        let text = body.to_string();
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, &format!("{}{path}", self.base)])
+            .args(["-H", &format!("Authorization: Bearer {key}"), "-H", "Content-Type: application/json", "--data-binary", &text])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
     fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<&str>) -> (u16, Value) {
         let mut c = Command::new("curl");
         c.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, &format!("{}{path}", self.base)]);
@@ -144,7 +156,9 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(http.call("GET", "/v1/films/F2/roi", Some(&producer), None).0, 404);
     let range = format!("from={DAY}&to={DAY}");
     assert_eq!(http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), Some(&cinema_b), None).0, 404);
-    let score = || http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?from={DAY}&to=2026-12-31"), Some(&cinema_a), None).1;
+    // Rejects are dated by arrival, so the range reaches today.
+    let until = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive().succ_opt().unwrap();
+    let score = || http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?from={DAY}&to={until}"), Some(&cinema_a), None).1;
     assert!(wait_until(Duration::from_secs(30), || score()["rejected_total"] == 1), "{}", score());
     let s = score();
     assert_eq!((s["events"].as_u64(), s["sales"].as_u64(), s["refunds"].as_u64(), s["refund_rate"].as_str()), (Some(11), Some(10), Some(1), Some("0.1")));
@@ -152,9 +166,65 @@ fn hand_made_slate_through_the_api() {
     let (_, rej) = http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/rejected"), Some(&cinema_a), None);
     assert_eq!(rej["rows"][0]["field"], "event_id", "{rej}");
 
-    // Every authenticated request is in the audit log.
+    // Registry writes: an agreement for F2 changes its ROI to 45 % of net, then 12.5 % fee:
+    // 3,000.00 x 0.45 = 1,350.00 rentals; x 0.875 = 1,181.25 producer share, still >= 1,000.00.
+    let f2 = json!({"title_kk": "Екінші", "title_ru": "Второй", "title_en": "Second", "release_date": DAY, "producer_bin": CINEMA_B,
+                    "distributor_bin": CINEMA_B, "national": true, "budget": "1000.00", "exhibitor_share": "0.55", "distributor_fee": "0.125"});
+    assert_eq!(http.json("PUT", "/v1/films/F2", &ministry, &f2).0, 200);
+    assert_eq!(http.json("PUT", "/v1/films/F2", &cinema_a, &f2).0, 404, "only the ministry writes the registry");
+    let mut bad = f2.clone();
+    bad["budget"] = json!("10.001");
+    let (status, problem) = http.json("PUT", "/v1/films/F2", &ministry, &bad);
+    assert_eq!((status, problem["field"].as_str()), (400, Some("budget")));
+    let (_, roi2) = http.call("GET", "/v1/films/F2/roi", Some(&ministry), None);
+    assert_eq!((roi2["rentals"].as_str(), roi2["producer_share"].as_str(), roi2["shares"]["source"].as_str()), (Some("1350.00"), Some("1181.25"), Some("agreement")));
+
+    // Claims: each kz claim below qualifies 20 bn KZT and is capped at 1,000,000 MCI =
+    // 4,325,000,000; the 2026 pool of 20 bn takes four (17.3 bn) and refuses the fifth.
+    let claim = |n: u32| {
+        json!({"film_id": "F1", "claim": {
+            "programme": "kz", "as_of": "2026-09-01",
+            "production": {"title": format!("Claim {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
+                           "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                           "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+            "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
+                       "vendor_country": "KZ", "vendor_bin": CINEMA_A}]}})
+    };
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let (status, v) = http.json("POST", "/v1/claims", &producer, &claim(n));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!((v["status"].as_str(), v["rebate"].as_str()), (Some("submitted"), Some("4325000000")));
+        assert_eq!(v["result"]["caps"][1]["bound"], true, "the per-project cap is explained");
+        ids.push(v["claim_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(http.json("POST", "/v1/claims", &ministry, &claim(9)).0, 404, "only producers file claims");
+    let (status, v) = http.json("POST", "/v1/claims", &producer, &json!({"claim": {"programme": "kz"}}));
+    assert_eq!((status, v["field"].as_str()), (400, Some("claim.$")), "{v}");
+    let decide = |id: &str, d: &str| http.json("POST", &format!("/v1/claims/{id}/decision"), &ministry, &json!({"decision": d}));
+    for id in &ids[..4] {
+        assert_eq!(decide(id, "approve").0, 200);
+    }
+    let (status, v) = decide(&ids[4], "approve");
+    assert_eq!(status, 409, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("overdraw the annual pool"), "{v}");
+    assert_eq!(decide(&ids[4], "mark_paid").0, 409, "a submitted claim cannot be paid");
+    let (status, v) = decide(&ids[4], "reject");
+    assert_eq!((status, v["field"].as_str()), (400, Some("reason")));
+    let (status, v) = decide(&ids[0], "mark_paid");
+    assert_eq!((status, v["status"].as_str(), v["history"].as_array().map(Vec::len)), (200, Some("paid"), Some(3)), "{v}");
+    assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&producer), None).0, 200);
+    assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&cinema_b), None).0, 404);
+    let (_, roi) = http.call("GET", "/v1/films/F1/roi", Some(&ministry), None);
+    assert_eq!(roi["rebate_paid"], "4325000000.00");
+
+    // Every authenticated request is in the audit log, and the ministry can read it.
     assert!(
-        wait_until(Duration::from_secs(15), || env.sql("SELECT count() FROM api_audit WHERE role = 'ministry' AND path = '/v1/films/F1/roi'").trim() == "1"),
+        wait_until(Duration::from_secs(15), || env.sql("SELECT count() FROM api_audit WHERE role = 'ministry' AND path = '/v1/films/F1/roi'").trim() == "2"),
         "audit log misses the ministry's ROI request"
     );
+    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    let (status, audit) = http.call("GET", &format!("/v1/audit?from={}&to={}", today.pred_opt().unwrap(), today.succ_opt().unwrap()), Some(&ministry), None);
+    assert_eq!(status, 200);
+    assert!(audit["rows"].as_array().unwrap().iter().any(|r| r["path"] == "/v1/claims" && r["status"] == 200), "{audit}");
 }

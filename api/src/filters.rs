@@ -53,7 +53,8 @@ fn rows_of(v: &serde_json::Value) -> u64 {
 }
 
 /// Turns a handler result into a response; records metrics, and the audit row for a caller.
-fn finish<T: Serialize>(s: &AppState, route: &str, who: Option<&Principal>, path: &str, q: &str, started: Instant, r: Result<T, ApiError>) -> Response {
+#[allow(clippy::too_many_arguments)]
+fn finish<T: Serialize>(s: &AppState, method: &str, route: &str, who: Option<&Principal>, path: &str, q: &str, started: Instant, r: Result<T, ApiError>) -> Response {
     let (resp, rows) = match r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))) {
         Ok(v) => {
             let rows = rows_of(&v);
@@ -70,7 +71,7 @@ fn finish<T: Serialize>(s: &AppState, route: &str, who: Option<&Principal>, path
             at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
             key_id: p.key_id.clone(),
             role: p.role.as_str().into(),
-            method: if route.starts_with("post_") { "POST".into() } else { "GET".into() },
+            method: method.into(),
             path: path.into(),
             query: q.into(),
             status,
@@ -93,23 +94,23 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let daily = warp::path!("v1" / "box-office" / "daily").and(warp::get()).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
             let t = Instant::now();
             let r = async { handlers::box_office::daily_chart(&s, params::parse(&q)?).await }.await;
-            finish(&s, "daily_chart", None, "/v1/box-office/daily", &q, t, r)
+            finish(&s, "GET", "daily_chart", None, "/v1/box-office/daily", &q, t, r)
         });
         let programmes = warp::path!("v1" / "rebates" / "programmes").and(warp::get()).and(state(s.clone())).and(query()).map(|s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
-            finish(&s, "programmes", None, "/v1/rebates/programmes", &q, t, r)
+            finish(&s, "GET", "programmes", None, "/v1/rebates/programmes", &q, t, r)
         });
         let programme = warp::path!("v1" / "rebates" / "programmes" / String).and(warp::get()).and(state(s.clone())).and(query()).map(|id: String, s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).and_then(|_| handlers::rebates::programme(&s, &id));
-            finish(&s, "programme", None, "/v1/rebates/programmes/{id}", &q, t, r)
+            finish(&s, "GET", "programme", None, "/v1/rebates/programmes/{id}", &q, t, r)
         });
         let estimate = warp::path!("v1" / "rebates" / "estimate").and(warp::post()).and(state(s.clone())).and(query()).and(body(s.settings.body_limit_bytes)).map(
             |s: State, q: String, b: Bytes| {
                 let t = Instant::now();
                 let r = params::parse(&q).and_then(|q| handlers::rebates::estimate(&s, q, &b));
-                finish(&s, "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
+                finish(&s, "POST", "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
             },
         );
         health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
@@ -120,7 +121,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let r = async { handlers::box_office::films(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "films", Some(&p), "/v1/box-office/films", &q, t, r)
+                finish(&s, "GET", "films", Some(&p), "/v1/box-office/films", &q, t, r)
             },
         );
         let film_daily = warp::path!("v1" / "box-office" / "films" / String / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -128,7 +129,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let path = format!("/v1/box-office/films/{film}/daily");
                 let r = async { handlers::box_office::film_daily(&s, &p, film, params::parse(&q)?).await }.await;
-                finish(&s, "film_daily", Some(&p), &path, &q, t, r)
+                finish(&s, "GET", "film_daily", Some(&p), &path, &q, t, r)
             },
         );
         films.or(film_daily).unify().boxed()
@@ -144,14 +145,14 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     handlers::roi::film(&s, &p, film).await
                 }
                 .await;
-                finish(&s, "film_roi", Some(&p), &path, &q, t, r)
+                finish(&s, "GET", "film_roi", Some(&p), &path, &q, t, r)
             },
         );
         let summary = warp::path!("v1" / "roi" / "summary").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let r = async { handlers::roi::summary(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "roi_summary", Some(&p), "/v1/roi/summary", &q, t, r)
+                finish(&s, "GET", "roi_summary", Some(&p), "/v1/roi/summary", &q, t, r)
             },
         );
         let films = warp::path!("v1" / "roi" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -162,7 +163,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     handlers::roi::films(&s, &p).await
                 }
                 .await;
-                finish(&s, "roi_films", Some(&p), "/v1/roi/films", &q, t, r)
+                finish(&s, "GET", "roi_films", Some(&p), "/v1/roi/films", &q, t, r)
             },
         );
         film.or(summary).unify().or(films).unify().boxed()
@@ -173,7 +174,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let r = async { handlers::cinemas::silent(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "silent_cinemas", Some(&p), "/v1/cinemas/reporting", &q, t, r)
+                finish(&s, "GET", "silent_cinemas", Some(&p), "/v1/cinemas/reporting", &q, t, r)
             },
         );
         let reporting = warp::path!("v1" / "cinemas" / String / "reporting").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -181,7 +182,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/reporting");
                 let r = async { handlers::cinemas::reporting(&s, &p, bin, params::parse(&q)?).await }.await;
-                finish(&s, "cinema_reporting", Some(&p), &path, &q, t, r)
+                finish(&s, "GET", "cinema_reporting", Some(&p), &path, &q, t, r)
             },
         );
         let rejected = warp::path!("v1" / "cinemas" / String / "rejected").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -189,7 +190,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/rejected");
                 let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&q)?).await }.await;
-                finish(&s, "cinema_rejected", Some(&p), &path, &q, t, r)
+                finish(&s, "GET", "cinema_rejected", Some(&p), &path, &q, t, r)
             },
         );
         let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes)).then(
@@ -200,10 +201,93 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     handlers::tickets::upload(&s, &p, &b).await
                 }
                 .await;
-                finish(&s, "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
+                finish(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
             },
         );
         silent.or(reporting).unify().or(rejected).unify().or(tickets).unify().boxed()
+    };
+
+    let writes = {
+        let limit = s.settings.body_limit_bytes;
+        let submit = warp::path!("v1" / "claims").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::claims::submit(&s, &p, &b).await
+                }
+                .await;
+                finish(&s, "POST", "post_claim", Some(&p), "/v1/claims", &q, t, r)
+            },
+        );
+        let get = warp::path!("v1" / "claims" / String).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |id: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/claims/{id}");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::claims::get(&s, &p, id).await
+                }
+                .await;
+                finish(&s, "GET", "claim", Some(&p), &path, &q, t, r)
+            },
+        );
+        let decide = warp::path!("v1" / "claims" / String / "decision").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/claims/{id}/decision");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::claims::decide(&s, &p, id, &b).await
+                }
+                .await;
+                finish(&s, "POST", "post_decision", Some(&p), &path, &q, t, r)
+            },
+        );
+        let film = warp::path!("v1" / "films" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/films/{id}");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::put_film(&s, &p, id, &b).await
+                }
+                .await;
+                finish(&s, "PUT", "put_film", Some(&p), &path, &q, t, r)
+            },
+        );
+        let funding = warp::path!("v1" / "films" / String / "funding").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/films/{id}/funding");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::post_funding(&s, &p, id, &b).await
+                }
+                .await;
+                finish(&s, "POST", "post_funding", Some(&p), &path, &q, t, r)
+            },
+        );
+        let cinema = warp::path!("v1" / "cinemas" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |bin: String, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::put_cinema(&s, &p, bin, &b).await
+                }
+                .await;
+                finish(&s, "PUT", "put_cinema", Some(&p), &path, &q, t, r)
+            },
+        );
+        let audit = warp::path!("v1" / "audit").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::registry::audit(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "audit", Some(&p), "/v1/audit", &q, t, r)
+            },
+        );
+        submit.or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
     };
 
     public
@@ -212,6 +296,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(roi)
         .unify()
         .or(cinemas)
+        .unify()
+        .or(writes)
         .unify()
         .recover(recover)
         .unify()

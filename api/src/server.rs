@@ -36,6 +36,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         producer,
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
+        decisions: tokio::sync::Mutex::new(()),
     }))
 }
 

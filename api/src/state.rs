@@ -20,6 +20,8 @@ pub struct AppState {
     pub producer: Option<ingest::produce::TicketProducer>,
     pub audit: AuditSink,
     pub metrics: crate::metrics::ApiMetrics,
+    /// Serializes claim decisions (pool checks are read-then-append).
+    pub decisions: tokio::sync::Mutex<()>,
 }
 
 impl AppState {

@@ -40,6 +40,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         producer: None,
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
+        decisions: tokio::sync::Mutex::new(()),
     };
     (Arc::new(state), tokens)
 }
@@ -53,7 +54,7 @@ fn request(r: &RouteDoc, token: Option<&str>) -> warp::test::RequestBuilder {
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    if r.method == "post" {
+    if r.method != "get" {
         req = req.header("content-length", "2").body("{}");
     }
     req

@@ -123,3 +123,24 @@ CREATE TABLE IF NOT EXISTS api_audit (
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(toDate(at))
 ORDER BY (at, key_id);
+
+-- Rebate claims and their decisions: append-only events, one row per step, keyed so that a
+-- retried write of the same step collapses. The current state is the last step.
+CREATE TABLE IF NOT EXISTS claim_events (
+    claim_id String,
+    seq UInt32,
+    at DateTime,
+    kind String,
+    key_id String,
+    role String,
+    bin String,
+    film_id String,
+    programme String,
+    pool_year UInt16,
+    rebate String,
+    currency String,
+    reason String,
+    claim String,
+    result String
+) ENGINE = ReplacingMergeTree(at)
+ORDER BY (claim_id, seq);

@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 8);
+        assert_eq!(s.len(), 9);
         assert!(s.iter().all(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")));
     }
 

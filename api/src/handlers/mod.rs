@@ -3,7 +3,9 @@
 
 pub mod box_office;
 pub mod cinemas;
+pub mod claims;
 pub mod rebates;
+pub mod registry;
 pub mod roi;
 pub mod tickets;
 

@@ -129,7 +129,7 @@ pub struct FilmRoi {
     pub distributor_bin: String,
     #[serde(flatten)]
     pub figures: RoiFigures,
-    /// Rebates paid to the film's production; claims are not stored yet, so always 0.
+    /// Rebates marked paid on claims filed for this film (KZT programmes).
     pub rebate_paid: Kzt,
     pub funding_year: Option<i32>,
     pub first_screening_day: Option<String>,
@@ -167,6 +167,7 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
     )))
     .fetch_all()
     .await?;
+    let paid = crate::claims::paid_by_film(client).await?;
     let funding: HashMap<_, _> = funding.into_iter().map(|f| (f.film_id.clone(), f)).collect();
     let boxes: HashMap<_, _> = boxes.into_iter().map(|b| (b.film_id.clone(), b)).collect();
     let agreements: HashMap<_, _> = agreements.into_iter().map(|a| (a.film_id.clone(), a)).collect();
@@ -177,6 +178,7 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
             let fu = funding.get(&f.film_id);
             let bx = boxes.get(&f.film_id);
             let ag = agreements.get(&f.film_id);
+            let rebate_paid = paid.get(&f.film_id).map_or(Kzt::ZERO, |d| Kzt::from_tiyn(tiyn(*d * Decimal::ONE_HUNDRED)));
             let figures = figures(RoiInputs {
                 budget_tiyn: f.budget_tiyn,
                 state_funding_tiyn: fu.map_or(0, |x| x.amount_tiyn),
@@ -190,7 +192,7 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
                 producer_bin: f.producer_bin,
                 distributor_bin: f.distributor_bin,
                 figures,
-                rebate_paid: Kzt::ZERO,
+                rebate_paid,
                 funding_year: fu.map(|x| schemas::time::date_from_days(x.first_paid).year()),
                 first_screening_day: bx.map(|b| day(b.first_day)),
                 last_screening_day: bx.map(|b| day(b.last_day)),

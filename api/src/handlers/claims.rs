@@ -1,0 +1,172 @@
+//! Rebate claims: a producer files, the ministry decides, everyone sees the history.
+
+use std::time::Duration;
+
+use rebate_engine::{Claim, Context};
+use serde::{Deserialize, Serialize};
+
+use super::{require, ApiError};
+use crate::auth::{Principal, Role};
+use crate::claims::{self, ClaimEvent, Decision, Status};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitClaim {
+    /// The film the rebate is for, when it has a Kazakh certificate (links it to ROI).
+    #[serde(default)]
+    pub film_id: Option<String>,
+    pub claim: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    pub decision: Decision,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub seq: u32,
+    pub at: String,
+    pub status: String,
+    pub role: String,
+    pub key_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClaimView {
+    pub claim_id: String,
+    pub status: String,
+    pub film_id: Option<String>,
+    pub programme: String,
+    pub submitted_by: String,
+    pub rebate: String,
+    pub currency: String,
+    /// The computed result with its line-by-line explanation.
+    pub result: serde_json::Value,
+    pub history: Vec<Step>,
+}
+
+fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
+    let first = events.first().ok_or(ApiError::NotFound)?;
+    let last = events.last().expect("non-empty");
+    Ok(ClaimView {
+        claim_id: first.claim_id.clone(),
+        status: last.kind.clone(),
+        film_id: (!first.film_id.is_empty()).then(|| first.film_id.clone()),
+        programme: first.programme.clone(),
+        submitted_by: first.bin.clone(),
+        rebate: first.rebate.clone(),
+        currency: first.currency.clone(),
+        result: serde_json::from_str(&first.result).unwrap_or(serde_json::Value::Null),
+        history: events
+            .iter()
+            .map(|e| Step {
+                seq: e.seq,
+                at: chrono::DateTime::from_timestamp(i64::from(e.at), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default(),
+                status: e.kind.clone(),
+                role: e.role.clone(),
+                key_id: e.key_id.clone(),
+                reason: e.reason.clone(),
+            })
+            .collect(),
+    })
+}
+
+async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
+    ingest::clickhouse_store::insert_rows(&s.ch, "claim_events", std::slice::from_ref(e), Duration::from_secs(10))
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {
+    claims::events(&s.ch, id).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+fn now() -> u32 {
+    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+}
+
+pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimView, ApiError> {
+    require(p, &[Role::Producer])?;
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    if let Some(f) = &sub.film_id {
+        schemas::FilmId::parse(f).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    }
+    let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
+    let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::bad("claim.programme", format!("unknown programme {}", claim.programme)))?;
+    let result = rebate_engine::compute(programme, &claim, &Context { fx: &s.fx, index: &s.index })?;
+    let mut id = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    let event = ClaimEvent {
+        claim_id: format!("CL-{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        seq: 1,
+        at: now(),
+        kind: Status::Submitted.as_str().into(),
+        key_id: p.key_id.clone(),
+        role: p.role.as_str().into(),
+        bin: p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        film_id: sub.film_id.unwrap_or_default(),
+        programme: programme.id.clone(),
+        pool_year: u16::try_from(chrono::Datelike::year(&claim.as_of)).unwrap_or(0),
+        rebate: result.rebate.to_string(),
+        currency: result.currency.to_string(),
+        reason: String::new(),
+        claim: sub.claim.to_string(),
+        result: serde_json::to_string(&result).map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
+    append(s, &event).await?;
+    view(&[event])
+}
+
+pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, ApiError> {
+    require(p, &[Role::Producer, Role::Ministry])?;
+    let events = load(s, &id).await?;
+    let v = view(&events)?;
+    if p.role == Role::Producer && !p.owns_bin(&v.submitted_by) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(v)
+}
+
+pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Result<ClaimView, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    let d: DecisionBody = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::bad("reason", "is required to reject a claim"));
+    }
+    // One decision at a time, so two approvals cannot both fit a pool that holds one.
+    let _serial = s.decisions.lock().await;
+    let mut events = load(s, &id).await?;
+    let last = events.last().ok_or(ApiError::NotFound)?.clone();
+    let current = Status::parse(&last.kind).ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
+    let status = claims::next(current, d.decision)?;
+    if status == Status::Approved {
+        let result: serde_json::Value = serde_json::from_str(&last.result).unwrap_or_default();
+        if result["eligible"] != serde_json::Value::Bool(true) {
+            return Err(ApiError::Conflict("the claim is not eligible; reject it with the reason instead".into()));
+        }
+        let rebate: rust_decimal::Decimal = last.rebate.parse().map_err(|_| ApiError::Internal("stored rebate".into()))?;
+        let pool = result["annual_pool"].as_str().and_then(|p| p.parse().ok());
+        let committed = claims::committed(&s.ch, &last.programme, last.pool_year).await?;
+        claims::fits_pool(pool, committed, rebate)?;
+    }
+    let event = ClaimEvent {
+        seq: last.seq + 1,
+        at: now(),
+        kind: status.as_str().into(),
+        key_id: p.key_id.clone(),
+        role: p.role.as_str().into(),
+        reason: d.reason.unwrap_or_default(),
+        ..last
+    };
+    append(s, &event).await?;
+    events.push(event);
+    view(&events)
+}

@@ -1,0 +1,181 @@
+//! Registry writes for the ministry: the same records as the CSV loader, one at a time.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use schemas::registry::{Cinema, CinemaRow, Film, FilmRow, Funding, FundingRow};
+use serde::{Deserialize, Serialize};
+
+use super::{parse_bin, require, ApiError};
+use crate::auth::{Principal, Role};
+use crate::state::AppState;
+
+fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))
+}
+
+async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
+where
+    T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
+{
+    ingest::clickhouse_store::insert_rows(&s.ch, table, &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
+    schemas::Bin::parse(s).map_err(|e| ApiError::bad(field, e.to_string()))
+}
+
+fn kzt(field: &str, s: &str) -> Result<schemas::Kzt, ApiError> {
+    schemas::Kzt::parse(s).map_err(|e| ApiError::bad(field, e.to_string()))
+}
+
+fn share(field: &str, s: &str) -> Result<u32, ApiError> {
+    let r = schemas::VatRate::parse(s).map_err(|e| ApiError::bad(field, e.to_string().replace("below 1", "below 1 (a share)")))?;
+    Ok(r.units())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilmBody {
+    pub title_kk: String,
+    pub title_ru: String,
+    pub title_en: String,
+    pub release_date: String,
+    pub producer_bin: String,
+    pub distributor_bin: String,
+    pub national: bool,
+    pub budget: String,
+    /// The agreement, when known: exhibitor share of net box office and distributor fee.
+    #[serde(default)]
+    pub exhibitor_share: Option<String>,
+    #[serde(default)]
+    pub distributor_fee: Option<String>,
+}
+
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
+pub struct AgreementRow {
+    pub film_id: String,
+    pub exhibitor_share_x10000: u32,
+    pub distributor_fee_x10000: u32,
+    pub updated_at: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Saved {
+    pub saved: &'static str,
+    pub id: String,
+}
+
+pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8]) -> Result<Saved, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let b: FilmBody = json(body)?;
+    let film = Film {
+        film_id: schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?,
+        title_kk: b.title_kk,
+        title_ru: b.title_ru,
+        title_en: b.title_en,
+        release_date: crate::params::date("release_date", &b.release_date)?,
+        producer_bin: bin("producer_bin", &b.producer_bin)?,
+        distributor_bin: bin("distributor_bin", &b.distributor_bin)?,
+        national: b.national,
+        budget: kzt("budget", &b.budget)?,
+    };
+    let now = Utc::now();
+    insert(s, "films", FilmRow::from_record(&film, now)).await?;
+    if b.exhibitor_share.is_some() || b.distributor_fee.is_some() {
+        let row = AgreementRow {
+            film_id: film_id.clone(),
+            exhibitor_share_x10000: b.exhibitor_share.as_deref().map(|x| share("exhibitor_share", x)).transpose()?.unwrap_or(crate::reports::roi::DEFAULT_EXHIBITOR_SHARE),
+            distributor_fee_x10000: b.distributor_fee.as_deref().map(|x| share("distributor_fee", x)).transpose()?.unwrap_or(crate::reports::roi::DEFAULT_DISTRIBUTOR_FEE),
+            updated_at: u32::try_from(now.timestamp()).unwrap_or(0),
+        };
+        insert(s, "film_agreements", row).await?;
+    }
+    Ok(Saved { saved: "film", id: film_id })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingBody {
+    pub payment_id: String,
+    pub paid_on: String,
+    pub amount: String,
+}
+
+pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[u8]) -> Result<Saved, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let b: FundingBody = json(body)?;
+    if b.payment_id.trim().is_empty() {
+        return Err(ApiError::bad("payment_id", "must not be empty"));
+    }
+    let f = Funding {
+        film_id: schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?,
+        payment_id: b.payment_id.clone(),
+        paid_on: crate::params::date("paid_on", &b.paid_on)?,
+        amount: kzt("amount", &b.amount)?,
+    };
+    insert(s, "film_funding", FundingRow::from_record(&f, Utc::now())).await?;
+    Ok(Saved { saved: "funding", id: b.payment_id })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CinemaBody {
+    pub name: String,
+    pub region: String,
+    pub city: String,
+    pub halls: u16,
+    pub seats: u32,
+    pub vat_payer: bool,
+}
+
+pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) -> Result<Saved, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let b: CinemaBody = json(body)?;
+    for (field, v) in [("name", &b.name), ("region", &b.region), ("city", &b.city)] {
+        if v.trim().is_empty() {
+            return Err(ApiError::bad(field, "must not be empty"));
+        }
+    }
+    let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region: b.region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
+    insert(s, "cinemas", CinemaRow::from_record(&c, Utc::now())).await?;
+    Ok(Saved { saved: "cinema", id: b_in })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    pub page_size: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditReply {
+    pub rows: Vec<crate::audit::AuditRow>,
+}
+
+pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditReply, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let size = q.page_size.unwrap_or(100);
+    if size == 0 || size > s.settings.max_page_rows {
+        return Err(ApiError::bad("page_size", format!("must be 1 to {}", s.settings.max_page_rows)));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let rows = s
+        .ch
+        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms FROM api_audit WHERE toDate(at) >= toDate(?) AND toDate(at) <= toDate(?) ORDER BY at DESC LIMIT ? OFFSET ?")
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(size)
+        .bind((page - 1) * size)
+        .fetch_all()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(AuditReply { rows })
+}
