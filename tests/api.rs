@@ -50,6 +50,12 @@ impl Http {
         (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    fn raw(&self, path: &str, key: &str) -> Vec<u8> {
+        let out = Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {key}"), &format!("{}{path}", self.base)]).output().unwrap();
+        assert!(out.status.success(), "GET {path} failed");
+        out.stdout
+    }
+
     fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<&str>) -> (u16, Value) {
         let mut c = Command::new("curl");
         c.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, &format!("{}{path}", self.base)]);
@@ -217,6 +223,19 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&cinema_b), None).0, 404);
     let (_, roi) = http.call("GET", "/v1/films/F1/roi", Some(&ministry), None);
     assert_eq!(roi["rebate_paid"], "4325000000.00");
+
+    // Exports for auditors carry the same figures: CSV text and an Arrow stream with money
+    // as Decimal128(20, 2).
+    let csv = String::from_utf8(http.raw("/v1/roi/films?format=csv", &ministry)).unwrap();
+    assert!(csv.starts_with("film_id,producer_bin,distributor_bin,budget,state_funding,gross,net,rentals,producer_share,"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with(&format!("F1,{PRODUCER},{PRODUCER},1000000.00,600000.00,26680.00,23000.00,11500.00,11500.00,0.0267,"))), "{csv}");
+    let arrow = http.raw("/v1/box-office/films?from=2026-11-20&to=2026-11-20&format=arrow", &ministry);
+    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(arrow), None).unwrap();
+    let batch = reader.into_iter().next().unwrap().unwrap();
+    let films = batch.column(0).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    let gross = batch.column(2).as_any().downcast_ref::<arrow_array::Decimal128Array>().unwrap();
+    assert_eq!((films.value(0), gross.value(0), gross.value(1)), ("F1", 2_668_000, 348_000));
+    assert_eq!(http.call("GET", "/v1/roi/films?format=xml", Some(&ministry), None).1["field"], "format");
 
     // Every authenticated request is in the audit log, and the ministry can read it.
     assert!(

@@ -82,6 +82,64 @@ fn finish<T: Serialize>(s: &AppState, method: &str, route: &str, who: Option<&Pr
     resp
 }
 
+/// An export request: `format=csv` or `format=arrow` on a list endpoint.
+#[derive(Clone, Copy)]
+struct Export {
+    columns: &'static [schemas::export::Column],
+    rows_field: &'static str,
+}
+
+/// Splits `format=` off the query string; the rest goes to the handler's own parser.
+fn split_format(q: &str) -> Result<(String, Option<&'static str>), ApiError> {
+    let mut format = None;
+    let mut rest = Vec::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("format", "json")) => format = None,
+            Some(("format", "csv")) => format = Some("csv"),
+            Some(("format", "arrow")) => format = Some("arrow"),
+            Some(("format", other)) => return Err(ApiError::bad("format", format!("must be json, csv or arrow, got {other:?}"))),
+            _ => rest.push(pair),
+        }
+    }
+    Ok((rest.join("&"), format))
+}
+
+/// Like [`finish`], for list endpoints that also export CSV and Arrow.
+#[allow(clippy::too_many_arguments)]
+fn finish_list<T: Serialize>(
+    s: &AppState,
+    route: &str,
+    who: &Principal,
+    path: &str,
+    q: &str,
+    started: Instant,
+    format: Option<&str>,
+    export: Export,
+    r: Result<T, ApiError>,
+) -> Response {
+    let Some(format) = format else { return finish(s, "GET", route, Some(who), path, q, started, r) };
+    let encoded = r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))).and_then(|v| {
+        let rows = v[export.rows_field].as_array().cloned().unwrap_or_default();
+        let bytes = match format {
+            "csv" => schemas::export::to_csv(export.columns, &rows),
+            _ => schemas::export::to_arrow_ipc(export.columns, &rows),
+        };
+        bytes.map(|b| (b, rows.len())).map_err(|e| ApiError::Internal(e.to_string()))
+    });
+    match encoded {
+        Ok((bytes, n)) => {
+            let content_type = if format == "csv" { "text/csv; charset=utf-8" } else { "application/vnd.apache.arrow.stream" };
+            let mut resp = Response::new(bytes.into());
+            resp.headers_mut().insert("content-type", content_type.parse().expect("header"));
+            // The audit row and metrics come from the same path as JSON replies.
+            let _ = finish(s, "GET", route, Some(who), path, q, started, Ok(vec![(); n]));
+            resp
+        }
+        Err(e) => finish::<()>(s, "GET", route, Some(who), path, q, started, Err(e)),
+    }
+}
+
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let public = {
         let health = warp::path!("healthz").and(warp::get()).and(state(s.clone())).then(|s: State| async move {
@@ -120,8 +178,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let films = warp::path!("v1" / "box-office" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
-                let r = async { handlers::box_office::films(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "films", Some(&p), "/v1/box-office/films", &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "films", Some(&p), "/v1/box-office/films", &q, t, Err(e)),
+                };
+                let r = async { handlers::box_office::films(&s, &p, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::BOX_OFFICE_FILMS, rows_field: "rows" };
+                finish_list(&s, "films", &p, "/v1/box-office/films", &q, t, format, export, r)
             },
         );
         let film_daily = warp::path!("v1" / "box-office" / "films" / String / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -158,12 +221,17 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let films = warp::path!("v1" / "roi" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "roi_films", Some(&p), "/v1/roi/films", &q, t, Err(e)),
+                };
                 let r = async {
-                    params::parse::<params::NoQuery>(&q)?;
+                    params::parse::<params::NoQuery>(&rest)?;
                     handlers::roi::films(&s, &p).await
                 }
                 .await;
-                finish(&s, "GET", "roi_films", Some(&p), "/v1/roi/films", &q, t, r)
+                let export = Export { columns: schemas::export::ROI_FILMS, rows_field: "films" };
+                finish_list(&s, "roi_films", &p, "/v1/roi/films", &q, t, format, export, r)
             },
         );
         film.or(summary).unify().or(films).unify().boxed()
@@ -189,8 +257,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             |bin: String, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/rejected");
-                let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "cinema_rejected", Some(&p), &path, &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "cinema_rejected", Some(&p), &path, &q, t, Err(e)),
+                };
+                let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::REJECTED, rows_field: "rows" };
+                finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r)
             },
         );
         let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes)).then(
@@ -283,8 +356,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let audit = warp::path!("v1" / "audit").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
-                let r = async { handlers::registry::audit(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "audit", Some(&p), "/v1/audit", &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "audit", Some(&p), "/v1/audit", &q, t, Err(e)),
+                };
+                let r = async { handlers::registry::audit(&s, &p, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::AUDIT, rows_field: "rows" };
+                finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r)
             },
         );
         submit.or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()

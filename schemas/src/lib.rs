@@ -13,6 +13,8 @@
 
 pub mod ddl;
 pub mod event;
+#[cfg(feature = "export")]
+pub mod export;
 pub mod ids;
 pub mod money;
 pub mod registry;

@@ -1,0 +1,240 @@
+//! Exports for auditors: the column schemas of the list endpoints, and their encoding as CSV
+//! or an Arrow IPC stream. Money is `Decimal128(20, 2)` in Arrow (exact to the tiyn) and a
+//! decimal string in CSV; ratios stay decimal strings; dates are `Date32`.
+//!
+//! Rows come in as JSON objects (the same values the JSON reply carries), so one definition of
+//! each reply serves every format.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Bool,
+    /// KZT with 2 decimals.
+    Money,
+    /// `YYYY-MM-DD`.
+    Date,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+const fn col(name: &'static str, kind: Kind) -> Column {
+    Column { name, kind, nullable: false }
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Column {
+    Column { name, kind, nullable: true }
+}
+
+pub const BOX_OFFICE_FILMS: &[Column] = &[
+    col("film_id", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
+    col("screenings", Kind::Int), col("cinemas", Kind::Int),
+];
+
+pub const ROI_FILMS: &[Column] = &[
+    col("film_id", Kind::Text), col("producer_bin", Kind::Text), col("distributor_bin", Kind::Text),
+    col("budget", Kind::Money), col("state_funding", Kind::Money), col("gross", Kind::Money), col("net", Kind::Money),
+    col("rentals", Kind::Money), col("producer_share", Kind::Money), opt("recoupment", Kind::Text),
+    opt("producer_share_to_state_funding", Kind::Text), col("paid_back", Kind::Bool), col("rebate_paid", Kind::Money),
+    opt("funding_year", Kind::Int), opt("first_screening_day", Kind::Date), opt("last_screening_day", Kind::Date), col("released", Kind::Bool),
+];
+
+pub const REJECTED: &[Column] = &[
+    col("kafka_partition", Kind::Int), col("kafka_offset", Kind::Int), col("received_at", Kind::Int), col("reason", Kind::Text),
+    col("field", Kind::Text), col("message", Kind::Text), col("payload_encoding", Kind::Text), col("payload", Kind::Text),
+];
+
+pub const AUDIT: &[Column] = &[
+    col("at", Kind::Int), col("key_id", Kind::Text), col("role", Kind::Text), col("method", Kind::Text), col("path", Kind::Text),
+    col("query", Kind::Text), col("status", Kind::Int), col("rows", Kind::Int), col("latency_ms", Kind::Int),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("row {row}: column {column}: {reason}")]
+    Value { row: usize, column: &'static str, reason: String },
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+pub fn arrow_schema(cols: &[Column]) -> Schema {
+    Schema::new(
+        cols.iter()
+            .map(|c| {
+                let t = match c.kind {
+                    Kind::Text => DataType::Utf8,
+                    Kind::Int => DataType::Int64,
+                    Kind::Bool => DataType::Boolean,
+                    Kind::Money => DataType::Decimal128(20, 2),
+                    Kind::Date => DataType::Date32,
+                };
+                Field::new(c.name, t, c.nullable)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn bad(row: usize, column: &'static str, reason: impl Into<String>) -> ExportError {
+    ExportError::Value { row, column, reason: reason.into() }
+}
+
+fn money_units(row: usize, c: &Column, v: &Value) -> Result<i128, ExportError> {
+    let s = v.as_str().ok_or_else(|| bad(row, c.name, "money must be a decimal string"))?;
+    let d: Decimal = s.parse().map_err(|_| bad(row, c.name, format!("{s:?} is not a decimal")))?;
+    if d.scale() > 2 {
+        return Err(bad(row, c.name, "more than 2 decimals"));
+    }
+    let mut scaled = d;
+    scaled.rescale(2);
+    Ok(scaled.mantissa())
+}
+
+fn build(cols: &[Column], rows: &[Value]) -> Result<RecordBatch, ExportError> {
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
+    for c in cols {
+        let cell = |i: usize, r: &Value| -> Result<Option<Value>, ExportError> {
+            match r.get(c.name) {
+                None | Some(Value::Null) if c.nullable => Ok(None),
+                None | Some(Value::Null) => Err(bad(i, c.name, "missing")),
+                Some(v) => Ok(Some(v.clone())),
+            }
+        };
+        let array: ArrayRef = match c.kind {
+            Kind::Text => {
+                let mut b = StringBuilder::new();
+                for (i, r) in rows.iter().enumerate() {
+                    match cell(i, r)? {
+                        Some(Value::String(s)) => b.append_value(s),
+                        Some(other) => b.append_value(other.to_string()),
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Kind::Int => {
+                let mut b = Int64Builder::new();
+                for (i, r) in rows.iter().enumerate() {
+                    match cell(i, r)? {
+                        Some(v) => b.append_value(v.as_i64().or_else(|| v.as_u64().and_then(|u| i64::try_from(u).ok())).ok_or_else(|| bad(i, c.name, "not an integer"))?),
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Kind::Bool => {
+                let mut b = BooleanBuilder::new();
+                for (i, r) in rows.iter().enumerate() {
+                    match cell(i, r)? {
+                        Some(v) => b.append_value(v.as_bool().ok_or_else(|| bad(i, c.name, "not a boolean"))?),
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Kind::Money => {
+                let mut b = Decimal128Builder::new().with_precision_and_scale(20, 2)?;
+                for (i, r) in rows.iter().enumerate() {
+                    match cell(i, r)? {
+                        Some(v) => b.append_value(money_units(i, c, &v)?),
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Kind::Date => {
+                let mut b = Date32Builder::new();
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+                for (i, r) in rows.iter().enumerate() {
+                    match cell(i, r)? {
+                        Some(v) => {
+                            let s = v.as_str().unwrap_or_default();
+                            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(i, c.name, format!("{s:?} is not a date")))?;
+                            b.append_value(i32::try_from((d - epoch).num_days()).unwrap_or(0));
+                        }
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+        };
+        arrays.push(array);
+    }
+    Ok(RecordBatch::try_new(Arc::new(arrow_schema(cols)), arrays)?)
+}
+
+/// An Arrow IPC stream (schema, one record batch, end of stream).
+pub fn to_arrow_ipc(cols: &[Column], rows: &[Value]) -> Result<Vec<u8>, ExportError> {
+    let batch = build(cols, rows)?;
+    let mut out = Vec::new();
+    {
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())?;
+        w.write(&batch)?;
+        w.finish()?;
+    }
+    Ok(out)
+}
+
+/// CSV with a header row; money as decimal strings, nulls as empty cells.
+pub fn to_csv(cols: &[Column], rows: &[Value]) -> Result<Vec<u8>, ExportError> {
+    // Validate through the same typed path as Arrow, so both formats refuse the same rows.
+    build(cols, rows)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cols.iter().map(|c| c.name))?;
+    for r in rows {
+        w.write_record(cols.iter().map(|c| match r.get(c.name) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        }))?;
+    }
+    w.into_inner().map_err(|e| ExportError::Csv(e.into_error().into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+    use serde_json::json;
+
+    fn rows() -> Vec<Value> {
+        vec![
+            json!({"film_id": "F1", "admissions": 14, "gross": "26680.00", "net": "23000.00", "screenings": 4, "cinemas": 2}),
+            json!({"film_id": "F2", "admissions": -1, "gross": "-1160.5", "net": "-1000.00", "screenings": 0, "cinemas": 1}),
+        ]
+    }
+
+    #[test]
+    fn arrow_round_trip_keeps_money_exact() {
+        let bytes = to_arrow_ipc(BOX_OFFICE_FILMS, &rows()).unwrap();
+        let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
+        assert_eq!(reader.schema().as_ref(), &arrow_schema(BOX_OFFICE_FILMS));
+        let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        let gross = batches[0].column(2).as_any().downcast_ref::<arrow_array::Decimal128Array>().unwrap();
+        assert_eq!((gross.value(0), gross.value(1)), (2_668_000, -116_050));
+        assert_eq!(gross.value_as_string(1), "-1160.50");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_refuses_bad_money() {
+        let text = String::from_utf8(to_csv(BOX_OFFICE_FILMS, &rows()).unwrap()).unwrap();
+        assert!(text.starts_with("film_id,admissions,gross,net,screenings,cinemas\nF1,14,26680.00,23000.00,4,2\n"), "{text}");
+        let mut bad = rows();
+        bad[0]["gross"] = json!("1.234");
+        assert!(matches!(to_csv(BOX_OFFICE_FILMS, &bad), Err(ExportError::Value { column: "gross", .. })));
+    }
+}
