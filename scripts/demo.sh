@@ -60,4 +60,21 @@ for i, (fid, (a, g, c)) in enumerate(sorted(by.items(), key=lambda x: -x[1][1])[
 "
 say "rejected events by reason"
 "$EKINO" report rejected
-say "done: ingest keeps running (pid $INGEST); stop it with: kill $INGEST"
+API_ADDR=${EKINO_API__LISTEN_ADDR:-127.0.0.1:8080}
+say "API on http://$API_ADDR (log: $LOGS/api-$RUN.log)"
+EKINO_API__LISTEN_ADDR=$API_ADDR "$EKINO" api >"$LOGS/api-$RUN.log" 2>&1 &
+API=$!
+for _ in $(seq 1 100); do curl -fsS "http://$API_ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+MINISTRY=$("$EKINO" keys create --role ministry 2>/dev/null)
+echo "GET /v1/box-office/daily?date=$DAY (public), top 3:"
+curl -fsS "http://$API_ADDR/v1/box-office/daily?date=$DAY" | python3 -c "
+import json, sys
+c = json.load(sys.stdin)
+print(f\"  total gross {c['total_gross']} KZT, admissions {c['total_admissions']:,}\")
+for f in c['films'][:3]:
+    print(f\"  #{f['rank']} {f['title']['en'] if f['title'] else f['film_id']}: {f['gross']} KZT, share {f['share']}, {f['screens']} screens, {f['screenings']} shows\")
+"
+echo "GET /v1/roi/summary (ministry key): the payback KPI over state-funded films"
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/roi/summary" | python3 -m json.tool
+echo "a ministry key for this run: $MINISTRY"
+say "done: ingest (pid $INGEST) and the API (pid $API) keep running; stop them with: kill $INGEST $API"

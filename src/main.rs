@@ -1,6 +1,7 @@
 //! `ekino`: the one user-facing binary. Thin on purpose: parse arguments, set up tracing,
 //! load settings, hand over to a subcommand in `cli`.
 
+mod bench;
 mod cli;
 mod settings;
 mod simulate;

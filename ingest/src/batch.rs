@@ -15,6 +15,8 @@ pub struct Batch {
     pub rejects: Vec<RejectedRow>,
     /// Highest message offset seen per (topic, partition). The commit is this + 1.
     pub last_offsets: BTreeMap<(String, i32), i64>,
+    /// Kafka timestamps (ms) of the messages in this batch, for the freshness histogram.
+    pub produced_at_ms: Vec<i64>,
     bytes: usize,
     opened_at: Option<Instant>,
 }

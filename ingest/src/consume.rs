@@ -35,6 +35,9 @@ pub fn accept(batch: &mut Batch, msg: &BorrowedMessage<'_>) {
         }
     }
     batch.advance(&origin.topic, origin.partition, origin.offset);
+    if let Some(ms) = msg.timestamp().to_millis() {
+        batch.produced_at_ms.push(ms);
+    }
 }
 
 /// Reads until `shutdown` flips, then sends the open batch and closes the channel.

@@ -13,6 +13,9 @@ pub struct Metrics {
     pub retries: IntCounter,
     pub commits: IntCounter,
     pub lag: IntGaugeVec,
+    /// Seconds from a message's Kafka timestamp to ClickHouse acknowledging its row: from
+    /// then on the event is in every report.
+    pub freshness: Histogram,
 }
 
 impl Metrics {
@@ -32,6 +35,11 @@ impl Metrics {
         .expect("metric");
         let retries = IntCounter::new("retries_total", "insert attempts that failed and were retried").expect("metric");
         let commits = IntCounter::new("commits_total", "offset commits after acknowledged batches").expect("metric");
+        let freshness = Histogram::with_opts(
+            HistogramOpts::new("freshness_seconds", "kafka timestamp to clickhouse acknowledgement")
+                .buckets(vec![0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0]),
+        )
+        .expect("metric");
         let lag = IntGaugeVec::new(Opts::new("consumer_lag", "high watermark minus committed position"), &["partition"]).expect("metric");
         for c in [&consumed, &retries, &commits] {
             registry.register(Box::new(c.clone())).expect("register");
@@ -41,7 +49,8 @@ impl Metrics {
         registry.register(Box::new(batch_rows.clone())).expect("register");
         registry.register(Box::new(batch_seconds.clone())).expect("register");
         registry.register(Box::new(lag.clone())).expect("register");
-        Self { registry, consumed, inserted, rejected, batch_rows, batch_seconds, retries, commits, lag }
+        registry.register(Box::new(freshness.clone())).expect("register");
+        Self { registry, consumed, inserted, rejected, batch_rows, batch_seconds, retries, commits, lag, freshness }
     }
 
     pub fn render(&self) -> String {

@@ -70,6 +70,10 @@ impl Writer {
         for r in &batch.rejects {
             self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
         }
+        let acked_ms = Utc::now().timestamp_millis();
+        for ms in &batch.produced_at_ms {
+            self.metrics.freshness.observe((acked_ms - ms).max(0) as f64 / 1000.0);
+        }
         self.metrics.batch_rows.observe(rows as f64);
         self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
         self.commit(&batch);

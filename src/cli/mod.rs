@@ -54,6 +54,8 @@ pub enum Command {
     /// API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Measure ekino against its ceilings; writes BENCHMARKS.md.
+    Bench(crate::bench::BenchArgs),
 }
 
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -81,5 +83,6 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Rebate(cmd) => rebate::run(cmd),
         Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, ingest::run::shutdown_signal()).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
+        Command::Bench(args) => crate::bench::run(&args, &settings).await,
     }
 }

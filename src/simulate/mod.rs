@@ -6,8 +6,8 @@
 
 mod corrupt;
 mod ledger;
-mod model;
-mod traffic;
+pub mod model;
+pub mod traffic;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

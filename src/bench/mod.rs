@@ -1,0 +1,103 @@
+//! `ekino bench [--quick]`: every figure next to a ceiling measured in the same run where one
+//! exists, printed as a table and written to `BENCHMARKS.md`. Needs the services up.
+
+mod api_load;
+mod hot;
+mod pipeline;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A small run for CI (under 5 minutes): proves the command works, not the speed.
+    #[arg(long)]
+    pub quick: bool,
+    /// Events preloaded for the ingest figure (default 5,000,000; 100,000 with --quick).
+    #[arg(long)]
+    pub events: Option<u64>,
+    /// Where the report is written.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub out: PathBuf,
+}
+
+pub struct Figure {
+    pub name: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+    pub ceiling: Option<(&'static str, f64)>,
+    pub goal: &'static str,
+    pub lower_is_better: bool,
+    pub note: String,
+}
+
+pub fn progress(msg: &str) {
+    eprintln!("[bench] {msg}");
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_nan() {
+        "n/a".into()
+    } else if v >= 1000.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())).unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) / 1024 / 1024)).unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    format!("{cores} cores ({cpu}), {mem} GiB; ClickHouse 18.16 (Debian) and tansu on loopback, all co-located")
+}
+
+fn commit() -> String {
+    std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+}
+
+fn table(figures: &[Figure], quick: bool, events: u64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(s, "- machine: {}", machine());
+    let _ = writeln!(s, "- date: {} (UTC)", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
+    let _ = writeln!(s, "- commit: {}", commit());
+    let _ = writeln!(s, "- mode: {} ({events} preloaded events); reproduce with `cargo build --release && target/release/ekino bench{}`", if quick { "quick" } else { "full" }, if quick { " --quick" } else { "" });
+    let _ = writeln!(s, "- build: {}\n", if cfg!(debug_assertions) { "DEBUG (figures not representative)" } else { "release" });
+    let _ = writeln!(s, "| figure | value | ceiling (same run) | ratio | goal | notes |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for f in figures {
+        let (ceiling, ratio) = match f.ceiling {
+            Some((what, c)) => (format!("{} {} ({what})", fmt(c), f.unit), if f.lower_is_better { format!("{:.2}×", f.value / c) } else { format!("{:.0} %", 100.0 * f.value / c) }),
+            None => (String::new(), String::new()),
+        };
+        let _ = writeln!(s, "| {} | {} {} | {ceiling} | {ratio} | {} | {} |", f.name, fmt(f.value), f.unit, f.goal, f.note);
+    }
+    s
+}
+
+pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
+    let events = args.events.unwrap_or(if args.quick { 100_000 } else { 5_000_000 });
+    let exe = std::env::current_exe()?;
+    let work = PathBuf::from(".ekino/bench");
+    std::fs::create_dir_all(&work)?;
+    let mut figures = Vec::new();
+    progress("hot path");
+    figures.push(hot::hot_path(if args.quick { 20_000 } else { 100_000 }));
+    progress("rebate engine");
+    let (claim, estimates) = hot::rebate_claim();
+    figures.extend([claim, estimates]);
+    let plan = pipeline::Plan { events, outage_secs: if args.quick { 5 } else { 60 }, steady_secs: if args.quick { 5 } else { 30 } };
+    let (pipeline_figures, db) = pipeline::run(settings, &plan, &exe, &work).await?;
+    figures.extend(pipeline_figures);
+    figures.extend(api_load::run(settings, &db, &exe, &work, if args.quick { 3 } else { 15 }, events).await?);
+    let report = table(&figures, args.quick, events);
+    println!("{report}");
+    std::fs::write(&args.out, &report)?;
+    progress(&format!("written to {}", args.out.display()));
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! Ingest measured against its ceilings, on the real services, in one run:
+//! - raw consume: an rdkafka consumer reading the preloaded topic and discarding;
+//! - raw insert: the same rows inserted into ClickHouse by the crate, in 50,000-row batches;
+//! - ekino ingest: the `ekino ingest` process from start until every row is in ClickHouse;
+//! - freshness: Kafka timestamp → ClickHouse acknowledgement at a steady 10,000 events/s,
+//!   from ingest's own histogram (bucket upper bounds);
+//! - peak RSS of the ingest process, and again across a ClickHouse outage.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use schemas::storage::{Origin, TicketRow};
+
+use super::{progress, Figure};
+use crate::settings::Settings;
+use crate::simulate::{self, SimulateArgs};
+
+pub struct Plan {
+    pub events: u64,
+    pub outage_secs: u64,
+    pub steady_secs: u64,
+}
+
+fn rss_peak_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+/// p-quantile from a Prometheus histogram: the upper bound of the first bucket reaching it.
+fn quantile(metrics: &str, name: &str, q: f64) -> Option<f64> {
+    let buckets: Vec<(f64, f64)> = metrics
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}_bucket{{le=\"")))
+        .filter_map(|l| {
+            let le = l.split("le=\"").nth(1)?.split('"').next()?;
+            let n: f64 = l.split_whitespace().last()?.parse().ok()?;
+            Some((if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? }, n))
+        })
+        .collect();
+    let total = buckets.last()?.1;
+    (total > 0.0).then(|| buckets.iter().find(|(_, n)| *n >= q * total).map(|(le, _)| *le)).flatten()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()).unwrap_or(0)).unwrap_or(0)
+}
+
+fn spawn_ingest(exe: &Path, db: &str, topic: &str, group: &str, metrics: &str, log: &Path) -> anyhow::Result<Child> {
+    Command::new(exe)
+        .arg("ingest")
+        .env("EKINO_CLICKHOUSE__DATABASE", db)
+        .env("EKINO_KAFKA__TOPIC", topic)
+        .env("EKINO_KAFKA__GROUP_ID", group)
+        .env("EKINO_INGEST__METRICS_ADDR", metrics)
+        .env("EKINO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .context("spawning ekino ingest")
+}
+
+async fn rows(client: &clickhouse::Client) -> u64 {
+    client.query("SELECT count() FROM ticket_events").fetch_one::<u64>().await.unwrap_or(0)
+}
+
+async fn wait_rows(client: &clickhouse::Client, want: u64, limit: Duration) -> anyhow::Result<Duration> {
+    let t = Instant::now();
+    let mut last_report = Instant::now();
+    loop {
+        let n = rows(client).await;
+        if n >= want {
+            return Ok(t.elapsed());
+        }
+        anyhow::ensure!(t.elapsed() < limit, "only {n} of {want} rows after {limit:?}");
+        if last_report.elapsed() > Duration::from_secs(5) {
+            progress(&format!("  {n} / {want} rows"));
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn services(action: &str, which: &str) -> anyhow::Result<()> {
+    let script = std::env::var_os("EKINO_ROOT").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()).join("scripts/services.sh");
+    let ok = Command::new("bash").arg(script).args([action, which]).status()?.success();
+    anyhow::ensure!(ok, "services {action} {which} failed");
+    Ok(())
+}
+
+pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> anyhow::Result<(Vec<Figure>, String)> {
+    let name = format!("bench_{}", chrono::Utc::now().format("%Y%m%d_%H%M%S"));
+    let mut ch = settings.clickhouse.clone();
+    ch.database = name.clone();
+    ingest::clickhouse_store::migrate(&ch).await?;
+    let client = ingest::clickhouse_store::client(&ch);
+    let brokers = settings.kafka.brokers.clone();
+    ingest::topic::ensure_topic(&brokers, &name, ingest::topic::DEFAULT_PARTITIONS).await?;
+
+    progress(&format!("preloading {} events into topic {name}", plan.events));
+    let sim = SimulateArgs {
+        seed: 7,
+        days: (plan.events / 50_000 + 1) as u32,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 9, 1),
+        rate: 0,
+        invalid_rate: 0.0,
+        duplicate_rate: 0.0,
+        max_events: Some(plan.events),
+        out: work.join("sim"),
+        dry_run: false,
+    };
+    let ledger = simulate::run(&sim, &brokers, &name).await?;
+    let total = ledger.messages;
+
+    progress("ceiling: raw consume (read and discard)");
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", format!("{name}-raw"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", settings.kafka.fetch_wait_max_ms.to_string())
+        .create()?;
+    consumer.subscribe(&[&name])?;
+    let keep = total.min(1_000_000);
+    let mut payloads: Vec<Vec<u8>> = Vec::with_capacity(keep as usize);
+    let mut seen = 0u64;
+    let t = Instant::now();
+    let mut first: Option<Instant> = None;
+    while seen < total {
+        anyhow::ensure!(t.elapsed() < Duration::from_secs(1200), "raw consume stalled at {seen}");
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            first.get_or_insert_with(Instant::now);
+            seen += 1;
+            if (payloads.len() as u64) < keep {
+                payloads.push(m.payload().unwrap_or_default().to_vec());
+            }
+        }
+    }
+    // Timed from the first message: group join is the same fixed cost for both consumers.
+    let raw_consume = total as f64 / first.map_or(t, |f| f).elapsed().as_secs_f64();
+    drop(consumer);
+
+    progress("ceiling: raw clickhouse insert of the same rows");
+    client.query("CREATE TABLE IF NOT EXISTS ticket_events_ceiling AS ticket_events").execute().await?;
+    let now = chrono::Utc::now();
+    let origin = Origin { topic: name.clone(), partition: 0, offset: 0 };
+    let rows_built: Vec<TicketRow> = payloads.iter().filter_map(|p| schemas::event::decode(p, now).ok()).map(|e| TicketRow::from_event(&e, &origin, now)).collect();
+    drop(payloads);
+    let t = Instant::now();
+    for chunk in rows_built.chunks(50_000) {
+        ingest::clickhouse_store::insert_rows(&client, "ticket_events_ceiling", chunk, Duration::from_secs(60)).await?;
+    }
+    let raw_insert = rows_built.len() as f64 / t.elapsed().as_secs_f64();
+    drop(rows_built);
+
+    progress("ekino ingest, end to end");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let t = Instant::now();
+    let mut child = spawn_ingest(exe, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-bench.log"))?;
+    let took = wait_rows(&client, total, Duration::from_secs(3600)).await?;
+    let ours = total as f64 / took.as_secs_f64();
+    let rss_run = rss_peak_kib(child.id()).unwrap_or(0);
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let _ = t;
+
+    progress("freshness at a steady 10,000 events/s, then a clickhouse outage");
+    let mut child = spawn_ingest(exe, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-steady.log"))?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = rows(&client).await;
+    let steady = SimulateArgs { rate: 10_000, max_events: Some(10_000 * plan.steady_secs), start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1), out: work.join("sim-steady"), ..sim.clone() };
+    let steady_ledger = simulate::run(&steady, &brokers, &name).await?;
+    wait_rows(&client, before + steady_ledger.messages, Duration::from_secs(300)).await?;
+    let metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
+    let p50 = quantile(&metrics, "ekino_ingest_freshness_seconds", 0.5).unwrap_or(f64::NAN);
+    let p99 = quantile(&metrics, "ekino_ingest_freshness_seconds", 0.99).unwrap_or(f64::NAN);
+
+    let before = rows(&client).await;
+    let outage = SimulateArgs { rate: 10_000, max_events: Some(10_000 * (plan.outage_secs + 4)), start: chrono::NaiveDate::from_ymd_opt(2026, 10, 15), out: work.join("sim-outage"), ..sim.clone() };
+    let producer = tokio::spawn({
+        let (b, n) = (brokers.clone(), name.clone());
+        async move { simulate::run(&outage, &b, &n).await }
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    services("down", "clickhouse")?;
+    tokio::time::sleep(Duration::from_secs(plan.outage_secs)).await;
+    services("up", "clickhouse")?;
+    let outage_ledger = producer.await??;
+    wait_rows(&client, before + outage_ledger.messages, Duration::from_secs(600)).await?;
+    let rss_outage = rss_peak_kib(child.id()).unwrap_or(0);
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let slower = raw_consume.min(raw_insert);
+
+    let figures = vec![
+        Figure {
+            name: "ingest end to end",
+            value: ours,
+            unit: "events/s",
+            ceiling: Some((if raw_consume <= raw_insert { "raw consume (slower ceiling)" } else { "raw insert (slower ceiling)" }, slower)),
+            goal: "≥ 100,000 events/s and ≥ 70 % of the slower ceiling",
+            lower_is_better: false,
+            note: format!(
+                "{total} events preloaded; from process start (group join included) until all rows are in ClickHouse; raw consume {raw_consume:.0}/s, raw insert {raw_insert:.0}/s (first {} rows); fetch.wait.max.ms {}, batches of {} rows",
+                total.min(1_000_000),
+                settings.kafka.fetch_wait_max_ms,
+                settings.ingest.max_rows
+            ),
+        },
+        Figure {
+            name: "freshness p50 (occurred → in reports)",
+            value: p50,
+            unit: "s",
+            ceiling: None,
+            goal: "",
+            lower_is_better: true,
+            note: format!("{} events at 10,000/s; Kafka timestamp to ClickHouse acknowledgement; histogram bucket upper bound", steady_ledger.messages),
+        },
+        Figure { name: "freshness p99", value: p99, unit: "s", ceiling: None, goal: "≤ 2 s", lower_is_better: true, note: "same run; bucket upper bound".into() },
+        Figure {
+            name: "ingest peak RSS, end-to-end run",
+            value: rss_run as f64 / 1024.0,
+            unit: "MiB",
+            ceiling: None,
+            goal: "≤ 256 MiB",
+            lower_is_better: true,
+            note: "VmHWM of the ingest process".into(),
+        },
+        Figure {
+            name: "ingest peak RSS, clickhouse outage",
+            value: rss_outage as f64 / 1024.0,
+            unit: "MiB",
+            ceiling: None,
+            goal: "≤ 256 MiB",
+            lower_is_better: true,
+            note: format!("ClickHouse stopped {} s while 10,000 events/s kept arriving; the process that lived through the steady and outage phases", plan.outage_secs),
+        },
+    ];
+    Ok((figures, name))
+}
