@@ -18,6 +18,12 @@ pub struct KafkaSettings {
     /// wasted work). Checked against the retry settings at start-up.
     pub max_poll_interval_ms: u32,
     pub session_timeout_ms: u32,
+    /// Static group membership (Kafka's `group.instance.id`): a restarted ingest with the same
+    /// id takes its partitions back at once instead of waiting for the coordinator to expire
+    /// the dead member. One id per ingest process (e.g. the host name); empty to disable.
+    /// Off by default: tansu 0.6 does not honour it (a restarted static member was seen never
+    /// to get its partitions back); use it with Apache Kafka.
+    pub group_instance_id: String,
 }
 
 impl Default for KafkaSettings {
@@ -29,6 +35,7 @@ impl Default for KafkaSettings {
             fetch_wait_max_ms: 10,
             max_poll_interval_ms: 600_000,
             session_timeout_ms: 30_000,
+            group_instance_id: String::new(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("client.id", "ekino-ingest");
+    if !k.group_instance_id.is_empty() {
+        c.set("group.instance.id", &k.group_instance_id);
+    }
     c
 }
 

@@ -139,7 +139,7 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
                 if let Some(p) = &producer {
                     pending.push(p.enqueue(&m.key, &m.payload).await?);
                     if pending.len() >= 20_000 {
-                        confirm(&mut pending).await?;
+                        confirm(p, &mut pending).await?;
                     }
                 }
                 pace(args.rate, sent, started).await;
@@ -159,7 +159,7 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
         }
     }
     if let Some(p) = &producer {
-        confirm(&mut pending).await?;
+        confirm(p, &mut pending).await?;
         p.flush(Duration::from_secs(30))?;
     }
     anyhow::ensure!(sent == ledger.messages, "simulator sent {sent} messages but its ledger counts {}", ledger.messages);
@@ -172,15 +172,29 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
     Ok(ledger)
 }
 
-async fn confirm(pending: &mut Vec<rdkafka::producer::DeliveryFuture>) -> anyhow::Result<()> {
-    for f in pending.drain(..) {
-        match f.await {
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => return Err(e).context("broker refused a simulated event"),
-            Err(_) => anyhow::bail!("a simulated event was dropped before delivery"),
+/// Waits for every pending delivery. Messages the broker refused are sent again, all of a
+/// round together, with back-off (a restarting broker answers some requests with errors
+/// librdkafka treats as final); should one have landed after all, the copy is a duplicate
+/// event, which ekino counts once.
+async fn confirm(producer: &ingest::produce::TicketProducer, pending: &mut Vec<rdkafka::producer::DeliveryFuture>) -> anyhow::Result<()> {
+    use rdkafka::message::Message;
+    for round in 1..=30u64 {
+        let mut failed = Vec::new();
+        for f in pending.drain(..) {
+            match f.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, msg))) => failed.push((msg.key().unwrap_or_default().to_vec(), msg.payload().unwrap_or_default().to_vec(), e.to_string())),
+                Err(_) => anyhow::bail!("a simulated event was dropped before delivery"),
+            }
+        }
+        let Some((_, _, why)) = failed.first() else { return Ok(()) };
+        tracing::warn!(round, failed = failed.len(), error = %why, "deliveries failed; sending those events again");
+        tokio::time::sleep(Duration::from_millis(500 * round.min(10))).await;
+        for (key, payload, _) in &failed {
+            pending.push(producer.enqueue(key, payload).await?);
         }
     }
-    Ok(())
+    anyhow::bail!("the broker kept refusing simulated events after 30 rounds")
 }
 
 async fn pace(rate: u64, sent: u64, started: Instant) {

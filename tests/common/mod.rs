@@ -97,7 +97,8 @@ impl TestEnv {
     pub fn spawn_simulate(&self, args: &[&str]) -> Child {
         let out = self.dir.join("sim");
         let mut c = self.cmd();
-        c.args(["simulate", "--out", out.to_str().unwrap()]).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+        let log = std::fs::File::create(self.dir.join("simulate.log")).unwrap();
+        c.args(["simulate", "--out", out.to_str().unwrap()]).args(args).stdout(Stdio::null()).stderr(log);
         c.spawn().expect("spawning simulate")
     }
 
