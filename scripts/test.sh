@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: services up (installed when missing), then every unit, property and
-# end-to-end test of the workspace against the real services.
+# The test command: services up (installed when missing), the benchmark in its CI size, then
+# every unit, property and end-to-end test of the workspace against the real services.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -8,4 +8,12 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/services.sh up
 python3 -c "import chdb" 2>/dev/null || pip install --quiet chdb-core
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# `ekino bench --quick` runs so the command cannot rot; its speed never fails CI (a debug
+# build's figures are not representative, so they go to target/, not BENCHMARKS.md).
+cargo build --quiet
+target/debug/ekino bench --quick --out target/BENCHMARKS.quick.md >/dev/null
+echo "bench --quick: ok (target/BENCHMARKS.quick.md)"
+
 cargo test --workspace --no-fail-fast "$@"
