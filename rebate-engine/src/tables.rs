@@ -13,6 +13,24 @@ use rust_decimal::Decimal;
 use crate::error::{EngineError, InputError};
 use crate::money::{round_line, Currency};
 
+/// The data lines of a small CSV table: `#` comments, blank lines and the header (the line
+/// starting with `header`) are skipped; each line must have exactly `N` fields. Yields the
+/// field name for errors (`{what} line N`) and the trimmed fields.
+fn lines<'a, const N: usize>(text: &'a str, header: &'a str, what: &'a str) -> impl Iterator<Item = Result<(String, [&'a str; N]), InputError>> + 'a {
+    text.lines().enumerate().filter_map(move |(i, line)| {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(header) {
+            return None;
+        }
+        let field = format!("{what} line {}", i + 1);
+        let parts: Vec<&str> = line.split(',').map(str::trim).collect();
+        Some(match <[&str; N]>::try_from(parts) {
+            Ok(f) => Ok((field, f)),
+            Err(_) => Err(InputError::new(field, format!("must have {N} fields: {}", header.trim_end_matches(',')))),
+        })
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct FxTable {
     /// currency → date → KZT per unit.
@@ -23,16 +41,8 @@ impl FxTable {
     /// Parses `date,currency,kzt` lines (a header and `#` comments allowed).
     pub fn parse_csv(text: &str) -> Result<Self, InputError> {
         let mut t = FxTable::default();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with("date,") {
-                continue;
-            }
-            let field = format!("fx line {}", i + 1);
-            let parts: Vec<&str> = line.split(',').map(str::trim).collect();
-            let [date, currency, kzt] = parts[..] else {
-                return Err(InputError::new(field, "must be date,currency,kzt"));
-            };
+        for row in lines::<3>(text, "date,currency,kzt", "fx") {
+            let (field, [date, currency, kzt]) = row?;
             let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| InputError::new(&field, "date must be YYYY-MM-DD"))?;
             let currency = Currency::parse(currency).map_err(|e| InputError::new(&field, e))?;
             let kzt: Decimal = kzt.parse().map_err(|_| InputError::new(&field, "kzt must be a decimal"))?;
@@ -99,16 +109,8 @@ impl IndexTable {
     /// Parses `index,year,value` lines.
     pub fn parse_csv(text: &str) -> Result<Self, InputError> {
         let mut t = IndexTable::default();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with("index,") {
-                continue;
-            }
-            let field = format!("index line {}", i + 1);
-            let parts: Vec<&str> = line.split(',').map(str::trim).collect();
-            let [index, year, value] = parts[..] else {
-                return Err(InputError::new(field, "must be index,year,value"));
-            };
+        for row in lines::<3>(text, "index,year,value", "index") {
+            let (field, [index, year, value]) = row?;
             let year: i32 = year.parse().map_err(|_| InputError::new(&field, "year must be a number"))?;
             let value: Decimal = value.parse().map_err(|_| InputError::new(&field, "value must be a decimal"))?;
             t.values.entry(index.to_owned()).or_default().insert(year, value);
@@ -150,6 +152,14 @@ mod tests {
         let own = FxTable::parse_csv("2026-01-05,USD,512.34\n").unwrap();
         let usd = Currency::parse("USD").unwrap();
         assert_eq!(base.overlaid(&own).kzt_per_unit(&usd, d("2026-01-06")).unwrap(), dec!(512.34));
+    }
+
+    #[test]
+    fn malformed_lines_name_their_line() {
+        let e = FxTable::parse_csv("date,currency,kzt\n2026-01-05,USD\n").unwrap_err();
+        assert_eq!(e.field, "fx line 2");
+        let e = IndexTable::parse_csv("# MCI\nMCI,twenty,4325\n").unwrap_err();
+        assert_eq!((e.field.as_str(), e.reason.as_str()), ("index line 2", "year must be a number"));
     }
 
     #[test]
