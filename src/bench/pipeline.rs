@@ -168,14 +168,12 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
 
     progress("ekino ingest, end to end");
     let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let t = Instant::now();
     let mut child = spawn_ingest(exe, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-bench.log"))?;
     let took = wait_rows(&client, total, Duration::from_secs(3600)).await?;
     let ours = total as f64 / took.as_secs_f64();
     let rss_run = rss_peak_kib(child.id()).unwrap_or(0);
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
-    let _ = t;
 
     progress("freshness at a steady 10,000 events/s, then a clickhouse outage");
     let mut child = spawn_ingest(exe, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-steady.log"))?;

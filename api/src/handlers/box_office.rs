@@ -29,11 +29,10 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
 pub async fn film_visible(s: &AppState, p: &Principal, film_id: &str) -> Result<(), ApiError> {
     match p.role {
         Role::Ministry => Ok(()),
-        Role::Producer => {
-            let films = reports::roi::films(&s.ch, Some(film_id)).await?;
-            let mine = films.iter().any(|f| p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin));
-            if mine { Ok(()) } else { Err(ApiError::NotFound) }
-        }
+        Role::Producer => match reports::roi::parties(&s.ch, film_id).await? {
+            Some(f) if p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin) => Ok(()),
+            _ => Err(ApiError::NotFound),
+        },
         _ => Err(ApiError::NotFound),
     }
 }

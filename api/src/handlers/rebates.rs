@@ -9,12 +9,17 @@ pub fn programmes(s: &AppState) -> Vec<Programme> {
     s.programmes.clone()
 }
 
-pub fn programme(s: &AppState, id: &str) -> Result<Programme, ApiError> {
-    s.programmes.iter().find(|p| p.id == id).cloned().ok_or(ApiError::NotFound)
+fn find<'a>(s: &'a AppState, id: &str) -> Option<&'a Programme> {
+    s.programmes.iter().find(|p| p.id == id)
 }
 
-fn find(s: &AppState, id: &str) -> Result<Programme, ApiError> {
-    s.programmes.iter().find(|p| p.id == id).cloned().ok_or_else(|| ApiError::bad("compare", format!("unknown programme {id}")))
+pub fn programme(s: &AppState, id: &str) -> Result<Programme, ApiError> {
+    find(s, id).cloned().ok_or(ApiError::NotFound)
+}
+
+/// A programme named in a request body or query: unknown is a 400 on `field`.
+fn named<'a>(s: &'a AppState, field: &str, id: &str) -> Result<&'a Programme, ApiError> {
+    find(s, id).ok_or_else(|| ApiError::bad(field, format!("unknown programme {id}")))
 }
 
 pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8]) -> Result<serde_json::Value, ApiError> {
@@ -23,13 +28,12 @@ pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8]) -> Result<serde_json
     let ctx = Context { fx: &s.fx, index: &s.index };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
         Some(list) => {
-            let ps = list.split(',').map(|id| find(s, id.trim())).collect::<Result<Vec<_>, _>>()?;
+            let ps = list.split(',').map(|id| named(s, "compare", id.trim()).cloned()).collect::<Result<Vec<_>, _>>()?;
             serde_json::to_value(rebate_engine::compare(&ps, &input, &ctx)?)
         }
         None => {
             let id = input.programme.clone().ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
-            let p = s.programmes.iter().find(|p| p.id == id).ok_or_else(|| ApiError::bad("programme", format!("unknown programme {id}")))?;
-            serde_json::to_value(rebate_engine::estimate(p, &input, &ctx)?)
+            serde_json::to_value(rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?)
         }
     };
     value.map_err(|e| ApiError::Internal(e.to_string()))

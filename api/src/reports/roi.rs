@@ -122,6 +122,21 @@ struct AgreementRow {
     distributor_fee_x10000: u32,
 }
 
+#[derive(Debug, Row, Deserialize)]
+pub struct Parties {
+    pub producer_bin: String,
+    pub distributor_bin: String,
+}
+
+/// The producer and distributor of a registered film; `None` when it is not registered.
+pub async fn parties(client: &Client, film_id: &str) -> Result<Option<Parties>, ReportError> {
+    Ok(client
+        .query("SELECT argMax(producer_bin, updated_at) AS producer_bin, argMax(distributor_bin, updated_at) AS distributor_bin FROM films WHERE film_id = ? GROUP BY film_id")
+        .bind(film_id)
+        .fetch_optional()
+        .await?)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FilmRoi {
     pub film_id: String,
