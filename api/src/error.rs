@@ -22,8 +22,8 @@ pub enum ApiError {
     NotFound,
     #[error("rate limit exceeded")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("request body larger than {limit} bytes")]
-    PayloadTooLarge { limit: u64 },
+    #[error("request body larger than this route accepts (api.body_limit_bytes, or api.upload_limit_bytes for ticket upload)")]
+    PayloadTooLarge,
     #[error("{0}")]
     Conflict(String),
     #[error("storage unavailable: {0}")]
@@ -43,7 +43,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,7 +56,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound => "not-found",
             ApiError::TooManyRequests { .. } => "rate-limited",
-            ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -137,7 +137,7 @@ pub async fn recover(r: warp::Rejection) -> Result<Response, Infallible> {
     } else if r.is_not_found() {
         ApiError::NotFound
     } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
-        ApiError::PayloadTooLarge { limit: 0 }
+        ApiError::PayloadTooLarge
     } else if let Some(e) = r.find::<warp::filters::body::BodyDeserializeError>() {
         ApiError::bad("body", e.to_string())
     } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
