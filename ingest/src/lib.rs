@@ -3,21 +3,25 @@
 //! # Pipeline
 //! `consume` (rdkafka consumer group) → `decode` each message into a ticket row or a rejected
 //! row → `batch` (limits on rows, bytes and age) → bounded channel → `write` (insert both
-//! tables, retrying) → commit offsets.
+//! tables, retrying) → `rollup` (recompute the daily aggregates the batch touched) → commit
+//! offsets.
 //!
 //! # Offsets
 //! Auto-commit is off. A batch carries, per partition, the highest message offset it holds;
-//! after ClickHouse has acknowledged *every* row of the batch (tickets and rejects), the
-//! writer commits `offset + 1` (the next offset to read) for each partition. Batches are
-//! written in order by one writer, so a committed offset never passes an unwritten row.
+//! after ClickHouse has acknowledged *every* row of the batch (tickets and rejects) and the
+//! recompute of its daily aggregates, the writer commits `offset + 1` (the next offset to read)
+//! for each partition. Batches are written in order by one writer, so a committed offset
+//! never passes an unwritten row.
 //!
 //! # Exactly-once totals from at-least-once delivery
 //! A crash between an insert and its commit replays rows; a cinema may re-send an event. Both
 //! produce rows identical in the sorting key of a `ReplacingMergeTree` (`event_id` with the
 //! day, film and cinema it implies; for rejects, the Kafka position), and every total is read
 //! with `FINAL`, so each event counts once whether or not a merge has run. ClickHouse 18.16 has
-//! no insert deduplication for plain MergeTree, which is why totals are never summed from a
-//! materialized view: the raw table is the one source of truth.
+//! no insert deduplication for plain MergeTree, which is why totals are never summed by a
+//! materialized view: the raw table is the one source of truth, and the daily aggregates the
+//! reports read are *recomputed* from it (`FINAL`) for every group a batch touched, never
+//! incremented (see `schemas::rollup`).
 //!
 //! # Failures
 //! Network errors, timeouts and "too many parts" back off with jitter and retry the same
@@ -37,6 +41,7 @@ pub mod config;
 pub mod consume;
 pub mod metrics;
 pub mod retry;
+pub mod rollup;
 pub mod produce;
 pub mod run;
 pub mod topic;

@@ -13,7 +13,9 @@ pub struct Metrics {
     pub retries: IntCounter,
     pub commits: IntCounter,
     pub lag: IntGaugeVec,
-    /// Seconds from a message's Kafka timestamp to ClickHouse acknowledging its row: from
+    /// Seconds recomputing the daily aggregates a batch touched.
+    pub rollup_seconds: Histogram,
+    /// Seconds from a message's Kafka timestamp to the daily aggregates including it: from
     /// then on the event is in every report.
     pub freshness: Histogram,
 }
@@ -33,11 +35,16 @@ impl Metrics {
                 .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
         )
         .expect("metric");
+        let rollup_seconds = Histogram::with_opts(
+            HistogramOpts::new("rollup_seconds", "time to recompute the daily aggregates of one batch, retries included")
+                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+        )
+        .expect("metric");
         let retries = IntCounter::new("retries_total", "insert attempts that failed and were retried").expect("metric");
         let commits = IntCounter::new("commits_total", "offset commits after acknowledged batches").expect("metric");
         let freshness = Histogram::with_opts(
-            HistogramOpts::new("freshness_seconds", "kafka timestamp to clickhouse acknowledgement")
-                .buckets(vec![0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0]),
+            HistogramOpts::new("freshness_seconds", "kafka timestamp to the event being in the daily aggregates")
+                .buckets(vec![0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 5.0, 10.0, 30.0, 60.0]),
         )
         .expect("metric");
         let lag = IntGaugeVec::new(Opts::new("consumer_lag", "high watermark minus committed position"), &["partition"]).expect("metric");
@@ -48,9 +55,10 @@ impl Metrics {
         registry.register(Box::new(rejected.clone())).expect("register");
         registry.register(Box::new(batch_rows.clone())).expect("register");
         registry.register(Box::new(batch_seconds.clone())).expect("register");
+        registry.register(Box::new(rollup_seconds.clone())).expect("register");
         registry.register(Box::new(lag.clone())).expect("register");
         registry.register(Box::new(freshness.clone())).expect("register");
-        Self { registry, consumed, inserted, rejected, batch_rows, batch_seconds, retries, commits, lag, freshness }
+        Self { registry, consumed, inserted, rejected, batch_rows, batch_seconds, rollup_seconds, retries, commits, lag, freshness }
     }
 
     pub fn render(&self) -> String {

@@ -1,5 +1,6 @@
-//! The writer: inserts each batch into ClickHouse, retrying until acknowledged, then commits
-//! the batch's offsets (+1 each). One writer, batches in order: see the crate docs.
+//! The writer: inserts each batch into ClickHouse, retrying until acknowledged, recomputes the
+//! daily aggregates the batch touched, then commits the batch's offsets (+1 each). One writer,
+//! batches in order: see the crate docs.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -70,6 +71,9 @@ impl Writer {
         for r in &batch.rejects {
             self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
         }
+        let rollup_started = Instant::now();
+        self.rollup_with_retry(&crate::rollup::scope_of(&batch.tickets)).await;
+        self.metrics.rollup_seconds.observe(rollup_started.elapsed().as_secs_f64());
         let acked_ms = Utc::now().timestamp_millis();
         for ms in &batch.produced_at_ms {
             self.metrics.freshness.observe((acked_ms - ms).max(0) as f64 / 1000.0);
@@ -97,6 +101,28 @@ impl Writer {
                     let delay = backoff.next_delay();
                     self.metrics.retries.inc();
                     warn!(table, rows = rows.len(), attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "insert failed; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Recomputes the daily aggregates the batch touched, retrying server failures like an
+    /// insert. A refusal for the statement itself is a bug in ekino: it is logged loudly and
+    /// the batch goes on, since `ekino rollup` rebuilds the aggregates from the raw rows.
+    async fn rollup_with_retry(&self, scope: &schemas::rollup::Scope) {
+        let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
+        loop {
+            match crate::rollup::refresh(&self.client, scope, self.timeout).await {
+                Ok(()) => return,
+                Err(e) if classify(&e) == Disposition::Poison => {
+                    tracing::error!(days = scope.days.len(), films = scope.films.len(), error = %e, "daily aggregates refused the recompute; run ekino rollup");
+                    return;
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    self.metrics.retries.inc();
+                    warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "aggregate recompute failed; retrying");
                     tokio::time::sleep(delay).await;
                 }
             }

@@ -36,6 +36,46 @@ CREATE TABLE IF NOT EXISTS ticket_events (
 PARTITION BY toYYYYMM(day)
 ORDER BY (day, film_id, cinema_bin, event_id);
 
+-- Daily aggregates, recomputed from `ticket_events FINAL` for every group a batch touched
+-- (schemas/src/rollup.rs): never incremented, so a replayed row cannot count twice. Read with
+-- FINAL: the highest version of a group is its current figure. Column names differ from the
+-- report aliases on purpose (18.16 resolves a same-named alias inside aggregates).
+-- One row per cinema, screening day and film: box office by cinema, scorecards, silence.
+CREATE TABLE IF NOT EXISTS sales_by_cinema_day (
+    cinema_bin String,
+    day Date,
+    film_id String,
+    n_events UInt64,
+    n_sales UInt64,
+    n_refunds UInt64,
+    qty_sum Int64,
+    gross_sum Int64,
+    net_sum Int64,
+    n_halls UInt64,
+    n_screenings UInt64,
+    last_occurred_at DateTime,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (cinema_bin, day, film_id);
+
+-- One row per film and screening day over all cinemas: the daily chart and ROI.
+CREATE TABLE IF NOT EXISTS sales_by_film_day (
+    film_id String,
+    day Date,
+    n_events UInt64,
+    n_sales UInt64,
+    n_refunds UInt64,
+    qty_sum Int64,
+    gross_sum Int64,
+    net_sum Int64,
+    n_cinemas UInt64,
+    n_screens UInt64,
+    n_screenings UInt64,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (film_id, day);
+
 CREATE TABLE IF NOT EXISTS rejected_events (
     kafka_topic String,
     kafka_partition Int32,

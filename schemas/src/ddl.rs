@@ -2,8 +2,9 @@
 //! the compatibility test that runs them on a current ClickHouse (chdb).
 //!
 //! Report queries use `?` placeholders bound client-side by the `clickhouse` crate, so the
-//! same text works on servers without query parameters (18.16). Every query over raw rows
-//! reads with `FINAL`: see `sql/001_tables.sql` for why that makes totals exact.
+//! same text works on servers without query parameters (18.16). Every query reads with
+//! `FINAL`: see `sql/001_tables.sql` for why that makes totals exact. Reports read the daily
+//! aggregates ([`crate::rollup`]); only the reconciliation report needs single events.
 
 /// The table definitions, in order.
 pub const TABLES_SQL: &str = include_str!("../sql/001_tables.sql");
@@ -22,14 +23,15 @@ pub fn split_statements(sql: &str) -> Vec<String> {
     without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-/// Daily box office per film, cinema and screening day, over an inclusive day range.
+/// Daily box office per film, cinema and screening day, over an inclusive day range, from
+/// the cinema-day aggregate (one row per group under `FINAL`).
 /// Binds: from, to (`YYYY-MM-DD`), then `film_filter` and `cinema_filter` values if used.
 pub fn box_office_daily(film: bool, cinema: bool) -> String {
     format!(
         "SELECT film_id, cinema_bin, day, \
-         toInt64(sum(qty)) AS admissions, toInt64(sum(gross_tiyn)) AS gross_tiyn, \
-         toInt64(sum(net_tiyn)) AS net_tiyn, toUInt64(uniqExactIf(screening_id, qty > 0)) AS screenings \
-         FROM ticket_events FINAL \
+         toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, \
+         toInt64(sum(net_sum)) AS net_tiyn, toUInt64(sum(n_screenings)) AS screenings \
+         FROM sales_by_cinema_day FINAL \
          WHERE day >= toDate(?) AND day <= toDate(?){}{} \
          GROUP BY film_id, cinema_bin, day \
          ORDER BY day, film_id, cinema_bin",
@@ -41,9 +43,9 @@ pub fn box_office_daily(film: bool, cinema: bool) -> String {
 /// Totals over the same range and filters as [`box_office_daily`].
 pub fn box_office_totals(film: bool, cinema: bool) -> String {
     format!(
-        "SELECT toInt64(sum(qty)) AS admissions, toInt64(sum(gross_tiyn)) AS gross_tiyn, \
-         toInt64(sum(net_tiyn)) AS net_tiyn, toUInt64(count()) AS events \
-         FROM ticket_events FINAL \
+        "SELECT toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, \
+         toInt64(sum(net_sum)) AS net_tiyn, toUInt64(sum(n_events)) AS events \
+         FROM sales_by_cinema_day FINAL \
          WHERE day >= toDate(?) AND day <= toDate(?){}{}",
         if film { " AND film_id = ?" } else { "" },
         if cinema { " AND cinema_bin = ?" } else { "" },
@@ -73,7 +75,7 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 9);
+        assert_eq!(s.len(), 11);
         assert!(s.iter().all(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")));
     }
 

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod money;
 pub mod registry;
 pub mod reject;
+pub mod rollup;
 #[cfg(feature = "storage")]
 pub mod storage;
 pub mod time;

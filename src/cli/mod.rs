@@ -38,6 +38,14 @@ pub enum Command {
     Migrate,
     /// Run the Kafka → ClickHouse ingest until SIGTERM.
     Ingest,
+    /// Rebuild the daily aggregates of a range of screening days from the raw ticket rows
+    /// (after a migration onto existing rows, or to repair). Safe while ingest runs.
+    Rollup {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
     /// Produce realistic cinema traffic to Kafka.
     Simulate(SimulateArgs),
     /// Registries of cinemas, films and state funding.
@@ -72,6 +80,15 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, ingest::run::shutdown_signal())
                 .await
                 .context("ingest failed")
+        }
+        Command::Rollup { from, to } => {
+            anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
+            let client = ingest::clickhouse_store::client(&settings.clickhouse);
+            let days = ingest::rollup::raw_days(&client, from, to).await.context("reading the days present")?;
+            let timeout = std::time::Duration::from_millis(settings.clickhouse.query_timeout_ms);
+            ingest::rollup::rebuild_days(&client, &days, timeout).await.context("rebuilding the daily aggregates")?;
+            tracing::info!(days = days.len(), %from, %to, "daily aggregates rebuilt");
+            Ok(())
         }
         Command::Simulate(args) => {
             let ledger = simulate::run(&args, &settings.kafka.brokers, &settings.kafka.topic).await?;

@@ -1,9 +1,10 @@
 """Runs ekino's DDL and report SQL on a current ClickHouse (chDB, in-process).
 
-Usage: chdb_check.py DDL_FILE FIXTURE_DIR QUERIES_JSON
+Usage: chdb_check.py DDL_FILE FIXTURE_DIR QUERIES_JSON [PREPARE_JSON]
   DDL_FILE      schemas/sql/001_tables.sql
   FIXTURE_DIR   one TABLE.jsonl file per table (JSONEachRow, as ClickHouse 18.16 printed it)
   QUERIES_JSON  {"name": "SQL with literals bound", ...}
+  PREPARE_JSON  ["statement", ...] run after loading the fixture (the aggregate rebuild)
 Prints {"version": ..., "results": {"name": [rows as JSON objects]}} on stdout.
 """
 import json
@@ -32,6 +33,9 @@ def main():
         rows = open(os.path.join(fixture_dir, name), encoding="utf-8").read()
         if rows.strip():
             s.query(f"INSERT INTO {table} FORMAT JSONEachRow\n{rows}")
+    if len(sys.argv) > 4:
+        for stmt in json.load(open(sys.argv[4], encoding="utf-8")):
+            s.query(stmt)
     results = {}
     for name, sql in json.load(open(queries_file, encoding="utf-8")).items():
         out = s.query(sql, "JSONEachRow").bytes().decode("utf-8")

@@ -120,9 +120,9 @@ pub struct FilmTotals {
 /// Per-film totals over a range, optionally for the cinemas of one region.
 pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, region: Option<&str>) -> Result<Vec<FilmTotals>, ReportError> {
     let sql = format!(
-        "SELECT film_id, toInt64(sum(qty)) AS admissions, toInt64(sum(gross_tiyn)) AS gross_tiyn, toInt64(sum(net_tiyn)) AS net_tiyn, \
-         toUInt64(uniqExactIf(cinema_bin, screening_id, qty > 0)) AS screenings, toUInt64(uniqExactIf(cinema_bin, qty > 0)) AS cinemas \
-         FROM ticket_events FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
+        "SELECT film_id, toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, \
+         toUInt64(sum(n_screenings)) AS screenings, toUInt64(uniqExactIf(cinema_bin, n_halls > 0)) AS cinemas \
+         FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
         if region.is_some() { " AND cinema_bin IN (SELECT bin FROM cinemas FINAL WHERE region = ?)" } else { "" }
     );
     let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());

@@ -13,15 +13,15 @@ use super::ReportError;
 // alias, which would nest one aggregate inside another.
 pub const CHART_SQL: &str = "\
 SELECT film_id, \
-  toInt64(sumIf(gross_tiyn, day = toDate(?))) AS day_gross, \
-  toInt64(sumIf(qty, day = toDate(?))) AS day_admissions, \
-  toUInt64(uniqExactIf(cinema_bin, hall, day = toDate(?) AND qty > 0)) AS day_screens, \
-  toUInt64(uniqExactIf(cinema_bin, screening_id, day = toDate(?) AND qty > 0)) AS day_screenings, \
-  toInt64(sumIf(gross_tiyn, day = toDate(?) - 1)) AS prev_gross, \
-  toInt64(sum(gross_tiyn)) AS cum_gross, \
-  toInt64(sum(qty)) AS cum_admissions, \
+  toInt64(sumIf(gross_sum, day = toDate(?))) AS day_gross, \
+  toInt64(sumIf(qty_sum, day = toDate(?))) AS day_admissions, \
+  toUInt64(sumIf(n_screens, day = toDate(?))) AS day_screens, \
+  toUInt64(sumIf(n_screenings, day = toDate(?))) AS day_screenings, \
+  toInt64(sumIf(gross_sum, day = toDate(?) - 1)) AS prev_gross, \
+  toInt64(sum(gross_sum)) AS cum_gross, \
+  toInt64(sum(qty_sum)) AS cum_admissions, \
   min(day) AS first_day \
-FROM ticket_events FINAL WHERE day <= toDate(?) \
+FROM sales_by_film_day FINAL WHERE day <= toDate(?) \
 GROUP BY film_id";
 
 const TITLES_SQL: &str = "SELECT film_id, argMax(title_kk, updated_at) AS kk, argMax(title_ru, updated_at) AS ru, argMax(title_en, updated_at) AS en FROM films GROUP BY film_id";

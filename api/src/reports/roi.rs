@@ -171,8 +171,8 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
     .fetch_all()
     .await?;
     let boxes: Vec<BoxRow> = bind(client.query(&format!(
-        "SELECT film_id, toInt64(sum(gross_tiyn)) AS gross_tiyn, toInt64(sum(net_tiyn)) AS net_tiyn, min(day) AS first_day, max(day) AS last_day \
-         FROM ticket_events FINAL{filter} GROUP BY film_id"
+        "SELECT film_id, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, min(day) AS first_day, max(day) AS last_day \
+         FROM sales_by_film_day FINAL{filter} GROUP BY film_id"
     )))
     .fetch_all()
     .await?;

@@ -53,7 +53,8 @@ fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 
 async fn last_events(client: &Client, bin: Option<&str>) -> Result<HashMap<String, u32>, ReportError> {
     let sql = format!(
-        "SELECT cinema_bin, max(occurred_at) AS last FROM ticket_events{} GROUP BY cinema_bin",
+        // No FINAL: a newer version of a group never has an earlier last event.
+        "SELECT cinema_bin, max(last_occurred_at) AS last FROM sales_by_cinema_day{} GROUP BY cinema_bin",
         if bin.is_some() { " WHERE cinema_bin = ?" } else { "" }
     );
     let mut q = client.query(&sql);
@@ -74,10 +75,10 @@ fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) 
 pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
     let counts: CountsRow = client
         .query(
-            "SELECT toUInt64(count()) AS events, toUInt64(countIf(event_type = 'sale')) AS sales, \
-             toUInt64(countIf(event_type = 'refund')) AS refunds, \
-             toUInt64(countIf(film_id NOT IN (SELECT film_id FROM films))) AS unknown_film \
-             FROM ticket_events FINAL WHERE cinema_bin = ? AND day >= toDate(?) AND day <= toDate(?)",
+            "SELECT toUInt64(sum(n_events)) AS events, toUInt64(sum(n_sales)) AS sales, \
+             toUInt64(sum(n_refunds)) AS refunds, \
+             toUInt64(sumIf(n_events, film_id NOT IN (SELECT film_id FROM films))) AS unknown_film \
+             FROM sales_by_cinema_day FINAL WHERE cinema_bin = ? AND day >= toDate(?) AND day <= toDate(?)",
         )
         .bind(bin)
         .bind(from.to_string())
