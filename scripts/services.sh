@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # ekino services on loopback: ClickHouse (Debian's clickhouse-server) on 8123 and the
-# Kafka-protocol broker tansu (crates.io, sqlite store) on 9092.
+# Kafka-protocol broker tansu (crates.io, sqlite store: durable) on 9092. `kafka-memory` is a
+# second tansu with its in-memory store on 9093, for benchmarks only: tansu's sqlite fetch
+# sums record sizes over the whole partition tail on every request, so a topic of millions
+# of events makes the durable broker, not ekino, the thing measured.
 #
-#   scripts/services.sh up [clickhouse|kafka]     install when missing, start, wait until answering
-#   scripts/services.sh down [clickhouse|kafka]   stop only what this script started
+#   scripts/services.sh up [clickhouse|kafka|kafka-memory]    install when missing, start, wait
+#   scripts/services.sh down [clickhouse|kafka|kafka-memory]  stop only what this script started
 #   scripts/services.sh status
 #
 # Idempotent: a running service is left alone; installed software is not reinstalled.
@@ -17,7 +20,11 @@ LOGS=$HOME_DIR/logs
 CH_PORT=${EKINO_CLICKHOUSE_PORT:-8123}
 CH_TCP_PORT=${EKINO_CLICKHOUSE_TCP_PORT:-9000}
 KAFKA_PORT=${EKINO_KAFKA_PORT:-9092}
+KAFKA_MEMORY_PORT=${EKINO_KAFKA_MEMORY_PORT:-9093}
 TANSU_VERSION=${EKINO_TANSU_VERSION:-0.6.0}
+TANSU_FEATURES=libsql,dynostore
+# Built once per machine, outside any checkout, with both stores.
+TANSU_ROOT=${EKINO_TANSU_ROOT:-$HOME/.local/share/ekino/tansu-$TANSU_VERSION-${TANSU_FEATURES/,/-}}
 mkdir -p "$LOGS"
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -46,15 +53,14 @@ install_clickhouse() {
 }
 
 tansu_bin() {
-  if command -v tansu >/dev/null; then command -v tansu; return; fi
-  [ -x "$HOME/.cargo/bin/tansu" ] && { echo "$HOME/.cargo/bin/tansu"; return; }
+  [ -x "$TANSU_ROOT/bin/tansu" ] && { echo "$TANSU_ROOT/bin/tansu"; return; }
   return 1
 }
 
 install_tansu() {
   tansu_bin >/dev/null && return 0
-  log "building tansu $TANSU_VERSION with the libsql store (10-15 minutes once; log: $LOGS/tansu-install.log)"
-  cargo install tansu --version "$TANSU_VERSION" --features libsql --locked >>"$LOGS/tansu-install.log" 2>&1 \
+  log "building tansu $TANSU_VERSION with the libsql and memory stores (10-15 minutes once; log: $LOGS/tansu-install.log)"
+  cargo install tansu --version "$TANSU_VERSION" --features "$TANSU_FEATURES" --locked --root "$TANSU_ROOT" >>"$LOGS/tansu-install.log" 2>&1 \
     || { log "tansu build failed; see $LOGS/tansu-install.log"; return 1; }
 }
 
@@ -120,6 +126,20 @@ start_kafka() {
   log "tansu ready"
 }
 
+start_kafka_memory() {
+  if port_open "$KAFKA_MEMORY_PORT"; then log "broker already listening on $KAFKA_MEMORY_PORT"; return 0; fi
+  install_tansu
+  local bin; bin=$(tansu_bin)
+  mkdir -p "$HOME_DIR/tansu-memory"
+  log "starting tansu (memory store, benchmarks only) on 127.0.0.1:$KAFKA_MEMORY_PORT (log: $LOGS/tansu-memory.log)"
+  (cd "$HOME_DIR/tansu-memory"; RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
+      --listener-url "tcp://127.0.0.1:$KAFKA_MEMORY_PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_MEMORY_PORT" \
+      --storage-engine "memory://tansu/" >>"$LOGS/tansu-memory.log" 2>&1 & echo $! >"$HOME_DIR/tansu-memory.pid")
+  wait_for tansu-memory 30 port_open "$KAFKA_MEMORY_PORT"
+  log "tansu (memory) ready"
+}
+
 stop_pidfile() { # name pidfile
   local pidfile=$HOME_DIR/$2.pid
   [ -f "$pidfile" ] || { log "$1 was not started by this script"; return 0; }
@@ -136,6 +156,7 @@ stop_pidfile() { # name pidfile
 status() {
   if ch_ping; then echo "clickhouse: up (127.0.0.1:$CH_PORT)"; else echo "clickhouse: down"; fi
   if port_open "$KAFKA_PORT"; then echo "kafka: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi
+  if port_open "$KAFKA_MEMORY_PORT"; then echo "kafka-memory: up (127.0.0.1:$KAFKA_MEMORY_PORT)"; else echo "kafka-memory: down (benchmarks start it)"; fi
   echo "logs: $LOGS"
 }
 
@@ -145,10 +166,12 @@ case "$cmd:$what" in
   up:all) start_clickhouse; start_kafka ;;
   up:clickhouse) start_clickhouse ;;
   up:kafka) start_kafka ;;
-  down:all) stop_pidfile kafka tansu; stop_pidfile clickhouse clickhouse ;;
+  up:kafka-memory) start_kafka_memory ;;
+  down:all) stop_pidfile kafka-memory tansu-memory; stop_pidfile kafka tansu; stop_pidfile clickhouse clickhouse ;;
+  down:kafka-memory) stop_pidfile kafka-memory tansu-memory ;;
   down:clickhouse) stop_pidfile clickhouse clickhouse ;;
   down:kafka) stop_pidfile kafka tansu ;;
   install:*) install_clickhouse; install_tansu ;;
   status:*) status ;;
-  *) echo "usage: $0 up|down|status|install [clickhouse|kafka]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|install [clickhouse|kafka|kafka-memory]" >&2; exit 2 ;;
 esac

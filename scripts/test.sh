@@ -8,7 +8,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/services.sh up
 python3 -c "import chdb" 2>/dev/null || pip install --quiet chdb-core
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 # `ekino bench --quick` runs so the command cannot rot; its speed never fails CI (a debug
 # build's figures are not representative, so they go to target/, not BENCHMARKS.md).

@@ -14,6 +14,9 @@ pub struct ApiSettings {
     pub query_timeout_ms: u64,
     /// Requests per key per minute; a burst of this size is allowed.
     pub rate_limit_per_minute: u32,
+    /// How long a registry snapshot serves reports (`reports::registry`); 0 reads it anew
+    /// for every request.
+    pub registry_cache_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -26,6 +29,7 @@ impl Default for ApiSettings {
             max_page_rows: 1000,
             query_timeout_ms: 5000,
             rate_limit_per_minute: 600,
+            registry_cache_ms: 2000,
         }
     }
 }

@@ -17,7 +17,11 @@ use crate::state::AppState;
 
 pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>) -> anyhow::Result<Arc<AppState>> {
     ingest::clickhouse_store::migrate(ch).await.context("preparing clickhouse tables")?;
-    let client = ingest::clickhouse_store::client(ch).with_setting("max_execution_time", (api.query_timeout_ms / 1000).max(1).to_string());
+    // Report queries read a few thousand aggregate rows: one thread each is plenty, and
+    // ClickHouse 18.16 starts a query's threads anew every time (system CPU under load).
+    let client = ingest::clickhouse_store::client(ch)
+        .with_setting("max_execution_time", (api.query_timeout_ms / 1000).max(1).to_string())
+        .with_setting("max_threads", "1");
     let keys = KeyStore::new(KeyStore::load(&client).await.context("loading api keys")?);
     let (sink, rx) = AuditSink::new(10_000);
     tokio::spawn(audit::writer(ingest::clickhouse_store::client(ch), rx));
@@ -37,6 +41,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
         decisions: tokio::sync::Mutex::new(()),
+        registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
     }))
 }
 

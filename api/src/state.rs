@@ -22,9 +22,15 @@ pub struct AppState {
     pub metrics: crate::metrics::ApiMetrics,
     /// Serializes claim decisions (pool checks are read-then-append).
     pub decisions: tokio::sync::Mutex<()>,
+    pub registry: crate::reports::registry::RegistryCache,
 }
 
 impl AppState {
+    /// The registry snapshot reports join with.
+    pub async fn registry(&self) -> Result<std::sync::Arc<crate::reports::registry::Registry>, crate::reports::ReportError> {
+        self.registry.get(&self.ch).await
+    }
+
     /// Today in Kazakhstan (UTC+5): the reference for "silent days".
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive()

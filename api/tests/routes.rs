@@ -41,6 +41,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
         decisions: tokio::sync::Mutex::new(()),
+        registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
     };
     (Arc::new(state), tokens)
 }

@@ -83,6 +83,9 @@ pub struct IngestSettings {
     pub shutdown_timeout_ms: u64,
     /// Where Prometheus `/metrics` listens; empty to disable.
     pub metrics_addr: String,
+    /// Under a backlog, how long batches may share one recompute of the daily aggregates
+    /// (and one offset commit). Without a backlog each batch settles at once.
+    pub rollup_max_defer_ms: u64,
 }
 
 impl Default for IngestSettings {
@@ -96,6 +99,7 @@ impl Default for IngestSettings {
             retry_max_ms: 5_000,
             shutdown_timeout_ms: 8_000,
             metrics_addr: "127.0.0.1:9187".into(),
+            rollup_max_defer_ms: 1000,
         }
     }
 }

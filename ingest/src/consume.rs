@@ -28,7 +28,7 @@ pub fn accept(batch: &mut Batch, msg: &BorrowedMessage<'_>) {
         schemas::event::decode(payload, now)
     };
     match decoded {
-        Ok(event) => batch.push_ticket(TicketRow::from_event(&event, &origin, now)),
+        Ok(event) => batch.push_ticket(TicketRow::from_owned_event(event, &origin, now)),
         Err(rejection) => {
             debug!(partition = origin.partition, offset = origin.offset, reason = %rejection.reason, "event rejected");
             batch.push_reject(RejectedRow::new(&rejection, &origin, msg.key(), payload, now));

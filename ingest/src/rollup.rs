@@ -9,16 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::NaiveDate;
 use clickhouse::Client;
 use schemas::rollup::Scope;
-use schemas::storage::TicketRow;
-
-/// The groups `rows` touch.
-pub fn scope_of(rows: &[TicketRow]) -> Scope {
-    let mut scope = Scope::default();
-    for r in rows {
-        scope.add(schemas::time::date_from_days(r.day), &r.film_id, &r.cinema_bin);
-    }
-    scope
-}
 
 /// Microseconds since the epoch: the version of a recompute that starts now.
 pub fn version_now() -> u64 {

@@ -1,6 +1,8 @@
 //! The writer: inserts each batch into ClickHouse, retrying until acknowledged, recomputes the
 //! daily aggregates the batch touched, then commits the batch's offsets (+1 each). One writer,
-//! batches in order: see the crate docs.
+//! batches in order: see the crate docs. Under a backlog the recompute and commit are shared
+//! by the batches written within `ingest.rollup_max_defer_ms`; a committed offset still never
+//! passes a row whose aggregates are not recomputed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,12 +41,23 @@ impl Writer {
         // Every position written so far: the last batch's commit is async, so on the way out
         // the whole list is committed again, synchronously.
         let mut written: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        let mut pending = Pending::default();
+        let max_defer = Duration::from_millis(self.settings.rollup_max_defer_ms);
         while let Some(batch) = rx.recv().await {
             for (k, v) in &batch.last_offsets {
                 written.insert(k.clone(), *v);
             }
-            self.write(batch).await;
+            // A full batch means a backlog: then recomputes are shared by the batches of up
+            // to `max_defer`. A batch closed by its age (live traffic) settles at once, for
+            // freshness.
+            let limits = crate::batch::Limits { max_rows: self.settings.max_rows, max_bytes: self.settings.max_bytes, period: Duration::ZERO };
+            let backlog = batch.is_full(&limits);
+            self.write(batch, &mut pending).await;
+            if !backlog || pending.since.is_some_and(|t| t.elapsed() >= max_defer) {
+                self.settle(&mut pending).await;
+            }
         }
+        self.settle(&mut pending).await;
         if !written.is_empty() {
             match self.consumer.commit(&commit_list(&written), CommitMode::Sync) {
                 Ok(()) => info!(partitions = written.len(), "final offsets committed"),
@@ -54,7 +67,8 @@ impl Writer {
         info!("writer drained");
     }
 
-    async fn write(&self, mut batch: Batch) {
+    /// Inserts the batch's rows (tickets, then rejects) and adds it to `pending`.
+    async fn write(&self, mut batch: Batch, pending: &mut Pending) {
         let started = Instant::now();
         let rows = batch.rows();
         let refused = self.insert_with_retry(TICKETS_TABLE, &batch.tickets).await;
@@ -71,16 +85,23 @@ impl Writer {
         for r in &batch.rejects {
             self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
         }
-        let rollup_started = Instant::now();
-        self.rollup_with_retry(&crate::rollup::scope_of(&batch.tickets)).await;
-        self.metrics.rollup_seconds.observe(rollup_started.elapsed().as_secs_f64());
-        let acked_ms = Utc::now().timestamp_millis();
-        for ms in &batch.produced_at_ms {
-            self.metrics.freshness.observe((acked_ms - ms).max(0) as f64 / 1000.0);
-        }
         self.metrics.batch_rows.observe(rows as f64);
         self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
-        self.commit(&batch);
+        pending.absorb(batch);
+    }
+
+    /// Recomputes the aggregates every pending batch touched, then commits their offsets.
+    async fn settle(&self, pending: &mut Pending) {
+        let Some(_) = pending.since else { return };
+        let started = Instant::now();
+        self.rollup_with_retry(&pending.scope).await;
+        self.metrics.rollup_seconds.observe(started.elapsed().as_secs_f64());
+        let settled_ms = Utc::now().timestamp_millis();
+        for ms in &pending.produced_at_ms {
+            self.metrics.freshness.observe((settled_ms - ms).max(0) as f64 / 1000.0);
+        }
+        self.commit(&pending.last_offsets);
+        *pending = Pending::default();
     }
 
     /// Inserts `rows`, retrying server failures forever with back-off. Returns the rows that
@@ -154,16 +175,38 @@ impl Writer {
         refused
     }
 
-    fn commit(&self, batch: &Batch) {
-        if batch.last_offsets.is_empty() {
+    fn commit(&self, last_offsets: &BTreeMap<(String, i32), i64>) {
+        if last_offsets.is_empty() {
             return;
         }
-        match self.consumer.commit(&commit_list(&batch.last_offsets), CommitMode::Async) {
+        match self.consumer.commit(&commit_list(last_offsets), CommitMode::Async) {
             Ok(()) => self.metrics.commits.inc(),
             // A partition revoked by a rebalance cannot be committed here; its new owner
             // re-reads from the last commit and the duplicates are collapsed by FINAL.
             Err(e) => warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated"),
         }
+    }
+}
+
+/// Batches whose rows are in ClickHouse but whose aggregates are not yet recomputed, so
+/// whose offsets are not yet committed.
+#[derive(Default)]
+struct Pending {
+    since: Option<Instant>,
+    scope: schemas::rollup::Scope,
+    last_offsets: BTreeMap<(String, i32), i64>,
+    produced_at_ms: Vec<i64>,
+}
+
+impl Pending {
+    fn absorb(&mut self, batch: Batch) {
+        self.since.get_or_insert_with(Instant::now);
+        for r in &batch.tickets {
+            self.scope.add(schemas::time::date_from_days(r.day), &r.film_id, &r.cinema_bin);
+        }
+        // Offsets only grow within a partition, so the later batch's offset wins.
+        self.last_offsets.extend(batch.last_offsets);
+        self.produced_at_ms.extend(batch.produced_at_ms);
     }
 }
 

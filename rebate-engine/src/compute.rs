@@ -1,8 +1,12 @@
 //! The computation, in the order a reviewer checks a claim:
-//! 1. the version in force on `as_of`; 2. each line — converted, then qualifying or excluded
-//! with a reason; 3. spend caps on the eligible base; 4. eligibility (applicant, kind,
-//! minimum spend); 5. base rate, uplifts, maximum rate; 6. rebate caps; 7. tax on a taxable
-//! credit; 8. rounding down to a whole unit.
+//! 1. the version in force on `as_of`;
+//! 2. each line — converted, then qualifying or excluded with a reason;
+//! 3. spend caps on the eligible base;
+//! 4. eligibility (applicant, kind, minimum spend);
+//! 5. base rate, uplifts, maximum rate;
+//! 6. rebate caps;
+//! 7. tax on a taxable credit;
+//! 8. rounding down to a whole unit.
 
 use std::collections::BTreeMap;
 

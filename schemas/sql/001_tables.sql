@@ -39,7 +39,11 @@ ORDER BY (day, film_id, cinema_bin, event_id);
 -- Daily aggregates, recomputed from `ticket_events FINAL` for every group a batch touched
 -- (schemas/src/rollup.rs): never incremented, so a replayed row cannot count twice. Read with
 -- FINAL: the highest version of a group is its current figure. Column names differ from the
--- report aliases on purpose (18.16 resolves a same-named alias inside aggregates).
+-- report aliases on purpose (18.16 resolves a same-named alias inside aggregates). Small
+-- granules and no monthly partitions: a report reads one cinema's or one film's few hundred
+-- rows, and FINAL merges whole granules (8,192 rows by default) of every part it touches
+-- (one part at least per partition); both were the API's main cost under load on 18.16.
+-- The aggregates stay small (a row per cinema, film and day), so one partition is enough.
 -- One row per cinema, screening day and film: box office by cinema, scorecards, silence.
 CREATE TABLE IF NOT EXISTS sales_by_cinema_day (
     cinema_bin String,
@@ -56,8 +60,8 @@ CREATE TABLE IF NOT EXISTS sales_by_cinema_day (
     last_occurred_at DateTime,
     version UInt64
 ) ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(day)
-ORDER BY (cinema_bin, day, film_id);
+ORDER BY (cinema_bin, day, film_id)
+SETTINGS index_granularity = 256;
 
 -- One row per film and screening day over all cinemas: the daily chart and ROI.
 CREATE TABLE IF NOT EXISTS sales_by_film_day (
@@ -74,7 +78,8 @@ CREATE TABLE IF NOT EXISTS sales_by_film_day (
     n_screenings UInt64,
     version UInt64
 ) ENGINE = ReplacingMergeTree(version)
-ORDER BY (film_id, day);
+ORDER BY (film_id, day)
+SETTINGS index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS rejected_events (
     kafka_topic String,

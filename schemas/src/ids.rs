@@ -37,10 +37,10 @@ impl Bin {
         if s.len() != 12 {
             return Err(IdError::BinLength { len: s.chars().count() });
         }
-        let digits: Vec<u8> = s
-            .bytes()
-            .map(|b| if b.is_ascii_digit() { Ok(b - b'0') } else { Err(IdError::BinNotDigits) })
-            .collect::<Result<_, _>>()?;
+        let mut digits = [0u8; 12];
+        for (d, b) in digits.iter_mut().zip(s.bytes()) {
+            *d = if b.is_ascii_digit() { b - b'0' } else { return Err(IdError::BinNotDigits) };
+        }
         let expected = check_digit(&digits[..11]).ok_or(IdError::BinNoCheckDigit)?;
         if digits[11] != expected {
             return Err(IdError::BinCheckDigit { expected, found: digits[11] });

@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -42,8 +41,7 @@ impl Kzt {
     /// Parses a non-negative decimal string with at most two decimals: `"2500"`, `"2500.5"`.
     /// Signs, exponents, separators and spaces are refused: a payment amount has one spelling.
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
-        let d = parse_plain_decimal(s, 2)?;
-        let tiyn = (d * Decimal::ONE_HUNDRED).to_i64().ok_or(MoneyError::OutOfRange {
+        let tiyn = i64::try_from(scaled_integer(s, 2)?).map_err(|_| MoneyError::OutOfRange {
             min: "0".into(),
             max: i64::MAX.to_string(),
         })?;
@@ -79,8 +77,8 @@ impl<'de> Deserialize<'de> for Kzt {
     }
 }
 
-/// Parses `digits[.digits]` with at most `max_scale` decimals, nothing else.
-pub fn parse_plain_decimal(s: &str, max_scale: u32) -> Result<Decimal, MoneyError> {
+/// Checks the spelling `digits[.digits]`: at most 18 integer digits and `max_scale` decimals.
+fn plain_decimal_parts(s: &str, max_scale: u32) -> Result<(&str, &str), MoneyError> {
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
@@ -92,7 +90,22 @@ pub fn parse_plain_decimal(s: &str, max_scale: u32) -> Result<Decimal, MoneyErro
     if frac.is_some_and(|f| f.len() > max_scale as usize) {
         return Err(MoneyError::TooPrecise { max: max_scale });
     }
+    Ok((int, frac.unwrap_or("")))
+}
+
+/// Parses `digits[.digits]` with at most `max_scale` decimals, nothing else.
+pub fn parse_plain_decimal(s: &str, max_scale: u32) -> Result<Decimal, MoneyError> {
+    plain_decimal_parts(s, max_scale)?;
     s.parse::<Decimal>().map_err(|_| MoneyError::NotDecimal)
+}
+
+/// The same spelling as [`parse_plain_decimal`], as an integer count of `10^-scale` units
+/// (`"2500.5"` at scale 2 is 250050). Exact: no decimal type on the per-ticket path.
+pub fn scaled_integer(s: &str, scale: u32) -> Result<u128, MoneyError> {
+    let (int, frac) = plain_decimal_parts(s, scale)?;
+    let digits = |p: &str| p.bytes().fold(0u128, |acc, b| acc * 10 + u128::from(b - b'0'));
+    // At most 18 + `scale` digits: far inside u128.
+    Ok(digits(int) * 10u128.pow(scale) + digits(frac) * 10u128.pow(scale - frac.len() as u32))
 }
 
 /// A VAT rate in `[0, 1)` with at most four decimals, held in basis points of a percent
@@ -104,12 +117,11 @@ impl VatRate {
     pub const SCALE: u32 = 10_000;
 
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
-        let d = parse_plain_decimal(s, 4)?;
-        if d >= Decimal::ONE {
+        let units = scaled_integer(s, 4)?;
+        if units >= u128::from(Self::SCALE) {
             return Err(MoneyError::OutOfRange { min: "0".into(), max: "below 1".into() });
         }
-        let units = (d * Decimal::from(Self::SCALE)).to_u32().ok_or(MoneyError::NotDecimal)?;
-        Ok(Self(units))
+        Ok(Self(units as u32))
     }
 
     pub const fn from_units(units: u32) -> Self {
@@ -126,11 +138,22 @@ impl VatRate {
 
     /// The amount without VAT: `gross / (1 + rate)`, rounded by [`ROUNDING`] to the tiyn.
     pub fn net_of(self, gross: Kzt) -> Kzt {
-        let num = Decimal::from(gross.tiyn()) * Decimal::from(Self::SCALE);
-        let den = Decimal::from(Self::SCALE + self.0);
-        let net = (num / den).round_dp_with_strategy(0, ROUNDING);
+        let num = i128::from(gross.tiyn()) * i128::from(Self::SCALE);
+        let den = i128::from(Self::SCALE + self.0);
         // |net| <= |gross| because den >= SCALE, so the conversion cannot overflow.
-        Kzt(net.to_i64().expect("net of vat is bounded by gross"))
+        Kzt(i64::try_from(div_round(num, den)).expect("net of vat is bounded by gross"))
+    }
+}
+
+/// `num / den` rounded by [`ROUNDING`] (half away from zero), in exact integers; `den > 0`.
+/// The per-ticket path divides once per event, so it avoids the decimal type; the
+/// `div_round_matches_decimal` property test holds it to the decimal computation.
+pub fn div_round(num: i128, den: i128) -> i128 {
+    let (q, r) = (num / den, num % den);
+    if 2 * r.abs() >= den {
+        q + num.signum()
+    } else {
+        q
     }
 }
 
@@ -143,6 +166,7 @@ impl fmt::Display for VatRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::prelude::ToPrimitive;
     use proptest::prelude::*;
 
     #[test]
@@ -185,6 +209,19 @@ mod tests {
             let net = VatRate::from_units(units).net_of(Kzt::from_tiyn(tiyn));
             prop_assert!(net.tiyn() <= tiyn);
             prop_assert!(net.tiyn() >= 0);
+        }
+
+        #[test]
+        fn div_round_matches_decimal(num in -10_000_000_000_000i64..10_000_000_000_000, den in 1i64..100_000) {
+            let d = (Decimal::from(num) / Decimal::from(den)).round_dp_with_strategy(0, ROUNDING).to_i128().unwrap();
+            prop_assert_eq!(div_round(i128::from(num), i128::from(den)), d);
+        }
+
+        #[test]
+        fn integer_parse_matches_decimal(int in 0u64..1_000_000_000_000_000, frac in 0u32..100, scale in 0usize..3) {
+            let s = if scale == 0 { int.to_string() } else { format!("{int}.{:0w$}", frac % 10u32.pow(scale as u32), w = scale) };
+            let d = parse_plain_decimal(&s, 2).unwrap() * Decimal::ONE_HUNDRED;
+            prop_assert_eq!(scaled_integer(&s, 2).unwrap(), d.to_u128().unwrap());
         }
 
         #[test]

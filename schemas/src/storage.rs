@@ -56,16 +56,24 @@ fn secs(t: DateTime<Utc>) -> u32 {
 
 impl TicketRow {
     pub fn from_event(e: &TicketEvent, origin: &Origin, ingested_at: DateTime<Utc>) -> Self {
+        Self::from_owned_event(e.clone(), origin, ingested_at)
+    }
+
+    /// As [`Self::from_event`], moving the event's strings instead of copying them (ingest's
+    /// per-event path).
+    pub fn from_owned_event(e: TicketEvent, origin: &Origin, ingested_at: DateTime<Utc>) -> Self {
         let qty = e.admissions_delta();
         let net = e.net_price();
+        let day = days_since_epoch(e.day());
+        let (seat_row, seat_number) = e.seat.map(|s| (s.row, s.number)).unwrap_or_default();
         Self {
             event_id: e.event_id.to_string(),
             event_type: e.event_type.to_i8(),
-            cinema_bin: e.cinema_bin.as_str().to_owned(),
-            hall: e.hall.clone(),
-            screening_id: e.screening_id.clone(),
-            film_id: e.film_id.as_str().to_owned(),
-            day: days_since_epoch(e.day()),
+            cinema_bin: e.cinema_bin.into(),
+            hall: e.hall,
+            screening_id: e.screening_id,
+            film_id: e.film_id.into(),
+            day,
             show_start: secs(e.show_start),
             occurred_at: secs(e.occurred_at),
             price_tiyn: e.price.tiyn(),
@@ -73,8 +81,8 @@ impl TicketRow {
             qty: qty as i8,
             gross_tiyn: qty * e.price.tiyn(),
             net_tiyn: qty * net.tiyn(),
-            seat_row: e.seat.as_ref().map(|s| s.row.clone()).unwrap_or_default(),
-            seat_number: e.seat.as_ref().map(|s| s.number.clone()).unwrap_or_default(),
+            seat_row,
+            seat_number,
             channel: e.channel.to_i8(),
             ticket_type: e.ticket_type.to_i8(),
             refund_of: e.refund_of.map(|r| r.to_string()).unwrap_or_default(),

@@ -1,133 +1,176 @@
-//! The API under load with `wrk` (Debian package), on the database the pipeline benchmark
-//! filled: the daily chart, a film's ROI, a cinema's scorecard, and an estimate.
+//! The API under load: `api_events` simulated tickets written straight into a fresh database
+//! (the API is measured, not ingest, so the rows skip Kafka) with their daily aggregates
+//! rebuilt, then each route driven at a fixed 200 requests/s by the open-loop generator in
+//! [`super::load`], cycling over days, films and cinemas so that no single answer is hot.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chrono::{Days, NaiveDate, Utc};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use schemas::storage::{Origin, TicketRow};
 
+use super::load::{open_loop, Request};
 use super::{progress, Figure};
 use crate::settings::Settings;
+use crate::simulate::{model::Market, traffic::day_events, write_registries};
 
-/// Parses `1.23ms`, `850.00us`, `1.02s` into milliseconds.
-fn ms(s: &str) -> Option<f64> {
-    let (num, factor) = if let Some(v) = s.strip_suffix("us") {
-        (v, 0.001)
-    } else if let Some(v) = s.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = s.strip_suffix('s') {
-        (v, 1000.0)
-    } else {
-        (s, 1.0)
-    };
-    num.parse::<f64>().ok().map(|n| n * factor)
+pub const RATE: f64 = 200.0;
+const FIRST_DAY: (i32, u32, u32) = (2025, 1, 1);
+
+/// What was loaded: the days, films and cinemas to cycle over.
+struct Loaded {
+    events: u64,
+    days: Vec<NaiveDate>,
+    films: Vec<String>,
+    cinemas: Vec<String>,
 }
 
-struct Load {
-    p50_ms: f64,
-    p99_ms: f64,
-    rps: f64,
-    non_2xx: u64,
-}
-
-fn wrk(url: &str, headers: &[String], script: Option<&Path>, secs: u64) -> anyhow::Result<Load> {
-    let mut c = Command::new("wrk");
-    c.args(["-t2", "-c4", &format!("-d{secs}s"), "--latency"]);
-    for h in headers {
-        c.args(["-H", h]);
+async fn load(client: &clickhouse::Client, dir: &Path, want: u64) -> anyhow::Result<Loaded> {
+    let first = NaiveDate::from_ymd_opt(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2).context("date")?;
+    // About 45,000 tickets a day at this market size: enough days for `want`, and then some.
+    let span = (want / 30_000 + 2) as u32;
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let market = Market::generate(&mut rng, first, span);
+    write_registries(dir, &market)?;
+    let origin = Origin { topic: "bench-direct".into(), partition: 0, offset: 0 };
+    let now = Utc::now();
+    let (mut loaded, mut days, mut last_report) = (0u64, BTreeSet::new(), Instant::now());
+    let mut rows: Vec<TicketRow> = Vec::with_capacity(200_000);
+    for d in 0..span {
+        let day = first + Days::new(u64::from(d));
+        for e in day_events(&mut rng, &market, day, now) {
+            if loaded == want {
+                break;
+            }
+            days.insert(e.day());
+            rows.push(TicketRow::from_owned_event(e, &origin, now));
+            loaded += 1;
+        }
+        if rows.len() >= 100_000 || loaded == want {
+            ingest::clickhouse_store::insert_rows(client, "ticket_events", &rows, Duration::from_secs(120)).await?;
+            rows.clear();
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            progress(&format!("  {loaded} / {want} events loaded"));
+            last_report = Instant::now();
+        }
+        if loaded == want {
+            break;
+        }
     }
-    if let Some(s) = script {
-        c.arg("-s").arg(s);
-    }
-    let out = c.arg(url).stderr(Stdio::null()).output().context("running wrk (apt-get install wrk)")?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |prefix: &str| text.lines().map(str::trim).find(|l| l.starts_with(prefix)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_owned);
-    Ok(Load {
-        p50_ms: field("50%").and_then(|v| ms(&v)).unwrap_or(f64::NAN),
-        p99_ms: field("99%").and_then(|v| ms(&v)).unwrap_or(f64::NAN),
-        rps: field("Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0),
-        non_2xx: text.lines().find(|l| l.contains("Non-2xx")).and_then(|l| l.split_whitespace().last()).and_then(|v| v.parse().ok()).unwrap_or(0),
+    progress(&format!("rebuilding the daily aggregates of {} days", days.len()));
+    ingest::rollup::rebuild_days(client, &days, Duration::from_secs(300)).await?;
+    Ok(Loaded {
+        events: loaded,
+        days: days.into_iter().collect(),
+        films: market.films.iter().map(|f| f.record.film_id.as_str().to_owned()).collect(),
+        cinemas: market.cinemas.iter().map(|c| c.record.bin.as_str().to_owned()).collect(),
     })
 }
 
-pub async fn run(settings: &Settings, db: &str, exe: &Path, work: &Path, secs: u64, events: u64) -> anyhow::Result<Vec<Figure>> {
+/// What an earlier run loaded into `client`'s database.
+async fn reuse(client: &clickhouse::Client) -> anyhow::Result<Loaded> {
+    let events: u64 = client.query("SELECT count() FROM ticket_events").fetch_one().await?;
+    let days: Vec<u16> = client.query("SELECT DISTINCT day FROM sales_by_film_day ORDER BY day").fetch_all().await?;
+    let films: Vec<String> = client.query("SELECT DISTINCT film_id FROM films ORDER BY film_id").fetch_all().await?;
+    let cinemas: Vec<String> = client.query("SELECT DISTINCT bin FROM cinemas ORDER BY bin").fetch_all().await?;
+    anyhow::ensure!(!days.is_empty() && !films.is_empty() && !cinemas.is_empty(), "the database holds no loaded bench data");
+    Ok(Loaded { events, days: days.into_iter().map(schemas::time::date_from_days).collect(), films, cinemas })
+}
+
+pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events: u64, existing: Option<&str>) -> anyhow::Result<Vec<Figure>> {
+    let db = existing.map_or_else(|| format!("bench_api_{}", Utc::now().format("%Y%m%d_%H%M%S")), str::to_owned);
     let mut ch = settings.clickhouse.clone();
-    ch.database = db.to_owned();
+    ch.database = db.clone();
+    ingest::clickhouse_store::migrate(&ch).await?;
     let client = ingest::clickhouse_store::client(&ch);
-    let cinemas = std::fs::read_to_string(work.join("sim/cinemas.csv"))?;
-    let bin = cinemas.lines().nth(1).and_then(|l| l.split(',').next()).context("a simulated cinema")?.to_owned();
-    let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    let dir = work.join("sim-api");
+    let loaded = match existing {
+        Some(_) => reuse(&client).await?,
+        None => {
+            progress(&format!("loading {events} events into {db} for the api"));
+            load(&client, &dir, events).await?
+        }
+    };
+    let now = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let (ministry, m_row) = api::auth::generate(api::auth::Role::Ministry, None, now);
-    let (cinema, c_row) = api::auth::generate(api::auth::Role::Cinema, Some(&schemas::Bin::parse(&bin)?), now);
-    ingest::clickhouse_store::insert_rows(&client, "api_keys", &[m_row, c_row], Duration::from_secs(10)).await?;
-    let reg = work.join("sim");
-    let status = Command::new(exe)
-        .args(["registry", "load", "--dir"])
-        .arg(&reg)
-        .env("EKINO_CLICKHOUSE__DATABASE", db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    anyhow::ensure!(status.success(), "registry load failed");
+    ingest::clickhouse_store::insert_rows(&client, "api_keys", &[m_row], Duration::from_secs(10)).await?;
+    if existing.is_none() {
+        let status = Command::new(exe)
+            .args(["registry", "load", "--dir"])
+            .arg(&dir)
+            .env("EKINO_CLICKHOUSE__DATABASE", &db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "registry load failed");
+    }
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let mut api = Command::new(exe)
         .arg("api")
-        .env("EKINO_CLICKHOUSE__DATABASE", db)
+        .env("EKINO_CLICKHOUSE__DATABASE", &db)
         .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("EKINO_API__RATE_LIMIT_PER_MINUTE", "100000000")
         .env("EKINO_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(work.join("api-bench.log"))?)
         .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let body = include_str!("../../rebate-engine/examples/estimate-steppe-light.json").replace('\n', " ").replace('"', "\\\"");
-    let script = work.join("estimate.lua");
-    std::fs::write(&script, format!("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = \"{body}\"\n"))?;
-    let auth = |k: &str| vec![format!("Authorization: Bearer {k}")];
-    let cases: Vec<(&'static str, String, Vec<String>, Option<&Path>)> = vec![
-        ("api: daily chart", format!("{base}/v1/box-office/daily?date=2026-09-05"), vec![], None),
-        ("api: a film's ROI", format!("{base}/v1/films/KZ26-0001/roi"), auth(&ministry), None),
-        ("api: a cinema's scorecard", format!("{base}/v1/cinemas/{bin}/reporting?from=2026-09-01&to=2026-09-30"), auth(&cinema), None),
-        ("api: rebate estimate", format!("{base}/v1/rebates/estimate?compare=kz,ge,uz"), vec![], Some(script.as_path())),
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let bearer = format!("Bearer {ministry}");
+    let auth = [("Authorization", bearer.as_str())];
+    // The last 30 loaded days: a chart is asked for recent days.
+    let recent = &loaded.days[loaded.days.len().saturating_sub(30)..];
+    let (month_from, month_to) = (recent.first().context("a day")?, recent.last().context("a day")?);
+    let estimate = include_str!("../../rebate-engine/examples/estimate-steppe-light.json").as_bytes();
+    let json = [("Content-Type", "application/json")];
+    let cases: Vec<(&'static str, Vec<Request>)> = vec![
+        ("api: daily chart", recent.iter().map(|d| Request::new("GET", &format!("/v1/box-office/daily?date={d}"), &[], b"")).collect()),
+        ("api: a film's ROI", loaded.films.iter().map(|f| Request::new("GET", &format!("/v1/films/{f}/roi"), &auth, b"")).collect()),
+        (
+            "api: a cinema's scorecard",
+            loaded.cinemas.iter().map(|c| Request::new("GET", &format!("/v1/cinemas/{c}/reporting?from={month_from}&to={month_to}"), &auth, b"")).collect(),
+        ),
+        ("api: rebate estimate", vec![Request::new("POST", "/v1/rebates/estimate?compare=kz,ge,uz", &json, estimate)]),
     ];
     let mut figures = Vec::new();
-    for (name, url, headers, script) in cases {
-        progress(&format!("{name} ({secs} s of load)"));
-        let l = wrk(&url, &headers, script, secs)?;
+    for (name, requests) in cases {
+        progress(&format!("{name} ({secs} s at {RATE} req/s)"));
+        // A short warm-up at the same rate, not counted.
+        open_loop(addr, &requests, RATE, 2).await?;
+        let o = open_loop(addr, &requests, RATE, secs).await?;
         figures.push(Figure {
             name,
-            value: l.p99_ms,
+            value: o.p99_ms,
             unit: "ms p99",
             ceiling: None,
             goal: "p99 ≤ 20 ms at 200 req/s",
             lower_is_better: true,
             note: format!(
-                "p50 {:.2} ms, {:.0} req/s at saturation (wrk, 2 threads, 4 connections, {secs} s) over {events} preloaded events{}",
-                l.p50_ms,
-                l.rps,
-                if l.non_2xx > 0 { format!("; {} non-2xx replies", l.non_2xx) } else { String::new() }
+                "p50 {:.2} ms, max {:.1} ms; {} requests open-loop at {RATE:.0}/s (achieved {:.0}/s, {secs} s) cycling over {} variants; {} events loaded{}{}",
+                o.p50_ms,
+                o.max_ms,
+                o.sent,
+                o.achieved_rps,
+                requests.len(),
+                loaded.events,
+                if o.non_2xx > 0 { format!("; {} non-2xx", o.non_2xx) } else { String::new() },
+                if o.failed > 0 { format!("; {} failed", o.failed) } else { String::new() },
             ),
         });
     }
     let _ = api.kill();
     let _ = api.wait();
     Ok(figures)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn wrk_units() {
-        assert_eq!(super::ms("850.00us"), Some(0.85));
-        assert_eq!(super::ms("1.50ms"), Some(1.5));
-        assert_eq!(super::ms("1.02s"), Some(1020.0));
-    }
 }

@@ -47,7 +47,7 @@ pub fn hot_path(n: usize) -> Figure {
     });
     let ours = time_per_event(&events, 5, |b| {
         let e = schemas::event::decode(b, now).expect("valid");
-        black_box(TicketRow::from_event(&e, &origin, now));
+        black_box(TicketRow::from_owned_event(e, &origin, now));
     });
     Figure {
         name: "hot path: decode + validate + storage row",

@@ -2,6 +2,7 @@
 //! exists, printed as a table and written to `BENCHMARKS.md`. Needs the services up.
 
 mod api_load;
+mod load;
 mod hot;
 mod pipeline;
 
@@ -18,9 +19,25 @@ pub struct BenchArgs {
     /// Events preloaded for the ingest figure (default 5,000,000; 100,000 with --quick).
     #[arg(long)]
     pub events: Option<u64>,
+    /// Events loaded for the API figures (default 10,000,000; 200,000 with --quick).
+    #[arg(long)]
+    pub api_events: Option<u64>,
+    /// Measure the API over this already loaded database (a `bench_api_*` one from an
+    /// earlier run) instead of loading a new one.
+    #[arg(long)]
+    pub api_db: Option<String>,
+    /// Only these parts (comma-separated: hot, rebate, ingest, api); all by default.
+    #[arg(long, value_delimiter = ',', value_parser = ["hot", "rebate", "ingest", "api"])]
+    pub only: Vec<String>,
     /// Where the report is written.
     #[arg(long, default_value = "BENCHMARKS.md")]
     pub out: PathBuf,
+}
+
+impl BenchArgs {
+    fn wants(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
 }
 
 pub struct Figure {
@@ -60,13 +77,13 @@ fn commit() -> String {
     std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
 
-fn table(figures: &[Figure], quick: bool, events: u64) -> String {
+fn table(figures: &[Figure], quick: bool, events: u64, api_events: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Benchmarks\n");
     let _ = writeln!(s, "- machine: {}", machine());
     let _ = writeln!(s, "- date: {} (UTC)", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
     let _ = writeln!(s, "- commit: {}", commit());
-    let _ = writeln!(s, "- mode: {} ({events} preloaded events); reproduce with `cargo build --release && target/release/ekino bench{}`", if quick { "quick" } else { "full" }, if quick { " --quick" } else { "" });
+    let _ = writeln!(s, "- mode: {} ({events} events through ingest, {api_events} loaded for the API); reproduce with `cargo build --release && target/release/ekino bench{}`", if quick { "quick" } else { "full" }, if quick { " --quick" } else { "" });
     let _ = writeln!(s, "- build: {}\n", if cfg!(debug_assertions) { "DEBUG (figures not representative)" } else { "release" });
     let _ = writeln!(s, "| figure | value | ceiling (same run) | ratio | goal | notes |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");
@@ -85,17 +102,25 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let work = PathBuf::from(".ekino/bench");
     std::fs::create_dir_all(&work)?;
+    let api_events = args.api_events.unwrap_or(if args.quick { 200_000 } else { 10_000_000 });
     let mut figures = Vec::new();
-    progress("hot path");
-    figures.push(hot::hot_path(if args.quick { 20_000 } else { 100_000 }));
-    progress("rebate engine");
-    let (claim, estimates) = hot::rebate_claim();
-    figures.extend([claim, estimates]);
-    let plan = pipeline::Plan { events, outage_secs: if args.quick { 5 } else { 60 }, steady_secs: if args.quick { 5 } else { 30 } };
-    let (pipeline_figures, db) = pipeline::run(settings, &plan, &exe, &work).await?;
-    figures.extend(pipeline_figures);
-    figures.extend(api_load::run(settings, &db, &exe, &work, if args.quick { 3 } else { 15 }, events).await?);
-    let report = table(&figures, args.quick, events);
+    if args.wants("hot") {
+        progress("hot path");
+        figures.push(hot::hot_path(if args.quick { 20_000 } else { 100_000 }));
+    }
+    if args.wants("rebate") {
+        progress("rebate engine");
+        let (claim, estimates) = hot::rebate_claim();
+        figures.extend([claim, estimates]);
+    }
+    if args.wants("ingest") {
+        let plan = pipeline::Plan { events, outage_secs: if args.quick { 5 } else { 60 }, steady_secs: if args.quick { 5 } else { 30 } };
+        figures.extend(pipeline::run(settings, &plan, &exe, &work).await?);
+    }
+    if args.wants("api") {
+        figures.extend(api_load::run(settings, &exe, &work, if args.quick { 3 } else { 20 }, api_events, args.api_db.as_deref()).await?);
+    }
+    let report = table(&figures, args.quick, events, api_events);
     println!("{report}");
     std::fs::write(&args.out, &report)?;
     progress(&format!("written to {}", args.out.display()));

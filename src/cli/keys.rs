@@ -33,7 +33,7 @@ pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     let (token, row) = auth::generate(role, bin.as_ref(), now);
     let client = ingest::clickhouse_store::client(&settings.clickhouse);
-    ingest::clickhouse_store::insert_rows(&client, "api_keys", &[row.clone()], Duration::from_secs(10)).await.context("storing the key")?;
+    ingest::clickhouse_store::insert_rows(&client, "api_keys", std::slice::from_ref(&row), Duration::from_secs(10)).await.context("storing the key")?;
     tracing::info!(key_id = %row.key_id, role = role.as_str(), "api key created");
     println!("{token}");
     Ok(())

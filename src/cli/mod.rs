@@ -31,7 +31,7 @@ pub enum Command {
         #[arg(value_parser = ["up", "down", "status"])]
         action: String,
         /// Only this service.
-        #[arg(value_parser = ["clickhouse", "kafka"])]
+        #[arg(value_parser = ["clickhouse", "kafka", "kafka-memory"])]
         service: Option<String>,
     },
     /// Create the ClickHouse database and tables and the Kafka topic. Idempotent.

@@ -60,7 +60,7 @@ impl SimulateArgs {
     }
 }
 
-fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()> {
+pub(crate) fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = |name: &str| std::fs::File::create(dir.join(name)).with_context(|| format!("writing {name}"));
     let cinemas: Vec<_> = market.cinemas.iter().map(|c| c.record.clone()).collect();

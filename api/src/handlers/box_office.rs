@@ -7,7 +7,9 @@ use crate::reports::{self, chart::DailyChart, BoxOfficeQuery, FilmTotals};
 use crate::state::AppState;
 
 pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
-    Ok(reports::chart::daily_chart(&s.ch, params::date("date", &q.date)?).await?)
+    // Parameters first: a bad request is a 400 whatever the state of the store.
+    let date = params::date("date", &q.date)?;
+    Ok(reports::chart::daily_chart(&s.ch, &*s.registry().await?, date).await?)
 }
 
 #[derive(Debug, Serialize)]
@@ -29,7 +31,7 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
 pub async fn film_visible(s: &AppState, p: &Principal, film_id: &str) -> Result<(), ApiError> {
     match p.role {
         Role::Ministry => Ok(()),
-        Role::Producer => match reports::roi::parties(&s.ch, film_id).await? {
+        Role::Producer => match reports::roi::parties(&*s.registry().await?, film_id) {
             Some(f) if p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin) => Ok(()),
             _ => Err(ApiError::NotFound),
         },

@@ -10,7 +10,7 @@ pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) 
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    Ok(scorecard::scorecard(&s.ch, bin.as_str(), from, to, s.today()).await?)
+    Ok(scorecard::scorecard(&s.ch, &*s.registry().await?, bin.as_str(), from, to, s.today()).await?)
 }
 
 #[derive(Debug, Serialize)]

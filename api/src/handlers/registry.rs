@@ -19,7 +19,10 @@ async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
 where
     T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
 {
-    ingest::clickhouse_store::insert_rows(&s.ch, table, &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    let written = ingest::clickhouse_store::insert_rows(&s.ch, table, &[row], Duration::from_secs(10)).await;
+    // Dropped whether or not ClickHouse acknowledged: a timed-out insert may still land.
+    s.registry.invalidate();
+    written.map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {

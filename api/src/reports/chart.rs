@@ -7,6 +7,7 @@ use clickhouse::{Client, Row};
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::registry::{Registry, Title};
 use super::ReportError;
 
 // Aliases never repeat a column name: 18.16 resolves a column reference to a same-named
@@ -24,8 +25,6 @@ SELECT film_id, \
 FROM sales_by_film_day FINAL WHERE day <= toDate(?) \
 GROUP BY film_id";
 
-const TITLES_SQL: &str = "SELECT film_id, argMax(title_kk, updated_at) AS kk, argMax(title_ru, updated_at) AS ru, argMax(title_en, updated_at) AS en FROM films GROUP BY film_id";
-
 #[derive(Debug, Row, Deserialize)]
 struct ChartRow {
     film_id: String,
@@ -37,21 +36,6 @@ struct ChartRow {
     cum_gross: i64,
     cum_admissions: i64,
     first_day: u16,
-}
-
-#[derive(Debug, Row, Deserialize)]
-pub struct TitleRow {
-    pub film_id: String,
-    pub kk: String,
-    pub ru: String,
-    pub en: String,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Title {
-    pub kk: String,
-    pub ru: String,
-    pub en: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,11 +64,6 @@ pub struct DailyChart {
     pub films: Vec<ChartEntry>,
 }
 
-pub async fn titles(client: &Client) -> Result<std::collections::HashMap<String, Title>, ReportError> {
-    let rows: Vec<TitleRow> = client.query(TITLES_SQL).fetch_all().await?;
-    Ok(rows.into_iter().map(|r| (r.film_id, Title { kk: r.kk, ru: r.ru, en: r.en })).collect())
-}
-
 /// Ranks by gross, then admissions, then film id, so a tie always ranks the same way.
 fn ranked<'a>(rows: impl Iterator<Item = (&'a str, i64, i64)>) -> Vec<&'a str> {
     let mut v: Vec<(&str, i64, i64)> = rows.collect();
@@ -92,14 +71,13 @@ fn ranked<'a>(rows: impl Iterator<Item = (&'a str, i64, i64)>) -> Vec<&'a str> {
     v.into_iter().map(|(f, _, _)| f).collect()
 }
 
-pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart, ReportError> {
+pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate) -> Result<DailyChart, ReportError> {
     let d = date.to_string();
     let mut q = client.query(CHART_SQL);
     for _ in 0..6 {
         q = q.bind(d.as_str());
     }
     let rows: Vec<ChartRow> = q.fetch_all().await?;
-    let titles = titles(client).await?;
     let today: Vec<&ChartRow> = rows.iter().filter(|r| r.day_gross != 0 || r.day_admissions != 0).collect();
     let yesterday = ranked(rows.iter().filter(|r| r.prev_gross > 0).map(|r| (r.film_id.as_str(), r.prev_gross, 0)));
     let order = ranked(today.iter().map(|r| (r.film_id.as_str(), r.day_gross, r.day_admissions)));
@@ -124,7 +102,7 @@ pub async fn daily_chart(client: &Client, date: NaiveDate) -> Result<DailyChart,
                 rank_change: yesterday.iter().position(|f| f == film).map(|p| p as i64 + 1 - i64::from(rank)),
                 is_new: r.first_day == day_number,
                 film_id: r.film_id.clone(),
-                title: titles.get(&r.film_id).cloned(),
+                title: registry.films.get(&r.film_id).map(|f| f.title.clone()),
                 gross: Kzt::from_tiyn(r.day_gross),
                 share,
                 admissions: r.day_admissions,

@@ -1,10 +1,12 @@
 //! Report queries. Plain async functions over a ClickHouse client: no HTTP, no CLI types.
-//! Every figure comes from the deduplicated raw rows (`FINAL`), so a report equals the sum
-//! of the events it covers, to the tiyn.
+//! Every ticket figure comes from the daily aggregates, which are recomputed from the
+//! deduplicated raw rows (`schemas::rollup`), so a report equals the sum of the events it
+//! covers, to the tiyn. Registry data comes from a [`registry::Registry`] snapshot.
 
 mod box_office;
 pub mod chart;
 mod quality;
+pub mod registry;
 pub mod roi;
 pub mod scorecard;
 

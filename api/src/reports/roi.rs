@@ -4,6 +4,7 @@
 //! - producer share = rentals × (1 − distributor fee), fee 0 when none is recorded;
 //! - recoupment = gross ÷ budget; paid back = producer share ≥ budget;
 //! - the programme KPI is the share of released funded films that paid back.
+//!
 //! Money is integer tiyn; each derived amount is rounded half away from zero to the tiyn once.
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::registry::Registry;
 use super::ReportError;
 
 /// Default shares when a film has no recorded agreement, in 1/10,000.
@@ -92,21 +94,6 @@ pub fn figures(i: RoiInputs) -> RoiFigures {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct FilmRow {
-    film_id: String,
-    budget_tiyn: i64,
-    producer_bin: String,
-    distributor_bin: String,
-}
-
-#[derive(Debug, Row, Deserialize)]
-struct FundingRow {
-    film_id: String,
-    amount_tiyn: i64,
-    first_paid: u16,
-}
-
-#[derive(Debug, Row, Deserialize)]
 struct BoxRow {
     film_id: String,
     gross_tiyn: i64,
@@ -115,26 +102,15 @@ struct BoxRow {
     last_day: u16,
 }
 
-#[derive(Debug, Row, Deserialize)]
-struct AgreementRow {
-    film_id: String,
-    exhibitor_share_x10000: u32,
-    distributor_fee_x10000: u32,
-}
-
-#[derive(Debug, Row, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parties {
     pub producer_bin: String,
     pub distributor_bin: String,
 }
 
 /// The producer and distributor of a registered film; `None` when it is not registered.
-pub async fn parties(client: &Client, film_id: &str) -> Result<Option<Parties>, ReportError> {
-    Ok(client
-        .query("SELECT argMax(producer_bin, updated_at) AS producer_bin, argMax(distributor_bin, updated_at) AS distributor_bin FROM films WHERE film_id = ? GROUP BY film_id")
-        .bind(film_id)
-        .fetch_optional()
-        .await?)
+pub fn parties(registry: &Registry, film_id: &str) -> Option<Parties> {
+    registry.films.get(film_id).map(|f| Parties { producer_bin: f.producer_bin.clone(), distributor_bin: f.distributor_bin.clone() })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,48 +128,30 @@ pub struct FilmRoi {
     pub released: bool,
 }
 
-/// ROI of every registered film (or one), joined in Rust from four small grouped queries.
-pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
-    let filter = if only.is_some() { " WHERE film_id = ?" } else { "" };
-    let bind = |q: clickhouse::query::Query| match only {
-        Some(f) => q.bind(f),
-        None => q,
+/// ROI of every registered film (or one): the registry snapshot joined in Rust with the box
+/// office per film (film-day aggregates) and the rebates paid.
+pub async fn films(client: &Client, registry: &Registry, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
+    let boxes: Vec<BoxRow> = match only {
+        Some(f) => {
+            if !registry.films.contains_key(f) {
+                return Ok(Vec::new());
+            }
+            client.query(&format!("{BOX_SQL} WHERE film_id = ? GROUP BY film_id")).bind(f).fetch_all().await?
+        }
+        None => client.query(&format!("{BOX_SQL} GROUP BY film_id")).fetch_all().await?,
     };
-    let films: Vec<FilmRow> = bind(client.query(&format!(
-        "SELECT film_id, argMax(budget_tiyn, updated_at) AS budget_tiyn, argMax(producer_bin, updated_at) AS producer_bin, \
-         argMax(distributor_bin, updated_at) AS distributor_bin FROM films{filter} GROUP BY film_id ORDER BY film_id"
-    )))
-    .fetch_all()
-    .await?;
-    let funding: Vec<FundingRow> = bind(client.query(&format!(
-        "SELECT film_id, toInt64(sum(amount_tiyn)) AS amount_tiyn, min(paid_on) AS first_paid FROM film_funding FINAL{filter} GROUP BY film_id"
-    )))
-    .fetch_all()
-    .await?;
-    let boxes: Vec<BoxRow> = bind(client.query(&format!(
-        "SELECT film_id, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, min(day) AS first_day, max(day) AS last_day \
-         FROM sales_by_film_day FINAL{filter} GROUP BY film_id"
-    )))
-    .fetch_all()
-    .await?;
-    let agreements: Vec<AgreementRow> = bind(client.query(&format!(
-        "SELECT film_id, argMax(exhibitor_share_x10000, updated_at) AS exhibitor_share_x10000, \
-         argMax(distributor_fee_x10000, updated_at) AS distributor_fee_x10000 FROM film_agreements{filter} GROUP BY film_id"
-    )))
-    .fetch_all()
-    .await?;
     let paid = crate::claims::paid_by_film(client).await?;
-    let funding: HashMap<_, _> = funding.into_iter().map(|f| (f.film_id.clone(), f)).collect();
     let boxes: HashMap<_, _> = boxes.into_iter().map(|b| (b.film_id.clone(), b)).collect();
-    let agreements: HashMap<_, _> = agreements.into_iter().map(|a| (a.film_id.clone(), a)).collect();
     let day = |d: u16| schemas::time::date_from_days(d).to_string();
-    Ok(films
-        .into_iter()
-        .map(|f| {
-            let fu = funding.get(&f.film_id);
-            let bx = boxes.get(&f.film_id);
-            let ag = agreements.get(&f.film_id);
-            let rebate_paid = paid.get(&f.film_id).map_or(Kzt::ZERO, |d| Kzt::from_tiyn(tiyn(*d * Decimal::ONE_HUNDRED)));
+    Ok(registry
+        .films
+        .iter()
+        .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
+        .map(|(id, f)| {
+            let fu = registry.funding.get(id);
+            let bx = boxes.get(id);
+            let ag = registry.agreements.get(id);
+            let rebate_paid = paid.get(id).map_or(Kzt::ZERO, |d| Kzt::from_tiyn(tiyn(*d * Decimal::ONE_HUNDRED)));
             let figures = figures(RoiInputs {
                 budget_tiyn: f.budget_tiyn,
                 state_funding_tiyn: fu.map_or(0, |x| x.amount_tiyn),
@@ -203,9 +161,9 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
                 distributor_fee_x10000: ag.map(|a| a.distributor_fee_x10000),
             });
             FilmRoi {
-                film_id: f.film_id,
-                producer_bin: f.producer_bin,
-                distributor_bin: f.distributor_bin,
+                film_id: id.clone(),
+                producer_bin: f.producer_bin.clone(),
+                distributor_bin: f.distributor_bin.clone(),
                 figures,
                 rebate_paid,
                 funding_year: fu.map(|x| schemas::time::date_from_days(x.first_paid).year()),
@@ -216,6 +174,9 @@ pub async fn films(client: &Client, only: Option<&str>) -> Result<Vec<FilmRoi>, 
         })
         .collect())
 }
+
+const BOX_SQL: &str = "SELECT film_id, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, min(day) AS first_day, max(day) AS last_day \
+     FROM sales_by_film_day FINAL";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoiSummary {

@@ -8,14 +8,16 @@ use chrono::NaiveDate;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
+use super::registry::Registry;
 use super::ReportError;
 
+/// One film's counts at one cinema within the range.
 #[derive(Debug, Row, Deserialize)]
-struct CountsRow {
+struct FilmCountsRow {
+    film_id: String,
     events: u64,
     sales: u64,
     refunds: u64,
-    unknown_film: u64,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -51,9 +53,10 @@ fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()))
 }
 
+/// When each cinema (or one) last reported, over all time.
 async fn last_events(client: &Client, bin: Option<&str>) -> Result<HashMap<String, u32>, ReportError> {
+    // No FINAL: a newer version of a group never has an earlier last event.
     let sql = format!(
-        // No FINAL: a newer version of a group never has an earlier last event.
         "SELECT cinema_bin, max(last_occurred_at) AS last FROM sales_by_cinema_day{} GROUP BY cinema_bin",
         if bin.is_some() { " WHERE cinema_bin = ?" } else { "" }
     );
@@ -72,19 +75,21 @@ fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) 
     }
 }
 
-pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
-    let counts: CountsRow = client
+pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
+    let per_film: Vec<FilmCountsRow> = client
         .query(
-            "SELECT toUInt64(sum(n_events)) AS events, toUInt64(sum(n_sales)) AS sales, \
-             toUInt64(sum(n_refunds)) AS refunds, \
-             toUInt64(sumIf(n_events, film_id NOT IN (SELECT film_id FROM films))) AS unknown_film \
-             FROM sales_by_cinema_day FINAL WHERE cinema_bin = ? AND day >= toDate(?) AND day <= toDate(?)",
+            "SELECT film_id, toUInt64(sum(n_events)) AS events, toUInt64(sum(n_sales)) AS sales, toUInt64(sum(n_refunds)) AS refunds \
+             FROM sales_by_cinema_day FINAL WHERE cinema_bin = ? AND day >= toDate(?) AND day <= toDate(?) GROUP BY film_id",
         )
         .bind(bin)
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_one()
+        .fetch_all()
         .await?;
+    let sum = |f: fn(&FilmCountsRow) -> u64| per_film.iter().map(f).sum::<u64>();
+    let counts = (sum(|r| r.events), sum(|r| r.sales), sum(|r| r.refunds));
+    let unknown_film = per_film.iter().filter(|r| !registry.films.contains_key(&r.film_id)).map(|r| r.events).sum::<u64>();
+    let last = last_events(client, Some(bin)).await?.get(bin).copied();
     let rejected: Vec<KeyCount> = client
         .query(
             "SELECT reason AS key, toUInt64(count()) AS n FROM rejected_events FINAL \
@@ -95,7 +100,6 @@ pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDat
         .bind(to.to_string())
         .fetch_all()
         .await?;
-    let last = last_events(client, Some(bin)).await?.get(bin).copied();
     let (last_event_at, silent_days) = silent(last, today);
     let rejected_by_reason: BTreeMap<String, u64> = rejected.into_iter().map(|r| (r.key, r.n)).collect();
     Ok(Scorecard {
@@ -104,13 +108,11 @@ pub async fn scorecard(client: &Client, bin: &str, from: NaiveDate, to: NaiveDat
         to: to.to_string(),
         last_event_at,
         silent_days,
-        events: counts.events,
-        sales: counts.sales,
-        refunds: counts.refunds,
-        refund_rate: (counts.sales > 0).then(|| {
-            (rust_decimal::Decimal::from(counts.refunds) / rust_decimal::Decimal::from(counts.sales)).round_dp(4).normalize().to_string()
-        }),
-        unknown_film_events: counts.unknown_film,
+        events: counts.0,
+        sales: counts.1,
+        refunds: counts.2,
+        refund_rate: (counts.1 > 0).then(|| (rust_decimal::Decimal::from(counts.2) / rust_decimal::Decimal::from(counts.1)).round_dp(4).normalize().to_string()),
+        unknown_film_events: unknown_film,
         rejected_total: rejected_by_reason.values().sum(),
         rejected_by_reason,
     })

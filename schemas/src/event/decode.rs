@@ -1,8 +1,9 @@
 //! Bytes → [`TicketEvent`] or [`Rejection`]. Pure: the current time is an argument.
 //!
 //! Checks run in contract order and stop at the first fault, so a rejection always names one
-//! field and one reason. The success path parses once with borrowed strings; the error path
-//! parses a second time to learn which field a JSON-level error belongs to.
+//! field and one reason. The plain shape of an event is read by [`super::fast::scan`]; anything
+//! else by `serde_json`, whose verdict and wording decide. Both borrow the strings; the error
+//! path parses a second time to learn which field a JSON-level error belongs to.
 
 use std::borrow::Cow;
 
@@ -29,7 +30,10 @@ pub fn decode(bytes: &[u8], now: DateTime<Utc>) -> Result<TicketEvent, Rejection
             format!("message is {} bytes, an event may be at most {MAX_EVENT_BYTES}", bytes.len()),
         ));
     }
-    let wire: TicketEventWire<'_> = serde_json::from_slice(bytes).map_err(|e| json_rejection(bytes, e))?;
+    let wire = match super::fast::scan(bytes) {
+        Some(w) => w,
+        None => serde_json::from_slice::<TicketEventWire<'_>>(bytes).map_err(|e| json_rejection(bytes, e))?,
+    };
     validate(wire, now)
 }
 

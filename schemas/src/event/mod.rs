@@ -6,6 +6,7 @@
 //! The published JSON Schema is `schemas/ticket-event.schema.json`.
 
 mod decode;
+pub mod fast;
 pub mod wire;
 
 use chrono::{DateTime, NaiveDate, Utc};

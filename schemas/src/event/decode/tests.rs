@@ -173,3 +173,50 @@ fn published_json_schema_lists_exactly_the_wire_fields() {
         assert_eq!((r.reason, r.field.as_deref()), (R::MissingField, Some(f)));
     }
 }
+
+mod fast_path {
+    //! The fast scanner either declines or agrees with serde_json, on valid events and on
+    //! every kind of damage done to them.
+    use proptest::prelude::*;
+
+    use super::valid;
+    use crate::event::fast::scan;
+    use crate::event::wire::TicketEventWire;
+
+    fn same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
+        if let Some(fast) = scan(bytes) {
+            let slow = serde_json::from_slice::<TicketEventWire<'_>>(bytes);
+            prop_assert!(slow.is_ok(), "scanner accepted what serde refuses: {:?}", String::from_utf8_lossy(bytes));
+            prop_assert_eq!(serde_json::to_string(&fast).unwrap(), serde_json::to_string(&slow.unwrap()).unwrap());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_valid_event_takes_the_fast_path() {
+        let bytes = serde_json::to_vec(&valid()).unwrap();
+        assert!(scan(&bytes).is_some());
+        // Pretty-printed JSON (newlines) is left to serde.
+        assert!(scan(serde_json::to_string_pretty(&valid()).unwrap().as_bytes()).is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn damaged_events_are_declined_or_read_alike(
+            edits in prop::collection::vec((0usize..400, prop::sample::select(vec![
+                "", "\"", "\\", ",", ":", "{", "}", "[", "null", " ", "\n", "1", "\u{1}", "é", "\"x\":\"y\"", "\"hall\":\"2\"",
+            ]), 0usize..3), 1..4),
+            pretty in any::<bool>(),
+        ) {
+            let text = if pretty { serde_json::to_string_pretty(&valid()).unwrap() } else { serde_json::to_string(&valid()).unwrap() };
+            let mut bytes = text.into_bytes();
+            for (at, piece, cut) in edits {
+                let at = at.min(bytes.len());
+                let end = (at + cut).min(bytes.len());
+                bytes.splice(at..end, piece.bytes());
+            }
+            same_as_serde(&bytes)?;
+        }
+    }
+}
