@@ -131,16 +131,19 @@ pub struct FilmRoi {
 /// ROI of every registered film (or one): the registry snapshot joined in Rust with the box
 /// office per film (film-day aggregates) and the rebates paid.
 pub async fn films(client: &Client, registry: &Registry, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
-    let boxes: Vec<BoxRow> = match only {
-        Some(f) => {
-            if !registry.films.contains_key(f) {
-                return Ok(Vec::new());
-            }
-            client.query(&format!("{BOX_SQL} WHERE film_id = ? GROUP BY film_id")).bind(f).fetch_all().await?
-        }
-        None => client.query(&format!("{BOX_SQL} GROUP BY film_id")).fetch_all().await?,
+    if only.is_some_and(|f| !registry.films.contains_key(f)) {
+        return Ok(Vec::new());
+    }
+    let boxes = async {
+        let rows: Vec<BoxRow> = match only {
+            Some(f) => client.query(&format!("{BOX_SQL} WHERE film_id = ? GROUP BY film_id")).bind(f).fetch_all().await?,
+            None => client.query(&format!("{BOX_SQL} GROUP BY film_id")).fetch_all().await?,
+        };
+        Ok::<_, ReportError>(rows)
     };
-    let paid = crate::claims::paid_by_film(client).await?;
+    let paid = async { crate::claims::paid_by_film(client).await.map_err(ReportError::from) };
+    // Two independent reads, sent together.
+    let (boxes, paid) = tokio::try_join!(boxes, paid)?;
     let boxes: HashMap<_, _> = boxes.into_iter().map(|b| (b.film_id.clone(), b)).collect();
     let day = |d: u16| schemas::time::date_from_days(d).to_string();
     Ok(registry
