@@ -112,33 +112,23 @@ start_clickhouse() {
   log "clickhouse $(curl -fsS "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()") ready"
 }
 
-start_kafka() {
-  if port_open "$KAFKA_PORT"; then log "broker already listening on $KAFKA_PORT"; return 0; fi
+start_tansu() { # name port store pidfile-and-log-name
+  local name=$1 port=$2 store=$3 tag=$4
+  if port_open "$port"; then log "broker already listening on $port"; return 0; fi
   install_tansu
   local bin; bin=$(tansu_bin)
-  mkdir -p "$HOME_DIR/tansu"
-  log "starting tansu on 127.0.0.1:$KAFKA_PORT (log: $LOGS/tansu.log)"
-  (cd "$HOME_DIR/tansu"; RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
-      --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-      --storage-engine "sqlite://tansu.db" >>"$LOGS/tansu.log" 2>&1 & echo $! >"$HOME_DIR/tansu.pid")
-  wait_for tansu 30 port_open "$KAFKA_PORT"
-  log "tansu ready"
+  mkdir -p "$HOME_DIR/$tag"
+  log "starting $name on 127.0.0.1:$port (log: $LOGS/$tag.log)"
+  (cd "$HOME_DIR/$tag"; RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
+      --listener-url "tcp://127.0.0.1:$port" \
+      --advertised-listener-url "tcp://127.0.0.1:$port" \
+      --storage-engine "$store" >>"$LOGS/$tag.log" 2>&1 & echo $! >"$HOME_DIR/$tag.pid")
+  wait_for "$tag" 30 port_open "$port"
+  log "$name ready"
 }
 
-start_kafka_memory() {
-  if port_open "$KAFKA_MEMORY_PORT"; then log "broker already listening on $KAFKA_MEMORY_PORT"; return 0; fi
-  install_tansu
-  local bin; bin=$(tansu_bin)
-  mkdir -p "$HOME_DIR/tansu-memory"
-  log "starting tansu (memory store, benchmarks only) on 127.0.0.1:$KAFKA_MEMORY_PORT (log: $LOGS/tansu-memory.log)"
-  (cd "$HOME_DIR/tansu-memory"; RUST_LOG=${TANSU_LOG:-warn} nohup "$bin" broker \
-      --listener-url "tcp://127.0.0.1:$KAFKA_MEMORY_PORT" \
-      --advertised-listener-url "tcp://127.0.0.1:$KAFKA_MEMORY_PORT" \
-      --storage-engine "memory://tansu/" >>"$LOGS/tansu-memory.log" 2>&1 & echo $! >"$HOME_DIR/tansu-memory.pid")
-  wait_for tansu-memory 30 port_open "$KAFKA_MEMORY_PORT"
-  log "tansu (memory) ready"
-}
+start_kafka() { start_tansu tansu "$KAFKA_PORT" "sqlite://tansu.db" tansu; }
+start_kafka_memory() { start_tansu "tansu (memory store, benchmarks only)" "$KAFKA_MEMORY_PORT" "memory://tansu/" tansu-memory; }
 
 stop_pidfile() { # name pidfile
   local pidfile=$HOME_DIR/$2.pid

@@ -86,6 +86,18 @@ mod tests {
     }
 }
 
+/// Appends `v` as a quoted ClickHouse string literal (`'` and `\` escaped).
+pub fn push_literal(out: &mut String, v: &str) {
+    out.push('\'');
+    for ch in v.chars() {
+        if ch == '\'' || ch == '\\' {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('\'');
+}
+
 /// Replaces each `?` with a quoted string literal, as the `clickhouse` crate's client-side
 /// binding does; used to hand the exact report SQL to another engine (the chdb check).
 pub fn bind_literals(sql: &str, values: &[&str]) -> String {
@@ -93,17 +105,7 @@ pub fn bind_literals(sql: &str, values: &[&str]) -> String {
     let mut values = values.iter();
     for c in sql.chars() {
         match (c, c == '?') {
-            (_, true) => {
-                let v = values.next().expect("as many values as placeholders");
-                out.push('\'');
-                for ch in v.chars() {
-                    if ch == '\'' || ch == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(ch);
-                }
-                out.push('\'');
-            }
+            (_, true) => push_literal(&mut out, values.next().expect("as many values as placeholders")),
             (c, false) => out.push(c),
         }
     }

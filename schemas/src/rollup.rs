@@ -57,14 +57,7 @@ fn literal_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
         if i > 0 {
             out.push_str(", ");
         }
-        out.push('\'');
-        for ch in v.chars() {
-            if ch == '\'' || ch == '\\' {
-                out.push('\\');
-            }
-            out.push(ch);
-        }
-        out.push('\'');
+        crate::ddl::push_literal(&mut out, v);
     }
     out.push(')');
     out
