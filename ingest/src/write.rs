@@ -43,6 +43,7 @@ impl Writer {
         let mut written: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut pending = Pending::default();
         let max_defer = Duration::from_millis(self.settings.rollup_max_defer_ms);
+        let full = crate::batch::Limits { max_rows: self.settings.max_rows, max_bytes: self.settings.max_bytes, period: Duration::ZERO };
         while let Some(batch) = rx.recv().await {
             for (k, v) in &batch.last_offsets {
                 written.insert(k.clone(), *v);
@@ -50,8 +51,7 @@ impl Writer {
             // A full batch means a backlog: then recomputes are shared by the batches of up
             // to `max_defer`. A batch closed by its age (live traffic) settles at once, for
             // freshness.
-            let limits = crate::batch::Limits { max_rows: self.settings.max_rows, max_bytes: self.settings.max_bytes, period: Duration::ZERO };
-            let backlog = batch.is_full(&limits);
+            let backlog = batch.is_full(&full);
             self.write(batch, &mut pending).await;
             if !backlog || pending.since.is_some_and(|t| t.elapsed() >= max_defer) {
                 self.settle(&mut pending).await;

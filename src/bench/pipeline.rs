@@ -42,10 +42,14 @@ fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
     Ok(out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
 }
 
+/// The value of an unlabelled Prometheus sample, e.g. `ekino_ingest_rollup_seconds_count`.
+fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(' ')))?.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Mean of a Prometheus histogram (`_sum / _count`).
 fn mean(metrics: &str, name: &str) -> Option<f64> {
-    let value = |suffix: &str| metrics.lines().find(|l| l.starts_with(&format!("{name}_{suffix} ")))?.split_whitespace().nth(1)?.parse::<f64>().ok();
-    let (sum, count) = (value("sum")?, value("count")?);
+    let (sum, count) = (sample(metrics, &format!("{name}_sum"))?, sample(metrics, &format!("{name}_count"))?);
     (count > 0.0).then(|| sum / count)
 }
 
@@ -190,8 +194,8 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
         "mean batch insert {}, mean aggregate recompute {} ({} recomputes for {} batches)",
         ms("ekino_ingest_batch_write_seconds"),
         ms("ekino_ingest_rollup_seconds"),
-        run_metrics.lines().find(|l| l.starts_with("ekino_ingest_rollup_seconds_count ")).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?"),
-        run_metrics.lines().find(|l| l.starts_with("ekino_ingest_batch_write_seconds_count ")).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?"),
+        sample(&run_metrics, "ekino_ingest_rollup_seconds_count").unwrap_or(f64::NAN),
+        sample(&run_metrics, "ekino_ingest_batch_write_seconds_count").unwrap_or(f64::NAN),
     );
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
