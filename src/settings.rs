@@ -15,6 +15,7 @@ pub struct Settings {
     pub clickhouse: ClickHouseSettings,
     pub ingest: IngestSettings,
     pub api: api::config::ApiSettings,
+    pub reporting: schemas::clock::ReportingSettings,
 }
 
 impl Settings {
@@ -37,6 +38,7 @@ impl Settings {
         let raw = b.build().context("reading settings")?;
         let s: Settings = raw.try_deserialize().context("settings do not match the expected keys")?;
         s.ingest.validate(&s.kafka).map_err(anyhow::Error::msg)?;
+        s.reporting.validate().map_err(anyhow::Error::msg)?;
         Ok(s)
     }
 }

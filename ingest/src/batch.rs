@@ -7,12 +7,35 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use schemas::storage::{RejectedRow, TicketRow};
+use schemas::storage::{CorrectionRow, RejectedRow, TicketRow, VoidRow};
 
+/// A row of `ticket_events` to take out of every total: re-inserted by the writer with
+/// `voided_by` set, as a newer version (the writer reads the stored row by its key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidTarget {
+    pub day: u16,
+    pub film_id: String,
+    pub cinema_bin: String,
+    pub event_id: String,
+    pub void_id: String,
+    pub void_arrived_at: u32,
+}
+
+/// The verdicts on a run of messages, by the table they go to.
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// Sales and counted refunds (`ticket_events`).
     pub tickets: Vec<TicketRow>,
     pub rejects: Vec<RejectedRow>,
+    /// Refunds waiting for their sale (`pending_refunds`).
+    pub pending: Vec<TicketRow>,
+    /// Accepted voids (`event_voids`) and the rows they take out.
+    pub voids: Vec<VoidRow>,
+    pub void_targets: Vec<VoidTarget>,
+    /// Changes to closed days (`corrections`).
+    pub corrections: Vec<CorrectionRow>,
+    /// Re-sends of accepted events (same content): counted once, nothing written.
+    pub duplicates: u64,
     /// Highest message offset seen per (topic, partition). The commit is this + 1.
     pub last_offsets: BTreeMap<(String, i32), i64>,
     /// Kafka timestamps (ms) of the messages in this batch, for the freshness histogram.
@@ -45,6 +68,9 @@ impl Batch {
     pub fn advance(&mut self, topic: &str, partition: i32, offset: i64) {
         let slot = self.last_offsets.entry((topic.to_owned(), partition)).or_insert(offset);
         *slot = (*slot).max(offset);
+        // Every message opens the batch, including one that writes no row (a re-send), so
+        // that its offset is committed within the batch period.
+        self.touch();
     }
 
     fn touch(&mut self) {
@@ -52,7 +78,7 @@ impl Batch {
     }
 
     pub fn rows(&self) -> usize {
-        self.tickets.len() + self.rejects.len()
+        self.tickets.len() + self.rejects.len() + self.pending.len() + self.voids.len() + self.corrections.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -86,6 +112,7 @@ mod tests {
         assert_eq!(b.last_offsets.get(&("t".into(), 0)), Some(&5));
         assert_eq!(b.last_offsets.get(&("t".into(), 1)), Some(&9));
         assert!(!b.is_empty());
-        assert_eq!(b.deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }), None);
+        assert!(b.deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }).is_some(), "a message without a row still opens the batch");
+        assert_eq!(Batch::default().deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }), None);
     }
 }

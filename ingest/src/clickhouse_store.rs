@@ -27,7 +27,8 @@ pub fn server_client(s: &ClickHouseSettings) -> Client {
         .with_validation(false)
 }
 
-/// Creates the database and tables if missing. Idempotent.
+/// Creates the database and tables if missing and adds the columns later schemas added to
+/// existing tables. Idempotent; a database made by an earlier schema is migrated in place.
 pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
     server_client(s)
         .query(&format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&s.database)?))
@@ -36,9 +37,40 @@ pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
         .with_context(|| format!("creating database {}", s.database))?;
     let c = client(s);
     for stmt in schemas::ddl::statements() {
-        c.query(&stmt).execute().await.with_context(|| format!("running ddl: {}", first_line(&stmt)))?;
+        // Raw: DDL may hold `?` in comments or defaults, which `query` takes for a bind.
+        c.query_raw(&stmt).execute().await.with_context(|| format!("running ddl: {}", first_line(&stmt)))?;
+    }
+    let existing: Vec<(String, String)> = c
+        .query("SELECT table, name FROM system.columns WHERE database = ?")
+        .bind(&s.database)
+        .fetch_all()
+        .await
+        .context("reading existing columns")?;
+    for (table, column, decl) in schemas::ddl::ADDED_COLUMNS {
+        if !existing.iter().any(|(t, n)| t == table && n == column) {
+            let sql = schemas::ddl::add_column_sql(table, column, decl);
+            c.query_raw(&sql).execute().await.with_context(|| format!("migrating: {sql}"))?;
+            tracing::info!(table, column, "column added");
+        }
     }
     Ok(())
+}
+
+/// [`migrate`], waiting with back-off while ClickHouse is unreachable (a service started
+/// before its database is up waits for it instead of exiting). Other failures are returned.
+pub async fn migrate_when_ready(s: &ClickHouseSettings, retry_initial_ms: u64, retry_max_ms: u64) -> anyhow::Result<()> {
+    let mut backoff = crate::retry::Backoff::new(retry_initial_ms, retry_max_ms);
+    loop {
+        match migrate(s).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.chain().any(|c| c.downcast_ref::<clickhouse::error::Error>().is_some_and(|ce| crate::retry::classify(ce) == crate::retry::Disposition::Retry)) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = format!("{e:#}"), "clickhouse is not ready; waiting");
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn first_line(s: &str) -> &str {

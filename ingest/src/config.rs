@@ -86,6 +86,21 @@ pub struct IngestSettings {
     /// Under a backlog, how long batches may share one recompute of the daily aggregates
     /// (and one offset commit). Without a backlog each batch settles at once.
     pub rollup_max_defer_ms: u64,
+    /// A batch not written after this long raises `ekino_ingest_stalled` and an error log
+    /// naming its partition and offset (ClickHouse down, or refusing every row alike).
+    pub stall_alert_ms: u64,
+    /// `occurred_at` older than this is `stale_timestamp` (history goes through `ekino backfill`).
+    pub max_event_age_days: u32,
+    /// How long ingest remembers an event id to tell re-sends and conflicts (per partition,
+    /// in memory; see `judge`). At least the stale limit, so an id cannot be forgotten while
+    /// an event carrying it could still be accepted.
+    pub dedup_horizon_days: u32,
+    /// A void is accepted when it arrives at most this many days after the voided event's
+    /// screening day (Comscore accepts adjustments for 14 days).
+    pub correction_window_days: u32,
+    /// When the topic has lag that this process is not consuming for this long, it leaves
+    /// and re-joins the group (a coordinator that waits on a dead member).
+    pub watchdog_ms: u64,
 }
 
 impl Default for IngestSettings {
@@ -100,6 +115,11 @@ impl Default for IngestSettings {
             shutdown_timeout_ms: 8_000,
             metrics_addr: "127.0.0.1:9187".into(),
             rollup_max_defer_ms: 1000,
+            stall_alert_ms: 60_000,
+            max_event_age_days: 400,
+            dedup_horizon_days: 400,
+            correction_window_days: 14,
+            watchdog_ms: 60_000,
         }
     }
 }
@@ -115,6 +135,12 @@ impl IngestSettings {
         }
         if u64::from(kafka.max_poll_interval_ms) <= self.retry_max_ms {
             return Err("kafka.max_poll_interval_ms must exceed ingest.retry_max_ms".into());
+        }
+        if self.dedup_horizon_days < self.max_event_age_days {
+            return Err("ingest.dedup_horizon_days must be at least ingest.max_event_age_days (an id must outlive every event that may carry it)".into());
+        }
+        if self.stall_alert_ms == 0 || self.watchdog_ms == 0 {
+            return Err("ingest.stall_alert_ms and ingest.watchdog_ms must be positive".into());
         }
         Ok(())
     }

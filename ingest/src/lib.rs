@@ -39,12 +39,16 @@ pub mod batch;
 pub mod clickhouse_store;
 pub mod config;
 pub mod consume;
+pub mod group;
+pub mod insert;
+pub mod judge;
 pub mod metrics;
+pub mod produce;
 pub mod retry;
 pub mod rollup;
-pub mod produce;
 pub mod run;
 pub mod topic;
+pub mod watchdog;
 pub mod write;
 
 pub use config::{ClickHouseSettings, IngestSettings, KafkaSettings};

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the ingest process, served on `/metrics`.
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -18,6 +18,21 @@ pub struct Metrics {
     /// Seconds from a message's Kafka timestamp to the daily aggregates including it: from
     /// then on the event is in every report.
     pub freshness: Histogram,
+    /// Re-sends of accepted events with the same content (counted once, nothing stored).
+    pub duplicates: IntCounter,
+    /// 1 while a batch has waited longer than `ingest.stall_alert_ms` to be written.
+    pub stalled: IntGauge,
+    /// Batches isolated by bisection after ClickHouse refused them for their content.
+    pub bisections: IntCounter,
+    /// Length of the longest statement text sent to ClickHouse (row data of an INSERT aside).
+    pub statement_bytes_max: IntGauge,
+    /// Events remembered by the dedup index, and its approximate heap bytes.
+    pub dedup_events: IntGauge,
+    pub dedup_bytes: IntGauge,
+    /// Partition books rebuilt from ClickHouse (assignments).
+    pub book_loads: IntCounter,
+    /// Re-joins of the consumer group forced by the watchdog.
+    pub rejoins: IntCounter,
 }
 
 impl Metrics {
@@ -48,7 +63,15 @@ impl Metrics {
         )
         .expect("metric");
         let lag = IntGaugeVec::new(Opts::new("consumer_lag", "high watermark minus committed position"), &["partition"]).expect("metric");
-        for c in [&consumed, &retries, &commits] {
+        let duplicates = IntCounter::new("duplicates_total", "re-sends of accepted events with the same content, counted once").expect("metric");
+        let stalled = IntGauge::new("stalled", "1 while a batch has waited longer than ingest.stall_alert_ms").expect("metric");
+        let bisections = IntCounter::new("bisections_total", "batches refused for content and split to find the refused rows").expect("metric");
+        let statement_bytes_max = IntGauge::new("statement_bytes_max", "longest statement text sent to clickhouse, row data aside").expect("metric");
+        let dedup_events = IntGauge::new("dedup_events", "events remembered by the dedup index").expect("metric");
+        let dedup_bytes = IntGauge::new("dedup_bytes", "approximate heap bytes of the dedup index").expect("metric");
+        let book_loads = IntCounter::new("book_loads_total", "partition books rebuilt from clickhouse").expect("metric");
+        let rejoins = IntCounter::new("rejoins_total", "group re-joins forced by the watchdog").expect("metric");
+        for c in [&consumed, &retries, &commits, &duplicates, &bisections, &book_loads, &rejoins] {
             registry.register(Box::new(c.clone())).expect("register");
         }
         registry.register(Box::new(inserted.clone())).expect("register");
@@ -58,7 +81,38 @@ impl Metrics {
         registry.register(Box::new(rollup_seconds.clone())).expect("register");
         registry.register(Box::new(lag.clone())).expect("register");
         registry.register(Box::new(freshness.clone())).expect("register");
-        Self { registry, consumed, inserted, rejected, batch_rows, batch_seconds, rollup_seconds, retries, commits, lag, freshness }
+        for g in [&stalled, &statement_bytes_max, &dedup_events, &dedup_bytes] {
+            registry.register(Box::new(g.clone())).expect("register");
+        }
+        Self {
+            registry,
+            consumed,
+            inserted,
+            rejected,
+            batch_rows,
+            batch_seconds,
+            rollup_seconds,
+            retries,
+            commits,
+            lag,
+            freshness,
+            duplicates,
+            stalled,
+            bisections,
+            statement_bytes_max,
+            dedup_events,
+            dedup_bytes,
+            book_loads,
+            rejoins,
+        }
+    }
+
+    /// Records the length of a statement about to be sent.
+    pub fn statement(&self, sql: &str) {
+        let n = i64::try_from(sql.len()).unwrap_or(i64::MAX);
+        if n > self.statement_bytes_max.get() {
+            self.statement_bytes_max.set(n);
+        }
     }
 
     pub fn render(&self) -> String {

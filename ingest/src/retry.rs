@@ -29,29 +29,34 @@ impl Backoff {
     }
 }
 
-/// What to do with a failed insert.
+/// What to do with a failed statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
-    /// The server or the network failed: the same rows will go in later.
+    /// The server or the network failed, or the server is not ready for ekino (a table or a
+    /// right missing): the same rows will go in later. Retried forever, never rejected.
     Retry,
-    /// ClickHouse refused the data itself: retrying the same bytes cannot help.
+    /// ClickHouse refused the statement for something in it: isolate the rows at fault.
     Poison,
 }
 
-/// ClickHouse exception codes that are about the data, not the server's state.
-/// 6 CANNOT_PARSE_TEXT, 27 CANNOT_PARSE_INPUT_ASSERTION_FAILED, 33 CANNOT_READ_ALL_DATA,
-/// 53 TYPE_MISMATCH, 69 ARGUMENT_OUT_OF_BOUND, 70 CANNOT_CONVERT_TYPE,
-/// 117 INCORRECT_DATA, 252 is TOO_MANY_PARTS and stays retryable.
-const POISON_CODES: &[u32] = &[6, 27, 33, 53, 69, 70, 117];
+/// ClickHouse exception codes about the server's state, capacity or set-up rather than the
+/// data sent: connectivity and timeouts (159, 209, 210, 1000), capacity (202, 203, 241,
+/// 252 too many parts), a server shutting down or read-only (164, 236, 242, 394, 425), and
+/// set-up faults that every row would hit alike (16, 47, 60, 81, 192, 193, 194, 497, 516:
+/// a column, table or database missing, a user or right missing). Any other code is about
+/// the data and is isolated by bisection.
+const SERVER_CODES: &[u32] = &[16, 47, 60, 81, 159, 164, 192, 193, 194, 202, 203, 209, 210, 236, 241, 242, 252, 319, 394, 425, 497, 516, 999, 1000];
 
 pub fn classify(err: &clickhouse::error::Error) -> Disposition {
     use clickhouse::error::Error as E;
     match err {
+        // A 5xx without an exception (a proxy, a server going down) is the server's.
         E::BadResponse(text) => match exception_code(text) {
-            Some(code) if POISON_CODES.contains(&code) => Disposition::Poison,
+            Some(code) if !SERVER_CODES.contains(&code) => Disposition::Poison,
             _ => Disposition::Retry,
         },
-        E::RowNotFound | E::SequenceMustHaveLength | E::DeserializeAnyNotSupported | E::NotEnoughData => Disposition::Poison,
+        // Ekino could not encode a row: that row is at fault.
+        E::RowNotFound | E::SequenceMustHaveLength | E::DeserializeAnyNotSupported | E::NotEnoughData | E::Custom(_) => Disposition::Poison,
         _ => Disposition::Retry,
     }
 }
@@ -85,11 +90,26 @@ mod tests {
 
     #[test]
     fn data_errors_are_poison_server_errors_retry() {
-        let poison = clickhouse::error::Error::BadResponse("Code: 27, e.displayText() = DB::Exception: Cannot parse input".into());
-        assert_eq!(classify(&poison), Disposition::Poison);
-        let parts = clickhouse::error::Error::BadResponse("Code: 252, e.displayText() = DB::Exception: Too many parts".into());
-        assert_eq!(classify(&parts), Disposition::Retry);
-        let down = clickhouse::error::Error::BadResponse("Code: 210, Connection refused".into());
-        assert_eq!(classify(&down), Disposition::Retry);
+        use clickhouse::error::Error as E;
+        let bad = |s: &str| E::BadResponse(s.to_owned());
+        // (error body as ClickHouse sends it, disposition)
+        let cases = [
+            ("Code: 27, e.displayText() = DB::Exception: Cannot parse input", Disposition::Poison),
+            ("Code: 252, e.displayText() = DB::Exception: Too many parts", Disposition::Retry),
+            ("Code: 210, Connection refused", Disposition::Retry),
+            ("Code: 241. DB::Exception: Memory limit (total) exceeded", Disposition::Retry),
+            ("Code: 60. DB::Exception: Table ekino.ticket_events doesn't exist", Disposition::Retry),
+            ("Code: 497. DB::Exception: default: Not enough privileges", Disposition::Retry),
+            // Too many partitions for a single INSERT block: about the rows sent.
+            ("Code: 252, e.displayText() = DB::Exception: Too many partitions for single INSERT block (more than 100)", Disposition::Retry),
+            ("Code: 36. DB::Exception: Bad argument", Disposition::Poison),
+            ("Code: 117. DB::Exception: Unknown data", Disposition::Poison),
+            ("502 Bad Gateway", Disposition::Retry),
+        ];
+        for (body, want) in cases {
+            assert_eq!(classify(&bad(body)), want, "{body}");
+        }
+        assert_eq!(classify(&E::TimedOut), Disposition::Retry);
+        assert_eq!(classify(&E::NotEnoughData), Disposition::Poison);
     }
 }

@@ -1,36 +1,138 @@
 //! Keeps the daily aggregates in step with the raw rows: after a batch's raw rows are
-//! acknowledged, the groups it touched are recomputed from `ticket_events FINAL`
-//! (semantics in [`schemas::rollup`]). The batch's offsets are committed only after that, so
-//! a crash in between replays the batch and recomputes the same groups again.
+//! acknowledged, the groups it touched are staged in a session's temporary table and
+//! recomputed from `ticket_events FINAL` (semantics in [`schemas::rollup`]); voided rows are
+//! re-inserted as their voided version first. The batch's offsets are committed only after
+//! that, so a crash in between replays the batch and does the same work again.
+//!
+//! Every statement here has a fixed size whatever the batch: the groups and void targets
+//! travel as row data into temporary tables, never as literals in SQL.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDate;
-use clickhouse::Client;
+use clickhouse::{Client, Row};
 use schemas::rollup::Scope;
+use schemas::storage::TicketRow;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::VoidTarget;
+use crate::insert::Attempt;
+use crate::retry::{classify, Backoff, Disposition};
 
 /// Microseconds since the epoch: the version of a recompute that starts now.
 pub fn version_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
-async fn run(client: &Client, statements: [String; 2], timeout: Duration) -> Result<(), clickhouse::error::Error> {
-    for sql in statements {
-        // Raw: the statement carries its own escaped literals, and a film id may contain `?`,
-        // which `query` would take for a bind placeholder.
-        let q = client.query_raw(&sql).with_setting("max_execution_time", timeout.as_secs().max(1).to_string());
-        q.execute().await?;
+/// A client whose statements share one server session (for its temporary tables).
+pub fn session_client(client: &Client) -> Client {
+    let id = format!("ekino-ingest-{}-{}", std::process::id(), version_now());
+    client.clone().with_setting("session_id", id).with_setting("session_timeout", "3600")
+}
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct ScopeRow {
+    day: u16,
+    film_id: String,
+    cinema_bin: String,
+}
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct TargetRow {
+    day: u16,
+    film_id: String,
+    cinema_bin: String,
+    event_id: String,
+}
+
+const CREATE_TARGETS: &str = "CREATE TEMPORARY TABLE IF NOT EXISTS void_targets (day Date, film_id String, cinema_bin String, event_id String)";
+const CLEAR_TARGETS: &str = "TRUNCATE TABLE void_targets";
+const READ_TARGETS: &str = "SELECT ?fields FROM ticket_events FINAL \
+    WHERE day IN (SELECT day FROM void_targets) AND film_id IN (SELECT film_id FROM void_targets) \
+    AND (day, film_id, cinema_bin, event_id) IN (SELECT day, film_id, cinema_bin, event_id FROM void_targets)";
+
+async fn stage<T: Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>>(session: &Client, table: &str, rows: &[T], timeout: Duration) -> Result<(), clickhouse::error::Error> {
+    crate::clickhouse_store::insert_rows(session, table, rows, timeout).await
+}
+
+/// Re-inserts each void's target as its voided version and adds its group to `scope`.
+pub async fn apply_voids(session: &Client, targets: &[VoidTarget], scope: &mut Scope, attempt: &mut Attempt<'_>) {
+    if targets.is_empty() {
+        return;
     }
-    Ok(())
+    let keys: Vec<TargetRow> = targets
+        .iter()
+        .map(|t| TargetRow { day: t.day, film_id: t.film_id.clone(), cinema_bin: t.cinema_bin.clone(), event_id: t.event_id.clone() })
+        .collect();
+    let by_key: HashMap<(&str, &str), &VoidTarget> = targets.iter().map(|t| ((t.cinema_bin.as_str(), t.event_id.as_str()), t)).collect();
+    let mut backoff = Backoff::new(attempt.retry_initial_ms, attempt.retry_max_ms);
+    let found = loop {
+        // Each try starts over: a restarted server has lost the session's tables.
+        match read_targets(session, &keys, attempt.timeout).await {
+            Ok(rows) => break rows,
+            Err(e) if classify(&e) == Disposition::Retry => attempt.wait(&mut backoff, "void targets", &e).await,
+            Err(e) => {
+                tracing::error!(targets = targets.len(), error = %e, "reading the rows to void failed; they still count until ekino is fixed");
+                return;
+            }
+        }
+    };
+    let voided: Vec<TicketRow> = found
+        .iter()
+        .filter_map(|row| by_key.get(&(row.cinema_bin.as_str(), row.event_id.as_str())).map(|t| row.voided(&t.void_id, t.void_arrived_at)))
+        .collect();
+    if voided.len() < targets.len() {
+        tracing::error!(targets = targets.len(), found = voided.len(), "some voided events were not found in ticket_events");
+    }
+    for t in targets {
+        scope.add(schemas::time::date_from_days(t.day), &t.film_id, &t.cinema_bin);
+    }
+    let refused = attempt.insert(crate::write::TICKETS_TABLE, &voided, |r| schemas::time::month_of_day(r.day)).await;
+    for (row, why) in refused {
+        tracing::error!(event_id = %row.event_id, error = %why, "clickhouse refused a voided row");
+    }
 }
 
 /// Recomputes every group in `scope`.
-pub async fn refresh(client: &Client, scope: &Scope, timeout: Duration) -> Result<(), clickhouse::error::Error> {
+pub async fn refresh(session: &Client, scope: &Scope, attempt: &mut Attempt<'_>) {
     if scope.is_empty() {
-        return Ok(());
+        return;
     }
-    run(client, schemas::rollup::for_scope(scope, version_now()), timeout).await
+    let rows: Vec<ScopeRow> = scope
+        .groups
+        .iter()
+        .map(|(d, f, c)| ScopeRow { day: schemas::time::days_since_epoch(*d), film_id: f.clone(), cinema_bin: c.clone() })
+        .collect();
+    let mut backoff = Backoff::new(attempt.retry_initial_ms, attempt.retry_max_ms);
+    loop {
+        match recompute(session, &rows, attempt.timeout, attempt.metrics).await {
+            Ok(()) => return,
+            Err(e) if classify(&e) == Disposition::Retry => attempt.wait(&mut backoff, "daily aggregates", &e).await,
+            Err(e) => {
+                tracing::error!(groups = scope.groups.len(), error = %e, "daily aggregates refused the recompute; run ekino rollup");
+                return;
+            }
+        }
+    }
+}
+
+async fn read_targets(session: &Client, keys: &[TargetRow], timeout: Duration) -> Result<Vec<TicketRow>, clickhouse::error::Error> {
+    session.query_raw(CREATE_TARGETS).execute().await?;
+    session.query_raw(CLEAR_TARGETS).execute().await?;
+    stage(session, "void_targets", keys, timeout).await?;
+    session.query(READ_TARGETS).fetch_all::<TicketRow>().await
+}
+
+async fn recompute(session: &Client, rows: &[ScopeRow], timeout: Duration, metrics: &crate::metrics::Metrics) -> Result<(), clickhouse::error::Error> {
+    session.query_raw(schemas::rollup::CREATE_SCOPE).execute().await?;
+    session.query_raw(schemas::rollup::CLEAR_SCOPE).execute().await?;
+    stage(session, schemas::rollup::SCOPE_TABLE, rows, timeout).await?;
+    for sql in schemas::rollup::for_staged_scope(version_now()) {
+        metrics.statement(&sql);
+        session.query_raw(&sql).with_setting("max_execution_time", timeout.as_secs().max(1).to_string()).execute().await?;
+    }
+    Ok(())
 }
 
 /// Rebuilds whole days from the raw rows, a day at a time (used by `ekino rollup` after a
@@ -38,7 +140,9 @@ pub async fn refresh(client: &Client, scope: &Scope, timeout: Duration) -> Resul
 pub async fn rebuild_days(client: &Client, days: &BTreeSet<NaiveDate>, timeout: Duration) -> Result<(), clickhouse::error::Error> {
     for day in days {
         let one: BTreeSet<NaiveDate> = [*day].into();
-        run(client, schemas::rollup::for_days(&one, version_now()), timeout).await?;
+        for sql in schemas::rollup::for_days(&one, version_now()) {
+            client.query_raw(&sql).with_setting("max_execution_time", timeout.as_secs().max(1).to_string()).execute().await?;
+        }
     }
     Ok(())
 }

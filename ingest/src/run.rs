@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+
 use anyhow::Context;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
+use schemas::clock::ReportingSettings;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 use warp::Filter;
@@ -15,7 +18,9 @@ use warp::Filter;
 use crate::batch::Limits;
 use crate::clickhouse_store;
 use crate::config::{ClickHouseSettings, IngestSettings, KafkaSettings};
-use crate::consume::consume;
+use crate::consume::{consume, Judging};
+use crate::group::{GroupContext, IngestConsumer};
+use crate::judge::Policy;
 use crate::metrics::Metrics;
 use crate::write::Writer;
 
@@ -39,36 +44,75 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
     c
 }
 
+/// The verdict limits of a live stream.
+pub fn live_policy(settings: &IngestSettings, reporting: &ReportingSettings) -> Policy {
+    Policy {
+        max_event_age_days: Some(settings.max_event_age_days),
+        correction_window_days: Some(settings.correction_window_days),
+        reporting: reporting.clone(),
+        backfill: false,
+    }
+}
+
 /// Runs ingest until `shutdown` resolves; then flushes, commits and returns.
 pub async fn run(
     kafka: &KafkaSettings,
     ch: &ClickHouseSettings,
     settings: &IngestSettings,
+    reporting: &ReportingSettings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    run_with(kafka, ch, settings, live_policy(settings, reporting), reporting, shutdown).await
+}
+
+/// [`run`] with an explicit verdict policy (`ekino backfill` exempts history from the age
+/// limit and the correction window).
+pub async fn run_with(
+    kafka: &KafkaSettings,
+    ch: &ClickHouseSettings,
+    settings: &IngestSettings,
+    policy: Policy,
+    reporting: &ReportingSettings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     settings.validate(kafka).map_err(anyhow::Error::msg)?;
-    clickhouse_store::migrate(ch).await.context("preparing clickhouse tables")?;
+    reporting.validate().map_err(anyhow::Error::msg)?;
+    let metrics = Metrics::new();
+    let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
+    clickhouse_store::migrate_when_ready(ch, settings.retry_initial_ms, settings.retry_max_ms).await.context("preparing clickhouse tables")?;
 
-    let consumer: StreamConsumer = consumer_config(kafka).create().context("creating kafka consumer")?;
+    let consumer: IngestConsumer = consumer_config(kafka).create_with_context(GroupContext::default()).context("creating kafka consumer")?;
     consumer.subscribe(&[&kafka.topic]).with_context(|| format!("subscribing to {}", kafka.topic))?;
     let consumer = Arc::new(consumer);
-    let metrics = Metrics::new();
 
-    let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
     let lag_task = tokio::spawn(track_lag(consumer.clone(), kafka.topic.clone(), metrics.clone()));
+    let last_consumed = Arc::new(AtomicU64::new(crate::watchdog::now_ms()));
+    let watchdog_task = tokio::spawn(crate::watchdog::watch(
+        consumer.clone(),
+        kafka.topic.clone(),
+        Duration::from_millis(settings.watchdog_ms),
+        last_consumed.clone(),
+        metrics.clone(),
+    ));
 
     let (tx, rx) = mpsc::channel(settings.channel_batches);
+    let client = clickhouse_store::client(ch);
+    let inflight = Arc::new(AtomicUsize::new(0));
+    let timeout = Duration::from_millis(ch.query_timeout_ms);
     let writer = Writer {
-        client: clickhouse_store::client(ch),
+        session: crate::rollup::session_client(&client),
+        client: client.clone(),
         consumer: consumer.clone(),
         settings: settings.clone(),
         metrics: metrics.clone(),
-        timeout: Duration::from_millis(ch.query_timeout_ms),
+        timeout,
+        inflight: inflight.clone(),
     };
     let mut writer_task = tokio::spawn(writer.run(rx));
     let limits = Limits { max_rows: settings.max_rows, max_bytes: settings.max_bytes, period: Duration::from_millis(settings.period_ms) };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut consumer_task = tokio::spawn(consume(consumer.clone(), limits, tx, stop_rx, metrics.clone()));
+    let judging = Judging::new(policy, reporting.clock(), client, timeout, settings.dedup_horizon_days, inflight, (settings.retry_initial_ms, settings.retry_max_ms));
+    let mut consumer_task = tokio::spawn(consume(consumer.clone(), judging, limits, tx, stop_rx, metrics.clone(), last_consumed));
     info!(topic = %kafka.topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
 
     tokio::select! {
@@ -90,6 +134,7 @@ pub async fn run(
         writer_task.abort();
     }
     lag_task.abort();
+    watchdog_task.abort();
     if let Some(t) = metrics_task {
         t.abort();
     }
@@ -107,7 +152,7 @@ fn serve_metrics(addr: &str, metrics: Metrics) -> anyhow::Result<Option<tokio::t
 }
 
 /// Updates the lag gauge every few seconds: high watermark minus the consumer's position.
-async fn track_lag(consumer: Arc<StreamConsumer>, topic: String, metrics: Metrics) {
+async fn track_lag(consumer: Arc<IngestConsumer>, topic: String, metrics: Metrics) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let c = consumer.clone();

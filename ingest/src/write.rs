@@ -1,38 +1,52 @@
-//! The writer: inserts each batch into ClickHouse, retrying until acknowledged, recomputes the
-//! daily aggregates the batch touched, then commits the batch's offsets (+1 each). One writer,
-//! batches in order: see the crate docs. Under a backlog the recompute and commit are shared
-//! by the batches written within `ingest.rollup_max_defer_ms`; a committed offset still never
-//! passes a row whose aggregates are not recomputed.
+//! The writer: stores each batch's verdicts (tickets, rejects, waiting refunds, voids and the
+//! rows they take out, corrections; see [`crate::insert`] for how no data can stall it),
+//! recomputes the daily aggregates the batch touched, then commits the batch's offsets (+1
+//! each). One writer, batches in order: see the crate docs. Under a backlog the recompute
+//! and commit are shared by the batches written within `ingest.rollup_max_defer_ms`; a
+//! committed offset still never passes a row whose aggregates are not recomputed.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use clickhouse::{Client, Row};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use clickhouse::Client;
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use schemas::reject::{RejectReason, Rejection};
 use schemas::storage::{Origin, RejectedRow, TicketRow};
-use serde::Serialize;
+use schemas::time::month_of_day;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::batch::Batch;
-use crate::clickhouse_store::insert_rows;
 use crate::config::IngestSettings;
+use crate::group::IngestConsumer;
+use crate::insert::{Attempt, Position};
 use crate::metrics::Metrics;
-use crate::retry::{classify, Backoff, Disposition};
 
 pub const TICKETS_TABLE: &str = "ticket_events";
 pub const REJECTED_TABLE: &str = "rejected_events";
+pub const PENDING_TABLE: &str = "pending_refunds";
+pub const VOIDS_TABLE: &str = "event_voids";
+pub const CORRECTIONS_TABLE: &str = "corrections";
 
 pub struct Writer {
     pub client: Client,
-    pub consumer: Arc<StreamConsumer>,
+    /// The same server, one session: temporary tables for recompute scopes and void targets.
+    pub session: Client,
+    pub consumer: Arc<IngestConsumer>,
     pub settings: IngestSettings,
     pub metrics: Metrics,
     pub timeout: Duration,
+    /// Batches received and not yet settled; the consumer waits for 0 before reading a book.
+    pub inflight: Arc<AtomicUsize>,
+}
+
+fn received_month(secs: u32) -> u32 {
+    let day = schemas::time::days_since_epoch(chrono::DateTime::from_timestamp(i64::from(secs), 0).unwrap_or_default().date_naive());
+    month_of_day(day)
 }
 
 impl Writer {
@@ -44,7 +58,20 @@ impl Writer {
         let mut pending = Pending::default();
         let max_defer = Duration::from_millis(self.settings.rollup_max_defer_ms);
         let full = crate::batch::Limits { max_rows: self.settings.max_rows, max_bytes: self.settings.max_bytes, period: Duration::ZERO };
-        while let Some(batch) = rx.recv().await {
+        loop {
+            // Unsettled batches wait at most `max_defer` for company.
+            let next = if pending.since.is_some() {
+                match tokio::time::timeout(max_defer, rx.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.settle(&mut pending).await;
+                        continue;
+                    }
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(batch) = next else { break };
             for (k, v) in &batch.last_offsets {
                 written.insert(k.clone(), *v);
             }
@@ -67,26 +94,71 @@ impl Writer {
         info!("writer drained");
     }
 
-    /// Inserts the batch's rows (tickets, then rejects) and adds it to `pending`.
+    fn attempt(&self, at: Position) -> Attempt<'_> {
+        Attempt {
+            client: &self.client,
+            metrics: &self.metrics,
+            timeout: self.timeout,
+            retry_initial_ms: self.settings.retry_initial_ms,
+            retry_max_ms: self.settings.retry_max_ms,
+            stall_alert: Duration::from_millis(self.settings.stall_alert_ms),
+            started: Instant::now(),
+            at,
+            alerted: false,
+        }
+    }
+
+    /// Stores the batch's rows and adds it to `pending`. Order: tickets (a refused one
+    /// becomes a reject), rejects, waiting refunds, voids, the voided rows' new versions,
+    /// corrections. Each step is idempotent, so a crash anywhere replays to the same rows.
     async fn write(&self, mut batch: Batch, pending: &mut Pending) {
         let started = Instant::now();
         let rows = batch.rows();
-        let refused = self.insert_with_retry(TICKETS_TABLE, &batch.tickets).await;
+        let at = batch.last_offsets.iter().next().map(|((_, p), o)| Position { partition: *p, offset: *o }).unwrap_or_default();
+        let mut attempt = self.attempt(at);
+        let refused = attempt.insert(TICKETS_TABLE, &batch.tickets, |r| month_of_day(r.day)).await;
+        if !refused.is_empty() {
+            let gone: std::collections::HashSet<(String, i64)> = refused.iter().map(|(r, _)| (r.kafka_topic.clone(), r.kafka_offset)).collect();
+            batch.tickets.retain(|r| !gone.contains(&(r.kafka_topic.clone(), r.kafka_offset)));
+        }
         for (row, why) in refused {
             batch.rejects.push(storage_refused(&row, &why));
         }
-        let refused_rejects = self.insert_with_retry(REJECTED_TABLE, &batch.rejects).await;
+        let refused_rejects = attempt.insert(REJECTED_TABLE, &batch.rejects, |r| received_month(r.received_at)).await;
         for (row, why) in refused_rejects {
             // The rejected table refusing a row of its own is a bug in ekino, not in the data.
             tracing::error!(topic = %row.kafka_topic, partition = row.kafka_partition, offset = row.kafka_offset, error = %why, "rejected store refused a row");
         }
-        self.metrics.inserted.with_label_values(&[TICKETS_TABLE]).inc_by(batch.tickets.len() as u64);
-        self.metrics.inserted.with_label_values(&[REJECTED_TABLE]).inc_by(batch.rejects.len() as u64);
+        for (table, refused) in [
+            (PENDING_TABLE, attempt.insert(PENDING_TABLE, &batch.pending, |_| 0).await.len()),
+            (VOIDS_TABLE, attempt.insert(VOIDS_TABLE, &batch.voids, |_| 0).await.len()),
+        ] {
+            if refused > 0 {
+                tracing::error!(table, rows = refused, "clickhouse refused rows of an integrity table");
+            }
+        }
+        let mut scope = schemas::rollup::Scope::default();
+        crate::rollup::apply_voids(&self.session, &batch.void_targets, &mut scope, &mut attempt).await;
+        let refused = attempt.insert(CORRECTIONS_TABLE, &batch.corrections, |_| 0).await;
+        if !refused.is_empty() {
+            tracing::error!(rows = refused.len(), "clickhouse refused correction rows");
+        }
+        attempt.done();
+        for (table, n) in [
+            (TICKETS_TABLE, batch.tickets.len()),
+            (REJECTED_TABLE, batch.rejects.len()),
+            (PENDING_TABLE, batch.pending.len()),
+            (VOIDS_TABLE, batch.voids.len()),
+            (CORRECTIONS_TABLE, batch.corrections.len()),
+        ] {
+            self.metrics.inserted.with_label_values(&[table]).inc_by(n as u64);
+        }
         for r in &batch.rejects {
             self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
         }
         self.metrics.batch_rows.observe(rows as f64);
         self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+        pending.scope.extend(scope);
         pending.absorb(batch);
     }
 
@@ -94,85 +166,18 @@ impl Writer {
     async fn settle(&self, pending: &mut Pending) {
         let Some(_) = pending.since else { return };
         let started = Instant::now();
-        self.rollup_with_retry(&pending.scope).await;
+        let at = pending.last_offsets.iter().next().map(|((_, p), o)| Position { partition: *p, offset: *o }).unwrap_or_default();
+        let mut attempt = self.attempt(at);
+        crate::rollup::refresh(&self.session, &pending.scope, &mut attempt).await;
+        attempt.done();
         self.metrics.rollup_seconds.observe(started.elapsed().as_secs_f64());
         let settled_ms = Utc::now().timestamp_millis();
         for ms in &pending.produced_at_ms {
             self.metrics.freshness.observe((settled_ms - ms).max(0) as f64 / 1000.0);
         }
         self.commit(&pending.last_offsets);
+        self.inflight.fetch_sub(pending.batches, Ordering::AcqRel);
         *pending = Pending::default();
-    }
-
-    /// Inserts `rows`, retrying server failures forever with back-off. Returns the rows that
-    /// ClickHouse refused for their content, each with the error.
-    async fn insert_with_retry<T>(&self, table: &str, rows: &[T]) -> Vec<(T, String)>
-    where
-        T: Row + Serialize + Clone + for<'a> clickhouse::RowWrite<Value<'a> = T>,
-    {
-        let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
-        loop {
-            match insert_rows(&self.client, table, rows, self.timeout).await {
-                Ok(()) => return Vec::new(),
-                Err(e) if classify(&e) == Disposition::Poison => {
-                    warn!(table, rows = rows.len(), error = %e, "batch refused for its content; inserting row by row");
-                    return self.insert_one_by_one(table, rows).await;
-                }
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    self.metrics.retries.inc();
-                    warn!(table, rows = rows.len(), attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "insert failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-
-    /// Recomputes the daily aggregates the batch touched, retrying server failures like an
-    /// insert. A refusal for the statement itself is a bug in ekino: it is logged loudly and
-    /// the batch goes on, since `ekino rollup` rebuilds the aggregates from the raw rows.
-    async fn rollup_with_retry(&self, scope: &schemas::rollup::Scope) {
-        let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
-        loop {
-            match crate::rollup::refresh(&self.client, scope, self.timeout).await {
-                Ok(()) => return,
-                Err(e) if classify(&e) == Disposition::Poison => {
-                    tracing::error!(days = scope.days.len(), films = scope.films.len(), error = %e, "daily aggregates refused the recompute; run ekino rollup");
-                    return;
-                }
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    self.metrics.retries.inc();
-                    warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "aggregate recompute failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-
-    async fn insert_one_by_one<T>(&self, table: &str, rows: &[T]) -> Vec<(T, String)>
-    where
-        T: Row + Serialize + Clone + for<'a> clickhouse::RowWrite<Value<'a> = T>,
-    {
-        let mut refused = Vec::new();
-        for row in rows {
-            let mut backoff = Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
-            loop {
-                match insert_rows(&self.client, table, std::slice::from_ref(row), self.timeout).await {
-                    Ok(()) => break,
-                    Err(e) if classify(&e) == Disposition::Poison => {
-                        refused.push((row.clone(), e.to_string()));
-                        break;
-                    }
-                    Err(e) => {
-                        self.metrics.retries.inc();
-                        warn!(table, error = %e, "single-row insert failed; retrying");
-                        tokio::time::sleep(backoff.next_delay()).await;
-                    }
-                }
-            }
-        }
-        refused
     }
 
     fn commit(&self, last_offsets: &BTreeMap<(String, i32), i64>) {
@@ -182,7 +187,7 @@ impl Writer {
         match self.consumer.commit(&commit_list(last_offsets), CommitMode::Async) {
             Ok(()) => self.metrics.commits.inc(),
             // A partition revoked by a rebalance cannot be committed here; its new owner
-            // re-reads from the last commit and the duplicates are collapsed by FINAL.
+            // re-reads from the last commit and judges those messages again to the same rows.
             Err(e) => warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated"),
         }
     }
@@ -193,6 +198,7 @@ impl Writer {
 #[derive(Default)]
 struct Pending {
     since: Option<Instant>,
+    batches: usize,
     scope: schemas::rollup::Scope,
     last_offsets: BTreeMap<(String, i32), i64>,
     produced_at_ms: Vec<i64>,
@@ -201,8 +207,15 @@ struct Pending {
 impl Pending {
     fn absorb(&mut self, batch: Batch) {
         self.since.get_or_insert_with(Instant::now);
+        self.batches += 1;
+        let mut last: Option<(u16, &str, &str)> = None;
         for r in &batch.tickets {
-            self.scope.add(schemas::time::date_from_days(r.day), &r.film_id, &r.cinema_bin);
+            // Rows of one screening come together: skip the set lookup for a repeat.
+            let key = (r.day, r.film_id.as_str(), r.cinema_bin.as_str());
+            if last != Some(key) {
+                self.scope.add(schemas::time::date_from_days(r.day), &r.film_id, &r.cinema_bin);
+                last = Some(key);
+            }
         }
         // Offsets only grow within a partition, so the later batch's offset wins.
         self.last_offsets.extend(batch.last_offsets);

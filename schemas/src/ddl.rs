@@ -9,9 +9,30 @@
 /// The table definitions, in order.
 pub const TABLES_SQL: &str = include_str!("../sql/001_tables.sql");
 
-/// The DDL split into single statements (the HTTP interface takes one at a time).
+/// The integrity tables (voids, pending refunds, corrections, upload rejects).
+pub const INTEGRITY_SQL: &str = include_str!("../sql/002_integrity.sql");
+
+/// Columns added to tables of an earlier schema: (table, column, type and default). Old rows
+/// read the default, so a migrated database needs no rewrite. Added only when missing
+/// (`system.columns`), since 18.16 has no `ADD COLUMN IF NOT EXISTS`.
+pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("ticket_events", "arrived_at", "DateTime DEFAULT ingested_at"),
+    ("ticket_events", "voided_by", "String DEFAULT ''"),
+    ("ticket_events", "fingerprint", "UInt64 DEFAULT 0"),
+    ("ticket_events", "backfill", "UInt8 DEFAULT 0"),
+];
+
+/// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
+pub fn add_column_sql(table: &str, column: &str, decl: &str) -> String {
+    format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")
+}
+
+/// The DDL split into single statements (the HTTP interface takes one at a time): the first
+/// schema's tables, then the integrity tables. Column additions follow these.
 pub fn statements() -> Vec<String> {
-    split_statements(TABLES_SQL)
+    let mut s = split_statements(TABLES_SQL);
+    s.extend(split_statements(INTEGRITY_SQL));
+    s
 }
 
 pub fn split_statements(sql: &str) -> Vec<String> {
@@ -55,18 +76,45 @@ pub fn box_office_totals(film: bool, cinema: bool) -> String {
 /// Rejected messages by reason code (each Kafka position counted once).
 pub const REJECTED_BY_REASON: &str = "SELECT reason AS key, toUInt64(count()) AS n FROM rejected_events FINAL GROUP BY key ORDER BY key";
 
+/// The condition that a `pending_refunds` row still waits for its sale: no counted refund, void
+/// or later verdict (a row at its Kafka position in `rejected_events`) has settled it.
+macro_rules! pending_open {
+    () => {
+        "(cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
+  AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, voids FROM event_voids) \
+  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events)"
+    };
+}
+
+/// [`pending_open!`] as a constant, for ingest's index rebuild.
+pub const PENDING_OPEN: &str = pending_open!();
+
 /// Events kept but flagged for reconciliation, by flag: films not in the registry, cinemas not
-/// in the registry, refunds whose sale is unknown. Computed at read time, so a film registered
-/// later stops being flagged without rewriting any event.
-pub const RECONCILIATION: &str = "\
+/// in the registry, refunds waiting for their sale (`refund_pending`, counted nowhere), and
+/// sales whose VAT rate disagrees with the cinema's registered VAT status (a payer charging
+/// 0, or a non-payer charging VAT). Computed at read time, so a film registered later stops
+/// being flagged without rewriting any event. Voided events are out of every count.
+pub const RECONCILIATION: &str = concat!("\
 SELECT 'unknown_film' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE film_id NOT IN (SELECT film_id FROM films) \
+  WHERE voided_by = '' AND film_id NOT IN (SELECT film_id FROM films) \
 UNION ALL \
 SELECT 'unregistered_cinema' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE cinema_bin NOT IN (SELECT bin FROM cinemas) \
+  WHERE voided_by = '' AND cinema_bin NOT IN (SELECT bin FROM cinemas) \
 UNION ALL \
-SELECT 'refund_unknown_sale' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE event_type = 'refund' AND refund_of NOT IN (SELECT event_id FROM ticket_events WHERE event_type = 'sale')";
+SELECT 'refund_pending' AS key, toUInt64(count()) AS n FROM pending_refunds FINAL \
+  WHERE ", pending_open!(), " \
+UNION ALL \
+SELECT 'vat_differs_from_registry' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
+  WHERE voided_by = '' AND event_type = 'sale' AND cinema_bin IN (SELECT bin FROM cinemas) \
+  AND (cinema_bin, toUInt8(vat_rate_x10000 > 0)) NOT IN (SELECT bin, vat_payer FROM cinemas FINAL)");
+
+/// Refunds still waiting for their sale, newest first (reconciliation's list): a pending row
+/// that no counted refund, void or later verdict has settled. Binds: limit.
+pub const PENDING_REFUNDS: &str = concat!(
+    "SELECT cinema_bin, event_id, refund_of, film_id, toString(day) AS day, price_tiyn, arrived_at FROM pending_refunds FINAL WHERE ",
+    pending_open!(),
+    " ORDER BY arrived_at DESC, cinema_bin, event_id LIMIT ?"
+);
 
 #[cfg(test)]
 mod tests {
@@ -75,7 +123,7 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 11);
+        assert_eq!(s.len(), 15);
         assert!(s.iter().all(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")));
     }
 

@@ -11,6 +11,7 @@
 //! Conversions between them are explicit functions, never `From` impls that could hide a
 //! loss of information.
 
+pub mod clock;
 pub mod ddl;
 pub mod event;
 #[cfg(feature = "export")]
@@ -23,8 +24,9 @@ pub mod rollup;
 #[cfg(feature = "storage")]
 pub mod storage;
 pub mod time;
+pub mod vat;
 
-pub use event::{Channel, Seat, TicketEvent, TicketType, EventType, SCHEMA_ID};
+pub use event::{Channel, Event, EventType, Seat, TicketEvent, TicketType, VoidEvent, SCHEMA_ID};
 pub use ids::{Bin, EventId, FilmId};
 pub use money::{Kzt, VatRate};
 pub use reject::{RejectReason, Rejection};

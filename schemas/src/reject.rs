@@ -37,19 +37,48 @@ reasons! {
     MissingField => "missing_field", "a required field is absent";
     UnsupportedSchema => "unsupported_schema", "schema is not ekino.ticket/1";
     InvalidEventId => "invalid_event_id", "event_id is not a UUID";
-    InvalidType => "invalid_type", "type is not sale or refund";
+    InvalidType => "invalid_type", "type is not sale, refund or void";
     InvalidBin => "invalid_bin", "cinema_bin is not 12 digits with a valid check digit";
-    InvalidText => "invalid_text", "hall, screening_id or film_id is empty, too long or has control characters";
+    InvalidText => "invalid_text", "hall, screening_id, film_id or a void's reason is empty, too long or has control characters";
     InvalidTimestamp => "invalid_timestamp", "show_start or occurred_at is not RFC 3339 with an offset";
     FutureTimestamp => "future_timestamp", "occurred_at is more than 5 minutes in the future";
     InvalidPrice => "invalid_price", "price is not a decimal string from 0 to 1,000,000 with at most 2 decimals";
     UnsupportedCurrency => "unsupported_currency", "currency is not KZT";
-    InvalidVatRate => "invalid_vat_rate", "vat_rate is not a decimal string in [0, 1)";
+    InvalidVatRate => "invalid_vat_rate", "vat_rate is not a rate in force on the sale date or the screening day (schemas/data/vat_rates.csv)";
     InvalidSeat => "invalid_seat", "seat is not null nor {row, number} with 1 to 16 characters each";
     InvalidChannel => "invalid_channel", "channel is not box_office, online, kiosk or partner";
     InvalidTicketType => "invalid_ticket_type", "ticket_type is not full, child, student, senior, discount or invitation";
     RefundLink => "refund_link", "a refund without a valid refund_of, or a sale with one";
     StorageRefused => "storage_refused", "ClickHouse refused the row itself (kept here so the partition moves on)";
+    ImplausibleShowStart => "implausible_show_start", "show_start is more than 366 days from occurred_at";
+    StaleTimestamp => "stale_timestamp", "occurred_at is older than ingest.max_event_age_days (backfill is the way for history)";
+    ForeignCinema => "foreign_cinema", "cinema_bin is not the sender's cinema (the Kafka key, or the upload key's BIN)";
+    ConflictingDuplicate => "conflicting_duplicate", "an event_id this cinema already used for an event with other content";
+    RefundExceedsSale => "refund_exceeds_sale", "a second refund of one sale, or a refund above the sale's price";
+    CorrectionWindowClosed => "correction_window_closed", "a void arriving more than ingest.correction_window_days after the voided event's day";
+    VoidRefundedSale => "void_refunded_sale", "a void of a sale that has a counted refund (void the refund first)";
+    VoidOfVoid => "void_of_void", "a void that names a void (or itself)";
+    VoidTargetUnknown => "void_target_unknown", "a void that names an event this cinema never sent (or one that was rejected)";
+    VoidTargetForeign => "void_target_foreign", "a void that names another cinema's event";
+}
+
+impl RejectReason {
+    /// Reasons found by decoding one message on its own (no state, no sender): what
+    /// `schemas::event::decode` can return.
+    pub fn is_decode(self) -> bool {
+        !matches!(
+            self,
+            RejectReason::StorageRefused
+                | RejectReason::ForeignCinema
+                | RejectReason::ConflictingDuplicate
+                | RejectReason::RefundExceedsSale
+                | RejectReason::CorrectionWindowClosed
+                | RejectReason::VoidRefundedSale
+                | RejectReason::VoidOfVoid
+                | RejectReason::VoidTargetUnknown
+                | RejectReason::VoidTargetForeign
+        )
+    }
 }
 
 impl fmt::Display for RejectReason {

@@ -18,35 +18,49 @@
 //! (one host, or NTP); `ekino rollup` rebuilds any range from scratch if that is in doubt.
 //!
 //! # Scope
-//! A recompute names days, films and cinemas; it recomputes every existing group in the cross
-//! product. Recomputing a group that did not change writes the same figures again, which is
-//! harmless, so the scope may be wider than the batch that triggered it.
+//! A recompute names the exact (day, film, cinema) groups a batch touched. They are staged in
+//! a session's temporary table ([`SCOPE_TABLE`]) and the recompute joins it, so no statement
+//! ekino sends grows with the batch (a batch of 50,000 distinct films once inlined them all
+//! and passed ClickHouse's 256 KiB `max_query_size`). Recomputing a group that did not change
+//! writes the same figures again, which is harmless.
+//!
+//! # Voids
+//! A voided event's row is re-inserted with `voided_by` set; every figure counts only rows
+//! with `voided_by = ''`. The conditions sit inside the aggregates, not in `WHERE`, so a group
+//! whose every event was voided still gets a (zero) row that replaces its old figures.
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-/// The groups a batch touched, as the sets whose cross product is recomputed.
+/// The session-scoped temporary table holding the groups of one recompute.
+pub const SCOPE_TABLE: &str = "rollup_scope";
+
+/// Creates the scope table in the current session (Memory engine; gone with the session).
+pub const CREATE_SCOPE: &str = "CREATE TEMPORARY TABLE IF NOT EXISTS rollup_scope (day Date, film_id String, cinema_bin String)";
+
+/// Empties it before a recompute stages its groups.
+pub const CLEAR_SCOPE: &str = "TRUNCATE TABLE rollup_scope";
+
+/// The groups a batch touched: (day, film, cinema), exact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
-    pub days: BTreeSet<NaiveDate>,
-    pub films: BTreeSet<String>,
-    pub cinemas: BTreeSet<String>,
+    pub groups: BTreeSet<(NaiveDate, String, String)>,
 }
 
 impl Scope {
     pub fn add(&mut self, day: NaiveDate, film: &str, cinema: &str) {
-        self.days.insert(day);
-        if !self.films.contains(film) {
-            self.films.insert(film.to_owned());
-        }
-        if !self.cinemas.contains(cinema) {
-            self.cinemas.insert(cinema.to_owned());
-        }
+        // Most rows of a batch fall in a group already staged: look before allocating.
+        let probe = (day, film.to_owned(), cinema.to_owned());
+        self.groups.insert(probe);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.days.is_empty()
+        self.groups.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Scope) {
+        self.groups.extend(other.groups);
     }
 }
 
@@ -63,60 +77,61 @@ fn literal_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
     out
 }
 
-fn day_list(days: &BTreeSet<NaiveDate>) -> String {
-    let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
-    literal_list(days.iter().map(String::as_str))
-}
+/// The aggregate columns of `sales_by_cinema_day`, counting live (not voided) rows only.
+const CINEMA_DAY_SELECT: &str = "SELECT cinema_bin, day, film_id, toUInt64(countIf(voided_by = '')), \
+    toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \
+    toInt64(sumIf(qty, voided_by = '')), toInt64(sumIf(gross_tiyn, voided_by = '')), toInt64(sumIf(net_tiyn, voided_by = '')), \
+    toUInt64(uniqExactIf(hall, qty > 0 AND voided_by = '')), toUInt64(uniqExactIf(screening_id, qty > 0 AND voided_by = '')), \
+    maxIf(occurred_at, voided_by = '')";
 
-/// Recomputes `sales_by_cinema_day` for the scope. `films`/`cinemas` of `None` mean all
-/// (a rebuild of whole days).
-pub fn cinema_day_sql(days: &BTreeSet<NaiveDate>, films: Option<&BTreeSet<String>>, cinemas: Option<&BTreeSet<String>>, version: u64) -> String {
-    let mut filter = format!("day IN {}", day_list(days));
-    if let Some(f) = films {
-        filter.push_str(&format!(" AND film_id IN {}", literal_list(f.iter().map(String::as_str))));
-    }
-    if let Some(c) = cinemas {
-        filter.push_str(&format!(" AND cinema_bin IN {}", literal_list(c.iter().map(String::as_str))));
-    }
-    // No aliases: 18.16 would resolve a same-named alias inside the aggregates.
+const CINEMA_DAY_INSERT: &str = "INSERT INTO sales_by_cinema_day \
+    (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, version) ";
+
+const FILM_DAY_SELECT: &str = "SELECT film_id, day, toUInt64(countIf(voided_by = '')), \
+    toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \
+    toInt64(sumIf(qty, voided_by = '')), toInt64(sumIf(gross_tiyn, voided_by = '')), toInt64(sumIf(net_tiyn, voided_by = '')), \
+    toUInt64(uniqExactIf(cinema_bin, qty > 0 AND voided_by = '')), toUInt64(uniqExactIf(cinema_bin, hall, qty > 0 AND voided_by = '')), \
+    toUInt64(uniqExactIf(cinema_bin, screening_id, qty > 0 AND voided_by = ''))";
+
+const FILM_DAY_INSERT: &str = "INSERT INTO sales_by_film_day \
+    (film_id, day, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_cinemas, n_screens, n_screenings, version) ";
+
+/// Recomputes the cinema-day groups staged in [`SCOPE_TABLE`]. Constant size. The `day` and
+/// `film_id` filters let the primary key skip everything outside the batch's days and films;
+/// the tuple filter keeps exactly the staged groups.
+/// No aliases in these statements: 18.16 would resolve a same-named alias inside the aggregates.
+pub fn cinema_day_from_scope(version: u64) -> String {
     format!(
-        "INSERT INTO sales_by_cinema_day \
-         (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, version) \
-         SELECT cinema_bin, day, film_id, toUInt64(count()), toUInt64(countIf(event_type = 'sale')), toUInt64(countIf(event_type = 'refund')), \
-         toInt64(sum(qty)), toInt64(sum(gross_tiyn)), toInt64(sum(net_tiyn)), \
-         toUInt64(uniqExactIf(hall, qty > 0)), toUInt64(uniqExactIf(screening_id, qty > 0)), max(occurred_at), toUInt64({version}) \
-         FROM ticket_events FINAL WHERE {filter} GROUP BY cinema_bin, day, film_id"
+        "{CINEMA_DAY_INSERT}{CINEMA_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL \
+         WHERE day IN (SELECT day FROM rollup_scope) AND film_id IN (SELECT film_id FROM rollup_scope) \
+         AND (day, film_id, cinema_bin) IN (SELECT day, film_id, cinema_bin FROM rollup_scope) \
+         GROUP BY cinema_bin, day, film_id"
     )
 }
 
-/// Recomputes `sales_by_film_day` for the days and films (every cinema).
-pub fn film_day_sql(days: &BTreeSet<NaiveDate>, films: Option<&BTreeSet<String>>, version: u64) -> String {
-    let mut filter = format!("day IN {}", day_list(days));
-    if let Some(f) = films {
-        filter.push_str(&format!(" AND film_id IN {}", literal_list(f.iter().map(String::as_str))));
-    }
+/// Recomputes the film-day groups of the staged (day, film) pairs, over every cinema.
+pub fn film_day_from_scope(version: u64) -> String {
     format!(
-        "INSERT INTO sales_by_film_day \
-         (film_id, day, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_cinemas, n_screens, n_screenings, version) \
-         SELECT film_id, day, toUInt64(count()), toUInt64(countIf(event_type = 'sale')), toUInt64(countIf(event_type = 'refund')), \
-         toInt64(sum(qty)), toInt64(sum(gross_tiyn)), toInt64(sum(net_tiyn)), \
-         toUInt64(uniqExactIf(cinema_bin, qty > 0)), toUInt64(uniqExactIf(cinema_bin, hall, qty > 0)), \
-         toUInt64(uniqExactIf(cinema_bin, screening_id, qty > 0)), toUInt64({version}) \
-         FROM ticket_events FINAL WHERE {filter} GROUP BY film_id, day"
+        "{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL \
+         WHERE day IN (SELECT day FROM rollup_scope) AND film_id IN (SELECT film_id FROM rollup_scope) \
+         AND (day, film_id) IN (SELECT day, film_id FROM rollup_scope) \
+         GROUP BY film_id, day"
     )
 }
 
-/// Both statements for a batch's scope, cinema-day first.
-pub fn for_scope(scope: &Scope, version: u64) -> [String; 2] {
-    [
-        cinema_day_sql(&scope.days, Some(&scope.films), Some(&scope.cinemas), version),
-        film_day_sql(&scope.days, Some(&scope.films), version),
-    ]
+/// Both statements for the staged scope, cinema-day first.
+pub fn for_staged_scope(version: u64) -> [String; 2] {
+    [cinema_day_from_scope(version), film_day_from_scope(version)]
 }
 
-/// Both statements rebuilding whole days.
+/// Both statements rebuilding whole days (`ekino rollup`; a handful of days per statement).
 pub fn for_days(days: &BTreeSet<NaiveDate>, version: u64) -> [String; 2] {
-    [cinema_day_sql(days, None, None, version), film_day_sql(days, None, version)]
+    let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+    let filter = format!("day IN {}", literal_list(days.iter().map(String::as_str)));
+    [
+        format!("{CINEMA_DAY_INSERT}{CINEMA_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL WHERE {filter} GROUP BY cinema_bin, day, film_id"),
+        format!("{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL WHERE {filter} GROUP BY film_id, day"),
+    ]
 }
 
 #[cfg(test)]
@@ -124,24 +139,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scope_lists_are_quoted_and_escaped() {
-        let mut s = Scope::default();
-        let d = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
-        s.add(d, "KZ-2026-0001", "210140012345");
-        s.add(d, "it's", "210140012345");
-        let [cinema, film] = for_scope(&s, 42);
-        assert!(cinema.contains("day IN ('2026-11-02')"), "{cinema}");
-        assert!(cinema.contains("film_id IN ('KZ-2026-0001', 'it\\'s')"), "{cinema}");
-        assert!(cinema.contains("cinema_bin IN ('210140012345')"), "{cinema}");
-        assert!(film.contains("toUInt64(42)"));
+    fn staged_statements_do_not_grow_with_the_scope() {
+        // The statements never see the scope: a batch of any size sends the same text.
+        let [cinema, film] = for_staged_scope(42);
+        assert!(cinema.len() < 4096 && film.len() < 4096);
+        assert!(cinema.contains("FROM rollup_scope") && film.contains("toUInt64(42)"));
         assert!(!film.contains("cinema_bin IN"), "film days cover every cinema");
     }
 
     #[test]
-    fn whole_days_have_no_film_or_cinema_filter() {
+    fn whole_days_are_quoted_and_have_no_film_or_cinema_filter() {
         let days: BTreeSet<_> = [NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()].into();
         let [cinema, film] = for_days(&days, 1);
+        assert!(cinema.contains("day IN ('2026-11-01')"), "{cinema}");
         assert!(!cinema.contains("film_id IN") && !cinema.contains("cinema_bin IN"));
         assert!(!film.contains("film_id IN"));
+    }
+
+    #[test]
+    fn scope_keeps_exact_groups() {
+        let mut s = Scope::default();
+        let d = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        s.add(d, "F1", "C1");
+        s.add(d, "F2", "C2");
+        s.add(d, "F1", "C1");
+        // Not the cross product (F1, C2), (F2, C1).
+        assert_eq!(s.groups.len(), 2);
     }
 }

@@ -28,6 +28,13 @@ pub fn date_from_days(days: u16) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::Days::new(u64::from(days))
 }
 
+/// The storage partition (`toYYYYMM`) of a day number: 202611 for any day of November 2026.
+pub fn month_of_day(days: u16) -> u32 {
+    use chrono::Datelike;
+    let d = date_from_days(days);
+    u32::try_from(d.year()).unwrap_or(0) * 100 + d.month()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +46,14 @@ mod tests {
         assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
         let t = DateTime::parse_from_rfc3339("2026-11-01T18:59:59Z").unwrap().to_utc();
         assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    }
+
+    #[test]
+    fn months_are_calendar_months() {
+        let d = |s: &str| days_since_epoch(s.parse().unwrap());
+        assert_eq!(month_of_day(d("2026-11-30")), 202611);
+        assert_eq!(month_of_day(d("2026-12-01")), 202612);
+        assert_eq!(month_of_day(d("2027-01-01")), 202701);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Ingest => {
             ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
-            ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, ingest::run::shutdown_signal())
+            ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, &settings.reporting, ingest::run::shutdown_signal())
                 .await
                 .context("ingest failed")
         }

@@ -11,6 +11,7 @@ pub const KINDS: &[R] = &[
     R::InvalidEventId, R::InvalidType, R::InvalidBin, R::InvalidText, R::InvalidTimestamp,
     R::FutureTimestamp, R::InvalidPrice, R::UnsupportedCurrency, R::InvalidVatRate,
     R::InvalidSeat, R::InvalidChannel, R::InvalidTicketType, R::RefundLink,
+    R::ImplausibleShowStart, R::StaleTimestamp,
 ];
 
 /// Breaks a valid event's JSON so that it is refused with `reason`.
@@ -74,7 +75,16 @@ pub fn corrupt(valid_json: &str, reason: R, now: DateTime<Utc>) -> Vec<u8> {
             o.insert("type".into(), json!("sale"));
             o.insert("refund_of".into(), json!("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
         }
-        R::StorageRefused => unreachable!("storage refusals are not made by the simulator"),
+        R::ImplausibleShowStart => {
+            let t = schemas::event::wire::rfc3339_kz(now + Duration::days(400));
+            o.insert("show_start".into(), json!(t));
+        }
+        R::StaleTimestamp => {
+            let t = schemas::event::wire::rfc3339_kz(now - Duration::days(500));
+            o.insert("occurred_at".into(), json!(t));
+            o.insert("show_start".into(), json!(t));
+        }
+        other => unreachable!("{other} is decided by ingest against its state, not by corrupting one message"),
     }
     serde_json::to_vec(&v).expect("json")
 }
@@ -98,6 +108,7 @@ mod tests {
             assert_eq!(r.reason, kind, "{}", r.message);
         }
         let covered: std::collections::HashSet<_> = KINDS.iter().collect();
-        assert_eq!(covered.len() + 1, R::ALL.len(), "every reason but storage_refused has a corruption");
+        let decode_reasons = R::ALL.iter().filter(|r| r.is_decode()).count();
+        assert_eq!(covered.len(), decode_reasons, "every reason a single message can earn has a corruption");
     }
 }

@@ -10,7 +10,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use super::wire::{SeatWire, TicketEventWire};
-use super::{Channel, EventType, Seat, TicketEvent, TicketType, MAX_FUTURE_SKEW_SECONDS, MAX_PRICE, SCHEMA_ID};
+use super::{
+    Channel, Event, EventType, Seat, TicketEvent, TicketType, VoidEvent, MAX_FUTURE_SKEW_SECONDS, MAX_PRICE, MAX_VOID_REASON_CHARS,
+    SCHEMA_ID, VOID_TYPE,
+};
 use crate::ids::{bounded_text, Bin, EventId, FilmId};
 use crate::money::{Kzt, MoneyError, VatRate};
 use crate::reject::{RejectReason as R, Rejection};
@@ -21,8 +24,37 @@ pub const MAX_EVENT_BYTES: usize = 16 * 1024;
 
 const SEAT_PART_MAX: usize = 16;
 
-/// Decodes and validates one event received at `now`.
+/// How far `show_start` may be from `occurred_at`, either way: a ticket is sold (or refunded)
+/// within a year of its show. Beyond that the time is a typo, and one such event would open
+/// a storage partition of its own (ClickHouse refuses inserts spanning too many months).
+pub const MAX_SHOW_DISTANCE_DAYS: i64 = 366;
+
+/// What a decode is judged against: the receiver's clock, and how old `occurred_at` may be
+/// (`None` for an operator's backfill of history, which is exempt from the age limit).
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    pub now: DateTime<Utc>,
+    pub max_age_days: Option<u32>,
+}
+
+impl Checks {
+    /// The defaults of a live stream: `ingest.max_event_age_days` = 400.
+    pub fn live(now: DateTime<Utc>) -> Self {
+        Self { now, max_age_days: Some(400) }
+    }
+}
+
+/// Decodes and validates one sale or refund received at `now` (default age limit). A void is
+/// refused here (`invalid_type`): callers that take voids use [`decode_event`].
 pub fn decode(bytes: &[u8], now: DateTime<Utc>) -> Result<TicketEvent, Rejection> {
+    match decode_event(bytes, &Checks::live(now))? {
+        Event::Ticket(t) => Ok(t),
+        Event::Void(_) => Err(Rejection::field(R::InvalidType, "type", "a void is not a ticket")),
+    }
+}
+
+/// Decodes and validates any event of the contract.
+pub fn decode_event(bytes: &[u8], checks: &Checks) -> Result<Event, Rejection> {
     if bytes.len() > MAX_EVENT_BYTES {
         return Err(Rejection::new(
             R::TooLarge,
@@ -34,7 +66,76 @@ pub fn decode(bytes: &[u8], now: DateTime<Utc>) -> Result<TicketEvent, Rejection
         Some(w) => w,
         None => serde_json::from_slice::<TicketEventWire<'_>>(bytes).map_err(|e| json_rejection(bytes, e))?,
     };
-    validate(wire, now)
+    if wire.event_type.as_deref() == Some(VOID_TYPE) {
+        return validate_void(wire, checks).map(Event::Void);
+    }
+    if let Some(field) = [("voids", wire.voids.is_some()), ("reason", wire.reason.is_some())].iter().find(|f| f.1) {
+        return Err(Rejection::field(R::UnknownField, field.0, "is a field of a void only"));
+    }
+    validate(wire, checks).map(Event::Ticket)
+}
+
+/// `occurred_at` no later than the clock allows, and no older than the age limit.
+fn check_occurred_at(occurred_at: DateTime<Utc>, checks: &Checks) -> Result<(), Rejection> {
+    let now = checks.now;
+    if (occurred_at - now).num_seconds() > MAX_FUTURE_SKEW_SECONDS {
+        return Err(Rejection::field(
+            R::FutureTimestamp,
+            "occurred_at",
+            format!("is {}s ahead of the receiver's clock, at most {MAX_FUTURE_SKEW_SECONDS}s allowed", (occurred_at - now).num_seconds()),
+        ));
+    }
+    if let Some(days) = checks.max_age_days {
+        let age = (now - occurred_at).num_days();
+        if age > i64::from(days) {
+            return Err(Rejection::field(
+                R::StaleTimestamp,
+                "occurred_at",
+                format!("is {age} days old, at most {days} allowed (history is loaded with ekino backfill)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, Rejection> {
+    let schema = required(w.schema, "schema")?;
+    if schema != SCHEMA_ID {
+        return Err(Rejection::field(R::UnsupportedSchema, "schema", format!("must be {SCHEMA_ID:?}, got {schema:?}")));
+    }
+    // A void carries exactly its own fields: a ticket field on it is a sender's mistake.
+    let ticket_fields = [
+        ("hall", w.hall.is_some()),
+        ("screening_id", w.screening_id.is_some()),
+        ("film_id", w.film_id.is_some()),
+        ("show_start", w.show_start.is_some()),
+        ("price", w.price.is_some()),
+        ("currency", w.currency.is_some()),
+        ("vat_rate", w.vat_rate.is_some()),
+        ("seat", w.seat.is_some()),
+        ("channel", w.channel.is_some()),
+        ("ticket_type", w.ticket_type.is_some()),
+        ("refund_of", w.refund_of.is_some()),
+    ];
+    if let Some((field, _)) = ticket_fields.iter().find(|f| f.1) {
+        return Err(Rejection::field(R::UnknownField, field, "is not a field of a void"));
+    }
+    let event_id = EventId::parse(&required(w.event_id, "event_id")?)
+        .map_err(|e| Rejection::field(R::InvalidEventId, "event_id", e))?;
+    let cinema_bin = Bin::parse(&required(w.cinema_bin, "cinema_bin")?)
+        .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
+    let occurred_at = timestamp(w.occurred_at, "occurred_at")?;
+    check_occurred_at(occurred_at, checks)?;
+    let voids = EventId::parse(&required(w.voids, "voids")?).map_err(|e| Rejection::field(R::InvalidEventId, "voids", e))?;
+    if voids == event_id {
+        return Err(Rejection::field(R::VoidOfVoid, "voids", "names the void itself"));
+    }
+    let reason = required(w.reason, "reason")?;
+    if reason.chars().count() > MAX_VOID_REASON_CHARS {
+        return Err(Rejection::field(R::InvalidText, "reason", format!("has more than {MAX_VOID_REASON_CHARS} characters")));
+    }
+    let reason = bounded_text(&reason, MAX_VOID_REASON_CHARS * 4).map_err(|e| Rejection::field(R::InvalidText, "reason", e))?.to_owned();
+    Ok(VoidEvent { event_id, cinema_bin, occurred_at, voids, reason })
 }
 
 fn json_rejection(bytes: &[u8], err: serde_json::Error) -> Rejection {
@@ -92,14 +193,14 @@ fn seat(v: Option<Option<SeatWire<'_>>>) -> Result<Option<Seat>, Rejection> {
     Ok(Some(Seat { row: part(&s.row, "seat.row")?, number: part(&s.number, "seat.number")? }))
 }
 
-fn validate(w: TicketEventWire<'_>, now: DateTime<Utc>) -> Result<TicketEvent, Rejection> {
+fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Rejection> {
     let schema = required(w.schema, "schema")?;
     if schema != SCHEMA_ID {
         return Err(Rejection::field(R::UnsupportedSchema, "schema", format!("must be {SCHEMA_ID:?}, got {schema:?}")));
     }
     let event_id = EventId::parse(&required(w.event_id, "event_id")?)
         .map_err(|e| Rejection::field(R::InvalidEventId, "event_id", e))?;
-    let event_type = one_of(w.event_type, "type", R::InvalidType, EventType::parse, "sale, refund")?;
+    let event_type = one_of(w.event_type, "type", R::InvalidType, EventType::parse, "sale, refund, void")?;
     let cinema_bin = Bin::parse(&required(w.cinema_bin, "cinema_bin")?)
         .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
     let hall = text(w.hall, "hall", 32)?;
@@ -108,11 +209,13 @@ fn validate(w: TicketEventWire<'_>, now: DateTime<Utc>) -> Result<TicketEvent, R
         .map_err(|e| Rejection::field(R::InvalidText, "film_id", e))?;
     let show_start = timestamp(w.show_start, "show_start")?;
     let occurred_at = timestamp(w.occurred_at, "occurred_at")?;
-    if (occurred_at - now).num_seconds() > MAX_FUTURE_SKEW_SECONDS {
+    check_occurred_at(occurred_at, checks)?;
+    let distance = (show_start - occurred_at).num_days().abs();
+    if distance > MAX_SHOW_DISTANCE_DAYS {
         return Err(Rejection::field(
-            R::FutureTimestamp,
-            "occurred_at",
-            format!("is {}s ahead of the receiver's clock, at most {MAX_FUTURE_SKEW_SECONDS}s allowed", (occurred_at - now).num_seconds()),
+            R::ImplausibleShowStart,
+            "show_start",
+            format!("is {distance} days from occurred_at, at most {MAX_SHOW_DISTANCE_DAYS} allowed"),
         ));
     }
     let price = Kzt::parse(&required(w.price, "price")?).map_err(|e| Rejection::field(R::InvalidPrice, "price", e))?;
@@ -126,6 +229,15 @@ fn validate(w: TicketEventWire<'_>, now: DateTime<Utc>) -> Result<TicketEvent, R
     }
     let vat_rate = VatRate::parse(&required(w.vat_rate, "vat_rate")?)
         .map_err(|e| Rejection::field(R::InvalidVatRate, "vat_rate", e))?;
+    let sale_date = crate::time::box_office_day(occurred_at);
+    let day = crate::time::box_office_day(show_start);
+    if !crate::vat::in_force(vat_rate, sale_date, day) {
+        let mut allowed = crate::vat::rates_on(sale_date);
+        if day != sale_date {
+            allowed = format!("{allowed} (sale date {sale_date}); {} (screening day {day})", crate::vat::rates_on(day));
+        }
+        return Err(Rejection::field(R::InvalidVatRate, "vat_rate", format!("{vat_rate} is not a rate in force: {allowed}")));
+    }
     let seat = seat(w.seat)?;
     let channel = one_of(w.channel, "channel", R::InvalidChannel, Channel::parse, "box_office, online, kiosk, partner")?;
     let ticket_type = one_of(

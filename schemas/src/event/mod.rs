@@ -7,11 +7,12 @@
 
 mod decode;
 pub mod fast;
+pub mod fingerprint;
 pub mod wire;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use decode::{decode, MAX_EVENT_BYTES};
+pub use decode::{decode, decode_event, Checks, MAX_EVENT_BYTES, MAX_SHOW_DISTANCE_DAYS};
 
 use crate::ids::{Bin, EventId, FilmId};
 use crate::money::{Kzt, VatRate};
@@ -23,6 +24,12 @@ pub const MAX_PRICE: Kzt = Kzt::from_tiyn(100_000_000);
 
 /// How far in the future `occurred_at` may be (clock skew at the till).
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
+
+/// The `type` of a correction event (see [`VoidEvent`]).
+pub const VOID_TYPE: &str = "void";
+
+/// Longest reason a void may carry, in characters.
+pub const MAX_VOID_REASON_CHARS: usize = 200;
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal = $n:literal),* $(,)? }) => {
@@ -131,5 +138,60 @@ impl TicketEvent {
     /// The contract JSON for this event (what a cinema sends).
     pub fn to_json(&self) -> String {
         serde_json::to_string(&wire::TicketEventWire::from_event(self)).expect("wire event serializes")
+    }
+}
+
+/// A correction: the cinema says that its event `voids` never happened (a mistaken sale or
+/// refund). It carries no ticket fields; whether it is accepted depends on the voided event
+/// (same cinema, not a void, inside the correction window), which only ingest knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidEvent {
+    pub event_id: EventId,
+    pub cinema_bin: Bin,
+    pub occurred_at: DateTime<Utc>,
+    pub voids: EventId,
+    pub reason: String,
+}
+
+impl VoidEvent {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&wire::TicketEventWire::from_void(self)).expect("wire event serializes")
+    }
+}
+
+/// Any event of the contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Ticket(TicketEvent),
+    Void(VoidEvent),
+}
+
+impl Event {
+    pub fn event_id(&self) -> EventId {
+        match self {
+            Event::Ticket(t) => t.event_id,
+            Event::Void(v) => v.event_id,
+        }
+    }
+
+    pub fn cinema_bin(&self) -> &Bin {
+        match self {
+            Event::Ticket(t) => &t.cinema_bin,
+            Event::Void(v) => &v.cinema_bin,
+        }
+    }
+
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Event::Ticket(t) => t.occurred_at,
+            Event::Void(v) => v.occurred_at,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            Event::Ticket(t) => t.to_json(),
+            Event::Void(v) => v.to_json(),
+        }
     }
 }

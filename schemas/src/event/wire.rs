@@ -43,6 +43,12 @@ pub struct TicketEventWire<'a> {
     pub ticket_type: Option<Cow<'a, str>>,
     #[serde(borrow, skip_serializing_if = "Option::is_none")]
     pub refund_of: Option<Cow<'a, str>>,
+    /// A void's target: the `event_id` it takes out of every total.
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub voids: Option<Cow<'a, str>>,
+    /// A void's reason, for a person (1–200 characters).
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,6 +88,21 @@ impl<'a> TicketEventWire<'a> {
             channel: Some(Cow::Borrowed(e.channel.as_str())),
             ticket_type: Some(Cow::Borrowed(e.ticket_type.as_str())),
             refund_of: e.refund_of.map(|r| Cow::Owned(r.to_string())),
+            voids: None,
+            reason: None,
+        }
+    }
+
+    pub fn from_void(v: &'a super::VoidEvent) -> Self {
+        Self {
+            schema: Some(Cow::Borrowed(super::SCHEMA_ID)),
+            event_id: Some(Cow::Owned(v.event_id.to_string())),
+            event_type: Some(Cow::Borrowed(super::VOID_TYPE)),
+            cinema_bin: Some(Cow::Borrowed(v.cinema_bin.as_str())),
+            occurred_at: Some(Cow::Owned(rfc3339_kz(v.occurred_at))),
+            voids: Some(Cow::Owned(v.voids.to_string())),
+            reason: Some(Cow::Borrowed(&v.reason)),
+            ..Self::default()
         }
     }
 }

@@ -13,6 +13,9 @@ use crate::event::TicketEvent;
 use crate::reject::Rejection;
 use crate::time::days_since_epoch;
 
+mod ledger;
+pub use ledger::{CorrectionRow, VoidRow};
+
 /// Where a message came from in Kafka. `partition`/`offset` are the message's own position
 /// (not the "next offset to read" that a consumer commits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +50,20 @@ pub struct TicketRow {
     pub kafka_topic: String,
     pub kafka_partition: i32,
     pub kafka_offset: i64,
+    /// The row's version (`ReplacingMergeTree(ingested_at)`): the arrival for a live row; for
+    /// a voided row, later than the row it replaces.
     pub ingested_at: u32,
+    /// When ingest first stored the event; reused on replay, so a verdict never changes.
+    pub arrived_at: u32,
+    /// The void that took this event out of every total; empty while it counts.
+    pub voided_by: String,
+    /// [`crate::event::fingerprint`] of the event as sent.
+    pub fingerprint: u64,
+    /// 1 for history loaded by `ekino backfill`.
+    pub backfill: u8,
 }
 
-fn secs(t: DateTime<Utc>) -> u32 {
+pub(crate) fn secs(t: DateTime<Utc>) -> u32 {
     u32::try_from(t.timestamp()).unwrap_or(0)
 }
 
@@ -62,6 +75,7 @@ impl TicketRow {
     /// As [`Self::from_event`], moving the event's strings instead of copying them (ingest's
     /// per-event path).
     pub fn from_owned_event(e: TicketEvent, origin: &Origin, ingested_at: DateTime<Utc>) -> Self {
+        let fingerprint = crate::event::fingerprint::of_ticket(&e);
         let qty = e.admissions_delta();
         let net = e.net_price();
         let day = days_since_epoch(e.day());
@@ -90,12 +104,57 @@ impl TicketRow {
             kafka_partition: origin.partition,
             kafka_offset: origin.offset,
             ingested_at: secs(ingested_at),
+            arrived_at: secs(ingested_at),
+            voided_by: String::new(),
+            fingerprint,
+            backfill: 0,
         }
+    }
+
+    /// A refund counts against its sale: it takes the sale's day and VAT rate (the film,
+    /// hall and screening were checked equal), so its net is the sale's rate applied to the
+    /// amount returned.
+    pub fn take_sale_terms(&mut self, day: u16, vat_rate_x10000: u32) {
+        self.day = day;
+        self.vat_rate_x10000 = vat_rate_x10000;
+        let net = crate::money::VatRate::from_units(vat_rate_x10000).net_of(crate::money::Kzt::from_tiyn(self.price_tiyn));
+        self.net_tiyn = i64::from(self.qty) * net.tiyn();
+    }
+
+    /// The same row taken out of every total by `void_id`, as a newer version.
+    pub fn voided(&self, void_id: &str, void_arrived_at: u32) -> Self {
+        let mut r = self.clone();
+        r.voided_by = void_id.to_owned();
+        // Strictly newer than any copy of the live row, even a replayed one.
+        r.ingested_at = void_arrived_at.max(self.arrived_at.saturating_add(1));
+        r
+    }
+
+    /// The fingerprint of the event this row records, from its columns (for rows stored
+    /// before fingerprints were; a refund bound to its sale must be given its own VAT rate).
+    pub fn event_fingerprint(&self) -> u64 {
+        use crate::event::{Channel, EventType, TicketType};
+        let name = |s: Option<&'static str>| s.unwrap_or("");
+        crate::event::fingerprint::of_parts(&crate::event::fingerprint::TicketParts {
+            event_type: name(EventType::from_i8(self.event_type).map(EventType::as_str)),
+            cinema_bin: &self.cinema_bin,
+            hall: &self.hall,
+            screening_id: &self.screening_id,
+            film_id: &self.film_id,
+            show_start: i64::from(self.show_start),
+            price_tiyn: self.price_tiyn,
+            vat_units: self.vat_rate_x10000,
+            // A seat's parts are never empty, so ("", "") is general admission.
+            seat: (!self.seat_row.is_empty()).then_some((self.seat_row.as_str(), self.seat_number.as_str())),
+            channel: name(Channel::from_i8(self.channel).map(Channel::as_str)),
+            ticket_type: name(TicketType::from_i8(self.ticket_type).map(TicketType::as_str)),
+            refund_of: uuid::Uuid::parse_str(&self.refund_of).ok().map(|u| u.as_u128()),
+        })
     }
 
     /// Approximate encoded size, for batch byte limits.
     pub fn approx_bytes(&self) -> usize {
-        120 + self.event_id.len()
+        140 + self.event_id.len()
             + self.cinema_bin.len()
             + self.hall.len()
             + self.screening_id.len()

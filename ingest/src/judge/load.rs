@@ -1,0 +1,156 @@
+//! Rebuilds a partition's [`Book`] from what ClickHouse holds, when the partition is assigned
+//! (start-up, rebalance): accepted sales and refunds (`ticket_events`), voids
+//! (`event_voids`), refunds still waiting (`pending_refunds` less those settled since), all
+//! within the dedup horizon; and the verdicts already stored for positions at or after the
+//! one reading resumes from, so that a replayed message gets its first verdict again.
+//!
+//! Cost: one scan per table filtered by Kafka partition (the tables are not keyed by it), so
+//! a partition of a year's events takes seconds; it happens once per assignment.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clickhouse::Client;
+use schemas::event::fingerprint;
+use schemas::storage::{RejectedRow, TicketRow, VoidRow};
+
+use super::book::{cinema_key, Book, Entry, Kind, Waiting};
+
+fn uuid_of(s: &str) -> u128 {
+    uuid::Uuid::parse_str(s).map(|u| u.as_u128()).unwrap_or_default()
+}
+
+fn entry_of(book: &mut Book, r: &TicketRow, kind: Kind) -> Entry {
+    Entry {
+        cinema: cinema_key(&r.cinema_bin),
+        offset: r.kafka_offset,
+        // Rows from before fingerprints were stored: the fingerprint of the event they record.
+        fingerprint: if r.fingerprint == 0 { r.event_fingerprint() } else { r.fingerprint },
+        link: fingerprint::screening_link(&r.film_id, &r.hall, &r.screening_id),
+        arrival: r.arrived_at,
+        day: r.day,
+        vat: u16::try_from(r.vat_rate_x10000).unwrap_or(u16::MAX),
+        amount: u32::try_from(r.price_tiyn).unwrap_or(u32::MAX),
+        film: book.film_index(&r.film_id),
+        kind,
+        voided: !r.voided_by.is_empty(),
+        refunded: false,
+    }
+}
+
+/// Loads the book of `topic`/`partition`; `resume_offset` is the first offset about to be
+/// read, `now` and `horizon_days` bound what is remembered.
+pub async fn load(
+    client: &Client,
+    topic: &str,
+    partition: i32,
+    resume_offset: i64,
+    now: DateTime<Utc>,
+    horizon_days: u32,
+    timeout: Duration,
+) -> Result<Book, clickhouse::error::Error> {
+    let since = u32::try_from((now - chrono::Duration::days(i64::from(horizon_days))).timestamp().max(0)).unwrap_or(0);
+    let t = timeout.as_secs().max(1).to_string();
+    let mut book = Book::default();
+
+    let tickets: Vec<TicketRow> = client
+        .query("SELECT ?fields FROM ticket_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) ORDER BY kafka_offset")
+        .bind(topic)
+        .bind(partition)
+        .bind(since)
+        .with_setting("max_execution_time", t.clone())
+        .fetch_all()
+        .await?;
+    let mut refunds = Vec::new();
+    for r in &tickets {
+        let id = uuid_of(&r.event_id);
+        if r.event_type == schemas::EventType::Refund.to_i8() {
+            let e = entry_of(&mut book, r, Kind::Refund);
+            book.insert(id, e);
+            let sale = uuid_of(&r.refund_of);
+            book.targets.insert((e.cinema, id), sale);
+            if !e.voided {
+                refunds.push((e.cinema, sale));
+            }
+        } else {
+            let e = entry_of(&mut book, r, Kind::Sale);
+            book.insert(id, e);
+        }
+    }
+    for (cinema, sale) in refunds {
+        if let Some(s) = book.get_mut(cinema, sale) {
+            s.refunded = true;
+        }
+    }
+    drop(tickets);
+
+    // Waiting refunds: pending rows not counted (a ticket row) and not rejected since.
+    let waiting: Vec<TicketRow> = client
+        .query(&format!(
+            "SELECT ?fields FROM pending_refunds FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) \
+             AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
+             AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events) \
+             ORDER BY kafka_offset"
+        ))
+        .bind(topic)
+        .bind(partition)
+        .bind(since)
+        .with_setting("max_execution_time", t.clone())
+        .fetch_all()
+        .await?;
+    for r in waiting {
+        let id = uuid_of(&r.event_id);
+        let e = entry_of(&mut book, &r, Kind::Pending);
+        book.insert(id, e);
+        let sale = uuid_of(&r.refund_of);
+        book.targets.insert((e.cinema, id), sale);
+        let link = e.link;
+        book.waiting.entry((e.cinema, sale)).or_default().push(Waiting { row: r, link });
+    }
+
+    let voids: Vec<VoidRow> = client
+        .query("SELECT ?fields FROM event_voids FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)")
+        .bind(topic)
+        .bind(partition)
+        .bind(since)
+        .with_setting("max_execution_time", t.clone())
+        .fetch_all()
+        .await?;
+    for v in voids {
+        let cinema = cinema_key(&v.cinema_bin);
+        let id = uuid_of(&v.event_id);
+        let target_id = uuid_of(&v.voids);
+        let target = book.get(cinema, target_id).copied();
+        let e = Entry {
+            cinema,
+            offset: v.kafka_offset,
+            fingerprint: v.fingerprint,
+            link: 0,
+            arrival: v.arrived_at,
+            day: v.target_day,
+            vat: target.map_or(0, |t| t.vat),
+            amount: target.map_or(0, |t| t.amount),
+            film: book.film_index(&v.target_film),
+            kind: Kind::Void,
+            voided: false,
+            refunded: false,
+        };
+        book.insert(id, e);
+        book.targets.insert((cinema, id), target_id);
+        // Ticket rows carry `voided_by` already; a pending refund's void is only here.
+        if let Some(t) = book.get_mut(cinema, target_id) {
+            t.voided = true;
+        }
+    }
+
+    let replayed: Vec<RejectedRow> = client
+        .query("SELECT ?fields FROM rejected_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ?")
+        .bind(topic)
+        .bind(partition)
+        .bind(resume_offset)
+        .with_setting("max_execution_time", t)
+        .fetch_all()
+        .await?;
+    book.replayed_rejects = replayed.into_iter().map(|r| (r.kafka_offset, r)).collect();
+    Ok(book)
+}

@@ -1,0 +1,96 @@
+//! The wall clock that verdicts and day statuses are judged by, injectable so that tests
+//! never depend on today's date, and the reporting day's closing hour.
+//!
+//! Only *wall* time goes through here (an event's arrival, whether a day has closed); timers
+//! and deadlines use the monotonic clock as before.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `[reporting]`: when a day's figures close, and which clock says so.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportingSettings {
+    /// Local (UTC+5) hour of the day *after* a box-office day when that day closes: its rows
+    /// turn from `provisional` to `final` (KOBIS publishes at 07:00).
+    pub day_closes_hour: u32,
+    /// Empty: the system clock. An RFC 3339 time: the clock starts there when the process
+    /// starts and runs at normal speed (tests, demos of a past day).
+    pub clock_start: String,
+}
+
+impl Default for ReportingSettings {
+    fn default() -> Self {
+        Self { day_closes_hour: 7, clock_start: String::new() }
+    }
+}
+
+impl ReportingSettings {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.day_closes_hour > 23 {
+            return Err(format!("reporting.day_closes_hour must be 0..=23, got {}", self.day_closes_hour));
+        }
+        Clock::parse(&self.clock_start).map(|_| ())
+    }
+
+    pub fn clock(&self) -> Clock {
+        Clock::parse(&self.clock_start).unwrap_or_default()
+    }
+
+    /// The instant a box-office day closes.
+    pub fn closes_at(&self, day: NaiveDate) -> DateTime<Utc> {
+        let local = (day + Duration::days(1)).and_time(NaiveTime::from_hms_opt(self.day_closes_hour.min(23), 0, 0).expect("valid hour"));
+        local.and_utc() - Duration::seconds(i64::from(crate::time::KZ_OFFSET_SECONDS))
+    }
+}
+
+/// A wall clock: the system's, or one started at a given time.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    StartedAt { at: DateTime<Utc>, since: Instant },
+}
+
+impl Clock {
+    /// `""` is the system clock; otherwise an RFC 3339 time the clock starts from now.
+    pub fn parse(s: &str) -> Result<Clock, String> {
+        if s.is_empty() {
+            return Ok(Clock::System);
+        }
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| Clock::StartedAt { at: t.to_utc(), since: Instant::now() })
+            .map_err(|e| format!("reporting.clock_start must be RFC 3339 (e.g. 2026-11-21T06:00:00+05:00), got {s:?}: {e}"))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::StartedAt { at, since } => *at + Duration::from_std(since.elapsed()).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_closes_at_seven_local_the_next_morning() {
+        let s = ReportingSettings::default();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        // 07:00 UTC+5 on 21 Nov is 02:00 UTC.
+        assert_eq!(s.closes_at(day).to_rfc3339(), "2026-11-21T02:00:00+00:00");
+    }
+
+    #[test]
+    fn a_started_clock_runs_from_its_start() {
+        let c = Clock::parse("2026-11-21T06:00:00+05:00").unwrap();
+        let t = c.now();
+        assert!(t >= DateTime::parse_from_rfc3339("2026-11-21T01:00:00Z").unwrap().to_utc());
+        assert!(t < DateTime::parse_from_rfc3339("2026-11-21T01:01:00Z").unwrap().to_utc());
+        assert!(Clock::parse("yesterday").is_err());
+    }
+}
