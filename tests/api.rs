@@ -40,6 +40,14 @@ fn ticket(bin: &str, film: &str, n: u32, price: &str, refund_of: Option<&str>) -
     (id, v.to_string())
 }
 
+/// Messages in every partition of `topic` (sum of high watermarks).
+fn topic_messages(topic: &str) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = rdkafka::config::ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    let md = c.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    md.topics()[0].partitions().iter().map(|p| c.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap().1).sum()
+}
+
 struct Http {
     base: String,
 }
@@ -121,13 +129,20 @@ fn hand_made_slate_through_the_api() {
     let sales_a: Vec<(String, String)> = (0..10).map(|n| ticket(CINEMA_A, "F1", n, "2320.00", None)).collect();
     let (_, refund) = ticket(CINEMA_A, "F1", 0, "2320.00", Some(&sales_a[0].0));
     let (_, foreign) = ticket(CINEMA_B, "F1", 0, "2320.00", None);
+    // Another cinema's BIN and a time in the future: refused for its time, and never produced
+    // (once it was, and ingest accepted it later as cinema B's).
+    let (_, mut foreign_future) = ticket(CINEMA_B, "F1", 1, "2320.00", None);
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).with_timezone(&schemas::time::kz_offset()).to_rfc3339();
+    foreign_future = foreign_future.replace(&format!("{DAY}T18:00:00+05:00"), &tomorrow);
     let mut body_a: Vec<String> = sales_a.iter().map(|(_, l)| l.clone()).collect();
-    body_a.extend([refund, r#"{"schema":"ekino.ticket/1","price":"12"}"#.to_owned(), foreign]);
+    body_a.extend([refund, r#"{"schema":"ekino.ticket/1","price":"12"}"#.to_owned(), foreign, foreign_future]);
     let (status, reply) = http.call("POST", "/v1/tickets", Some(&cinema_a), Some(&body_a.join("\n")));
     assert_eq!(status, 200, "{reply}");
-    assert_eq!((reply["accepted"].as_u64(), reply["rejected"].as_u64()), (Some(11), Some(2)), "{reply}");
+    assert_eq!((reply["accepted"].as_u64(), reply["rejected"].as_u64()), (Some(11), Some(3)), "{reply}");
     assert_eq!(reply["lines"][11]["reason"], "missing_field");
     assert_eq!(reply["lines"][12]["reason"], "foreign_cinema");
+    assert_eq!(reply["lines"][13]["reason"], "future_timestamp");
+    assert!(reply["upload_id"].is_string());
     let body_b: Vec<String> = (0..5).map(|n| ticket(CINEMA_B, "F1", n, "1160.00", None).1).chain((0..3).map(|n| ticket(CINEMA_B, "F2", n, "1160.00", None).1)).collect();
     assert_eq!(http.call("POST", "/v1/tickets", Some(&cinema_b), Some(&body_b.join("\n"))).0, 200);
     // A cinema key cannot upload anonymously, and a ministry key is not a cinema.
@@ -174,12 +189,36 @@ fn hand_made_slate_through_the_api() {
     // Rejects are dated by arrival, so the range reaches today.
     let until = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive().succ_opt().unwrap();
     let score = || http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?from={DAY}&to={until}"), Some(&cinema_a), None).1;
-    assert!(wait_until(Duration::from_secs(30), || score()["rejected_total"] == 1), "{}", score());
+    // A's own broken lines count; the foreign line counts in neither A's card nor B's.
+    assert!(wait_until(Duration::from_secs(30), || score()["rejected_total"] == 2), "{}", score());
     let s = score();
     assert_eq!((s["events"].as_u64(), s["sales"].as_u64(), s["refunds"].as_u64(), s["refund_rate"].as_str()), (Some(11), Some(10), Some(1), Some("0.1")));
     assert_eq!(s["rejected_by_reason"]["missing_field"], 1);
+    assert_eq!(s["rejected_by_reason"]["future_timestamp"], 1);
+    let score_b = http.call("GET", &format!("/v1/cinemas/{CINEMA_B}/reporting?from={DAY}&to={until}"), Some(&cinema_b), None).1;
+    assert_eq!(score_b["rejected_total"], 0, "{score_b}");
+    // The cinema sees both refused lines of its upload (kept by the API, never produced),
+    // though only the broken one counts in its card.
     let (_, rej) = http.call("GET", &format!("/v1/cinemas/{CINEMA_A}/rejected"), Some(&cinema_a), None);
-    assert_eq!(rej["rows"][0]["field"], "event_id", "{rej}");
+    let mut seen: Vec<(String, String, String)> = rej["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["source"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned(), r["field"].as_str().unwrap().to_owned()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("upload".into(), "foreign_cinema".into(), "cinema_bin".into()),
+            ("upload".into(), "future_timestamp".into(), "occurred_at".into()),
+            ("upload".into(), "missing_field".into(), "event_id".into())
+        ],
+        "{rej}"
+    );
+    // Kafka holds exactly the accepted lines: 11 from A, 8 from B.
+    assert_eq!(topic_messages(&env.name), 19, "a refused upload line reached Kafka");
+    assert_eq!(env.sql("SELECT count() FROM rejected_events").trim(), "0");
 
     // Registry writes: an agreement for F2 changes its ROI to 45 % of net, then 12.5 % fee:
     // 3,000.00 x 0.45 = 1,350.00 rentals; x 0.875 = 1,181.25 producer share, still >= 1,000.00.

@@ -9,6 +9,8 @@ pub struct ApiSettings {
     pub body_limit_bytes: u64,
     /// `POST /v1/tickets` takes NDJSON batches up to this size.
     pub upload_limit_bytes: u64,
+    /// … and up to this many lines.
+    pub upload_max_lines: usize,
     pub max_range_days: i64,
     pub max_page_rows: u64,
     pub query_timeout_ms: u64,
@@ -25,6 +27,7 @@ impl Default for ApiSettings {
             listen_addr: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 8 * 1024 * 1024,
+            upload_max_lines: 20_000,
             max_range_days: 366,
             max_page_rows: 1000,
             query_timeout_ms: 5000,

@@ -1,7 +1,7 @@
 """Runs ekino's DDL and report SQL on a current ClickHouse (chDB, in-process).
 
 Usage: chdb_check.py DDL_FILE FIXTURE_DIR QUERIES_JSON [PREPARE_JSON]
-  DDL_FILE      schemas/sql/001_tables.sql
+  DDL_FILE      the schema's statements, `;`-separated (written by tests/compat.rs)
   FIXTURE_DIR   one TABLE.jsonl file per table (JSONEachRow, as ClickHouse 18.16 printed it)
   QUERIES_JSON  {"name": "SQL with literals bound", ...}
   PREPARE_JSON  ["statement", ...] run after loading the fixture (the aggregate rebuild)

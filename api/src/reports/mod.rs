@@ -9,6 +9,7 @@ mod quality;
 pub mod registry;
 pub mod roi;
 pub mod scorecard;
+pub mod uploads;
 
 pub use box_office::{box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals, MAX_RANGE_DAYS};
 pub use quality::{reconciliation, rejected_summary, Reconciliation, RejectedSummary};

@@ -45,6 +45,8 @@ pub struct Scorecard {
     /// refunds ÷ sales, 4 decimals.
     pub refund_rate: Option<String>,
     pub unknown_film_events: u64,
+    /// Refunds kept but not counted: their sale has not arrived.
+    pub refunds_pending: u64,
     pub rejected_total: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
 }
@@ -91,12 +93,19 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
             .await
             .map_err(ReportError::from)
     };
+    // Rejects of this cinema's own messages (Kafka key or upload key), refused by ingest or
+    // by the upload route. `foreign_cinema` counts in neither the sender's nor the named
+    // cinema's card: a sender must not be able to inflate a victim's rejects.
     let rejected = async {
         client
             .query(
-                "SELECT reason AS key, toUInt64(count()) AS n FROM rejected_events FINAL \
-                 WHERE kafka_key = ? AND toDate(received_at) >= toDate(?) AND toDate(received_at) <= toDate(?) GROUP BY key ORDER BY key",
+                "SELECT reason AS key, toUInt64(count()) AS n FROM ( \
+                   SELECT reason, received_at FROM rejected_events FINAL WHERE kafka_key = ? \
+                   UNION ALL SELECT reason, received_at FROM upload_rejects FINAL WHERE cinema_bin = ?) \
+                 WHERE reason != 'foreign_cinema' AND toDate(received_at) >= toDate(?) AND toDate(received_at) <= toDate(?) \
+                 GROUP BY key ORDER BY key",
             )
+            .bind(bin)
             .bind(bin)
             .bind(&f)
             .bind(&t)
@@ -104,7 +113,15 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
             .await
             .map_err(ReportError::from)
     };
-    let (per_film, rejected, last) = tokio::try_join!(per_film, rejected, last_events(client, Some(bin)))?;
+    let pending = async {
+        client
+            .query(&format!("SELECT toUInt64(count()) FROM pending_refunds FINAL WHERE cinema_bin = ? AND {}", schemas::ddl::PENDING_OPEN))
+            .bind(bin)
+            .fetch_one::<u64>()
+            .await
+            .map_err(ReportError::from)
+    };
+    let (per_film, rejected, last, refunds_pending) = tokio::try_join!(per_film, rejected, last_events(client, Some(bin)), pending)?;
     let sum = |f: fn(&FilmCountsRow) -> u64| per_film.iter().map(f).sum::<u64>();
     let counts = (sum(|r| r.events), sum(|r| r.sales), sum(|r| r.refunds));
     let unknown_film = per_film.iter().filter(|r| !registry.films.contains_key(&r.film_id)).map(|r| r.events).sum::<u64>();
@@ -122,6 +139,7 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
         refunds: counts.2,
         refund_rate: (counts.1 > 0).then(|| (rust_decimal::Decimal::from(counts.2) / rust_decimal::Decimal::from(counts.1)).round_dp(4).normalize().to_string()),
         unknown_film_events: unknown_film,
+        refunds_pending,
         rejected_total: rejected_by_reason.values().sum(),
         rejected_by_reason,
     })
@@ -160,8 +178,13 @@ pub async fn silent_cinemas(client: &Client, days: i64, today: NaiveDate) -> Res
         .collect())
 }
 
+/// A refused message of one cinema: from Kafka (`source` = `kafka`, its partition and
+/// offset) or a line of an upload the API refused itself (`upload`: partition -1, the
+/// upload's id and line number).
 #[derive(Debug, Clone, Row, Serialize, Deserialize)]
 pub struct RejectedEvent {
+    pub source: String,
+    pub upload_id: String,
     pub kafka_partition: i32,
     pub kafka_offset: i64,
     pub received_at: u32,
@@ -175,9 +198,15 @@ pub struct RejectedEvent {
 pub async fn rejected_events(client: &Client, bin: &str, limit: u64, offset: u64) -> Result<Vec<RejectedEvent>, ReportError> {
     Ok(client
         .query(
-            "SELECT kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload \
-             FROM rejected_events FINAL WHERE kafka_key = ? ORDER BY received_at DESC, kafka_partition, kafka_offset DESC LIMIT ? OFFSET ?",
+            "SELECT source, upload_id, kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload FROM ( \
+               SELECT 'kafka' AS source, '' AS upload_id, kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload \
+               FROM rejected_events FINAL WHERE kafka_key = ? \
+               UNION ALL \
+               SELECT 'upload' AS source, upload_id, toInt32(-1) AS kafka_partition, toInt64(line) AS kafka_offset, received_at, reason, field, message, payload_encoding, payload \
+               FROM upload_rejects FINAL WHERE cinema_bin = ?) \
+             ORDER BY received_at DESC, kafka_partition, kafka_offset DESC LIMIT ? OFFSET ?",
         )
+        .bind(bin)
         .bind(bin)
         .bind(limit)
         .bind(offset)

@@ -14,7 +14,7 @@ use crate::reject::Rejection;
 use crate::time::days_since_epoch;
 
 mod ledger;
-pub use ledger::{CorrectionRow, VoidRow};
+pub use ledger::{CorrectionRow, UploadRejectRow, VoidRow};
 
 /// Where a message came from in Kafka. `partition`/`offset` are the message's own position
 /// (not the "next offset to read" that a consumer commits).
