@@ -303,3 +303,55 @@ fn committed_to_end(env: &TestEnv) -> bool {
         }
     })
 }
+
+#[test]
+fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
+    let env = TestEnv::new("status");
+    env.run(&["migrate"]);
+    let bin = schemas::Bin::from_prefix("55500000001").or_else(|| schemas::Bin::from_prefix("55500000002")).unwrap().as_str().to_owned();
+    let sale = |n: u32| {
+        json!({"schema": "ekino.ticket/1", "event_id": format!("5a1e0000-0000-4000-8000-{n:012}"), "type": "sale", "cinema_bin": bin,
+               "hall": "1", "screening_id": "S1", "film_id": "STATUS", "show_start": "2026-11-20T19:00:00+05:00",
+               "occurred_at": "2026-11-20T18:00:00+05:00", "price": "1160", "currency": "KZT", "vat_rate": "0.16", "seat": null,
+               "channel": "online", "ticket_type": "full"})
+    };
+    // The evening of the day: three sales.
+    let evening = [("EKINO_REPORTING__CLOCK_START", "2026-11-20T20:00:00+05:00")];
+    produce(&env.name, &(1..=3).map(|n| (bin.clone(), sale(n))).collect::<Vec<_>>());
+    let mut ingest = Guard(env.spawn_ingest(&evening));
+    let report_at = |clock: &str| -> Value {
+        let out = env.cmd().env("EKINO_REPORTING__CLOCK_START", clock).args(["report", "box-office", "--from", "2026-11-20", "--to", "2026-11-20", "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert!(wait_until(Duration::from_secs(60), || totals(&report_at("2026-11-21T06:59:00+05:00")).0 == 3), "sales never arrived");
+    // Read before the close (07:00 the next morning) and after it.
+    let before = report_at("2026-11-21T06:59:00+05:00");
+    assert_eq!(before["rows"][0]["status"], "provisional", "{before}");
+    let after = report_at("2026-11-21T07:00:30+05:00");
+    assert_eq!(after["rows"][0]["status"], "final", "{after}");
+    assert_eq!(after["status_counts"]["final"], 1);
+    signal(&ingest.0, "TERM");
+    assert!(wait_exit(&mut ingest.0, Duration::from_secs(15)).is_some());
+
+    // Two days later a refund of the first sale arrives: the day is corrected, and the
+    // correction lists the refund with its difference.
+    let mut refund = sale(10);
+    refund["type"] = json!("refund");
+    refund["refund_of"] = json!("5a1e0000-0000-4000-8000-000000000001");
+    produce(&env.name, &[(bin.clone(), refund)]);
+    let _late = Guard(env.spawn_ingest(&[("EKINO_REPORTING__CLOCK_START", "2026-11-22T10:00:00+05:00")]));
+    assert!(wait_until(Duration::from_secs(90), || totals(&report_at("2026-11-22T10:05:00+05:00")).0 == 2), "the refund never counted");
+    let corrected = report_at("2026-11-22T10:05:00+05:00");
+    assert_eq!(corrected["rows"][0]["status"], "corrected", "{corrected}");
+    let listed = env.json(&["report", "corrections", "--from", "2026-11-20", "--to", "2026-11-20", "--json"]);
+    let rows = listed["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{listed}");
+    // 1,160.00 at 16 %: net 1,000.00.
+    assert_eq!(
+        (rows[0]["kind"].as_str(), rows[0]["admissions_change"].as_i64(), rows[0]["gross_change"].as_str(), rows[0]["net_change"].as_str()),
+        (Some("refund"), Some(-1), Some("-1160.00"), Some("-1000.00"))
+    );
+    assert_eq!(rows[0]["event_id"], "5a1e0000-0000-4000-8000-000000000010");
+    assert_eq!(rows[0]["cinema_bin"], bin.as_str());
+}

@@ -277,7 +277,22 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
             },
         );
-        silent.or(reporting).unify().or(rejected).unify().or(tickets).unify().boxed()
+        let corrections = warp::path!("v1" / "cinemas" / String / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |bin: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/corrections");
+                let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "cinema_corrections", Some(&p), &path, &q, t, r)
+            },
+        );
+        let all_corrections = warp::path!("v1" / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::cinemas::corrections_all(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, r)
+            },
+        );
+        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().boxed()
     };
 
     let writes = {

@@ -15,8 +15,9 @@ use crate::metrics::ApiMetrics;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 
-pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>) -> anyhow::Result<Arc<AppState>> {
-    ingest::clickhouse_store::migrate(ch).await.context("preparing clickhouse tables")?;
+pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>, reporting: &schemas::clock::ReportingSettings) -> anyhow::Result<Arc<AppState>> {
+    // Started before its database, the API waits for it.
+    ingest::clickhouse_store::migrate_when_ready(ch, 100, 5_000).await.context("preparing clickhouse tables")?;
     // Report queries read a few thousand aggregate rows: one thread each is plenty, and
     // ClickHouse 18.16 starts a query's threads anew every time (system CPU under load).
     let client = ingest::clickhouse_store::client(ch)
@@ -42,6 +43,8 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         audit: sink,
         decisions: tokio::sync::Mutex::new(()),
         registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
+        reporting: reporting.clone(),
+        clock: reporting.clock(),
     }))
 }
 
@@ -60,8 +63,14 @@ pub async fn serve(
 }
 
 /// Runs the API until `shutdown`.
-pub async fn run(api: &ApiSettings, ch: &ClickHouseSettings, kafka: &KafkaSettings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let state = build_state(api, ch, Some(kafka)).await?;
+pub async fn run(
+    api: &ApiSettings,
+    ch: &ClickHouseSettings,
+    kafka: &KafkaSettings,
+    reporting: &schemas::clock::ReportingSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = build_state(api, ch, Some(kafka), reporting).await?;
     let (_, server) = serve(state, &api.listen_addr, shutdown).await?;
     server.await;
     // Let the audit writer flush its last second.

@@ -23,6 +23,9 @@ pub struct AppState {
     /// Serializes claim decisions (pool checks are read-then-append).
     pub decisions: tokio::sync::Mutex<()>,
     pub registry: crate::reports::registry::RegistryCache,
+    /// When days close, and the clock that says what time it is (injectable for tests).
+    pub reporting: schemas::clock::ReportingSettings,
+    pub clock: schemas::clock::Clock,
 }
 
 impl AppState {
@@ -33,6 +36,11 @@ impl AppState {
 
     /// Today in Kazakhstan (UTC+5): the reference for "silent days".
     pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive()
+        self.clock.now().with_timezone(&schemas::time::kz_offset()).date_naive()
+    }
+
+    /// The statuses of the days `from..=to` now.
+    pub async fn statuses(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<crate::reports::status::Statuses, crate::reports::ReportError> {
+        crate::reports::status::Statuses::load(&self.ch, from, to, self.clock.now(), &self.reporting).await
     }
 }

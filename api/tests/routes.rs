@@ -42,6 +42,8 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         audit: sink,
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
+        reporting: schemas::clock::ReportingSettings::default(),
+        clock: schemas::clock::Clock::System,
     };
     (Arc::new(state), tokens)
 }

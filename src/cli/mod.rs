@@ -98,7 +98,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Registry(cmd) => registry::run(cmd, &settings).await,
         Command::Report(cmd) => report::run(cmd, &settings).await,
         Command::Rebate(cmd) => rebate::run(cmd),
-        Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, ingest::run::shutdown_signal()).await,
+        Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, &settings.reporting, ingest::run::shutdown_signal()).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::Bench(args) => crate::bench::run(&args, &settings).await,
     }

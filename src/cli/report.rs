@@ -25,8 +25,21 @@ pub enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Events kept but flagged: unknown film, unregistered cinema, refund of an unknown sale.
+    /// Events kept but flagged: unknown film, unregistered cinema, refunds waiting for their
+    /// sale (listed), VAT rate different from the cinema's registered status.
     Reconciliation {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Changes to closed days: every event that arrived after its day's close, with the
+    /// difference it made.
+    Corrections {
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        cinema: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -39,13 +52,14 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             let film = film.map(|f| FilmId::parse(&f)).transpose().map_err(|e| anyhow::anyhow!("--film: {e}"))?;
             let cinema = cinema.map(|c| Bin::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
             let q = api::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
-            let report = api::reports::box_office(&client, &q).await?;
+            let report = api::reports::box_office(&client, &q, settings.reporting.clock().now(), &settings.reporting).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6}", "day", "film", "cinema", "admissions", "gross KZT", "net KZT", "shows");
+                println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}", "day", "film", "cinema", "admissions", "gross KZT", "net KZT", "shows", "status");
                 for r in &report.rows {
-                    println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6}", r.day, r.film_id, r.cinema_bin, r.admissions, r.gross, r.net, r.screenings);
+                    let status = serde_json::to_value(r.status)?.as_str().unwrap_or_default().to_owned();
+                    println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}", r.day, r.film_id, r.cinema_bin, r.admissions, r.gross, r.net, r.screenings, status);
                 }
                 let t = &report.totals;
                 println!("total {} rows: admissions {}, gross {} KZT, net {} KZT", report.rows.len(), t.admissions, t.gross, t.net);
@@ -68,8 +82,28 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 for (flag, n) in &r.flags {
-                    println!("{flag:<22} {n:>10}");
+                    println!("{flag:<26} {n:>10}");
                 }
+                for p in &r.pending_refunds {
+                    println!("refund_pending {} {} refund_of {} film {} day {} {} KZT", p.cinema_bin, p.event_id, p.refund_of, p.film_id, p.day, p.amount);
+                }
+            }
+        }
+        ReportCommand::Corrections { from, to, cinema, json } => {
+            anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
+            let cinema = cinema.map(|c| Bin::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let r = api::reports::corrections::corrections(&client, from, to, cinema.as_ref().map(Bin::as_str), 100_000).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{:<12} {:<12} {:<14} {:<36} {:<7} {:>6} {:>14} {:>14} arrived", "day", "cinema", "film", "event", "kind", "adm", "gross KZT", "net KZT");
+                for c in &r.rows {
+                    println!(
+                        "{:<12} {:<12} {:<14} {:<36} {:<7} {:>6} {:>14} {:>14} {}",
+                        c.day, c.cinema_bin, c.film_id, c.event_id, c.kind, c.admissions_change, c.gross_change, c.net_change, c.arrived_at
+                    );
+                }
+                println!("{} corrections", r.rows.len());
             }
         }
     }

@@ -9,7 +9,8 @@ use crate::state::AppState;
 pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
     // Parameters first: a bad request is a 400 whatever the state of the store.
     let date = params::date("date", &q.date)?;
-    Ok(reports::chart::daily_chart(&s.ch, &*s.registry().await?, date).await?)
+    let statuses = s.statuses(date, date).await?;
+    Ok(reports::chart::daily_chart(&s.ch, &*s.registry().await?, date, &statuses).await?)
 }
 
 #[derive(Debug, Serialize)]
@@ -23,7 +24,8 @@ pub struct FilmsReply {
 pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsReply, ApiError> {
     require(p, &[Role::Ministry, Role::Commission])?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let rows = reports::films_summary(&s.ch, from, to, q.region.as_deref()).await?;
+    let statuses = s.statuses(from, to).await?;
+    let rows = reports::films_summary(&s.ch, from, to, q.region.as_deref(), &statuses).await?;
     Ok(FilmsReply { from: q.from, to: q.to, region: q.region, rows })
 }
 
@@ -48,6 +50,8 @@ pub struct FilmDailyRow {
     pub gross: schemas::Kzt,
     pub net: schemas::Kzt,
     pub screenings: u64,
+    /// A cinema's row: its group's status; a day's row: the worst of its cinemas'.
+    pub status: reports::status::DayStatus,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,12 +73,12 @@ pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDai
         Some(other) => return Err(ApiError::bad("by", format!("must be day or cinema, got {other:?}"))),
     };
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let report = reports::box_office(&s.ch, &BoxOfficeQuery::new(from, to, Some(film), None)?).await?;
+    let report = reports::box_office(&s.ch, &BoxOfficeQuery::new(from, to, Some(film), None)?, s.clock.now(), &s.reporting).await?;
     let rows = if by_cinema {
         report
             .rows
             .into_iter()
-            .map(|r| FilmDailyRow { day: r.day, cinema_bin: Some(r.cinema_bin), admissions: r.admissions, gross: r.gross, net: r.net, screenings: r.screenings })
+            .map(|r| FilmDailyRow { day: r.day, cinema_bin: Some(r.cinema_bin), admissions: r.admissions, gross: r.gross, net: r.net, screenings: r.screenings, status: r.status })
             .collect()
     } else {
         let mut by_day: std::collections::BTreeMap<String, FilmDailyRow> = std::collections::BTreeMap::new();
@@ -86,7 +90,9 @@ pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDai
                 gross: schemas::Kzt::ZERO,
                 net: schemas::Kzt::ZERO,
                 screenings: 0,
+                status: r.status,
             });
+            e.status = e.status.max(r.status);
             e.admissions += r.admissions;
             e.gross = schemas::Kzt::from_tiyn(e.gross.tiyn() + r.gross.tiyn());
             e.net = schemas::Kzt::from_tiyn(e.net.tiyn() + r.net.tiyn());

@@ -49,3 +49,21 @@ pub async fn rejected(s: &AppState, p: &Principal, bin: String, q: PageQuery) ->
     let rows = scorecard::rejected_events(&s.ch, bin.as_str(), page_size, (page - 1) * page_size).await?;
     Ok(RejectedReply { cinema_bin: bin.to_string(), page, page_size, rows })
 }
+
+/// The most corrections one reply lists (a range with more is an audit export's job).
+const MAX_CORRECTIONS: u64 = 10_000;
+
+/// `GET /v1/corrections`: every correction to closed days in the range (ministry).
+pub async fn corrections_all(s: &AppState, p: &Principal, q: RangeQuery) -> Result<crate::reports::corrections::CorrectionsReport, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    Ok(crate::reports::corrections::corrections(&s.ch, from, to, None, MAX_CORRECTIONS).await?)
+}
+
+/// `GET /v1/cinemas/{bin}/corrections`: one cinema's corrections (that cinema, or the ministry).
+pub async fn corrections(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<crate::reports::corrections::CorrectionsReport, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    Ok(crate::reports::corrections::corrections(&s.ch, from, to, Some(bin.as_str()), MAX_CORRECTIONS).await?)
+}

@@ -5,6 +5,7 @@ use clickhouse::{Client, Row};
 use schemas::{Bin, FilmId, Kzt};
 use serde::{Deserialize, Serialize};
 
+use super::status::{DayStatus, StatusCounts, Statuses};
 use super::ReportError;
 
 /// The widest range one report may cover.
@@ -50,6 +51,8 @@ pub struct BoxOfficeRow {
     pub gross: Kzt,
     pub net: Kzt,
     pub screenings: u64,
+    /// `provisional` until the day closes, then `final`; `corrected` once changed after.
+    pub status: DayStatus,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -65,9 +68,12 @@ pub struct BoxOfficeReport {
     pub to: String,
     pub rows: Vec<BoxOfficeRow>,
     pub totals: Totals,
+    /// Rows per status.
+    pub status_counts: StatusCounts,
 }
 
-pub async fn box_office(client: &Client, q: &BoxOfficeQuery) -> Result<BoxOfficeReport, ReportError> {
+pub async fn box_office(client: &Client, q: &BoxOfficeQuery, now: chrono::DateTime<chrono::Utc>, reporting: &schemas::clock::ReportingSettings) -> Result<BoxOfficeReport, ReportError> {
+    let statuses = Statuses::load(client, q.from, q.to, now, reporting).await?;
     let sql = schemas::ddl::box_office_daily(q.film.is_some(), q.cinema.is_some());
     let mut query = client.query(&sql).bind(q.from.to_string()).bind(q.to.to_string());
     if let Some(f) = &q.film {
@@ -78,13 +84,17 @@ pub async fn box_office(client: &Client, q: &BoxOfficeQuery) -> Result<BoxOffice
     }
     let raw: Vec<DailyRow> = query.fetch_all().await?;
     let mut totals = Totals::default();
+    let mut status_counts = StatusCounts::default();
     let mut rows = Vec::with_capacity(raw.len());
     for r in raw {
         let (gross, net) = (Kzt::from_tiyn(r.gross_tiyn), Kzt::from_tiyn(r.net_tiyn));
         totals.admissions = totals.admissions.checked_add(r.admissions).ok_or(ReportError::Overflow)?;
         totals.gross = totals.gross.checked_add(gross).ok_or(ReportError::Overflow)?;
         totals.net = totals.net.checked_add(net).ok_or(ReportError::Overflow)?;
+        let status = statuses.group(r.day, &r.film_id, &r.cinema_bin);
+        status_counts.add(status);
         rows.push(BoxOfficeRow {
+            status,
             film_id: r.film_id,
             cinema_bin: r.cinema_bin,
             day: schemas::time::date_from_days(r.day).to_string(),
@@ -94,7 +104,7 @@ pub async fn box_office(client: &Client, q: &BoxOfficeQuery) -> Result<BoxOffice
             screenings: r.screenings,
         });
     }
-    Ok(BoxOfficeReport { from: q.from.to_string(), to: q.to.to_string(), rows, totals })
+    Ok(BoxOfficeReport { from: q.from.to_string(), to: q.to.to_string(), rows, totals, status_counts })
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -105,6 +115,7 @@ struct FilmTotalsRow {
     net_tiyn: i64,
     screenings: u64,
     cinemas: u64,
+    days: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,13 +126,15 @@ pub struct FilmTotals {
     pub net: Kzt,
     pub screenings: u64,
     pub cinemas: u64,
+    /// The film's days in the range, per status.
+    pub days: StatusCounts,
 }
 
 /// Per-film totals over a range, optionally for the cinemas of one region.
-pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, region: Option<&str>) -> Result<Vec<FilmTotals>, ReportError> {
+pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, region: Option<&str>, statuses: &Statuses) -> Result<Vec<FilmTotals>, ReportError> {
     let sql = format!(
         "SELECT film_id, toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, \
-         toUInt64(sum(n_screenings)) AS screenings, toUInt64(uniqExactIf(cinema_bin, n_halls > 0)) AS cinemas \
+         toUInt64(sum(n_screenings)) AS screenings, toUInt64(uniqExactIf(cinema_bin, n_halls > 0)) AS cinemas, groupUniqArray(day) AS days \
          FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
         if region.is_some() { " AND cinema_bin IN (SELECT bin FROM cinemas FINAL WHERE region = ?)" } else { "" }
     );
@@ -133,6 +146,10 @@ pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, regi
     Ok(rows
         .into_iter()
         .map(|r| FilmTotals {
+            days: r.days.iter().fold(StatusCounts::default(), |mut c, d| {
+                c.add(statuses.film_day(*d, &r.film_id));
+                c
+            }),
             film_id: r.film_id,
             admissions: r.admissions,
             gross: Kzt::from_tiyn(r.gross_tiyn),

@@ -8,6 +8,7 @@ use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{Registry, Title};
+use super::status::{DayStatus, Statuses};
 use super::ReportError;
 
 // Aliases never repeat a column name: 18.16 resolves a column reference to a same-named
@@ -54,11 +55,15 @@ pub struct ChartEntry {
     pub screenings: u64,
     pub cumulative_gross: Kzt,
     pub cumulative_admissions: i64,
+    /// The worst status of the film's cinemas that day.
+    pub status: DayStatus,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DailyChart {
     pub date: String,
+    /// `provisional` until the day closes, `final` after, `corrected` if changed after.
+    pub status: DayStatus,
     pub total_gross: Kzt,
     pub total_admissions: i64,
     pub films: Vec<ChartEntry>,
@@ -71,7 +76,7 @@ fn ranked<'a>(rows: impl Iterator<Item = (&'a str, i64, i64)>) -> Vec<&'a str> {
     v.into_iter().map(|(f, _, _)| f).collect()
 }
 
-pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate) -> Result<DailyChart, ReportError> {
+pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate, statuses: &Statuses) -> Result<DailyChart, ReportError> {
     let d = date.to_string();
     let mut q = client.query(CHART_SQL);
     for _ in 0..6 {
@@ -98,6 +103,7 @@ pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate) 
                     .to_string()
             };
             ChartEntry {
+                status: statuses.film_day(day_number, film),
                 rank,
                 rank_change: yesterday.iter().position(|f| f == film).map(|p| p as i64 + 1 - i64::from(rank)),
                 is_new: r.first_day == day_number,
@@ -113,5 +119,5 @@ pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate) 
             }
         })
         .collect();
-    Ok(DailyChart { date: d, total_gross: Kzt::from_tiyn(total_gross), total_admissions, films })
+    Ok(DailyChart { date: d, status: statuses.day(day_number), total_gross: Kzt::from_tiyn(total_gross), total_admissions, films })
 }

@@ -5,10 +5,12 @@
 
 mod box_office;
 pub mod chart;
+pub mod corrections;
 mod quality;
 pub mod registry;
 pub mod roi;
 pub mod scorecard;
+pub mod status;
 pub mod uploads;
 
 pub use box_office::{box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals, MAX_RANGE_DAYS};

@@ -1,0 +1,78 @@
+//! The corrections made to closed days: every accepted event that arrived after its day's
+//! close (a late sale, a refund, a void), with the change it made. The ministry sees all;
+//! a cinema its own.
+
+use chrono::NaiveDate;
+use clickhouse::{Client, Row};
+use schemas::Kzt;
+use serde::{Deserialize, Serialize};
+
+use super::ReportError;
+
+#[derive(Debug, Row, Deserialize)]
+struct CorrectionRow {
+    day: u16,
+    cinema_bin: String,
+    film_id: String,
+    event_id: String,
+    kind: String,
+    d_admissions: i64,
+    d_gross_tiyn: i64,
+    d_net_tiyn: i64,
+    arrived_at: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Correction {
+    pub day: String,
+    pub cinema_bin: String,
+    pub film_id: String,
+    pub event_id: String,
+    /// `sale`, `refund` or `void`.
+    pub kind: String,
+    pub admissions_change: i64,
+    pub gross_change: Kzt,
+    pub net_change: Kzt,
+    /// When ingest stored the event (RFC 3339, UTC+5).
+    pub arrived_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrectionsReport {
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<Correction>,
+}
+
+/// Corrections of days `from..=to`, optionally of one cinema, in day order.
+pub async fn corrections(client: &Client, from: NaiveDate, to: NaiveDate, cinema: Option<&str>, limit: u64) -> Result<CorrectionsReport, ReportError> {
+    let sql = format!(
+        "SELECT day, cinema_bin, film_id, event_id, kind, d_admissions, d_gross_tiyn, d_net_tiyn, arrived_at FROM corrections FINAL \
+         WHERE day >= toDate(?) AND day <= toDate(?){} ORDER BY day, cinema_bin, film_id, arrived_at, event_id LIMIT ?",
+        if cinema.is_some() { " AND cinema_bin = ?" } else { "" }
+    );
+    let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());
+    if let Some(c) = cinema {
+        q = q.bind(c);
+    }
+    let rows: Vec<CorrectionRow> = q.bind(limit).fetch_all().await?;
+    let kz = schemas::time::kz_offset();
+    Ok(CorrectionsReport {
+        from: from.to_string(),
+        to: to.to_string(),
+        rows: rows
+            .into_iter()
+            .map(|r| Correction {
+                day: schemas::time::date_from_days(r.day).to_string(),
+                cinema_bin: r.cinema_bin,
+                film_id: r.film_id,
+                event_id: r.event_id,
+                kind: r.kind,
+                admissions_change: r.d_admissions,
+                gross_change: Kzt::from_tiyn(r.d_gross_tiyn),
+                net_change: Kzt::from_tiyn(r.d_net_tiyn),
+                arrived_at: chrono::DateTime::from_timestamp(i64::from(r.arrived_at), 0).unwrap_or_default().with_timezone(&kz).to_rfc3339(),
+            })
+            .collect(),
+    })
+}
