@@ -35,6 +35,7 @@
 //! commits synchronously; if ClickHouse is down the writer gives up at the deadline without
 //! committing, so the rows are read again on the next start.
 
+pub mod backfill;
 pub mod batch;
 pub mod clickhouse_store;
 pub mod config;

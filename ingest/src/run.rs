@@ -102,7 +102,7 @@ pub async fn run_with(
     let writer = Writer {
         session: crate::rollup::session_client(&client),
         client: client.clone(),
-        consumer: consumer.clone(),
+        consumer: Some(consumer.clone()),
         settings: settings.clone(),
         metrics: metrics.clone(),
         timeout,

@@ -36,7 +36,8 @@ pub struct Writer {
     pub client: Client,
     /// The same server, one session: temporary tables for recompute scopes and void targets.
     pub session: Client,
-    pub consumer: Arc<IngestConsumer>,
+    /// Where offsets are committed; `None` for a backfill, which reads no topic.
+    pub consumer: Option<Arc<IngestConsumer>>,
     pub settings: IngestSettings,
     pub metrics: Metrics,
     pub timeout: Duration,
@@ -85,8 +86,8 @@ impl Writer {
             }
         }
         self.settle(&mut pending).await;
-        if !written.is_empty() {
-            match self.consumer.commit(&commit_list(&written), CommitMode::Sync) {
+        if let (false, Some(consumer)) = (written.is_empty(), &self.consumer) {
+            match consumer.commit(&commit_list(&written), CommitMode::Sync) {
                 Ok(()) => info!(partitions = written.len(), "final offsets committed"),
                 Err(e) => warn!(error = %e, "final synchronous commit failed; the last batch may be read again"),
             }
@@ -181,10 +182,11 @@ impl Writer {
     }
 
     fn commit(&self, last_offsets: &BTreeMap<(String, i32), i64>) {
+        let Some(consumer) = &self.consumer else { return };
         if last_offsets.is_empty() {
             return;
         }
-        match self.consumer.commit(&commit_list(last_offsets), CommitMode::Async) {
+        match consumer.commit(&commit_list(last_offsets), CommitMode::Async) {
             Ok(()) => self.metrics.commits.inc(),
             // A partition revoked by a rebalance cannot be committed here; its new owner
             // re-reads from the last commit and judges those messages again to the same rows.

@@ -38,6 +38,11 @@ pub enum Command {
     Migrate,
     /// Run the Kafka → ClickHouse ingest until SIGTERM.
     Ingest,
+    /// Load historical events (NDJSON, one per line) straight into ClickHouse, judged like
+    /// the live stream but exempt from the age limit and the correction window; audited.
+    Backfill {
+        file: PathBuf,
+    },
     /// Rebuild the daily aggregates of a range of screening days from the raw ticket rows
     /// (after a migration onto existing rows, or to repair). Safe while ingest runs.
     Rollup {
@@ -80,6 +85,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, &settings.reporting, ingest::run::shutdown_signal())
                 .await
                 .context("ingest failed")
+        }
+        Command::Backfill { file } => {
+            let summary = ingest::backfill::run(&settings.clickhouse, &settings.ingest, &settings.reporting, &file).await.context("backfill failed")?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
         }
         Command::Rollup { from, to } => {
             anyhow::ensure!(from <= to, "--to {to} is before --from {from}");

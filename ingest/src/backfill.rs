@@ -1,0 +1,166 @@
+//! `ekino backfill FILE`: an operator's import of historical events (the KPI covers films
+//! funded since 2019), one event per line (NDJSON), judged by the same rules as the live
+//! stream except the age limit and the correction window, marked `backfill = 1`, and stored
+//! by the same writer. Backfilled history is not listed as corrections.
+//!
+//! Backfilled events live on a topic of their own, [`BACKFILL_TOPIC`], partition 0: each
+//! line gets the next offset there, so the backfill's own index (rebuilt from ClickHouse at
+//! each run) knows every event backfilled before, and a file loaded twice counts once. A
+//! backfill does not see the live partitions' indexes: an event both streamed live and
+//! backfilled is counted twice, so a backfill covers days before live reporting began.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clickhouse::Row;
+use schemas::clock::ReportingSettings;
+use schemas::storage::Origin;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::batch::{Batch, Limits};
+use crate::config::{ClickHouseSettings, IngestSettings};
+use crate::judge::{self, Message, Policy};
+use crate::metrics::Metrics;
+use crate::write::Writer;
+
+/// The pseudo-topic positions of backfilled events are recorded under.
+pub const BACKFILL_TOPIC: &str = "ekino.backfill";
+
+/// What a backfill did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    pub lines: u64,
+    pub first_offset: i64,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct MaxOffset {
+    next: i64,
+}
+
+/// The cinema a line names, used as its key: a backfill is vouched for by the operator.
+fn key_of(line: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Bin<'a> {
+        #[serde(borrow)]
+        cinema_bin: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Bin<'_>>(line).ok()?.cinema_bin.map(|c| c.into_owned())
+}
+
+/// Loads `path` and returns what happened to its lines.
+pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: &ReportingSettings, path: &std::path::Path) -> anyhow::Result<Summary> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    crate::clickhouse_store::migrate_when_ready(ch, settings.retry_initial_ms, settings.retry_max_ms).await.context("preparing clickhouse tables")?;
+    let client = crate::clickhouse_store::client(ch);
+    let timeout = Duration::from_millis(ch.query_timeout_ms);
+    let clock = reporting.clock();
+    // The next free position: after every verdict stored for the backfill topic.
+    let next: MaxOffset = client
+        .query(
+            "SELECT toInt64(max(o) + 1) AS next FROM ( \
+               SELECT kafka_offset AS o FROM ticket_events WHERE kafka_topic = ? UNION ALL \
+               SELECT kafka_offset AS o FROM rejected_events WHERE kafka_topic = ? UNION ALL \
+               SELECT kafka_offset AS o FROM pending_refunds WHERE kafka_topic = ? UNION ALL \
+               SELECT kafka_offset AS o FROM event_voids WHERE kafka_topic = ? UNION ALL SELECT toInt64(-1) AS o)",
+        )
+        .bind(BACKFILL_TOPIC)
+        .bind(BACKFILL_TOPIC)
+        .bind(BACKFILL_TOPIC)
+        .bind(BACKFILL_TOPIC)
+        .fetch_one()
+        .await
+        .context("reading the backfill topic's last position")?;
+    // No horizon: every event ever backfilled is remembered.
+    let mut book = judge::load::load(&client, BACKFILL_TOPIC, 0, next.next, clock.now(), 365 * 100, timeout).await.context("loading backfilled events")?;
+    let policy = Policy { max_event_age_days: None, correction_window_days: None, reporting: reporting.clone(), backfill: true };
+
+    let metrics = Metrics::new();
+    let inflight = Arc::new(AtomicUsize::new(0));
+    let writer = Writer {
+        session: crate::rollup::session_client(&client),
+        client: client.clone(),
+        consumer: None,
+        settings: settings.clone(),
+        metrics: metrics.clone(),
+        timeout,
+        inflight: inflight.clone(),
+    };
+    let (tx, rx) = mpsc::channel(settings.channel_batches);
+    let writer_task = tokio::spawn(writer.run(rx));
+    let limits = Limits { max_rows: settings.max_rows, max_bytes: settings.max_bytes, period: Duration::from_secs(3600) };
+    let mut summary = Summary { first_offset: next.next, ..Summary::default() };
+    let mut batch = Batch::default();
+    let mut offset = next.next;
+    for raw in text.split(|b| *b == b'\n') {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        summary.lines += 1;
+        let key = key_of(raw);
+        let m = Message { origin: Origin { topic: BACKFILL_TOPIC.to_owned(), partition: 0, offset }, key: key.as_deref().map(str::as_bytes), payload: Some(raw) };
+        let rejects_before = batch.rejects.len();
+        judge::judge(&mut book, &policy, &m, clock.now(), &mut batch);
+        for r in &batch.rejects[rejects_before..] {
+            *summary.rejected.entry(r.reason.clone()).or_default() += 1;
+        }
+        batch.advance(BACKFILL_TOPIC, 0, offset);
+        offset += 1;
+        if batch.is_full(&limits) {
+            summary.duplicates += batch.duplicates;
+            inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            tx.send(std::mem::take(&mut batch)).await.map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+        }
+    }
+    summary.duplicates += batch.duplicates;
+    if !batch.is_empty() {
+        inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        tx.send(batch).await.map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+    }
+    drop(tx);
+    writer_task.await.context("the writer failed")?;
+    let rejected: u64 = summary.rejected.values().sum();
+    summary.accepted = summary.lines - rejected - summary.duplicates;
+    audit(&client, path, &summary).await.context("writing the audit record")?;
+    Ok(summary)
+}
+
+#[derive(Debug, Row, serde::Serialize)]
+struct AuditRow {
+    at: u32,
+    key_id: String,
+    role: String,
+    method: String,
+    path: String,
+    query: String,
+    status: u16,
+    rows: u64,
+    latency_ms: u32,
+}
+
+/// Records the import in the audit log, under the operating-system user who ran it.
+async fn audit(client: &clickhouse::Client, path: &std::path::Path, s: &Summary) -> anyhow::Result<()> {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let row = AuditRow {
+        at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
+        key_id: format!("os:{user}"),
+        role: "operator".into(),
+        method: "BACKFILL".into(),
+        path: path.display().to_string(),
+        query: serde_json::to_string(s)?,
+        status: 200,
+        rows: s.accepted,
+        latency_ms: 0,
+    };
+    let mut insert = client.insert::<AuditRow>("api_audit").await?;
+    insert.write(&row).await?;
+    insert.end().await?;
+    Ok(())
+}
