@@ -355,3 +355,31 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     assert_eq!(rows[0]["event_id"], "5a1e0000-0000-4000-8000-000000000010");
     assert_eq!(rows[0]["cinema_bin"], bin.as_str());
 }
+
+#[test]
+fn no_statement_grows_with_a_batch_of_fifty_thousand_films_and_cinemas() {
+    let env = TestEnv::new("statements");
+    env.run(&["migrate"]);
+    let show = Utc::now() - Days::days(1);
+    let mut msgs = Vec::with_capacity(50_000);
+    let mut prefix = 60_000_000_000u64;
+    while msgs.len() < 50_000 {
+        prefix += 1;
+        let Some(bin) = schemas::Bin::from_prefix(&prefix.to_string()) else { continue };
+        let n = msgs.len();
+        let v = json!({"schema": "ekino.ticket/1", "event_id": format!("5ca1ab1e-0000-4000-8000-{n:012}"), "type": "sale",
+                       "cinema_bin": bin.as_str(), "hall": "1", "screening_id": "S", "film_id": format!("BIG-{n:05}"),
+                       "show_start": rfc(show), "occurred_at": rfc(show - Days::hours(1)), "price": "100", "currency": "KZT",
+                       "vat_rate": "0", "seat": null, "channel": "online", "ticket_type": "full"});
+        msgs.push((bin.as_str().to_owned(), v));
+    }
+    produce(&env.name, &msgs);
+    let one_batch = [("EKINO_INGEST__MAX_ROWS", "50000"), ("EKINO_INGEST__MAX_BYTES", "268435456"), ("EKINO_INGEST__PERIOD_MS", "5000")];
+    let _ingest = Guard(env.spawn_ingest(&one_batch));
+    let sql = "SELECT sum(qty_sum), uniqExact(film_id), uniqExact(cinema_bin) FROM sales_by_cinema_day FINAL FORMAT TSV";
+    assert!(wait_until(Duration::from_secs(180), || env.sql(sql) == "50000\t50000\t50000\n"), "{}", env.sql(sql));
+    let film_days = env.sql("SELECT count(), sum(qty_sum) FROM sales_by_film_day FINAL FORMAT TSV");
+    assert_eq!(film_days, "50000\t50000\n");
+    let longest = env.metric("ekino_ingest_statement_bytes_max").expect("metric");
+    assert!(longest > 0.0 && longest < 65_536.0, "longest statement {longest} bytes");
+}

@@ -13,9 +13,10 @@ pub struct KafkaSettings {
     /// a local broker (500 ms default → ~60 k msg/s, 5 ms → ~490 k msg/s measured here) at the
     /// cost of more idle fetch requests.
     pub fetch_wait_max_ms: u32,
-    /// Must exceed the worst writer stall (a ClickHouse outage while retrying); otherwise the
-    /// group evicts the consumer and another member replays the partition (still exact, but
-    /// wasted work). Checked against the retry settings at start-up.
+    /// The consumer polls while it waits for the writer or a partition's book (partitions
+    /// paused), so this only has to cover the time between two polls of a busy consumer.
+    /// It is also the *rebalance* timeout librdkafka sends, which is how long tansu's group
+    /// coordinator waits for a killed member: short keeps a restart quick (see `watchdog`).
     pub max_poll_interval_ms: u32,
     pub session_timeout_ms: u32,
     /// Static group membership (Kafka's `group.instance.id`): a restarted ingest with the same
@@ -33,8 +34,8 @@ impl Default for KafkaSettings {
             topic: "ekino.tickets".into(),
             group_id: "ekino-ingest".into(),
             fetch_wait_max_ms: 10,
-            max_poll_interval_ms: 600_000,
-            session_timeout_ms: 30_000,
+            max_poll_interval_ms: 10_000,
+            session_timeout_ms: 6_000,
             group_instance_id: String::new(),
         }
     }

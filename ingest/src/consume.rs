@@ -6,13 +6,14 @@
 //! batch, so nothing is committed that was not written. Before a partition's book is
 //! (re)built, everything judged so far is written: the book must see it in ClickHouse.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clickhouse::Client;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::message::OwnedMessage;
 use schemas::clock::Clock;
 use schemas::storage::Origin;
 use tokio::sync::{mpsc, watch};
@@ -95,7 +96,7 @@ impl Judging {
 }
 
 /// Judges one Kafka message into `batch` (its book must be loaded).
-pub fn accept(j: &mut Judging, batch: &mut Batch, msg: &BorrowedMessage<'_>) {
+pub fn accept(j: &mut Judging, batch: &mut Batch, msg: &impl rdkafka::Message) {
     let origin = Origin { topic: msg.topic().to_owned(), partition: msg.partition(), offset: msg.offset() };
     let now = j.clock.now();
     let Some(book) = j.books.get_mut(&origin.topic, origin.partition) else {
@@ -112,45 +113,133 @@ pub fn accept(j: &mut Judging, batch: &mut Batch, msg: &BorrowedMessage<'_>) {
     }
 }
 
+/// The consume loop's state.
+struct Reader {
+    consumer: Arc<IngestConsumer>,
+    judging: Judging,
+    limits: Limits,
+    tx: mpsc::Sender<Batch>,
+    metrics: Metrics,
+    last_consumed: Arc<std::sync::atomic::AtomicU64>,
+    batch: Batch,
+    /// Messages delivered while the partitions were paused; judged before reading on.
+    held: VecDeque<OwnedMessage>,
+}
+
+impl Reader {
+    /// Awaits `fut` while the group membership stays alive: the assigned partitions are
+    /// paused, and the consumer keeps polling (librdkafka leaves the group when it is not
+    /// polled for `max.poll.interval.ms`, and a member that left costs a rebalance). A
+    /// message delivered anyway is held, not lost.
+    async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, fut: impl std::future::Future<Output = T>) -> T {
+        let assignment = consumer.assignment().ok();
+        if let Some(a) = &assignment {
+            if let Err(e) = consumer.pause(a) {
+                warn!(error = %e, "pausing partitions failed");
+            }
+        }
+        tokio::pin!(fut);
+        let out = loop {
+            tokio::select! {
+                biased;
+                r = &mut fut => break r,
+                m = consumer.recv() => match m {
+                    Ok(m) => held.push_back(m.detach()),
+                    Err(e) => warn!(error = %e, "kafka consumer error while paused"),
+                },
+            }
+        };
+        if let Some(a) = &assignment {
+            if let Err(e) = consumer.resume(a) {
+                warn!(error = %e, "resuming partitions failed");
+            }
+        }
+        out
+    }
+
+    /// Hands the open batch to the writer, polling (paused) while the channel is full.
+    async fn send(&mut self) -> Result<(), ()> {
+        let full = std::mem::take(&mut self.batch);
+        self.metrics.duplicates.inc_by(full.duplicates);
+        let consumer = self.consumer.clone();
+        let permit = match self.tx.try_reserve() {
+            Ok(p) => Ok(p),
+            Err(mpsc::error::TrySendError::Full(())) => Self::polling(&consumer, &mut self.held, self.tx.reserve()).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Closed(())) => Err(()),
+        };
+        match permit {
+            Ok(p) => {
+                self.judging.inflight.fetch_add(1, Ordering::AcqRel);
+                p.send(full);
+                Ok(())
+            }
+            Err(()) => {
+                warn!("writer has stopped; consumer exits");
+                Err(())
+            }
+        }
+    }
+
+    /// Judges one message, loading its partition's book first if needed.
+    async fn handle(&mut self, m: &impl rdkafka::Message) -> Result<(), ()> {
+        self.metrics.consumed.inc();
+        self.last_consumed.store(crate::watchdog::now_ms(), Ordering::Relaxed);
+        for (topic, partition) in self.consumer.context().take_revoked() {
+            self.judging.books.drop_partition(&topic, partition);
+        }
+        if self.judging.books.get_mut(m.topic(), m.partition()).is_none() {
+            // Everything judged so far must be in ClickHouse before the book is read.
+            if !self.batch.is_empty() {
+                self.send().await?;
+            }
+            let consumer = self.consumer.clone();
+            let (topic, partition, offset) = (m.topic().to_owned(), m.partition(), m.offset());
+            let (judging, metrics) = (&mut self.judging, &self.metrics);
+            Self::polling(&consumer, &mut self.held, async {
+                wait_settled(&judging.inflight).await;
+                judging.load(&topic, partition, offset, metrics).await;
+            })
+            .await;
+        }
+        accept(&mut self.judging, &mut self.batch, m);
+        if self.batch.is_full(&self.limits) {
+            self.send().await?;
+        }
+        self.judging.forget_old(&self.metrics);
+        Ok(())
+    }
+}
+
 /// Reads until `shutdown` flips, then sends the open batch and closes the channel.
 pub async fn consume(
     consumer: Arc<IngestConsumer>,
-    mut judging: Judging,
+    judging: Judging,
     limits: Limits,
     tx: mpsc::Sender<Batch>,
     mut shutdown: watch::Receiver<bool>,
     metrics: Metrics,
     last_consumed: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let mut batch = Batch::default();
+    let mut r = Reader { consumer: consumer.clone(), judging, limits, tx, metrics, last_consumed, batch: Batch::default(), held: VecDeque::new() };
     loop {
-        let deadline = batch.deadline(&limits);
+        if let Some(m) = r.held.pop_front() {
+            if r.handle(&m).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let deadline = r.batch.deadline(&r.limits);
         tokio::select! {
             biased;
             _ = shutdown.changed() => break,
             _ = sleep_until(deadline), if deadline.is_some() => {
-                if send(&tx, &mut batch, &judging.inflight, &metrics).await.is_err() { return; }
+                if r.send().await.is_err() { return; }
             }
             msg = consumer.recv() => match msg {
                 Ok(m) => {
-                    metrics.consumed.inc();
-                    last_consumed.store(crate::watchdog::now_ms(), Ordering::Relaxed);
-                    for (topic, partition) in consumer.context().take_revoked() {
-                        judging.books.drop_partition(&topic, partition);
-                    }
-                    if judging.books.get_mut(m.topic(), m.partition()).is_none() {
-                        // Everything judged so far must be in ClickHouse before the book is read.
-                        if !batch.is_empty() && send(&tx, &mut batch, &judging.inflight, &metrics).await.is_err() {
-                            return;
-                        }
-                        wait_settled(&judging.inflight).await;
-                        judging.load(m.topic(), m.partition(), m.offset(), &metrics).await;
-                    }
-                    accept(&mut judging, &mut batch, &m);
-                    if batch.is_full(&limits) && send(&tx, &mut batch, &judging.inflight, &metrics).await.is_err() {
+                    if r.handle(&m).await.is_err() {
                         return;
                     }
-                    judging.forget_old(&metrics);
                 }
                 // librdkafka retries broker failures by itself; these are informational.
                 Err(e) => {
@@ -160,8 +249,13 @@ pub async fn consume(
             },
         }
     }
-    if !batch.is_empty() {
-        let _ = send(&tx, &mut batch, &judging.inflight, &metrics).await;
+    while let Some(m) = r.held.pop_front() {
+        if r.handle(&m).await.is_err() {
+            return;
+        }
+    }
+    if !r.batch.is_empty() {
+        let _ = r.send().await;
     }
 }
 
@@ -176,14 +270,4 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,
     }
-}
-
-async fn send(tx: &mpsc::Sender<Batch>, batch: &mut Batch, inflight: &AtomicUsize, metrics: &Metrics) -> Result<(), ()> {
-    let full = std::mem::take(batch);
-    metrics.duplicates.inc_by(full.duplicates);
-    inflight.fetch_add(1, Ordering::AcqRel);
-    tx.send(full).await.map_err(|_| {
-        inflight.fetch_sub(1, Ordering::AcqRel);
-        warn!("writer has stopped; consumer exits")
-    })
 }

@@ -7,15 +7,23 @@
 //! events waiting consumed nothing for over four minutes until another member joined. The
 //! coordinator completes a rebalance only when every known member has re-joined or timed
 //! out, and it times out a silent member after its *rebalance* timeout, which librdkafka
-//! sends as `max.poll.interval.ms` (600 s in ingest's settings, which must cover a writer
-//! stalled by a ClickHouse outage, since the consumer does not poll while the channel is
-//! full), not after its session timeout as Apache Kafka does. A JoinGroup from a new member
-//! ends the wait. So the cause is the broker's coordinator, and the cure is this watchdog:
-//! when the topic has lag, the group's committed offsets have not moved, and this member
-//! has consumed nothing for `ingest.watchdog_ms`, it leaves the group and joins again as a
-//! new member. A member that rightly holds no partition sees the committed offsets move
-//! (another member consumes) and never churns; on Apache Kafka the watchdog never fires
-//! because the coordinator expires the dead member after its session timeout.
+//! sends as `max.poll.interval.ms` (600 s in ingest's old settings), not after its session
+//! timeout as Apache Kafka does. A JoinGroup from a new member was seen to end the wait.
+//!
+//! So the cause is the broker's coordinator together with ingest's long poll interval,
+//! which had to cover a writer stalled by a ClickHouse outage because the consumer stopped
+//! polling while the channel was full. The cure has two parts:
+//! 1. The consumer now keeps polling, with its partitions paused, while it waits for the
+//!    writer or for a partition's book (`consume::Reader::polling`), so the poll interval
+//!    no longer has to cover any stall: `kafka.max_poll_interval_ms` is 10 s and
+//!    `kafka.session_timeout_ms` 6 s by default, and a killed member holds the group up for
+//!    at most ~10 s on tansu (its session timeout on Apache Kafka). Measured by the chaos
+//!    test: 30 SIGKILLs, a broker restart and a ClickHouse outage with no stretch of 60 s
+//!    without progress.
+//! 2. This watchdog, as the backstop: when the topic has lag, the group's committed offsets
+//!    have not moved, and this member has consumed nothing for `ingest.watchdog_ms`, it
+//!    leaves the group and joins again as a new member. A member that rightly holds no
+//!    partition sees the committed offsets move (another member consumes) and never churns.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
