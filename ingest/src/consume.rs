@@ -130,13 +130,13 @@ impl Reader {
     /// Awaits `fut` while the group membership stays alive: the assigned partitions are
     /// paused, and the consumer keeps polling (librdkafka leaves the group when it is not
     /// polled for `max.poll.interval.ms`, and a member that left costs a rebalance). A
-    /// message delivered anyway is held, not lost.
+    /// paused partition resumes from the last message delivered to ekino (librdkafka keeps
+    /// that position and refetches what it purged at the pause); a message delivered anyway
+    /// is held and judged next, in order.
     async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, fut: impl std::future::Future<Output = T>) -> T {
         let assignment = consumer.assignment().ok();
         if let Some(a) = &assignment {
-            if let Err(e) = consumer.pause(a) {
-                warn!(error = %e, "pausing partitions failed");
-            }
+            set_paused(consumer, a, true);
         }
         tokio::pin!(fut);
         let out = loop {
@@ -150,9 +150,7 @@ impl Reader {
             }
         };
         if let Some(a) = &assignment {
-            if let Err(e) = consumer.resume(a) {
-                warn!(error = %e, "resuming partitions failed");
-            }
+            set_paused(consumer, a, false);
         }
         out
     }
@@ -161,6 +159,7 @@ impl Reader {
     async fn send(&mut self) -> Result<(), ()> {
         let full = std::mem::take(&mut self.batch);
         self.metrics.duplicates.inc_by(full.duplicates);
+        self.metrics.dedup_events.set(i64::try_from(self.judging.books.events()).unwrap_or(i64::MAX));
         let consumer = self.consumer.clone();
         let permit = match self.tx.try_reserve() {
             Ok(p) => Ok(p),
@@ -220,7 +219,16 @@ pub async fn consume(
     metrics: Metrics,
     last_consumed: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let mut r = Reader { consumer: consumer.clone(), judging, limits, tx, metrics, last_consumed, batch: Batch::default(), held: VecDeque::new() };
+    let mut r = Reader {
+        consumer: consumer.clone(),
+        judging,
+        limits,
+        tx,
+        metrics,
+        last_consumed,
+        batch: Batch::default(),
+        held: VecDeque::new(),
+    };
     loop {
         if let Some(m) = r.held.pop_front() {
             if r.handle(&m).await.is_err() {
@@ -256,6 +264,16 @@ pub async fn consume(
     }
     if !r.batch.is_empty() {
         let _ = r.send().await;
+    }
+}
+
+fn set_paused(consumer: &IngestConsumer, tpl: &rdkafka::TopicPartitionList, pause: bool) {
+    if tpl.count() == 0 {
+        return;
+    }
+    let r = if pause { consumer.pause(tpl) } else { consumer.resume(tpl) };
+    if let Err(e) = r {
+        warn!(pause, error = %e, "pausing or resuming partitions failed");
     }
 }
 

@@ -53,6 +53,13 @@ pub struct Entry {
     pub refunded: bool,
 }
 
+impl Entry {
+    /// The entry of a void of `target`: it changed the target's group.
+    pub fn void_of(target: &Entry, offset: i64, fingerprint: u64, arrival: u32) -> Entry {
+        Entry { offset, fingerprint, link: 0, arrival, kind: Kind::Void, voided: false, refunded: false, ..*target }
+    }
+}
+
 /// A refund waiting for its sale, with the row it will count as.
 #[derive(Debug, Clone)]
 pub struct Waiting {
@@ -119,6 +126,23 @@ impl Book {
             None => {}
         }
         self.targets.remove(&(cinema, id));
+    }
+
+    /// Records an accepted void: its entry, its target voided, a voided refund's sale open
+    /// again (its refund no longer counts).
+    pub fn record_void(&mut self, id: u128, void: Entry, target_id: u128) {
+        let cinema = void.cinema;
+        self.insert(id, void);
+        self.targets.insert((cinema, id), target_id);
+        let Some(t) = self.get_mut(cinema, target_id) else { return };
+        t.voided = true;
+        if t.kind == Kind::Refund {
+            if let Some(sale) = self.targets.get(&(cinema, target_id)).copied() {
+                if let Some(s) = self.get_mut(cinema, sale) {
+                    s.refunded = false;
+                }
+            }
+        }
     }
 
     pub fn film_index(&mut self, film: &str) -> u32 {

@@ -49,18 +49,19 @@ pub async fn load(
     horizon_days: u32,
     timeout: Duration,
 ) -> Result<Book, clickhouse::error::Error> {
-    let since = u32::try_from((now - chrono::Duration::days(i64::from(horizon_days))).timestamp().max(0)).unwrap_or(0);
+    let since = (now - chrono::Duration::days(i64::from(horizon_days))).timestamp().max(0);
     let t = timeout.as_secs().max(1).to_string();
     let mut book = Book::default();
 
-    let tickets: Vec<TicketRow> = client
-        .query("SELECT ?fields FROM ticket_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) ORDER BY kafka_offset")
-        .bind(topic)
-        .bind(partition)
-        .bind(since)
-        .with_setting("max_execution_time", t.clone())
-        .fetch_all()
-        .await?;
+    let rows = |sql: String, bound: i64| {
+        client.query(&sql).bind(topic).bind(partition).bind(bound).with_setting("max_execution_time", t.clone())
+    };
+    let tickets: Vec<TicketRow> = rows(
+        "SELECT ?fields FROM ticket_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) ORDER BY kafka_offset".into(),
+        since,
+    )
+    .fetch_all()
+    .await?;
     let mut refunds = Vec::new();
     for r in &tickets {
         let id = uuid_of(&r.event_id);
@@ -85,19 +86,16 @@ pub async fn load(
     drop(tickets);
 
     // Waiting refunds: pending rows not counted (a ticket row) and not rejected since.
-    let waiting: Vec<TicketRow> = client
-        .query(&format!(
-            "SELECT ?fields FROM pending_refunds FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) \
-             AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
-             AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events) \
-             ORDER BY kafka_offset"
-        ))
-        .bind(topic)
-        .bind(partition)
-        .bind(since)
-        .with_setting("max_execution_time", t.clone())
-        .fetch_all()
-        .await?;
+    let waiting: Vec<TicketRow> = rows(
+        "SELECT ?fields FROM pending_refunds FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) \
+         AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
+         AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events) \
+         ORDER BY kafka_offset"
+            .into(),
+        since,
+    )
+    .fetch_all()
+    .await?;
     for r in waiting {
         let id = uuid_of(&r.event_id);
         let e = entry_of(&mut book, &r, Kind::Pending);
@@ -108,49 +106,32 @@ pub async fn load(
         book.waiting.entry((e.cinema, sale)).or_default().push(Waiting { row: r, link });
     }
 
-    let voids: Vec<VoidRow> = client
-        .query("SELECT ?fields FROM event_voids FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)")
-        .bind(topic)
-        .bind(partition)
-        .bind(since)
-        .with_setting("max_execution_time", t.clone())
-        .fetch_all()
-        .await?;
+    let voids: Vec<VoidRow> =
+        rows("SELECT ?fields FROM event_voids FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)".into(), since).fetch_all().await?;
     for v in voids {
         let cinema = cinema_key(&v.cinema_bin);
         let id = uuid_of(&v.event_id);
         let target_id = uuid_of(&v.voids);
-        let target = book.get(cinema, target_id).copied();
-        let e = Entry {
+        // A target older than the horizon is forgotten: the void keeps its group.
+        let target = book.get(cinema, target_id).copied().unwrap_or(Entry {
             cinema,
-            offset: v.kafka_offset,
-            fingerprint: v.fingerprint,
+            offset: -1,
+            fingerprint: 0,
             link: 0,
             arrival: v.arrived_at,
             day: v.target_day,
-            vat: target.map_or(0, |t| t.vat),
-            amount: target.map_or(0, |t| t.amount),
+            vat: 0,
+            amount: 0,
             film: book.film_index(&v.target_film),
-            kind: Kind::Void,
-            voided: false,
+            kind: Kind::Sale,
+            voided: true,
             refunded: false,
-        };
-        book.insert(id, e);
-        book.targets.insert((cinema, id), target_id);
-        // Ticket rows carry `voided_by` already; a pending refund's void is only here.
-        if let Some(t) = book.get_mut(cinema, target_id) {
-            t.voided = true;
-        }
+        });
+        book.record_void(id, Entry::void_of(&target, v.kafka_offset, v.fingerprint, v.arrived_at), target_id);
     }
 
-    let replayed: Vec<RejectedRow> = client
-        .query("SELECT ?fields FROM rejected_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ?")
-        .bind(topic)
-        .bind(partition)
-        .bind(resume_offset)
-        .with_setting("max_execution_time", t)
-        .fetch_all()
-        .await?;
+    let replayed: Vec<RejectedRow> =
+        rows("SELECT ?fields FROM rejected_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ?".into(), resume_offset).fetch_all().await?;
     book.replayed_rejects = replayed.into_iter().map(|r| (r.kafka_offset, r)).collect();
     Ok(book)
 }

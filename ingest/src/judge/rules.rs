@@ -283,34 +283,8 @@ fn void(book: &mut Book, policy: &Policy, msg: &Message<'_>, v: VoidEvent, now: 
             return reject(out, msg, &r, now);
         }
     }
-    let id = v.event_id.uuid().as_u128();
-    let e = Entry {
-        cinema,
-        offset: msg.origin.offset,
-        fingerprint: fingerprint::of_void(&v),
-        link: 0,
-        arrival: secs(now),
-        day: target.day,
-        vat: target.vat,
-        amount: target.amount,
-        film: target.film,
-        kind: Kind::Void,
-        voided: false,
-        refunded: false,
-    };
-    book.insert(id, e);
-    book.targets.insert((cinema, id), target_id);
-    if let Some(t) = book.get_mut(cinema, target_id) {
-        t.voided = true;
-    }
-    if target.kind == Kind::Refund {
-        // The refund no longer counts: its sale is open again.
-        if let Some(sale) = book.targets.get(&(cinema, target_id)).copied() {
-            if let Some(s) = book.get_mut(cinema, sale) {
-                s.refunded = false;
-            }
-        }
-    }
+    let e = Entry::void_of(&target, msg.origin.offset, fingerprint::of_void(&v), secs(now));
+    book.record_void(v.event_id.uuid().as_u128(), e, target_id);
     emit_void(book, policy, msg, &v, e, target, target_id, out);
 }
 
@@ -395,6 +369,10 @@ struct CorrectionTarget<'a> {
 }
 
 fn correction(policy: &Policy, row: &TicketRow, kind: &str, qty: i64, gross: i64, net: i64, out: &mut Batch) {
+    // The common case first, before anything is allocated: a change to an open day.
+    if policy.backfill || at(row.arrived_at) <= policy.reporting.closes_at(date_from_days(row.day)) {
+        return;
+    }
     let origin = Origin { topic: row.kafka_topic.clone(), partition: row.kafka_partition, offset: row.kafka_offset };
     let t = CorrectionTarget { day: row.day, cinema_bin: &row.cinema_bin, film_id: &row.film_id, event_id: &row.event_id, arrived_at: row.arrived_at, origin: &origin };
     push_correction(policy, t, kind, qty, gross, net, out);
