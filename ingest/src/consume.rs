@@ -6,14 +6,14 @@
 //! batch, so nothing is committed that was not written. Before a partition's book is
 //! (re)built, everything judged so far is written: the book must see it in ClickHouse.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clickhouse::Client;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::{Message as _, OwnedMessage};
 use schemas::clock::Clock;
 use schemas::storage::Origin;
 use tokio::sync::{mpsc, watch};
@@ -124,34 +124,47 @@ struct Reader {
     batch: Batch,
     /// Messages delivered while the partitions were paused; judged before reading on.
     held: VecDeque<OwnedMessage>,
+    /// Partitions that have delivered a message since they were assigned (one topic).
+    seen: HashSet<i32>,
 }
 
 impl Reader {
-    /// Awaits `fut` while the group membership stays alive: the assigned partitions are
-    /// paused, and the consumer keeps polling (librdkafka leaves the group when it is not
-    /// polled for `max.poll.interval.ms`, and a member that left costs a rebalance). A
-    /// paused partition resumes from the last message delivered to ekino (librdkafka keeps
-    /// that position and refetches what it purged at the pause); a message delivered anyway
-    /// is held and judged next, in order.
-    async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, fut: impl std::future::Future<Output = T>) -> T {
-        let assignment = consumer.assignment().ok();
-        if let Some(a) = &assignment {
-            set_paused(consumer, a, true);
+    /// Awaits `fut` while the group membership stays alive: the partitions are paused, and
+    /// the consumer keeps polling (librdkafka leaves the group when it is not polled for
+    /// `max.poll.interval.ms`, and a member that left costs a rebalance). Only partitions
+    /// that have delivered a message are paused: librdkafka resumes a partition from the
+    /// last message it delivered, and one paused before its first delivery was seen never to
+    /// fetch again (a restarted ingest stalled on its last partition). A partition's first
+    /// message arriving here is held, and the partition paused from then on; held messages
+    /// are judged next, in order.
+    async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, seen: &mut HashSet<i32>, fut: impl std::future::Future<Output = T>) -> T {
+        let mut paused = rdkafka::TopicPartitionList::new();
+        if let Ok(a) = consumer.assignment() {
+            for e in a.elements().iter().filter(|e| seen.contains(&e.partition())) {
+                paused.add_partition(e.topic(), e.partition());
+            }
         }
+        set_paused(consumer, &paused, true);
         tokio::pin!(fut);
         let out = loop {
             tokio::select! {
                 biased;
                 r = &mut fut => break r,
                 m = consumer.recv() => match m {
-                    Ok(m) => held.push_back(m.detach()),
+                    Ok(m) => {
+                        if seen.insert(m.partition()) {
+                            let mut one = rdkafka::TopicPartitionList::new();
+                            one.add_partition(m.topic(), m.partition());
+                            set_paused(consumer, &one, true);
+                            paused.add_partition(m.topic(), m.partition());
+                        }
+                        held.push_back(m.detach());
+                    }
                     Err(e) => warn!(error = %e, "kafka consumer error while paused"),
                 },
             }
         };
-        if let Some(a) = &assignment {
-            set_paused(consumer, a, false);
-        }
+        set_paused(consumer, &paused, false);
         out
     }
 
@@ -163,7 +176,7 @@ impl Reader {
         let consumer = self.consumer.clone();
         let permit = match self.tx.try_reserve() {
             Ok(p) => Ok(p),
-            Err(mpsc::error::TrySendError::Full(())) => Self::polling(&consumer, &mut self.held, self.tx.reserve()).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Full(())) => Self::polling(&consumer, &mut self.held, &mut self.seen, self.tx.reserve()).await.map_err(|_| ()),
             Err(mpsc::error::TrySendError::Closed(())) => Err(()),
         };
         match permit {
@@ -185,7 +198,9 @@ impl Reader {
         self.last_consumed.store(crate::watchdog::now_ms(), Ordering::Relaxed);
         for (topic, partition) in self.consumer.context().take_revoked() {
             self.judging.books.drop_partition(&topic, partition);
+            self.seen.remove(&partition);
         }
+        self.seen.insert(m.partition());
         if self.judging.books.get_mut(m.topic(), m.partition()).is_none() {
             // Everything judged so far must be in ClickHouse before the book is read.
             if !self.batch.is_empty() {
@@ -194,7 +209,7 @@ impl Reader {
             let consumer = self.consumer.clone();
             let (topic, partition, offset) = (m.topic().to_owned(), m.partition(), m.offset());
             let (judging, metrics) = (&mut self.judging, &self.metrics);
-            Self::polling(&consumer, &mut self.held, async {
+            Self::polling(&consumer, &mut self.held, &mut self.seen, async {
                 wait_settled(&judging.inflight).await;
                 judging.load(&topic, partition, offset, metrics).await;
             })
@@ -228,6 +243,7 @@ pub async fn consume(
         last_consumed,
         batch: Batch::default(),
         held: VecDeque::new(),
+        seen: HashSet::new(),
     };
     loop {
         if let Some(m) = r.held.pop_front() {

@@ -90,7 +90,7 @@ fn spawn_ingest(exe: &Path, brokers: &str, db: &str, topic: &str, group: &str, m
         .env("EKINO_KAFKA__TOPIC", topic)
         .env("EKINO_KAFKA__GROUP_ID", group)
         .env("EKINO_INGEST__METRICS_ADDR", metrics)
-        .env("EKINO_LOG", "warn")
+        .env("EKINO_LOG", "warn,ingest=info")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)
         .spawn()

@@ -56,29 +56,36 @@ pub async fn load(
     let rows = |sql: String, bound: i64| {
         client.query(&sql).bind(topic).bind(partition).bind(bound).with_setting("max_execution_time", t.clone())
     };
+    // Without FINAL: `FINAL` merges the whole table for every partition's load, and the
+    // versions of one event (a replayed copy, the voided version) are folded here instead.
     let tickets: Vec<TicketRow> = rows(
-        "SELECT ?fields FROM ticket_events FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) ORDER BY kafka_offset".into(),
+        "SELECT ?fields FROM ticket_events WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)".into(),
         since,
     )
     .fetch_all()
     .await?;
-    let mut refunds = Vec::new();
     for r in &tickets {
         let id = uuid_of(&r.event_id);
-        if r.event_type == schemas::EventType::Refund.to_i8() {
-            let e = entry_of(&mut book, r, Kind::Refund);
-            book.insert(id, e);
-            let sale = uuid_of(&r.refund_of);
-            book.targets.insert((e.cinema, id), sale);
-            if !e.voided {
-                refunds.push((e.cinema, sale));
-            }
-        } else {
-            let e = entry_of(&mut book, r, Kind::Sale);
-            book.insert(id, e);
+        let kind = if r.event_type == schemas::EventType::Refund.to_i8() { Kind::Refund } else { Kind::Sale };
+        let mut e = entry_of(&mut book, r, kind);
+        if let Some(seen) = book.get(e.cinema, id) {
+            // Another version of the same event: voided if any version is.
+            e.voided |= seen.voided;
+        }
+        book.insert(id, e);
+        if kind == Kind::Refund {
+            book.targets.insert((e.cinema, id), uuid_of(&r.refund_of));
         }
     }
-    for (cinema, sale) in refunds {
+    // A sale is refunded when a refund of it counts (is not voided).
+    let counted: Vec<(u64, u128)> = tickets
+        .iter()
+        .filter(|r| r.event_type == schemas::EventType::Refund.to_i8())
+        .map(|r| (cinema_key(&r.cinema_bin), uuid_of(&r.event_id), uuid_of(&r.refund_of)))
+        .filter(|(c, id, _)| book.get(*c, *id).is_some_and(|e| !e.voided))
+        .map(|(c, _, sale)| (c, sale))
+        .collect();
+    for (cinema, sale) in counted {
         if let Some(s) = book.get_mut(cinema, sale) {
             s.refunded = true;
         }
