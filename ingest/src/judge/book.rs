@@ -54,6 +54,25 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry of an event stored as `row` (judged now, or read back from ClickHouse).
+    pub fn of_row(book: &mut Book, row: &TicketRow, kind: Kind) -> Entry {
+        Entry {
+            cinema: cinema_key(&row.cinema_bin),
+            offset: row.kafka_offset,
+            // Rows from before fingerprints were stored: the fingerprint of the event they record.
+            fingerprint: if row.fingerprint == 0 { row.event_fingerprint() } else { row.fingerprint },
+            link: schemas::event::fingerprint::screening_link(&row.film_id, &row.hall, &row.screening_id),
+            arrival: row.arrived_at,
+            day: row.day,
+            vat: u16::try_from(row.vat_rate_x10000).unwrap_or(u16::MAX),
+            amount: u32::try_from(row.price_tiyn).unwrap_or(u32::MAX),
+            film: book.film_index(&row.film_id),
+            kind,
+            voided: !row.voided_by.is_empty(),
+            refunded: false,
+        }
+    }
+
     /// The entry of a void of `target`: it changed the target's group.
     pub fn void_of(target: &Entry, offset: i64, fingerprint: u64, arrival: u32) -> Entry {
         Entry { offset, fingerprint, link: 0, arrival, kind: Kind::Void, voided: false, refunded: false, ..*target }

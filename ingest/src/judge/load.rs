@@ -11,31 +11,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clickhouse::Client;
-use schemas::event::fingerprint;
 use schemas::storage::{RejectedRow, TicketRow, VoidRow};
 
 use super::book::{cinema_key, Book, Entry, Kind, Waiting};
 
 fn uuid_of(s: &str) -> u128 {
     uuid::Uuid::parse_str(s).map(|u| u.as_u128()).unwrap_or_default()
-}
-
-fn entry_of(book: &mut Book, r: &TicketRow, kind: Kind) -> Entry {
-    Entry {
-        cinema: cinema_key(&r.cinema_bin),
-        offset: r.kafka_offset,
-        // Rows from before fingerprints were stored: the fingerprint of the event they record.
-        fingerprint: if r.fingerprint == 0 { r.event_fingerprint() } else { r.fingerprint },
-        link: fingerprint::screening_link(&r.film_id, &r.hall, &r.screening_id),
-        arrival: r.arrived_at,
-        day: r.day,
-        vat: u16::try_from(r.vat_rate_x10000).unwrap_or(u16::MAX),
-        amount: u32::try_from(r.price_tiyn).unwrap_or(u32::MAX),
-        film: book.film_index(&r.film_id),
-        kind,
-        voided: !r.voided_by.is_empty(),
-        refunded: false,
-    }
 }
 
 /// Loads the book of `topic`/`partition`; `resume_offset` is the first offset about to be
@@ -67,7 +48,7 @@ pub async fn load(
     for r in &tickets {
         let id = uuid_of(&r.event_id);
         let kind = if r.event_type == schemas::EventType::Refund.to_i8() { Kind::Refund } else { Kind::Sale };
-        let mut e = entry_of(&mut book, r, kind);
+        let mut e = Entry::of_row(&mut book, r, kind);
         if let Some(seen) = book.get(e.cinema, id) {
             // Another version of the same event: voided if any version is.
             e.voided |= seen.voided;
@@ -105,7 +86,7 @@ pub async fn load(
     .await?;
     for r in waiting {
         let id = uuid_of(&r.event_id);
-        let e = entry_of(&mut book, &r, Kind::Pending);
+        let e = Entry::of_row(&mut book, &r, Kind::Pending);
         book.insert(id, e);
         let sale = uuid_of(&r.refund_of);
         book.targets.insert((e.cinema, id), sale);

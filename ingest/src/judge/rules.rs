@@ -123,27 +123,10 @@ fn new_row(t: TicketEvent, msg: &Message<'_>, arrival: DateTime<Utc>, policy: &P
     row
 }
 
-fn entry_for(book: &mut Book, row: &TicketRow, kind: Kind) -> Entry {
-    Entry {
-        cinema: cinema_key(&row.cinema_bin),
-        offset: row.kafka_offset,
-        fingerprint: row.fingerprint,
-        link: link_of(row),
-        arrival: row.arrived_at,
-        day: row.day,
-        vat: u16::try_from(row.vat_rate_x10000).unwrap_or(u16::MAX),
-        amount: u32::try_from(row.price_tiyn).unwrap_or(u32::MAX),
-        film: book.film_index(&row.film_id),
-        kind,
-        voided: false,
-        refunded: false,
-    }
-}
-
 fn sale(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, now: DateTime<Utc>, out: &mut Batch) {
     let id = t.event_id.uuid().as_u128();
     let row = new_row(t, msg, now, policy);
-    let e = entry_for(book, &row, Kind::Sale);
+    let e = Entry::of_row(book, &row, Kind::Sale);
     book.insert(id, e);
     correction(policy, &row, "sale", row.qty.into(), row.gross_tiyn, row.net_tiyn, out);
     out.push_ticket(row);
@@ -190,7 +173,7 @@ fn refund(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, n
             reject(out, msg, &Rejection::field(R::RefundLink, "refund_of", "names another cinema's sale"), now);
         }
         None => {
-            let e = entry_for(book, &row, Kind::Pending);
+            let e = Entry::of_row(book, &row, Kind::Pending);
             book.insert(id, e);
             book.targets.insert((cinema, id), sale_id);
             book.waiting.entry((cinema, sale_id)).or_default().push(Waiting { row: row.clone(), link });
@@ -211,7 +194,7 @@ fn count_refund(book: &mut Book, policy: &Policy, mut row: TicketRow, id: u128, 
     sale.refunded = true;
     let sale = *sale;
     row.take_sale_terms(sale.day, u32::from(sale.vat));
-    let mut e = entry_for(book, &row, Kind::Refund);
+    let mut e = Entry::of_row(book, &row, Kind::Refund);
     e.film = sale.film;
     book.insert(id, e);
     book.targets.insert((cinema, id), sale_id);
