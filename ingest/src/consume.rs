@@ -131,12 +131,11 @@ struct Reader {
 impl Reader {
     /// Awaits `fut` while the group membership stays alive: the partitions are paused, and
     /// the consumer keeps polling (librdkafka leaves the group when it is not polled for
-    /// `max.poll.interval.ms`, and a member that left costs a rebalance). Only partitions
-    /// that have delivered a message are paused: librdkafka resumes a partition from the
-    /// last message it delivered, and one paused before its first delivery was seen never to
-    /// fetch again (a restarted ingest stalled on its last partition). A partition's first
-    /// message arriving here is held, and the partition paused from then on; held messages
-    /// are judged next, in order.
+    /// `max.poll.interval.ms`, and a member that left costs a rebalance). Pausing only has to
+    /// stop deliveries, so only partitions that have delivered a message are paused, and a
+    /// paused partition resumes after the last message it delivered; another partition's
+    /// first message arriving here is held, and that partition paused from then on. Held
+    /// messages are judged next, in order.
     async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, seen: &mut HashSet<i32>, fut: impl std::future::Future<Output = T>) -> T {
         let mut paused = rdkafka::TopicPartitionList::new();
         if let Ok(a) = consumer.assignment() {

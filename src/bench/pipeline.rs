@@ -241,7 +241,9 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     // loaded above), partition by partition as traffic reaches each: a little warm-up
     // traffic on every partition, then the measured steady traffic.
     let restarted = Instant::now();
-    let warm = SimulateArgs { rate: 0, max_events: Some(2_000), start: Some(today + chrono::Days::new(140)), out: work.join("sim-warm"), ..sim.clone() };
+    // Sales of two days ago interleave every cinema (advance sales of a future day all
+    // happen "now", cinema by cinema), so the warm-up reaches every partition.
+    let warm = SimulateArgs { rate: 0, max_events: Some(5_000), start: Some(today - chrono::Days::new(2)), days: 1, out: work.join("sim-warm"), ..sim.clone() };
     simulate::run(&warm, &brokers, &name).await?;
     let partitions = f64::from(ingest::topic::DEFAULT_PARTITIONS);
     while http_get(&metrics_addr, "/metrics").ok().and_then(|m| sample(&m, "ekino_ingest_book_loads_total")).unwrap_or(0.0) < partitions {
