@@ -50,9 +50,8 @@ pub struct Scope {
 
 impl Scope {
     pub fn add(&mut self, day: NaiveDate, film: &str, cinema: &str) {
-        // Most rows of a batch fall in a group already staged: look before allocating.
-        let probe = (day, film.to_owned(), cinema.to_owned());
-        self.groups.insert(probe);
+        // The writer skips consecutive rows of one group before calling this (`Pending::absorb`).
+        self.groups.insert((day, film.to_owned(), cinema.to_owned()));
     }
 
     pub fn is_empty(&self) -> bool {
