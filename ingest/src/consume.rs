@@ -6,14 +6,12 @@
 //! batch, so nothing is committed that was not written. Before a partition's book is
 //! (re)built, everything judged so far is written: the book must see it in ClickHouse.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clickhouse::Client;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::message::{Message as _, OwnedMessage};
 use schemas::clock::Clock;
 use schemas::storage::Origin;
 use tokio::sync::{mpsc, watch};
@@ -21,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::batch::{Batch, Limits};
 use crate::group::IngestConsumer;
+use crate::inbox::Inbox;
 use crate::judge::{self, Books, Message, Policy};
 use crate::metrics::Metrics;
 use crate::retry::Backoff;
@@ -122,60 +121,20 @@ struct Reader {
     metrics: Metrics,
     last_consumed: Arc<std::sync::atomic::AtomicU64>,
     batch: Batch,
-    /// Messages delivered while the partitions were paused; judged before reading on.
-    held: VecDeque<OwnedMessage>,
-    /// Partitions that have delivered a message since they were assigned (one topic).
-    seen: HashSet<i32>,
+    /// Messages delivered while waiting, and each partition's position.
+    inbox: Inbox,
 }
 
 impl Reader {
-    /// Awaits `fut` while the group membership stays alive: the partitions are paused, and
-    /// the consumer keeps polling (librdkafka leaves the group when it is not polled for
-    /// `max.poll.interval.ms`, and a member that left costs a rebalance). Pausing only has to
-    /// stop deliveries, so only partitions that have delivered a message are paused, and a
-    /// paused partition resumes after the last message it delivered; another partition's
-    /// first message arriving here is held, and that partition paused from then on. Held
-    /// messages are judged next, in order.
-    async fn polling<T>(consumer: &IngestConsumer, held: &mut VecDeque<OwnedMessage>, seen: &mut HashSet<i32>, fut: impl std::future::Future<Output = T>) -> T {
-        let mut paused = rdkafka::TopicPartitionList::new();
-        if let Ok(a) = consumer.assignment() {
-            for e in a.elements().iter().filter(|e| seen.contains(&e.partition())) {
-                paused.add_partition(e.topic(), e.partition());
-            }
-        }
-        set_paused(consumer, &paused, true);
-        tokio::pin!(fut);
-        let out = loop {
-            tokio::select! {
-                biased;
-                r = &mut fut => break r,
-                m = consumer.recv() => match m {
-                    Ok(m) => {
-                        if seen.insert(m.partition()) {
-                            let mut one = rdkafka::TopicPartitionList::new();
-                            one.add_partition(m.topic(), m.partition());
-                            set_paused(consumer, &one, true);
-                            paused.add_partition(m.topic(), m.partition());
-                        }
-                        held.push_back(m.detach());
-                    }
-                    Err(e) => warn!(error = %e, "kafka consumer error while paused"),
-                },
-            }
-        };
-        set_paused(consumer, &paused, false);
-        out
-    }
-
     /// Hands the open batch to the writer, polling (paused) while the channel is full.
     async fn send(&mut self) -> Result<(), ()> {
         let full = std::mem::take(&mut self.batch);
         self.metrics.duplicates.inc_by(full.duplicates);
+        self.metrics.offset_gaps.inc_by(std::mem::take(&mut self.inbox.gaps));
         self.metrics.dedup_events.set(i64::try_from(self.judging.books.events()).unwrap_or(i64::MAX));
-        let consumer = self.consumer.clone();
         let permit = match self.tx.try_reserve() {
             Ok(p) => Ok(p),
-            Err(mpsc::error::TrySendError::Full(())) => Self::polling(&consumer, &mut self.held, &mut self.seen, self.tx.reserve()).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Full(())) => self.inbox.polling(&self.consumer, self.tx.reserve()).await.map_err(|_| ()),
             Err(mpsc::error::TrySendError::Closed(())) => Err(()),
         };
         match permit {
@@ -197,18 +156,16 @@ impl Reader {
         self.last_consumed.store(crate::watchdog::now_ms(), Ordering::Relaxed);
         for (topic, partition) in self.consumer.context().take_revoked() {
             self.judging.books.drop_partition(&topic, partition);
-            self.seen.remove(&partition);
+            self.inbox.forget(partition);
         }
-        self.seen.insert(m.partition());
         if self.judging.books.get_mut(m.topic(), m.partition()).is_none() {
             // Everything judged so far must be in ClickHouse before the book is read.
             if !self.batch.is_empty() {
                 self.send().await?;
             }
-            let consumer = self.consumer.clone();
             let (topic, partition, offset) = (m.topic().to_owned(), m.partition(), m.offset());
             let (judging, metrics) = (&mut self.judging, &self.metrics);
-            Self::polling(&consumer, &mut self.held, &mut self.seen, async {
+            self.inbox.polling(&self.consumer, async {
                 wait_settled(&judging.inflight).await;
                 judging.load(&topic, partition, offset, metrics).await;
             })
@@ -241,11 +198,10 @@ pub async fn consume(
         metrics,
         last_consumed,
         batch: Batch::default(),
-        held: VecDeque::new(),
-        seen: HashSet::new(),
+        inbox: Inbox::new(limits.max_rows),
     };
     loop {
-        if let Some(m) = r.held.pop_front() {
+        if let Some(m) = r.inbox.pop() {
             if r.handle(&m).await.is_err() {
                 return;
             }
@@ -260,7 +216,7 @@ pub async fn consume(
             }
             msg = consumer.recv() => match msg {
                 Ok(m) => {
-                    if r.handle(&m).await.is_err() {
+                    if r.inbox.delivered(&m) && r.handle(&m).await.is_err() {
                         return;
                     }
                 }
@@ -272,23 +228,13 @@ pub async fn consume(
             },
         }
     }
-    while let Some(m) = r.held.pop_front() {
+    while let Some(m) = r.inbox.pop() {
         if r.handle(&m).await.is_err() {
             return;
         }
     }
     if !r.batch.is_empty() {
         let _ = r.send().await;
-    }
-}
-
-fn set_paused(consumer: &IngestConsumer, tpl: &rdkafka::TopicPartitionList, pause: bool) {
-    if tpl.count() == 0 {
-        return;
-    }
-    let r = if pause { consumer.pause(tpl) } else { consumer.resume(tpl) };
-    if let Err(e) = r {
-        warn!(pause, error = %e, "pausing or resuming partitions failed");
     }
 }
 

@@ -41,6 +41,7 @@ pub mod clickhouse_store;
 pub mod config;
 pub mod consume;
 pub mod group;
+pub mod inbox;
 pub mod insert;
 pub mod judge;
 pub mod metrics;

@@ -33,6 +33,7 @@ pub struct Metrics {
     pub book_loads: IntCounter,
     /// Re-joins of the consumer group forced by the watchdog.
     pub rejoins: IntCounter,
+    pub offset_gaps: IntCounter,
 }
 
 impl Metrics {
@@ -71,7 +72,12 @@ impl Metrics {
         let dedup_bytes = IntGauge::new("dedup_bytes", "approximate heap bytes of the dedup index").expect("metric");
         let book_loads = IntCounter::new("book_loads_total", "partition books rebuilt from clickhouse").expect("metric");
         let rejoins = IntCounter::new("rejoins_total", "group re-joins forced by the watchdog").expect("metric");
-        for c in [&consumed, &retries, &commits, &duplicates, &bisections, &book_loads, &rejoins] {
+        let offset_gaps = IntCounter::new(
+            "offset_gaps_total",
+            "messages whose offset is past the one after their partition's previous message: transaction markers on Kafka, lost messages on a faulty broker",
+        )
+        .expect("metric");
+        for c in [&consumed, &retries, &commits, &duplicates, &bisections, &book_loads, &rejoins, &offset_gaps] {
             registry.register(Box::new(c.clone())).expect("register");
         }
         registry.register(Box::new(inserted.clone())).expect("register");
@@ -104,6 +110,7 @@ impl Metrics {
             dedup_bytes,
             book_loads,
             rejoins,
+            offset_gaps,
         }
     }
 

@@ -35,6 +35,7 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
         // librdkafka prefetches up to 64 MiB by default; 16 MiB (~30,000 events) keeps the
         // writer fed at full speed and the process inside its memory budget.
         .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.queue.backoff.ms", k.fetch_queue_backoff_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("client.id", "ekino-ingest");

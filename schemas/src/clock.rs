@@ -39,6 +39,12 @@ impl ReportingSettings {
         Clock::parse(&self.clock_start).unwrap_or_default()
     }
 
+    /// [`Self::closes_at`] of a day given as days since the epoch (storage's `Date`), in seconds
+    /// since the epoch: integer arithmetic, for the judge's per-event check.
+    pub fn closes_at_secs(&self, day: u16) -> i64 {
+        (i64::from(day) + 1) * 86_400 + i64::from(self.day_closes_hour.min(23)) * 3_600 - i64::from(crate::time::KZ_OFFSET_SECONDS)
+    }
+
     /// The instant a box-office day closes.
     pub fn closes_at(&self, day: NaiveDate) -> DateTime<Utc> {
         let local = (day + Duration::days(1)).and_time(NaiveTime::from_hms_opt(self.day_closes_hour.min(23), 0, 0).expect("valid hour"));
@@ -83,6 +89,19 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         // 07:00 UTC+5 on 21 Nov is 02:00 UTC.
         assert_eq!(s.closes_at(day).to_rfc3339(), "2026-11-21T02:00:00+00:00");
+    }
+
+    #[test]
+    fn the_integer_closing_time_is_the_same_instant() {
+        // 2026-11-20 is day 20777 since the epoch; it closes at 2026-11-21T02:00:00Z.
+        assert_eq!(ReportingSettings::default().closes_at_secs(20_777), 1_795_226_400);
+        for hour in [0, 7, 23] {
+            let s = ReportingSettings { day_closes_hour: hour, ..ReportingSettings::default() };
+            for day in (0..u16::MAX).step_by(997) {
+                let date = crate::time::date_from_days(day);
+                assert_eq!(s.closes_at_secs(day), s.closes_at(date).timestamp(), "day {day} hour {hour}");
+            }
+        }
     }
 
     #[test]

@@ -14,8 +14,11 @@
 //! cinemas using one UUID is a mistake or an attack, not traffic; the second cinema's entry
 //! lives in `shared_ids`. So a lookup by id alone also tells a void that its target belongs
 //! to another cinema of this partition (`void_target_foreign`).
-
-use std::collections::HashMap;
+//!
+//! # Hashing
+//! Event ids are chosen by senders, so the maps are keyed per process (foldhash's random
+//! seed) rather than unkeyed; foldhash rather than the standard SipHash because the lookup
+//! and insert of every message's id are a measurable part of the per-event cost.
 
 use schemas::storage::{RejectedRow, TicketRow};
 
@@ -85,6 +88,9 @@ pub struct Waiting {
     pub row: TicketRow,
     pub link: u64,
 }
+
+/// The maps of a book: foldhash, seeded per process (see the module docs).
+pub type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 #[derive(Debug, Default)]
 pub struct Book {

@@ -353,7 +353,7 @@ struct CorrectionTarget<'a> {
 
 fn correction(policy: &Policy, row: &TicketRow, kind: &str, qty: i64, gross: i64, net: i64, out: &mut Batch) {
     // The common case first, before anything is allocated: a change to an open day.
-    if policy.backfill || at(row.arrived_at) <= policy.reporting.closes_at(date_from_days(row.day)) {
+    if policy.backfill || i64::from(row.arrived_at) <= policy.reporting.closes_at_secs(row.day) {
         return;
     }
     let origin = Origin { topic: row.kafka_topic.clone(), partition: row.kafka_partition, offset: row.kafka_offset };
@@ -363,7 +363,7 @@ fn correction(policy: &Policy, row: &TicketRow, kind: &str, qty: i64, gross: i64
 
 /// Lists a change that took effect after its day had closed.
 fn push_correction(policy: &Policy, t: CorrectionTarget<'_>, kind: &str, qty: i64, gross: i64, net: i64, out: &mut Batch) {
-    if policy.backfill || at(t.arrived_at) <= policy.reporting.closes_at(date_from_days(t.day)) {
+    if policy.backfill || i64::from(t.arrived_at) <= policy.reporting.closes_at_secs(t.day) {
         return;
     }
     out.corrections.push(CorrectionRow {
