@@ -16,6 +16,13 @@ pub struct ApiSettings {
     pub query_timeout_ms: u64,
     /// Requests per key per minute; a burst of this size is allowed.
     pub rate_limit_per_minute: u32,
+    /// Requests per client address per minute on the routes that need no key (`/healthz`
+    /// and `/metrics` exempt); see `guards`.
+    pub public_rate_limit_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (IP addresses); empty: none.
+    pub trusted_proxies: Vec<String>,
+    /// CPU-heavy requests (estimates, exports) served at once; more get 503 with Retry-After.
+    pub cpu_workers: usize,
     /// How long a registry snapshot serves reports (`reports::registry`); 0 reads it anew
     /// for every request.
     pub registry_cache_ms: u64,
@@ -32,6 +39,9 @@ impl Default for ApiSettings {
             max_page_rows: 1000,
             query_timeout_ms: 5000,
             rate_limit_per_minute: 600,
+            public_rate_limit_per_minute: 300,
+            trusted_proxies: Vec::new(),
+            cpu_workers: 4,
             registry_cache_ms: 2000,
         }
     }

@@ -28,6 +28,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    #[error("the server is busy with other computations; retry shortly")]
+    Busy { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -45,7 +47,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +61,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -121,7 +124,7 @@ impl Reply for ApiError {
         };
         let mut resp = warp::reply::with_status(warp::reply::json(&body), status).into_response();
         resp.headers_mut().insert("content-type", "application/problem+json".parse().expect("header"));
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } = self {
             resp.headers_mut().insert("retry-after", retry_after_secs.to_string().parse().expect("header"));
         }
         resp

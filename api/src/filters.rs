@@ -39,6 +39,18 @@ fn principal(s: State) -> impl Filter<Extract = (Principal,), Error = Rejection>
     })
 }
 
+/// A caller of a public route, within its address's rate limit (see `guards`).
+fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::addr::remote()
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(state(s))
+        .and_then(|remote: Option<std::net::SocketAddr>, xff: Option<String>, s: State| async move {
+            let client = s.guards.client(remote, xff.as_deref());
+            s.guards.admit_public(&client).map_err(warp::reject::custom)
+        })
+        .untuple_one()
+}
+
 fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
     warp::body::content_length_limit(limit).and(warp::body::bytes())
 }
@@ -147,30 +159,41 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "clickhouse": ok});
             warp::reply::with_status(warp::reply::json(&body), if ok { warp::http::StatusCode::OK } else { warp::http::StatusCode::SERVICE_UNAVAILABLE }).into_response()
         });
-        let openapi = warp::path!("openapi.json").and(warp::get()).map(|| warp::reply::json(&crate::openapi::document()).into_response());
+        let openapi = warp::path!("openapi.json").and(warp::get()).and(public(s.clone())).map(|| warp::reply::json(&crate::openapi::document()).into_response());
         let metrics = warp::path!("metrics").and(warp::get()).and(state(s.clone())).map(|s: State| s.metrics.render().into_response());
-        let daily = warp::path!("v1" / "box-office" / "daily").and(warp::get()).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
+        let daily = warp::path!("v1" / "box-office" / "daily").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
             let t = Instant::now();
             let r = async { handlers::box_office::daily_chart(&s, params::parse(&q)?).await }.await;
             finish(&s, "GET", "daily_chart", None, "/v1/box-office/daily", &q, t, r)
         });
-        let programmes = warp::path!("v1" / "rebates" / "programmes").and(warp::get()).and(state(s.clone())).and(query()).map(|s: State, q: String| {
+        let programmes = warp::path!("v1" / "rebates" / "programmes").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).map(|s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
             finish(&s, "GET", "programmes", None, "/v1/rebates/programmes", &q, t, r)
         });
-        let programme = warp::path!("v1" / "rebates" / "programmes" / String).and(warp::get()).and(state(s.clone())).and(query()).map(|id: String, s: State, q: String| {
+        let programme = warp::path!("v1" / "rebates" / "programmes" / String).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).map(|id: String, s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).and_then(|_| handlers::rebates::programme(&s, &id));
             finish(&s, "GET", "programme", None, "/v1/rebates/programmes/{id}", &q, t, r)
         });
-        let estimate = warp::path!("v1" / "rebates" / "estimate").and(warp::post()).and(state(s.clone())).and(query()).and(body(s.settings.body_limit_bytes)).map(
-            |s: State, q: String, b: Bytes| {
+        let estimate = warp::path!("v1" / "rebates" / "estimate")
+            .and(warp::post())
+            .and(public(s.clone()))
+            .and(state(s.clone()))
+            .and(query())
+            .and(body(s.settings.body_limit_bytes))
+            .then(|s: State, q: String, b: Bytes| async move {
                 let t = Instant::now();
-                let r = params::parse(&q).and_then(|q| handlers::rebates::estimate(&s, q, &b));
+                // The engine's work runs on the bounded CPU pool, never on a runtime worker.
+                let r = match params::parse(&q) {
+                    Ok(cq) => {
+                        let shared = s.clone();
+                        s.guards.cpu.run(move || handlers::rebates::estimate(&shared, cq, &b)).await.and_then(|r| r)
+                    }
+                    Err(e) => Err(e),
+                };
                 finish(&s, "POST", "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
-            },
-        );
+            });
         health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
     };
 

@@ -1,8 +1,13 @@
-//! Per-key rate limit: a token bucket of `per_minute` tokens refilled continuously.
+//! Rate limits: a token bucket of `per_minute` tokens per key (an API key, or a client
+//! address for the public routes), refilled continuously. A bucket that has refilled is the
+//! same as none, so when there are more than [`MAX_BUCKETS`] the full ones are dropped: a
+//! flood from many addresses cannot grow the map without bound.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
+
+pub const MAX_BUCKETS: usize = 100_000;
 
 pub struct RateLimiter {
     per_minute: u32,
@@ -20,6 +25,9 @@ impl RateLimiter {
         let per_sec = cap / 60.0;
         let mut b = self.buckets.lock().expect("rate lock");
         let now = Instant::now();
+        if b.len() >= MAX_BUCKETS && !b.contains_key(key) {
+            b.retain(|_, (tokens, last)| *tokens + now.duration_since(*last).as_secs_f64() * per_sec < cap);
+        }
         let (tokens, last) = b.entry(key.to_owned()).or_insert((cap, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_sec).min(cap);
         *last = now;
@@ -43,5 +51,18 @@ mod tests {
         let wait = r.check("k").unwrap_err();
         assert!((1..=20).contains(&wait), "{wait}");
         assert!(r.check("other").is_ok(), "buckets are per key");
+    }
+
+    #[test]
+    fn full_buckets_are_dropped_when_there_are_too_many() {
+        let r = RateLimiter::new(60);
+        for i in 0..MAX_BUCKETS {
+            r.buckets.lock().unwrap().insert(format!("a{i}"), (60.0, Instant::now()));
+        }
+        r.buckets.lock().unwrap().insert("spent".into(), (0.0, Instant::now()));
+        assert!(r.check("new").is_ok());
+        let b = r.buckets.lock().unwrap();
+        assert_eq!(b.len(), 2, "only the spent bucket and the new one stay");
+        assert!(b.contains_key("spent"));
     }
 }

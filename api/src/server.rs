@@ -34,6 +34,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         ch: client,
         keys,
         limiter: RateLimiter::new(api.rate_limit_per_minute),
+        guards: crate::guards::Guards::new(api).map_err(anyhow::Error::msg)?,
         settings: api.clone(),
         programmes: rebate_engine::builtin::programmes()?,
         fx: rebate_engine::builtin::fx(),

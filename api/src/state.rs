@@ -12,6 +12,8 @@ pub struct AppState {
     pub ch: Client,
     pub keys: KeyStore,
     pub limiter: RateLimiter,
+    /// Public routes' per-address limit and the CPU pool.
+    pub guards: crate::guards::Guards,
     pub settings: ApiSettings,
     pub programmes: Vec<Programme>,
     pub fx: FxTable,

@@ -33,6 +33,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         ch: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
         keys: KeyStore::new(rows),
         limiter: RateLimiter::new(rate_per_minute),
+        guards: api::guards::Guards::new(&ApiSettings { public_rate_limit_per_minute: rate_per_minute, ..ApiSettings::default() }).unwrap(),
         settings: ApiSettings::default(),
         programmes: rebate_engine::builtin::programmes().unwrap(),
         fx: rebate_engine::builtin::fx(),
@@ -175,4 +176,52 @@ async fn rate_limit_answers_429_with_retry_after() {
     // Two allowed (refused by role: 404), the third rate-limited.
     assert_eq!(statuses, [404, 404, 429]);
     assert!(last.unwrap().headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn compare_names_each_programme_at_most_once() {
+    let (state, _) = app(10_000);
+    let programmes = state.programmes.len();
+    let every: Vec<String> = state.programmes.iter().map(|p| p.id.clone()).collect();
+    let routes = api::filters::routes(state);
+    let body = include_str!("../../rebate-engine/examples/estimate-steppe-light.json");
+    let post = |q: String| warp::test::request().method("POST").path(&format!("/v1/rebates/estimate?compare={q}")).header("content-length", body.len().to_string()).body(body);
+    let twice = post("kz,ge,kz".into()).reply(&routes).await;
+    let v: Value = serde_json::from_slice(twice.body()).unwrap();
+    assert_eq!((twice.status().as_u16(), v["field"].as_str()), (400, Some("compare")), "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("kz twice"), "{v}");
+    // The bomb: one anonymous request naming a programme thousands of times.
+    let bomb = post(vec!["kz"; 5_000].join(",")).reply(&routes).await;
+    let v: Value = serde_json::from_slice(bomb.body()).unwrap();
+    assert_eq!((bomb.status().as_u16(), v["field"].as_str()), (400, Some("compare")), "{v}");
+    assert!(v["reason"].as_str().unwrap().contains(&format!("there are {programmes}")), "{v}");
+    let all = post(every.join(",")).reply(&routes).await;
+    assert_eq!(all.status(), 200, "every programme once: {}", String::from_utf8_lossy(all.body()));
+}
+
+#[tokio::test]
+async fn public_routes_are_limited_per_address_and_health_is_not() {
+    let (state, _) = app(2);
+    let routes = api::filters::routes(state);
+    let from = |ip: &str| std::net::SocketAddr::new(ip.parse().unwrap(), 50000);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = warp::test::request().path("/v1/rebates/programmes").remote_addr(from("198.51.100.7")).reply(&routes).await;
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let other = warp::test::request().path("/v1/rebates/programmes").remote_addr(from("198.51.100.8")).reply(&routes).await;
+    assert_eq!(other.status(), 200, "another address has its own budget");
+    // A forwarded-for header from an untrusted peer changes nothing.
+    let spoofed = warp::test::request().path("/v1/rebates/programmes").remote_addr(from("198.51.100.7")).header("x-forwarded-for", "192.0.2.1").reply(&routes).await;
+    assert_eq!(spoofed.status(), 429);
+    for _ in 0..5 {
+        let h = warp::test::request().path("/healthz").remote_addr(from("198.51.100.7")).reply(&routes).await;
+        assert_ne!(h.status(), 429, "monitoring is never rate-limited");
+        let m = warp::test::request().path("/metrics").remote_addr(from("198.51.100.7")).reply(&routes).await;
+        assert_eq!(m.status(), 200);
+    }
 }

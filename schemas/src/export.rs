@@ -189,20 +189,67 @@ pub fn to_arrow_ipc(cols: &[Column], rows: &[Value]) -> Result<Vec<u8>, ExportEr
     Ok(out)
 }
 
-/// CSV with a header row; money as decimal strings, nulls as empty cells.
+/// The characters that make a spreadsheet read a cell as a formula (OWASP's list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as it may be written to a CSV opened in a spreadsheet: one that begins with a
+/// formula character gets a leading `'` (OWASP's "CSV injection" advice), so it shows as the
+/// text it is. The caller quotes it. Only text columns pass through here: numbers (negative
+/// ones included) and dates are ekino's own values and are never changed.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// One CSV field: quoted when it holds a separator, a quote or a line break, or when it was
+/// neutralised (always quoted, as OWASP advises); quotes doubled inside.
+fn push_field(out: &mut String, text: &str, force_quotes: bool) {
+    if force_quotes || text.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(text);
+    }
+}
+
+/// CSV with a header row; money as decimal strings, nulls as empty cells. Text cells that a
+/// spreadsheet would run as a formula are neutralised ([`neutralise_formula`]); machine
+/// readers should prefer the Arrow export, which carries every value as sent.
 pub fn to_csv(cols: &[Column], rows: &[Value]) -> Result<Vec<u8>, ExportError> {
     // Validate through the same typed path as Arrow, so both formats refuse the same rows.
     build(cols, rows)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(cols.iter().map(|c| c.name))?;
-    for r in rows {
-        w.write_record(cols.iter().map(|c| match r.get(c.name) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => v.to_string(),
-        }))?;
+    let mut out = String::new();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_field(&mut out, c.name, false);
     }
-    w.into_inner().map_err(|e| ExportError::Csv(e.into_error().into()))
+    out.push('\n');
+    for r in rows {
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let cell = match r.get(c.name) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
+            if c.kind == Kind::Text {
+                let safe = neutralise_formula(&cell);
+                push_field(&mut out, &safe, matches!(safe, std::borrow::Cow::Owned(_)));
+            } else {
+                push_field(&mut out, &cell, false);
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
 }
 
 #[cfg(test)]
@@ -227,6 +274,32 @@ mod tests {
         let gross = batches[0].column(2).as_any().downcast_ref::<arrow_array::Decimal128Array>().unwrap();
         assert_eq!((gross.value(0), gross.value(1)), (2_668_000, -116_050));
         assert_eq!(gross.value_as_string(1), "-1160.50");
+    }
+
+    #[test]
+    fn formula_cells_in_text_columns_are_neutralised_and_numbers_are_not() {
+        let rows = vec![
+            json!({"film_id": "=HYPERLINK(\"http://x\",\"a\")", "admissions": -3, "gross": "-10.00", "net": "-9.00", "screenings": 0, "cinemas": 1}),
+            json!({"film_id": "+1", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+            json!({"film_id": "-2+3", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+            json!({"film_id": "@SUM(A1)", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+            json!({"film_id": "\tx", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+            json!({"film_id": "\rx", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+            json!({"film_id": "a=b, c", "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}),
+        ];
+        let text = String::from_utf8(to_csv(BOX_OFFICE_FILMS, &rows).unwrap()).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[1], r#""'=HYPERLINK(""http://x"",""a"")",-3,-10.00,-9.00,0,1"#);
+        assert_eq!(lines[2], r#""'+1",1,1.00,1.00,1,1"#);
+        assert_eq!(lines[3], r#""'-2+3",1,1.00,1.00,1,1"#);
+        assert_eq!(lines[4], r#""'@SUM(A1)",1,1.00,1.00,1,1"#);
+        assert_eq!(lines[5], "\"'\tx\",1,1.00,1.00,1,1");
+        assert_eq!(lines[6], "\"'\rx\",1,1.00,1.00,1,1");
+        assert_eq!(lines[7], r#""a=b, c",1,1.00,1.00,1,1"#, "only a leading formula character counts");
+        // What a CSV reader makes of it: the text with its leading quote, numbers as sent.
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let first = r.records().next().unwrap().unwrap();
+        assert_eq!((&first[0], &first[1], &first[2]), ("'=HYPERLINK(\"http://x\",\"a\")", "-3", "-10.00"));
     }
 
     #[test]

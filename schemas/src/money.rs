@@ -10,8 +10,14 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The one rounding rule for money: half away from zero.
+/// The one rounding rule for money and for every ratio a report shows: half away from zero.
 pub const ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
+
+/// `a / b` rounded to `dp` decimals by [`ROUNDING`]; `None` when `b` is 0. Every ratio in a
+/// report (shares, refund rates, recoupment) goes through here.
+pub fn ratio(a: i64, b: i64, dp: u32) -> Option<Decimal> {
+    (b != 0).then(|| (Decimal::from(a) / Decimal::from(b)).round_dp_with_strategy(dp, ROUNDING))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MoneyError {
@@ -168,6 +174,16 @@ mod tests {
     use super::*;
     use rust_decimal::prelude::ToPrimitive;
     use proptest::prelude::*;
+
+    #[test]
+    fn ratios_round_half_away_from_zero() {
+        // (a, b, dp, expected): the halves go away from zero, never to the even digit.
+        let table = [(1, 8, 2, "0.13"), (3, 8, 2, "0.38"), (5, 8, 2, "0.63"), (-1, 8, 2, "-0.13"), (1, 3, 4, "0.3333"), (2, 3, 4, "0.6667"), (5, 10_000, 3, "0.001"), (25, 100_000, 4, "0.0003")];
+        for (a, b, dp, want) in table {
+            assert_eq!(ratio(a, b, dp).unwrap().to_string(), want, "{a}/{b} to {dp}");
+        }
+        assert_eq!(ratio(1, 0, 4), None);
+    }
 
     #[test]
     fn parse_kzt_table() {

@@ -19,6 +19,14 @@ pub fn box_office_day(t: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Days since 1970-01-01, the representation of ClickHouse's `Date`.
+/// The instants a UTC+5 calendar range covers, as seconds since the epoch: `[start, end)`
+/// from 00:00 UTC+5 on `from` to 00:00 UTC+5 the day after `to`. For filtering timestamps
+/// (arrival, audit) by the dates a user asked for, never by the server's UTC date.
+pub fn kz_day_bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
+    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp() - i64::from(KZ_OFFSET_SECONDS);
+    (start(from), start(to + chrono::Days::new(1)))
+}
+
 pub fn days_since_epoch(d: NaiveDate) -> u16 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     u16::try_from((d - epoch).num_days()).unwrap_or(0)
@@ -38,6 +46,15 @@ pub fn month_of_day(days: u16) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kz_date_range_starts_at_local_midnight() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // 2026-11-20 00:00 UTC+5 is 2026-11-19 19:00 UTC (1795114800); one day later 1795201200.
+        assert_eq!(kz_day_bounds(d("2026-11-20"), d("2026-11-20")), (1_795_114_800, 1_795_201_200));
+        let (a, b) = kz_day_bounds(d("2026-01-01"), d("2026-01-31"));
+        assert_eq!(b - a, 31 * 86_400);
+    }
 
     #[test]
     fn late_show_belongs_to_local_day() {

@@ -22,15 +22,30 @@ fn named<'a>(s: &'a AppState, field: &str, id: &str) -> Result<&'a Programme, Ap
     find(s, id).ok_or_else(|| ApiError::bad(field, format!("unknown programme {id}")))
 }
 
+/// The programmes of a `compare` list: each known, each once, so at most every programme
+/// once (the list is the only size an anonymous caller controls here).
+fn compared(s: &AppState, list: &str) -> Result<Vec<Programme>, ApiError> {
+    let ids: Vec<&str> = list.split(',').map(str::trim).collect();
+    if ids.len() > s.programmes.len() {
+        return Err(ApiError::bad("compare", format!("names {} programmes; there are {}, each may be named once", ids.len(), s.programmes.len())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter()
+        .map(|id| {
+            if !seen.insert(id) {
+                return Err(ApiError::bad("compare", format!("names {id} twice")));
+            }
+            named(s, "compare", id).cloned()
+        })
+        .collect()
+}
+
 pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8]) -> Result<serde_json::Value, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
     let ctx = Context { fx: &s.fx, index: &s.index };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
-        Some(list) => {
-            let ps = list.split(',').map(|id| named(s, "compare", id.trim()).cloned()).collect::<Result<Vec<_>, _>>()?;
-            serde_json::to_value(rebate_engine::compare(&ps, &input, &ctx)?)
-        }
+        Some(list) => serde_json::to_value(rebate_engine::compare(&compared(s, list)?, &input, &ctx)?),
         None => {
             let id = input.programme.clone().ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
             serde_json::to_value(rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?)

@@ -172,9 +172,10 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
     let page = q.page.unwrap_or(1).max(1);
     let rows = s
         .ch
-        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms FROM api_audit WHERE toDate(at) >= toDate(?) AND toDate(at) <= toDate(?) ORDER BY at DESC LIMIT ? OFFSET ?")
-        .bind(from.to_string())
-        .bind(to.to_string())
+        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")
+        // The dates are UTC+5 calendar dates, not the server's UTC date.
+        .bind(schemas::time::kz_day_bounds(from, to).0)
+        .bind(schemas::time::kz_day_bounds(from, to).1)
         .bind(size)
         .bind((page - 1) * size)
         .fetch_all()

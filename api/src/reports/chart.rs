@@ -89,23 +89,20 @@ pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate, 
     let total_gross: i64 = today.iter().map(|r| r.day_gross).sum();
     let total_admissions: i64 = today.iter().map(|r| r.day_admissions).sum();
     let day_number = schemas::time::days_since_epoch(date);
+    // Indexes instead of a search per film: the chart is O(n log n) in its films (sorting).
+    let by_film: std::collections::HashMap<&str, &ChartRow> = today.iter().map(|r| (r.film_id.as_str(), *r)).collect();
+    let yesterday_rank: std::collections::HashMap<&str, usize> = yesterday.iter().enumerate().map(|(i, f)| (*f, i + 1)).collect();
     let films = order
         .iter()
         .enumerate()
         .map(|(i, film)| {
-            let r = today.iter().find(|r| r.film_id == *film).expect("ranked from the same rows");
+            let r = by_film[film];
             let rank = i as u32 + 1;
-            let share = if total_gross == 0 {
-                "0".to_owned()
-            } else {
-                (rust_decimal::Decimal::from(r.day_gross) / rust_decimal::Decimal::from(total_gross))
-                    .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-                    .to_string()
-            };
+            let share = schemas::money::ratio(r.day_gross, total_gross, 4).map_or_else(|| "0".to_owned(), |d| d.to_string());
             ChartEntry {
                 status: statuses.film_day(day_number, film),
                 rank,
-                rank_change: yesterday.iter().position(|f| f == film).map(|p| p as i64 + 1 - i64::from(rank)),
+                rank_change: yesterday_rank.get(film).map(|p| *p as i64 - i64::from(rank)),
                 is_new: r.first_day == day_number,
                 film_id: r.film_id.clone(),
                 title: registry.films.get(&r.film_id).map(|f| f.title.clone()),

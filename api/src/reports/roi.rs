@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::Datelike;
 use clickhouse::{Client, Row};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
@@ -61,11 +61,11 @@ fn units(x: u32) -> Decimal {
 
 fn tiyn(d: Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
-    d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64().unwrap_or(i64::MAX)
+    d.round_dp_with_strategy(0, schemas::money::ROUNDING).to_i64().unwrap_or(i64::MAX)
 }
 
 fn ratio(a: i64, b: i64) -> Option<String> {
-    (b != 0).then(|| (Decimal::from(a) / Decimal::from(b)).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero).normalize().to_string())
+    schemas::money::ratio(a, b, 4).map(|d| d.normalize().to_string())
 }
 
 /// The ROI arithmetic, pure.

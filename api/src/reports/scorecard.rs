@@ -79,6 +79,7 @@ fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) 
 
 pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
     let (f, t) = (from.to_string(), to.to_string());
+    let arrived = schemas::time::kz_day_bounds(from, to);
     // Three small reads, sent together: the scorecard waits for the slowest, not the sum.
     let per_film = async {
         client
@@ -102,13 +103,14 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
                 "SELECT reason AS key, toUInt64(count()) AS n FROM ( \
                    SELECT reason, received_at FROM rejected_events FINAL WHERE kafka_key = ? \
                    UNION ALL SELECT reason, received_at FROM upload_rejects FINAL WHERE cinema_bin = ?) \
-                 WHERE reason != 'foreign_cinema' AND toDate(received_at) >= toDate(?) AND toDate(received_at) <= toDate(?) \
+                 WHERE reason != 'foreign_cinema' AND received_at >= toDateTime(?) AND received_at < toDateTime(?) \
                  GROUP BY key ORDER BY key",
             )
             .bind(bin)
             .bind(bin)
-            .bind(&f)
-            .bind(&t)
+            // A reject counts on the UTC+5 date it arrived, as every date a user picks.
+            .bind(arrived.0)
+            .bind(arrived.1)
             .fetch_all::<KeyCount>()
             .await
             .map_err(ReportError::from)
@@ -137,7 +139,7 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
         events: counts.0,
         sales: counts.1,
         refunds: counts.2,
-        refund_rate: (counts.1 > 0).then(|| (rust_decimal::Decimal::from(counts.2) / rust_decimal::Decimal::from(counts.1)).round_dp(4).normalize().to_string()),
+        refund_rate: schemas::money::ratio(i64::try_from(counts.2).unwrap_or(i64::MAX), i64::try_from(counts.1).unwrap_or(i64::MAX), 4).map(|d| d.normalize().to_string()),
         unknown_film_events: unknown_film,
         refunds_pending,
         rejected_total: rejected_by_reason.values().sum(),
