@@ -295,3 +295,46 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(status, 200);
     assert!(audit["rows"].as_array().unwrap().iter().any(|r| r["path"] == "/v1/claims" && r["status"] == 200), "{audit}");
 }
+
+/// Keys: a label and an expiry when made, listed with their last use (from the audit log),
+/// and a revocation that the running API enforces within 2 s.
+#[test]
+fn a_revoked_key_is_refused_by_the_running_api_within_two_seconds() {
+    let env = TestEnv::new("keys");
+    env.run(&["migrate"]);
+    let auditor = env.run(&["keys", "create", "--role", "ministry", "--label", "Ministry auditor", "--expires-in-days", "30"]).trim().to_owned();
+    let other = env.run(&["keys", "create", "--role", "ministry", "--label", "Second auditor"]).trim().to_owned();
+    let id = auditor.split('_').nth(1).unwrap().to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut api = env.cmd();
+    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    let _api = Guard(api.spawn().unwrap());
+    let http = Http { base: format!("http://127.0.0.1:{port}") };
+    assert!(wait_until(Duration::from_secs(60), || http.call("GET", "/healthz", None, None).0 == 200), "api did not start");
+    assert_eq!(http.call("GET", "/v1/roi/summary", Some(&auditor), None).0, 200);
+
+    // Its use reaches the audit log, and the list shows it without any write per request.
+    let listed = |env: &TestEnv| -> Value { env.json(&["keys", "list", "--json"]) };
+    assert!(
+        wait_until(Duration::from_secs(20), || listed(&env).as_array().unwrap().iter().any(|k| k["id"] == id.as_str() && k["last_used"].is_string())),
+        "last use never listed: {}",
+        listed(&env)
+    );
+    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).cloned().unwrap();
+    assert_eq!((mine["label"].as_str(), mine["role"].as_str(), mine["revoked"].is_null()), (Some("Ministry auditor"), Some("ministry"), true), "{mine}");
+    assert!(mine["expires"].is_string(), "{mine}");
+
+    env.run(&["keys", "revoke", &id, "--reason", "left the ministry"]);
+    let revoked_at = std::time::Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(2), || http.call("GET", "/v1/roi/summary", Some(&auditor), None).0 == 401),
+        "the revoked key still works {:?} after its revocation",
+        revoked_at.elapsed()
+    );
+    assert_eq!(http.call("GET", "/v1/roi/summary", Some(&other), None).0, 200, "other keys keep working");
+    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).cloned().unwrap();
+    assert!(mine["revoked"].is_string() && mine["revoked_by"].as_str().unwrap().starts_with("os:"), "{mine}");
+    let unknown = env.cmd().args(["keys", "revoke", "nosuchkey"]).output().unwrap();
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no key with id"));
+}

@@ -1,5 +1,10 @@
 //! API keys, roles and scope. A key is `ek_<key_id>_<secret>`; only SHA-256(secret) is
 //! stored. The role and the BIN scope come from the key, never from the request.
+//!
+//! A key has a label (who holds it) and may expire; it is revoked by an append-only record in
+//! `api_key_revocations`. A running API re-reads the keys every `api.keys_refresh_ms`
+//! (1,000), so a revocation takes effect within about a second; an expired key is refused
+//! from its expiry on, checked at every request.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -69,6 +74,10 @@ pub struct KeyRow {
     pub bin: String,
     pub created_at: u32,
     pub revoked: u8,
+    /// The person or organisation holding the key.
+    pub label: String,
+    /// Seconds since the epoch; 0: never.
+    pub expires_at: u32,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -79,7 +88,8 @@ fn sha256_hex(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }
 
-/// Creates a key; returns the token (shown once) and the row to store.
+/// Creates a key; returns the token (shown once) and the row to store (no label, no expiry:
+/// set them on the row).
 pub fn generate(role: Role, bin: Option<&Bin>, now_secs: u32) -> (String, KeyRow) {
     let mut id = [0u8; 6];
     let mut secret = [0u8; 24];
@@ -94,48 +104,91 @@ pub fn generate(role: Role, bin: Option<&Bin>, now_secs: u32) -> (String, KeyRow
         bin: bin.map(|b| b.to_string()).unwrap_or_default(),
         created_at: now_secs,
         revoked: 0,
+        label: String::new(),
+        expires_at: 0,
     };
     (token, row)
 }
 
-/// Keys held in memory, reloaded from ClickHouse when an unknown key id shows up (at most
-/// once a second, so a flood of bad keys cannot hammer the store).
+/// A revocation: who took a key back, when and why.
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct RevocationRow {
+    pub key_id: String,
+    pub revoked_at: u32,
+    pub revoked_by: String,
+    pub reason: String,
+}
+
+/// The keys as stored: every key row, and the ids of revoked keys.
+pub struct StoredKeys {
+    pub rows: Vec<KeyRow>,
+    pub revoked: std::collections::HashSet<String>,
+}
+
+/// A usable key: its secret's hash, who it is, and its expiry (seconds; 0: never).
+struct Held {
+    hash: String,
+    principal: Principal,
+    expires_at: u32,
+}
+
+/// Keys held in memory: re-read every `api.keys_refresh_ms` by the server, and when an
+/// unknown key id shows up (at most once a second, so a flood of bad keys cannot hammer the
+/// store).
 pub struct KeyStore {
-    keys: RwLock<HashMap<String, (String, Principal)>>,
+    keys: RwLock<HashMap<String, Held>>,
     last_reload: RwLock<Option<Instant>>,
 }
 
 impl KeyStore {
-    pub fn new(rows: Vec<KeyRow>) -> Self {
+    pub fn new(stored: StoredKeys) -> Self {
         let s = Self { keys: RwLock::new(HashMap::new()), last_reload: RwLock::new(None) };
-        s.replace(rows);
+        s.replace(stored);
         s
     }
 
-    fn replace(&self, rows: Vec<KeyRow>) {
-        let map = rows
+    /// Keys from rows none of which is revoked (tests).
+    pub fn from_rows(rows: Vec<KeyRow>) -> Self {
+        Self::new(StoredKeys { rows, revoked: Default::default() })
+    }
+
+    fn replace(&self, stored: StoredKeys) {
+        let map = stored
+            .rows
             .into_iter()
-            .filter(|r| r.revoked == 0)
+            .filter(|r| r.revoked == 0 && !stored.revoked.contains(&r.key_id))
             .filter_map(|r| {
                 let role = Role::parse(&r.role)?;
                 let bin = if r.bin.is_empty() { None } else { Some(Bin::parse(&r.bin).ok()?) };
-                Some((r.key_id.clone(), (r.secret_sha256, Principal { key_id: r.key_id, role, bin })))
+                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin }, expires_at: r.expires_at }))
             })
             .collect();
         *self.keys.write().expect("key lock") = map;
     }
 
-    pub async fn load(client: &Client) -> Result<Vec<KeyRow>, clickhouse::error::Error> {
-        client.query("SELECT key_id, secret_sha256, role, bin, created_at, revoked FROM api_keys FINAL").fetch_all().await
+    pub async fn load(client: &Client) -> Result<StoredKeys, clickhouse::error::Error> {
+        let rows = client.query("SELECT ?fields FROM api_keys FINAL").fetch_all::<KeyRow>().await?;
+        let revoked: Vec<String> = client.query("SELECT DISTINCT key_id FROM api_key_revocations").fetch_all().await?;
+        Ok(StoredKeys { rows, revoked: revoked.into_iter().collect() })
+    }
+
+    /// Re-reads the keys now; on failure the keys held stay (logged).
+    pub async fn reload(&self, client: &Client) {
+        match Self::load(client).await {
+            Ok(stored) => self.replace(stored),
+            Err(e) => tracing::warn!(error = %e, "reloading api keys failed; the keys held stay in force"),
+        }
     }
 
     fn lookup(&self, key_id: &str, secret: &str) -> Option<Principal> {
         let keys = self.keys.read().expect("key lock");
-        let (hash, p) = keys.get(key_id)?;
+        let held = keys.get(key_id)?;
         let given = sha256_hex(secret);
         // Constant-time comparison of equal-length hex digests.
-        let same = hash.len() == given.len() && hash.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        same.then(|| p.clone())
+        let same = held.hash.len() == given.len() && held.hash.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(u32::MAX);
+        let live = held.expires_at == 0 || now < held.expires_at;
+        (same && live).then(|| held.principal.clone())
     }
 
     /// Authenticates a bearer token, reloading the keys once if the id is unknown.
@@ -152,10 +205,7 @@ impl KeyStore {
         }
         let client = client?;
         *self.last_reload.write().expect("lock") = Some(Instant::now());
-        match Self::load(client).await {
-            Ok(rows) => self.replace(rows),
-            Err(e) => tracing::warn!(error = %e, "reloading api keys failed"),
-        }
+        self.reload(client).await;
         self.lookup(key_id, secret)
     }
 }
@@ -169,7 +219,7 @@ mod tests {
         let bin = Bin::parse("980340001119").unwrap();
         let (token, row) = generate(Role::Cinema, Some(&bin), 0);
         assert!(!row.secret_sha256.contains(token.rsplit('_').next().unwrap()), "only the hash is stored");
-        let store = KeyStore::new(vec![row]);
+        let store = KeyStore::from_rows(vec![row]);
         let p = store.authenticate(&token, None).await.unwrap();
         assert_eq!((p.role, p.owns_bin("980340001119")), (Role::Cinema, true));
         let mut wrong = token.clone();
@@ -177,5 +227,22 @@ mod tests {
         wrong.push('x');
         assert!(store.authenticate(&wrong, None).await.is_none());
         assert!(store.authenticate("Bearer nonsense", None).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn revoked_and_expired_keys_are_refused() {
+        let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap();
+        let (live, live_row) = generate(Role::Ministry, None, now);
+        let (gone, gone_row) = generate(Role::Ministry, None, now);
+        let (old, mut old_row) = generate(Role::Ministry, None, now);
+        old_row.expires_at = now - 1;
+        let (later, mut later_row) = generate(Role::Ministry, None, now);
+        later_row.expires_at = now + 3600;
+        let revoked = [gone_row.key_id.clone()].into_iter().collect();
+        let store = KeyStore::new(StoredKeys { rows: vec![live_row, gone_row, old_row, later_row], revoked });
+        assert!(store.authenticate(&live, None).await.is_some());
+        assert!(store.authenticate(&gone, None).await.is_none(), "revoked");
+        assert!(store.authenticate(&old, None).await.is_none(), "expired");
+        assert!(store.authenticate(&later, None).await.is_some(), "not yet expired");
     }
 }

@@ -26,6 +26,8 @@ pub struct ApiSettings {
     /// How long a registry snapshot serves reports (`reports::registry`); 0 reads it anew
     /// for every request.
     pub registry_cache_ms: u64,
+    /// How often a running API re-reads the keys: a revocation takes effect within this.
+    pub keys_refresh_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +45,7 @@ impl Default for ApiSettings {
             trusted_proxies: Vec::new(),
             cpu_workers: 4,
             registry_cache_ms: 2000,
+            keys_refresh_ms: 1000,
         }
     }
 }

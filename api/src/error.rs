@@ -102,25 +102,37 @@ struct Problem<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// For a 5xx: the id under which the log holds what went wrong (the reply never carries
+    /// ClickHouse's or any internal text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl Reply for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let ApiError::Internal(why) = &self {
-            tracing::error!(error = %why, "internal error");
-        }
         let (field, reason) = match &self {
             ApiError::BadRequest { field, reason } => (Some(field.as_str()), Some(reason.as_str())),
             _ => (None, None),
+        };
+        // Server faults: the detail goes to the log under a request id, never into the reply.
+        let (detail, request_id) = match &self {
+            ApiError::Internal(why) | ApiError::Unavailable(why) => {
+                let id = format!("{:016x}", rand::random::<u64>());
+                tracing::error!(request_id = %id, kind = self.kind(), error = %why, "request failed on the server's side");
+                let said = if matches!(self, ApiError::Internal(_)) { "internal error" } else { "the data store did not answer; try again shortly" };
+                (format!("{said} (request id {id})"), Some(id))
+            }
+            other => (other.to_string(), None),
         };
         let body = Problem {
             kind: format!("https://ekino.kz/problems/{}", self.kind()),
             title: status.canonical_reason().unwrap_or("error"),
             status: status.as_u16(),
-            detail: self.to_string(),
+            detail,
             field,
             reason,
+            request_id,
         };
         let mut resp = warp::reply::with_status(warp::reply::json(&body), status).into_response();
         resp.headers_mut().insert("content-type", "application/problem+json".parse().expect("header"));
@@ -153,4 +165,32 @@ pub async fn recover(r: warp::Rejection) -> Result<Response, Infallible> {
         ApiError::Internal(format!("unhandled rejection: {r:?}"))
     };
     Ok(e.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(e: ApiError) -> (u16, serde_json::Value) {
+        let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(e)));
+        let route = warp::Filter::map(warp::any(), move || cell.lock().unwrap().take().unwrap().into_response());
+        let r = warp::test::request().reply(&route).await;
+        (r.status().as_u16(), serde_json::from_slice(r.body()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn server_faults_reply_with_a_request_id_and_never_the_store_text() {
+        let secret = "Code: 60, e.displayText() = DB::Exception: Table ekino.api_audit doesn't exist, e.what() = DB::Exception";
+        for e in [ApiError::Unavailable(secret.into()), ApiError::Internal(secret.into())] {
+            let (status, v) = body(e).await;
+            assert!(status >= 500);
+            let text = v.to_string();
+            assert!(!text.contains("DB::Exception") && !text.contains("api_audit"), "{text}");
+            let id = v["request_id"].as_str().unwrap();
+            assert_eq!(id.len(), 16);
+            assert!(v["detail"].as_str().unwrap().contains(id));
+        }
+        let (status, v) = body(ApiError::bad("date", "must be YYYY-MM-DD")).await;
+        assert_eq!((status, v["request_id"].is_null(), v["field"].as_str()), (400, true, Some("date")));
+    }
 }

@@ -58,9 +58,21 @@ pub async fn serve(
     let addr: SocketAddr = addr.parse().with_context(|| format!("api.listen_addr {addr:?} is not host:port"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
+    tokio::spawn(refresh_keys(Arc::downgrade(&state)));
     let server = warp::serve(crate::filters::routes(state)).incoming(listener).graceful(shutdown).run();
     tracing::info!(addr = %bound, "api listening");
     Ok((bound, server))
+}
+
+/// Re-reads the keys every `api.keys_refresh_ms` while the server's state lives, so a
+/// revocation or a new key made by another process takes effect within that time.
+async fn refresh_keys(state: std::sync::Weak<AppState>) {
+    loop {
+        let Some(every) = state.upgrade().map(|s| Duration::from_millis(s.settings.keys_refresh_ms.max(100))) else { return };
+        tokio::time::sleep(every).await;
+        let Some(s) = state.upgrade() else { return };
+        s.keys.reload(&s.ch).await;
+    }
 }
 
 /// Runs the API until `shutdown`.

@@ -31,7 +31,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
     let state = AppState {
         // Nothing answers here: a test that reached a query would get 503, not pass.
         ch: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
-        keys: KeyStore::new(rows),
+        keys: KeyStore::from_rows(rows),
         limiter: RateLimiter::new(rate_per_minute),
         guards: api::guards::Guards::new(&ApiSettings { public_rate_limit_per_minute: rate_per_minute, ..ApiSettings::default() }).unwrap(),
         settings: ApiSettings::default(),

@@ -145,9 +145,18 @@ struct AuditRow {
     latency_ms: u32,
 }
 
+/// Who runs this command, for audit records of operator actions: `os:<user>`.
+pub fn operator() -> String {
+    format!("os:{}", os_user())
+}
+
+fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
 /// Records the import in the audit log, under the operating-system user who ran it.
 async fn audit(client: &clickhouse::Client, path: &std::path::Path, s: &Summary) -> anyhow::Result<()> {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = os_user();
     let row = AuditRow {
         at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
         key_id: format!("os:{user}"),

@@ -12,6 +12,9 @@ pub const TABLES_SQL: &str = include_str!("../sql/001_tables.sql");
 /// The integrity tables (voids, pending refunds, corrections, upload rejects).
 pub const INTEGRITY_SQL: &str = include_str!("../sql/002_integrity.sql");
 
+/// Key labels, expiry and revocations (issue 10).
+pub const KEYS_SQL: &str = include_str!("../sql/003_keys.sql");
+
 /// Columns added to tables of an earlier schema: (table, column, type and default). Old rows
 /// read the default, so a migrated database needs no rewrite. Added only when missing
 /// (`system.columns`), since 18.16 has no `ADD COLUMN IF NOT EXISTS`.
@@ -20,6 +23,9 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("ticket_events", "voided_by", "String DEFAULT ''"),
     ("ticket_events", "fingerprint", "UInt64 DEFAULT 0"),
     ("ticket_events", "backfill", "UInt8 DEFAULT 0"),
+    ("api_keys", "label", "String DEFAULT ''"),
+    // Seconds since the epoch; 0: never expires.
+    ("api_keys", "expires_at", "UInt32 DEFAULT 0"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
@@ -28,10 +34,11 @@ pub fn add_column_sql(table: &str, column: &str, decl: &str) -> String {
 }
 
 /// The DDL split into single statements (the HTTP interface takes one at a time): the first
-/// schema's tables, then the integrity tables. Column additions follow these.
+/// schema's tables, then the integrity tables, then the keys' revocations. Column additions follow.
 pub fn statements() -> Vec<String> {
     let mut s = split_statements(TABLES_SQL);
     s.extend(split_statements(INTEGRITY_SQL));
+    s.extend(split_statements(KEYS_SQL));
     s
 }
 

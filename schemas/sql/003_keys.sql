@@ -1,0 +1,10 @@
+-- Keys of issue 10: a label (the person or organisation) and an expiry on api_keys (columns
+-- added by schemas::ddl::ADDED_COLUMNS), and revocations kept as their own append-only
+-- records: who revoked which key, when and why. A key is revoked when it has any.
+CREATE TABLE IF NOT EXISTS api_key_revocations (
+    key_id String,
+    revoked_at DateTime,
+    revoked_by String,
+    reason String
+) ENGINE = MergeTree
+ORDER BY (key_id, revoked_at);
