@@ -284,6 +284,17 @@ fn hand_made_slate_through_the_api() {
     let gross = batch.column(2).as_any().downcast_ref::<arrow_array::Decimal128Array>().unwrap();
     assert_eq!((films.value(0), gross.value(0), gross.value(1)), ("F1", 2_668_000, 348_000));
     assert_eq!(http.call("GET", "/v1/roi/films?format=xml", Some(&ministry), None).1["field"], "format");
+    // The whole-list routes page like the others: F1 then F2, one per page.
+    let (_, p1) = http.call("GET", "/v1/roi/films?page=1&page_size=1", Some(&ministry), None);
+    let (_, p2) = http.call("GET", "/v1/roi/films?page=2&page_size=1", Some(&ministry), None);
+    assert_eq!((p1["total"].as_u64(), p1["films"].as_array().unwrap().len(), p2["films"].as_array().unwrap().len()), (Some(2), 1, 1), "{p1} {p2}");
+    assert_ne!(p1["films"][0]["film_id"], p2["films"][0]["film_id"]);
+    let (_, b2) = http.call("GET", &format!("/v1/box-office/films?from={DAY}&to={DAY}&page=2&page_size=1"), Some(&ministry), None);
+    assert_eq!((b2["total"].as_u64(), b2["rows"][0]["film_id"].as_str()), (Some(2), Some("F2")), "{b2}");
+    for bad in ["page=0", "page_size=0", "page_size=1001"] {
+        let (status, v) = http.call("GET", &format!("/v1/roi/films?{bad}"), Some(&ministry), None);
+        assert_eq!((status, v["field"].as_str()), (400, bad.split('=').next()), "{bad}: {v}");
+    }
 
     // Every authenticated request is in the audit log, and the ministry can read it.
     assert!(

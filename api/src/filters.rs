@@ -248,11 +248,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     Ok(x) => x,
                     Err(e) => return finish::<()>(&s, "GET", "roi_films", Some(&p), "/v1/roi/films", &q, t, Err(e)),
                 };
-                let r = async {
-                    params::parse::<params::NoQuery>(&rest)?;
-                    handlers::roi::films(&s, &p).await
-                }
-                .await;
+                let r = async { handlers::roi::films(&s, &p, params::parse(&rest)?).await }.await;
                 let export = Export { columns: schemas::export::ROI_FILMS, rows_field: "films" };
                 finish_list(&s, "roi_films", &p, "/v1/roi/films", &q, t, format, export, r)
             },

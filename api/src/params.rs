@@ -49,6 +49,10 @@ pub struct FilmsQuery {
     pub to: String,
     #[serde(default)]
     pub region: Option<String>,
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    pub page_size: Option<u64>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -73,6 +77,37 @@ pub struct PageQuery {
     pub page: Option<u64>,
     #[serde(default)]
     pub page_size: Option<u64>,
+}
+
+/// A validated page of a list: `page` from 1, `page_size` from 1 to `api.max_page_rows`
+/// (default 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Page {
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl Page {
+    pub fn parse(page: Option<u64>, page_size: Option<u64>, max_rows: u64) -> Result<Page, ApiError> {
+        let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(100));
+        if page == 0 {
+            return Err(ApiError::bad("page", "starts at 1"));
+        }
+        if page_size == 0 || page_size > max_rows {
+            return Err(ApiError::bad("page_size", format!("must be 1 to {max_rows}")));
+        }
+        Ok(Page { page, page_size })
+    }
+
+    /// Rows to skip.
+    pub fn offset(self) -> u64 {
+        (self.page - 1).saturating_mul(self.page_size)
+    }
+
+    /// This page of rows computed whole (lists ranked in memory).
+    pub fn of<T>(self, rows: Vec<T>) -> Vec<T> {
+        rows.into_iter().skip(usize::try_from(self.offset()).unwrap_or(usize::MAX)).take(usize::try_from(self.page_size).unwrap_or(usize::MAX)).collect()
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -18,6 +18,10 @@ pub struct FilmsReply {
     pub from: String,
     pub to: String,
     pub region: Option<String>,
+    pub page: u64,
+    pub page_size: u64,
+    /// Films in the whole list (every page).
+    pub total: usize,
     pub rows: Vec<FilmTotals>,
 }
 
@@ -25,8 +29,10 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
     require(p, &[Role::Ministry, Role::Commission])?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let statuses = s.statuses(from, to).await?;
+    let page = params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let rows = reports::films_summary(&s.ch, from, to, q.region.as_deref(), &statuses).await?;
-    Ok(FilmsReply { from: q.from, to: q.to, region: q.region, rows })
+    let total = rows.len();
+    Ok(FilmsReply { from: q.from, to: q.to, region: q.region, page: page.page, page_size: page.page_size, total, rows: page.of(rows) })
 }
 
 /// Films a producer key may see: those it produces or distributes.

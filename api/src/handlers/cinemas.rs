@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::{parse_bin, require, require_cinema_scope, ApiError};
 use crate::auth::{Principal, Role};
-use crate::params::{self, PageQuery, RangeQuery, SilentQuery};
+use crate::params::{self, Page, PageQuery, RangeQuery, SilentQuery};
 use crate::reports::scorecard::{self, RejectedEvent, Scorecard, SilentCinema};
 use crate::state::AppState;
 
@@ -38,14 +38,7 @@ pub struct RejectedReply {
 pub async fn rejected(s: &AppState, p: &Principal, bin: String, q: PageQuery) -> Result<RejectedReply, ApiError> {
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
-    let page = q.page.unwrap_or(1);
-    let page_size = q.page_size.unwrap_or(100);
-    if page == 0 {
-        return Err(ApiError::bad("page", "starts at 1"));
-    }
-    if page_size == 0 || page_size > s.settings.max_page_rows {
-        return Err(ApiError::bad("page_size", format!("must be 1 to {}", s.settings.max_page_rows)));
-    }
+    let Page { page, page_size } = Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let rows = scorecard::rejected_events(&s.ch, bin.as_str(), page_size, (page - 1) * page_size).await?;
     Ok(RejectedReply { cinema_bin: bin.to_string(), page, page_size, rows })
 }

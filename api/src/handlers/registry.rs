@@ -165,11 +165,7 @@ pub struct AuditReply {
 pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditReply, ApiError> {
     require(p, &[Role::Ministry])?;
     let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let size = q.page_size.unwrap_or(100);
-    if size == 0 || size > s.settings.max_page_rows {
-        return Err(ApiError::bad("page_size", format!("must be 1 to {}", s.settings.max_page_rows)));
-    }
-    let page = q.page.unwrap_or(1).max(1);
+    let crate::params::Page { page, page_size: size } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let rows = s
         .ch
         .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")

@@ -21,10 +21,16 @@ pub async fn summary(s: &AppState, p: &Principal, q: SummaryQuery) -> Result<Roi
 
 #[derive(Debug, Serialize)]
 pub struct FilmsReply {
+    pub page: u64,
+    pub page_size: u64,
+    /// Films in the whole list (every page).
+    pub total: usize,
     pub films: Vec<FilmRoi>,
 }
 
-pub async fn films(s: &AppState, p: &Principal) -> Result<FilmsReply, ApiError> {
+pub async fn films(s: &AppState, p: &Principal, q: crate::params::PageQuery) -> Result<FilmsReply, ApiError> {
     require(p, &[Role::Ministry])?;
-    Ok(FilmsReply { films: roi::films(&s.ch, &*s.registry().await?, None).await? })
+    let page = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
+    let films = roi::films(&s.ch, &*s.registry().await?, None).await?;
+    Ok(FilmsReply { page: page.page, page_size: page.page_size, total: films.len(), films: page.of(films) })
 }
