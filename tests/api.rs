@@ -253,6 +253,12 @@ fn hand_made_slate_through_the_api() {
         ids.push(v["claim_id"].as_str().unwrap().to_owned());
     }
     assert_eq!(http.json("POST", "/v1/claims", &ministry, &claim(9)).0, 404, "only producers file claims");
+    // F2 is another producer's film (its BIN is cinema B's); F9 is no film at all.
+    for film in ["F2", "F9"] {
+        let mut other = claim(9);
+        other["film_id"] = json!(film);
+        assert_eq!(http.json("POST", "/v1/claims", &producer, &other).0, 404, "a claim on {film}");
+    }
     let (status, v) = http.json("POST", "/v1/claims", &producer, &json!({"claim": {"programme": "kz"}}));
     assert_eq!((status, v["field"].as_str()), (400, Some("claim.$")), "{v}");
     let decide = |id: &str, d: &str| http.json("POST", &format!("/v1/claims/{id}/decision"), &ministry, &json!({"decision": d}));

@@ -97,6 +97,9 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
     let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
     if let Some(f) = &sub.film_id {
         schemas::FilmId::parse(f).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+        // A producer files only for a film it produces or distributes; another producer's
+        // film is answered as if it did not exist.
+        super::box_office::film_visible(s, p, f).await?;
     }
     let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
     let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::bad("claim.programme", format!("unknown programme {}", claim.programme)))?;
