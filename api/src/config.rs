@@ -28,6 +28,8 @@ pub struct ApiSettings {
     pub registry_cache_ms: u64,
     /// How often a running API re-reads the keys: a revocation takes effect within this.
     pub keys_refresh_ms: u64,
+    /// How long the public daily chart of a date is served from memory (at most 1,000; 0: off).
+    pub chart_cache_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -46,6 +48,7 @@ impl Default for ApiSettings {
             cpu_workers: 4,
             registry_cache_ms: 2000,
             keys_refresh_ms: 1000,
+            chart_cache_ms: 1000,
         }
     }
 }

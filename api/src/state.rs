@@ -25,6 +25,8 @@ pub struct AppState {
     /// Serializes claim decisions (pool checks are read-then-append).
     pub decisions: tokio::sync::Mutex<()>,
     pub registry: crate::reports::registry::RegistryCache,
+    /// The public daily chart, each date kept at most `api.chart_cache_ms` (≤ 1 s).
+    pub chart_cache: crate::reports::chart::ChartCache,
     /// When days close, and the clock that says what time it is (injectable for tests).
     pub reporting: schemas::clock::ReportingSettings,
     pub clock: schemas::clock::Clock,

@@ -43,6 +43,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         audit: sink,
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
+        chart_cache: api::reports::chart::ChartCache::new(std::time::Duration::ZERO),
         reporting: schemas::clock::ReportingSettings::default(),
         clock: schemas::clock::Clock::System,
     };

@@ -9,8 +9,13 @@ use crate::state::AppState;
 pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
     // Parameters first: a bad request is a 400 whatever the state of the store.
     let date = params::date("date", &q.date)?;
+    if let Some(chart) = s.chart_cache.get(date) {
+        return Ok((*chart).clone());
+    }
     let statuses = s.statuses(date, date).await?;
-    Ok(reports::chart::daily_chart(&s.ch, &*s.registry().await?, date, &statuses).await?)
+    let chart = reports::chart::daily_chart(&s.ch, &*s.registry().await?, date, &statuses).await?;
+    s.chart_cache.put(date, std::sync::Arc::new(chart.clone()));
+    Ok(chart)
 }
 
 #[derive(Debug, Serialize)]

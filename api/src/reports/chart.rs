@@ -118,3 +118,63 @@ pub async fn daily_chart(client: &Client, registry: &Registry, date: NaiveDate, 
         .collect();
     Ok(DailyChart { date: d, status: statuses.day(day_number), total_gross: Kzt::from_tiyn(total_gross), total_admissions, films })
 }
+
+/// The daily chart of each date as last computed, for at most a second: the public chart is
+/// the page everyone loads at once when figures come out, and one query a second per date is
+/// enough for figures that are themselves about a second old (ingest's freshness). Bounded:
+/// past [`ChartCache::MAX_DATES`] dates, stale entries are dropped.
+pub struct ChartCache {
+    ttl: std::time::Duration,
+    charts: std::sync::Mutex<std::collections::HashMap<NaiveDate, (std::time::Instant, std::sync::Arc<DailyChart>)>>,
+}
+
+impl ChartCache {
+    pub const MAX_DATES: usize = 4096;
+    /// The longest a chart is served from memory, whatever the setting.
+    pub const MAX_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl: ttl.min(Self::MAX_TTL), charts: Default::default() }
+    }
+
+    pub fn get(&self, date: NaiveDate) -> Option<std::sync::Arc<DailyChart>> {
+        let charts = self.charts.lock().expect("chart cache lock");
+        charts.get(&date).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, c)| c.clone())
+    }
+
+    pub fn put(&self, date: NaiveDate, chart: std::sync::Arc<DailyChart>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut charts = self.charts.lock().expect("chart cache lock");
+        if charts.len() >= Self::MAX_DATES {
+            let ttl = self.ttl;
+            charts.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        charts.insert(date, (std::time::Instant::now(), chart));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn chart(total: i64) -> std::sync::Arc<DailyChart> {
+        std::sync::Arc::new(DailyChart { date: "2026-11-20".into(), status: crate::reports::status::DayStatus::Final, total_gross: Kzt::from_tiyn(total), total_admissions: 0, films: vec![] })
+    }
+
+    #[test]
+    fn a_chart_is_served_from_memory_for_at_most_its_ttl() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let c = ChartCache::new(std::time::Duration::from_millis(50));
+        assert!(c.get(d).is_none());
+        c.put(d, chart(1));
+        assert_eq!(c.get(d).unwrap().total_gross, Kzt::from_tiyn(1));
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        assert!(c.get(d).is_none(), "expired");
+        assert_eq!(ChartCache::new(std::time::Duration::from_secs(60)).ttl, ChartCache::MAX_TTL, "never more than a second");
+        let off = ChartCache::new(std::time::Duration::ZERO);
+        off.put(d, chart(1));
+        assert!(off.get(d).is_none(), "0 turns it off");
+    }
+}
