@@ -191,6 +191,13 @@ impl KeyStore {
         (same && live).then(|| held.principal.clone())
     }
 
+    /// The principal of a bearer token among the keys held now (no reload): for auditing a
+    /// request that was refused before it reached a handler.
+    pub fn held(&self, token: &str) -> Option<Principal> {
+        let (key_id, secret) = token.strip_prefix("ek_")?.split_once('_')?;
+        self.lookup(key_id, secret)
+    }
+
     /// Authenticates a bearer token, reloading the keys once if the id is unknown.
     pub async fn authenticate(&self, token: &str, client: Option<&Client>) -> Option<Principal> {
         let rest = token.strip_prefix("ek_")?;

@@ -78,20 +78,60 @@ fn finish<T: Serialize>(s: &AppState, method: &str, route: &str, who: Option<&Pr
     let elapsed = started.elapsed();
     s.metrics.requests.with_label_values(&[route, &status.to_string()]).inc();
     s.metrics.latency.with_label_values(&[route]).observe(elapsed.as_secs_f64());
+    let mut resp = resp;
     if let Some(p) = who {
-        s.audit.record(AuditRow {
-            at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
+        // Recorded by `routes`' last step, which knows the client address.
+        resp.extensions_mut().insert(PendingAudit(AuditRow {
+            at: now_secs(),
             key_id: p.key_id.clone(),
             role: p.role.as_str().into(),
             method: method.into(),
             path: path.into(),
-            query: q.into(),
+            query: crate::audit::truncated(q),
             status,
             rows,
             latency_ms: u32::try_from(elapsed.as_millis()).unwrap_or(u32::MAX),
-        });
+            client: String::new(),
+        }));
     }
     resp
+}
+
+fn now_secs() -> u32 {
+    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+}
+
+/// A handler's audit record, carried on its response to `routes`' last step.
+#[derive(Clone)]
+struct PendingAudit(AuditRow);
+
+/// Audits what no handler did: requests refused before reaching one (no valid key, rate
+/// limits, body limits, unknown routes). See `audit` for what is kept.
+#[allow(clippy::too_many_arguments)]
+fn audit_refusal(s: &AppState, method: &str, path: &str, q: &str, token: Option<&str>, client: &str, status: u16) {
+    if !matches!(status, 401 | 404 | 405 | 413 | 429) {
+        return;
+    }
+    let now = now_secs();
+    match token.and_then(|t| s.keys.held(t)) {
+        Some(p) => s.audit.record(AuditRow {
+            at: now,
+            key_id: p.key_id,
+            role: p.role.as_str().into(),
+            method: method.into(),
+            path: path.into(),
+            query: crate::audit::truncated(q),
+            status,
+            rows: 0,
+            latency_ms: 0,
+            client: client.to_owned(),
+        }),
+        None => {
+            for row in s.refusals.count(client, status, now) {
+                s.audit.record(row);
+            }
+        }
+    }
 }
 
 /// An export request: `format=csv` or `format=arrow` on a list endpoint.
@@ -145,7 +185,10 @@ fn finish_list<T: Serialize>(
             let mut resp = Response::new(bytes.into());
             resp.headers_mut().insert("content-type", content_type.parse().expect("header"));
             // The audit row and metrics come from the same path as JSON replies.
-            let _ = finish(s, "GET", route, Some(who), path, q, started, Ok(vec![(); n]));
+            let mut counted = finish(s, "GET", route, Some(who), path, q, started, Ok(vec![(); n]));
+            if let Some(pending) = counted.extensions_mut().remove::<PendingAudit>() {
+                resp.extensions_mut().insert(pending);
+            }
             resp
         }
         Err(e) => finish::<()>(s, "GET", route, Some(who), path, q, started, Err(e)),
@@ -402,16 +445,32 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         submit.or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
     };
 
-    public
-        .or(box_office)
-        .unify()
-        .or(roi)
-        .unify()
-        .or(cinemas)
-        .unify()
-        .or(writes)
-        .unify()
-        .recover(recover)
-        .unify()
+    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().recover(recover).unify();
+    // Every reply passes here: a handler's audit record gets the client address and is
+    // recorded; a refusal no handler saw is audited as `audit` says.
+    warp::method()
+        .and(warp::path::full())
+        .and(query())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::addr::remote())
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(state(s))
+        .and(app)
+        .map(
+            |method: warp::http::Method, path: warp::path::FullPath, q: String, auth: Option<String>, remote: Option<std::net::SocketAddr>, xff: Option<String>, s: State, mut resp: Response| {
+                let client = s.guards.client(remote, xff.as_deref());
+                match resp.extensions_mut().remove::<PendingAudit>() {
+                    Some(PendingAudit(mut row)) => {
+                        row.client = client;
+                        s.audit.record(row);
+                    }
+                    None => {
+                        let token = auth.as_deref().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+                        audit_refusal(&s, method.as_str(), path.as_str(), &q, token, &client, resp.status().as_u16());
+                    }
+                }
+                resp
+            },
+        )
         .boxed()
 }

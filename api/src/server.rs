@@ -42,6 +42,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         producer,
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
+        refusals: Default::default(),
         decisions: tokio::sync::Mutex::new(()),
         registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
         chart_cache: crate::reports::chart::ChartCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
@@ -60,6 +61,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     tokio::spawn(refresh_keys(Arc::downgrade(&state)));
+    tokio::spawn(flush_refusals(Arc::downgrade(&state)));
     let server = warp::serve(crate::filters::routes(state)).incoming(listener).graceful(shutdown).run();
     tracing::info!(addr = %bound, "api listening");
     Ok((bound, server))
@@ -73,6 +75,18 @@ async fn refresh_keys(state: std::sync::Weak<AppState>) {
         tokio::time::sleep(every).await;
         let Some(s) = state.upgrade() else { return };
         s.keys.reload(&s.ch).await;
+    }
+}
+
+/// Writes the tallies of refusals without a valid key once their minute is over, even when
+/// no later refusal comes to close it.
+async fn flush_refusals(state: std::sync::Weak<AppState>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let Some(s) = state.upgrade() else { return };
+        for row in s.refusals.flush_before(u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)) {
+            s.audit.record(row);
+        }
     }
 }
 

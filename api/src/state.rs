@@ -21,6 +21,8 @@ pub struct AppState {
     /// Where uploaded tickets go; `None` when the API runs without a broker.
     pub producer: Option<ingest::produce::TicketProducer>,
     pub audit: AuditSink,
+    /// Refusals without a valid key, tallied per address and minute (see `audit`).
+    pub refusals: crate::audit::RefusalTally,
     pub metrics: crate::metrics::ApiMetrics,
     /// Serializes claim decisions (pool checks are read-then-append).
     pub decisions: tokio::sync::Mutex<()>,

@@ -13,6 +13,12 @@ use api::state::AppState;
 use serde_json::Value;
 
 fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
+    let (state, tokens, _audit) = app_audited(rate_per_minute);
+    (state, tokens)
+}
+
+/// [`app`] with the receiving end of its audit log.
+fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tokio::sync::mpsc::Receiver<api::audit::AuditRow>) {
     let bin = schemas::Bin::parse(example_bin()).unwrap();
     let other = schemas::Bin::parse("050440002227").unwrap();
     let mut rows = Vec::new();
@@ -27,7 +33,7 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         rows.push(r);
         tokens.push((role, t));
     }
-    let (sink, _rx) = AuditSink::new(16);
+    let (sink, rx) = AuditSink::new(1000);
     let state = AppState {
         // Nothing answers here: a test that reached a query would get 503, not pass.
         ch: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
@@ -41,13 +47,14 @@ fn app(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>) {
         producer: None,
         metrics: ApiMetrics::new(&sink.dropped),
         audit: sink,
+        refusals: Default::default(),
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
         chart_cache: api::reports::chart::ChartCache::new(std::time::Duration::ZERO),
         reporting: schemas::clock::ReportingSettings::default(),
         clock: schemas::clock::Clock::System,
     };
-    (Arc::new(state), tokens)
+    (Arc::new(state), tokens, rx)
 }
 
 fn token(tokens: &[(Role, String)], role: Role) -> String {
@@ -225,4 +232,43 @@ async fn public_routes_are_limited_per_address_and_health_is_not() {
         let m = warp::test::request().path("/metrics").remote_addr(from("198.51.100.7")).reply(&routes).await;
         assert_eq!(m.status(), 200);
     }
+}
+
+#[tokio::test]
+async fn refusals_are_audited_with_key_and_address_and_anonymous_ones_tallied() {
+    let (state, tokens, mut audit) = app_audited(2);
+    let routes = api::filters::routes(state.clone());
+    let from = std::net::SocketAddr::new("198.51.100.9".parse().unwrap(), 50000);
+    let commission = token(&tokens, Role::Commission);
+    let cinema = token(&tokens, Role::Cinema);
+    let get = |path: &str, key: Option<&str>| {
+        let mut r = warp::test::request().path(path).remote_addr(from);
+        if let Some(k) = key {
+            r = r.header("authorization", format!("Bearer {k}"));
+        }
+        r
+    };
+    // Outside its scope (the handler's 404), then over its rate limit (429, before any handler).
+    assert_eq!(get("/v1/roi/summary", Some(&commission)).reply(&routes).await.status(), 404);
+    assert_eq!(get("/v1/roi/summary", Some(&commission)).reply(&routes).await.status(), 404);
+    assert_eq!(get("/v1/roi/summary", Some(&commission)).reply(&routes).await.status(), 429);
+    // Too large a body for a valid key (413).
+    let big = "x".repeat(9 * 1024 * 1024);
+    let r = warp::test::request().method("POST").path("/v1/tickets").remote_addr(from).header("authorization", format!("Bearer {cinema}")).body(big).reply(&routes).await;
+    assert_eq!(r.status(), 413);
+    // No valid key: 401s, tallied per address and minute, not one record each.
+    for _ in 0..5 {
+        assert_eq!(get("/v1/roi/summary", Some("ek_000000000000_nope")).reply(&routes).await.status(), 401);
+    }
+    let mut rows = Vec::new();
+    while let Ok(r) = audit.try_recv() {
+        rows.push(r);
+    }
+    let statuses: Vec<(u16, &str, &str)> = rows.iter().map(|r| (r.status, r.role.as_str(), r.client.as_str())).collect();
+    assert_eq!(statuses, [(404, "commission", "198.51.100.9"), (404, "commission", "198.51.100.9"), (429, "commission", "198.51.100.9"), (413, "cinema", "198.51.100.9")], "{rows:?}");
+    assert!(rows.iter().all(|r| !r.key_id.is_empty()));
+    let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let tallied = state.refusals.flush_before(now + 120);
+    assert_eq!(tallied.len(), 1, "{tallied:?}");
+    assert_eq!((tallied[0].status, tallied[0].rows, tallied[0].client.as_str(), tallied[0].key_id.as_str()), (401, 5, "198.51.100.9", ""));
 }

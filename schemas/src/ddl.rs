@@ -26,6 +26,7 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("api_keys", "label", "String DEFAULT ''"),
     // Seconds since the epoch; 0: never expires.
     ("api_keys", "expires_at", "UInt32 DEFAULT 0"),
+    ("api_audit", "client", "String DEFAULT ''"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].

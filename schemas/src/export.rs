@@ -59,7 +59,7 @@ pub const REJECTED: &[Column] = &[
 
 pub const AUDIT: &[Column] = &[
     col("at", Kind::Int), col("key_id", Kind::Text), col("role", Kind::Text), col("method", Kind::Text), col("path", Kind::Text),
-    col("query", Kind::Text), col("status", Kind::Int), col("rows", Kind::Int), col("latency_ms", Kind::Int),
+    col("query", Kind::Text), col("status", Kind::Int), col("rows", Kind::Int), col("latency_ms", Kind::Int), col("client", Kind::Text),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -168,7 +168,7 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
     let crate::params::Page { page, page_size: size } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let rows = s
         .ch
-        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")
+        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms, client FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")
         // The dates are UTC+5 calendar dates, not the server's UTC date.
         .bind(schemas::time::kz_day_bounds(from, to).0)
         .bind(schemas::time::kz_day_bounds(from, to).1)
