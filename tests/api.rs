@@ -232,6 +232,24 @@ fn hand_made_slate_through_the_api() {
     assert_eq!((status, problem["field"].as_str()), (400, Some("budget")));
     let (_, roi2) = http.call("GET", "/v1/films/F2/roi", Some(&ministry), None);
     assert_eq!((roi2["rentals"].as_str(), roi2["producer_share"].as_str(), roi2["shares"]["source"].as_str()), (Some("1350.00"), Some("1181.25"), Some("agreement")));
+    // Every version is kept with its author: the CSV load (the OS user), then the ministry's
+    // write through the API (its key's label) with the agreement it carried. The refused
+    // write left nothing.
+    let registrar = env.run(&["keys", "create", "--role", "ministry", "--label", "Registry desk"]).trim().to_owned();
+    let mut f2b = f2.clone();
+    f2b["budget"] = json!("2000.00");
+    assert!(wait_until(Duration::from_secs(5), || http.json("PUT", "/v1/films/F2", &registrar, &f2b).0 == 200), "a new key is usable at once");
+    let (status, h) = http.call("GET", "/v1/films/F2/history", Some(&ministry), None);
+    assert_eq!(status, 200, "{h}");
+    let v: Vec<(&str, &str, &str)> = h["versions"].as_array().unwrap().iter().map(|e| (e["entity"].as_str().unwrap(), e["by"].as_str().unwrap(), e["record"]["budget_tiyn"].as_str().or(e["record"]["amount_tiyn"].as_str()).unwrap_or(""))).collect();
+    let films: Vec<&(&str, &str, &str)> = v.iter().filter(|e| e.0 == "film").collect();
+    assert_eq!(films.len(), 3, "{h}");
+    assert!(films[0].1.starts_with("os:"), "{h}");
+    assert!(films[1].1.starts_with("key:") && films[2].1.starts_with("Registry desk (key:"), "{h}");
+    assert_eq!(v.iter().filter(|e| e.0 == "agreement").count(), 2, "{h}");
+    assert_eq!(v.iter().filter(|e| e.0 == "funding").count(), 1, "{h}");
+    assert_eq!(http.call("GET", "/v1/films/F2/history", Some(&producer), None).0, 404, "another producer's film");
+    assert_eq!(http.call("GET", "/v1/films/F1/history", Some(&producer), None).0, 200, "its own film");
 
     // Claims: each kz claim below qualifies 20 bn KZT and is capped at 1,000,000 MCI =
     // 4,325,000,000; the 2026 pool of 20 bn takes four (17.3 bn) and refuses the fifth.

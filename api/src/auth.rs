@@ -58,6 +58,15 @@ pub struct Principal {
     pub key_id: String,
     pub role: Role,
     pub bin: Option<Bin>,
+    /// Who holds the key (may be empty for keys made before labels).
+    pub label: String,
+}
+
+impl Principal {
+    /// How records this caller writes name their author: the key's label and id.
+    pub fn author(&self) -> String {
+        if self.label.is_empty() { format!("key:{}", self.key_id) } else { format!("{} (key:{})", self.label, self.key_id) }
+    }
 }
 
 impl Principal {
@@ -160,7 +169,7 @@ impl KeyStore {
             .filter_map(|r| {
                 let role = Role::parse(&r.role)?;
                 let bin = if r.bin.is_empty() { None } else { Some(Bin::parse(&r.bin).ok()?) };
-                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin }, expires_at: r.expires_at }))
+                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin, label: r.label }, expires_at: r.expires_at }))
             })
             .collect();
         *self.keys.write().expect("key lock") = map;

@@ -277,6 +277,18 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "film_roi", Some(&p), &path, &q, t, r)
             },
         );
+        let history = warp::path!("v1" / "films" / String / "history").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |film: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/films/{film}/history");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::film_history(&s, &p, film).await
+                }
+                .await;
+                finish(&s, "GET", "film_history", Some(&p), &path, &q, t, r)
+            },
+        );
         let summary = warp::path!("v1" / "roi" / "summary").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -296,7 +308,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "roi_films", &p, "/v1/roi/films", &q, t, format, export, r)
             },
         );
-        film.or(summary).unify().or(films).unify().boxed()
+        film.or(history).unify().or(summary).unify().or(films).unify().boxed()
     };
 
     let cinemas = {

@@ -1,4 +1,4 @@
--- Keys of issue 10: a label (the person or organisation) and an expiry on api_keys (columns
+-- Keys and registry history (issue 10). Keys: a label (the person or organisation) and an expiry on api_keys (columns
 -- added by schemas::ddl::ADDED_COLUMNS), and revocations kept as their own append-only
 -- records: who revoked which key, when and why. A key is revoked when it has any.
 CREATE TABLE IF NOT EXISTS api_key_revocations (
@@ -8,3 +8,15 @@ CREATE TABLE IF NOT EXISTS api_key_revocations (
     reason String
 ) ENGINE = MergeTree
 ORDER BY (key_id, revoked_at);
+
+-- Every version of every registry record (films, funding payments, agreements, cinemas),
+-- append-only, with who wrote it and when: the registry tables keep only the newest.
+CREATE TABLE IF NOT EXISTS registry_history (
+    entity String,
+    entity_id String,
+    film_id String,
+    at DateTime,
+    by String,
+    record String
+) ENGINE = MergeTree
+ORDER BY (entity, entity_id, at);

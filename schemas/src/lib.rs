@@ -16,6 +16,8 @@ pub mod ddl;
 pub mod event;
 #[cfg(feature = "export")]
 pub mod export;
+#[cfg(feature = "storage")]
+pub mod history;
 pub mod ids;
 pub mod money;
 pub mod registry;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use schemas::history::{Entity, HistoryRow};
 use schemas::registry::{self, CinemaRow, FilmRow, FundingRow};
 
 use crate::settings::Settings;
@@ -38,18 +39,26 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
     let client = ingest::clickhouse_store::client(&settings.clickhouse);
     let timeout = Duration::from_millis(settings.clickhouse.query_timeout_ms);
     let now = Utc::now();
+    let (at, by) = (u32::try_from(now.timestamp()).unwrap_or(0), ingest::backfill::operator());
+    let remember = |rows: Vec<HistoryRow>| {
+        let client = client.clone();
+        async move { ingest::clickhouse_store::insert_rows(&client, "registry_history", &rows, timeout).await.context("recording the registry's history") }
+    };
     if let Some(p) = cinemas {
         let rows: Vec<CinemaRow> = registry::read_cinemas(open(&p)?).with_context(|| p.display().to_string())?.iter().map(|c| CinemaRow::from_record(c, now)).collect();
+        remember(rows.iter().map(|r| HistoryRow::of(Entity::Cinema, &r.bin, "", &by, at, r)).collect()).await?;
         ingest::clickhouse_store::insert_rows(&client, "cinemas", &rows, timeout).await.context("inserting cinemas")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "cinemas loaded");
     }
     if let Some(p) = films {
         let rows: Vec<FilmRow> = registry::read_films(open(&p)?).with_context(|| p.display().to_string())?.iter().map(|f| FilmRow::from_record(f, now)).collect();
+        remember(rows.iter().map(|r| HistoryRow::of(Entity::Film, &r.film_id, &r.film_id, &by, at, r)).collect()).await?;
         ingest::clickhouse_store::insert_rows(&client, "films", &rows, timeout).await.context("inserting films")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "films loaded");
     }
     if let Some(p) = funding {
         let rows: Vec<FundingRow> = registry::read_funding(open(&p)?).with_context(|| p.display().to_string())?.iter().map(|f| FundingRow::from_record(f, now)).collect();
+        remember(rows.iter().map(|r| HistoryRow::of(Entity::Funding, &r.payment_id, &r.film_id, &by, at, r)).collect()).await?;
         ingest::clickhouse_store::insert_rows(&client, "film_funding", &rows, timeout).await.context("inserting funding")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "funding loaded");
     }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use schemas::history::{Entity, HistoryRow};
 use schemas::registry::{Cinema, CinemaRow, Film, FilmRow, Funding, FundingRow};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,13 @@ where
     // Dropped whether or not ClickHouse acknowledged: a timed-out insert may still land.
     s.registry.invalidate();
     written.map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+/// Appends a version of a registry record to its history, written by `p`.
+async fn remember(s: &AppState, p: &Principal, entity: Entity, id: &str, film_id: &str, record: &impl Serialize) -> Result<(), ApiError> {
+    let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let row = HistoryRow::of(entity, id, film_id, &p.author(), at, record);
+    ingest::clickhouse_store::insert_rows(&s.ch, "registry_history", &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
@@ -85,6 +93,8 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
         budget: kzt("budget", &b.budget)?,
     };
     let now = Utc::now();
+    // History first: a version is never in force without its record of who wrote it.
+    remember(s, p, Entity::Film, &film_id, &film_id, &FilmRow::from_record(&film, now)).await?;
     insert(s, "films", FilmRow::from_record(&film, now)).await?;
     if b.exhibitor_share.is_some() || b.distributor_fee.is_some() {
         let row = AgreementRow {
@@ -93,6 +103,7 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
             distributor_fee_x10000: b.distributor_fee.as_deref().map(|x| share("distributor_fee", x)).transpose()?.unwrap_or(crate::reports::roi::DEFAULT_DISTRIBUTOR_FEE),
             updated_at: u32::try_from(now.timestamp()).unwrap_or(0),
         };
+        remember(s, p, Entity::Agreement, &film_id, &film_id, &row).await?;
         insert(s, "film_agreements", row).await?;
     }
     Ok(Saved { saved: "film", id: film_id })
@@ -118,7 +129,9 @@ pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[
         paid_on: crate::params::date("paid_on", &b.paid_on)?,
         amount: kzt("amount", &b.amount)?,
     };
-    insert(s, "film_funding", FundingRow::from_record(&f, Utc::now())).await?;
+    let row = FundingRow::from_record(&f, Utc::now());
+    remember(s, p, Entity::Funding, &b.payment_id, &film_id, &row).await?;
+    insert(s, "film_funding", row).await?;
     Ok(Saved { saved: "funding", id: b.payment_id })
 }
 
@@ -142,7 +155,9 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
         }
     }
     let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region: b.region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
-    insert(s, "cinemas", CinemaRow::from_record(&c, Utc::now())).await?;
+    let row = CinemaRow::from_record(&c, Utc::now());
+    remember(s, p, Entity::Cinema, &b_in, "", &row).await?;
+    insert(s, "cinemas", row).await?;
     Ok(Saved { saved: "cinema", id: b_in })
 }
 
@@ -178,4 +193,43 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(AuditReply { rows })
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub entity: String,
+    pub entity_id: String,
+    pub at: String,
+    pub by: String,
+    pub record: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryReply {
+    pub film_id: String,
+    /// Oldest first: the film, its agreements and its funding payments, each version as written.
+    pub versions: Vec<HistoryEntry>,
+}
+
+/// Every version of a film's registry records (the ministry, and the film's producer).
+pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Result<HistoryReply, ApiError> {
+    super::box_office::film_visible(s, p, &film_id).await?;
+    let rows: Vec<HistoryRow> = s
+        .ch
+        .query("SELECT ?fields FROM registry_history WHERE film_id = ? ORDER BY at, entity, entity_id LIMIT 10000")
+        .bind(&film_id)
+        .fetch_all()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let versions = rows
+        .into_iter()
+        .map(|r| HistoryEntry {
+            entity: r.entity,
+            entity_id: r.entity_id,
+            at: chrono::DateTime::from_timestamp(i64::from(r.at), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default(),
+            by: r.by,
+            record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(HistoryReply { film_id, versions })
 }
