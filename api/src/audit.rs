@@ -94,6 +94,8 @@ impl RefusalTally {
 pub struct AuditSink {
     tx: mpsc::Sender<AuditRow>,
     pub dropped: prometheus::IntCounter,
+    /// Records neither ClickHouse nor the spool took (the spool full or failing).
+    pub unaudited: prometheus::IntCounter,
 }
 
 impl AuditSink {
@@ -101,7 +103,8 @@ impl AuditSink {
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<AuditRow>) {
         let (tx, rx) = mpsc::channel(capacity);
         let dropped = prometheus::IntCounter::new("ekino_api_audit_dropped_total", "audit records dropped").expect("metric");
-        (Self { tx, dropped }, rx)
+        let unaudited = prometheus::IntCounter::new("ekino_api_audit_unaudited_total", "audit records neither stored nor spooled (spool full)").expect("metric");
+        (Self { tx, dropped, unaudited }, rx)
     }
 
     pub fn record(&self, row: AuditRow) {
@@ -111,24 +114,61 @@ impl AuditSink {
     }
 }
 
-/// Writes audit records until the channel closes.
-pub async fn writer(client: Client, mut rx: mpsc::Receiver<AuditRow>) {
+/// Writes audit records until the channel closes: spooled batches first (oldest first), then
+/// the new ones; a batch ClickHouse does not take goes to the spool (see `spool`), and one
+/// the spool cannot take is counted as unaudited.
+pub async fn writer(client: Client, mut rx: mpsc::Receiver<AuditRow>, spool: crate::spool::Spool, unaudited: prometheus::IntCounter) {
     let mut buf = Vec::new();
+    let insert = |rows: Vec<AuditRow>| {
+        let client = client.clone();
+        async move { ingest::clickhouse_store::insert_rows(&client, "api_audit", &rows, Duration::from_secs(10)).await }
+    };
     loop {
         let closed = tokio::select! {
             r = rx.recv() => match r { Some(row) => { buf.push(row); false } None => true },
-            _ = tokio::time::sleep(Duration::from_secs(1)), if !buf.is_empty() => false,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => false,
         };
-        if (buf.len() >= 1000 || closed || rx.is_empty()) && !buf.is_empty() {
-            if let Err(e) = ingest::clickhouse_store::insert_rows(&client, "api_audit", &buf, Duration::from_secs(10)).await {
-                tracing::warn!(error = %e, rows = buf.len(), "audit insert failed; retrying with the next batch");
-                if buf.len() > 100_000 {
-                    buf.clear();
+        // What waits on disk goes first; stop at the first refusal (the store is still away).
+        let mut store_away = false;
+        for file in spool.files().unwrap_or_default() {
+            let rows = match crate::spool::Spool::read(&file) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(file = %file.display(), error = %e, "reading an audit spool file failed");
+                    continue;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
+            };
+            match insert(rows).await {
+                Ok(()) => {
+                    if let Err(e) = spool.done(&file) {
+                        tracing::error!(file = %file.display(), error = %e, "removing a stored audit spool file failed; its rows may be written twice");
+                    }
+                }
+                Err(_) => {
+                    store_away = true;
+                    break;
+                }
             }
-            buf.clear();
+        }
+        if (buf.len() >= 1000 || closed || rx.is_empty()) && !buf.is_empty() {
+            let batch = std::mem::take(&mut buf);
+            let stored = if store_away { Err(None) } else { insert(batch.clone()).await.map_err(Some) };
+            if let Err(e) = stored {
+                if let Some(e) = e {
+                    tracing::warn!(error = %e, rows = batch.len(), "audit insert failed; the records wait in the spool");
+                }
+                match spool.append(&batch) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        unaudited.inc_by(batch.len() as u64);
+                        tracing::error!(rows = batch.len(), spool_bytes = spool.bytes(), "audit spool full: records lost, writes refused until it drains");
+                    }
+                    Err(e) => {
+                        unaudited.inc_by(batch.len() as u64);
+                        tracing::error!(rows = batch.len(), error = %e, "writing the audit spool failed: records lost");
+                    }
+                }
+            }
         }
         if closed {
             return;

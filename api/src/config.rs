@@ -30,6 +30,10 @@ pub struct ApiSettings {
     pub keys_refresh_ms: u64,
     /// How long the public daily chart of a date is served from memory (at most 1,000; 0: off).
     pub chart_cache_ms: u64,
+    /// Where audit records wait while ClickHouse is away (a volume in compose).
+    pub audit_spool_dir: String,
+    /// The spool's bound; when full, writes are refused (503) until it drains.
+    pub audit_spool_max_bytes: u64,
 }
 
 impl Default for ApiSettings {
@@ -49,6 +53,8 @@ impl Default for ApiSettings {
             registry_cache_ms: 2000,
             keys_refresh_ms: 1000,
             chart_cache_ms: 1000,
+            audit_spool_dir: ".ekino/audit-spool".into(),
+            audit_spool_max_bytes: 256 * 1024 * 1024,
         }
     }
 }

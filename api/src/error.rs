@@ -30,6 +30,8 @@ pub enum ApiError {
     Unavailable(String),
     #[error("the server is busy with other computations; retry shortly")]
     Busy { retry_after_secs: u64 },
+    #[error("the audit log cannot be written now, so changes are refused until it can; reads go on")]
+    AuditFull,
     #[error("internal error")]
     Internal(String),
 }
@@ -47,7 +49,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::AuditFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,6 +64,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
+            ApiError::AuditFull => "audit-unavailable",
             ApiError::Internal(_) => "internal",
         }
     }

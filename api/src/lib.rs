@@ -22,4 +22,5 @@ pub mod params;
 pub mod ratelimit;
 pub mod reports;
 pub mod server;
+pub mod spool;
 pub mod state;

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the API.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 #[derive(Clone)]
 pub struct ApiMetrics {
@@ -10,7 +10,7 @@ pub struct ApiMetrics {
 }
 
 impl ApiMetrics {
-    pub fn new(audit_dropped: &IntCounter) -> Self {
+    pub fn new(audit: &crate::audit::AuditSink) -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(Opts::new("ekino_api_requests_total", "requests by route and status"), &["route", "status"]).expect("metric");
         let latency = HistogramVec::new(
@@ -21,7 +21,8 @@ impl ApiMetrics {
         .expect("metric");
         registry.register(Box::new(requests.clone())).expect("register");
         registry.register(Box::new(latency.clone())).expect("register");
-        registry.register(Box::new(audit_dropped.clone())).expect("register");
+        registry.register(Box::new(audit.dropped.clone())).expect("register");
+        registry.register(Box::new(audit.unaudited.clone())).expect("register");
         Self { registry, requests, latency }
     }
 

@@ -25,7 +25,9 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         .with_setting("max_threads", "1");
     let keys = KeyStore::new(KeyStore::load(&client).await.context("loading api keys")?);
     let (sink, rx) = AuditSink::new(10_000);
-    tokio::spawn(audit::writer(ingest::clickhouse_store::client(ch), rx));
+    let spool = crate::spool::Spool::open(std::path::Path::new(&api.audit_spool_dir), api.audit_spool_max_bytes)
+        .with_context(|| format!("opening the audit spool {}", api.audit_spool_dir))?;
+    tokio::spawn(audit::writer(ingest::clickhouse_store::client(ch), rx, spool.clone(), sink.unaudited.clone()));
     let producer = match kafka {
         Some(k) => Some(ingest::produce::TicketProducer::new(&k.brokers, &k.topic)?),
         None => None,
@@ -40,7 +42,8 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         fx: rebate_engine::builtin::fx(),
         index: rebate_engine::builtin::index(),
         producer,
-        metrics: ApiMetrics::new(&sink.dropped),
+        metrics: ApiMetrics::new(&sink),
+        spool,
         audit: sink,
         refusals: Default::default(),
         decisions: tokio::sync::Mutex::new(()),

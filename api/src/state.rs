@@ -21,6 +21,8 @@ pub struct AppState {
     /// Where uploaded tickets go; `None` when the API runs without a broker.
     pub producer: Option<ingest::produce::TicketProducer>,
     pub audit: AuditSink,
+    /// Where audit records wait while ClickHouse is away; full means writes are refused.
+    pub spool: crate::spool::Spool,
     /// Refusals without a valid key, tallied per address and minute (see `audit`).
     pub refusals: crate::audit::RefusalTally,
     pub metrics: crate::metrics::ApiMetrics,

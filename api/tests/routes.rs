@@ -45,7 +45,8 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         fx: rebate_engine::builtin::fx(),
         index: rebate_engine::builtin::index(),
         producer: None,
-        metrics: ApiMetrics::new(&sink.dropped),
+        metrics: ApiMetrics::new(&sink),
+        spool: api::spool::Spool::open(&std::env::temp_dir().join(format!("ekino-routes-spool-{}", std::process::id())), 1 << 20).unwrap(),
         audit: sink,
         refusals: Default::default(),
         decisions: tokio::sync::Mutex::new(()),
@@ -271,4 +272,37 @@ async fn refusals_are_audited_with_key_and_address_and_anonymous_ones_tallied() 
     let tallied = state.refusals.flush_before(now + 120);
     assert_eq!(tallied.len(), 1, "{tallied:?}");
     assert_eq!((tallied[0].status, tallied[0].rows, tallied[0].client.as_str(), tallied[0].key_id.as_str()), (401, 5, "198.51.100.9", ""));
+}
+
+#[tokio::test]
+async fn with_the_audit_spool_full_writes_are_refused_and_reads_go_on() {
+    let (state, tokens, _audit) = app_audited(10_000);
+    let row = api::audit::AuditRow {
+        at: 0,
+        key_id: "k".into(),
+        role: "ministry".into(),
+        method: "GET".into(),
+        path: "/".into(),
+        query: "x".repeat(2 << 20),
+        status: 200,
+        rows: 0,
+        latency_ms: 0,
+        client: String::new(),
+    };
+    assert!(!state.spool.append(&[row]).unwrap(), "larger than the spool");
+    assert!(state.spool.is_full());
+    let routes = api::filters::routes(state);
+    let ministry = token(&tokens, Role::Ministry);
+    let write = warp::test::request()
+        .method("PUT")
+        .path("/v1/cinemas/980340001119")
+        .header("authorization", format!("Bearer {ministry}"))
+        .header("content-length", "2")
+        .body("{}")
+        .reply(&routes)
+        .await;
+    let v: Value = serde_json::from_slice(write.body()).unwrap();
+    assert_eq!((write.status().as_u16(), v["type"].as_str()), (503, Some("https://ekino.kz/problems/audit-unavailable")), "{v}");
+    let read = warp::test::request().path("/v1/rebates/programmes").reply(&routes).await;
+    assert_eq!(read.status(), 200, "reads go on");
 }
