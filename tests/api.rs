@@ -295,6 +295,39 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&cinema_b), None).0, 404);
     let (_, roi) = http.call("GET", "/v1/films/F1/roi", Some(&ministry), None);
     assert_eq!(roi["rebate_paid"], "4325000000.00");
+    // The pool as the ministry and the producer see it: 4 x 4,325,000,000 taken in the
+    // decision's year (this year), 20 bn less that left.
+    let year = chrono::Datelike::year(&chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive());
+    let (status, pools) = http.call("GET", &format!("/v1/rebates/pools?year={year}"), Some(&producer), None);
+    assert_eq!(status, 200, "{pools}");
+    let kz = pools["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "kz").cloned().unwrap();
+    if kz["pool"].is_string() {
+        assert_eq!((kz["committed"].as_str(), kz["left"].as_str()), (Some("17300000000"), Some("2700000000")), "{kz}");
+    }
+    let (_, listed) = http.call("GET", "/v1/claims?status=approved&programme=kz", Some(&ministry), None);
+    assert_eq!(listed["claims"].as_array().unwrap().len(), 3, "{listed}");
+    let (_, mine) = http.call("GET", "/v1/claims", Some(&producer), None);
+    assert_eq!(mine["claims"].as_array().unwrap().len(), 5, "a producer lists its own claims: {mine}");
+    assert!(mine["claims"].as_array().unwrap().iter().all(|c| c["submitted_by"] == PRODUCER));
+    assert_eq!(http.call("GET", "/v1/claims?status=lost", Some(&ministry), None).1["field"], "status");
+    // PL: PLN 20 M per beneficiary a year. Two claims of 15 M (each at the per-project cap)
+    // from one producer: the first is approved, the second would take it to 30 M.
+    let pl = json!({"claim": {"programme": "pl", "as_of": "2026-09-01",
+        "production": {"title": "Warsaw", "kind": "feature", "total_budget": {"amount": "200000000", "currency": "PLN"},
+                       "applicant_country": "PL", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 0}, "cultural": []},
+        "lines": [{"id": "L1", "category": "construction_sets", "amount": "60000000", "currency": "PLN", "paid_on": "2026-05-01", "vendor_country": "PL", "vendor_bin": null}]}});
+    let pl_ids: Vec<String> = (0..2)
+        .map(|_| {
+            let (status, v) = http.json("POST", "/v1/claims", &producer, &pl);
+            assert_eq!((status, v["rebate"].as_str()), (200, Some("15000000")), "{v}");
+            v["claim_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(decide(&pl_ids[0], "approve").0, 200);
+    let (status, v) = decide(&pl_ids[1], "approve");
+    assert_eq!(status, 409, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("annual cap") && v["detail"].as_str().unwrap().contains("over by 10000000"), "{v}");
 
     // Exports for auditors carry the same figures: CSV text and an Arrow stream with money
     // as Decimal128(20, 2).

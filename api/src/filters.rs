@@ -386,6 +386,20 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_claim", Some(&p), "/v1/claims", &q, t, r)
             },
         );
+        let list = warp::path!("v1" / "claims").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::claims::list(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "claims", Some(&p), "/v1/claims", &q, t, r)
+            },
+        );
+        let pools = warp::path!("v1" / "rebates" / "pools").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::claims::pools(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "pools", Some(&p), "/v1/rebates/pools", &q, t, r)
+            },
+        );
         let get = warp::path!("v1" / "claims" / String).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |id: String, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -458,7 +472,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r)
             },
         );
-        submit.or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
+        submit.or(list).unify().or(pools).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
     };
 
     let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().recover(recover).unify();

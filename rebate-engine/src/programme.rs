@@ -80,6 +80,10 @@ pub struct Version {
     /// Annual funding pool by year, first come first served (enforced where claims are approved).
     #[serde(default)]
     pub annual_pool: BTreeMap<String, Decimal>,
+    /// The most one beneficiary (an applicant's BIN or foreign registration) may be approved
+    /// within one year, over all its claims (enforced where claims are approved).
+    #[serde(default)]
+    pub beneficiary_annual_cap: Option<Decimal>,
     /// When the credit is taxable, the tax rate applied to it (the net is what the producer gets).
     #[serde(default)]
     pub credit_tax_rate: Option<Rate>,

@@ -150,18 +150,29 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
     let last = events.last().ok_or(ApiError::NotFound)?.clone();
     let current = Status::parse(&last.kind).ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
     let status = claims::next(current, d.decision)?;
+    let mut approval_year = None;
     if status == Status::Approved {
         let result: serde_json::Value = serde_json::from_str(&last.result).unwrap_or_default();
         if result["eligible"] != serde_json::Value::Bool(true) {
             return Err(ApiError::Conflict("the claim is not eligible; reject it with the reason instead".into()));
         }
         let rebate: rust_decimal::Decimal = last.rebate.parse().map_err(|_| ApiError::Internal("stored rebate".into()))?;
-        let pool = result["annual_pool"].as_str().and_then(|p| p.parse().ok());
-        let committed = claims::committed(&s.ch, &last.programme, last.pool_year).await?;
-        claims::fits_pool(pool, committed, rebate)?;
+        // The decision's year and the programme's rules in force on the decision's day.
+        let today = s.today();
+        let year = u16::try_from(chrono::Datelike::year(&today)).unwrap_or(0);
+        let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
+        let rules = programme.version_on(today).map_err(|e| ApiError::Conflict(format!("no rules of {} in force today: {e}", programme.id)))?;
+        let pool = rules.annual_pool.get(&year.to_string()).copied();
+        claims::fits_pool(pool, claims::committed(&s.ch, &last.programme, year, None).await?, rebate)?;
+        if rules.beneficiary_annual_cap.is_some() {
+            let mine = claims::committed(&s.ch, &last.programme, year, Some(&last.bin)).await?;
+            claims::fits_beneficiary_cap(rules.beneficiary_annual_cap, &last.bin, mine, rebate)?;
+        }
+        approval_year = Some(year);
     }
     let event = ClaimEvent {
         seq: last.seq + 1,
+        pool_year: approval_year.unwrap_or(last.pool_year),
         at: now(),
         kind: status.as_str().into(),
         key_id: p.key_id.clone(),
@@ -172,4 +183,95 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
     append(s, &event).await?;
     events.push(event);
     view(&events)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub programme: Option<String>,
+    #[serde(default)]
+    pub year: Option<u16>,
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    pub page_size: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClaimList {
+    pub page: u64,
+    pub page_size: u64,
+    pub claims: Vec<claims::ClaimSummary>,
+}
+
+/// Claims by status, programme and year: the ministry sees all, a producer its own.
+pub async fn list(s: &AppState, p: &Principal, q: ListQuery) -> Result<ClaimList, ApiError> {
+    require(p, &[Role::Producer, Role::Ministry])?;
+    let status = q.status.unwrap_or_default();
+    if !status.is_empty() && Status::parse(&status).is_none() {
+        return Err(ApiError::bad("status", "must be submitted, approved, rejected or paid"));
+    }
+    let programme = q.programme.unwrap_or_default();
+    if !programme.is_empty() && !s.programmes.iter().any(|x| x.id == programme) {
+        return Err(ApiError::bad("programme", format!("unknown programme {programme}")));
+    }
+    let page = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
+    let mine = match p.role {
+        Role::Producer => p.bin.as_ref().map(ToString::to_string).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let claims = claims::list(&s.ch, &status, &programme, q.year.unwrap_or(0), &mine, page.page_size, page.offset()).await?;
+    Ok(ClaimList { page: page.page, page_size: page.page_size, claims })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolsQuery {
+    pub year: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PoolLeft {
+    pub programme: String,
+    pub currency: String,
+    /// `None`: the programme has no pool that year.
+    pub pool: Option<String>,
+    pub committed: String,
+    pub left: Option<String>,
+    pub beneficiary_annual_cap: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PoolsReply {
+    pub year: u16,
+    pub programmes: Vec<PoolLeft>,
+}
+
+/// What each programme's annual pool has left in `year` (approved and paid claims count).
+pub async fn pools(s: &AppState, p: &Principal, q: PoolsQuery) -> Result<PoolsReply, ApiError> {
+    require(p, &[Role::Ministry, Role::Commission, Role::Producer])?;
+    if !(2000..=2100).contains(&q.year) {
+        return Err(ApiError::bad("year", "must be a year between 2000 and 2100"));
+    }
+    // The rules in force at the year's end, or today for the current year.
+    let year_end = chrono::NaiveDate::from_ymd_opt(i32::from(q.year), 12, 31).ok_or_else(|| ApiError::bad("year", "is not a year"))?;
+    let on = year_end.min(s.today());
+    let mut programmes = Vec::new();
+    for prog in &s.programmes {
+        let Ok(rules) = prog.version_on(on) else { continue };
+        let pool = rules.annual_pool.get(&q.year.to_string()).copied();
+        let committed = claims::committed(&s.ch, &prog.id, q.year, None).await?;
+        programmes.push(PoolLeft {
+            programme: prog.id.clone(),
+            currency: prog.currency.to_string(),
+            pool: pool.map(|x| x.to_string()),
+            committed: committed.to_string(),
+            left: pool.map(|x| (x - committed).to_string()),
+            beneficiary_annual_cap: rules.beneficiary_annual_cap.map(|x| x.to_string()),
+        });
+    }
+    Ok(PoolsReply { year: q.year, programmes })
 }
