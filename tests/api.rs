@@ -329,6 +329,31 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(status, 409, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("annual cap") && v["detail"].as_str().unwrap().contains("over by 10000000"), "{v}");
 
+    // FX: a claim's own rate is the applicant's assertion; the payout uses the rates in
+    // force. 2,000,000 USD of qualifying spend at 30 %: the indicative table's 505 KZT gives
+    // 303,000,000; the claim's own 400 would give 240,000,000 (63,000,000 less).
+    let usd = json!({"claim": {"programme": "kz", "as_of": "2026-09-01",
+        "production": {"title": "Dollar", "kind": "feature", "total_budget": {"amount": "20000000", "currency": "USD"},
+                       "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+        "lines": [{"id": "L1", "category": "construction_sets", "amount": "2000000", "currency": "USD", "paid_on": "2026-05-01", "vendor_country": "KZ", "vendor_bin": CINEMA_A}],
+        "fx": [{"currency": "USD", "date": "2026-05-01", "kzt": "400"}]}});
+    let (status, v) = http.json("POST", "/v1/claims", &producer, &usd);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["rebate"].as_str(), v["result"]["fx_source"].as_str()), (Some("303000000"), Some("indicative")), "{v}");
+    assert_eq!((v["result"]["applicant_fx"]["rebate"].as_str(), v["result"]["applicant_fx"]["difference"].as_str()), (Some("240000000"), Some("63000000")), "{v}");
+    let usd_id = v["claim_id"].as_str().unwrap().to_owned();
+    // The ministry loads the official rate; the approval recomputes at it: 2,000,000 x 500 x 0.3.
+    let put_fx = |key: &str, body: &str| http.call("PUT", "/v1/fx", Some(key), Some(body));
+    assert_eq!(put_fx(&cinema_a, "date,currency,kzt\n2026-05-01,USD,500\n").0, 404);
+    let (status, bad) = put_fx(&ministry, "date,currency,kzt\n2026-05-01,USD,-5\n");
+    assert_eq!((status, bad["field"].as_str()), (400, Some("fx line 2")), "{bad}");
+    let (status, loaded) = put_fx(&ministry, "date,currency,kzt\n2026-05-01,USD,500\n");
+    assert_eq!((status, loaded["rates"].as_u64()), (200, Some(1)), "{loaded}");
+    let (status, v) = decide(&usd_id, "approve");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["rebate"].as_str(), v["result"]["fx_source"].as_str(), v["result"]["applicant_fx"]["difference"].as_str()), (Some("300000000"), Some("official"), Some("60000000")), "{v}");
+
     // Exports for auditors carry the same figures: CSV text and an Arrow stream with money
     // as Decimal128(20, 2).
     let csv = String::from_utf8(http.raw("/v1/roi/films?format=csv", &ministry)).unwrap();

@@ -161,7 +161,7 @@ pub async fn list(client: &Client, status: &str, programme: &str, year: u16, ben
     client
         .query(
             "SELECT claim_id, argMax(kind, seq) AS status, any(programme) AS programme, any(film_id) AS film_id, argMin(bin, seq) AS submitted_by, \
-               argMin(rebate, seq) AS rebate, any(currency) AS currency, argMax(pool_year, seq) AS year, toUInt32(min(at)) AS submitted_at, toUInt32(max(at)) AS updated_at \
+               argMax(rebate, seq) AS rebate, any(currency) AS currency, argMax(pool_year, seq) AS year, toUInt32(min(at)) AS submitted_at, toUInt32(max(at)) AS updated_at \
              FROM claim_events FINAL GROUP BY claim_id \
              HAVING (? = '' OR status = ?) AND (? = '' OR programme = ?) AND (? = 0 OR year = ?) AND (? = '' OR submitted_by = ?) \
              ORDER BY submitted_at DESC, claim_id LIMIT ? OFFSET ?",

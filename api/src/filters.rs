@@ -448,6 +448,17 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_funding", Some(&p), &path, &q, t, r)
             },
         );
+        let fx = warp::path!("v1" / "fx").and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::put_fx(&s, &p, &b).await
+                }
+                .await;
+                finish(&s, "PUT", "put_fx", Some(&p), "/v1/fx", &q, t, r)
+            },
+        );
         let cinema = warp::path!("v1" / "cinemas" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
             |bin: String, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
@@ -472,7 +483,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r)
             },
         );
-        submit.or(list).unify().or(pools).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
+        submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
     };
 
     let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().recover(recover).unify();

@@ -14,6 +14,7 @@ pub mod claims;
 pub mod config;
 pub mod error;
 pub mod filters;
+pub mod fx;
 pub mod guards;
 pub mod handlers;
 pub mod metrics;

@@ -41,14 +41,32 @@ impl FxTable {
     /// Parses `date,currency,kzt` lines (a header and `#` comments allowed).
     pub fn parse_csv(text: &str) -> Result<Self, InputError> {
         let mut t = FxTable::default();
+        for (currency, date, kzt) in Self::parse_rows(text)? {
+            t.insert(currency, date, kzt)?;
+        }
+        Ok(t)
+    }
+
+    /// The rates of `date,currency,kzt` text, each checked (a positive decimal, a currency
+    /// code, a date), in the order given: for storing an official table as loaded.
+    pub fn parse_rows(text: &str) -> Result<Vec<(Currency, NaiveDate, Decimal)>, InputError> {
+        let mut out = Vec::new();
         for row in lines::<3>(text, "date,currency,kzt", "fx") {
             let (field, [date, currency, kzt]) = row?;
             let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| InputError::new(&field, "date must be YYYY-MM-DD"))?;
             let currency = Currency::parse(currency).map_err(|e| InputError::new(&field, e))?;
             let kzt: Decimal = kzt.parse().map_err(|_| InputError::new(&field, "kzt must be a decimal"))?;
-            t.insert(currency, date, kzt).map_err(|e| InputError::new(&field, e.reason))?;
+            if kzt <= Decimal::ZERO {
+                return Err(InputError::new(&field, "kzt must be positive"));
+            }
+            out.push((currency, date, kzt));
         }
-        Ok(t)
+        Ok(out)
+    }
+
+    /// Whether the table holds no rate.
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty()
     }
 
     pub fn insert(&mut self, currency: Currency, date: NaiveDate, kzt: Decimal) -> Result<(), InputError> {

@@ -1,5 +1,6 @@
 //! Subcommands of `ekino`. Each file owns one command family; this one parses and dispatches.
 
+mod fx;
 mod keys;
 mod rebate;
 mod registry;
@@ -67,6 +68,9 @@ pub enum Command {
     /// API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Official FX rates (the ministry's table claims are decided with).
+    #[command(subcommand)]
+    Fx(fx::FxCommand),
     /// Measure ekino against its ceilings; writes BENCHMARKS.md.
     Bench(crate::bench::BenchArgs),
 }
@@ -110,6 +114,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Rebate(cmd) => rebate::run(cmd),
         Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, &settings.reporting, ingest::run::shutdown_signal()).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
+        Command::Fx(cmd) => fx::run(cmd, &settings).await,
         Command::Bench(args) => crate::bench::run(&args, &settings).await,
     }
 }

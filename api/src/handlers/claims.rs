@@ -60,9 +60,10 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
         film_id: (!first.film_id.is_empty()).then(|| first.film_id.clone()),
         programme: first.programme.clone(),
         submitted_by: first.bin.clone(),
-        rebate: first.rebate.clone(),
+        // The latest computation: an approval recomputes at the rates in force then.
+        rebate: last.rebate.clone(),
         currency: first.currency.clone(),
-        result: serde_json::from_str(&first.result).unwrap_or(serde_json::Value::Null),
+        result: serde_json::from_str(&last.result).unwrap_or(serde_json::Value::Null),
         history: events
             .iter()
             .map(|e| Step {
@@ -81,6 +82,27 @@ async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
     ingest::clickhouse_store::insert_rows(&s.ch, "claim_events", std::slice::from_ref(e), Duration::from_secs(10))
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+/// A claim computed with the rates in force (official, else indicative: see `fx`), never its
+/// own; its own rates, when it has any, give the applicant's asserted rebate, shown with the
+/// difference. Returns the result and its stored JSON.
+async fn official_result(s: &AppState, programme: &rebate_engine::Programme, claim: &Claim) -> Result<(rebate_engine::RebateResult, String), ApiError> {
+    let (fx, source) = crate::fx::in_force(&s.ch, &s.fx).await?;
+    let official_claim = Claim { fx: rebate_engine::FxTable::default(), ..claim.clone() };
+    let result = rebate_engine::compute(programme, &official_claim, &Context { fx: &fx, index: &s.index })?;
+    let mut json = serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.to_string()))?;
+    json["fx_source"] = serde_json::json!(source.as_str());
+    if !claim.fx.is_empty() {
+        let asserted = rebate_engine::compute(programme, claim, &Context { fx: &fx, index: &s.index })?;
+        json["applicant_fx"] = serde_json::json!({
+            "rebate": asserted.rebate.to_string(),
+            "difference": (result.rebate - asserted.rebate).to_string(),
+            "note": "the claim's own rates, kept as the applicant's assertion; the payout uses the rates in force",
+        });
+    }
+    let text = serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((result, text))
 }
 
 async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {
@@ -103,7 +125,7 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
     }
     let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
     let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::bad("claim.programme", format!("unknown programme {}", claim.programme)))?;
-    let result = rebate_engine::compute(programme, &claim, &Context { fx: &s.fx, index: &s.index })?;
+    let (result, stored_result) = official_result(s, programme, &claim).await?;
     let mut id = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
     let event = ClaimEvent {
@@ -121,7 +143,7 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
         currency: result.currency.to_string(),
         reason: String::new(),
         claim: sub.claim.to_string(),
-        result: serde_json::to_string(&result).map_err(|e| ApiError::Internal(e.to_string()))?,
+        result: stored_result,
     };
     append(s, &event).await?;
     view(&[event])
@@ -151,12 +173,17 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
     let current = Status::parse(&last.kind).ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
     let status = claims::next(current, d.decision)?;
     let mut approval_year = None;
+    let mut recomputed = None;
     if status == Status::Approved {
-        let result: serde_json::Value = serde_json::from_str(&last.result).unwrap_or_default();
-        if result["eligible"] != serde_json::Value::Bool(true) {
+        // Decided at the rates in force at the decision, not those of the filing.
+        let claim = Claim::parse_json(&last.claim).map_err(|e| ApiError::Internal(format!("stored claim: {} {}", e.field, e.reason)))?;
+        let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
+        let (now_result, stored) = official_result(s, programme, &claim).await?;
+        if !now_result.eligible {
             return Err(ApiError::Conflict("the claim is not eligible; reject it with the reason instead".into()));
         }
-        let rebate: rust_decimal::Decimal = last.rebate.parse().map_err(|_| ApiError::Internal("stored rebate".into()))?;
+        let rebate = now_result.rebate;
+        recomputed = Some((rebate.to_string(), stored));
         // The decision's year and the programme's rules in force on the decision's day.
         let today = s.today();
         let year = u16::try_from(chrono::Datelike::year(&today)).unwrap_or(0);
@@ -170,9 +197,12 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
         }
         approval_year = Some(year);
     }
+    let (rebate, result) = recomputed.unwrap_or((last.rebate.clone(), last.result.clone()));
     let event = ClaimEvent {
         seq: last.seq + 1,
         pool_year: approval_year.unwrap_or(last.pool_year),
+        rebate,
+        result,
         at: now(),
         kind: status.as_str().into(),
         key_id: p.key_id.clone(),

@@ -233,3 +233,22 @@ pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Resul
         .collect();
     Ok(HistoryReply { film_id, versions })
 }
+
+#[derive(Debug, Serialize)]
+pub struct FxLoaded {
+    pub rates: usize,
+    pub by: String,
+}
+
+/// Loads official FX rates (`date,currency,kzt` CSV, as `ekino fx load`): all or nothing.
+pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
+    let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    if rows.is_empty() {
+        return Err(ApiError::bad("body", "holds no rate (date,currency,kzt lines)"));
+    }
+    ingest::clickhouse_store::insert_rows(&s.ch, "fx_official", &rows, Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(FxLoaded { rates: rows.len(), by: p.author() })
+}
