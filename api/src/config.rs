@@ -34,6 +34,12 @@ pub struct ApiSettings {
     pub audit_spool_dir: String,
     /// The spool's bound; when full, writes are refused (503) until it drains.
     pub audit_spool_max_bytes: u64,
+    /// Open connections at once; one more is closed at once.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (slow-header clients are cut off).
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this (408 otherwise).
+    pub body_timeout_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -55,6 +61,9 @@ impl Default for ApiSettings {
             chart_cache_ms: 1000,
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
+            max_connections: 1024,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum ApiError {
     Busy { retry_after_secs: u64 },
     #[error("the audit log cannot be written now, so changes are refused until it can; reads go on")]
     AuditFull,
+    #[error("the request body did not arrive in time (api.body_timeout_ms)")]
+    RequestTimeout,
     #[error("internal error")]
     Internal(String),
 }
@@ -48,6 +50,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::AuditFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
             ApiError::AuditFull => "audit-unavailable",
+            ApiError::RequestTimeout => "request-timeout",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -45,7 +45,7 @@ fn principal(s: State) -> impl Filter<Extract = (Principal,), Error = Rejection>
 
 /// A caller of a public route, within its address's rate limit (see `guards`).
 fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::addr::remote()
+    peer()
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(state(s))
         .and_then(|remote: Option<std::net::SocketAddr>, xff: Option<String>, s: State| async move {
@@ -55,8 +55,44 @@ fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone {
         .untuple_one()
 }
 
-fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(limit).and(warp::body::bytes())
+/// A request body of at most `limit` bytes that arrives within `timeout` (413 / 408).
+fn body(limit: u64, timeout: std::time::Duration) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(limit).and(warp::body::stream()).and_then(move |stream| collect_body(stream, limit, timeout))
+}
+
+async fn collect_body<S, B>(stream: S, limit: u64, timeout: std::time::Duration) -> Result<Bytes, Rejection>
+where
+    S: futures::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    use futures::TryStreamExt as _;
+    let collect = async {
+        let mut out = bytes::BytesMut::new();
+        futures::pin_mut!(stream);
+        while let Some(mut chunk) = stream.try_next().await.map_err(|e| warp::reject::custom(ApiError::bad("body", e.to_string())))? {
+            while chunk.has_remaining() {
+                let part = chunk.chunk();
+                out.extend_from_slice(part);
+                let n = part.len();
+                chunk.advance(n);
+            }
+            // A chunked body carries no length to check up front.
+            if out.len() as u64 > limit {
+                return Err(warp::reject::custom(ApiError::PayloadTooLarge));
+            }
+        }
+        Ok(out.freeze())
+    };
+    tokio::time::timeout(timeout, collect).await.map_err(|_| warp::reject::custom(ApiError::RequestTimeout))?
+}
+
+/// The TCP peer: from the server loop (`http::PEER_HEADER`), else warp's (its test requests).
+fn peer() -> impl Filter<Extract = (Option<std::net::SocketAddr>,), Error = Infallible> + Clone {
+    warp::header::optional::<std::net::SocketAddr>(crate::http::PEER_HEADER)
+        .or(warp::any().map(|| None))
+        .unify()
+        .and(warp::addr::remote())
+        .map(|ours: Option<std::net::SocketAddr>, warps: Option<std::net::SocketAddr>| ours.or(warps))
 }
 
 /// Counts the rows of a reply for the audit log: the first array found at the top level.
@@ -200,6 +236,7 @@ fn finish_list<T: Serialize>(
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
+    let body_timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
     let public = {
         let health = warp::path!("healthz").and(warp::get()).and(state(s.clone())).then(|s: State| async move {
             let ok = s.ch.query("SELECT 1").execute().await.is_ok();
@@ -228,7 +265,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .and(public(s.clone()))
             .and(state(s.clone()))
             .and(query())
-            .and(body(s.settings.body_limit_bytes))
+            .and(body(s.settings.body_limit_bytes, body_timeout))
             .then(|s: State, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 // The engine's work runs on the bounded CPU pool, never on a runtime worker.
@@ -344,7 +381,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r)
             },
         );
-        let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes)).then(
+        let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes, body_timeout)).then(
             |s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let r = async {
@@ -375,7 +412,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
 
     let writes = {
         let limit = s.settings.body_limit_bytes;
-        let submit = warp::path!("v1" / "claims").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let submit = warp::path!("v1" / "claims").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let r = async {
@@ -412,7 +449,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "claim", Some(&p), &path, &q, t, r)
             },
         );
-        let decide = warp::path!("v1" / "claims" / String / "decision").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let decide = warp::path!("v1" / "claims" / String / "decision").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/claims/{id}/decision");
@@ -424,7 +461,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_decision", Some(&p), &path, &q, t, r)
             },
         );
-        let film = warp::path!("v1" / "films" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let film = warp::path!("v1" / "films" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{id}");
@@ -436,7 +473,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_film", Some(&p), &path, &q, t, r)
             },
         );
-        let funding = warp::path!("v1" / "films" / String / "funding").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let funding = warp::path!("v1" / "films" / String / "funding").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{id}/funding");
@@ -448,7 +485,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_funding", Some(&p), &path, &q, t, r)
             },
         );
-        let fx = warp::path!("v1" / "fx").and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let fx = warp::path!("v1" / "fx").and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let r = async {
@@ -459,7 +496,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_fx", Some(&p), "/v1/fx", &q, t, r)
             },
         );
-        let cinema = warp::path!("v1" / "cinemas" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit)).then(
+        let cinema = warp::path!("v1" / "cinemas" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
             |bin: String, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}");
@@ -493,7 +530,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .and(warp::path::full())
         .and(query())
         .and(warp::header::optional::<String>("authorization"))
-        .and(warp::addr::remote())
+        .and(peer())
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(state(s))
         .and(app)

@@ -17,6 +17,7 @@ pub mod filters;
 pub mod fx;
 pub mod guards;
 pub mod handlers;
+pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod params;

@@ -65,7 +65,12 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     tokio::spawn(refresh_keys(Arc::downgrade(&state)));
     tokio::spawn(flush_refusals(Arc::downgrade(&state)));
-    let server = warp::serve(crate::filters::routes(state)).incoming(listener).graceful(shutdown).run();
+    let limits = crate::http::Limits {
+        max_connections: state.settings.max_connections,
+        header_timeout: Duration::from_millis(state.settings.header_timeout_ms),
+        drain: Duration::from_secs(10),
+    };
+    let server = crate::http::serve(listener, crate::filters::routes(state), limits, shutdown);
     tracing::info!(addr = %bound, "api listening");
     Ok((bound, server))
 }
