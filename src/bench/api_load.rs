@@ -117,6 +117,9 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
         .env("EKINO_CLICKHOUSE__DATABASE", &db)
         .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("EKINO_API__RATE_LIMIT_PER_MINUTE", "100000000")
+        // The load comes from one address: the per-address limit of the public routes would
+        // measure the refusal, not the route.
+        .env("EKINO_API__PUBLIC_RATE_LIMIT_PER_MINUTE", "100000000")
         .env("EKINO_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(work.join("api-bench.log"))?)
