@@ -97,6 +97,8 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
     // Rejects of this cinema's own messages (Kafka key or upload key), refused by ingest or
     // by the upload route. `foreign_cinema` counts in neither the sender's nor the named
     // cinema's card: a sender must not be able to inflate a victim's rejects.
+    // The same statement counts the cinema's waiting refunds (under a key no reason has), so
+    // the card stays at three reads.
     let rejected = async {
         client
             .query(
@@ -104,32 +106,33 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
                    SELECT reason, received_at FROM rejected_events FINAL WHERE kafka_key = ? \
                    UNION ALL SELECT reason, received_at FROM upload_rejects FINAL WHERE cinema_bin = ?) \
                  WHERE reason != 'foreign_cinema' AND received_at >= toDateTime(?) AND received_at < toDateTime(?) \
-                 GROUP BY key ORDER BY key",
+                 GROUP BY key \
+                 UNION ALL SELECT '(waiting refunds)' AS key, toUInt64(count()) AS n FROM pending_refunds FINAL WHERE cinema_bin = ?",
             )
             .bind(bin)
             .bind(bin)
             // A reject counts on the UTC+5 date it arrived, as every date a user picks.
             .bind(arrived.0)
             .bind(arrived.1)
+            .bind(bin)
             .fetch_all::<KeyCount>()
             .await
             .map_err(ReportError::from)
     };
-    let pending = async {
-        // Whether a waiting refund is still open needs every counted refund and void; most
-        // cinemas have no refund waiting at all, so that is asked only when one does.
-        let any: u64 = client.query("SELECT toUInt64(count()) FROM pending_refunds FINAL WHERE cinema_bin = ?").bind(bin).fetch_one().await?;
-        if any == 0 {
-            return Ok(0);
-        }
+    let (per_film, rejected, last) = tokio::try_join!(per_film, rejected, last_events(client, Some(bin)))?;
+    let waiting = rejected.iter().find(|r| r.key == "(waiting refunds)").map_or(0, |r| r.n);
+    let rejected: Vec<KeyCount> = rejected.into_iter().filter(|r| r.key != "(waiting refunds)").collect();
+    // Whether a waiting refund is still open needs every counted refund and void; most
+    // cinemas have no refund waiting at all, so that is asked only when one does.
+    let refunds_pending = if waiting == 0 {
+        0
+    } else {
         client
             .query(&format!("SELECT toUInt64(count()) FROM pending_refunds FINAL WHERE cinema_bin = ? AND {}", schemas::ddl::PENDING_OPEN))
             .bind(bin)
             .fetch_one::<u64>()
-            .await
-            .map_err(ReportError::from)
+            .await?
     };
-    let (per_film, rejected, last, refunds_pending) = tokio::try_join!(per_film, rejected, last_events(client, Some(bin)), pending)?;
     let sum = |f: fn(&FilmCountsRow) -> u64| per_film.iter().map(f).sum::<u64>();
     let counts = (sum(|r| r.events), sum(|r| r.sales), sum(|r| r.refunds));
     let unknown_film = per_film.iter().filter(|r| !registry.films.contains_key(&r.film_id)).map(|r| r.events).sum::<u64>();
