@@ -94,8 +94,9 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
     };
     let now = Utc::now();
     // History first: a version is never in force without its record of who wrote it.
-    remember(s, p, Entity::Film, &film_id, &film_id, &FilmRow::from_record(&film, now)).await?;
-    insert(s, "films", FilmRow::from_record(&film, now)).await?;
+    let row = FilmRow::from_record(&film, now);
+    remember(s, p, Entity::Film, &film_id, &film_id, &row).await?;
+    insert(s, "films", row).await?;
     if b.exhibitor_share.is_some() || b.distributor_fee.is_some() {
         let row = AgreementRow {
             film_id: film_id.clone(),
