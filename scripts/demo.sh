@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The main job on one machine: services up, ingest running, one simulated day of Kazakh
 # cinema sales flowing through Kafka into ClickHouse, and the reports answering.
-# Re-runnable: every run uses a fresh database and topic named after the time.
+# Re-runnable: every run stops the previous run's processes, empties the demo databases
+# (ekino_demo, ekino_demo_app) and uses a fresh topic named after the time.
+# Least privilege as in production: the admin user migrates and loads the registry, ingest
+# runs as ekino_ingest, the API as ekino_api (+ ekino_api_read); passwords from the file
+# `scripts/services.sh credentials` names.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -16,29 +20,39 @@ cargo build --release --quiet
 EKINO=$ROOT/target/release/ekino
 
 RUN=${EKINO_DEMO_RUN:-demo_$(date +%Y%m%d_%H%M%S)}
-export EKINO_CLICKHOUSE__DATABASE=$RUN EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN
+for pidfile in "$ROOT/.ekino/ingest.pid" "$ROOT/.ekino/api.pid"; do
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && echo "stopped the previous run's $(basename "$pidfile" .pid)"
+  rm -f "$pidfile"
+done
+# shellcheck disable=SC1090
+. "$(bash scripts/services.sh credentials)"
+for db in ekino_demo ekino_demo_app; do curl -fsS http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $db" >/dev/null; done
+export EKINO_CLICKHOUSE__DATABASE=ekino_demo EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN
+# Each process its own ClickHouse user (see scripts/services.sh).
+as_admin() { EKINO_CLICKHOUSE__USER=ekino_admin EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_ADMIN_PASSWORD "$@"; }
+as_reader() { EKINO_CLICKHOUSE__USER=ekino_api_read EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_API_READ_PASSWORD "$@"; }
 LOGS=$ROOT/.ekino/logs
 mkdir -p "$LOGS"
 SIM=$ROOT/.ekino/$RUN
 DAY=$(date -u -d '+5 hours -1 day' +%Y-%m-%d)   # yesterday in UTC+5, Kazakhstan's one time zone
-"$EKINO" migrate
+as_admin "$EKINO" migrate
 
 say "ingest running (log: $LOGS/ingest-$RUN.log, metrics: http://127.0.0.1:9187/metrics)"
-"$EKINO" ingest >"$LOGS/ingest-$RUN.log" 2>&1 &
+EKINO_CLICKHOUSE__USER=ekino_ingest EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_INGEST_PASSWORD "$EKINO" ingest >"$LOGS/ingest-$RUN.log" 2>&1 &
 INGEST=$!
 echo "$INGEST" >"$ROOT/.ekino/ingest.pid"
 
 say "simulating $DAY: 113 cinemas, ~430 halls, 1 % invalid and 1 % re-sent events"
 "$EKINO" simulate --start "$DAY" --days 1 --seed 2026 --rate 30000 \
   --invalid-rate 0.01 --duplicate-rate 0.01 --out "$SIM" >"$SIM.ledger.json" 2>"$LOGS/simulate-$RUN.log"
-"$EKINO" registry load --dir "$SIM"
+as_admin "$EKINO" registry load --dir "$SIM"
 
 say "waiting until ClickHouse holds exactly what was sent"
 want=$(python3 -c "import json;l=json.load(open('$SIM/ledger.json'));print(l['admissions'],l['gross_tiyn'],l['invalid'])")
 for _ in $(seq 1 300); do
-  got=$("$EKINO" report box-office --from "$DAY" --to "$(date -d "$DAY + 1 day" +%Y-%m-%d)" --json 2>/dev/null \
+  got=$(as_reader "$EKINO" report box-office --from "$DAY" --to "$(date -d "$DAY + 1 day" +%Y-%m-%d)" --json 2>/dev/null \
     | python3 -c "import json,sys;t=json.load(sys.stdin)['totals'];g=t['gross'].split('.');print(t['admissions'],int(g[0])*100+int(g[1]))" 2>/dev/null || true)
-  rej=$("$EKINO" report rejected --json 2>/dev/null | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || true)
+  rej=$(as_reader "$EKINO" report rejected --json 2>/dev/null | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || true)
   [ "$got $rej" = "$want" ] && break
   sleep 0.5
 done
@@ -46,7 +60,7 @@ echo "ledger (sent):     admissions gross_tiyn invalid = $want"
 echo "clickhouse (read): admissions gross_tiyn invalid = $got $rej"
 
 say "box office of $DAY by film (from ClickHouse)"
-"$EKINO" report box-office --from "$DAY" --to "$DAY" --json | python3 -c "
+as_reader "$EKINO" report box-office --from "$DAY" --to "$DAY" --json | python3 -c "
 import json, sys, csv
 films = {r['film_id']: r['title_en'] for r in csv.DictReader(open('$SIM/films.csv'))}
 rows = json.load(sys.stdin)['rows']
@@ -59,13 +73,16 @@ for i, (fid, (a, g, c)) in enumerate(sorted(by.items(), key=lambda x: -x[1][1])[
     print(f'{i:<5}{films.get(fid, fid)[:27]:<28}{a:>11,}{g:>18,.2f}{len(c):>9}')
 "
 say "rejected events by reason"
-"$EKINO" report rejected
+as_reader "$EKINO" report rejected
 API_ADDR=${EKINO_API__LISTEN_ADDR:-127.0.0.1:8080}
 say "API on http://$API_ADDR (log: $LOGS/api-$RUN.log)"
-EKINO_API__LISTEN_ADDR=$API_ADDR "$EKINO" api >"$LOGS/api-$RUN.log" 2>&1 &
+EKINO_API__LISTEN_ADDR=$API_ADDR EKINO_CLICKHOUSE__USER=ekino_api EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_API_PASSWORD \
+  EKINO_CLICKHOUSE__READ_USER=ekino_api_read EKINO_CLICKHOUSE__READ_PASSWORD=$EKINO_CH_API_READ_PASSWORD \
+  "$EKINO" api >"$LOGS/api-$RUN.log" 2>&1 &
 API=$!
+echo "$API" >"$ROOT/.ekino/api.pid"
 for _ in $(seq 1 100); do curl -fsS "http://$API_ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-MINISTRY=$("$EKINO" keys create --role ministry 2>/dev/null)
+MINISTRY=$(as_admin "$EKINO" keys create --role ministry --label "demo: ministry" 2>/dev/null)
 echo "GET /v1/box-office/daily?date=$DAY (public), top 3:"
 curl -fsS "http://$API_ADDR/v1/box-office/daily?date=$DAY" | python3 -c "
 import json, sys

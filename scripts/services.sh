@@ -8,6 +8,7 @@
 #   scripts/services.sh up [clickhouse|kafka|kafka-memory]    install when missing, start, wait
 #   scripts/services.sh down [clickhouse|kafka|kafka-memory]  stop only what this script started
 #   scripts/services.sh status
+#   scripts/services.sh credentials    prints the file with the ClickHouse users' passwords
 #
 # Idempotent: a running service is left alone; installed software is not reinstalled.
 # The services are per machine (their ports are), so their data, PID files and logs live in
@@ -64,6 +65,77 @@ install_tansu() {
     || { log "tansu build failed; see $LOGS/tansu-install.log"; return 1; }
 }
 
+# Least privilege (ClickHouse 18.16 has no GRANT: a user's `allow_databases` and its profile's
+# `readonly` are all there is). Storage is split into an events database and an application
+# database (`<events>_app`); the users:
+#   default         loopback, no password: the developer's and the tests' admin (as before)
+#   ekino_admin     everything: `ekino migrate`, `ekino registry load`, `ekino keys`
+#   ekino_ingest    the events databases only (writes tickets, rejects, aggregates)
+#   ekino_api       the application databases only (writes keys' audit, claims, registry)
+#   ekino_api_read  readonly=2, both: what the API reads reports with
+#   ekino_bi        readonly=1, both: Grafana, Superset, Metabase
+# The database pairs allowed: ekino (production's default), ekino_demo (the main command),
+# ekino_lp (the least-privilege test). Passwords are made once per machine, kept in
+# $HOME_DIR/clickhouse-users.env (mode 600) and stored here only as SHA-256.
+CH_USERS_ENV=$HOME_DIR/clickhouse-users.env
+CH_DATABASE_PAIRS="ekino ekino_demo ekino_lp"
+
+clickhouse_passwords() {
+  if [ ! -s "$CH_USERS_ENV" ]; then
+    umask 077
+    {
+      for u in ADMIN INGEST API API_READ BI; do
+        echo "EKINO_CH_${u}_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      done
+    } >"$CH_USERS_ENV"
+  fi
+  # shellcheck disable=SC1090
+  . "$CH_USERS_ENV"
+}
+
+sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+clickhouse_user() { # name password profile databases...
+  local name=$1 pw=$2 profile=$3; shift 3
+  printf '    <%s><password_sha256_hex>%s</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>%s</profile><quota>default</quota>' "$name" "$(sha256 "$pw")" "$profile"
+  if [ $# -gt 0 ]; then
+    printf '<allow_databases>'
+    for db in "$@"; do printf '<database>%s</database>' "$db"; done
+    printf '</allow_databases>'
+  fi
+  printf '</%s>\n' "$name"
+}
+
+clickhouse_users() {
+  clickhouse_passwords
+  local events="" app="" both=""
+  for p in $CH_DATABASE_PAIRS; do events="$events $p"; app="$app ${p}_app"; both="$both $p ${p}_app"; done
+  cat <<'XML'
+<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default><max_memory_usage>8000000000</max_memory_usage></default>
+    <reader><max_memory_usage>8000000000</max_memory_usage><readonly>2</readonly></reader>
+    <bi><max_memory_usage>8000000000</max_memory_usage><readonly>1</readonly></bi>
+  </profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
+XML
+  # shellcheck disable=SC2086
+  {
+    clickhouse_user ekino_admin "$EKINO_CH_ADMIN_PASSWORD" default
+    clickhouse_user ekino_ingest "$EKINO_CH_INGEST_PASSWORD" default $events
+    clickhouse_user ekino_api "$EKINO_CH_API_PASSWORD" default $app
+    clickhouse_user ekino_api_read "$EKINO_CH_API_READ_PASSWORD" reader $both
+    clickhouse_user ekino_bi "$EKINO_CH_BI_PASSWORD" bi $both
+  }
+  cat <<'XML'
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+}
+
 clickhouse_config() {
   local dir=$HOME_DIR/clickhouse
   mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
@@ -90,14 +162,7 @@ clickhouse_config() {
   <mlock_executable>false</mlock_executable>
 </yandex>
 XML
-  cat >"$dir/users.xml" <<'XML'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>8000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
+  clickhouse_users >"$dir/users.xml"
   echo "$dir/config.xml"
 }
 
@@ -162,6 +227,8 @@ case "$cmd:$what" in
   down:clickhouse) stop_pidfile clickhouse clickhouse ;;
   down:kafka) stop_pidfile kafka tansu ;;
   install:*) install_clickhouse; install_tansu ;;
+  # Where the ClickHouse users' passwords are (made when missing).
+  credentials:*) clickhouse_passwords; echo "$CH_USERS_ENV" ;;
   status:*) status ;;
   *) echo "usage: $0 up|down|status|install [clickhouse|kafka|kafka-memory]" >&2; exit 2 ;;
 esac

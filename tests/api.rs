@@ -380,7 +380,7 @@ fn hand_made_slate_through_the_api() {
 
     // Every authenticated request is in the audit log, and the ministry can read it.
     assert!(
-        wait_until(Duration::from_secs(15), || env.sql("SELECT count() FROM api_audit WHERE role = 'ministry' AND path = '/v1/films/F1/roi'").trim() == "2"),
+        wait_until(Duration::from_secs(15), || env.sql(&format!("SELECT count() FROM {}.api_audit WHERE role = 'ministry' AND path = '/v1/films/F1/roi'", env.app_db())).trim() == "2"),
         "audit log misses the ministry's ROI request"
     );
     let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();

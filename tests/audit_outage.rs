@@ -74,7 +74,8 @@ fn no_audit_record_is_lost_while_clickhouse_is_down_and_a_flood_fills_nothing() 
     services("up", "clickhouse");
 
     let count = |sql: &str| env.sql(sql).trim().parse::<u64>().unwrap_or(0);
-    let keyed = format!("SELECT count() FROM api_audit WHERE key_id = '{key_id}'");
+    let audit = format!("{}.api_audit", env.app_db());
+    let keyed = format!("SELECT count() FROM {audit} WHERE key_id = '{key_id}'");
     assert!(
         wait_until(Duration::from_secs(60), || count(&keyed) >= sent),
         "{} of {sent} audit records of the key are stored",
@@ -85,7 +86,7 @@ fn no_audit_record_is_lost_while_clickhouse_is_down_and_a_flood_fills_nothing() 
     assert!(wait_until(Duration::from_secs(20), || spool_bytes(&spool) == 0), "the spool drains once clickhouse is back");
     // The flood: one tallied record per address, status and minute (the minute's tally is
     // written once the minute is over), never one per request.
-    let anonymous = "SELECT count(), sum(rows) FROM api_audit WHERE key_id = '' AND status = 401";
+    let anonymous = &format!("SELECT count(), sum(rows) FROM {audit} WHERE key_id = '' AND status = 401");
     assert!(
         wait_until(Duration::from_secs(90), || env.sql(anonymous).split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()) == Some(flood)),
         "the flood's tally never reached the audit: {}",

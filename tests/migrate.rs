@@ -22,7 +22,7 @@ fn event(bin: &str, id: &str, kind: &str, film: &str, price: &str, occurred: &st
 
 #[test]
 fn a_database_of_the_previous_schema_is_migrated_and_its_events_keep_their_meaning() {
-    let env = TestEnv::new("migrate");
+    let env = TestEnv::bare("migrate");
     clickhouse_http("default", &format!("CREATE DATABASE {}", env.name));
     for stmt in schemas::ddl::split_statements(PREVIOUS_SCHEMA) {
         env.sql(&stmt);
@@ -43,7 +43,15 @@ fn a_database_of_the_previous_schema_is_migrated_and_its_events_keep_their_meani
          '{}', 0, 1000, toDateTime('2026-11-10 12:00:05'))",
         env.name
     ));
+    // A registered film of the single-database layout: it moves to the application database.
+    env.sql("INSERT INTO films VALUES ('OLDFILM', 'Ескі', 'Старый', 'Old', toDate('2026-11-01'), '', '', 1, 100, toDateTime('2026-11-01 00:00:00'))");
     env.run(&["migrate"]);
+    let app = env.app_db();
+    assert_eq!(env.sql(&format!("SELECT film_id, title_en FROM {app}.films FORMAT TSV")), "OLDFILM\tOld\n", "the registry moved with its rows");
+    let left = env.sql(&format!("SELECT name FROM system.tables WHERE database = '{}' AND name IN ('films', 'cinemas', 'api_keys', 'api_audit', 'claim_events') FORMAT TSV", env.name));
+    assert_eq!(left, "", "application tables left in the events database");
+    let key_columns = env.sql(&format!("SELECT name FROM system.columns WHERE database = '{app}' AND table = 'api_keys' AND name IN ('label', 'expires_at') ORDER BY name FORMAT TSV"));
+    assert_eq!(key_columns, "expires_at\nlabel\n");
     let columns = env.sql(&format!("SELECT name FROM system.columns WHERE database = '{}' AND table = 'ticket_events' AND name IN ('arrived_at', 'voided_by', 'fingerprint', 'backfill') ORDER BY name FORMAT TSV", env.name));
     assert_eq!(columns, "arrived_at\nbackfill\nfingerprint\nvoided_by\n");
     assert_eq!(env.sql("SELECT toString(arrived_at), voided_by FROM ticket_events FORMAT TSV"), "2026-11-10 12:00:05\t\n", "old rows read the defaults");
@@ -102,7 +110,7 @@ fn a_backfill_loads_history_once_exempt_from_the_age_limit_and_the_window() {
     assert_eq!(totals(&env.box_office("2019-06-01", "2019-06-01")), (1, 112_000, 100_000));
     assert_eq!(env.sql("SELECT count() FROM ticket_events FINAL WHERE backfill = 1").trim(), "4");
     assert_eq!(env.sql("SELECT count() FROM corrections").trim(), "0", "history is not a correction");
-    let audit = env.sql("SELECT key_id, method, rows FROM api_audit WHERE method = 'BACKFILL' ORDER BY at FORMAT TSV");
+    let audit = env.sql(&format!("SELECT key_id, method, rows FROM {}.api_audit WHERE method = 'BACKFILL' ORDER BY at FORMAT TSV", env.app_db()));
     assert_eq!(audit.lines().count(), 2, "{audit}");
     assert!(audit.lines().all(|l| l.starts_with("os:")), "{audit}");
 }

@@ -42,7 +42,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approve,
@@ -101,12 +101,15 @@ pub struct ClaimEvent {
     pub reason: String,
     pub claim: String,
     pub result: String,
+    /// The decision request that wrote this step (empty for a filing): a request delivered
+    /// twice finds its step and is not applied again.
+    pub request_id: String,
 }
 
 pub async fn events(client: &Client, claim_id: &str) -> Result<Vec<ClaimEvent>, clickhouse::error::Error> {
     client
         .query(
-            "SELECT claim_id, seq, at, kind, key_id, role, bin, film_id, programme, pool_year, rebate, currency, reason, claim, result \
+            "SELECT claim_id, seq, at, kind, key_id, role, bin, film_id, programme, pool_year, rebate, currency, reason, claim, result, request_id \
              FROM claim_events FINAL WHERE claim_id = ? ORDER BY seq",
         )
         .bind(claim_id)

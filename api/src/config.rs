@@ -40,6 +40,8 @@ pub struct ApiSettings {
     pub header_timeout_ms: u64,
     /// A request's body must arrive within this (408 otherwise).
     pub body_timeout_ms: u64,
+    /// How long a claim decision waits for the decider (see `decider`) before 503.
+    pub decision_timeout_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -64,6 +66,7 @@ impl Default for ApiSettings {
             max_connections: 1024,
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
+            decision_timeout_ms: 15_000,
         }
     }
 }

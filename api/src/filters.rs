@@ -33,7 +33,7 @@ fn query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
 fn principal(s: State) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
     warp::header::optional::<String>("authorization").and(warp::method()).and(state(s)).and_then(|h: Option<String>, method: warp::http::Method, s: State| async move {
         let token = h.as_deref().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(|| warp::reject::custom(ApiError::Unauthorized))?;
-        let p = s.keys.authenticate(token.trim(), Some(&s.ch)).await.ok_or_else(|| warp::reject::custom(ApiError::Unauthorized))?;
+        let p = s.keys.authenticate(token.trim(), Some(&s.app)).await.ok_or_else(|| warp::reject::custom(ApiError::Unauthorized))?;
         s.limiter.check(&p.key_id).map_err(|retry_after_secs| warp::reject::custom(ApiError::TooManyRequests { retry_after_secs }))?;
         // No change without its audit record: with the audit spool full, writes wait.
         if method != warp::http::Method::GET && s.spool.is_full() {

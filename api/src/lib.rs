@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod claims;
 pub mod config;
+pub mod decider;
 pub mod error;
 pub mod filters;
 pub mod fx;

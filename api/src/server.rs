@@ -17,23 +17,29 @@ use crate::state::AppState;
 
 pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>, reporting: &schemas::clock::ReportingSettings) -> anyhow::Result<Arc<AppState>> {
     // Started before its database, the API waits for it.
-    ingest::clickhouse_store::migrate_when_ready(ch, 100, 5_000).await.context("preparing clickhouse tables")?;
+    // Tables are the admin's (`ekino migrate`): the API only checks them.
+    ingest::clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events, schemas::ddl::Store::App], 100, 5_000).await.context("checking clickhouse tables")?;
     // Report queries read a few thousand aggregate rows: one thread each is plenty, and
     // ClickHouse 18.16 starts a query's threads anew every time (system CPU under load).
-    let client = ingest::clickhouse_store::client(ch)
-        .with_setting("max_execution_time", (api.query_timeout_ms / 1000).max(1).to_string())
-        .with_setting("max_threads", "1");
-    let keys = KeyStore::new(KeyStore::load(&client).await.context("loading api keys")?);
+    let max_secs = (api.query_timeout_ms / 1000).max(1).to_string();
+    // Reports give up on the client side a second after the server's own limit.
+    let ch = &ClickHouseSettings { read_timeout_ms: api.query_timeout_ms + 1000, ..ch.clone() };
+    let client = ingest::clickhouse_store::read_client(ch).with_setting("max_execution_time", &max_secs).with_setting("max_threads", "1");
+    let app = ingest::clickhouse_store::app_client(ch).with_setting("max_execution_time", &max_secs).with_setting("max_threads", "1");
+    let keys = KeyStore::new(KeyStore::load(&app).await.context("loading api keys")?);
     let (sink, rx) = AuditSink::new(10_000);
     let spool = crate::spool::Spool::open(std::path::Path::new(&api.audit_spool_dir), api.audit_spool_max_bytes)
         .with_context(|| format!("opening the audit spool {}", api.audit_spool_dir))?;
-    tokio::spawn(audit::writer(ingest::clickhouse_store::client(ch), rx, spool.clone(), sink.unaudited.clone()));
+    tokio::spawn(audit::writer(ingest::clickhouse_store::app_client(ch), rx, spool.clone(), sink.unaudited.clone()));
     let producer = match kafka {
         Some(k) => Some(ingest::produce::TicketProducer::new(&k.brokers, &k.topic)?),
         None => None,
     };
+    let decision_queue = kafka.map(crate::decider::DecisionQueue::new).transpose()?;
     Ok(Arc::new(AppState {
         ch: client,
+        app,
+        app_db: ch.app_database(),
         keys,
         limiter: RateLimiter::new(api.rate_limit_per_minute),
         guards: crate::guards::Guards::new(api).map_err(anyhow::Error::msg)?,
@@ -46,6 +52,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         spool,
         audit: sink,
         refusals: Default::default(),
+        decision_queue,
         decisions: tokio::sync::Mutex::new(()),
         registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
         chart_cache: crate::reports::chart::ChartCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
@@ -64,6 +71,9 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     tokio::spawn(refresh_keys(Arc::downgrade(&state)));
+    if let Some(queue) = &state.decision_queue {
+        crate::decider::start(&state, queue).await?;
+    }
     tokio::spawn(flush_refusals(Arc::downgrade(&state)));
     let limits = crate::http::Limits {
         max_connections: state.settings.max_connections,
@@ -82,7 +92,7 @@ async fn refresh_keys(state: std::sync::Weak<AppState>) {
         let Some(every) = state.upgrade().map(|s| Duration::from_millis(s.settings.keys_refresh_ms.max(100))) else { return };
         tokio::time::sleep(every).await;
         let Some(s) = state.upgrade() else { return };
-        s.keys.reload(&s.ch).await;
+        s.keys.reload(&s.app).await;
     }
 }
 

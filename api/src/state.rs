@@ -9,7 +9,14 @@ use crate::config::ApiSettings;
 use crate::ratelimit::RateLimiter;
 
 pub struct AppState {
+    /// Reads the events database (tickets, rejects, aggregates) as the read-only identity;
+    /// a query that also reads the registry names `app_db` explicitly.
     pub ch: Client,
+    /// The application database (registry, keys, audit, claims, upload rejects), as the
+    /// API's writer identity, which may write nothing else.
+    pub app: Client,
+    /// The application database's name, for those cross-database reads.
+    pub app_db: String,
     pub keys: KeyStore,
     pub limiter: RateLimiter,
     /// Public routes' per-address limit and the CPU pool.
@@ -26,7 +33,10 @@ pub struct AppState {
     /// Refusals without a valid key, tallied per address and minute (see `audit`).
     pub refusals: crate::audit::RefusalTally,
     pub metrics: crate::metrics::ApiMetrics,
-    /// Serializes claim decisions (pool checks are read-then-append).
+    /// Where claim decisions are queued for the one decider of all API processes
+    /// (`decider`); `None` without a broker.
+    pub decision_queue: Option<crate::decider::DecisionQueue>,
+    /// Serializes claim decisions in this process when there is no broker.
     pub decisions: tokio::sync::Mutex<()>,
     pub registry: crate::reports::registry::RegistryCache,
     /// The public daily chart, each date kept at most `api.chart_cache_ms` (≤ 1 s).
@@ -39,7 +49,7 @@ pub struct AppState {
 impl AppState {
     /// The registry snapshot reports join with.
     pub async fn registry(&self) -> Result<std::sync::Arc<crate::reports::registry::Registry>, crate::reports::ReportError> {
-        self.registry.get(&self.ch).await
+        self.registry.get(&self.app).await
     }
 
     /// Today in Kazakhstan (UTC+5): the reference for "silent days".

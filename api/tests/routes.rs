@@ -37,6 +37,8 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
     let state = AppState {
         // Nothing answers here: a test that reached a query would get 503, not pass.
         ch: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
+        app: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
+        app_db: "nowhere_app".into(),
         keys: KeyStore::from_rows(rows),
         limiter: RateLimiter::new(rate_per_minute),
         guards: api::guards::Guards::new(&ApiSettings { public_rate_limit_per_minute: rate_per_minute, ..ApiSettings::default() }).unwrap(),
@@ -49,6 +51,7 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         spool: api::spool::Spool::open(&std::env::temp_dir().join(format!("ekino-routes-spool-{}", std::process::id())), 1 << 20).unwrap(),
         audit: sink,
         refusals: Default::default(),
+        decision_queue: None,
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
         chart_cache: api::reports::chart::ChartCache::new(std::time::Duration::ZERO),

@@ -57,7 +57,7 @@ fn key_of(line: &[u8]) -> Option<String> {
 /// Loads `path` and returns what happened to its lines.
 pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: &ReportingSettings, path: &std::path::Path) -> anyhow::Result<Summary> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    crate::clickhouse_store::migrate_when_ready(ch, settings.retry_initial_ms, settings.retry_max_ms).await.context("preparing clickhouse tables")?;
+    crate::clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events, schemas::ddl::Store::App], settings.retry_initial_ms, settings.retry_max_ms).await.context("checking clickhouse tables")?;
     let client = crate::clickhouse_store::client(ch);
     let timeout = Duration::from_millis(ch.query_timeout_ms);
     let clock = reporting.clock();
@@ -128,7 +128,9 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
     writer_task.await.context("the writer failed")?;
     let rejected: u64 = summary.rejected.values().sum();
     summary.accepted = summary.lines - rejected - summary.duplicates;
-    audit(&client, path, &summary).await.context("writing the audit record")?;
+    // The audit is in the application database: backfill is an operator's command, run as the
+    // admin identity (ingest's own user cannot write there).
+    audit(&crate::clickhouse_store::app_client(ch), path, &summary).await.context("writing the audit record")?;
     Ok(summary)
 }
 

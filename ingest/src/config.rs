@@ -48,16 +48,55 @@ impl Default for KafkaSettings {
     }
 }
 
+/// A password from settings: never printed (`Debug` and `Display` show `***`) and never
+/// written back out (`Serialize` is skipped by the settings that hold one).
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself, for the one place that sends it (the client's credentials).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// ClickHouse and the identities ekino uses there.
+///
+/// Storage is split in two databases (see `schemas::ddl::Store`): `database` holds the events
+/// and aggregates, `app_database` (default `<database>_app`) the registry, keys, audit and
+/// claims. `user` is the identity a process writes with (ingest: the events database; the API:
+/// the application database); the API reads the events database as `read_user` (a
+/// `readonly=2` user allowed both databases), which defaults to `user` for a single-user setup.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClickHouseSettings {
     pub url: String,
     pub database: String,
+    /// Empty: `<database>_app`.
+    pub app_database: String,
     pub user: String,
-    /// Never logged: `Debug` of the settings prints it, so it is skipped there by hand.
     #[serde(skip_serializing)]
-    pub password: String,
+    pub password: Secret,
+    /// Empty: `user` (and `password`).
+    pub read_user: String,
+    #[serde(skip_serializing)]
+    pub read_password: Secret,
     pub query_timeout_ms: u64,
+    /// Client side: a reply silent this long is abandoned (a hung server, a network that drops
+    /// packets without a reset). Above the longest statement ingest sends (a day's rollup
+    /// rebuild); the API reads with `api.query_timeout_ms` plus a second instead.
+    pub read_timeout_ms: u64,
 }
 
 impl Default for ClickHouseSettings {
@@ -65,10 +104,51 @@ impl Default for ClickHouseSettings {
         Self {
             url: "http://127.0.0.1:8123".into(),
             database: "ekino".into(),
+            app_database: String::new(),
             user: "default".into(),
-            password: String::new(),
+            password: Secret::default(),
+            read_user: String::new(),
+            read_password: Secret::default(),
             query_timeout_ms: 30_000,
+            read_timeout_ms: 120_000,
         }
+    }
+}
+
+impl ClickHouseSettings {
+    /// The application database's name.
+    pub fn app_database(&self) -> String {
+        if self.app_database.is_empty() {
+            format!("{}_app", self.database)
+        } else {
+            self.app_database.clone()
+        }
+    }
+
+    /// The identity that reads the events database: `read_user`, else `user`.
+    pub fn reader(&self) -> (&str, &Secret) {
+        if self.read_user.is_empty() {
+            (&self.user, &self.password)
+        } else {
+            (&self.read_user, &self.read_password)
+        }
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_debug_or_serialised_settings() {
+        let s = ClickHouseSettings { password: Secret::new("hunter2"), read_password: Secret::new("s3cret"), ..Default::default() };
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("***"));
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("hunter2") && !json.contains("s3cret") && !json.contains("password"), "{json}");
+        assert_eq!(s.app_database(), "ekino_app");
+        assert_eq!(s.reader().0, "default");
     }
 }
 

@@ -80,7 +80,8 @@ pub async fn run_with(
     reporting.validate().map_err(anyhow::Error::msg)?;
     let metrics = Metrics::new();
     let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
-    clickhouse_store::migrate_when_ready(ch, settings.retry_initial_ms, settings.retry_max_ms).await.context("preparing clickhouse tables")?;
+    // Tables are the admin's (`ekino migrate`): ingest only checks them, so its user needs no DDL.
+    clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events], settings.retry_initial_ms, settings.retry_max_ms).await.context("checking clickhouse tables")?;
 
     let consumer: IngestConsumer = consumer_config(kafka).create_with_context(GroupContext::default()).context("creating kafka consumer")?;
     consumer.subscribe(&[&kafka.topic]).with_context(|| format!("subscribing to {}", kafka.topic))?;

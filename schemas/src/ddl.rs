@@ -15,6 +15,15 @@ pub const INTEGRITY_SQL: &str = include_str!("../sql/002_integrity.sql");
 /// Key labels, expiry and revocations (issue 10).
 pub const KEYS_SQL: &str = include_str!("../sql/003_keys.sql");
 
+/// The outcomes of claim decisions, applied one at a time by the decider.
+pub const DECISIONS_SQL: &str = include_str!("../sql/005_decisions.sql");
+
+/// The views business-intelligence tools read (as `ekino_bi`).
+pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
+
+/// The views of [`BI_VIEWS_SQL`] in the application database (the others are in the events one).
+pub const APP_VIEWS: &[&str] = &["bi_films", "bi_cinemas"];
+
 /// Columns added to tables of an earlier schema: (table, column, type and default). Old rows
 /// read the default, so a migrated database needs no rewrite. Added only when missing
 /// (`system.columns`), since 18.16 has no `ADD COLUMN IF NOT EXISTS`.
@@ -27,11 +36,63 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     // Seconds since the epoch; 0: never expires.
     ("api_keys", "expires_at", "UInt32 DEFAULT 0"),
     ("api_audit", "client", "String DEFAULT ''"),
+    ("claim_events", "request_id", "String DEFAULT ''"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
 pub fn add_column_sql(table: &str, column: &str, decl: &str) -> String {
     format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")
+}
+
+/// Where a table lives. Storage is split so ClickHouse 18.16's only access control, a user's
+/// `allow_databases` and `readonly` profile, can give each service least privilege: ingest
+/// writes the events database and cannot touch keys or the audit; the API reads the events
+/// database and writes only the application database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// Tickets, rejects, voids, pending refunds, corrections and the daily aggregates:
+    /// written by ingest only.
+    Events,
+    /// The registry (films, cinemas, funding, agreements, official FX and its history), keys,
+    /// the audit, claims and upload rejects: written by the API and the operator's commands.
+    App,
+}
+
+/// The application database's tables; every other table is in the events database.
+pub const APP_TABLES: &[&str] = &[
+    "cinemas",
+    "films",
+    "film_funding",
+    "film_agreements",
+    "api_keys",
+    "api_audit",
+    "claim_events",
+    "upload_rejects",
+    "api_key_revocations",
+    "registry_history",
+    "fx_official",
+    "claim_decisions",
+];
+
+/// The store of a table or view by name.
+pub fn store_of(table: &str) -> Store {
+    if APP_TABLES.contains(&table) || APP_VIEWS.contains(&table) {
+        Store::App
+    } else {
+        Store::Events
+    }
+}
+
+/// The table or view a `CREATE TABLE|VIEW IF NOT EXISTS name` statement creates.
+pub fn created_table(stmt: &str) -> Option<&str> {
+    let s = stmt.trim_start();
+    let rest = s.strip_prefix("CREATE TABLE IF NOT EXISTS").or_else(|| s.strip_prefix("CREATE VIEW IF NOT EXISTS"))?;
+    rest.split(|c: char| c.is_whitespace() || c == '(').find(|w| !w.is_empty())
+}
+
+/// [`statements`] with the store each belongs in.
+pub fn statements_by_store() -> Vec<(Store, String)> {
+    statements().into_iter().map(|s| (created_table(&s).map_or(Store::Events, store_of), s)).collect()
 }
 
 /// The DDL split into single statements (the HTTP interface takes one at a time): the first
@@ -40,6 +101,8 @@ pub fn statements() -> Vec<String> {
     let mut s = split_statements(TABLES_SQL);
     s.extend(split_statements(INTEGRITY_SQL));
     s.extend(split_statements(KEYS_SQL));
+    s.extend(split_statements(BI_VIEWS_SQL));
+    s.extend(split_statements(DECISIONS_SQL));
     s
 }
 
@@ -102,19 +165,25 @@ pub const PENDING_OPEN: &str = pending_open!();
 /// sales whose VAT rate disagrees with the cinema's registered VAT status (a payer charging
 /// 0, or a non-payer charging VAT). Computed at read time, so a film registered later stops
 /// being flagged without rewriting any event. Voided events are out of every count.
-pub const RECONCILIATION: &str = concat!("\
-SELECT 'unknown_film' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE voided_by = '' AND film_id NOT IN (SELECT film_id FROM films) \
-UNION ALL \
-SELECT 'unregistered_cinema' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE voided_by = '' AND cinema_bin NOT IN (SELECT bin FROM cinemas) \
-UNION ALL \
-SELECT 'refund_pending' AS key, toUInt64(count()) AS n FROM pending_refunds FINAL \
-  WHERE ", pending_open!(), " \
-UNION ALL \
-SELECT 'vat_differs_from_registry' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
-  WHERE voided_by = '' AND event_type = 'sale' AND cinema_bin IN (SELECT bin FROM cinemas) \
-  AND (cinema_bin, toUInt8(vat_rate_x10000 > 0)) NOT IN (SELECT bin, vat_payer FROM cinemas FINAL)");
+/// `app` is the application database, where the registry lives (the query runs in the events one).
+pub fn reconciliation(app: &str) -> String {
+    let app = app.to_owned() + ".";
+    format!(
+        "SELECT 'unknown_film' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
+           WHERE voided_by = '' AND film_id NOT IN (SELECT film_id FROM {app}films) \
+         UNION ALL \
+         SELECT 'unregistered_cinema' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
+           WHERE voided_by = '' AND cinema_bin NOT IN (SELECT bin FROM {app}cinemas) \
+         UNION ALL \
+         SELECT 'refund_pending' AS key, toUInt64(count()) AS n FROM pending_refunds FINAL \
+           WHERE {pending} \
+         UNION ALL \
+         SELECT 'vat_differs_from_registry' AS key, toUInt64(count()) AS n FROM ticket_events FINAL \
+           WHERE voided_by = '' AND event_type = 'sale' AND cinema_bin IN (SELECT bin FROM {app}cinemas) \
+           AND (cinema_bin, toUInt8(vat_rate_x10000 > 0)) NOT IN (SELECT bin, vat_payer FROM {app}cinemas FINAL)",
+        pending = PENDING_OPEN
+    )
+}
 
 /// Refunds still waiting for their sale, newest first (reconciliation's list): a pending row
 /// that no counted refund, void or later verdict has settled. Binds: limit.
@@ -131,8 +200,19 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 18, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
-        assert!(s.iter().all(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")));
+        assert_eq!(s.len(), 23, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
+        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 19);
+        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS")).count(), 4);
+        // Every application table is created by the DDL, and the split leaves ingest's
+        // tables in the events store.
+        let by_store = statements_by_store();
+        for t in APP_TABLES {
+            assert!(by_store.iter().any(|(st, q)| *st == Store::App && created_table(q) == Some(t)), "{t} has no ddl");
+        }
+        for t in ["ticket_events", "rejected_events", "sales_by_cinema_day", "sales_by_film_day", "event_voids", "pending_refunds", "corrections"] {
+            assert!(by_store.iter().any(|(st, q)| *st == Store::Events && created_table(q) == Some(t)), "{t} is not an events table");
+        }
+        assert_eq!(by_store.iter().filter(|(st, _)| *st == Store::App).count(), APP_TABLES.len() + APP_VIEWS.len());
     }
 
     #[test]

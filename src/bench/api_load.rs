@@ -74,11 +74,11 @@ async fn load(client: &clickhouse::Client, dir: &Path, want: u64) -> anyhow::Res
 }
 
 /// What an earlier run loaded into `client`'s database.
-async fn reuse(client: &clickhouse::Client) -> anyhow::Result<Loaded> {
+async fn reuse(client: &clickhouse::Client, app: &clickhouse::Client) -> anyhow::Result<Loaded> {
     let events: u64 = client.query("SELECT count() FROM ticket_events").fetch_one().await?;
     let days: Vec<u16> = client.query("SELECT DISTINCT day FROM sales_by_film_day ORDER BY day").fetch_all().await?;
-    let films: Vec<String> = client.query("SELECT DISTINCT film_id FROM films ORDER BY film_id").fetch_all().await?;
-    let cinemas: Vec<String> = client.query("SELECT DISTINCT bin FROM cinemas ORDER BY bin").fetch_all().await?;
+    let films: Vec<String> = app.query("SELECT DISTINCT film_id FROM films ORDER BY film_id").fetch_all().await?;
+    let cinemas: Vec<String> = app.query("SELECT DISTINCT bin FROM cinemas ORDER BY bin").fetch_all().await?;
     anyhow::ensure!(!days.is_empty() && !films.is_empty() && !cinemas.is_empty(), "the database holds no loaded bench data");
     Ok(Loaded { events, days: days.into_iter().map(schemas::time::date_from_days).collect(), films, cinemas })
 }
@@ -89,9 +89,10 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
     ch.database = db.clone();
     ingest::clickhouse_store::migrate(&ch).await?;
     let client = ingest::clickhouse_store::client(&ch);
+    let app = ingest::clickhouse_store::app_client(&ch);
     let dir = work.join("sim-api");
     let loaded = match existing {
-        Some(_) => reuse(&client).await?,
+        Some(_) => reuse(&client, &app).await?,
         None => {
             progress(&format!("loading {events} events into {db} for the api"));
             load(&client, &dir, events).await?
@@ -99,7 +100,7 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
     };
     let now = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let (ministry, m_row) = api::auth::generate(api::auth::Role::Ministry, None, now);
-    ingest::clickhouse_store::insert_rows(&client, "api_keys", &[m_row], Duration::from_secs(10)).await?;
+    ingest::clickhouse_store::insert_rows(&app, "api_keys", &[m_row], Duration::from_secs(10)).await?;
     if existing.is_none() {
         let status = Command::new(exe)
             .args(["registry", "load", "--dir"])

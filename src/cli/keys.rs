@@ -53,8 +53,8 @@ fn when(secs: u32) -> String {
 }
 
 pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
-    ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
-    let client = ingest::clickhouse_store::client(&settings.clickhouse);
+    ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
+    let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
     match cmd {
         KeysCommand::Create { role, bin, label, expires_in_days } => create(&client, &role, bin, label, expires_in_days).await,
         KeysCommand::List { json } => list(&client, json).await,

@@ -81,6 +81,8 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
             ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+            // Claim decisions: one partition, so one decider applies them in order.
+            ingest::topic::ensure_topic(&settings.kafka.brokers, &api::decider::topic_of(&settings.kafka.topic), 1).await?;
             tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, "migrated");
             Ok(())
         }

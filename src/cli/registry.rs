@@ -35,8 +35,8 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
     let pick = |explicit: Option<PathBuf>, name: &str| explicit.or_else(|| dir.as_ref().map(|d| d.join(name)));
     let (cinemas, films, funding) = (pick(cinemas, "cinemas.csv"), pick(films, "films.csv"), pick(funding, "funding.csv"));
     anyhow::ensure!(cinemas.is_some() || films.is_some() || funding.is_some(), "nothing to load: give --cinemas, --films, --funding or --dir");
-    ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
-    let client = ingest::clickhouse_store::client(&settings.clickhouse);
+    ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
+    let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
     let timeout = Duration::from_millis(settings.clickhouse.query_timeout_ms);
     let now = Utc::now();
     let (at, by) = (u32::try_from(now.timestamp()).unwrap_or(0), ingest::backfill::operator());

@@ -46,7 +46,7 @@ pub enum ReportCommand {
 }
 
 pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> {
-    let client = ingest::clickhouse_store::client(&settings.clickhouse);
+    let client = ingest::clickhouse_store::read_client(&settings.clickhouse);
     match cmd {
         ReportCommand::BoxOffice { from, to, film, cinema, json } => {
             let film = film.map(|f| FilmId::parse(&f)).transpose().map_err(|e| anyhow::anyhow!("--film: {e}"))?;
@@ -77,7 +77,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             }
         }
         ReportCommand::Reconciliation { json } => {
-            let r = api::reports::reconciliation(&client).await?;
+            let r = api::reports::reconciliation(&client, &settings.clickhouse.app_database()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

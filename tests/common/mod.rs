@@ -13,7 +13,10 @@ pub const CLICKHOUSE_URL: &str = "http://127.0.0.1:8123";
 pub const BROKERS: &str = "127.0.0.1:9092";
 
 pub struct TestEnv {
+    /// The topic, consumer group and (unless [`database`](Self::database) says otherwise) database.
     pub name: String,
+    /// The events database (the application one is `<database>_app`).
+    pub database: String,
     pub dir: PathBuf,
     pub metrics_port: u16,
 }
@@ -35,19 +38,33 @@ pub fn require_services() {
 }
 
 impl TestEnv {
+    /// A test's database and topic, migrated (`ekino migrate`, as an operator would before
+    /// starting the services, which only check the schema).
     pub fn new(tag: &str) -> Self {
+        let env = Self::bare(tag);
+        env.run(&["migrate"]);
+        env
+    }
+
+    /// The application database (registry, keys, audit, claims) of this test.
+    pub fn app_db(&self) -> String {
+        format!("{}_app", self.database)
+    }
+
+    /// Like [`new`](Self::new) without the migration (a test of the migration itself).
+    pub fn bare(tag: &str) -> Self {
         require_services();
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let name = format!("e2e_{tag}_{}_{}", std::process::id(), nanos % 1_000_000_000);
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&name);
         std::fs::create_dir_all(&dir).unwrap();
-        Self { name, dir, metrics_port: free_port() }
+        Self { database: name.clone(), name, dir, metrics_port: free_port() }
     }
 
     /// The `ekino` binary, pointed at this test's database, topic and group.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ekino"));
-        c.env("EKINO_CLICKHOUSE__DATABASE", &self.name)
+        c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
             .env("EKINO_KAFKA__TOPIC", &self.name)
             .env("EKINO_KAFKA__GROUP_ID", &self.name)
             .env("EKINO_INGEST__METRICS_ADDR", format!("127.0.0.1:{}", self.metrics_port))
@@ -116,7 +133,7 @@ impl TestEnv {
 
     /// Runs SQL on this test's database over HTTP and returns the body.
     pub fn sql(&self, query: &str) -> String {
-        clickhouse_http(&self.name, query)
+        clickhouse_http(&self.database, query)
     }
 
     pub fn metric(&self, name: &str) -> Option<f64> {
@@ -129,7 +146,8 @@ impl TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.name));
+            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.database));
+            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.app_db()));
         }
     }
 }

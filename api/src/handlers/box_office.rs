@@ -35,7 +35,7 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let statuses = s.statuses(from, to).await?;
     let page = params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
-    let rows = reports::films_summary(&s.ch, from, to, q.region.as_deref(), &statuses).await?;
+    let rows = reports::films_summary(&s.ch, &s.app_db, from, to, q.region.as_deref(), &statuses).await?;
     let total = rows.len();
     Ok(FilmsReply { from: q.from, to: q.to, region: q.region, page: page.page, page_size: page.page_size, total, rows: page.of(rows) })
 }

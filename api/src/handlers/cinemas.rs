@@ -10,7 +10,7 @@ pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) 
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    Ok(scorecard::scorecard(&s.ch, &*s.registry().await?, bin.as_str(), from, to, s.today()).await?)
+    Ok(scorecard::scorecard(&s.ch, &s.app_db, &*s.registry().await?, bin.as_str(), from, to, s.today()).await?)
 }
 
 #[derive(Debug, Serialize)]
@@ -24,7 +24,7 @@ pub async fn silent(s: &AppState, p: &Principal, q: SilentQuery) -> Result<Silen
     if q.silent_days < 0 {
         return Err(ApiError::bad("silent_days", "must not be negative"));
     }
-    Ok(SilentReply { silent_days: q.silent_days, cinemas: scorecard::silent_cinemas(&s.ch, q.silent_days, s.today()).await? })
+    Ok(SilentReply { silent_days: q.silent_days, cinemas: scorecard::silent_cinemas(&s.ch, &s.app_db, q.silent_days, s.today()).await? })
 }
 
 #[derive(Debug, Serialize)]
@@ -39,7 +39,7 @@ pub async fn rejected(s: &AppState, p: &Principal, bin: String, q: PageQuery) ->
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
     let Page { page, page_size } = Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
-    let rows = scorecard::rejected_events(&s.ch, bin.as_str(), page_size, (page - 1) * page_size).await?;
+    let rows = scorecard::rejected_events(&s.ch, &s.app_db, bin.as_str(), page_size, (page - 1) * page_size).await?;
     Ok(RejectedReply { cinema_bin: bin.to_string(), page, page_size, rows })
 }
 

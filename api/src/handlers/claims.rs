@@ -79,7 +79,7 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
 }
 
 async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
-    ingest::clickhouse_store::insert_rows(&s.ch, "claim_events", std::slice::from_ref(e), Duration::from_secs(10))
+    ingest::clickhouse_store::insert_rows(&s.app, "claim_events", std::slice::from_ref(e), Duration::from_secs(10))
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
@@ -88,7 +88,7 @@ async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
 /// own; its own rates, when it has any, give the applicant's asserted rebate, shown with the
 /// difference. Returns the result and its stored JSON.
 async fn official_result(s: &AppState, programme: &rebate_engine::Programme, claim: &Claim) -> Result<(rebate_engine::RebateResult, String), ApiError> {
-    let (fx, source) = crate::fx::in_force(&s.ch, &s.fx).await?;
+    let (fx, source) = crate::fx::in_force(&s.app, &s.fx).await?;
     let official_claim = Claim { fx: rebate_engine::FxTable::default(), ..claim.clone() };
     let result = rebate_engine::compute(programme, &official_claim, &Context { fx: &fx, index: &s.index })?;
     let mut json = serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -106,7 +106,7 @@ async fn official_result(s: &AppState, programme: &rebate_engine::Programme, cla
 }
 
 async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {
-    claims::events(&s.ch, id).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    claims::events(&s.app, id).await.map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn now() -> u32 {
@@ -144,6 +144,7 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
         reason: String::new(),
         claim: sub.claim.to_string(),
         result: stored_result,
+        request_id: String::new(),
     };
     append(s, &event).await?;
     view(&[event])
@@ -166,12 +167,42 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
     if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::bad("reason", "is required to reject a claim"));
     }
-    // One decision at a time, so two approvals cannot both fit a pool that holds one.
-    let _serial = s.decisions.lock().await;
-    let mut events = load(s, &id).await?;
+    // A claim that does not exist is answered here, without queueing anything.
+    if load(s, &id).await?.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let req = crate::decider::DecisionRequest {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        claim_id: id.clone(),
+        decision: d.decision,
+        reason: d.reason,
+        key_id: p.key_id.clone(),
+        role: p.role.as_str().into(),
+    };
+    match &s.decision_queue {
+        // One decision at a time across every API process (see `decider`).
+        Some(queue) => crate::decider::submit_and_wait(s, queue, &req).await?,
+        // No broker: one at a time in this process.
+        None => {
+            let _serial = s.decisions.lock().await;
+            apply_decision(s, &req).await?;
+        }
+    }
+    view(&load(s, &id).await?)
+}
+
+/// Applies one decision: the next status, for an approval the result recomputed at the rates
+/// in force and the pool and beneficiary cap checked, and the claim's next step appended. The
+/// caller serialises (the decider, or the in-process lock): the checks read what earlier
+/// decisions committed. A request whose step is already stored (a re-delivery) is a no-op.
+pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest) -> Result<(), ApiError> {
+    let events = load(s, &req.claim_id).await?;
     let last = events.last().ok_or(ApiError::NotFound)?.clone();
+    if events.iter().any(|e| e.request_id == req.request_id) {
+        return Ok(());
+    }
     let current = Status::parse(&last.kind).ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
-    let status = claims::next(current, d.decision)?;
+    let status = claims::next(current, req.decision)?;
     let mut approval_year = None;
     let mut recomputed = None;
     if status == Status::Approved {
@@ -187,12 +218,11 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
         // The decision's year and the programme's rules in force on the decision's day.
         let today = s.today();
         let year = u16::try_from(chrono::Datelike::year(&today)).unwrap_or(0);
-        let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
         let rules = programme.version_on(today).map_err(|e| ApiError::Conflict(format!("no rules of {} in force today: {e}", programme.id)))?;
         let pool = rules.annual_pool.get(&year.to_string()).copied();
-        claims::fits_pool(pool, claims::committed(&s.ch, &last.programme, year, None).await?, rebate)?;
+        claims::fits_pool(pool, claims::committed(&s.app, &last.programme, year, None).await?, rebate)?;
         if rules.beneficiary_annual_cap.is_some() {
-            let mine = claims::committed(&s.ch, &last.programme, year, Some(&last.bin)).await?;
+            let mine = claims::committed(&s.app, &last.programme, year, Some(&last.bin)).await?;
             claims::fits_beneficiary_cap(rules.beneficiary_annual_cap, &last.bin, mine, rebate)?;
         }
         approval_year = Some(year);
@@ -205,14 +235,13 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
         result,
         at: now(),
         kind: status.as_str().into(),
-        key_id: p.key_id.clone(),
-        role: p.role.as_str().into(),
-        reason: d.reason.unwrap_or_default(),
+        key_id: req.key_id.clone(),
+        role: req.role.clone(),
+        reason: req.reason.clone().unwrap_or_default(),
+        request_id: req.request_id.clone(),
         ..last
     };
-    append(s, &event).await?;
-    events.push(event);
-    view(&events)
+    append(s, &event).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,7 +282,7 @@ pub async fn list(s: &AppState, p: &Principal, q: ListQuery) -> Result<ClaimList
         Role::Producer => p.bin.as_ref().map(ToString::to_string).unwrap_or_default(),
         _ => String::new(),
     };
-    let claims = claims::list(&s.ch, &status, &programme, q.year.unwrap_or(0), &mine, page.page_size, page.offset()).await?;
+    let claims = claims::list(&s.app, &status, &programme, q.year.unwrap_or(0), &mine, page.page_size, page.offset()).await?;
     Ok(ClaimList { page: page.page, page_size: page.page_size, claims })
 }
 
@@ -293,7 +322,7 @@ pub async fn pools(s: &AppState, p: &Principal, q: PoolsQuery) -> Result<PoolsRe
     for prog in &s.programmes {
         let Ok(rules) = prog.version_on(on) else { continue };
         let pool = rules.annual_pool.get(&q.year.to_string()).copied();
-        let committed = claims::committed(&s.ch, &prog.id, q.year, None).await?;
+        let committed = claims::committed(&s.app, &prog.id, q.year, None).await?;
         programmes.push(PoolLeft {
             programme: prog.id.clone(),
             currency: prog.currency.to_string(),

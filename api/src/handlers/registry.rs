@@ -20,7 +20,7 @@ async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
 where
     T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
 {
-    let written = ingest::clickhouse_store::insert_rows(&s.ch, table, &[row], Duration::from_secs(10)).await;
+    let written = ingest::clickhouse_store::insert_rows(&s.app, table, &[row], Duration::from_secs(10)).await;
     // Dropped whether or not ClickHouse acknowledged: a timed-out insert may still land.
     s.registry.invalidate();
     written.map_err(|e| ApiError::Unavailable(e.to_string()))
@@ -30,7 +30,7 @@ where
 async fn remember(s: &AppState, p: &Principal, entity: Entity, id: &str, film_id: &str, record: &impl Serialize) -> Result<(), ApiError> {
     let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let row = HistoryRow::of(entity, id, film_id, &p.author(), at, record);
-    ingest::clickhouse_store::insert_rows(&s.ch, "registry_history", &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    ingest::clickhouse_store::insert_rows(&s.app, "registry_history", &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
@@ -183,7 +183,7 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
     let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let crate::params::Page { page, page_size: size } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let rows = s
-        .ch
+        .app
         .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms, client FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")
         // The dates are UTC+5 calendar dates, not the server's UTC date.
         .bind(schemas::time::kz_day_bounds(from, to).0)
@@ -216,7 +216,7 @@ pub struct HistoryReply {
 pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Result<HistoryReply, ApiError> {
     super::box_office::film_visible(s, p, &film_id).await?;
     let rows: Vec<HistoryRow> = s
-        .ch
+        .app
         .query("SELECT ?fields FROM registry_history WHERE film_id = ? ORDER BY at, entity, entity_id LIMIT 10000")
         .bind(&film_id)
         .fetch_all()
@@ -250,6 +250,6 @@ pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded
     if rows.is_empty() {
         return Err(ApiError::bad("body", "holds no rate (date,currency,kzt lines)"));
     }
-    ingest::clickhouse_store::insert_rows(&s.ch, "fx_official", &rows, Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    ingest::clickhouse_store::insert_rows(&s.app, "fx_official", &rows, Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(FxLoaded { rates: rows.len(), by: p.author() })
 }

@@ -79,7 +79,7 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
         }
     }
     // Kept before the reply: a refused line is never lost, even when none was produced.
-    crate::reports::uploads::keep_rejects(&s.ch, &refused).await?;
+    crate::reports::uploads::keep_rejects(&s.app, &refused).await?;
     let mut deliveries = Vec::with_capacity(to_send.len());
     for raw in &to_send {
         deliveries.push(producer.enqueue(bin.as_str().as_bytes(), raw).await.map_err(|e| ApiError::Unavailable(e.to_string()))?);

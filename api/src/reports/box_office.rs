@@ -131,12 +131,12 @@ pub struct FilmTotals {
 }
 
 /// Per-film totals over a range, optionally for the cinemas of one region.
-pub async fn films_summary(client: &Client, from: NaiveDate, to: NaiveDate, region: Option<&str>, statuses: &Statuses) -> Result<Vec<FilmTotals>, ReportError> {
+pub async fn films_summary(client: &Client, app: &str, from: NaiveDate, to: NaiveDate, region: Option<&str>, statuses: &Statuses) -> Result<Vec<FilmTotals>, ReportError> {
     let sql = format!(
         "SELECT film_id, toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, \
          toUInt64(sum(n_screenings)) AS screenings, toUInt64(uniqExactIf(cinema_bin, n_halls > 0)) AS cinemas, groupUniqArray(day) AS days \
          FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
-        if region.is_some() { " AND cinema_bin IN (SELECT bin FROM cinemas FINAL WHERE region = ?)" } else { "" }
+        if region.is_some() { format!(" AND cinema_bin IN (SELECT bin FROM {app}.cinemas FINAL WHERE region = ?)") } else { String::new() }
     );
     let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());
     if let Some(r) = region {

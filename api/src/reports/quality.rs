@@ -55,8 +55,8 @@ pub struct PendingRefund {
     pub arrived_at: String,
 }
 
-pub async fn reconciliation(client: &Client) -> Result<Reconciliation, ReportError> {
-    let rows: Vec<CountRow> = client.query(schemas::ddl::RECONCILIATION).fetch_all().await?;
+pub async fn reconciliation(client: &Client, app: &str) -> Result<Reconciliation, ReportError> {
+    let rows: Vec<CountRow> = client.query(&schemas::ddl::reconciliation(app)).fetch_all().await?;
     let pending: Vec<PendingRow> = client.query(schemas::ddl::PENDING_REFUNDS).bind(1000u64).fetch_all().await?;
     let kz = schemas::time::kz_offset();
     Ok(Reconciliation {

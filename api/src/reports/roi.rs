@@ -130,7 +130,7 @@ pub struct FilmRoi {
 
 /// ROI of every registered film (or one): the registry snapshot joined in Rust with the box
 /// office per film (film-day aggregates) and the rebates paid.
-pub async fn films(client: &Client, registry: &Registry, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
+pub async fn films(client: &Client, app: &Client, registry: &Registry, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
     if only.is_some_and(|f| !registry.films.contains_key(f)) {
         return Ok(Vec::new());
     }
@@ -141,7 +141,7 @@ pub async fn films(client: &Client, registry: &Registry, only: Option<&str>) -> 
         };
         Ok::<_, ReportError>(rows)
     };
-    let paid = async { crate::claims::paid_by_film(client).await.map_err(ReportError::from) };
+    let paid = async { crate::claims::paid_by_film(app).await.map_err(ReportError::from) };
     // Two independent reads, sent together.
     let (boxes, paid) = tokio::try_join!(boxes, paid)?;
     let boxes: HashMap<_, _> = boxes.into_iter().map(|b| (b.film_id.clone(), b)).collect();

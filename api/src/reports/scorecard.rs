@@ -77,7 +77,7 @@ fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) 
     }
 }
 
-pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
+pub async fn scorecard(client: &Client, app: &str, registry: &Registry, bin: &str, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Scorecard, ReportError> {
     let (f, t) = (from.to_string(), to.to_string());
     let arrived = schemas::time::kz_day_bounds(from, to);
     // Three small reads, sent together: the scorecard waits for the slowest, not the sum.
@@ -101,14 +101,14 @@ pub async fn scorecard(client: &Client, registry: &Registry, bin: &str, from: Na
     // the card stays at three reads.
     let rejected = async {
         client
-            .query(
+            .query(&format!(
                 "SELECT reason AS key, toUInt64(count()) AS n FROM ( \
                    SELECT reason, received_at FROM rejected_events FINAL WHERE kafka_key = ? \
-                   UNION ALL SELECT reason, received_at FROM upload_rejects FINAL WHERE cinema_bin = ?) \
+                   UNION ALL SELECT reason, received_at FROM {app}.upload_rejects FINAL WHERE cinema_bin = ?) \
                  WHERE reason != 'foreign_cinema' AND received_at >= toDateTime(?) AND received_at < toDateTime(?) \
                  GROUP BY key \
                  UNION ALL SELECT '(waiting refunds)' AS key, toUInt64(count()) AS n FROM pending_refunds FINAL WHERE cinema_bin = ?",
-            )
+            ))
             .bind(bin)
             .bind(bin)
             // A reject counts on the UTC+5 date it arrived, as every date a user picks.
@@ -174,9 +174,9 @@ pub struct SilentCinema {
 }
 
 /// Registered cinemas silent for at least `days` days (or that never reported).
-pub async fn silent_cinemas(client: &Client, days: i64, today: NaiveDate) -> Result<Vec<SilentCinema>, ReportError> {
+pub async fn silent_cinemas(client: &Client, app: &str, days: i64, today: NaiveDate) -> Result<Vec<SilentCinema>, ReportError> {
     let cinemas: Vec<CinemaRow> = client
-        .query("SELECT bin, argMax(name, updated_at) AS name, argMax(region, updated_at) AS region FROM cinemas GROUP BY bin ORDER BY bin")
+        .query(&format!("SELECT bin, argMax(name, updated_at) AS name, argMax(region, updated_at) AS region FROM {app}.cinemas GROUP BY bin ORDER BY bin"))
         .fetch_all()
         .await?;
     let last = last_events(client, None).await?;
@@ -206,17 +206,17 @@ pub struct RejectedEvent {
     pub payload: String,
 }
 
-pub async fn rejected_events(client: &Client, bin: &str, limit: u64, offset: u64) -> Result<Vec<RejectedEvent>, ReportError> {
+pub async fn rejected_events(client: &Client, app: &str, bin: &str, limit: u64, offset: u64) -> Result<Vec<RejectedEvent>, ReportError> {
     Ok(client
-        .query(
+        .query(&format!(
             "SELECT source, upload_id, kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload FROM ( \
                SELECT 'kafka' AS source, '' AS upload_id, kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload \
                FROM rejected_events FINAL WHERE kafka_key = ? \
                UNION ALL \
                SELECT 'upload' AS source, upload_id, toInt32(-1) AS kafka_partition, toInt64(line) AS kafka_offset, received_at, reason, field, message, payload_encoding, payload \
-               FROM upload_rejects FINAL WHERE cinema_bin = ?) \
+               FROM {app}.upload_rejects FINAL WHERE cinema_bin = ?) \
              ORDER BY received_at DESC, kafka_partition, kafka_offset DESC LIMIT ? OFFSET ?",
-        )
+        ))
         .bind(bin)
         .bind(bin)
         .bind(limit)

@@ -1,0 +1,232 @@
+//! Claim decisions, one at a time across every API process.
+//!
+//! An approval reads what a programme's pool has committed and appends the claim's next step:
+//! two approvals interleaved, in one process or two, could both fit a pool that holds one, and
+//! two decisions on one claim would write the same `(claim_id, seq)` and collapse into one row.
+//! ClickHouse 18.16 has no transactions or locks, so decisions are sequenced by Kafka:
+//!
+//! - the API process that takes `POST /v1/claims/{id}/decision` checks the request, produces it
+//!   to the one-partition topic `<kafka.topic>.decisions` and waits for its outcome;
+//! - every API process runs a decider in one consumer group (`<kafka.group_id>-decider`); the
+//!   broker gives the one partition to exactly one member, which applies the requests in order
+//!   (each completely, its claim step and its outcome stored, before the next is read) and
+//!   commits after each;
+//! - the outcome is stored in `claim_decisions` under the request's id, where the waiting
+//!   process finds it; a request delivered again (after a rebalance or a crash before the
+//!   commit) finds its outcome there and is not applied twice.
+//!
+//! A decider that stalls longer than the group's session is replaced; the replacement starts
+//! at the last committed request, whose outcome check makes a re-delivery harmless. Without a
+//! broker (the route tests) decisions are serialised in the process only.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use anyhow::Context;
+use clickhouse::Row;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// One decision as queued: who asked, on which claim, what.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionRequest {
+    pub request_id: String,
+    pub claim_id: String,
+    pub decision: crate::claims::Decision,
+    pub reason: Option<String>,
+    pub key_id: String,
+    pub role: String,
+}
+
+/// A decision's stored outcome.
+#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+pub struct Outcome {
+    pub request_id: String,
+    pub claim_id: String,
+    pub at: u32,
+    pub outcome: String,
+    pub field: String,
+    pub detail: String,
+}
+
+impl Outcome {
+    fn of(req: &DecisionRequest, result: &Result<(), ApiError>) -> Option<Self> {
+        let (outcome, field, detail) = match result {
+            Ok(()) => ("ok", String::new(), String::new()),
+            Err(ApiError::BadRequest { field, reason }) => ("bad_request", field.clone(), reason.clone()),
+            Err(ApiError::NotFound) => ("not_found", String::new(), String::new()),
+            Err(ApiError::Conflict(d)) => ("conflict", String::new(), d.clone()),
+            // Storage away: not an outcome; the request is tried again.
+            Err(ApiError::Unavailable(_)) => return None,
+            Err(e) => {
+                tracing::error!(request_id = %req.request_id, claim_id = %req.claim_id, error = %format!("{e:?}"), "a claim decision failed");
+                ("internal", String::new(), String::new())
+            }
+        };
+        Some(Self {
+            request_id: req.request_id.clone(),
+            claim_id: req.claim_id.clone(),
+            at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
+            outcome: outcome.into(),
+            field,
+            detail,
+        })
+    }
+
+    /// The reply the requester gives for this outcome.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        match self.outcome.as_str() {
+            "ok" => Ok(()),
+            "bad_request" => Err(ApiError::BadRequest { field: self.field, reason: self.detail }),
+            "not_found" => Err(ApiError::NotFound),
+            "conflict" => Err(ApiError::Conflict(self.detail)),
+            other => Err(ApiError::Internal(format!("claim decision {}: {other}", self.request_id))),
+        }
+    }
+}
+
+/// Where decisions are queued.
+pub struct DecisionQueue {
+    producer: ingest::produce::TicketProducer,
+    pub topic: String,
+    pub group_id: String,
+    brokers: String,
+}
+
+/// The decisions topic of a deployment whose tickets topic is `topic`.
+pub fn topic_of(tickets_topic: &str) -> String {
+    format!("{tickets_topic}.decisions")
+}
+
+impl DecisionQueue {
+    pub fn new(kafka: &ingest::KafkaSettings) -> anyhow::Result<Self> {
+        let topic = topic_of(&kafka.topic);
+        Ok(Self {
+            producer: ingest::produce::TicketProducer::new(&kafka.brokers, &topic)?,
+            topic,
+            group_id: format!("{}-decider", kafka.group_id),
+            brokers: kafka.brokers.clone(),
+        })
+    }
+
+    pub async fn send(&self, req: &DecisionRequest) -> Result<(), ApiError> {
+        let payload = serde_json::to_vec(req).map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.producer.send(req.claim_id.as_bytes(), &payload).await.map_err(|e| ApiError::Unavailable(format!("{e:#}")))?;
+        Ok(())
+    }
+}
+
+/// The outcome of `request_id`, once stored.
+pub async fn outcome(client: &clickhouse::Client, request_id: &str) -> Result<Option<Outcome>, clickhouse::error::Error> {
+    client
+        .query("SELECT ?fields FROM claim_decisions FINAL WHERE request_id = ? LIMIT 1")
+        .bind(request_id)
+        .fetch_optional()
+        .await
+}
+
+/// Queues `req` and waits for its outcome (`api.decision_timeout_ms`; 503 after it: the
+/// request stays queued and is applied, so the claim's history tells what happened).
+pub async fn submit_and_wait(s: &AppState, queue: &DecisionQueue, req: &DecisionRequest) -> Result<(), ApiError> {
+    queue.send(req).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(s.settings.decision_timeout_ms);
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match outcome(&s.app, &req.request_id).await {
+            Ok(Some(o)) => return o.into_result(),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome"),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::Unavailable(format!("decision {} is queued but not yet applied; see the claim's history", req.request_id)));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Applies queued decisions while this process holds the topic's partition; runs while the
+/// state lives.
+pub async fn run(state: Weak<AppState>, brokers: String, topic: String, group_id: String) {
+    let consumer: StreamConsumer = match ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", &group_id)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .set("fetch.wait.max.ms", "10")
+        .set("fetch.queue.backoff.ms", "10")
+        .set("client.id", "ekino-decider")
+        .create()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the claim decider could not start; decisions wait for another api process");
+            return;
+        }
+    };
+    if let Err(e) = consumer.subscribe(&[&topic]) {
+        tracing::error!(error = %e, topic, "the claim decider could not subscribe");
+        return;
+    }
+    loop {
+        let msg = match tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await {
+            Err(_) => {
+                if state.strong_count() == 0 {
+                    return;
+                }
+                continue;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the claim decider's consumer");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            Ok(Ok(m)) => m,
+        };
+        let Some(s) = state.upgrade() else { return };
+        let req: Option<DecisionRequest> = msg.payload().and_then(|p| serde_json::from_slice(p).ok());
+        match req {
+            None => tracing::error!(offset = msg.offset(), "an unreadable claim decision was skipped"),
+            Some(req) => apply_until_stored(&s, &req).await,
+        }
+        if let Err(e) = consumer.commit_message(&msg, CommitMode::Sync) {
+            tracing::warn!(error = %e, offset = msg.offset(), "committing a claim decision");
+        }
+    }
+}
+
+/// Applies one request unless its outcome is already stored; while storage is away, waits and
+/// tries again (decisions behind it wait too: order is the point).
+async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
+    let mut backoff = ingest::retry::Backoff::new(100, 5_000);
+    loop {
+        match outcome(&s.app, &req.request_id).await {
+            Ok(Some(_)) => return,
+            Ok(None) => {
+                let result = crate::handlers::claims::apply_decision(s, req).await;
+                if let Some(o) = Outcome::of(req, &result) {
+                    match ingest::clickhouse_store::insert_rows(&s.app, "claim_decisions", std::slice::from_ref(&o), Duration::from_secs(10)).await {
+                        Ok(()) => return,
+                        Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "storing a decision's outcome"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome"),
+        }
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+}
+
+/// Starts the decider of this process (the topic is made by `ekino migrate`; made here too
+/// when missing, like ingest's, so a new deployment's first API works).
+pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Result<()> {
+    ingest::topic::ensure_topic(&queue.brokers, &queue.topic, 1).await.context("creating the claim decisions topic")?;
+    tokio::spawn(run(Arc::downgrade(state), queue.brokers.clone(), queue.topic.clone(), queue.group_id.clone()));
+    Ok(())
+}
