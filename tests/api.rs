@@ -251,6 +251,33 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(http.call("GET", "/v1/films/F2/history", Some(&producer), None).0, 404, "another producer's film");
     assert_eq!(http.call("GET", "/v1/films/F1/history", Some(&producer), None).0, 200, "its own film");
 
+    // The kz programme requires a foreign applicant: the ministry registers one (country and
+    // registration from the registry, never from the claim) with the film it may claim for,
+    // and gives it a producer key without a BIN.
+    let fa = json!({"name": "Acme Pictures LLC", "country": "US", "registration_number": "DE-7788123", "films": ["F1"]});
+    assert_eq!(http.json("PUT", "/v1/applicants/FA-US-1", &producer, &fa).0, 404, "only the ministry registers applicants");
+    let (status, v) = http.json("PUT", "/v1/applicants/FA-US-1", &ministry, &json!({"name": "Acme", "country": "KZ", "registration_number": "1"}));
+    assert_eq!((status, v["field"].as_str()), (400, Some("country")), "{v}");
+    let (status, v) = http.json("PUT", "/v1/applicants/FA-US-1", &ministry, &fa);
+    assert_eq!(status, 200, "{v}");
+    let foreign = env.run(&["keys", "create", "--role", "producer", "--applicant", "FA-US-1", "--label", "Acme Pictures"]).trim().to_owned();
+    assert!(wait_until(Duration::from_secs(5), || http.call("GET", "/v1/applicants/FA-US-1", Some(&foreign), None).0 == 200), "the applicant's key reads its record");
+    assert_eq!(http.call("GET", "/v1/applicants/FA-US-1", Some(&producer), None).0, 404, "another producer");
+    // A Kazakh producer's kz claim saying it is American is decided as what the registry says.
+    let (status, v) = http.json("POST", "/v1/claims", &producer, &json!({"claim": {
+        "programme": "kz", "as_of": "2026-09-01",
+        "production": {"title": "Claimed abroad", "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
+                       "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+        "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
+                   "vendor_country": "KZ", "vendor_bin": CINEMA_A}]}}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["result"]["eligible"], false, "{v}");
+    assert!(v["result"]["ineligibility"].as_array().unwrap().iter().any(|r| r["code"] == "applicant_not_foreign"), "{v}");
+    assert_eq!(v["result"]["registry_overrides"]["applicant_country"], json!({"claimed": "US", "registered": "KZ"}), "{v}");
+    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive().to_string();
+    assert_eq!(v["result"]["registry_overrides"]["as_of"]["in_force"], json!(today), "a claim is as of its filing date: {v}");
+
     // Claims: each kz claim below qualifies 20 bn KZT and is capped at 1,000,000 MCI =
     // 4,325,000,000; the 2026 pool of 20 bn takes four (17.3 bn) and refuses the fifth.
     let claim = |n: u32| {
@@ -264,13 +291,16 @@ fn hand_made_slate_through_the_api() {
     };
     let mut ids = Vec::new();
     for n in 0..5 {
-        let (status, v) = http.json("POST", "/v1/claims", &producer, &claim(n));
+        let (status, v) = http.json("POST", "/v1/claims", &foreign, &claim(n));
         assert_eq!(status, 200, "{v}");
         assert_eq!((v["status"].as_str(), v["rebate"].as_str()), (Some("submitted"), Some("4325000000")));
         assert_eq!(v["result"]["caps"][1]["bound"], true, "the per-project cap is explained");
         ids.push(v["claim_id"].as_str().unwrap().to_owned());
     }
     assert_eq!(http.json("POST", "/v1/claims", &ministry, &claim(9)).0, 404, "only producers file claims");
+    let mut unlisted = claim(9);
+    unlisted["film_id"] = json!("F2");
+    assert_eq!(http.json("POST", "/v1/claims", &foreign, &unlisted).0, 404, "a film the applicant is not registered for");
     // F2 is another producer's film (its BIN is cinema B's); F9 is no film at all.
     for film in ["F2", "F9"] {
         let mut other = claim(9);
@@ -291,7 +321,8 @@ fn hand_made_slate_through_the_api() {
     assert_eq!((status, v["field"].as_str()), (400, Some("reason")));
     let (status, v) = decide(&ids[0], "mark_paid");
     assert_eq!((status, v["status"].as_str(), v["history"].as_array().map(Vec::len)), (200, Some("paid"), Some(3)), "{v}");
-    assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&producer), None).0, 200);
+    assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&foreign), None).0, 200);
+    assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&producer), None).0, 404, "another producer's claim");
     assert_eq!(http.call("GET", &format!("/v1/claims/{}", ids[0]), Some(&cinema_b), None).0, 404);
     let (_, roi) = http.call("GET", "/v1/films/F1/roi", Some(&ministry), None);
     assert_eq!(roi["rebate_paid"], "4325000000.00");
@@ -306,9 +337,11 @@ fn hand_made_slate_through_the_api() {
     }
     let (_, listed) = http.call("GET", "/v1/claims?status=approved&programme=kz", Some(&ministry), None);
     assert_eq!(listed["claims"].as_array().unwrap().len(), 3, "{listed}");
-    let (_, mine) = http.call("GET", "/v1/claims", Some(&producer), None);
-    assert_eq!(mine["claims"].as_array().unwrap().len(), 5, "a producer lists its own claims: {mine}");
-    assert!(mine["claims"].as_array().unwrap().iter().all(|c| c["submitted_by"] == PRODUCER));
+    let (_, mine) = http.call("GET", "/v1/claims", Some(&foreign), None);
+    assert_eq!(mine["claims"].as_array().unwrap().len(), 5, "an applicant lists its own claims: {mine}");
+    assert!(mine["claims"].as_array().unwrap().iter().all(|c| c["submitted_by"] == "FA-US-1"), "{mine}");
+    let (_, kazakh) = http.call("GET", "/v1/claims", Some(&producer), None);
+    assert!(kazakh["claims"].as_array().unwrap().iter().all(|c| c["submitted_by"] == PRODUCER), "{kazakh}");
     assert_eq!(http.call("GET", "/v1/claims?status=lost", Some(&ministry), None).1["field"], "status");
     // PL: PLN 20 M per beneficiary a year. Two claims of 15 M (each at the per-project cap)
     // from one producer: the first is approved, the second would take it to 30 M.
@@ -338,7 +371,7 @@ fn hand_made_slate_through_the_api() {
                        "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
         "lines": [{"id": "L1", "category": "construction_sets", "amount": "2000000", "currency": "USD", "paid_on": "2026-05-01", "vendor_country": "KZ", "vendor_bin": CINEMA_A}],
         "fx": [{"currency": "USD", "date": "2026-05-01", "kzt": "400"}]}});
-    let (status, v) = http.json("POST", "/v1/claims", &producer, &usd);
+    let (status, v) = http.json("POST", "/v1/claims", &foreign, &usd);
     assert_eq!(status, 200, "{v}");
     assert_eq!((v["rebate"].as_str(), v["result"]["fx_source"].as_str()), (Some("303000000"), Some("indicative")), "{v}");
     assert_eq!((v["result"]["applicant_fx"]["rebate"].as_str(), v["result"]["applicant_fx"]["difference"].as_str()), (Some("240000000"), Some("63000000")), "{v}");

@@ -37,7 +37,6 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
     .unwrap();
     env.run(&["registry", "load", "--films", reg.join("films.csv").to_str().unwrap()]);
     let ministry = env.run(&["keys", "create", "--role", "ministry", "--label", "Claims desk"]).trim().to_owned();
-    let producer = env.run(&["keys", "create", "--role", "producer", "--bin", PRODUCER]).trim().to_owned();
 
     let mut apis = Vec::new();
     let mut bases = Vec::new();
@@ -55,13 +54,18 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
         bases.push(base);
     }
 
+    // The kz programme requires a foreign applicant, registered by the ministry.
+    let fa = json!({"name": "Race Films Ltd", "country": "GB", "registration_number": "GB-01", "films": ["F1"]});
+    assert_eq!(call(&bases[0], "PUT", "/v1/applicants/FA-GB-1", &ministry, &fa).0, 200);
+    let producer = env.run(&["keys", "create", "--role", "producer", "--applicant", "FA-GB-1"]).trim().to_owned();
+    assert!(wait_until(Duration::from_secs(5), || call(&bases[0], "GET", "/v1/applicants/FA-GB-1", &producer, &Value::Null).0 == 200));
     // Each kz claim qualifies 20 bn KZT and is capped at 1,000,000 MCI = 4,325,000,000; the
     // pool of 20 bn takes four (17.3 bn) and must refuse the fifth.
     let claim = |n: u32| {
         json!({"film_id": "F1", "claim": {
             "programme": "kz", "as_of": "2026-09-01",
             "production": {"title": format!("Race {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
-                           "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                           "applicant_country": "GB", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
                            "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
             "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
                        "vendor_country": "KZ", "vendor_bin": VENDOR}]}})

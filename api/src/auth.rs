@@ -58,6 +58,8 @@ pub struct Principal {
     pub key_id: String,
     pub role: Role,
     pub bin: Option<Bin>,
+    /// A producer key of a foreign applicant (`applicants`), which has no BIN.
+    pub applicant: Option<String>,
     /// Who holds the key (may be empty for keys made before labels).
     pub label: String,
 }
@@ -73,6 +75,16 @@ impl Principal {
     pub fn owns_bin(&self, bin: &str) -> bool {
         self.bin.as_ref().is_some_and(|b| b.as_str() == bin)
     }
+
+    /// Whether `party` (a claim's `submitted_by`: a BIN or a foreign applicant's id) is this key's.
+    pub fn owns_party(&self, party: &str) -> bool {
+        self.owns_bin(party) || self.applicant.as_deref() == Some(party)
+    }
+
+    /// The party this key files as: its BIN, or its foreign applicant's id.
+    pub fn party(&self) -> String {
+        self.bin.as_ref().map(|b| b.to_string()).or_else(|| self.applicant.clone()).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Row, Serialize, Deserialize)]
@@ -87,6 +99,8 @@ pub struct KeyRow {
     pub label: String,
     /// Seconds since the epoch; 0: never.
     pub expires_at: u32,
+    /// A foreign applicant's producer key: the applicant, instead of a BIN.
+    pub applicant_id: String,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -115,6 +129,7 @@ pub fn generate(role: Role, bin: Option<&Bin>, now_secs: u32) -> (String, KeyRow
         revoked: 0,
         label: String::new(),
         expires_at: 0,
+        applicant_id: String::new(),
     };
     (token, row)
 }
@@ -169,7 +184,8 @@ impl KeyStore {
             .filter_map(|r| {
                 let role = Role::parse(&r.role)?;
                 let bin = if r.bin.is_empty() { None } else { Some(Bin::parse(&r.bin).ok()?) };
-                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin, label: r.label }, expires_at: r.expires_at }))
+                let applicant = (!r.applicant_id.is_empty()).then_some(r.applicant_id);
+                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin, applicant, label: r.label }, expires_at: r.expires_at }))
             })
             .collect();
         *self.keys.write().expect("key lock") = map;

@@ -39,6 +39,9 @@ pub struct DecisionRequest {
     pub claim_id: String,
     pub decision: crate::claims::Decision,
     pub reason: Option<String>,
+    /// The ministry's as-of date, with an approval.
+    #[serde(default)]
+    pub as_of: Option<String>,
     pub key_id: String,
     pub role: String,
 }

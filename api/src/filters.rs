@@ -508,6 +508,30 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_cinema", Some(&p), &path, &q, t, r)
             },
         );
+        let applicant = warp::path!("v1" / "applicants" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/applicants/{id}");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::put_applicant(&s, &p, id, &b).await
+                }
+                .await;
+                finish(&s, "PUT", "put_applicant", Some(&p), &path, &q, t, r)
+            },
+        );
+        let applicant_get = warp::path!("v1" / "applicants" / String).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |id: String, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/applicants/{id}");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::registry::get_applicant(&s, &p, id).await
+                }
+                .await;
+                finish(&s, "GET", "applicant", Some(&p), &path, &q, t, r)
+            },
+        );
         let audit = warp::path!("v1" / "audit").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -520,7 +544,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r)
             },
         );
-        submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(audit).unify().boxed()
+        submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()
     };
 
     let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().recover(recover).unify();

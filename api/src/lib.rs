@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod applicants;
 pub mod claims;
 pub mod config;
 pub mod decider;

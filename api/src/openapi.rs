@@ -43,6 +43,8 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "put", path: "/v1/films/{film_id}", example: "/v1/films/KZ26-0001", summary: "register or update a film (with its agreement shares)", roles: &["ministry"], query: &[] },
     RouteDoc { method: "post", path: "/v1/films/{film_id}/funding", example: "/v1/films/KZ26-0001/funding", summary: "record a state funding payment", roles: &["ministry"], query: &[] },
     RouteDoc { method: "put", path: "/v1/cinemas/{bin}", example: "/v1/cinemas/980340001119", summary: "register or update a cinema", roles: &["ministry"], query: &[] },
+    RouteDoc { method: "put", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "register or update a foreign rebate applicant (country, registration number, films it may claim for)", roles: &["ministry"], query: &[] },
+    RouteDoc { method: "get", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "a foreign rebate applicant as registered", roles: &["ministry", "producer"], query: &[] },
     RouteDoc { method: "get", path: "/v1/audit", example: "/v1/audit?from=2026-11-01&to=2026-11-21", summary: "the audit log of authenticated requests", roles: &["ministry"], query: &[("format", false), ("from", true), ("to", true), ("page", false), ("page_size", false)] },
     RouteDoc { method: "get", path: "/v1/rebates/programmes", example: "/v1/rebates/programmes", summary: "published rebate programmes", roles: &[], query: &[] },
     RouteDoc { method: "get", path: "/v1/rebates/programmes/{id}", example: "/v1/rebates/programmes/kz", summary: "one programme with all versions", roles: &[], query: &[] },

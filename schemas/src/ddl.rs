@@ -18,6 +18,9 @@ pub const KEYS_SQL: &str = include_str!("../sql/003_keys.sql");
 /// The outcomes of claim decisions, applied one at a time by the decider.
 pub const DECISIONS_SQL: &str = include_str!("../sql/005_decisions.sql");
 
+/// Rebate applicants without a Kazakh BIN.
+pub const APPLICANTS_SQL: &str = include_str!("../sql/006_applicants.sql");
+
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -37,6 +40,8 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("api_keys", "expires_at", "UInt32 DEFAULT 0"),
     ("api_audit", "client", "String DEFAULT ''"),
     ("claim_events", "request_id", "String DEFAULT ''"),
+    // A producer key of a foreign applicant (`applicants`) instead of a BIN.
+    ("api_keys", "applicant_id", "String DEFAULT ''"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
@@ -72,6 +77,7 @@ pub const APP_TABLES: &[&str] = &[
     "registry_history",
     "fx_official",
     "claim_decisions",
+    "applicants",
 ];
 
 /// The store of a table or view by name.
@@ -103,6 +109,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(KEYS_SQL));
     s.extend(split_statements(BI_VIEWS_SQL));
     s.extend(split_statements(DECISIONS_SQL));
+    s.extend(split_statements(APPLICANTS_SQL));
     s
 }
 
@@ -200,8 +207,8 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 23, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
-        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 19);
+        assert_eq!(s.len(), 24, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
+        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 20);
         assert_eq!(s.iter().filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS")).count(), 4);
         // Every application table is created by the DDL, and the split leaves ingest's
         // tables in the events store.

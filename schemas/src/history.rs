@@ -13,6 +13,7 @@ pub enum Entity {
     Funding,
     Agreement,
     Cinema,
+    Applicant,
 }
 
 impl Entity {
@@ -22,6 +23,7 @@ impl Entity {
             Entity::Funding => "funding",
             Entity::Agreement => "agreement",
             Entity::Cinema => "cinema",
+            Entity::Applicant => "applicant",
         }
     }
 }

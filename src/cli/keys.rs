@@ -24,6 +24,10 @@ pub enum KeysCommand {
         /// The BIN a cinema or producer key acts for.
         #[arg(long)]
         bin: Option<String>,
+        /// A producer key of a registered foreign applicant (`PUT /v1/applicants/{id}`), which
+        /// has no BIN.
+        #[arg(long, conflicts_with = "bin")]
+        applicant: Option<String>,
         /// Who holds the key (a person or an organisation).
         #[arg(long, default_value = "")]
         label: String,
@@ -56,18 +60,24 @@ pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
     let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
     match cmd {
-        KeysCommand::Create { role, bin, label, expires_in_days } => create(&client, &role, bin, label, expires_in_days).await,
+        KeysCommand::Create { role, bin, applicant, label, expires_in_days } => create(&client, &role, bin, applicant, label, expires_in_days).await,
         KeysCommand::List { json } => list(&client, json).await,
         KeysCommand::Revoke { id, reason } => revoke(&client, &id, reason).await,
     }
 }
 
-async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, label: String, expires_in_days: Option<u32>) -> anyhow::Result<()> {
+async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, applicant: Option<String>, label: String, expires_in_days: Option<u32>) -> anyhow::Result<()> {
     let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: must be cinema, producer, ministry or commission, got {role:?}"))?;
     let bin = bin.map(|b| schemas::Bin::parse(&b).map_err(|e| anyhow::anyhow!("--bin: {e}"))).transpose()?;
-    match (role.needs_bin(), &bin) {
-        (true, None) => anyhow::bail!("--bin: a {} key acts for one BIN and needs it", role.as_str()),
-        (false, Some(_)) => anyhow::bail!("--bin: a {} key is not scoped to a BIN", role.as_str()),
+    if let Some(a) = &applicant {
+        anyhow::ensure!(role == Role::Producer, "--applicant: only a producer key acts for a foreign applicant");
+        api::applicants::ApplicantId::parse(a).map_err(|e| anyhow::anyhow!("--applicant: {e}"))?;
+        let registered = api::applicants::load(client, a).await.map_err(|e| anyhow::anyhow!("reading the applicant: {e}"))?;
+        anyhow::ensure!(registered.is_some(), "--applicant: {a} is not registered (PUT /v1/applicants/{a})");
+    }
+    match (role.needs_bin(), &bin, &applicant) {
+        (true, None, None) => anyhow::bail!("--bin: a {} key acts for one BIN (or, for a producer, --applicant) and needs it", role.as_str()),
+        (false, Some(_), _) => anyhow::bail!("--bin: a {} key is not scoped to a BIN", role.as_str()),
         _ => {}
     }
     if label.chars().count() > 200 {
@@ -79,6 +89,7 @@ async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, la
     let now = now_secs();
     let (token, mut row) = auth::generate(role, bin.as_ref(), now);
     row.label = label;
+    row.applicant_id = applicant.unwrap_or_default();
     row.expires_at = expires_in_days.map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
     ingest::clickhouse_store::insert_rows(client, "api_keys", std::slice::from_ref(&row), Duration::from_secs(10)).await.context("storing the key")?;
     tracing::info!(key_id = %row.key_id, role = role.as_str(), label = %row.label, expires_at = row.expires_at, "api key created");
@@ -105,6 +116,8 @@ struct Listed {
     label: String,
     role: String,
     bin: Option<String>,
+    /// A foreign applicant's producer key.
+    applicant: Option<String>,
     created: String,
     last_used: Option<String>,
     expires: Option<String>,
@@ -139,6 +152,7 @@ async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
             label: r.label.clone(),
             role: r.role.clone(),
             bin: (!r.bin.is_empty()).then(|| r.bin.clone()),
+            applicant: (!r.applicant_id.is_empty()).then(|| r.applicant_id.clone()),
             created: when(r.created_at),
             last_used: last.get(&r.key_id).map(|t| when(*t)),
             expires: (r.expires_at > 0).then(|| when(r.expires_at)),
@@ -150,14 +164,14 @@ async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&listed)?);
         return Ok(());
     }
-    println!("{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  revoked", "id", "label", "role", "bin", "created", "last used", "expires");
+    println!("{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  revoked", "id", "label", "role", "bin/applicant", "created", "last used", "expires");
     for k in &listed {
         println!(
             "{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  {}",
             k.id,
             k.label,
             k.role,
-            k.bin.as_deref().unwrap_or("-"),
+            k.bin.as_deref().or(k.applicant.as_deref()).unwrap_or("-"),
             k.created,
             k.last_used.as_deref().unwrap_or("never"),
             k.expires.as_deref().unwrap_or("never"),

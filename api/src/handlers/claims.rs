@@ -25,6 +25,10 @@ pub struct DecisionBody {
     pub decision: Decision,
     #[serde(default)]
     pub reason: Option<String>,
+    /// The ministry's override of the claim's as-of date (its filing date), with an approval:
+    /// the rules, MCI and rates of that date apply.
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,15 +121,55 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
     require(p, &[Role::Producer])?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    // Who files: a BIN holder is Kazakh; a foreign applicant's country and registration are
+    // the ministry's registry's (`applicants`), whatever the claim says.
+    let (party, country, applicant) = match (&p.bin, &p.applicant) {
+        (Some(bin), _) => (bin.to_string(), "KZ".to_owned(), None),
+        (None, Some(id)) => {
+            let a = crate::applicants::load(&s.app, id).await?.ok_or_else(|| ApiError::Conflict(format!("the applicant {id} of this key is not registered; ask the ministry")))?;
+            (id.clone(), a.country.clone(), Some(a))
+        }
+        (None, None) => return Err(ApiError::NotFound),
+    };
     if let Some(f) = &sub.film_id {
         schemas::FilmId::parse(f).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
-        // A producer files only for a film it produces or distributes; another producer's
-        // film is answered as if it did not exist.
-        super::box_office::film_visible(s, p, f).await?;
+        // A producer files only for a film it produces or distributes (a foreign applicant:
+        // a film the ministry registered it for); another's film is answered as if it did not
+        // exist.
+        match &applicant {
+            Some(a) if a.films.iter().any(|x| x == f) => {}
+            Some(_) => return Err(ApiError::NotFound),
+            None => super::box_office::film_visible(s, p, f).await?,
+        }
     }
+    // The claim as decided: filed today (UTC+5), by the registered party. What the applicant
+    // wrote is kept beside the result when it differs.
+    let mut claim_json = sub.claim.clone();
+    let filed = s.today().to_string();
+    let mut overrides = serde_json::Map::new();
+    if let Some(obj) = claim_json.as_object_mut() {
+        let claimed_as_of = obj.get("as_of").cloned().unwrap_or(serde_json::Value::Null);
+        if claimed_as_of != serde_json::json!(filed) {
+            overrides.insert("as_of".into(), serde_json::json!({"claimed": claimed_as_of, "in_force": filed}));
+        }
+        obj.insert("as_of".into(), serde_json::json!(filed));
+        if let Some(prod) = obj.get_mut("production").and_then(|v| v.as_object_mut()) {
+            let claimed = prod.get("applicant_country").cloned().unwrap_or(serde_json::Value::Null);
+            if claimed != serde_json::json!(country) {
+                overrides.insert("applicant_country".into(), serde_json::json!({"claimed": claimed, "registered": country}));
+            }
+            prod.insert("applicant_country".into(), serde_json::json!(country));
+        }
+    }
+    let sub = SubmitClaim { claim: claim_json, ..sub };
     let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
     let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::bad("claim.programme", format!("unknown programme {}", claim.programme)))?;
-    let (result, stored_result) = official_result(s, programme, &claim).await?;
+    let (result, mut stored_result) = official_result(s, programme, &claim).await?;
+    if !overrides.is_empty() {
+        let mut v: serde_json::Value = serde_json::from_str(&stored_result).map_err(|e| ApiError::Internal(e.to_string()))?;
+        v["registry_overrides"] = serde_json::Value::Object(overrides);
+        stored_result = v.to_string();
+    }
     let mut id = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
     let event = ClaimEvent {
@@ -135,7 +179,8 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
         kind: Status::Submitted.as_str().into(),
         key_id: p.key_id.clone(),
         role: p.role.as_str().into(),
-        bin: p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        // The beneficiary (caps count per party): a BIN, or a foreign applicant's id.
+        bin: party,
         film_id: sub.film_id.unwrap_or_default(),
         programme: programme.id.clone(),
         pool_year: u16::try_from(chrono::Datelike::year(&claim.as_of)).unwrap_or(0),
@@ -154,7 +199,7 @@ pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, A
     require(p, &[Role::Producer, Role::Ministry])?;
     let events = load(s, &id).await?;
     let v = view(&events)?;
-    if p.role == Role::Producer && !p.owns_bin(&v.submitted_by) {
+    if p.role == Role::Producer && !p.owns_party(&v.submitted_by) {
         return Err(ApiError::NotFound);
     }
     Ok(v)
@@ -167,6 +212,12 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
     if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::bad("reason", "is required to reject a claim"));
     }
+    if let Some(a) = &d.as_of {
+        crate::params::date("as_of", a)?;
+        if d.decision != Decision::Approve {
+            return Err(ApiError::bad("as_of", "is set with an approval only"));
+        }
+    }
     // A claim that does not exist is answered here, without queueing anything.
     if load(s, &id).await?.is_empty() {
         return Err(ApiError::NotFound);
@@ -176,6 +227,7 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
         claim_id: id.clone(),
         decision: d.decision,
         reason: d.reason,
+        as_of: d.as_of,
         key_id: p.key_id.clone(),
         role: p.role.as_str().into(),
     };
@@ -205,15 +257,31 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
     let status = claims::next(current, req.decision)?;
     let mut approval_year = None;
     let mut recomputed = None;
+    let mut claim_text = last.claim.clone();
     if status == Status::Approved {
+        if let Some(as_of) = &req.as_of {
+            // The ministry's as-of date replaces the filing date in the claim it decides.
+            let mut v: serde_json::Value = serde_json::from_str(&claim_text).map_err(|e| ApiError::Internal(format!("stored claim: {e}")))?;
+            v["as_of"] = serde_json::json!(as_of);
+            claim_text = v.to_string();
+        }
         // Decided at the rates in force at the decision, not those of the filing.
-        let claim = Claim::parse_json(&last.claim).map_err(|e| ApiError::Internal(format!("stored claim: {} {}", e.field, e.reason)))?;
+        let claim = Claim::parse_json(&claim_text).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
         let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
         let (now_result, stored) = official_result(s, programme, &claim).await?;
         if !now_result.eligible {
             return Err(ApiError::Conflict("the claim is not eligible; reject it with the reason instead".into()));
         }
         let rebate = now_result.rebate;
+        // What the filing recorded of the applicant's own words stays with the result.
+        let stored = match serde_json::from_str::<serde_json::Value>(&last.result).ok().and_then(|v| v.get("registry_overrides").cloned()) {
+            Some(o) => {
+                let mut v: serde_json::Value = serde_json::from_str(&stored).map_err(|e| ApiError::Internal(e.to_string()))?;
+                v["registry_overrides"] = o;
+                v.to_string()
+            }
+            None => stored,
+        };
         recomputed = Some((rebate.to_string(), stored));
         // The decision's year and the programme's rules in force on the decision's day.
         let today = s.today();
@@ -239,6 +307,7 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
         role: req.role.clone(),
         reason: req.reason.clone().unwrap_or_default(),
         request_id: req.request_id.clone(),
+        claim: claim_text,
         ..last
     };
     append(s, &event).await
@@ -279,7 +348,7 @@ pub async fn list(s: &AppState, p: &Principal, q: ListQuery) -> Result<ClaimList
     }
     let page = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let mine = match p.role {
-        Role::Producer => p.bin.as_ref().map(ToString::to_string).unwrap_or_default(),
+        Role::Producer => p.party(),
         _ => String::new(),
     };
     let claims = claims::list(&s.app, &status, &programme, q.year.unwrap_or(0), &mine, page.page_size, page.offset()).await?;

@@ -253,3 +253,23 @@ pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded
     ingest::clickhouse_store::insert_rows(&s.app, "fx_official", &rows, Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(FxLoaded { rates: rows.len(), by: p.author() })
 }
+
+/// `PUT /v1/applicants/{id}`: registers (or changes) a foreign rebate applicant.
+pub async fn put_applicant(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Result<Saved, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let applicant = crate::applicants::ApplicantId::parse(&id).map_err(|e| ApiError::bad("applicant_id", e))?;
+    let b: crate::applicants::ApplicantBody = json(body)?;
+    let row = b.into_row(&applicant, u32::try_from(Utc::now().timestamp()).unwrap_or(0))?;
+    remember(s, p, Entity::Applicant, &id, "", &row).await?;
+    insert(s, "applicants", row).await?;
+    Ok(Saved { saved: "applicant", id })
+}
+
+/// `GET /v1/applicants/{id}`: the ministry, or the applicant's own key.
+pub async fn get_applicant(s: &AppState, p: &Principal, id: String) -> Result<crate::applicants::ApplicantRow, ApiError> {
+    require(p, &[Role::Ministry, Role::Producer])?;
+    if p.role == Role::Producer && p.applicant.as_deref() != Some(id.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    crate::applicants::load(&s.app, &id).await?.ok_or(ApiError::NotFound)
+}
