@@ -376,6 +376,21 @@ fn hand_made_slate_through_the_api() {
     assert_eq!((v["rebate"].as_str(), v["result"]["fx_source"].as_str()), (Some("303000000"), Some("indicative")), "{v}");
     assert_eq!((v["result"]["applicant_fx"]["rebate"].as_str(), v["result"]["applicant_fx"]["difference"].as_str()), (Some("240000000"), Some("63000000")), "{v}");
     let usd_id = v["claim_id"].as_str().unwrap().to_owned();
+    // An estimate of the same spend (public): the indicative table while no official rate is loaded.
+    let est = json!({"programme": "kz", "as_of": "2026-09-01",
+        "production": {"title": "Dollar", "kind": "feature", "total_budget": {"amount": "20000000", "currency": "USD"},
+                       "applicant_country": "US", "registered_on": "2026-05-02", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+        "budget": [{"category": "construction_sets", "amount": "2000000", "currency": "USD"}]});
+    let estimate = || {
+        let out = Command::new("curl")
+            .args(["-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", &est.to_string(), &format!("{}/v1/rebates/estimate", http.base)])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+    };
+    let e = estimate();
+    assert_eq!((e["rebate"].as_str(), e["fx_source"].as_str()), (Some("303000000"), Some("indicative")), "{e}");
     // The ministry loads the official rate; the approval recomputes at it: 2,000,000 x 500 x 0.3.
     let put_fx = |key: &str, body: &str| http.call("PUT", "/v1/fx", Some(key), Some(body));
     assert_eq!(put_fx(&cinema_a, "date,currency,kzt\n2026-05-01,USD,500\n").0, 404);
@@ -385,6 +400,15 @@ fn hand_made_slate_through_the_api() {
     assert_eq!((status, loaded["rates"].as_u64()), (200, Some(1)), "{loaded}");
     let (status, v) = decide(&usd_id, "approve");
     assert_eq!(status, 200, "{v}");
+    // Estimates use the official rate too, once loaded (within the registry's cache time).
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let e = estimate();
+            e["rebate"].as_str() == Some("300000000") && e["fx_source"].as_str() == Some("official")
+        }),
+        "{}",
+        estimate()
+    );
     assert_eq!((v["rebate"].as_str(), v["result"]["fx_source"].as_str(), v["result"]["applicant_fx"]["difference"].as_str()), (Some("300000000"), Some("official"), Some("60000000")), "{v}");
 
     // Exports for auditors carry the same figures: CSV text and an Arrow stream with money

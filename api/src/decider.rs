@@ -64,8 +64,8 @@ impl Outcome {
             Err(ApiError::BadRequest { field, reason }) => ("bad_request", field.clone(), reason.clone()),
             Err(ApiError::NotFound) => ("not_found", String::new(), String::new()),
             Err(ApiError::Conflict(d)) => ("conflict", String::new(), d.clone()),
-            // Storage away: not an outcome; the request is tried again.
-            Err(ApiError::Unavailable(_)) => return None,
+            // Storage away, or the CPU pool full: not an outcome; the request is tried again.
+            Err(ApiError::Unavailable(_) | ApiError::Busy { .. }) => return None,
             Err(e) => {
                 tracing::error!(request_id = %req.request_id, claim_id = %req.claim_id, error = %format!("{e:?}"), "a claim decision failed");
                 ("internal", String::new(), String::new())

@@ -199,7 +199,10 @@ fn split_format(q: &str) -> Result<(String, Option<&'static str>), ApiError> {
 
 /// Like [`finish`], for list endpoints that also export CSV and Arrow.
 #[allow(clippy::too_many_arguments)]
-fn finish_list<T: Serialize>(
+/// Like [`finish`], in CSV or Arrow when `format` asks: the encoding runs on the bounded CPU
+/// pool (503 with `Retry-After` when it is full), never on a runtime worker.
+#[allow(clippy::too_many_arguments)]
+async fn finish_list<T: Serialize>(
     s: &AppState,
     route: &str,
     who: &Principal,
@@ -211,14 +214,22 @@ fn finish_list<T: Serialize>(
     r: Result<T, ApiError>,
 ) -> Response {
     let Some(format) = format else { return finish(s, "GET", route, Some(who), path, q, started, r) };
-    let encoded = r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))).and_then(|v| {
-        let rows = v[export.rows_field].as_array().cloned().unwrap_or_default();
-        let bytes = match format {
-            "csv" => schemas::export::to_csv(export.columns, &rows),
-            _ => schemas::export::to_arrow_ipc(export.columns, &rows),
-        };
-        bytes.map(|b| (b, rows.len())).map_err(|e| ApiError::Internal(e.to_string()))
-    });
+    let csv = format == "csv";
+    let encoded = match r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))) {
+        Ok(v) => {
+            let (columns, field) = (export.columns, export.rows_field);
+            s.guards
+                .cpu
+                .run(move || {
+                    let rows = v[field].as_array().cloned().unwrap_or_default();
+                    let bytes = if csv { schemas::export::to_csv(columns, &rows) } else { schemas::export::to_arrow_ipc(columns, &rows) };
+                    bytes.map(|b| (b, rows.len())).map_err(|e| ApiError::Internal(e.to_string()))
+                })
+                .await
+                .and_then(|r| r)
+        }
+        Err(e) => Err(e),
+    };
     match encoded {
         Ok((bytes, n)) => {
             let content_type = if format == "csv" { "text/csv; charset=utf-8" } else { "application/vnd.apache.arrow.stream" };
@@ -270,10 +281,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 // The engine's work runs on the bounded CPU pool, never on a runtime worker.
                 let r = match params::parse(&q) {
-                    Ok(cq) => {
-                        let shared = s.clone();
-                        s.guards.cpu.run(move || handlers::rebates::estimate(&shared, cq, &b)).await.and_then(|r| r)
-                    }
+                    Ok(cq) => match s.estimate_fx.get(&s.app, &s.fx).await {
+                        Ok((fx, source)) => {
+                            let shared = s.clone();
+                            s.guards.cpu.run(move || handlers::rebates::estimate(&shared, cq, &b, &fx, source)).await.and_then(|r| r)
+                        }
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 };
                 finish(&s, "POST", "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
@@ -291,7 +305,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 let r = async { handlers::box_office::films(&s, &p, params::parse(&rest)?).await }.await;
                 let export = Export { columns: schemas::export::BOX_OFFICE_FILMS, rows_field: "rows" };
-                finish_list(&s, "films", &p, "/v1/box-office/films", &q, t, format, export, r)
+                finish_list(&s, "films", &p, "/v1/box-office/films", &q, t, format, export, r).await
             },
         );
         let film_daily = warp::path!("v1" / "box-office" / "films" / String / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -346,7 +360,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 let r = async { handlers::roi::films(&s, &p, params::parse(&rest)?).await }.await;
                 let export = Export { columns: schemas::export::ROI_FILMS, rows_field: "films" };
-                finish_list(&s, "roi_films", &p, "/v1/roi/films", &q, t, format, export, r)
+                finish_list(&s, "roi_films", &p, "/v1/roi/films", &q, t, format, export, r).await
             },
         );
         film.or(history).unify().or(summary).unify().or(films).unify().boxed()
@@ -378,7 +392,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&rest)?).await }.await;
                 let export = Export { columns: schemas::export::REJECTED, rows_field: "rows" };
-                finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r)
+                finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r).await
             },
         );
         let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes, body_timeout)).then(
@@ -541,7 +555,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 let r = async { handlers::registry::audit(&s, &p, params::parse(&rest)?).await }.await;
                 let export = Export { columns: schemas::export::AUDIT, rows_field: "rows" };
-                finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r)
+                finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r).await
             },
         );
         submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()

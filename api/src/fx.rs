@@ -72,3 +72,44 @@ pub async fn in_force(client: &Client, indicative: &FxTable) -> Result<(FxTable,
     }
     Ok((t, Source::Official))
 }
+
+/// The table estimates use: the official rates where loaded, the indicative table for every
+/// currency and date they do not cover (an estimate is a forecast, so it never fails for want
+/// of an official rate). Re-read at most every `ttl` (the registry's cache time), so a public
+/// estimate costs no query.
+pub struct EstimateFx {
+    ttl: std::time::Duration,
+    cell: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<FxTable>, Source)>>,
+}
+
+impl EstimateFx {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, cell: std::sync::Mutex::new(None) }
+    }
+
+    pub async fn get(&self, client: &Client, indicative: &FxTable) -> Result<(std::sync::Arc<FxTable>, Source), ApiError> {
+        Ok(self.table(client, indicative).await)
+    }
+
+    async fn table(&self, client: &Client, indicative: &FxTable) -> (std::sync::Arc<FxTable>, Source) {
+        if let Some((at, t, src)) = self.cell.lock().expect("fx cache").as_ref() {
+            if at.elapsed() < self.ttl {
+                return (t.clone(), *src);
+            }
+        }
+        // ClickHouse away: the indicative table, labelled so; an estimate never fails for it.
+        let (official, source) = match in_force(client, indicative).await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "official fx unreadable; estimates use the indicative table");
+                (indicative.clone(), Source::Indicative)
+            }
+        };
+        let table = std::sync::Arc::new(match source {
+            Source::Official => indicative.overlaid(&official),
+            Source::Indicative => official,
+        });
+        *self.cell.lock().expect("fx cache") = Some((std::time::Instant::now(), table.clone(), source));
+        (table, source)
+    }
+}

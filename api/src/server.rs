@@ -46,6 +46,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         settings: api.clone(),
         programmes: rebate_engine::builtin::programmes()?,
         fx: rebate_engine::builtin::fx(),
+        estimate_fx: crate::fx::EstimateFx::new(std::time::Duration::from_millis(api.registry_cache_ms)),
         index: rebate_engine::builtin::index(),
         producer,
         metrics: ApiMetrics::new(&sink),

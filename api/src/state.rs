@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: ApiSettings,
     pub programmes: Vec<Programme>,
     pub fx: FxTable,
+    /// What estimates convert with: official rates where loaded, else `fx` (cached).
+    pub estimate_fx: crate::fx::EstimateFx,
     pub index: IndexTable,
     /// Where uploaded tickets go; `None` when the API runs without a broker.
     pub producer: Option<ingest::produce::TicketProducer>,

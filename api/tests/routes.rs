@@ -45,6 +45,7 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         settings: ApiSettings::default(),
         programmes: rebate_engine::builtin::programmes().unwrap(),
         fx: rebate_engine::builtin::fx(),
+        estimate_fx: api::fx::EstimateFx::new(std::time::Duration::from_secs(3600)),
         index: rebate_engine::builtin::index(),
         producer: None,
         metrics: ApiMetrics::new(&sink),

@@ -93,20 +93,27 @@ async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
 /// difference. Returns the result and its stored JSON.
 async fn official_result(s: &AppState, programme: &rebate_engine::Programme, claim: &Claim) -> Result<(rebate_engine::RebateResult, String), ApiError> {
     let (fx, source) = crate::fx::in_force(&s.app, &s.fx).await?;
-    let official_claim = Claim { fx: rebate_engine::FxTable::default(), ..claim.clone() };
-    let result = rebate_engine::compute(programme, &official_claim, &Context { fx: &fx, index: &s.index })?;
-    let mut json = serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.to_string()))?;
-    json["fx_source"] = serde_json::json!(source.as_str());
-    if !claim.fx.is_empty() {
-        let asserted = rebate_engine::compute(programme, claim, &Context { fx: &fx, index: &s.index })?;
-        json["applicant_fx"] = serde_json::json!({
-            "rebate": asserted.rebate.to_string(),
-            "difference": (result.rebate - asserted.rebate).to_string(),
-            "note": "the claim's own rates, kept as the applicant's assertion; the payout uses the rates in force",
-        });
-    }
-    let text = serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((result, text))
+    // The computation (lines × rules, up to a 1 MiB claim) runs on the bounded CPU pool.
+    let (programme, claim, index) = (programme.clone(), claim.clone(), s.index.clone());
+    s.guards
+        .cpu
+        .run(move || {
+            let official_claim = Claim { fx: rebate_engine::FxTable::default(), ..claim.clone() };
+            let result = rebate_engine::compute(&programme, &official_claim, &Context { fx: &fx, index: &index })?;
+            let mut json = serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.to_string()))?;
+            json["fx_source"] = serde_json::json!(source.as_str());
+            if !claim.fx.is_empty() {
+                let asserted = rebate_engine::compute(&programme, &claim, &Context { fx: &fx, index: &index })?;
+                json["applicant_fx"] = serde_json::json!({
+                    "rebate": asserted.rebate.to_string(),
+                    "difference": (result.rebate - asserted.rebate).to_string(),
+                    "note": "the claim's own rates, kept as the applicant's assertion; the payout uses the rates in force",
+                });
+            }
+            let text = serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((result, text))
+        })
+        .await?
 }
 
 async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {

@@ -40,10 +40,13 @@ fn compared(s: &AppState, list: &str) -> Result<Vec<Programme>, ApiError> {
         .collect()
 }
 
-pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+/// An estimate or comparison, with the rates `fx` (see `fx::EstimateFx`); the reply says
+/// where they came from (`fx_source`: `official` where the ministry loaded rates, the
+/// indicative table elsewhere; `indicative` while none is loaded).
+pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8], fx: &rebate_engine::FxTable, source: crate::fx::Source) -> Result<serde_json::Value, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
-    let ctx = Context { fx: &s.fx, index: &s.index };
+    let ctx = Context { fx, index: &s.index };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
         Some(list) => serde_json::to_value(rebate_engine::compare(&compared(s, list)?, &input, &ctx)?),
         None => {
@@ -51,5 +54,9 @@ pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8]) -> Result<serde_json
             serde_json::to_value(rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?)
         }
     };
-    value.map_err(|e| ApiError::Internal(e.to_string()))
+    let mut value = value.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("fx_source".into(), serde_json::json!(source.as_str()));
+    }
+    Ok(value)
 }
