@@ -30,6 +30,8 @@ pub struct ApiSettings {
     pub keys_refresh_ms: u64,
     /// How long the public daily chart of a date is served from memory (at most 1,000; 0: off).
     pub chart_cache_ms: u64,
+    /// A cinema's scorecard is served from memory for at most this long (≤ 1 s; 0: off).
+    pub scorecard_cache_ms: u64,
     /// Where audit records wait while ClickHouse is away (a volume in compose).
     pub audit_spool_dir: String,
     /// The spool's bound; when full, writes are refused (503) until it drains.
@@ -61,6 +63,7 @@ impl Default for ApiSettings {
             registry_cache_ms: 2000,
             keys_refresh_ms: 1000,
             chart_cache_ms: 1000,
+            scorecard_cache_ms: 1000,
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
             max_connections: 1024,

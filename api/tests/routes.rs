@@ -56,6 +56,7 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
         chart_cache: api::reports::chart::ChartCache::new(std::time::Duration::ZERO),
+        scorecard_cache: api::reports::cache::TtlCache::new(std::time::Duration::ZERO),
         reporting: schemas::clock::ReportingSettings::default(),
         clock: schemas::clock::Clock::System,
     };

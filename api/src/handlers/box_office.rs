@@ -9,7 +9,7 @@ use crate::state::AppState;
 pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
     // Parameters first: a bad request is a 400 whatever the state of the store.
     let date = params::date("date", &q.date)?;
-    if let Some(chart) = s.chart_cache.get(date) {
+    if let Some(chart) = s.chart_cache.get(&date) {
         return Ok((*chart).clone());
     }
     let statuses = s.statuses(date, date).await?;

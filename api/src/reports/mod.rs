@@ -4,6 +4,7 @@
 //! covers, to the tiyn. Registry data comes from a [`registry::Registry`] snapshot.
 
 mod box_office;
+pub mod cache;
 pub mod chart;
 pub mod corrections;
 mod quality;

@@ -1,0 +1,73 @@
+//! A report kept in memory for at most a second, so a hot public figure costs one query a
+//! second however often it is asked, and is never older than the freshness goal allows.
+//! Bounded: past [`TtlCache::MAX_ENTRIES`] keys, stale entries are dropped, and if none is
+//! stale nothing new is kept (the cache never grows past its bound).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct TtlCache<K, V> {
+    ttl: Duration,
+    entries: Mutex<HashMap<K, (Instant, Arc<V>)>>,
+}
+
+impl<K: Eq + Hash, V> TtlCache<K, V> {
+    pub const MAX_ENTRIES: usize = 4096;
+    /// The longest a report is served from memory, whatever the setting.
+    pub const MAX_TTL: Duration = Duration::from_secs(1);
+
+    /// `ttl` is capped at [`Self::MAX_TTL`]; zero turns the cache off.
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl: ttl.min(Self::MAX_TTL), entries: Default::default() }
+    }
+
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        let entries = self.entries.lock().expect("cache lock");
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, key: K, value: Arc<V>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= Self::MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= Self::MAX_ENTRIES {
+                return;
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_served_from_memory_for_at_most_its_ttl() {
+        let c: TtlCache<u32, i64> = TtlCache::new(Duration::from_millis(50));
+        assert!(c.get(&1).is_none());
+        c.put(1, Arc::new(7));
+        assert_eq!(*c.get(&1).unwrap(), 7);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(c.get(&1).is_none(), "expired");
+        assert_eq!(TtlCache::<u32, i64>::new(Duration::from_secs(60)).ttl, TtlCache::<u32, i64>::MAX_TTL, "never more than a second");
+        let off: TtlCache<u32, i64> = TtlCache::new(Duration::ZERO);
+        off.put(1, Arc::new(1));
+        assert!(off.get(&1).is_none(), "0 turns it off");
+    }
+
+    #[test]
+    fn the_cache_never_grows_past_its_bound() {
+        let c: TtlCache<usize, usize> = TtlCache::new(Duration::from_secs(1));
+        for k in 0..TtlCache::<usize, usize>::MAX_ENTRIES + 10 {
+            c.put(k, Arc::new(k));
+        }
+        assert_eq!(c.entries.lock().unwrap().len(), TtlCache::<usize, usize>::MAX_ENTRIES);
+    }
+}
