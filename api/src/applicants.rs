@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 
 /// A foreign applicant's id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ApplicantId(String);
 
 impl ApplicantId {
@@ -39,7 +39,7 @@ pub fn foreign_country(s: &str) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ApplicantRow {
     pub applicant_id: String,
     pub name: String,
@@ -50,11 +50,15 @@ pub struct ApplicantRow {
 }
 
 /// The body of `PUT /v1/applicants/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// ISO 3166 alpha-2, not KZ.
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: String,
+    #[schema(min_length = 1, max_length = 64)]
     pub registration_number: String,
     /// Registered films the applicant may link its claims to.
     #[serde(default)]

@@ -14,7 +14,7 @@ use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub at: u32,
     pub key_id: String,

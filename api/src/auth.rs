@@ -16,7 +16,7 @@ use schemas::Bin;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Cinema,
@@ -87,7 +87,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeyRow {
     pub key_id: String,
     pub secret_sha256: String,
@@ -135,7 +135,7 @@ pub fn generate(role: Role, bin: Option<&Bin>, now_secs: u32) -> (String, KeyRow
 }
 
 /// A revocation: who took a key back, when and why.
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevocationRow {
     pub key_id: String,
     pub revoked_at: u32,

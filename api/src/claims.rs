@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Submitted,
@@ -42,7 +42,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approve,
@@ -84,7 +84,7 @@ pub fn fits_beneficiary_cap(cap: Option<Decimal>, beneficiary: &str, committed: 
     }
 }
 
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimEvent {
     pub claim_id: String,
     pub seq: u32,
@@ -144,7 +144,7 @@ pub async fn committed(client: &Client, programme: &str, year: u16, beneficiary:
 }
 
 /// One claim as listed: its latest step.
-#[derive(Debug, Row, Serialize, Deserialize)]
+#[derive(Debug, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimSummary {
     pub claim_id: String,
     pub status: String,

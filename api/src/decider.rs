@@ -33,7 +33,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// One decision as queued: who asked, on which claim, what.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionRequest {
     pub request_id: String,
     pub claim_id: String,
@@ -47,7 +47,7 @@ pub struct DecisionRequest {
 }
 
 /// A decision's stored outcome.
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub request_id: String,
     pub claim_id: String,

@@ -34,6 +34,8 @@ pub enum ApiError {
     AuditFull,
     #[error("the request body did not arrive in time (api.body_timeout_ms)")]
     RequestTimeout,
+    #[error("this path does not answer that method (see /openapi.json)")]
+    MethodNotAllowed,
     #[error("internal error")]
     Internal(String),
 }
@@ -51,6 +53,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::AuditFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::Busy { .. } => "busy",
             ApiError::AuditFull => "audit-unavailable",
             ApiError::RequestTimeout => "request-timeout",
+            ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -163,7 +167,7 @@ pub async fn recover(r: warp::Rejection) -> Result<Response, Infallible> {
     } else if let Some(e) = r.find::<warp::filters::body::BodyDeserializeError>() {
         ApiError::bad("body", e.to_string())
     } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
-        ApiError::NotFound
+        ApiError::MethodNotAllowed
     } else if r.find::<warp::reject::LengthRequired>().is_some() {
         ApiError::bad("content-length", "is required")
     } else if let Some(e) = r.find::<warp::reject::InvalidHeader>() {

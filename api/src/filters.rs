@@ -14,6 +14,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::audit::AuditRow;
 use crate::auth::Principal;
 use crate::error::{recover, ApiError};
+use crate::params::Seg;
 use crate::handlers;
 use crate::params;
 use crate::state::AppState;
@@ -266,7 +267,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
             finish(&s, "GET", "programmes", None, "/v1/rebates/programmes", &q, t, r)
         });
-        let programme = warp::path!("v1" / "rebates" / "programmes" / String).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).map(|id: String, s: State, q: String| {
+        let programme = warp::path!("v1" / "rebates" / "programmes" / Seg).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).map(|Seg(id): Seg, s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).and_then(|_| handlers::rebates::programme(&s, &id));
             finish(&s, "GET", "programme", None, "/v1/rebates/programmes/{id}", &q, t, r)
@@ -308,8 +309,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "films", &p, "/v1/box-office/films", &q, t, format, export, r).await
             },
         );
-        let film_daily = warp::path!("v1" / "box-office" / "films" / String / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |film: String, s: State, p: Principal, q: String| async move {
+        let film_daily = warp::path!("v1" / "box-office" / "films" / Seg / "daily").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(film): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/box-office/films/{film}/daily");
                 let r = async { handlers::box_office::film_daily(&s, &p, film, params::parse(&q)?).await }.await;
@@ -320,8 +321,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     };
 
     let roi = {
-        let film = warp::path!("v1" / "films" / String / "roi").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |film: String, s: State, p: Principal, q: String| async move {
+        let film = warp::path!("v1" / "films" / Seg / "roi").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(film): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{film}/roi");
                 let r = async {
@@ -332,8 +333,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "film_roi", Some(&p), &path, &q, t, r)
             },
         );
-        let history = warp::path!("v1" / "films" / String / "history").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |film: String, s: State, p: Principal, q: String| async move {
+        let history = warp::path!("v1" / "films" / Seg / "history").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(film): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{film}/history");
                 let r = async {
@@ -374,16 +375,16 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "silent_cinemas", Some(&p), "/v1/cinemas/reporting", &q, t, r)
             },
         );
-        let reporting = warp::path!("v1" / "cinemas" / String / "reporting").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |bin: String, s: State, p: Principal, q: String| async move {
+        let reporting = warp::path!("v1" / "cinemas" / Seg / "reporting").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/reporting");
                 let r = async { handlers::cinemas::reporting(&s, &p, bin, params::parse(&q)?).await }.await;
                 finish(&s, "GET", "cinema_reporting", Some(&p), &path, &q, t, r)
             },
         );
-        let rejected = warp::path!("v1" / "cinemas" / String / "rejected").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |bin: String, s: State, p: Principal, q: String| async move {
+        let rejected = warp::path!("v1" / "cinemas" / Seg / "rejected").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/rejected");
                 let (rest, format) = match split_format(&q) {
@@ -406,8 +407,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
             },
         );
-        let corrections = warp::path!("v1" / "cinemas" / String / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |bin: String, s: State, p: Principal, q: String| async move {
+        let corrections = warp::path!("v1" / "cinemas" / Seg / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/corrections");
                 let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&q)?).await }.await;
@@ -451,8 +452,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "pools", Some(&p), "/v1/rebates/pools", &q, t, r)
             },
         );
-        let get = warp::path!("v1" / "claims" / String).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |id: String, s: State, p: Principal, q: String| async move {
+        let get = warp::path!("v1" / "claims" / Seg).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/claims/{id}");
                 let r = async {
@@ -463,8 +464,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "claim", Some(&p), &path, &q, t, r)
             },
         );
-        let decide = warp::path!("v1" / "claims" / String / "decision").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
-            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+        let decide = warp::path!("v1" / "claims" / Seg / "decision").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/claims/{id}/decision");
                 let r = async {
@@ -475,8 +476,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_decision", Some(&p), &path, &q, t, r)
             },
         );
-        let film = warp::path!("v1" / "films" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
-            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+        let film = warp::path!("v1" / "films" / Seg).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{id}");
                 let r = async {
@@ -487,8 +488,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_film", Some(&p), &path, &q, t, r)
             },
         );
-        let funding = warp::path!("v1" / "films" / String / "funding").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
-            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+        let funding = warp::path!("v1" / "films" / Seg / "funding").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/films/{id}/funding");
                 let r = async {
@@ -510,11 +511,15 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_fx", Some(&p), "/v1/fx", &q, t, r)
             },
         );
-        let cinema = warp::path!("v1" / "cinemas" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
-            |bin: String, s: State, p: Principal, q: String, b: Bytes| async move {
+        let cinema = warp::path!("v1" / "cinemas" / Seg).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}");
                 let r = async {
+                    // `/v1/cinemas/reporting` is its own (GET) path, not a cinema: a 405.
+                    if bin == "reporting" {
+                        return Err(ApiError::MethodNotAllowed);
+                    }
                     params::parse::<params::NoQuery>(&q)?;
                     handlers::registry::put_cinema(&s, &p, bin, &b).await
                 }
@@ -522,8 +527,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_cinema", Some(&p), &path, &q, t, r)
             },
         );
-        let applicant = warp::path!("v1" / "applicants" / String).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
-            |id: String, s: State, p: Principal, q: String, b: Bytes| async move {
+        let applicant = warp::path!("v1" / "applicants" / Seg).and(warp::put()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
                 let t = Instant::now();
                 let path = format!("/v1/applicants/{id}");
                 let r = async {
@@ -534,8 +539,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "PUT", "put_applicant", Some(&p), &path, &q, t, r)
             },
         );
-        let applicant_get = warp::path!("v1" / "applicants" / String).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
-            |id: String, s: State, p: Principal, q: String| async move {
+        let applicant_get = warp::path!("v1" / "applicants" / Seg).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/applicants/{id}");
                 let r = async {
@@ -575,6 +580,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .map(
             |method: warp::http::Method, path: warp::path::FullPath, q: String, auth: Option<String>, remote: Option<std::net::SocketAddr>, xff: Option<String>, s: State, mut resp: Response| {
                 let client = s.guards.client(remote, xff.as_deref());
+                if resp.status() == warp::http::StatusCode::METHOD_NOT_ALLOWED {
+                    // RFC 9110: a 405 lists what the path does answer (from the route table).
+                    let allow = crate::openapi::allowed_methods(path.as_str()).join(", ");
+                    if let Ok(v) = allow.parse() {
+                        resp.headers_mut().insert("allow", v);
+                    }
+                }
                 match resp.extensions_mut().remove::<PendingAudit>() {
                     Some(PendingAudit(mut row)) => {
                         row.client = client;

@@ -1,7 +1,28 @@
-//! The route table: the single list that the OpenAPI document is generated from and that
-//! the tests walk (every route answers, every refused role is refused).
+//! The route table and the OpenAPI 3.1 document generated from it.
+//!
+//! Each route names its Rust types: the query struct (`utoipa::IntoParams`), the request body
+//! and the reply (`utoipa::ToSchema`, derived on the same structs serde reads and writes), so
+//! the document's schemas are the types' own; the table adds what types cannot say (path,
+//! method, roles, a summary, an example for the tests). The tests walk this table both ways:
+//! every documented route is answered, and every other method on a documented path is a 405.
+
+use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{handlers, params};
+
+/// Schemas by component name, filled while the document is built.
+pub type Components = BTreeMap<String, Value>;
+
+/// A request or reply body: its content type and schema.
+#[derive(Clone, Copy)]
+pub struct Content {
+    pub content_type: &'static str,
+    pub schema: fn(&mut Components) -> Value,
+}
 
 pub struct RouteDoc {
     pub method: &'static str,
@@ -12,82 +33,256 @@ pub struct RouteDoc {
     pub summary: &'static str,
     /// Roles allowed; empty means public.
     pub roles: &'static [&'static str],
-    pub query: &'static [(&'static str, bool)],
+    /// Query parameters, from the handler's query type.
+    pub params: fn() -> Vec<Value>,
+    pub body: Option<Content>,
+    pub reply: Content,
+    /// Also answers `format=csv|arrow` (a list exported for auditors).
+    pub export: bool,
+}
+
+/// The `/healthz` reply.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `degraded` (with 503) when ClickHouse does not answer.
+    pub status: String,
+    pub clickhouse: bool,
+}
+
+/// The problem+json body of every error.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The field at fault (400).
+    pub field: Option<String>,
+    pub reason: Option<String>,
+    /// A 5xx: the id under which the log holds what went wrong.
+    pub request_id: Option<String>,
+}
+
+fn none() -> Vec<Value> {
+    Vec::new()
+}
+
+fn q<T: IntoParams>() -> Vec<Value> {
+    T::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| serde_json::to_value(p).expect("parameter")).collect()
+}
+
+/// A reference to `T`'s component, registering it and every schema it refers to.
+fn s<T: ToSchema>(c: &mut Components) -> Value {
+    let mut nested = Vec::new();
+    T::schemas(&mut nested);
+    for (name, schema) in nested {
+        c.entry(name).or_insert_with(|| serde_json::to_value(schema).expect("schema"));
+    }
+    let name = T::name().into_owned();
+    c.entry(name.clone()).or_insert_with(|| serde_json::to_value(T::schema()).expect("schema"));
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn arr<T: ToSchema>(c: &mut Components) -> Value {
+    json!({"type": "array", "items": s::<T>(c)})
+}
+
+fn object(_: &mut Components) -> Value {
+    json!({"type": "object"})
+}
+
+fn text(_: &mut Components) -> Value {
+    json!({"type": "string"})
+}
+
+/// One programme's estimate, or with `compare` a side-by-side comparison; either says where
+/// its rates came from.
+fn estimate_reply(c: &mut Components) -> Value {
+    json!({"oneOf": [s::<rebate_engine::RebateResult>(c), s::<rebate_engine::estimate::Comparison>(c)]})
+}
+
+const fn reply_json(schema: fn(&mut Components) -> Value) -> Content {
+    Content { content_type: "application/json", schema }
+}
+
+const fn reply_text(content_type: &'static str) -> Content {
+    Content { content_type, schema: text }
+}
+
+const fn body_json(schema: fn(&mut Components) -> Value) -> Content {
+    Content { content_type: "application/json", schema }
+}
+
+const fn body_text(content_type: &'static str) -> Content {
+    Content { content_type, schema: text }
 }
 
 const CINEMA_BIN: &str = "980340001119";
 
 pub const ROUTES: &[RouteDoc] = &[
-    RouteDoc { method: "get", path: "/healthz", example: "/healthz", summary: "liveness and ClickHouse reachability", roles: &[], query: &[] },
-    RouteDoc { method: "get", path: "/openapi.json", example: "/openapi.json", summary: "this document", roles: &[], query: &[] },
-    RouteDoc { method: "get", path: "/metrics", example: "/metrics", summary: "Prometheus metrics", roles: &[], query: &[] },
-    RouteDoc { method: "get", path: "/v1/box-office/daily", example: "/v1/box-office/daily?date=2026-11-21", summary: "the day's chart (rank, rank change, new, gross, share, admissions, screens, screenings, cumulative)", roles: &[], query: &[("date", true)] },
-    RouteDoc { method: "get", path: "/v1/box-office/films", example: "/v1/box-office/films?from=2026-11-01&to=2026-11-21", summary: "per-film totals over a range, optionally one region", roles: &["ministry", "commission"], query: &[("format", false), ("from", true), ("to", true), ("region", false), ("page", false), ("page_size", false)] },
-    RouteDoc { method: "get", path: "/v1/box-office/films/{film_id}/daily", example: "/v1/box-office/films/KZ26-0001/daily?from=2026-11-01&to=2026-11-21", summary: "a film per day, or per day and cinema with by=cinema", roles: &["ministry", "producer"], query: &[("from", true), ("to", true), ("by", false)] },
-    RouteDoc { method: "get", path: "/v1/films/{film_id}/history", example: "/v1/films/KZ26-0001/history", summary: "every version of a film's registry records (film, agreements, funding), who wrote each and when", roles: &["ministry", "producer"], query: &[] },
-    RouteDoc { method: "get", path: "/v1/films/{film_id}/roi", example: "/v1/films/KZ26-0001/roi", summary: "ROI of one film", roles: &["ministry", "producer"], query: &[] },
-    RouteDoc { method: "get", path: "/v1/roi/summary", example: "/v1/roi/summary?funding_year=2025", summary: "payback KPI over state-funded films", roles: &["ministry"], query: &[("funding_year", false)] },
-    RouteDoc { method: "get", path: "/v1/roi/films", example: "/v1/roi/films", summary: "ROI of every registered film, a page at a time", roles: &["ministry"], query: &[("format", false), ("page", false), ("page_size", false)] },
-    RouteDoc { method: "get", path: "/v1/cinemas/reporting", example: "/v1/cinemas/reporting?silent_days=7", summary: "cinemas silent for at least N days", roles: &["ministry"], query: &[("silent_days", true)] },
-    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/reporting", example: "/v1/cinemas/980340001119/reporting?from=2026-11-01&to=2026-11-21", summary: "a cinema's reporting scorecard", roles: &["ministry", "cinema"], query: &[("from", true), ("to", true)] },
-    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], query: &[("from", true), ("to", true)] },
-    RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], query: &[("from", true), ("to", true)] },
-    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], query: &[("format", false), ("page", false), ("page_size", false)] },
-    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "NDJSON ticket events (ekino.ticket/1), per-line result", roles: &["cinema"], query: &[] },
-    RouteDoc { method: "post", path: "/v1/claims", example: "/v1/claims", summary: "file a rebate claim ({film_id?, claim}); stored with its computed result", roles: &["producer"], query: &[] },
-    RouteDoc { method: "put", path: "/v1/fx", example: "/v1/fx", summary: "load official FX rates (CSV date,currency,kzt); claims are computed and decided with them", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "get", path: "/v1/claims", example: "/v1/claims?status=submitted", summary: "claims by their latest step (ministry: all; producer: its own), newest first", roles: &["producer", "ministry"], query: &[("status", false), ("programme", false), ("year", false), ("page", false), ("page_size", false)] },
-    RouteDoc { method: "get", path: "/v1/rebates/pools", example: "/v1/rebates/pools?year=2026", summary: "each programme's annual pool, what approved and paid claims take, what is left, and its per-beneficiary cap", roles: &["ministry", "commission", "producer"], query: &[("year", true)] },
-    RouteDoc { method: "get", path: "/v1/claims/{id}", example: "/v1/claims/CL-0000000000000000", summary: "a claim, its line-by-line explanation and its history", roles: &["producer", "ministry"], query: &[] },
-    RouteDoc { method: "post", path: "/v1/claims/{id}/decision", example: "/v1/claims/CL-0000000000000000/decision", summary: "approve, reject (with reason) or mark_paid; approval fails when it would overdraw the annual pool", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "put", path: "/v1/films/{film_id}", example: "/v1/films/KZ26-0001", summary: "register or update a film (with its agreement shares)", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "post", path: "/v1/films/{film_id}/funding", example: "/v1/films/KZ26-0001/funding", summary: "record a state funding payment", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "put", path: "/v1/cinemas/{bin}", example: "/v1/cinemas/980340001119", summary: "register or update a cinema", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "put", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "register or update a foreign rebate applicant (country, registration number, films it may claim for)", roles: &["ministry"], query: &[] },
-    RouteDoc { method: "get", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "a foreign rebate applicant as registered", roles: &["ministry", "producer"], query: &[] },
-    RouteDoc { method: "get", path: "/v1/audit", example: "/v1/audit?from=2026-11-01&to=2026-11-21", summary: "the audit log of authenticated requests", roles: &["ministry"], query: &[("format", false), ("from", true), ("to", true), ("page", false), ("page_size", false)] },
-    RouteDoc { method: "get", path: "/v1/rebates/programmes", example: "/v1/rebates/programmes", summary: "published rebate programmes", roles: &[], query: &[] },
-    RouteDoc { method: "get", path: "/v1/rebates/programmes/{id}", example: "/v1/rebates/programmes/kz", summary: "one programme with all versions", roles: &[], query: &[] },
-    RouteDoc { method: "post", path: "/v1/rebates/estimate", example: "/v1/rebates/estimate", summary: "estimate from a budget split; compare=kz,ge,uz for side by side", roles: &[], query: &[("compare", false)] },
+    RouteDoc { method: "get", path: "/healthz", example: "/healthz", summary: "liveness and ClickHouse reachability", roles: &[], params: none, body: None, reply: reply_json(s::<Health>), export: false },
+    RouteDoc { method: "get", path: "/openapi.json", example: "/openapi.json", summary: "this document", roles: &[], params: none, body: None, reply: reply_json(object), export: false },
+    RouteDoc { method: "get", path: "/metrics", example: "/metrics", summary: "Prometheus metrics", roles: &[], params: none, body: None, reply: reply_text("text/plain; version=0.0.4"), export: false },
+    RouteDoc { method: "get", path: "/v1/box-office/daily", example: "/v1/box-office/daily?date=2026-11-21", summary: "the day's chart (rank, rank change, new, gross, share, admissions, screens, screenings, cumulative)", roles: &[], params: q::<params::DateQuery>, body: None, reply: reply_json(s::<crate::reports::chart::DailyChart>), export: false },
+    RouteDoc { method: "get", path: "/v1/box-office/films", example: "/v1/box-office/films?from=2026-11-01&to=2026-11-21", summary: "per-film totals over a range, optionally one region", roles: &["ministry", "commission"], params: q::<params::FilmsQuery>, body: None, reply: reply_json(s::<handlers::box_office::FilmsReply>), export: true },
+    RouteDoc { method: "get", path: "/v1/box-office/films/{film_id}/daily", example: "/v1/box-office/films/KZ26-0001/daily?from=2026-11-01&to=2026-11-21", summary: "a film per day, or per day and cinema with by=cinema", roles: &["ministry", "producer"], params: q::<params::FilmDailyQuery>, body: None, reply: reply_json(s::<handlers::box_office::FilmDailyReply>), export: false },
+    RouteDoc { method: "get", path: "/v1/films/{film_id}/history", example: "/v1/films/KZ26-0001/history", summary: "every version of a film's registry records (film, agreements, funding), who wrote each and when", roles: &["ministry", "producer"], params: none, body: None, reply: reply_json(s::<handlers::registry::HistoryReply>), export: false },
+    RouteDoc { method: "get", path: "/v1/films/{film_id}/roi", example: "/v1/films/KZ26-0001/roi", summary: "ROI of one film", roles: &["ministry", "producer"], params: none, body: None, reply: reply_json(s::<crate::reports::roi::FilmRoi>), export: false },
+    RouteDoc { method: "get", path: "/v1/roi/summary", example: "/v1/roi/summary?funding_year=2025", summary: "payback KPI over state-funded films", roles: &["ministry"], params: q::<params::SummaryQuery>, body: None, reply: reply_json(s::<crate::reports::roi::RoiSummary>), export: false },
+    RouteDoc { method: "get", path: "/v1/roi/films", example: "/v1/roi/films", summary: "ROI of every registered film, a page at a time", roles: &["ministry"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::roi::FilmsReply>), export: true },
+    RouteDoc { method: "get", path: "/v1/cinemas/reporting", example: "/v1/cinemas/reporting?silent_days=7", summary: "cinemas silent for at least N days", roles: &["ministry"], params: q::<params::SilentQuery>, body: None, reply: reply_json(s::<handlers::cinemas::SilentReply>), export: false },
+    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/reporting", example: "/v1/cinemas/980340001119/reporting?from=2026-11-01&to=2026-11-21", summary: "a cinema's reporting scorecard", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::scorecard::Scorecard>), export: false },
+    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
+    RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
+    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::RejectedReply>), export: true },
+    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "NDJSON ticket events (ekino.ticket/1), per-line result", roles: &["cinema"], params: none, body: Some(body_text("application/x-ndjson")), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
+    RouteDoc { method: "post", path: "/v1/claims", example: "/v1/claims", summary: "file a rebate claim ({film_id?, claim}); stored with its computed result", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
+    RouteDoc { method: "put", path: "/v1/fx", example: "/v1/fx", summary: "load official FX rates (CSV date,currency,kzt); claims are computed and decided with them", roles: &["ministry"], params: none, body: Some(Content { content_type: "text/csv", schema: fx_csv }), reply: reply_json(s::<handlers::registry::FxLoaded>), export: false },
+    RouteDoc { method: "get", path: "/v1/claims", example: "/v1/claims?status=submitted", summary: "claims by their latest step (ministry: all; producer: its own), newest first", roles: &["producer", "ministry"], params: q::<handlers::claims::ListQuery>, body: None, reply: reply_json(s::<handlers::claims::ClaimList>), export: false },
+    RouteDoc { method: "get", path: "/v1/rebates/pools", example: "/v1/rebates/pools?year=2026", summary: "each programme's annual pool, what approved and paid claims take, what is left, and its per-beneficiary cap", roles: &["ministry", "commission", "producer"], params: q::<handlers::claims::PoolsQuery>, body: None, reply: reply_json(s::<handlers::claims::PoolsReply>), export: false },
+    RouteDoc { method: "get", path: "/v1/claims/{id}", example: "/v1/claims/CL-0000000000000000", summary: "a claim, its line-by-line explanation and its history", roles: &["producer", "ministry"], params: none, body: None, reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
+    RouteDoc { method: "post", path: "/v1/claims/{id}/decision", example: "/v1/claims/CL-0000000000000000/decision", summary: "approve, reject (with reason) or mark_paid; approval fails when it would overdraw the annual pool", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::claims::DecisionBody>)), reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
+    RouteDoc { method: "put", path: "/v1/films/{film_id}", example: "/v1/films/KZ26-0001", summary: "register or update a film (with its agreement shares)", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::registry::FilmBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
+    RouteDoc { method: "post", path: "/v1/films/{film_id}/funding", example: "/v1/films/KZ26-0001/funding", summary: "record a state funding payment", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::registry::FundingBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
+    RouteDoc { method: "put", path: "/v1/cinemas/{bin}", example: "/v1/cinemas/980340001119", summary: "register or update a cinema", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::registry::CinemaBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
+    RouteDoc { method: "put", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "register or update a foreign rebate applicant (country, registration number, films it may claim for)", roles: &["ministry"], params: none, body: Some(body_json(s::<crate::applicants::ApplicantBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
+    RouteDoc { method: "get", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "a foreign rebate applicant as registered", roles: &["ministry", "producer"], params: none, body: None, reply: reply_json(s::<crate::applicants::ApplicantRow>), export: false },
+    RouteDoc { method: "get", path: "/v1/audit", example: "/v1/audit?from=2026-11-01&to=2026-11-21", summary: "the audit log of authenticated requests", roles: &["ministry"], params: q::<handlers::registry::AuditQuery>, body: None, reply: reply_json(s::<handlers::registry::AuditReply>), export: true },
+    RouteDoc { method: "get", path: "/v1/rebates/programmes", example: "/v1/rebates/programmes", summary: "published rebate programmes", roles: &[], params: none, body: None, reply: reply_json(arr::<rebate_engine::Programme>), export: false },
+    RouteDoc { method: "get", path: "/v1/rebates/programmes/{id}", example: "/v1/rebates/programmes/kz", summary: "one programme with all versions", roles: &[], params: none, body: None, reply: reply_json(s::<rebate_engine::Programme>), export: false },
+    RouteDoc { method: "post", path: "/v1/rebates/estimate", example: "/v1/rebates/estimate", summary: "estimate from a budget split; compare=kz,ge,uz for side by side", roles: &[], params: q::<params::CompareQuery>, body: Some(body_json(s::<rebate_engine::estimate::EstimateInput>)), reply: reply_json(estimate_reply), export: false },
 ];
+
+/// The methods the documented routes answer on `path` (upper case), for a 405's `Allow`.
+pub fn allowed_methods(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let matching: Vec<&RouteDoc> = ROUTES
+        .iter()
+        .filter(|r| {
+            let t: Vec<&str> = r.path.split('/').collect();
+            t.len() == segments.len() && t.iter().zip(&segments).all(|(t, p)| t.starts_with('{') || t == p)
+        })
+        .collect();
+    // A path written out in full wins over a template it also matches (as in OpenAPI).
+    let exact: Vec<&RouteDoc> = matching.iter().copied().filter(|r| r.path == path).collect();
+    let mut methods: Vec<String> = if exact.is_empty() { matching } else { exact }.iter().map(|r| r.method.to_uppercase()).collect();
+    methods.sort();
+    methods.dedup();
+    methods
+}
 
 /// The cinema BIN the examples use (tests give the cinema key this BIN).
 pub fn example_bin() -> &'static str {
     CINEMA_BIN
 }
 
+/// A path parameter's schema, by its name.
+fn path_param(name: &str) -> Value {
+    let schema = match name {
+        "bin" => json!({"type": "string", "pattern": "^[0-9]{12}$", "description": "a BIN: 12 digits, the last a checksum"}),
+        "applicant_id" => json!({"type": "string", "pattern": "^FA-[A-Z0-9-]{1,29}$"}),
+        "film_id" => json!({"type": "string", "minLength": 1, "maxLength": schemas::FilmId::MAX_LEN, "pattern": schemas::openapi::NO_CONTROL}),
+        _ => json!({"type": "string", "minLength": 1}),
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": schema})
+}
+
+/// What the types cannot say and the data or a rule between fields does: the programme ids
+/// (data files), a rejection's required reason, a film id's bounds inside a list, the CSV
+/// grammar of official rates.
+fn refine(c: &mut Components) {
+    let ids: Vec<Value> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| json!(p.id)).collect();
+    if let Some(p) = c.get_mut("EstimateInput").and_then(|s| s.pointer_mut("/properties/programme")) {
+        let mut with_null = ids.clone();
+        with_null.push(Value::Null);
+        p["enum"] = Value::Array(with_null);
+    }
+    if let Some(items) = c.get_mut("ApplicantBody").and_then(|s| s.pointer_mut("/properties/films/items")) {
+        items["minLength"] = json!(1);
+        items["pattern"] = json!(schemas::openapi::NO_CONTROL);
+        items["maxLength"] = json!(schemas::FilmId::MAX_LEN);
+    }
+    if let Some(d) = c.get_mut("DecisionBody") {
+        d["if"] = json!({"properties": {"decision": {"const": "reject"}}, "required": ["decision"]});
+        d["then"] = json!({"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": "\\S"}}});
+    }
+}
+
+/// Official rates as `PUT /v1/fx` takes them.
+const FX_CSV: &str = r"^date,currency,kzt\n([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]),[A-Z]{3},[1-9][0-9]{0,5}(\.[0-9]{1,4})?\n)+$";
+
+fn fx_csv(_: &mut Components) -> Value {
+    json!({"type": "string", "pattern": FX_CSV})
+}
+
 pub fn document() -> Value {
+    let mut components = Components::new();
+    let problem = s::<Problem>(&mut components);
     let mut paths = Map::new();
     for r in ROUTES {
-        let mut params: Vec<Value> = r
-            .query
-            .iter()
-            .map(|(name, required)| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}}))
-            .collect();
+        let mut parameters = (r.params)();
+        for p in &mut parameters {
+            if p["name"] == "programme" {
+                let ids: Vec<String> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| p.id).collect();
+                p["schema"]["pattern"] = json!(format!("^({})?$", ids.join("|")));
+            }
+            if p["name"] == "compare" {
+                // Programme ids (data files), comma-separated; each at most once (a repeat is a 400).
+                let ids: Vec<String> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| p.id).collect();
+                let one = format!("({})", ids.join("|"));
+                p["schema"]["pattern"] = json!(format!("^({one}(,{one})*)?$"));
+            }
+        }
+        if r.export {
+            parameters.push(json!({"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "arrow"]}, "description": "csv or an Arrow IPC stream instead of JSON"}));
+        }
         for seg in r.path.split('/').filter(|s| s.starts_with('{')) {
-            params.push(json!({"name": seg.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": {"type": "string"}}));
+            parameters.push(path_param(seg.trim_matches(|c| c == '{' || c == '}')));
+        }
+        let problem_content = json!({"application/problem+json": {"schema": problem}});
+        let mut ok = Map::new();
+        ok.insert(r.reply.content_type.into(), json!({"schema": (r.reply.schema)(&mut components)}));
+        if r.export {
+            ok.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
+            ok.insert("application/vnd.apache.arrow.stream".into(), json!({"schema": {"type": "string", "format": "binary"}}));
+        }
+        let mut responses = json!({
+            "200": {"description": "ok", "content": ok},
+            "400": {"description": "bad request: the field at fault and why", "content": problem_content},
+            "404": {"description": "not found, or outside the caller's scope", "content": problem_content},
+            "405": {"description": "another method than the documented one", "content": problem_content},
+            "429": {"description": "rate limited; see Retry-After", "content": problem_content},
+            "503": {"description": "storage unavailable or the server busy (Retry-After); a request id names the log line", "content": problem_content},
+        });
+        if r.body.is_some() {
+            responses["408"] = json!({"description": "the body did not arrive in time", "content": problem_content});
+            responses["413"] = json!({"description": "body too large", "content": problem_content});
+        }
+        if r.method != "get" && !r.roles.is_empty() {
+            responses["409"] = json!({"description": "conflicts with the stored state (a claim's status, a pool)", "content": problem_content});
         }
         let mut op = json!({
             "summary": r.summary,
-            "parameters": params,
-            "responses": {
-                "200": {"description": "ok", "content": {"application/json": {}}},
-                "400": {"description": "bad request: field and reason", "content": {"application/problem+json": {}}},
-                "404": {"description": "not found, or outside the caller's scope", "content": {"application/problem+json": {}}},
-                "429": {"description": "rate limited; see Retry-After"}
-            },
+            "operationId": format!("{}_{}", r.method, r.path.trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
+            "parameters": parameters,
+            "responses": responses,
             "x-roles": r.roles,
         });
+        if let Some(body) = r.body {
+            op["requestBody"] = json!({"required": true, "content": {body.content_type: {"schema": (body.schema)(&mut components)}}});
+        }
         if !r.roles.is_empty() {
             op["security"] = json!([{"bearer": []}]);
-            op["responses"]["401"] = json!({"description": "missing or invalid key"});
+            op["responses"]["401"] = json!({"description": "missing or invalid key", "content": problem_content});
         }
         paths.entry(r.path.to_owned()).or_insert_with(|| json!({})).as_object_mut().expect("object").insert(r.method.into(), op);
     }
+    refine(&mut components);
     json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "ekino API", "version": env!("CARGO_PKG_VERSION"), "description": "Kazakhstan's e-cinema data: box office, ROI of state-funded films, rebates. Money is a decimal string in KZT; dates are YYYY-MM-DD in UTC+5."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": components},
         "paths": paths,
     })
 }

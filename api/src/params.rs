@@ -29,59 +29,86 @@ pub fn range(from: &str, to: &str, max_days: i64) -> Result<(NaiveDate, NaiveDat
     Ok((f, t))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DateQuery {
+    #[param(format = Date)]
     pub date: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RangeQuery {
+    #[param(format = Date)]
     pub from: String,
+    #[param(format = Date)]
     pub to: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FilmsQuery {
+    #[param(format = Date)]
     pub from: String,
+    #[param(format = Date)]
     pub to: String,
     #[serde(default)]
     pub region: Option<String>,
     #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FilmDailyQuery {
+    #[param(format = Date)]
     pub from: String,
+    #[param(format = Date)]
     pub to: String,
+    /// `day` (default) or `cinema`.
     #[serde(default)]
+    #[param(value_type = Option<String>, pattern = "^(day|cinema)$")]
     pub by: Option<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SilentQuery {
+    #[param(minimum = 0)]
     pub silent_days: i64,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 
+/// The highest page number (the document says so too).
+pub const MAX_PAGE: u64 = 1_000_000;
+
 /// A validated page of a list: `page` from 1, `page_size` from 1 to `api.max_page_rows`
 /// (default 100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub page: u64,
     pub page_size: u64,
@@ -92,6 +119,9 @@ impl Page {
         let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(100));
         if page == 0 {
             return Err(ApiError::bad("page", "starts at 1"));
+        }
+        if page > MAX_PAGE {
+            return Err(ApiError::bad("page", format!("at most {MAX_PAGE}")));
         }
         if page_size == 0 || page_size > max_rows {
             return Err(ApiError::bad("page_size", format!("must be 1 to {max_rows}")));
@@ -110,21 +140,25 @@ impl Page {
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     #[serde(default)]
+    #[param(minimum = -2147483648, maximum = 2147483647)]
     pub funding_year: Option<i32>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CompareQuery {
     #[serde(default)]
     pub compare: Option<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoQuery {}
 
@@ -145,5 +179,29 @@ mod tests {
         assert!(range("2026-01-01", "2026-12-31", 366).is_ok());
         assert!(range("2026-01-01", "2027-01-02", 366).is_err());
         assert!(range("2026-02-01", "2026-01-01", 366).is_err());
+    }
+}
+
+/// A path segment, percent-decoded (warp hands segments over as sent: `%D0%9A` for `К`), so
+/// an id in a path means what it means in a body. Not UTF-8 once decoded: the path matches
+/// nothing (404).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seg(pub String);
+
+impl std::str::FromStr for Seg {
+    type Err = std::str::Utf8Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Seg(percent_encoding::percent_decode_str(s).decode_utf8()?.into_owned()))
+    }
+}
+
+#[cfg(test)]
+mod seg_tests {
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!("%D0%9A%D0%97-1".parse::<super::Seg>().unwrap().0, "КЗ-1");
+        assert_eq!("KZ26-0001".parse::<super::Seg>().unwrap().0, "KZ26-0001");
+        assert!("%FF".parse::<super::Seg>().is_err());
     }
 }

@@ -13,9 +13,11 @@ use crate::programme::Kind;
 use crate::tables::FxTable;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
     pub programme: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: String,
     pub production: ProductionInput,
     pub lines: Vec<LineInput>,
@@ -24,13 +26,17 @@ pub struct ClaimInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
+    /// A decimal string, at most 2 decimals, at most 10^15.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
     pub amount: String,
     pub currency: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShootingDaysInput {
     pub total: u32,
@@ -38,13 +44,18 @@ pub struct ShootingDaysInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProductionInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(feature|series|documentary|animation)$"))]
     pub kind: String,
     pub total_budget: MoneyInput,
     pub applicant_country: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub registered_on: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub completed_on: String,
     #[serde(default)]
     pub shooting_days: Option<ShootingDaysInput>,
@@ -53,12 +64,16 @@ pub struct ProductionInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
     pub id: String,
     pub category: String,
+    /// A decimal string, at most 2 decimals, at most 10^15.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
     pub amount: String,
     pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub paid_on: String,
     pub vendor_country: String,
     #[serde(default)]
@@ -68,9 +83,11 @@ pub struct LineInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FxInput {
     pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub date: String,
     pub kzt: String,
 }

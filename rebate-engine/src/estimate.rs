@@ -17,9 +17,12 @@ use crate::programme::Programme;
 use crate::result::RebateResult;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BudgetItemInput {
     pub category: String,
+    /// A decimal string, at most 2 decimals, at most 10^15.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
     pub amount: String,
     /// Defaults to the total budget's currency.
     #[serde(default)]
@@ -33,10 +36,12 @@ pub struct BudgetItemInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EstimateInput {
     #[serde(default)]
     pub programme: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: String,
     /// The currency a comparison is shown in; defaults to the total budget's currency.
     #[serde(default)]
@@ -48,8 +53,10 @@ pub struct EstimateInput {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comparison {
     pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: String,
     pub results: Vec<RebateResult>,
 }

@@ -162,3 +162,23 @@ mod tests {
         assert!(Currency::parse("usd").is_err());
     }
 }
+
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    impl utoipa::PartialSchema for super::Currency {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[A-Z]{3}$")).description(Some("ISO 4217 currency code")).into()
+        }
+    }
+    impl utoipa::ToSchema for super::Currency {}
+
+    impl utoipa::PartialSchema for super::Rate {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]+(\.[0-9]+)?$")).description(Some("a rate between 0 and 1, a decimal string")).into()
+        }
+    }
+    impl utoipa::ToSchema for super::Rate {}
+}

@@ -14,6 +14,7 @@ use crate::money::{Currency, Rate};
 
 /// Production kinds a claim may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Feature,
@@ -35,6 +36,7 @@ impl Kind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Programme {
     pub id: String,
@@ -45,6 +47,7 @@ pub struct Programme {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Version {
     pub version: String,
@@ -90,6 +93,7 @@ pub struct Version {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Categories {
     pub qualifying: Vec<String>,
@@ -102,6 +106,7 @@ pub struct Categories {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VendorRule {
     /// Spend with foreign vendors qualifies (subject to caps) instead of being excluded.
@@ -119,6 +124,7 @@ pub struct VendorRule {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Minimum {
     /// A fixed amount, optionally by production kind.
@@ -137,6 +143,7 @@ pub enum Minimum {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BracketMode {
     /// The rate of the bracket the whole base falls in applies to all of it.
@@ -146,6 +153,7 @@ pub enum BracketMode {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Bracket {
     /// Upper edge of the bracket, inclusive; `None` for the last.
@@ -155,6 +163,7 @@ pub struct Bracket {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RateRule {
     Flat { rate: Rate },
@@ -165,6 +174,7 @@ pub enum RateRule {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Uplift {
     /// Points when at least `min_share` of shooting days are outside the main cities.
@@ -176,6 +186,7 @@ pub enum Uplift {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BaseCap {
     /// Eligible spend at most `share` of the total production budget.
@@ -187,6 +198,7 @@ pub enum BaseCap {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RebateCap {
     Absolute { code: String, amount: Decimal },

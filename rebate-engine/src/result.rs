@@ -6,12 +6,14 @@ use serde::Serialize;
 use crate::money::{Currency, Rate};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     pub code: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineResult {
     pub id: String,
     pub category: String,
@@ -25,6 +27,7 @@ pub struct LineResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpliftResult {
     pub code: String,
     /// Points awarded (0 when the condition is not met).
@@ -33,6 +36,7 @@ pub struct UpliftResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CapResult {
     pub code: String,
     /// `spend` caps limit the eligible base; `rebate` caps limit the rebate.
@@ -45,6 +49,7 @@ pub struct CapResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MinimumResult {
     pub required: Decimal,
     pub qualifying_spend: Decimal,
@@ -53,6 +58,7 @@ pub struct MinimumResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaxResult {
     pub rate: Rate,
     pub gross: Decimal,
@@ -60,6 +66,7 @@ pub struct TaxResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebateResult {
     pub programme: String,
     pub version: String,

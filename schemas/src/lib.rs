@@ -20,6 +20,8 @@ pub mod export;
 pub mod history;
 pub mod ids;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod registry;
 pub mod reject;
 pub mod rollup;

@@ -18,7 +18,7 @@ pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiEr
     Ok(chart)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FilmsReply {
     pub from: String,
     pub to: String,
@@ -52,7 +52,7 @@ pub async fn film_visible(s: &AppState, p: &Principal, film_id: &str) -> Result<
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FilmDailyRow {
     pub day: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct FilmDailyRow {
     pub status: reports::status::DayStatus,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FilmDailyReply {
     pub film_id: String,
     pub from: String,

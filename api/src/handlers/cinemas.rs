@@ -22,7 +22,7 @@ pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) 
     Ok(card)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SilentReply {
     pub silent_days: i64,
     pub cinemas: Vec<SilentCinema>,
@@ -36,7 +36,7 @@ pub async fn silent(s: &AppState, p: &Principal, q: SilentQuery) -> Result<Silen
     Ok(SilentReply { silent_days: q.silent_days, cinemas: scorecard::silent_cinemas(&s.ch, &s.app_db, q.silent_days, s.today()).await? })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectedReply {
     pub cinema_bin: String,
     pub page: u64,

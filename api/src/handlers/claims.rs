@@ -10,7 +10,7 @@ use crate::auth::{Principal, Role};
 use crate::claims::{self, ClaimEvent, Decision, Status};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitClaim {
     /// The film the rebate is for, when it has a Kazakh certificate (links it to ROI).
@@ -19,7 +19,7 @@ pub struct SubmitClaim {
     pub claim: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     pub decision: Decision,
@@ -28,10 +28,11 @@ pub struct DecisionBody {
     /// The ministry's override of the claim's as-of date (its filing date), with an approval:
     /// the rules, MCI and rates of that date apply.
     #[serde(default)]
+    #[schema(format = Date)]
     pub as_of: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Step {
     pub seq: u32,
     pub at: String,
@@ -41,7 +42,7 @@ pub struct Step {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClaimView {
     pub claim_id: String,
     pub status: String,
@@ -320,22 +321,29 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
     append(s, &event).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     #[serde(default)]
+    #[param(value_type = Option<String>, pattern = "^(submitted|approved|rejected|paid)?$")]
     pub status: Option<String>,
     #[serde(default)]
     pub programme: Option<String>,
     #[serde(default)]
+    #[param(minimum = 0, maximum = 65535)]
     pub year: Option<u16>,
     #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClaimList {
     pub page: u64,
     pub page_size: u64,
@@ -362,13 +370,15 @@ pub async fn list(s: &AppState, p: &Principal, q: ListQuery) -> Result<ClaimList
     Ok(ClaimList { page: page.page, page_size: page.page_size, claims })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PoolsQuery {
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: u16,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolLeft {
     pub programme: String,
     pub currency: String,
@@ -379,7 +389,7 @@ pub struct PoolLeft {
     pub beneficiary_annual_cap: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolsReply {
     pub year: u16,
     pub programmes: Vec<PoolLeft>,

@@ -46,25 +46,31 @@ fn share(field: &str, s: &str) -> Result<u32, ApiError> {
     Ok(r.units())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilmBody {
     pub title_kk: String,
     pub title_ru: String,
     pub title_en: String,
+    #[schema(format = Date)]
     pub release_date: String,
+    #[schema(pattern = "^[0-9]{12}$")]
     pub producer_bin: String,
+    #[schema(pattern = "^[0-9]{12}$")]
     pub distributor_bin: String,
     pub national: bool,
+    #[schema(pattern = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$")]
     pub budget: String,
     /// The agreement, when known: exhibitor share of net box office and distributor fee.
     #[serde(default)]
+    #[schema(pattern = r"^0(\.[0-9]{1,4})?$")]
     pub exhibitor_share: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"^0(\.[0-9]{1,4})?$")]
     pub distributor_fee: Option<String>,
 }
 
-#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgreementRow {
     pub film_id: String,
     pub exhibitor_share_x10000: u32,
@@ -72,7 +78,7 @@ pub struct AgreementRow {
     pub updated_at: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Saved {
     pub saved: &'static str,
     pub id: String,
@@ -110,11 +116,15 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
     Ok(Saved { saved: "film", id: film_id })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FundingBody {
+    #[schema(min_length = 1)]
     pub payment_id: String,
+    #[schema(format = Date)]
     pub paid_on: String,
+    /// KZT, a decimal string with at most two decimals.
+    #[schema(pattern = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$")]
     pub amount: String,
 }
 
@@ -136,13 +146,18 @@ pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[
     Ok(Saved { saved: "funding", id: b.payment_id })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CinemaBody {
+    #[schema(min_length = 1)]
     pub name: String,
+    #[schema(min_length = 1)]
     pub region: String,
+    #[schema(min_length = 1)]
     pub city: String,
+    #[schema(maximum = 65535)]
     pub halls: u16,
+    #[schema(maximum = 4294967295u32)]
     pub seats: u32,
     pub vat_payer: bool,
 }
@@ -162,18 +177,25 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
     Ok(Saved { saved: "cinema", id: b_in })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    #[param(format = Date)]
     pub from: String,
+    #[param(format = Date)]
     pub to: String,
     #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditReply {
     pub rows: Vec<crate::audit::AuditRow>,
 }
@@ -196,7 +218,7 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
     Ok(AuditReply { rows })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub entity: String,
     pub entity_id: String,
@@ -205,7 +227,7 @@ pub struct HistoryEntry {
     pub record: serde_json::Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryReply {
     pub film_id: String,
     /// Oldest first: the film, its agreements and its funding payments, each version as written.
@@ -214,6 +236,7 @@ pub struct HistoryReply {
 
 /// Every version of a film's registry records (the ministry, and the film's producer).
 pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Result<HistoryReply, ApiError> {
+    schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     super::box_office::film_visible(s, p, &film_id).await?;
     let rows: Vec<HistoryRow> = s
         .app
@@ -235,7 +258,7 @@ pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Resul
     Ok(HistoryReply { film_id, versions })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FxLoaded {
     pub rates: usize,
     pub by: String,

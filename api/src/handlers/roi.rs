@@ -19,7 +19,8 @@ pub async fn summary(s: &AppState, p: &Principal, q: SummaryQuery) -> Result<Roi
     Ok(roi::summary(&roi::films(&s.ch, &s.app, &*s.registry().await?, None).await?, q.funding_year))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RoiFilmsReply)]
 pub struct FilmsReply {
     pub page: u64,
     pub page_size: u64,

@@ -15,7 +15,7 @@ use super::{require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LineResult {
     pub line: usize,
     pub status: &'static str,
@@ -29,7 +29,7 @@ pub struct LineResult {
     pub message: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UploadReply {
     /// Names this upload's refused lines in the cinema's rejected list.
     pub upload_id: String,

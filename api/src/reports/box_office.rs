@@ -42,7 +42,7 @@ struct DailyRow {
     screenings: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BoxOfficeRow {
     pub film_id: String,
     pub cinema_bin: String,
@@ -55,14 +55,14 @@ pub struct BoxOfficeRow {
     pub status: DayStatus,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     pub admissions: i64,
     pub gross: Kzt,
     pub net: Kzt,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoxOfficeReport {
     pub from: String,
     pub to: String,
@@ -118,7 +118,7 @@ struct FilmTotalsRow {
     days: Vec<u16>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FilmTotals {
     pub film_id: String,
     pub admissions: i64,

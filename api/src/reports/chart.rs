@@ -39,7 +39,7 @@ struct ChartRow {
     first_day: u16,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChartEntry {
     pub rank: u32,
     /// Yesterday's rank minus today's (positive: climbed); `None` for a film not ranked yesterday.
@@ -59,7 +59,7 @@ pub struct ChartEntry {
     pub status: DayStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DailyChart {
     pub date: String,
     /// `provisional` until the day closes, `final` after, `corrected` if changed after.

@@ -22,7 +22,7 @@ struct CorrectionRow {
     arrived_at: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Correction {
     pub day: String,
     pub cinema_bin: String,
@@ -37,7 +37,7 @@ pub struct Correction {
     pub arrived_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CorrectionsReport {
     pub from: String,
     pub to: String,

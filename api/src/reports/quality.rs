@@ -13,7 +13,7 @@ struct CountRow {
     n: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct RejectedSummary {
     pub total: u64,
     pub by_reason: BTreeMap<String, u64>,
@@ -27,7 +27,7 @@ pub async fn rejected_summary(client: &Client) -> Result<RejectedSummary, Report
 
 /// Events kept but flagged for reconciliation, by flag, and the refunds waiting for their
 /// sale (the newest 1,000).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Reconciliation {
     pub flags: BTreeMap<String, u64>,
     pub pending_refunds: Vec<PendingRefund>,
@@ -44,7 +44,7 @@ struct PendingRow {
     arrived_at: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PendingRefund {
     pub cinema_bin: String,
     pub event_id: String,

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReportError;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Title {
     pub kk: String,
     pub ru: String,

@@ -32,7 +32,7 @@ pub struct RoiInputs {
     pub distributor_fee_x10000: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Shares {
     pub exhibitor_share: String,
     pub distributor_fee: String,
@@ -40,7 +40,7 @@ pub struct Shares {
     pub source: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RoiFigures {
     pub budget: Kzt,
     pub state_funding: Kzt,
@@ -113,7 +113,7 @@ pub fn parties(registry: &Registry, film_id: &str) -> Option<Parties> {
     registry.films.get(film_id).map(|f| Parties { producer_bin: f.producer_bin.clone(), distributor_bin: f.distributor_bin.clone() })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FilmRoi {
     pub film_id: String,
     pub producer_bin: String,
@@ -181,7 +181,7 @@ pub async fn films(client: &Client, app: &Client, registry: &Registry, only: Opt
 const BOX_SQL: &str = "SELECT film_id, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, min(day) AS first_day, max(day) AS last_day \
      FROM sales_by_film_day FINAL";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoiSummary {
     pub funding_year: Option<i32>,
     pub films_funded: u64,

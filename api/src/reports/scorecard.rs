@@ -42,7 +42,7 @@ struct KeyCount {
     n: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Scorecard {
     pub cinema_bin: String,
     pub from: String,
@@ -174,7 +174,7 @@ struct CinemaRow {
     region: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SilentCinema {
     pub cinema_bin: String,
     pub name: String,
@@ -203,7 +203,7 @@ pub async fn silent_cinemas(client: &Client, app: &str, days: i64, today: NaiveD
 /// A refused message of one cinema: from Kafka (`source` = `kafka`, its partition and
 /// offset) or a line of an upload the API refused itself (`upload`: partition -1, the
 /// upload's id and line number).
-#[derive(Debug, Clone, Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Row, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectedEvent {
     pub source: String,
     pub upload_id: String,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReportError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayStatus {
     Final,
@@ -24,7 +24,7 @@ pub enum DayStatus {
 }
 
 /// Days (or groups) per status over a range.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatusCounts {
     pub provisional: u64,
     #[serde(rename = "final")]
