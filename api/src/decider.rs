@@ -226,10 +226,17 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
     }
 }
 
-/// Starts the decider of this process (the topic is made by `ekino migrate`; made here too
-/// when missing, like ingest's, so a new deployment's first API works).
+/// Starts the decider of this process in the background (the topic is made by `ekino
+/// migrate`; made here too when missing, like ingest's, so a new deployment's first API
+/// works). A broker that is away does not stop the API from serving reads: the decider joins
+/// when it can, and decisions wait (503 after `api.decision_timeout_ms`) meanwhile.
 pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Result<()> {
-    ingest::topic::ensure_topic(&queue.brokers, &queue.topic, 1).await.context("creating the claim decisions topic")?;
-    tokio::spawn(run(Arc::downgrade(state), queue.brokers.clone(), queue.topic.clone(), queue.group_id.clone()));
+    let (state, brokers, topic, group) = (Arc::downgrade(state), queue.brokers.clone(), queue.topic.clone(), queue.group_id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = ingest::topic::ensure_topic(&brokers, &topic, 1).await.context("creating the claim decisions topic") {
+            tracing::warn!(error = format!("{e:#}"), topic, "the claim decisions topic could not be checked; the decider subscribes anyway");
+        }
+        run(state, brokers, topic, group).await;
+    });
     Ok(())
 }
