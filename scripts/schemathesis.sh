@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes the running API against its OpenAPI document with schemathesis (PyPI) and every check
 # (`--checks all`), once per role's key, on a throwaway database and topic with the rate
-# limits raised. Prints schemathesis's findings; exits non-zero when it finds any.
-# Not yet part of `scripts/test.sh`: see the issue notes for the classes it still reports
-# (cross-field range rules, BIN checksums, percent-encoded path segments).
+# limits raised; exits non-zero when it finds anything (the findings are printed).
+# Part of `scripts/test.sh`. What the document says in words but JSON Schema cannot (BIN check
+# digits, date order, cross-field rules of a production) is taught to schemathesis by
+# scripts/schemathesis_hooks.py; scripts/schemathesis.toml accepts 422 (well-formed, but the
+# rules or reference data cannot compute it) as an answer to a schema-valid request.
+# EKINO_ST_EXAMPLES sets the examples per operation (default 10).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -27,7 +30,9 @@ for role in ministry cinema producer commission; do
   args=(--role "$role"); case $role in cinema|producer) args+=(--bin "$BIN") ;; esac
   KEY=$("$EKINO" keys create "${args[@]}" --label "schemathesis $role" 2>/dev/null)
   echo "== $role"
-  st run "target/$RUN-openapi.json" --url "http://127.0.0.1:$PORT" --checks all -H "Authorization: Bearer $KEY" \
-    --max-examples "${EKINO_ST_EXAMPLES:-10}" --no-color | sed -n '/^Failures:/,/^Test cases:/p' || status=1
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" \
+  st --config-file scripts/schemathesis.toml run "target/$RUN-openapi.json" --url "http://127.0.0.1:$PORT" --checks all -H "Authorization: Bearer $KEY" \
+    --max-examples "${EKINO_ST_EXAMPLES:-10}" --no-color >"target/$RUN-$role.log" 2>&1 || { status=1; cat "target/$RUN-$role.log"; }
+  tail -n 3 "target/$RUN-$role.log"
 done
 exit $status

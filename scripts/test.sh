@@ -17,4 +17,11 @@ cargo build --quiet
 target/debug/ekino bench --quick --out target/BENCHMARKS.quick.md >/dev/null
 echo "bench --quick: ok (target/BENCHMARKS.quick.md)"
 
-cargo test --workspace --no-fail-fast "$@"
+status=0
+cargo test --workspace --no-fail-fast "$@" || status=$?
+
+# schemathesis against a running API with each role's key: no 5xx, every reply as documented,
+# no schema-valid request refused, undeclared methods 405. Runs after the tests, so that a
+# finding here never hides a test failure, and both fail the command.
+if bash scripts/schemathesis.sh; then echo "schemathesis: nothing found"; else status=1; fi
+exit $status

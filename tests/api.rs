@@ -216,6 +216,13 @@ fn hand_made_slate_through_the_api() {
         ],
         "{rej}"
     );
+    // An upload of which no line counts says so in its status (the same per-line reply, the
+    // line kept); an upload with no line at all is refused.
+    let (status, reply) = http.call("POST", "/v1/tickets", Some(&cinema_b), Some(r#"{"schema":"ekino.ticket/1","price":"12"}"#));
+    assert_eq!((status, reply["accepted"].as_u64(), reply["rejected"].as_u64()), (422, Some(0), Some(1)), "{reply}");
+    assert_eq!(reply["lines"][0]["reason"], "missing_field", "{reply}");
+    let (status, reply) = http.call("POST", "/v1/tickets", Some(&cinema_b), Some("\n  \n"));
+    assert_eq!((status, reply["field"].as_str()), (400, Some("body")), "{reply}");
     // Kafka holds exactly the accepted lines: 11 from A, 8 from B.
     assert_eq!(topic_messages(&env.name), 19, "a refused upload line reached Kafka");
     assert_eq!(env.sql("SELECT count() FROM rejected_events").trim(), "0");

@@ -56,7 +56,7 @@ pub struct ApplicantBody {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// ISO 3166 alpha-2, not KZ.
-    #[schema(pattern = "^[A-Z]{2}$")]
+    #[schema(pattern = "^([A-JL-Z][A-Z]|K[A-Y])$")]
     pub country: String,
     #[schema(min_length = 1, max_length = 64)]
     pub registration_number: String,
@@ -69,8 +69,8 @@ impl ApplicantBody {
     /// The row this body stores, or the first field at fault.
     pub fn into_row(self, id: &ApplicantId, now: u32) -> Result<ApplicantRow, ApiError> {
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::bad("name", "must be 1-200 characters"));
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(ApiError::bad("name", "must be 1-200 printable characters"));
         }
         let country = foreign_country(&self.country).map_err(|e| ApiError::bad("country", e))?;
         let reg = self.registration_number.trim();

@@ -62,6 +62,7 @@ impl Outcome {
         let (outcome, field, detail) = match result {
             Ok(()) => ("ok", String::new(), String::new()),
             Err(ApiError::BadRequest { field, reason }) => ("bad_request", field.clone(), reason.clone()),
+            Err(ApiError::Unprocessable { field, reason }) => ("unprocessable", field.clone(), reason.clone()),
             Err(ApiError::NotFound) => ("not_found", String::new(), String::new()),
             Err(ApiError::Conflict(d)) => ("conflict", String::new(), d.clone()),
             // Storage away, or the CPU pool full: not an outcome; the request is tried again.
@@ -86,6 +87,7 @@ impl Outcome {
         match self.outcome.as_str() {
             "ok" => Ok(()),
             "bad_request" => Err(ApiError::BadRequest { field: self.field, reason: self.detail }),
+            "unprocessable" => Err(ApiError::Unprocessable { field: self.field, reason: self.detail }),
             "not_found" => Err(ApiError::NotFound),
             "conflict" => Err(ApiError::Conflict(self.detail)),
             other => Err(ApiError::Internal(format!("claim decision {}: {other}", self.request_id))),

@@ -15,6 +15,10 @@ use crate::reports::ReportError;
 pub enum ApiError {
     #[error("{field}: {reason}")]
     BadRequest { field: String, reason: String },
+    /// Well-formed, but the rules or the reference data cannot compute it (no programme
+    /// version in force on the date, no exchange rate, no MCI for the year): 422.
+    #[error("{field}: {reason}")]
+    Unprocessable { field: String, reason: String },
     #[error("a valid api key is required (Authorization: Bearer <key>)")]
     Unauthorized,
     /// Also what a caller gets for data outside its scope: no existence leak.
@@ -48,6 +52,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -63,6 +68,7 @@ impl ApiError {
     fn kind(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "bad-request",
+            ApiError::Unprocessable { .. } => "unprocessable",
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound => "not-found",
             ApiError::TooManyRequests { .. } => "rate-limited",
@@ -97,7 +103,10 @@ impl From<rebate_engine::EngineError> for ApiError {
         match e {
             E::Input(i) => ApiError::bad(i.field, i.reason),
             E::UnknownProgramme(p) => ApiError::bad("programme", format!("unknown programme {p}")),
-            other => ApiError::bad("claim", other.to_string()),
+            E::NoVersionInForce { .. } => ApiError::Unprocessable { field: "as_of".into(), reason: e.to_string() },
+            E::MissingFx { .. } => ApiError::Unprocessable { field: "currency".into(), reason: e.to_string() },
+            E::MissingIndex { .. } | E::Overflow(_) => ApiError::Unprocessable { field: "claim".into(), reason: e.to_string() },
+            E::BadProgramme { .. } => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -123,7 +132,7 @@ impl Reply for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (field, reason) = match &self {
-            ApiError::BadRequest { field, reason } => (Some(field.as_str()), Some(reason.as_str())),
+            ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => (Some(field.as_str()), Some(reason.as_str())),
             _ => (None, None),
         };
         // Server faults: the detail goes to the log under a request id, never into the reply.
@@ -203,5 +212,29 @@ mod tests {
         }
         let (status, v) = body(ApiError::bad("date", "must be YYYY-MM-DD")).await;
         assert_eq!((status, v["request_id"].is_null(), v["field"].as_str()), (400, true, Some("date")));
+    }
+
+    /// A malformed request is a 400; a well-formed one the rules or reference data cannot
+    /// compute is a 422; both name the field. A broken programme file is the server's fault.
+    #[tokio::test]
+    async fn engine_errors_map_to_statuses_by_whose_fault_they_are() {
+        use rebate_engine::{EngineError as E, InputError};
+        let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let cases = [
+            (E::Input(InputError::new("lines[0].amount", "must not be negative")), 400, Some("lines[0].amount")),
+            (E::UnknownProgramme("xx".into()), 400, Some("programme")),
+            (E::NoVersionInForce { programme: "kz".into(), date: day }, 422, Some("as_of")),
+            (E::MissingFx { currency: "XAU".into(), date: day }, 422, Some("currency")),
+            (E::MissingIndex { index: "mci".into(), year: 1990 }, 422, Some("claim")),
+            (E::BadProgramme { programme: "kz".into(), reason: "no rate".into() }, 500, None),
+        ];
+        for (e, want, field) in cases {
+            let said = e.to_string();
+            let (status, v) = body(ApiError::from(e)).await;
+            assert_eq!((status, v["field"].as_str()), (want, field), "{said}: {v}");
+            if want == 422 {
+                assert_eq!(v["reason"].as_str(), Some(said.as_str()), "the reason is the engine's words");
+            }
+        }
     }
 }

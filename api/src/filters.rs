@@ -108,10 +108,26 @@ fn rows_of(v: &serde_json::Value) -> u64 {
 /// Turns a handler result into a response; records metrics, and the audit row for a caller.
 #[allow(clippy::too_many_arguments)]
 fn finish<T: Serialize>(s: &AppState, method: &str, route: &str, who: Option<&Principal>, path: &str, q: &str, started: Instant, r: Result<T, ApiError>) -> Response {
+    finish_as(s, method, route, who, path, q, started, r, |_| warp::http::StatusCode::OK)
+}
+
+/// [`finish`], with the status of a successful reply chosen from its body.
+#[allow(clippy::too_many_arguments)]
+fn finish_as<T: Serialize>(
+    s: &AppState,
+    method: &str,
+    route: &str,
+    who: Option<&Principal>,
+    path: &str,
+    q: &str,
+    started: Instant,
+    r: Result<T, ApiError>,
+    ok_status: fn(&serde_json::Value) -> warp::http::StatusCode,
+) -> Response {
     let (resp, rows) = match r.and_then(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))) {
         Ok(v) => {
             let rows = rows_of(&v);
-            (warp::reply::json(&v).into_response(), rows)
+            (warp::reply::with_status(warp::reply::json(&v), ok_status(&v)).into_response(), rows)
         }
         Err(e) => (e.into_response(), 0),
     };
@@ -255,7 +271,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "clickhouse": ok});
             warp::reply::with_status(warp::reply::json(&body), if ok { warp::http::StatusCode::OK } else { warp::http::StatusCode::SERVICE_UNAVAILABLE }).into_response()
         });
-        let openapi = warp::path!("openapi.json").and(warp::get()).and(public(s.clone())).map(|| warp::reply::json(&crate::openapi::document()).into_response());
+        let openapi = warp::path!("openapi.json").and(warp::get()).and(public(s.clone())).map(|| warp::reply::json(crate::openapi::cached()).into_response());
         let metrics = warp::path!("metrics").and(warp::get()).and(state(s.clone())).map(|s: State| s.metrics.render().into_response());
         let daily = warp::path!("v1" / "box-office" / "daily").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
             let t = Instant::now();
@@ -404,7 +420,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     handlers::tickets::upload(&s, &p, &b).await
                 }
                 .await;
-                finish(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r)
+                finish_as(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r, handlers::tickets::status_of)
             },
         );
         let corrections = warp::path!("v1" / "cinemas" / Seg / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(

@@ -76,11 +76,15 @@ fn q<T: IntoParams>() -> Vec<Value> {
 fn s<T: ToSchema>(c: &mut Components) -> Value {
     let mut nested = Vec::new();
     T::schemas(&mut nested);
-    for (name, schema) in nested {
-        c.entry(name).or_insert_with(|| serde_json::to_value(schema).expect("schema"));
-    }
     let name = T::name().into_owned();
-    c.entry(name.clone()).or_insert_with(|| serde_json::to_value(T::schema()).expect("schema"));
+    nested.push((name.clone(), T::schema()));
+    for (name, schema) in nested {
+        let schema = serde_json::to_value(schema).expect("schema");
+        // Two types of one name would share a component silently: the document would then
+        // describe one of them wrongly.
+        let kept = c.entry(name.clone()).or_insert_with(|| schema.clone());
+        assert_eq!(*kept, schema, "two types are named {name} in the OpenAPI components; rename one with #[schema(as = …)]");
+    }
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
@@ -94,6 +98,12 @@ fn object(_: &mut Components) -> Value {
 
 fn text(_: &mut Components) -> Value {
     json!({"type": "string"})
+}
+
+/// An upload: one ekino.ticket/1 JSON object per line; blank lines are skipped, so a body
+/// needs something besides whitespace. Each line's fate is in the reply.
+fn ndjson(_: &mut Components) -> Value {
+    json!({"type": "string", "pattern": "\\S"})
 }
 
 /// One programme's estimate, or with `compare` a side-by-side comparison; either says where
@@ -114,10 +124,6 @@ const fn body_json(schema: fn(&mut Components) -> Value) -> Content {
     Content { content_type: "application/json", schema }
 }
 
-const fn body_text(content_type: &'static str) -> Content {
-    Content { content_type, schema: text }
-}
-
 const CINEMA_BIN: &str = "980340001119";
 
 pub const ROUTES: &[RouteDoc] = &[
@@ -136,7 +142,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
     RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::RejectedReply>), export: true },
-    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "NDJSON ticket events (ekino.ticket/1), per-line result", roles: &["cinema"], params: none, body: Some(body_text("application/x-ndjson")), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
+    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "NDJSON ticket events (ekino.ticket/1), per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
     RouteDoc { method: "post", path: "/v1/claims", example: "/v1/claims", summary: "file a rebate claim ({film_id?, claim}); stored with its computed result", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
     RouteDoc { method: "put", path: "/v1/fx", example: "/v1/fx", summary: "load official FX rates (CSV date,currency,kzt); claims are computed and decided with them", roles: &["ministry"], params: none, body: Some(Content { content_type: "text/csv", schema: fx_csv }), reply: reply_json(s::<handlers::registry::FxLoaded>), export: false },
     RouteDoc { method: "get", path: "/v1/claims", example: "/v1/claims?status=submitted", summary: "claims by their latest step (ministry: all; producer: its own), newest first", roles: &["producer", "ministry"], params: q::<handlers::claims::ListQuery>, body: None, reply: reply_json(s::<handlers::claims::ClaimList>), export: false },
@@ -180,7 +186,7 @@ pub fn example_bin() -> &'static str {
 /// A path parameter's schema, by its name.
 fn path_param(name: &str) -> Value {
     let schema = match name {
-        "bin" => json!({"type": "string", "pattern": "^[0-9]{12}$", "description": "a BIN: 12 digits, the last a checksum"}),
+        "bin" => json!({"type": "string", "pattern": "^[0-9]{12}$", "format": "kz-bin", "description": "a BIN: 12 digits, the last a checksum"}),
         "applicant_id" => json!({"type": "string", "pattern": "^FA-[A-Z0-9-]{1,29}$"}),
         "film_id" => json!({"type": "string", "minLength": 1, "maxLength": schemas::FilmId::MAX_LEN, "pattern": schemas::openapi::NO_CONTROL}),
         _ => json!({"type": "string", "minLength": 1}),
@@ -198,14 +204,56 @@ fn refine(c: &mut Components) {
         with_null.push(Value::Null);
         p["enum"] = Value::Array(with_null);
     }
+    if let Some(p) = c.get_mut("ClaimInput").and_then(|s| s.pointer_mut("/properties/programme")) {
+        p["enum"] = Value::Array(ids.clone());
+    }
     if let Some(items) = c.get_mut("ApplicantBody").and_then(|s| s.pointer_mut("/properties/films/items")) {
         items["minLength"] = json!(1);
         items["pattern"] = json!(schemas::openapi::NO_CONTROL);
         items["maxLength"] = json!(schemas::FilmId::MAX_LEN);
     }
+    // Names and numbers are trimmed and must then hold something (no control characters).
+    for (component, property) in [
+        ("ApplicantBody", "name"),
+        ("ApplicantBody", "registration_number"),
+        ("CinemaBody", "name"),
+        ("CinemaBody", "region"),
+        ("CinemaBody", "city"),
+        ("FundingBody", "payment_id"),
+    ] {
+        if let Some(p) = c.get_mut(component).and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
+            p["pattern"] = json!(schemas::openapi::TEXT);
+        }
+    }
     if let Some(d) = c.get_mut("DecisionBody") {
-        d["if"] = json!({"properties": {"decision": {"const": "reject"}}, "required": ["decision"]});
-        d["then"] = json!({"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": "\\S"}}});
+        d["allOf"] = json!([
+            {"if": {"properties": {"decision": {"const": "reject"}}, "required": ["decision"]},
+             "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": "\\S"}}}},
+            // The ministry may set the claim's as_of only when it approves.
+            {"if": {"properties": {"decision": {"not": {"const": "approve"}}}, "required": ["decision"]},
+             "then": {"properties": {"as_of": {"type": "null"}}}},
+        ]);
+    }
+}
+
+/// utoipa writes `format: int32` for every unsigned type up to `u32`, which tells a client (and
+/// a fuzzer) that 2^31..2^32-1 is out of range; a schema whose maximum is beyond `i32` is
+/// `int64`.
+fn widen_unsigned(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let beyond_i32 = m.get("maximum").and_then(Value::as_u64).is_some_and(|max| max > i32::MAX as u64);
+            let unsigned_u32 = m.get("minimum") == Some(&json!(0)) && m.get("maximum").is_none();
+            if m.get("format") == Some(&json!("int32")) && (beyond_i32 || unsigned_u32) {
+                m.insert("format".into(), json!("int64"));
+                if unsigned_u32 {
+                    m.insert("maximum".into(), json!(u32::MAX));
+                }
+            }
+            m.values_mut().for_each(widen_unsigned);
+        }
+        Value::Array(a) => a.iter_mut().for_each(widen_unsigned),
+        _ => {}
     }
 }
 
@@ -214,6 +262,13 @@ const FX_CSV: &str = r"^date,currency,kzt\n([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0
 
 fn fx_csv(_: &mut Components) -> Value {
     json!({"type": "string", "pattern": FX_CSV})
+}
+
+/// The document, built once per process (it depends only on the code and the programme files
+/// compiled in).
+pub fn cached() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(document)
 }
 
 pub fn document() -> Value {
@@ -251,10 +306,15 @@ pub fn document() -> Value {
             "200": {"description": "ok", "content": ok},
             "400": {"description": "bad request: the field at fault and why", "content": problem_content},
             "404": {"description": "not found, or outside the caller's scope", "content": problem_content},
+            "422": {"description": "well-formed, but the rules or reference data cannot compute it (no programme version in force on the date, no exchange rate, no MCI for the year)", "content": problem_content},
             "405": {"description": "another method than the documented one", "content": problem_content},
             "429": {"description": "rate limited; see Retry-After", "content": problem_content},
             "503": {"description": "storage unavailable or the server busy (Retry-After); a request id names the log line", "content": problem_content},
         });
+        if r.path == "/v1/tickets" {
+            // Nothing of the upload counts: the same per-line reply, with 422 (handlers::tickets::status_of).
+            responses["422"] = json!({"description": "no line was accepted; each line's reason as with 200", "content": {r.reply.content_type: {"schema": (r.reply.schema)(&mut components)}}});
+        }
         if r.body.is_some() {
             responses["408"] = json!({"description": "the body did not arrive in time", "content": problem_content});
             responses["413"] = json!({"description": "body too large", "content": problem_content});
@@ -279,10 +339,14 @@ pub fn document() -> Value {
         paths.entry(r.path.to_owned()).or_insert_with(|| json!({})).as_object_mut().expect("object").insert(r.method.into(), op);
     }
     refine(&mut components);
+    let mut paths = Value::Object(paths);
+    let mut schemas = serde_json::to_value(&components).expect("components");
+    widen_unsigned(&mut paths);
+    widen_unsigned(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {"title": "ekino API", "version": env!("CARGO_PKG_VERSION"), "description": "Kazakhstan's e-cinema data: box office, ROI of state-funded films, rebates. Money is a decimal string in KZT; dates are YYYY-MM-DD in UTC+5."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": components},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
         "paths": paths,
     })
 }

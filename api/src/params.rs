@@ -17,6 +17,19 @@ pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad(field, format!("must be a date YYYY-MM-DD, got {s:?}")))
 }
 
+/// A name or number a tenant or the ministry types: something besides spaces, and no control
+/// character (they would corrupt CSV cells, logs and pages). The OpenAPI pattern is
+/// `schemas::openapi::TEXT`.
+pub fn text(field: &str, s: &str) -> Result<(), ApiError> {
+    if s.trim().is_empty() {
+        return Err(ApiError::bad(field, "must not be empty"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ApiError::bad(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
 /// An inclusive day range of at most `max_days`.
 pub fn range(from: &str, to: &str, max_days: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let (f, t) = (date("from", from)?, date("to", to)?);
@@ -43,6 +56,7 @@ pub struct DateQuery {
 pub struct RangeQuery {
     #[param(format = Date)]
     pub from: String,
+    /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
     #[param(format = Date)]
     pub to: String,
 }
@@ -53,6 +67,7 @@ pub struct RangeQuery {
 pub struct FilmsQuery {
     #[param(format = Date)]
     pub from: String,
+    /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
     #[param(format = Date)]
     pub to: String,
     #[serde(default)]
@@ -73,6 +88,7 @@ pub struct FilmsQuery {
 pub struct FilmDailyQuery {
     #[param(format = Date)]
     pub from: String,
+    /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
     #[param(format = Date)]
     pub to: String,
     /// `day` (default) or `cinema`.

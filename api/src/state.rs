@@ -43,8 +43,10 @@ pub struct AppState {
     pub registry: crate::reports::registry::RegistryCache,
     /// The public daily chart, each date kept at most `api.chart_cache_ms` (≤ 1 s).
     pub chart_cache: crate::reports::chart::ChartCache,
-    /// Scorecards by (cinema, from, to, today), each at most `api.scorecard_cache_ms` (≤ 1 s).
-    pub scorecard_cache: crate::reports::cache::TtlCache<(String, chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate), crate::reports::scorecard::Scorecard>,
+    /// Every cinema's scorecard by (from, to, today), each map at most `api.scorecard_cache_ms` (≤ 1 s).
+    pub scorecard_cache: std::sync::Arc<crate::reports::cache::TtlCache<(chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate), std::collections::HashMap<String, crate::reports::scorecard::Scorecard>>>,
+    /// Held while the scorecards of a range that missed the cache are computed.
+    pub scorecard_flight: tokio::sync::Mutex<()>,
     /// When days close, and the clock that says what time it is (injectable for tests).
     pub reporting: schemas::clock::ReportingSettings,
     pub clock: schemas::clock::Clock,

@@ -30,8 +30,9 @@ pub struct ClaimInput {
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
     pub amount: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
 }
 
@@ -39,19 +40,26 @@ pub struct MoneyInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShootingDaysInput {
+    #[serde(deserialize_with = "schemas::integral::unsigned")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 4294967295u32))]
     pub total: u32,
+    #[serde(deserialize_with = "schemas::integral::unsigned")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 4294967295u32))]
     pub outside_almaty_astana: u32,
 }
 
+/// Cross-field rules a schema cannot state: `completed_on` is on or after `registered_on`, and
+/// `shooting_days.outside_almaty_astana` is at most `total`.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProductionInput {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub title: String,
     #[cfg_attr(feature = "openapi", schema(pattern = "^(feature|series|documentary|animation)$"))]
     pub kind: String,
     pub total_budget: MoneyInput,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{2}$"))]
     pub applicant_country: String,
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub registered_on: String,
@@ -67,14 +75,19 @@ pub struct ProductionInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
+    /// Unique within the claim.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub category: String,
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
     pub amount: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub paid_on: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{2}$"))]
     pub vendor_country: String,
     #[serde(default)]
     pub vendor_bin: Option<String>,
@@ -86,9 +99,12 @@ pub struct LineInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FxInput {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub date: String,
+    /// Tenge for one unit, positive.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]{0,11}(\.[0-9]+)?)$"))]
     pub kzt: String,
 }
 

@@ -20,15 +20,18 @@ use crate::result::RebateResult;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BudgetItemInput {
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub category: String,
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0|[1-9][0-9]{0,14}|1000000000000000)(\.[0-9]{1,2})?$"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
     pub amount: String,
     /// Defaults to the total budget's currency.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: Option<String>,
     /// `local` (default) or `foreign`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(local|foreign)$"))]
     pub vendor: Option<String>,
     /// Whether people paid under this item are residents (default true).
     #[serde(default)]
@@ -45,6 +48,7 @@ pub struct EstimateInput {
     pub as_of: String,
     /// The currency a comparison is shown in; defaults to the total budget's currency.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: Option<String>,
     pub production: ProductionInput,
     pub budget: Vec<BudgetItemInput>,

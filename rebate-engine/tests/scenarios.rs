@@ -112,3 +112,27 @@ fn claim_schema_matches_the_parser() {
         assert!(top.contains(&key), "{key} is documented");
     }
 }
+
+/// The rules between fields that no JSON Schema states (the API's document says them in words
+/// and teaches its fuzzer them): each is refused with the field at fault.
+#[test]
+fn cross_field_rules_are_refused_with_their_field() {
+    let example: Value = serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
+    type Mutation = fn(&mut Value);
+    let cases: [(&str, Mutation, &str, &str); 4] = [
+        ("completed before registered", |c| c["production"]["completed_on"] = Value::from("2000-01-01"), "production.completed_on", "is before registered_on"),
+        ("more days outside than in all", |c| c["production"]["shooting_days"] = serde_json::json!({"total": 10, "outside_almaty_astana": 11}), "production.shooting_days.outside_almaty_astana", "is more than total"),
+        ("a line id used twice", |c| c["lines"][1]["id"] = c["lines"][0]["id"].clone(), "lines[1].id", "is used by an earlier line"),
+        ("days as integral floats are days", |c| c["production"]["shooting_days"] = serde_json::json!({"total": 10.0, "outside_almaty_astana": 2.5}), "production.shooting_days.outside_almaty_astana", "whole number"),
+    ];
+    for (name, mutate, field, reason) in cases {
+        let mut claim = example.clone();
+        mutate(&mut claim);
+        let err = Claim::parse_json(&claim.to_string()).unwrap_err();
+        assert_eq!(err.field, field, "{name}: {err:?}");
+        assert!(err.reason.contains(reason), "{name}: {err:?}");
+    }
+    let mut whole = example.clone();
+    whole["production"]["shooting_days"] = serde_json::json!({"total": 10.0, "outside_almaty_astana": 2});
+    assert_eq!(Claim::parse_json(&whole.to_string()).unwrap().production.shooting_days, Some((10, 2)), "10.0 is 10");
+}

@@ -19,6 +19,7 @@ pub mod export;
 #[cfg(feature = "storage")]
 pub mod history;
 pub mod ids;
+pub mod integral;
 pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;

@@ -15,7 +15,10 @@ use crate::state::AppState;
 pub struct SubmitClaim {
     /// The film the rebate is for, when it has a Kazakh certificate (links it to ROI).
     #[serde(default)]
+    #[schema(value_type = Option<schemas::FilmId>)]
     pub film_id: Option<String>,
+    /// Parsed by the engine (its errors name the JSON path under `claim.`).
+    #[schema(value_type = rebate_engine::claim::ClaimInput)]
     pub claim: serde_json::Value,
 }
 

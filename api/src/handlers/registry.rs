@@ -54,12 +54,12 @@ pub struct FilmBody {
     pub title_en: String,
     #[schema(format = Date)]
     pub release_date: String,
-    #[schema(pattern = "^[0-9]{12}$")]
+    #[schema(value_type = schemas::Bin)]
     pub producer_bin: String,
-    #[schema(pattern = "^[0-9]{12}$")]
+    #[schema(value_type = schemas::Bin)]
     pub distributor_bin: String,
     pub national: bool,
-    #[schema(pattern = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$")]
+    #[schema(pattern = r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$")]
     pub budget: String,
     /// The agreement, when known: exhibitor share of net box office and distributor fee.
     #[serde(default)]
@@ -124,16 +124,14 @@ pub struct FundingBody {
     #[schema(format = Date)]
     pub paid_on: String,
     /// KZT, a decimal string with at most two decimals.
-    #[schema(pattern = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$")]
+    #[schema(pattern = r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$")]
     pub amount: String,
 }
 
 pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[u8]) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
     let b: FundingBody = json(body)?;
-    if b.payment_id.trim().is_empty() {
-        return Err(ApiError::bad("payment_id", "must not be empty"));
-    }
+    crate::params::text("payment_id", &b.payment_id)?;
     let f = Funding {
         film_id: schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?,
         payment_id: b.payment_id.clone(),
@@ -156,8 +154,10 @@ pub struct CinemaBody {
     #[schema(min_length = 1)]
     pub city: String,
     #[schema(maximum = 65535)]
+    #[serde(deserialize_with = "schemas::integral::unsigned")]
     pub halls: u16,
     #[schema(maximum = 4294967295u32)]
+    #[serde(deserialize_with = "schemas::integral::unsigned")]
     pub seats: u32,
     pub vat_payer: bool,
 }
@@ -166,9 +166,7 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
     require(p, &[Role::Ministry])?;
     let b: CinemaBody = json(body)?;
     for (field, v) in [("name", &b.name), ("region", &b.region), ("city", &b.city)] {
-        if v.trim().is_empty() {
-            return Err(ApiError::bad(field, "must not be empty"));
-        }
+        crate::params::text(field, v)?;
     }
     let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region: b.region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
     let row = CinemaRow::from_record(&c, Utc::now());

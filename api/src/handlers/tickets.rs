@@ -15,7 +15,9 @@ use super::{require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
+/// One uploaded line's fate (component `UploadLine`: the engine has a `LineResult` too).
 #[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = UploadLine)]
 pub struct LineResult {
     pub line: usize,
     pub status: &'static str,
@@ -50,6 +52,10 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
         .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
         .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
         .collect();
+    if raw_lines.is_empty() {
+        // An upload with nothing in it is most likely a client that lost its file.
+        return Err(ApiError::bad("body", "has no events (one ekino.ticket/1 JSON object per line)"));
+    }
     let max = s.settings.upload_max_lines;
     if raw_lines.len() > max {
         return Err(ApiError::bad("body", format!("has {} lines, at most {max} are taken in one upload (api.upload_max_lines)", raw_lines.len())));
@@ -93,4 +99,15 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
     }
     let accepted = lines.iter().filter(|l| l.status == "accepted").count();
     Ok(UploadReply { upload_id, accepted, rejected: lines.len() - accepted, lines })
+}
+
+/// 200 when at least one line was accepted; 422 when none was (the same per-line body, and
+/// the rejected lines stored as always), so a client that reads only the status still sees
+/// that nothing of its upload counts.
+pub fn status_of(reply: &serde_json::Value) -> warp::http::StatusCode {
+    if reply["accepted"].as_u64() == Some(0) {
+        warp::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        warp::http::StatusCode::OK
+    }
 }

@@ -2,6 +2,11 @@
 //! second however often it is asked, and is never older than the freshness goal allows.
 //! Bounded: past [`TtlCache::MAX_ENTRIES`] keys, stale entries are dropped, and if none is
 //! stale nothing new is kept (the cache never grows past its bound).
+//!
+//! Refresh ahead ([`TtlCache::lookup`]): past half its life an entry is still served, and the
+//! one caller told [`Cached::Refresh`] computes its successor in the background, so a figure
+//! asked for steadily is served from memory without waiting on a query, and is still never
+//! older than the ttl.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -10,7 +15,17 @@ use std::time::{Duration, Instant};
 
 pub struct TtlCache<K, V> {
     ttl: Duration,
-    entries: Mutex<HashMap<K, (Instant, Arc<V>)>>,
+    /// (computed at, value, a refresh is under way)
+    entries: Mutex<HashMap<K, (Instant, Arc<V>, bool)>>,
+}
+
+/// What [`TtlCache::lookup`] found.
+pub enum Cached<V> {
+    Fresh(Arc<V>),
+    /// Still within its ttl but past half of it: serve it, and compute its successor (this
+    /// caller alone is told so until the successor is put or the entry expires).
+    Refresh(Arc<V>),
+    Miss,
 }
 
 impl<K: Eq + Hash, V> TtlCache<K, V> {
@@ -25,7 +40,23 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().expect("cache lock");
-        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+        entries.get(key).filter(|(at, _, _)| at.elapsed() < self.ttl).map(|(_, v, _)| v.clone())
+    }
+
+    /// [`Self::get`], telling one caller when to refresh ahead of expiry.
+    pub fn lookup(&self, key: &K) -> Cached<V> {
+        let mut entries = self.entries.lock().expect("cache lock");
+        match entries.get_mut(key) {
+            Some((at, v, refreshing)) if at.elapsed() < self.ttl => {
+                if at.elapsed() >= self.ttl / 2 && !*refreshing {
+                    *refreshing = true;
+                    Cached::Refresh(v.clone())
+                } else {
+                    Cached::Fresh(v.clone())
+                }
+            }
+            _ => Cached::Miss,
+        }
     }
 
     pub fn put(&self, key: K, value: Arc<V>) {
@@ -35,12 +66,12 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         let mut entries = self.entries.lock().expect("cache lock");
         if entries.len() >= Self::MAX_ENTRIES {
             let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            entries.retain(|_, (at, _, _)| at.elapsed() < ttl);
             if entries.len() >= Self::MAX_ENTRIES {
                 return;
             }
         }
-        entries.insert(key, (Instant::now(), value));
+        entries.insert(key, (Instant::now(), value, false));
     }
 }
 
@@ -60,6 +91,24 @@ mod tests {
         let off: TtlCache<u32, i64> = TtlCache::new(Duration::ZERO);
         off.put(1, Arc::new(1));
         assert!(off.get(&1).is_none(), "0 turns it off");
+    }
+
+    #[test]
+    fn one_caller_refreshes_ahead_and_nothing_is_served_past_the_ttl() {
+        let c: TtlCache<u32, i64> = TtlCache::new(Duration::from_millis(200));
+        assert!(matches!(c.lookup(&1), Cached::Miss));
+        c.put(1, Arc::new(7));
+        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7), "young: served as is");
+        std::thread::sleep(Duration::from_millis(110));
+        assert!(matches!(c.lookup(&1), Cached::Refresh(v) if *v == 7), "past half its life: served, and this caller refreshes");
+        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7), "only one caller refreshes");
+        c.put(1, Arc::new(8));
+        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 8), "the successor is served");
+        std::thread::sleep(Duration::from_millis(110));
+        assert!(matches!(c.lookup(&1), Cached::Refresh(_)));
+        // The refresh never came (its query failed): at the ttl the entry is gone.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(matches!(c.lookup(&1), Cached::Miss), "never older than the ttl");
     }
 
     #[test]
