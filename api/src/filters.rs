@@ -19,14 +19,14 @@ use crate::handlers;
 use crate::params;
 use crate::state::AppState;
 
-type State = Arc<AppState>;
+pub(crate) type State = Arc<AppState>;
 
-fn state(s: State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
+pub(crate) fn state(s: State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
     warp::any().map(move || s.clone())
 }
 
 /// The raw query string, empty when there is none.
-fn query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+pub(crate) fn query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify()
 }
 
@@ -45,7 +45,7 @@ fn principal(s: State) -> impl Filter<Extract = (Principal,), Error = Rejection>
 }
 
 /// A caller of a public route, within its address's rate limit (see `guards`).
-fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+pub(crate) fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     peer()
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(state(s))
@@ -214,8 +214,6 @@ fn split_format(q: &str) -> Result<(String, Option<&'static str>), ApiError> {
     Ok((rest.join("&"), format))
 }
 
-/// Like [`finish`], for list endpoints that also export CSV and Arrow.
-#[allow(clippy::too_many_arguments)]
 /// Like [`finish`], in CSV or Arrow when `format` asks: the encoding runs on the bounded CPU
 /// pool (503 with `Retry-After` when it is full), never on a runtime worker.
 #[allow(clippy::too_many_arguments)]
@@ -582,7 +580,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()
     };
 
-    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().recover(recover).unify();
+    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();
     // Every reply passes here: a handler's audit record gets the client address and is
     // recorded; a refusal no handler saw is audited as `audit` says.
     warp::method()

@@ -28,3 +28,4 @@ pub mod reports;
 pub mod server;
 pub mod spool;
 pub mod state;
+pub mod web;

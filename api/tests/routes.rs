@@ -368,3 +368,41 @@ fn the_document_is_valid_openapi_3_1() {
     let v = std::process::Command::new("python3").args(["-m", "openapi_spec_validator"]).arg(&out).output().expect("python3");
     assert!(v.status.success(), "openapi-spec-validator: {}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
 }
+
+/// The web pages ride on the same server: `/` sends a visitor to its language, a page carries
+/// the strict CSP and its language, assets are served from the binary, another first segment
+/// is not a page, and a page whose store is away says so in the page's language (503).
+#[tokio::test]
+async fn web_pages_negotiate_language_and_carry_their_headers() {
+    let (state, _) = app(10_000);
+    let routes = api::filters::routes(state);
+    for (accept, to) in [(None, "/kk/box-office"), (Some("ru-RU,ru;q=0.9"), "/ru/box-office"), (Some("en-GB,en;q=0.8"), "/en/box-office"), (Some("de"), "/kk/box-office")] {
+        let mut req = warp::test::request().path("/");
+        if let Some(a) = accept {
+            req = req.header("accept-language", a);
+        }
+        let r = req.reply(&routes).await;
+        assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, to), "{accept:?}");
+    }
+    for (lang, words) in [("kk", "Деректер қоймасы жауап бермеді"), ("ru", "Хранилище данных не ответило"), ("en", "The data store did not answer")] {
+        // Unknown and empty parameters are ignored by pages (GET forms send them).
+        let r = warp::test::request().path(&format!("/{lang}/box-office?date=2026-11-21&region=&utm=x")).reply(&routes).await;
+        let body = String::from_utf8_lossy(r.body()).into_owned();
+        assert_eq!(r.status(), 503, "{lang}: nothing answers for ClickHouse here");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{lang}");
+        assert!(r.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'self'"), "{lang}");
+        assert_eq!(r.headers()["content-language"], lang);
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")) && body.contains(words), "{lang}: {body}");
+        assert!(!body.contains("127.0.0.1:1") && !body.contains("error trying to connect"), "{lang}: no store text in a page");
+    }
+    let r = warp::test::request().path("/ru/box-office?date=2026-13-40").reply(&routes).await;
+    assert_eq!(r.status(), 400);
+    assert!(String::from_utf8_lossy(r.body()).contains("date: must be a date YYYY-MM-DD"));
+    assert_eq!(warp::test::request().path("/xx/box-office").reply(&routes).await.status(), 404);
+    let css = warp::test::request().path("/assets/ekino.css").reply(&routes).await;
+    assert_eq!((css.status().as_u16(), css.headers()["content-type"].to_str().unwrap()), (200, "text/css; charset=utf-8"));
+    assert!(String::from_utf8_lossy(css.body()).contains("noto-sans-cyrillic-ext-400-normal.woff2"));
+    let font = warp::test::request().path("/assets/vendor/noto-sans-latin-ext-400-normal.woff2").reply(&routes).await;
+    assert_eq!((font.status().as_u16(), font.headers()["content-type"].to_str().unwrap()), (200, "font/woff2"));
+    assert_eq!(warp::test::request().path("/assets/../Cargo.toml").reply(&routes).await.status(), 404);
+}

@@ -13,10 +13,12 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// (computed at, value, a refresh is under way)
+type Entry<V> = (Instant, Arc<V>, bool);
+
 pub struct TtlCache<K, V> {
     ttl: Duration,
-    /// (computed at, value, a refresh is under way)
-    entries: Mutex<HashMap<K, (Instant, Arc<V>, bool)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
 }
 
 /// What [`TtlCache::lookup`] found.

@@ -1,0 +1,71 @@
+//! The web pages, served by `ekino api` on its own port beside the JSON API: HTML under
+//! `/{kk|ru|en}/…`, `/` sending a visitor to the language its browser prefers (kk when none
+//! of ours), and the embedded assets under `/assets/`.
+//!
+//! Invariants: a page calls the same report function as its JSON twin (never a second
+//! query); every word comes from the catalogue ([`i18n`]); every filter is a GET form, so a
+//! page's URL can be shared and everything works without JavaScript (htmx only boosts links
+//! and forms); pages ignore unknown query parameters and treat empty ones as absent (GET forms
+//! send them), while the JSON API stays strict; tenant text is escaped by the templates;
+//! charts are SVG drawn on the server. Pages are public routes, under the per-address limit.
+
+pub mod assets;
+pub mod box_office;
+pub mod i18n;
+pub mod page;
+
+use std::collections::HashMap;
+
+use warp::filters::BoxedFilter;
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use crate::filters::{public, query, state, State};
+use i18n::Lang;
+
+/// The language of a `/{lang}/…` path; another first segment is not a page.
+fn lang() -> impl Filter<Extract = (Lang,), Error = warp::Rejection> + Clone {
+    warp::path::param::<String>()
+        .and_then(|l: String| async move { Lang::parse(&l).ok_or_else(warp::reject::not_found) })
+}
+
+/// A page's query parameters, leniently: unknown ones ignored, empty ones absent.
+pub fn form(q: &str) -> HashMap<String, String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect()
+}
+
+pub fn routes(s: State) -> BoxedFilter<(Response,)> {
+    let root = warp::path::end()
+        .and(warp::get())
+        .and(warp::header::optional::<String>("accept-language"))
+        .map(|al: Option<String>| {
+            let to = format!("/{}/box-office", Lang::negotiate(al.as_deref()).code());
+            let mut resp =
+                warp::reply::with_status(warp::reply(), StatusCode::SEE_OTHER).into_response();
+            resp.headers_mut()
+                .insert(header::LOCATION, to.parse().expect("header"));
+            resp.headers_mut()
+                .insert(header::VARY, "accept-language".parse().expect("header"));
+            resp
+        });
+    let assets = warp::path("assets")
+        .and(warp::path::tail())
+        .and(warp::get())
+        .map(|t: warp::path::Tail| assets::serve(t.as_str()));
+    let chart = lang()
+        .and(warp::path!("box-office"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .then(
+            |lang: Lang, s: State, q: String| async move { box_office::page(&s, lang, &q).await },
+        );
+    root.or(assets).unify().or(chart).unify().boxed()
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fetches the few front-end files the web pages use from the npm registry (never a CDN, never
+# at build time), copies them into api/assets/vendor/ and writes api/assets/vendor/MANIFEST.tsv
+# (file, package, version, sha256, licence). Run by hand when a version changes; the files are
+# committed, embedded in the binary, and a test checks every file against the manifest.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT="$ROOT/api/assets/vendor"
+HTMX=2.0.11
+FONT=5.3.0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+npm pack --silent "htmx.org@$HTMX" "@fontsource/noto-sans@$FONT" >/dev/null
+mkdir htmx font
+tar -xzf "htmx.org-$HTMX.tgz" -C htmx
+tar -xzf "fontsource-noto-sans-$FONT.tgz" -C font
+rm -rf "$OUT" && mkdir -p "$OUT"
+printf 'file\tpackage\tversion\tsha256\tlicence\n' >"$OUT/MANIFEST.tsv"
+add() { # file in $OUT, package, version, licence
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(sha256sum "$OUT/$1" | cut -d' ' -f1)" "$4" >>"$OUT/MANIFEST.tsv"
+}
+cp htmx/package/dist/htmx.min.js "$OUT/htmx.min.js"
+add htmx.min.js htmx.org "$HTMX" 0BSD
+cp htmx/package/LICENSE "$OUT/htmx.LICENSE"
+add htmx.LICENSE htmx.org "$HTMX" 0BSD
+# Noto Sans: Latin (₸ is in latin-ext) and Cyrillic (Kazakh's ә ғ қ ң ө ү һ in cyrillic-ext,
+# і and ұ in cyrillic), regular and bold.
+for subset in latin latin-ext cyrillic cyrillic-ext; do
+  for weight in 400 700; do
+    f="noto-sans-$subset-$weight-normal.woff2"
+    cp "font/package/files/$f" "$OUT/$f"
+    add "$f" @fontsource/noto-sans "$FONT" OFL-1.1
+  done
+done
+cp font/package/LICENSE "$OUT/noto-sans.LICENSE"
+add noto-sans.LICENSE @fontsource/noto-sans "$FONT" OFL-1.1
+echo "vendored into $OUT:"
+column -t -s $'\t' "$OUT/MANIFEST.tsv"
