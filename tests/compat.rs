@@ -58,7 +58,14 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
     queries.insert("daily", schemas::ddl::bind_literals(&schemas::ddl::box_office_daily(false, false), &[&from, &to]));
     queries.insert("totals", schemas::ddl::bind_literals(&schemas::ddl::box_office_totals(false, false), &[&from, &to]));
     queries.insert("rejected", schemas::ddl::REJECTED_BY_REASON.to_owned());
-    queries.insert("chart", schemas::ddl::bind_literals(api::reports::chart::CHART_SQL, &[from.as_str(); 6]));
+    let mut chart_binds = vec![from.as_str(), to.as_str()].repeat(4);
+    chart_binds.extend([from.as_str(), from.as_str(), to.as_str()]);
+    queries.insert("chart", schemas::ddl::bind_literals(api::reports::chart::NATIONAL_SQL, &chart_binds));
+    queries.insert("chart_reporting", schemas::ddl::bind_literals(api::reports::chart::REPORTING_SQL, &[&from, &to]));
+    let bins: Vec<String> = env.sql(&format!("SELECT bin FROM {}.cinemas ORDER BY bin LIMIT 12", env.app_db())).lines().map(|b| format!("'{b}'")).collect();
+    assert_eq!(bins.len(), 12, "the simulated registry has cinemas");
+    let region_sql = api::reports::chart::REGION_SQL.replace("{cinemas}", &bins.join(","));
+    queries.insert("chart_region", schemas::ddl::bind_literals(&region_sql, &chart_binds));
     // The registry is in the application database on 18.16; chDB holds every table in one.
     let mut on_18 = queries.clone();
     on_18.insert("reconciliation", schemas::ddl::reconciliation(&env.app_db()));

@@ -92,6 +92,7 @@ impl From<ReportError> for ApiError {
                 tracing::error!(error = %q, "report query failed");
                 ApiError::Unavailable("the report store did not answer".into())
             }
+            ReportError::Unprocessable { field, reason } => ApiError::Unprocessable { field: field.into(), reason },
             ReportError::Overflow => ApiError::Internal("sum overflowed".into()),
         }
     }

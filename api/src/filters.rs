@@ -276,6 +276,20 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let r = async { handlers::box_office::daily_chart(&s, params::parse(&q)?).await }.await;
             finish(&s, "GET", "daily_chart", None, "/v1/box-office/daily", &q, t, r)
         });
+        let chart = warp::path!("v1" / "box-office" / "chart").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).then(|s: State, q: String| async move {
+            let t = Instant::now();
+            let r = async { handlers::box_office::chart(&s, handlers::box_office::chart_query(&params::parse(&q)?)?).await }.await;
+            finish(&s, "GET", "chart", None, "/v1/box-office/chart", &q, t, r)
+        });
+        let run = warp::path!("v1" / "films" / Seg / "run").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).then(|Seg(film): Seg, s: State, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::box_office::film_run(&s, &film).await
+            }
+            .await;
+            finish(&s, "GET", "film_run", None, "/v1/films/{film_id}/run", &q, t, r)
+        });
         let programmes = warp::path!("v1" / "rebates" / "programmes").and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query()).map(|s: State, q: String| {
             let t = Instant::now();
             let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
@@ -307,7 +321,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 finish(&s, "POST", "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
             });
-        health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
+        health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(chart).unify().or(run).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
     };
 
     let box_office = {

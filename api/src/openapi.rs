@@ -130,6 +130,8 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/healthz", example: "/healthz", summary: "liveness and ClickHouse reachability", roles: &[], params: none, body: None, reply: reply_json(s::<Health>), export: false },
     RouteDoc { method: "get", path: "/openapi.json", example: "/openapi.json", summary: "this document", roles: &[], params: none, body: None, reply: reply_json(object), export: false },
     RouteDoc { method: "get", path: "/metrics", example: "/metrics", summary: "Prometheus metrics", roles: &[], params: none, body: None, reply: reply_text("text/plain; version=0.0.4"), export: false },
+    RouteDoc { method: "get", path: "/v1/box-office/chart", example: "/v1/box-office/chart?date=2026-11-21&period=weekend", summary: "the day's, weekend's (Fri–Sun) or week's (Mon–Sun) chart, nationally or in a region with at least 3 reporting cinemas, of all, national or foreign films; registered films only, unregistered ids as one line", roles: &[], params: q::<params::ChartParams>, body: None, reply: reply_json(s::<crate::reports::chart::DailyChart>), export: false },
+    RouteDoc { method: "get", path: "/v1/films/{film_id}/run", example: "/v1/films/KZ26-0001/run", summary: "a registered film's public run: its days, weekends (opening = first Fri–Sun on or after release), cumulative figures, and the ministry's ROI words when it publishes them", roles: &[], params: q::<params::NoQuery>, body: None, reply: reply_json(s::<crate::reports::film_run::FilmRun>), export: false },
     RouteDoc { method: "get", path: "/v1/box-office/daily", example: "/v1/box-office/daily?date=2026-11-21", summary: "the day's chart (rank, rank change, new, gross, share, admissions, screens, screenings, cumulative)", roles: &[], params: q::<params::DateQuery>, body: None, reply: reply_json(s::<crate::reports::chart::DailyChart>), export: false },
     RouteDoc { method: "get", path: "/v1/box-office/films", example: "/v1/box-office/films?from=2026-11-01&to=2026-11-21", summary: "per-film totals over a range, optionally one region", roles: &["ministry", "commission"], params: q::<params::FilmsQuery>, body: None, reply: reply_json(s::<handlers::box_office::FilmsReply>), export: true },
     RouteDoc { method: "get", path: "/v1/box-office/films/{film_id}/daily", example: "/v1/box-office/films/KZ26-0001/daily?from=2026-11-01&to=2026-11-21", summary: "a film per day, or per day and cinema with by=cinema", roles: &["ministry", "producer"], params: q::<params::FilmDailyQuery>, body: None, reply: reply_json(s::<handlers::box_office::FilmDailyReply>), export: false },
@@ -217,13 +219,16 @@ fn refine(c: &mut Components) {
         ("ApplicantBody", "name"),
         ("ApplicantBody", "registration_number"),
         ("CinemaBody", "name"),
-        ("CinemaBody", "region"),
         ("CinemaBody", "city"),
         ("FundingBody", "payment_id"),
     ] {
         if let Some(p) = c.get_mut(component).and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
             p["pattern"] = json!(schemas::openapi::TEXT);
         }
+    }
+    if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut("/properties/region")) {
+        // A code; the API also takes a region's name in kk, ru or en.
+        p["enum"] = json!(schemas::region::Region::all().map(|r| r.code()).collect::<Vec<_>>());
     }
     if let Some(d) = c.get_mut("DecisionBody") {
         d["allOf"] = json!([

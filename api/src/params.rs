@@ -50,6 +50,25 @@ pub struct DateQuery {
     pub date: String,
 }
 
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChartParams {
+    /// Any day of the period.
+    #[param(format = Date)]
+    pub date: String,
+    /// `day` (default), `weekend` (Fri–Sun) or `week` (Mon–Sun) holding `date`.
+    #[param(pattern = "^(day|weekend|week)$")]
+    pub period: Option<String>,
+    /// An ISO 3166-2:KZ code, or a region's name; answered (else 422) only for a region with
+    /// at least 3 cinemas reporting in the period (`regions` of any chart lists them).
+    #[param(pattern = "^KZ-(10|11|15|19|23|27|31|33|35|39|43|47|55|59|61|62|63|71|75|79)$")]
+    pub region: Option<String>,
+    /// `national` or `foreign` films only (the unregistered line is left out).
+    #[param(pattern = "^(national|foreign)$")]
+    pub origin: Option<String>,
+}
+
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -21,6 +21,9 @@ pub const DECISIONS_SQL: &str = include_str!("../sql/005_decisions.sql");
 /// Rebate applicants without a Kazakh BIN.
 pub const APPLICANTS_SQL: &str = include_str!("../sql/006_applicants.sql");
 
+/// What the public pages show: distributors' names (issue 11).
+pub const PUBLIC_SQL: &str = include_str!("../sql/007_public.sql");
+
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -42,6 +45,8 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("claim_events", "request_id", "String DEFAULT ''"),
     // A producer key of a foreign applicant (`applicants`) instead of a BIN.
     ("api_keys", "applicant_id", "String DEFAULT ''"),
+    // The ministry publishes the film's budget, funding and recoupment on its public page.
+    ("films", "public_roi", "UInt8 DEFAULT 0"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
@@ -78,6 +83,7 @@ pub const APP_TABLES: &[&str] = &[
     "fx_official",
     "claim_decisions",
     "applicants",
+    "distributors",
 ];
 
 /// The store of a table or view by name.
@@ -110,6 +116,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(BI_VIEWS_SQL));
     s.extend(split_statements(DECISIONS_SQL));
     s.extend(split_statements(APPLICANTS_SQL));
+    s.extend(split_statements(PUBLIC_SQL));
     s
 }
 
@@ -207,8 +214,8 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 24, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
-        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 20);
+        assert_eq!(s.len(), 25, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
+        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 21);
         assert_eq!(s.iter().filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS")).count(), 4);
         // Every application table is created by the DDL, and the split leaves ingest's
         // tables in the events store.

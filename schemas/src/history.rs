@@ -14,6 +14,7 @@ pub enum Entity {
     Agreement,
     Cinema,
     Applicant,
+    Distributor,
 }
 
 impl Entity {
@@ -24,6 +25,7 @@ impl Entity {
             Entity::Agreement => "agreement",
             Entity::Cinema => "cinema",
             Entity::Applicant => "applicant",
+            Entity::Distributor => "distributor",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod integral;
 pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod region;
 pub mod registry;
 pub mod reject;
 pub mod rollup;

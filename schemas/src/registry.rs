@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use crate::ids::{Bin, FilmId};
 use crate::money::Kzt;
+use crate::region::Region;
 #[cfg(feature = "storage")]
 use crate::time::days_since_epoch;
 
@@ -30,7 +31,7 @@ pub enum RegistryError {
 pub struct Cinema {
     pub bin: Bin,
     pub name: String,
-    pub region: String,
+    pub region: Region,
     pub city: String,
     pub halls: u16,
     pub seats: u32,
@@ -49,6 +50,8 @@ pub struct Film {
     pub distributor_bin: Bin,
     pub national: bool,
     pub budget: Kzt,
+    /// The ministry publishes this film's budget, state funding and recoupment on its public page.
+    pub public_roi: bool,
 }
 
 /// One payment of state money to a film.
@@ -58,6 +61,23 @@ pub struct Funding {
     pub payment_id: String,
     pub paid_on: NaiveDate,
     pub amount: Kzt,
+}
+
+/// A distributor (or producer) by BIN, with its name as the public pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distributor {
+    pub bin: Bin,
+    pub name_kk: String,
+    pub name_ru: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DistributorCsv {
+    bin: String,
+    name_kk: String,
+    name_ru: String,
+    name_en: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +102,9 @@ struct FilmCsv {
     distributor_bin: String,
     national: String,
     budget: String,
+    /// Optional column (files written before it read as `false`).
+    #[serde(default)]
+    public_roi: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,7 +149,7 @@ pub fn read_cinemas<R: Read>(input: R) -> Result<Vec<Cinema>, RegistryError> {
             Ok(Cinema {
                 bin: field(line, "bin", Bin::parse(&c.bin))?,
                 name: field(line, "name", nonempty(c.name))?,
-                region: field(line, "region", nonempty(c.region))?,
+                region: field(line, "region", Region::parse(&c.region))?,
                 city: field(line, "city", nonempty(c.city))?,
                 halls: field(line, "halls", c.halls.parse())?,
                 seats: field(line, "seats", c.seats.parse())?,
@@ -150,6 +173,7 @@ pub fn read_films<R: Read>(input: R) -> Result<Vec<Film>, RegistryError> {
                 distributor_bin: field(line, "distributor_bin", Bin::parse(&f.distributor_bin))?,
                 national: field(line, "national", flag(&f.national))?,
                 budget: field(line, "budget", Kzt::parse(&f.budget))?,
+                public_roi: if f.public_roi.trim().is_empty() { false } else { field(line, "public_roi", flag(&f.public_roi))? },
             })
         })
         .collect()
@@ -169,12 +193,36 @@ pub fn read_funding<R: Read>(input: R) -> Result<Vec<Funding>, RegistryError> {
         .collect()
 }
 
+pub fn read_distributors<R: Read>(input: R) -> Result<Vec<Distributor>, RegistryError> {
+    read_rows::<DistributorCsv, _>(input)
+        .map(|(line, r)| {
+            let d = r?;
+            Ok(Distributor {
+                bin: field(line, "bin", Bin::parse(&d.bin))?,
+                name_kk: d.name_kk,
+                name_ru: d.name_ru,
+                name_en: field(line, "name_en", nonempty(d.name_en))?,
+            })
+        })
+        .collect()
+}
+
+pub fn write_distributors<W: std::io::Write>(out: W, rows: &[Distributor]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["bin", "name_kk", "name_ru", "name_en"])?;
+    for d in rows {
+        w.write_record([d.bin.as_str(), &d.name_kk, &d.name_ru, &d.name_en])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// Writes records as CSV with the header the readers expect.
 pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["bin", "name", "region", "city", "halls", "seats", "vat_payer"])?;
     for c in rows {
-        w.write_record([c.bin.as_str(), &c.name, &c.region, &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
+        w.write_record([c.bin.as_str(), &c.name, c.region.code(), &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
     }
     w.flush()?;
     Ok(())
@@ -182,11 +230,12 @@ pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<
 
 pub fn write_films<W: std::io::Write>(out: W, rows: &[Film]) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["film_id", "title_kk", "title_ru", "title_en", "release_date", "producer_bin", "distributor_bin", "national", "budget"])?;
+    w.write_record(["film_id", "title_kk", "title_ru", "title_en", "release_date", "producer_bin", "distributor_bin", "national", "budget", "public_roi"])?;
     for f in rows {
         w.write_record([
             f.film_id.as_str(), &f.title_kk, &f.title_ru, &f.title_en, &f.release_date.to_string(),
             f.producer_bin.as_str(), f.distributor_bin.as_str(), &f.national.to_string(), &f.budget.to_string(),
+            &f.public_roi.to_string(),
         ])?;
     }
     w.flush()?;
@@ -229,6 +278,24 @@ pub struct FilmRow {
     pub national: u8,
     pub budget_tiyn: i64,
     pub updated_at: u32,
+    pub public_roi: u8,
+}
+
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
+pub struct DistributorRow {
+    pub bin: String,
+    pub name_kk: String,
+    pub name_ru: String,
+    pub name_en: String,
+    pub updated_at: u32,
+}
+
+#[cfg(feature = "storage")]
+impl DistributorRow {
+    pub fn from_record(d: &Distributor, at: DateTime<Utc>) -> Self {
+        Self { bin: d.bin.to_string(), name_kk: d.name_kk.clone(), name_ru: d.name_ru.clone(), name_en: d.name_en.clone(), updated_at: secs(at) }
+    }
 }
 
 #[cfg(feature = "storage")]
@@ -250,7 +317,7 @@ fn secs(t: DateTime<Utc>) -> u32 {
 impl CinemaRow {
     pub fn from_record(c: &Cinema, at: DateTime<Utc>) -> Self {
         Self {
-            bin: c.bin.to_string(), name: c.name.clone(), region: c.region.clone(), city: c.city.clone(),
+            bin: c.bin.to_string(), name: c.name.clone(), region: c.region.code().to_owned(), city: c.city.clone(),
             halls: c.halls, seats: c.seats, vat_payer: u8::from(c.vat_payer), updated_at: secs(at),
         }
     }
@@ -264,6 +331,7 @@ impl FilmRow {
             title_en: f.title_en.clone(), release_date: days_since_epoch(f.release_date),
             producer_bin: f.producer_bin.to_string(), distributor_bin: f.distributor_bin.to_string(),
             national: u8::from(f.national), budget_tiyn: f.budget.tiyn(), updated_at: secs(at),
+            public_roi: u8::from(f.public_roi),
         }
     }
 }
@@ -285,7 +353,7 @@ mod tests {
     #[test]
     fn cinemas_round_trip_and_errors_name_line_and_column() {
         let c = Cinema {
-            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), region: "Almaty".into(),
+            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), region: Region::parse("Almaty").unwrap(),
             city: "Almaty".into(), halls: 8, seats: 1200, vat_payer: true,
         };
         let mut buf = Vec::new();

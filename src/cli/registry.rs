@@ -1,4 +1,5 @@
-//! `ekino registry load`: cinemas, films and funding payments from CSV into ClickHouse.
+//! `ekino registry load`: cinemas, films, funding payments and distributors from CSV into
+//! ClickHouse.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -6,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use schemas::history::{Entity, HistoryRow};
-use schemas::registry::{self, CinemaRow, FilmRow, FundingRow};
+use schemas::registry::{self, CinemaRow, DistributorRow, FilmRow, FundingRow};
 
 use crate::settings::Settings;
 
@@ -20,7 +21,11 @@ pub enum RegistryCommand {
         films: Option<PathBuf>,
         #[arg(long)]
         funding: Option<PathBuf>,
-        /// A folder holding cinemas.csv, films.csv and funding.csv (as `ekino simulate` writes).
+        /// bin,name_kk,name_ru,name_en
+        #[arg(long)]
+        distributors: Option<PathBuf>,
+        /// A folder holding cinemas.csv, films.csv, funding.csv and distributors.csv (as
+        /// `ekino simulate` writes); a file missing from it is skipped.
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -31,10 +36,15 @@ fn open(p: &PathBuf) -> anyhow::Result<std::fs::File> {
 }
 
 pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()> {
-    let RegistryCommand::Load { cinemas, films, funding, dir } = cmd;
-    let pick = |explicit: Option<PathBuf>, name: &str| explicit.or_else(|| dir.as_ref().map(|d| d.join(name)));
+    let RegistryCommand::Load { cinemas, films, funding, distributors, dir } = cmd;
+    // From --dir, only the files that are there (older folders have no distributors.csv).
+    let pick = |explicit: Option<PathBuf>, name: &str| explicit.or_else(|| dir.as_ref().map(|d| d.join(name)).filter(|p| p.exists()));
     let (cinemas, films, funding) = (pick(cinemas, "cinemas.csv"), pick(films, "films.csv"), pick(funding, "funding.csv"));
-    anyhow::ensure!(cinemas.is_some() || films.is_some() || funding.is_some(), "nothing to load: give --cinemas, --films, --funding or --dir");
+    let distributors = pick(distributors, "distributors.csv");
+    anyhow::ensure!(
+        cinemas.is_some() || films.is_some() || funding.is_some() || distributors.is_some(),
+        "nothing to load: give --cinemas, --films, --funding, --distributors or a --dir holding them"
+    );
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
     let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
     let timeout = Duration::from_millis(settings.clickhouse.query_timeout_ms);
@@ -61,6 +71,13 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
         remember(rows.iter().map(|r| HistoryRow::of(Entity::Funding, &r.payment_id, &r.film_id, &by, at, r)).collect()).await?;
         ingest::clickhouse_store::insert_rows(&client, "film_funding", &rows, timeout).await.context("inserting funding")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "funding loaded");
+    }
+    if let Some(p) = distributors {
+        let rows: Vec<DistributorRow> =
+            registry::read_distributors(open(&p)?).with_context(|| p.display().to_string())?.iter().map(|d| DistributorRow::from_record(d, now)).collect();
+        remember(rows.iter().map(|r| HistoryRow::of(Entity::Distributor, &r.bin, "", &by, at, r)).collect()).await?;
+        ingest::clickhouse_store::insert_rows(&client, "distributors", &rows, timeout).await.context("inserting distributors")?;
+        tracing::info!(rows = rows.len(), file = %p.display(), "distributors loaded");
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `ekino simulate`: realistic Kazakh cinema traffic into Kafka.
 //!
 //! Deterministic for a seed: the same seed, days and start date give byte-identical messages.
-//! Writes the registries it used (`cinemas.csv`, `films.csv`, `funding.csv`) and a ledger
+//! Writes the registries it used (`cinemas.csv`, `films.csv`, `funding.csv`,
+//! `distributors.csv`) and a ledger
 //! (`ledger.json`: counts and sums of what was sent) into `--out`.
 
 mod corrupt;
@@ -68,6 +69,7 @@ pub(crate) fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()
     schemas::registry::write_cinemas(file("cinemas.csv")?, &cinemas)?;
     schemas::registry::write_films(file("films.csv")?, &films)?;
     schemas::registry::write_funding(file("funding.csv")?, &market.funding)?;
+    schemas::registry::write_distributors(file("distributors.csv")?, &model::distributors())?;
     Ok(())
 }
 

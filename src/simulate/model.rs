@@ -5,7 +5,8 @@ use chrono::{Days, NaiveDate};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use schemas::registry::{Cinema, Film, Funding};
+use schemas::region::Region;
+use schemas::registry::{Cinema, Distributor, Film, Funding};
 use schemas::{Bin, FilmId, Kzt};
 
 /// (region, city, cinemas, base ticket price in KZT). Almaty and Astana hold most screens.
@@ -115,7 +116,7 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
                 record: Cinema {
                     bin: random_bin(rng),
                     name: format!("{chain} {city} {}", i + 1),
-                    region: region.to_owned(),
+                    region: Region::parse(region).expect("PLACES names regions"),
                     city: city.to_owned(),
                     halls: n_halls as u16,
                     seats,
@@ -142,6 +143,27 @@ const NATIONAL: &[(&str, &str, &str)] = &[
     ("Ұлытау аңызы", "Легенда Улытау", "Legend of Ulytau"),
 ];
 
+/// Distributors (kk, ru, en); BINs are fixed so the same names keep the same BINs.
+const DISTRIBUTORS: &[(&str, &str, &str, &str)] = &[
+    ("0801400000", "Қазақфильм прокат", "Казахфильм прокат", "Kazakhfilm Distribution"),
+    ("0905400000", "Дала Медиа", "Дала Медиа", "Dala Media"),
+    ("1102400000", "Меломан Фильм", "Меломан Фильм", "Meloman Film"),
+    ("1207400000", "Еуразия Дистрибьюшн", "Евразия Дистрибьюшн", "Eurasia Distribution"),
+    ("1403400000", "Сары-Арқа Фильм", "Сары-Арка Фильм", "Sary-Arka Film"),
+];
+
+pub fn distributors() -> Vec<Distributor> {
+    DISTRIBUTORS
+        .iter()
+        .map(|(prefix, kk, ru, en)| Distributor {
+            bin: (0..10).find_map(|n| Bin::from_prefix(&format!("{prefix}{n}"))).expect("a valid BIN among ten"),
+            name_kk: (*kk).into(),
+            name_ru: (*ru).into(),
+            name_en: (*en).into(),
+        })
+        .collect()
+}
+
 const FOREIGN: &[&str] = &[
     "Orbital Drift", "The Last Harbour", "Midnight Circuit", "Paper Kingdoms", "Iron Meridian",
     "Small Giants", "The Glass Orchard", "Northbound", "Echo Protocol", "Summer of Kites",
@@ -153,6 +175,8 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
     let mut funding = Vec::new();
     let span = i64::from(days.max(1)) + 42;
     let mut seq = 1;
+    let distributors = distributors();
+    let distributor = |i: usize| distributors[i % distributors.len()].bin.clone();
     let release = |rng: &mut ChaCha8Rng| {
         let back = rng.gen_range(0..span);
         start.checked_add_days(Days::new(u64::from(days))).unwrap_or(start) - chrono::Duration::days(back)
@@ -185,14 +209,16 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
                 title_en: (*en).into(),
                 release_date: rel,
                 producer_bin: random_bin(rng),
-                distributor_bin: random_bin(rng),
+                distributor_bin: distributor(i),
                 national: true,
                 budget: Kzt::from_tiyn(budget_m * 100_000_000),
+                // The ministry publishes the ROI of most funded films; two stay unpublished.
+                public_roi: state_funded && i < 5,
             },
             appeal: rng.gen_range(8..=70),
         });
     }
-    for en in FOREIGN {
+    for (i, en) in FOREIGN.iter().enumerate() {
         let film_id = FilmId::parse(&format!("KZ{}-{seq:04}", start.format("%y"))).expect("film id");
         seq += 1;
         films.push(SimFilm {
@@ -203,9 +229,10 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
                 title_en: (*en).into(),
                 release_date: release(rng),
                 producer_bin: random_bin(rng),
-                distributor_bin: random_bin(rng),
+                distributor_bin: distributor(i + 1),
                 national: false,
                 budget: Kzt::from_tiyn(rng.gen_range(5_000..=90_000) * 100_000_000),
+                public_roi: false,
             },
             appeal: rng.gen_range(10..=100),
         });
@@ -235,7 +262,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let m = Market::generate(&mut rng, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), 1);
         assert_eq!(m.cinemas.len(), 113);
-        let regions: std::collections::HashSet<_> = m.cinemas.iter().map(|c| c.record.region.as_str()).collect();
+        let regions: std::collections::HashSet<_> = m.cinemas.iter().map(|c| c.record.region).collect();
         assert_eq!(regions.len(), 20, "17 regions and 3 cities");
         assert!((330..=520).contains(&m.halls()), "halls {}", m.halls());
         assert!(m.films.iter().any(|f| f.record.national) && m.films.iter().any(|f| !f.record.national));

@@ -2,19 +2,41 @@ use serde::Serialize;
 
 use super::{require, ApiError};
 use crate::auth::{Principal, Role};
-use crate::params::{self, DateQuery, FilmDailyQuery, FilmsQuery};
-use crate::reports::{self, chart::DailyChart, BoxOfficeQuery, FilmTotals};
+use crate::params::{self, ChartParams, DateQuery, FilmDailyQuery, FilmsQuery};
+use crate::reports::chart::{ChartQuery, DailyChart, Origin, Period};
+use crate::reports::{self, BoxOfficeQuery, FilmTotals};
 use crate::state::AppState;
 
 pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiError> {
     // Parameters first: a bad request is a 400 whatever the state of the store.
     let date = params::date("date", &q.date)?;
-    if let Some(chart) = s.chart_cache.get(&date) {
+    chart(s, ChartQuery::day(date)).await
+}
+
+/// `GET /v1/box-office/chart`: the parameters, strictly.
+pub fn chart_query(q: &ChartParams) -> Result<ChartQuery, ApiError> {
+    let date = params::date("date", &q.date)?;
+    let period = match q.period.as_deref() {
+        None => Period::Day,
+        Some(p) => Period::parse(p).ok_or_else(|| ApiError::bad("period", format!("must be day, weekend or week, got {p:?}")))?,
+    };
+    let region = q.region.as_deref().map(|r| schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))).transpose()?;
+    let origin = match q.origin.as_deref() {
+        None => None,
+        Some(o) => Some(Origin::parse(o).ok_or_else(|| ApiError::bad("origin", format!("must be national or foreign, got {o:?}")))?),
+    };
+    Ok(ChartQuery { date, period, region, origin })
+}
+
+/// The chart for a query, from the one-second cache (the JSON route and the page share it).
+pub async fn chart(s: &AppState, q: ChartQuery) -> Result<DailyChart, ApiError> {
+    if let Some(chart) = s.chart_cache.get(&q) {
         return Ok((*chart).clone());
     }
-    let statuses = s.statuses(date, date).await?;
-    let chart = reports::chart::daily_chart(&s.ch, &*s.registry().await?, date, &statuses).await?;
-    s.chart_cache.put(date, std::sync::Arc::new(chart.clone()));
+    let (from, to) = q.period.bounds(q.date);
+    let statuses = s.statuses(from, to).await?;
+    let chart = reports::chart::chart(&s.ch, &*s.registry().await?, &q, &statuses).await?;
+    s.chart_cache.put(q, std::sync::Arc::new(chart.clone()));
     Ok(chart)
 }
 
@@ -112,4 +134,11 @@ pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDai
         by_day.into_values().collect()
     };
     Ok(FilmDailyReply { film_id, from: q.from, to: q.to, rows, totals: report.totals })
+}
+
+/// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
+pub async fn film_run(s: &AppState, film_id: &str) -> Result<reports::film_run::FilmRun, ApiError> {
+    let film = schemas::FilmId::parse(film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    let registry = s.registry().await?;
+    reports::film_run::film_run(&s.ch, &s.app, &registry, film.as_str(), s.clock.now(), &s.reporting).await?.ok_or(ApiError::NotFound)
 }

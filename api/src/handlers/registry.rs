@@ -68,6 +68,9 @@ pub struct FilmBody {
     #[serde(default)]
     #[schema(pattern = r"^0(\.[0-9]{1,4})?$")]
     pub distributor_fee: Option<String>,
+    /// The ministry publishes the film's budget, state funding and recoupment on its public page.
+    #[serde(default)]
+    pub public_roi: bool,
 }
 
 #[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize, utoipa::ToSchema)]
@@ -97,6 +100,7 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
         distributor_bin: bin("distributor_bin", &b.distributor_bin)?,
         national: b.national,
         budget: kzt("budget", &b.budget)?,
+        public_roi: b.public_roi,
     };
     let now = Utc::now();
     // History first: a version is never in force without its record of who wrote it.
@@ -149,7 +153,7 @@ pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[
 pub struct CinemaBody {
     #[schema(min_length = 1)]
     pub name: String,
-    #[schema(min_length = 1)]
+    /// An ISO 3166-2:KZ code (`KZ-75` is Almaty); a region's name in kk, ru or en is also taken.
     pub region: String,
     #[schema(min_length = 1)]
     pub city: String,
@@ -168,7 +172,8 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
     for (field, v) in [("name", &b.name), ("region", &b.region), ("city", &b.city)] {
         crate::params::text(field, v)?;
     }
-    let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region: b.region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
+    let region = schemas::region::Region::parse(&b.region).map_err(|e| ApiError::bad("region", e.to_string()))?;
+    let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
     let row = CinemaRow::from_record(&c, Utc::now());
     remember(s, p, Entity::Cinema, &b_in, "", &row).await?;
     insert(s, "cinemas", row).await?;

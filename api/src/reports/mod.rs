@@ -7,6 +7,7 @@ mod box_office;
 pub mod cache;
 pub mod chart;
 pub mod corrections;
+pub mod film_run;
 mod quality;
 pub mod registry;
 pub mod roi;
@@ -23,6 +24,9 @@ pub enum ReportError {
     Query(#[from] clickhouse::error::Error),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// Well-formed, but the data do not allow the answer (a region with too few cinemas).
+    #[error("{field}: {reason}")]
+    Unprocessable { field: &'static str, reason: String },
     #[error("sum overflowed")]
     Overflow,
 }

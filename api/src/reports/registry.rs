@@ -40,6 +40,9 @@ struct FilmRow {
     kk: String,
     ru: String,
     en: String,
+    release_date: u16,
+    national: u8,
+    public_roi: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +51,17 @@ pub struct Film {
     pub producer_bin: String,
     pub distributor_bin: String,
     pub title: Title,
+    /// Days since the epoch.
+    pub release_date: u16,
+    pub national: bool,
+    /// The ministry publishes the film's budget, funding and recoupment.
+    pub public_roi: bool,
+}
+
+impl Film {
+    pub fn release_date(&self) -> chrono::NaiveDate {
+        schemas::time::date_from_days(self.release_date)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +83,10 @@ pub struct Registry {
     pub films: BTreeMap<String, Film>,
     pub funding: HashMap<String, Funding>,
     pub agreements: HashMap<String, Agreement>,
+    /// Distributors' names by BIN (kk, ru, en in a [`Title`]).
+    pub distributors: HashMap<String, Title>,
+    /// Each registered cinema's region; `None` for a stored region no longer read as one.
+    pub cinema_regions: HashMap<String, Option<schemas::region::Region>>,
 }
 
 impl Registry {
@@ -77,7 +95,8 @@ impl Registry {
             .query(
                 "SELECT film_id, argMax(budget_tiyn, updated_at) AS budget_tiyn, argMax(producer_bin, updated_at) AS producer_bin, \
                  argMax(distributor_bin, updated_at) AS distributor_bin, argMax(title_kk, updated_at) AS kk, \
-                 argMax(title_ru, updated_at) AS ru, argMax(title_en, updated_at) AS en FROM films GROUP BY film_id",
+                 argMax(title_ru, updated_at) AS ru, argMax(title_en, updated_at) AS en, argMax(release_date, updated_at) AS release_date, \
+                 argMax(national, updated_at) AS national, argMax(public_roi, updated_at) AS public_roi FROM films GROUP BY film_id",
             )
             .fetch_all()
             .await?;
@@ -92,7 +111,14 @@ impl Registry {
             )
             .fetch_all()
             .await?;
+        let distributors: Vec<(String, String, String, String)> = client
+            .query("SELECT bin, argMax(name_kk, updated_at) AS kk, argMax(name_ru, updated_at) AS ru, argMax(name_en, updated_at) AS en FROM distributors GROUP BY bin")
+            .fetch_all()
+            .await?;
+        let cinemas: Vec<(String, String)> = client.query("SELECT bin, argMax(region, updated_at) AS r FROM cinemas GROUP BY bin").fetch_all().await?;
         Ok(Self {
+            distributors: distributors.into_iter().map(|(bin, kk, ru, en)| (bin, Title { kk, ru, en })).collect(),
+            cinema_regions: cinemas.into_iter().map(|(bin, r)| (bin, schemas::region::Region::parse(&r).ok())).collect(),
             films: films
                 .into_iter()
                 .map(|r| {
@@ -101,6 +127,9 @@ impl Registry {
                         producer_bin: r.producer_bin,
                         distributor_bin: r.distributor_bin,
                         title: Title { kk: r.kk, ru: r.ru, en: r.en },
+                        release_date: r.release_date,
+                        national: r.national != 0,
+                        public_roi: r.public_roi != 0,
                     };
                     (r.film_id, film)
                 })

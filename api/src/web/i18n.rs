@@ -227,6 +227,21 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// An RFC 3339 time as the date and hh:mm in Kazakhstan's time (UTC+5); the text itself when
+/// it is not a time.
+pub fn timestamp(lang: Lang, rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => {
+            let t = t.with_timezone(&schemas::time::kz_offset());
+            match lang {
+                Lang::Kk | Lang::Ru => format!("{} {}", date(lang, t.date_naive()), t.format("%H:%M")),
+                Lang::En => format!("{}, {}", date(lang, t.date_naive()), t.format("%H:%M")),
+            }
+        }
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

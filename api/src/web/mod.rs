@@ -11,6 +11,7 @@
 
 pub mod assets;
 pub mod box_office;
+pub mod film;
 pub mod i18n;
 pub mod page;
 
@@ -40,6 +41,35 @@ pub fn form(q: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// A value as one path segment: unreserved characters as they are, every other byte
+/// percent-encoded (film ids are tenant text).
+pub fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The inverse of [`path_segment`]; an invalid escape stays as it is.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let root = warp::path::end()
         .and(warp::get())
@@ -67,5 +97,18 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .then(
             |lang: Lang, s: State, q: String| async move { box_office::page(&s, lang, &q).await },
         );
-    root.or(assets).unify().or(chart).unify().boxed()
+    let film = lang()
+        .and(warp::path("films"))
+        .and(warp::path::param::<String>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .then(|lang: Lang, id: String, s: State, q: String| async move {
+            // The segment arrives percent-encoded; a film id is its decoded text.
+            let id = percent_decode(&id);
+            film::page(&s, lang, &id, &q).await
+        });
+    root.or(assets).unify().or(chart).unify().or(film).unify().boxed()
 }
