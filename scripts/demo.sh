@@ -94,5 +94,6 @@ for f in c['films'][:3]:
 echo "GET /v1/roi/summary (ministry key): the payback KPI over state-funded films"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/roi/summary" | python3 -m json.tool
 echo "a ministry key for this run: $MINISTRY"
-echo "web pages (kk/ru/en): http://$API_ADDR/ (the day's chart: http://$API_ADDR/kk/box-office?date=$DAY)"
+echo "web pages (kk/ru/en): http://$API_ADDR/ (the day's chart: http://$API_ADDR/kk/box-office?date=$DAY;"
+echo "  the estimator: http://$API_ADDR/en/rebates/estimate; a briefing: http://$API_ADDR/kk/rebates/brief)"
 say "done: ingest (pid $INGEST) and the API (pid $API) keep running; stop them with: kill $INGEST $API"

@@ -53,6 +53,15 @@ install_clickhouse() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends clickhouse-server curl >>"$LOGS/apt.log" 2>&1
 }
 
+# Headless Chromium prints the briefing to PDF (the API's `format=pdf`) and drives the
+# browser tests; pdftotext checks the PDF; Noto has the Kazakh letters and ₸ for both.
+install_browser() {
+  command -v chromium >/dev/null && command -v pdftotext >/dev/null && return 0
+  log "installing chromium, poppler-utils and fonts-noto-core from Debian (log: $LOGS/apt.log)"
+  as_root apt-get update >>"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends chromium poppler-utils fonts-noto-core >>"$LOGS/apt.log" 2>&1
+}
+
 tansu_bin() {
   [ -x "$TANSU_ROOT/bin/tansu" ] && { echo "$TANSU_ROOT/bin/tansu"; return; }
   return 1
@@ -218,7 +227,7 @@ status() {
 cmd=${1:-status}
 what=${2:-all}
 case "$cmd:$what" in
-  up:all) start_clickhouse; start_kafka ;;
+  up:all) start_clickhouse; start_kafka; install_browser ;;
   up:clickhouse) start_clickhouse ;;
   up:kafka) start_kafka ;;
   up:kafka-memory) start_kafka_memory ;;
@@ -226,7 +235,7 @@ case "$cmd:$what" in
   down:kafka-memory) stop_pidfile kafka-memory tansu-memory ;;
   down:clickhouse) stop_pidfile clickhouse clickhouse ;;
   down:kafka) stop_pidfile kafka tansu ;;
-  install:*) install_clickhouse; install_tansu ;;
+  install:*) install_clickhouse; install_tansu; install_browser ;;
   # Where the ClickHouse users' passwords are (made when missing).
   credentials:*) clickhouse_passwords; echo "$CH_USERS_ENV" ;;
   status:*) status ;;

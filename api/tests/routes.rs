@@ -406,3 +406,48 @@ async fn web_pages_negotiate_language_and_carry_their_headers() {
     assert_eq!((font.status().as_u16(), font.headers()["content-type"].to_str().unwrap()), (200, "font/woff2"));
     assert_eq!(warp::test::request().path("/assets/../Cargo.toml").reply(&routes).await.status(), 404);
 }
+
+#[tokio::test]
+async fn rebate_pages_compare_the_steppe_light_example_in_every_language() {
+    let (state, _) = app(10_000);
+    let routes = api::filters::routes(state);
+    // Steppe Light in Kazakhstan, worked by hand: local qualifying spend 2,000,000 USD;
+    // 20 % + 5 (25 of 40 days outside Almaty and Astana) + 5 (Kazakhstan as itself) = 30 %
+    // = USD 600,000.00; no cap reached (80 % of the budget is 2,400,000).
+    for (lang, rebate, name) in [
+        ("kk", "600\u{a0}000,00\u{a0}USD", "Қазақстан өндірістік өтемі"),
+        ("ru", "600\u{a0}000,00\u{a0}USD", "Производственный возврат Казахстана"),
+        ("en", "USD\u{a0}600,000.00", "Kazakhstan production rebate"),
+    ] {
+        let r = warp::test::request().path(&format!("/{lang}/rebates/estimate?utm=1")).reply(&routes).await;
+        let body = String::from_utf8_lossy(r.body()).into_owned();
+        assert_eq!(r.status(), 200, "{lang}: {body}");
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")) && body.contains(name), "{lang}");
+        for p in ["kz", "ge", "uz", "hu", "pl"] {
+            assert!(body.contains(&format!("data-programme=\"{p}\"")), "{lang}: {p} compared");
+        }
+        let kz_row = body.split("data-programme=\"kz\"").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(kz_row.contains(rebate), "{lang}: {kz_row}");
+        let brief = warp::test::request().path(&format!("/{lang}/rebates/brief")).reply(&routes).await;
+        let b = String::from_utf8_lossy(brief.body()).into_owned();
+        assert_eq!(brief.status(), 200, "{lang}");
+        assert!(b.contains(rebate) && b.contains("class=\"chart checklist\""), "{lang}: the briefing has the figure and the checklist");
+        for page in ["rebates", "glossary"] {
+            let r = warp::test::request().path(&format!("/{lang}/{page}")).reply(&routes).await;
+            assert_eq!(r.status(), 200, "{lang} {page}");
+            assert!(String::from_utf8_lossy(r.body()).contains(&format!("<html lang=\"{lang}\">")));
+        }
+    }
+    // A form field the engine refuses is named on the page, with the form kept.
+    let r = warp::test::request().path("/en/rebates/estimate?total=abc&currency=USD&kind=feature&title=T&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
+    let body = String::from_utf8_lossy(r.body()).into_owned();
+    assert_eq!(r.status(), 400);
+    assert!(body.contains("production.total_budget.amount") && body.contains("value=\"abc\""), "{body}");
+    // Without Chromium the PDF is a 503 problem, never the HTML in its place.
+    std::env::set_var("EKINO_CHROMIUM", "/nonexistent/chromium");
+    let r = warp::test::request().path("/kk/rebates/brief?format=pdf").reply(&routes).await;
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (503, "application/problem+json"));
+    // Hostile text is escaped.
+    let r = warp::test::request().path("/en/rebates/estimate?total=1000&currency=USD&kind=feature&title=%3Cscript%3Ex&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
+    assert!(!String::from_utf8_lossy(r.body()).contains("<script>x"));
+}

@@ -40,7 +40,16 @@ impl Kind {
 #[serde(deny_unknown_fields)]
 pub struct Programme {
     pub id: String,
+    /// The name in English.
     pub name: String,
+    /// The name in Kazakh (Cyrillic) and Russian, for the public pages.
+    #[serde(default)]
+    pub name_kk: Option<String>,
+    #[serde(default)]
+    pub name_ru: Option<String>,
+    /// Whether a translator has reviewed the kk and ru texts; pages mark them until then.
+    #[serde(default)]
+    pub translation_reviewed: bool,
     pub country: String,
     pub currency: Currency,
     pub versions: Vec<Version>,
@@ -59,6 +68,11 @@ pub struct Version {
     pub rules_date: NaiveDate,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `notes` in Kazakh and Russian (same order); pages fall back to English when absent.
+    #[serde(default)]
+    pub notes_kk: Vec<String>,
+    #[serde(default)]
+    pub notes_ru: Vec<String>,
     #[serde(default)]
     pub applicant_must_be_foreign: bool,
     #[serde(default)]

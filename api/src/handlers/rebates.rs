@@ -40,6 +40,13 @@ fn compared(s: &AppState, list: &str) -> Result<Vec<Programme>, ApiError> {
         .collect()
 }
 
+/// A comparison of the programmes of a `compare` list for an estimate's input (the JSON route
+/// and the estimator page share it).
+pub fn comparison(s: &AppState, list: &str, input: &EstimateInput, fx: &rebate_engine::FxTable) -> Result<rebate_engine::estimate::Comparison, ApiError> {
+    let ctx = Context { fx, index: &s.index };
+    Ok(rebate_engine::compare(&compared(s, list)?, input, &ctx)?)
+}
+
 /// An estimate or comparison, with the rates `fx` (see `fx::EstimateFx`); the reply says
 /// where they came from (`fx_source`: `official` where the ministry loaded rates, the
 /// indicative table elsewhere; `indicative` while none is loaded).
@@ -48,7 +55,7 @@ pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8], fx: &rebate_engine::
     let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
     let ctx = Context { fx, index: &s.index };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
-        Some(list) => serde_json::to_value(rebate_engine::compare(&compared(s, list)?, &input, &ctx)?),
+        Some(list) => serde_json::to_value(comparison(s, list, &input, fx)?),
         None => {
             let id = input.programme.clone().ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
             serde_json::to_value(rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?)

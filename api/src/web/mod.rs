@@ -11,7 +11,11 @@
 
 pub mod assets;
 pub mod box_office;
+pub mod estimate;
 pub mod film;
+pub mod glossary;
+pub mod pdf;
+pub mod rebates;
 pub mod i18n;
 pub mod page;
 
@@ -110,5 +114,46 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let id = percent_decode(&id);
             film::page(&s, lang, &id, &q).await
         });
-    root.or(assets).unify().or(chart).unify().or(film).unify().boxed()
+    let programmes = lang()
+        .and(warp::path!("rebates"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .map(|lang: Lang, s: State, q: String| rebates::programmes(&s, lang, &q));
+    let estimate = lang()
+        .and(warp::path!("rebates" / "estimate"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .then(|lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await });
+    let brief = lang()
+        .and(warp::path!("rebates" / "brief"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .then(|lang: Lang, s: State, q: String| async move { rebates::brief(&s, lang, &q).await });
+    let glossary = lang()
+        .and(warp::path!("glossary"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(query())
+        .map(|lang: Lang, q: String| glossary::page(lang, &q));
+    root.or(assets)
+        .unify()
+        .or(chart)
+        .unify()
+        .or(film)
+        .unify()
+        .or(programmes)
+        .unify()
+        .or(estimate)
+        .unify()
+        .or(brief)
+        .unify()
+        .or(glossary)
+        .unify()
+        .boxed()
 }

@@ -1,0 +1,469 @@
+//! The rebate pages: `/{lang}/rebates` (each programme's rules, as its data file says),
+//! `/{lang}/rebates/estimate` (the estimator and comparison) and `/{lang}/rebates/brief`
+//! (the printable briefing for a foreign crew; `format=pdf` prints it with headless
+//! Chromium, see [`super::pdf`]). Every estimate and briefing says that `kz` is a draft
+//! programme and that no figure is an offer.
+
+use askama::Template;
+use rebate_engine::programme::{BaseCap, Minimum, RateRule, RebateCap, Uplift};
+use rebate_engine::result::RebateResult;
+use rebate_engine::Programme;
+use rust_decimal::Decimal;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::estimate::{self, binding, code_word, programme_name, EstimateForm, Estimated};
+use super::i18n::{self, Lang};
+use super::page::{self, Chrome};
+use crate::filters::State;
+
+/// An amount in a currency, per locale: `1 234,50 USD` (kk, ru), `USD 1,234.50` (en).
+pub fn amount(lang: Lang, d: Decimal, currency: &str) -> String {
+    if currency == "KZT" {
+        return i18n::money(lang, d);
+    }
+    let n = i18n::number(lang, d, 2);
+    match lang {
+        Lang::Kk | Lang::Ru => format!("{n}\u{a0}{currency}"),
+        Lang::En => format!("{currency}\u{a0}{n}"),
+    }
+}
+
+fn pct(lang: Lang, d: Decimal) -> String {
+    i18n::percent(lang, d)
+}
+
+fn yes_no(lang: Lang, b: bool) -> String {
+    i18n::t(lang, if b { "word-yes" } else { "word-no" })
+}
+
+// ---------- the programmes page ----------
+
+pub struct ProgrammeView {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub currency: String,
+    pub version: String,
+    pub effective_from: String,
+    pub rules_date: String,
+    pub source: String,
+    pub rules: Vec<String>,
+    pub notes: Vec<String>,
+    /// The notes are shown in English (no translation in the file).
+    pub notes_in_english: bool,
+    pub unreviewed: bool,
+    pub draft: bool,
+}
+
+#[derive(Template)]
+#[template(path = "rebates.html")]
+pub struct ProgrammesPage {
+    pub chrome: Chrome,
+    pub programmes: Vec<ProgrammeView>,
+}
+
+/// The rules of a programme's version in plain words, from its data.
+pub fn rules_in_words(lang: Lang, p: &Programme, v: &rebate_engine::programme::Version) -> Vec<String> {
+    let t = |k: &str, a: &[(&str, String)]| i18n::t_with(lang, k, a);
+    let cur = p.currency.to_string();
+    let mut out = Vec::new();
+    out.push(match &v.rate {
+        RateRule::Flat { rate } => t("rule-rate-flat", &[("rate", pct(lang, rate.get()))]),
+        RateRule::ByKind { default, rates } => {
+            let mut parts: Vec<String> = rates.iter().map(|(k, r)| format!("{} {}", code_word(lang, "kind", &format!("{k:?}").to_lowercase()), pct(lang, r.get()))).collect();
+            parts.push(format!("{} {}", i18n::t(lang, "rule-otherwise"), pct(lang, default.get())));
+            t("rule-rate-by-kind", &[("rates", parts.join("; "))])
+        }
+        RateRule::Brackets { brackets, .. } => {
+            let parts: Vec<String> = brackets
+                .iter()
+                .map(|b| match b.up_to {
+                    Some(up) => format!("{} ≤ {}", pct(lang, b.rate.get()), amount(lang, up, &cur)),
+                    None => format!("{} {}", pct(lang, b.rate.get()), i18n::t(lang, "rule-above")),
+                })
+                .collect();
+            t("rule-rate-brackets", &[("rates", parts.join("; "))])
+        }
+        RateRule::Threshold { base, category, above, rate } => t(
+            "rule-rate-threshold",
+            &[("base", pct(lang, base.get())), ("rate", pct(lang, rate.get())), ("category", code_word(lang, "cat", category)), ("above", amount(lang, *above, &cur))],
+        ),
+    });
+    for u in &v.uplifts {
+        out.push(match u {
+            Uplift::ShootingDaysOutside { points, min_share, .. } => t("rule-uplift-days", &[("points", pct(lang, *points)), ("share", pct(lang, min_share.get()))]),
+            Uplift::Cultural { points, any_of, .. } => {
+                t("rule-uplift-cultural", &[("points", pct(lang, *points)), ("items", any_of.iter().map(|i| code_word(lang, "cultural", i)).collect::<Vec<_>>().join(", "))])
+            }
+            Uplift::Checklist { points_per_item, max_items, .. } => t("rule-uplift-checklist", &[("points", pct(lang, *points_per_item)), ("max", max_items.to_string())]),
+        });
+    }
+    if let Some(m) = v.max_rate {
+        out.push(t("rule-max-rate", &[("rate", pct(lang, m.get()))]));
+    }
+    if let Some(m) = &v.minimum {
+        out.push(match m {
+            Minimum::Absolute { amount: a, by_kind } => {
+                let mut parts: Vec<String> = by_kind.iter().map(|(k, x)| format!("{} {}", code_word(lang, "kind", &format!("{k:?}").to_lowercase()), amount(lang, *x, &cur))).collect();
+                if let Some(a) = a {
+                    parts.push(amount(lang, *a, &cur));
+                }
+                t("rule-minimum", &[("amount", parts.join("; "))])
+            }
+            Minimum::Index { index, units } => t("rule-minimum-index", &[("units", i18n::number(lang, *units, 0)), ("index", code_word(lang, "index", index))]),
+            Minimum::LowerOfAmountAndBudgetShare { amount: a, share } => t("rule-minimum-lower", &[("amount", amount(lang, *a, &cur)), ("share", pct(lang, share.get()))]),
+            Minimum::BudgetShare { share } => t("rule-minimum-share", &[("share", pct(lang, share.get()))]),
+        });
+    }
+    for c in &v.base_caps {
+        let (code, share) = match c {
+            BaseCap::ShareOfBudget { code, share } | BaseCap::CategoryShare { code, share, .. } | BaseCap::ForeignShareOfDomestic { code, share } => (code, share),
+        };
+        out.push(format!("{} ({})", code_word(lang, "code", code), pct(lang, share.get())));
+    }
+    for c in &v.rebate_caps {
+        out.push(match c {
+            RebateCap::Absolute { code, amount: a } => format!("{}: {}", code_word(lang, "code", code), amount(lang, *a, &cur)),
+            RebateCap::Index { code, index, units } => format!("{}: {} {}", code_word(lang, "code", code), i18n::number(lang, *units, 0), code_word(lang, "index", index)),
+        });
+    }
+    if v.applicant_must_be_foreign {
+        out.push(i18n::t(lang, "rule-foreign-applicant"));
+    }
+    if let Some(r) = v.credit_tax_rate {
+        out.push(t("rule-credit-tax", &[("rate", pct(lang, r.get()))]));
+    }
+    out
+}
+
+fn notes_in(lang: Lang, v: &rebate_engine::programme::Version) -> (Vec<String>, bool) {
+    let own = match lang {
+        Lang::Kk => &v.notes_kk,
+        Lang::Ru => &v.notes_ru,
+        Lang::En => &v.notes,
+    };
+    if own.len() == v.notes.len() { (own.clone(), false) } else { (v.notes.clone(), lang != Lang::En) }
+}
+
+pub fn programmes_page(lang: Lang, query: &str, programmes: &[Programme]) -> ProgrammesPage {
+    let views = programmes
+        .iter()
+        .filter_map(|p| {
+            let v = p.versions.last()?;
+            let (notes, notes_in_english) = notes_in(lang, v);
+            Some(ProgrammeView {
+                id: p.id.clone(),
+                name: programme_name(lang, p),
+                country: p.country.clone(),
+                currency: p.currency.to_string(),
+                version: v.version.clone(),
+                effective_from: i18n::date(lang, v.effective_from),
+                rules_date: i18n::date(lang, v.rules_date),
+                source: v.source.clone(),
+                rules: rules_in_words(lang, p, v),
+                notes,
+                notes_in_english,
+                unreviewed: !p.translation_reviewed && lang != Lang::En,
+                draft: p.id == "kz",
+            })
+        })
+        .collect();
+    ProgrammesPage { chrome: Chrome::new(lang, "rebates-title", "rebates", "rebates", query), programmes: views }
+}
+
+// ---------- the estimator and the briefing ----------
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct CategoryInput {
+    pub code: String,
+    pub label: String,
+    pub local: String,
+    pub abroad: String,
+}
+
+pub struct LineView {
+    pub category: String,
+    pub vendor: String,
+    pub amount: String,
+    pub qualifying: String,
+    pub excluded: String,
+    pub reason: String,
+}
+
+pub struct ResultView {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub draft: bool,
+    pub eligible: String,
+    pub eligible_class: &'static str,
+    pub reasons: Vec<String>,
+    pub rate: String,
+    pub base_rate: String,
+    pub minimum: String,
+    pub minimum_class: &'static str,
+    pub qualifying: String,
+    pub eligible_spend: String,
+    pub before_caps: String,
+    pub caps: Vec<String>,
+    pub uplifts: Vec<String>,
+    pub tax: Option<String>,
+    pub rebate: String,
+    pub effective: String,
+    pub binding: String,
+    pub lines: Vec<LineView>,
+    pub pool: Option<String>,
+}
+
+pub struct Check {
+    pub item: String,
+    pub state: String,
+    pub class: &'static str,
+}
+
+pub struct EstimateView {
+    pub form_query: String,
+    pub currency: String,
+    pub results: Vec<ResultView>,
+    pub kz: Option<ResultView>,
+    pub checklist: Vec<Check>,
+    pub fx_source: String,
+    pub fx_used: Vec<String>,
+    pub mci: Option<String>,
+    pub as_of: String,
+    pub inputs: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "estimate.html")]
+pub struct EstimatePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub kind: Vec<Choice>,
+    pub currency: String,
+    pub total: String,
+    pub applicant_country: String,
+    pub registered_on: String,
+    pub completed_on: String,
+    pub as_of: String,
+    pub days_total: String,
+    pub days_outside: String,
+    pub cultural: Vec<Choice>,
+    pub categories: Vec<CategoryInput>,
+    pub programmes: Vec<Choice>,
+    pub error: Option<String>,
+    pub view: Option<EstimateView>,
+}
+
+#[derive(Template)]
+#[template(path = "brief.html")]
+pub struct BriefPage {
+    pub chrome: Chrome,
+    pub production: String,
+    pub view: EstimateView,
+    pub pdf_href: String,
+    pub estimate_href: String,
+}
+
+fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: Decimal) -> ResultView {
+    let cur = r.currency.to_string();
+    let a = |d: Decimal| amount(lang, d, &cur);
+    let p = programmes.iter().find(|p| p.id == r.programme);
+    let (minimum, minimum_class) = match &r.minimum {
+        Some(m) if m.met => (i18n::t_with(lang, "minimum-met", &[("required", a(m.required))]), "ok"),
+        Some(m) => (i18n::t_with(lang, "minimum-not-met", &[("required", a(m.required)), ("spend", a(m.qualifying_spend))]), "bad"),
+        None => (i18n::t(lang, "minimum-none"), ""),
+    };
+    ResultView {
+        id: r.programme.clone(),
+        name: p.map_or_else(|| r.programme.clone(), |p| programme_name(lang, p)),
+        version: r.version.clone(),
+        draft: r.programme == "kz",
+        eligible: yes_no(lang, r.eligible),
+        eligible_class: if r.eligible { "ok" } else { "bad" },
+        reasons: r.ineligibility.iter().map(|x| code_word(lang, "reason", &x.code)).collect(),
+        rate: pct(lang, r.rate.get()),
+        base_rate: pct(lang, r.base_rate.get()),
+        minimum,
+        minimum_class,
+        qualifying: a(r.qualifying_spend),
+        eligible_spend: a(r.eligible_spend),
+        before_caps: a(r.rebate_before_caps),
+        caps: r
+            .caps
+            .iter()
+            .map(|c| {
+                let name = code_word(lang, "code", &c.code);
+                if c.bound {
+                    i18n::t_with(lang, "cap-bound", &[("cap", name), ("limit", a(c.limit)), ("by", a(c.by))])
+                } else {
+                    i18n::t_with(lang, "cap-not-bound", &[("cap", name), ("limit", a(c.limit))])
+                }
+            })
+            .collect(),
+        uplifts: r.uplifts.iter().map(|u| format!("{}: +{}", code_word(lang, "code", &u.code), pct(lang, u.points))).collect(),
+        tax: r.tax.as_ref().map(|t| i18n::t_with(lang, "tax-line", &[("rate", pct(lang, t.rate.get())), ("tax", a(t.tax))])),
+        rebate: a(r.rebate),
+        effective: (budget > Decimal::ZERO).then(|| (r.rebate / budget).round_dp_with_strategy(4, schemas::money::ROUNDING)).map_or_else(|| "—".into(), |x| pct(lang, x)),
+        binding: binding(lang, r),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| LineView {
+                category: code_word(lang, "cat", &l.category),
+                vendor: String::new(),
+                amount: a(l.amount),
+                qualifying: a(l.qualifying),
+                excluded: a(l.excluded),
+                reason: code_word(lang, "reason", &l.reason),
+            })
+            .collect(),
+        pool: r.annual_pool.map(a),
+    }
+}
+
+fn checklist(lang: Lang, e: &Estimated) -> Vec<Check> {
+    let Some(kz) = e.comparison.results.iter().find(|r| r.programme == "kz") else { return vec![] };
+    let state = |s: Option<bool>| match s {
+        Some(true) => (i18n::t(lang, "check-met"), "ok"),
+        Some(false) => (i18n::t(lang, "check-not-met"), "bad"),
+        None => (i18n::t(lang, "check-unknown"), "unknown"),
+    };
+    let has = |code: &str| kz.ineligibility.iter().any(|r| r.code == code);
+    [
+        ("check-foreign-applicant", Some(!has("applicant_not_foreign"))),
+        ("check-kind", Some(!has("kind_not_covered"))),
+        ("check-minimum", kz.minimum.as_ref().map(|m| m.met)),
+        ("check-vendors", None),
+        ("check-spend-window", None),
+        ("check-cultural", Some(kz.uplifts.iter().any(|u| u.code == "cultural_test" && u.points > Decimal::ZERO))),
+        ("check-regions", Some(kz.uplifts.iter().any(|u| u.code == "regions" && u.points > Decimal::ZERO))),
+    ]
+    .into_iter()
+    .map(|(k, s)| {
+        let (state, class) = state(s);
+        Check { item: i18n::t(lang, k), state, class }
+    })
+    .collect()
+}
+
+pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView {
+    let cur = e.comparison.currency.to_string();
+    let budget: Decimal = e.form.total.parse().unwrap_or_default();
+    let results: Vec<ResultView> = e.comparison.results.iter().map(|r| result_view(lang, programmes, r, budget)).collect();
+    let kz = e.comparison.results.iter().find(|r| r.programme == "kz").map(|r| result_view(lang, programmes, r, budget));
+    let f = &e.form;
+    let spend_local: Decimal = f.local.values().filter_map(|v| v.parse::<Decimal>().ok()).sum();
+    let spend_abroad: Decimal = f.abroad.values().filter_map(|v| v.parse::<Decimal>().ok()).sum();
+    let inputs = vec![
+        (i18n::t(lang, "est-title"), f.title.clone()),
+        (i18n::t(lang, "est-kind"), code_word(lang, "kind", &f.kind)),
+        (i18n::t(lang, "est-total"), amount(lang, budget, &cur)),
+        (i18n::t(lang, "est-spend-local"), amount(lang, spend_local, &cur)),
+        (i18n::t(lang, "est-spend-abroad"), amount(lang, spend_abroad, &cur)),
+        (i18n::t(lang, "est-applicant-country"), f.applicant_country.clone()),
+        (i18n::t(lang, "est-dates"), format!("{} – {}", f.registered_on, f.completed_on)),
+        (i18n::t(lang, "est-days"), i18n::t_with(lang, "est-days-value", &[("total", f.days_total.clone()), ("outside", f.days_outside.clone())])),
+        (i18n::t(lang, "est-cultural"), if f.cultural.is_empty() { "—".into() } else { f.cultural.iter().map(|c| code_word(lang, "cultural", c)).collect::<Vec<_>>().join(", ") }),
+    ];
+    EstimateView {
+        form_query: f.query(),
+        currency: cur.clone(),
+        checklist: checklist(lang, e),
+        results,
+        kz,
+        fx_source: i18n::t(lang, &format!("fx-source-{}", e.fx_source)),
+        fx_used: e.fx_used.iter().map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6))).collect(),
+        mci: e.mci.map(|(y, v)| i18n::t_with(lang, "mci-used", &[("year", y.to_string()), ("value", i18n::money(lang, v))])),
+        as_of: chrono::NaiveDate::parse_from_str(&f.as_of, "%Y-%m-%d").map_or_else(|_| f.as_of.clone(), |d| i18n::date(lang, d)),
+        inputs,
+    }
+}
+
+pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &EstimateForm, outcome: Result<&Estimated, String>) -> EstimatePage {
+    let cultural_items = estimate::cultural_items(programmes);
+    let (view, error) = match outcome {
+        Ok(e) => (Some(view(lang, programmes, e)), None),
+        Err(msg) => (None, Some(msg)),
+    };
+    EstimatePage {
+        chrome: Chrome::new(lang, "estimate-title", "rebates", "rebates/estimate", query),
+        title: form.title.clone(),
+        kind: estimate::KINDS.iter().map(|k| Choice { value: (*k).into(), label: code_word(lang, "kind", k), selected: form.kind == *k }).collect(),
+        currency: form.currency.clone(),
+        total: form.total.clone(),
+        applicant_country: form.applicant_country.clone(),
+        registered_on: form.registered_on.clone(),
+        completed_on: form.completed_on.clone(),
+        as_of: form.as_of.clone(),
+        days_total: form.days_total.clone(),
+        days_outside: form.days_outside.clone(),
+        cultural: cultural_items.iter().map(|c| Choice { value: c.clone(), label: code_word(lang, "cultural", c), selected: form.cultural.contains(c) }).collect(),
+        categories: estimate::categories(programmes)
+            .into_iter()
+            .map(|c| CategoryInput {
+                label: code_word(lang, "cat", &c),
+                local: form.local.get(&c).cloned().unwrap_or_default(),
+                abroad: form.abroad.get(&c).cloned().unwrap_or_default(),
+                code: c,
+            })
+            .collect(),
+        programmes: programmes.iter().map(|p| Choice { value: p.id.clone(), label: programme_name(lang, p), selected: form.compare.contains(&p.id) }).collect(),
+        error,
+        view,
+    }
+}
+
+fn error_text(lang: Lang, e: &crate::error::ApiError) -> String {
+    use crate::error::ApiError as E;
+    match e {
+        E::BadRequest { field, reason } | E::Unprocessable { field, reason } => i18n::t_with(lang, "error-bad-field", &[("field", field.clone()), ("reason", reason.clone())]),
+        E::Busy { .. } => i18n::t(lang, "error-busy"),
+        _ => i18n::t(lang, "error-unavailable"),
+    }
+}
+
+pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
+    let form = EstimateForm::from_query(query, s.today());
+    match estimate::compute(s, form.clone()).await {
+        Ok(e) => page::html(StatusCode::OK, lang, &estimate_page(lang, query, &s.programmes, &form, Ok(&e))),
+        Err(err) => page::html(err.status(), lang, &estimate_page(lang, query, &s.programmes, &form, Err(error_text(lang, &err)))),
+    }
+}
+
+pub fn brief_page(lang: Lang, query: &str, programmes: &[Programme], e: &Estimated) -> BriefPage {
+    let q = e.form.query();
+    BriefPage {
+        chrome: Chrome::new(lang, "brief-title", "rebates", "rebates/brief", query),
+        production: e.form.title.clone(),
+        view: view(lang, programmes, e),
+        pdf_href: format!("/{}/rebates/brief?{q}&format=pdf", lang.code()),
+        estimate_href: format!("/{}/rebates/estimate?{q}", lang.code()),
+    }
+}
+
+pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
+    let form = EstimateForm::from_query(query, s.today());
+    let pdf = super::form(query).get("format").map(String::as_str) == Some("pdf");
+    let e = match estimate::compute(s, form.clone()).await {
+        Ok(e) => e,
+        Err(err) if pdf => return warp::Reply::into_response(err),
+        Err(err) => return page::error(lang, "rebates/brief", query, &err),
+    };
+    if pdf {
+        // The same page, printed by Chromium from this server (without `format`).
+        let q = e.form.query();
+        return super::pdf::render(s, &format!("/{}/rebates/brief?{q}", lang.code()), &format!("ekino-brief-{}.pdf", lang.code())).await;
+    }
+    page::html(StatusCode::OK, lang, &brief_page(lang, query, &s.programmes, &e))
+}
+
+pub fn programmes(s: &State, lang: Lang, query: &str) -> Response {
+    page::html(StatusCode::OK, lang, &programmes_page(lang, query, &s.programmes))
+}
