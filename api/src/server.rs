@@ -57,6 +57,8 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         decisions: tokio::sync::Mutex::new(()),
         registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
         chart_cache: crate::reports::chart::ChartCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
+        reporting_cache: crate::reports::chart::ReportingCache::new_uncapped(crate::reports::chart::REPORTING_TTL),
+        as_of_cache: crate::reports::chart::AsOfCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
         scorecard_cache: std::sync::Arc::new(crate::reports::cache::TtlCache::new(std::time::Duration::from_millis(api.scorecard_cache_ms))),
         scorecard_flight: tokio::sync::Mutex::new(()),
         reporting: reporting.clone(),

@@ -43,6 +43,10 @@ pub struct AppState {
     pub registry: crate::reports::registry::RegistryCache,
     /// The public daily chart, each date kept at most `api.chart_cache_ms` (≤ 1 s).
     pub chart_cache: crate::reports::chart::ChartCache,
+    /// The cinemas reporting per period (for the regions a chart offers), kept a minute.
+    pub reporting_cache: crate::reports::chart::ReportingCache,
+    /// "Data as of", kept as long as a chart.
+    pub as_of_cache: crate::reports::chart::AsOfCache,
     /// Every cinema's scorecard by (from, to, today), each map at most `api.scorecard_cache_ms` (≤ 1 s).
     pub scorecard_cache: std::sync::Arc<crate::reports::cache::TtlCache<(chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate), std::collections::HashMap<String, crate::reports::scorecard::Scorecard>>>,
     /// Held while the scorecards of a range that missed the cache are computed.

@@ -56,6 +56,8 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         decisions: tokio::sync::Mutex::new(()),
         registry: api::reports::registry::RegistryCache::new(std::time::Duration::ZERO),
         chart_cache: api::reports::chart::ChartCache::new(std::time::Duration::ZERO),
+        reporting_cache: api::reports::chart::ReportingCache::new_uncapped(api::reports::chart::REPORTING_TTL),
+        as_of_cache: api::reports::chart::AsOfCache::new(std::time::Duration::ZERO),
         scorecard_cache: api::reports::cache::TtlCache::new(std::time::Duration::ZERO).into(),
         scorecard_flight: Default::default(),
         reporting: schemas::clock::ReportingSettings::default(),

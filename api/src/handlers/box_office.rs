@@ -35,7 +35,23 @@ pub async fn chart(s: &AppState, q: ChartQuery) -> Result<DailyChart, ApiError> 
     }
     let (from, to) = q.period.bounds(q.date);
     let statuses = s.statuses(from, to).await?;
-    let chart = reports::chart::chart(&s.ch, &*s.registry().await?, &q, &statuses).await?;
+    let reporting = match s.reporting_cache.get(&(from, to)) {
+        Some(r) => r,
+        None => {
+            let r = std::sync::Arc::new(reports::chart::reporting_cinemas(&s.ch, from, to).await?);
+            s.reporting_cache.put((from, to), r.clone());
+            r
+        }
+    };
+    let as_of = match s.as_of_cache.get(&()) {
+        Some(a) => *a,
+        None => {
+            let a = reports::chart::data_as_of(&s.ch).await?;
+            s.as_of_cache.put((), std::sync::Arc::new(a));
+            a
+        }
+    };
+    let chart = reports::chart::chart(&s.ch, &*s.registry().await?, &q, &statuses, &reporting, as_of).await?;
     s.chart_cache.put(q, std::sync::Arc::new(chart.clone()));
     Ok(chart)
 }

@@ -40,6 +40,12 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         Self { ttl: ttl.min(Self::MAX_TTL), entries: Default::default() }
     }
 
+    /// Not capped at [`Self::MAX_TTL`]: for what is not itself a figure but decides which
+    /// may be shown (the regions a chart may be asked for), and changes slowly.
+    pub fn new_uncapped(ttl: Duration) -> Self {
+        Self { ttl, entries: Default::default() }
+    }
+
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().expect("cache lock");
         entries.get(key).filter(|(at, _, _)| at.elapsed() < self.ttl).map(|(_, v, _)| v.clone())
