@@ -92,6 +92,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .and(warp::path::tail())
         .and(warp::get())
         .map(|t: warp::path::Tail| assets::serve(t.as_str()));
+    // Pages link their icon; this answers the clients that ask for /favicon.ico regardless.
+    let favicon = warp::path!("favicon.ico").and(warp::get()).map(|| assets::serve("favicon.svg"));
     let chart = lang()
         .and(warp::path!("box-office"))
         .and(warp::get())
@@ -142,6 +144,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .and(query())
         .map(|lang: Lang, q: String| glossary::page(lang, &q));
     root.or(assets)
+        .unify()
+        .or(favicon)
         .unify()
         .or(chart)
         .unify()

@@ -25,6 +25,8 @@ pub struct Chrome {
     pub lang: Lang,
     pub title: String,
     pub css: String,
+    /// The site icon (an embedded SVG), so browsers do not ask for a missing /favicon.ico.
+    pub icon: String,
     pub htmx: String,
     pub switch: Vec<SwitchLink>,
     /// The section of the main navigation this page belongs to.
@@ -49,6 +51,7 @@ impl Chrome {
             lang,
             title: i18n::t(lang, title_key),
             css: assets::url("ekino.css"),
+            icon: assets::url("favicon.svg"),
             htmx: assets::url("vendor/htmx.min.js"),
             switch: Lang::ALL
                 .iter()

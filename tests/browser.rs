@@ -1,0 +1,430 @@
+//! The public pages in a real browser: Debian's Chromium, driven over the DevTools protocol
+//! (chromiumoxide, its download feature off), against the real `ekino api` on a simulated
+//! Friday-to-Sunday weekend ingested from Kafka into ClickHouse.
+//!
+//! One browser session. The full journey runs in English: open the chart, change its date and
+//! then its region through the filter form, open a film, run the Steppe Light estimate
+//! comparing kz, ge, uz, hu and pl, open its briefing, switch it to Kazakh and print it to PDF.
+//! Kazakh and Russian get smoke checks of every page. Every page visited is checked three ways:
+//! its figures equal its JSON twin's (read back from `/v1`, never from this file), axe-core
+//! (vendored from npm in `tests/fixtures/vendor/`, injected here) finds no serious or critical
+//! violation, and a full-page screenshot is saved under `target/ui/`. Throughout, the
+//! browser's network events must show no request leaving the server.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::network::{EventRequestWillBeSent, EventResponseReceived};
+use chromiumoxide::handler::viewport::Viewport;
+use chromiumoxide::page::{Page, ScreenshotParams};
+use common::*;
+use futures::StreamExt;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+const AXE: &str = include_str!("fixtures/vendor/axe.min.js");
+const EXAMPLE: &str = include_str!("../rebate-engine/examples/estimate-steppe-light.json");
+const COMPARED: [&str; 5] = ["kz", "ge", "uz", "hu", "pl"];
+
+/// The last full Friday-to-Sunday weekend before today in UTC+5 (Kazakhstan's one time zone).
+fn last_weekend() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    let back = today.weekday().num_days_from_sunday().max(1) as u64 + if today.weekday() == chrono::Weekday::Sun { 6 } else { 0 };
+    let sunday = today - chrono::Days::new(back);
+    assert_eq!(sunday.weekday(), chrono::Weekday::Sun);
+    sunday - chrono::Days::new(2)
+}
+
+/// A figure as the page shows it, in any of the three locales ("₸1,234.50", "1 234,50 ₸",
+/// "USD 600,000.00", "600 000,00 USD"), as a number.
+fn shown(text: &str, lang: &str) -> Decimal {
+    let digits: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',' || *c == '-')
+        .filter(|c| lang != "en" || *c != ',')
+        .map(|c| if lang != "en" && c == ',' { '.' } else { c })
+        .collect();
+    Decimal::from_str(digits.trim_matches('.')).unwrap_or_else(|e| panic!("{text:?} is not a {lang} figure: {e}"))
+}
+
+fn api_decimal(v: &Value) -> Decimal {
+    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("not a decimal string: {v}"))).unwrap()
+}
+
+fn get_json(base: &str, path: &str) -> Value {
+    let out = Command::new("curl").args(["-sS", "-f", &format!("{base}{path}")]).output().unwrap();
+    assert!(out.status.success(), "GET {path}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What the browser asked for and got, from its network events.
+#[derive(Default)]
+struct Traffic {
+    requests: Vec<String>,
+    responses: Vec<(String, i64)>,
+}
+
+struct Ui {
+    page: Page,
+    base: String,
+    shots: PathBuf,
+    traffic: Arc<Mutex<Traffic>>,
+}
+
+impl Ui {
+    async fn js<T: serde::de::DeserializeOwned>(&self, expr: &str) -> T {
+        let v = self.page.evaluate_expression(expr).await.unwrap_or_else(|e| panic!("evaluating {expr}: {e}"));
+        v.into_value().unwrap_or_else(|e| panic!("the value of {expr}: {e}"))
+    }
+
+    /// Waits until `predicate` (JavaScript) is true on the current document: after a click,
+    /// a full navigation or an htmx-boosted swap may be in flight, so errors mean "not yet".
+    async fn wait(&self, predicate: &str) {
+        let end = Instant::now() + Duration::from_secs(30);
+        let expr = format!("document.readyState === 'complete' && !document.querySelector('.htmx-request') && !!({predicate})");
+        loop {
+            if let Ok(v) = self.page.evaluate_expression(expr.as_str()).await {
+                if v.into_value::<bool>().unwrap_or(false) {
+                    return;
+                }
+            }
+            if Instant::now() > end {
+                let url = self.page.url().await;
+                panic!("waited 30 s for {predicate} on {url:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn open(&self, path: &str, lang: &str) {
+        self.page.goto(format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("opening {path}: {e}"));
+        self.wait(&format!("document.documentElement.lang === '{lang}'")).await;
+    }
+
+    async fn click(&self, selector: &str) {
+        let el = match self.page.find_element(selector).await {
+            Ok(el) => el,
+            Err(e) => {
+                let url = self.page.url().await;
+                panic!("no {selector} on {url:?}: {e}")
+            }
+        };
+        el.scroll_into_view().await.unwrap();
+        el.click().await.unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+    }
+
+    /// The path and query the browser shows.
+    async fn location(&self) -> String {
+        self.js("location.pathname + location.search").await
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        let sel = serde_json::to_string(selector).unwrap();
+        self.js::<Option<String>>(&format!("(document.querySelector({sel}) || {{}}).textContent"))
+            .await
+            .unwrap_or_else(|| panic!("no {selector}"))
+            .replace(['\u{a0}', '\u{202f}'], " ")
+            .trim()
+            .to_owned()
+    }
+
+    /// axe-core on the current document: no serious or critical violation; then a full-page
+    /// screenshot to `target/ui/<name>.png`.
+    async fn check(&self, name: &str) {
+        let found = self.serious_violations().await;
+        assert!(found.is_empty(), "{name}: axe-core found {}", serde_json::to_string_pretty(&found).unwrap());
+        let path = self.shots.join(format!("{name}.png"));
+        self.page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path).await.expect("screenshot");
+    }
+
+    async fn serious_violations(&self) -> Vec<Value> {
+        self.page.evaluate_expression(format!("{AXE}\n;true")).await.expect("injecting axe-core");
+        self
+            .js(
+                "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+                   .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))})))",
+            )
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_pages_in_chromium() {
+    let friday = last_weekend();
+    let (saturday, sunday) = (friday + chrono::Days::new(1), friday + chrono::Days::new(2));
+    let env = TestEnv::new("browser");
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let ledger = env.simulate(&["--start", &friday.to_string(), "--days", "3", "--seed", "2026"]);
+    env.run(&["registry", "load", "--dir", env.dir.join("sim").to_str().unwrap()]);
+    assert!(wait_exact(&env, &ledger, Duration::from_secs(300)), "the weekend never arrived exactly");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut api = env.cmd();
+    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    let _api = Guard(api.spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(
+        wait_until(Duration::from_secs(60), || Command::new("curl").args(["-sf", &format!("{base}/healthz")]).output().is_ok_and(|o| o.status.success())),
+        "api did not start"
+    );
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../ui");
+    std::fs::create_dir_all(&shots).unwrap();
+    let chromium = std::env::var("EKINO_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let config = BrowserConfig::builder()
+        .chrome_executable(which(&chromium))
+        .no_sandbox()
+        .user_data_dir(env.dir.join("chromium"))
+        .viewport(Viewport { width: 1280, height: 900, device_scale_factor: Some(1.0), ..Viewport::default() })
+        .window_size(1280, 900)
+        .args(["--disable-gpu", "--disable-quic", "--disable-component-update", "--hide-scrollbars", "--lang=en-US"])
+        .build()
+        .unwrap();
+    let (mut browser, mut handler) = Browser::launch(config).await.expect("launching chromium (scripts/services.sh installs it)");
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let page = browser.new_page("about:blank").await.unwrap();
+    let traffic = Arc::new(Mutex::new(Traffic::default()));
+    let mut sent = page.event_listener::<EventRequestWillBeSent>().await.unwrap();
+    let mut received = page.event_listener::<EventResponseReceived>().await.unwrap();
+    let t = traffic.clone();
+    tokio::spawn(async move {
+        while let Some(e) = sent.next().await {
+            t.lock().unwrap().requests.push(e.request.url.clone());
+        }
+    });
+    let t = traffic.clone();
+    tokio::spawn(async move {
+        while let Some(e) = received.next().await {
+            t.lock().unwrap().responses.push((e.response.url.clone(), e.response.status));
+        }
+    });
+    let ui = Ui { page, base: base.clone(), shots, traffic };
+
+    // The accessibility check can fail: a picture without a text alternative is critical.
+    ui.page.set_content("<!DOCTYPE html><html lang=en><head><title>t</title></head><body><main><img src='data:,'></main></body></html>").await.unwrap();
+    let found = ui.serious_violations().await;
+    assert!(found.iter().any(|v| v["id"] == "image-alt"), "axe-core did not see a missing alt: {found:?}");
+
+    journey_in_english(&ui, &env, saturday).await;
+    for lang in ["kk", "ru"] {
+        smoke(&ui, lang, sunday).await;
+    }
+
+    // Nothing left the server: every request went to the API itself (or was a data: URL),
+    // and nothing it answered was an error.
+    let traffic = ui.traffic.lock().unwrap();
+    assert!(traffic.requests.len() > 20, "the network events were not seen: {:?}", traffic.requests);
+    let outside: Vec<&String> = traffic.requests.iter().filter(|u| !u.starts_with(&format!("{base}/")) && !u.starts_with("data:") && *u != "about:blank").collect();
+    assert!(outside.is_empty(), "requests outside the server: {outside:?}");
+    let failed: Vec<&(String, i64)> = traffic.responses.iter().filter(|(_, s)| *s >= 400).collect();
+    assert!(failed.is_empty(), "error responses: {failed:?}");
+    drop(traffic);
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    events.abort();
+}
+
+/// chromiumoxide wants a path; Debian's package puts `chromium` on PATH.
+fn which(program: &str) -> PathBuf {
+    if program.contains('/') {
+        return program.into();
+    }
+    let out = Command::new("sh").args(["-c", &format!("command -v {program}")]).output().unwrap();
+    assert!(out.status.success(), "{program} is not installed: run scripts/services.sh install");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate) {
+    // 1. The chart, then its date and its region changed through the form, as a reader would.
+    ui.open("/en/box-office", "en").await;
+    ui.js::<bool>(&format!("(document.querySelector('form.filters input[name=date]').value = '{saturday}', true)")).await;
+    ui.click("form.filters button[type=submit]").await;
+    ui.wait(&format!("location.search.includes('date={saturday}') && document.querySelector('tr[data-film]')")).await;
+    let regions: Vec<String> = ui.js("[...document.querySelectorAll('select[name=region] option')].map(o => o.value).filter(v => v)").await;
+    let twin = get_json(&ui.base, &format!("/v1/box-office/chart?date={saturday}"));
+    let offered: Vec<&str> = twin["regions"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(regions, offered, "the region filter offers what the API offers");
+    assert!(offered.contains(&"KZ-75"), "Almaty has more than 3 reporting cinemas in the simulation: {offered:?}");
+    ui.js::<bool>("(document.querySelector('select[name=region]').value = 'KZ-75', true)").await;
+    ui.click("form.filters button[type=submit]").await;
+    ui.wait("location.search.includes('region=KZ-75') && document.querySelector('tr[data-film]')").await;
+    let location = ui.location().await;
+    assert!(location.starts_with("/en/box-office?") && location.contains(&format!("date={saturday}")), "a shareable URL: {location}");
+    // The page's GET form sends empty fields (pages treat them as absent); the JSON API is
+    // strict, so its twin query leaves them out.
+    let query: Vec<&str> = location.split_once('?').unwrap().1.split('&').filter(|kv| !kv.ends_with('=')).collect();
+    let twin = get_json(&ui.base, &format!("/v1/box-office/chart?{}", query.join("&")));
+    let rows: Vec<(String, String, String, String)> = ui
+        .js("[...document.querySelectorAll('table.chart tr[data-film]')].map(r => [r.dataset.film, r.cells[0].textContent.trim(), r.querySelector('td.gross').textContent, r.cells[9].textContent])")
+        .await;
+    let films = twin["films"].as_array().unwrap();
+    assert!(!films.is_empty());
+    assert_eq!(rows.len(), films.len() + usize::from(!twin["unregistered"].is_null()), "one row per film of the API's chart");
+    for (row, film) in rows.iter().zip(films) {
+        assert_eq!(row.0, film["film_id"].as_str().unwrap());
+        assert_eq!(row.1, film["rank"].to_string());
+        assert_eq!(shown(&row.2, "en"), api_decimal(&film["gross"]), "gross of {}", row.0);
+        assert_eq!(shown(&row.3, "en"), Decimal::from(film["admissions"].as_i64().unwrap()), "admissions of {}", row.0);
+    }
+    assert_eq!(shown(&ui.text("#total-gross").await, "en"), api_decimal(&twin["total_gross"]));
+    // The region's total is less than the nation's that day: the filter really filtered.
+    let national = get_json(&ui.base, &format!("/v1/box-office/chart?date={saturday}"));
+    assert!(api_decimal(&twin["total_gross"]) < api_decimal(&national["total_gross"]));
+    ui.check("en-box-office-almaty").await;
+
+    // 2. A film from the chart: its run equals /v1/films/{id}/run, and its curve has a column
+    // per day sold.
+    let film_id = rows[0].0.clone();
+    ui.click("table.chart tr[data-film] td.title a").await;
+    ui.wait(&format!("location.pathname === '/en/films/{film_id}' && document.querySelector('#cumulative-gross')")).await;
+    let run = get_json(&ui.base, &format!("/v1/films/{film_id}/run"));
+    assert_eq!(shown(&ui.text("#cumulative-gross").await, "en"), api_decimal(&run["cumulative_gross"]));
+    assert_eq!(shown(&ui.text("#cumulative-admissions").await, "en"), Decimal::from(run["cumulative_admissions"].as_i64().unwrap()));
+    let columns: usize = ui.js("document.querySelectorAll('figure.curve svg rect').length").await;
+    assert_eq!(columns, run["days"].as_array().unwrap().len());
+    assert!(ui.text("h1").await.contains(run["title"]["en"].as_str().unwrap()));
+    ui.check("en-film").await;
+
+    // A state-funded film the ministry published shows its ROI words, as the API gives them.
+    let published = env.dir.join("sim/films.csv");
+    let published = std::fs::read_to_string(published).unwrap();
+    let funded = published.lines().skip(1).find(|l| l.ends_with(",true")).expect("a public_roi film").split(',').next().unwrap().to_owned();
+    ui.open(&format!("/en/films/{funded}"), "en").await;
+    let run = get_json(&ui.base, &format!("/v1/films/{funded}/run"));
+    assert_eq!(shown(&ui.text("#budget").await, "en"), api_decimal(&run["public_roi"]["budget"]));
+    assert_eq!(shown(&ui.text("#state-funding").await, "en"), api_decimal(&run["public_roi"]["state_funding"]));
+    ui.check("en-film-state-funded").await;
+
+    // 3. The programmes, from the navigation.
+    ui.click("nav.main a[href='/en/rebates']").await;
+    ui.wait("location.pathname === '/en/rebates'").await;
+    ui.check("en-rebates").await;
+
+    // 4. The estimator opens on the Steppe Light example; the five programmes are ticked and
+    // the comparison equals POST /v1/rebates/estimate of the same example file.
+    ui.click("nav.main a[href='/en/rebates/estimate']").await;
+    ui.wait("location.pathname === '/en/rebates/estimate' && document.querySelector('form.estimate')").await;
+    assert_eq!(ui.js::<String>("document.querySelector('form.estimate input[name=title]').value").await, "Steppe Light");
+    for p in COMPARED {
+        let ticked: bool = ui.js(&format!("document.querySelector('input[name=compare][value={p}]').checked")).await;
+        if !ticked {
+            ui.click(&format!("input[name=compare][value={p}]")).await;
+        }
+    }
+    ui.click("form.estimate button[type=submit]").await;
+    ui.wait("document.querySelectorAll('#comparison tr[data-programme]').length > 0 && location.search.includes('compare=')").await;
+    let shown_rows: Vec<(String, String)> = ui.js("[...document.querySelectorAll('#comparison tr[data-programme]')].map(r => [r.dataset.programme, r.querySelector('td.rebate').textContent])").await;
+    let twin = post_estimate(&ui.base);
+    // The page lists programmes in the form's order, the API in the query's: compare as sets.
+    let mut want: Vec<(String, Decimal)> = twin["results"].as_array().unwrap().iter().map(|r| (r["programme"].as_str().unwrap().to_owned(), api_decimal(&r["rebate"]))).collect();
+    want.sort();
+    let mut got: Vec<(String, Decimal)> = shown_rows.iter().map(|(p, t)| (p.clone(), shown(t, "en"))).collect();
+    got.sort();
+    assert_eq!(got, want, "the comparison shows the API's rebates");
+    let mut ids: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    ids.sort();
+    let mut compared = COMPARED;
+    compared.sort();
+    assert_eq!(ids, compared);
+    // Worked by hand: 2,000,000 local spend x (20 + 5 regions + 5 cultural) % = 600,000.00.
+    assert_eq!(shown_rows[0].1.replace('\u{a0}', " "), "USD 600,000.00");
+    ui.click("#derivation-kz summary").await;
+    ui.wait("document.querySelector('#derivation-kz').open").await;
+    ui.check("en-estimate").await;
+
+    // 5. Its briefing, switched to Kazakh by the language switch (which keeps the query),
+    // then printed to PDF by the server's link, and read back with pdftotext.
+    ui.click("#comparison a[href^='/en/rebates/brief?']").await;
+    ui.wait("location.pathname === '/en/rebates/brief'").await;
+    let en_query: String = ui.js("location.search").await;
+    ui.click("nav.langs a[hreflang=kk]").await;
+    ui.wait("location.pathname === '/kk/rebates/brief' && document.documentElement.lang === 'kk'").await;
+    assert_eq!(ui.js::<String>("location.search").await, en_query, "the language switch keeps the query");
+    let kk_rows: Vec<(String, String)> = ui.js("[...document.querySelectorAll('tr[data-programme]')].map(r => [r.dataset.programme, r.querySelector('td.rebate').textContent])").await;
+    let mut kk: Vec<(String, Decimal)> = kk_rows.iter().map(|(p, t)| (p.clone(), shown(t, "kk"))).collect();
+    kk.sort();
+    assert_eq!(kk, want, "the Kazakh briefing shows the same rebates");
+    ui.check("kk-brief").await;
+    let pdf_href: String = ui.js("document.querySelector('a[href*=\"format=pdf\"]').getAttribute('href')").await;
+    let pdf = env.dir.join("brief-kk.pdf");
+    let out = Command::new("curl").args(["-sS", "-f", "-o", pdf.to_str().unwrap(), "-w", "%{content_type}", &format!("{}{pdf_href}", ui.base)]).output().unwrap();
+    assert!(out.status.success(), "the PDF link: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "application/pdf");
+    std::fs::copy(&pdf, ui.shots.join("kk-brief.pdf")).unwrap();
+    let text = Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8(text.stdout).unwrap().replace(['\u{a0}', '\u{202f}'], " ");
+    for (id, name) in programme_names_kk(ui).await {
+        assert!(text.contains(&name), "the PDF lacks {id}'s row ({name}):\n{text}");
+    }
+    for (_, rebate) in &kk_rows {
+        let rebate = rebate.replace(['\u{a0}', '\u{202f}'], " ");
+        assert!(text.contains(rebate.trim()), "the PDF lacks the rebate {rebate}:\n{text}");
+    }
+}
+
+/// The programme names the Kazakh briefing's comparison rows show (before any draft mark).
+async fn programme_names_kk(ui: &Ui) -> Vec<(String, String)> {
+    ui.js("[...document.querySelectorAll('tr[data-programme] th')].map(th => [th.parentElement.dataset.programme, th.firstChild.textContent.trim()])").await
+}
+
+fn post_estimate(base: &str) -> Value {
+    let out = Command::new("curl")
+        .args(["-sS", "-f", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", EXAMPLE, &format!("{base}/v1/rebates/estimate?compare={}", COMPARED.join(","))])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the estimate's JSON twin: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every page once in `lang`: the right language, the chart's total and a film's figures in
+/// that locale's format equal the API's, axe-core clean, a screenshot.
+async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
+    ui.open(&format!("/{lang}/box-office?date={sunday}&period=weekend"), lang).await;
+    let twin = get_json(&ui.base, &format!("/v1/box-office/chart?date={sunday}&period=weekend"));
+    assert_eq!(shown(&ui.text("#total-gross").await, lang), api_decimal(&twin["total_gross"]));
+    let first = &twin["films"][0];
+    let title = ui.text(&format!("tr[data-film='{}'] td.title a", first["film_id"].as_str().unwrap())).await;
+    assert_eq!(title, first["title"][lang].as_str().unwrap(), "titles in the page's language");
+    ui.check(&format!("{lang}-box-office-weekend")).await;
+
+    let film = first["film_id"].as_str().unwrap();
+    ui.open(&format!("/{lang}/films/{film}"), lang).await;
+    let run = get_json(&ui.base, &format!("/v1/films/{film}/run"));
+    assert_eq!(shown(&ui.text("#cumulative-gross").await, lang), api_decimal(&run["cumulative_gross"]));
+    ui.check(&format!("{lang}-film")).await;
+
+    for (page, name) in [("rebates", "rebates"), ("glossary", "glossary")] {
+        ui.open(&format!("/{lang}/{page}"), lang).await;
+        ui.check(&format!("{lang}-{name}")).await;
+    }
+    let compare: String = COMPARED.iter().map(|p| format!("&compare={p}")).collect();
+    ui.open(&format!("/{lang}/rebates/estimate?{}", &compare[1..]), lang).await;
+    let rows: usize = ui.js("document.querySelectorAll('#comparison tr[data-programme]').length").await;
+    assert_eq!(rows, COMPARED.len());
+    ui.check(&format!("{lang}-estimate")).await;
+}
+
+/// The injected axe-core is the file its manifest names (package, version, sha256).
+#[test]
+fn axe_core_is_the_vendored_file() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vendor");
+    let manifest = std::fs::read_to_string(format!("{dir}/MANIFEST.tsv")).unwrap();
+    let mut listed = 0;
+    for line in manifest.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 5, "{line}");
+        let out = Command::new("sha256sum").arg(format!("{dir}/{}", f[0])).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next(), Some(f[3]), "{} differs from its manifest", f[0]);
+        listed += 1;
+    }
+    assert!(manifest.contains("axe.min.js\taxe-core\t"), "{manifest}");
+    assert_eq!(listed, std::fs::read_dir(dir).unwrap().count() - 1, "every vendored test file is listed");
+}
