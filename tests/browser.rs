@@ -4,7 +4,7 @@
 //!
 //! One browser session. The full journey runs in English: open the chart, change its date and
 //! then its region through the filter form, open a film, run the Steppe Light estimate
-//! comparing kz, ge, uz, hu and pl, open its briefing, switch it to Kazakh and print it to PDF.
+//! comparing kz, ge, uz, hu and pl, open its briefing, switch it to Kazakh, print it to PDF and set Russian beside it.
 //! Kazakh and Russian get smoke checks of every page. Every page visited is checked three ways:
 //! its figures equal its JSON twin's (read back from `/v1`, never from this file), axe-core
 //! (vendored from npm in `tests/fixtures/vendor/`, injected here) finds no serious or critical
@@ -368,6 +368,15 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
         let rebate = rebate.replace(['\u{a0}', '\u{202f}'], " ");
         assert!(text.contains(rebate.trim()), "the PDF lacks the rebate {rebate}:\n{text}");
     }
+
+    // 6. The same briefing in Kazakh and Russian side by side.
+    ui.click("a[hreflang=ru][href*='lang2=ru']").await;
+    ui.wait("document.querySelectorAll('article.brief').length === 2").await;
+    let langs: Vec<String> = ui.js("[...document.querySelectorAll('article.brief')].map(a => a.lang)").await;
+    assert_eq!(langs, ["kk", "ru"]);
+    let ru_rebates: Vec<String> = ui.js("[...document.querySelectorAll('article.brief[lang=ru] tr[data-programme] td.rebate')].map(td => td.textContent)").await;
+    assert_eq!(ru_rebates, kk_rows.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(), "kk and ru write money alike");
+    ui.check("kk-ru-brief").await;
 }
 
 /// The programme names the Kazakh briefing's comparison rows show (before any draft mark).

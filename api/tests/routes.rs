@@ -440,6 +440,21 @@ async fn rebate_pages_compare_the_steppe_light_example_in_every_language() {
             assert!(String::from_utf8_lossy(r.body()).contains(&format!("<html lang=\"{lang}\">")));
         }
     }
+    // Two languages side by side: the page's, then lang2's, each in its own words and figures;
+    // the PDF link keeps the pair; lang2 naming the page's own language (or none) is one.
+    let r = warp::test::request().path("/ru/rebates/brief?lang2=kk").reply(&routes).await;
+    let b = String::from_utf8_lossy(r.body()).into_owned();
+    assert_eq!(r.status(), 200);
+    let ru = b.split("<article class=\"brief\" lang=\"ru\">").nth(1).expect("a Russian column").split("</article>").next().unwrap();
+    let kk = b.split("<article class=\"brief\" lang=\"kk\">").nth(1).expect("a Kazakh column").split("</article>").next().unwrap();
+    assert!(ru.contains("Производственный возврат Казахстана") && !ru.contains("Қазақстан өндірістік өтемі"), "{ru}");
+    assert!(kk.contains("Қазақстан өндірістік өтемі") && kk.contains("600\u{a0}000,00\u{a0}USD"), "{kk}");
+    assert!(b.contains("print-wide.css") && b.contains("lang2=kk&#38;format=pdf"), "landscape print, and the PDF of the pair");
+    for one in ["/ru/rebates/brief?lang2=ru", "/ru/rebates/brief?lang2=xx", "/ru/rebates/brief"] {
+        let b = String::from_utf8_lossy(warp::test::request().path(one).reply(&routes).await.body()).into_owned();
+        assert_eq!(b.matches("<article class=\"brief\"").count(), 1, "{one}");
+        assert!(!b.contains("print-wide.css"), "{one}");
+    }
     // A form field the engine refuses is named on the page, with the form kept.
     let r = warp::test::request().path("/en/rebates/estimate?total=abc&currency=USD&kind=feature&title=T&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
     let body = String::from_utf8_lossy(r.body()).into_owned();

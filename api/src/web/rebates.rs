@@ -261,14 +261,36 @@ pub struct EstimatePage {
     pub view: Option<EstimateView>,
 }
 
+/// One language's briefing. `chrome` is built for that language so the body and the templates
+/// it includes read their words from it, whichever language the page around it is in.
+#[derive(Template)]
+#[template(path = "brief_body.html")]
+pub struct BriefBody {
+    pub chrome: Chrome,
+    pub production: String,
+    pub view: EstimateView,
+}
+
+pub struct PairLink {
+    pub code: &'static str,
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The briefing in the page's language, or in two side by side (`lang2=`).
 #[derive(Template)]
 #[template(path = "brief.html")]
 pub struct BriefPage {
     pub chrome: Chrome,
-    pub production: String,
-    pub view: EstimateView,
+    /// (language code, rendered body), escaped by its own template.
+    pub bodies: Vec<(&'static str, String)>,
+    /// Links to the same briefing beside each other language (and back to one).
+    pub pairs: Vec<PairLink>,
     pub pdf_href: String,
     pub estimate_href: String,
+    /// The landscape print stylesheet a pair links.
+    pub wide_css: String,
 }
 
 fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: Decimal) -> ResultView {
@@ -437,15 +459,35 @@ pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
     }
 }
 
-pub fn brief_page(lang: Lang, query: &str, programmes: &[Programme], e: &Estimated) -> BriefPage {
+/// The second language of a side-by-side briefing: `lang2=` naming another language than
+/// the page's (the page's own, or anything else, means one language).
+pub fn second_language(lang: Lang, query: &str) -> Option<Lang> {
+    super::form(query).get("lang2").and_then(|c| Lang::parse(c)).filter(|l| *l != lang)
+}
+
+pub fn brief_page(lang: Lang, query: &str, programmes: &[Programme], e: &Estimated) -> Result<BriefPage, askama::Error> {
     let q = e.form.query();
-    BriefPage {
-        chrome: Chrome::new(lang, "brief-title", "rebates", "rebates/brief", query),
-        production: e.form.title.clone(),
-        view: view(lang, programmes, e),
-        pdf_href: format!("/{}/rebates/brief?{q}&format=pdf", lang.code()),
-        estimate_href: format!("/{}/rebates/estimate?{q}", lang.code()),
+    let lang2 = second_language(lang, query);
+    let also = lang2.map(|l| format!("&lang2={}", l.code())).unwrap_or_default();
+    let mut bodies = Vec::new();
+    for l in std::iter::once(lang).chain(lang2) {
+        let body = BriefBody { chrome: Chrome::new(l, "brief-title", "rebates", "rebates/brief", query), production: e.form.title.clone(), view: view(l, programmes, e) };
+        bodies.push((l.code(), body.render()?));
     }
+    let pairs = Lang::ALL
+        .iter()
+        .filter(|l| **l != lang)
+        .map(|l| PairLink { code: l.code(), name: l.name().to_owned(), href: format!("/{}/rebates/brief?{q}&lang2={}", lang.code(), l.code()), current: lang2 == Some(*l) })
+        .chain(lang2.map(|_| PairLink { code: lang.code(), name: i18n::t(lang, "brief-one"), href: format!("/{}/rebates/brief?{q}", lang.code()), current: false }))
+        .collect();
+    Ok(BriefPage {
+        chrome: Chrome::new(lang, "brief-title", "rebates", "rebates/brief", query),
+        bodies,
+        pairs,
+        pdf_href: format!("/{}/rebates/brief?{q}{also}&format=pdf", lang.code()),
+        estimate_href: format!("/{}/rebates/estimate?{q}", lang.code()),
+        wide_css: super::assets::url("print-wide.css"),
+    })
 }
 
 pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
@@ -456,12 +498,18 @@ pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
         Err(err) if pdf => return warp::Reply::into_response(err),
         Err(err) => return page::error(lang, "rebates/brief", query, &err),
     };
+    let lang2 = second_language(lang, query);
     if pdf {
         // The same page, printed by Chromium from this server (without `format`).
         let q = e.form.query();
-        return super::pdf::render(s, &format!("/{}/rebates/brief?{q}", lang.code()), &format!("ekino-brief-{}.pdf", lang.code())).await;
+        let also = lang2.map(|l| format!("&lang2={}", l.code())).unwrap_or_default();
+        let name = format!("ekino-brief-{}{}.pdf", lang.code(), lang2.map(|l| format!("-{}", l.code())).unwrap_or_default());
+        return super::pdf::render(s, &format!("/{}/rebates/brief?{q}{also}", lang.code()), &name).await;
     }
-    page::html(StatusCode::OK, lang, &brief_page(lang, query, &s.programmes, &e))
+    match brief_page(lang, query, &s.programmes, &e) {
+        Ok(p) => page::html(StatusCode::OK, lang, &p),
+        Err(err) => page::error(lang, "rebates/brief", query, &crate::error::ApiError::Internal(err.to_string())),
+    }
 }
 
 pub fn programmes(s: &State, lang: Lang, query: &str) -> Response {
