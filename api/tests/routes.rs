@@ -210,6 +210,18 @@ async fn estimate_compares_programmes_without_a_key() {
     let ids: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["programme"].as_str().unwrap()).collect();
     assert_eq!(ids, ["kz", "ge", "uz"]);
     assert_eq!(v["currency"], "USD");
+    assert_eq!(v["index_carried_forward"], serde_json::json!([]), "2026's MCI is published");
+    // A shoot in 2027, past the last published MCI (2026: 4,325): the estimate uses 2026's
+    // value and says so, in a comparison and in a single estimate; a claim would refuse.
+    let future = body.replace("2026-09-01", "2027-09-01").replace("2026-03-01", "2027-03-01").replace("2026-08-31", "2027-08-31");
+    let carried = serde_json::json!([{"index": "MCI", "year": 2027, "from_year": 2026, "value": "4325"}]);
+    for q in ["?compare=kz,uz", "?programme=kz"] {
+        let body = if q.contains("programme") { future.replacen('{', "{\"programme\": \"kz\", ", 1) } else { future.clone() };
+        let path = format!("/v1/rebates/estimate{}", if q.contains("compare") { q } else { "" });
+        let resp = warp::test::request().method("POST").path(&path).header("content-length", body.len().to_string()).body(body).reply(&routes).await;
+        let v: Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!((resp.status().as_u16(), &v["index_carried_forward"]), (200, &carried), "{q}: {v}");
+    }
     let bad = warp::test::request().method("POST").path("/v1/rebates/estimate").header("content-length", "2").body("{}").reply(&routes).await;
     let b: Value = serde_json::from_slice(bad.body()).unwrap();
     assert_eq!(bad.status(), 400, "{b}");
@@ -455,6 +467,13 @@ async fn rebate_pages_compare_the_steppe_light_example_in_every_language() {
         assert_eq!(b.matches("<article class=\"brief\"").count(), 1, "{one}");
         assert!(!b.contains("print-wide.css"), "{one}");
     }
+    // A shoot past the last published MCI and the last exchange rate (2026-07-01 in the
+    // indicative table): the page says which values stand in for the missing ones.
+    let r = warp::test::request().path("/en/rebates/estimate?total=3000000&currency=USD&kind=feature&title=Later&applicant_country=US&registered_on=2027-03-01&completed_on=2027-08-31&as_of=2027-09-01&days_total=40&days_outside=25&local.crew_wages=2000000&compare=kz&compare=uz").reply(&routes).await;
+    let body = String::from_utf8_lossy(r.body()).into_owned();
+    assert_eq!(r.status(), 200, "{body}");
+    assert!(body.contains("MCI for 2027 is not published yet: the latest, 2026&#39;s ₸4,325.00, is used"), "{body}");
+    assert!(body.contains("the latest rates known, of 1 Jul 2026, are used for later dates"), "{body}");
     // A form field the engine refuses is named on the page, with the form kept.
     let r = warp::test::request().path("/en/rebates/estimate?total=abc&currency=USD&kind=feature&title=T&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
     let body = String::from_utf8_lossy(r.body()).into_owned();

@@ -100,9 +100,9 @@ fn minimum(m: &Minimum, claim: &Claim, budget: Decimal, ctx: &Context<'_>) -> Re
             (req, format!("at least {req} for a {:?} production", claim.production.kind).to_lowercase())
         }
         Minimum::Index { index, units } => {
-            let value = ctx.index.value(index, claim.as_of)?;
+            let (value, year) = ctx.index.value_and_year(index, claim.as_of)?;
             let req = checked_mul(*units, value)?;
-            (req, format!("{units} {index} × {value} ({}) = {req}", claim.as_of.year()))
+            (req, format!("{units} {index} × {value} ({year}) = {req}"))
         }
         Minimum::LowerOfAmountAndBudgetShare { amount, share } => {
             let of_budget = round_line(checked_mul(budget, share.get())?);

@@ -63,6 +63,8 @@ pub struct Comparison {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub as_of: String,
     pub results: Vec<RebateResult>,
+    /// Index values taken from an earlier year because `as_of`'s is not published yet.
+    pub index_carried_forward: Vec<crate::tables::Carried>,
 }
 
 const FOREIGN: &str = "ZZ";
@@ -97,9 +99,22 @@ fn claim_for(p: &Programme, input: &EstimateInput) -> Result<Claim, InputError> 
 
 pub fn estimate(p: &Programme, input: &EstimateInput, ctx: &Context<'_>) -> Result<RebateResult, EngineError> {
     let claim = claim_for(p, input)?;
-    let mut r = compute(p, &claim, ctx)?;
+    // A future shoot: past the last published MCI the latest one stands in (and is noted).
+    let (index, carried) = ctx.index.carried_forward(chrono::Datelike::year(&claim.as_of));
+    let ctx = Context { fx: ctx.fx, index: &index };
+    let mut r = compute(p, &claim, &ctx)?;
     r.notes.push("estimate: spend assumed paid on registered_on to registered local vendors unless marked foreign".into());
+    for c in carried {
+        r.notes.push(format!("estimate: {} for {} is not published yet; {}'s value {} is used", c.index, c.year, c.from_year, c.value));
+    }
     Ok(r)
+}
+
+/// The index values an estimate dated `as_of` takes from an earlier year (see
+/// [`IndexTable::carried_forward`](crate::tables::IndexTable::carried_forward)).
+pub fn carried(index: &crate::tables::IndexTable, input: &EstimateInput) -> Result<Vec<crate::tables::Carried>, EngineError> {
+    let as_of = date("as_of", &input.as_of)?;
+    Ok(index.carried_forward(chrono::Datelike::year(&as_of)).1)
 }
 
 /// Side-by-side estimates, every amount converted to `input.currency` at the rate of
@@ -118,7 +133,8 @@ pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_
         let r = estimate(p, input, ctx)?;
         results.push(convert_result(r, &fx, &to, on)?);
     }
-    Ok(Comparison { currency: to, as_of: input.as_of.clone(), results })
+    let index_carried_forward = carried(ctx.index, input)?;
+    Ok(Comparison { currency: to, as_of: input.as_of.clone(), results, index_carried_forward })
 }
 
 fn convert_result(mut r: RebateResult, fx: &crate::tables::FxTable, to: &Currency, on: chrono::NaiveDate) -> Result<RebateResult, EngineError> {

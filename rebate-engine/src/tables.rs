@@ -3,7 +3,9 @@
 //! FX: KZT per one unit of a currency by date (the National Bank of Kazakhstan publishes
 //! official rates in that form). A line is converted at the latest rate on or before its date.
 //! Conversion between two non-KZT currencies goes through KZT.
-//! Index: a yearly value such as Kazakhstan's MCI (monthly calculation index).
+//! Index: a yearly value such as Kazakhstan's MCI (monthly calculation index). A claim needs
+//! its year's published value; an estimate of a shoot past the last published year uses the
+//! latest value instead ([`IndexTable::carried_forward`]) and says so.
 
 use std::collections::BTreeMap;
 
@@ -121,6 +123,21 @@ impl FxTable {
 pub struct IndexTable {
     /// index name → year → value in KZT.
     values: BTreeMap<String, BTreeMap<i32, Decimal>>,
+    /// (index, year) → the earlier year whose value stands in for it (estimates only).
+    carried: BTreeMap<(String, i32), i32>,
+}
+
+/// An index value an estimate used for a year not yet published: the latest earlier one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Carried {
+    pub index: String,
+    /// The year the estimate needed.
+    pub year: i32,
+    /// The latest published year, whose value was used.
+    pub from_year: i32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub value: Decimal,
 }
 
 impl IndexTable {
@@ -137,11 +154,39 @@ impl IndexTable {
     }
 
     pub fn value(&self, index: &str, date: NaiveDate) -> Result<Decimal, EngineError> {
-        self.values
+        self.value_and_year(index, date).map(|(v, _)| v)
+    }
+
+    /// The value for `date`'s year and the year it was published for (an earlier one when
+    /// the table was [carried forward](Self::carried_forward)).
+    pub fn value_and_year(&self, index: &str, date: NaiveDate) -> Result<(Decimal, i32), EngineError> {
+        let year = date.year();
+        let value = self
+            .values
             .get(index)
-            .and_then(|y| y.get(&date.year()))
+            .and_then(|y| y.get(&year))
             .copied()
-            .ok_or_else(|| EngineError::MissingIndex { index: index.to_owned(), year: date.year() })
+            .ok_or_else(|| EngineError::MissingIndex { index: index.to_owned(), year })?;
+        Ok((value, self.carried.get(&(index.to_owned(), year)).copied().unwrap_or(year)))
+    }
+
+    /// A copy in which every index without a value for `year`, but with one for an earlier
+    /// year, takes the latest earlier value: what an estimate of a future shoot uses. A year
+    /// before the first published one is not invented. Claims never use this.
+    pub fn carried_forward(&self, year: i32) -> (IndexTable, Vec<Carried>) {
+        let mut t = self.clone();
+        let mut used = Vec::new();
+        for (index, years) in &self.values {
+            if years.contains_key(&year) {
+                continue;
+            }
+            if let Some((&from_year, &value)) = years.range(..year).next_back() {
+                t.values.get_mut(index).expect("present").insert(year, value);
+                t.carried.insert((index.clone(), year), from_year);
+                used.push(Carried { index: index.clone(), year, from_year, value });
+            }
+        }
+        (t, used)
     }
 }
 
@@ -185,5 +230,25 @@ mod tests {
         let t = IndexTable::parse_csv("index,year,value\nMCI,2026,4325\n").unwrap();
         assert_eq!(t.value("MCI", d("2026-09-01")).unwrap(), dec!(4325));
         assert!(t.value("MCI", d("2027-01-01")).is_err());
+    }
+
+    #[test]
+    fn carried_forward_only_past_the_last_year() {
+        let t = IndexTable::parse_csv("index,year,value\nMCI,2025,3932\nMCI,2026,4325\nOTHER,2027,7\n").unwrap();
+        // A published year is used as it is, and nothing is reported carried.
+        let (same, used) = t.carried_forward(2026);
+        assert_eq!((same.value_and_year("MCI", d("2026-05-01")).unwrap(), used.len()), ((dec!(4325), 2026), 0));
+        // 2028: MCI takes 2026's value (the latest), OTHER its 2027 one; both said.
+        let (later, used) = t.carried_forward(2028);
+        assert_eq!(later.value_and_year("MCI", d("2028-03-01")).unwrap(), (dec!(4325), 2026));
+        assert_eq!(later.value_and_year("OTHER", d("2028-03-01")).unwrap(), (dec!(7), 2027));
+        assert_eq!(used, vec![
+            Carried { index: "MCI".into(), year: 2028, from_year: 2026, value: dec!(4325) },
+            Carried { index: "OTHER".into(), year: 2028, from_year: 2027, value: dec!(7) },
+        ]);
+        // Before the first published year nothing is invented, and the original is untouched.
+        let (earlier, used) = t.carried_forward(2024);
+        assert!(earlier.value("MCI", d("2024-01-01")).is_err() && used.is_empty());
+        assert!(t.value("MCI", d("2028-01-01")).is_err());
     }
 }

@@ -58,7 +58,15 @@ pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8], fx: &rebate_engine::
         Some(list) => serde_json::to_value(comparison(s, list, &input, fx)?),
         None => {
             let id = input.programme.clone().ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
-            serde_json::to_value(rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?)
+            let r = rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?;
+            serde_json::to_value(r).map(|mut v| {
+                // As a comparison says it: the index values taken from an earlier year.
+                let carried = rebate_engine::estimate::carried(&s.index, &input).unwrap_or_default();
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("index_carried_forward".into(), serde_json::json!(carried));
+                }
+                v
+            })
         }
     };
     let mut value = value.map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -202,8 +202,12 @@ pub struct Estimated {
     pub fx_source: &'static str,
     /// `1 <currency> = x <comparison currency>` on the spend date, for each other currency.
     pub fx_used: Vec<(String, Decimal)>,
-    /// MCI of the estimate's year, when the table has it.
-    pub mci: Option<(i32, Decimal)>,
+    /// MCI of the estimate's year (year, value, the year it was published for: an earlier
+    /// one when the year's is not published yet and the latest stands in).
+    pub mci: Option<(i32, Decimal, i32)>,
+    /// The newest exchange-rate date, when the spend date is past it (the latest rates are
+    /// used for it, and the page says so).
+    pub fx_latest: Option<NaiveDate>,
 }
 
 /// The comparison for a form, with the API's exchange rates, on the CPU pool.
@@ -229,8 +233,15 @@ pub async fn compute(s: &std::sync::Arc<AppState>, form: EstimateForm) -> Result
         }
     }
     let as_of = NaiveDate::parse_from_str(&form.as_of, "%Y-%m-%d").ok();
-    let mci = as_of.and_then(|d| s.index.value("MCI", d).ok().map(|v| (chrono::Datelike::year(&d), v)));
-    Ok(Estimated { form, comparison, fx_source: source.as_str(), fx_used, mci })
+    let mci = as_of.and_then(|d| {
+        let year = chrono::Datelike::year(&d);
+        match comparison.index_carried_forward.iter().find(|c| c.index == "MCI") {
+            Some(c) => Some((year, c.value, c.from_year)),
+            None => s.index.value("MCI", d).ok().map(|v| (year, v, year)),
+        }
+    });
+    let fx_latest = on.zip(fx.latest_date()).filter(|(on, latest)| on > latest).map(|(_, latest)| latest);
+    Ok(Estimated { form, comparison, fx_source: source.as_str(), fx_used, mci, fx_latest })
 }
 
 /// The spend categories a form offers: Kazakhstan's programme's, qualifying then excluded.

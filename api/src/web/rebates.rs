@@ -401,8 +401,16 @@ pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView
         results,
         kz,
         fx_source: i18n::t(lang, &format!("fx-source-{}", e.fx_source)),
-        fx_used: e.fx_used.iter().map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6))).collect(),
-        mci: e.mci.map(|(y, v)| i18n::t_with(lang, "mci-used", &[("year", y.to_string()), ("value", i18n::money(lang, v))])),
+        fx_used: e
+            .fx_used
+            .iter()
+            .map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6)))
+            .chain(e.fx_latest.map(|d| i18n::t_with(lang, "fx-latest", &[("date", i18n::date(lang, d))])))
+            .collect(),
+        mci: e.mci.map(|(y, v, from)| {
+            let key = if from == y { "mci-used" } else { "mci-carried" };
+            i18n::t_with(lang, key, &[("year", y.to_string()), ("value", i18n::money(lang, v)), ("from", from.to_string())])
+        }),
         as_of: chrono::NaiveDate::parse_from_str(&f.as_of, "%Y-%m-%d").map_or_else(|_| f.as_of.clone(), |d| i18n::date(lang, d)),
         inputs,
     }
