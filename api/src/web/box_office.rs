@@ -8,7 +8,6 @@
 //! film not yet registered has none).
 
 use askama::Template;
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
@@ -60,6 +59,7 @@ pub struct Bar {
 }
 
 /// One `<option>` of a filter.
+/// One option of a select or one checkbox of a form.
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -120,18 +120,10 @@ const BAR_ROW: u32 = 26;
 const BAR_MAX: u32 = 360;
 const TOP: usize = 10;
 
-fn count(lang: Lang, n: u64) -> String {
-    i18n::integer(lang, i64::try_from(n).unwrap_or(i64::MAX))
-}
-
 fn share(lang: Lang, s: &str) -> String {
     i18n::percent(lang, s.parse::<Decimal>().unwrap_or_default())
 }
 
-/// An ISO date in the page's form; the text itself when it is not a date.
-fn day(lang: Lang, iso: &str) -> String {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_owned(), |d| i18n::date(lang, d))
-}
 
 /// The path of a film's page.
 pub fn film_href(lang: Lang, film_id: &str) -> String {
@@ -156,7 +148,7 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
         film_id: e.film_id.clone(),
         href: film_href(lang, &e.film_id),
         title: title_in(lang, e.title.as_ref(), &e.film_id),
-        release_date: e.release_date.as_deref().map(|d| day(lang, d)).unwrap_or_default(),
+        release_date: e.release_date.as_deref().map(|d| i18n::iso_date(lang, d)).unwrap_or_default(),
         days: e.days_in_release.map(|d| i18n::integer(lang, d)).unwrap_or_default(),
         distributor: e.distributor.as_ref().map(|d| title_in(lang, Some(d), "")).or_else(|| e.distributor_bin.clone()).unwrap_or_default(),
         gross: i18n::money(lang, e.gross.to_decimal()),
@@ -167,8 +159,8 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
         admissions: i18n::integer(lang, e.admissions),
         cumulative_gross: i18n::money(lang, e.cumulative_gross.to_decimal()),
         cumulative_admissions: i18n::integer(lang, e.cumulative_admissions),
-        screens: count(lang, e.screens),
-        shows: count(lang, e.screenings),
+        screens: i18n::count(lang, e.screens),
+        shows: i18n::count(lang, e.screenings),
         status,
         status_class,
     }
@@ -198,11 +190,11 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
     let (status, status_class) = status_words(lang, chart.status);
     let bars = bars(lang, chart);
     let heading = match chart.period {
-        Period::Day => i18n::t_with(lang, "chart-heading", &[("date", day(lang, &chart.date))]),
+        Period::Day => i18n::t_with(lang, "chart-heading", &[("date", i18n::iso_date(lang, &chart.date))]),
         Period::Weekend | Period::Week => i18n::t_with(
             lang,
             if chart.period == Period::Weekend { "chart-heading-weekend" } else { "chart-heading-week" },
-            &[("from", day(lang, &chart.from)), ("to", day(lang, &chart.to))],
+            &[("from", i18n::iso_date(lang, &chart.from)), ("to", i18n::iso_date(lang, &chart.to))],
         ),
     };
     let periods = choices([Period::Day, Period::Weekend, Period::Week].map(|p| (p.as_str().to_owned(), i18n::t(lang, &format!("period-{}", p.as_str())))), chart.period.as_str());
@@ -232,11 +224,11 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
         total_admissions: i18n::integer(lang, chart.total_admissions),
         rows: chart.films.iter().map(|e| row(lang, e)).collect(),
         unregistered: chart.unregistered.as_ref().map(|u| UnregisteredRow {
-            films: count(lang, u.films),
+            films: i18n::count(lang, u.films),
             gross: i18n::money(lang, u.gross.to_decimal()),
             share: share(lang, &u.share),
             admissions: i18n::integer(lang, u.admissions),
-            shows: count(lang, u.screenings),
+            shows: i18n::count(lang, u.screenings),
         }),
         bars_height: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW,
         bars,

@@ -50,15 +50,6 @@ pub struct EstimateForm {
     pub compare: Vec<String>,
 }
 
-fn all_pairs(q: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.trim().to_owned()))
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
-}
-
 impl EstimateForm {
     /// The Steppe Light example, as of `today`.
     pub fn example(today: NaiveDate) -> Self {
@@ -90,7 +81,7 @@ impl EstimateForm {
     /// The form from a query: the example when it has no `total`; otherwise what it says
     /// (absent fields stay empty and the engine names them).
     pub fn from_query(q: &str, today: NaiveDate) -> Self {
-        let pairs = all_pairs(q);
+        let pairs = super::pairs(q);
         if !pairs.iter().any(|(k, _)| k == "total") {
             return Self::example(today);
         }

@@ -80,21 +80,14 @@ fn money(lang: Lang, k: schemas::Kzt) -> String {
     i18n::money(lang, k.to_decimal())
 }
 
-fn count(lang: Lang, n: u64) -> String {
-    i18n::integer(lang, i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-fn date(lang: Lang, iso: &str) -> String {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_owned(), |d| i18n::date(lang, d))
-}
 
 fn weekend_row(lang: Lang, w: &Weekend) -> WeekendRow {
     WeekendRow {
         name: i18n::t_with(lang, "film-weekend-n", &[("n", w.number.to_string())]),
-        dates: format!("{} – {}", date(lang, &w.from), date(lang, &w.to)),
+        dates: format!("{} – {}", i18n::iso_date(lang, &w.from), i18n::iso_date(lang, &w.to)),
         gross: money(lang, w.gross),
         admissions: i18n::integer(lang, w.admissions),
-        screens: count(lang, w.screens),
+        screens: i18n::count(lang, w.screens),
     }
 }
 
@@ -119,7 +112,7 @@ fn columns(lang: Lang, run: &FilmRun) -> (Vec<Column>, String) {
             width: format!("{:.1}", (step - 1.0).max(0.5)),
             height: h,
             class: if weekend { "col weekend" } else { "col" },
-            label: format!("{}: {}", date(lang, &d.day), money(lang, d.gross)),
+            label: format!("{}: {}", i18n::iso_date(lang, &d.day), money(lang, d.gross)),
         });
         let sy = PLOT_H - u32::try_from(u64::from(PLOT_H) * d.screens / max_s).unwrap_or(0);
         points.push(format!("{:.1},{sy}", x + step / 2.0));
@@ -136,7 +129,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
         .collect();
     let origin = if run.national { "origin-national-one" } else { "origin-foreign-one" };
     let mut facts = vec![
-        Fact { label: i18n::t(lang, "col-release-date"), value: date(lang, &run.release_date), id: "release" },
+        Fact { label: i18n::t(lang, "col-release-date"), value: i18n::iso_date(lang, &run.release_date), id: "release" },
         Fact {
             label: i18n::t(lang, "col-distributor"),
             value: run.distributor.as_ref().map(|d| title_in(lang, Some(d), &run.distributor_bin)).unwrap_or_else(|| run.distributor_bin.clone()),
@@ -183,10 +176,10 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
         screens_points,
         plot_w: PLOT_W,
         plot_h: PLOT_H,
-        axis_first: run.days.first().map(|d| date(lang, &d.day)).unwrap_or_default(),
-        axis_last: run.days.last().map(|d| date(lang, &d.day)).unwrap_or_default(),
+        axis_first: run.days.first().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
+        axis_last: run.days.last().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
         axis_max_gross: run.days.iter().map(|d| d.gross).max_by_key(|g| g.tiyn()).map(|g| money(lang, g)).unwrap_or_default(),
-        axis_max_screens: count(lang, run.days.iter().map(|d| d.screens).max().unwrap_or(0)),
+        axis_max_screens: i18n::count(lang, run.days.iter().map(|d| d.screens).max().unwrap_or(0)),
         weekends: run.weekends.iter().map(|w| weekend_row(lang, w)).collect(),
         days: run
             .days
@@ -195,11 +188,11 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
             .map(|d| {
                 let (status, status_class) = status_words(lang, d.status);
                 DayRow {
-                    day: date(lang, &d.day),
+                    day: i18n::iso_date(lang, &d.day),
                     gross: money(lang, d.gross),
                     admissions: i18n::integer(lang, d.admissions),
-                    screens: count(lang, d.screens),
-                    shows: count(lang, d.screenings),
+                    screens: i18n::count(lang, d.screens),
+                    shows: i18n::count(lang, d.screenings),
                     status,
                     status_class,
                 }

@@ -227,6 +227,16 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// An ISO date (`YYYY-MM-DD`) in the page's form; the text itself when it is not a date.
+pub fn iso_date(lang: Lang, iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_owned(), |d| date(lang, d))
+}
+
+/// A count (admissions, screens) in the page's form.
+pub fn count(lang: Lang, n: u64) -> String {
+    integer(lang, i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 /// An RFC 3339 time as the date and hh:mm in Kazakhstan's time (UTC+5); the text itself when
 /// it is not a time.
 pub fn timestamp(lang: Lang, rfc3339: &str) -> String {

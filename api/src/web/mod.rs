@@ -15,6 +15,7 @@ pub mod estimate;
 pub mod film;
 pub mod glossary;
 pub mod pdf;
+pub mod programmes;
 pub mod rebates;
 pub mod i18n;
 pub mod page;
@@ -35,14 +36,21 @@ fn lang() -> impl Filter<Extract = (Lang,), Error = warp::Rejection> + Clone {
         .and_then(|l: String| async move { Lang::parse(&l).ok_or_else(warp::reject::not_found) })
 }
 
-/// A page's query parameters, leniently: unknown ones ignored, empty ones absent.
-pub fn form(q: &str) -> HashMap<String, String> {
+/// Every query parameter in order (repeated ones kept), trimmed; empty ones are absent, as a
+/// GET form sends its blank fields.
+pub fn pairs(q: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(q)
         .unwrap_or_default()
         .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.trim().to_owned()))
+        .filter(|(_, v)| !v.is_empty())
         .collect()
+}
+
+/// A page's query parameters, leniently: unknown ones ignored, empty ones absent (the last
+/// of a repeated one wins).
+pub fn form(q: &str) -> HashMap<String, String> {
+    pairs(q).into_iter().collect()
 }
 
 /// A value as one path segment: unreserved characters as they are, every other byte
@@ -74,6 +82,15 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A page at `/{lang}/<path>` (GET, public, under the per-address limit): its language, the
+/// state and its raw query.
+fn page(
+    s: &State,
+    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+) -> impl Filter<Extract = (Lang, State, String), Error = warp::Rejection> + Clone {
+    lang().and(path).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query())
+}
+
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let root = warp::path::end()
         .and(warp::get())
@@ -94,12 +111,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .map(|t: warp::path::Tail| assets::serve(t.as_str()));
     // Pages link their icon; this answers the clients that ask for /favicon.ico regardless.
     let favicon = warp::path!("favicon.ico").and(warp::get()).map(|| assets::serve("favicon.svg"));
-    let chart = lang()
-        .and(warp::path!("box-office"))
-        .and(warp::get())
-        .and(public(s.clone()))
-        .and(state(s.clone()))
-        .and(query())
+    let chart = page(&s, warp::path!("box-office"))
         .then(
             |lang: Lang, s: State, q: String| async move { box_office::page(&s, lang, &q).await },
         );
@@ -116,26 +128,11 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let id = percent_decode(&id);
             film::page(&s, lang, &id, &q).await
         });
-    let programmes = lang()
-        .and(warp::path!("rebates"))
-        .and(warp::get())
-        .and(public(s.clone()))
-        .and(state(s.clone()))
-        .and(query())
-        .map(|lang: Lang, s: State, q: String| rebates::programmes(&s, lang, &q));
-    let estimate = lang()
-        .and(warp::path!("rebates" / "estimate"))
-        .and(warp::get())
-        .and(public(s.clone()))
-        .and(state(s.clone()))
-        .and(query())
+    let programmes = page(&s, warp::path!("rebates"))
+        .map(|lang: Lang, s: State, q: String| programmes::programmes(&s, lang, &q));
+    let estimate = page(&s, warp::path!("rebates" / "estimate"))
         .then(|lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await });
-    let brief = lang()
-        .and(warp::path!("rebates" / "brief"))
-        .and(warp::get())
-        .and(public(s.clone()))
-        .and(state(s.clone()))
-        .and(query())
+    let brief = page(&s, warp::path!("rebates" / "brief"))
         .then(|lang: Lang, s: State, q: String| async move { rebates::brief(&s, lang, &q).await });
     let glossary = lang()
         .and(warp::path!("glossary"))

@@ -112,19 +112,26 @@ pub struct ErrorPage {
     pub message: String,
 }
 
-/// The page for an error: the field and reason of a bad request, a plain sentence otherwise
-/// (never the store's text).
-pub fn error(lang: Lang, rest: &str, query: &str, e: &crate::error::ApiError) -> Response {
+/// What a page says of an error: the field and reason of a bad request, a plain sentence
+/// otherwise (never the store's text).
+pub fn message(lang: Lang, e: &crate::error::ApiError) -> String {
     use crate::error::ApiError as E;
-    let message = match e {
+    match e {
         E::BadRequest { field, reason } | E::Unprocessable { field, reason } => i18n::t_with(
             lang,
             "error-bad-field",
             &[("field", field.clone()), ("reason", reason.clone())],
         ),
         E::NotFound => i18n::t(lang, "error-not-found"),
+        E::Busy { .. } => i18n::t(lang, "error-busy"),
         _ => i18n::t(lang, "error-unavailable"),
-    };
+    }
+}
+
+/// The page for an error, with [`message`]'s sentence and the error's status.
+pub fn error(lang: Lang, rest: &str, query: &str, e: &crate::error::ApiError) -> Response {
+    use crate::error::ApiError as E;
+    let message = message(lang, e);
     if matches!(e, E::Unavailable(_) | E::Internal(_)) {
         tracing::error!(error = %e, "a page could not be built");
     }
