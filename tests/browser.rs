@@ -245,6 +245,8 @@ fn which(program: &str) -> PathBuf {
 async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate) {
     // 1. The chart, then its date and its region changed through the form, as a reader would.
     ui.open("/en/box-office", "en").await;
+    let yesterday = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive() - chrono::Days::new(1);
+    assert_eq!(ui.js::<String>("document.querySelector('form.filters input[name=date]').value").await, yesterday.to_string(), "the chart opens on yesterday, the last whole day");
     ui.js::<bool>(&format!("(document.querySelector('form.filters input[name=date]').value = '{saturday}', true)")).await;
     ui.click("form.filters button[type=submit]").await;
     ui.wait(&format!("location.search.includes('date={saturday}') && document.querySelector('tr[data-film]')")).await;

@@ -47,6 +47,9 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("api_keys", "applicant_id", "String DEFAULT ''"),
     // The ministry publishes the film's budget, funding and recoupment on its public page.
     ("films", "public_roi", "UInt8 DEFAULT 0"),
+    // A cinema's name in Kazakh and Russian (empty: its registered `name`).
+    ("cinemas", "name_kk", "String DEFAULT ''"),
+    ("cinemas", "name_ru", "String DEFAULT ''"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].

@@ -30,7 +30,13 @@ pub enum RegistryError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cinema {
     pub bin: Bin,
+    /// The name as registered (Latin or Cyrillic); shown in any language lacking its own.
     pub name: String,
+    /// The name in Kazakh and in Russian; empty when not given (then [`name`](Self::name)).
+    #[serde(default)]
+    pub name_kk: String,
+    #[serde(default)]
+    pub name_ru: String,
     pub region: Region,
     pub city: String,
     pub halls: u16,
@@ -84,6 +90,11 @@ struct DistributorCsv {
 struct CinemaCsv {
     bin: String,
     name: String,
+    /// Optional columns (files written before them read as empty).
+    #[serde(default)]
+    name_kk: String,
+    #[serde(default)]
+    name_ru: String,
     region: String,
     city: String,
     halls: String,
@@ -149,6 +160,8 @@ pub fn read_cinemas<R: Read>(input: R) -> Result<Vec<Cinema>, RegistryError> {
             Ok(Cinema {
                 bin: field(line, "bin", Bin::parse(&c.bin))?,
                 name: field(line, "name", nonempty(c.name))?,
+                name_kk: c.name_kk.trim().to_owned(),
+                name_ru: c.name_ru.trim().to_owned(),
                 region: field(line, "region", Region::parse(&c.region))?,
                 city: field(line, "city", nonempty(c.city))?,
                 halls: field(line, "halls", c.halls.parse())?,
@@ -220,9 +233,9 @@ pub fn write_distributors<W: std::io::Write>(out: W, rows: &[Distributor]) -> cs
 /// Writes records as CSV with the header the readers expect.
 pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["bin", "name", "region", "city", "halls", "seats", "vat_payer"])?;
+    w.write_record(["bin", "name", "name_kk", "name_ru", "region", "city", "halls", "seats", "vat_payer"])?;
     for c in rows {
-        w.write_record([c.bin.as_str(), &c.name, c.region.code(), &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
+        w.write_record([c.bin.as_str(), &c.name, &c.name_kk, &c.name_ru, c.region.code(), &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
     }
     w.flush()?;
     Ok(())
@@ -263,6 +276,8 @@ pub struct CinemaRow {
     pub seats: u32,
     pub vat_payer: u8,
     pub updated_at: u32,
+    pub name_kk: String,
+    pub name_ru: String,
 }
 
 #[cfg(feature = "storage")]
@@ -319,6 +334,7 @@ impl CinemaRow {
         Self {
             bin: c.bin.to_string(), name: c.name.clone(), region: c.region.code().to_owned(), city: c.city.clone(),
             halls: c.halls, seats: c.seats, vat_payer: u8::from(c.vat_payer), updated_at: secs(at),
+            name_kk: c.name_kk.clone(), name_ru: c.name_ru.clone(),
         }
     }
 }
@@ -353,12 +369,15 @@ mod tests {
     #[test]
     fn cinemas_round_trip_and_errors_name_line_and_column() {
         let c = Cinema {
-            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), region: Region::parse("Almaty").unwrap(),
-            city: "Almaty".into(), halls: 8, seats: 1200, vat_payer: true,
+            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), name_kk: "Кинопарк 8".into(), name_ru: String::new(),
+            region: Region::parse("Almaty").unwrap(), city: "Almaty".into(), halls: 8, seats: 1200, vat_payer: true,
         };
         let mut buf = Vec::new();
         write_cinemas(&mut buf, std::slice::from_ref(&c)).unwrap();
-        assert_eq!(read_cinemas(&buf[..]).unwrap(), vec![c]);
+        assert_eq!(read_cinemas(&buf[..]).unwrap(), vec![c.clone()]);
+        // A file without the kk/ru columns (written before them) reads with them empty.
+        let old = "bin,name,region,city,halls,seats,vat_payer\n000000000010,Kinopark 8,KZ-75,Almaty,8,1200,true\n";
+        assert_eq!(read_cinemas(old.as_bytes()).unwrap(), vec![Cinema { name_kk: String::new(), ..c }]);
 
         let bad = "bin,name,region,city,halls,seats,vat_payer\n000000000011,X,Almaty,Almaty,1,10,true\n";
         let err = read_cinemas(bad.as_bytes()).unwrap_err().to_string();

@@ -35,6 +35,43 @@ const PLACES: &[(&str, &str, u32, i64)] = &[
 
 const CHAINS: &[&str] = &["Kinopark", "Chaplin", "Kinoplexx", "Arman", "Eurasia Cinema", "Cinemax", "Sary-Arka Kino"];
 
+/// (English, Kazakh, Russian) spellings of the chains and cities above, for the registry's
+/// kk/ru cinema names.
+const SPELLINGS: &[(&str, &str, &str)] = &[
+    ("Kinopark", "Кинопарк", "Кинопарк"),
+    ("Chaplin", "Чаплин", "Чаплин"),
+    ("Kinoplexx", "Киноплекс", "Киноплекс"),
+    ("Arman", "Арман", "Арман"),
+    ("Eurasia Cinema", "Еуразия Синема", "Евразия Синема"),
+    ("Cinemax", "Синемакс", "Синемакс"),
+    ("Sary-Arka Kino", "Сарыарқа Кино", "Сарыарка Кино"),
+    ("Almaty", "Алматы", "Алматы"),
+    ("Astana", "Астана", "Астана"),
+    ("Shymkent", "Шымкент", "Шымкент"),
+    ("Karaganda", "Қарағанды", "Караганда"),
+    ("Aktobe", "Ақтөбе", "Актобе"),
+    ("Atyrau", "Атырау", "Атырау"),
+    ("Aktau", "Ақтау", "Актау"),
+    ("Oskemen", "Өскемен", "Усть-Каменогорск"),
+    ("Pavlodar", "Павлодар", "Павлодар"),
+    ("Kostanay", "Қостанай", "Костанай"),
+    ("Taraz", "Тараз", "Тараз"),
+    ("Turkistan", "Түркістан", "Туркестан"),
+    ("Kyzylorda", "Қызылорда", "Кызылорда"),
+    ("Oral", "Орал", "Уральск"),
+    ("Petropavl", "Петропавл", "Петропавловск"),
+    ("Kokshetau", "Көкшетау", "Кокшетау"),
+    ("Konaev", "Қонаев", "Конаев"),
+    ("Semey", "Семей", "Семей"),
+    ("Taldykorgan", "Талдықорған", "Талдыкорган"),
+    ("Jezkazgan", "Жезқазған", "Жезказган"),
+];
+
+/// A chain's or city's name in Kazakh (`kk = true`) or Russian; the English one when unlisted.
+fn spelled(en: &str, kk: bool) -> &str {
+    SPELLINGS.iter().find(|s| s.0 == en).map_or(en, |s| if kk { s.1 } else { s.2 })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     TwoD,
@@ -116,6 +153,8 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
                 record: Cinema {
                     bin: random_bin(rng),
                     name: format!("{chain} {city} {}", i + 1),
+                    name_kk: format!("{} {} {}", spelled(chain, true), spelled(city, true), i + 1),
+                    name_ru: format!("{} {} {}", spelled(chain, false), spelled(city, false), i + 1),
                     region: Region::parse(region).expect("PLACES names regions"),
                     city: city.to_owned(),
                     halls: n_halls as u16,

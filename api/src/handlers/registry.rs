@@ -153,6 +153,12 @@ pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[
 pub struct CinemaBody {
     #[schema(min_length = 1)]
     pub name: String,
+    /// The name in Kazakh; absent or empty: `name`.
+    #[serde(default)]
+    pub name_kk: String,
+    /// The name in Russian; absent or empty: `name`.
+    #[serde(default)]
+    pub name_ru: String,
     /// An ISO 3166-2:KZ code (`KZ-75` is Almaty); a region's name in kk, ru or en is also taken.
     pub region: String,
     #[schema(min_length = 1)]
@@ -173,7 +179,22 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
         crate::params::text(field, v)?;
     }
     let region = schemas::region::Region::parse(&b.region).map_err(|e| ApiError::bad("region", e.to_string()))?;
-    let c = Cinema { bin: parse_bin(&b_in)?, name: b.name, region, city: b.city, halls: b.halls, seats: b.seats, vat_payer: b.vat_payer };
+    for (field, v) in [("name_kk", &b.name_kk), ("name_ru", &b.name_ru)] {
+        if !v.is_empty() {
+            crate::params::text(field, v)?;
+        }
+    }
+    let c = Cinema {
+        bin: parse_bin(&b_in)?,
+        name: b.name,
+        name_kk: b.name_kk.trim().to_owned(),
+        name_ru: b.name_ru.trim().to_owned(),
+        region,
+        city: b.city,
+        halls: b.halls,
+        seats: b.seats,
+        vat_payer: b.vat_payer,
+    };
     let row = CinemaRow::from_record(&c, Utc::now());
     remember(s, p, Entity::Cinema, &b_in, "", &row).await?;
     insert(s, "cinemas", row).await?;

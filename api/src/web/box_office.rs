@@ -269,10 +269,11 @@ pub fn csv(chart: &DailyChart) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// The chart's query from a page's form: absent date is today, absent period a day.
+/// The chart's query from a page's form: absent period is a day, absent date yesterday (in
+/// UTC+5), the last whole day, as KOBIS opens; today's partial chart is one pick away.
 fn query_of(s: &AppState, form: &std::collections::HashMap<String, String>) -> ChartParams {
     ChartParams {
-        date: form.get("date").cloned().unwrap_or_else(|| s.today().to_string()),
+        date: form.get("date").cloned().unwrap_or_else(|| (s.today() - chrono::Days::new(1)).to_string()),
         period: form.get("period").cloned(),
         region: form.get("region").cloned(),
         origin: form.get("origin").cloned(),
