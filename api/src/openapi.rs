@@ -226,6 +226,12 @@ fn refine(c: &mut Components) {
             p["pattern"] = json!(schemas::openapi::TEXT);
         }
     }
+    // Optional names: empty (or blank) stands for absent, so only control characters are out.
+    for property in ["name_kk", "name_ru"] {
+        if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
+            p["pattern"] = json!(schemas::openapi::NO_CONTROL);
+        }
+    }
     if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut("/properties/region")) {
         // A code; the API also takes a region's name in kk, ru or en.
         p["enum"] = json!(schemas::region::Region::all().map(|r| r.code()).collect::<Vec<_>>());

@@ -179,9 +179,10 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
         crate::params::text(field, v)?;
     }
     let region = schemas::region::Region::parse(&b.region).map_err(|e| ApiError::bad("region", e.to_string()))?;
+    // Optional: empty or blank is absent (then `name`); no control characters either way.
     for (field, v) in [("name_kk", &b.name_kk), ("name_ru", &b.name_ru)] {
-        if !v.is_empty() {
-            crate::params::text(field, v)?;
+        if v.chars().any(char::is_control) {
+            return Err(ApiError::bad(field, "must not contain control characters"));
         }
     }
     let c = Cinema {
