@@ -19,6 +19,10 @@ use crate::state::AppState;
 /// Width and height of the plotting area of the curves, in SVG units.
 const PLOT_W: u32 = 720;
 const PLOT_H: u32 = 160;
+/// Room for the first and last dates under a short run's axis.
+const AXIS_MIN_W: u32 = 200;
+/// A column never wider than this, however few the days.
+const MAX_BAR_W: f64 = 40.0;
 
 pub struct Column {
     pub x: String,
@@ -93,10 +97,21 @@ fn weekend_row(lang: Lang, w: &Weekend) -> WeekendRow {
 
 /// Columns of daily gross over the run, weekend days in their own class; SVG coordinates
 /// with one decimal so a long run still fits the plot.
+/// The width one day takes: the plot shared out, but a short run neither stretches a few
+/// columns into blocks nor squeezes its axis below the room its two date labels need.
+fn day_step(days: usize) -> f64 {
+    let n = days.max(1) as f64;
+    (f64::from(PLOT_W) / n).min((f64::from(AXIS_MIN_W) / n).max(24.0))
+}
+
+/// The axis's length for `days` days.
+fn axis_width(days: usize) -> u32 {
+    (day_step(days) * days.max(1) as f64).ceil() as u32
+}
+
 fn columns(lang: Lang, run: &FilmRun) -> (Vec<Column>, String) {
-    let n = run.days.len().max(1) as f64;
-    // A short run keeps narrow columns at the left rather than a few wide blocks.
-    let step = (f64::from(PLOT_W) / n).min(24.0);
+    let step = day_step(run.days.len());
+    let bar = (step - 1.0).clamp(0.5, MAX_BAR_W);
     let max_g = run.days.iter().map(|d| d.gross.tiyn()).max().unwrap_or(0).max(1);
     let max_s = run.days.iter().map(|d| d.screens).max().unwrap_or(0).max(1);
     let mut cols = Vec::new();
@@ -107,9 +122,9 @@ fn columns(lang: Lang, run: &FilmRun) -> (Vec<Column>, String) {
         let weekend = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").is_ok_and(|day| day.weekday().num_days_from_monday() >= 4);
         let x = step * i as f64;
         cols.push(Column {
-            x: format!("{x:.1}"),
+            x: format!("{:.1}", x + (step - bar) / 2.0),
             y: PLOT_H - h,
-            width: format!("{:.1}", (step - 1.0).max(0.5)),
+            width: format!("{bar:.1}"),
             height: h,
             class: if weekend { "col weekend" } else { "col" },
             label: format!("{}: {}", i18n::iso_date(lang, &d.day), money(lang, d.gross)),
@@ -174,7 +189,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
         roi,
         columns,
         screens_points,
-        plot_w: PLOT_W,
+        plot_w: axis_width(run.days.len()),
         plot_h: PLOT_H,
         axis_first: run.days.first().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
         axis_last: run.days.last().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
@@ -243,6 +258,15 @@ mod tests {
                 recoupment: Some("0.007".into()),
                 paid_back: false,
             }),
+        }
+    }
+
+    #[test]
+    fn a_short_run_keeps_room_for_its_dates_and_a_long_one_fits() {
+        // (days, step per day, axis length): 200 px of axis at least, 24 px a day at least
+        // while the plot's 720 px allow it, then the plot shared out.
+        for (days, step, axis) in [(1, 200.0, 200), (4, 50.0, 200), (8, 25.0, 200), (10, 24.0, 240), (30, 24.0, 720), (100, 7.2, 720)] {
+            assert_eq!((day_step(days), axis_width(days)), (step, axis), "{days} days");
         }
     }
 
