@@ -36,7 +36,11 @@ const COMPARED: [&str; 5] = ["kz", "ge", "uz", "hu", "pl"];
 fn last_weekend() -> chrono::NaiveDate {
     use chrono::Datelike;
     let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
-    let back = today.weekday().num_days_from_sunday().max(1) as u64 + if today.weekday() == chrono::Weekday::Sun { 6 } else { 0 };
+    // Back to the last Sunday before today (a week back when today is Sunday).
+    let back = match today.weekday().num_days_from_sunday() {
+        0 => 7,
+        d => u64::from(d),
+    };
     let sunday = today - chrono::Days::new(back);
     assert_eq!(sunday.weekday(), chrono::Weekday::Sun);
     sunday - chrono::Days::new(2)
