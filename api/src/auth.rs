@@ -216,6 +216,15 @@ impl KeyStore {
         (same && live).then(|| held.principal.clone())
     }
 
+    /// The principal of a key by its id and its expiry (seconds; 0: never), when the key is
+    /// held and live now: how a web session, which stores only the key's id, gets its role
+    /// and scope. A key revoked or expired since sign-in gives `None`, ending its sessions.
+    pub fn by_id(&self, key_id: &str, now: u32) -> Option<(Principal, u32)> {
+        let keys = self.keys.read().expect("key lock");
+        let held = keys.get(key_id)?;
+        (held.expires_at == 0 || now < held.expires_at).then(|| (held.principal.clone(), held.expires_at))
+    }
+
     /// The principal of a bearer token among the keys held now (no reload): for auditing a
     /// request that was refused before it reached a handler.
     pub fn held(&self, token: &str) -> Option<Principal> {

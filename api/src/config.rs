@@ -44,6 +44,13 @@ pub struct ApiSettings {
     pub body_timeout_ms: u64,
     /// How long a claim decision waits for the decider (see `decider`) before 503.
     pub decision_timeout_ms: u64,
+    /// A web session unused this long ends (30 minutes); see `sessions`.
+    pub session_idle_secs: u32,
+    /// A web session ends this long after sign-in however used (12 hours), and never after
+    /// its key's expiry.
+    pub session_max_secs: u32,
+    /// How long a process trusts its copy of a session row (at most 1,000; 0: reads every time).
+    pub session_cache_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -70,6 +77,9 @@ impl Default for ApiSettings {
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
+            session_idle_secs: 30 * 60,
+            session_max_secs: 12 * 3600,
+            session_cache_ms: 1000,
         }
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> +
 }
 
 /// A request body of at most `limit` bytes that arrives within `timeout` (413 / 408).
-fn body(limit: u64, timeout: std::time::Duration) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
+pub(crate) fn body(limit: u64, timeout: std::time::Duration) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
     warp::body::content_length_limit(limit).and(warp::body::stream()).and_then(move |stream| collect_body(stream, limit, timeout))
 }
 
@@ -88,7 +88,7 @@ where
 }
 
 /// The TCP peer: from the server loop (`http::PEER_HEADER`), else warp's (its test requests).
-fn peer() -> impl Filter<Extract = (Option<std::net::SocketAddr>,), Error = Infallible> + Clone {
+pub(crate) fn peer() -> impl Filter<Extract = (Option<std::net::SocketAddr>,), Error = Infallible> + Clone {
     warp::header::optional::<std::net::SocketAddr>(crate::http::PEER_HEADER)
         .or(warp::any().map(|| None))
         .unify()
@@ -154,7 +154,30 @@ fn finish_as<T: Serialize>(
     resp
 }
 
-fn now_secs() -> u32 {
+/// A signed-in page's response (HTML, CSV, a redirect), with its metrics and its audit record
+/// as the principal's, exactly as a JSON reply of the same key would have.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn audited(s: &AppState, mut resp: Response, who: &Principal, method: &str, route: &str, path: &str, q: &str, started: Instant, rows: u64) -> Response {
+    let status = resp.status().as_u16();
+    let elapsed = started.elapsed();
+    s.metrics.requests.with_label_values(&[route, &status.to_string()]).inc();
+    s.metrics.latency.with_label_values(&[route]).observe(elapsed.as_secs_f64());
+    resp.extensions_mut().insert(PendingAudit(AuditRow {
+        at: now_secs(),
+        key_id: who.key_id.clone(),
+        role: who.role.as_str().into(),
+        method: method.into(),
+        path: path.into(),
+        query: crate::audit::truncated(q),
+        status,
+        rows,
+        latency_ms: u32::try_from(elapsed.as_millis()).unwrap_or(u32::MAX),
+        client: String::new(),
+    }));
+    resp
+}
+
+pub(crate) fn now_secs() -> u32 {
     u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }
 

@@ -52,6 +52,14 @@ impl Guards {
             .to_string()
     }
 
+    /// Whether the request came over TLS. `ekino api` itself speaks plain HTTP, so TLS ends
+    /// at a proxy: believed only from a trusted one's `X-Forwarded-Proto` (its last value,
+    /// the one that proxy set). Session cookies are `Secure` exactly then.
+    pub fn over_tls(&self, remote: Option<SocketAddr>, forwarded_proto: Option<&str>) -> bool {
+        let trusted = remote.is_some_and(|r| self.trusted.contains(&r.ip()));
+        trusted && forwarded_proto.and_then(|h| h.rsplit(',').next()).is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+    }
+
     /// `Ok` when `client` may make one more public request now.
     pub fn admit_public(&self, client: &str) -> Result<(), ApiError> {
         self.public.check(client).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
@@ -111,6 +119,18 @@ mod tests {
             assert_eq!(g.client(addr(peer), xff), want, "{peer} {xff:?}");
         }
         assert_eq!(g.client(None, Some("1.2.3.4")), "unknown");
+        // (peer, X-Forwarded-Proto, over TLS)
+        let tls = [
+            ("10.0.0.1", Some("https"), true),
+            ("10.0.0.1", Some("HTTPS"), true),
+            ("10.0.0.1", Some("http"), false),
+            ("10.0.0.1", Some("https, http"), false),
+            ("10.0.0.1", None, false),
+            ("203.0.113.9", Some("https"), false),
+        ];
+        for (peer, xfp, want) in tls {
+            assert_eq!(g.over_tls(addr(peer), xfp), want, "{peer} {xfp:?}");
+        }
         assert!(Guards::new(&ApiSettings { trusted_proxies: vec!["proxy".into()], ..ApiSettings::default() }).is_err());
     }
 

@@ -26,6 +26,7 @@ pub mod params;
 pub mod ratelimit;
 pub mod reports;
 pub mod server;
+pub mod sessions;
 pub mod spool;
 pub mod state;
 pub mod web;

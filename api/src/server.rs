@@ -41,6 +41,7 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         app,
         app_db: ch.app_database(),
         keys,
+        sessions: crate::sessions::Sessions::new(std::time::Duration::from_millis(api.session_cache_ms)),
         limiter: RateLimiter::new(api.rate_limit_per_minute),
         guards: crate::guards::Guards::new(api).map_err(anyhow::Error::msg)?,
         settings: api.clone(),

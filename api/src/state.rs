@@ -18,6 +18,8 @@ pub struct AppState {
     /// The application database's name, for those cross-database reads.
     pub app_db: String,
     pub keys: KeyStore,
+    /// Web sessions of the signed-in screens (`sessions`).
+    pub sessions: crate::sessions::Sessions,
     pub limiter: RateLimiter,
     /// Public routes' per-address limit and the CPU pool.
     pub guards: crate::guards::Guards,

@@ -40,6 +40,7 @@ fn app_audited(rate_per_minute: u32) -> (Arc<AppState>, Vec<(Role, String)>, tok
         app: clickhouse::Client::default().with_url("http://127.0.0.1:1"),
         app_db: "nowhere_app".into(),
         keys: KeyStore::from_rows(rows),
+        sessions: api::sessions::Sessions::new(std::time::Duration::from_secs(1)),
         limiter: RateLimiter::new(rate_per_minute),
         guards: api::guards::Guards::new(&ApiSettings { public_rate_limit_per_minute: rate_per_minute, ..ApiSettings::default() }).unwrap(),
         settings: ApiSettings::default(),

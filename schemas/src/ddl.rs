@@ -24,6 +24,9 @@ pub const APPLICANTS_SQL: &str = include_str!("../sql/006_applicants.sql");
 /// What the public pages show: distributors' names (issue 11).
 pub const PUBLIC_SQL: &str = include_str!("../sql/007_public.sql");
 
+/// Web sessions of the signed-in screens (issue 12).
+pub const SESSIONS_SQL: &str = include_str!("../sql/008_sessions.sql");
+
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -87,6 +90,7 @@ pub const APP_TABLES: &[&str] = &[
     "claim_decisions",
     "applicants",
     "distributors",
+    "web_sessions",
 ];
 
 /// The store of a table or view by name.
@@ -120,6 +124,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(DECISIONS_SQL));
     s.extend(split_statements(APPLICANTS_SQL));
     s.extend(split_statements(PUBLIC_SQL));
+    s.extend(split_statements(SESSIONS_SQL));
     s
 }
 

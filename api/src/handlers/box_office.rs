@@ -68,12 +68,18 @@ pub struct FilmsReply {
     pub rows: Vec<FilmTotals>,
 }
 
+/// Per-film totals over a range: the ministry and the commission see every film, a producer
+/// key only the films its BIN produces or distributes (a foreign applicant's key, none).
 pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsReply, ApiError> {
-    require(p, &[Role::Ministry, Role::Commission])?;
+    require(p, &[Role::Ministry, Role::Commission, Role::Producer])?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let statuses = s.statuses(from, to).await?;
     let page = params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
-    let rows = reports::films_summary(&s.ch, &s.app_db, from, to, q.region.as_deref(), &statuses).await?;
+    let mut rows = reports::films_summary(&s.ch, &s.app_db, from, to, q.region.as_deref(), &statuses).await?;
+    if p.role == Role::Producer {
+        let registry = s.registry().await?;
+        rows.retain(|r| registry.films.get(&r.film_id).is_some_and(|f| p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin)));
+    }
     let total = rows.len();
     Ok(FilmsReply { from: q.from, to: q.to, region: q.region, page: page.page, page_size: page.page_size, total, rows: page.of(rows) })
 }

@@ -9,10 +9,19 @@ use crate::reports::cache::Cached;
 use crate::reports::scorecard::{self, RejectedEvent, Scorecard, SilentCinema};
 use crate::state::AppState;
 
+/// A cinema's card over a range, with the national medians it is compared with.
 pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<Scorecard, ApiError> {
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let cards = cards(s, from, to).await?;
+    let mut card = cards.get(bin.as_str()).cloned().unwrap_or_else(|| scorecard::empty_card(bin.as_str(), from, to));
+    (card.national_median_refund_rate, card.national_median_events) = scorecard::national_medians(&cards);
+    Ok(card)
+}
+
+/// Every cinema's card over `from..=to`, by BIN (see [`scorecard::scorecards`]).
+async fn cards(s: &AppState, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Arc<std::collections::HashMap<String, Scorecard>>, ApiError> {
     // Every cinema's card over the range is computed in one statement and kept at most a
     // second (`api.scorecard_cache_ms`), refreshed in the background once half a second old:
     // cards asked for steadily cost ClickHouse about one statement a second per range and
@@ -45,7 +54,7 @@ pub async fn reporting(s: &AppState, p: &Principal, bin: String, q: RangeQuery) 
             }
         }
     };
-    Ok(cards.get(bin.as_str()).cloned().unwrap_or_else(|| scorecard::empty_card(bin.as_str(), from, to)))
+    Ok(cards)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

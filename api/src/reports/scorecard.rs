@@ -59,6 +59,40 @@ pub struct Scorecard {
     pub refunds_pending: u64,
     pub rejected_total: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// One cinema's card only: the median refund rate over the cinemas with at least one
+    /// event in the range (4 decimals), to compare with. `None` in a list, or when none sold.
+    #[serde(default)]
+    pub national_median_refund_rate: Option<String>,
+    /// One cinema's card only: the median of events per cinema over the same cinemas
+    /// (an even count takes the mean of the two middle values).
+    #[serde(default)]
+    pub national_median_events: Option<String>,
+}
+
+/// The median of `values` (an even count: the mean of the two middle values).
+pub fn median(mut values: Vec<rust_decimal::Decimal>) -> Option<rust_decimal::Decimal> {
+    values.sort();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / rust_decimal::Decimal::TWO),
+    }
+}
+
+/// The national medians a cinema's card is compared with: (refund rate, events), over the
+/// cinemas with at least one event in the cards' range. The refund rate is each cinema's
+/// exact refunds ÷ sales (cinemas without a sale have none), the median rounded like a card's.
+pub fn national_medians(cards: &HashMap<String, Scorecard>) -> (Option<String>, Option<String>) {
+    let active: Vec<&Scorecard> = cards.values().filter(|c| c.events > 0).collect();
+    let rates = active
+        .iter()
+        .filter(|c| c.sales > 0)
+        .map(|c| rust_decimal::Decimal::from(c.refunds) / rust_decimal::Decimal::from(c.sales))
+        .collect();
+    let events = active.iter().map(|c| rust_decimal::Decimal::from(c.events)).collect();
+    let round = |d: rust_decimal::Decimal| d.round_dp_with_strategy(4, schemas::money::ROUNDING).normalize().to_string();
+    (median(rates).map(round), median(events).map(|d| d.normalize().to_string()))
 }
 
 fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
@@ -103,6 +137,8 @@ pub fn empty_card(bin: &str, from: NaiveDate, to: NaiveDate) -> Scorecard {
         refunds_pending: 0,
         rejected_total: 0,
         rejected_by_reason: BTreeMap::new(),
+        national_median_refund_rate: None,
+        national_median_events: None,
     }
 }
 
@@ -207,6 +243,8 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
                 refunds_pending: pending.get(&bin).copied().unwrap_or(0),
                 rejected_total: rejected_by_reason.values().sum(),
                 rejected_by_reason,
+                national_median_refund_rate: None,
+                national_median_events: None,
             };
             (bin, card)
         })

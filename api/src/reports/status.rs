@@ -103,6 +103,15 @@ impl Statuses {
         }
     }
 
+    /// One cinema's day over all its films (the cinema's screens).
+    pub fn cinema_day(&self, day: u16, cinema: &str) -> DayStatus {
+        if self.groups.iter().any(|(d, _, c)| *d == day && c == cinema) {
+            DayStatus::Corrected
+        } else {
+            self.closed(day)
+        }
+    }
+
     /// A whole day (the chart's header).
     pub fn day(&self, day: u16) -> DayStatus {
         if self.days.contains(&day) {

@@ -11,6 +11,12 @@
 
 pub mod assets;
 pub mod box_office;
+pub mod cabinet;
+pub mod cinema;
+pub mod commission;
+pub mod ministry;
+pub mod producer;
+pub mod session;
 pub mod estimate;
 pub mod film;
 pub mod glossary;
@@ -27,7 +33,9 @@ use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
+use crate::auth::Role;
 use crate::filters::{public, query, state, State};
+use crate::sessions::{COOKIE, CSRF_COOKIE};
 use i18n::Lang;
 
 /// The language of a `/{lang}/…` path; another first segment is not a page.
@@ -89,6 +97,87 @@ fn page(
     path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
 ) -> impl Filter<Extract = (Lang, State, String), Error = warp::Rejection> + Clone {
     lang().and(path).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query())
+}
+
+/// Whether the request came over TLS (see `Guards::over_tls`): cookies are `Secure` then.
+fn tls(s: &State) -> impl Filter<Extract = (bool,), Error = warp::Rejection> + Clone {
+    crate::filters::peer()
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
+        .and(state(s.clone()))
+        .map(|remote: Option<std::net::SocketAddr>, xfp: Option<String>, s: State| s.guards.over_tls(remote, xfp.as_deref()))
+}
+
+/// The signed-in screens, each for one role: `/{lang}/<home>` (see `session::gate`).
+fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)> {
+    lang()
+        .and(warp::path(home))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(move |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+            let signed = match session::gate(&s, lang, cookie.as_deref(), home, &q, &[role]).await {
+                Ok(x) => x,
+                Err(resp) => return resp,
+            };
+            match role {
+                Role::Cinema => cinema::page(&s, lang, &signed, &q).await,
+                Role::Producer => producer::page(&s, lang, &signed, &q).await,
+                Role::Ministry => ministry::page(&s, lang, &signed, &q).await,
+                Role::Commission => commission::page(&s, lang, &signed, &q).await,
+            }
+        })
+        .boxed()
+}
+
+/// `/{lang}/sign-in` (GET, POST) and `/{lang}/sign-out` (POST): see `session`.
+fn signing(s: &State) -> BoxedFilter<(Response,)> {
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    let form = lang()
+        .and(warp::path!("sign-in"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(tls(s))
+        .then(|lang: Lang, s: State, q: String, session: Option<String>, csrf: Option<String>, tls: bool| async move {
+            session::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
+        });
+    let sign_in = lang()
+        .and(warp::path!("sign-in"))
+        .and(warp::post())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(tls(s))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, csrf: Option<String>, tls: bool, body: bytes::Bytes| async move {
+            let started = std::time::Instant::now();
+            match session::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
+                (resp, Some(p)) => crate::filters::audited(&s, resp, &p, "POST", "web_sign_in", "/{lang}/sign-in", "", started, 0),
+                (resp, None) => resp,
+            }
+        });
+    let sign_out = lang()
+        .and(warp::path!("sign-out"))
+        .and(warp::post())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(tls(s))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, session: Option<String>, tls: bool, body: bytes::Bytes| async move {
+            let started = std::time::Instant::now();
+            match session::sign_out(&s, lang, &body, session.as_deref(), tls).await {
+                (resp, Some(p)) => crate::filters::audited(&s, resp, &p, "POST", "web_sign_out", "/{lang}/sign-out", "", started, 0),
+                (resp, None) => resp,
+            }
+        });
+    form.or(sign_in).unify().or(sign_out).unify().boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
@@ -155,6 +244,16 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(brief)
         .unify()
         .or(glossary)
+        .unify()
+        .or(signing(&s))
+        .unify()
+        .or(cabinet(&s, "cinema", Role::Cinema))
+        .unify()
+        .or(cabinet(&s, "producer", Role::Producer))
+        .unify()
+        .or(cabinet(&s, "ministry", Role::Ministry))
+        .unify()
+        .or(cabinet(&s, "commission", Role::Commission))
         .unify()
         .boxed()
 }

@@ -21,6 +21,15 @@ pub struct SwitchLink {
     pub current: bool,
 }
 
+/// Who is signed in, on a signed-in page's header: the organisation, and the sign-out form.
+pub struct SignedBar {
+    pub organisation: String,
+    /// The BIN, or a foreign applicant's id; empty for the ministry and the commission.
+    pub id: String,
+    pub home: String,
+    pub csrf: String,
+}
+
 pub struct Chrome {
     pub lang: Lang,
     pub title: String,
@@ -31,6 +40,8 @@ pub struct Chrome {
     pub switch: Vec<SwitchLink>,
     /// The section of the main navigation this page belongs to.
     pub section: &'static str,
+    /// Set on the signed-in screens.
+    pub signed: Option<SignedBar>,
 }
 
 impl Chrome {
@@ -63,6 +74,7 @@ impl Chrome {
                 })
                 .collect(),
             section,
+            signed: None,
         }
     }
 

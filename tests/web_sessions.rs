@@ -1,0 +1,288 @@
+//! The signed-in screens end to end on the real services: sign-in with a key, the session
+//! cookie and its CSRF token, each role's screen and the refusal of every other role, the
+//! figures on each screen against the JSON API, the audit of page views, sign-out, a
+//! revoked key ending its sessions, a session working in a second API process and ending
+//! there when idle.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+const CINEMA_A: &str = "980340001119";
+const CINEMA_B: &str = "050440002227";
+const PRODUCER: &str = "120840003334";
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The `Set-Cookie` header that sets `name`.
+    fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.as_str()).find(|v| v.starts_with(&format!("{name}=")))
+    }
+
+    /// The value a `Set-Cookie` gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name).map(|v| v[name.len() + 1..].split(';').next().unwrap_or("").to_owned())
+    }
+}
+
+/// One request with curl: `cookies` sent as they are, `form` as an urlencoded body.
+fn request(base: &str, method: &str, path: &str, cookies: &[(&str, &str)], form: Option<&str>, bearer: Option<&str>) -> Reply {
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-D", "-", "-o", "-", "-X", method, &format!("{base}{path}")]);
+    if !cookies.is_empty() {
+        let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        c.args(["-H", &format!("Cookie: {}", jar.join("; "))]);
+    }
+    if let Some(f) = form {
+        c.args(["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", f]);
+    }
+    if let Some(k) = bearer {
+        c.args(["-H", &format!("Authorization: Bearer {k}")]);
+    }
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
+    Reply { status, headers, body: body.to_owned() }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The hidden `csrf` field of a page's form.
+fn csrf_field(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+struct Site {
+    base: String,
+}
+
+impl Site {
+    fn get(&self, path: &str, session: Option<&str>) -> Reply {
+        let cookies: Vec<(&str, &str)> = session.map(|s| ("ekino_session", s)).into_iter().collect();
+        request(&self.base, "GET", path, &cookies, None, None)
+    }
+
+    fn api(&self, path: &str, key: &str) -> Value {
+        let r = request(&self.base, "GET", path, &[], None, Some(key));
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        serde_json::from_str(&r.body).unwrap()
+    }
+
+    /// Signs in with `key` through the form, as a browser does; returns the session id.
+    fn sign_in(&self, lang: &str, key: &str) -> String {
+        let form = self.get(&format!("/{lang}/sign-in"), None);
+        assert_eq!(form.status, 200);
+        let token = form.cookie("ekino_csrf").expect("the form's csrf cookie");
+        assert_eq!(csrf_field(&form.body), token, "the form carries the cookie's token");
+        let r = request(&self.base, "POST", &format!("/{lang}/sign-in"), &[("ekino_csrf", &token)], Some(&format!("csrf={token}&key={}", enc(key))), None);
+        assert_eq!(r.status, 303, "{}", r.body);
+        r.cookie("ekino_session").expect("a session cookie")
+    }
+}
+
+fn spawn_api(env: &TestEnv, port: u16, extra: &[(&str, &str)], log: &str) -> Guard {
+    let mut api = env.cmd();
+    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join(log)).unwrap());
+    for (k, v) in extra {
+        api.env(k, v);
+    }
+    Guard(api.spawn().unwrap())
+}
+
+fn free() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
+    let env = TestEnv::new("web");
+    let reg = env.dir.join("registry");
+    std::fs::create_dir_all(&reg).unwrap();
+    let day = (chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive() - chrono::Days::new(1)).to_string();
+    std::fs::write(reg.join("cinemas.csv"), format!("bin,name,region,city,halls,seats,vat_payer,name_kk,name_ru\n{CINEMA_A},Alpha Cinema,Almaty,Almaty,2,300,true,Альфа киносы,Кинотеатр Альфа\n{CINEMA_B},Beta,Astana,Astana,1,120,true,,\n")).unwrap();
+    std::fs::write(
+        reg.join("films.csv"),
+        format!("film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\nF1,Бірінші,Первый,First,{day},{PRODUCER},{PRODUCER},true,1000000.00\nF2,Екінші,Второй,Second,{day},{CINEMA_B},{CINEMA_B},true,1000.00\n"),
+    )
+    .unwrap();
+    std::fs::write(reg.join("funding.csv"), "film_id,payment_id,paid_on,amount\nF1,F1-P1,2025-03-01,600000.00\n").unwrap();
+    env.run(&["registry", "load", "--dir", reg.to_str().unwrap()]);
+    let key = |role: &str, bin: Option<&str>, label: &str| {
+        let mut args = vec!["keys", "create", "--role", role, "--label", label];
+        if let Some(b) = bin {
+            args.extend(["--bin", b]);
+        }
+        env.run(&args).trim().to_owned()
+    };
+    let cinema = key("cinema", Some(CINEMA_A), "Alpha's manager");
+    let cinema_b = key("cinema", Some(CINEMA_B), "Beta's manager");
+    let producer = key("producer", Some(PRODUCER), "Steppe Films");
+    let ministry = key("ministry", None, "Ministry of Culture");
+    let commission = key("commission", None, "Kazakhstan Film Commission");
+
+    let port = free();
+    let _api = spawn_api(&env, port, &[], "api.log");
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let site = Site { base: format!("http://127.0.0.1:{port}") };
+    assert!(wait_until(Duration::from_secs(60), || request(&site.base, "GET", "/healthz", &[], None, None).status == 200), "api did not start");
+
+    // Cinema A sends 4 sales of F1 and one line without its required fields.
+    let line = |n: u32| {
+        json!({"schema": "ekino.ticket/1", "event_id": uuid::Uuid::new_v4().to_string(), "type": "sale", "cinema_bin": CINEMA_A, "hall": "1",
+               "screening_id": format!("S{n}"), "film_id": "F1", "show_start": format!("{day}T19:00:00+05:00"), "occurred_at": format!("{day}T18:00:00+05:00"),
+               "price": "2320.00", "currency": "KZT", "vat_rate": "0.16", "seat": null, "channel": "online", "ticket_type": "full"})
+        .to_string()
+    };
+    let mut lines: Vec<String> = (0..4).map(line).collect();
+    lines.push(r#"{"schema":"ekino.ticket/1","price":"12"}"#.into());
+    let up = Command::new("curl")
+        .args(["-sS", "-X", "POST", &format!("{}/v1/tickets", site.base), "-H", &format!("Authorization: Bearer {cinema}"), "--data-binary", &lines.join("\n")])
+        .output()
+        .unwrap();
+    let up: Value = serde_json::from_slice(&up.stdout).unwrap();
+    assert_eq!((up["accepted"].as_u64(), up["rejected"].as_u64()), (Some(4), Some(1)), "{up}");
+    // Rejects are dated by arrival (today), sales by their day (yesterday).
+    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive().to_string();
+    let range = format!("from={day}&to={today}");
+    assert!(
+        wait_until(Duration::from_secs(60), || site.api(&format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), &cinema)["events"] == 4),
+        "the uploads never reached the scorecard"
+    );
+
+    // Signed out: every screen sends to sign-in, keeping where the visitor was going.
+    for home in ["cinema", "producer", "ministry", "commission"] {
+        let r = site.get(&format!("/kk/{home}?{range}"), None);
+        assert_eq!((r.status, r.header("location")), (303, Some(format!("/kk/sign-in?next=%2Fkk%2F{home}%3F{}", range.replace('=', "%3D").replace('&', "%26")).as_str())), "{home}");
+    }
+    // The form and its double-submit token: HttpOnly, SameSite=Strict, not Secure over plain HTTP.
+    let form = site.get("/kk/sign-in", None);
+    let token = form.cookie("ekino_csrf").unwrap();
+    assert_eq!(form.set_cookie("ekino_csrf").unwrap(), format!("ekino_csrf={token}; Path=/; HttpOnly; SameSite=Strict"));
+    let post = |cookies: &[(&str, &str)], body: &str| request(&site.base, "POST", "/kk/sign-in", cookies, Some(body), None);
+    assert_eq!(post(&[], &format!("csrf={token}&key={}", enc(&cinema))).status, 403, "no cookie");
+    assert_eq!(post(&[("ekino_csrf", &token)], &format!("key={}", enc(&cinema))).status, 403, "no csrf field");
+    assert_eq!(post(&[("ekino_csrf", &token)], &format!("csrf={}&key={}", "0".repeat(64), enc(&cinema))).status, 403, "a wrong csrf field");
+    let wrong = post(&[("ekino_csrf", &token)], &format!("csrf={token}&key=ek_000000000000_{}", "1".repeat(48)));
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Бұл кілт жарамсыз") && wrong.set_cookie("ekino_session").is_none(), "{}", wrong.body);
+    let ok = post(&[("ekino_csrf", &token)], &format!("csrf={token}&key={}&next={}", enc(&cinema), enc(&format!("/kk/cinema?{range}"))));
+    assert_eq!((ok.status, ok.header("location")), (303, Some(format!("/kk/cinema?{range}").as_str())));
+    let session = ok.cookie("ekino_session").unwrap();
+    assert_eq!(ok.set_cookie("ekino_session").unwrap(), format!("ekino_session={session}; Path=/; HttpOnly; SameSite=Strict"));
+    assert_eq!(session.len(), 64);
+
+    // The cinema's cabinet: its name and BIN, its figures as the API gives them, the rejected
+    // line explained in Kazakh.
+    let page = site.get(&format!("/kk/cinema?{range}"), Some(&session));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Альфа киносы") && page.body.contains(CINEMA_A), "the organisation is named");
+    let card = site.api(&format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), &cinema);
+    assert_eq!((card["events"].as_u64(), card["sales"].as_u64(), card["rejected_total"].as_u64()), (Some(4), Some(4), Some(1)), "{card}");
+    assert!(page.body.contains("<div id=\"f-events\"><dt>Оқиғалар</dt><dd>4<small>ел бойынша медиана 4</small></dd></div>"), "{}", page.body);
+    assert!(page.body.contains("Міндетті өріс жоқ.") && page.body.contains("Көрсетілген өрісті қосып"), "the reject in kk with what to do");
+    assert!(page.body.contains("{&#34;schema&#34;:&#34;ekino.ticket/1&#34;,&#34;price&#34;:&#34;12&#34;}"), "the payload as sent, escaped: {}", page.body);
+    // One cinema reported in the range: its own figures are the national median.
+    assert_eq!((card["national_median_events"].as_str(), card["national_median_refund_rate"].as_str()), (Some("4"), Some("0")), "{card}");
+
+    // Another role's screen is a 404, as the API refuses a key outside its scope.
+    for other in ["producer", "ministry", "commission"] {
+        assert_eq!(site.get(&format!("/en/{other}"), Some(&session)).status, 404, "a cinema on /{other}");
+    }
+    // Another cinema's session shows its own cabinet, never A's.
+    let b = site.sign_in("en", &cinema_b);
+    let page_b = site.get(&format!("/en/cinema?{range}"), Some(&b));
+    assert!(page_b.status == 200 && page_b.body.contains(CINEMA_B) && !page_b.body.contains(CINEMA_A), "{}", page_b.body);
+
+    // The producer: its own film with the API's figures, not cinema B's film.
+    let p = site.sign_in("en", &producer);
+    let page = site.get(&format!("/en/producer?{range}"), Some(&p));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let films = site.api(&format!("/v1/box-office/films?{range}"), &producer);
+    assert_eq!((films["rows"].as_array().map(Vec::len), films["rows"][0]["gross"].as_str()), (Some(1), Some("9280.00")), "{films}");
+    assert!(page.body.contains(">First</a>") && page.body.contains("₸9,280.00") && !page.body.contains("Second"), "{}", page.body);
+
+    // The ministry: the KPI as /v1/roi/summary gives it, the register file as the API's.
+    let m = site.sign_in("ru", &ministry);
+    let page = site.get("/ru/ministry", Some(&m));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let kpi = site.api("/v1/roi/summary", &ministry);
+    assert_eq!((kpi["films_funded"].as_u64(), kpi["films_released"].as_u64()), (Some(1), Some(1)), "{kpi}");
+    assert!(page.body.contains("<span class=\"org\">Ministry of Culture</span>"), "the organisation is named: the key's label");
+    assert!(page.body.contains("<tr class=\"total\" id=\"kpi-all\"><th scope=\"row\" class=\"title\">Все годы</th><td>1</td><td>1</td><td>0</td>"), "{}", page.body);
+    let csv = site.get("/ru/ministry?format=csv", Some(&m));
+    assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
+    let api_csv = String::from_utf8(
+        Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("{}/v1/roi/films?format=csv", site.base)]).output().unwrap().stdout,
+    )
+    .unwrap();
+    let f1_row = api_csv.lines().find(|l| l.starts_with("F1,")).unwrap();
+    assert_eq!(csv.body.lines().collect::<Vec<_>>(), vec![api_csv.lines().next().unwrap(), f1_row], "the register: the state-funded film's row of the API's file");
+    // The commission's start page.
+    let c = site.sign_in("kk", &commission);
+    assert_eq!(site.get("/kk/commission", Some(&c)).status, 200);
+
+    // Every signed-in page view is audited as its key's request.
+    let cinema_id = cinema.split('_').nth(1).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+            let audit = site.api(&format!("/v1/audit?from={}&to={today}&page_size=1000", today.pred_opt().unwrap()), &ministry);
+            let mine: Vec<&Value> = audit["rows"].as_array().unwrap().iter().filter(|r| r["key_id"] == cinema_id).collect();
+            mine.iter().any(|r| r["path"] == "/{lang}/cinema" && r["status"] == 200 && r["role"] == "cinema") && mine.iter().any(|r| r["path"] == "/{lang}/ministry" && r["status"] == 404)
+        }),
+        "page views in the audit log"
+    );
+
+    // A second API process honours the same session (stored, not in memory); it ends idle
+    // sessions after 2 s, while the first process (30 minutes) still serves it.
+    let port2 = free();
+    let _api2 = spawn_api(&env, port2, &[("EKINO_API__SESSION_IDLE_SECS", "2")], "api2.log");
+    let site2 = Site { base: format!("http://127.0.0.1:{port2}") };
+    assert!(wait_until(Duration::from_secs(60), || request(&site2.base, "GET", "/healthz", &[], None, None).status == 200), "api 2 did not start");
+    let fresh = site.sign_in("en", &cinema);
+    assert_eq!(site2.get("/en/cinema", Some(&fresh)).status, 200, "a session opened on one process works on another");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(site2.get("/en/cinema", Some(&fresh)).status, 303, "idle past api 2's limit");
+    assert_eq!(site.get("/en/cinema", Some(&fresh)).status, 200, "within api 1's limit");
+
+    // Sign-out needs the session's token; then the cookie is cleared and the session is over.
+    let page = site.get("/kk/cinema", Some(&session));
+    let token = csrf_field(&page.body);
+    let out = |body: &str| request(&site.base, "POST", "/kk/sign-out", &[("ekino_session", &session)], Some(body), None);
+    assert_eq!(out("csrf=").status, 403);
+    assert_eq!(out(&format!("csrf={}", "0".repeat(64))).status, 403);
+    let r = out(&format!("csrf={token}"));
+    assert_eq!((r.status, r.header("location")), (303, Some("/kk/sign-in")));
+    assert_eq!(r.set_cookie("ekino_session"), Some("ekino_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+    assert_eq!(site.get("/kk/cinema", Some(&session)).status, 303, "signed out");
+    assert!(wait_until(Duration::from_secs(3), || site2.get("/kk/cinema", Some(&session)).status == 303), "signed out on the other process too");
+
+    // Revoking a key ends its sessions within 2 s (key refresh 1 s, session cache 1 s); a
+    // little slack for a loaded CI machine.
+    assert_eq!(site.get("/en/producer", Some(&p)).status, 200);
+    let producer_id = producer.split('_').nth(1).unwrap();
+    env.run(&["keys", "revoke", producer_id, "--reason", "test"]);
+    let revoked = Instant::now();
+    assert!(wait_until(Duration::from_secs(4), || site.get("/en/producer", Some(&p)).status == 303), "a revoked key's session still works");
+    let took = revoked.elapsed();
+    assert!(took <= Duration::from_millis(3000), "the session ended {took:?} after the revocation");
+}
