@@ -93,7 +93,24 @@ for f in c['films'][:3]:
 "
 echo "GET /v1/roi/summary (ministry key): the payback KPI over state-funded films"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/roi/summary" | python3 -m json.tool
-echo "a ministry key for this run: $MINISTRY"
-echo "web pages (kk/ru/en): http://$API_ADDR/ (the day's chart: http://$API_ADDR/kk/box-office?date=$DAY;"
-echo "  the estimator: http://$API_ADDR/en/rebates/estimate; a briefing: http://$API_ADDR/kk/rebates/brief)"
+# A key per role for the signed-in screens: the simulation's first cinema, the producer of its
+# first film, a foreign applicant registered for that film (the kz programme needs one), the
+# film commission; the ministry's is above.
+read -r CINEMA_BIN CINEMA_NAME < <(python3 -c "import csv;r=next(csv.DictReader(open('$SIM/cinemas.csv')));print(r['bin'],r['name'])")
+read -r FILM_ID PRODUCER_BIN < <(python3 -c "import csv;r=next(csv.DictReader(open('$SIM/films.csv')));print(r['film_id'],r['producer_bin'])")
+CINEMA_KEY=$(as_admin "$EKINO" keys create --role cinema --bin "$CINEMA_BIN" --label "demo: $CINEMA_NAME" 2>/dev/null)
+PRODUCER_KEY=$(as_admin "$EKINO" keys create --role producer --bin "$PRODUCER_BIN" --label "demo: producer of $FILM_ID" 2>/dev/null)
+curl -fsS -X PUT -H "Authorization: Bearer $MINISTRY" -H 'Content-Type: application/json' "http://$API_ADDR/v1/applicants/FA-GB-1" \
+  --data "{\"name\":\"Silk Road Pictures Ltd\",\"country\":\"GB\",\"registration_number\":\"09876543\",\"films\":[\"$FILM_ID\"]}" >/dev/null
+FOREIGN_KEY=$(as_admin "$EKINO" keys create --role producer --applicant FA-GB-1 --label "demo: Silk Road Pictures" 2>/dev/null)
+COMMISSION_KEY=$(as_admin "$EKINO" keys create --role commission --label "demo: film commission" 2>/dev/null)
+say "web pages (kk/ru/en): http://$API_ADDR/"
+echo "  public: the day's chart http://$API_ADDR/kk/box-office?date=$DAY, the estimator"
+echo "  http://$API_ADDR/en/rebates/estimate, a briefing http://$API_ADDR/kk/rebates/brief"
+echo "  sign in at http://$API_ADDR/en/sign-in (or /kk/sign-in, /ru/sign-in) with one of these keys:"
+echo "    cinema ($CINEMA_NAME, BIN $CINEMA_BIN):  $CINEMA_KEY"
+echo "    domestic producer (BIN $PRODUCER_BIN):   $PRODUCER_KEY"
+echo "    foreign applicant (FA-GB-1):              $FOREIGN_KEY"
+echo "    ministry:                                 $MINISTRY"
+echo "    film commission:                          $COMMISSION_KEY"
 say "done: ingest (pid $INGEST) and the API (pid $API) keep running; stop them with: kill $INGEST $API"

@@ -63,7 +63,17 @@ fn api_decimal(v: &Value) -> Decimal {
 }
 
 fn get_json(base: &str, path: &str) -> Value {
-    let out = Command::new("curl").args(["-sS", "-f", &format!("{base}{path}")]).output().unwrap();
+    get_json_as(base, path, None)
+}
+
+/// A JSON reply of the API, with a key when given.
+fn get_json_as(base: &str, path: &str, key: Option<&str>) -> Value {
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-f", &format!("{base}{path}")]);
+    if let Some(k) = key {
+        c.args(["-H", &format!("Authorization: Bearer {k}")]);
+    }
+    let out = c.output().unwrap();
     assert!(out.status.success(), "GET {path}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -221,6 +231,7 @@ async fn the_public_pages_in_chromium() {
     for lang in ["kk", "ru"] {
         smoke(&ui, lang, sunday).await;
     }
+    signed_in(&ui, &env, friday, sunday).await;
 
     // Nothing left the server: every request went to the API itself (or was a data: URL),
     // and nothing it answered was an error.
@@ -386,6 +397,76 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
 }
 
 /// The programme names the Kazakh briefing's comparison rows show (before any draft mark).
+/// Signs in through the form of a signed-in page the browser was sent away from, as a person
+/// would: the page asked for, the sign-in form, the key typed, back on the page.
+async fn sign_in(ui: &Ui, lang: &str, home: &str, key: &str) {
+    ui.open(&format!("/{lang}/{home}"), lang).await;
+    ui.wait(&format!("location.pathname === '/{lang}/sign-in' && document.querySelector('#key')")).await;
+    let key_js = serde_json::to_string(key).unwrap();
+    ui.js::<bool>(&format!("(document.querySelector('#key').value = {key_js}, true)")).await;
+    ui.click("form.sign-in button[type=submit]").await;
+    ui.wait(&format!("location.pathname === '/{lang}/{home}' && document.querySelector('header .signed .org')")).await;
+}
+
+async fn sign_out(ui: &Ui, lang: &str) {
+    ui.click("header .signed form button[type=submit]").await;
+    ui.wait(&format!("location.pathname === '/{lang}/sign-in'")).await;
+}
+
+/// The signed-in screens: a cinema in Kazakh, the ministry in English, a producer in Russian,
+/// the commission; each screen's figures against the API's with the same key.
+async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: chrono::NaiveDate) {
+    let sim = env.dir.join("sim");
+    let cinemas = std::fs::read_to_string(sim.join("cinemas.csv")).unwrap();
+    let bin = cinemas.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let films = std::fs::read_to_string(sim.join("films.csv")).unwrap();
+    let producer_bin = films.lines().nth(1).unwrap().split(',').nth(5).unwrap().to_owned();
+    let key = |args: &[&str]| env.run(&[&["keys", "create"], args].concat()).trim().to_owned();
+    let cinema = key(&["--role", "cinema", "--bin", &bin, "--label", "manager"]);
+    let ministry = key(&["--role", "ministry", "--label", "Ministry of Culture and Information"]);
+    let producer = key(&["--role", "producer", "--bin", &producer_bin, "--label", "producer"]);
+    let commission = key(&["--role", "commission", "--label", "Kazakhstan Film Commission"]);
+    let range = format!("from={friday}&to={sunday}");
+
+    // A cinema, in Kazakh: its cabinet over the weekend, figures as the API's card.
+    sign_in(ui, "kk", "cinema", &cinema).await;
+    assert!(ui.text("header .signed .org-id").await == bin, "the cabinet names its BIN");
+    ui.open(&format!("/kk/cinema?{range}"), "kk").await;
+    let card = get_json_as(&ui.base, &format!("/v1/cinemas/{bin}/reporting?{range}"), Some(&cinema));
+    assert!(card["events"].as_u64().unwrap() > 0, "{card}");
+    // The figure is the cell's first text; the national median follows in its own element.
+    let events: String = ui.js("document.querySelector('#f-events dd').firstChild.textContent").await;
+    assert_eq!(shown(&events.replace('\u{a0}', " "), "kk"), Decimal::from(card["events"].as_u64().unwrap()));
+    assert_eq!(shown(&ui.text("#f-sales dd").await, "kk"), Decimal::from(card["sales"].as_u64().unwrap()));
+    ui.check("kk-cinema").await;
+    sign_out(ui, "kk").await;
+    assert_eq!(ui.location().await, "/kk/sign-in");
+
+    // The ministry, in English: the KPI as /v1/roi/summary, the register's download link.
+    sign_in(ui, "en", "ministry", &ministry).await;
+    let kpi = get_json_as(&ui.base, "/v1/roi/summary", Some(&ministry));
+    let cells: Vec<String> = ui.js("[...document.querySelectorAll('#kpi-all td')].map(c => c.textContent.trim())").await;
+    assert_eq!(cells[..3], [kpi["films_funded"].to_string(), kpi["films_released"].to_string(), kpi["films_paid_back"].to_string()], "{kpi}");
+    let registered: usize = ui.js("document.querySelectorAll('#register tbody tr').length").await;
+    assert_eq!(registered as u64, kpi["films_funded"].as_u64().unwrap(), "one register row per state-funded film");
+    ui.check("en-ministry").await;
+    sign_out(ui, "en").await;
+
+    // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.
+    sign_in(ui, "ru", "producer", &producer).await;
+    ui.open(&format!("/ru/producer?{range}"), "ru").await;
+    let mine = get_json_as(&ui.base, &format!("/v1/box-office/films?{range}"), Some(&producer));
+    let rows: usize = ui.js("document.querySelectorAll('#films tbody tr').length").await;
+    assert_eq!(rows, mine["rows"].as_array().unwrap().len());
+    assert!(rows > 0, "the producer's film played that weekend");
+    ui.check("ru-producer").await;
+    sign_out(ui, "ru").await;
+
+    sign_in(ui, "en", "commission", &commission).await;
+    ui.check("en-commission").await;
+    sign_out(ui, "en").await;
+}
+
 async fn programme_names_kk(ui: &Ui) -> Vec<(String, String)> {
     ui.js("[...document.querySelectorAll('tr[data-programme] th')].map(th => [th.parentElement.dataset.programme, th.firstChild.textContent.trim()])").await
 }

@@ -276,13 +276,13 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     assert_eq!(site.get("/kk/cinema", Some(&session)).status, 303, "signed out");
     assert!(wait_until(Duration::from_secs(3), || site2.get("/kk/cinema", Some(&session)).status == 303), "signed out on the other process too");
 
-    // Revoking a key ends its sessions within 2 s (key refresh 1 s, session cache 1 s); a
-    // little slack for a loaded CI machine.
+    // Revoking a key ends its sessions within 2 s: every view reads the key store, which
+    // re-reads the keys every second (the session cache never holds a key's role).
     assert_eq!(site.get("/en/producer", Some(&p)).status, 200);
     let producer_id = producer.split('_').nth(1).unwrap();
     env.run(&["keys", "revoke", producer_id, "--reason", "test"]);
     let revoked = Instant::now();
     assert!(wait_until(Duration::from_secs(4), || site.get("/en/producer", Some(&p)).status == 303), "a revoked key's session still works");
     let took = revoked.elapsed();
-    assert!(took <= Duration::from_millis(3000), "the session ended {took:?} after the revocation");
+    assert!(took <= Duration::from_millis(2000), "the session ended {took:?} after the revocation");
 }

@@ -131,31 +131,19 @@ fn finish_as<T: Serialize>(
         }
         Err(e) => (e.into_response(), 0),
     };
-    let status = resp.status().as_u16();
-    let elapsed = started.elapsed();
-    s.metrics.requests.with_label_values(&[route, &status.to_string()]).inc();
-    s.metrics.latency.with_label_values(&[route]).observe(elapsed.as_secs_f64());
-    let mut resp = resp;
-    if let Some(p) = who {
-        // Recorded by `routes`' last step, which knows the client address.
-        resp.extensions_mut().insert(PendingAudit(AuditRow {
-            at: now_secs(),
-            key_id: p.key_id.clone(),
-            role: p.role.as_str().into(),
-            method: method.into(),
-            path: path.into(),
-            query: crate::audit::truncated(q),
-            status,
-            rows,
-            latency_ms: u32::try_from(elapsed.as_millis()).unwrap_or(u32::MAX),
-            client: String::new(),
-        }));
+    match who {
+        Some(p) => audited(s, resp, p, method, route, path, q, started, rows),
+        None => {
+            s.metrics.requests.with_label_values(&[route, &resp.status().as_u16().to_string()]).inc();
+            s.metrics.latency.with_label_values(&[route]).observe(started.elapsed().as_secs_f64());
+            resp
+        }
     }
-    resp
 }
 
-/// A signed-in page's response (HTML, CSV, a redirect), with its metrics and its audit record
-/// as the principal's, exactly as a JSON reply of the same key would have.
+/// A keyed response (JSON, a file, a signed-in page, a redirect) with its metrics and its
+/// audit record as the principal's. The record is written by `routes`' last step, which knows
+/// the client address.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn audited(s: &AppState, mut resp: Response, who: &Principal, method: &str, route: &str, path: &str, q: &str, started: Instant, rows: u64) -> Response {
     let status = resp.status().as_u16();

@@ -18,7 +18,8 @@
 //! # The cache
 //! Each process keeps a copy of a session row for at most `api.session_cache_ms` (≤ 1 s), so
 //! a page view costs no query most of the time. A sign-out in another process is seen within
-//! that second; a key's revocation within the key refresh plus it (≤ 2 s with the defaults).
+//! that second. A key's revocation does not wait for it: every view asks the key store, which
+//! re-reads the keys every `api.keys_refresh_ms` (1 s), so its sessions end within that.
 //! Unknown ids are remembered the same way, and the cache is bounded ([`CACHE_MAX`]).
 //!
 //! # CSRF
