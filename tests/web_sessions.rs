@@ -236,6 +236,73 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     .unwrap();
     let f1_row = api_csv.lines().find(|l| l.starts_with("F1,")).unwrap();
     assert_eq!(csv.body.lines().collect::<Vec<_>>(), vec![api_csv.lines().next().unwrap(), f1_row], "the register: the state-funded film's row of the API's file");
+    // The claims desk: a foreign applicant files five kz claims of KZT 4,325,000,000 each
+    // (the per-project cap, worked out in tests/api.rs); the ministry approves through the
+    // page's forms until the 2026 pool of KZT 20 bn would be overdrawn, which the page refuses
+    // in its language with the figures; then rejects the fifth with a reason and marks one paid.
+    let fa = json!({"name": "Acme Pictures LLC", "country": "US", "registration_number": "DE-7788123", "films": ["F1"]});
+    let put = Command::new("curl")
+        .args(["-sS", "-f", "-X", "PUT", &format!("{}/v1/applicants/FA-US-1", site.base), "-H", &format!("Authorization: Bearer {ministry}"), "-H", "Content-Type: application/json", "--data-binary", &fa.to_string()])
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "registering the applicant");
+    let foreign = env.run(&["keys", "create", "--role", "producer", "--applicant", "FA-US-1", "--label", "Acme Pictures"]).trim().to_owned();
+    let claim = |n: u32| {
+        json!({"film_id": "F1", "claim": {
+            "programme": "kz", "as_of": "2026-09-01",
+            "production": {"title": format!("Claim {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
+                           "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                           "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+            "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
+                       "vendor_country": "KZ", "vendor_bin": CINEMA_A}]}})
+        .to_string()
+    };
+    let file = |n: u32| -> Value {
+        let out = Command::new("curl")
+            .args(["-sS", "-X", "POST", &format!("{}/v1/claims", site.base), "-H", &format!("Authorization: Bearer {foreign}"), "-H", "Content-Type: application/json", "--data-binary", &claim(n)])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // A key made a moment ago is known once the API re-reads the keys (within a second).
+    let mut first = Value::Null;
+    assert!(wait_until(Duration::from_secs(5), || { first = file(0); first["status"] != 401 }), "the new key is never known");
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let v = if n == 0 { first.clone() } else { file(n) };
+        assert_eq!(v["rebate"], "4325000000", "{v}");
+        ids.push(v["claim_id"].as_str().unwrap().to_owned());
+    }
+    let desk = site.get("/ru/ministry", Some(&m));
+    let token = csrf_field(&desk.body);
+    assert!(ids.iter().all(|id| desk.body.contains(&format!("data-claim=\"{id}\""))), "the five claims wait on the desk");
+    let decide = |id: &str, body: &str| request(&site.base, "POST", &format!("/ru/ministry/claims/{id}/decision"), &[("ekino_session", &m)], Some(body), None);
+    assert_eq!(decide(&ids[0], "decision=approve").status, 403, "a decision without the session's token");
+    assert_eq!(decide(&ids[0], &format!("csrf={token}&decision=approve&reason=")).status, 303);
+    let year = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive().format("%Y").to_string();
+    let pools = site.api(&format!("/v1/rebates/pools?year={year}"), &ministry);
+    let kz_pool = pools["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "kz").unwrap()["pool"].clone();
+    if kz_pool == "20000000000" {
+        for id in &ids[1..4] {
+            let r = decide(id, &format!("csrf={token}&decision=approve"));
+            assert_eq!(r.status, 303, "{}", r.body);
+        }
+        let refused = decide(&ids[4], &format!("csrf={token}&decision=approve"));
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("осталось KZT 2\u{a0}700\u{a0}000\u{a0}000,00, заявка на KZT 4\u{a0}325\u{a0}000\u{a0}000,00, не хватает KZT 1\u{a0}625\u{a0}000\u{a0}000,00"),
+            "the refusal with the pool's figures: {}",
+            refused.body
+        );
+    }
+    assert_eq!(decide(&ids[4], &format!("csrf={token}&decision=reject&reason=")).status, 422, "a rejection needs a reason");
+    assert_eq!(decide(&ids[4], &format!("csrf={token}&decision=reject&reason=no+pool+left")).status, 303);
+    assert_eq!(decide(&ids[0], &format!("csrf={token}&decision=mark_paid")).status, 303);
+    let status_of = |id: &str| site.api(&format!("/v1/claims/{id}"), &ministry)["status"].as_str().unwrap().to_owned();
+    assert_eq!((status_of(&ids[0]), status_of(&ids[4])), ("paid".into(), "rejected".into()));
+    let step = site.api(&format!("/v1/claims/{}", ids[4]), &ministry);
+    assert_eq!(step["history"].as_array().unwrap().last().unwrap()["reason"], "no pool left", "{step}");
+
     // The commission's start page.
     let c = site.sign_in("kk", &commission);
     assert_eq!(site.get("/kk/commission", Some(&c)).status, 200);

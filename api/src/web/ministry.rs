@@ -60,6 +60,8 @@ pub struct SilentLine {
 
 pub struct QueueLine {
     pub id: String,
+    /// The decisions this claim can take now: approve and reject, or mark paid.
+    pub approved: bool,
     pub programme: String,
     pub film: String,
     pub by: String,
@@ -88,6 +90,11 @@ pub struct MinistryPage {
     pub queue: Vec<QueueLine>,
     pub pools_year: i32,
     pub pools: Vec<PoolLine>,
+    /// The sentence after a decision (`?decided=`), or the refusal of one.
+    pub notice: Option<String>,
+    pub refusal: Option<String>,
+    /// The session's token, for the decision forms.
+    pub csrf: String,
 }
 
 fn share(lang: Lang, s: Option<&String>) -> String {
@@ -128,6 +135,11 @@ fn register(all: &[FilmRoi]) -> Vec<&FilmRoi> {
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
+    render(s, lang, signed, query, None).await
+}
+
+/// The desk, with the refusal of a decision just tried (422) when there is one.
+pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refusal: Option<String>) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let fail = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, "ministry", query, e), p, "web_ministry", "/{lang}/ministry", query, started);
@@ -148,11 +160,15 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let queue = handlers::claims::ListQuery { status: Some("submitted".into()), programme: None, year: None, page: Some(1), page_size: Some(100) };
-    let queue = match handlers::claims::list(s, p, queue).await {
-        Ok(x) => x,
-        Err(e) => return fail(&e),
-    };
+    // The desk: claims waiting for a decision, then approved ones waiting to be paid.
+    let mut queue = Vec::new();
+    for status in ["submitted", "approved"] {
+        let q = handlers::claims::ListQuery { status: Some(status.into()), programme: None, year: None, page: Some(1), page_size: Some(100) };
+        match handlers::claims::list(s, p, q).await {
+            Ok(x) => queue.extend(x.claims),
+            Err(e) => return fail(&e),
+        }
+    }
     let pools_year = chrono::Datelike::year(&s.today());
     let pools = match handlers::claims::pools(s, p, handlers::claims::PoolsQuery { year: u16::try_from(pools_year).unwrap_or(2026) }).await {
         Ok(x) => x,
@@ -198,10 +214,10 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         })
         .collect();
     let queue = queue
-        .claims
         .iter()
         .map(|c| QueueLine {
             id: c.claim_id.clone(),
+            approved: c.status == "approved",
             programme: c.programme.clone(),
             film: title(&c.film_id),
             by: c.submitted_by.clone(),
@@ -224,8 +240,12 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         queue,
         pools_year,
         pools,
+        notice: form.get("decided").map(|id| i18n::t_with(lang, "cab-decided", &[("claim", id.clone())])),
+        refusal,
+        csrf: signed.session.csrf.clone(),
     };
-    cabinet::done(s, page::html(StatusCode::OK, lang, &page_), p, "web_ministry", "/{lang}/ministry", query, started)
+    let status = if page_.refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    cabinet::done(s, page::html(status, lang, &page_), p, "web_ministry", "/{lang}/ministry", query, started)
 }
 
 /// The register as a file, in the columns of `/v1/roi/films?format=`, encoded on the CPU pool.

@@ -14,6 +14,7 @@ pub mod box_office;
 pub mod cabinet;
 pub mod cinema;
 pub mod commission;
+pub mod decisions;
 pub mod ministry;
 pub mod producer;
 pub mod session;
@@ -177,7 +178,21 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 (resp, None) => resp,
             }
         });
-    form.or(sign_in).unify().or(sign_out).unify().boxed()
+    // The claims desk's decisions (see `decisions`).
+    let decision = lang()
+        .and(warp::path!("ministry" / "claims" / String / "decision"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            let signed = match session::gate(&s, lang, cookie.as_deref(), "ministry", "", &[Role::Ministry]).await {
+                Ok(x) => x,
+                Err(resp) => return resp,
+            };
+            decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
+        });
+    form.or(sign_in).unify().or(sign_out).unify().or(decision).unify().boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {

@@ -135,6 +135,9 @@ pub fn message(lang: Lang, e: &crate::error::ApiError) -> String {
             &[("field", field.clone()), ("reason", reason.clone())],
         ),
         E::NotFound => i18n::t(lang, "error-not-found"),
+        // A rule's refusal (a claim's transition, a pool, a cap): its own sentence, as the
+        // API gives it.
+        E::Conflict(reason) => reason.clone(),
         E::Busy { .. } => i18n::t(lang, "error-busy"),
         _ => i18n::t(lang, "error-unavailable"),
     }
