@@ -18,6 +18,7 @@ pub mod decisions;
 pub mod ministry;
 pub mod producer;
 pub mod session;
+pub mod upload;
 pub mod estimate;
 pub mod film;
 pub mod glossary;
@@ -192,7 +193,46 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             };
             decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
         });
-    form.or(sign_in).unify().or(sign_out).unify().or(decision).unify().boxed()
+    // A cinema's file of events (see `upload`).
+    let upload_form = lang()
+        .and(warp::path!("cinema" / "upload"))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(|lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", &q, &[Role::Cinema]).await {
+                Ok(signed) => upload::form(&s, lang, &signed, &q).await,
+                Err(resp) => resp,
+            }
+        });
+    // The whole form: the file's limit and room for the other fields.
+    let multipart_limit = s.settings.upload_limit_bytes + 64 * 1024;
+    let upload_post = lang()
+        .and(warp::path!("cinema" / "upload"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(warp::multipart::form().max_length(multipart_limit))
+        .then(|lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", "", &[Role::Cinema]).await {
+                Ok(signed) => upload::post(&s, lang, &signed, form).await,
+                Err(resp) => resp,
+            }
+        });
+    let void = lang()
+        .and(warp::path!("cinema" / "void"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", "", &[Role::Cinema]).await {
+                Ok(signed) => upload::void(&s, lang, &signed, &body).await,
+                Err(resp) => resp,
+            }
+        });
+    form.or(sign_in).unify().or(sign_out).unify().or(decision).unify().or(upload_form).unify().or(upload_post).unify().or(void).unify().boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
