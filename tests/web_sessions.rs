@@ -344,6 +344,32 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let step = site.api(&format!("/v1/claims/{}", ids[4]), &ministry);
     assert_eq!(step["history"].as_array().unwrap().last().unwrap()["reason"], "no pool left", "{step}");
 
+    // The applicant files a sixth claim through the form: the preview shows the rebate and
+    // each line's fate in Russian, filing stores it, and it waits on the ministry's desk.
+    let a = site.sign_in("ru", &foreign);
+    let form = site.get("/ru/producer/claim", Some(&a));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<option value=\"F1\">Первый</option>"), "the film the applicant is registered for: {}", form.body);
+    let fields = format!(
+        "csrf={}&film_id=F1&programme=kz&title=Form+claim&kind=feature&currency=KZT&total=30+000+000+000&registered_on=2026-03-01&completed_on=2026-08-31\
+         &days_total=40&days_outside=25&cultural=kazakhstan_as_itself&lines={}",
+        csrf_field(&form.body),
+        enc(&format!("id;category;amount;currency;paid_on;vendor_country;vendor_bin\nL1;construction_sets;20 000 000 000,00;KZT;2026-05-01;KZ;{CINEMA_A}\nL2;crew_wages;100;KZT;2026-05-01;US;"))
+    );
+    let post = |action: &str| request(&site.base, "POST", "/ru/producer/claim", &[("ekino_session", &a)], Some(&format!("{fields}&action={action}")), None);
+    let preview = post("preview");
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("<div id=\"preview-rebate\"><dt>Возврат</dt><dd>KZT 4\u{a0}325\u{a0}000\u{a0}000,00</dd></div>"), "{}", preview.body);
+    let before = site.api("/v1/claims?status=submitted", &ministry)["claims"].as_array().unwrap().len();
+    let filed = post("file");
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let to = filed.header("location").unwrap();
+    assert!(to.starts_with("/ru/producer?filed=CL-"), "{to}");
+    let queue = site.api("/v1/claims?status=submitted", &ministry);
+    assert_eq!(queue["claims"].as_array().unwrap().len(), before + 1, "previewing stored nothing, filing stored one: {queue}");
+    let id = to.trim_start_matches("/ru/producer?filed=");
+    assert_eq!(site.api(&format!("/v1/claims/{id}"), &ministry)["rebate"], "4325000000");
+
     // The commission's start page.
     let c = site.sign_in("kk", &commission);
     assert_eq!(site.get("/kk/commission", Some(&c)).status, 200);

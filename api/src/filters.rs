@@ -477,6 +477,17 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "POST", "post_claim", Some(&p), "/v1/claims", &q, t, r)
             },
         );
+        let preview = warp::path!("v1" / "claims" / "preview").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::claims::preview(&s, &p, &b).await
+                }
+                .await;
+                finish(&s, "POST", "post_claim_preview", Some(&p), "/v1/claims/preview", &q, t, r)
+            },
+        );
         let list = warp::path!("v1" / "claims").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -496,6 +507,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let path = format!("/v1/claims/{id}");
                 let r = async {
+                    // `/v1/claims/preview` is its own (POST) path, not a claim: a 405.
+                    if id == "preview" {
+                        return Err(ApiError::MethodNotAllowed);
+                    }
                     params::parse::<params::NoQuery>(&q)?;
                     handlers::claims::get(&s, &p, id).await
                 }
@@ -602,7 +617,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r).await
             },
         );
-        submit.or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()
+        submit.or(preview).unify().or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()
     };
 
     let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();

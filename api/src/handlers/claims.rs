@@ -128,7 +128,43 @@ fn now() -> u32 {
     u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }
 
+/// What `POST /v1/claims/preview` answers: the claim computed as filing would compute it
+/// (filed today, by the registered party, at the rates in force), nothing stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimPreview {
+    pub film_id: Option<String>,
+    pub programme: String,
+    pub rebate: String,
+    pub currency: String,
+    /// The computed result with its line-by-line explanation, as a filed claim stores it.
+    pub result: serde_json::Value,
+}
+
+/// A claim ready to store: its first step, computed.
+struct Prepared {
+    event: ClaimEvent,
+}
+
+/// Files a claim: computed by [`prepare`] and stored as its first step.
 pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimView, ApiError> {
+    let Prepared { event } = prepare(s, p, body).await?;
+    append(s, &event).await?;
+    view(&[event])
+}
+
+/// Computes a claim exactly as [`submit`] would, and stores nothing.
+pub async fn preview(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimPreview, ApiError> {
+    let Prepared { event } = prepare(s, p, body).await?;
+    Ok(ClaimPreview {
+        film_id: (!event.film_id.is_empty()).then(|| event.film_id.clone()),
+        programme: event.programme,
+        rebate: event.rebate,
+        currency: event.currency,
+        result: serde_json::from_str(&event.result).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, ApiError> {
     require(p, &[Role::Producer])?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
@@ -202,8 +238,7 @@ pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimVie
         result: stored_result,
         request_id: String::new(),
     };
-    append(s, &event).await?;
-    view(&[event])
+    Ok(Prepared { event })
 }
 
 pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, ApiError> {

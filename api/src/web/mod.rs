@@ -13,6 +13,7 @@ pub mod assets;
 pub mod box_office;
 pub mod cabinet;
 pub mod cinema;
+pub mod claim;
 pub mod commission;
 pub mod decisions;
 pub mod ministry;
@@ -232,7 +233,48 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 Err(resp) => resp,
             }
         });
-    form.or(sign_in).unify().or(sign_out).unify().or(decision).unify().or(upload_form).unify().or(upload_post).unify().or(void).unify().boxed()
+    // A producer's claim form (see `claim`).
+    let claim_form = lang()
+        .and(warp::path!("producer" / "claim"))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(|lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "producer/claim", &q, &[Role::Producer]).await {
+                Ok(signed) => claim::form(&s, lang, &signed, &q).await,
+                Err(resp) => resp,
+            }
+        });
+    let claim_post = lang()
+        .and(warp::path!("producer" / "claim"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "producer/claim", "", &[Role::Producer]).await {
+                Ok(signed) => claim::post(&s, lang, &signed, &body).await,
+                Err(resp) => resp,
+            }
+        });
+    form.or(sign_in)
+        .unify()
+        .or(sign_out)
+        .unify()
+        .or(decision)
+        .unify()
+        .or(upload_form)
+        .unify()
+        .or(upload_post)
+        .unify()
+        .or(void)
+        .unify()
+        .or(claim_form)
+        .unify()
+        .or(claim_post)
+        .unify()
+        .boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {

@@ -44,6 +44,8 @@ pub struct ProducerPage {
     pub to: String,
     pub films: Vec<FilmLine>,
     pub claims: Vec<ClaimLine>,
+    /// After filing a claim (`?filed=`).
+    pub notice: Option<String>,
 }
 
 /// A claim status in the page's language (`claim-status-<status>`).
@@ -105,6 +107,6 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         })
         .collect();
     let chrome = cabinet::chrome(s, lang, signed, "cab-producer-title", "producer", "producer", query).await;
-    let html = page::html(StatusCode::OK, lang, &ProducerPage { chrome, from, to, films, claims });
+    let html = page::html(StatusCode::OK, lang, &ProducerPage { chrome, from, to, films, claims, notice: form.get("filed").map(|id| i18n::t_with(lang, "cab-filed", &[("claim", id.clone())])) });
     cabinet::done(s, html, p, "web_producer", "/{lang}/producer", query, started)
 }
