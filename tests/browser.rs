@@ -439,6 +439,9 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     assert_eq!(shown(&events.replace('\u{a0}', " "), "kk"), Decimal::from(card["events"].as_u64().unwrap()));
     assert_eq!(shown(&ui.text("#f-sales dd").await, "kk"), Decimal::from(card["sales"].as_u64().unwrap()));
     ui.check("kk-cinema").await;
+    ui.click("a[href='/kk/cinema/upload']").await;
+    ui.wait("location.pathname === '/kk/cinema/upload' && document.querySelector('input[type=file]')").await;
+    ui.check("kk-cinema-upload").await;
     sign_out(ui, "kk").await;
     assert_eq!(ui.location().await, "/kk/sign-in");
 
@@ -460,6 +463,27 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     assert_eq!(rows, mine["rows"].as_array().unwrap().len());
     assert!(rows > 0, "the producer's film played that weekend");
     ui.check("ru-producer").await;
+    // A claim previewed from the form: a Kazakh producer on the kz programme, which is for
+    // foreign applicants, so the preview explains why nothing is due.
+    ui.click("a[href='/ru/producer/claim']").await;
+    ui.wait("location.pathname === '/ru/producer/claim' && document.querySelector('textarea[name=lines]')").await;
+    let fill = [
+        ("input[name=title]", "Steppe"),
+        ("input[name=total]", "30000000000"),
+        ("input[name=registered_on]", "2026-03-01"),
+        ("input[name=completed_on]", "2026-08-31"),
+        ("input[name=days_total]", "40"),
+        ("input[name=days_outside]", "25"),
+        ("textarea[name=lines]", "id;category;amount;currency;paid_on;vendor_country\nL1;construction_sets;20 000 000 000,00;KZT;2026-05-01;KZ"),
+    ];
+    for (selector, value) in fill {
+        let (sel, val) = (serde_json::to_string(selector).unwrap(), serde_json::to_string(value).unwrap());
+        ui.js::<bool>(&format!("(document.querySelector({sel}).value = {val}, true)")).await;
+    }
+    ui.click("button[name=action][value=preview]").await;
+    ui.wait("document.querySelector('#preview-rebate') && document.querySelectorAll('#preview-lines tbody tr').length === 1").await;
+    assert!(ui.text("ul.ineligible").await.len() > 3, "the preview says why nothing is due");
+    ui.check("ru-claim-preview").await;
     sign_out(ui, "ru").await;
 
     sign_in(ui, "en", "commission", &commission).await;
