@@ -332,15 +332,7 @@ fn hand_made_slate_through_the_api() {
 
     // Claims: each kz claim below qualifies 20 bn KZT and is capped at 1,000,000 MCI =
     // 4,325,000,000; the 2026 pool of 20 bn takes four (17.3 bn) and refuses the fifth.
-    let claim = |n: u32| {
-        json!({"film_id": "F1", "claim": {
-            "programme": "kz", "as_of": "2026-09-01",
-            "production": {"title": format!("Claim {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
-                           "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
-                           "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
-            "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
-                       "vendor_country": "KZ", "vendor_bin": CINEMA_A}]}})
-    };
+    let claim = |n: u32| kz_claim(n, "F1", CINEMA_A);
     let mut ids = Vec::new();
     for n in 0..5 {
         let (status, v) = http.json("POST", "/v1/claims", &foreign, &claim(n));

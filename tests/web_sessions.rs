@@ -288,16 +288,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         .unwrap();
     assert!(put.status.success(), "registering the applicant");
     let foreign = env.run(&["keys", "create", "--role", "producer", "--applicant", "FA-US-1", "--label", "Acme Pictures"]).trim().to_owned();
-    let claim = |n: u32| {
-        json!({"film_id": "F1", "claim": {
-            "programme": "kz", "as_of": "2026-09-01",
-            "production": {"title": format!("Claim {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
-                           "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
-                           "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
-            "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
-                       "vendor_country": "KZ", "vendor_bin": CINEMA_A}]}})
-        .to_string()
-    };
+    let claim = |n: u32| kz_claim(n, "F1", CINEMA_A).to_string();
     let file = |n: u32| -> Value {
         let out = Command::new("curl")
             .args(["-sS", "-X", "POST", &format!("{}/v1/claims", site.base), "-H", &format!("Authorization: Bearer {foreign}"), "-H", "Content-Type: application/json", "--data-binary", &claim(n)])

@@ -243,3 +243,16 @@ pub fn wait_exact(env: &TestEnv, ledger: &Value, timeout: Duration) -> bool {
         report.is_some_and(|r| totals(&r) == want) && rejected.is_some_and(|r| r["total"].as_u64() == Some(want_rejected))
     })
 }
+
+/// A kz claim body for `POST /v1/claims`: 20 bn KZT of sets from a Kazakh vendor
+/// (`vendor_bin`), which qualifies in full and is capped at 1,000,000 MCI = KZT 4,325,000,000
+/// (worked out in tests/api.rs).
+pub fn kz_claim(n: u32, film: &str, vendor_bin: &str) -> serde_json::Value {
+    serde_json::json!({"film_id": film, "claim": {
+        "programme": "kz", "as_of": "2026-09-01",
+        "production": {"title": format!("Claim {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
+                       "applicant_country": "US", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
+        "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
+                   "vendor_country": "KZ", "vendor_bin": vendor_bin}]}})
+}
