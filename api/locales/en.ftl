@@ -467,3 +467,4 @@ claim-amount = Amount
 claim-qualifying = Qualifying
 cab-new-claim = File a rebate claim
 cab-filed = Claim { $claim } is filed.
+cab-cinemas = Cinemas

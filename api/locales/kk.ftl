@@ -468,3 +468,4 @@ claim-amount = Сома
 claim-qualifying = Есепке алынатын
 cab-new-claim = Шығынды өтеуге өтінім беру
 cab-filed = { $claim } өтінімі берілді.
+cab-cinemas = Кинотеатрлар

@@ -467,3 +467,4 @@ claim-amount = Сумма
 claim-qualifying = Учитываемая
 cab-new-claim = Подать заявку на возврат
 cab-filed = Заявка { $claim } подана.
+cab-cinemas = Кинотеатры

@@ -22,7 +22,8 @@ pub struct FilmLine {
     pub title: String,
     pub gross: String,
     pub admissions: String,
-    pub screens: String,
+    /// Cinemas that showed it in the range.
+    pub cinemas: String,
     pub shows: String,
     pub days: String,
 }
@@ -89,7 +90,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             title: title(&r.film_id),
             gross: i18n::money(lang, r.gross.to_decimal()),
             admissions: i18n::integer(lang, r.admissions),
-            screens: i18n::count(lang, r.cinemas),
+            cinemas: i18n::count(lang, r.cinemas),
             shows: i18n::count(lang, r.screenings),
             days: i18n::count(lang, r.days.provisional + r.days.final_ + r.days.corrected),
         })
