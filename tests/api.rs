@@ -268,6 +268,25 @@ fn hand_made_slate_through_the_api() {
     assert_eq!(reply["lines"][0]["reason"], "missing_field", "{reply}");
     let (status, reply) = http.call("POST", "/v1/tickets", Some(&cinema_b), Some("\n  \n"));
     assert_eq!((status, reply["field"].as_str()), (400, Some("body")), "{reply}");
+    // The same route reads CSV when told so (Content-Type text/csv, parameters ignored): a
+    // row naming another cinema is refused on its file line and never produced; an unknown
+    // column refuses the file, naming it.
+    let csv = |body: &str| -> (u16, Value) {
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", &format!("{}/v1/tickets", http.base), "-H", &format!("Authorization: Bearer {cinema_b}")])
+            .args(["-H", "Content-Type: text/csv; charset=utf-8", "--data-binary", body])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
+    };
+    let foreign = format!("type,event_id,cinema_bin,hall,screening_id,film_id,show_start,occurred_at,price,vat_rate,seat_row,seat_number,channel,ticket_type\n\nsale,{},{CINEMA_A},1,S1,F2,{DAY}T19:00:00+05:00,{DAY}T18:00:00+05:00,1000,0,,,online,full\n", uuid::Uuid::new_v4());
+    let (status, reply) = csv(&foreign);
+    assert_eq!((status, reply["lines"][0]["line"].as_u64(), reply["lines"][0]["reason"].as_str()), (422, Some(3), Some("foreign_cinema")), "{reply}");
+    let (status, reply) = csv("event_id,type,seats\n1,sale,2\n");
+    assert_eq!((status, reply["field"].as_str()), (400, Some("body")), "{reply}");
+    assert!(reply["detail"].as_str().unwrap_or("").contains("`seats` is not a column"), "{reply}");
     // Kafka holds exactly the accepted lines: 11 from A, 8 from B.
     assert_eq!(topic_messages(&env.name), 19, "a refused upload line reached Kafka");
     assert_eq!(env.sql("SELECT count() FROM rejected_events").trim(), "0");

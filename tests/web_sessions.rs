@@ -227,6 +227,27 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     assert!(body.contains("<div id=\"upload-accepted\"><dt>Қабылданды</dt><dd>1</dd></div>") && body.contains("<div id=\"upload-rejected\"><dt>Қабылданбады</dt><dd>1</dd></div>"), "{body}");
     assert!(body.contains("<tr class=\"rejected\" data-line=\"2\">") && body.contains("Міндетті өріс жоқ.") && body.contains("Көрсетілген өрісті қосып"), "{body}");
 
+    // The same form takes CSV as Russian Excel saves it: semicolons, Windows-1251, a decimal
+    // comma. One sale, and one row with a seat row but no seat number: refused, in Kazakh,
+    // naming the column, and kept with its own text under the upload's id.
+    let csv_id = uuid::Uuid::new_v4().to_string();
+    let csv_text = format!(
+        "event_id;type;cinema_bin;hall;screening_id;film_id;show_start;occurred_at;price;vat_rate;seat_row;seat_number;channel;ticket_type;refund_of\r\n\
+         {csv_id};sale;{CINEMA_A};Зал 1;S10;F1;{day}T19:00:00+05:00;{day}T18:00:00+05:00;2320,00;0,16;;;kiosk;full;\r\n\
+         {};sale;{CINEMA_A};Зал 1;S10;F1;{day}T19:00:00+05:00;{day}T18:00:00+05:00;2320,00;0,16;7;;kiosk;full;\r\n",
+        uuid::Uuid::new_v4()
+    );
+    let (cp1251, _, lossy) = encoding_rs::WINDOWS_1251.encode(&csv_text);
+    assert!(!lossy && std::str::from_utf8(&cp1251).is_err(), "the file is Windows-1251, not UTF-8");
+    std::fs::write(&file, &*cp1251).unwrap();
+    let (status, body) = upload(&csrf_field(&form.body));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<div id=\"upload-accepted\"><dt>Қабылданды</dt><dd>1</dd></div>") && body.contains("<div id=\"upload-rejected\"><dt>Қабылданбады</dt><dd>1</dd></div>"), "{body}");
+    assert!(body.contains(&format!("<code>{csv_id}</code>")), "the sale's line names its event: {body}");
+    assert!(body.contains("<tr class=\"rejected\" data-line=\"3\">") && body.contains("<code>seat_number</code>"), "line 3 of the file, the column named: {body}");
+    let kept = clickhouse_http(&env.app_db(), &format!("SELECT reason, field, payload FROM upload_rejects FINAL WHERE cinema_bin = '{CINEMA_A}' AND line = 3 FORMAT TSV"));
+    assert!(kept.contains("invalid_seat\tseat_number\t") && kept.contains(";7;;kiosk;full;"), "the refused row kept as the cinema wrote it: {kept}");
+
     // A void of the first sale through the void form: accepted at once, judged by ingest.
     let first_sale = serde_json::from_str::<Value>(&lines[0]).unwrap()["event_id"].as_str().unwrap().to_owned();
     let void = |body: &str| request(&site.base, "POST", "/kk/cinema/void", &[("ekino_session", &session)], Some(body), None);
@@ -248,18 +269,19 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let p = site.sign_in("en", &producer);
     let page = site.get(&format!("/en/producer?{range}"), Some(&p));
     assert_eq!(page.status, 200, "{}", page.body);
-    // Five sales of F1 at 2,320.00 (four sent first, one through the upload form), one voided.
+    // Six sales of F1 at 2,320.00 (four sent first, one in each uploaded file), one voided.
     let arrived = || {
         let n = |q: &str| env.sql(q).trim().parse::<u64>().unwrap_or(0);
         n(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{first_sale}' AND voided_by != ''")) == 1
             && n(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{uploaded_id}'")) == 1
+            && n(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{csv_id}' AND hall = 'Зал 1' AND gross_tiyn = 232000")) == 1
     };
     assert!(wait_until(Duration::from_secs(30), arrived), "the uploaded sale and the void never reached ClickHouse");
     let films = || site.api(&format!("/v1/box-office/films?{range}"), &producer);
-    assert!(wait_until(Duration::from_secs(30), || films()["rows"][0]["gross"] == "9280.00" && films()["rows"][0]["admissions"] == 4), "{}", films());
+    assert!(wait_until(Duration::from_secs(30), || films()["rows"][0]["gross"] == "11600.00" && films()["rows"][0]["admissions"] == 5), "{}", films());
     assert_eq!(films()["rows"].as_array().map(Vec::len), Some(1), "only the producer's own film");
     let page = site.get(&format!("/en/producer?{range}"), Some(&p));
-    assert!(page.body.contains(">First</a>") && page.body.contains("₸9,280.00") && !page.body.contains("Second"), "{}", page.body);
+    assert!(page.body.contains(">First</a>") && page.body.contains("₸11,600.00") && !page.body.contains("Second"), "{}", page.body);
 
     // The ministry: the KPI as /v1/roi/summary gives it, the register file as the API's.
     let m = site.sign_in("ru", &ministry);

@@ -435,12 +435,12 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r).await
             },
         );
-        let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(s.settings.upload_limit_bytes, body_timeout)).then(
-            |s: State, p: Principal, q: String, b: Bytes| async move {
+        let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(warp::header::optional::<String>("content-type")).and(body(s.settings.upload_limit_bytes, body_timeout)).then(
+            |s: State, p: Principal, q: String, ct: Option<String>, b: Bytes| async move {
                 let t = Instant::now();
                 let r = async {
                     params::parse::<params::NoQuery>(&q)?;
-                    handlers::tickets::upload(&s, &p, &b).await
+                    handlers::tickets::upload_as(&s, &p, ct.as_deref(), &b).await
                 }
                 .await;
                 finish_as(&s, "POST", "post_tickets", Some(&p), "/v1/tickets", &q, t, r, handlers::tickets::status_of)

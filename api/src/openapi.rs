@@ -144,7 +144,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
     RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::RejectedReply>), export: true },
-    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "NDJSON ticket events (ekino.ticket/1), per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
+    RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "ticket events (ekino.ticket/1) as NDJSON, or CSV with the same columns, per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
     RouteDoc { method: "post", path: "/v1/claims/preview", example: "/v1/claims/preview", summary: "compute a rebate claim exactly as filing would, storing nothing", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimPreview>), export: false },
     RouteDoc { method: "post", path: "/v1/claims", example: "/v1/claims", summary: "file a rebate claim ({film_id?, claim}); stored with its computed result", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
     RouteDoc { method: "put", path: "/v1/fx", example: "/v1/fx", summary: "load official FX rates (CSV date,currency,kzt); claims are computed and decided with them", roles: &["ministry"], params: none, body: Some(Content { content_type: "text/csv", schema: fx_csv }), reply: reply_json(s::<handlers::registry::FxLoaded>), export: false },
@@ -343,6 +343,10 @@ pub fn document() -> Value {
         });
         if let Some(body) = r.body {
             op["requestBody"] = json!({"required": true, "content": {body.content_type: {"schema": (body.schema)(&mut components)}}});
+            if r.path == "/v1/tickets" {
+                // The same events as CSV columns (schemas::event::csv), chosen by Content-Type.
+                op["requestBody"]["content"][crate::handlers::tickets::CSV] = json!({"schema": ndjson(&mut components)});
+            }
         }
         if !r.roles.is_empty() {
             op["security"] = json!([{"bearer": []}]);

@@ -1,4 +1,5 @@
-//! `POST /v1/tickets`: NDJSON upload for cinemas without Kafka. Each line is checked at once
+//! `POST /v1/tickets`: NDJSON upload for cinemas without Kafka, or CSV with the same columns
+//! (`Content-Type: text/csv`, read by `schemas::event::csv`). Each line is checked at once
 //! (decode, and that its `cinema_bin` is the key's cinema); only lines that pass are
 //! produced to the ticket topic, keyed by the key's BIN, where ingest judges them like any
 //! other event (duplicates, refunds, voids). Every other line is answered as rejected and
@@ -40,55 +41,98 @@ pub struct UploadReply {
     pub lines: Vec<LineResult>,
 }
 
+/// `Content-Type` of a CSV upload (`ekino.ticket/1` as columns, `schemas::event::csv`).
+pub const CSV: &str = "text/csv";
+
+/// One line of an upload before it is judged: its line in the file, its own bytes (kept with a
+/// refusal), and the JSON event it is, or why it cannot be one.
+struct Candidate<'a> {
+    line: usize,
+    raw: &'a [u8],
+    json: Result<std::borrow::Cow<'a, [u8]>, schemas::Rejection>,
+}
+
+/// The body read as `content_type` says: CSV for `text/csv` (parameters such as `charset`
+/// are ignored: the reader knows UTF-8 and Windows-1251 by their bytes), else NDJSON.
+pub async fn upload_as(s: &AppState, p: &Principal, content_type: Option<&str>, body: &[u8]) -> Result<UploadReply, ApiError> {
+    let is_csv = content_type.and_then(|c| c.split(';').next()).is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
+    if is_csv {
+        upload_csv(s, p, body).await
+    } else {
+        upload(s, p, body).await
+    }
+}
+
+/// An NDJSON upload: one `ekino.ticket/1` object per line.
 pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
     require(p, &[Role::Cinema])?;
-    let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
-    let producer = s.producer.as_ref().ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
-    let now = chrono::Utc::now();
-    let upload_id = uuid::Uuid::new_v4().to_string();
-    let raw_lines: Vec<(usize, &[u8])> = body
+    let candidates: Vec<Candidate> = body
         .split(|b| *b == b'\n')
         .enumerate()
         .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
         .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
+        .map(|(line, raw)| Candidate { line, raw, json: Ok(std::borrow::Cow::Borrowed(raw)) })
         .collect();
-    if raw_lines.is_empty() {
+    if candidates.is_empty() {
         // An upload with nothing in it is most likely a client that lost its file.
         return Err(ApiError::bad("body", "has no events (one ekino.ticket/1 JSON object per line)"));
     }
+    judge(s, p, candidates).await
+}
+
+/// A CSV upload (`schemas::event::csv`): a refused row keeps its own CSV text; an accepted
+/// one is produced as the JSON object it reads as, like any other event.
+pub async fn upload_csv(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
+    require(p, &[Role::Cinema])?;
     let max = s.settings.upload_max_lines;
-    if raw_lines.len() > max {
-        return Err(ApiError::bad("body", format!("has {} lines, at most {max} are taken in one upload (api.upload_max_lines)", raw_lines.len())));
+    let file = schemas::event::csv::read(body, max).map_err(|e| ApiError::bad("body", e.to_string()))?;
+    if file.rows.is_empty() {
+        return Err(ApiError::bad("body", "has a header and no events (one ekino.ticket/1 event per row)"));
+    }
+    let candidates = file.rows.iter().map(|r| Candidate { line: r.line, raw: r.raw.as_bytes(), json: r.json.as_deref().map(std::borrow::Cow::Borrowed).map_err(Clone::clone) }).collect();
+    judge(s, p, candidates).await
+}
+
+/// Checks each candidate at once (decode, and that it is the key's cinema), keeps the
+/// refused ones, produces the others, and answers line by line.
+async fn judge(s: &AppState, p: &Principal, candidates: Vec<Candidate<'_>>) -> Result<UploadReply, ApiError> {
+    let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
+    let producer = s.producer.as_ref().ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
+    let now = chrono::Utc::now();
+    let upload_id = uuid::Uuid::new_v4().to_string();
+    let max = s.settings.upload_max_lines;
+    if candidates.len() > max {
+        return Err(ApiError::bad("body", format!("has more than {max} events, at most {max} are taken in one upload (api.upload_max_lines)")));
     }
     let checks = schemas::event::Checks::live(now);
-    let mut lines = Vec::with_capacity(raw_lines.len());
+    let mut lines = Vec::with_capacity(candidates.len());
     let mut to_send = Vec::new();
     let mut refused = Vec::new();
-    for (line, raw) in raw_lines {
-        let verdict = match schemas::event::decode_event(raw, &checks) {
+    for c in &candidates {
+        let verdict = c.json.clone().and_then(|json| match schemas::event::decode_event(&json, &checks) {
             Ok(e) if e.cinema_bin() != &bin => {
                 Err(schemas::Rejection::field(schemas::RejectReason::ForeignCinema, "cinema_bin", "is not the cinema of this key"))
             }
-            Ok(e) => Ok(e.event_id().to_string()),
+            Ok(e) => Ok((e.event_id().to_string(), json)),
             Err(r) => Err(r),
-        };
+        });
         match verdict {
-            Ok(event_id) => {
-                to_send.push(raw);
-                lines.push(LineResult { line, status: "accepted", event_id: Some(event_id), reason: None, field: None, message: None });
+            Ok((event_id, json)) => {
+                to_send.push(json);
+                lines.push(LineResult { line: c.line, status: "accepted", event_id: Some(event_id), reason: None, field: None, message: None });
             }
             Err(r) => {
-                let row = schemas::storage::UploadRejectRow::new(&r, bin.as_str(), &upload_id, u32::try_from(line).unwrap_or(u32::MAX), &p.key_id, raw, now);
+                let row = schemas::storage::UploadRejectRow::new(&r, bin.as_str(), &upload_id, u32::try_from(c.line).unwrap_or(u32::MAX), &p.key_id, c.raw, now);
                 refused.push(row);
-                lines.push(LineResult { line, status: "rejected", event_id: None, reason: Some(r.reason.code().into()), field: r.field, message: Some(r.message) });
+                lines.push(LineResult { line: c.line, status: "rejected", event_id: None, reason: Some(r.reason.code().into()), field: r.field, message: Some(r.message) });
             }
         }
     }
     // Kept before the reply: a refused line is never lost, even when none was produced.
     crate::reports::uploads::keep_rejects(&s.app, &refused).await?;
     let mut deliveries = Vec::with_capacity(to_send.len());
-    for raw in &to_send {
-        deliveries.push(producer.enqueue(bin.as_str().as_bytes(), raw).await.map_err(|e| ApiError::Unavailable(e.to_string()))?);
+    for json in &to_send {
+        deliveries.push(producer.enqueue(bin.as_str().as_bytes(), json).await.map_err(|e| ApiError::Unavailable(e.to_string()))?);
     }
     for d in deliveries {
         match d.await {

@@ -1,5 +1,6 @@
 //! `/{lang}/cinema/upload`: a cinema sends a file of events (NDJSON, one `ekino.ticket/1`
-//! object per line, as `POST /v1/tickets` takes) through a form, and sees each line's fate:
+//! object per line, or CSV with the same columns, as `POST /v1/tickets` takes; the file's
+//! first character tells which) through a form, and sees each line's fate:
 //! accepted (with its event id), or refused with its reason in the page's language, the field
 //! and what to do. The file goes through the JSON API's own upload handler with the session's
 //! key, so the checks, the Kafka key and the kept rejects (under the upload's id) are the
@@ -53,11 +54,13 @@ pub struct UploadPage {
     pub csrf: String,
     pub outcome: Option<Outcome>,
     pub error: Option<String>,
+    /// The CSV columns, named in the form's help.
+    pub columns: &'static [&'static str],
 }
 
 async fn render(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, outcome: Option<Outcome>, error: Option<String>) -> Response {
     let chrome = cabinet::chrome(s, lang, signed, "upload-title", "cinema", "cinema/upload", "").await;
-    page::html(status, lang, &UploadPage { chrome, csrf: signed.session.csrf.clone(), outcome, error })
+    page::html(status, lang, &UploadPage { chrome, csrf: signed.session.csrf.clone(), outcome, error, columns: schemas::event::csv::COLUMNS })
 }
 
 /// `GET /{lang}/cinema/upload`: the form.
@@ -152,5 +155,27 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, form: warp::multipa
     if !sessions::same_token(&signed.session.csrf, &csrf) {
         return done(session::forbidden(lang));
     }
-    done(outcome(s, lang, signed, handlers::tickets::upload(s, p, &file).await).await)
+    let content_type = if is_ndjson(&file) { "application/x-ndjson" } else { handlers::tickets::CSV };
+    done(outcome(s, lang, signed, handlers::tickets::upload_as(s, p, Some(content_type), &file).await).await)
+}
+
+/// A file whose first character (after a byte-order mark and blanks) opens a JSON object is
+/// NDJSON; anything else is read as CSV, whose header row starts with a column name.
+pub fn is_ndjson(file: &[u8]) -> bool {
+    let file = file.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(file);
+    file.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ndjson;
+
+    #[test]
+    fn a_file_is_ndjson_when_it_opens_an_object() {
+        assert!(is_ndjson(b"{\"schema\":\"ekino.ticket/1\"}\n"));
+        assert!(is_ndjson(b"\xEF\xBB\xBF\r\n  {}"));
+        assert!(!is_ndjson(b"event_id;type;cinema_bin\n"));
+        assert!(!is_ndjson(b"\xEF\xBB\xBFevent_id,type\n"));
+        assert!(!is_ndjson(b""));
+    }
 }

@@ -5,6 +5,7 @@
 //! the only way to obtain a `TicketEvent` from outside, so a value of this type is valid.
 //! The published JSON Schema is `schemas/ticket-event.schema.json`.
 
+pub mod csv;
 mod decode;
 pub mod fast;
 pub mod fingerprint;
