@@ -479,6 +479,25 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     // Ingest counts the sale, then takes it back: the event ends voided in ClickHouse.
     let voided = || env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{sale_id}' AND voided_by != ''")).trim() == "1";
     assert!(wait_until(Duration::from_secs(60), voided), "the uploaded sale was never voided");
+    // Its sales over the weekend as the API's, then a day by screening, then one screening's
+    // tickets with their correction deadlines.
+    let api_gross = || api_decimal(&get_json_as(&ui.base, &format!("/v1/cinemas/{bin}/sales?{range}"), Some(&cinema))["totals"]["gross"]);
+    let mut same = false;
+    for _ in 0..20 {
+        ui.open(&format!("/kk/cinema/sales?{range}"), "kk").await;
+        if shown(&ui.text("#sales-total td:nth-of-type(2)").await, "kk") == api_gross() {
+            same = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(same, "the sales page's total is not the API's");
+    ui.check("kk-cinema-sales").await;
+    ui.click("#sales tbody tr th a").await;
+    ui.wait("document.querySelector('#screenings tbody tr')").await;
+    ui.click("#screenings tbody tr th a").await;
+    ui.wait("document.querySelector('#event-list tbody tr')").await;
+    ui.check("kk-cinema-screening").await;
     sign_out(ui, "kk").await;
     assert_eq!(ui.location().await, "/kk/sign-in");
 

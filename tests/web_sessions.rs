@@ -283,6 +283,46 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let page = site.get(&format!("/en/producer?{range}"), Some(&p));
     assert!(page.body.contains(">First</a>") && page.body.contains("₸11,600.00") && !page.body.contains("Second"), "{}", page.body);
 
+    // The cinema's own sales, as /v1/cinemas/{bin}/sales gives them and as the events sum:
+    // six sales of F1 at 2,320.00 on one day, one voided. Then that day by screening (raw
+    // rows), and one screening's events with their correction deadline (day + 14).
+    let sales = site.api(&format!("/v1/cinemas/{CINEMA_A}/sales?{range}"), &cinema);
+    let events_sum = env.sql(&format!("SELECT sum(gross_tiyn), sum(qty) FROM ticket_events FINAL WHERE cinema_bin = '{CINEMA_A}' AND voided_by = '' FORMAT TSV"));
+    assert_eq!(events_sum.trim(), "1160000\t5", "the events themselves");
+    assert_eq!((sales["totals"]["gross"].as_str(), sales["totals"]["admissions"].as_i64(), sales["rows"].as_array().map(Vec::len)), (Some("11600.00"), Some(5), Some(1)), "{sales}");
+    let en = site.sign_in("en", &cinema);
+    let page = site.get(&format!("/en/cinema/sales?{range}"), Some(&en));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<td>5</td><td>₸11,600.00</td>") && page.body.contains("id=\"sales-total\""), "{}", page.body);
+    let csv = site.get(&format!("/en/cinema/sales?{range}&format=csv"), Some(&en));
+    let api_csv = Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {cinema}"), &format!("{}/v1/cinemas/{CINEMA_A}/sales?{range}&format=csv", site.base)]).output().unwrap().stdout;
+    assert_eq!((csv.status, csv.body.as_bytes()), (200, &api_csv[..]), "the page's file is the API's");
+    assert!(csv.body.starts_with("day,film_id,admissions,gross,net,screenings,status\n") && csv.body.contains(&format!("{day},F1,5,11600.00,")), "{}", csv.body);
+    let by_screening = site.api(&format!("/v1/cinemas/{CINEMA_A}/screenings?day={day}"), &cinema);
+    let shows = by_screening["screenings"].as_array().unwrap();
+    assert_eq!(shows.len(), 6, "S0..S3, S9 and S10: {by_screening}");
+    assert_eq!((by_screening["admissions"].as_i64(), by_screening["gross"].as_str()), (Some(5), Some("11600.00")), "the day by screening sums as by film");
+    let s0 = shows.iter().find(|x| x["screening_id"] == "S0").unwrap();
+    assert_eq!((s0["admissions"].as_i64(), s0["voided"].as_u64()), (Some(0), Some(1)), "the voided sale counts nowhere: {s0}");
+    let page = site.get(&format!("/en/cinema/sales?{range}&day={day}"), Some(&en));
+    assert_eq!(page.body.matches("<tr data-screening=").count(), 6, "{}", page.body);
+    assert!(page.body.contains("<td class=\"title\">Зал 1</td><th scope=\"row\" class=\"title\"><a href="), "the hall as the cinema named it");
+    let one = site.api(&format!("/v1/cinemas/{CINEMA_A}/screenings?day={day}&screening=S10"), &cinema);
+    let deadline = (chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap() + chrono::Days::new(14)).to_string();
+    assert_eq!((one["events"][0]["event_id"].as_str(), one["events"][0]["correction_deadline"].as_str(), one["events"][0]["can_void"].as_bool()), (Some(csv_id.as_str()), Some(deadline.as_str()), Some(true)), "{one}");
+    let page = site.get(&format!("/en/cinema/sales?{range}&day={day}&screening=S10"), Some(&en));
+    let void_link = format!("/en/cinema/upload?voids={csv_id}#void");
+    assert!(page.body.contains(&format!("<tr data-event=\"{csv_id}\">")) && page.body.contains(&void_link), "{}", page.body);
+    let page = site.get(&format!("/en/cinema/sales?{range}&day={day}&screening=S0"), Some(&en));
+    assert!(page.body.contains(&format!("<tr data-event=\"{first_sale}\" class=\"voided\">")) && !page.body.contains("/en/cinema/upload?voids="), "a voided event has no void link: {}", page.body);
+    let form = site.get(&void_link.replace("#void", ""), Some(&en));
+    assert!(form.body.contains(&format!("value=\"{csv_id}\"")), "the void form is filled in");
+    // Another cinema's key, and another role's session, are refused as everywhere.
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_A}/sales?{range}"), &[], None, Some(&cinema_b)).status, 404);
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_A}/screenings?day={day}"), &[], None, Some(&cinema_b)).status, 404);
+    assert_eq!(site.get(&format!("/en/cinema/sales?{range}"), Some(&p)).status, 404, "a producer on the cinema's sales");
+    assert_eq!(site.get(&format!("/en/cinema/sales?{range}"), None).status, 303, "a visitor is sent to sign in");
+
     // The ministry: the KPI as /v1/roi/summary gives it, the register file as the API's.
     let m = site.sign_in("ru", &ministry);
     let page = site.get("/ru/ministry", Some(&m));

@@ -51,6 +51,11 @@ pub struct ApiSettings {
     pub session_max_secs: u32,
     /// How long a process trusts its copy of a session row (at most 1,000; 0: reads every time).
     pub session_cache_ms: u64,
+    /// Ingest's `ingest.correction_window_days`, copied in at start (not a setting of its own,
+    /// so the deadline a cinema is shown is the one ingest applies).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub correction_window_days: u32,
 }
 
 impl Default for ApiSettings {
@@ -77,6 +82,7 @@ impl Default for ApiSettings {
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
+            correction_window_days: 14,
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             session_cache_ms: 1000,

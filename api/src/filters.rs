@@ -435,6 +435,27 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r).await
             },
         );
+        let sales = warp::path!("v1" / "cinemas" / Seg / "sales").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/sales");
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "cinema_sales", Some(&p), &path, &q, t, Err(e)),
+                };
+                let r = async { handlers::cinemas::sales(&s, &p, bin, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::CINEMA_SALES, rows_field: "rows" };
+                finish_list(&s, "cinema_sales", &p, &path, &q, t, format, export, r).await
+            },
+        );
+        let screenings = warp::path!("v1" / "cinemas" / Seg / "screenings").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/screenings");
+                let r = async { handlers::cinemas::screenings(&s, &p, bin, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "cinema_screenings", Some(&p), &path, &q, t, r)
+            },
+        );
         let tickets = warp::path!("v1" / "tickets").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(warp::header::optional::<String>("content-type")).and(body(s.settings.upload_limit_bytes, body_timeout)).then(
             |s: State, p: Principal, q: String, ct: Option<String>, b: Bytes| async move {
                 let t = Instant::now();
@@ -461,7 +482,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, r)
             },
         );
-        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().boxed()
+        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().boxed()
     };
 
     let writes = {

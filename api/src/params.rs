@@ -116,6 +116,19 @@ pub struct FilmDailyQuery {
     pub by: Option<String>,
 }
 
+/// One cinema's one day, by screening; with `screening`, that screening's events too.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningsQuery {
+    /// The box-office day (UTC+5).
+    #[param(format = Date)]
+    pub day: String,
+    /// A `screening_id` of that day: its events, each with its correction deadline.
+    #[param(min_length = 1, max_length = 64)]
+    pub screening: Option<String>,
+}
+
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -44,6 +44,12 @@ pub const BOX_OFFICE_FILMS: &[Column] = &[
     col("screenings", Kind::Int), col("cinemas", Kind::Int),
 ];
 
+/// A cinema's sales per screening day and film (`/v1/cinemas/{bin}/sales`), for its books.
+pub const CINEMA_SALES: &[Column] = &[
+    col("day", Kind::Date), col("film_id", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
+    col("screenings", Kind::Int), col("status", Kind::Text),
+];
+
 pub const ROI_FILMS: &[Column] = &[
     col("film_id", Kind::Text), col("producer_bin", Kind::Text), col("distributor_bin", Kind::Text),
     col("budget", Kind::Money), col("state_funding", Kind::Money), col("gross", Kind::Money), col("net", Kind::Money),

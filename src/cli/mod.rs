@@ -114,7 +114,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Registry(cmd) => registry::run(cmd, &settings).await,
         Command::Report(cmd) => report::run(cmd, &settings).await,
         Command::Rebate(cmd) => rebate::run(cmd),
-        Command::Api => api::server::run(&settings.api, &settings.clickhouse, &settings.kafka, &settings.reporting, ingest::run::shutdown_signal()).await,
+        Command::Api => api::server::run(&api::config::ApiSettings { correction_window_days: settings.ingest.correction_window_days, ..settings.api.clone() }, &settings.clickhouse, &settings.kafka, &settings.reporting, ingest::run::shutdown_signal()).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::Fx(cmd) => fx::run(cmd, &settings).await,
         Command::Bench(args) => crate::bench::run(&args, &settings).await,

@@ -104,3 +104,38 @@ pub async fn corrections(s: &AppState, p: &Principal, bin: String, q: RangeQuery
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     Ok(crate::reports::corrections::corrections(&s.ch, from, to, Some(bin.as_str()), MAX_CORRECTIONS).await?)
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SalesReply {
+    pub cinema_bin: String,
+    pub from: String,
+    pub to: String,
+    /// One row per screening day and film, from the daily aggregates.
+    pub rows: Vec<crate::reports::BoxOfficeRow>,
+    pub totals: crate::reports::Totals,
+}
+
+/// `GET /v1/cinemas/{bin}/sales`: a cinema's box office per day and film (that cinema, or
+/// the ministry); `?format=csv|arrow` downloads it.
+pub async fn sales(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<SalesReply, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let query = crate::reports::BoxOfficeQuery::new(from, to, None, Some(bin.clone()))?;
+    let report = crate::reports::box_office(&s.ch, &query, s.clock.now(), &s.reporting).await?;
+    Ok(SalesReply { cinema_bin: bin.to_string(), from: q.from, to: q.to, rows: report.rows, totals: report.totals })
+}
+
+/// `GET /v1/cinemas/{bin}/screenings`: one day by hall and screening, from the raw rows;
+/// with `screening`, its events and each one's correction deadline.
+pub async fn screenings(s: &AppState, p: &Principal, bin: String, q: params::ScreeningsQuery) -> Result<crate::reports::screenings::ScreeningsReport, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let day = params::date("day", &q.day)?;
+    if let Some(id) = &q.screening {
+        if id.is_empty() || id.chars().count() > 64 {
+            return Err(ApiError::bad("screening", "must be 1 to 64 characters, a screening_id as the cinema sent it"));
+        }
+    }
+    Ok(crate::reports::screenings::screenings(&s.ch, bin.as_str(), day, q.screening.as_deref(), s.today(), s.settings.correction_window_days).await?)
+}

@@ -12,6 +12,7 @@ mod quality;
 pub mod registry;
 pub mod roi;
 pub mod scorecard;
+pub mod screenings;
 pub mod status;
 pub mod uploads;
 

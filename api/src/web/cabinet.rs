@@ -60,3 +60,47 @@ pub fn range(form: &HashMap<String, String>, today: NaiveDate) -> (String, Strin
 pub fn done(s: &AppState, resp: Response, p: &Principal, route: &str, path: &str, query: &str, started: Instant) -> Response {
     crate::filters::audited(s, resp, p, "GET", route, path, query, started, 0)
 }
+
+/// A signed-in page's table as a file (`?format=csv|arrow`), in the columns of its JSON
+/// twin's export, encoded on the CPU pool and audited with its row count; any other format
+/// is the API's 400 as a page.
+#[allow(clippy::too_many_arguments)]
+pub async fn download(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    format: &str,
+    columns: &'static [schemas::export::Column],
+    rows: Vec<serde_json::Value>,
+    name: &str,
+    route: &str,
+    path: &str,
+    section: &str,
+    started: Instant,
+) -> Response {
+    let p = &signed.principal;
+    let csv = match format {
+        "csv" => true,
+        "arrow" => false,
+        other => {
+            let e = crate::error::ApiError::bad("format", format!("must be csv or arrow, got {other:?}"));
+            return done(s, super::page::error(lang, section, query, &e), p, route, path, query, started);
+        }
+    };
+    let n = rows.len() as u64;
+    let encoded = s.guards.cpu.run(move || if csv { schemas::export::to_csv(columns, &rows) } else { schemas::export::to_arrow_ipc(columns, &rows) }).await;
+    let resp = match encoded {
+        Ok(Ok(bytes)) => {
+            let mut r = Response::new(bytes.into());
+            let h = r.headers_mut();
+            let (ctype, ext) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/vnd.apache.arrow.stream", "arrow") };
+            h.insert("content-type", ctype.parse().expect("header"));
+            h.insert("content-disposition", format!("attachment; filename=\"{name}.{ext}\"").parse().expect("header"));
+            r
+        }
+        Ok(Err(e)) => super::page::error(lang, section, query, &crate::error::ApiError::Internal(e.to_string())),
+        Err(e) => super::page::error(lang, section, query, &e),
+    };
+    crate::filters::audited(s, resp, p, "GET", &format!("{route}_export"), path, query, started, n)
+}

@@ -248,35 +248,8 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
     cabinet::done(s, page::html(status, lang, &page_), p, "web_ministry", "/{lang}/ministry", query, started)
 }
 
-/// The register as a file, in the columns of `/v1/roi/films?format=`, encoded on the CPU pool.
+/// The register as a file, in the columns of `/v1/roi/films?format=`.
 async fn export(s: &AppState, lang: Lang, signed: &Signed, query: &str, format: &str, all: &[FilmRoi], started: Instant) -> Response {
-    let p = &signed.principal;
-    let csv = match format {
-        "csv" => true,
-        "arrow" => false,
-        other => {
-            let e = crate::error::ApiError::bad("format", format!("must be csv or arrow, got {other:?}"));
-            return cabinet::done(s, page::error(lang, "ministry", query, &e), p, "web_ministry", "/{lang}/ministry", query, started);
-        }
-    };
     let rows: Vec<serde_json::Value> = register(all).iter().filter_map(|f| serde_json::to_value(f).ok()).collect();
-    let n = rows.len() as u64;
-    let encoded = s
-        .guards
-        .cpu
-        .run(move || if csv { schemas::export::to_csv(schemas::export::ROI_FILMS, &rows) } else { schemas::export::to_arrow_ipc(schemas::export::ROI_FILMS, &rows) })
-        .await;
-    let resp = match encoded {
-        Ok(Ok(bytes)) => {
-            let mut r = Response::new(bytes.into());
-            let h = r.headers_mut();
-            let (ctype, ext) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/vnd.apache.arrow.stream", "arrow") };
-            h.insert("content-type", ctype.parse().expect("header"));
-            h.insert("content-disposition", format!("attachment; filename=\"ekino-register.{ext}\"").parse().expect("header"));
-            r
-        }
-        Ok(Err(e)) => page::error(lang, "ministry", query, &crate::error::ApiError::Internal(e.to_string())),
-        Err(e) => page::error(lang, "ministry", query, &e),
-    };
-    crate::filters::audited(s, resp, p, "GET", "web_ministry_export", "/{lang}/ministry", query, started, n)
+    cabinet::download(s, lang, signed, query, format, schemas::export::ROI_FILMS, rows, "ekino-register", "web_ministry", "/{lang}/ministry", "ministry", started).await
 }

@@ -18,6 +18,7 @@ pub mod commission;
 pub mod decisions;
 pub mod ministry;
 pub mod producer;
+pub mod sales;
 pub mod session;
 pub mod upload;
 pub mod estimate;
@@ -134,6 +135,34 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
         .boxed()
 }
 
+/// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
+/// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
+fn signed_page<F, Fut>(s: &State, section: &'static str, name: &'static str, role: Role, page: F) -> BoxedFilter<(Response,)>
+where
+    F: Fn(State, Lang, session::Signed, String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    let rest = format!("{section}/{name}");
+    lang()
+        .and(warp::path(section))
+        .and(warp::path(name))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(move |lang: Lang, s: State, cookie: Option<String>, q: String| {
+            let (rest, page) = (rest.clone(), page.clone());
+            async move {
+                match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                    Ok(signed) => page(s, lang, signed, q).await,
+                    Err(resp) => resp,
+                }
+            }
+        })
+        .boxed()
+}
+
 /// `/{lang}/sign-in` (GET, POST) and `/{lang}/sign-out` (POST): see `session`.
 fn signing(s: &State) -> BoxedFilter<(Response,)> {
     let limit = s.settings.body_limit_bytes;
@@ -195,18 +224,9 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
         });
     // A cinema's file of events (see `upload`).
-    let upload_form = lang()
-        .and(warp::path!("cinema" / "upload"))
-        .and(warp::get())
-        .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
-        .and(query())
-        .then(|lang: Lang, s: State, cookie: Option<String>, q: String| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", &q, &[Role::Cinema]).await {
-                Ok(signed) => upload::form(&s, lang, &signed, &q).await,
-                Err(resp) => resp,
-            }
-        });
+    let upload_form = signed_page(&s, "cinema", "upload", Role::Cinema, |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await });
+    // A cinema's own sales, by day and film, then by screening (see `sales`).
+    let sales_page = signed_page(&s, "cinema", "sales", Role::Cinema, |s, lang, signed, q| async move { sales::page(&s, lang, &signed, &q).await });
     // The whole form: the file's limit and room for the other fields.
     let multipart_limit = s.settings.upload_limit_bytes + 64 * 1024;
     let upload_post = lang()
@@ -265,6 +285,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(decision)
         .unify()
         .or(upload_form)
+        .unify()
+        .or(sales_page)
         .unify()
         .or(upload_post)
         .unify()

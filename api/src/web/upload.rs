@@ -56,17 +56,25 @@ pub struct UploadPage {
     pub error: Option<String>,
     /// The CSV columns, named in the form's help.
     pub columns: &'static [&'static str],
+    /// The void form's event, filled in from `?voids=` (the sales page's link).
+    pub voids: String,
 }
 
 async fn render(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, outcome: Option<Outcome>, error: Option<String>) -> Response {
+    render_with(s, lang, signed, status, outcome, error, String::new()).await
+}
+
+async fn render_with(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, outcome: Option<Outcome>, error: Option<String>, voids: String) -> Response {
     let chrome = cabinet::chrome(s, lang, signed, "upload-title", "cinema", "cinema/upload", "").await;
-    page::html(status, lang, &UploadPage { chrome, csrf: signed.session.csrf.clone(), outcome, error, columns: schemas::event::csv::COLUMNS })
+    page::html(status, lang, &UploadPage { chrome, csrf: signed.session.csrf.clone(), outcome, error, columns: schemas::event::csv::COLUMNS, voids })
 }
 
 /// `GET /{lang}/cinema/upload`: the form.
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
-    let resp = render(s, lang, signed, StatusCode::OK, None, None).await;
+    // Only an event id is filled in: anything else in the parameter is left out.
+    let voids = super::form(query).get("voids").filter(|v| v.len() <= 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).cloned().unwrap_or_default();
+    let resp = render_with(s, lang, signed, StatusCode::OK, None, None, voids).await;
     cabinet::done(s, resp, &signed.principal, "web_upload_form", "/{lang}/cinema/upload", query, started)
 }
 
