@@ -519,6 +519,18 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     assert_eq!(rows, mine["rows"].as_array().unwrap().len());
     assert!(rows > 0, "the producer's film played that weekend");
     ui.check("ru-producer").await;
+    // One of its films: the run by day and by cinema, as the API's for the same key.
+    let film_href: String = ui.js("document.querySelector('#films tbody tr th a').getAttribute('href')").await;
+    let film_id = film_href.trim_start_matches("/ru/producer/films/").split('?').next().unwrap().to_owned();
+    ui.click("#films tbody tr th a").await;
+    ui.wait("document.querySelector('#run-totals') && document.querySelector('#cinemas tbody tr')").await;
+    let run = get_json_as(&ui.base, &format!("/v1/box-office/films/{film_id}/daily?{range}&by=cinema"), Some(&producer));
+    assert_eq!(shown(&ui.text("#t-gross dd").await, "ru"), api_decimal(&run["totals"]["gross"]), "{run}");
+    let bins: std::collections::BTreeSet<&str> = run["rows"].as_array().unwrap().iter().filter_map(|r| r["cinema_bin"].as_str()).collect();
+    let rows: usize = ui.js("document.querySelectorAll('#cinemas tbody tr').length").await;
+    assert_eq!(rows, bins.len(), "one row per cinema that showed it");
+    ui.check("ru-producer-film").await;
+    ui.open(&format!("/ru/producer?{range}"), "ru").await;
     // A claim previewed from the form: a Kazakh producer on the kz programme, which is for
     // foreign applicants, so the preview explains why nothing is due.
     ui.click("a[href='/ru/producer/claim']").await;

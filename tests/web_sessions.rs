@@ -282,6 +282,25 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     assert_eq!(films()["rows"].as_array().map(Vec::len), Some(1), "only the producer's own film");
     let page = site.get(&format!("/en/producer?{range}"), Some(&p));
     assert!(page.body.contains(">First</a>") && page.body.contains("₸11,600.00") && !page.body.contains("Second"), "{}", page.body);
+    // The film's own page: its run by day and by cinema as /v1/box-office/films/F1/daily gives
+    // them, and its ROI worked out by hand: net 11,600.00 / 1.16 = 10,000.00; default shares
+    // (no agreement): rentals 5,000.00, producer's share 5,000.00; recoupment 11,600.00 /
+    // 1,000,000.00 = 1.16 % (shown as 1.2 %); not paid back.
+    let film_page = site.get(&format!("/en/producer/films/F1?{range}"), Some(&p));
+    assert_eq!(film_page.status, 200, "{}", film_page.body);
+    let by_day = site.api(&format!("/v1/box-office/films/F1/daily?{range}"), &producer);
+    assert_eq!((by_day["totals"]["gross"].as_str(), by_day["totals"]["net"].as_str()), (Some("11600.00"), Some("10000.00")), "{by_day}");
+    let fact = |id: &str, value: &str| film_page.body.contains(&format!("<div id=\"{id}\"><dt>")) && film_page.body.contains(&format!("<dd>{value}</dd></div>"));
+    assert!(fact("t-gross", "₸11,600.00") && fact("t-net", "₸10,000.00") && fact("roi-rentals", "₸5,000.00") && fact("roi-producer-share", "₸5,000.00"), "{}", film_page.body);
+    assert!(film_page.body.contains("<div id=\"roi-recoupment\"><dt>Recoupment</dt><dd>1.2%</dd></div>"), "1.16 % shown to one decimal: {}", film_page.body);
+    assert!(film_page.body.contains("No agreement is recorded"), "the shares' source is said");
+    assert!(film_page.body.contains(&format!("<tr data-bin=\"{CINEMA_A}\"><th scope=\"row\" class=\"title\">Alpha Cinema</th>")) && film_page.body.contains("<svg"), "{}", film_page.body);
+    let run_csv = site.get(&format!("/en/producer/films/F1?{range}&format=csv"), Some(&p));
+    let api_run = Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {producer}"), &format!("{}/v1/box-office/films/F1/daily?{range}&by=cinema&format=csv", site.base)]).output().unwrap().stdout;
+    assert_eq!((run_csv.status, run_csv.body.as_bytes()), (200, &api_run[..]), "the settlement file is the API's");
+    assert!(run_csv.body.contains(&format!("{day},{CINEMA_A},5,11600.00,10000.00,")), "{}", run_csv.body);
+    // Another producer's film is the API's 404, on the page as in JSON.
+    assert_eq!(site.get(&format!("/en/producer/films/F2?{range}"), Some(&p)).status, 404);
 
     // The cinema's own sales, as /v1/cinemas/{bin}/sales gives them and as the events sum:
     // six sales of F1 at 2,320.00 on one day, one voided. Then that day by screening (raw

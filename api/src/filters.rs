@@ -352,8 +352,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             |Seg(film): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/box-office/films/{film}/daily");
-                let r = async { handlers::box_office::film_daily(&s, &p, film, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "film_daily", Some(&p), &path, &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "film_daily", Some(&p), &path, &q, t, Err(e)),
+                };
+                let r = async { handlers::box_office::film_daily(&s, &p, film, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::FILM_DAILY, rows_field: "rows" };
+                finish_list(&s, "film_daily", &p, &path, &q, t, format, export, r).await
             },
         );
         films.or(film_daily).unify().boxed()

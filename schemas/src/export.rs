@@ -50,6 +50,13 @@ pub const CINEMA_SALES: &[Column] = &[
     col("screenings", Kind::Int), col("status", Kind::Text),
 ];
 
+/// A film per day, or per day and cinema (`/v1/box-office/films/{film_id}/daily`): the
+/// producer's file for settling with exhibitors.
+pub const FILM_DAILY: &[Column] = &[
+    col("day", Kind::Date), opt("cinema_bin", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
+    col("screenings", Kind::Int), col("status", Kind::Text),
+];
+
 pub const ROI_FILMS: &[Column] = &[
     col("film_id", Kind::Text), col("producer_bin", Kind::Text), col("distributor_bin", Kind::Text),
     col("budget", Kind::Money), col("state_funding", Kind::Money), col("gross", Kind::Money), col("net", Kind::Money),

@@ -67,14 +67,7 @@ pub struct FilmPage {
     pub facts: Vec<Fact>,
     pub roi: Vec<Fact>,
     pub roi_published: bool,
-    pub columns: Vec<Column>,
-    pub screens_points: String,
-    pub plot_w: u32,
-    pub plot_h: u32,
-    pub axis_first: String,
-    pub axis_last: String,
-    pub axis_max_gross: String,
-    pub axis_max_screens: String,
+    pub curve: Curve,
     pub weekends: Vec<WeekendRow>,
     pub days: Vec<DayRow>,
     pub json_href: String,
@@ -109,17 +102,37 @@ fn axis_width(days: usize) -> u32 {
     (day_step(days) * days.max(1) as f64).ceil() as u32
 }
 
-fn columns(lang: Lang, run: &FilmRun) -> (Vec<Column>, String) {
-    let step = day_step(run.days.len());
+/// One day of a curve: its date (ISO), gross and screens.
+pub struct CurveDay<'a> {
+    pub day: &'a str,
+    pub gross: schemas::Kzt,
+    pub screens: u64,
+}
+
+/// A run's curves as the templates draw them (`curve.html`): gross columns, weekend days
+/// marked, and the screens as a line.
+pub struct Curve {
+    pub columns: Vec<Column>,
+    pub screens_points: String,
+    pub plot_w: u32,
+    pub plot_h: u32,
+    pub axis_first: String,
+    pub axis_last: String,
+    pub axis_max_gross: String,
+    pub axis_max_screens: String,
+}
+
+pub fn curve(lang: Lang, days: &[CurveDay]) -> Curve {
+    let step = day_step(days.len());
     let bar = (step - 1.0).clamp(0.5, MAX_BAR_W);
-    let max_g = run.days.iter().map(|d| d.gross.tiyn()).max().unwrap_or(0).max(1);
-    let max_s = run.days.iter().map(|d| d.screens).max().unwrap_or(0).max(1);
+    let max_g = days.iter().map(|d| d.gross.tiyn()).max().unwrap_or(0).max(1);
+    let max_s = days.iter().map(|d| d.screens).max().unwrap_or(0).max(1);
     let mut cols = Vec::new();
     let mut points = Vec::new();
-    for (i, d) in run.days.iter().enumerate() {
+    for (i, d) in days.iter().enumerate() {
         // Integer arithmetic for heights: money is never a float (the SVG's x is a layout).
         let h = u32::try_from(i128::from(d.gross.tiyn().max(0)) * i128::from(PLOT_H) / i128::from(max_g)).unwrap_or(0);
-        let weekend = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").is_ok_and(|day| day.weekday().num_days_from_monday() >= 4);
+        let weekend = NaiveDate::parse_from_str(d.day, "%Y-%m-%d").is_ok_and(|day| day.weekday().num_days_from_monday() >= 4);
         let x = step * i as f64;
         cols.push(Column {
             x: format!("{:.1}", x + (step - bar) / 2.0),
@@ -127,12 +140,21 @@ fn columns(lang: Lang, run: &FilmRun) -> (Vec<Column>, String) {
             width: format!("{bar:.1}"),
             height: h,
             class: if weekend { "col weekend" } else { "col" },
-            label: format!("{}: {}", i18n::iso_date(lang, &d.day), money(lang, d.gross)),
+            label: format!("{}: {}", i18n::iso_date(lang, d.day), money(lang, d.gross)),
         });
         let sy = PLOT_H - u32::try_from(u64::from(PLOT_H) * d.screens / max_s).unwrap_or(0);
         points.push(format!("{:.1},{sy}", x + step / 2.0));
     }
-    (cols, points.join(" "))
+    Curve {
+        columns: cols,
+        screens_points: points.join(" "),
+        plot_w: axis_width(days.len()),
+        plot_h: PLOT_H,
+        axis_first: days.first().map(|d| i18n::iso_date(lang, d.day)).unwrap_or_default(),
+        axis_last: days.last().map(|d| i18n::iso_date(lang, d.day)).unwrap_or_default(),
+        axis_max_gross: days.iter().map(|d| d.gross).max_by_key(|g| g.tiyn()).map(|g| money(lang, g)).unwrap_or_default(),
+        axis_max_screens: i18n::count(lang, days.iter().map(|d| d.screens).max().unwrap_or(0)),
+    }
 }
 
 pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
@@ -179,7 +201,8 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
             ]
         })
         .unwrap_or_default();
-    let (columns, screens_points) = columns(lang, run);
+    let days: Vec<CurveDay> = run.days.iter().map(|d| CurveDay { day: &d.day, gross: d.gross, screens: d.screens }).collect();
+    let curve = curve(lang, &days);
     FilmPage {
         chrome: Chrome::new(lang, "film-title", "box-office", &format!("films/{}", super::path_segment(&run.film_id)), query),
         title,
@@ -187,14 +210,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
         facts,
         roi_published: run.public_roi.is_some(),
         roi,
-        columns,
-        screens_points,
-        plot_w: axis_width(run.days.len()),
-        plot_h: PLOT_H,
-        axis_first: run.days.first().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
-        axis_last: run.days.last().map(|d| i18n::iso_date(lang, &d.day)).unwrap_or_default(),
-        axis_max_gross: run.days.iter().map(|d| d.gross).max_by_key(|g| g.tiyn()).map(|g| money(lang, g)).unwrap_or_default(),
-        axis_max_screens: i18n::count(lang, run.days.iter().map(|d| d.screens).max().unwrap_or(0)),
+        curve,
         weekends: run.weekends.iter().map(|w| weekend_row(lang, w)).collect(),
         days: run
             .days

@@ -18,6 +18,7 @@ pub mod commission;
 pub mod decisions;
 pub mod ministry;
 pub mod producer;
+pub mod producer_film;
 pub mod sales;
 pub mod session;
 pub mod upload;
@@ -225,6 +226,21 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         });
     // A cinema's file of events (see `upload`).
     let upload_form = signed_page(&s, "cinema", "upload", Role::Cinema, |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await });
+    // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
+    let producer_film = lang()
+        .and(warp::path!("producer" / "films" / String))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(|lang: Lang, film: String, s: State, cookie: Option<String>, q: String| async move {
+            let film = percent_decode(&film);
+            let rest = format!("producer/films/{}", path_segment(&film));
+            match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Producer]).await {
+                Ok(signed) => producer_film::page(&s, lang, &signed, &film, &q).await,
+                Err(resp) => resp,
+            }
+        });
     // A cinema's own sales, by day and film, then by screening (see `sales`).
     let sales_page = signed_page(&s, "cinema", "sales", Role::Cinema, |s, lang, signed, q| async move { sales::page(&s, lang, &signed, &q).await });
     // The whole form: the file's limit and room for the other fields.
@@ -287,6 +303,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(upload_form)
         .unify()
         .or(sales_page)
+        .unify()
+        .or(producer_film)
         .unify()
         .or(upload_post)
         .unify()

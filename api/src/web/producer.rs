@@ -86,7 +86,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .rows
         .iter()
         .map(|r| FilmLine {
-            href: format!("/{}/films/{}", lang.code(), super::path_segment(&r.film_id)),
+            href: format!("/{}/producer/films/{}?from={}&to={}", lang.code(), super::path_segment(&r.film_id), super::path_segment(&from), super::path_segment(&to)),
             title: title(&r.film_id),
             gross: i18n::money(lang, r.gross.to_decimal()),
             admissions: i18n::integer(lang, r.admissions),
