@@ -509,6 +509,14 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     let registered: usize = ui.js("document.querySelectorAll('#register tbody tr').length").await;
     assert_eq!(registered as u64, kpi["films_funded"].as_u64().unwrap(), "one register row per state-funded film");
     ui.check("en-ministry").await;
+    // Every cinema's card over the weekend, one row per card of the API's list.
+    ui.click("a[href='/en/ministry/cinemas']").await;
+    ui.wait("location.pathname === '/en/ministry/cinemas' && document.querySelector('#cards tbody tr')").await;
+    ui.open(&format!("/en/ministry/cinemas?{range}"), "en").await;
+    let all = get_json_as(&ui.base, &format!("/v1/cinemas/scorecards?{range}"), Some(&ministry));
+    let rows: usize = ui.js("document.querySelectorAll('#cards tbody tr').length").await;
+    assert_eq!(rows as u64, all["total"].as_u64().unwrap(), "one row per cinema's card");
+    ui.check("en-ministry-cinemas").await;
     sign_out(ui, "en").await;
 
     // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.

@@ -350,6 +350,21 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     assert_eq!((kpi["films_funded"].as_u64(), kpi["films_released"].as_u64()), (Some(1), Some(1)), "{kpi}");
     assert!(page.body.contains("<span class=\"org\">Ministry of Culture</span>"), "the organisation is named: the key's label");
     assert!(page.body.contains("<tr class=\"total\" id=\"kpi-all\"><th scope=\"row\" class=\"title\">Все годы</th><td>1</td><td>1</td><td>0</td>"), "{}", page.body);
+    // Every cinema's card, as /v1/cinemas/scorecards gives them (one statement for all),
+    // the rejects of all cinemas by reason in Russian, and the same file as the API's.
+    let all = site.api(&format!("/v1/cinemas/scorecards?{range}"), &ministry);
+    let card_a = all["rows"].as_array().unwrap().iter().find(|c| c["cinema_bin"] == CINEMA_A).unwrap().clone();
+    assert_eq!((card_a["sales"].as_u64(), card_a["events"].as_u64()), (Some(5), Some(5)), "six sales sent, one voided: {card_a}");
+    let page = site.get(&format!("/ru/ministry/cinemas?{range}"), Some(&m));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body.matches("<tr data-bin=").count() as u64, all["total"].as_u64().unwrap(), "one row per card");
+    assert!(page.body.contains(&format!("<tr data-bin=\"{CINEMA_A}\"><th scope=\"row\" class=\"title\">Кинотеатр Альфа</th>")), "{}", page.body);
+    assert!(page.body.contains("<tr data-code=\"invalid_seat\">") && page.body.contains("<tr data-code=\"missing_field\">"), "{}", page.body);
+    let cards_csv = site.get(&format!("/ru/ministry/cinemas?{range}&format=csv"), Some(&m));
+    let api_cards = Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("{}/v1/cinemas/scorecards?{range}&format=csv", site.base)]).output().unwrap().stdout;
+    assert_eq!((cards_csv.status, cards_csv.body.as_bytes()), (200, &api_cards[..]));
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/scorecards?{range}"), &[], None, Some(&cinema)).status, 404, "a cinema sees its own card only");
+    assert_eq!(site.get(&format!("/en/ministry/cinemas?{range}"), Some(&en)).status, 404, "a cinema's session on the ministry's page");
     let csv = site.get("/ru/ministry?format=csv", Some(&m));
     assert_eq!((csv.status, csv.header("content-type")), (200, Some("text/csv; charset=utf-8")));
     let api_csv = String::from_utf8(

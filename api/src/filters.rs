@@ -440,6 +440,18 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "cinema_rejected", &p, &path, &q, t, format, export, r).await
             },
         );
+        let scorecards = warp::path!("v1" / "cinemas" / "scorecards").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "cinema_scorecards", Some(&p), "/v1/cinemas/scorecards", &q, t, Err(e)),
+                };
+                let r = async { handlers::cinemas::scorecards(&s, &p, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::SCORECARDS, rows_field: "rows" };
+                finish_list(&s, "cinema_scorecards", &p, "/v1/cinemas/scorecards", &q, t, format, export, r).await
+            },
+        );
         let sales = warp::path!("v1" / "cinemas" / Seg / "sales").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -487,7 +499,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, r)
             },
         );
-        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().boxed()
+        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().or(scorecards).unify().boxed()
     };
 
     let writes = {

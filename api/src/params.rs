@@ -116,6 +116,23 @@ pub struct FilmDailyQuery {
     pub by: Option<String>,
 }
 
+/// A range and a page of a list over it.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RangePageQuery {
+    #[param(format = Date)]
+    pub from: String,
+    /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
+    #[param(format = Date)]
+    pub to: String,
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// At most `api.max_page_rows` (1,000).
+    #[param(minimum = 1)]
+    pub page_size: Option<u64>,
+}
+
 /// One cinema's one day, by screening; with `screening`, that screening's events too.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -139,3 +139,31 @@ pub async fn screenings(s: &AppState, p: &Principal, bin: String, q: params::Scr
     }
     Ok(crate::reports::screenings::screenings(&s.ch, bin.as_str(), day, q.screening.as_deref(), s.today(), s.settings.correction_window_days).await?)
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScorecardsReply {
+    pub from: String,
+    pub to: String,
+    pub page: u64,
+    pub page_size: u64,
+    /// Cinemas in the whole list (every page).
+    pub total: usize,
+    /// The medians over cinemas with at least one event in the range (see the one-cinema card).
+    pub national_median_events: Option<String>,
+    pub national_median_refund_rate: Option<String>,
+    /// By BIN.
+    pub rows: Vec<Scorecard>,
+}
+
+/// `GET /v1/cinemas/scorecards`: every cinema's card over a range (ministry), from the same
+/// one statement and cache as a single cinema's card; `?format=csv|arrow` downloads it.
+pub async fn scorecards(s: &AppState, p: &Principal, q: params::RangePageQuery) -> Result<ScorecardsReply, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    let page = Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
+    let cards = cards(s, from, to).await?;
+    let (national_median_refund_rate, national_median_events) = scorecard::national_medians(&cards);
+    let mut rows: Vec<Scorecard> = cards.values().cloned().collect();
+    rows.sort_by(|a, b| a.cinema_bin.cmp(&b.cinema_bin));
+    Ok(ScorecardsReply { from: q.from, to: q.to, page: page.page, page_size: page.page_size, total: rows.len(), national_median_events, national_median_refund_rate, rows: page.of(rows) })
+}

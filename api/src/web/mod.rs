@@ -17,6 +17,7 @@ pub mod claim;
 pub mod commission;
 pub mod decisions;
 pub mod ministry;
+pub mod ministry_cinemas;
 pub mod producer;
 pub mod producer_film;
 pub mod sales;
@@ -226,6 +227,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         });
     // A cinema's file of events (see `upload`).
     let upload_form = signed_page(&s, "cinema", "upload", Role::Cinema, |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await });
+    // Every cinema's reporting, for the ministry (see `ministry_cinemas`).
+    let ministry_cinemas = signed_page(&s, "ministry", "cinemas", Role::Ministry, |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await });
     // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
     let producer_film = lang()
         .and(warp::path!("producer" / "films" / String))
@@ -305,6 +308,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(sales_page)
         .unify()
         .or(producer_film)
+        .unify()
+        .or(ministry_cinemas)
         .unify()
         .or(upload_post)
         .unify()
