@@ -562,6 +562,67 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ui.check("ru-claim-preview").await;
     sign_out(ui, "ru").await;
 
+    // A foreign applicant files a kz claim from a CSV of spend lines (Russian Excel: semicolons,
+    // decimal commas), sees the engine's result before filing, and files it. KZT 20 bn of sets
+    // from a Kazakh vendor qualifies in full and is capped per project at 1,000,000 MCI =
+    // KZT 4,325,000,000 (worked out in tests/api.rs).
+    let film_id = films.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let applicant = serde_json::json!({"name": "Northern Lights Ltd", "country": "GB", "registration_number": "GB-0099", "films": [film_id]});
+    let put = Command::new("curl")
+        .args(["-sS", "-f", "-X", "PUT", &format!("{}/v1/applicants/FA-GB-9", ui.base), "-H", &format!("Authorization: Bearer {ministry}"), "-H", "Content-Type: application/json", "--data-binary", &applicant.to_string()])
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "registering the applicant: {}", String::from_utf8_lossy(&put.stderr));
+    let foreign = key(&["--role", "producer", "--applicant", "FA-GB-9", "--label", "Northern Lights"]);
+    // A key made a moment ago is known once the API re-reads its keys (about a second).
+    assert!(wait_until(Duration::from_secs(10), || Command::new("curl").args(["-sS", "-f", "-o", "/dev/null", "-H", &format!("Authorization: Bearer {foreign}"), &format!("{}/v1/claims", ui.base)]).status().unwrap().success()));
+    sign_in(ui, "ru", "producer", &foreign).await;
+    ui.click("a[href='/ru/producer/claim']").await;
+    ui.wait("location.pathname === '/ru/producer/claim' && document.querySelector('textarea[name=lines]')").await;
+    let lines = format!("id;category;amount;currency;paid_on;vendor_country;vendor_bin\nL1;construction_sets;20 000 000 000,00;KZT;2026-05-01;KZ;{bin}");
+    let fill = [
+        ("select[name=film_id]", film_id.as_str()),
+        ("select[name=programme]", "kz"),
+        ("input[name=title]", "Northern Lights"),
+        ("input[name=total]", "30000000000"),
+        ("input[name=registered_on]", "2026-03-01"),
+        ("input[name=completed_on]", "2026-08-31"),
+        ("input[name=days_total]", "40"),
+        ("input[name=days_outside]", "25"),
+        ("textarea[name=lines]", lines.as_str()),
+    ];
+    for (selector, value) in fill {
+        let (sel, val) = (serde_json::to_string(selector).unwrap(), serde_json::to_string(value).unwrap());
+        ui.js::<bool>(&format!("(document.querySelector({sel}).value = {val}, true)")).await;
+    }
+    ui.js::<bool>("(document.querySelector('input[name=cultural][value=kazakhstan_as_itself]').checked = true, true)").await;
+    ui.click("button[name=action][value=preview]").await;
+    ui.wait("document.querySelector('#preview-rebate') && document.querySelectorAll('#preview-lines tbody tr').length === 1").await;
+    assert_eq!(shown(&ui.text("#preview-rebate dd").await, "ru"), Decimal::from(4_325_000_000u64), "the capped rebate before filing");
+    ui.check("ru-applicant-claim-preview").await;
+    ui.click("button[name=action][value=file]").await;
+    ui.wait("location.pathname === '/ru/producer' && location.search.startsWith('?filed=CL-')").await;
+    let claim_id = ui.location().await.split("filed=").nth(1).unwrap().to_owned();
+    sign_out(ui, "ru").await;
+
+    // The ministry finds it on its desk, approves it against the 2026 pool, and downloads the
+    // register, which is the API's file.
+    sign_in(ui, "en", "ministry", &ministry).await;
+    ui.wait(&format!("document.querySelector(\"#queue tr[data-claim='{claim_id}']\")")).await;
+    ui.check("en-ministry-desk").await;
+    ui.click(&format!("#queue tr[data-claim='{claim_id}'] button[value=approve]")).await;
+    ui.wait(&format!("location.search === '?decided={claim_id}' && document.querySelector('.notice')")).await;
+    let decided = get_json_as(&ui.base, &format!("/v1/claims/{claim_id}"), Some(&ministry));
+    assert_eq!(decided["status"], "approved", "{decided}");
+    ui.check("en-ministry-approved").await;
+    let file: String = ui.js("fetch(document.querySelector(\"a[href$='format=csv']\").href).then(r => r.text())").await;
+    let api_file = String::from_utf8(Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("{}/v1/roi/films?format=csv", ui.base)]).output().unwrap().stdout).unwrap();
+    let registered: usize = ui.js("document.querySelectorAll('#register tbody tr').length").await;
+    assert_eq!(file.lines().next(), api_file.lines().next(), "the API's columns");
+    assert_eq!(file.lines().count(), registered + 1, "a header and one line per register row");
+    assert!(file.lines().skip(1).all(|l| api_file.lines().any(|a| a == l)), "every line is the API's: {file}");
+    sign_out(ui, "en").await;
+
     sign_in(ui, "en", "commission", &commission).await;
     ui.check("en-commission").await;
     sign_out(ui, "en").await;
