@@ -62,13 +62,10 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
     // Each kz claim qualifies 20 bn KZT and is capped at 1,000,000 MCI = 4,325,000,000; the
     // pool of 20 bn takes four (17.3 bn) and must refuse the fifth.
     let claim = |n: u32| {
-        json!({"film_id": "F1", "claim": {
-            "programme": "kz", "as_of": "2026-09-01",
-            "production": {"title": format!("Race {n}"), "kind": "feature", "total_budget": {"amount": "30000000000", "currency": "KZT"},
-                           "applicant_country": "GB", "registered_on": "2026-03-01", "completed_on": "2026-08-31",
-                           "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": ["kazakhstan_as_itself"]},
-            "lines": [{"id": "L1", "category": "construction_sets", "amount": "20000000000", "currency": "KZT", "paid_on": "2026-05-01",
-                       "vendor_country": "KZ", "vendor_bin": VENDOR}]}})
+        // The shared fixture, filed by this test's British applicant.
+        let mut c = kz_claim(n, "F1", VENDOR);
+        c["claim"]["production"]["applicant_country"] = json!("GB");
+        c
     };
     let ids: Vec<String> = (0..6)
         .map(|n| {
