@@ -608,8 +608,9 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}");
                 let r = async {
-                    // `/v1/cinemas/reporting` is its own (GET) path, not a cinema: a 405.
-                    if bin == "reporting" {
+                    // `/v1/cinemas/reporting` and `/v1/cinemas/scorecards` are their own (GET)
+                    // paths, not cinemas: a 405.
+                    if bin == "reporting" || bin == "scorecards" {
                         return Err(ApiError::MethodNotAllowed);
                     }
                     params::parse::<params::NoQuery>(&q)?;

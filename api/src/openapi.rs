@@ -106,6 +106,12 @@ fn ndjson(_: &mut Components) -> Value {
     json!({"type": "string", "pattern": "\\S"})
 }
 
+/// A CSV upload: a header row, then at least one row with something in it (a header alone
+/// has no events: 400). Each row's fate is in the reply; a bad header refuses every row.
+fn csv_upload(_: &mut Components) -> Value {
+    json!({"type": "string", "pattern": "^[^\"\\n]*[^\\s\"][^\"\\n]*\\n[^\"\\n]*[^\\s,;\"]"})
+}
+
 /// One programme's estimate, or with `compare` a side-by-side comparison; either says where
 /// its rates came from.
 fn estimate_reply(c: &mut Components) -> Value {
@@ -348,7 +354,7 @@ pub fn document() -> Value {
             op["requestBody"] = json!({"required": true, "content": {body.content_type: {"schema": (body.schema)(&mut components)}}});
             if r.path == "/v1/tickets" {
                 // The same events as CSV columns (schemas::event::csv), chosen by Content-Type.
-                op["requestBody"]["content"][crate::handlers::tickets::CSV] = json!({"schema": ndjson(&mut components)});
+                op["requestBody"]["content"][crate::handlers::tickets::CSV] = json!({"schema": csv_upload(&mut components)});
             }
         }
         if !r.roles.is_empty() {

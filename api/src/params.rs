@@ -126,10 +126,13 @@ pub struct RangePageQuery {
     /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
     #[param(format = Date)]
     pub to: String,
-    #[param(minimum = 1)]
+    #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
-    /// At most `api.max_page_rows` (1,000).
-    #[param(minimum = 1)]
+    #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 

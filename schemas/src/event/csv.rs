@@ -5,8 +5,8 @@
 //! # The file
 //! - A header row names the columns, in any order: [`COLUMNS`]. `seat` is two columns,
 //!   `seat_row` and `seat_number`; the void fields are `voids` and `reason`. A column the
-//!   contract does not have, or one named twice, refuses the whole file (it would otherwise
-//!   refuse every row for the same reason). `schema` and `currency` may be left out: they
+//!   contract does not have (`unknown_field`), or one named twice (`malformed`), refuses every
+//!   row for that reason, naming the column; each row is kept with its own text. `schema` and `currency` may be left out: they
 //!   have one value each (`ekino.ticket/1`, `KZT`).
 //! - Comma or semicolon separated (what the header uses most; Russian Excel writes
 //!   semicolons), fields quoted with `"` as RFC 4180 says.
@@ -57,10 +57,6 @@ pub const COLUMNS: &[&str] = &[
 pub enum CsvError {
     #[error("has no header row")]
     NoHeader,
-    #[error("header: `{0}` is not a column of ekino.ticket/1 (columns: {cols})", cols = COLUMNS.join(", "))]
-    UnknownColumn(String),
-    #[error("header: `{0}` is named twice")]
-    DuplicateColumn(String),
     #[error("is not CSV: {0}")]
     Unreadable(String),
 }
@@ -141,14 +137,28 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
         .map_err(|e| CsvError::Unreadable(e.to_string()))?
         .clone();
     let mut index = [None::<usize>; 19];
+    // A bad header refuses every row for its reason (each row kept with its own text), so
+    // nothing of the file is lost and the reply names the column on every line.
+    let mut header_fault: Option<Rejection> = None;
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
-        let at = COLUMNS
-            .iter()
-            .position(|c| *c == name)
-            .ok_or_else(|| CsvError::UnknownColumn(name.to_owned()))?;
-        if index[at].replace(i).is_some() {
-            return Err(CsvError::DuplicateColumn(name.to_owned()));
+        match COLUMNS.iter().position(|c| *c == name) {
+            None => {
+                header_fault.get_or_insert_with(|| {
+                    Rejection::field(
+                        RejectReason::UnknownField,
+                        name,
+                        format!("is not a column of ekino.ticket/1 (columns: {})", COLUMNS.join(", ")),
+                    )
+                });
+            }
+            Some(at) => {
+                if index[at].replace(i).is_some() {
+                    header_fault.get_or_insert_with(|| {
+                        Rejection::field(RejectReason::Malformed, name, "is a column named twice in the header")
+                    });
+                }
+            }
         }
     }
     let mut starts = Vec::new();
@@ -198,7 +208,9 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
             .count()
             + 1;
         starts.push(start);
-        let json = if record.len() != header.len() {
+        let json = if let Some(fault) = &header_fault {
+            Err(fault.clone())
+        } else if record.len() != header.len() {
             Err(Rejection::new(
                 RejectReason::Malformed,
                 None,
@@ -411,19 +423,19 @@ mod tests {
     }
 
     #[test]
-    fn whole_file_refusals_name_the_column() {
-        assert_eq!(
-            read(b"event_id,seet_row\n", 10).unwrap_err(),
-            CsvError::UnknownColumn("seet_row".into())
-        );
-        assert_eq!(
-            read(b"price;price\n", 10).unwrap_err(),
-            CsvError::DuplicateColumn("price".into())
-        );
+    fn a_bad_header_refuses_every_row_naming_the_column() {
+        let csv = read(b"event_id,seet_row\n1,2\n3,4\n", 10).unwrap();
+        assert_eq!(csv.rows.len(), 2);
+        for r in &csv.rows {
+            let e = r.json.as_ref().unwrap_err();
+            assert_eq!((e.reason, e.field.as_deref()), (RejectReason::UnknownField, Some("seet_row")));
+            assert!(e.message.contains("seat_row"), "the columns are listed: {}", e.message);
+        }
+        assert_eq!(csv.rows[1].raw, "3,4");
+        let twice = read(b"price;price\n1;2\n", 10).unwrap();
+        let e = twice.rows[0].json.as_ref().unwrap_err();
+        assert_eq!((e.reason, e.field.as_deref()), (RejectReason::Malformed, Some("price")));
         assert_eq!(read(b"\n\n", 10).unwrap_err(), CsvError::NoHeader);
-        assert!(CsvError::UnknownColumn("x".into())
-            .to_string()
-            .contains("seat_row"));
     }
 
     #[test]
