@@ -33,6 +33,6 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
     };
     let chrome = cabinet::chrome(s, lang, signed, "cab-commission-title", "commission", "commission", query).await;
-    let html = page::html(StatusCode::OK, lang, &CommissionPage { chrome, pools_year, pools: pool_lines(lang, &pools) });
+    let html = page::html(StatusCode::OK, lang, &CommissionPage { chrome, pools_year, pools: pool_lines(s, lang, &pools) });
     cabinet::done(s, html, p, "web_commission", "/{lang}/commission", query, started)
 }

@@ -283,6 +283,11 @@ pub fn programme_name(lang: Lang, p: &Programme) -> String {
     .unwrap_or_else(|| p.name.clone())
 }
 
+/// A programme id (`kz`, `pl`) as its name in a language; an id no programme has stays as it is.
+pub fn programme_label(s: &crate::state::AppState, lang: Lang, id: &str) -> String {
+    s.programmes.iter().find(|p| p.id == id).map_or_else(|| id.to_owned(), |p| programme_name(lang, p))
+}
+
 /// A catalogue word for a code (`cat-crew_wages`), or the code itself when the catalogue
 /// has none (a programme file may add codes before the catalogue does; a test checks the
 /// shipped ones).

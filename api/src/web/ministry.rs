@@ -120,12 +120,12 @@ fn amount(lang: Lang, currency: &str, s: Option<&String>) -> String {
 }
 
 /// The programmes with an annual pool, and what it has left.
-pub fn pool_lines(lang: Lang, pools: &handlers::claims::PoolsReply) -> Vec<PoolLine> {
+pub fn pool_lines(s: &AppState, lang: Lang, pools: &handlers::claims::PoolsReply) -> Vec<PoolLine> {
     pools
         .programmes
         .iter()
         .filter(|x| x.pool.is_some())
-        .map(|x| PoolLine { programme: x.programme.clone(), pool: amount(lang, &x.currency, x.pool.as_ref()), committed: amount(lang, &x.currency, Some(&x.committed)), left: amount(lang, &x.currency, x.left.as_ref()) })
+        .map(|x| PoolLine { programme: super::estimate::programme_label(s, lang, &x.programme), pool: amount(lang, &x.currency, x.pool.as_ref()), committed: amount(lang, &x.currency, Some(&x.committed)), left: amount(lang, &x.currency, x.left.as_ref()) })
         .collect()
 }
 
@@ -218,14 +218,14 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
         .map(|c| QueueLine {
             id: c.claim_id.clone(),
             approved: c.status == "approved",
-            programme: c.programme.clone(),
+            programme: super::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
             by: c.submitted_by.clone(),
             rebate: amount(lang, &c.currency, Some(&c.rebate)),
             submitted: at(lang, c.submitted_at),
         })
         .collect();
-    let pools = pool_lines(lang, &pools);
+    let pools = pool_lines(s, lang, &pools);
     let base = format!("/{}/ministry", lang.code());
     let chrome = cabinet::chrome(s, lang, signed, "cab-ministry-title", "ministry", "ministry", query).await;
     let page_ = MinistryPage {

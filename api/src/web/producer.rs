@@ -100,7 +100,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .iter()
         .map(|c| ClaimLine {
             id: c.claim_id.clone(),
-            programme: c.programme.clone(),
+            programme: super::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
             status: claim_status(lang, &c.status),
             rebate: c.rebate.parse().map(|d| format!("{} {}", c.currency, i18n::number(lang, d, 2))).unwrap_or_else(|_| c.rebate.clone()),
