@@ -279,6 +279,12 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
     // The refund whose sale never came is listed for reconciliation.
     let rec = env.json(&["report", "reconciliation", "--json"]);
     assert_eq!(rec["flags"]["refund_pending"].as_u64(), Some(s.pending), "{rec}");
+    // Its flags come from ingest's aggregates; over the raw rows they are the same.
+    let app = env.app_db();
+    let raw = |cond: &str| env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE voided_by = '' AND {cond} FORMAT TSV")).trim().parse::<u64>().unwrap();
+    assert_eq!(rec["flags"]["unknown_film"].as_u64(), Some(raw(&format!("film_id NOT IN (SELECT film_id FROM {app}.films)"))), "{rec}");
+    assert_eq!(rec["flags"]["unregistered_cinema"].as_u64(), Some(raw(&format!("cinema_bin NOT IN (SELECT bin FROM {app}.cinemas)"))), "{rec}");
+    assert!(rec["flags"]["unknown_film"].as_u64() >= Some(4998), "the hostile cinema's films are unknown: {rec}");
     // Nothing said by ekino's statements grew with the 5,000 films.
     let longest = env.metric("ekino_ingest_statement_bytes_max").unwrap();
     assert!(longest < 65_536.0, "longest statement {longest} bytes");

@@ -465,6 +465,115 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let id = to.trim_start_matches("/ru/producer?filed=");
     assert_eq!(site.api(&format!("/v1/claims/{id}"), &ministry)["rebate"], "4325000000");
 
+    // Reconciliation flags kept by ingest, per day: cinema B (a VAT payer in the registry
+    // written above) sells F2 twice without VAT, sells a film the registry does not know, and
+    // refunds a sale that never arrives.
+    let b_line = |film: &str, vat: &str| {
+        json!({"schema": "ekino.ticket/1", "event_id": uuid::Uuid::new_v4().to_string(), "type": "sale", "cinema_bin": CINEMA_B, "hall": "A",
+               "screening_id": format!("B-{film}"), "film_id": film, "show_start": format!("{day}T20:00:00+05:00"), "occurred_at": format!("{day}T19:00:00+05:00"),
+               "price": "1500.00", "currency": "KZT", "vat_rate": vat, "seat": null, "channel": "box_office", "ticket_type": "full"})
+    };
+    let mut orphan = b_line("F2", "0.16");
+    orphan["type"] = json!("refund");
+    orphan["refund_of"] = json!(uuid::Uuid::new_v4().to_string());
+    let b_lines = [b_line("F2", "0"), b_line("F2", "0"), b_line("F404", "0.16"), orphan].map(|v| v.to_string()).join("\n");
+    let up = Command::new("curl")
+        .args(["-sS", "-X", "POST", &format!("{}/v1/tickets", site.base), "-H", &format!("Authorization: Bearer {cinema_b}"), "--data-binary", &b_lines])
+        .output()
+        .unwrap();
+    let up: Value = serde_json::from_slice(&up.stdout).unwrap();
+    assert_eq!((up["accepted"].as_u64(), up["rejected"].as_u64()), (Some(4), Some(0)), "{up}");
+    let flags = || site.api(&format!("/v1/cinemas/{CINEMA_B}/flags?{range}"), &cinema_b);
+    let want = json!({"unknown_film": 1, "vat_differs_from_registry": 2, "refund_pending": 1});
+    assert!(wait_until(Duration::from_secs(30), || flags()["totals"] == want), "{}", flags());
+    // The same counts over the raw rows, judged against the registry this test wrote (F1 and
+    // F2 registered, B a VAT payer).
+    let raw = |q: &str| env.sql(q).trim().parse::<u64>().unwrap();
+    assert_eq!(raw(&format!("SELECT count() FROM ticket_events FINAL WHERE cinema_bin = '{CINEMA_B}' AND voided_by = '' AND film_id NOT IN ('F1', 'F2')")), 1);
+    assert_eq!(raw(&format!("SELECT count() FROM ticket_events FINAL WHERE cinema_bin = '{CINEMA_B}' AND voided_by = '' AND event_type = 'sale' AND vat_rate_x10000 = 0")), 2);
+    assert_eq!(raw(&format!("SELECT count() FROM pending_refunds FINAL WHERE cinema_bin = '{CINEMA_B}'")), 1);
+    let rows = flags()["rows"].clone();
+    let row = |flag: &str, film: &str| json!({"day": day, "flag": flag, "film_id": film});
+    let got: Vec<Value> = rows.as_array().unwrap().iter().map(|r| json!({"day": r["day"], "flag": r["flag"], "film_id": r["film_id"]})).collect();
+    assert_eq!(got, vec![row("unknown_film", "F404"), row("vat_differs_from_registry", "F2"), row("refund_pending", "F2")], "{rows}");
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_B}/flags?{range}"), &[], None, Some(&cinema)).status, 404, "another cinema's flags");
+    // B's cabinet lists them in Kazakh with what to do; the ministry's card and the national
+    // reconciliation count the same.
+    let b = site.sign_in("kk", &cinema_b);
+    let page_b = site.get(&format!("/kk/cinema?{range}"), Some(&b));
+    assert!(page_b.body.contains("<tr data-code=\"vat_differs_from_registry\"><td class=\"title\">") && page_b.body.contains("<th scope=\"row\" class=\"title\">ҚҚС тізілімдегідей емес</th><td class=\"title\">Екінші</td><td>2</td>"), "{}", page_b.body);
+    assert!(page_b.body.contains("<th scope=\"row\" class=\"title\">Фильм тізілімде жоқ</th><td class=\"title\">F404</td><td>1</td>"), "{}", page_b.body);
+    assert!(page_b.body.contains("<div id=\"f-vat-mismatch\"><dt>ҚҚС-ы тізілімдегідей емес сатылымдар</dt><dd>2</dd></div>"), "{}", page_b.body);
+    let card_b = || site.api(&format!("/v1/cinemas/scorecards?{range}"), &ministry)["rows"].as_array().unwrap().iter().find(|c| c["cinema_bin"] == CINEMA_B).cloned().unwrap_or_default();
+    assert!(wait_until(Duration::from_secs(5), || card_b()["vat_mismatch_sales"] == 2 && card_b()["unknown_film_events"] == 1), "{}", card_b());
+    let rec = env.json(&["report", "reconciliation", "--json"]);
+    assert_eq!((rec["flags"]["vat_differs_from_registry"].as_u64(), rec["flags"]["unknown_film"].as_u64(), rec["flags"]["refund_pending"].as_u64()), (Some(2), Some(1), Some(1)), "{rec}");
+
+    // The ministry's people screen: it issues a key (shown once, never cached), the key works,
+    // the ministry revokes it with a reason and it stops working; a foreign applicant is
+    // registered through the form. Each form goes through the API's own handler.
+    let mk = site.sign_in("en", &ministry);
+    let people = site.get("/en/ministry/people", Some(&mk));
+    assert_eq!(people.status, 200, "{}", people.body);
+    assert!(people.body.contains("Alpha&#39;s manager") && people.body.contains("Beta&#39;s manager"), "every key by its holder: {}", people.body);
+    assert!(people.body.contains("The key you are signed in with"), "the own key has no revoke form");
+    let post_people = |action: &str, body: &str| request(&site.base, "POST", &format!("/en/ministry/people/{action}"), &[("ekino_session", &mk)], Some(body), None);
+    let csrf = csrf_field(&people.body);
+    assert_eq!(post_people("keys", "role=cinema&bin=&label=x").status, 403, "no csrf field");
+    let refused = post_people("keys", &format!("csrf={csrf}&role=cinema&bin=&label=Alpha+deputy"));
+    assert!(refused.status == 200 && refused.body.contains("Not done: ") && refused.body.contains("bin"), "a cinema key needs its BIN: {}", refused.body);
+    assert!(refused.body.contains("value=\"Alpha deputy\""), "the form keeps what was typed");
+    let issued = post_people("keys", &format!("csrf={csrf}&role=cinema&bin={CINEMA_A}&label=Alpha+deputy&expires_in_days=30"));
+    assert_eq!((issued.status, issued.header("cache-control")), (200, Some("no-store")), "{}", issued.body);
+    let at = issued.body.find("<code id=\"token\">").expect("the token is shown") + "<code id=\"token\">".len();
+    let token = issued.body[at..].split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("ek_") && token.len() == 3 + 12 + 1 + 48, "{token}");
+    let new_id = token.split('_').nth(1).unwrap().to_owned();
+    assert!(wait_until(Duration::from_secs(3), || request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), &[], None, Some(&token)).status == 200), "the issued key works");
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_B}/reporting?{range}"), &[], None, Some(&token)).status, 404, "for its own BIN only");
+    let listed = site.api("/v1/keys", &ministry);
+    let row = listed["keys"].as_array().unwrap().iter().find(|k| k["key_id"] == new_id.as_str()).cloned().unwrap();
+    assert_eq!((row["label"].as_str(), row["bin"].as_str(), row["active"].as_bool()), (Some("Alpha deputy"), Some(CINEMA_A), Some(true)), "{row}");
+    assert!(row["created_by"].as_str().unwrap().starts_with("Ministry of Culture (key:"), "{row}");
+    assert!(!listed.to_string().contains(&token[16..]), "no secret is ever listed");
+    let revoked = post_people("revoke", &format!("csrf={csrf}&key_id={new_id}&reason=left+the+company"));
+    assert_eq!((revoked.status, revoked.header("location")), (303, Some(format!("/en/ministry/people?revoked={new_id}#keys-heading").as_str())));
+    assert!(wait_until(Duration::from_secs(3), || request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), &[], None, Some(&token)).status == 401), "the revoked key still works");
+    let after = site.get(&format!("/en/ministry/people?revoked={new_id}"), Some(&mk));
+    assert!(after.body.contains(&format!("Key {new_id} is revoked")) && after.body.contains("left the company"), "{}", after.body);
+    let ministry_id = ministry.split('_').nth(1).unwrap();
+    assert_eq!(post_people("revoke", &format!("csrf={csrf}&key_id={ministry_id}&reason=oops")).status, 200, "refused on the page");
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{CINEMA_A}/reporting?{range}"), &[], None, Some(&ministry)).status, 200, "the ministry cannot revoke the key it is using");
+    let reg = post_people("applicants", &format!("csrf={csrf}&applicant_id=FA-DE-7&name=Babelsberg+Studio&country=de&registration_number=HRB+12345&films=F1"));
+    assert_eq!(reg.status, 303, "{}", reg.body);
+    let applicant = site.api("/v1/applicants/FA-DE-7", &ministry);
+    assert_eq!((applicant["name"].as_str(), applicant["country"].as_str(), applicant["films"][0].as_str()), (Some("Babelsberg Studio"), Some("DE"), Some("F1")), "{applicant}");
+    let for_applicant = post_people("keys", &format!("csrf={csrf}&role=producer&applicant_id=FA-DE-7&label=Babelsberg"));
+    assert!(for_applicant.body.contains("<code id=\"token\">ek_"), "{}", for_applicant.body);
+    // Another role never reaches the screen or its forms.
+    assert_eq!(site.get("/en/ministry/people", Some(&b)).status, 404);
+    assert_eq!(request(&site.base, "POST", "/en/ministry/people/keys", &[("ekino_session", &b)], Some(&format!("csrf={}&role=ministry&label=me", csrf_field(&page_b.body))), None).status, 404);
+    assert_eq!(request(&site.base, "GET", "/v1/keys", &[], None, Some(&cinema)).status, 404);
+
+    // The audit log screen: filtered by key and status class, the rows are the API's for the
+    // same filters, and each is named by its key's holder.
+    let audited = |q: &str| site.api(&format!("/v1/audit?from={day}&to={today}&page_size=1000&{q}"), &ministry);
+    assert!(wait_until(Duration::from_secs(5), || audited(&format!("key_id={new_id}&status=4xx"))["rows"].as_array().is_some_and(|r| !r.is_empty())), "the refused request is audited");
+    let filtered = audited(&format!("key_id={new_id}"));
+    let rows = filtered["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["key_id"] == new_id.as_str()) && rows.iter().any(|r| r["status"] == 200) && rows.iter().any(|r| r["status"] == 404), "{filtered}");
+    assert_eq!(filtered["labels"][&new_id], "Alpha deputy");
+    let screen = site.get(&format!("/en/ministry/audit?from={day}&to={today}&key_id={new_id}&status=&path="), Some(&mk));
+    assert_eq!(screen.status, 200, "{}", screen.body);
+    assert_eq!(screen.body.matches(&format!("<tr data-key=\"{new_id}\"")).count(), rows.len(), "{}", screen.body);
+    assert!(screen.body.contains("<th scope=\"row\" class=\"title\">Alpha deputy</th>"));
+    let only_4xx = site.get(&format!("/ru/ministry/audit?from={day}&to={today}&status=4xx"), Some(&mk));
+    assert!(only_4xx.body.contains("data-status=\"404\"") && !only_4xx.body.contains("data-status=\"200\""), "{}", only_4xx.body);
+    assert!(only_4xx.body.contains("Журнал аудита"));
+    let bad = site.get(&format!("/en/ministry/audit?from={day}&to={today}&status=abc"), Some(&mk));
+    assert!(bad.status == 400 && bad.body.contains("status"), "{}", bad.body);
+    assert_eq!(request(&site.base, "GET", &format!("/v1/audit?from={day}&to={today}&path="), &[], None, Some(&ministry)).status, 400, "an empty filter is refused, not ignored");
+
     // The commission's start page.
     let c = site.sign_in("kk", &commission);
     assert_eq!(site.get("/kk/commission", Some(&c)).status, 200);

@@ -95,6 +95,11 @@ pub async fn load(client: &Client, id: &str) -> Result<Option<ApplicantRow>, Api
         .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
+/// Every registered applicant's record in force, by id (the ministry's people screen).
+pub async fn list(client: &Client) -> Result<Vec<ApplicantRow>, ApiError> {
+    client.query("SELECT ?fields FROM applicants FINAL ORDER BY applicant_id LIMIT 10000").fetch_all().await.map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

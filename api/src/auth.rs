@@ -101,6 +101,8 @@ pub struct KeyRow {
     pub expires_at: u32,
     /// A foreign applicant's producer key: the applicant, instead of a BIN.
     pub applicant_id: String,
+    /// Who issued it: a key's author, or the operating-system user of `ekino keys`.
+    pub created_by: String,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -130,6 +132,7 @@ pub fn generate(role: Role, bin: Option<&Bin>, now_secs: u32) -> (String, KeyRow
         label: String::new(),
         expires_at: 0,
         applicant_id: String::new(),
+        created_by: String::new(),
     };
     (token, row)
 }

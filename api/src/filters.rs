@@ -492,6 +492,14 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "cinema_corrections", Some(&p), &path, &q, t, r)
             },
         );
+        let flags = warp::path!("v1" / "cinemas" / Seg / "flags").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let path = format!("/v1/cinemas/{bin}/flags");
+                let r = async { handlers::cinemas::flags(&s, &p, bin, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "cinema_flags", Some(&p), &path, &q, t, r)
+            },
+        );
         let all_corrections = warp::path!("v1" / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -499,7 +507,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, r)
             },
         );
-        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().or(scorecards).unify().boxed()
+        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().or(scorecards).unify().or(flags).unify().boxed()
     };
 
     let writes = {
@@ -644,6 +652,47 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish(&s, "GET", "applicant", Some(&p), &path, &q, t, r)
             },
         );
+        let keys = warp::path!("v1" / "keys").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::keys::list(&s, &p).await
+            }
+            .await;
+            finish(&s, "GET", "keys", Some(&p), "/v1/keys", &q, t, r)
+        });
+        let issue = warp::path!("v1" / "keys").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::keys::issue(&s, &p, handlers::registry::json(&b)?).await
+                }
+                .await;
+                finish(&s, "POST", "issue_key", Some(&p), "/v1/keys", &q, t, r)
+            },
+        );
+        let revoke = warp::path!("v1" / "keys" / Seg / "revoke").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/keys/{id}/revoke");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::keys::revoke(&s, &p, id, handlers::registry::json(&b)?).await
+                }
+                .await;
+                finish(&s, "POST", "revoke_key", Some(&p), &path, &q, t, r)
+            },
+        );
+        let applicants = warp::path!("v1" / "applicants").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::keys::applicants(&s, &p).await
+            }
+            .await;
+            finish(&s, "GET", "applicants", Some(&p), "/v1/applicants", &q, t, r)
+        });
         let audit = warp::path!("v1" / "audit").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
@@ -656,7 +705,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r).await
             },
         );
-        submit.or(preview).unify().or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().boxed()
+        submit.or(preview).unify().or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().or(keys).unify().or(issue).unify().or(revoke).unify().or(applicants).unify().boxed()
     };
 
     let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();

@@ -20,6 +20,7 @@ pub mod fx;
 pub mod guards;
 pub mod handlers;
 pub mod http;
+pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod params;

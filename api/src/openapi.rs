@@ -152,6 +152,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/cinemas/scorecards", example: "/v1/cinemas/scorecards?from=2026-11-01&to=2026-11-22", summary: "every cinema's reporting card over a range, by BIN, with the national medians", roles: &["ministry"], params: q::<params::RangePageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::ScorecardsReply>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/sales", example: "/v1/cinemas/980340001119/sales?from=2026-11-20&to=2026-11-22", summary: "a cinema's box office per screening day and film, from the daily aggregates", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<handlers::cinemas::SalesReply>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/screenings", example: "/v1/cinemas/980340001119/screenings?day=2026-11-20", summary: "a cinema's one day by hall and screening (raw rows); with screening, its events and their correction deadlines", roles: &["ministry", "cinema"], params: q::<params::ScreeningsQuery>, body: None, reply: reply_json(s::<crate::reports::screenings::ScreeningsReport>), export: false },
+    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/flags", example: "/v1/cinemas/980340001119/flags?from=2026-11-01&to=2026-11-22", summary: "a cinema's reconciliation flags per screening day: unknown film, VAT different from the registry, refund waiting for its sale", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::flags::FlagsReport>), export: false },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::RejectedReply>), export: true },
     RouteDoc { method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "ticket events (ekino.ticket/1) as NDJSON, or CSV with the same columns, per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
     RouteDoc { method: "post", path: "/v1/claims/preview", example: "/v1/claims/preview", summary: "compute a rebate claim exactly as filing would, storing nothing", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimPreview>), export: false },
@@ -166,6 +167,10 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "put", path: "/v1/cinemas/{bin}", example: "/v1/cinemas/980340001119", summary: "register or update a cinema", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::registry::CinemaBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
     RouteDoc { method: "put", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "register or update a foreign rebate applicant (country, registration number, films it may claim for)", roles: &["ministry"], params: none, body: Some(body_json(s::<crate::applicants::ApplicantBody>)), reply: reply_json(s::<handlers::registry::Saved>), export: false },
     RouteDoc { method: "get", path: "/v1/applicants/{applicant_id}", example: "/v1/applicants/FA-US-1", summary: "a foreign rebate applicant as registered", roles: &["ministry", "producer"], params: none, body: None, reply: reply_json(s::<crate::applicants::ApplicantRow>), export: false },
+    RouteDoc { method: "get", path: "/v1/keys", example: "/v1/keys", summary: "every API key: label, role, scope, who issued it, last use, expiry, revocation (never a secret)", roles: &["ministry"], params: none, body: None, reply: reply_json(s::<handlers::keys::KeysReply>), export: false },
+    RouteDoc { method: "post", path: "/v1/keys", example: "/v1/keys", summary: "issue a key; the token is in this reply only", roles: &["ministry"], params: none, body: Some(body_json(s::<crate::keys::NewKey>)), reply: reply_json(s::<crate::keys::IssuedKey>), export: false },
+    RouteDoc { method: "post", path: "/v1/keys/{key_id}/revoke", example: "/v1/keys/0123456789ab/revoke", summary: "revoke a key with a reason; a running API refuses it within a second", roles: &["ministry"], params: none, body: Some(body_json(s::<handlers::keys::Revoke>)), reply: reply_json(s::<handlers::keys::Revoked>), export: false },
+    RouteDoc { method: "get", path: "/v1/applicants", example: "/v1/applicants", summary: "every registered foreign rebate applicant", roles: &["ministry"], params: none, body: None, reply: reply_json(s::<handlers::keys::ApplicantsReply>), export: false },
     RouteDoc { method: "get", path: "/v1/audit", example: "/v1/audit?from=2026-11-01&to=2026-11-21", summary: "the audit log of authenticated requests", roles: &["ministry"], params: q::<handlers::registry::AuditQuery>, body: None, reply: reply_json(s::<handlers::registry::AuditReply>), export: true },
     RouteDoc { method: "get", path: "/v1/rebates/programmes", example: "/v1/rebates/programmes", summary: "published rebate programmes", roles: &[], params: none, body: None, reply: reply_json(arr::<rebate_engine::Programme>), export: false },
     RouteDoc { method: "get", path: "/v1/rebates/programmes/{id}", example: "/v1/rebates/programmes/kz", summary: "one programme with all versions", roles: &[], params: none, body: None, reply: reply_json(s::<rebate_engine::Programme>), export: false },
@@ -241,6 +246,15 @@ fn refine(c: &mut Components) {
         if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
             p["pattern"] = json!(schemas::openapi::NO_CONTROL);
         }
+    }
+    if let Some(k) = c.get_mut("NewKey").and_then(|s| s.get_mut("properties")) {
+        k["role"]["enum"] = json!(["cinema", "producer", "ministry", "commission"]);
+        k["label"]["pattern"] = json!(schemas::openapi::TEXT);
+        k["bin"] = json!({"type": ["string", "null"], "pattern": "^[0-9]{12}$", "format": schemas::openapi::BIN_FORMAT});
+        k["applicant_id"] = json!({"type": ["string", "null"], "pattern": "^FA-[A-Z0-9-]{1,29}$"});
+    }
+    if let Some(p) = c.get_mut("Revoke").and_then(|s| s.pointer_mut("/properties/reason")) {
+        p["pattern"] = json!(schemas::openapi::TEXT);
     }
     if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut("/properties/region")) {
         // A code; the API also takes a region's name in kk, ru or en.

@@ -60,8 +60,8 @@ pub const FILM_DAILY: &[Column] = &[
 /// Every cinema's reporting card over a range (`/v1/cinemas/scorecards`).
 pub const SCORECARDS: &[Column] = &[
     col("cinema_bin", Kind::Text), opt("last_event_at", Kind::Text), opt("silent_days", Kind::Int), col("events", Kind::Int), col("sales", Kind::Int),
-    col("refunds", Kind::Int), opt("refund_rate", Kind::Text), col("unknown_film_events", Kind::Int), col("refunds_pending", Kind::Int),
-    col("rejected_total", Kind::Int),
+    col("refunds", Kind::Int), opt("refund_rate", Kind::Text), col("unknown_film_events", Kind::Int), col("vat_mismatch_sales", Kind::Int),
+    col("refunds_pending", Kind::Int), col("rejected_total", Kind::Int),
 ];
 
 pub const ROI_FILMS: &[Column] = &[

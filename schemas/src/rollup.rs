@@ -24,6 +24,13 @@
 //! and passed ClickHouse's 256 KiB `max_query_size`). Recomputing a group that did not change
 //! writes the same figures again, which is harmless.
 //!
+//! # Reconciliation counts
+//! A cinema-day group also counts its live sales with VAT and without (`n_vat_sales`,
+//! `n_untaxed_sales`). They are facts of the rows, not verdicts: whether they differ from the
+//! registry (a VAT payer selling without VAT, or the reverse) is read against the cinema's
+//! registered `vat_payer` when a report asks, so correcting the registry corrects every flag
+//! at once, and ingest never reads the registry.
+//!
 //! # Voids
 //! A voided event's row is re-inserted with `voided_by` set; every figure counts only rows
 //! with `voided_by = ''`. The conditions sit inside the aggregates, not in `WHERE`, so a group
@@ -81,10 +88,11 @@ const CINEMA_DAY_SELECT: &str = "SELECT cinema_bin, day, film_id, toUInt64(count
     toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \
     toInt64(sumIf(qty, voided_by = '')), toInt64(sumIf(gross_tiyn, voided_by = '')), toInt64(sumIf(net_tiyn, voided_by = '')), \
     toUInt64(uniqExactIf(hall, qty > 0 AND voided_by = '')), toUInt64(uniqExactIf(screening_id, qty > 0 AND voided_by = '')), \
-    maxIf(occurred_at, voided_by = '')";
+    maxIf(occurred_at, voided_by = ''), \
+    toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 > 0)), toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 = 0))";
 
 const CINEMA_DAY_INSERT: &str = "INSERT INTO sales_by_cinema_day \
-    (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, version) ";
+    (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, n_vat_sales, n_untaxed_sales, version) ";
 
 const FILM_DAY_SELECT: &str = "SELECT film_id, day, toUInt64(countIf(voided_by = '')), \
     toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \

@@ -4,14 +4,6 @@
 //! record naming the operating-system user; a running API refuses the key within
 //! `api.keys_refresh_ms` (1 s).
 
-use std::collections::HashMap;
-use std::time::Duration;
-
-use anyhow::Context;
-use api::auth::{self, KeyRow, KeyStore, RevocationRow, Role};
-use clickhouse::Row;
-use serde::{Deserialize, Serialize};
-
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Subcommand)]
@@ -52,10 +44,6 @@ fn now_secs() -> u32 {
     u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }
 
-fn when(secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default()
-}
-
 pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
     let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
@@ -67,99 +55,30 @@ pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
 }
 
 async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, applicant: Option<String>, label: String, expires_in_days: Option<u32>) -> anyhow::Result<()> {
-    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: must be cinema, producer, ministry or commission, got {role:?}"))?;
-    let bin = bin.map(|b| schemas::Bin::parse(&b).map_err(|e| anyhow::anyhow!("--bin: {e}"))).transpose()?;
-    if let Some(a) = &applicant {
-        anyhow::ensure!(role == Role::Producer, "--applicant: only a producer key acts for a foreign applicant");
-        api::applicants::ApplicantId::parse(a).map_err(|e| anyhow::anyhow!("--applicant: {e}"))?;
-        let registered = api::applicants::load(client, a).await.map_err(|e| anyhow::anyhow!("reading the applicant: {e}"))?;
-        anyhow::ensure!(registered.is_some(), "--applicant: {a} is not registered (PUT /v1/applicants/{a})");
-    }
-    match (role.needs_bin(), &bin, &applicant) {
-        (true, None, None) => anyhow::bail!("--bin: a {} key acts for one BIN (or, for a producer, --applicant) and needs it", role.as_str()),
-        (false, Some(_), _) => anyhow::bail!("--bin: a {} key is not scoped to a BIN", role.as_str()),
-        _ => {}
-    }
-    if label.chars().count() > 200 {
-        anyhow::bail!("--label: at most 200 characters");
-    }
-    if expires_in_days == Some(0) {
-        anyhow::bail!("--expires-in-days: must be at least 1");
-    }
-    let now = now_secs();
-    let (token, mut row) = auth::generate(role, bin.as_ref(), now);
-    row.label = label;
-    row.applicant_id = applicant.unwrap_or_default();
-    row.expires_at = expires_in_days.map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
-    ingest::clickhouse_store::insert_rows(client, "api_keys", std::slice::from_ref(&row), Duration::from_secs(10)).await.context("storing the key")?;
-    tracing::info!(key_id = %row.key_id, role = role.as_str(), label = %row.label, expires_at = row.expires_at, "api key created");
-    println!("{token}");
+    // Every key carries a label; without --label it names the role and scope.
+    let label = if label.trim().is_empty() {
+        let scope = bin.as_deref().or(applicant.as_deref()).map(|x| format!(" for {x}")).unwrap_or_default();
+        format!("{role} key{scope}")
+    } else {
+        label
+    };
+    let new = api::keys::NewKey { role: role.to_owned(), bin, applicant_id: applicant, label, expires_in_days };
+    let issued = api::keys::issue(client, new, &ingest::backfill::operator(), now_secs()).await.map_err(cli_error)?;
+    println!("{}", issued.token);
     Ok(())
 }
 
-#[derive(Debug, Row, Deserialize)]
-struct LastUse {
-    key_id: String,
-    at: u32,
-}
-
-#[derive(Debug, Row, Deserialize)]
-struct Revoked {
-    key_id: String,
-    revoked_at: u32,
-    revoked_by: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Listed {
-    id: String,
-    label: String,
-    role: String,
-    bin: Option<String>,
-    /// A foreign applicant's producer key.
-    applicant: Option<String>,
-    created: String,
-    last_used: Option<String>,
-    expires: Option<String>,
-    revoked: Option<String>,
-    revoked_by: Option<String>,
+/// An API error as the command's: `--<field>: <reason>`.
+fn cli_error(e: api::error::ApiError) -> anyhow::Error {
+    match e {
+        api::error::ApiError::BadRequest { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
+        api::error::ApiError::NotFound => anyhow::anyhow!("no such key (ekino keys list shows them)"),
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
-    let stored = KeyStore::load(client).await.context("reading keys")?;
-    let last: HashMap<String, u32> = client
-        .query("SELECT key_id, toUInt32(max(at)) AS at FROM api_audit WHERE key_id != '' GROUP BY key_id")
-        .fetch_all::<LastUse>()
-        .await
-        .context("reading last use from the audit log")?
-        .into_iter()
-        .map(|l| (l.key_id, l.at))
-        .collect();
-    let revoked: HashMap<String, Revoked> = client
-        .query("SELECT key_id, toUInt32(min(revoked_at)) AS revoked_at, any(revoked_by) AS revoked_by FROM api_key_revocations GROUP BY key_id")
-        .fetch_all::<Revoked>()
-        .await
-        .context("reading revocations")?
-        .into_iter()
-        .map(|r| (r.key_id.clone(), r))
-        .collect();
-    let mut rows: Vec<&KeyRow> = stored.rows.iter().collect();
-    rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.key_id.cmp(&b.key_id)));
-    let listed: Vec<Listed> = rows
-        .into_iter()
-        .map(|r| Listed {
-            id: r.key_id.clone(),
-            label: r.label.clone(),
-            role: r.role.clone(),
-            bin: (!r.bin.is_empty()).then(|| r.bin.clone()),
-            applicant: (!r.applicant_id.is_empty()).then(|| r.applicant_id.clone()),
-            created: when(r.created_at),
-            last_used: last.get(&r.key_id).map(|t| when(*t)),
-            expires: (r.expires_at > 0).then(|| when(r.expires_at)),
-            revoked: revoked.get(&r.key_id).map(|v| when(v.revoked_at)).or_else(|| (r.revoked != 0).then(|| "yes".to_owned())),
-            revoked_by: revoked.get(&r.key_id).map(|v| v.revoked_by.clone()),
-        })
-        .collect();
+    let listed = api::keys::list(client, now_secs()).await.map_err(cli_error)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&listed)?);
         return Ok(());
@@ -168,28 +87,23 @@ async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
     for k in &listed {
         println!(
             "{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  {}",
-            k.id,
+            k.key_id,
             k.label,
             k.role,
-            k.bin.as_deref().or(k.applicant.as_deref()).unwrap_or("-"),
-            k.created,
-            k.last_used.as_deref().unwrap_or("never"),
-            k.expires.as_deref().unwrap_or("never"),
-            k.revoked.as_ref().map_or_else(|| "no".to_owned(), |r| format!("{r} by {}", k.revoked_by.as_deref().unwrap_or("?"))),
+            k.bin.as_deref().or(k.applicant_id.as_deref()).unwrap_or("-"),
+            k.created_at,
+            k.last_used_at.as_deref().unwrap_or("never"),
+            k.expires_at.as_deref().unwrap_or("never"),
+            k.revoked_at.as_ref().map_or_else(|| "no".to_owned(), |r| format!("{r} by {}", k.revoked_by.as_deref().unwrap_or("?"))),
         );
     }
     Ok(())
 }
 
 async fn revoke(client: &clickhouse::Client, id: &str, reason: String) -> anyhow::Result<()> {
-    let stored = KeyStore::load(client).await.context("reading keys")?;
-    if !stored.rows.iter().any(|r| r.key_id == id) {
-        anyhow::bail!("no key with id {id:?} (ekino keys list shows them)");
-    }
+    let reason = if reason.trim().is_empty() { "revoked by the operator".to_owned() } else { reason };
     let by = ingest::backfill::operator();
-    let row = RevocationRow { key_id: id.to_owned(), revoked_at: now_secs(), revoked_by: by.clone(), reason };
-    ingest::clickhouse_store::insert_rows(client, "api_key_revocations", std::slice::from_ref(&row), Duration::from_secs(10)).await.context("storing the revocation")?;
-    tracing::info!(key_id = %id, revoked_by = %by, "api key revoked");
+    api::keys::revoke(client, id, &reason, &by, now_secs()).await.map_err(cli_error)?;
     println!("revoked {id}; a running API refuses it within api.keys_refresh_ms (1 s)");
     Ok(())
 }

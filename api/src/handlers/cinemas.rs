@@ -126,6 +126,15 @@ pub async fn sales(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> R
     Ok(SalesReply { cinema_bin: bin.to_string(), from: q.from, to: q.to, rows: report.rows, totals: report.totals })
 }
 
+/// `GET /v1/cinemas/{bin}/flags`: a cinema's reconciliation flags per screening day (that
+/// cinema, or the ministry); see [`crate::reports::flags`].
+pub async fn flags(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<crate::reports::flags::FlagsReport, ApiError> {
+    let bin = parse_bin(&bin)?;
+    require_cinema_scope(p, bin.as_str())?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    Ok(crate::reports::flags::cinema_flags(&s.ch, &*s.registry().await?, bin.as_str(), from, to).await?)
+}
+
 /// `GET /v1/cinemas/{bin}/screenings`: one day by hall and screening, from the raw rows;
 /// with `screening`, its events and each one's correction deadline.
 pub async fn screenings(s: &AppState, p: &Principal, bin: String, q: params::ScreeningsQuery) -> Result<crate::reports::screenings::ScreeningsReport, ApiError> {

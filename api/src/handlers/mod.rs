@@ -4,6 +4,7 @@
 pub mod box_office;
 pub mod cinemas;
 pub mod claims;
+pub mod keys;
 pub mod rebates;
 pub mod registry;
 pub mod roi;

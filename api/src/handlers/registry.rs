@@ -11,7 +11,7 @@ use super::{parse_bin, require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
-fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))
 }
@@ -202,7 +202,7 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
     Ok(Saved { saved: "cinema", id: b_in })
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
@@ -218,29 +218,106 @@ pub struct AuditQuery {
     /// 1 to `api.max_page_rows` (1,000); default 100.
     #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
+    /// Only this key's requests (its 12-character id).
+    #[serde(default)]
+    #[param(pattern = "^[0-9a-f]{12}$")]
+    pub key_id: Option<String>,
+    /// Only requests made with this role.
+    #[serde(default)]
+    #[param(pattern = "^(cinema|producer|ministry|commission)$")]
+    pub role: Option<String>,
+    /// Only this HTTP method.
+    #[serde(default)]
+    #[param(pattern = "^(GET|POST|PUT)$")]
+    pub method: Option<String>,
+    /// Only this status (`404`) or class of status (`4xx`).
+    #[serde(default)]
+    #[param(pattern = "^[1-5]([0-9]{2}|xx)$")]
+    pub status: Option<String>,
+    /// Only paths containing this text (1 to 200 characters).
+    #[serde(default)]
+    #[param(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditReply {
     pub rows: Vec<crate::audit::AuditRow>,
+    /// The label of each key in `rows` (the person or organisation holding it).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// The audit filters as SQL conditions with their binds; the first field at fault is named.
+fn audit_filters(q: &AuditQuery) -> Result<(String, Vec<String>), ApiError> {
+    let (mut sql, mut binds) = (String::new(), Vec::new());
+    // Present means checked: an empty value is refused like any other bad one (a form that
+    // leaves a filter out omits it; see `web::audit`).
+    let blank = |v: &Option<String>| v.clone();
+    if let Some(k) = blank(&q.key_id) {
+        if k.len() != 12 || !k.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(ApiError::bad("key_id", "must be a key's 12-character id (0-9, a-f)"));
+        }
+        sql.push_str(" AND key_id = ?");
+        binds.push(k);
+    }
+    if let Some(r) = blank(&q.role) {
+        let role = Role::parse(&r).ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
+        sql.push_str(" AND role = ?");
+        binds.push(role.as_str().to_owned());
+    }
+    if let Some(m) = blank(&q.method) {
+        if !matches!(m.as_str(), "GET" | "POST" | "PUT") {
+            return Err(ApiError::bad("method", "must be GET, POST or PUT"));
+        }
+        sql.push_str(" AND method = ?");
+        binds.push(m);
+    }
+    if let Some(st) = blank(&q.status) {
+        let b = st.as_bytes();
+        let class_ok = b.len() == 3 && (b'1'..=b'5').contains(&b[0]);
+        if class_ok && &st[1..] == "xx" {
+            sql.push_str(" AND intDiv(status, 100) = toUInt16(?)");
+            binds.push(st[..1].to_owned());
+        } else if class_ok && b[1..].iter().all(u8::is_ascii_digit) {
+            sql.push_str(" AND status = toUInt16(?)");
+            binds.push(st);
+        } else {
+            return Err(ApiError::bad("status", "must be a status (404) or a class of statuses (4xx)"));
+        }
+    }
+    if let Some(p) = blank(&q.path) {
+        if p.is_empty() || p.chars().count() > 200 || p.chars().any(char::is_control) {
+            return Err(ApiError::bad("path", "must be 1 to 200 printable characters"));
+        }
+        sql.push_str(" AND position(path, ?) > 0");
+        binds.push(p);
+    }
+    Ok((sql, binds))
 }
 
 pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditReply, ApiError> {
     require(p, &[Role::Ministry])?;
     let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let crate::params::Page { page, page_size: size } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
-    let rows = s
+    let (filters, binds) = audit_filters(&q)?;
+    // The dates are UTC+5 calendar dates, not the server's UTC date.
+    let (start, end) = schemas::time::kz_day_bounds(from, to);
+    let mut query = s
         .app
-        .query("SELECT at, key_id, role, method, path, query, status, rows, latency_ms, client FROM api_audit WHERE at >= toDateTime(?) AND at < toDateTime(?) ORDER BY at DESC LIMIT ? OFFSET ?")
-        // The dates are UTC+5 calendar dates, not the server's UTC date.
-        .bind(schemas::time::kz_day_bounds(from, to).0)
-        .bind(schemas::time::kz_day_bounds(from, to).1)
-        .bind(size)
-        .bind((page - 1) * size)
-        .fetch_all()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(AuditReply { rows })
+        .query(&format!(
+            "SELECT at, key_id, role, method, path, query, status, rows, latency_ms, client FROM api_audit \
+             WHERE at >= toDateTime(?) AND at < toDateTime(?){filters} ORDER BY at DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(start)
+        .bind(end);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows: Vec<crate::audit::AuditRow> = query.bind(size).bind((page - 1) * size).fetch_all().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let keys = s.app.query("SELECT key_id, label FROM api_keys FINAL").fetch_all::<(String, String)>().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let seen: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.key_id.as_str()).collect();
+    let labels = keys.into_iter().filter(|(k, _)| seen.contains(k.as_str())).collect();
+    Ok(AuditReply { rows, labels })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod chart;
 pub mod corrections;
 pub mod film_run;
+pub mod flags;
 mod quality;
 pub mod registry;
 pub mod roi;

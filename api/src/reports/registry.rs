@@ -90,6 +90,8 @@ pub struct Registry {
     /// Each registered cinema's name in kk, ru and en (a missing kk or ru name is the
     /// registered `name`).
     pub cinema_names: HashMap<String, Title>,
+    /// Whether each registered cinema is a VAT payer: what its sales' VAT is compared with.
+    pub cinema_vat_payers: HashMap<String, bool>,
 }
 
 impl Registry {
@@ -118,13 +120,17 @@ impl Registry {
             .query("SELECT bin, argMax(name_kk, updated_at) AS kk, argMax(name_ru, updated_at) AS ru, argMax(name_en, updated_at) AS en FROM distributors GROUP BY bin")
             .fetch_all()
             .await?;
-        let cinemas: Vec<(String, String, String, String, String)> = client
-            .query("SELECT bin, argMax(region, updated_at) AS r, argMax(name, updated_at) AS n, argMax(name_kk, updated_at) AS kk, argMax(name_ru, updated_at) AS ru FROM cinemas GROUP BY bin")
+        let cinemas: Vec<(String, String, String, String, String, u8)> = client
+            .query(
+                "SELECT bin, argMax(region, updated_at) AS r, argMax(name, updated_at) AS n, argMax(name_kk, updated_at) AS kk, \
+                 argMax(name_ru, updated_at) AS ru, argMax(vat_payer, updated_at) AS vat FROM cinemas GROUP BY bin",
+            )
             .fetch_all()
             .await?;
         let or_name = |own: &str, name: &str| if own.is_empty() { name.to_owned() } else { own.to_owned() };
         Ok(Self {
-            cinema_names: cinemas.iter().map(|(bin, _, n, kk, ru)| (bin.clone(), Title { kk: or_name(kk, n), ru: or_name(ru, n), en: n.clone() })).collect(),
+            cinema_names: cinemas.iter().map(|(bin, _, n, kk, ru, _)| (bin.clone(), Title { kk: or_name(kk, n), ru: or_name(ru, n), en: n.clone() })).collect(),
+            cinema_vat_payers: cinemas.iter().map(|(bin, .., vat)| (bin.clone(), *vat != 0)).collect(),
             distributors: distributors.into_iter().map(|(bin, kk, ru, en)| (bin, Title { kk, ru, en })).collect(),
             cinema_regions: cinemas.into_iter().map(|(bin, r, ..)| (bin, schemas::region::Region::parse(&r).ok())).collect(),
             films: films

@@ -20,6 +20,8 @@ struct CardRow {
     a: u64,
     b: u64,
     c: u64,
+    d: u64,
+    e: u64,
 }
 
 #[derive(Debug)]
@@ -28,6 +30,8 @@ struct FilmCountsRow {
     events: u64,
     sales: u64,
     refunds: u64,
+    vat_sales: u64,
+    untaxed_sales: u64,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -55,6 +59,10 @@ pub struct Scorecard {
     /// refunds ÷ sales, 4 decimals.
     pub refund_rate: Option<String>,
     pub unknown_film_events: u64,
+    /// Sales whose VAT differs from the cinema's registered VAT status (a payer selling
+    /// without VAT, or a non-payer charging it); 0 for a cinema not in the registry.
+    #[serde(default)]
+    pub vat_mismatch_sales: u64,
     /// Refunds kept but not counted: their sale has not arrived.
     pub refunds_pending: u64,
     pub rejected_total: u64,
@@ -93,6 +101,17 @@ pub fn national_medians(cards: &HashMap<String, Scorecard>) -> (Option<String>, 
     let events = active.iter().map(|c| rust_decimal::Decimal::from(c.events)).collect();
     let round = |d: rust_decimal::Decimal| d.round_dp_with_strategy(4, schemas::money::ROUNDING).normalize().to_string();
     (median(rates).map(round), median(events).map(|d| d.normalize().to_string()))
+}
+
+/// Of a cinema's sales with VAT and without, those that differ from its registered VAT
+/// status: a payer's sales without VAT, a non-payer's with it. An unregistered cinema has
+/// no status to differ from (it is flagged as unregistered instead).
+pub fn vat_mismatches(registry: &Registry, bin: &str, vat_sales: u64, untaxed_sales: u64) -> u64 {
+    match registry.cinema_vat_payers.get(bin) {
+        Some(true) => untaxed_sales,
+        Some(false) => vat_sales,
+        None => 0,
+    }
 }
 
 fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
@@ -134,6 +153,7 @@ pub fn empty_card(bin: &str, from: NaiveDate, to: NaiveDate) -> Scorecard {
         refunds: 0,
         refund_rate: None,
         unknown_film_events: 0,
+        vat_mismatch_sales: 0,
         refunds_pending: 0,
         rejected_total: 0,
         rejected_by_reason: BTreeMap::new(),
@@ -152,7 +172,8 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
     let arrived = schemas::time::kz_day_bounds(from, to);
     let one = |column: &str| if only.is_some() { format!(" AND {column} = ?") } else { String::new() };
     // The card's four parts as rows of one shape (part, cinema, key, a, b, c):
-    // - `film`: per cinema and film in the range, events, sales, refunds (FINAL: one row per group);
+    // - `film`: per cinema and film in the range, events, sales, refunds, sales with VAT and
+    //   without (FINAL: one row per group);
     // - `last`: each cinema's last event over all time (no FINAL: a newer version of a group
     //   never has an earlier last event);
     // - `reject`: rejects of each cinema's own messages (Kafka key or upload key) by reason,
@@ -160,15 +181,16 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
     //   the named cinema's card (a sender must not inflate a victim's rejects);
     // - `waiting`: its refunds kept waiting for their sale.
     let sql = format!(
-        "SELECT 'film' AS part, cinema_bin AS cinema, film_id AS key, toUInt64(sum(n_events)) AS a, toUInt64(sum(n_sales)) AS b, toUInt64(sum(n_refunds)) AS c \
+        "SELECT 'film' AS part, cinema_bin AS cinema, film_id AS key, toUInt64(sum(n_events)) AS a, toUInt64(sum(n_sales)) AS b, toUInt64(sum(n_refunds)) AS c, \
+             toUInt64(sum(n_vat_sales)) AS d, toUInt64(sum(n_untaxed_sales)) AS e \
            FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){c1} GROUP BY cinema_bin, film_id \
-         UNION ALL SELECT 'last' AS part, cinema_bin AS cinema, '' AS key, toUInt64(max(last_occurred_at)) AS a, toUInt64(0) AS b, toUInt64(0) AS c \
+         UNION ALL SELECT 'last' AS part, cinema_bin AS cinema, '' AS key, toUInt64(max(last_occurred_at)) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e \
            FROM sales_by_cinema_day WHERE 1{c2} GROUP BY cinema_bin \
-         UNION ALL SELECT 'reject' AS part, cinema, reason AS key, toUInt64(count()) AS a, toUInt64(0) AS b, toUInt64(0) AS c FROM ( \
+         UNION ALL SELECT 'reject' AS part, cinema, reason AS key, toUInt64(count()) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e FROM ( \
              SELECT kafka_key AS cinema, reason FROM rejected_events FINAL WHERE received_at >= toDateTime(?) AND received_at < toDateTime(?){c3} \
              UNION ALL SELECT cinema_bin AS cinema, reason FROM {app}.upload_rejects FINAL WHERE received_at >= toDateTime(?) AND received_at < toDateTime(?){c4}) \
            WHERE reason != 'foreign_cinema' GROUP BY cinema, reason \
-         UNION ALL SELECT 'waiting' AS part, cinema_bin AS cinema, '' AS key, toUInt64(count()) AS a, toUInt64(0) AS b, toUInt64(0) AS c \
+         UNION ALL SELECT 'waiting' AS part, cinema_bin AS cinema, '' AS key, toUInt64(count()) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e \
            FROM pending_refunds FINAL WHERE 1{c5} GROUP BY cinema_bin",
         c1 = one("cinema_bin"),
         c2 = one("cinema_bin"),
@@ -201,7 +223,7 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
     for r in rows {
         let p = by_cinema.entry(r.cinema).or_default();
         match r.part.as_str() {
-            "film" => p.per_film.push(FilmCountsRow { film_id: r.key, events: r.a, sales: r.b, refunds: r.c }),
+            "film" => p.per_film.push(FilmCountsRow { film_id: r.key, events: r.a, sales: r.b, refunds: r.c, vat_sales: r.d, untaxed_sales: r.e }),
             "last" => p.last = u32::try_from(r.a).ok().filter(|&secs| secs > 0),
             "reject" => p.rejected.push(KeyCount { key: r.key, n: r.a }),
             _ => p.waiting = r.a,
@@ -227,6 +249,7 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
             let sum = |f: fn(&FilmCountsRow) -> u64| p.per_film.iter().map(f).sum::<u64>();
             let counts = (sum(|r| r.events), sum(|r| r.sales), sum(|r| r.refunds));
             let unknown_film = p.per_film.iter().filter(|r| !registry.films.contains_key(&r.film_id)).map(|r| r.events).sum::<u64>();
+            let vat_mismatch = vat_mismatches(registry, &bin, sum(|r| r.vat_sales), sum(|r| r.untaxed_sales));
             let (last_event_at, silent_days) = silent(p.last, today);
             let rejected_by_reason: BTreeMap<String, u64> = p.rejected.into_iter().map(|r| (r.key, r.n)).collect();
             let card = Scorecard {
@@ -240,6 +263,7 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
                 refunds: counts.2,
                 refund_rate: schemas::money::ratio(i64::try_from(counts.2).unwrap_or(i64::MAX), i64::try_from(counts.1).unwrap_or(i64::MAX), 4).map(|d| d.normalize().to_string()),
                 unknown_film_events: unknown_film,
+                vat_mismatch_sales: vat_mismatch,
                 refunds_pending: pending.get(&bin).copied().unwrap_or(0),
                 rejected_total: rejected_by_reason.values().sum(),
                 rejected_by_reason,

@@ -1,6 +1,7 @@
 //! `/{lang}/cinema`: a cinema's reporting cabinet. Its figures are the JSON API's:
 //! the card of `/v1/cinemas/{bin}/reporting` (with the national medians), the rejected
-//! events of `/v1/cinemas/{bin}/rejected`, and the day statuses the chart uses.
+//! events of `/v1/cinemas/{bin}/rejected`, the reconciliation flags of
+//! `/v1/cinemas/{bin}/flags`, and the day statuses the chart uses.
 //!
 //! A rejected event is shown with its reason in the page's language (`reject-<code>`), what
 //! to do about it (`reject-<code>-fix`), the field named, and the payload as it arrived
@@ -40,6 +41,16 @@ pub struct ReasonCount {
     pub count: String,
 }
 
+/// A reconciliation flag of one day and film, in the page's language.
+pub struct FlagLine {
+    pub day: String,
+    pub code: String,
+    pub flag: String,
+    pub fix: String,
+    pub film: String,
+    pub count: String,
+}
+
 pub struct Reject {
     pub received: String,
     pub reason: String,
@@ -58,6 +69,7 @@ pub struct CinemaPage {
     pub status: Vec<Fact>,
     pub facts: Vec<Fact>,
     pub reasons: Vec<ReasonCount>,
+    pub flags: Vec<FlagLine>,
     pub rejects: Vec<Reject>,
 }
 
@@ -83,6 +95,10 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
     let card = match handlers::cinemas::reporting(s, p, bin.clone(), RangeQuery { from: from.clone(), to: to.clone() }).await {
         Ok(c) => c,
+        Err(e) => return cabinet::done(s, page::error(lang, "cinema", query, &e), p, "web_cinema", "/{lang}/cinema", query, started),
+    };
+    let flags = match handlers::cinemas::flags(s, p, bin.clone(), RangeQuery { from: from.clone(), to: to.clone() }).await {
+        Ok(f) => f,
         Err(e) => return cabinet::done(s, page::error(lang, "cinema", query, &e), p, "web_cinema", "/{lang}/cinema", query, started),
     };
     let rejected = handlers::cinemas::rejected(s, p, bin.clone(), PageQuery { page: Some(1), page_size: Some(REJECTS_SHOWN) }).await;
@@ -119,8 +135,25 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         },
         Fact { id: "rejected", label: i18n::t(lang, "cab-rejected"), value: i18n::count(lang, card.rejected_total), national: None },
         Fact { id: "unknown-film", label: i18n::t(lang, "cab-unknown-film"), value: i18n::count(lang, card.unknown_film_events), national: None },
+        Fact { id: "vat-mismatch", label: i18n::t(lang, "cab-vat-mismatch"), value: i18n::count(lang, card.vat_mismatch_sales), national: None },
         Fact { id: "refunds-pending", label: i18n::t(lang, "cab-refunds-pending"), value: i18n::count(lang, card.refunds_pending), national: None },
     ];
+    let registry = match s.registry().await {
+        Ok(r) => r,
+        Err(e) => return cabinet::done(s, page::error(lang, "cinema", query, &e.into()), p, "web_cinema", "/{lang}/cinema", query, started),
+    };
+    let flags = flags
+        .rows
+        .into_iter()
+        .map(|f| FlagLine {
+            day: f.day.parse().map(|d| i18n::date(lang, d)).unwrap_or_else(|_| f.day.clone()),
+            flag: i18n::t(lang, &format!("flag-{}", f.flag)),
+            fix: i18n::t(lang, &format!("flag-{}-fix", f.flag)),
+            film: super::box_office::title_in(lang, registry.films.get(&f.film_id).map(|x| &x.title), &f.film_id),
+            code: f.flag,
+            count: i18n::count(lang, f.events),
+        })
+        .collect();
     let reasons = card
         .rejected_by_reason
         .iter()
@@ -139,6 +172,6 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         })
         .collect();
     let chrome = cabinet::chrome(s, lang, signed, "cab-cinema-title", "cinema", "cinema", query).await;
-    let html = page::html(StatusCode::OK, lang, &CinemaPage { chrome, from, to, status, facts, reasons, rejects });
+    let html = page::html(StatusCode::OK, lang, &CinemaPage { chrome, from, to, status, facts, reasons, flags, rejects });
     cabinet::done(s, html, p, "web_cinema", "/{lang}/cinema", query, started)
 }

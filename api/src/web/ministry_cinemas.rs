@@ -40,6 +40,7 @@ pub struct CardLine {
     pub refund_rate: String,
     pub rejected: String,
     pub unknown_film: String,
+    pub vat: String,
     pub pending: String,
 }
 
@@ -150,6 +151,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             refund_rate: rate(lang, c.refund_rate.as_deref()),
             rejected: i18n::count(lang, c.rejected_total),
             unknown_film: i18n::count(lang, c.unknown_film_events),
+            vat: i18n::count(lang, c.vat_mismatch_sales),
             pending: i18n::count(lang, c.refunds_pending),
         })
         .collect();

@@ -18,6 +18,8 @@ pub mod commission;
 pub mod decisions;
 pub mod ministry;
 pub mod ministry_cinemas;
+pub mod people;
+pub mod audit;
 pub mod producer;
 pub mod producer_film;
 pub mod sales;
@@ -229,6 +231,22 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
     let upload_form = signed_page(&s, "cinema", "upload", Role::Cinema, |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await });
     // Every cinema's reporting, for the ministry (see `ministry_cinemas`).
     let ministry_cinemas = signed_page(&s, "ministry", "cinemas", Role::Ministry, |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await });
+    // The audit log, for the ministry (see `audit`).
+    let audit_page = signed_page(&s, "ministry", "audit", Role::Ministry, |s, lang, signed, q| async move { audit::page(&s, lang, &signed, &q).await });
+    // Keys and foreign applicants, for the ministry (see `people`).
+    let people_page = signed_page(&s, "ministry", "people", Role::Ministry, |s, lang, signed, q| async move { people::page(&s, lang, &signed, &q).await });
+    let people_post = lang()
+        .and(warp::path!("ministry" / "people" / String))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, action: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "ministry/people", "", &[Role::Ministry]).await {
+                Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
+                Err(resp) => resp,
+            }
+        });
     // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
     let producer_film = lang()
         .and(warp::path!("producer" / "films" / String))
@@ -310,6 +328,12 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(producer_film)
         .unify()
         .or(ministry_cinemas)
+        .unify()
+        .or(people_page)
+        .unify()
+        .or(audit_page)
+        .unify()
+        .or(people_post)
         .unify()
         .or(upload_post)
         .unify()
