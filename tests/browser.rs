@@ -517,6 +517,37 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     let rows: usize = ui.js("document.querySelectorAll('#cards tbody tr').length").await;
     assert_eq!(rows as u64, all["total"].as_u64().unwrap(), "one row per cinema's card");
     ui.check("en-ministry-cinemas").await;
+    // Keys and applicants: the ministry issues a commission key through the form; the page
+    // shows it once and it works against the API.
+    ui.open("/en/ministry", "en").await;
+    ui.click("a[href='/en/ministry/people']").await;
+    ui.wait("location.pathname === '/en/ministry/people' && document.querySelector('#keys tbody tr')").await;
+    ui.js::<bool>("document.querySelector('input[name=label]').value = 'Film commission desk'; document.querySelector('select[name=role]').value = 'commission'; true").await;
+    ui.click("form[action='/en/ministry/people/keys'] button[type=submit]").await;
+    ui.wait("document.querySelector('#token')").await;
+    let token = ui.text("#token").await;
+    assert!(token.starts_with("ek_"), "{token}");
+    let issued_films = get_json_as(&ui.base, &format!("/v1/box-office/films?{range}"), Some(&token));
+    assert!(issued_films["rows"].is_array(), "the issued key works: {issued_films}");
+    ui.check("en-ministry-people").await;
+    // The audit log, filtered to that key: the rows the API gives for the same filter.
+    let key_id = token.split('_').nth(1).unwrap().to_owned();
+    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    let days = format!("from={}&to={today}", today.pred_opt().unwrap());
+    // The audit is written a moment after the request (its own writer).
+    let mut audited = get_json_as(&ui.base, &format!("/v1/audit?{days}&key_id={key_id}"), Some(&ministry));
+    for _ in 0..50 {
+        if !audited["rows"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        audited = get_json_as(&ui.base, &format!("/v1/audit?{days}&key_id={key_id}"), Some(&ministry));
+    }
+    ui.open(&format!("/en/ministry/audit?{days}&key_id={key_id}"), "en").await;
+    let rows: usize = ui.js("document.querySelectorAll('#audit tbody tr').length").await;
+    assert!(rows >= 1 && rows == audited["rows"].as_array().unwrap().len(), "{rows} rows on the screen: {audited}");
+    assert_eq!(ui.text("#audit tbody tr th").await, "Film commission desk");
+    ui.check("en-ministry-audit").await;
     sign_out(ui, "en").await;
 
     // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.
