@@ -318,7 +318,7 @@ fn hand_made_slate_through_the_api() {
     let films: Vec<&(&str, &str, &str)> = v.iter().filter(|e| e.0 == "film").collect();
     assert_eq!(films.len(), 3, "{h}");
     assert!(films[0].1.starts_with("os:"), "{h}");
-    assert!(films[1].1.starts_with("key:") && films[2].1.starts_with("Registry desk (key:"), "{h}");
+    assert!(films[1].1.starts_with("ministry key (key:") && films[2].1.starts_with("Registry desk (key:"), "{h}");
     assert_eq!(v.iter().filter(|e| e.0 == "agreement").count(), 2, "{h}");
     assert_eq!(v.iter().filter(|e| e.0 == "funding").count(), 1, "{h}");
     assert_eq!(http.call("GET", "/v1/films/F2/history", Some(&producer), None).0, 404, "another producer's film");
@@ -532,13 +532,13 @@ fn a_revoked_key_is_refused_by_the_running_api_within_two_seconds() {
     // Its use reaches the audit log, and the list shows it without any write per request.
     let listed = |env: &TestEnv| -> Value { env.json(&["keys", "list", "--json"]) };
     assert!(
-        wait_until(Duration::from_secs(20), || listed(&env).as_array().unwrap().iter().any(|k| k["id"] == id.as_str() && k["last_used"].is_string())),
+        wait_until(Duration::from_secs(20), || listed(&env).as_array().unwrap().iter().any(|k| k["key_id"] == id.as_str() && k["last_used_at"].is_string())),
         "last use never listed: {}",
         listed(&env)
     );
-    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).cloned().unwrap();
-    assert_eq!((mine["label"].as_str(), mine["role"].as_str(), mine["revoked"].is_null()), (Some("Ministry auditor"), Some("ministry"), true), "{mine}");
-    assert!(mine["expires"].is_string(), "{mine}");
+    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["key_id"] == id.as_str()).cloned().unwrap();
+    assert_eq!((mine["label"].as_str(), mine["role"].as_str(), mine["revoked_at"].is_null()), (Some("Ministry auditor"), Some("ministry"), true), "{mine}");
+    assert!(mine["expires_at"].is_string(), "{mine}");
 
     env.run(&["keys", "revoke", &id, "--reason", "left the ministry"]);
     let revoked_at = std::time::Instant::now();
@@ -548,8 +548,8 @@ fn a_revoked_key_is_refused_by_the_running_api_within_two_seconds() {
         revoked_at.elapsed()
     );
     assert_eq!(http.call("GET", "/v1/roi/summary", Some(&other), None).0, 200, "other keys keep working");
-    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).cloned().unwrap();
-    assert!(mine["revoked"].is_string() && mine["revoked_by"].as_str().unwrap().starts_with("os:"), "{mine}");
+    let mine = listed(&env).as_array().unwrap().iter().find(|k| k["key_id"] == id.as_str()).cloned().unwrap();
+    assert!(mine["revoked_at"].is_string() && mine["revoked_by"].as_str().unwrap().starts_with("os:"), "{mine}");
     let unknown = env.cmd().args(["keys", "revoke", "nosuchkey"]).output().unwrap();
     assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no key with id"));
 }

@@ -575,8 +575,19 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     assert_eq!(request(&site.base, "GET", &format!("/v1/audit?from={day}&to={today}&path="), &[], None, Some(&ministry)).status, 400, "an empty filter is refused, not ignored");
 
     // The commission's start page.
+    // The commission's start page: the box office by region. By hand: Almaty (cinema A) has
+    // five live sales of F1 at 2,320.00 = 11,600.00; Astana (cinema B) three sales at
+    // 1,500.00 = 4,500.00 (its refund waits for its sale, so counts nowhere); 16,100.00 in
+    // all; Almaty's share 11,600 / 16,100 = 0.72049… → 0.7205.
+    let regions = site.api(&format!("/v1/box-office/regions?{range}"), &commission);
+    let got: Vec<(Value, Value, Value, Value)> = regions["rows"].as_array().unwrap().iter().map(|r| (r["region"].clone(), r["gross"].clone(), r["cinemas"].clone(), r["share"].clone())).collect();
+    assert_eq!(got, vec![(json!("KZ-75"), json!("11600.00"), json!(1), json!("0.7205")), (json!("KZ-71"), json!("4500.00"), json!(1), json!("0.2795"))], "{regions}");
+    assert_eq!(regions["gross"], "16100.00");
+    assert_eq!(request(&site.base, "GET", &format!("/v1/box-office/regions?{range}"), &[], None, Some(&producer)).status, 404, "not a producer's view");
     let c = site.sign_in("kk", &commission);
-    assert_eq!(site.get("/kk/commission", Some(&c)).status, 200);
+    let home = site.get(&format!("/kk/commission?{range}"), Some(&c));
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("<tr data-region=\"KZ-75\"><th scope=\"row\" class=\"title\">Алматы</th><td>1</td><td>5</td><td>11\u{a0}600,00\u{a0}₸</td>"), "{}", home.body);
 
     // Every signed-in page view is audited as its key's request.
     let cinema_id = cinema.split('_').nth(1).unwrap();

@@ -361,7 +361,14 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "film_daily", &p, &path, &q, t, format, export, r).await
             },
         );
-        films.or(film_daily).unify().boxed()
+        let regions = warp::path!("v1" / "box-office" / "regions").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
+            |s: State, p: Principal, q: String| async move {
+                let t = Instant::now();
+                let r = async { handlers::box_office::regions(&s, &p, params::parse(&q)?).await }.await;
+                finish(&s, "GET", "regions", Some(&p), "/v1/box-office/regions", &q, t, r)
+            },
+        );
+        films.or(film_daily).unify().or(regions).unify().boxed()
     };
 
     let roi = {

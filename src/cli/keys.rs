@@ -103,7 +103,10 @@ async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
 async fn revoke(client: &clickhouse::Client, id: &str, reason: String) -> anyhow::Result<()> {
     let reason = if reason.trim().is_empty() { "revoked by the operator".to_owned() } else { reason };
     let by = ingest::backfill::operator();
-    api::keys::revoke(client, id, &reason, &by, now_secs()).await.map_err(cli_error)?;
+    api::keys::revoke(client, id, &reason, &by, now_secs()).await.map_err(|e| match e {
+        api::error::ApiError::NotFound => anyhow::anyhow!("no key with id {id:?} (ekino keys list shows them)"),
+        other => cli_error(other),
+    })?;
     println!("revoked {id}; a running API refuses it within api.keys_refresh_ms (1 s)");
     Ok(())
 }

@@ -85,6 +85,14 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
 }
 
 /// Films a producer key may see: those it produces or distributes.
+/// `GET /v1/box-office/regions`: box office by region over a range (the ministry, the
+/// commission); see [`reports::regions`].
+pub async fn regions(s: &AppState, p: &Principal, q: params::RangeQuery) -> Result<reports::regions::RegionsReport, ApiError> {
+    require(p, &[Role::Ministry, Role::Commission])?;
+    let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
+    Ok(reports::regions::by_region(&s.ch, &*s.registry().await?, from, to).await?)
+}
+
 pub async fn film_visible(s: &AppState, p: &Principal, film_id: &str) -> Result<(), ApiError> {
     match p.role {
         Role::Ministry => Ok(()),

@@ -10,6 +10,7 @@ pub mod corrections;
 pub mod film_run;
 pub mod flags;
 mod quality;
+pub mod regions;
 pub mod registry;
 pub mod roi;
 pub mod scorecard;

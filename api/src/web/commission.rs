@@ -1,6 +1,7 @@
 //! `/{lang}/commission`: the film commission's start page: its tools (the estimator, the
 //! briefing, the programmes) and what each programme's annual pool has left this year
-//! (`/v1/rebates/pools`, called with the session's key).
+//! (`/v1/rebates/pools`, called with the session's key), and the box office by region over a
+//! chosen range (`/v1/box-office/regions`), with each region's share drawn as a bar.
 
 use std::time::Instant;
 
@@ -9,12 +10,23 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::cabinet;
-use super::i18n::Lang;
+use super::i18n::{self, Lang};
 use super::ministry::{pool_lines, PoolLine};
 use super::page::{self, Chrome};
 use super::session::Signed;
 use crate::handlers;
 use crate::state::AppState;
+
+pub struct RegionLine {
+    pub code: String,
+    pub name: String,
+    pub cinemas: String,
+    pub admissions: String,
+    pub gross: String,
+    pub share: String,
+    /// The bar's width in the SVG, 0 to 100.
+    pub bar: String,
+}
 
 #[derive(Template)]
 #[template(path = "commission.html")]
@@ -22,6 +34,10 @@ pub struct CommissionPage {
     pub chrome: Chrome,
     pub pools_year: i32,
     pub pools: Vec<PoolLine>,
+    pub from: String,
+    pub to: String,
+    pub regions: Vec<RegionLine>,
+    pub total_gross: String,
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -32,7 +48,29 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(x) => x,
         Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
     };
+    let form = super::form(query);
+    let (from, to) = cabinet::range(&form, s.today());
+    let report = match handlers::box_office::regions(s, p, crate::params::RangeQuery { from: from.clone(), to: to.clone() }).await {
+        Ok(r) => r,
+        Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
+    };
+    let regions = report
+        .rows
+        .iter()
+        .map(|r| {
+            let share = r.share.as_deref().and_then(|x| x.parse::<rust_decimal::Decimal>().ok()).unwrap_or_default();
+            RegionLine {
+                code: r.region.clone().unwrap_or_default(),
+                name: r.name.as_ref().map_or_else(|| i18n::t(lang, "com-no-region"), |t| super::box_office::title_in(lang, Some(t), "")),
+                cinemas: i18n::count(lang, r.cinemas),
+                admissions: i18n::count(lang, u64::try_from(r.admissions).unwrap_or(0)),
+                gross: i18n::money(lang, r.gross.to_decimal()),
+                share: i18n::percent(lang, share),
+                bar: (share * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1).to_string(),
+            }
+        })
+        .collect();
     let chrome = cabinet::chrome(s, lang, signed, "cab-commission-title", "commission", "commission", query).await;
-    let html = page::html(StatusCode::OK, lang, &CommissionPage { chrome, pools_year, pools: pool_lines(s, lang, &pools) });
+    let html = page::html(StatusCode::OK, lang, &CommissionPage { chrome, pools_year, pools: pool_lines(s, lang, &pools), from, to, regions, total_gross: i18n::money(lang, report.gross.to_decimal()) });
     cabinet::done(s, html, p, "web_commission", "/{lang}/commission", query, started)
 }
