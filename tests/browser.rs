@@ -550,6 +550,18 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ui.check("en-ministry-audit").await;
     sign_out(ui, "en").await;
 
+    // The film commission, in Kazakh: the box office by region, one row per region the API
+    // gives for the same days, adding up to its national gross.
+    sign_in(ui, "kk", "commission", &commission).await;
+    ui.open(&format!("/kk/commission?{range}"), "kk").await;
+    let regions = get_json_as(&ui.base, &format!("/v1/box-office/regions?{range}"), Some(&commission));
+    let rows: usize = ui.js("document.querySelectorAll('#regions tbody tr').length").await;
+    assert!(rows > 0 && rows == regions["rows"].as_array().unwrap().len(), "{rows} rows: {regions}");
+    let first: String = ui.js("document.querySelector('#regions tbody tr').dataset.region").await;
+    assert_eq!(first, regions["rows"][0]["region"].as_str().unwrap_or(""), "the largest region first");
+    ui.check("kk-commission").await;
+    sign_out(ui, "kk").await;
+
     // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.
     sign_in(ui, "ru", "producer", &producer).await;
     ui.open(&format!("/ru/producer?{range}"), "ru").await;
