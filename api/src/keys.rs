@@ -36,9 +36,15 @@ pub struct NewKey {
     #[schema(min_length = 1, max_length = 200)]
     pub label: String,
     /// Days until the key stops working (1 to 3,650); absent: until revoked.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_days")]
     #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
+}
+
+/// A whole number of days, also when JSON writes it `30.0` (as JSON Schema's integer allows).
+fn whole_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    v.map(|x| if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) { Ok(x as u32) } else { Err(serde::de::Error::custom("must be a whole number of days, 1 to 3650")) }).transpose()
 }
 
 /// A key as issued: the token is in this reply and nowhere else.
@@ -102,8 +108,10 @@ pub fn when(secs: u32) -> String {
 /// Checks `new` and stores the key; `by` is who issues it. The first field at fault is named.
 pub async fn issue(client: &Client, new: NewKey, by: &str, now: u32) -> Result<IssuedKey, ApiError> {
     let role = Role::parse(&new.role).ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
-    let bin = new.bin.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(|b| schemas::Bin::parse(b).map_err(|e| ApiError::bad("bin", e.to_string()))).transpose()?;
-    let applicant = new.applicant_id.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    // Present means checked: an empty BIN or applicant is refused (the people screen sends
+    // none for a field left empty).
+    let bin = new.bin.as_deref().map(|b| schemas::Bin::parse(b).map_err(|e| ApiError::bad("bin", e.to_string()))).transpose()?;
+    let applicant = new.applicant_id.clone();
     if let Some(a) = &applicant {
         if role != Role::Producer {
             return Err(rule("applicant_id", "only a producer key acts for a foreign applicant"));
