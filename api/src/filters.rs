@@ -673,7 +673,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let t = Instant::now();
                 let r = async {
                     params::parse::<params::NoQuery>(&q)?;
-                    handlers::keys::issue(&s, &p, handlers::registry::json(&b)?).await
+                    handlers::keys::issue_json(&s, &p, &b).await
                 }
                 .await;
                 finish(&s, "POST", "issue_key", Some(&p), "/v1/keys", &q, t, r)
@@ -685,7 +685,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 let path = format!("/v1/keys/{id}/revoke");
                 let r = async {
                     params::parse::<params::NoQuery>(&q)?;
-                    handlers::keys::revoke(&s, &p, id, handlers::registry::json(&b)?).await
+                    handlers::keys::revoke_json(&s, &p, id, &b).await
                 }
                 .await;
                 finish(&s, "POST", "revoke_key", Some(&p), &path, &q, t, r)
