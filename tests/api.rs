@@ -460,7 +460,8 @@ fn hand_made_slate_through_the_api() {
     let put_fx = |key: &str, body: &str| http.call("PUT", "/v1/fx", Some(key), Some(body));
     assert_eq!(put_fx(&cinema_a, "date,currency,kzt\n2026-05-01,USD,500\n").0, 404);
     let (status, bad) = put_fx(&ministry, "date,currency,kzt\n2026-05-01,USD,-5\n");
-    assert_eq!((status, bad["field"].as_str()), (400, Some("fx line 2")), "{bad}");
+    // The line and its column, and the reason's stable code for a client to translate.
+    assert_eq!((status, bad["field"].as_str(), bad["code"].as_str()), (400, Some("fx line 2 kzt"), Some("not_positive")), "{bad}");
     let (status, loaded) = put_fx(&ministry, "date,currency,kzt\n2026-05-01,USD,500\n");
     assert_eq!((status, loaded["rates"].as_u64()), (200, Some(1)), "{loaded}");
     let (status, v) = decide(&usd_id, "approve");

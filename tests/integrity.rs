@@ -360,6 +360,24 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     );
     assert_eq!(rows[0]["event_id"], "5a1e0000-0000-4000-8000-000000000010");
     assert_eq!(rows[0]["cinema_bin"], bin.as_str());
+
+    // The ministry downloads the same list as a file for the books: CSV through the API, with
+    // the columns documented and the figures above, row for row.
+    let ministry = env.run(&["keys", "create", "--role", "ministry", "--label", "Auditor"]).trim().to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _api = Guard(env.cmd().arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap());
+    let get = |path: &str| {
+        let out = std::process::Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("http://127.0.0.1:{port}{path}")]).output().unwrap();
+        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+    };
+    assert!(wait_until(Duration::from_secs(60), || get("/healthz").is_some()), "the API never answered");
+    let csv = get("/v1/corrections?from=2026-11-20&to=2026-11-20&format=csv").expect("the corrections as CSV");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(lines[0], "day,cinema_bin,film_id,event_id,kind,admissions_change,gross_change,net_change,arrived_at");
+    let want = format!("2026-11-20,{bin},STATUS,5a1e0000-0000-4000-8000-000000000010,refund,-1,-1160.00,-1000.00,");
+    assert!(lines[1].starts_with(&want), "{csv}");
+    assert_eq!(get(&format!("/v1/cinemas/{bin}/corrections?from=2026-11-20&to=2026-11-20&format=csv")).as_deref(), Some(csv.as_str()), "one cinema's file is its part of the national one");
 }
 
 #[test]

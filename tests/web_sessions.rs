@@ -455,6 +455,27 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let preview = post("preview");
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert!(preview.body.contains("<div id=\"preview-rebate\"><dt>Возврат</dt><dd>KZT 4\u{a0}325\u{a0}000\u{a0}000,00</dd></div>"), "{}", preview.body);
+    // A date written the Russian way in a spend line: the engine refuses it by a stable code
+    // the page says in Russian, naming the line as a spreadsheet counts it; the API's problem
+    // carries the same code and what it found. A line short of a cell is the form's own refusal.
+    let bad = |lines: &str| {
+        let body = fields.replace(&fields[fields.find("&lines=").unwrap()..], &format!("&lines={}&action=preview", enc(lines)));
+        request(&site.base, "POST", "/ru/producer/claim", &[("ekino_session", &a)], Some(&body), None)
+    };
+    let dated = bad("id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;01.05.2026;KZ");
+    assert_eq!(dated.status, 400, "{}", dated.body);
+    assert!(dated.body.contains("Строка расходов 1, paid_on: должно быть датой (ГГГГ-ММ-ДД), а не «01.05.2026»"), "{}", dated.body);
+    let short = bad("id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;2026-05-01;KZ\nL2;crew_wages;100;KZT;2026-05-01");
+    assert_eq!(short.status, 400, "{}", short.body);
+    assert!(short.body.contains("Строка расходов 2: в строке ячеек: 5, а в заголовке: 6"), "{}", short.body);
+    let claim = json!({"programme": "kz", "as_of": "2026-11-20", "production": {"title": "X", "kind": "feature", "total_budget": {"amount": "1000", "currency": "KZT"}, "applicant_country": "US",
+        "registered_on": "2026-03-01", "completed_on": "2026-08-31"}, "lines": [{"id": "L1", "category": "crew_wages", "amount": "100", "currency": "KZT", "paid_on": "01.05.2026", "vendor_country": "KZ"}]});
+    let problem = Command::new("curl")
+        .args(["-sS", "-X", "POST", &format!("{}/v1/claims/preview", site.base), "-H", &format!("Authorization: Bearer {foreign}"), "-H", "content-type: application/json", "--data-binary", &json!({"claim": claim}).to_string()])
+        .output()
+        .unwrap();
+    let problem: Value = serde_json::from_slice(&problem.stdout).unwrap();
+    assert_eq!((problem["status"].as_u64(), problem["field"].as_str(), problem["code"].as_str(), problem["params"]["got"].as_str()), (Some(400), Some("claim.lines[0].paid_on"), Some("not_date"), Some("01.05.2026")), "{problem}");
     let before = site.api("/v1/claims?status=submitted", &ministry)["claims"].as_array().unwrap().len();
     let filed = post("file");
     assert_eq!(filed.status, 303, "{}", filed.body);

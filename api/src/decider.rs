@@ -63,6 +63,7 @@ impl Outcome {
             Ok(()) => ("ok", String::new(), String::new()),
             Err(ApiError::BadRequest { field, reason }) => ("bad_request", field.clone(), reason.clone()),
             Err(ApiError::Unprocessable { field, reason }) => ("unprocessable", field.clone(), reason.clone()),
+            Err(e @ ApiError::Invalid { field, reason }) => (if e.status().as_u16() == 422 { "unprocessable" } else { "bad_request" }, field.clone(), reason.to_string()),
             Err(ApiError::NotFound) => ("not_found", String::new(), String::new()),
             Err(ApiError::Conflict(d)) => ("conflict", String::new(), d.clone()),
             // Storage away, or the CPU pool full: not an outcome; the request is tried again.

@@ -19,6 +19,11 @@ pub enum ApiError {
     /// version in force on the date, no exchange rate, no MCI for the year): 422.
     #[error("{field}: {reason}")]
     Unprocessable { field: String, reason: String },
+    /// What the rebate engine refused, with its stable code: a 400 when the input is
+    /// malformed, a 422 when the rules or the reference data cannot compute it. The problem
+    /// carries `code` and `params` besides the English `reason`, and pages translate them.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: rebate_engine::Reason },
     #[error("a valid api key is required (Authorization: Bearer <key>)")]
     Unauthorized,
     /// Also what a caller gets for data outside its scope: no existence leak.
@@ -53,6 +58,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { reason, .. } if reason.is_unprocessable() => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -67,7 +74,8 @@ impl ApiError {
 
     fn kind(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { .. } => "bad-request",
+            ApiError::Invalid { reason, .. } if reason.is_unprocessable() => "unprocessable",
+            ApiError::BadRequest { .. } | ApiError::Invalid { .. } => "bad-request",
             ApiError::Unprocessable { .. } => "unprocessable",
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound => "not-found",
@@ -100,15 +108,17 @@ impl From<ReportError> for ApiError {
 
 impl From<rebate_engine::EngineError> for ApiError {
     fn from(e: rebate_engine::EngineError) -> Self {
-        use rebate_engine::EngineError as E;
-        match e {
-            E::Input(i) => ApiError::bad(i.field, i.reason),
-            E::UnknownProgramme(p) => ApiError::bad("programme", format!("unknown programme {p}")),
-            E::NoVersionInForce { .. } => ApiError::Unprocessable { field: "as_of".into(), reason: e.to_string() },
-            E::MissingFx { .. } => ApiError::Unprocessable { field: "currency".into(), reason: e.to_string() },
-            E::MissingIndex { .. } | E::Overflow(_) => ApiError::Unprocessable { field: "claim".into(), reason: e.to_string() },
-            E::BadProgramme { .. } => ApiError::Internal(e.to_string()),
+        match e.reason() {
+            Some((field, reason)) => ApiError::Invalid { field, reason },
+            // A broken programme file is the server's fault, never the caller's.
+            None => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+impl From<rebate_engine::InputError> for ApiError {
+    fn from(e: rebate_engine::InputError) -> Self {
+        ApiError::Invalid { field: e.field, reason: e.reason }
     }
 }
 
@@ -122,7 +132,12 @@ struct Problem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
+    reason: Option<String>,
+    /// The reason's stable code (engine refusals): what a client translates, with `params`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<serde_json::Map<String, serde_json::Value>>,
     /// For a 5xx: the id under which the log holds what went wrong (the reply never carries
     /// ClickHouse's or any internal text).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,7 +148,12 @@ impl Reply for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (field, reason) = match &self {
-            ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => (Some(field.as_str()), Some(reason.as_str())),
+            ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => (Some(field.as_str()), Some(reason.clone())),
+            ApiError::Invalid { field, reason } => (Some(field.as_str()), Some(reason.to_string())),
+            _ => (None, None),
+        };
+        let (code, params) = match &self {
+            ApiError::Invalid { reason, .. } => (Some(reason.code()), Some(reason.params().into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::String(v))).collect())),
             _ => (None, None),
         };
         // Server faults: the detail goes to the log under a request id, never into the reply.
@@ -153,6 +173,8 @@ impl Reply for ApiError {
             detail,
             field,
             reason,
+            code,
+            params,
             request_id,
         };
         let mut resp = warp::reply::with_status(warp::reply::json(&body), status).into_response();
@@ -219,10 +241,10 @@ mod tests {
     /// compute is a 422; both name the field. A broken programme file is the server's fault.
     #[tokio::test]
     async fn engine_errors_map_to_statuses_by_whose_fault_they_are() {
-        use rebate_engine::{EngineError as E, InputError};
+        use rebate_engine::{EngineError as E, InputError, Reason};
         let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         let cases = [
-            (E::Input(InputError::new("lines[0].amount", "must not be negative")), 400, Some("lines[0].amount")),
+            (E::Input(InputError::new("lines[0].amount", Reason::Negative)), 400, Some("lines[0].amount")),
             (E::UnknownProgramme("xx".into()), 400, Some("programme")),
             (E::NoVersionInForce { programme: "kz".into(), date: day }, 422, Some("as_of")),
             (E::MissingFx { currency: "XAU".into(), date: day }, 422, Some("currency")),
@@ -235,6 +257,9 @@ mod tests {
             assert_eq!((status, v["field"].as_str()), (want, field), "{said}: {v}");
             if want == 422 {
                 assert_eq!(v["reason"].as_str(), Some(said.as_str()), "the reason is the engine's words");
+            }
+            if want < 500 {
+                assert!(v["code"].is_string() && v["params"].is_object(), "{said}: a code to translate, with its params: {v}");
             }
         }
     }

@@ -495,8 +495,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             |Seg(bin): Seg, s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
                 let path = format!("/v1/cinemas/{bin}/corrections");
-                let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "cinema_corrections", Some(&p), &path, &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "cinema_corrections", Some(&p), &path, &q, t, Err(e)),
+                };
+                let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::CORRECTIONS, rows_field: "rows" };
+                finish_list(&s, "cinema_corrections", &p, &path, &q, t, format, export, r).await
             },
         );
         let flags = warp::path!("v1" / "cinemas" / Seg / "flags").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
@@ -510,8 +515,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let all_corrections = warp::path!("v1" / "corrections").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(
             |s: State, p: Principal, q: String| async move {
                 let t = Instant::now();
-                let r = async { handlers::cinemas::corrections_all(&s, &p, params::parse(&q)?).await }.await;
-                finish(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, r)
+                let (rest, format) = match split_format(&q) {
+                    Ok(x) => x,
+                    Err(e) => return finish::<()>(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, Err(e)),
+                };
+                let r = async { handlers::cinemas::corrections_all(&s, &p, params::parse(&rest)?).await }.await;
+                let export = Export { columns: schemas::export::CORRECTIONS, rows_field: "rows" };
+                finish_list(&s, "corrections", &p, "/v1/corrections", &q, t, format, export, r).await
             },
         );
         silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().or(scorecards).unify().or(flags).unify().boxed()

@@ -60,6 +60,11 @@ pub struct Problem {
     /// The field at fault (400).
     pub field: Option<String>,
     pub reason: Option<String>,
+    /// The reason's stable code, when the rebate engine refused (`not_date`, `missing_fx`,
+    /// …): what a client translates instead of `reason`'s English, with `params`.
+    pub code: Option<String>,
+    /// The values the reason names (`got`, `date`, `currency`, …), by name, as strings.
+    pub params: Option<std::collections::BTreeMap<String, String>>,
     /// A 5xx: the id under which the log holds what went wrong.
     pub request_id: Option<String>,
 }
@@ -148,8 +153,8 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/roi/films", example: "/v1/roi/films", summary: "ROI of every registered film, a page at a time", roles: &["ministry"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::roi::FilmsReply>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/reporting", example: "/v1/cinemas/reporting?silent_days=7", summary: "cinemas silent for at least N days", roles: &["ministry"], params: q::<params::SilentQuery>, body: None, reply: reply_json(s::<handlers::cinemas::SilentReply>), export: false },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/reporting", example: "/v1/cinemas/980340001119/reporting?from=2026-11-01&to=2026-11-21", summary: "a cinema's reporting scorecard", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::scorecard::Scorecard>), export: false },
-    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
-    RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: false },
+    RouteDoc { method: "get", path: "/v1/cinemas/{bin}/corrections", example: "/v1/cinemas/980340001119/corrections?from=2026-11-01&to=2026-11-21", summary: "a cinema's corrections to closed days", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: true },
+    RouteDoc { method: "get", path: "/v1/corrections", example: "/v1/corrections?from=2026-11-01&to=2026-11-21", summary: "every correction to closed days", roles: &["ministry"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<crate::reports::corrections::CorrectionsReport>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/scorecards", example: "/v1/cinemas/scorecards?from=2026-11-01&to=2026-11-22", summary: "every cinema's reporting card over a range, by BIN, with the national medians", roles: &["ministry"], params: q::<params::RangePageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::ScorecardsReply>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/sales", example: "/v1/cinemas/980340001119/sales?from=2026-11-20&to=2026-11-22", summary: "a cinema's box office per screening day and film, from the daily aggregates", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<handlers::cinemas::SalesReply>), export: true },
     RouteDoc { method: "get", path: "/v1/cinemas/{bin}/screenings", example: "/v1/cinemas/980340001119/screenings?day=2026-11-20", summary: "a cinema's one day by hall and screening (raw rows); with screening, its events and their correction deadlines", roles: &["ministry", "cinema"], params: q::<params::ScreeningsQuery>, body: None, reply: reply_json(s::<crate::reports::screenings::ScreeningsReport>), export: false },

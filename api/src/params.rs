@@ -14,7 +14,8 @@ pub fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
 }
 
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::bad(field, format!("must be a date YYYY-MM-DD, got {s:?}")))
+    // The engine's reason, so a page says it in its language and the problem carries its code.
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::NotDate { got: s.to_owned() } })
 }
 
 /// A name or number a tenant or the ministry types: something besides spaces, and no control

@@ -412,7 +412,7 @@ async fn web_pages_negotiate_language_and_carry_their_headers() {
     }
     let r = warp::test::request().path("/ru/box-office?date=2026-13-40").reply(&routes).await;
     assert_eq!(r.status(), 400);
-    assert!(String::from_utf8_lossy(r.body()).contains("date: must be a date YYYY-MM-DD"));
+    assert!(String::from_utf8_lossy(r.body()).contains("date: должно быть датой (ГГГГ-ММ-ДД), а не «2026-13-40»"), "the refusal in the page's language");
     assert_eq!(warp::test::request().path("/xx/box-office").reply(&routes).await.status(), 404);
     let css = warp::test::request().path("/assets/ekino.css").reply(&routes).await;
     assert_eq!((css.status().as_u16(), css.headers()["content-type"].to_str().unwrap()), (200, "text/css; charset=utf-8"));
@@ -475,11 +475,12 @@ async fn rebate_pages_compare_the_steppe_light_example_in_every_language() {
     assert_eq!(r.status(), 200, "{body}");
     assert!(body.contains("MCI for 2027 is not published yet: the latest, 2026&#39;s ₸4,325.00, is used"), "{body}");
     assert!(body.contains("the latest rates known, of 1 Jul 2026, are used for later dates"), "{body}");
-    // A form field the engine refuses is named on the page, with the form kept.
+    // A form field the engine refuses is named on the page by its label, with the reason in
+    // the page's language and the form kept.
     let r = warp::test::request().path("/en/rebates/estimate?total=abc&currency=USD&kind=feature&title=T&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
     let body = String::from_utf8_lossy(r.body()).into_owned();
     assert_eq!(r.status(), 400);
-    assert!(body.contains("production.total_budget.amount") && body.contains("value=\"abc\""), "{body}");
+    assert!(body.contains("Total budget: must be an amount like 1500000.00, not “abc”") && body.contains("value=\"abc\""), "{body}");
     // Without Chromium the PDF is a 503 problem, never the HTML in its place.
     std::env::set_var("EKINO_CHROMIUM", "/nonexistent/chromium");
     let r = warp::test::request().path("/kk/rebates/brief?format=pdf").reply(&routes).await;

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::error::InputError;
+use crate::error::{InputError, Reason};
 use crate::money::{parse_amount, Currency};
 use crate::programme::Kind;
 use crate::tables::FxTable;
@@ -155,18 +155,18 @@ pub struct Claim {
 }
 
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, InputError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| InputError::new(field, format!("must be a date YYYY-MM-DD, got {s:?}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| InputError::new(field, Reason::NotDate { got: s.to_owned() }))
 }
 
 pub fn currency(field: &str, s: &str) -> Result<Currency, InputError> {
-    Currency::parse(s).map_err(|e| InputError::new(field, e))
+    Currency::parse(s).map_err(|_| InputError::new(field, Reason::NotCurrency { got: s.to_owned() }))
 }
 
 pub fn country(field: &str, s: &str) -> Result<String, InputError> {
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(s.to_owned())
     } else {
-        Err(InputError::new(field, format!("must be an ISO 3166 two-letter country code like \"KZ\", got {s:?}")))
+        Err(InputError::new(field, Reason::NotCountry { got: s.to_owned() }))
     }
 }
 
@@ -177,28 +177,28 @@ pub fn from_json<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, InputErr
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let reason = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
-        InputError::new(if path == "." || path.is_empty() { "$".to_owned() } else { path }, reason)
+        InputError::new(if path == "." || path.is_empty() { "$".to_owned() } else { path }, Reason::of_serde(&reason))
     })
 }
 
 impl ProductionInput {
     pub fn parse(&self) -> Result<Production, InputError> {
         let kind = Kind::parse(&self.kind)
-            .ok_or_else(|| InputError::new("production.kind", format!("must be feature, series, documentary or animation, got {:?}", self.kind)))?;
+            .ok_or_else(|| InputError::new("production.kind", Reason::NotKind { got: self.kind.clone() }))?;
         let registered_on = date("production.registered_on", &self.registered_on)?;
         let completed_on = date("production.completed_on", &self.completed_on)?;
         if completed_on < registered_on {
-            return Err(InputError::new("production.completed_on", "is before registered_on"));
+            return Err(InputError::new("production.completed_on", Reason::BeforeRegistered));
         }
         let shooting_days = match &self.shooting_days {
             Some(s) if s.outside_almaty_astana > s.total => {
-                return Err(InputError::new("production.shooting_days.outside_almaty_astana", "is more than total"));
+                return Err(InputError::new("production.shooting_days.outside_almaty_astana", Reason::MoreThanTotal));
             }
             Some(s) => Some((s.total, s.outside_almaty_astana)),
             None => None,
         };
         if self.title.trim().is_empty() {
-            return Err(InputError::new("production.title", "must not be empty"));
+            return Err(InputError::new("production.title", Reason::Empty));
         }
         Ok(Production {
             title: self.title.clone(),
@@ -217,7 +217,7 @@ impl ProductionInput {
 pub fn parse_fx(list: &[FxInput]) -> Result<FxTable, InputError> {
     let mut fx = FxTable::default();
     for (i, f) in list.iter().enumerate() {
-        let kzt: Decimal = f.kzt.parse().map_err(|_| InputError::new(format!("fx[{i}].kzt"), "must be a decimal string"))?;
+        let kzt: Decimal = f.kzt.parse().map_err(|_| InputError::new(format!("fx[{i}].kzt"), Reason::NotDecimal { got: f.kzt.clone() }))?;
         fx.insert(currency(&format!("fx[{i}].currency"), &f.currency)?, date(&format!("fx[{i}].date"), &f.date)?, kzt)
             .map_err(|e| InputError::new(format!("fx[{i}].kzt"), e.reason))?;
     }
@@ -235,13 +235,13 @@ impl Claim {
         for (i, l) in input.lines.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
             if l.id.trim().is_empty() {
-                return Err(InputError::new(f("id"), "must not be empty"));
+                return Err(InputError::new(f("id"), Reason::Empty));
             }
             if !ids.insert(l.id.as_str()) {
-                return Err(InputError::new(f("id"), format!("{:?} is used by an earlier line", l.id)));
+                return Err(InputError::new(f("id"), Reason::DuplicateId { id: l.id.clone() }));
             }
             if l.category.trim().is_empty() {
-                return Err(InputError::new(f("category"), "must not be empty"));
+                return Err(InputError::new(f("category"), Reason::Empty));
             }
             lines.push(Line {
                 id: l.id.clone(),
@@ -255,7 +255,7 @@ impl Claim {
             });
         }
         if input.programme.trim().is_empty() {
-            return Err(InputError::new("programme", "must not be empty"));
+            return Err(InputError::new("programme", Reason::Empty));
         }
         Ok(Claim {
             programme: input.programme.clone(),

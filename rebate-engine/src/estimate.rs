@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claim::{country, currency, date, parse_fx, Claim, FxInput, Line, ProductionInput, VendorId};
 use crate::compute::{compute, Context};
-use crate::error::{EngineError, InputError};
+use crate::error::{EngineError, InputError, Reason};
 use crate::money::{parse_amount, Currency};
 use crate::programme::Programme;
 use crate::result::RebateResult;
@@ -77,7 +77,7 @@ fn claim_for(p: &Programme, input: &EstimateInput) -> Result<Claim, InputError> 
         let foreign = match b.vendor.as_deref() {
             None | Some("local") => false,
             Some("foreign") => true,
-            Some(other) => return Err(InputError::new(f("vendor"), format!("must be local or foreign, got {other:?}"))),
+            Some(other) => return Err(InputError::new(f("vendor"), Reason::NotVendor { got: other.to_owned() })),
         };
         let cur = match &b.currency {
             Some(c) => currency(&f("currency"), c)?,

@@ -5,7 +5,7 @@ use std::fmt;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{EngineError, InputError};
+use crate::error::{EngineError, InputError, Reason};
 
 /// An ISO 4217 code: three capital letters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -112,15 +112,15 @@ pub fn max_amount() -> Decimal {
 
 /// Parses a non-negative decimal string with at most 2 decimals, naming `field` on error.
 pub fn parse_amount(field: &str, s: &str) -> Result<Decimal, InputError> {
-    let d: Decimal = s.parse().map_err(|_| InputError::new(field, format!("must be a decimal string like \"1500000.00\", got {s:?}")))?;
+    let d: Decimal = s.parse().map_err(|_| InputError::new(field, Reason::NotDecimal { got: s.to_owned() }))?;
     if d.is_sign_negative() {
-        return Err(InputError::new(field, "must not be negative"));
+        return Err(InputError::new(field, Reason::Negative));
     }
     if d.scale() > 2 && d.normalize().scale() > 2 {
-        return Err(InputError::new(field, "has more than 2 decimals"));
+        return Err(InputError::new(field, Reason::TooManyDecimals));
     }
     if d > max_amount() {
-        return Err(InputError::new(field, format!("must be at most {}", max_amount())));
+        return Err(InputError::new(field, Reason::TooLarge { max: max_amount().to_string() }));
     }
     Ok(d)
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::error::{EngineError, InputError};
+use crate::error::{EngineError, InputError, Reason};
 use crate::money::{round_line, Currency};
 
 /// The data lines of a small CSV table: `#` comments, blank lines and the header (the line
@@ -28,7 +28,7 @@ fn lines<'a, const N: usize>(text: &'a str, header: &'a str, what: &'a str) -> i
         let parts: Vec<&str> = line.split(',').map(str::trim).collect();
         Some(match <[&str; N]>::try_from(parts) {
             Ok(f) => Ok((field, f)),
-            Err(_) => Err(InputError::new(field, format!("must have {N} fields: {}", header.trim_end_matches(',')))),
+            Err(_) => Err(InputError::new(field, Reason::Fields { count: N, header: header.trim_end_matches(',').to_owned() })),
         })
     })
 }
@@ -55,11 +55,11 @@ impl FxTable {
         let mut out = Vec::new();
         for row in lines::<3>(text, "date,currency,kzt", "fx") {
             let (field, [date, currency, kzt]) = row?;
-            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| InputError::new(&field, "date must be YYYY-MM-DD"))?;
-            let currency = Currency::parse(currency).map_err(|e| InputError::new(&field, e))?;
-            let kzt: Decimal = kzt.parse().map_err(|_| InputError::new(&field, "kzt must be a decimal"))?;
+            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| InputError::new(format!("{field} date"), Reason::NotDate { got: date.to_owned() }))?;
+            let currency = Currency::parse(currency).map_err(|_| InputError::new(format!("{field} currency"), Reason::NotCurrency { got: currency.to_owned() }))?;
+            let kzt: Decimal = kzt.parse().map_err(|_| InputError::new(format!("{field} kzt"), Reason::NotDecimal { got: kzt.to_owned() }))?;
             if kzt <= Decimal::ZERO {
-                return Err(InputError::new(&field, "kzt must be positive"));
+                return Err(InputError::new(format!("{field} kzt"), Reason::NotPositive));
             }
             out.push((currency, date, kzt));
         }
@@ -73,7 +73,7 @@ impl FxTable {
 
     pub fn insert(&mut self, currency: Currency, date: NaiveDate, kzt: Decimal) -> Result<(), InputError> {
         if kzt <= Decimal::ZERO {
-            return Err(InputError::new("kzt", "must be positive"));
+            return Err(InputError::new("kzt", Reason::NotPositive));
         }
         self.rates.entry(currency).or_default().insert(date, kzt);
         Ok(())
@@ -146,8 +146,8 @@ impl IndexTable {
         let mut t = IndexTable::default();
         for row in lines::<3>(text, "index,year,value", "index") {
             let (field, [index, year, value]) = row?;
-            let year: i32 = year.parse().map_err(|_| InputError::new(&field, "year must be a number"))?;
-            let value: Decimal = value.parse().map_err(|_| InputError::new(&field, "value must be a decimal"))?;
+            let year: i32 = year.parse().map_err(|_| InputError::new(format!("{field} year"), Reason::NotWholeNumber { got: year.to_owned() }))?;
+            let value: Decimal = value.parse().map_err(|_| InputError::new(format!("{field} value"), Reason::NotDecimal { got: value.to_owned() }))?;
             t.values.entry(index.to_owned()).or_default().insert(year, value);
         }
         Ok(t)
@@ -222,7 +222,7 @@ mod tests {
         let e = FxTable::parse_csv("date,currency,kzt\n2026-01-05,USD\n").unwrap_err();
         assert_eq!(e.field, "fx line 2");
         let e = IndexTable::parse_csv("# MCI\nMCI,twenty,4325\n").unwrap_err();
-        assert_eq!((e.field.as_str(), e.reason.as_str()), ("index line 2", "year must be a number"));
+        assert_eq!((e.field.as_str(), e.reason), ("index line 2 year", Reason::NotWholeNumber { got: "twenty".into() }));
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn claim_schema_matches_the_parser() {
     line.insert("discount".into(), Value::from("1"));
     let err = Claim::parse_json(&full.to_string()).unwrap_err();
     assert_eq!(err.field, "lines[0].discount");
-    assert!(err.reason.contains("unknown field `discount`"), "{}", err.reason);
+    assert!(matches!(&err.reason, rebate_engine::Reason::UnknownField { name, .. } if name == "discount"), "{}", err.reason);
     let top: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
     for key in example.as_object().unwrap().keys() {
         assert!(top.contains(&key), "{key} is documented");
@@ -130,7 +130,7 @@ fn cross_field_rules_are_refused_with_their_field() {
         mutate(&mut claim);
         let err = Claim::parse_json(&claim.to_string()).unwrap_err();
         assert_eq!(err.field, field, "{name}: {err:?}");
-        assert!(err.reason.contains(reason), "{name}: {err:?}");
+        assert!(err.reason.to_string().contains(reason), "{name}: {err:?}");
     }
     let mut whole = example.clone();
     whole["production"]["shooting_days"] = serde_json::json!({"total": 10.0, "outside_almaty_astana": 2});

@@ -64,6 +64,13 @@ pub const SCORECARDS: &[Column] = &[
     col("refunds_pending", Kind::Int), col("rejected_total", Kind::Int),
 ];
 
+/// The corrections to closed days (`/v1/corrections`, `/v1/cinemas/{bin}/corrections`): what
+/// each late event changed, for the books of whoever had settled the day.
+pub const CORRECTIONS: &[Column] = &[
+    col("day", Kind::Date), col("cinema_bin", Kind::Text), col("film_id", Kind::Text), col("event_id", Kind::Text), col("kind", Kind::Text),
+    col("admissions_change", Kind::Int), col("gross_change", Kind::Money), col("net_change", Kind::Money), col("arrived_at", Kind::Text),
+];
+
 pub const ROI_FILMS: &[Column] = &[
     col("film_id", Kind::Text), col("producer_bin", Kind::Text), col("distributor_bin", Kind::Text),
     col("budget", Kind::Money), col("state_funding", Kind::Money), col("gross", Kind::Money), col("net", Kind::Money),

@@ -167,7 +167,7 @@ pub async fn preview(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimPr
 async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, ApiError> {
     require(p, &[Role::Producer])?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     // Who files: a BIN holder is Kazakh; a foreign applicant's country and registration are
     // the ministry's registry's (`applicants`), whatever the claim says.
     let (party, country, applicant) = match (&p.bin, &p.applicant) {
@@ -209,8 +209,8 @@ async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, A
         }
     }
     let sub = SubmitClaim { claim: claim_json, ..sub };
-    let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
-    let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::bad("claim.programme", format!("unknown programme {}", claim.programme)))?;
+    let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::Invalid { field: format!("claim.{}", e.field), reason: e.reason })?;
+    let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::Invalid { field: "claim.programme".into(), reason: rebate_engine::Reason::UnknownProgramme { id: claim.programme.clone() } })?;
     let (result, mut stored_result) = official_result(s, programme, &claim).await?;
     if !overrides.is_empty() {
         let mut v: serde_json::Value = serde_json::from_str(&stored_result).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -254,7 +254,7 @@ pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, A
 pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Result<ClaimView, ApiError> {
     require(p, &[Role::Ministry])?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let d: DecisionBody = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    let d: DecisionBody = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::bad("reason", "is required to reject a claim"));
     }
@@ -312,7 +312,7 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
             claim_text = v.to_string();
         }
         // Decided at the rates in force at the decision, not those of the filing.
-        let claim = Claim::parse_json(&claim_text).map_err(|e| ApiError::bad(format!("claim.{}", e.field), e.reason))?;
+        let claim = Claim::parse_json(&claim_text).map_err(|e| ApiError::Invalid { field: format!("claim.{}", e.field), reason: e.reason })?;
         let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
         let (now_result, stored) = official_result(s, programme, &claim).await?;
         if !now_result.eligible {

@@ -52,7 +52,7 @@ pub fn comparison(s: &AppState, list: &str, input: &EstimateInput, fx: &rebate_e
 /// indicative table elsewhere; `indicative` while none is loaded).
 pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8], fx: &rebate_engine::FxTable, source: crate::fx::Source) -> Result<serde_json::Value, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     let ctx = Context { fx, index: &s.index };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
         Some(list) => serde_json::to_value(comparison(s, list, &input, fx)?),

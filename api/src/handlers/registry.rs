@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 pub(crate) fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    rebate_engine::claim::from_json(text).map_err(|e| ApiError::bad(e.field, e.reason))
+    rebate_engine::claim::from_json(text).map_err(ApiError::from)
 }
 
 async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
@@ -371,7 +371,7 @@ pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded
     require(p, &[Role::Ministry])?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
     let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
-    let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(|e| ApiError::bad(e.field, e.reason))?;
+    let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(ApiError::from)?;
     if rows.is_empty() {
         return Err(ApiError::bad("body", "holds no rate (date,currency,kzt lines)"));
     }

@@ -34,6 +34,51 @@ use crate::state::AppState;
 pub const COLUMNS: [&str; 8] = ["id", "category", "amount", "currency", "paid_on", "vendor_country", "vendor_bin", "resident"];
 const REQUIRED: usize = 6;
 
+/// Why the form's own text cannot become a claim, before the engine reads it: a stable code
+/// (`form-<code>` in the catalogues) with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormProblem {
+    Days { got: String },
+    NoHeader,
+    UnknownColumn { at: usize, name: String },
+    MissingColumn { name: String },
+    Cells { got: usize, want: usize },
+    NotBool { got: String },
+    NoLines,
+}
+
+impl FormProblem {
+    pub fn code(&self) -> &'static str {
+        match self {
+            FormProblem::Days { .. } => "days",
+            FormProblem::NoHeader => "no_header",
+            FormProblem::UnknownColumn { .. } => "unknown_column",
+            FormProblem::MissingColumn { .. } => "missing_column",
+            FormProblem::Cells { .. } => "cells",
+            FormProblem::NotBool { .. } => "not_bool",
+            FormProblem::NoLines => "no_lines",
+        }
+    }
+
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        match self {
+            FormProblem::Days { got } | FormProblem::NotBool { got } => vec![("got", got.clone())],
+            FormProblem::UnknownColumn { at, name } => vec![("at", at.to_string()), ("name", name.clone()), ("columns", COLUMNS.join(", "))],
+            FormProblem::MissingColumn { name } => vec![("name", name.clone())],
+            FormProblem::Cells { got, want } => vec![("got", got.to_string()), ("want", want.to_string())],
+            FormProblem::NoHeader | FormProblem::NoLines => Vec::new(),
+        }
+    }
+
+    /// "Field: reason" in the page's language.
+    pub fn said(&self, lang: Lang, field: &str) -> String {
+        super::reasons::refusal(lang, field, i18n::t_with(lang, &format!("form-{}", self.code()), &self.params()))
+    }
+}
+
+/// The field at fault (as the engine's paths name it) and why.
+pub type FormError = (String, FormProblem);
+
 /// The form as sent (every field text; the handler parses).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaimForm {
@@ -81,8 +126,8 @@ impl ClaimForm {
     }
 
     /// The body of `POST /v1/claims`, or the field that cannot be read and why.
-    pub fn body(&self, today: chrono::NaiveDate) -> Result<Value, (String, String)> {
-        let days = |name: &str, v: &str| v.trim().parse::<u32>().map_err(|_| (name.to_owned(), "must be a whole number of days".to_owned()));
+    pub fn body(&self, today: chrono::NaiveDate) -> Result<Value, FormError> {
+        let days = |name: &str, v: &str| v.trim().parse::<u32>().map_err(|_| (name.to_owned(), FormProblem::Days { got: v.to_owned() }));
         let production = json!({
             "title": self.title,
             "kind": self.kind,
@@ -112,25 +157,25 @@ pub fn plain_amount(s: &str, decimal_comma: bool) -> String {
 }
 
 /// The spend lines of the CSV text (see the module docs), as the engine's JSON lines.
-pub fn spend_lines(text: &str) -> Result<Vec<Value>, (String, String)> {
+pub fn spend_lines(text: &str) -> Result<Vec<Value>, FormError> {
     let text = text.trim_start_matches('\u{feff}');
     let mut rows = text.lines().filter(|l| !l.trim().is_empty());
-    let header = rows.next().ok_or_else(|| ("lines".to_owned(), "has no header row".to_owned()))?;
+    let header = rows.next().ok_or_else(|| ("lines".to_owned(), FormProblem::NoHeader))?;
     let sep = if header.contains(';') { ';' } else { ',' };
     let names: Vec<String> = header.split(sep).map(|h| h.trim().to_lowercase()).collect();
     for (i, n) in names.iter().enumerate() {
         if !COLUMNS.contains(&n.as_str()) {
-            return Err(("lines".into(), format!("column {} is {n:?}, not one of {}", i + 1, COLUMNS.join(", "))));
+            return Err(("lines".into(), FormProblem::UnknownColumn { at: i + 1, name: n.clone() }));
         }
     }
     if let Some(missing) = COLUMNS[..REQUIRED].iter().find(|c| !names.iter().any(|n| n == *c)) {
-        return Err(("lines".into(), format!("the header has no {missing} column")));
+        return Err(("lines".into(), FormProblem::MissingColumn { name: (*missing).to_owned() }));
     }
     let mut out = Vec::new();
     for (row, line) in rows.enumerate() {
         let cells: Vec<&str> = line.split(sep).map(str::trim).collect();
         if cells.len() != names.len() {
-            return Err((format!("lines[{row}]"), format!("has {} cells, the header {}", cells.len(), names.len())));
+            return Err((format!("lines[{row}]"), FormProblem::Cells { got: cells.len(), want: names.len() }));
         }
         let mut obj = Map::new();
         for (name, cell) in names.iter().zip(&cells) {
@@ -142,7 +187,7 @@ pub fn spend_lines(text: &str) -> Result<Vec<Value>, (String, String)> {
                 "resident" => match cell.to_lowercase().as_str() {
                     "true" | "yes" | "1" => json!(true),
                     "false" | "no" | "0" => json!(false),
-                    _ => return Err((format!("lines[{row}].resident"), "must be true or false".into())),
+                    _ => return Err((format!("lines[{row}].resident"), FormProblem::NotBool { got: (*cell).to_owned() })),
                 },
                 _ => json!(cell),
             };
@@ -151,7 +196,7 @@ pub fn spend_lines(text: &str) -> Result<Vec<Value>, (String, String)> {
         out.push(Value::Object(obj));
     }
     if out.is_empty() {
-        return Err(("lines".into(), "has no spend line under its header".into()));
+        return Err(("lines".into(), FormProblem::NoLines));
     }
     Ok(out)
 }
@@ -262,9 +307,8 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     let form = ClaimForm::from_pairs(&pairs);
     let json = match form.body(s.today()) {
         Ok(v) => v.to_string(),
-        Err((field, reason)) => {
-            let e = crate::error::ApiError::bad(field, reason);
-            return done(render(s, lang, signed, StatusCode::BAD_REQUEST, form, None, Some(page::message(lang, &e))).await);
+        Err((field, problem)) => {
+            return done(render(s, lang, signed, StatusCode::BAD_REQUEST, form, None, Some(problem.said(lang, &field))).await);
         }
     };
     if filing {
@@ -294,7 +338,7 @@ mod tests {
         assert_eq!(lines[1].get("vendor_bin"), None, "an empty optional cell is absent");
         // Russian Excel: semicolons, a decimal comma, grouping spaces, a byte-order mark.
         let excel = "\u{feff}id;category;amount;currency;paid_on;vendor_country;resident\r\nL1;crew_wages;1 500 000,75;KZT;2026-05-01;KZ;да\r\n";
-        assert_eq!(spend_lines(excel).unwrap_err(), ("lines[0].resident".to_owned(), "must be true or false".to_owned()));
+        assert_eq!(spend_lines(excel).unwrap_err(), ("lines[0].resident".to_owned(), FormProblem::NotBool { got: "да".into() }));
         let excel = excel.replace(";да", ";true");
         assert_eq!(spend_lines(&excel).unwrap()[0]["amount"], "1500000.75");
         assert_eq!(spend_lines(&excel).unwrap()[0]["resident"], true);
@@ -331,5 +375,27 @@ mod tests {
         let mut no_days = ClaimForm::from_pairs(&pairs);
         no_days.days_total = "forty".into();
         assert_eq!(no_days.body(today).unwrap_err().0, "days_total");
+    }
+
+    /// Each of the form's own refusals reads in every language, field by its label, with
+    /// what was found; the words expected are written out here, not taken from the catalogue.
+    #[test]
+    fn the_forms_refusals_read_in_each_language() {
+        let cells = FormProblem::Cells { got: 5, want: 6 };
+        assert_eq!(cells.said(Lang::En, "lines[3]"), "Spend line 4: has 5 cells where the header has 6");
+        assert_eq!(cells.said(Lang::Ru, "lines[3]"), "Строка расходов 4: в строке ячеек: 5, а в заголовке: 6");
+        assert_eq!(cells.said(Lang::Kk, "lines[3]"), "4-шығыс жолы: жолдағы ұяшықтар саны 5, ал тақырыпта 6");
+        let days = FormProblem::Days { got: "forty".into() };
+        assert_eq!(days.said(Lang::Ru, "days_total"), "Съёмочных дней: должно быть целым числом дней, а не «forty»");
+        let all = [days, FormProblem::NoHeader, FormProblem::UnknownColumn { at: 7, name: "colour".into() }, FormProblem::MissingColumn { name: "amount".into() }, cells, FormProblem::NotBool { got: "да".into() }, FormProblem::NoLines];
+        for lang in Lang::ALL {
+            for p in &all {
+                let key = format!("form-{}", p.code());
+                assert_ne!(i18n::t(lang, &key), key, "{lang:?} lacks {key}");
+                for (name, value) in p.params() {
+                    assert!(p.said(lang, "lines").contains(&value), "{lang:?} {key} shows {name}");
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 use super::i18n::{self, Lang};
 use crate::error::ApiError;
+use rebate_engine::Reason;
 use crate::state::AppState;
 
 const EXAMPLE: &str = include_str!("../../../rebate-engine/examples/estimate-steppe-light.json");
@@ -151,7 +152,7 @@ impl EstimateForm {
             if v.is_empty() {
                 return Ok(json!(0));
             }
-            v.parse::<u32>().map(|n| json!(n)).map_err(|_| ApiError::bad(field, format!("must be a whole number of days, got {v:?}")))
+            v.parse::<u32>().map(|n| json!(n)).map_err(|_| ApiError::Invalid { field: field.to_owned(), reason: Reason::NotWholeNumber { got: v.to_owned() } })
         };
         let mut budget = Vec::new();
         for (side, vendor) in [(&self.local, "local"), (&self.abroad, "foreign")] {
@@ -160,7 +161,7 @@ impl EstimateForm {
             }
         }
         if budget.is_empty() {
-            return Err(ApiError::bad("budget", "give at least one amount by category"));
+            return Err(ApiError::Invalid { field: "budget".into(), reason: Reason::Empty });
         }
         let shooting = if self.days_total.is_empty() && self.days_outside.is_empty() {
             Value::Null
@@ -182,7 +183,7 @@ impl EstimateForm {
             },
             "budget": budget,
         });
-        rebate_engine::claim::from_json(&v.to_string()).map_err(|e| ApiError::bad(e.field, e.reason))
+        rebate_engine::claim::from_json(&v.to_string()).map_err(ApiError::from)
     }
 }
 
@@ -342,9 +343,9 @@ mod tests {
     fn a_bad_field_is_named() {
         let q = "total=100&currency=USD&kind=feature&title=X&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=1&days_total=x";
         let e = EstimateForm::from_query(q, today()).input().unwrap_err();
-        assert!(matches!(&e, ApiError::BadRequest { field, .. } if field == "days_total"), "{e:?}");
+        assert!(matches!(&e, ApiError::Invalid { field, reason: Reason::NotWholeNumber { .. } } if field == "days_total"), "{e:?}");
         let q = "total=100&currency=USD&kind=feature&title=X&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31";
         let e = EstimateForm::from_query(q, today()).input().unwrap_err();
-        assert!(matches!(&e, ApiError::BadRequest { field, .. } if field == "budget"), "{e:?}");
+        assert!(matches!(&e, ApiError::Invalid { field, reason: Reason::Empty } if field == "budget"), "{e:?}");
     }
 }

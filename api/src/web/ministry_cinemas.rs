@@ -80,6 +80,8 @@ pub struct MinistryCinemasPage {
     pub corrections_total: String,
     pub csv_href: String,
     pub arrow_href: String,
+    pub corrections_csv_href: String,
+    pub corrections_arrow_href: String,
 }
 
 fn rate(lang: Lang, r: Option<&str>) -> String {
@@ -97,7 +99,12 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    if let Some(format) = form.get("format") {
+    // `table=corrections` downloads the corrections below instead of the cards.
+    let table = form.get("table").map(String::as_str);
+    if let Some(other) = table.filter(|t| *t != "corrections") {
+        return fail(&crate::error::ApiError::bad("table", format!("must be corrections, got {other:?}")));
+    }
+    if let (Some(format), None) = (form.get("format"), table) {
         let rows = serde_json::to_value(&cards).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
         return cabinet::download(s, lang, signed, query, format, schemas::export::SCORECARDS, rows, "ekino-cinemas", ROUTE, PATH, "ministry/cinemas", started).await;
     }
@@ -105,6 +112,10 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    if let (Some(format), Some("corrections")) = (form.get("format"), form.get("table").map(String::as_str)) {
+        let rows = serde_json::to_value(&corrections).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
+        return cabinet::download(s, lang, signed, query, format, schemas::export::CORRECTIONS, rows, "ekino-corrections", ROUTE, PATH, "ministry/cinemas", started).await;
+    }
     let registry = match s.registry().await {
         Ok(r) => r,
         Err(e) => return fail(&e.into()),
@@ -188,6 +199,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             corrections_total,
             csv_href: format!("{base}?{range}&format=csv"),
             arrow_href: format!("{base}?{range}&format=arrow"),
+            corrections_csv_href: format!("{base}?{range}&table=corrections&format=csv"),
+            corrections_arrow_href: format!("{base}?{range}&table=corrections&format=arrow"),
         },
     );
     cabinet::done(s, html, p, ROUTE, PATH, query, started)

@@ -30,6 +30,7 @@ pub mod film;
 pub mod glossary;
 pub mod pdf;
 pub mod programmes;
+pub mod reasons;
 pub mod rebates;
 pub mod i18n;
 pub mod page;
