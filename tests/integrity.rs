@@ -353,6 +353,7 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     let listed = env.json(&["report", "corrections", "--from", "2026-11-20", "--to", "2026-11-20", "--json"]);
     let rows = listed["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{listed}");
+    assert_eq!((listed["total"].as_u64(), listed["truncated"].as_bool()), (Some(1), Some(false)), "{listed}");
     // 1,160.00 at 16 %: net 1,000.00.
     assert_eq!(
         (rows[0]["kind"].as_str(), rows[0]["admissions_change"].as_i64(), rows[0]["gross_change"].as_str(), rows[0]["net_change"].as_str()),

@@ -637,3 +637,4 @@ form-missing_column = the header has no { $name } column
 form-cells = has { $got } cells where the header has { $want }
 form-not_bool = must be true or false, not “{ $got }”
 form-no_lines = has no spend line under its header
+mc-corrections-cut = Too many corrections in these days for one file: choose fewer days to download them.

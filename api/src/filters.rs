@@ -499,7 +499,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     Ok(x) => x,
                     Err(e) => return finish::<()>(&s, "GET", "cinema_corrections", Some(&p), &path, &q, t, Err(e)),
                 };
-                let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&rest)?).await }.await;
+                let r = async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&rest)?).await }.await.and_then(|c| if format.is_some() { handlers::cinemas::whole_corrections(c) } else { Ok(c) });
                 let export = Export { columns: schemas::export::CORRECTIONS, rows_field: "rows" };
                 finish_list(&s, "cinema_corrections", &p, &path, &q, t, format, export, r).await
             },
@@ -519,7 +519,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     Ok(x) => x,
                     Err(e) => return finish::<()>(&s, "GET", "corrections", Some(&p), "/v1/corrections", &q, t, Err(e)),
                 };
-                let r = async { handlers::cinemas::corrections_all(&s, &p, params::parse(&rest)?).await }.await;
+                let r = async { handlers::cinemas::corrections_all(&s, &p, params::parse(&rest)?).await }.await.and_then(|c| if format.is_some() { handlers::cinemas::whole_corrections(c) } else { Ok(c) });
                 let export = Export { columns: schemas::export::CORRECTIONS, rows_field: "rows" };
                 finish_list(&s, "corrections", &p, "/v1/corrections", &q, t, format, export, r).await
             },

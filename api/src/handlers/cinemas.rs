@@ -97,6 +97,15 @@ pub async fn corrections_all(s: &AppState, p: &Principal, q: RangeQuery) -> Resu
     Ok(crate::reports::corrections::corrections(&s.ch, from, to, None, MAX_CORRECTIONS).await?)
 }
 
+/// The corrections as a whole file, or the refusal when the list was cut at the limit: a
+/// file for the books is never handed out short.
+pub fn whole_corrections(c: crate::reports::corrections::CorrectionsReport) -> Result<crate::reports::corrections::CorrectionsReport, ApiError> {
+    if c.truncated {
+        return Err(ApiError::Unprocessable { field: "to".into(), reason: format!("there are {} corrections in the range, more than one file holds ({MAX_CORRECTIONS}): choose fewer days", c.total) });
+    }
+    Ok(c)
+}
+
 /// `GET /v1/cinemas/{bin}/corrections`: one cinema's corrections (that cinema, or the ministry).
 pub async fn corrections(s: &AppState, p: &Principal, bin: String, q: RangeQuery) -> Result<crate::reports::corrections::CorrectionsReport, ApiError> {
     let bin = parse_bin(&bin)?;
@@ -175,4 +184,18 @@ pub async fn scorecards(s: &AppState, p: &Principal, q: params::RangePageQuery) 
     let mut rows: Vec<Scorecard> = cards.values().cloned().collect();
     rows.sort_by(|a, b| a.cinema_bin.cmp(&b.cinema_bin));
     Ok(ScorecardsReply { from: q.from, to: q.to, page: page.page, page_size: page.page_size, total: rows.len(), national_median_events, national_median_refund_rate, rows: page.of(rows) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_list_of_corrections_is_never_a_file() {
+        let report = |total: u64, truncated: bool| crate::reports::corrections::CorrectionsReport { from: "2026-11-01".into(), to: "2026-11-30".into(), total, truncated, rows: Vec::new() };
+        let e = whole_corrections(report(12_000, true)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 422);
+        assert!(e.to_string().contains("12000 corrections"), "{e}");
+        assert_eq!(whole_corrections(report(0, false)).unwrap().total, 0);
+    }
 }

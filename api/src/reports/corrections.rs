@@ -41,25 +41,40 @@ pub struct Correction {
 pub struct CorrectionsReport {
     pub from: String,
     pub to: String,
+    /// Every correction in the range, also those beyond the list's limit.
+    pub total: u64,
+    /// Whether `rows` holds fewer than `total` (the newest are kept): narrow the range to
+    /// see them all. A CSV or Arrow file of a cut list is refused, never handed out short.
+    pub truncated: bool,
+    /// The newest first (by when ingest stored them), at most the limit.
     pub rows: Vec<Correction>,
 }
 
-/// Corrections of days `from..=to`, optionally of one cinema, in day order.
+#[derive(Debug, Row, Deserialize)]
+struct Count {
+    n: u64,
+}
+
+/// Corrections of days `from..=to`, optionally of one cinema: how many, and the newest
+/// `limit` of them, newest first.
 pub async fn corrections(client: &Client, from: NaiveDate, to: NaiveDate, cinema: Option<&str>, limit: u64) -> Result<CorrectionsReport, ReportError> {
-    let sql = format!(
-        "SELECT day, cinema_bin, film_id, event_id, kind, d_admissions, d_gross_tiyn, d_net_tiyn, arrived_at FROM corrections FINAL \
-         WHERE day >= toDate(?) AND day <= toDate(?){} ORDER BY day, cinema_bin, film_id, arrived_at, event_id LIMIT ?",
-        if cinema.is_some() { " AND cinema_bin = ?" } else { "" }
-    );
-    let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());
-    if let Some(c) = cinema {
-        q = q.bind(c);
-    }
-    let rows: Vec<CorrectionRow> = q.bind(limit).fetch_all().await?;
+    let filter = format!("FROM corrections FINAL WHERE day >= toDate(?) AND day <= toDate(?){}", if cinema.is_some() { " AND cinema_bin = ?" } else { "" });
+    let bound = |sql: &str| {
+        let q = client.query(sql).bind(from.to_string()).bind(to.to_string());
+        match cinema {
+            Some(c) => q.bind(c),
+            None => q,
+        }
+    };
+    let total = bound(&format!("SELECT count() AS n {filter}")).fetch_one::<Count>().await?.n;
+    let sql = format!("SELECT day, cinema_bin, film_id, event_id, kind, d_admissions, d_gross_tiyn, d_net_tiyn, arrived_at {filter} ORDER BY arrived_at DESC, day, cinema_bin, film_id, event_id LIMIT ?");
+    let rows: Vec<CorrectionRow> = bound(&sql).bind(limit).fetch_all().await?;
     let kz = schemas::time::kz_offset();
     Ok(CorrectionsReport {
         from: from.to_string(),
         to: to.to_string(),
+        total,
+        truncated: (rows.len() as u64) < total,
         rows: rows
             .into_iter()
             .map(|r| Correction {

@@ -78,6 +78,9 @@ pub struct MinistryCinemasPage {
     pub reasons: Vec<ReasonLine>,
     pub corrections: Vec<CorrectionLine>,
     pub corrections_total: String,
+    /// More corrections than the API lists at once: the files are refused, so the page says
+    /// to narrow the range instead of offering them.
+    pub corrections_cut: bool,
     pub csv_href: String,
     pub arrow_href: String,
     pub corrections_csv_href: String,
@@ -113,6 +116,10 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Err(e) => return fail(&e),
     };
     if let (Some(format), Some("corrections")) = (form.get("format"), form.get("table").map(String::as_str)) {
+        let corrections = match handlers::cinemas::whole_corrections(corrections) {
+            Ok(c) => c,
+            Err(e) => return fail(&e),
+        };
         let rows = serde_json::to_value(&corrections).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
         return cabinet::download(s, lang, signed, query, format, schemas::export::CORRECTIONS, rows, "ekino-corrections", ROUTE, PATH, "ministry/cinemas", started).await;
     }
@@ -146,7 +153,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             value: cards.national_median_events.as_deref().and_then(|m| m.parse::<Decimal>().ok()).map_or_else(|| "—".into(), |d| i18n::number(lang, d, if d.fract().is_zero() { 0 } else { 1 })),
         },
         Fact { id: "median-refund-rate", label: i18n::t(lang, "mc-median-refund-rate"), value: rate(lang, cards.national_median_refund_rate.as_deref()) },
-        Fact { id: "corrections", label: i18n::t(lang, "mc-corrections"), value: i18n::count(lang, corrections.rows.len() as u64) },
+        Fact { id: "corrections", label: i18n::t(lang, "mc-corrections"), value: i18n::count(lang, corrections.total) },
     ];
     let lines = cards
         .rows
@@ -166,11 +173,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             pending: i18n::count(lang, c.refunds_pending),
         })
         .collect();
-    let corrections_total = i18n::count(lang, corrections.rows.len() as u64);
+    let corrections_total = i18n::count(lang, corrections.total);
+    let corrections_cut = corrections.truncated;
     let corrections = corrections
         .rows
         .iter()
-        .rev()
         .take(CORRECTIONS_SHOWN)
         .map(|c| CorrectionLine {
             day: i18n::iso_date(lang, &c.day),
@@ -197,6 +204,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             reasons,
             corrections,
             corrections_total,
+            corrections_cut,
             csv_href: format!("{base}?{range}&format=csv"),
             arrow_href: format!("{base}?{range}&format=arrow"),
             corrections_csv_href: format!("{base}?{range}&table=corrections&format=csv"),
