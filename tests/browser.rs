@@ -548,7 +548,40 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     assert!(rows >= 1 && rows == audited["rows"].as_array().unwrap().len(), "{rows} rows on the screen: {audited}");
     assert_eq!(ui.text("#audit tbody tr th").await, "Film commission desk");
     ui.check("en-ministry-audit").await;
-    sign_out(ui, "en").await;
+    // The registry: every film and cinema the API lists; a cinema registered through its empty
+    // form, then corrected, each version in its history with what changed.
+    ui.open("/en/ministry", "en").await;
+    ui.click("a[href='/en/ministry/registry']").await;
+    ui.wait("location.pathname === '/en/ministry/registry' && document.querySelector('#reg-films tbody tr')").await;
+    let registered = get_json_as(&ui.base, "/v1/films", Some(&ministry));
+    let cinemas = get_json_as(&ui.base, "/v1/cinemas", Some(&ministry));
+    let (film_rows, cinema_rows): (usize, usize) = (ui.js("document.querySelectorAll('#reg-films tbody tr').length").await, ui.js("document.querySelectorAll('#reg-cinemas tbody tr').length").await);
+    assert_eq!((film_rows, cinema_rows), (registered["films"].as_array().unwrap().len(), cinemas["cinemas"].as_array().unwrap().len()));
+    ui.check("en-ministry-registry").await;
+    let bin = schemas::Bin::from_prefix("99999900001").unwrap().to_string();
+    assert!(!cinemas["cinemas"].as_array().unwrap().iter().any(|c| c["bin"] == bin.as_str()), "a BIN the simulation does not use");
+    ui.js::<bool>(&format!("document.querySelector('input[name=cinema]').value = '{bin}'; true")).await;
+    ui.click("#open-cinema button").await;
+    ui.wait(&format!("location.pathname === '/en/ministry/registry/cinemas/{bin}' && document.querySelector('#unregistered')")).await;
+    ui.js::<bool>(
+        "const f = n => document.querySelector(`#record-form [name=${n}]`); f('name').value = 'Steppe Screens'; f('name_kk').value = 'Дала экрандары'; \
+         f('region').value = 'KZ-63'; f('city').value = 'Ust-Kamenogorsk'; f('halls').value = '2'; f('seats').value = '240'; f('vat_payer').checked = true; true",
+    )
+    .await;
+    ui.click("#record-form button[type=submit]").await;
+    ui.wait("document.querySelector('#notice') && document.querySelector('#history tbody tr')").await;
+    ui.js::<bool>("document.querySelector('#record-form [name=seats]').value = '260'; true").await;
+    ui.click("#record-form button[type=submit]").await;
+    ui.wait("document.querySelectorAll('#history tbody tr').length === 2").await;
+    let record = get_json_as(&ui.base, &format!("/v1/cinemas/{bin}"), Some(&ministry));
+    assert_eq!((record["seats"].as_u64(), record["region"].as_str(), record["name_kk"].as_str()), (Some(260), Some("KZ-63"), Some("Дала экрандары")), "{record}");
+    assert_eq!(ui.text("#history tbody tr ul.changes").await, "Seats: 240 → 260", "the newest version names only what changed");
+    ui.open(&format!("/kk/ministry/registry/cinemas/{bin}"), "kk").await;
+    ui.check("kk-ministry-registry-cinema").await;
+    let film = registered["films"][0]["film_id"].as_str().unwrap().to_owned();
+    ui.open(&format!("/ru/ministry/registry/films/{film}"), "ru").await;
+    ui.check("ru-ministry-registry-film").await;
+    sign_out(ui, "ru").await;
 
     // The film commission, in Kazakh: the box office by region, one row per region the API
     // gives for the same days, adding up to its national gross.

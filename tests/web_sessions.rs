@@ -656,3 +656,144 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let took = revoked.elapsed();
     assert!(took <= Duration::from_millis(2000), "the session ended {took:?} after the revocation");
 }
+
+/// The ministry's registry screens: films, cinemas and FX as the JSON twins give them; a film
+/// and a cinema edited through their forms (amounts typed the Russian way), each version in the
+/// history with who wrote it and what changed; a refused form keeps what was typed and changes
+/// nothing; a new cinema registered from its empty form; FX loaded twice for one date, the
+/// later load in force. No other role reaches the screens, and no form works without its token.
+#[test]
+fn the_ministry_edits_the_registry_and_sees_every_version() {
+    let env = TestEnv::new("webreg");
+    let reg = env.dir.join("registry");
+    std::fs::create_dir_all(&reg).unwrap();
+    std::fs::write(reg.join("cinemas.csv"), format!("bin,name,region,city,halls,seats,vat_payer,name_kk,name_ru\n{CINEMA_A},Alpha Cinema,Almaty,Almaty,2,300,true,Альфа киносы,Кинотеатр Альфа\n")).unwrap();
+    std::fs::write(reg.join("films.csv"), format!("film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\nF1,Бірінші,Первый,First,2026-03-01,{PRODUCER},{PRODUCER},true,1000000.00\n")).unwrap();
+    std::fs::write(reg.join("funding.csv"), "film_id,payment_id,paid_on,amount\nF1,F1-P1,2025-03-01,600000.00\n").unwrap();
+    env.run(&["registry", "load", "--dir", reg.to_str().unwrap()]);
+    let key = |role: &str, bin: Option<&str>, label: &str| {
+        let mut args = vec!["keys", "create", "--role", role, "--label", label];
+        if let Some(b) = bin {
+            args.extend(["--bin", b]);
+        }
+        env.run(&args).trim().to_owned()
+    };
+    let ministry = key("ministry", None, "Aigerim, registry desk");
+    let cinema = key("cinema", Some(CINEMA_A), "Alpha's manager");
+    let producer = key("producer", Some(PRODUCER), "Steppe Films");
+    let port = free();
+    let _api = spawn_api(&env, port, &[], "api.log");
+    let site = Site { base: format!("http://127.0.0.1:{port}") };
+    assert!(wait_until(Duration::from_secs(60), || request(&site.base, "GET", "/healthz", &[], None, None).status == 200), "api did not start");
+    let m = site.sign_in("ru", &ministry);
+
+    // The registry as loaded: the page lists what /v1/films and /v1/cinemas give.
+    let films = site.api("/v1/films", &ministry);
+    let f1 = &films["films"][0];
+    assert_eq!((f1["film_id"].as_str(), f1["budget"].as_str(), f1["state_funding"].as_str(), f1["payments"][0]["paid_on"].as_str()), (Some("F1"), Some("1000000.00"), Some("600000.00"), Some("2025-03-01")), "{films}");
+    assert_eq!(f1["exhibitor_share"], Value::Null, "no agreement loaded");
+    let page = site.get("/ru/ministry/registry", Some(&m));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<tr data-film=\"F1\">") && page.body.contains("<td class=\"title\">Первый</td>") && page.body.contains("1\u{a0}000\u{a0}000,00\u{a0}₸") && page.body.contains("600\u{a0}000,00\u{a0}₸"), "{}", page.body);
+    assert!(page.body.contains(&format!("<tr data-bin=\"{CINEMA_A}\">")) && page.body.contains("Кинотеатр Альфа"), "{}", page.body);
+    let film_page = site.get("/ru/ministry/registry/films/F1", Some(&m));
+    assert_eq!(film_page.status, 200, "{}", film_page.body);
+    assert!(film_page.body.contains("name=\"budget\" required inputmode=\"decimal\" value=\"1000000.00\""), "{}", film_page.body);
+    // The CLI's load is the first version of the film and of its payment, by the operator.
+    assert!(film_page.body.contains("<li>Бюджет, ₸: <ins>1\u{a0}000\u{a0}000,00\u{a0}₸</ins></li>") && film_page.body.contains("Платёж F1-P1<br><small>первая версия</small>"), "{}", film_page.body);
+    let csrf = csrf_field(&film_page.body);
+    let post = |path: &str, body: &str| request(&site.base, "POST", path, &[("ekino_session", &m)], Some(body), None);
+    let film_form = |budget: &str, title_ru: &str, share: &str| {
+        format!("action=film&title_kk=%D0%91%D1%96%D1%80%D1%96%D0%BD%D1%88%D1%96&title_ru={}&title_en=First&release_date=2026-03-01&producer_bin={PRODUCER}&distributor_bin={PRODUCER}&national=on&budget={}&exhibitor_share={}&distributor_fee=", enc(title_ru), enc(budget), enc(share))
+    };
+
+    // No token, a wrong one: 403, nothing written.
+    assert_eq!(post("/ru/ministry/registry/films/F1", &film_form("5", "x", "")).status, 403);
+    assert_eq!(post("/ru/ministry/registry/films/F1", &format!("csrf={}&{}", "0".repeat(64), film_form("5", "x", ""))).status, 403);
+    // A budget as Russian Excel writes it, a new Russian title, an agreement with a decimal comma.
+    let saved = post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&{}", film_form("2 500 000,50", "Первый фильм", "0,55")));
+    assert_eq!((saved.status, saved.header("location")), (303, Some("/ru/ministry/registry/films/F1?saved=film#notice")), "{}", saved.body);
+    let f1 = site.api("/v1/films/F1", &ministry);
+    assert_eq!((f1["budget"].as_str(), f1["title_ru"].as_str(), f1["exhibitor_share"].as_str(), f1["distributor_fee"].as_str()), (Some("2500000.50"), Some("Первый фильм"), Some("0.5500"), Some("0.0000")), "{f1}");
+    assert_eq!(site.api("/v1/films/F1", &producer)["budget"], "2500000.50", "the film's producer reads its record too");
+    // Then the budget alone changes: that version names only the budget, old and new.
+    assert_eq!(post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&{}", film_form("3000000", "Первый фильм", ""))).status, 303);
+    let history = site.api("/v1/films/F1/history", &ministry);
+    let versions = history["versions"].as_array().unwrap();
+    let ours: Vec<&Value> = versions.iter().filter(|v| v["by"].as_str().unwrap().starts_with("Aigerim, registry desk (key:")).collect();
+    assert_eq!(ours.iter().map(|v| v["entity"].as_str().unwrap()).collect::<Vec<_>>(), ["film", "agreement", "film"], "in the order written: {history}");
+    assert_eq!(versions.len(), 5, "the CLI's film and payment, then ours: {history}");
+    let film_page = site.get("/ru/ministry/registry/films/F1?saved=film", Some(&m));
+    assert!(film_page.body.contains("id=\"notice\">Фильм сохранён"), "{}", film_page.body);
+    assert_eq!(film_page.body.matches("<tr><td class=\"title\">").count(), 5, "five versions: {}", film_page.body);
+    // Each version says what it changed against the one before it, old and new.
+    let budget = "<li>Бюджет, ₸: <del>2\u{a0}500\u{a0}000,50\u{a0}₸</del> → <ins>3\u{a0}000\u{a0}000,00\u{a0}₸</ins></li>\n";
+    let first_edit = "<li>Название на русском: <del>Первый</del> → <ins>Первый фильм</ins></li><li>Бюджет, ₸: <del>1\u{a0}000\u{a0}000,00\u{a0}₸</del> → <ins>2\u{a0}500\u{a0}000,50\u{a0}₸</ins></li>\n";
+    assert!(film_page.body.contains(&format!("<ul class=\"changes\">{budget}")) && film_page.body.contains(&format!("<ul class=\"changes\">{first_edit}")), "only what changed: {}", film_page.body);
+    assert!(film_page.body.find(budget) < film_page.body.find(first_edit), "newest first");
+    assert!(film_page.body.contains("<li>Доля кинотеатра в чистых сборах: <ins>55,0\u{a0}%</ins></li>"), "the agreement's first version: {}", film_page.body);
+
+    // A refused form: 422, the field named by its label, what was typed kept, nothing written.
+    let refused = post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&{}", film_form("много", "Другое", "")));
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("id=\"refusal\">") && refused.body.contains("Бюджет, ₸") && refused.body.contains("value=\"много\"") && refused.body.contains("value=\"Другое\""), "{}", refused.body);
+    assert_eq!(site.api("/v1/films/F1", &ministry)["title_ru"], "Первый фильм");
+
+    // A funding payment typed with spaces: the film's state funding is both payments.
+    let paid = post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&action=funding&payment_id=F1-P2&paid_on=2026-01-15&amount=400+000"));
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    let f1 = site.api("/v1/films/F1", &ministry);
+    assert_eq!((f1["state_funding"].as_str(), f1["payments"].as_array().map(Vec::len)), (Some("1000000.00"), Some(2)), "{f1}");
+    let film_page = site.get("/ru/ministry/registry/films/F1", Some(&m));
+    assert!(film_page.body.contains("<td id=\"state-funding\">1\u{a0}000\u{a0}000,00\u{a0}₸</td>") && film_page.body.contains("Платёж F1-P2"), "{}", film_page.body);
+
+    // A cinema: its halls change; the cinema's own key reads its record and history, not another's.
+    let cinema_page = site.get(&format!("/en/ministry/registry/cinemas/{CINEMA_A}"), Some(&m));
+    assert_eq!(cinema_page.status, 200, "{}", cinema_page.body);
+    assert!(cinema_page.body.contains("<option value=\"KZ-75\" selected>Almaty</option>") && cinema_page.body.contains("name=\"vat_payer\" checked"), "{}", cinema_page.body);
+    let cinema_form = |_bin: &str, halls: &str, seats: &str| format!("csrf={csrf}&action=cinema&name=Alpha+Cinema&name_kk=&name_ru=&region=KZ-75&city=Almaty&halls={halls}&seats={seats}&vat_payer=on");
+    assert_eq!(post(&format!("/en/ministry/registry/cinemas/{CINEMA_A}"), &cinema_form(CINEMA_A, "3", "1+450")).status, 303);
+    let a = site.api(&format!("/v1/cinemas/{CINEMA_A}"), &cinema);
+    assert_eq!((a["halls"].as_u64(), a["seats"].as_u64(), a["name_ru"].as_str(), a["region"].as_str()), (Some(3), Some(1450), Some(""), Some("KZ-75")), "{a}");
+    let versions = site.api(&format!("/v1/cinemas/{CINEMA_A}/history"), &cinema);
+    assert_eq!(versions["versions"].as_array().map(Vec::len), Some(2), "the CLI's and ours: {versions}");
+    assert_eq!((versions["versions"][1]["record"]["halls"].as_u64(), versions["versions"][0]["record"]["halls"].as_u64()), (Some(3), Some(2)), "{versions}");
+    let halls = post(&format!("/en/ministry/registry/cinemas/{CINEMA_A}"), &cinema_form(CINEMA_A, "three", "1"));
+    assert!(halls.status == 422 && halls.body.contains("Halls: must be a whole number"), "{}", halls.body);
+    // An unregistered BIN opens an empty form that registers it.
+    let new_bin = "050440002227"; // valid, and not loaded above
+    let open = site.get(&format!("/en/ministry/registry?cinema={new_bin}"), Some(&m));
+    assert_eq!((open.status, open.header("location")), (303, Some(format!("/en/ministry/registry/cinemas/{new_bin}").as_str())));
+    let empty = site.get(&format!("/en/ministry/registry/cinemas/{new_bin}"), Some(&m));
+    assert!(empty.status == 200 && empty.body.contains(&format!("<h1>Register cinema {new_bin}</h1>")) && empty.body.contains("id=\"unregistered\""), "{}", empty.body);
+    assert_eq!(post(&format!("/en/ministry/registry/cinemas/{new_bin}"), &cinema_form(new_bin, "1", "80")).status, 303);
+    let all = site.api("/v1/cinemas", &ministry);
+    assert_eq!(all["cinemas"].as_array().unwrap().iter().map(|c| c["bin"].as_str().unwrap()).collect::<Vec<_>>(), [new_bin, CINEMA_A], "by BIN: {all}");
+
+    // FX: two loads for one date; both listed with who loaded them, the later one in force.
+    for rate in ["512.34", "513.00"] {
+        let loaded = post("/en/ministry/registry/fx", &format!("csrf={csrf}&rates={}", enc(&format!("2026-11-20,USD,{rate}\r\n2026-11-20,EUR,590.10\r\n"))));
+        assert_eq!((loaded.status, loaded.header("location")), (303, Some("/en/ministry/registry?loaded=2#fx-heading")), "{}", loaded.body);
+        std::thread::sleep(Duration::from_millis(1100)); // loads a second apart: `loaded_at` is in seconds
+    }
+    let fx = site.api("/v1/fx?from=2026-11-20&to=2026-11-20&currency=USD", &ministry);
+    let got: Vec<(&str, bool)> = fx["rates"].as_array().unwrap().iter().map(|r| (r["kzt"].as_str().unwrap(), r["in_force"].as_bool().unwrap())).collect();
+    assert_eq!(got, [("513.00", true), ("512.34", false)], "{fx}");
+    let fx_page = site.get("/en/ministry/registry?from=2026-11-20&to=2026-11-20", Some(&m));
+    assert_eq!((fx_page.body.matches(">In force<").count(), fx_page.body.matches("Replaced by a later load").count()), (2, 2), "{}", fx_page.body);
+    let bad_fx = post("/en/ministry/registry/fx", &format!("csrf={csrf}&rates={}", enc("2026-11-21,USD,512.34\n2026-11-21,USD,-1\n")));
+    assert_eq!(bad_fx.status, 422, "the page again, with the refusal");
+    assert!(bad_fx.body.contains("id=\"refusal\"") && bad_fx.body.contains("2026-11-21,USD,-1"), "{}", bad_fx.body);
+    assert_eq!(site.api("/v1/fx?from=2026-11-21&to=2026-11-21", &ministry)["rates"].as_array().map(Vec::len), Some(0), "all or nothing");
+
+    // No other role reaches the screens or their forms; a visitor is sent to sign in.
+    let c = site.sign_in("en", &cinema);
+    for path in ["/en/ministry/registry".to_owned(), "/en/ministry/registry/films/F1".to_owned(), format!("/en/ministry/registry/cinemas/{CINEMA_A}")] {
+        assert_eq!(site.get(&path, Some(&c)).status, 404, "{path}");
+        assert_eq!(site.get(&path, None).status, 303, "{path}");
+    }
+    assert_eq!(request(&site.base, "POST", "/en/ministry/registry/films/F1", &[("ekino_session", &c)], Some(&film_form("1", "x", "")), None).status, 404);
+    assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{new_bin}"), &[], None, Some(&cinema)).status, 404, "another cinema's record");
+    assert_eq!(request(&site.base, "GET", "/v1/films", &[], None, Some(&producer)).status, 404);
+    assert_eq!(site.get("/en/ministry/registry/keys/F1", Some(&m)).status, 404, "not a kind of record");
+}

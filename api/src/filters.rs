@@ -332,7 +332,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 };
                 finish(&s, "POST", "post_estimate", None, "/v1/rebates/estimate", &q, t, r)
             });
-        health.or(openapi).unify().or(metrics).unify().or(daily).unify().or(chart).unify().or(run).unify().or(programmes).unify().or(programme).unify().or(estimate).unify().boxed()
+        health.boxed().or(openapi.boxed()).unify().or(metrics.boxed()).unify().or(daily.boxed()).unify().or(chart.boxed()).unify().or(run.boxed()).unify().or(programmes.boxed()).unify().or(programme.boxed()).unify().or(estimate.boxed()).unify().boxed()
     };
 
     let box_office = {
@@ -524,7 +524,66 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "corrections", &p, "/v1/corrections", &q, t, format, export, r).await
             },
         );
-        silent.or(reporting).unify().or(rejected).unify().or(corrections).unify().or(all_corrections).unify().or(tickets).unify().or(sales).unify().or(screenings).unify().or(scorecards).unify().or(flags).unify().boxed()
+        silent.boxed().or(reporting.boxed()).unify().or(rejected.boxed()).unify().or(corrections.boxed()).unify().or(all_corrections.boxed()).unify().or(tickets.boxed()).unify().or(sales.boxed()).unify().or(screenings.boxed()).unify().or(scorecards.boxed()).unify().or(flags.boxed()).unify().boxed()
+    };
+
+    // The registry as registered now, for the ministry's registry screens (see `handlers::records`).
+    let records = {
+        let films = warp::path!("v1" / "films").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::records::films(&s, &p).await
+            }
+            .await;
+            finish(&s, "GET", "films", Some(&p), "/v1/films", &q, t, r)
+        });
+        let film = warp::path!("v1" / "films" / Seg).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|Seg(id): Seg, s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let path = format!("/v1/films/{id}");
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::records::film(&s, &p, id).await
+            }
+            .await;
+            finish(&s, "GET", "film", Some(&p), &path, &q, t, r)
+        });
+        let cinemas = warp::path!("v1" / "cinemas").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::records::cinemas(&s, &p).await
+            }
+            .await;
+            finish(&s, "GET", "cinemas", Some(&p), "/v1/cinemas", &q, t, r)
+        });
+        // After `/v1/cinemas/reporting` and `/v1/cinemas/scorecards` (their own GET paths).
+        let cinema = warp::path!("v1" / "cinemas" / Seg).and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|Seg(bin): Seg, s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let path = format!("/v1/cinemas/{bin}");
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::records::cinema(&s, &p, bin).await
+            }
+            .await;
+            finish(&s, "GET", "cinema", Some(&p), &path, &q, t, r)
+        });
+        let history = warp::path!("v1" / "cinemas" / Seg / "history").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|Seg(bin): Seg, s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let path = format!("/v1/cinemas/{bin}/history");
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::records::cinema_history(&s, &p, bin).await
+            }
+            .await;
+            finish(&s, "GET", "cinema_history", Some(&p), &path, &q, t, r)
+        });
+        let fx = warp::path!("v1" / "fx").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async { handlers::records::fx(&s, &p, params::parse(&q)?).await }.await;
+            finish(&s, "GET", "fx", Some(&p), "/v1/fx", &q, t, r)
+        });
+        films.boxed().or(film.boxed()).unify().or(cinemas.boxed()).unify().or(cinema.boxed()).unify().or(history.boxed()).unify().or(fx.boxed()).unify().boxed()
     };
 
     let writes = {
@@ -722,10 +781,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 finish_list(&s, "audit", &p, "/v1/audit", &q, t, format, export, r).await
             },
         );
-        submit.or(preview).unify().or(list).unify().or(pools).unify().or(fx).unify().or(get).unify().or(decide).unify().or(film).unify().or(funding).unify().or(cinema).unify().or(applicant).unify().or(applicant_get).unify().or(audit).unify().or(keys).unify().or(issue).unify().or(revoke).unify().or(applicants).unify().boxed()
+        submit.boxed().or(preview.boxed()).unify().or(list.boxed()).unify().or(pools.boxed()).unify().or(fx.boxed()).unify().or(get.boxed()).unify().or(decide.boxed()).unify().or(film.boxed()).unify().or(funding.boxed()).unify().or(cinema.boxed()).unify().or(applicant.boxed()).unify().or(applicant_get.boxed()).unify().or(audit.boxed()).unify().or(keys.boxed()).unify().or(issue.boxed()).unify().or(revoke.boxed()).unify().or(applicants.boxed()).unify().boxed()
     };
 
-    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();
+    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(records).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();
     // Every reply passes here: a handler's audit record gets the client address and is
     // recorded; a refusal no handler saw is audited as `audit` says.
     warp::method()

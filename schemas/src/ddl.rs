@@ -60,6 +60,8 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     // they existed (no flag either way) until `ekino rollup` recomputes it.
     ("sales_by_cinema_day", "n_vat_sales", "UInt64 DEFAULT 0"),
     ("sales_by_cinema_day", "n_untaxed_sales", "UInt64 DEFAULT 0"),
+    // Orders a record's versions written within one second (see `history::HistoryRow::seq`).
+    ("registry_history", "seq", "UInt64 DEFAULT 0"),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].

@@ -41,6 +41,9 @@ pub struct HistoryRow {
     pub by: String,
     /// The record as written, JSON.
     pub record: String,
+    /// Nanoseconds since the epoch when the row was made: orders the versions written within
+    /// one second of `at` (0 on rows written before the column existed).
+    pub seq: u64,
 }
 
 impl HistoryRow {
@@ -52,6 +55,7 @@ impl HistoryRow {
             at,
             by: by.into(),
             record: serde_json::to_string(record).unwrap_or_default(),
+            seq: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cinemas;
 pub mod claims;
 pub mod keys;
 pub mod rebates;
+pub mod records;
 pub mod registry;
 pub mod roi;
 pub mod tickets;

@@ -342,21 +342,12 @@ pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Resul
     super::box_office::film_visible(s, p, &film_id).await?;
     let rows: Vec<HistoryRow> = s
         .app
-        .query("SELECT ?fields FROM registry_history WHERE film_id = ? ORDER BY at, entity, entity_id LIMIT 10000")
+        .query("SELECT ?fields FROM registry_history WHERE film_id = ? ORDER BY at, seq, entity, entity_id LIMIT 10000")
         .bind(&film_id)
         .fetch_all()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let versions = rows
-        .into_iter()
-        .map(|r| HistoryEntry {
-            entity: r.entity,
-            entity_id: r.entity_id,
-            at: chrono::DateTime::from_timestamp(i64::from(r.at), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default(),
-            by: r.by,
-            record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null),
-        })
-        .collect();
+    let versions = super::records::entries(rows);
     Ok(HistoryReply { film_id, versions })
 }
 

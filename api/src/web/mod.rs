@@ -31,6 +31,7 @@ pub mod glossary;
 pub mod pdf;
 pub mod programmes;
 pub mod reasons;
+pub mod registry;
 pub mod rebates;
 pub mod i18n;
 pub mod page;
@@ -316,17 +317,17 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 Err(resp) => resp,
             }
         });
-    form.or(sign_in)
+    form.boxed().or(sign_in.boxed())
         .unify()
-        .or(sign_out)
+        .or(sign_out.boxed())
         .unify()
-        .or(decision)
+        .or(decision.boxed())
         .unify()
         .or(upload_form)
         .unify()
         .or(sales_page)
         .unify()
-        .or(producer_film)
+        .or(producer_film.boxed())
         .unify()
         .or(ministry_cinemas)
         .unify()
@@ -334,17 +335,67 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .unify()
         .or(audit_page)
         .unify()
-        .or(people_post)
+        .or(people_post.boxed())
         .unify()
-        .or(upload_post)
+        .or(upload_post.boxed())
         .unify()
-        .or(void)
+        .or(void.boxed())
         .unify()
-        .or(claim_form)
+        .or(claim_form.boxed())
         .unify()
-        .or(claim_post)
+        .or(claim_post.boxed())
         .unify()
         .boxed()
+}
+
+/// The ministry's registry screens (see `registry`); boxed on their own, as every group of
+/// routes here is, so that the filter types stay small enough to compile quickly.
+fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    // The registry, for the ministry: films, cinemas and FX, each record with its history (see
+    // `registry`).
+    let registry_page = signed_page(s, "ministry", "registry", Role::Ministry, |s, lang, signed, q| async move { registry::page(&s, lang, &signed, &q).await });
+    let registry_record = lang()
+        .and(warp::path!("ministry" / "registry" / String / String))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(|lang: Lang, kind: String, id: String, s: State, cookie: Option<String>, q: String| async move {
+            let id = percent_decode(&id);
+            let rest = format!("ministry/registry/{kind}/{}", path_segment(&id));
+            match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Ministry]).await {
+                Ok(signed) => registry::record(&s, lang, &signed, &kind, &id, &q).await,
+                Err(resp) => resp,
+            }
+        });
+    let registry_fx = lang()
+        .and(warp::path!("ministry" / "registry" / "fx"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "ministry/registry", "", &[Role::Ministry]).await {
+                Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
+                Err(resp) => resp,
+            }
+        });
+    let registry_post = lang()
+        .and(warp::path!("ministry" / "registry" / String / String))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, kind: String, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            let id = percent_decode(&id);
+            match session::gate(&s, lang, cookie.as_deref(), "ministry/registry", "", &[Role::Ministry]).await {
+                Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
+                Err(resp) => resp,
+            }
+        });
+    registry_page.or(registry_record.boxed()).unify().or(registry_fx.boxed()).unify().or(registry_post.boxed()).unify().boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
@@ -412,7 +463,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .unify()
         .or(glossary)
         .unify()
+        .boxed()
         .or(signing(&s))
+        .unify()
+        .or(registry_routes(&s))
         .unify()
         .or(cabinet(&s, "cinema", Role::Cinema))
         .unify()
