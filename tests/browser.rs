@@ -593,6 +593,20 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     let first: String = ui.js("document.querySelector('#regions tbody tr').dataset.region").await;
     assert_eq!(first, regions["rows"][0]["region"].as_str().unwrap_or(""), "the largest region first");
     ui.check("kk-commission").await;
+    // An estimate saved for a production from the estimator's link, listed on the start page
+    // under that production, as /v1/commission/estimates gives it.
+    ui.open("/kk/rebates/estimate", "kk").await;
+    ui.click("#save-for-production").await;
+    ui.wait("location.pathname === '/kk/commission/save' && document.querySelector('#save-form')").await;
+    ui.js::<bool>("document.querySelector('#save-form [name=production]').value = 'Дала жарығы (Steppe Light)'; document.querySelector('#note').value = 'Алғашқы бағалау'; true").await;
+    ui.check("kk-commission-save").await;
+    ui.click("#save-form button[type=submit]").await;
+    ui.wait("location.pathname === '/kk/commission' && document.querySelector('#notice') && document.querySelector('tr[data-estimate]')").await;
+    let saved = get_json_as(&ui.base, "/v1/commission/estimates", Some(&commission));
+    let listed: String = ui.js("document.querySelector('tr[data-estimate]').dataset.estimate").await;
+    assert_eq!(listed, saved["estimates"][0]["estimate_id"].as_str().unwrap(), "{saved}");
+    assert_eq!(ui.text("h3.production").await, "Дала жарығы (Steppe Light)");
+    ui.check("kk-commission-saved").await;
     sign_out(ui, "kk").await;
 
     // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.

@@ -797,3 +797,70 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
     assert_eq!(request(&site.base, "GET", "/v1/films", &[], None, Some(&producer)).status, 404);
     assert_eq!(site.get("/en/ministry/registry/keys/F1", Some(&m)).status, 404, "not a kind of record");
 }
+
+/// The film commission's saved estimates: saved from the estimator's link through the save
+/// form, listed under their production with the estimator's and the briefing's links, the
+/// same as `GET /v1/commission/estimates`; a refused estimate is not saved; deleting keeps the
+/// row as a deleted version. Other roles and token-less posts are refused.
+#[test]
+fn the_commission_saves_estimates_per_production() {
+    let env = TestEnv::new("webcom");
+    let key = |role: &str, label: &str| env.run(&["keys", "create", "--role", role, "--label", label]).trim().to_owned();
+    let commission = key("commission", "Commission desk");
+    let ministry = key("ministry", "Ministry");
+    let port = free();
+    let _api = spawn_api(&env, port, &[], "api.log");
+    let site = Site { base: format!("http://127.0.0.1:{port}") };
+    assert!(wait_until(Duration::from_secs(60), || request(&site.base, "GET", "/healthz", &[], None, None).status == 200), "api did not start");
+    let c = site.sign_in("en", &commission);
+    let home = site.get("/en/commission", Some(&c));
+    assert!(home.status == 200 && home.body.contains("id=\"no-saved\""), "{}", home.body);
+
+    // The estimator links its own query to the save form.
+    let estimate_q = "title=Dune+Sea&kind=feature&currency=USD&total=1500000&applicant_country=GB&registered_on=2026-01-10&completed_on=2026-10-01&as_of=2026-11-01&days_total=40&days_outside=12&local.accommodation=120000&local.crew_wages=300000&compare=kz&compare=ge";
+    let estimator = site.get(&format!("/en/rebates/estimate?{estimate_q}"), None);
+    assert_eq!(estimator.status, 200, "{}", estimator.body);
+    let link = format!("href=\"/en/commission/save?{}\" id=\"save-for-production\"", estimate_q.replace('&', "&#38;"));
+    assert!(estimator.body.contains(&link), "the save link carries the estimate: {}", estimator.body);
+    let form = site.get(&format!("/en/commission/save?{estimate_q}"), Some(&c));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<dd>Dune Sea</dd>") && form.body.contains("<dd>1,500,000 USD</dd>") && form.body.contains("<dd>KZ, GE</dd>"), "{}", form.body);
+    let csrf = csrf_field(&form.body);
+    let post = |path: &str, body: &str, session: &str| request(&site.base, "POST", path, &[("ekino_session", session)], Some(body), None);
+    let body = |csrf: &str, production: &str, q: &str| format!("csrf={csrf}&production={}&note={}&query={}", enc(production), enc("first look, crew only"), enc(q));
+    assert_eq!(post("/en/commission/estimates", &body("", "Dune Sea", estimate_q), &c).status, 403, "no token");
+    let saved = post("/en/commission/estimates", &body(&csrf, "Dune Sea (Working Title Films)", estimate_q), &c);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let list = site.api("/v1/commission/estimates", &commission);
+    let first = &list["estimates"][0];
+    let id = first["estimate_id"].as_str().unwrap().to_owned();
+    assert_eq!(saved.header("location"), Some(format!("/en/commission?saved={id}#saved-heading").as_str()));
+    assert_eq!((first["production"].as_str(), first["query"].as_str(), first["note"].as_str()), (Some("Dune Sea (Working Title Films)"), Some(estimate_q), Some("first look, crew only")), "{list}");
+    assert!(first["saved_by"].as_str().unwrap().starts_with("Commission desk (key:"), "{list}");
+    // A second estimate for the same production, and one that the estimator refuses (no spend line).
+    let second_q = estimate_q.replace("total=1500000", "total=2000000");
+    assert_eq!(post("/en/commission/estimates", &body(&csrf, "Dune Sea (Working Title Films)", &second_q), &c).status, 303);
+    let refused = post("/en/commission/estimates", &body(&csrf, "Aral", "title=Aral&currency=USD&total=10&kind=feature"), &c);
+    assert!(refused.status == 422 && refused.body.contains("id=\"refusal\""), "{}", refused.body);
+    let home = site.get(&format!("/en/commission?saved={id}"), Some(&c));
+    assert!(home.body.contains(&format!("Estimate {id} is saved.")), "{}", home.body);
+    assert_eq!(home.body.matches("<h3 class=\"production\">Dune Sea (Working Title Films)</h3>").count(), 1, "one production: {}", home.body);
+    assert_eq!(home.body.matches("<tr data-estimate=\"ES-").count(), 2, "two estimates, none for the refused one");
+    assert!(home.body.contains(&format!("<a href=\"/en/rebates/brief?{}\">", estimate_q.replace('&', "&#38;"))) && home.body.contains("<td>1,500,000 USD</td>") && home.body.contains("<td>2,000,000 USD</td>"), "{}", home.body);
+    let brief = site.get(&format!("/en/rebates/brief?{estimate_q}"), None);
+    assert_eq!(brief.status, 200, "the saved briefing opens");
+
+    // Deleting: gone from the list, kept in the table as a deleted version.
+    assert_eq!(post(&format!("/en/commission/estimates/{id}/delete"), "csrf=", &c).status, 403);
+    let deleted = post(&format!("/en/commission/estimates/{id}/delete"), &format!("csrf={csrf}"), &c);
+    assert_eq!((deleted.status, deleted.header("location")), (303, Some(format!("/en/commission?deleted={id}#saved-heading").as_str())));
+    assert_eq!(site.api("/v1/commission/estimates", &commission)["estimates"].as_array().map(Vec::len), Some(1));
+    assert_eq!(env.sql(&format!("SELECT count(), sum(deleted) FROM {}.commission_estimates WHERE estimate_id = '{id}' FORMAT TSV", env.app_db())).trim(), "2\t1");
+
+    // Other roles: the API's 404, the pages' 404.
+    let m = site.sign_in("en", &ministry);
+    assert_eq!(request(&site.base, "GET", "/v1/commission/estimates", &[], None, Some(&ministry)).status, 404);
+    assert_eq!(site.get(&format!("/en/commission/save?{estimate_q}"), Some(&m)).status, 404);
+    assert_eq!(post("/en/commission/estimates", &body(&csrf_field(&site.get("/en/ministry", Some(&m)).body), "X", estimate_q), &m).status, 404);
+    assert_eq!(site.get(&format!("/en/commission/save?{estimate_q}"), None).status, 303, "a visitor is sent to sign in");
+}

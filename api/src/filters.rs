@@ -586,6 +586,46 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         films.boxed().or(film.boxed()).unify().or(cinemas.boxed()).unify().or(cinema.boxed()).unify().or(history.boxed()).unify().or(fx.boxed()).unify().boxed()
     };
 
+    // The film commission's saved estimates per production (see `handlers::productions`).
+    let commission = {
+        let limit = s.settings.body_limit_bytes;
+        let list = warp::path!("v1" / "commission" / "estimates").and(warp::get()).and(state(s.clone())).and(principal(s.clone())).and(query()).then(|s: State, p: Principal, q: String| async move {
+            let t = Instant::now();
+            let r = async {
+                params::parse::<params::NoQuery>(&q)?;
+                handlers::productions::list(&s, &p).await
+            }
+            .await;
+            finish(&s, "GET", "commission_estimates", Some(&p), "/v1/commission/estimates", &q, t, r)
+        });
+        let save = warp::path!("v1" / "commission" / "estimates").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |s: State, p: Principal, q: String, b: Bytes| async move {
+                let t = Instant::now();
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    // The role first: another role learns nothing from its body's fate.
+                    handlers::require(&p, &[crate::auth::Role::Commission])?;
+                    handlers::productions::save(&s, &p, handlers::registry::json(&b)?).await
+                }
+                .await;
+                finish(&s, "POST", "save_estimate", Some(&p), "/v1/commission/estimates", &q, t, r)
+            },
+        );
+        let delete = warp::path!("v1" / "commission" / "estimates" / Seg / "delete").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
+            |Seg(id): Seg, s: State, p: Principal, q: String, _b: Bytes| async move {
+                let t = Instant::now();
+                let path = format!("/v1/commission/estimates/{id}/delete");
+                let r = async {
+                    params::parse::<params::NoQuery>(&q)?;
+                    handlers::productions::delete(&s, &p, id).await
+                }
+                .await;
+                finish(&s, "POST", "delete_estimate", Some(&p), &path, &q, t, r)
+            },
+        );
+        list.boxed().or(save.boxed()).unify().or(delete.boxed()).unify().boxed()
+    };
+
     let writes = {
         let limit = s.settings.body_limit_bytes;
         let submit = warp::path!("v1" / "claims").and(warp::post()).and(state(s.clone())).and(principal(s.clone())).and(query()).and(body(limit, body_timeout)).then(
@@ -784,7 +824,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         submit.boxed().or(preview.boxed()).unify().or(list.boxed()).unify().or(pools.boxed()).unify().or(fx.boxed()).unify().or(get.boxed()).unify().or(decide.boxed()).unify().or(film.boxed()).unify().or(funding.boxed()).unify().or(cinema.boxed()).unify().or(applicant.boxed()).unify().or(applicant_get.boxed()).unify().or(audit.boxed()).unify().or(keys.boxed()).unify().or(issue.boxed()).unify().or(revoke.boxed()).unify().or(applicants.boxed()).unify().boxed()
     };
 
-    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(records).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();
+    let app = public.or(box_office).unify().or(roi).unify().or(cinemas).unify().or(records).unify().or(commission).unify().or(writes).unify().or(crate::web::routes(s.clone())).unify().recover(recover).unify();
     // Every reply passes here: a handler's audit record gets the client address and is
     // recorded; a refusal no handler saw is audited as `audit` says.
     warp::method()

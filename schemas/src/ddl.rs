@@ -27,6 +27,9 @@ pub const PUBLIC_SQL: &str = include_str!("../sql/007_public.sql");
 /// Web sessions of the signed-in screens (issue 12).
 pub const SESSIONS_SQL: &str = include_str!("../sql/008_sessions.sql");
 
+/// The film commission's saved estimates per production (issue 12).
+pub const COMMISSION_SQL: &str = include_str!("../sql/009_commission.sql");
+
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -100,6 +103,7 @@ pub const APP_TABLES: &[&str] = &[
     "applicants",
     "distributors",
     "web_sessions",
+    "commission_estimates",
 ];
 
 /// The store of a table or view by name.
@@ -134,6 +138,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(APPLICANTS_SQL));
     s.extend(split_statements(PUBLIC_SQL));
     s.extend(split_statements(SESSIONS_SQL));
+    s.extend(split_statements(COMMISSION_SQL));
     s
 }
 
@@ -238,8 +243,8 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 26, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
-        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 22);
+        assert_eq!(s.len(), 27, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
+        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 23);
         assert_eq!(s.iter().filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS")).count(), 4);
         // Every application table is created by the DDL, and the split leaves ingest's
         // tables in the events store.

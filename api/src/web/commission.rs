@@ -1,7 +1,8 @@
 //! `/{lang}/commission`: the film commission's start page: its tools (the estimator, the
 //! briefing, the programmes) and what each programme's annual pool has left this year
 //! (`/v1/rebates/pools`, called with the session's key), and the box office by region over a
-//! chosen range (`/v1/box-office/regions`), with each region's share drawn as a bar.
+//! chosen range (`/v1/box-office/regions`), with each region's share drawn as a bar; and its
+//! saved estimates per production (`/v1/commission/estimates`, see `productions`).
 
 use std::time::Instant;
 
@@ -38,6 +39,10 @@ pub struct CommissionPage {
     pub to: String,
     pub regions: Vec<RegionLine>,
     pub total_gross: String,
+    /// The session's form token (the delete forms).
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub productions: Vec<super::productions::Production>,
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -70,7 +75,28 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             }
         })
         .collect();
+    let saved = match handlers::productions::list(s, p).await {
+        Ok(x) => x.estimates,
+        Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
+    };
+    let notice = match (form.get("saved"), form.get("deleted")) {
+        (Some(id), _) => Some(i18n::t_with(lang, "com-saved-notice", &[("id", id.clone())])),
+        (None, Some(id)) => Some(i18n::t_with(lang, "com-deleted-notice", &[("id", id.clone())])),
+        _ => None,
+    };
     let chrome = cabinet::chrome(s, lang, signed, "cab-commission-title", "commission", "commission", query).await;
-    let html = page::html(StatusCode::OK, lang, &CommissionPage { chrome, pools_year, pools: pool_lines(s, lang, &pools), from, to, regions, total_gross: i18n::money(lang, report.gross.to_decimal()) });
+    let page_data = CommissionPage {
+        chrome,
+        pools_year,
+        pools: pool_lines(s, lang, &pools),
+        from,
+        to,
+        regions,
+        total_gross: i18n::money(lang, report.gross.to_decimal()),
+        csrf: signed.session.csrf.clone(),
+        notice,
+        productions: super::productions::productions(lang, saved),
+    };
+    let html = page::html(StatusCode::OK, lang, &page_data);
     cabinet::done(s, html, p, "web_commission", "/{lang}/commission", query, started)
 }

@@ -22,6 +22,7 @@ pub mod people;
 pub mod audit;
 pub mod producer;
 pub mod producer_film;
+pub mod productions;
 pub mod sales;
 pub mod session;
 pub mod upload;
@@ -348,7 +349,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-/// The ministry's registry screens (see `registry`); boxed on their own, as every group of
+/// The ministry's registry screens (see `registry`) and the commission's saved estimates (see
+/// `productions`); boxed on their own, as every group of
 /// routes here is, so that the filter types stay small enough to compile quickly.
 fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
     let limit = s.settings.body_limit_bytes;
@@ -395,7 +397,33 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
                 Err(resp) => resp,
             }
         });
-    registry_page.or(registry_record.boxed()).unify().or(registry_fx.boxed()).unify().or(registry_post.boxed()).unify().boxed()
+    // The film commission's saved estimates (see `productions`).
+    let save_form = signed_page(s, "commission", "save", Role::Commission, |s, lang, signed, q| async move { productions::form(&s, lang, &signed, &q).await });
+    let save = lang()
+        .and(warp::path!("commission" / "estimates"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "commission", "", &[Role::Commission]).await {
+                Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
+                Err(resp) => resp,
+            }
+        });
+    let delete = lang()
+        .and(warp::path!("commission" / "estimates" / String / "delete"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(crate::filters::body(limit, timeout))
+        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate(&s, lang, cookie.as_deref(), "commission", "", &[Role::Commission]).await {
+                Ok(signed) => productions::post(&s, lang, &signed, Some(&percent_decode(&id)), &body).await,
+                Err(resp) => resp,
+            }
+        });
+    registry_page.or(registry_record.boxed()).unify().or(registry_fx.boxed()).unify().or(registry_post.boxed()).unify().or(save_form).unify().or(save.boxed()).unify().or(delete.boxed()).unify().boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
