@@ -108,6 +108,15 @@ fn spawn_api(env: &TestEnv, port: u16, extra: &[(&str, &str)], log: &str) -> Gua
     Guard(api.spawn().unwrap())
 }
 
+/// A key made with `ekino keys create`, as the operator makes them.
+fn issue_key(env: &TestEnv, role: &str, bin: Option<&str>, label: &str) -> String {
+    let mut args = vec!["keys", "create", "--role", role, "--label", label];
+    if let Some(b) = bin {
+        args.extend(["--bin", b]);
+    }
+    env.run(&args).trim().to_owned()
+}
+
 fn free() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -126,13 +135,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     .unwrap();
     std::fs::write(reg.join("funding.csv"), "film_id,payment_id,paid_on,amount\nF1,F1-P1,2025-03-01,600000.00\n").unwrap();
     env.run(&["registry", "load", "--dir", reg.to_str().unwrap()]);
-    let key = |role: &str, bin: Option<&str>, label: &str| {
-        let mut args = vec!["keys", "create", "--role", role, "--label", label];
-        if let Some(b) = bin {
-            args.extend(["--bin", b]);
-        }
-        env.run(&args).trim().to_owned()
-    };
+    let key = |role: &str, bin: Option<&str>, label: &str| issue_key(&env, role, bin, label);
     let cinema = key("cinema", Some(CINEMA_A), "Alpha's manager");
     let cinema_b = key("cinema", Some(CINEMA_B), "Beta's manager");
     let producer = key("producer", Some(PRODUCER), "Steppe Films");
@@ -671,13 +674,7 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
     std::fs::write(reg.join("films.csv"), format!("film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\nF1,Бірінші,Первый,First,2026-03-01,{PRODUCER},{PRODUCER},true,1000000.00\n")).unwrap();
     std::fs::write(reg.join("funding.csv"), "film_id,payment_id,paid_on,amount\nF1,F1-P1,2025-03-01,600000.00\n").unwrap();
     env.run(&["registry", "load", "--dir", reg.to_str().unwrap()]);
-    let key = |role: &str, bin: Option<&str>, label: &str| {
-        let mut args = vec!["keys", "create", "--role", role, "--label", label];
-        if let Some(b) = bin {
-            args.extend(["--bin", b]);
-        }
-        env.run(&args).trim().to_owned()
-    };
+    let key = |role: &str, bin: Option<&str>, label: &str| issue_key(&env, role, bin, label);
     let ministry = key("ministry", None, "Aigerim, registry desk");
     let cinema = key("cinema", Some(CINEMA_A), "Alpha's manager");
     let producer = key("producer", Some(PRODUCER), "Steppe Films");
@@ -793,6 +790,8 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
         assert_eq!(site.get(&path, None).status, 303, "{path}");
     }
     assert_eq!(request(&site.base, "POST", "/en/ministry/registry/films/F1", &[("ekino_session", &c)], Some(&film_form("1", "x", "")), None).status, 404);
+    // A form posted without a session: 403 (no token can be valid), not a sign-in redirect.
+    assert_eq!(request(&site.base, "POST", "/en/ministry/registry/films/F1", &[], Some(&format!("csrf={csrf}&{}", film_form("1", "x", ""))), None).status, 403);
     assert_eq!(request(&site.base, "GET", &format!("/v1/cinemas/{new_bin}"), &[], None, Some(&cinema)).status, 404, "another cinema's record");
     assert_eq!(request(&site.base, "GET", "/v1/films", &[], None, Some(&producer)).status, 404);
     assert_eq!(site.get("/en/ministry/registry/keys/F1", Some(&m)).status, 404, "not a kind of record");
@@ -805,9 +804,8 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
 #[test]
 fn the_commission_saves_estimates_per_production() {
     let env = TestEnv::new("webcom");
-    let key = |role: &str, label: &str| env.run(&["keys", "create", "--role", role, "--label", label]).trim().to_owned();
-    let commission = key("commission", "Commission desk");
-    let ministry = key("ministry", "Ministry");
+    let commission = issue_key(&env, "commission", None, "Commission desk");
+    let ministry = issue_key(&env, "ministry", None, "Ministry");
     let port = free();
     let _api = spawn_api(&env, port, &[], "api.log");
     let site = Site { base: format!("http://127.0.0.1:{port}") };

@@ -224,7 +224,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            let signed = match session::gate(&s, lang, cookie.as_deref(), "ministry", "", &[Role::Ministry]).await {
+            let signed = match session::gate_form(&s, lang, cookie.as_deref(), "ministry", &[Role::Ministry]).await {
                 Ok(x) => x,
                 Err(resp) => return resp,
             };
@@ -245,7 +245,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, action: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "ministry/people", "", &[Role::Ministry]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/people", &[Role::Ministry]).await {
                 Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
                 Err(resp) => resp,
             }
@@ -276,7 +276,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(warp::multipart::form().max_length(multipart_limit))
         .then(|lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", "", &[Role::Cinema]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
                 Ok(signed) => upload::post(&s, lang, &signed, form).await,
                 Err(resp) => resp,
             }
@@ -288,7 +288,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "cinema/upload", "", &[Role::Cinema]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
                 Ok(signed) => upload::void(&s, lang, &signed, &body).await,
                 Err(resp) => resp,
             }
@@ -313,7 +313,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "producer/claim", "", &[Role::Producer]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "producer/claim", &[Role::Producer]).await {
                 Ok(signed) => claim::post(&s, lang, &signed, &body).await,
                 Err(resp) => resp,
             }
@@ -379,7 +379,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "ministry/registry", "", &[Role::Ministry]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/registry", &[Role::Ministry]).await {
                 Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
                 Err(resp) => resp,
             }
@@ -392,7 +392,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, kind: String, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
             let id = percent_decode(&id);
-            match session::gate(&s, lang, cookie.as_deref(), "ministry/registry", "", &[Role::Ministry]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/registry", &[Role::Ministry]).await {
                 Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
                 Err(resp) => resp,
             }
@@ -406,7 +406,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "commission", "", &[Role::Commission]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {
                 Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
                 Err(resp) => resp,
             }
@@ -418,7 +418,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
         .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "commission", "", &[Role::Commission]).await {
+            match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {
                 Ok(signed) => productions::post(&s, lang, &signed, Some(&percent_decode(&id)), &body).await,
                 Err(resp) => resp,
             }

@@ -93,6 +93,15 @@ pub async fn gate(s: &AppState, lang: Lang, cookie: Option<&str>, rest: &str, qu
     Ok(signed)
 }
 
+/// [`gate`] for a form's POST: a visitor without a session gets 403, as any POST without a
+/// valid `csrf` (its token belongs to a session), not a redirect that would drop the form.
+pub async fn gate_form(s: &AppState, lang: Lang, cookie: Option<&str>, rest: &str, roles: &[Role]) -> Result<Signed, Response> {
+    match current(s, cookie).await {
+        Ok(None) => Err(forbidden(lang)),
+        _ => gate(s, lang, cookie, rest, "", roles).await,
+    }
+}
+
 /// A 303 to `to`, with cookies to set.
 pub fn see_other(to: &str, cookies: Vec<String>) -> Response {
     let mut resp = warp::reply::with_status(warp::reply(), StatusCode::SEE_OTHER).into_response();
