@@ -733,8 +733,10 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
     // A refused form: 422, the field named by its label, what was typed kept, nothing written.
     let refused = post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&{}", film_form("много", "Другое", "")));
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains("id=\"refusal\">") && refused.body.contains("Бюджет, ₸") && refused.body.contains("value=\"много\"") && refused.body.contains("value=\"Другое\""), "{}", refused.body);
+    assert!(refused.body.contains("id=\"refusal\">Не выполнено: Бюджет, ₸: должно быть суммой вида 1500000.00, а не «много»</p>") && refused.body.contains("value=\"много\"") && refused.body.contains("value=\"Другое\""), "{}", refused.body);
     assert_eq!(site.api("/v1/films/F1", &ministry)["title_ru"], "Первый фильм");
+    let bad_bin = post("/kk/ministry/registry/films/F1", &format!("csrf={csrf}&{}", film_form("5", "Первый фильм", "")).replace(&format!("producer_bin={PRODUCER}"), "producer_bin=120840003335"));
+    assert!(bad_bin.body.contains("Продюсердің БСН: БСН болуы керек: 12 цифр, соңғысы — бақылау цифры; «120840003335» БСН емес"), "the BIN refused in Kazakh: {}", bad_bin.body);
 
     // A funding payment typed with spaces: the film's state funding is both payments.
     let paid = post("/ru/ministry/registry/films/F1", &format!("csrf={csrf}&action=funding&payment_id=F1-P2&paid_on=2026-01-15&amount=400+000"));
@@ -756,7 +758,9 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
     assert_eq!(versions["versions"].as_array().map(Vec::len), Some(2), "the CLI's and ours: {versions}");
     assert_eq!((versions["versions"][1]["record"]["halls"].as_u64(), versions["versions"][0]["record"]["halls"].as_u64()), (Some(3), Some(2)), "{versions}");
     let halls = post(&format!("/en/ministry/registry/cinemas/{CINEMA_A}"), &cinema_form(CINEMA_A, "three", "1"));
-    assert!(halls.status == 422 && halls.body.contains("Halls: must be a whole number"), "{}", halls.body);
+    assert!(halls.status == 422 && halls.body.contains("Halls: must be a whole number, not “three”"), "{}", halls.body);
+    let kk = request(&site.base, "POST", &format!("/kk/ministry/registry/cinemas/{CINEMA_A}"), &[("ekino_session", &m)], Some(&cinema_form(CINEMA_A, "3", "көп")), None);
+    assert!(kk.body.contains("Орындар: бүтін сан болуы керек, «көп» емес"), "the reason in Kazakh: {}", kk.body);
     // An unregistered BIN opens an empty form that registers it.
     let new_bin = "050440002227"; // valid, and not loaded above
     let open = site.get(&format!("/en/ministry/registry?cinema={new_bin}"), Some(&m));

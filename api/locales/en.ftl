@@ -609,6 +609,7 @@ field-column = { $line }, { $column }
 engine-empty = must not be empty
 engine-not_decimal = must be an amount like 1500000.00, not “{ $got }”
 engine-not_whole_number = must be a whole number, not “{ $got }”
+engine-not_bin = must be a BIN: 12 digits, the last one its check digit; “{ $got }” is not
 engine-negative = must not be negative
 engine-not_positive = must be more than zero
 engine-too_many_decimals = has more than 2 decimals

@@ -610,6 +610,7 @@ field-column = { $line }, { $column }
 engine-empty = бос болмауы керек
 engine-not_decimal = 1500000.00 түріндегі сома болуы керек, «{ $got }» емес
 engine-not_whole_number = бүтін сан болуы керек, «{ $got }» емес
+engine-not_bin = БСН болуы керек: 12 цифр, соңғысы — бақылау цифры; «{ $got }» БСН емес
 engine-negative = теріс болмауы керек
 engine-not_positive = нөлден үлкен болуы керек
 engine-too_many_decimals = үтірден кейін екі таңбадан артық

@@ -609,6 +609,7 @@ field-column = { $line }, { $column }
 engine-empty = не должно быть пустым
 engine-not_decimal = должно быть суммой вида 1500000.00, а не «{ $got }»
 engine-not_whole_number = должно быть целым числом, а не «{ $got }»
+engine-not_bin = должно быть БИН: 12 цифр, последняя — контрольная; «{ $got }» им не является
 engine-negative = не может быть отрицательным
 engine-not_positive = должно быть больше нуля
 engine-too_many_decimals = больше двух знаков после запятой

@@ -110,7 +110,7 @@ pub async fn issue(client: &Client, new: NewKey, by: &str, now: u32) -> Result<I
     let role = Role::parse(&new.role).ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
     // Present means checked: an empty BIN or applicant is refused (the people screen sends
     // none for a field left empty).
-    let bin = new.bin.as_deref().map(|b| schemas::Bin::parse(b).map_err(|e| ApiError::bad("bin", e.to_string()))).transpose()?;
+    let bin = new.bin.as_deref().map(|b| crate::handlers::bin_field("bin", b)).transpose()?;
     let applicant = new.applicant_id.clone();
     if let Some(a) = &applicant {
         if role != Role::Producer {

@@ -268,6 +268,10 @@ fn refine(c: &mut Components) {
         k["bin"] = json!({"type": ["string", "null"], "pattern": "^[0-9]{12}$", "format": schemas::openapi::BIN_FORMAT});
         k["applicant_id"] = json!({"type": ["string", "null"], "pattern": "^FA-[A-Z0-9-]{1,29}$"});
     }
+    if let Some(e) = c.get_mut("NewEstimate").and_then(|s| s.get_mut("properties")) {
+        e["production"]["pattern"] = json!(schemas::openapi::TEXT);
+        e["note"]["pattern"] = json!(schemas::openapi::NO_CONTROL);
+    }
     if let Some(p) = c.get_mut("Revoke").and_then(|s| s.pointer_mut("/properties/reason")) {
         p["pattern"] = json!(schemas::openapi::TEXT);
     }

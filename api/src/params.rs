@@ -23,7 +23,7 @@ pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
 /// `schemas::openapi::TEXT`.
 pub fn text(field: &str, s: &str) -> Result<(), ApiError> {
     if s.trim().is_empty() {
-        return Err(ApiError::bad(field, "must not be empty"));
+        return Err(ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::Empty });
     }
     if s.chars().any(char::is_control) {
         return Err(ApiError::bad(field, "must not contain control characters"));

@@ -35,6 +35,9 @@ pub enum Reason {
     NotCountry { got: String },
     NotKind { got: String },
     NotVendor { got: String },
+    /// A Kazakh business identification number: 12 digits, the last a check digit. `detail`
+    /// says which part is wrong (the English sentence).
+    NotBin { got: String, detail: String },
     BeforeRegistered,
     MoreThanTotal,
     DuplicateId { id: String },
@@ -69,6 +72,7 @@ impl Reason {
             Reason::NotCountry { .. } => "not_country",
             Reason::NotKind { .. } => "not_kind",
             Reason::NotVendor { .. } => "not_vendor",
+            Reason::NotBin { .. } => "not_bin",
             Reason::BeforeRegistered => "before_registered",
             Reason::MoreThanTotal => "more_than_total",
             Reason::DuplicateId { .. } => "duplicate_id",
@@ -94,6 +98,7 @@ impl Reason {
             | Reason::NotCountry { got }
             | Reason::NotKind { got }
             | Reason::NotVendor { got } => vec![("got", got.clone())],
+            Reason::NotBin { got, .. } => vec![("got", got.clone())],
             Reason::TooLarge { max } => vec![("max", max.clone())],
             Reason::DuplicateId { id } => vec![("id", id.clone())],
             Reason::Fields { count, header } => vec![("count", count.to_string()), ("header", header.clone())],
@@ -149,6 +154,7 @@ impl std::fmt::Display for Reason {
             Reason::NotCountry { got } => write!(f, "must be an ISO 3166 two-letter country code like \"KZ\", got {got:?}"),
             Reason::NotKind { got } => write!(f, "must be feature, series, documentary or animation, got {got:?}"),
             Reason::NotVendor { got } => write!(f, "must be local or foreign, got {got:?}"),
+            Reason::NotBin { detail, .. } => write!(f, "{detail}"),
             Reason::BeforeRegistered => write!(f, "is before registered_on"),
             Reason::MoreThanTotal => write!(f, "is more than total"),
             Reason::DuplicateId { id } => write!(f, "{id:?} is used by an earlier line"),

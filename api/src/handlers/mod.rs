@@ -30,5 +30,11 @@ pub fn require_cinema_scope(p: &Principal, bin: &str) -> Result<(), ApiError> {
 }
 
 pub fn parse_bin(s: &str) -> Result<schemas::Bin, ApiError> {
-    schemas::Bin::parse(s).map_err(|e| ApiError::bad("bin", e.to_string()))
+    bin_field("bin", s)
+}
+
+/// A BIN in `field`; a refusal carries the stable code `not_bin` (its sentence says which part
+/// is wrong), so pages say it in their language.
+pub fn bin_field(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
+    schemas::Bin::parse(s).map_err(|e| ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::NotBin { got: s.to_owned(), detail: e.to_string() } })
 }

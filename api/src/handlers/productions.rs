@@ -57,13 +57,13 @@ pub struct SavedEstimates {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEstimate {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters, not only spaces.
     #[schema(min_length = 1, max_length = 200)]
     pub production: String,
-    /// The estimator's query string (as in its URL, without `?`).
+    /// The estimator's query string (as in its URL, without `?`); one it would refuse is a 422.
     #[schema(min_length = 1, max_length = 8000)]
     pub query: String,
-    /// Up to 1,000 characters.
+    /// Up to 1,000 characters, one line.
     #[serde(default)]
     #[schema(max_length = 1000)]
     pub note: String,
@@ -115,6 +115,19 @@ pub fn checked_query(query: &str, today: chrono::NaiveDate) -> Result<String, Ap
     Ok(form.query())
 }
 
+/// A query the estimator would refuse is well-formed JSON the rules cannot compute: a 422
+/// naming `query` and the estimator's own field and reason (pages call [`checked_query`] first
+/// and say that refusal in their language).
+fn not_an_estimate(e: ApiError) -> ApiError {
+    let said = |field: &str, reason: &str| ApiError::Unprocessable { field: "query".into(), reason: format!("is not an estimate the estimator can compute: {field} {reason}") };
+    match e {
+        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } if field == "query" => ApiError::Unprocessable { field, reason },
+        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => said(&field, &reason),
+        ApiError::Invalid { field, reason } => said(&field, &reason.to_string()),
+        other => other,
+    }
+}
+
 fn now_secs() -> u32 {
     u32::try_from(Utc::now().timestamp()).unwrap_or(0)
 }
@@ -130,10 +143,10 @@ pub async fn save(s: &AppState, p: &Principal, new: NewEstimate) -> Result<Saved
     if new.production.chars().count() > 200 {
         return Err(ApiError::bad("production", "must be at most 200 characters"));
     }
-    if new.note.chars().count() > 1000 || new.note.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+    if new.note.chars().count() > 1000 || new.note.chars().any(char::is_control) {
         return Err(ApiError::bad("note", "must be at most 1,000 characters, without control characters"));
     }
-    let query = checked_query(&new.query, s.today())?;
+    let query = checked_query(&new.query, s.today()).map_err(not_an_estimate)?;
     let id = format!("ES-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let row = EstimateRow { estimate_id: id, production: new.production.trim().to_owned(), query, note: new.note.trim().to_owned(), saved_by: p.author(), saved_at: now_secs(), deleted: 0, version: version() };
     ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", std::slice::from_ref(&row), std::time::Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;

@@ -34,11 +34,21 @@ async fn remember(s: &AppState, p: &Principal, entity: Entity, id: &str, film_id
 }
 
 fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
-    schemas::Bin::parse(s).map_err(|e| ApiError::bad(field, e.to_string()))
+    super::bin_field(field, s)
 }
 
+/// An amount in KZT; a refusal carries the engine's stable code (`not_decimal`,
+/// `too_many_decimals`, `too_large`), so the registry screens say it in the page's language.
 fn kzt(field: &str, s: &str) -> Result<schemas::Kzt, ApiError> {
-    schemas::Kzt::parse(s).map_err(|e| ApiError::bad(field, e.to_string()))
+    use rebate_engine::Reason;
+    schemas::Kzt::parse(s).map_err(|e| {
+        let reason = match e {
+            schemas::money::MoneyError::NotDecimal => Reason::NotDecimal { got: s.to_owned() },
+            schemas::money::MoneyError::TooPrecise { .. } => Reason::TooManyDecimals,
+            schemas::money::MoneyError::OutOfRange { max, .. } => Reason::TooLarge { max },
+        };
+        ApiError::Invalid { field: field.to_owned(), reason }
+    })
 }
 
 fn share(field: &str, s: &str) -> Result<u32, ApiError> {

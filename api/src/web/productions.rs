@@ -142,13 +142,15 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, delete: Option<&str
         };
     }
     let text = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let refused = |e: &crate::error::ApiError| i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, e))]);
+    // The estimator's own refusal first, in the page's language (the API's is a 422 on `query`).
+    if let Err(e) = productions::checked_query(&text("query"), s.today()) {
+        return done(draw(s, lang, signed, &text("query"), text("production"), text("note"), Some(refused(&e))).await);
+    }
     let new = NewEstimate { production: text("production"), query: text("query"), note: text("note") };
     match productions::save(s, p, new).await {
         Ok(saved) => done(home(format!("saved={}", super::path_segment(&saved.estimate_id)))),
-        Err(e) => {
-            let refused = i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, &e))]);
-            done(draw(s, lang, signed, &text("query"), text("production"), text("note"), Some(refused)).await)
-        }
+        Err(e) => done(draw(s, lang, signed, &text("query"), text("production"), text("note"), Some(refused(&e))).await),
     }
 }
 

@@ -82,6 +82,7 @@ mod tests {
             Reason::NotCountry { got: got() },
             Reason::NotKind { got: got() },
             Reason::NotVendor { got: got() },
+            Reason::NotBin { got: got(), detail: "must contain digits only".into() },
             Reason::BeforeRegistered,
             Reason::MoreThanTotal,
             Reason::DuplicateId { id: "L1".into() },
@@ -109,6 +110,7 @@ mod tests {
                 | Reason::NotCountry { .. }
                 | Reason::NotKind { .. }
                 | Reason::NotVendor { .. }
+                | Reason::NotBin { .. }
                 | Reason::BeforeRegistered
                 | Reason::MoreThanTotal
                 | Reason::DuplicateId { .. }

@@ -445,10 +445,10 @@ fn ticked(form: &HashMap<String, String>, name: &str) -> bool {
 }
 
 /// A whole number typed in a form, as the JSON number the API reads; otherwise the field is
-/// refused here in the API's words.
+/// refused here with the engine's code.
 fn whole(form: &HashMap<String, String>, name: &str) -> Result<Value, ApiError> {
     let typed = amount(form.get(name).map_or("", String::as_str));
-    typed.parse::<u64>().map(Value::from).map_err(|_| ApiError::bad(name, "must be a whole number"))
+    typed.parse::<u64>().map(Value::from).map_err(|_| ApiError::Invalid { field: name.to_owned(), reason: rebate_engine::Reason::NotWholeNumber { got: typed.clone() } })
 }
 
 /// The API body of a film form.
