@@ -29,6 +29,11 @@ pub fn require_cinema_scope(p: &Principal, bin: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A ClickHouse failure as the API's 503.
+pub(crate) fn unavailable(e: clickhouse::error::Error) -> ApiError {
+    ApiError::Unavailable(e.to_string())
+}
+
 pub fn parse_bin(s: &str) -> Result<schemas::Bin, ApiError> {
     bin_field("bin", s)
 }

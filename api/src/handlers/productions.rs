@@ -12,7 +12,7 @@ use chrono::Utc;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 
-use super::{require, ApiError};
+use super::{require, unavailable, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 use crate::web::estimate::EstimateForm;
@@ -69,15 +69,11 @@ pub struct NewEstimate {
     pub note: String,
 }
 
-fn unavailable(e: clickhouse::error::Error) -> ApiError {
-    ApiError::Unavailable(e.to_string())
-}
-
 fn view(r: EstimateRow) -> SavedEstimate {
     // The stored query was checked when saved; read it as the estimator does.
     let form = EstimateForm::from_query(&r.query, chrono::NaiveDate::default());
     SavedEstimate {
-        saved_at: super::records::kz_time(r.saved_at),
+        saved_at: crate::keys::when(r.saved_at),
         title: form.title,
         total: form.total,
         currency: form.currency,
@@ -149,7 +145,7 @@ pub async fn save(s: &AppState, p: &Principal, new: NewEstimate) -> Result<Saved
     let query = checked_query(&new.query, s.today()).map_err(not_an_estimate)?;
     let id = format!("ES-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let row = EstimateRow { estimate_id: id, production: new.production.trim().to_owned(), query, note: new.note.trim().to_owned(), saved_by: p.author(), saved_at: now_secs(), deleted: 0, version: version() };
-    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", std::slice::from_ref(&row), std::time::Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", std::slice::from_ref(&row), std::time::Duration::from_secs(10)).await.map_err(unavailable)?;
     Ok(view(row))
 }
 
@@ -167,7 +163,7 @@ pub async fn delete(s: &AppState, p: &Principal, id: String) -> Result<Deleted, 
     row.version = version();
     row.saved_by = p.author();
     row.saved_at = now_secs();
-    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", &[row], std::time::Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", &[row], std::time::Duration::from_secs(10)).await.map_err(unavailable)?;
     Ok(Deleted { deleted: id })
 }
 

@@ -17,21 +17,12 @@ use schemas::registry::{CinemaRow, FilmRow, FundingRow};
 use serde::{Deserialize, Serialize};
 
 use super::registry::{AgreementRow, HistoryEntry};
-use super::{parse_bin, require, require_cinema_scope, ApiError};
+use super::{parse_bin, require, require_cinema_scope, unavailable, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
-fn unavailable(e: clickhouse::error::Error) -> ApiError {
-    ApiError::Unavailable(e.to_string())
-}
-
 fn iso(days: u16) -> String {
     schemas::time::date_from_days(days).to_string()
-}
-
-/// Seconds since the epoch as an RFC 3339 time in Kazakhstan (UTC+5).
-pub(crate) fn kz_time(secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default()
 }
 
 /// A share kept in 1/10,000 units as the decimal the API takes back (`0.5000`).
@@ -110,7 +101,7 @@ async fn film_records(s: &AppState, only: Option<&str>) -> Result<Vec<FilmRecord
                 national: f.national != 0,
                 budget: schemas::Kzt::from_tiyn(f.budget_tiyn),
                 public_roi: f.public_roi != 0,
-                updated_at: kz_time(f.updated_at),
+                updated_at: crate::keys::when(f.updated_at),
                 film_id: f.film_id,
                 title_kk: f.title_kk,
                 title_ru: f.title_ru,
@@ -155,7 +146,7 @@ pub struct CinemaRecord {
 
 impl From<CinemaRow> for CinemaRecord {
     fn from(c: CinemaRow) -> Self {
-        Self { updated_at: kz_time(c.updated_at), bin: c.bin, name: c.name, name_kk: c.name_kk, name_ru: c.name_ru, region: c.region, city: c.city, halls: c.halls, seats: c.seats, vat_payer: c.vat_payer != 0 }
+        Self { updated_at: crate::keys::when(c.updated_at), bin: c.bin, name: c.name, name_kk: c.name_kk, name_ru: c.name_ru, region: c.region, city: c.city, halls: c.halls, seats: c.seats, vat_payer: c.vat_payer != 0 }
     }
 }
 
@@ -184,7 +175,7 @@ pub async fn cinema(s: &AppState, p: &Principal, bin: String) -> Result<CinemaRe
 /// History rows as the API shows them (times in UTC+5, records as JSON).
 pub(crate) fn entries(rows: Vec<HistoryRow>) -> Vec<HistoryEntry> {
     rows.into_iter()
-        .map(|r| HistoryEntry { entity: r.entity, entity_id: r.entity_id, at: kz_time(r.at), by: r.by, record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null) })
+        .map(|r| HistoryEntry { entity: r.entity, entity_id: r.entity_id, at: crate::keys::when(r.at), by: r.by, record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null) })
         .collect()
 }
 
@@ -279,7 +270,7 @@ pub async fn fx(s: &AppState, p: &Principal, q: FxQuery) -> Result<FxReply, ApiE
             // Newest load first within a (date, currency): the first one seen is in force.
             in_force: seen.insert((r.date, r.currency.clone())),
             date: iso(r.date),
-            loaded_at: kz_time(r.loaded_at),
+            loaded_at: crate::keys::when(r.loaded_at),
             currency: r.currency,
             kzt: r.kzt,
             by: r.by,
