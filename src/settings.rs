@@ -22,7 +22,11 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut b = config::Config::builder();
         if let Some(f) = file {
-            b = b.add_source(config::File::from(f).format(config::FileFormat::Toml).required(true));
+            b = b.add_source(
+                config::File::from(f)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
         }
         b = b.add_source(
             config::Environment::with_prefix("EKINO")
@@ -32,11 +36,15 @@ impl Settings {
                 // Only `EKINO_SECTION__KEY` variables are settings; `EKINO_LOG`, `EKINO_HOME`
                 // and the like belong to other parts of the tool.
                 .source(Some(
-                    std::env::vars().filter(|(k, _)| k.starts_with("EKINO_") && k.contains("__")).collect(),
+                    std::env::vars()
+                        .filter(|(k, _)| k.starts_with("EKINO_") && k.contains("__"))
+                        .collect(),
                 )),
         );
         let raw = b.build().context("reading settings")?;
-        let s: Settings = raw.try_deserialize().context("settings do not match the expected keys")?;
+        let s: Settings = raw
+            .try_deserialize()
+            .context("settings do not match the expected keys")?;
         s.ingest.validate(&s.kafka).map_err(anyhow::Error::msg)?;
         s.reporting.validate().map_err(anyhow::Error::msg)?;
         Ok(s)

@@ -18,21 +18,50 @@ struct Api {
 }
 
 fn start(env: &TestEnv, extra: &[(&str, &str)]) -> Api {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut api = env.cmd();
-    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join(format!("api-{port}.log"))).unwrap());
+    api.arg("api")
+        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(env.dir.join(format!("api-{port}.log"))).unwrap());
     for (k, v) in extra {
         api.env(k, v);
     }
     let child = Guard(api.spawn().unwrap());
-    let api = Api { base: format!("http://127.0.0.1:{port}"), addr: format!("127.0.0.1:{port}"), _child: child };
-    assert!(wait_until(Duration::from_secs(60), || healthz(&api) == 200), "api did not start");
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        addr: format!("127.0.0.1:{port}"),
+        _child: child,
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || healthz(&api) == 200),
+        "api did not start"
+    );
     api
 }
 
 fn healthz(api: &Api) -> u16 {
-    let out = std::process::Command::new("curl").args(["-s", "-o", "/dev/null", "-m", "5", "-w", "%{http_code}", &format!("{}/healthz", api.base)]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-m",
+            "5",
+            "-w",
+            "%{http_code}",
+            &format!("{}/healthz", api.base),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 /// Reads until the server closes the connection (or `limit` passes); what it sent.
@@ -41,7 +70,9 @@ fn read_to_close(s: &mut TcpStream, limit: Duration) -> Option<String> {
     let mut out = Vec::new();
     match s.read_to_end(&mut out) {
         Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&out).into_owned())
+        }
         Err(_) => None,
     }
 }
@@ -50,24 +81,49 @@ fn read_to_close(s: &mut TcpStream, limit: Duration) -> Option<String> {
 fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
     let env = TestEnv::new("abuse");
     env.run(&["migrate"]);
-    let cinema = env.run(&["keys", "create", "--role", "cinema", "--bin", "980340001119"]).trim().to_owned();
-    let api = start(&env, &[("EKINO_API__HEADER_TIMEOUT_MS", "1000"), ("EKINO_API__BODY_TIMEOUT_MS", "1000"), ("EKINO_API__UPLOAD_MAX_LINES", "100")]);
+    let cinema = env
+        .run(&[
+            "keys",
+            "create",
+            "--role",
+            "cinema",
+            "--bin",
+            "980340001119",
+        ])
+        .trim()
+        .to_owned();
+    let api = start(
+        &env,
+        &[
+            ("EKINO_API__HEADER_TIMEOUT_MS", "1000"),
+            ("EKINO_API__BODY_TIMEOUT_MS", "1000"),
+            ("EKINO_API__UPLOAD_MAX_LINES", "100"),
+        ],
+    );
 
     // A client that sends its headers a little at a time never finishes them.
     let mut slow = TcpStream::connect(&api.addr).unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let started = Instant::now();
     let mut cut = false;
     for i in 0..40 {
         assert_eq!(healthz(&api), 200, "health during the slow-header client");
-        if slow.write_all(format!("X-Slow-{i}: y\r\n").as_bytes()).is_err() {
+        if slow
+            .write_all(format!("X-Slow-{i}: y\r\n").as_bytes())
+            .is_err()
+        {
             cut = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     let closed = cut || read_to_close(&mut slow, Duration::from_secs(5)).is_some();
-    assert!(closed, "a slow-header client was still connected after {:?}", started.elapsed());
+    assert!(
+        closed,
+        "a slow-header client was still connected after {:?}",
+        started.elapsed()
+    );
 
     // A body announced and never finished: 408.
     let mut stalled = TcpStream::connect(&api.addr).unwrap();
@@ -79,26 +135,54 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
     // An upload over the line limit: refused whole, with the field named.
     let lines = vec!["{}"; 101].join("\n");
     let out = std::process::Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", "-X", "POST", "-H", &format!("Authorization: Bearer {cinema}"), "--data-binary", &lines, &format!("{}/v1/tickets", api.base)])
+        .args([
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            &format!("Authorization: Bearer {cinema}"),
+            "--data-binary",
+            &lines,
+            &format!("{}/v1/tickets", api.base),
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap();
     assert_eq!(code, "400", "{body}");
-    assert!(body.contains(r#""field":"body""#) && body.contains("at most 100"), "{body}");
+    assert!(
+        body.contains(r#""field":"body""#) && body.contains("at most 100"),
+        "{body}"
+    );
     assert_eq!(healthz(&api), 200);
 
     // Connections past the limit are closed at once; the held ones are served.
     drop(api);
-    let api = start(&env, &[("EKINO_API__MAX_CONNECTIONS", "3"), ("EKINO_API__HEADER_TIMEOUT_MS", "20000")]);
-    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&api.addr).unwrap()).collect();
+    let api = start(
+        &env,
+        &[
+            ("EKINO_API__MAX_CONNECTIONS", "3"),
+            ("EKINO_API__HEADER_TIMEOUT_MS", "20000"),
+        ],
+    );
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(&api.addr).unwrap())
+        .collect();
     std::thread::sleep(Duration::from_millis(300));
     let mut extra = TcpStream::connect(&api.addr).unwrap();
     let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     let reply = read_to_close(&mut extra, Duration::from_secs(5));
-    assert_eq!(reply.as_deref(), Some(""), "the connection past the limit was served: {reply:?}");
+    assert_eq!(
+        reply.as_deref(),
+        Some(""),
+        "the connection past the limit was served: {reply:?}"
+    );
     let mut first = held.into_iter().next().unwrap();
-    first.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let reply = read_to_close(&mut first, Duration::from_secs(10)).unwrap_or_default();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }

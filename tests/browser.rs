@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
-use chromiumoxide::cdp::browser_protocol::network::{EventRequestWillBeSent, EventResponseReceived};
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventRequestWillBeSent, EventResponseReceived,
+};
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::{Page, ScreenshotParams};
 use common::*;
@@ -36,7 +38,9 @@ const COMPARED: [&str; 5] = ["kz", "ge", "uz", "hu", "pl"];
 /// The last full Friday-to-Sunday weekend before today in UTC+5 (Kazakhstan's one time zone).
 fn last_weekend() -> chrono::NaiveDate {
     use chrono::Datelike;
-    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&schemas::time::kz_offset())
+        .date_naive();
     // Back to the last Sunday before today (a week back when today is Sunday).
     let back = match today.weekday().num_days_from_sunday() {
         0 => 7,
@@ -56,11 +60,16 @@ fn shown(text: &str, lang: &str) -> Decimal {
         .filter(|c| lang != "en" || *c != ',')
         .map(|c| if lang != "en" && c == ',' { '.' } else { c })
         .collect();
-    Decimal::from_str(digits.trim_matches('.')).unwrap_or_else(|e| panic!("{text:?} is not a {lang} figure: {e}"))
+    Decimal::from_str(digits.trim_matches('.'))
+        .unwrap_or_else(|e| panic!("{text:?} is not a {lang} figure: {e}"))
 }
 
 fn api_decimal(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("not a decimal string: {v}"))).unwrap()
+    Decimal::from_str(
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a decimal string: {v}")),
+    )
+    .unwrap()
 }
 
 fn get_json(base: &str, path: &str) -> Value {
@@ -75,7 +84,11 @@ fn get_json_as(base: &str, path: &str, key: Option<&str>) -> Value {
         c.args(["-H", &format!("Authorization: Bearer {k}")]);
     }
     let out = c.output().unwrap();
-    assert!(out.status.success(), "GET {path}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "GET {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -95,8 +108,13 @@ struct Ui {
 
 impl Ui {
     async fn js<T: serde::de::DeserializeOwned>(&self, expr: &str) -> T {
-        let v = self.page.evaluate_expression(expr).await.unwrap_or_else(|e| panic!("evaluating {expr}: {e}"));
-        v.into_value().unwrap_or_else(|e| panic!("the value of {expr}: {e}"))
+        let v = self
+            .page
+            .evaluate_expression(expr)
+            .await
+            .unwrap_or_else(|e| panic!("evaluating {expr}: {e}"));
+        v.into_value()
+            .unwrap_or_else(|e| panic!("the value of {expr}: {e}"))
     }
 
     /// Waits until `predicate` (JavaScript) is true on the current document: after a click,
@@ -119,8 +137,12 @@ impl Ui {
     }
 
     async fn open(&self, path: &str, lang: &str) {
-        self.page.goto(format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("opening {path}: {e}"));
-        self.wait(&format!("document.documentElement.lang === '{lang}'")).await;
+        self.page
+            .goto(format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
+        self.wait(&format!("document.documentElement.lang === '{lang}'"))
+            .await;
     }
 
     async fn click(&self, selector: &str) {
@@ -132,7 +154,9 @@ impl Ui {
             }
         };
         el.scroll_into_view().await.unwrap();
-        el.click().await.unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
     }
 
     /// The path and query the browser shows.
@@ -142,25 +166,37 @@ impl Ui {
 
     async fn text(&self, selector: &str) -> String {
         let sel = serde_json::to_string(selector).unwrap();
-        self.js::<Option<String>>(&format!("(document.querySelector({sel}) || {{}}).textContent"))
-            .await
-            .unwrap_or_else(|| panic!("no {selector}"))
-            .replace(['\u{a0}', '\u{202f}'], " ")
-            .trim()
-            .to_owned()
+        self.js::<Option<String>>(&format!(
+            "(document.querySelector({sel}) || {{}}).textContent"
+        ))
+        .await
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .trim()
+        .to_owned()
     }
 
     /// axe-core on the current document: no serious or critical violation; then a full-page
     /// screenshot to `target/ui/<name>.png`.
     async fn check(&self, name: &str) {
         let found = self.serious_violations().await;
-        assert!(found.is_empty(), "{name}: axe-core found {}", serde_json::to_string_pretty(&found).unwrap());
+        assert!(
+            found.is_empty(),
+            "{name}: axe-core found {}",
+            serde_json::to_string_pretty(&found).unwrap()
+        );
         let path = self.shots.join(format!("{name}.png"));
-        self.page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path).await.expect("screenshot");
+        self.page
+            .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
+            .await
+            .expect("screenshot");
     }
 
     async fn serious_violations(&self) -> Vec<Value> {
-        self.page.evaluate_expression(format!("{AXE}\n;true")).await.expect("injecting axe-core");
+        self.page
+            .evaluate_expression(format!("{AXE}\n;true"))
+            .await
+            .expect("injecting axe-core");
         self
             .js(
                 "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
@@ -177,17 +213,42 @@ async fn the_public_pages_in_chromium() {
     let (saturday, sunday) = (friday + chrono::Days::new(1), friday + chrono::Days::new(2));
     let env = TestEnv::new("browser");
     let _ingest = Guard(env.spawn_ingest(&[]));
-    let ledger = env.simulate(&["--start", &friday.to_string(), "--days", "3", "--seed", "2026"]);
-    env.run(&["registry", "load", "--dir", env.dir.join("sim").to_str().unwrap()]);
-    assert!(wait_exact(&env, &ledger, Duration::from_secs(300)), "the weekend never arrived exactly");
+    let ledger = env.simulate(&[
+        "--start",
+        &friday.to_string(),
+        "--days",
+        "3",
+        "--seed",
+        "2026",
+    ]);
+    env.run(&[
+        "registry",
+        "load",
+        "--dir",
+        env.dir.join("sim").to_str().unwrap(),
+    ]);
+    assert!(
+        wait_exact(&env, &ledger, Duration::from_secs(300)),
+        "the weekend never arrived exactly"
+    );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut api = env.cmd();
-    api.arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    api.arg("api")
+        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
     let _api = Guard(api.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     assert!(
-        wait_until(Duration::from_secs(60), || Command::new("curl").args(["-sf", &format!("{base}/healthz")]).output().is_ok_and(|o| o.status.success())),
+        wait_until(Duration::from_secs(60), || Command::new("curl")
+            .args(["-sf", &format!("{base}/healthz")])
+            .output()
+            .is_ok_and(|o| o.status.success())),
         "api did not start"
     );
 
@@ -198,17 +259,36 @@ async fn the_public_pages_in_chromium() {
         .chrome_executable(which(&chromium))
         .no_sandbox()
         .user_data_dir(env.dir.join("chromium"))
-        .viewport(Viewport { width: 1280, height: 900, device_scale_factor: Some(1.0), ..Viewport::default() })
+        .viewport(Viewport {
+            width: 1280,
+            height: 900,
+            device_scale_factor: Some(1.0),
+            ..Viewport::default()
+        })
         .window_size(1280, 900)
-        .args(["--disable-gpu", "--disable-quic", "--disable-component-update", "--hide-scrollbars", "--lang=en-US"])
+        .args([
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-component-update",
+            "--hide-scrollbars",
+            "--lang=en-US",
+        ])
         .build()
         .unwrap();
-    let (mut browser, mut handler) = Browser::launch(config).await.expect("launching chromium (scripts/services.sh installs it)");
+    let (mut browser, mut handler) = Browser::launch(config)
+        .await
+        .expect("launching chromium (scripts/services.sh installs it)");
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
     let page = browser.new_page("about:blank").await.unwrap();
     let traffic = Arc::new(Mutex::new(Traffic::default()));
-    let mut sent = page.event_listener::<EventRequestWillBeSent>().await.unwrap();
-    let mut received = page.event_listener::<EventResponseReceived>().await.unwrap();
+    let mut sent = page
+        .event_listener::<EventRequestWillBeSent>()
+        .await
+        .unwrap();
+    let mut received = page
+        .event_listener::<EventResponseReceived>()
+        .await
+        .unwrap();
     let t = traffic.clone();
     tokio::spawn(async move {
         while let Some(e) = sent.next().await {
@@ -218,15 +298,26 @@ async fn the_public_pages_in_chromium() {
     let t = traffic.clone();
     tokio::spawn(async move {
         while let Some(e) = received.next().await {
-            t.lock().unwrap().responses.push((e.response.url.clone(), e.response.status));
+            t.lock()
+                .unwrap()
+                .responses
+                .push((e.response.url.clone(), e.response.status));
         }
     });
-    let ui = Ui { page, base: base.clone(), shots, traffic };
+    let ui = Ui {
+        page,
+        base: base.clone(),
+        shots,
+        traffic,
+    };
 
     // The accessibility check can fail: a picture without a text alternative is critical.
     ui.page.set_content("<!DOCTYPE html><html lang=en><head><title>t</title></head><body><main><img src='data:,'></main></body></html>").await.unwrap();
     let found = ui.serious_violations().await;
-    assert!(found.iter().any(|v| v["id"] == "image-alt"), "axe-core did not see a missing alt: {found:?}");
+    assert!(
+        found.iter().any(|v| v["id"] == "image-alt"),
+        "axe-core did not see a missing alt: {found:?}"
+    );
 
     journey_in_english(&ui, &env, saturday).await;
     for lang in ["kk", "ru"] {
@@ -237,10 +328,27 @@ async fn the_public_pages_in_chromium() {
     // Nothing left the server: every request went to the API itself (or was a data: URL),
     // and nothing it answered was an error.
     let traffic = ui.traffic.lock().unwrap();
-    assert!(traffic.requests.len() > 20, "the network events were not seen: {:?}", traffic.requests);
-    let outside: Vec<&String> = traffic.requests.iter().filter(|u| !u.starts_with(&format!("{base}/")) && !u.starts_with("data:") && *u != "about:blank").collect();
-    assert!(outside.is_empty(), "requests outside the server: {outside:?}");
-    let failed: Vec<&(String, i64)> = traffic.responses.iter().filter(|(_, s)| *s >= 400).collect();
+    assert!(
+        traffic.requests.len() > 20,
+        "the network events were not seen: {:?}",
+        traffic.requests
+    );
+    let outside: Vec<&String> = traffic
+        .requests
+        .iter()
+        .filter(|u| {
+            !u.starts_with(&format!("{base}/")) && !u.starts_with("data:") && *u != "about:blank"
+        })
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "requests outside the server: {outside:?}"
+    );
+    let failed: Vec<&(String, i64)> = traffic
+        .responses
+        .iter()
+        .filter(|(_, s)| *s >= 400)
+        .collect();
     assert!(failed.is_empty(), "error responses: {failed:?}");
     drop(traffic);
     browser.close().await.unwrap();
@@ -253,46 +361,108 @@ fn which(program: &str) -> PathBuf {
     if program.contains('/') {
         return program.into();
     }
-    let out = Command::new("sh").args(["-c", &format!("command -v {program}")]).output().unwrap();
-    assert!(out.status.success(), "{program} is not installed: run scripts/services.sh install");
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} is not installed: run scripts/services.sh install"
+    );
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate) {
     // 1. The chart, then its date and its region changed through the form, as a reader would.
     ui.open("/en/box-office", "en").await;
-    let yesterday = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive() - chrono::Days::new(1);
-    assert_eq!(ui.js::<String>("document.querySelector('form.filters input[name=date]').value").await, yesterday.to_string(), "the chart opens on yesterday, the last whole day");
-    ui.js::<bool>(&format!("(document.querySelector('form.filters input[name=date]').value = '{saturday}', true)")).await;
+    let yesterday = chrono::Utc::now()
+        .with_timezone(&schemas::time::kz_offset())
+        .date_naive()
+        - chrono::Days::new(1);
+    assert_eq!(
+        ui.js::<String>("document.querySelector('form.filters input[name=date]').value")
+            .await,
+        yesterday.to_string(),
+        "the chart opens on yesterday, the last whole day"
+    );
+    ui.js::<bool>(&format!(
+        "(document.querySelector('form.filters input[name=date]').value = '{saturday}', true)"
+    ))
+    .await;
     ui.click("form.filters button[type=submit]").await;
-    ui.wait(&format!("location.search.includes('date={saturday}') && document.querySelector('tr[data-film]')")).await;
+    ui.wait(&format!(
+        "location.search.includes('date={saturday}') && document.querySelector('tr[data-film]')"
+    ))
+    .await;
     let regions: Vec<String> = ui.js("[...document.querySelectorAll('select[name=region] option')].map(o => o.value).filter(v => v)").await;
     let twin = get_json(&ui.base, &format!("/v1/box-office/chart?date={saturday}"));
-    let offered: Vec<&str> = twin["regions"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-    assert_eq!(regions, offered, "the region filter offers what the API offers");
-    assert!(offered.contains(&"KZ-75"), "Almaty has more than 3 reporting cinemas in the simulation: {offered:?}");
-    ui.js::<bool>("(document.querySelector('select[name=region]').value = 'KZ-75', true)").await;
+    let offered: Vec<&str> = twin["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        regions, offered,
+        "the region filter offers what the API offers"
+    );
+    assert!(
+        offered.contains(&"KZ-75"),
+        "Almaty has more than 3 reporting cinemas in the simulation: {offered:?}"
+    );
+    ui.js::<bool>("(document.querySelector('select[name=region]').value = 'KZ-75', true)")
+        .await;
     ui.click("form.filters button[type=submit]").await;
-    ui.wait("location.search.includes('region=KZ-75') && document.querySelector('tr[data-film]')").await;
+    ui.wait("location.search.includes('region=KZ-75') && document.querySelector('tr[data-film]')")
+        .await;
     let location = ui.location().await;
-    assert!(location.starts_with("/en/box-office?") && location.contains(&format!("date={saturday}")), "a shareable URL: {location}");
+    assert!(
+        location.starts_with("/en/box-office?") && location.contains(&format!("date={saturday}")),
+        "a shareable URL: {location}"
+    );
     // The page's GET form sends empty fields (pages treat them as absent); the JSON API is
     // strict, so its twin query leaves them out.
-    let query: Vec<&str> = location.split_once('?').unwrap().1.split('&').filter(|kv| !kv.ends_with('=')).collect();
-    let twin = get_json(&ui.base, &format!("/v1/box-office/chart?{}", query.join("&")));
+    let query: Vec<&str> = location
+        .split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .filter(|kv| !kv.ends_with('='))
+        .collect();
+    let twin = get_json(
+        &ui.base,
+        &format!("/v1/box-office/chart?{}", query.join("&")),
+    );
     let rows: Vec<(String, String, String, String)> = ui
         .js("[...document.querySelectorAll('table.chart tr[data-film]')].map(r => [r.dataset.film, r.cells[0].textContent.trim(), r.querySelector('td.gross').textContent, r.cells[9].textContent])")
         .await;
     let films = twin["films"].as_array().unwrap();
     assert!(!films.is_empty());
-    assert_eq!(rows.len(), films.len() + usize::from(!twin["unregistered"].is_null()), "one row per film of the API's chart");
+    assert_eq!(
+        rows.len(),
+        films.len() + usize::from(!twin["unregistered"].is_null()),
+        "one row per film of the API's chart"
+    );
     for (row, film) in rows.iter().zip(films) {
         assert_eq!(row.0, film["film_id"].as_str().unwrap());
         assert_eq!(row.1, film["rank"].to_string());
-        assert_eq!(shown(&row.2, "en"), api_decimal(&film["gross"]), "gross of {}", row.0);
-        assert_eq!(shown(&row.3, "en"), Decimal::from(film["admissions"].as_i64().unwrap()), "admissions of {}", row.0);
+        assert_eq!(
+            shown(&row.2, "en"),
+            api_decimal(&film["gross"]),
+            "gross of {}",
+            row.0
+        );
+        assert_eq!(
+            shown(&row.3, "en"),
+            Decimal::from(film["admissions"].as_i64().unwrap()),
+            "admissions of {}",
+            row.0
+        );
     }
-    assert_eq!(shown(&ui.text("#total-gross").await, "en"), api_decimal(&twin["total_gross"]));
+    assert_eq!(
+        shown(&ui.text("#total-gross").await, "en"),
+        api_decimal(&twin["total_gross"])
+    );
     // The region's total is less than the nation's that day: the filter really filtered.
     let national = get_json(&ui.base, &format!("/v1/box-office/chart?date={saturday}"));
     assert!(api_decimal(&twin["total_gross"]) < api_decimal(&national["total_gross"]));
@@ -304,21 +474,46 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
     ui.click("table.chart tr[data-film] td.title a").await;
     ui.wait(&format!("location.pathname === '/en/films/{film_id}' && document.querySelector('#cumulative-gross')")).await;
     let run = get_json(&ui.base, &format!("/v1/films/{film_id}/run"));
-    assert_eq!(shown(&ui.text("#cumulative-gross").await, "en"), api_decimal(&run["cumulative_gross"]));
-    assert_eq!(shown(&ui.text("#cumulative-admissions").await, "en"), Decimal::from(run["cumulative_admissions"].as_i64().unwrap()));
-    let columns: usize = ui.js("document.querySelectorAll('figure.curve svg rect').length").await;
+    assert_eq!(
+        shown(&ui.text("#cumulative-gross").await, "en"),
+        api_decimal(&run["cumulative_gross"])
+    );
+    assert_eq!(
+        shown(&ui.text("#cumulative-admissions").await, "en"),
+        Decimal::from(run["cumulative_admissions"].as_i64().unwrap())
+    );
+    let columns: usize = ui
+        .js("document.querySelectorAll('figure.curve svg rect').length")
+        .await;
     assert_eq!(columns, run["days"].as_array().unwrap().len());
-    assert!(ui.text("h1").await.contains(run["title"]["en"].as_str().unwrap()));
+    assert!(ui
+        .text("h1")
+        .await
+        .contains(run["title"]["en"].as_str().unwrap()));
     ui.check("en-film").await;
 
     // A state-funded film the ministry published shows its ROI words, as the API gives them.
     let published = env.dir.join("sim/films.csv");
     let published = std::fs::read_to_string(published).unwrap();
-    let funded = published.lines().skip(1).find(|l| l.ends_with(",true")).expect("a public_roi film").split(',').next().unwrap().to_owned();
+    let funded = published
+        .lines()
+        .skip(1)
+        .find(|l| l.ends_with(",true"))
+        .expect("a public_roi film")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     ui.open(&format!("/en/films/{funded}"), "en").await;
     let run = get_json(&ui.base, &format!("/v1/films/{funded}/run"));
-    assert_eq!(shown(&ui.text("#budget").await, "en"), api_decimal(&run["public_roi"]["budget"]));
-    assert_eq!(shown(&ui.text("#state-funding").await, "en"), api_decimal(&run["public_roi"]["state_funding"]));
+    assert_eq!(
+        shown(&ui.text("#budget").await, "en"),
+        api_decimal(&run["public_roi"]["budget"])
+    );
+    assert_eq!(
+        shown(&ui.text("#state-funding").await, "en"),
+        api_decimal(&run["public_roi"]["state_funding"])
+    );
     ui.check("en-film-state-funded").await;
 
     // 3. The programmes, from the navigation.
@@ -329,10 +524,21 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
     // 4. The estimator opens on the Steppe Light example; the five programmes are ticked and
     // the comparison equals POST /v1/rebates/estimate of the same example file.
     ui.click("nav.main a[href='/en/rebates/estimate']").await;
-    ui.wait("location.pathname === '/en/rebates/estimate' && document.querySelector('form.estimate')").await;
-    assert_eq!(ui.js::<String>("document.querySelector('form.estimate input[name=title]').value").await, "Steppe Light");
+    ui.wait(
+        "location.pathname === '/en/rebates/estimate' && document.querySelector('form.estimate')",
+    )
+    .await;
+    assert_eq!(
+        ui.js::<String>("document.querySelector('form.estimate input[name=title]').value")
+            .await,
+        "Steppe Light"
+    );
     for p in COMPARED {
-        let ticked: bool = ui.js(&format!("document.querySelector('input[name=compare][value={p}]').checked")).await;
+        let ticked: bool = ui
+            .js(&format!(
+                "document.querySelector('input[name=compare][value={p}]').checked"
+            ))
+            .await;
         if !ticked {
             ui.click(&format!("input[name=compare][value={p}]")).await;
         }
@@ -342,9 +548,22 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
     let shown_rows: Vec<(String, String)> = ui.js("[...document.querySelectorAll('#comparison tr[data-programme]')].map(r => [r.dataset.programme, r.querySelector('td.rebate').textContent])").await;
     let twin = post_estimate(&ui.base);
     // The page lists programmes in the form's order, the API in the query's: compare as sets.
-    let mut want: Vec<(String, Decimal)> = twin["results"].as_array().unwrap().iter().map(|r| (r["programme"].as_str().unwrap().to_owned(), api_decimal(&r["rebate"]))).collect();
+    let mut want: Vec<(String, Decimal)> = twin["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["programme"].as_str().unwrap().to_owned(),
+                api_decimal(&r["rebate"]),
+            )
+        })
+        .collect();
     want.sort();
-    let mut got: Vec<(String, Decimal)> = shown_rows.iter().map(|(p, t)| (p.clone(), shown(t, "en"))).collect();
+    let mut got: Vec<(String, Decimal)> = shown_rows
+        .iter()
+        .map(|(p, t)| (p.clone(), shown(t, "en")))
+        .collect();
     got.sort();
     assert_eq!(got, want, "the comparison shows the API's rebates");
     let mut ids: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
@@ -355,7 +574,8 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
     // Worked by hand: 2,000,000 local spend x (20 + 5 regions + 5 cultural) % = 600,000.00.
     assert_eq!(shown_rows[0].1.replace('\u{a0}', " "), "USD 600,000.00");
     ui.click("#derivation-kz summary").await;
-    ui.wait("document.querySelector('#derivation-kz').open").await;
+    ui.wait("document.querySelector('#derivation-kz').open")
+        .await;
     ui.check("en-estimate").await;
 
     // 5. Its briefing, switched to Kazakh by the language switch (which keeps the query),
@@ -364,36 +584,79 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
     ui.wait("location.pathname === '/en/rebates/brief'").await;
     let en_query: String = ui.js("location.search").await;
     ui.click("nav.langs a[hreflang=kk]").await;
-    ui.wait("location.pathname === '/kk/rebates/brief' && document.documentElement.lang === 'kk'").await;
-    assert_eq!(ui.js::<String>("location.search").await, en_query, "the language switch keeps the query");
+    ui.wait("location.pathname === '/kk/rebates/brief' && document.documentElement.lang === 'kk'")
+        .await;
+    assert_eq!(
+        ui.js::<String>("location.search").await,
+        en_query,
+        "the language switch keeps the query"
+    );
     let kk_rows: Vec<(String, String)> = ui.js("[...document.querySelectorAll('tr[data-programme]')].map(r => [r.dataset.programme, r.querySelector('td.rebate').textContent])").await;
-    let mut kk: Vec<(String, Decimal)> = kk_rows.iter().map(|(p, t)| (p.clone(), shown(t, "kk"))).collect();
+    let mut kk: Vec<(String, Decimal)> = kk_rows
+        .iter()
+        .map(|(p, t)| (p.clone(), shown(t, "kk")))
+        .collect();
     kk.sort();
     assert_eq!(kk, want, "the Kazakh briefing shows the same rebates");
     ui.check("kk-brief").await;
-    let pdf_href: String = ui.js("document.querySelector('a[href*=\"format=pdf\"]').getAttribute('href')").await;
+    let pdf_href: String = ui
+        .js("document.querySelector('a[href*=\"format=pdf\"]').getAttribute('href')")
+        .await;
     let pdf = env.dir.join("brief-kk.pdf");
-    let out = Command::new("curl").args(["-sS", "-f", "-o", pdf.to_str().unwrap(), "-w", "%{content_type}", &format!("{}{pdf_href}", ui.base)]).output().unwrap();
-    assert!(out.status.success(), "the PDF link: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-f",
+            "-o",
+            pdf.to_str().unwrap(),
+            "-w",
+            "%{content_type}",
+            &format!("{}{pdf_href}", ui.base),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the PDF link: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "application/pdf");
     std::fs::copy(&pdf, ui.shots.join("kk-brief.pdf")).unwrap();
-    let text = Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
-    let text = String::from_utf8(text.stdout).unwrap().replace(['\u{a0}', '\u{202f}'], " ");
+    let text = Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8(text.stdout)
+        .unwrap()
+        .replace(['\u{a0}', '\u{202f}'], " ");
     for (id, name) in programme_names_kk(ui).await {
-        assert!(text.contains(&name), "the PDF lacks {id}'s row ({name}):\n{text}");
+        assert!(
+            text.contains(&name),
+            "the PDF lacks {id}'s row ({name}):\n{text}"
+        );
     }
     for (_, rebate) in &kk_rows {
         let rebate = rebate.replace(['\u{a0}', '\u{202f}'], " ");
-        assert!(text.contains(rebate.trim()), "the PDF lacks the rebate {rebate}:\n{text}");
+        assert!(
+            text.contains(rebate.trim()),
+            "the PDF lacks the rebate {rebate}:\n{text}"
+        );
     }
 
     // 6. The same briefing in Kazakh and Russian side by side.
     ui.click("a[hreflang=ru][href*='lang2=ru']").await;
-    ui.wait("document.querySelectorAll('article.brief').length === 2").await;
-    let langs: Vec<String> = ui.js("[...document.querySelectorAll('article.brief')].map(a => a.lang)").await;
+    ui.wait("document.querySelectorAll('article.brief').length === 2")
+        .await;
+    let langs: Vec<String> = ui
+        .js("[...document.querySelectorAll('article.brief')].map(a => a.lang)")
+        .await;
     assert_eq!(langs, ["kk", "ru"]);
     let ru_rebates: Vec<String> = ui.js("[...document.querySelectorAll('article.brief[lang=ru] tr[data-programme] td.rebate')].map(td => td.textContent)").await;
-    assert_eq!(ru_rebates, kk_rows.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(), "kk and ru write money alike");
+    assert_eq!(
+        ru_rebates,
+        kk_rows.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        "kk and ru write money alike"
+    );
     ui.check("kk-ru-brief").await;
 }
 
@@ -402,16 +665,26 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
 /// would: the page asked for, the sign-in form, the key typed, back on the page.
 async fn sign_in(ui: &Ui, lang: &str, home: &str, key: &str) {
     ui.open(&format!("/{lang}/{home}"), lang).await;
-    ui.wait(&format!("location.pathname === '/{lang}/sign-in' && document.querySelector('#key')")).await;
+    ui.wait(&format!(
+        "location.pathname === '/{lang}/sign-in' && document.querySelector('#key')"
+    ))
+    .await;
     let key_js = serde_json::to_string(key).unwrap();
-    ui.js::<bool>(&format!("(document.querySelector('#key').value = {key_js}, true)")).await;
+    ui.js::<bool>(&format!(
+        "(document.querySelector('#key').value = {key_js}, true)"
+    ))
+    .await;
     ui.click("form.sign-in button[type=submit]").await;
-    ui.wait(&format!("location.pathname === '/{lang}/{home}' && document.querySelector('header .signed .org')")).await;
+    ui.wait(&format!(
+        "location.pathname === '/{lang}/{home}' && document.querySelector('header .signed .org')"
+    ))
+    .await;
 }
 
 async fn sign_out(ui: &Ui, lang: &str) {
     ui.click("header .signed form button[type=submit]").await;
-    ui.wait(&format!("location.pathname === '/{lang}/sign-in'")).await;
+    ui.wait(&format!("location.pathname === '/{lang}/sign-in'"))
+        .await;
 }
 
 /// The signed-in screens: a cinema in Kazakh, the ministry in English, a producer in Russian,
@@ -419,34 +692,94 @@ async fn sign_out(ui: &Ui, lang: &str) {
 async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: chrono::NaiveDate) {
     let sim = env.dir.join("sim");
     let cinemas = std::fs::read_to_string(sim.join("cinemas.csv")).unwrap();
-    let bin = cinemas.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let bin = cinemas
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     let films = std::fs::read_to_string(sim.join("films.csv")).unwrap();
-    let producer_bin = films.lines().nth(1).unwrap().split(',').nth(5).unwrap().to_owned();
-    let key = |args: &[&str]| env.run(&[&["keys", "create"], args].concat()).trim().to_owned();
+    let producer_bin = films
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(5)
+        .unwrap()
+        .to_owned();
+    let key = |args: &[&str]| {
+        env.run(&[&["keys", "create"], args].concat())
+            .trim()
+            .to_owned()
+    };
     let cinema = key(&["--role", "cinema", "--bin", &bin, "--label", "manager"]);
-    let ministry = key(&["--role", "ministry", "--label", "Ministry of Culture and Information"]);
-    let producer = key(&["--role", "producer", "--bin", &producer_bin, "--label", "producer"]);
-    let commission = key(&["--role", "commission", "--label", "Kazakhstan Film Commission"]);
+    let ministry = key(&[
+        "--role",
+        "ministry",
+        "--label",
+        "Ministry of Culture and Information",
+    ]);
+    let producer = key(&[
+        "--role",
+        "producer",
+        "--bin",
+        &producer_bin,
+        "--label",
+        "producer",
+    ]);
+    let commission = key(&[
+        "--role",
+        "commission",
+        "--label",
+        "Kazakhstan Film Commission",
+    ]);
     let range = format!("from={friday}&to={sunday}");
 
     // A cinema, in Kazakh: its cabinet over the weekend, figures as the API's card.
     sign_in(ui, "kk", "cinema", &cinema).await;
-    assert!(ui.text("header .signed .org-id").await == bin, "the cabinet names its BIN");
+    assert!(
+        ui.text("header .signed .org-id").await == bin,
+        "the cabinet names its BIN"
+    );
     ui.open(&format!("/kk/cinema?{range}"), "kk").await;
-    let card = get_json_as(&ui.base, &format!("/v1/cinemas/{bin}/reporting?{range}"), Some(&cinema));
+    let card = get_json_as(
+        &ui.base,
+        &format!("/v1/cinemas/{bin}/reporting?{range}"),
+        Some(&cinema),
+    );
     assert!(card["events"].as_u64().unwrap() > 0, "{card}");
     // The figure is the cell's first text; the national median follows in its own element.
-    let events: String = ui.js("document.querySelector('#f-events dd').firstChild.textContent").await;
-    assert_eq!(shown(&events.replace('\u{a0}', " "), "kk"), Decimal::from(card["events"].as_u64().unwrap()));
-    assert_eq!(shown(&ui.text("#f-sales dd").await, "kk"), Decimal::from(card["sales"].as_u64().unwrap()));
+    let events: String = ui
+        .js("document.querySelector('#f-events dd').firstChild.textContent")
+        .await;
+    assert_eq!(
+        shown(&events.replace('\u{a0}', " "), "kk"),
+        Decimal::from(card["events"].as_u64().unwrap())
+    );
+    assert_eq!(
+        shown(&ui.text("#f-sales dd").await, "kk"),
+        Decimal::from(card["sales"].as_u64().unwrap())
+    );
     ui.check("kk-cinema").await;
     ui.click("a[href='/kk/cinema/upload']").await;
-    ui.wait("location.pathname === '/kk/cinema/upload' && document.querySelector('input[type=file]')").await;
+    ui.wait(
+        "location.pathname === '/kk/cinema/upload' && document.querySelector('input[type=file]')",
+    )
+    .await;
     ui.check("kk-cinema-upload").await;
     // A file from the till, as Excel saves it (semicolons, a decimal comma): one sale, and one
     // row with a seat row but no number. The page tells, in Kazakh, which line failed, which
     // column, and what to do; then the sale is voided through the page's void form.
-    let film = films.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let film = films
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     let sale_id = uuid::Uuid::new_v4().to_string();
     let file = env.dir.join("till.csv");
     std::fs::write(
@@ -460,28 +793,57 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     )
     .unwrap();
     let input = ui.page.find_element("input[type=file]").await.unwrap();
-    let choose = SetFileInputFilesParams::builder().file(file.display().to_string()).backend_node_id(input.backend_node_id).build().unwrap();
+    let choose = SetFileInputFilesParams::builder()
+        .file(file.display().to_string())
+        .backend_node_id(input.backend_node_id)
+        .build()
+        .unwrap();
     ui.page.execute(choose).await.expect("choosing the file");
-    ui.click("form[enctype='multipart/form-data'] button[type=submit]").await;
+    ui.click("form[enctype='multipart/form-data'] button[type=submit]")
+        .await;
     ui.wait("document.querySelector('#outcome') && document.querySelectorAll('#lines tbody tr').length === 2").await;
     assert_eq!(ui.text("#upload-accepted dd").await, "1");
     assert_eq!(ui.text("#upload-rejected dd").await, "1");
-    assert_eq!(ui.text("#lines tr.accepted[data-line='2'] code").await, sale_id);
+    assert_eq!(
+        ui.text("#lines tr.accepted[data-line='2'] code").await,
+        sale_id
+    );
     let refused = ui.text("#lines tr.rejected[data-line='3']").await;
-    assert!(refused.contains("seat_number") && refused.contains("Қатар мен орынды жазыңыз"), "the refused line, its column and what to do, in Kazakh: {refused}");
+    assert!(
+        refused.contains("seat_number") && refused.contains("Қатар мен орынды жазыңыз"),
+        "the refused line, its column and what to do, in Kazakh: {refused}"
+    );
     ui.check("kk-cinema-upload-csv").await;
     let id_js = serde_json::to_string(&sale_id).unwrap();
     ui.js::<bool>(&format!("(document.querySelector('#voids').value = {id_js}, document.querySelector('#reason').value = 'қате фильм', true)")).await;
-    ui.click("form[action='/kk/cinema/void'] button[type=submit]").await;
+    ui.click("form[action='/kk/cinema/void'] button[type=submit]")
+        .await;
     ui.wait("document.querySelector('#outcome') && document.querySelectorAll('#lines tbody tr').length === 1").await;
-    assert_eq!(ui.text("#upload-accepted dd").await, "1", "the void is taken");
+    assert_eq!(
+        ui.text("#upload-accepted dd").await,
+        "1",
+        "the void is taken"
+    );
     ui.check("kk-cinema-void").await;
     // Ingest counts the sale, then takes it back: the event ends voided in ClickHouse.
-    let voided = || env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{sale_id}' AND voided_by != ''")).trim() == "1";
-    assert!(wait_until(Duration::from_secs(60), voided), "the uploaded sale was never voided");
+    let voided = || {
+        env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{sale_id}' AND voided_by != ''")).trim() == "1"
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), voided),
+        "the uploaded sale was never voided"
+    );
     // Its sales over the weekend as the API's, then a day by screening, then one screening's
     // tickets with their correction deadlines.
-    let api_gross = || api_decimal(&get_json_as(&ui.base, &format!("/v1/cinemas/{bin}/sales?{range}"), Some(&cinema))["totals"]["gross"]);
+    let api_gross = || {
+        api_decimal(
+            &get_json_as(
+                &ui.base,
+                &format!("/v1/cinemas/{bin}/sales?{range}"),
+                Some(&cinema),
+            )["totals"]["gross"],
+        )
+    };
     let mut same = false;
     for _ in 0..20 {
         ui.open(&format!("/kk/cinema/sales?{range}"), "kk").await;
@@ -494,9 +856,11 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     assert!(same, "the sales page's total is not the API's");
     ui.check("kk-cinema-sales").await;
     ui.click("#sales tbody tr th a").await;
-    ui.wait("document.querySelector('#screenings tbody tr')").await;
+    ui.wait("document.querySelector('#screenings tbody tr')")
+        .await;
     ui.click("#screenings tbody tr th a").await;
-    ui.wait("document.querySelector('#event-list tbody tr')").await;
+    ui.wait("document.querySelector('#event-list tbody tr')")
+        .await;
     ui.check("kk-cinema-screening").await;
     sign_out(ui, "kk").await;
     assert_eq!(ui.location().await, "/kk/sign-in");
@@ -504,48 +868,105 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     // The ministry, in English: the KPI as /v1/roi/summary, the register's download link.
     sign_in(ui, "en", "ministry", &ministry).await;
     let kpi = get_json_as(&ui.base, "/v1/roi/summary", Some(&ministry));
-    let cells: Vec<String> = ui.js("[...document.querySelectorAll('#kpi-all td')].map(c => c.textContent.trim())").await;
-    assert_eq!(cells[..3], [kpi["films_funded"].to_string(), kpi["films_released"].to_string(), kpi["films_paid_back"].to_string()], "{kpi}");
-    let registered: usize = ui.js("document.querySelectorAll('#register tbody tr').length").await;
-    assert_eq!(registered as u64, kpi["films_funded"].as_u64().unwrap(), "one register row per state-funded film");
+    let cells: Vec<String> = ui
+        .js("[...document.querySelectorAll('#kpi-all td')].map(c => c.textContent.trim())")
+        .await;
+    assert_eq!(
+        cells[..3],
+        [
+            kpi["films_funded"].to_string(),
+            kpi["films_released"].to_string(),
+            kpi["films_paid_back"].to_string()
+        ],
+        "{kpi}"
+    );
+    let registered: usize = ui
+        .js("document.querySelectorAll('#register tbody tr').length")
+        .await;
+    assert_eq!(
+        registered as u64,
+        kpi["films_funded"].as_u64().unwrap(),
+        "one register row per state-funded film"
+    );
     ui.check("en-ministry").await;
     // Every cinema's card over the weekend, one row per card of the API's list.
     ui.click("a[href='/en/ministry/cinemas']").await;
-    ui.wait("location.pathname === '/en/ministry/cinemas' && document.querySelector('#cards tbody tr')").await;
-    ui.open(&format!("/en/ministry/cinemas?{range}"), "en").await;
-    let all = get_json_as(&ui.base, &format!("/v1/cinemas/scorecards?{range}"), Some(&ministry));
-    let rows: usize = ui.js("document.querySelectorAll('#cards tbody tr').length").await;
-    assert_eq!(rows as u64, all["total"].as_u64().unwrap(), "one row per cinema's card");
+    ui.wait(
+        "location.pathname === '/en/ministry/cinemas' && document.querySelector('#cards tbody tr')",
+    )
+    .await;
+    ui.open(&format!("/en/ministry/cinemas?{range}"), "en")
+        .await;
+    let all = get_json_as(
+        &ui.base,
+        &format!("/v1/cinemas/scorecards?{range}"),
+        Some(&ministry),
+    );
+    let rows: usize = ui
+        .js("document.querySelectorAll('#cards tbody tr').length")
+        .await;
+    assert_eq!(
+        rows as u64,
+        all["total"].as_u64().unwrap(),
+        "one row per cinema's card"
+    );
     ui.check("en-ministry-cinemas").await;
     // Keys and applicants: the ministry issues a commission key through the form; the page
     // shows it once and it works against the API.
     ui.open("/en/ministry", "en").await;
     ui.click("a[href='/en/ministry/people']").await;
-    ui.wait("location.pathname === '/en/ministry/people' && document.querySelector('#keys tbody tr')").await;
+    ui.wait(
+        "location.pathname === '/en/ministry/people' && document.querySelector('#keys tbody tr')",
+    )
+    .await;
     ui.js::<bool>("document.querySelector('input[name=label]').value = 'Film commission desk'; document.querySelector('select[name=role]').value = 'commission'; true").await;
-    ui.click("form[action='/en/ministry/people/keys'] button[type=submit]").await;
+    ui.click("form[action='/en/ministry/people/keys'] button[type=submit]")
+        .await;
     ui.wait("document.querySelector('#token')").await;
     let token = ui.text("#token").await;
     assert!(token.starts_with("ek_"), "{token}");
-    let issued_films = get_json_as(&ui.base, &format!("/v1/box-office/films?{range}"), Some(&token));
-    assert!(issued_films["rows"].is_array(), "the issued key works: {issued_films}");
+    let issued_films = get_json_as(
+        &ui.base,
+        &format!("/v1/box-office/films?{range}"),
+        Some(&token),
+    );
+    assert!(
+        issued_films["rows"].is_array(),
+        "the issued key works: {issued_films}"
+    );
     ui.check("en-ministry-people").await;
     // The audit log, filtered to that key: the rows the API gives for the same filter.
     let key_id = token.split('_').nth(1).unwrap().to_owned();
-    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&schemas::time::kz_offset())
+        .date_naive();
     let days = format!("from={}&to={today}", today.pred_opt().unwrap());
     // The audit is written a moment after the request (its own writer).
-    let mut audited = get_json_as(&ui.base, &format!("/v1/audit?{days}&key_id={key_id}"), Some(&ministry));
+    let mut audited = get_json_as(
+        &ui.base,
+        &format!("/v1/audit?{days}&key_id={key_id}"),
+        Some(&ministry),
+    );
     for _ in 0..50 {
         if !audited["rows"].as_array().unwrap().is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        audited = get_json_as(&ui.base, &format!("/v1/audit?{days}&key_id={key_id}"), Some(&ministry));
+        audited = get_json_as(
+            &ui.base,
+            &format!("/v1/audit?{days}&key_id={key_id}"),
+            Some(&ministry),
+        );
     }
-    ui.open(&format!("/en/ministry/audit?{days}&key_id={key_id}"), "en").await;
-    let rows: usize = ui.js("document.querySelectorAll('#audit tbody tr').length").await;
-    assert!(rows >= 1 && rows == audited["rows"].as_array().unwrap().len(), "{rows} rows on the screen: {audited}");
+    ui.open(&format!("/en/ministry/audit?{days}&key_id={key_id}"), "en")
+        .await;
+    let rows: usize = ui
+        .js("document.querySelectorAll('#audit tbody tr').length")
+        .await;
+    assert!(
+        rows >= 1 && rows == audited["rows"].as_array().unwrap().len(),
+        "{rows} rows on the screen: {audited}"
+    );
     assert_eq!(ui.text("#audit tbody tr th").await, "Film commission desk");
     ui.check("en-ministry-audit").await;
     // The registry: every film and cinema the API lists; a cinema registered through its empty
@@ -555,12 +976,35 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ui.wait("location.pathname === '/en/ministry/registry' && document.querySelector('#reg-films tbody tr')").await;
     let registered = get_json_as(&ui.base, "/v1/films", Some(&ministry));
     let cinemas = get_json_as(&ui.base, "/v1/cinemas", Some(&ministry));
-    let (film_rows, cinema_rows): (usize, usize) = (ui.js("document.querySelectorAll('#reg-films tbody tr').length").await, ui.js("document.querySelectorAll('#reg-cinemas tbody tr').length").await);
-    assert_eq!((film_rows, cinema_rows), (registered["films"].as_array().unwrap().len(), cinemas["cinemas"].as_array().unwrap().len()));
+    let (film_rows, cinema_rows): (usize, usize) = (
+        ui.js("document.querySelectorAll('#reg-films tbody tr').length")
+            .await,
+        ui.js("document.querySelectorAll('#reg-cinemas tbody tr').length")
+            .await,
+    );
+    assert_eq!(
+        (film_rows, cinema_rows),
+        (
+            registered["films"].as_array().unwrap().len(),
+            cinemas["cinemas"].as_array().unwrap().len()
+        )
+    );
     ui.check("en-ministry-registry").await;
-    let bin = schemas::Bin::from_prefix("99999900001").unwrap().to_string();
-    assert!(!cinemas["cinemas"].as_array().unwrap().iter().any(|c| c["bin"] == bin.as_str()), "a BIN the simulation does not use");
-    ui.js::<bool>(&format!("document.querySelector('input[name=cinema]').value = '{bin}'; true")).await;
+    let bin = schemas::Bin::from_prefix("99999900001")
+        .unwrap()
+        .to_string();
+    assert!(
+        !cinemas["cinemas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["bin"] == bin.as_str()),
+        "a BIN the simulation does not use"
+    );
+    ui.js::<bool>(&format!(
+        "document.querySelector('input[name=cinema]').value = '{bin}'; true"
+    ))
+    .await;
     ui.click("#open-cinema button").await;
     ui.wait(&format!("location.pathname === '/en/ministry/registry/cinemas/{bin}' && document.querySelector('#unregistered')")).await;
     ui.js::<bool>(
@@ -569,17 +1013,37 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     )
     .await;
     ui.click("#record-form button[type=submit]").await;
-    ui.wait("document.querySelector('#notice') && document.querySelector('#history tbody tr')").await;
-    ui.js::<bool>("document.querySelector('#record-form [name=seats]').value = '260'; true").await;
+    ui.wait("document.querySelector('#notice') && document.querySelector('#history tbody tr')")
+        .await;
+    ui.js::<bool>("document.querySelector('#record-form [name=seats]').value = '260'; true")
+        .await;
     ui.click("#record-form button[type=submit]").await;
-    ui.wait("document.querySelectorAll('#history tbody tr').length === 2").await;
+    ui.wait("document.querySelectorAll('#history tbody tr').length === 2")
+        .await;
     let record = get_json_as(&ui.base, &format!("/v1/cinemas/{bin}"), Some(&ministry));
-    assert_eq!((record["seats"].as_u64(), record["region"].as_str(), record["name_kk"].as_str()), (Some(260), Some("KZ-63"), Some("Дала экрандары")), "{record}");
-    assert_eq!(ui.text("#history tbody tr ul.changes").await, "Seats: 240 → 260", "the newest version names only what changed");
-    ui.open(&format!("/kk/ministry/registry/cinemas/{bin}"), "kk").await;
+    assert_eq!(
+        (
+            record["seats"].as_u64(),
+            record["region"].as_str(),
+            record["name_kk"].as_str()
+        ),
+        (Some(260), Some("KZ-63"), Some("Дала экрандары")),
+        "{record}"
+    );
+    assert_eq!(
+        ui.text("#history tbody tr ul.changes").await,
+        "Seats: 240 → 260",
+        "the newest version names only what changed"
+    );
+    ui.open(&format!("/kk/ministry/registry/cinemas/{bin}"), "kk")
+        .await;
     ui.check("kk-ministry-registry-cinema").await;
-    let film = registered["films"][0]["film_id"].as_str().unwrap().to_owned();
-    ui.open(&format!("/ru/ministry/registry/films/{film}"), "ru").await;
+    let film = registered["films"][0]["film_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ui.open(&format!("/ru/ministry/registry/films/{film}"), "ru")
+        .await;
     ui.check("ru-ministry-registry-film").await;
     sign_out(ui, "ru").await;
 
@@ -587,24 +1051,46 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     // gives for the same days, adding up to its national gross.
     sign_in(ui, "kk", "commission", &commission).await;
     ui.open(&format!("/kk/commission?{range}"), "kk").await;
-    let regions = get_json_as(&ui.base, &format!("/v1/box-office/regions?{range}"), Some(&commission));
-    let rows: usize = ui.js("document.querySelectorAll('#regions tbody tr').length").await;
-    assert!(rows > 0 && rows == regions["rows"].as_array().unwrap().len(), "{rows} rows: {regions}");
-    let first: String = ui.js("document.querySelector('#regions tbody tr').dataset.region").await;
-    assert_eq!(first, regions["rows"][0]["region"].as_str().unwrap_or(""), "the largest region first");
+    let regions = get_json_as(
+        &ui.base,
+        &format!("/v1/box-office/regions?{range}"),
+        Some(&commission),
+    );
+    let rows: usize = ui
+        .js("document.querySelectorAll('#regions tbody tr').length")
+        .await;
+    assert!(
+        rows > 0 && rows == regions["rows"].as_array().unwrap().len(),
+        "{rows} rows: {regions}"
+    );
+    let first: String = ui
+        .js("document.querySelector('#regions tbody tr').dataset.region")
+        .await;
+    assert_eq!(
+        first,
+        regions["rows"][0]["region"].as_str().unwrap_or(""),
+        "the largest region first"
+    );
     ui.check("kk-commission").await;
     // An estimate saved for a production from the estimator's link, listed on the start page
     // under that production, as /v1/commission/estimates gives it.
     ui.open("/kk/rebates/estimate", "kk").await;
     ui.click("#save-for-production").await;
-    ui.wait("location.pathname === '/kk/commission/save' && document.querySelector('#save-form')").await;
+    ui.wait("location.pathname === '/kk/commission/save' && document.querySelector('#save-form')")
+        .await;
     ui.js::<bool>("document.querySelector('#save-form [name=production]').value = 'Дала жарығы (Steppe Light)'; document.querySelector('#note').value = 'Алғашқы бағалау'; true").await;
     ui.check("kk-commission-save").await;
     ui.click("#save-form button[type=submit]").await;
     ui.wait("location.pathname === '/kk/commission' && document.querySelector('#notice') && document.querySelector('tr[data-estimate]')").await;
     let saved = get_json_as(&ui.base, "/v1/commission/estimates", Some(&commission));
-    let listed: String = ui.js("document.querySelector('tr[data-estimate]').dataset.estimate").await;
-    assert_eq!(listed, saved["estimates"][0]["estimate_id"].as_str().unwrap(), "{saved}");
+    let listed: String = ui
+        .js("document.querySelector('tr[data-estimate]').dataset.estimate")
+        .await;
+    assert_eq!(
+        listed,
+        saved["estimates"][0]["estimate_id"].as_str().unwrap(),
+        "{saved}"
+    );
     assert_eq!(ui.text("h3.production").await, "Дала жарығы (Steppe Light)");
     ui.check("kk-commission-saved").await;
     sign_out(ui, "kk").await;
@@ -612,20 +1098,49 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     // A producer, in Russian: its films, as /v1/box-office/films gives them for its key.
     sign_in(ui, "ru", "producer", &producer).await;
     ui.open(&format!("/ru/producer?{range}"), "ru").await;
-    let mine = get_json_as(&ui.base, &format!("/v1/box-office/films?{range}"), Some(&producer));
-    let rows: usize = ui.js("document.querySelectorAll('#films tbody tr').length").await;
+    let mine = get_json_as(
+        &ui.base,
+        &format!("/v1/box-office/films?{range}"),
+        Some(&producer),
+    );
+    let rows: usize = ui
+        .js("document.querySelectorAll('#films tbody tr').length")
+        .await;
     assert_eq!(rows, mine["rows"].as_array().unwrap().len());
     assert!(rows > 0, "the producer's film played that weekend");
     ui.check("ru-producer").await;
     // One of its films: the run by day and by cinema, as the API's for the same key.
-    let film_href: String = ui.js("document.querySelector('#films tbody tr th a').getAttribute('href')").await;
-    let film_id = film_href.trim_start_matches("/ru/producer/films/").split('?').next().unwrap().to_owned();
+    let film_href: String = ui
+        .js("document.querySelector('#films tbody tr th a').getAttribute('href')")
+        .await;
+    let film_id = film_href
+        .trim_start_matches("/ru/producer/films/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     ui.click("#films tbody tr th a").await;
-    ui.wait("document.querySelector('#run-totals') && document.querySelector('#cinemas tbody tr')").await;
-    let run = get_json_as(&ui.base, &format!("/v1/box-office/films/{film_id}/daily?{range}&by=cinema"), Some(&producer));
-    assert_eq!(shown(&ui.text("#t-gross dd").await, "ru"), api_decimal(&run["totals"]["gross"]), "{run}");
-    let bins: std::collections::BTreeSet<&str> = run["rows"].as_array().unwrap().iter().filter_map(|r| r["cinema_bin"].as_str()).collect();
-    let rows: usize = ui.js("document.querySelectorAll('#cinemas tbody tr').length").await;
+    ui.wait("document.querySelector('#run-totals') && document.querySelector('#cinemas tbody tr')")
+        .await;
+    let run = get_json_as(
+        &ui.base,
+        &format!("/v1/box-office/films/{film_id}/daily?{range}&by=cinema"),
+        Some(&producer),
+    );
+    assert_eq!(
+        shown(&ui.text("#t-gross dd").await, "ru"),
+        api_decimal(&run["totals"]["gross"]),
+        "{run}"
+    );
+    let bins: std::collections::BTreeSet<&str> = run["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["cinema_bin"].as_str())
+        .collect();
+    let rows: usize = ui
+        .js("document.querySelectorAll('#cinemas tbody tr').length")
+        .await;
     assert_eq!(rows, bins.len(), "one row per cinema that showed it");
     ui.check("ru-producer-film").await;
     ui.open(&format!("/ru/producer?{range}"), "ru").await;
@@ -643,12 +1158,21 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         ("textarea[name=lines]", "id;category;amount;currency;paid_on;vendor_country\nL1;construction_sets;20 000 000 000,00;KZT;2026-05-01;KZ"),
     ];
     for (selector, value) in fill {
-        let (sel, val) = (serde_json::to_string(selector).unwrap(), serde_json::to_string(value).unwrap());
-        ui.js::<bool>(&format!("(document.querySelector({sel}).value = {val}, true)")).await;
+        let (sel, val) = (
+            serde_json::to_string(selector).unwrap(),
+            serde_json::to_string(value).unwrap(),
+        );
+        ui.js::<bool>(&format!(
+            "(document.querySelector({sel}).value = {val}, true)"
+        ))
+        .await;
     }
     ui.click("button[name=action][value=preview]").await;
     ui.wait("document.querySelector('#preview-rebate') && document.querySelectorAll('#preview-lines tbody tr').length === 1").await;
-    assert!(ui.text("ul.ineligible").await.len() > 3, "the preview says why nothing is due");
+    assert!(
+        ui.text("ul.ineligible").await.len() > 3,
+        "the preview says why nothing is due"
+    );
     ui.check("ru-claim-preview").await;
     sign_out(ui, "ru").await;
 
@@ -656,16 +1180,58 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     // decimal commas), sees the engine's result before filing, and files it. KZT 20 bn of sets
     // from a Kazakh vendor qualifies in full and is capped per project at 1,000,000 MCI =
     // KZT 4,325,000,000 (worked out in tests/api.rs).
-    let film_id = films.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let film_id = films
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
     let applicant = serde_json::json!({"name": "Northern Lights Ltd", "country": "GB", "registration_number": "GB-0099", "films": [film_id]});
     let put = Command::new("curl")
-        .args(["-sS", "-f", "-X", "PUT", &format!("{}/v1/applicants/FA-GB-9", ui.base), "-H", &format!("Authorization: Bearer {ministry}"), "-H", "Content-Type: application/json", "--data-binary", &applicant.to_string()])
+        .args([
+            "-sS",
+            "-f",
+            "-X",
+            "PUT",
+            &format!("{}/v1/applicants/FA-GB-9", ui.base),
+            "-H",
+            &format!("Authorization: Bearer {ministry}"),
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &applicant.to_string(),
+        ])
         .output()
         .unwrap();
-    assert!(put.status.success(), "registering the applicant: {}", String::from_utf8_lossy(&put.stderr));
-    let foreign = key(&["--role", "producer", "--applicant", "FA-GB-9", "--label", "Northern Lights"]);
+    assert!(
+        put.status.success(),
+        "registering the applicant: {}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let foreign = key(&[
+        "--role",
+        "producer",
+        "--applicant",
+        "FA-GB-9",
+        "--label",
+        "Northern Lights",
+    ]);
     // A key made a moment ago is known once the API re-reads its keys (about a second).
-    assert!(wait_until(Duration::from_secs(10), || Command::new("curl").args(["-sS", "-f", "-o", "/dev/null", "-H", &format!("Authorization: Bearer {foreign}"), &format!("{}/v1/claims", ui.base)]).status().unwrap().success()));
+    assert!(wait_until(Duration::from_secs(10), || Command::new("curl")
+        .args([
+            "-sS",
+            "-f",
+            "-o",
+            "/dev/null",
+            "-H",
+            &format!("Authorization: Bearer {foreign}"),
+            &format!("{}/v1/claims", ui.base)
+        ])
+        .status()
+        .unwrap()
+        .success()));
     sign_in(ui, "ru", "producer", &foreign).await;
     ui.click("a[href='/ru/producer/claim']").await;
     ui.wait("location.pathname === '/ru/producer/claim' && document.querySelector('textarea[name=lines]')").await;
@@ -682,35 +1248,91 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         ("textarea[name=lines]", lines.as_str()),
     ];
     for (selector, value) in fill {
-        let (sel, val) = (serde_json::to_string(selector).unwrap(), serde_json::to_string(value).unwrap());
-        ui.js::<bool>(&format!("(document.querySelector({sel}).value = {val}, true)")).await;
+        let (sel, val) = (
+            serde_json::to_string(selector).unwrap(),
+            serde_json::to_string(value).unwrap(),
+        );
+        ui.js::<bool>(&format!(
+            "(document.querySelector({sel}).value = {val}, true)"
+        ))
+        .await;
     }
     ui.js::<bool>("(document.querySelector('input[name=cultural][value=kazakhstan_as_itself]').checked = true, true)").await;
     ui.click("button[name=action][value=preview]").await;
     ui.wait("document.querySelector('#preview-rebate') && document.querySelectorAll('#preview-lines tbody tr').length === 1").await;
-    assert_eq!(shown(&ui.text("#preview-rebate dd").await, "ru"), Decimal::from(4_325_000_000u64), "the capped rebate before filing");
+    assert_eq!(
+        shown(&ui.text("#preview-rebate dd").await, "ru"),
+        Decimal::from(4_325_000_000u64),
+        "the capped rebate before filing"
+    );
     ui.check("ru-applicant-claim-preview").await;
     ui.click("button[name=action][value=file]").await;
-    ui.wait("location.pathname === '/ru/producer' && location.search.startsWith('?filed=CL-')").await;
-    let claim_id = ui.location().await.split("filed=").nth(1).unwrap().to_owned();
+    ui.wait("location.pathname === '/ru/producer' && location.search.startsWith('?filed=CL-')")
+        .await;
+    let claim_id = ui
+        .location()
+        .await
+        .split("filed=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
     sign_out(ui, "ru").await;
 
     // The ministry finds it on its desk, approves it against the 2026 pool, and downloads the
     // register, which is the API's file.
     sign_in(ui, "en", "ministry", &ministry).await;
-    ui.wait(&format!("document.querySelector(\"#queue tr[data-claim='{claim_id}']\")")).await;
+    ui.wait(&format!(
+        "document.querySelector(\"#queue tr[data-claim='{claim_id}']\")"
+    ))
+    .await;
     ui.check("en-ministry-desk").await;
-    ui.click(&format!("#queue tr[data-claim='{claim_id}'] button[value=approve]")).await;
-    ui.wait(&format!("location.search === '?decided={claim_id}' && document.querySelector('.notice')")).await;
+    ui.click(&format!(
+        "#queue tr[data-claim='{claim_id}'] button[value=approve]"
+    ))
+    .await;
+    ui.wait(&format!(
+        "location.search === '?decided={claim_id}' && document.querySelector('.notice')"
+    ))
+    .await;
     let decided = get_json_as(&ui.base, &format!("/v1/claims/{claim_id}"), Some(&ministry));
     assert_eq!(decided["status"], "approved", "{decided}");
     ui.check("en-ministry-approved").await;
-    let file: String = ui.js("fetch(document.querySelector(\"a[href$='format=csv']\").href).then(r => r.text())").await;
-    let api_file = String::from_utf8(Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("{}/v1/roi/films?format=csv", ui.base)]).output().unwrap().stdout).unwrap();
-    let registered: usize = ui.js("document.querySelectorAll('#register tbody tr').length").await;
-    assert_eq!(file.lines().next(), api_file.lines().next(), "the API's columns");
-    assert_eq!(file.lines().count(), registered + 1, "a header and one line per register row");
-    assert!(file.lines().skip(1).all(|l| api_file.lines().any(|a| a == l)), "every line is the API's: {file}");
+    let file: String = ui
+        .js("fetch(document.querySelector(\"a[href$='format=csv']\").href).then(r => r.text())")
+        .await;
+    let api_file = String::from_utf8(
+        Command::new("curl")
+            .args([
+                "-sS",
+                "-f",
+                "-H",
+                &format!("Authorization: Bearer {ministry}"),
+                &format!("{}/v1/roi/films?format=csv", ui.base),
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let registered: usize = ui
+        .js("document.querySelectorAll('#register tbody tr').length")
+        .await;
+    assert_eq!(
+        file.lines().next(),
+        api_file.lines().next(),
+        "the API's columns"
+    );
+    assert_eq!(
+        file.lines().count(),
+        registered + 1,
+        "a header and one line per register row"
+    );
+    assert!(
+        file.lines()
+            .skip(1)
+            .all(|l| api_file.lines().any(|a| a == l)),
+        "every line is the API's: {file}"
+    );
     sign_out(ui, "en").await;
 
     sign_in(ui, "en", "commission", &commission).await;
@@ -724,28 +1346,64 @@ async fn programme_names_kk(ui: &Ui) -> Vec<(String, String)> {
 
 fn post_estimate(base: &str) -> Value {
     let out = Command::new("curl")
-        .args(["-sS", "-f", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", EXAMPLE, &format!("{base}/v1/rebates/estimate?compare={}", COMPARED.join(","))])
+        .args([
+            "-sS",
+            "-f",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            EXAMPLE,
+            &format!("{base}/v1/rebates/estimate?compare={}", COMPARED.join(",")),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "the estimate's JSON twin: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the estimate's JSON twin: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Every page once in `lang`: the right language, the chart's total and a film's figures in
 /// that locale's format equal the API's, axe-core clean, a screenshot.
 async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
-    ui.open(&format!("/{lang}/box-office?date={sunday}&period=weekend"), lang).await;
-    let twin = get_json(&ui.base, &format!("/v1/box-office/chart?date={sunday}&period=weekend"));
-    assert_eq!(shown(&ui.text("#total-gross").await, lang), api_decimal(&twin["total_gross"]));
+    ui.open(
+        &format!("/{lang}/box-office?date={sunday}&period=weekend"),
+        lang,
+    )
+    .await;
+    let twin = get_json(
+        &ui.base,
+        &format!("/v1/box-office/chart?date={sunday}&period=weekend"),
+    );
+    assert_eq!(
+        shown(&ui.text("#total-gross").await, lang),
+        api_decimal(&twin["total_gross"])
+    );
     let first = &twin["films"][0];
-    let title = ui.text(&format!("tr[data-film='{}'] td.title a", first["film_id"].as_str().unwrap())).await;
-    assert_eq!(title, first["title"][lang].as_str().unwrap(), "titles in the page's language");
+    let title = ui
+        .text(&format!(
+            "tr[data-film='{}'] td.title a",
+            first["film_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        title,
+        first["title"][lang].as_str().unwrap(),
+        "titles in the page's language"
+    );
     ui.check(&format!("{lang}-box-office-weekend")).await;
 
     let film = first["film_id"].as_str().unwrap();
     ui.open(&format!("/{lang}/films/{film}"), lang).await;
     let run = get_json(&ui.base, &format!("/v1/films/{film}/run"));
-    assert_eq!(shown(&ui.text("#cumulative-gross").await, lang), api_decimal(&run["cumulative_gross"]));
+    assert_eq!(
+        shown(&ui.text("#cumulative-gross").await, lang),
+        api_decimal(&run["cumulative_gross"])
+    );
     ui.check(&format!("{lang}-film")).await;
 
     for (page, name) in [("rebates", "rebates"), ("glossary", "glossary")] {
@@ -753,8 +1411,11 @@ async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
         ui.check(&format!("{lang}-{name}")).await;
     }
     let compare: String = COMPARED.iter().map(|p| format!("&compare={p}")).collect();
-    ui.open(&format!("/{lang}/rebates/estimate?{}", &compare[1..]), lang).await;
-    let rows: usize = ui.js("document.querySelectorAll('#comparison tr[data-programme]').length").await;
+    ui.open(&format!("/{lang}/rebates/estimate?{}", &compare[1..]), lang)
+        .await;
+    let rows: usize = ui
+        .js("document.querySelectorAll('#comparison tr[data-programme]').length")
+        .await;
     assert_eq!(rows, COMPARED.len());
     ui.check(&format!("{lang}-estimate")).await;
 }
@@ -768,10 +1429,24 @@ fn axe_core_is_the_vendored_file() {
     for line in manifest.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
         assert_eq!(f.len(), 5, "{line}");
-        let out = Command::new("sha256sum").arg(format!("{dir}/{}", f[0])).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next(), Some(f[3]), "{} differs from its manifest", f[0]);
+        let out = Command::new("sha256sum")
+            .arg(format!("{dir}/{}", f[0]))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .next(),
+            Some(f[3]),
+            "{} differs from its manifest",
+            f[0]
+        );
         listed += 1;
     }
     assert!(manifest.contains("axe.min.js\taxe-core\t"), "{manifest}");
-    assert_eq!(listed, std::fs::read_dir(dir).unwrap().count() - 1, "every vendored test file is listed");
+    assert_eq!(
+        listed,
+        std::fs::read_dir(dir).unwrap().count() - 1,
+        "every vendored test file is listed"
+    );
 }

@@ -15,16 +15,30 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 fn services(action: &str, which: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/services.sh");
-    let ok = Command::new("bash").args([script, action, which]).status().unwrap().success();
+    let ok = Command::new("bash")
+        .args([script, action, which])
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "services {action} {which} failed");
 }
 
 /// (messages in the topic, offsets the group has committed), or None while unreachable.
 fn progress(topic: &str) -> Option<(i64, i64)> {
-    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", BROKERS).set("group.id", topic).create().ok()?;
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", topic)
+        .create()
+        .ok()?;
     let md = c.fetch_metadata(Some(topic), Duration::from_secs(3)).ok()?;
     let mut tpl = rdkafka::TopicPartitionList::new();
-    let parts: Vec<i32> = md.topics().first()?.partitions().iter().map(|p| p.id()).collect();
+    let parts: Vec<i32> = md
+        .topics()
+        .first()?
+        .partitions()
+        .iter()
+        .map(|p| p.id())
+        .collect();
     for p in &parts {
         tpl.add_partition(topic, *p);
     }
@@ -32,8 +46,13 @@ fn progress(topic: &str) -> Option<(i64, i64)> {
     let mut high = 0;
     let mut done = 0;
     for p in &parts {
-        high += c.fetch_watermarks(topic, *p, Duration::from_secs(3)).ok()?.1;
-        if let Some(rdkafka::Offset::Offset(o)) = committed.find_partition(topic, *p).map(|e| e.offset()) {
+        high += c
+            .fetch_watermarks(topic, *p, Duration::from_secs(3))
+            .ok()?
+            .1;
+        if let Some(rdkafka::Offset::Offset(o)) =
+            committed.find_partition(topic, *p).map(|e| e.offset())
+        {
             done += o;
         }
     }
@@ -85,8 +104,26 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
     let env = TestEnv::new("chaos");
     env.run(&["migrate"]);
     // ekino's default group timeouts; a shorter watchdog so that a re-join would show.
-    let settings = [("EKINO_INGEST__MAX_ROWS", "5000"), ("EKINO_INGEST__PERIOD_MS", "200"), ("EKINO_INGEST__RETRY_MAX_MS", "1000"), ("EKINO_INGEST__WATCHDOG_MS", "20000")];
-    let mut sim = Guard(env.spawn_simulate(&["--start", "2026-11-14", "--seed", "31", "--max-events", "100000", "--rate", "700", "--duplicate-rate", "0.01", "--invalid-rate", "0.005"]));
+    let settings = [
+        ("EKINO_INGEST__MAX_ROWS", "5000"),
+        ("EKINO_INGEST__PERIOD_MS", "200"),
+        ("EKINO_INGEST__RETRY_MAX_MS", "1000"),
+        ("EKINO_INGEST__WATCHDOG_MS", "20000"),
+    ];
+    let mut sim = Guard(env.spawn_simulate(&[
+        "--start",
+        "2026-11-14",
+        "--seed",
+        "31",
+        "--max-events",
+        "100000",
+        "--rate",
+        "700",
+        "--duplicate-rate",
+        "0.01",
+        "--invalid-rate",
+        "0.005",
+    ]));
     let stall = Stall::watch(env.name.clone());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
     let started = Instant::now();
@@ -107,13 +144,32 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
             services("up", "clickhouse");
         }
     }
-    assert!(wait_exit(&mut sim.0, Duration::from_secs(300)).is_some(), "simulator did not finish");
-    assert!(sim.0.try_wait().unwrap().unwrap().success(), "simulator failed to deliver");
+    assert!(
+        wait_exit(&mut sim.0, Duration::from_secs(300)).is_some(),
+        "simulator did not finish"
+    );
+    assert!(
+        sim.0.try_wait().unwrap().unwrap().success(),
+        "simulator failed to deliver"
+    );
     let ledger = env.ledger();
-    assert!(wait_exact(&env, &ledger, Duration::from_secs(240)), "totals after chaos differ from the ledger");
-    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    assert!(
+        wait_exact(&env, &ledger, Duration::from_secs(240)),
+        "totals after chaos differ from the ledger"
+    );
+    let distinct: u64 = env
+        .sql("SELECT count() FROM ticket_events FINAL")
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap());
     let longest = stall.longest();
-    eprintln!("chaos: {:?} in all, longest stretch with lag and no progress {longest:?}", started.elapsed());
-    assert!(longest < Duration::from_secs(60), "ingest sat on lag for {longest:?}");
+    eprintln!(
+        "chaos: {:?} in all, longest stretch with lag and no progress {longest:?}",
+        started.elapsed()
+    );
+    assert!(
+        longest < Duration::from_secs(60),
+        "ingest sat on lag for {longest:?}"
+    );
 }

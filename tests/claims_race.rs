@@ -16,13 +16,32 @@ const PRODUCER: &str = "120840003334";
 
 fn call(base: &str, method: &str, path: &str, key: &str, body: &Value) -> (u16, Value) {
     let out = Command::new("curl")
-        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, &format!("{base}{path}")])
-        .args(["-H", &format!("Authorization: Bearer {key}"), "-H", "Content-Type: application/json", "--data-binary", &body.to_string()])
+        .args([
+            "-sS",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+            &format!("{base}{path}"),
+        ])
+        .args([
+            "-H",
+            &format!("Authorization: Bearer {key}"),
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &body.to_string(),
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
 }
 
 #[test]
@@ -35,30 +54,82 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
         format!("film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\nF1,Бір,Один,One,2026-09-01,{PRODUCER},{PRODUCER},true,1000000.00\n"),
     )
     .unwrap();
-    env.run(&["registry", "load", "--films", reg.join("films.csv").to_str().unwrap()]);
-    let ministry = env.run(&["keys", "create", "--role", "ministry", "--label", "Claims desk"]).trim().to_owned();
+    env.run(&[
+        "registry",
+        "load",
+        "--films",
+        reg.join("films.csv").to_str().unwrap(),
+    ]);
+    let ministry = env
+        .run(&[
+            "keys",
+            "create",
+            "--role",
+            "ministry",
+            "--label",
+            "Claims desk",
+        ])
+        .trim()
+        .to_owned();
 
     let mut apis = Vec::new();
     let mut bases = Vec::new();
     for n in 0..2 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut c = env.cmd();
         c.arg("api")
             .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("EKINO_API__AUDIT_SPOOL_DIR", env.dir.join(format!("spool-{n}")))
+            .env(
+                "EKINO_API__AUDIT_SPOOL_DIR",
+                env.dir.join(format!("spool-{n}")),
+            )
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(env.dir.join(format!("api-{n}.log"))).unwrap());
         apis.push(Guard(c.spawn().unwrap()));
         let base = format!("http://127.0.0.1:{port}");
-        assert!(wait_until(Duration::from_secs(60), || call(&base, "GET", "/healthz", "", &Value::Null).0 == 200), "api {n} did not start");
+        assert!(
+            wait_until(Duration::from_secs(60), || call(
+                &base,
+                "GET",
+                "/healthz",
+                "",
+                &Value::Null
+            )
+            .0 == 200),
+            "api {n} did not start"
+        );
         bases.push(base);
     }
 
     // The kz programme requires a foreign applicant, registered by the ministry.
     let fa = json!({"name": "Race Films Ltd", "country": "GB", "registration_number": "GB-01", "films": ["F1"]});
-    assert_eq!(call(&bases[0], "PUT", "/v1/applicants/FA-GB-1", &ministry, &fa).0, 200);
-    let producer = env.run(&["keys", "create", "--role", "producer", "--applicant", "FA-GB-1"]).trim().to_owned();
-    assert!(wait_until(Duration::from_secs(5), || call(&bases[0], "GET", "/v1/applicants/FA-GB-1", &producer, &Value::Null).0 == 200));
+    assert_eq!(
+        call(&bases[0], "PUT", "/v1/applicants/FA-GB-1", &ministry, &fa).0,
+        200
+    );
+    let producer = env
+        .run(&[
+            "keys",
+            "create",
+            "--role",
+            "producer",
+            "--applicant",
+            "FA-GB-1",
+        ])
+        .trim()
+        .to_owned();
+    assert!(wait_until(Duration::from_secs(5), || call(
+        &bases[0],
+        "GET",
+        "/v1/applicants/FA-GB-1",
+        &producer,
+        &Value::Null
+    )
+    .0 == 200));
     // Each kz claim qualifies 20 bn KZT and is capped at 1,000,000 MCI = 4,325,000,000; the
     // pool of 20 bn takes four (17.3 bn) and must refuse the fifth.
     let claim = |n: u32| {
@@ -70,16 +141,33 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
     let ids: Vec<String> = (0..6)
         .map(|n| {
             let (status, v) = call(&bases[0], "POST", "/v1/claims", &producer, &claim(n));
-            assert_eq!((status, v["rebate"].as_str()), (200, Some("4325000000")), "{v}");
+            assert_eq!(
+                (status, v["rebate"].as_str()),
+                (200, Some("4325000000")),
+                "{v}"
+            );
             v["claim_id"].as_str().unwrap().to_owned()
         })
         .collect();
 
     // Five approvals and two rejections of the sixth claim, all at once, alternating between
     // the two processes.
-    let mut jobs: Vec<(String, String, Value)> = ids[..5].iter().map(|id| (id.clone(), "approve".to_owned(), json!({"decision": "approve"}))).collect();
+    let mut jobs: Vec<(String, String, Value)> = ids[..5]
+        .iter()
+        .map(|id| {
+            (
+                id.clone(),
+                "approve".to_owned(),
+                json!({"decision": "approve"}),
+            )
+        })
+        .collect();
     for r in ["duplicate filing", "incomplete spend report"] {
-        jobs.push((ids[5].clone(), "reject".into(), json!({"decision": "reject", "reason": r})));
+        jobs.push((
+            ids[5].clone(),
+            "reject".into(),
+            json!({"decision": "reject", "reason": r}),
+        ));
     }
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(jobs.len()));
     let handles: Vec<_> = jobs
@@ -89,35 +177,96 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
             let (base, key, barrier) = (bases[i % 2].clone(), ministry.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                let (status, v) = call(&base, "POST", &format!("/v1/claims/{id}/decision"), &key, &body);
+                let (status, v) = call(
+                    &base,
+                    "POST",
+                    &format!("/v1/claims/{id}/decision"),
+                    &key,
+                    &body,
+                );
                 (kind, status, v)
             })
         })
         .collect();
-    let results: Vec<(String, u16, Value)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let summary: Vec<(String, u16, String)> =
-        results.iter().map(|(k, s, v)| (k.clone(), *s, v["status"].as_str().or(v["detail"].as_str()).unwrap_or_default().to_owned())).collect();
-    let approvals: Vec<&(String, u16, Value)> = results.iter().filter(|r| r.0 == "approve").collect();
+    let results: Vec<(String, u16, Value)> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let summary: Vec<(String, u16, String)> = results
+        .iter()
+        .map(|(k, s, v)| {
+            (
+                k.clone(),
+                *s,
+                v["status"]
+                    .as_str()
+                    .or(v["detail"].as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let approvals: Vec<&(String, u16, Value)> =
+        results.iter().filter(|r| r.0 == "approve").collect();
     let approved = approvals.iter().filter(|r| r.1 == 200).count();
     let refused: Vec<&&(String, u16, Value)> = approvals.iter().filter(|r| r.1 == 409).collect();
     assert_eq!((approved, refused.len()), (4, 1), "{summary:?}");
-    assert!(refused[0].2["detail"].as_str().unwrap().contains("overdraw the annual pool"), "{:?}", refused[0]);
-    let rejections: Vec<u16> = results.iter().filter(|r| r.0 == "reject").map(|r| r.1).collect();
+    assert!(
+        refused[0].2["detail"]
+            .as_str()
+            .unwrap()
+            .contains("overdraw the annual pool"),
+        "{:?}",
+        refused[0]
+    );
+    let rejections: Vec<u16> = results
+        .iter()
+        .filter(|r| r.0 == "reject")
+        .map(|r| r.1)
+        .collect();
     let mut sorted = rejections.clone();
     sorted.sort();
-    assert_eq!(sorted, vec![200, 409], "one rejection applies, the other finds the claim rejected: {summary:?}");
+    assert_eq!(
+        sorted,
+        vec![200, 409],
+        "one rejection applies, the other finds the claim rejected: {summary:?}"
+    );
 
     // What is stored: 17.3 bn committed, and the rejected claim has exactly two steps.
-    let year = chrono::Datelike::year(&chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive());
-    let (status, pools) = call(&bases[1], "GET", &format!("/v1/rebates/pools?year={year}"), &ministry, &Value::Null);
+    let year = chrono::Datelike::year(
+        &chrono::Utc::now()
+            .with_timezone(&schemas::time::kz_offset())
+            .date_naive(),
+    );
+    let (status, pools) = call(
+        &bases[1],
+        "GET",
+        &format!("/v1/rebates/pools?year={year}"),
+        &ministry,
+        &Value::Null,
+    );
     assert_eq!(status, 200, "{pools}");
-    let kz = pools["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "kz").cloned().unwrap();
+    let kz = pools["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programme"] == "kz")
+        .cloned()
+        .unwrap();
     assert_eq!(kz["committed"].as_str(), Some("17300000000"), "{kz}");
-    let (_, v) = call(&bases[0], "GET", &format!("/v1/claims/{}", ids[5]), &ministry, &Value::Null);
+    let (_, v) = call(
+        &bases[0],
+        "GET",
+        &format!("/v1/claims/{}", ids[5]),
+        &ministry,
+        &Value::Null,
+    );
     let history = v["history"].as_array().unwrap();
     assert_eq!(history.len(), 2, "{v}");
     assert_eq!(history[1]["status"], "rejected");
-    let stored = env.sql(&format!("SELECT count() FROM {}.claim_events WHERE claim_id = '{}'", env.app_db(), ids[5]));
+    let stored = env.sql(&format!(
+        "SELECT count() FROM {}.claim_events WHERE claim_id = '{}'",
+        env.app_db(),
+        ids[5]
+    ));
     assert_eq!(stored.trim(), "2", "rows of the claim's steps");
     drop(apis);
 }

@@ -17,8 +17,13 @@ use serde_json::Value;
 /// 18.16 quotes 64-bit integers in JSON, current ClickHouse does not: compare as numbers.
 fn normalized(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), normalized(v))).collect()),
-        Value::String(s) => s.parse::<i64>().map(Value::from).unwrap_or_else(|_| v.clone()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), normalized(v))).collect())
+        }
+        Value::String(s) => s
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| v.clone()),
         other => other.clone(),
     }
 }
@@ -32,8 +37,24 @@ fn sorted(rows: &[Value]) -> Vec<String> {
 #[test]
 fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
     let env = TestEnv::new("compat");
-    let ledger = env.simulate(&["--start", "2026-11-14", "--seed", "21", "--max-events", "3000", "--invalid-rate", "0.02", "--duplicate-rate", "0.05"]);
-    env.run(&["registry", "load", "--dir", env.dir.join("sim").to_str().unwrap()]);
+    let ledger = env.simulate(&[
+        "--start",
+        "2026-11-14",
+        "--seed",
+        "21",
+        "--max-events",
+        "3000",
+        "--invalid-rate",
+        "0.02",
+        "--duplicate-rate",
+        "0.05",
+    ]);
+    env.run(&[
+        "registry",
+        "load",
+        "--dir",
+        env.dir.join("sim").to_str().unwrap(),
+    ]);
     let mut ingest = Guard(env.spawn_ingest(&[]));
     assert!(wait_exact(&env, &ledger, Duration::from_secs(120)));
     signal(&ingest.0, "TERM");
@@ -41,7 +62,15 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
 
     let fixture = env.dir.join("fixture");
     std::fs::create_dir_all(&fixture).unwrap();
-    for table in ["ticket_events", "rejected_events", "cinemas", "films", "film_funding", "pending_refunds", "event_voids"] {
+    for table in [
+        "ticket_events",
+        "rejected_events",
+        "cinemas",
+        "films",
+        "film_funding",
+        "pending_refunds",
+        "event_voids",
+    ] {
         let db = match schemas::ddl::store_of(table) {
             schemas::ddl::Store::App => env.app_db(),
             schemas::ddl::Store::Events => env.name.clone(),
@@ -49,54 +78,111 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         let rows = env.sql(&format!("SELECT * FROM {db}.{table} FORMAT JSONEachRow"));
         std::fs::write(fixture.join(format!("{table}.jsonl")), rows).unwrap();
     }
-    let raw: u64 = env.sql("SELECT count() FROM ticket_events").trim().parse().unwrap();
-    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    let raw: u64 = env
+        .sql("SELECT count() FROM ticket_events")
+        .trim()
+        .parse()
+        .unwrap();
+    let distinct: u64 = env
+        .sql("SELECT count() FROM ticket_events FINAL")
+        .trim()
+        .parse()
+        .unwrap();
     assert!(raw >= distinct, "fixture rows {raw}, distinct {distinct}");
 
     let (from, to) = ledger_days(&ledger);
     let mut queries = BTreeMap::new();
-    queries.insert("daily", schemas::ddl::bind_literals(&schemas::ddl::box_office_daily(false, false), &[&from, &to]));
-    queries.insert("totals", schemas::ddl::bind_literals(&schemas::ddl::box_office_totals(false, false), &[&from, &to]));
+    queries.insert(
+        "daily",
+        schemas::ddl::bind_literals(&schemas::ddl::box_office_daily(false, false), &[&from, &to]),
+    );
+    queries.insert(
+        "totals",
+        schemas::ddl::bind_literals(
+            &schemas::ddl::box_office_totals(false, false),
+            &[&from, &to],
+        ),
+    );
     queries.insert("rejected", schemas::ddl::REJECTED_BY_REASON.to_owned());
     let mut chart_binds = vec![from.as_str(), to.as_str()].repeat(4);
     chart_binds.extend([from.as_str(), from.as_str(), to.as_str()]);
-    queries.insert("chart", schemas::ddl::bind_literals(api::reports::chart::NATIONAL_SQL, &chart_binds));
-    queries.insert("chart_reporting", schemas::ddl::bind_literals(api::reports::chart::REPORTING_SQL, &[&from, &to]));
-    let bins: Vec<String> = env.sql(&format!("SELECT bin FROM {}.cinemas ORDER BY bin LIMIT 12", env.app_db())).lines().map(|b| format!("'{b}'")).collect();
+    queries.insert(
+        "chart",
+        schemas::ddl::bind_literals(api::reports::chart::NATIONAL_SQL, &chart_binds),
+    );
+    queries.insert(
+        "chart_reporting",
+        schemas::ddl::bind_literals(api::reports::chart::REPORTING_SQL, &[&from, &to]),
+    );
+    let bins: Vec<String> = env
+        .sql(&format!(
+            "SELECT bin FROM {}.cinemas ORDER BY bin LIMIT 12",
+            env.app_db()
+        ))
+        .lines()
+        .map(|b| format!("'{b}'"))
+        .collect();
     assert_eq!(bins.len(), 12, "the simulated registry has cinemas");
     let region_sql = api::reports::chart::REGION_SQL.replace("{cinemas}", &bins.join(","));
-    queries.insert("chart_region", schemas::ddl::bind_literals(&region_sql, &chart_binds));
+    queries.insert(
+        "chart_region",
+        schemas::ddl::bind_literals(&region_sql, &chart_binds),
+    );
     // The registry is in the application database on 18.16; chDB holds every table in one.
     let mut on_18 = queries.clone();
-    on_18.insert("reconciliation", schemas::ddl::reconciliation(&env.app_db()));
-    queries.insert("reconciliation", schemas::ddl::reconciliation("ekino_compat"));
+    on_18.insert(
+        "reconciliation",
+        schemas::ddl::reconciliation(&env.app_db()),
+    );
+    queries.insert(
+        "reconciliation",
+        schemas::ddl::reconciliation("ekino_compat"),
+    );
     let qfile = env.dir.join("queries.json");
     std::fs::write(&qfile, serde_json::to_vec(&queries).unwrap()).unwrap();
-    let (first, last) = (from.parse::<chrono::NaiveDate>().unwrap(), to.parse::<chrono::NaiveDate>().unwrap());
-    let days: std::collections::BTreeSet<_> = first.iter_days().take_while(|d| *d <= last).collect();
+    let (first, last) = (
+        from.parse::<chrono::NaiveDate>().unwrap(),
+        to.parse::<chrono::NaiveDate>().unwrap(),
+    );
+    let days: std::collections::BTreeSet<_> =
+        first.iter_days().take_while(|d| *d <= last).collect();
     // The aggregates rebuilt by day, then recomputed again through the staged scope (the
     // statements ingest sends batch by batch), which wins with its higher version.
     let mut prepare: Vec<String> = schemas::rollup::for_days(&days, 1).into();
     prepare.push(schemas::rollup::CREATE_SCOPE.to_owned());
-    prepare.push(format!("INSERT INTO {} SELECT DISTINCT day, film_id, cinema_bin FROM ticket_events", schemas::rollup::SCOPE_TABLE));
+    prepare.push(format!(
+        "INSERT INTO {} SELECT DISTINCT day, film_id, cinema_bin FROM ticket_events",
+        schemas::rollup::SCOPE_TABLE
+    ));
     prepare.extend(schemas::rollup::for_staged_scope(2));
     let pfile = env.dir.join("prepare.json");
     std::fs::write(&pfile, serde_json::to_vec(&prepare).unwrap()).unwrap();
     // The whole schema as ingest's migration leaves it: tables, then added columns.
     let mut ddl: Vec<String> = schemas::ddl::statements();
-    ddl.extend(schemas::ddl::ADDED_COLUMNS.iter().map(|(t, c, d)| schemas::ddl::add_column_sql(t, c, d)));
+    ddl.extend(
+        schemas::ddl::ADDED_COLUMNS
+            .iter()
+            .map(|(t, c, d)| schemas::ddl::add_column_sql(t, c, d)),
+    );
     let dfile = env.dir.join("ddl.sql");
     std::fs::write(&dfile, ddl.join(";\n") + ";\n").unwrap();
 
     let root = env!("CARGO_MANIFEST_DIR");
     let out = Command::new("python3")
-        .args([format!("{root}/tests/compat/chdb_check.py").as_str(), dfile.to_str().unwrap()])
+        .args([
+            format!("{root}/tests/compat/chdb_check.py").as_str(),
+            dfile.to_str().unwrap(),
+        ])
         .arg(&fixture)
         .arg(&qfile)
         .arg(&pfile)
         .output()
         .expect("python3");
-    assert!(out.status.success(), "chdb check failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chdb check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let current: Value = serde_json::from_slice(&out.stdout).unwrap();
     let version = current["version"].as_str().unwrap();
     let major: u32 = version.split('.').next().unwrap().parse().unwrap();
@@ -110,10 +196,20 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
             .collect();
         let new = current["results"][name].as_array().unwrap();
         assert!(!old.is_empty(), "{name} returned nothing on 18.16");
-        assert_eq!(sorted(&old), sorted(new), "{name} differs between 18.16 and {version}");
+        assert_eq!(
+            sorted(&old),
+            sorted(new),
+            "{name} differs between 18.16 and {version}"
+        );
     }
     // And both equal the ledger.
     let t = &current["results"]["totals"][0];
-    assert_eq!(normalized(&t["admissions"]).as_i64(), ledger["admissions"].as_i64());
-    assert_eq!(normalized(&t["gross_tiyn"]).as_i64(), ledger["gross_tiyn"].as_i64());
+    assert_eq!(
+        normalized(&t["admissions"]).as_i64(),
+        ledger["admissions"].as_i64()
+    );
+    assert_eq!(
+        normalized(&t["gross_tiyn"]).as_i64(),
+        ledger["gross_tiyn"].as_i64()
+    );
 }

@@ -16,7 +16,9 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
     common::require_services();
     // Bare: no migration, whose topic (4 partitions) would pre-empt this test's own 2.
     let env = common::TestEnv::bare("waits");
-    ingest::topic::ensure_topic(common::BROKERS, &env.name, 2).await.unwrap();
+    ingest::topic::ensure_topic(common::BROKERS, &env.name, 2)
+        .await
+        .unwrap();
 
     // Many messages per producer batch, so a resume lands inside a batch.
     let n: usize = 20_000;
@@ -24,14 +26,26 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
     let mut acks = Vec::with_capacity(n);
     for i in 0..n {
         let key = format!("cinema-{}", i % 16);
-        acks.push(producer.enqueue(key.as_bytes(), i.to_string().as_bytes()).await.unwrap());
+        acks.push(
+            producer
+                .enqueue(key.as_bytes(), i.to_string().as_bytes())
+                .await
+                .unwrap(),
+        );
     }
     for a in acks {
         a.await.expect("delivery").expect("acknowledged");
     }
 
-    let k = ingest::KafkaSettings { brokers: common::BROKERS.into(), topic: env.name.clone(), group_id: env.name.clone(), ..Default::default() };
-    let consumer: IngestConsumer = ingest::run::consumer_config(&k).create_with_context(GroupContext::default()).unwrap();
+    let k = ingest::KafkaSettings {
+        brokers: common::BROKERS.into(),
+        topic: env.name.clone(),
+        group_id: env.name.clone(),
+        ..Default::default()
+    };
+    let consumer: IngestConsumer = ingest::run::consumer_config(&k)
+        .create_with_context(GroupContext::default())
+        .unwrap();
     consumer.subscribe(&[&env.name]).unwrap();
 
     let hold_max = 300;
@@ -40,11 +54,17 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
     let (mut handled, mut waits, mut most_held) = (0usize, 0usize, 0usize);
     let deadline = Instant::now() + Duration::from_secs(180);
     while handled < n {
-        assert!(Instant::now() < deadline, "only {handled} of {n} messages after 3 minutes");
+        assert!(
+            Instant::now() < deadline,
+            "only {handled} of {n} messages after 3 minutes"
+        );
         let m = match inbox.pop() {
             Some(m) => m,
             None => {
-                let Ok(m) = tokio::time::timeout(Duration::from_secs(20), consumer.recv()).await else { break };
+                let Ok(m) = tokio::time::timeout(Duration::from_secs(20), consumer.recv()).await
+                else {
+                    break;
+                };
                 let m = m.expect("no consumer error");
                 if !inbox.delivered(&m) {
                     continue;
@@ -56,18 +76,27 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
         handled += 1;
         if handled % 2_500 == 0 {
             // A long wait (the writer stuck): more than `hold_max` messages arrive meanwhile.
-            inbox.polling(&consumer, tokio::time::sleep(Duration::from_millis(600))).await;
+            inbox
+                .polling(&consumer, tokio::time::sleep(Duration::from_millis(600)))
+                .await;
             most_held = most_held.max(inbox.held());
             waits += 1;
         }
     }
 
-    assert!(waits >= 5 && most_held >= hold_max, "the waits must have paused the partitions (held at most {most_held})");
+    assert!(
+        waits >= 5 && most_held >= hold_max,
+        "the waits must have paused the partitions (held at most {most_held})"
+    );
     assert_eq!(handled, n, "every message handled once");
     for (p, seen) in offsets.iter().enumerate() {
         let expected: Vec<i64> = (0..i64::try_from(seen.len()).unwrap()).collect();
         assert!(!seen.is_empty(), "partition {p} got messages");
-        assert!(seen == &expected, "partition {p}: offsets skipped or repeated (first difference at index {:?})", seen.iter().zip(&expected).position(|(a, b)| a != b));
+        assert!(
+            seen == &expected,
+            "partition {p}: offsets skipped or repeated (first difference at index {:?})",
+            seen.iter().zip(&expected).position(|(a, b)| a != b)
+        );
     }
     assert_eq!(inbox.gaps, 0);
 }

@@ -19,13 +19,20 @@ fn rfc(t: DateTime<Utc>) -> String {
 
 /// Sends (key, payload) in order; one key per cinema keeps each cinema's order.
 fn produce(topic: &str, msgs: &[(String, Value)]) {
-    let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", BROKERS).set("linger.ms", "50").create().unwrap();
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("linger.ms", "50")
+        .create()
+        .unwrap();
     for (key, v) in msgs {
         let payload = v.to_string();
         loop {
             match p.send(BaseRecord::to(topic).key(key.as_str()).payload(&payload)) {
                 Ok(()) => break,
-                Err((e, _)) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) => {
+                Err((e, _))
+                    if e.rdkafka_error_code()
+                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                {
                     p.poll(Duration::from_millis(50));
                 }
                 Err((e, _)) => panic!("produce: {e}"),
@@ -54,7 +61,13 @@ impl Script {
         format!("7e57ab1e-0000-4000-8000-{:012}", self.n)
     }
 
-    fn sale_at(&mut self, film: &str, show: DateTime<Utc>, sold: DateTime<Utc>, price: &str) -> (String, Value) {
+    fn sale_at(
+        &mut self,
+        film: &str,
+        show: DateTime<Utc>,
+        sold: DateTime<Utc>,
+        price: &str,
+    ) -> (String, Value) {
         let id = self.id();
         let v = json!({
             "schema": "ekino.ticket/1", "event_id": id, "type": "sale", "cinema_bin": self.bin,
@@ -109,18 +122,55 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
     // An injected storage refusal: ClickHouse itself refuses any row of this film.
     env.sql("ALTER TABLE ticket_events ADD COLUMN guard UInt8 MATERIALIZED throwIf(film_id = 'REFUSE-ME')");
     // Ordinary traffic: the simulated market, no faults of its own.
-    let start = (Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive() - chrono::Days::new(3)).to_string();
+    let start = (Utc::now()
+        .with_timezone(&schemas::time::kz_offset())
+        .date_naive()
+        - chrono::Days::new(3))
+    .to_string();
     // Its ledger and registry first (nothing sent); the same traffic is sent below.
-    let ledger = env.simulate(&["--start", &start, "--seed", "21", "--max-events", "20000", "--dry-run"]);
-    let victim = std::fs::read_to_string(env.dir.join("sim/cinemas.csv")).unwrap().lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let ledger = env.simulate(&[
+        "--start",
+        &start,
+        "--seed",
+        "21",
+        "--max-events",
+        "20000",
+        "--dry-run",
+    ]);
+    let victim = std::fs::read_to_string(env.dir.join("sim/cinemas.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
 
     let now = Utc::now();
-    let hostile = schemas::Bin::from_prefix("77700000001").or_else(|| schemas::Bin::from_prefix("77700000002")).unwrap().as_str().to_owned();
-    let mut s = Script { bin: hostile.clone(), now, n: 0, msgs: Vec::new(), admissions: 0, gross: 0, rejected: BTreeMap::new(), pending: 0 };
+    let hostile = schemas::Bin::from_prefix("77700000001")
+        .or_else(|| schemas::Bin::from_prefix("77700000002"))
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let mut s = Script {
+        bin: hostile.clone(),
+        now,
+        n: 0,
+        msgs: Vec::new(),
+        admissions: 0,
+        gross: 0,
+        rejected: BTreeMap::new(),
+        pending: 0,
+    };
 
     // 5,000 distinct films in a row (one batch), two of whose rows ClickHouse refuses.
     for f in 0..5000 {
-        let film = if f == 1234 || f == 4321 { "REFUSE-ME".to_owned() } else { format!("HF-{f:04}") };
+        let film = if f == 1234 || f == 4321 {
+            "REFUSE-ME".to_owned()
+        } else {
+            format!("HF-{f:04}")
+        };
         let (_, v) = s.sale(&film, "100");
         s.send(v);
         if film == "REFUSE-ME" {
@@ -250,7 +300,10 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
     );
     let want_hostile = format!("{}\t{}\t{}\n", s.admissions, s.gross, s.gross);
     let others_sql = format!("SELECT sum(qty_sum), sum(gross_sum), sum(net_sum) FROM sales_by_cinema_day FINAL WHERE cinema_bin != '{hostile}' FORMAT TSV");
-    let want_others = format!("{}\t{}\t{}\n", ledger["admissions"], ledger["gross_tiyn"], ledger["net_tiyn"]);
+    let want_others = format!(
+        "{}\t{}\t{}\n",
+        ledger["admissions"], ledger["gross_tiyn"], ledger["net_tiyn"]
+    );
     let settled = wait_until(Duration::from_secs(240), || {
         env.sql(&hostile_sql) == want_hostile
             && env.sql(&others_sql) == want_others
@@ -269,7 +322,11 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
     // Every bad event is kept with its reason.
     let by_reason = env.rejected()["by_reason"].clone();
     for (reason, n) in &s.rejected {
-        assert_eq!(by_reason[*reason].as_u64(), Some(*n), "{reason}: {by_reason}");
+        assert_eq!(
+            by_reason[*reason].as_u64(),
+            Some(*n),
+            "{reason}: {by_reason}"
+        );
     }
     // The raw rows agree with the aggregates (voided rows out).
     assert_eq!(
@@ -278,13 +335,39 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
     );
     // The refund whose sale never came is listed for reconciliation.
     let rec = env.json(&["report", "reconciliation", "--json"]);
-    assert_eq!(rec["flags"]["refund_pending"].as_u64(), Some(s.pending), "{rec}");
+    assert_eq!(
+        rec["flags"]["refund_pending"].as_u64(),
+        Some(s.pending),
+        "{rec}"
+    );
     // Its flags come from ingest's aggregates; over the raw rows they are the same.
     let app = env.app_db();
-    let raw = |cond: &str| env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE voided_by = '' AND {cond} FORMAT TSV")).trim().parse::<u64>().unwrap();
-    assert_eq!(rec["flags"]["unknown_film"].as_u64(), Some(raw(&format!("film_id NOT IN (SELECT film_id FROM {app}.films)"))), "{rec}");
-    assert_eq!(rec["flags"]["unregistered_cinema"].as_u64(), Some(raw(&format!("cinema_bin NOT IN (SELECT bin FROM {app}.cinemas)"))), "{rec}");
-    assert!(rec["flags"]["unknown_film"].as_u64() >= Some(4998), "the hostile cinema's films are unknown: {rec}");
+    let raw = |cond: &str| {
+        env.sql(&format!(
+            "SELECT count() FROM ticket_events FINAL WHERE voided_by = '' AND {cond} FORMAT TSV"
+        ))
+        .trim()
+        .parse::<u64>()
+        .unwrap()
+    };
+    assert_eq!(
+        rec["flags"]["unknown_film"].as_u64(),
+        Some(raw(&format!(
+            "film_id NOT IN (SELECT film_id FROM {app}.films)"
+        ))),
+        "{rec}"
+    );
+    assert_eq!(
+        rec["flags"]["unregistered_cinema"].as_u64(),
+        Some(raw(&format!(
+            "cinema_bin NOT IN (SELECT bin FROM {app}.cinemas)"
+        ))),
+        "{rec}"
+    );
+    assert!(
+        rec["flags"]["unknown_film"].as_u64() >= Some(4998),
+        "the hostile cinema's films are unknown: {rec}"
+    );
     // Nothing said by ekino's statements grew with the 5,000 films.
     let longest = env.metric("ekino_ingest_statement_bytes_max").unwrap();
     assert!(longest < 65_536.0, "longest statement {longest} bytes");
@@ -294,15 +377,25 @@ fn a_hostile_cinema_cannot_stall_ingest_or_move_anyone_elses_figures() {
 /// Whether the group's committed offsets have reached the end of every partition.
 fn committed_to_end(env: &TestEnv) -> bool {
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", BROKERS).set("group.id", &env.name).create().unwrap();
-    let Ok(md) = c.fetch_metadata(Some(&env.name), Duration::from_secs(10)) else { return false };
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", &env.name)
+        .create()
+        .unwrap();
+    let Ok(md) = c.fetch_metadata(Some(&env.name), Duration::from_secs(10)) else {
+        return false;
+    };
     let mut tpl = rdkafka::TopicPartitionList::new();
     for p in md.topics()[0].partitions() {
         tpl.add_partition(&env.name, p.id());
     }
-    let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else { return false };
+    let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else {
+        return false;
+    };
     committed.elements().iter().all(|e| {
-        let (_, high) = c.fetch_watermarks(&env.name, e.partition(), Duration::from_secs(10)).unwrap_or((0, -1));
+        let (_, high) = c
+            .fetch_watermarks(&env.name, e.partition(), Duration::from_secs(10))
+            .unwrap_or((0, -1));
         match e.offset() {
             rdkafka::Offset::Offset(o) => o == high,
             _ => high == 0,
@@ -314,7 +407,11 @@ fn committed_to_end(env: &TestEnv) -> bool {
 fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     let env = TestEnv::new("status");
     env.run(&["migrate"]);
-    let bin = schemas::Bin::from_prefix("55500000001").or_else(|| schemas::Bin::from_prefix("55500000002")).unwrap().as_str().to_owned();
+    let bin = schemas::Bin::from_prefix("55500000001")
+        .or_else(|| schemas::Bin::from_prefix("55500000002"))
+        .unwrap()
+        .as_str()
+        .to_owned();
     let sale = |n: u32| {
         json!({"schema": "ekino.ticket/1", "event_id": format!("5a1e0000-0000-4000-8000-{n:012}"), "type": "sale", "cinema_bin": bin,
                "hall": "1", "screening_id": "S1", "film_id": "STATUS", "show_start": "2026-11-20T19:00:00+05:00",
@@ -323,14 +420,40 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     };
     // The evening of the day: three sales.
     let evening = [("EKINO_REPORTING__CLOCK_START", "2026-11-20T20:00:00+05:00")];
-    produce(&env.name, &(1..=3).map(|n| (bin.clone(), sale(n))).collect::<Vec<_>>());
+    produce(
+        &env.name,
+        &(1..=3).map(|n| (bin.clone(), sale(n))).collect::<Vec<_>>(),
+    );
     let mut ingest = Guard(env.spawn_ingest(&evening));
     let report_at = |clock: &str| -> Value {
-        let out = env.cmd().env("EKINO_REPORTING__CLOCK_START", clock).args(["report", "box-office", "--from", "2026-11-20", "--to", "2026-11-20", "--json"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = env
+            .cmd()
+            .env("EKINO_REPORTING__CLOCK_START", clock)
+            .args([
+                "report",
+                "box-office",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-20",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    assert!(wait_until(Duration::from_secs(60), || totals(&report_at("2026-11-21T06:59:00+05:00")).0 == 3), "sales never arrived");
+    assert!(
+        wait_until(Duration::from_secs(60), || totals(&report_at(
+            "2026-11-21T06:59:00+05:00"
+        ))
+        .0 == 3),
+        "sales never arrived"
+    );
     // Read before the close (07:00 the next morning) and after it.
     let before = report_at("2026-11-21T06:59:00+05:00");
     assert_eq!(before["rows"][0]["status"], "provisional", "{before}");
@@ -346,17 +469,41 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
     refund["type"] = json!("refund");
     refund["refund_of"] = json!("5a1e0000-0000-4000-8000-000000000001");
     produce(&env.name, &[(bin.clone(), refund)]);
-    let _late = Guard(env.spawn_ingest(&[("EKINO_REPORTING__CLOCK_START", "2026-11-22T10:00:00+05:00")]));
-    assert!(wait_until(Duration::from_secs(90), || totals(&report_at("2026-11-22T10:05:00+05:00")).0 == 2), "the refund never counted");
+    let _late =
+        Guard(env.spawn_ingest(&[("EKINO_REPORTING__CLOCK_START", "2026-11-22T10:00:00+05:00")]));
+    assert!(
+        wait_until(Duration::from_secs(90), || totals(&report_at(
+            "2026-11-22T10:05:00+05:00"
+        ))
+        .0 == 2),
+        "the refund never counted"
+    );
     let corrected = report_at("2026-11-22T10:05:00+05:00");
     assert_eq!(corrected["rows"][0]["status"], "corrected", "{corrected}");
-    let listed = env.json(&["report", "corrections", "--from", "2026-11-20", "--to", "2026-11-20", "--json"]);
+    let listed = env.json(&[
+        "report",
+        "corrections",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-20",
+        "--json",
+    ]);
     let rows = listed["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{listed}");
-    assert_eq!((listed["total"].as_u64(), listed["truncated"].as_bool()), (Some(1), Some(false)), "{listed}");
+    assert_eq!(
+        (listed["total"].as_u64(), listed["truncated"].as_bool()),
+        (Some(1), Some(false)),
+        "{listed}"
+    );
     // 1,160.00 at 16 %: net 1,000.00.
     assert_eq!(
-        (rows[0]["kind"].as_str(), rows[0]["admissions_change"].as_i64(), rows[0]["gross_change"].as_str(), rows[0]["net_change"].as_str()),
+        (
+            rows[0]["kind"].as_str(),
+            rows[0]["admissions_change"].as_i64(),
+            rows[0]["gross_change"].as_str(),
+            rows[0]["net_change"].as_str()
+        ),
         (Some("refund"), Some(-1), Some("-1160.00"), Some("-1000.00"))
     );
     assert_eq!(rows[0]["event_id"], "5a1e0000-0000-4000-8000-000000000010");
@@ -364,21 +511,63 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
 
     // The ministry downloads the same list as a file for the books: CSV through the API, with
     // the columns documented and the figures above, row for row.
-    let ministry = env.run(&["keys", "create", "--role", "ministry", "--label", "Auditor"]).trim().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _api = Guard(env.cmd().arg("api").env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}")).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap());
+    let ministry = env
+        .run(&["keys", "create", "--role", "ministry", "--label", "Auditor"])
+        .trim()
+        .to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _api = Guard(
+        env.cmd()
+            .arg("api")
+            .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let get = |path: &str| {
-        let out = std::process::Command::new("curl").args(["-sS", "-f", "-H", &format!("Authorization: Bearer {ministry}"), &format!("http://127.0.0.1:{port}{path}")]).output().unwrap();
-        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "-f",
+                "-H",
+                &format!("Authorization: Bearer {ministry}"),
+                &format!("http://127.0.0.1:{port}{path}"),
+            ])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap())
     };
-    assert!(wait_until(Duration::from_secs(60), || get("/healthz").is_some()), "the API never answered");
-    let csv = get("/v1/corrections?from=2026-11-20&to=2026-11-20&format=csv").expect("the corrections as CSV");
+    assert!(
+        wait_until(Duration::from_secs(60), || get("/healthz").is_some()),
+        "the API never answered"
+    );
+    let csv = get("/v1/corrections?from=2026-11-20&to=2026-11-20&format=csv")
+        .expect("the corrections as CSV");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
-    assert_eq!(lines[0], "day,cinema_bin,film_id,event_id,kind,admissions_change,gross_change,net_change,arrived_at");
-    let want = format!("2026-11-20,{bin},STATUS,5a1e0000-0000-4000-8000-000000000010,refund,-1,-1160.00,-1000.00,");
+    assert_eq!(
+        lines[0],
+        "day,cinema_bin,film_id,event_id,kind,admissions_change,gross_change,net_change,arrived_at"
+    );
+    let want = format!(
+        "2026-11-20,{bin},STATUS,5a1e0000-0000-4000-8000-000000000010,refund,-1,-1160.00,-1000.00,"
+    );
     assert!(lines[1].starts_with(&want), "{csv}");
-    assert_eq!(get(&format!("/v1/cinemas/{bin}/corrections?from=2026-11-20&to=2026-11-20&format=csv")).as_deref(), Some(csv.as_str()), "one cinema's file is its part of the national one");
+    assert_eq!(
+        get(&format!(
+            "/v1/cinemas/{bin}/corrections?from=2026-11-20&to=2026-11-20&format=csv"
+        ))
+        .as_deref(),
+        Some(csv.as_str()),
+        "one cinema's file is its part of the national one"
+    );
 }
 
 #[test]
@@ -390,7 +579,9 @@ fn no_statement_grows_with_a_batch_of_fifty_thousand_films_and_cinemas() {
     let mut prefix = 60_000_000_000u64;
     while msgs.len() < 50_000 {
         prefix += 1;
-        let Some(bin) = schemas::Bin::from_prefix(&prefix.to_string()) else { continue };
+        let Some(bin) = schemas::Bin::from_prefix(&prefix.to_string()) else {
+            continue;
+        };
         let n = msgs.len();
         let v = json!({"schema": "ekino.ticket/1", "event_id": format!("5ca1ab1e-0000-4000-8000-{n:012}"), "type": "sale",
                        "cinema_bin": bin.as_str(), "hall": "1", "screening_id": "S", "film_id": format!("BIG-{n:05}"),
@@ -399,13 +590,29 @@ fn no_statement_grows_with_a_batch_of_fifty_thousand_films_and_cinemas() {
         msgs.push((bin.as_str().to_owned(), v));
     }
     produce(&env.name, &msgs);
-    let one_batch = [("EKINO_INGEST__MAX_ROWS", "50000"), ("EKINO_INGEST__MAX_BYTES", "268435456"), ("EKINO_INGEST__PERIOD_MS", "5000")];
+    let one_batch = [
+        ("EKINO_INGEST__MAX_ROWS", "50000"),
+        ("EKINO_INGEST__MAX_BYTES", "268435456"),
+        ("EKINO_INGEST__PERIOD_MS", "5000"),
+    ];
     let _ingest = Guard(env.spawn_ingest(&one_batch));
     // Both aggregates: the film-day recompute is the second statement of a settle.
     let cinema_days = "SELECT sum(qty_sum), uniqExact(film_id), uniqExact(cinema_bin) FROM sales_by_cinema_day FINAL FORMAT TSV";
     let film_days = "SELECT count(), sum(qty_sum) FROM sales_by_film_day FINAL FORMAT TSV";
-    let done = wait_until(Duration::from_secs(180), || env.sql(cinema_days) == "50000\t50000\t50000\n" && env.sql(film_days) == "50000\t50000\n");
-    assert!(done, "cinema days {}, film days {}", env.sql(cinema_days), env.sql(film_days));
-    let longest = env.metric("ekino_ingest_statement_bytes_max").expect("metric");
-    assert!(longest > 0.0 && longest < 65_536.0, "longest statement {longest} bytes");
+    let done = wait_until(Duration::from_secs(180), || {
+        env.sql(cinema_days) == "50000\t50000\t50000\n" && env.sql(film_days) == "50000\t50000\n"
+    });
+    assert!(
+        done,
+        "cinema days {}, film days {}",
+        env.sql(cinema_days),
+        env.sql(film_days)
+    );
+    let longest = env
+        .metric("ekino_ingest_statement_bytes_max")
+        .expect("metric");
+    assert!(
+        longest > 0.0 && longest < 65_536.0,
+        "longest statement {longest} bytes"
+    );
 }

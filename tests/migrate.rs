@@ -30,11 +30,24 @@ fn a_database_of_the_previous_schema_is_migrated_and_its_events_keep_their_meani
     // One topic partition, so the old row's partition is the one the new messages use.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
-        let r = admin.create_topics([&NewTopic::new(&env.name, 1, TopicReplication::Fixed(1))], &AdminOptions::new()).await.unwrap();
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", BROKERS)
+            .create()
+            .unwrap();
+        let r = admin
+            .create_topics(
+                [&NewTopic::new(&env.name, 1, TopicReplication::Fixed(1))],
+                &AdminOptions::new(),
+            )
+            .await
+            .unwrap();
         assert!(r[0].is_ok(), "{r:?}");
     });
-    let bin = schemas::Bin::from_prefix("33300000001").or_else(|| schemas::Bin::from_prefix("33300000002")).unwrap().as_str().to_owned();
+    let bin = schemas::Bin::from_prefix("33300000001")
+        .or_else(|| schemas::Bin::from_prefix("33300000002"))
+        .unwrap()
+        .as_str()
+        .to_owned();
     let sale_id = "01d00000-0000-4000-8000-000000000001";
     // A sale stored by the old ingest: no arrival, fingerprint or void columns. 500.00 KZT.
     env.sql(&format!(
@@ -47,42 +60,99 @@ fn a_database_of_the_previous_schema_is_migrated_and_its_events_keep_their_meani
     env.sql("INSERT INTO films VALUES ('OLDFILM', 'Ескі', 'Старый', 'Old', toDate('2026-11-01'), '', '', 1, 100, toDateTime('2026-11-01 00:00:00'))");
     env.run(&["migrate"]);
     let app = env.app_db();
-    assert_eq!(env.sql(&format!("SELECT film_id, title_en FROM {app}.films FORMAT TSV")), "OLDFILM\tOld\n", "the registry moved with its rows");
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT film_id, title_en FROM {app}.films FORMAT TSV"
+        )),
+        "OLDFILM\tOld\n",
+        "the registry moved with its rows"
+    );
     let left = env.sql(&format!("SELECT name FROM system.tables WHERE database = '{}' AND name IN ('films', 'cinemas', 'api_keys', 'api_audit', 'claim_events') FORMAT TSV", env.name));
     assert_eq!(left, "", "application tables left in the events database");
     let key_columns = env.sql(&format!("SELECT name FROM system.columns WHERE database = '{app}' AND table = 'api_keys' AND name IN ('label', 'expires_at') ORDER BY name FORMAT TSV"));
     assert_eq!(key_columns, "expires_at\nlabel\n");
     let columns = env.sql(&format!("SELECT name FROM system.columns WHERE database = '{}' AND table = 'ticket_events' AND name IN ('arrived_at', 'voided_by', 'fingerprint', 'backfill') ORDER BY name FORMAT TSV", env.name));
     assert_eq!(columns, "arrived_at\nbackfill\nfingerprint\nvoided_by\n");
-    assert_eq!(env.sql("SELECT toString(arrived_at), voided_by FROM ticket_events FORMAT TSV"), "2026-11-10 12:00:05\t\n", "old rows read the defaults");
+    assert_eq!(
+        env.sql("SELECT toString(arrived_at), voided_by FROM ticket_events FORMAT TSV"),
+        "2026-11-10 12:00:05\t\n",
+        "old rows read the defaults"
+    );
     env.run(&["migrate"]); // idempotent
     env.run(&["rollup", "--from", "2026-11-10", "--to", "2026-11-10"]);
 
     // The old sale re-sent (another occurred_at), changed, and refunded.
-    let resend = event(&bin, sale_id, "sale", "OLDFILM", "500", "2026-11-10T17:01:00+05:00");
-    let changed = event(&bin, sale_id, "sale", "OTHERFILM", "500", "2026-11-10T17:00:00+05:00");
-    let mut refund = event(&bin, "01d00000-0000-4000-8000-000000000002", "refund", "OLDFILM", "500", "2026-11-10T18:00:00+05:00");
+    let resend = event(
+        &bin,
+        sale_id,
+        "sale",
+        "OLDFILM",
+        "500",
+        "2026-11-10T17:01:00+05:00",
+    );
+    let changed = event(
+        &bin,
+        sale_id,
+        "sale",
+        "OTHERFILM",
+        "500",
+        "2026-11-10T17:00:00+05:00",
+    );
+    let mut refund = event(
+        &bin,
+        "01d00000-0000-4000-8000-000000000002",
+        "refund",
+        "OLDFILM",
+        "500",
+        "2026-11-10T18:00:00+05:00",
+    );
     refund["refund_of"] = json!(sale_id);
-    let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .create()
+        .unwrap();
     for v in [&resend, &changed, &refund] {
-        p.send(BaseRecord::to(&env.name).key(bin.as_str()).payload(&v.to_string())).map_err(|(e, _)| e).unwrap();
+        p.send(
+            BaseRecord::to(&env.name)
+                .key(bin.as_str())
+                .payload(&v.to_string()),
+        )
+        .map_err(|(e, _)| e)
+        .unwrap();
     }
     p.flush(Duration::from_secs(30)).unwrap();
     let _ingest = Guard(env.spawn_ingest(&[]));
     let day = || totals(&env.box_office("2026-11-10", "2026-11-10"));
-    let settled = wait_until(Duration::from_secs(60), || day() == (0, 0, 0) && env.rejected()["total"] == 1);
+    let settled = wait_until(Duration::from_secs(60), || {
+        day() == (0, 0, 0) && env.rejected()["total"] == 1
+    });
     assert!(settled, "totals {:?}, rejected {}", day(), env.rejected());
     assert_eq!(env.rejected()["by_reason"]["conflicting_duplicate"], 1);
-    assert_eq!(env.metric("ekino_ingest_duplicates_total"), Some(1.0), "the re-send of the old row counts once");
+    assert_eq!(
+        env.metric("ekino_ingest_duplicates_total"),
+        Some(1.0),
+        "the re-send of the old row counts once"
+    );
 }
 
 #[test]
 fn a_backfill_loads_history_once_exempt_from_the_age_limit_and_the_window() {
     let env = TestEnv::new("backfill");
     env.run(&["migrate"]);
-    let bin = schemas::Bin::from_prefix("44400000001").or_else(|| schemas::Bin::from_prefix("44400000002")).unwrap().as_str().to_owned();
+    let bin = schemas::Bin::from_prefix("44400000001")
+        .or_else(|| schemas::Bin::from_prefix("44400000002"))
+        .unwrap()
+        .as_str()
+        .to_owned();
     let old = |id: &str, kind: &str, price: &str| {
-        let mut v = event(&bin, id, kind, "KZ-2019-07", price, "2019-06-01T18:00:00+06:00");
+        let mut v = event(
+            &bin,
+            id,
+            kind,
+            "KZ-2019-07",
+            price,
+            "2019-06-01T18:00:00+06:00",
+        );
         v["show_start"] = json!("2019-06-01T19:00:00+06:00");
         v["vat_rate"] = json!("0.12");
         v
@@ -93,23 +163,48 @@ fn a_backfill_loads_history_once_exempt_from_the_age_limit_and_the_window() {
     refund["refund_of"] = json!(s1);
     let void = json!({"schema": "ekino.ticket/1", "event_id": "b0000000-0000-4000-8000-000000000004", "type": "void", "cinema_bin": bin,
                       "occurred_at": "2019-07-01T10:00:00+06:00", "voids": s2, "reason": "test screening, not a sale"});
-    let lines = [old(s1, "sale", "1120"), old(s2, "sale", "2240"), old("b0000000-0000-4000-8000-000000000005", "sale", "1120"), refund, void];
+    let lines = [
+        old(s1, "sale", "1120"),
+        old(s2, "sale", "2240"),
+        old("b0000000-0000-4000-8000-000000000005", "sale", "1120"),
+        refund,
+        void,
+    ];
     let mut text: String = lines.iter().map(|v| format!("{v}\n")).collect();
     text.push_str("{\"schema\":\"ekino.ticket/1\"}\n");
     let file = env.dir.join("history.ndjson");
     std::fs::write(&file, text).unwrap();
 
     let first = env.json(&["backfill", file.to_str().unwrap()]);
-    assert_eq!((first["lines"].as_u64(), first["accepted"].as_u64()), (Some(6), Some(5)), "{first}");
+    assert_eq!(
+        (first["lines"].as_u64(), first["accepted"].as_u64()),
+        (Some(6), Some(5)),
+        "{first}"
+    );
     assert_eq!(first["rejected"]["missing_field"], 1);
     // Loaded twice, counted once.
     let again = env.json(&["backfill", file.to_str().unwrap()]);
-    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(5)), "{again}");
+    assert_eq!(
+        (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(5)),
+        "{again}"
+    );
     // 1 June 2019 (then UTC+6; the day is the UTC+5 date of 19:00+06:00, still 1 June):
     // three sales, one refunded, one voided: 1 admission, 1,120.00, net 1,000.00 at 12 %.
-    assert_eq!(totals(&env.box_office("2019-06-01", "2019-06-01")), (1, 112_000, 100_000));
-    assert_eq!(env.sql("SELECT count() FROM ticket_events FINAL WHERE backfill = 1").trim(), "4");
-    assert_eq!(env.sql("SELECT count() FROM corrections").trim(), "0", "history is not a correction");
+    assert_eq!(
+        totals(&env.box_office("2019-06-01", "2019-06-01")),
+        (1, 112_000, 100_000)
+    );
+    assert_eq!(
+        env.sql("SELECT count() FROM ticket_events FINAL WHERE backfill = 1")
+            .trim(),
+        "4"
+    );
+    assert_eq!(
+        env.sql("SELECT count() FROM corrections").trim(),
+        "0",
+        "history is not a correction"
+    );
     let audit = env.sql(&format!("SELECT key_id, method, rows FROM {}.api_audit WHERE method = 'BACKFILL' ORDER BY at FORMAT TSV", env.app_db()));
     assert_eq!(audit.lines().count(), 2, "{audit}");
     assert!(audit.lines().all(|l| l.starts_with("os:")), "{audit}");

@@ -15,34 +15,79 @@ use serde_json::{json, Value};
 const START: &str = "2026-11-14";
 
 fn reasons(v: &Value) -> BTreeMap<String, u64> {
-    v.as_object().unwrap().iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).collect()
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+        .collect()
 }
 
 #[test]
 fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
     let env = TestEnv::new("exact");
     env.run(&["migrate"]);
-    let ledger = env.simulate(&["--start", START, "--seed", "11", "--max-events", "100000", "--invalid-rate", "0.01", "--duplicate-rate", "0.01"]);
+    let ledger = env.simulate(&[
+        "--start",
+        START,
+        "--seed",
+        "11",
+        "--max-events",
+        "100000",
+        "--invalid-rate",
+        "0.01",
+        "--duplicate-rate",
+        "0.01",
+    ]);
     assert!(ledger["valid_events"].as_u64().unwrap() >= 100_000);
-    assert!(ledger["duplicates"].as_u64().unwrap() > 500, "about 1 % duplicates");
+    assert!(
+        ledger["duplicates"].as_u64().unwrap() > 500,
+        "about 1 % duplicates"
+    );
     let by_reason = reasons(&ledger["invalid_by_reason"]);
-    assert_eq!(by_reason.len(), schemas::RejectReason::ALL.iter().filter(|r| r.is_decode()).count(), "every decode reason is exercised: {by_reason:?}");
+    assert_eq!(
+        by_reason.len(),
+        schemas::RejectReason::ALL
+            .iter()
+            .filter(|r| r.is_decode())
+            .count(),
+        "every decode reason is exercised: {by_reason:?}"
+    );
 
     let mut ingest = Guard(env.spawn_ingest(&[]));
-    assert!(wait_exact(&env, &ledger, Duration::from_secs(180)), "totals never matched the ledger");
+    assert!(
+        wait_exact(&env, &ledger, Duration::from_secs(180)),
+        "totals never matched the ledger"
+    );
 
     // Exact per day, and nothing but the invalid events in the rejected store.
     let (from, to) = ledger_days(&ledger);
     let report = env.box_office(&from, &to);
     for (day, want) in ledger["by_day"].as_object().unwrap() {
-        let rows: Vec<&Value> = report["rows"].as_array().unwrap().iter().filter(|r| r["day"] == *day).collect();
+        let rows: Vec<&Value> = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["day"] == *day)
+            .collect();
         let admissions: i64 = rows.iter().map(|r| r["admissions"].as_i64().unwrap()).sum();
-        assert_eq!(admissions, want["admissions"].as_i64().unwrap(), "admissions on {day}");
+        assert_eq!(
+            admissions,
+            want["admissions"].as_i64().unwrap(),
+            "admissions on {day}"
+        );
     }
     let rejected = env.rejected();
     assert_eq!(reasons(&rejected["by_reason"]), by_reason);
-    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
-    assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap(), "each valid event stored once");
+    let distinct: u64 = env
+        .sql("SELECT count() FROM ticket_events FINAL")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        distinct,
+        ledger["valid_events"].as_u64().unwrap(),
+        "each valid event stored once"
+    );
 
     // The aggregates kept batch by batch equal the raw rows grouped in one query.
     let from_raw = env.sql(
@@ -52,7 +97,10 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
     let film_days = "SELECT film_id, day, n_events, qty_sum, gross_sum, net_sum, n_screenings FROM sales_by_film_day FINAL ORDER BY film_id, day FORMAT TSV";
     assert_eq!(env.sql(film_days), from_raw, "film-day aggregates");
     let cinema_days = "SELECT sum(n_events), sum(qty_sum), sum(gross_sum) FROM sales_by_cinema_day FINAL FORMAT TSV";
-    assert_eq!(env.sql(cinema_days), env.sql("SELECT count(), sum(qty), sum(gross_tiyn) FROM ticket_events FINAL FORMAT TSV"));
+    assert_eq!(
+        env.sql(cinema_days),
+        env.sql("SELECT count(), sum(qty), sum(gross_tiyn) FROM ticket_events FINAL FORMAT TSV")
+    );
 
     signal(&ingest.0, "TERM");
     assert!(wait_exit(&mut ingest.0, Duration::from_secs(10)).is_some());
@@ -62,8 +110,15 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
     env.sql("TRUNCATE TABLE sales_by_cinema_day");
     assert_eq!(env.sql("SELECT count() FROM sales_by_film_day").trim(), "0");
     env.run(&["rollup", "--from", &from, "--to", &to]);
-    assert_eq!(env.sql(film_days), from_raw, "film-day aggregates after a rebuild");
-    assert!(wait_exact(&env, &ledger, Duration::from_secs(5)), "reports equal the ledger after a rebuild");
+    assert_eq!(
+        env.sql(film_days),
+        from_raw,
+        "film-day aggregates after a rebuild"
+    );
+    assert!(
+        wait_exact(&env, &ledger, Duration::from_secs(5)),
+        "reports equal the ledger after a rebuild"
+    );
 }
 
 #[test]
@@ -80,13 +135,30 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
         ("EKINO_KAFKA__MAX_POLL_INTERVAL_MS", "15000"),
     ];
     env.run(&["migrate"]);
-    let mut sim = Guard(env.spawn_simulate(&["--start", START, "--seed", "12", "--max-events", "100000", "--rate", "25000", "--duplicate-rate", "0.01", "--invalid-rate", "0.005"]));
+    let mut sim = Guard(env.spawn_simulate(&[
+        "--start",
+        START,
+        "--seed",
+        "12",
+        "--max-events",
+        "100000",
+        "--rate",
+        "25000",
+        "--duplicate-rate",
+        "0.01",
+        "--invalid-rate",
+        "0.005",
+    ]));
     let mut kills = 0;
     for fraction in [0.15, 0.45, 0.75] {
         let mut ingest = env.spawn_ingest(&small);
         let target = (100_000.0 * fraction) as i64;
         let reached = wait_until(Duration::from_secs(120), || {
-            env.sql("SELECT count() FROM ticket_events").trim().parse::<i64>().unwrap_or(0) >= target
+            env.sql("SELECT count() FROM ticket_events")
+                .trim()
+                .parse::<i64>()
+                .unwrap_or(0)
+                >= target
         });
         assert!(reached, "ingest made no progress to {target} rows");
         signal(&ingest, "KILL");
@@ -95,11 +167,21 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
         std::thread::sleep(Duration::from_secs(7));
     }
     assert_eq!(kills, 3);
-    assert!(wait_exit(&mut sim.0, Duration::from_secs(120)).is_some(), "simulator did not finish");
+    assert!(
+        wait_exit(&mut sim.0, Duration::from_secs(120)).is_some(),
+        "simulator did not finish"
+    );
     let ledger = env.ledger();
     let _ingest = Guard(env.spawn_ingest(&small));
-    assert!(wait_exact(&env, &ledger, Duration::from_secs(180)), "totals after SIGKILLs differ from the ledger");
-    let distinct: u64 = env.sql("SELECT count() FROM ticket_events FINAL").trim().parse().unwrap();
+    assert!(
+        wait_exact(&env, &ledger, Duration::from_secs(180)),
+        "totals after SIGKILLs differ from the ledger"
+    );
+    let distinct: u64 = env
+        .sql("SELECT count() FROM ticket_events FINAL")
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap());
 }
 
@@ -125,9 +207,14 @@ fn sale(bin: &str, n: u32) -> Vec<u8> {
 }
 
 fn produce(topic: &str, key: &str, payloads: &[Vec<u8>]) {
-    let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .create()
+        .unwrap();
     for payload in payloads {
-        p.send(BaseRecord::to(topic).key(key).payload(payload)).map_err(|(e, _)| e).unwrap();
+        p.send(BaseRecord::to(topic).key(key).payload(payload))
+            .map_err(|(e, _)| e)
+            .unwrap();
     }
     p.flush(Duration::from_secs(30)).unwrap();
 }
@@ -136,7 +223,9 @@ fn produce(topic: &str, key: &str, payloads: &[Vec<u8>]) {
 fn one_poison_message_does_not_stall_its_partition() {
     let env = TestEnv::new("poison");
     env.run(&["migrate"]);
-    let bin = schemas::Bin::from_prefix("10000000001").or_else(|| schemas::Bin::from_prefix("10000000002")).unwrap();
+    let bin = schemas::Bin::from_prefix("10000000001")
+        .or_else(|| schemas::Bin::from_prefix("10000000002"))
+        .unwrap();
     let mut msgs: Vec<Vec<u8>> = (0..20).map(|n| sale(bin.as_str(), n)).collect();
     msgs.push(vec![0xff, 0xfe, 0x00, 0x01]); // not UTF-8
     msgs.extend((20..40).map(|n| sale(bin.as_str(), n)));
@@ -146,7 +235,8 @@ fn one_poison_message_does_not_stall_its_partition() {
     produce(&env.name, bin.as_str(), &msgs);
     let _ingest = Guard(env.spawn_ingest(&[]));
     let done = wait_until(Duration::from_secs(60), || {
-        totals(&env.box_office("2026-11-20", "2026-11-20")).0 == 60 && env.rejected()["total"].as_u64() == Some(2)
+        totals(&env.box_office("2026-11-20", "2026-11-20")).0 == 60
+            && env.rejected()["total"].as_u64() == Some(2)
     });
     assert!(done, "the partition stalled behind a poison message");
     let rej = env.sql("SELECT reason, payload_encoding, payload_truncated FROM rejected_events FINAL ORDER BY kafka_offset FORMAT TSV");
@@ -157,21 +247,46 @@ fn one_poison_message_does_not_stall_its_partition() {
 fn sigterm_flushes_commits_and_exits_within_ten_seconds() {
     let env = TestEnv::new("term");
     env.run(&["migrate"]);
-    let bin = schemas::Bin::from_prefix("20000000001").or_else(|| schemas::Bin::from_prefix("20000000002")).unwrap();
+    let bin = schemas::Bin::from_prefix("20000000001")
+        .or_else(|| schemas::Bin::from_prefix("20000000002"))
+        .unwrap();
     let msgs: Vec<Vec<u8>> = (0..200).map(|n| sale(bin.as_str(), n)).collect();
     produce(&env.name, bin.as_str(), &msgs);
     // A batch that would only close after a minute: only SIGTERM can flush it.
-    let mut ingest = Guard(env.spawn_ingest(&[("EKINO_INGEST__PERIOD_MS", "60000"), ("EKINO_INGEST__MAX_ROWS", "1000000")]));
-    assert!(wait_until(Duration::from_secs(60), || env.metric("ekino_ingest_consumed_total") == Some(200.0)), "ingest did not read the events");
-    assert_eq!(env.sql("SELECT count() FROM ticket_events").trim(), "0", "the batch is still open");
+    let mut ingest = Guard(env.spawn_ingest(&[
+        ("EKINO_INGEST__PERIOD_MS", "60000"),
+        ("EKINO_INGEST__MAX_ROWS", "1000000"),
+    ]));
+    assert!(
+        wait_until(Duration::from_secs(60), || env
+            .metric("ekino_ingest_consumed_total")
+            == Some(200.0)),
+        "ingest did not read the events"
+    );
+    assert_eq!(
+        env.sql("SELECT count() FROM ticket_events").trim(),
+        "0",
+        "the batch is still open"
+    );
     signal(&ingest.0, "TERM");
-    let took = wait_exit(&mut ingest.0, Duration::from_secs(10)).expect("ingest did not exit within 10 s of SIGTERM");
+    let took = wait_exit(&mut ingest.0, Duration::from_secs(10))
+        .expect("ingest did not exit within 10 s of SIGTERM");
     assert!(ingest.0.try_wait().unwrap().unwrap().success());
-    assert_eq!(env.sql("SELECT count() FROM ticket_events FINAL").trim(), "200", "flushed on SIGTERM (took {took:?})");
+    assert_eq!(
+        env.sql("SELECT count() FROM ticket_events FINAL").trim(),
+        "200",
+        "flushed on SIGTERM (took {took:?})"
+    );
 
     // The group's committed offsets reach the end of every partition.
-    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", BROKERS).set("group.id", &env.name).create().unwrap();
-    let md = c.fetch_metadata(Some(&env.name), Duration::from_secs(10)).unwrap();
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", &env.name)
+        .create()
+        .unwrap();
+    let md = c
+        .fetch_metadata(Some(&env.name), Duration::from_secs(10))
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
     for p in md.topics()[0].partitions() {
         tpl.add_partition(&env.name, p.id());
@@ -179,13 +294,25 @@ fn sigterm_flushes_commits_and_exits_within_ten_seconds() {
     let committed = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
     let mut total_committed = 0;
     for e in committed.elements() {
-        let (_, high) = c.fetch_watermarks(&env.name, e.partition(), Duration::from_secs(10)).unwrap();
+        let (_, high) = c
+            .fetch_watermarks(&env.name, e.partition(), Duration::from_secs(10))
+            .unwrap();
         match e.offset() {
             Offset::Offset(o) => {
-                assert_eq!(o, high, "partition {} committed up to the end", e.partition());
+                assert_eq!(
+                    o,
+                    high,
+                    "partition {} committed up to the end",
+                    e.partition()
+                );
                 total_committed += o;
             }
-            other => assert_eq!(high, 0, "partition {} has data but commit is {other:?}", e.partition()),
+            other => assert_eq!(
+                high,
+                0,
+                "partition {} has data but commit is {other:?}",
+                e.partition()
+            ),
         }
     }
     assert_eq!(total_committed, 200);

@@ -16,8 +16,15 @@ pub struct ApplicantId(String);
 
 impl ApplicantId {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let rest = s.strip_prefix("FA-").ok_or_else(|| format!("must start with FA-, got {s:?}"))?;
-        if rest.is_empty() || rest.len() > 29 || !rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+        let rest = s
+            .strip_prefix("FA-")
+            .ok_or_else(|| format!("must start with FA-, got {s:?}"))?;
+        if rest.is_empty()
+            || rest.len() > 29
+            || !rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        {
             return Err(format!("must be FA- and 1-29 of A-Z, 0-9 and -, got {s:?}"));
         }
         Ok(Self(s.to_owned()))
@@ -31,7 +38,9 @@ impl ApplicantId {
 /// An ISO 3166 alpha-2 code, upper case, other than KZ.
 pub fn foreign_country(s: &str) -> Result<String, String> {
     if s.len() != 2 || !s.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(format!("must be an ISO 3166 alpha-2 code in capitals, got {s:?}"));
+        return Err(format!(
+            "must be an ISO 3166 alpha-2 code in capitals, got {s:?}"
+        ));
     }
     if s == "KZ" {
         return Err("a Kazakh applicant files with its BIN, not as a foreign applicant".into());
@@ -75,13 +84,28 @@ impl ApplicantBody {
         let country = foreign_country(&self.country).map_err(|e| ApiError::bad("country", e))?;
         let reg = self.registration_number.trim();
         if reg.is_empty() || reg.chars().count() > 64 || reg.chars().any(char::is_control) {
-            return Err(ApiError::bad("registration_number", "must be 1-64 printable characters"));
+            return Err(ApiError::bad(
+                "registration_number",
+                "must be 1-64 printable characters",
+            ));
         }
         let mut films = Vec::with_capacity(self.films.len());
         for (i, f) in self.films.iter().enumerate() {
-            films.push(schemas::FilmId::parse(f).map_err(|e| ApiError::bad(format!("films[{i}]"), e.to_string()))?.as_str().to_owned());
+            films.push(
+                schemas::FilmId::parse(f)
+                    .map_err(|e| ApiError::bad(format!("films[{i}]"), e.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            );
         }
-        Ok(ApplicantRow { applicant_id: id.as_str().to_owned(), name: name.to_owned(), country, registration_number: reg.to_owned(), films, updated_at: now })
+        Ok(ApplicantRow {
+            applicant_id: id.as_str().to_owned(),
+            name: name.to_owned(),
+            country,
+            registration_number: reg.to_owned(),
+            films,
+            updated_at: now,
+        })
     }
 }
 
@@ -97,7 +121,11 @@ pub async fn load(client: &Client, id: &str) -> Result<Option<ApplicantRow>, Api
 
 /// Every registered applicant's record in force, by id (the ministry's people screen).
 pub async fn list(client: &Client) -> Result<Vec<ApplicantRow>, ApiError> {
-    client.query("SELECT ?fields FROM applicants FINAL ORDER BY applicant_id LIMIT 10000").fetch_all().await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    client
+        .query("SELECT ?fields FROM applicants FINAL ORDER BY applicant_id LIMIT 10000")
+        .fetch_all()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 #[cfg(test)]
@@ -109,7 +137,15 @@ mod tests {
         for ok in ["FA-1", "FA-US-WB-2026", "FA-ABCDEFGHIJKLMNOPQRSTUVWXYZ012"] {
             assert!(ApplicantId::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "FA-", "fa-1", "FA-us", "120840003334", "FA-A B", "FA-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"] {
+        for bad in [
+            "",
+            "FA-",
+            "fa-1",
+            "FA-us",
+            "120840003334",
+            "FA-A B",
+            "FA-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123",
+        ] {
             assert!(ApplicantId::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(foreign_country("US").unwrap(), "US");
@@ -132,10 +168,24 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(field(body("", "US", "1", &[]).into_row(&id, 0)), "name");
-        assert_eq!(field(body("Acme", "KZ", "1", &[]).into_row(&id, 0)), "country");
-        assert_eq!(field(body("Acme", "US", " ", &[]).into_row(&id, 0)), "registration_number");
-        assert_eq!(field(body("Acme", "US", "1", &["F1", ""]).into_row(&id, 0)), "films[1]");
-        let row = body(" Acme Pictures ", "US", "C1234567", &["F1"]).into_row(&id, 7).unwrap();
-        assert_eq!((row.name.as_str(), row.country.as_str(), row.films.len()), ("Acme Pictures", "US", 1));
+        assert_eq!(
+            field(body("Acme", "KZ", "1", &[]).into_row(&id, 0)),
+            "country"
+        );
+        assert_eq!(
+            field(body("Acme", "US", " ", &[]).into_row(&id, 0)),
+            "registration_number"
+        );
+        assert_eq!(
+            field(body("Acme", "US", "1", &["F1", ""]).into_row(&id, 0)),
+            "films[1]"
+        );
+        let row = body(" Acme Pictures ", "US", "C1234567", &["F1"])
+            .into_row(&id, 7)
+            .unwrap();
+        assert_eq!(
+            (row.name.as_str(), row.country.as_str(), row.films.len()),
+            ("Acme Pictures", "US", 1)
+        );
     }
 }

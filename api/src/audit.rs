@@ -54,9 +54,18 @@ impl RefusalTally {
     pub fn count(&self, client: &str, status: u16, now: u32) -> Vec<AuditRow> {
         let mut g = self.inner.lock().expect("tally lock");
         let minute = now - now % 60;
-        let done = if g.0 != minute && !g.1.is_empty() { Self::rows(g.0, std::mem::take(&mut g.1)) } else { Vec::new() };
+        let done = if g.0 != minute && !g.1.is_empty() {
+            Self::rows(g.0, std::mem::take(&mut g.1))
+        } else {
+            Vec::new()
+        };
         g.0 = minute;
-        let key = if g.1.len() < Self::MAX_PER_MINUTE || g.1.contains_key(&(client.to_owned(), status)) { client.to_owned() } else { Self::OTHERS.to_owned() };
+        let key =
+            if g.1.len() < Self::MAX_PER_MINUTE || g.1.contains_key(&(client.to_owned(), status)) {
+                client.to_owned()
+            } else {
+                Self::OTHERS.to_owned()
+            };
         *g.1.entry((key, status)).or_default() += 1;
         done
     }
@@ -102,9 +111,22 @@ impl AuditSink {
     /// A sink and the writer task to spawn with a ClickHouse client.
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<AuditRow>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let dropped = prometheus::IntCounter::new("ekino_api_audit_dropped_total", "audit records dropped").expect("metric");
-        let unaudited = prometheus::IntCounter::new("ekino_api_audit_unaudited_total", "audit records neither stored nor spooled (spool full)").expect("metric");
-        (Self { tx, dropped, unaudited }, rx)
+        let dropped =
+            prometheus::IntCounter::new("ekino_api_audit_dropped_total", "audit records dropped")
+                .expect("metric");
+        let unaudited = prometheus::IntCounter::new(
+            "ekino_api_audit_unaudited_total",
+            "audit records neither stored nor spooled (spool full)",
+        )
+        .expect("metric");
+        (
+            Self {
+                tx,
+                dropped,
+                unaudited,
+            },
+            rx,
+        )
     }
 
     pub fn record(&self, row: AuditRow) {
@@ -117,11 +139,24 @@ impl AuditSink {
 /// Writes audit records until the channel closes: spooled batches first (oldest first), then
 /// the new ones; a batch ClickHouse does not take goes to the spool (see `spool`), and one
 /// the spool cannot take is counted as unaudited.
-pub async fn writer(client: Client, mut rx: mpsc::Receiver<AuditRow>, spool: crate::spool::Spool, unaudited: prometheus::IntCounter) {
+pub async fn writer(
+    client: Client,
+    mut rx: mpsc::Receiver<AuditRow>,
+    spool: crate::spool::Spool,
+    unaudited: prometheus::IntCounter,
+) {
     let mut buf = Vec::new();
     let insert = |rows: Vec<AuditRow>| {
         let client = client.clone();
-        async move { ingest::clickhouse_store::insert_rows(&client, "api_audit", &rows, Duration::from_secs(10)).await }
+        async move {
+            ingest::clickhouse_store::insert_rows(
+                &client,
+                "api_audit",
+                &rows,
+                Duration::from_secs(10),
+            )
+            .await
+        }
     };
     loop {
         let closed = tokio::select! {
@@ -152,7 +187,11 @@ pub async fn writer(client: Client, mut rx: mpsc::Receiver<AuditRow>, spool: cra
         }
         if (buf.len() >= 1000 || closed || rx.is_empty()) && !buf.is_empty() {
             let batch = std::mem::take(&mut buf);
-            let stored = if store_away { Err(None) } else { insert(batch.clone()).await.map_err(Some) };
+            let stored = if store_away {
+                Err(None)
+            } else {
+                insert(batch.clone()).await.map_err(Some)
+            };
             if let Err(e) = stored {
                 if let Some(e) = e {
                     tracing::warn!(error = %e, rows = batch.len(), "audit insert failed; the records wait in the spool");
@@ -161,7 +200,11 @@ pub async fn writer(client: Client, mut rx: mpsc::Receiver<AuditRow>, spool: cra
                     Ok(true) => {}
                     Ok(false) => {
                         unaudited.inc_by(batch.len() as u64);
-                        tracing::error!(rows = batch.len(), spool_bytes = spool.bytes(), "audit spool full: records lost, writes refused until it drains");
+                        tracing::error!(
+                            rows = batch.len(),
+                            spool_bytes = spool.bytes(),
+                            "audit spool full: records lost, writes refused until it drains"
+                        );
                     }
                     Err(e) => {
                         unaudited.inc_by(batch.len() as u64);
@@ -191,14 +234,28 @@ mod tests {
             t.count(&format!("10.0.{}.{}", i / 256, i % 256), 401, m + 7);
         }
         let rows = t.count("1.2.3.4", 401, m + 60);
-        assert_eq!(rows.len(), RefusalTally::MAX_PER_MINUTE + 1, "the budget, plus the tally of the others");
-        let of = |c: &str, s: u16| rows.iter().find(|r| r.client == c && r.status == s).map(|r| r.rows);
+        assert_eq!(
+            rows.len(),
+            RefusalTally::MAX_PER_MINUTE + 1,
+            "the budget, plus the tally of the others"
+        );
+        let of = |c: &str, s: u16| {
+            rows.iter()
+                .find(|r| r.client == c && r.status == s)
+                .map(|r| r.rows)
+        };
         assert_eq!(of("1.2.3.4", 401), Some(2));
         assert_eq!(of("1.2.3.4", 429), Some(1));
-        assert_eq!(rows.iter().map(|r| r.rows).sum::<u64>(), 3 + (RefusalTally::MAX_PER_MINUTE as u64 + 50));
+        assert_eq!(
+            rows.iter().map(|r| r.rows).sum::<u64>(),
+            3 + (RefusalTally::MAX_PER_MINUTE as u64 + 50)
+        );
         assert!(of(RefusalTally::OTHERS, 401).is_some_and(|n| n >= 50));
         assert!(rows.iter().all(|r| r.at == m && r.key_id.is_empty()));
-        assert!(t.flush_before(m + 90).is_empty(), "the new minute is still open");
+        assert!(
+            t.flush_before(m + 90).is_empty(),
+            "the new minute is still open"
+        );
         assert_eq!(t.flush_before(m + 120).len(), 1);
     }
 

@@ -26,7 +26,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Cinema, Role::Producer, Role::Ministry, Role::Commission];
+    pub const ALL: [Role; 4] = [
+        Role::Cinema,
+        Role::Producer,
+        Role::Ministry,
+        Role::Commission,
+    ];
 
     pub fn parse(s: &str) -> Option<Role> {
         match s {
@@ -67,7 +72,11 @@ pub struct Principal {
 impl Principal {
     /// How records this caller writes name their author: the key's label and id.
     pub fn author(&self) -> String {
-        if self.label.is_empty() { format!("key:{}", self.key_id) } else { format!("{} (key:{})", self.label, self.key_id) }
+        if self.label.is_empty() {
+            format!("key:{}", self.key_id)
+        } else {
+            format!("{} (key:{})", self.label, self.key_id)
+        }
     }
 }
 
@@ -83,7 +92,11 @@ impl Principal {
 
     /// The party this key files as: its BIN, or its foreign applicant's id.
     pub fn party(&self) -> String {
-        self.bin.as_ref().map(|b| b.to_string()).or_else(|| self.applicant.clone()).unwrap_or_default()
+        self.bin
+            .as_ref()
+            .map(|b| b.to_string())
+            .or_else(|| self.applicant.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -169,14 +182,20 @@ pub struct KeyStore {
 
 impl KeyStore {
     pub fn new(stored: StoredKeys) -> Self {
-        let s = Self { keys: RwLock::new(HashMap::new()), last_reload: RwLock::new(None) };
+        let s = Self {
+            keys: RwLock::new(HashMap::new()),
+            last_reload: RwLock::new(None),
+        };
         s.replace(stored);
         s
     }
 
     /// Keys from rows none of which is revoked (tests).
     pub fn from_rows(rows: Vec<KeyRow>) -> Self {
-        Self::new(StoredKeys { rows, revoked: Default::default() })
+        Self::new(StoredKeys {
+            rows,
+            revoked: Default::default(),
+        })
     }
 
     fn replace(&self, stored: StoredKeys) {
@@ -186,25 +205,53 @@ impl KeyStore {
             .filter(|r| r.revoked == 0 && !stored.revoked.contains(&r.key_id))
             .filter_map(|r| {
                 let role = Role::parse(&r.role)?;
-                let bin = if r.bin.is_empty() { None } else { Some(Bin::parse(&r.bin).ok()?) };
+                let bin = if r.bin.is_empty() {
+                    None
+                } else {
+                    Some(Bin::parse(&r.bin).ok()?)
+                };
                 let applicant = (!r.applicant_id.is_empty()).then_some(r.applicant_id);
-                Some((r.key_id.clone(), Held { hash: r.secret_sha256, principal: Principal { key_id: r.key_id, role, bin, applicant, label: r.label }, expires_at: r.expires_at }))
+                Some((
+                    r.key_id.clone(),
+                    Held {
+                        hash: r.secret_sha256,
+                        principal: Principal {
+                            key_id: r.key_id,
+                            role,
+                            bin,
+                            applicant,
+                            label: r.label,
+                        },
+                        expires_at: r.expires_at,
+                    },
+                ))
             })
             .collect();
         *self.keys.write().expect("key lock") = map;
     }
 
     pub async fn load(client: &Client) -> Result<StoredKeys, clickhouse::error::Error> {
-        let rows = client.query("SELECT ?fields FROM api_keys FINAL").fetch_all::<KeyRow>().await?;
-        let revoked: Vec<String> = client.query("SELECT DISTINCT key_id FROM api_key_revocations").fetch_all().await?;
-        Ok(StoredKeys { rows, revoked: revoked.into_iter().collect() })
+        let rows = client
+            .query("SELECT ?fields FROM api_keys FINAL")
+            .fetch_all::<KeyRow>()
+            .await?;
+        let revoked: Vec<String> = client
+            .query("SELECT DISTINCT key_id FROM api_key_revocations")
+            .fetch_all()
+            .await?;
+        Ok(StoredKeys {
+            rows,
+            revoked: revoked.into_iter().collect(),
+        })
     }
 
     /// Re-reads the keys now; on failure the keys held stay (logged).
     pub async fn reload(&self, client: &Client) {
         match Self::load(client).await {
             Ok(stored) => self.replace(stored),
-            Err(e) => tracing::warn!(error = %e, "reloading api keys failed; the keys held stay in force"),
+            Err(e) => {
+                tracing::warn!(error = %e, "reloading api keys failed; the keys held stay in force")
+            }
         }
     }
 
@@ -213,7 +260,13 @@ impl KeyStore {
         let held = keys.get(key_id)?;
         let given = sha256_hex(secret);
         // Constant-time comparison of equal-length hex digests.
-        let same = held.hash.len() == given.len() && held.hash.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = held.hash.len() == given.len()
+            && held
+                .hash
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
         let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(u32::MAX);
         let live = held.expires_at == 0 || now < held.expires_at;
         (same && live).then(|| held.principal.clone())
@@ -225,7 +278,8 @@ impl KeyStore {
     pub fn by_id(&self, key_id: &str, now: u32) -> Option<(Principal, u32)> {
         let keys = self.keys.read().expect("key lock");
         let held = keys.get(key_id)?;
-        (held.expires_at == 0 || now < held.expires_at).then(|| (held.principal.clone(), held.expires_at))
+        (held.expires_at == 0 || now < held.expires_at)
+            .then(|| (held.principal.clone(), held.expires_at))
     }
 
     /// The principal of a bearer token among the keys held now (no reload): for auditing a
@@ -243,7 +297,11 @@ impl KeyStore {
             return Some(p);
         }
         let known = self.keys.read().expect("key lock").contains_key(key_id);
-        let recently = self.last_reload.read().expect("lock").is_some_and(|t| t.elapsed() < Duration::from_secs(1));
+        let recently = self
+            .last_reload
+            .read()
+            .expect("lock")
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
         if known || recently {
             return None;
         }
@@ -262,7 +320,11 @@ mod tests {
     async fn generated_key_authenticates_and_a_wrong_secret_does_not() {
         let bin = Bin::parse("980340001119").unwrap();
         let (token, row) = generate(Role::Cinema, Some(&bin), 0);
-        assert!(!row.secret_sha256.contains(token.rsplit('_').next().unwrap()), "only the hash is stored");
+        assert!(
+            !row.secret_sha256
+                .contains(token.rsplit('_').next().unwrap()),
+            "only the hash is stored"
+        );
         let store = KeyStore::from_rows(vec![row]);
         let p = store.authenticate(&token, None).await.unwrap();
         assert_eq!((p.role, p.owns_bin("980340001119")), (Role::Cinema, true));
@@ -283,10 +345,16 @@ mod tests {
         let (later, mut later_row) = generate(Role::Ministry, None, now);
         later_row.expires_at = now + 3600;
         let revoked = [gone_row.key_id.clone()].into_iter().collect();
-        let store = KeyStore::new(StoredKeys { rows: vec![live_row, gone_row, old_row, later_row], revoked });
+        let store = KeyStore::new(StoredKeys {
+            rows: vec![live_row, gone_row, old_row, later_row],
+            revoked,
+        });
         assert!(store.authenticate(&live, None).await.is_some());
         assert!(store.authenticate(&gone, None).await.is_none(), "revoked");
         assert!(store.authenticate(&old, None).await.is_none(), "expired");
-        assert!(store.authenticate(&later, None).await.is_some(), "not yet expired");
+        assert!(
+            store.authenticate(&later, None).await.is_some(),
+            "not yet expired"
+        );
     }
 }

@@ -56,13 +56,19 @@ pub fn next(current: Status, d: Decision) -> Result<Status, ApiError> {
         (Status::Submitted, Decision::Approve) => Ok(Status::Approved),
         (Status::Submitted, Decision::Reject) => Ok(Status::Rejected),
         (Status::Approved, Decision::MarkPaid) => Ok(Status::Paid),
-        (s, d) => Err(ApiError::Conflict(format!("a {} claim cannot take the decision {d:?}", s.as_str()).to_lowercase())),
+        (s, d) => Err(ApiError::Conflict(
+            format!("a {} claim cannot take the decision {d:?}", s.as_str()).to_lowercase(),
+        )),
     }
 }
 
 /// Checks an approval against the pool: `committed` is what approved and paid claims of the
 /// same programme and year already take.
-pub fn fits_pool(pool: Option<Decimal>, committed: Decimal, rebate: Decimal) -> Result<(), ApiError> {
+pub fn fits_pool(
+    pool: Option<Decimal>,
+    committed: Decimal,
+    rebate: Decimal,
+) -> Result<(), ApiError> {
     match pool {
         Some(p) if committed + rebate > p => Err(ApiError::Conflict(format!(
             "approval would overdraw the annual pool: pool {p}, already committed {committed}, this claim {rebate}, short by {}",
@@ -74,7 +80,12 @@ pub fn fits_pool(pool: Option<Decimal>, committed: Decimal, rebate: Decimal) -> 
 
 /// Checks an approval against a beneficiary's annual cap: `committed` is what its approved and
 /// paid claims of the programme already take in the year.
-pub fn fits_beneficiary_cap(cap: Option<Decimal>, beneficiary: &str, committed: Decimal, rebate: Decimal) -> Result<(), ApiError> {
+pub fn fits_beneficiary_cap(
+    cap: Option<Decimal>,
+    beneficiary: &str,
+    committed: Decimal,
+    rebate: Decimal,
+) -> Result<(), ApiError> {
     match cap {
         Some(c) if committed + rebate > c => Err(ApiError::Conflict(format!(
             "approval would take beneficiary {beneficiary} past its annual cap: cap {c}, already approved this year {committed}, this claim {rebate}, over by {}",
@@ -106,7 +117,10 @@ pub struct ClaimEvent {
     pub request_id: String,
 }
 
-pub async fn events(client: &Client, claim_id: &str) -> Result<Vec<ClaimEvent>, clickhouse::error::Error> {
+pub async fn events(
+    client: &Client,
+    claim_id: &str,
+) -> Result<Vec<ClaimEvent>, clickhouse::error::Error> {
     client
         .query(
             "SELECT claim_id, seq, at, kind, key_id, role, bin, film_id, programme, pool_year, rebate, currency, reason, claim, result, request_id \
@@ -124,7 +138,12 @@ struct Committed {
 
 /// Rebates of claims whose latest step is approved or paid in `year` (the approval's year),
 /// for one programme, and for one beneficiary when `beneficiary` is given.
-pub async fn committed(client: &Client, programme: &str, year: u16, beneficiary: Option<&str>) -> Result<Decimal, ApiError> {
+pub async fn committed(
+    client: &Client,
+    programme: &str,
+    year: u16,
+    beneficiary: Option<&str>,
+) -> Result<Decimal, ApiError> {
     let rows: Vec<Committed> = client
         .query(
             "SELECT argMax(rebate, seq) AS rebate FROM claim_events FINAL WHERE programme = ? \
@@ -139,7 +158,11 @@ pub async fn committed(client: &Client, programme: &str, year: u16, beneficiary:
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     rows.iter()
-        .map(|r| r.rebate.parse::<Decimal>().map_err(|e| ApiError::Internal(format!("stored rebate {:?}: {e}", r.rebate))))
+        .map(|r| {
+            r.rebate
+                .parse::<Decimal>()
+                .map_err(|e| ApiError::Internal(format!("stored rebate {:?}: {e}", r.rebate)))
+        })
         .sum()
 }
 
@@ -160,7 +183,15 @@ pub struct ClaimSummary {
 }
 
 /// Claims by their latest step, newest first; every filter optional (`""`/0: any).
-pub async fn list(client: &Client, status: &str, programme: &str, year: u16, beneficiary: &str, limit: u64, offset: u64) -> Result<Vec<ClaimSummary>, ApiError> {
+pub async fn list(
+    client: &Client,
+    status: &str,
+    programme: &str,
+    year: u16,
+    beneficiary: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<ClaimSummary>, ApiError> {
     client
         .query(
             "SELECT claim_id, argMax(kind, seq) AS status, any(programme) AS programme, any(film_id) AS film_id, argMin(bin, seq) AS submitted_by, \
@@ -191,7 +222,9 @@ struct PaidRow {
 }
 
 /// Rebates marked paid, by film (in the programme's currency; `kz` pays KZT).
-pub async fn paid_by_film(client: &Client) -> Result<std::collections::HashMap<String, Decimal>, clickhouse::error::Error> {
+pub async fn paid_by_film(
+    client: &Client,
+) -> Result<std::collections::HashMap<String, Decimal>, clickhouse::error::Error> {
     let rows: Vec<PaidRow> = client
         .query("SELECT film_id, rebate FROM claim_events FINAL WHERE kind = 'paid' AND film_id != '' AND currency = 'KZT'")
         .fetch_all()
@@ -212,11 +245,25 @@ mod tests {
 
     #[test]
     fn transitions() {
-        assert_eq!(next(Status::Submitted, Decision::Approve), Ok(Status::Approved));
-        assert_eq!(next(Status::Submitted, Decision::Reject), Ok(Status::Rejected));
+        assert_eq!(
+            next(Status::Submitted, Decision::Approve),
+            Ok(Status::Approved)
+        );
+        assert_eq!(
+            next(Status::Submitted, Decision::Reject),
+            Ok(Status::Rejected)
+        );
         assert_eq!(next(Status::Approved, Decision::MarkPaid), Ok(Status::Paid));
-        for (s, d) in [(Status::Submitted, Decision::MarkPaid), (Status::Rejected, Decision::Approve), (Status::Paid, Decision::Approve), (Status::Approved, Decision::Approve)] {
-            assert!(matches!(next(s, d), Err(ApiError::Conflict(_))), "{s:?} {d:?}");
+        for (s, d) in [
+            (Status::Submitted, Decision::MarkPaid),
+            (Status::Rejected, Decision::Approve),
+            (Status::Paid, Decision::Approve),
+            (Status::Approved, Decision::Approve),
+        ] {
+            assert!(
+                matches!(next(s, d), Err(ApiError::Conflict(_))),
+                "{s:?} {d:?}"
+            );
         }
     }
 
@@ -231,12 +278,31 @@ mod tests {
     #[test]
     fn a_beneficiary_cap_counts_its_approvals_of_the_year() {
         // PL: PLN 20 M a year; (already approved, this claim, fits)
-        let table = [(dec!(0), dec!(15000000), true), (dec!(15000000), dec!(5000000), true), (dec!(15000000), dec!(5000000.01), false), (dec!(20000000), dec!(1), false)];
+        let table = [
+            (dec!(0), dec!(15000000), true),
+            (dec!(15000000), dec!(5000000), true),
+            (dec!(15000000), dec!(5000000.01), false),
+            (dec!(20000000), dec!(1), false),
+        ];
         for (committed, rebate, fits) in table {
-            assert_eq!(fits_beneficiary_cap(Some(dec!(20000000)), "120840003334", committed, rebate).is_ok(), fits, "{committed} + {rebate}");
+            assert_eq!(
+                fits_beneficiary_cap(Some(dec!(20000000)), "120840003334", committed, rebate)
+                    .is_ok(),
+                fits,
+                "{committed} + {rebate}"
+            );
         }
-        let e = fits_beneficiary_cap(Some(dec!(20000000)), "120840003334", dec!(15000000), dec!(6000000)).unwrap_err();
-        assert!(e.to_string().contains("over by 1000000") && e.to_string().contains("120840003334"), "{e}");
+        let e = fits_beneficiary_cap(
+            Some(dec!(20000000)),
+            "120840003334",
+            dec!(15000000),
+            dec!(6000000),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("over by 1000000") && e.to_string().contains("120840003334"),
+            "{e}"
+        );
         assert!(fits_beneficiary_cap(None, "x", dec!(1e9), dec!(1e9)).is_ok());
     }
 }

@@ -61,9 +61,21 @@ impl Outcome {
     fn of(req: &DecisionRequest, result: &Result<(), ApiError>) -> Option<Self> {
         let (outcome, field, detail) = match result {
             Ok(()) => ("ok", String::new(), String::new()),
-            Err(ApiError::BadRequest { field, reason }) => ("bad_request", field.clone(), reason.clone()),
-            Err(ApiError::Unprocessable { field, reason }) => ("unprocessable", field.clone(), reason.clone()),
-            Err(e @ ApiError::Invalid { field, reason }) => (if e.status().as_u16() == 422 { "unprocessable" } else { "bad_request" }, field.clone(), reason.to_string()),
+            Err(ApiError::BadRequest { field, reason }) => {
+                ("bad_request", field.clone(), reason.clone())
+            }
+            Err(ApiError::Unprocessable { field, reason }) => {
+                ("unprocessable", field.clone(), reason.clone())
+            }
+            Err(e @ ApiError::Invalid { field, reason }) => (
+                if e.status().as_u16() == 422 {
+                    "unprocessable"
+                } else {
+                    "bad_request"
+                },
+                field.clone(),
+                reason.to_string(),
+            ),
             Err(ApiError::NotFound) => ("not_found", String::new(), String::new()),
             Err(ApiError::Conflict(d)) => ("conflict", String::new(), d.clone()),
             // Storage away, or the CPU pool full: not an outcome; the request is tried again.
@@ -87,11 +99,20 @@ impl Outcome {
     pub fn into_result(self) -> Result<(), ApiError> {
         match self.outcome.as_str() {
             "ok" => Ok(()),
-            "bad_request" => Err(ApiError::BadRequest { field: self.field, reason: self.detail }),
-            "unprocessable" => Err(ApiError::Unprocessable { field: self.field, reason: self.detail }),
+            "bad_request" => Err(ApiError::BadRequest {
+                field: self.field,
+                reason: self.detail,
+            }),
+            "unprocessable" => Err(ApiError::Unprocessable {
+                field: self.field,
+                reason: self.detail,
+            }),
             "not_found" => Err(ApiError::NotFound),
             "conflict" => Err(ApiError::Conflict(self.detail)),
-            other => Err(ApiError::Internal(format!("claim decision {}: {other}", self.request_id))),
+            other => Err(ApiError::Internal(format!(
+                "claim decision {}: {other}",
+                self.request_id
+            ))),
         }
     }
 }
@@ -122,13 +143,19 @@ impl DecisionQueue {
 
     pub async fn send(&self, req: &DecisionRequest) -> Result<(), ApiError> {
         let payload = serde_json::to_vec(req).map_err(|e| ApiError::Internal(e.to_string()))?;
-        self.producer.send(req.claim_id.as_bytes(), &payload).await.map_err(|e| ApiError::Unavailable(format!("{e:#}")))?;
+        self.producer
+            .send(req.claim_id.as_bytes(), &payload)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("{e:#}")))?;
         Ok(())
     }
 }
 
 /// The outcome of `request_id`, once stored.
-pub async fn outcome(client: &clickhouse::Client, request_id: &str) -> Result<Option<Outcome>, clickhouse::error::Error> {
+pub async fn outcome(
+    client: &clickhouse::Client,
+    request_id: &str,
+) -> Result<Option<Outcome>, clickhouse::error::Error> {
     client
         .query("SELECT ?fields FROM claim_decisions FINAL WHERE request_id = ? LIMIT 1")
         .bind(request_id)
@@ -138,18 +165,28 @@ pub async fn outcome(client: &clickhouse::Client, request_id: &str) -> Result<Op
 
 /// Queues `req` and waits for its outcome (`api.decision_timeout_ms`; 503 after it: the
 /// request stays queued and is applied, so the claim's history tells what happened).
-pub async fn submit_and_wait(s: &AppState, queue: &DecisionQueue, req: &DecisionRequest) -> Result<(), ApiError> {
+pub async fn submit_and_wait(
+    s: &AppState,
+    queue: &DecisionQueue,
+    req: &DecisionRequest,
+) -> Result<(), ApiError> {
     queue.send(req).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(s.settings.decision_timeout_ms);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(s.settings.decision_timeout_ms);
     let mut pause = Duration::from_millis(10);
     loop {
         match outcome(&s.app, &req.request_id).await {
             Ok(Some(o)) => return o.into_result(),
             Ok(None) => {}
-            Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome"),
+            Err(e) => {
+                tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome")
+            }
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(ApiError::Unavailable(format!("decision {} is queued but not yet applied; see the claim's history", req.request_id)));
+            return Err(ApiError::Unavailable(format!(
+                "decision {} is queued but not yet applied; see the claim's history",
+                req.request_id
+            )));
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(100));
@@ -196,9 +233,13 @@ pub async fn run(state: Weak<AppState>, brokers: String, topic: String, group_id
             Ok(Ok(m)) => m,
         };
         let Some(s) = state.upgrade() else { return };
-        let req: Option<DecisionRequest> = msg.payload().and_then(|p| serde_json::from_slice(p).ok());
+        let req: Option<DecisionRequest> =
+            msg.payload().and_then(|p| serde_json::from_slice(p).ok());
         match req {
-            None => tracing::error!(offset = msg.offset(), "an unreadable claim decision was skipped"),
+            None => tracing::error!(
+                offset = msg.offset(),
+                "an unreadable claim decision was skipped"
+            ),
             Some(req) => apply_until_stored(&s, &req).await,
         }
         if let Err(e) = consumer.commit_message(&msg, CommitMode::Sync) {
@@ -217,13 +258,24 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
             Ok(None) => {
                 let result = crate::handlers::claims::apply_decision(s, req).await;
                 if let Some(o) = Outcome::of(req, &result) {
-                    match ingest::clickhouse_store::insert_rows(&s.app, "claim_decisions", std::slice::from_ref(&o), Duration::from_secs(10)).await {
+                    match ingest::clickhouse_store::insert_rows(
+                        &s.app,
+                        "claim_decisions",
+                        std::slice::from_ref(&o),
+                        Duration::from_secs(10),
+                    )
+                    .await
+                    {
                         Ok(()) => return,
-                        Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "storing a decision's outcome"),
+                        Err(e) => {
+                            tracing::warn!(request_id = %req.request_id, error = %e, "storing a decision's outcome")
+                        }
                     }
                 }
             }
-            Err(e) => tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome"),
+            Err(e) => {
+                tracing::warn!(request_id = %req.request_id, error = %e, "reading a decision's outcome")
+            }
         }
         tokio::time::sleep(backoff.next_delay()).await;
     }
@@ -234,10 +286,22 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
 /// works). A broker that is away does not stop the API from serving reads: the decider joins
 /// when it can, and decisions wait (503 after `api.decision_timeout_ms`) meanwhile.
 pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Result<()> {
-    let (state, brokers, topic, group) = (Arc::downgrade(state), queue.brokers.clone(), queue.topic.clone(), queue.group_id.clone());
+    let (state, brokers, topic, group) = (
+        Arc::downgrade(state),
+        queue.brokers.clone(),
+        queue.topic.clone(),
+        queue.group_id.clone(),
+    );
     tokio::spawn(async move {
-        if let Err(e) = ingest::topic::ensure_topic(&brokers, &topic, 1).await.context("creating the claim decisions topic") {
-            tracing::warn!(error = format!("{e:#}"), topic, "the claim decisions topic could not be checked; the decider subscribes anyway");
+        if let Err(e) = ingest::topic::ensure_topic(&brokers, &topic, 1)
+            .await
+            .context("creating the claim decisions topic")
+        {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                topic,
+                "the claim decisions topic could not be checked; the decider subscribes anyway"
+            );
         }
         run(state, brokers, topic, group).await;
     });

@@ -23,7 +23,10 @@ pub enum ApiError {
     /// malformed, a 422 when the rules or the reference data cannot compute it. The problem
     /// carries `code` and `params` besides the English `reason`, and pages translate them.
     #[error("{field}: {reason}")]
-    Invalid { field: String, reason: rebate_engine::Reason },
+    Invalid {
+        field: String,
+        reason: rebate_engine::Reason,
+    },
     #[error("a valid api key is required (Authorization: Bearer <key>)")]
     Unauthorized,
     /// Also what a caller gets for data outside its scope: no existence leak.
@@ -39,7 +42,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("the server is busy with other computations; retry shortly")]
     Busy { retry_after_secs: u64 },
-    #[error("the audit log cannot be written now, so changes are refused until it can; reads go on")]
+    #[error(
+        "the audit log cannot be written now, so changes are refused until it can; reads go on"
+    )]
     AuditFull,
     #[error("the request body did not arrive in time (api.body_timeout_ms)")]
     RequestTimeout,
@@ -51,14 +56,19 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ApiError::BadRequest { field: field.into(), reason: reason.into() }
+        ApiError::BadRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Invalid { reason, .. } if reason.is_unprocessable() => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { reason, .. } if reason.is_unprocessable() => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -67,7 +77,9 @@ impl ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::AuditFull => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::AuditFull => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,7 +112,10 @@ impl From<ReportError> for ApiError {
                 tracing::error!(error = %q, "report query failed");
                 ApiError::Unavailable("the report store did not answer".into())
             }
-            ReportError::Unprocessable { field, reason } => ApiError::Unprocessable { field: field.into(), reason },
+            ReportError::Unprocessable { field, reason } => ApiError::Unprocessable {
+                field: field.into(),
+                reason,
+            },
             ReportError::Overflow => ApiError::Internal("sum overflowed".into()),
         }
     }
@@ -118,7 +133,10 @@ impl From<rebate_engine::EngineError> for ApiError {
 
 impl From<rebate_engine::InputError> for ApiError {
     fn from(e: rebate_engine::InputError) -> Self {
-        ApiError::Invalid { field: e.field, reason: e.reason }
+        ApiError::Invalid {
+            field: e.field,
+            reason: e.reason,
+        }
     }
 }
 
@@ -148,12 +166,23 @@ impl Reply for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (field, reason) = match &self {
-            ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => (Some(field.as_str()), Some(reason.clone())),
+            ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => {
+                (Some(field.as_str()), Some(reason.clone()))
+            }
             ApiError::Invalid { field, reason } => (Some(field.as_str()), Some(reason.to_string())),
             _ => (None, None),
         };
         let (code, params) = match &self {
-            ApiError::Invalid { reason, .. } => (Some(reason.code()), Some(reason.params().into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::String(v))).collect())),
+            ApiError::Invalid { reason, .. } => (
+                Some(reason.code()),
+                Some(
+                    reason
+                        .params()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                        .collect(),
+                ),
+            ),
             _ => (None, None),
         };
         // Server faults: the detail goes to the log under a request id, never into the reply.
@@ -161,7 +190,11 @@ impl Reply for ApiError {
             ApiError::Internal(why) | ApiError::Unavailable(why) => {
                 let id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id = %id, kind = self.kind(), error = %why, "request failed on the server's side");
-                let said = if matches!(self, ApiError::Internal(_)) { "internal error" } else { "the data store did not answer; try again shortly" };
+                let said = if matches!(self, ApiError::Internal(_)) {
+                    "internal error"
+                } else {
+                    "the data store did not answer; try again shortly"
+                };
                 (format!("{said} (request id {id})"), Some(id))
             }
             other => (other.to_string(), None),
@@ -178,9 +211,17 @@ impl Reply for ApiError {
             request_id,
         };
         let mut resp = warp::reply::with_status(warp::reply::json(&body), status).into_response();
-        resp.headers_mut().insert("content-type", "application/problem+json".parse().expect("header"));
-        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } = self {
-            resp.headers_mut().insert("retry-after", retry_after_secs.to_string().parse().expect("header"));
+        resp.headers_mut().insert(
+            "content-type",
+            "application/problem+json".parse().expect("header"),
+        );
+        if let ApiError::TooManyRequests { retry_after_secs }
+        | ApiError::Busy { retry_after_secs } = self
+        {
+            resp.headers_mut().insert(
+                "retry-after",
+                retry_after_secs.to_string().parse().expect("header"),
+            );
         }
         resp
     }
@@ -216,25 +257,39 @@ mod tests {
 
     async fn body(e: ApiError) -> (u16, serde_json::Value) {
         let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(e)));
-        let route = warp::Filter::map(warp::any(), move || cell.lock().unwrap().take().unwrap().into_response());
+        let route = warp::Filter::map(warp::any(), move || {
+            cell.lock().unwrap().take().unwrap().into_response()
+        });
         let r = warp::test::request().reply(&route).await;
-        (r.status().as_u16(), serde_json::from_slice(r.body()).unwrap())
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap(),
+        )
     }
 
     #[tokio::test]
     async fn server_faults_reply_with_a_request_id_and_never_the_store_text() {
         let secret = "Code: 60, e.displayText() = DB::Exception: Table ekino.api_audit doesn't exist, e.what() = DB::Exception";
-        for e in [ApiError::Unavailable(secret.into()), ApiError::Internal(secret.into())] {
+        for e in [
+            ApiError::Unavailable(secret.into()),
+            ApiError::Internal(secret.into()),
+        ] {
             let (status, v) = body(e).await;
             assert!(status >= 500);
             let text = v.to_string();
-            assert!(!text.contains("DB::Exception") && !text.contains("api_audit"), "{text}");
+            assert!(
+                !text.contains("DB::Exception") && !text.contains("api_audit"),
+                "{text}"
+            );
             let id = v["request_id"].as_str().unwrap();
             assert_eq!(id.len(), 16);
             assert!(v["detail"].as_str().unwrap().contains(id));
         }
         let (status, v) = body(ApiError::bad("date", "must be YYYY-MM-DD")).await;
-        assert_eq!((status, v["request_id"].is_null(), v["field"].as_str()), (400, true, Some("date")));
+        assert_eq!(
+            (status, v["request_id"].is_null(), v["field"].as_str()),
+            (400, true, Some("date"))
+        );
     }
 
     /// A malformed request is a 400; a well-formed one the rules or reference data cannot
@@ -244,22 +299,61 @@ mod tests {
         use rebate_engine::{EngineError as E, InputError, Reason};
         let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         let cases = [
-            (E::Input(InputError::new("lines[0].amount", Reason::Negative)), 400, Some("lines[0].amount")),
+            (
+                E::Input(InputError::new("lines[0].amount", Reason::Negative)),
+                400,
+                Some("lines[0].amount"),
+            ),
             (E::UnknownProgramme("xx".into()), 400, Some("programme")),
-            (E::NoVersionInForce { programme: "kz".into(), date: day }, 422, Some("as_of")),
-            (E::MissingFx { currency: "XAU".into(), date: day }, 422, Some("currency")),
-            (E::MissingIndex { index: "mci".into(), year: 1990 }, 422, Some("claim")),
-            (E::BadProgramme { programme: "kz".into(), reason: "no rate".into() }, 500, None),
+            (
+                E::NoVersionInForce {
+                    programme: "kz".into(),
+                    date: day,
+                },
+                422,
+                Some("as_of"),
+            ),
+            (
+                E::MissingFx {
+                    currency: "XAU".into(),
+                    date: day,
+                },
+                422,
+                Some("currency"),
+            ),
+            (
+                E::MissingIndex {
+                    index: "mci".into(),
+                    year: 1990,
+                },
+                422,
+                Some("claim"),
+            ),
+            (
+                E::BadProgramme {
+                    programme: "kz".into(),
+                    reason: "no rate".into(),
+                },
+                500,
+                None,
+            ),
         ];
         for (e, want, field) in cases {
             let said = e.to_string();
             let (status, v) = body(ApiError::from(e)).await;
             assert_eq!((status, v["field"].as_str()), (want, field), "{said}: {v}");
             if want == 422 {
-                assert_eq!(v["reason"].as_str(), Some(said.as_str()), "the reason is the engine's words");
+                assert_eq!(
+                    v["reason"].as_str(),
+                    Some(said.as_str()),
+                    "the reason is the engine's words"
+                );
             }
             if want < 500 {
-                assert!(v["code"].is_string() && v["params"].is_object(), "{said}: a code to translate, with its params: {v}");
+                assert!(
+                    v["code"].is_string() && v["params"].is_object(),
+                    "{said}: a code to translate, with its params: {v}"
+                );
             }
         }
     }

@@ -23,10 +23,20 @@ pub struct FxRow {
 }
 
 /// Rows to store from `date,currency,kzt` text (every line checked first: all or nothing).
-pub fn rows_from_csv(text: &str, by: &str, at: u32) -> Result<Vec<FxRow>, rebate_engine::error::InputError> {
+pub fn rows_from_csv(
+    text: &str,
+    by: &str,
+    at: u32,
+) -> Result<Vec<FxRow>, rebate_engine::error::InputError> {
     Ok(FxTable::parse_rows(text)?
         .into_iter()
-        .map(|(currency, date, kzt)| FxRow { date: schemas::time::days_since_epoch(date), currency: currency.to_string(), kzt: kzt.to_string(), loaded_at: at, by: by.to_owned() })
+        .map(|(currency, date, kzt)| FxRow {
+            date: schemas::time::days_since_epoch(date),
+            currency: currency.to_string(),
+            kzt: kzt.to_string(),
+            loaded_at: at,
+            by: by.to_owned(),
+        })
         .collect())
 }
 
@@ -55,7 +65,10 @@ impl Source {
 }
 
 /// The rates in force now: the official table, or the indicative one while none is loaded.
-pub async fn in_force(client: &Client, indicative: &FxTable) -> Result<(FxTable, Source), ApiError> {
+pub async fn in_force(
+    client: &Client,
+    indicative: &FxTable,
+) -> Result<(FxTable, Source), ApiError> {
     let rows: Vec<InForce> = client
         .query("SELECT date, currency, argMax(kzt, loaded_at) AS kzt FROM fx_official GROUP BY date, currency")
         .fetch_all()
@@ -66,9 +79,14 @@ pub async fn in_force(client: &Client, indicative: &FxTable) -> Result<(FxTable,
     }
     let mut t = FxTable::default();
     for r in rows {
-        let currency = rebate_engine::money::Currency::parse(&r.currency).map_err(|e| ApiError::Internal(format!("stored fx currency {:?}: {e}", r.currency)))?;
-        let kzt = r.kzt.parse().map_err(|e| ApiError::Internal(format!("stored fx rate {:?}: {e}", r.kzt)))?;
-        t.insert(currency, schemas::time::date_from_days(r.date), kzt).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let currency = rebate_engine::money::Currency::parse(&r.currency)
+            .map_err(|e| ApiError::Internal(format!("stored fx currency {:?}: {e}", r.currency)))?;
+        let kzt = r
+            .kzt
+            .parse()
+            .map_err(|e| ApiError::Internal(format!("stored fx rate {:?}: {e}", r.kzt)))?;
+        t.insert(currency, schemas::time::date_from_days(r.date), kzt)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     Ok((t, Source::Official))
 }
@@ -84,14 +102,25 @@ pub struct EstimateFx {
 
 impl EstimateFx {
     pub fn new(ttl: std::time::Duration) -> Self {
-        Self { ttl, cell: std::sync::Mutex::new(None) }
+        Self {
+            ttl,
+            cell: std::sync::Mutex::new(None),
+        }
     }
 
-    pub async fn get(&self, client: &Client, indicative: &FxTable) -> Result<(std::sync::Arc<FxTable>, Source), ApiError> {
+    pub async fn get(
+        &self,
+        client: &Client,
+        indicative: &FxTable,
+    ) -> Result<(std::sync::Arc<FxTable>, Source), ApiError> {
         Ok(self.table(client, indicative).await)
     }
 
-    async fn table(&self, client: &Client, indicative: &FxTable) -> (std::sync::Arc<FxTable>, Source) {
+    async fn table(
+        &self,
+        client: &Client,
+        indicative: &FxTable,
+    ) -> (std::sync::Arc<FxTable>, Source) {
         if let Some((at, t, src)) = self.cell.lock().expect("fx cache").as_ref() {
             if at.elapsed() < self.ttl {
                 return (t.clone(), *src);
@@ -109,7 +138,8 @@ impl EstimateFx {
             Source::Official => indicative.overlaid(&official),
             Source::Indicative => official,
         });
-        *self.cell.lock().expect("fx cache") = Some((std::time::Instant::now(), table.clone(), source));
+        *self.cell.lock().expect("fx cache") =
+            Some((std::time::Instant::now(), table.clone(), source));
         (table, source)
     }
 }

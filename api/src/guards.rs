@@ -29,17 +29,26 @@ impl Guards {
         let trusted = s
             .trusted_proxies
             .iter()
-            .map(|p| p.parse::<IpAddr>().map_err(|_| format!("api.trusted_proxies: {p:?} is not an IP address")))
+            .map(|p| {
+                p.parse::<IpAddr>()
+                    .map_err(|_| format!("api.trusted_proxies: {p:?} is not an IP address"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if s.cpu_workers == 0 {
             return Err("api.cpu_workers must be positive".into());
         }
-        Ok(Self { public: RateLimiter::new(s.public_rate_limit_per_minute), cpu: CpuPool::new(s.cpu_workers), trusted })
+        Ok(Self {
+            public: RateLimiter::new(s.public_rate_limit_per_minute),
+            cpu: CpuPool::new(s.cpu_workers),
+            trusted,
+        })
     }
 
     /// The address a public request is counted against (see the module docs).
     pub fn client(&self, remote: Option<SocketAddr>, forwarded_for: Option<&str>) -> String {
-        let Some(peer) = remote.map(|r| r.ip()) else { return "unknown".into() };
+        let Some(peer) = remote.map(|r| r.ip()) else {
+            return "unknown".into();
+        };
         if !self.trusted.contains(&peer) {
             return peer.to_string();
         }
@@ -57,12 +66,17 @@ impl Guards {
     /// the one that proxy set). Session cookies are `Secure` exactly then.
     pub fn over_tls(&self, remote: Option<SocketAddr>, forwarded_proto: Option<&str>) -> bool {
         let trusted = remote.is_some_and(|r| self.trusted.contains(&r.ip()));
-        trusted && forwarded_proto.and_then(|h| h.rsplit(',').next()).is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        trusted
+            && forwarded_proto
+                .and_then(|h| h.rsplit(',').next())
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
     }
 
     /// `Ok` when `client` may make one more public request now.
     pub fn admit_public(&self, client: &str) -> Result<(), ApiError> {
-        self.public.check(client).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
+        self.public
+            .check(client)
+            .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
     }
 }
 
@@ -74,12 +88,23 @@ pub struct CpuPool {
 
 impl CpuPool {
     pub fn new(workers: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(workers)) }
+        Self {
+            permits: Arc::new(Semaphore::new(workers)),
+        }
     }
 
     /// Runs `f` on the blocking pool if a worker is free, else refuses at once (503).
-    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        let permit = self.permits.clone().try_acquire_owned().map_err(|_| ApiError::Busy { retry_after_secs: 1 })?;
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy {
+                retry_after_secs: 1,
+            })?;
         tokio::task::spawn_blocking(move || {
             let _held = permit;
             f()
@@ -94,7 +119,10 @@ mod tests {
     use super::*;
 
     fn guards(trusted: &[&str]) -> Guards {
-        let s = ApiSettings { trusted_proxies: trusted.iter().map(|t| (*t).to_owned()).collect(), ..ApiSettings::default() };
+        let s = ApiSettings {
+            trusted_proxies: trusted.iter().map(|t| (*t).to_owned()).collect(),
+            ..ApiSettings::default()
+        };
         Guards::new(&s).unwrap()
     }
 
@@ -131,7 +159,11 @@ mod tests {
         for (peer, xfp, want) in tls {
             assert_eq!(g.over_tls(addr(peer), xfp), want, "{peer} {xfp:?}");
         }
-        assert!(Guards::new(&ApiSettings { trusted_proxies: vec!["proxy".into()], ..ApiSettings::default() }).is_err());
+        assert!(Guards::new(&ApiSettings {
+            trusted_proxies: vec!["proxy".into()],
+            ..ApiSettings::default()
+        })
+        .is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,8 +181,18 @@ mod tests {
                 .await
             }
         });
-        tokio::task::spawn_blocking(move || started_rx.recv().unwrap()).await.unwrap();
-        assert!(matches!(pool.run(|| ()).await, Err(ApiError::Busy { retry_after_secs: 1 })), "the only worker is taken");
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                pool.run(|| ()).await,
+                Err(ApiError::Busy {
+                    retry_after_secs: 1
+                })
+            ),
+            "the only worker is taken"
+        );
         release_tx.send(()).unwrap();
         assert!(first.await.unwrap().unwrap());
         assert_eq!(pool.run(|| 7).await.unwrap(), 7, "the worker is free again");

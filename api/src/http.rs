@@ -30,8 +30,12 @@ pub struct Limits {
 }
 
 /// Serves `routes` on `listener` until `shutdown`, then lets open connections finish.
-pub async fn serve<F>(listener: TcpListener, routes: F, limits: Limits, shutdown: impl Future<Output = ()>)
-where
+pub async fn serve<F>(
+    listener: TcpListener,
+    routes: F,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) where
     F: warp::Filter + Clone + Send + Sync + 'static,
     F::Extract: warp::Reply,
 {
@@ -58,14 +62,20 @@ where
             continue;
         };
         let service = service.clone();
-        let handler = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.headers_mut().insert(PEER_HEADER, peer_value(peer));
-            let mut service = service.clone();
-            async move { service.call(req).await }
-        });
+        let handler =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.headers_mut().insert(PEER_HEADER, peer_value(peer));
+                let mut service = service.clone();
+                async move { service.call(req).await }
+            });
         let mut builder = Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), handler).into_owned();
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), handler)
+            .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _slot = slot;
@@ -75,11 +85,18 @@ where
         });
     }
     drop(listener);
-    if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
-        tracing::warn!(drain_ms = limits.drain.as_millis() as u64, "connections still open after the drain time; closing");
+    if tokio::time::timeout(limits.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            drain_ms = limits.drain.as_millis() as u64,
+            "connections still open after the drain time; closing"
+        );
     }
 }
 
 fn peer_value(peer: SocketAddr) -> hyper::header::HeaderValue {
-    hyper::header::HeaderValue::from_str(&peer.to_string()).unwrap_or_else(|_| hyper::header::HeaderValue::from_static("unknown"))
+    hyper::header::HeaderValue::from_str(&peer.to_string())
+        .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("unknown"))
 }

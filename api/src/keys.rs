@@ -44,7 +44,16 @@ pub struct NewKey {
 /// A whole number of days, also when JSON writes it `30.0` (as JSON Schema's integer allows).
 fn whole_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     let v: Option<f64> = Option::deserialize(d)?;
-    v.map(|x| if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) { Ok(x as u32) } else { Err(serde::de::Error::custom("must be a whole number of days, 1 to 3650")) }).transpose()
+    v.map(|x| {
+        if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) {
+            Ok(x as u32)
+        } else {
+            Err(serde::de::Error::custom(
+                "must be a whole number of days, 1 to 3650",
+            ))
+        }
+    })
+    .transpose()
 }
 
 /// A key as issued: the token is in this reply and nowhere else.
@@ -88,45 +97,86 @@ pub struct KeyListing {
 /// A refusal by a rule between fields or by the stored data (a 422): the request's form was
 /// right, what it asks for is not possible.
 fn rule(field: &str, reason: impl Into<String>) -> ApiError {
-    ApiError::Unprocessable { field: field.to_owned(), reason: reason.into() }
+    ApiError::Unprocessable {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 fn parse_text(field: &str, v: &str, required: bool) -> Result<String, ApiError> {
     let v = v.trim();
-    if (required && v.is_empty()) || v.chars().count() > MAX_TEXT || v.chars().any(char::is_control) {
+    if (required && v.is_empty()) || v.chars().count() > MAX_TEXT || v.chars().any(char::is_control)
+    {
         let what = if required { "1 to 200" } else { "at most 200" };
-        return Err(ApiError::bad(field, format!("must be {what} printable characters")));
+        return Err(ApiError::bad(
+            field,
+            format!("must be {what} printable characters"),
+        ));
     }
     Ok(v.to_owned())
 }
 
 /// RFC 3339 in UTC+5 of seconds since the epoch.
 pub fn when(secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default()
+    chrono::DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339())
+        .unwrap_or_default()
 }
 
 /// Checks `new` and stores the key; `by` is who issues it. The first field at fault is named.
-pub async fn issue(client: &Client, new: NewKey, by: &str, now: u32) -> Result<IssuedKey, ApiError> {
-    let role = Role::parse(&new.role).ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
+pub async fn issue(
+    client: &Client,
+    new: NewKey,
+    by: &str,
+    now: u32,
+) -> Result<IssuedKey, ApiError> {
+    let role = Role::parse(&new.role)
+        .ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
     // Present means checked: an empty BIN or applicant is refused (the people screen sends
     // none for a field left empty).
-    let bin = new.bin.as_deref().map(|b| crate::handlers::bin_field("bin", b)).transpose()?;
+    let bin = new
+        .bin
+        .as_deref()
+        .map(|b| crate::handlers::bin_field("bin", b))
+        .transpose()?;
     let applicant = new.applicant_id.clone();
     if let Some(a) = &applicant {
         if role != Role::Producer {
-            return Err(rule("applicant_id", "only a producer key acts for a foreign applicant"));
+            return Err(rule(
+                "applicant_id",
+                "only a producer key acts for a foreign applicant",
+            ));
         }
         if bin.is_some() {
-            return Err(rule("applicant_id", "a key acts for a BIN or for an applicant, not both"));
+            return Err(rule(
+                "applicant_id",
+                "a key acts for a BIN or for an applicant, not both",
+            ));
         }
         crate::applicants::ApplicantId::parse(a).map_err(|e| ApiError::bad("applicant_id", e))?;
         if crate::applicants::load(client, a).await?.is_none() {
-            return Err(rule("applicant_id", format!("{a} is not registered (PUT /v1/applicants/{a})")));
+            return Err(rule(
+                "applicant_id",
+                format!("{a} is not registered (PUT /v1/applicants/{a})"),
+            ));
         }
     }
     match (role.needs_bin(), &bin, &applicant) {
-        (true, None, None) => return Err(rule("bin", format!("a {} key acts for one BIN (a producer's: or for a foreign applicant) and needs it", role.as_str()))),
-        (false, Some(_), _) => return Err(rule("bin", format!("a {} key is not scoped to a BIN", role.as_str()))),
+        (true, None, None) => {
+            return Err(rule(
+                "bin",
+                format!(
+                "a {} key acts for one BIN (a producer's: or for a foreign applicant) and needs it",
+                role.as_str()
+            ),
+            ))
+        }
+        (false, Some(_), _) => {
+            return Err(rule(
+                "bin",
+                format!("a {} key is not scoped to a BIN", role.as_str()),
+            ))
+        }
         _ => {}
     }
     let label = parse_text("label", &new.label, true)?;
@@ -138,9 +188,18 @@ pub async fn issue(client: &Client, new: NewKey, by: &str, now: u32) -> Result<I
     let (token, mut row) = auth::generate(role, bin.as_ref(), now);
     row.label = label;
     row.applicant_id = applicant.unwrap_or_default();
-    row.expires_at = new.expires_in_days.map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
+    row.expires_at = new
+        .expires_in_days
+        .map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
     row.created_by = by.to_owned();
-    ingest::clickhouse_store::insert_rows(client, "api_keys", std::slice::from_ref(&row), Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    ingest::clickhouse_store::insert_rows(
+        client,
+        "api_keys",
+        std::slice::from_ref(&row),
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     tracing::info!(key_id = %row.key_id, role = role.as_str(), label = %row.label, expires_at = row.expires_at, by, "api key issued");
     Ok(IssuedKey {
         key_id: row.key_id,
@@ -190,7 +249,11 @@ pub async fn list(client: &Client, now: u32) -> Result<Vec<KeyListing>, ApiError
         .map(|r| (r.key_id.clone(), r))
         .collect();
     let mut rows: Vec<&KeyRow> = stored.rows.iter().collect();
-    rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.key_id.cmp(&b.key_id)));
+    rows.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then(a.key_id.cmp(&b.key_id))
+    });
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -217,17 +280,37 @@ pub async fn list(client: &Client, now: u32) -> Result<Vec<KeyListing>, ApiError
 
 /// Revokes `key_id` with a reason; `by` is who revokes it. A key already revoked keeps its
 /// first revocation (a second is refused, naming when).
-pub async fn revoke(client: &Client, key_id: &str, reason: &str, by: &str, now: u32) -> Result<RevocationRow, ApiError> {
+pub async fn revoke(
+    client: &Client,
+    key_id: &str,
+    reason: &str,
+    by: &str,
+    now: u32,
+) -> Result<RevocationRow, ApiError> {
     let reason = parse_text("reason", reason, true)?;
     let keys = list(client, now).await?;
     let Some(key) = keys.iter().find(|k| k.key_id == key_id) else {
         return Err(ApiError::NotFound);
     };
     if let Some(at) = &key.revoked_at {
-        return Err(ApiError::Conflict(format!("key {key_id} was already revoked at {at}")));
+        return Err(ApiError::Conflict(format!(
+            "key {key_id} was already revoked at {at}"
+        )));
     }
-    let row = RevocationRow { key_id: key_id.to_owned(), revoked_at: now, revoked_by: by.to_owned(), reason };
-    ingest::clickhouse_store::insert_rows(client, "api_key_revocations", std::slice::from_ref(&row), Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let row = RevocationRow {
+        key_id: key_id.to_owned(),
+        revoked_at: now,
+        revoked_by: by.to_owned(),
+        reason,
+    };
+    ingest::clickhouse_store::insert_rows(
+        client,
+        "api_key_revocations",
+        std::slice::from_ref(&row),
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     tracing::info!(key_id, revoked_by = by, "api key revoked");
     Ok(row)
 }

@@ -8,9 +8,9 @@
 //!   asking for data outside its scope (another cinema, a film it does not produce, a route its
 //!   role may not use) gets 404, never 403, so existence does not leak.
 
+pub mod applicants;
 pub mod audit;
 pub mod auth;
-pub mod applicants;
 pub mod claims;
 pub mod config;
 pub mod decider;

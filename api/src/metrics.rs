@@ -1,6 +1,8 @@
 //! Prometheus metrics of the API.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct ApiMetrics {
@@ -12,23 +14,42 @@ pub struct ApiMetrics {
 impl ApiMetrics {
     pub fn new(audit: &crate::audit::AuditSink) -> Self {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(Opts::new("ekino_api_requests_total", "requests by route and status"), &["route", "status"]).expect("metric");
+        let requests = IntCounterVec::new(
+            Opts::new("ekino_api_requests_total", "requests by route and status"),
+            &["route", "status"],
+        )
+        .expect("metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("ekino_api_request_seconds", "request latency by route")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0]),
+            HistogramOpts::new("ekino_api_request_seconds", "request latency by route").buckets(
+                vec![0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0],
+            ),
             &["route"],
         )
         .expect("metric");
-        registry.register(Box::new(requests.clone())).expect("register");
-        registry.register(Box::new(latency.clone())).expect("register");
-        registry.register(Box::new(audit.dropped.clone())).expect("register");
-        registry.register(Box::new(audit.unaudited.clone())).expect("register");
-        Self { registry, requests, latency }
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("register");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("register");
+        registry
+            .register(Box::new(audit.dropped.clone()))
+            .expect("register");
+        registry
+            .register(Box::new(audit.unaudited.clone()))
+            .expect("register");
+        Self {
+            registry,
+            requests,
+            latency,
+        }
     }
 
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("encode");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("encode");
         String::from_utf8(buf).expect("utf-8")
     }
 }

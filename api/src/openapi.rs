@@ -74,7 +74,10 @@ fn none() -> Vec<Value> {
 }
 
 fn q<T: IntoParams>() -> Vec<Value> {
-    T::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| serde_json::to_value(p).expect("parameter")).collect()
+    T::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .map(|p| serde_json::to_value(p).expect("parameter"))
+        .collect()
 }
 
 /// A reference to `T`'s component, registering it and every schema it refers to.
@@ -124,15 +127,24 @@ fn estimate_reply(c: &mut Components) -> Value {
 }
 
 const fn reply_json(schema: fn(&mut Components) -> Value) -> Content {
-    Content { content_type: "application/json", schema }
+    Content {
+        content_type: "application/json",
+        schema,
+    }
 }
 
 const fn reply_text(content_type: &'static str) -> Content {
-    Content { content_type, schema: text }
+    Content {
+        content_type,
+        schema: text,
+    }
 }
 
 const fn body_json(schema: fn(&mut Components) -> Value) -> Content {
-    Content { content_type: "application/json", schema }
+    Content {
+        content_type: "application/json",
+        schema,
+    }
 }
 
 const CINEMA_BIN: &str = "980340001119";
@@ -199,12 +211,22 @@ pub fn allowed_methods(path: &str) -> Vec<String> {
         .iter()
         .filter(|r| {
             let t: Vec<&str> = r.path.split('/').collect();
-            t.len() == segments.len() && t.iter().zip(&segments).all(|(t, p)| t.starts_with('{') || t == p)
+            t.len() == segments.len()
+                && t.iter()
+                    .zip(&segments)
+                    .all(|(t, p)| t.starts_with('{') || t == p)
         })
         .collect();
     // A path written out in full wins over a template it also matches (as in OpenAPI).
-    let exact: Vec<&RouteDoc> = matching.iter().copied().filter(|r| r.path == path).collect();
-    let mut methods: Vec<String> = if exact.is_empty() { matching } else { exact }.iter().map(|r| r.method.to_uppercase()).collect();
+    let exact: Vec<&RouteDoc> = matching
+        .iter()
+        .copied()
+        .filter(|r| r.path == path)
+        .collect();
+    let mut methods: Vec<String> = if exact.is_empty() { matching } else { exact }
+        .iter()
+        .map(|r| r.method.to_uppercase())
+        .collect();
     methods.sort();
     methods.dedup();
     methods
@@ -218,9 +240,13 @@ pub fn example_bin() -> &'static str {
 /// A path parameter's schema, by its name.
 fn path_param(name: &str) -> Value {
     let schema = match name {
-        "bin" => json!({"type": "string", "pattern": "^[0-9]{12}$", "format": "kz-bin", "description": "a BIN: 12 digits, the last a checksum"}),
+        "bin" => {
+            json!({"type": "string", "pattern": "^[0-9]{12}$", "format": "kz-bin", "description": "a BIN: 12 digits, the last a checksum"})
+        }
         "applicant_id" => json!({"type": "string", "pattern": "^FA-[A-Z0-9-]{1,29}$"}),
-        "film_id" => json!({"type": "string", "minLength": 1, "maxLength": schemas::FilmId::MAX_LEN, "pattern": schemas::openapi::NO_CONTROL}),
+        "film_id" => {
+            json!({"type": "string", "minLength": 1, "maxLength": schemas::FilmId::MAX_LEN, "pattern": schemas::openapi::NO_CONTROL})
+        }
         _ => json!({"type": "string", "minLength": 1}),
     };
     json!({"name": name, "in": "path", "required": true, "schema": schema})
@@ -230,16 +256,29 @@ fn path_param(name: &str) -> Value {
 /// (data files), a rejection's required reason, a film id's bounds inside a list, the CSV
 /// grammar of official rates.
 fn refine(c: &mut Components) {
-    let ids: Vec<Value> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| json!(p.id)).collect();
-    if let Some(p) = c.get_mut("EstimateInput").and_then(|s| s.pointer_mut("/properties/programme")) {
+    let ids: Vec<Value> = rebate_engine::builtin::programmes()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| json!(p.id))
+        .collect();
+    if let Some(p) = c
+        .get_mut("EstimateInput")
+        .and_then(|s| s.pointer_mut("/properties/programme"))
+    {
         let mut with_null = ids.clone();
         with_null.push(Value::Null);
         p["enum"] = Value::Array(with_null);
     }
-    if let Some(p) = c.get_mut("ClaimInput").and_then(|s| s.pointer_mut("/properties/programme")) {
+    if let Some(p) = c
+        .get_mut("ClaimInput")
+        .and_then(|s| s.pointer_mut("/properties/programme"))
+    {
         p["enum"] = Value::Array(ids.clone());
     }
-    if let Some(items) = c.get_mut("ApplicantBody").and_then(|s| s.pointer_mut("/properties/films/items")) {
+    if let Some(items) = c
+        .get_mut("ApplicantBody")
+        .and_then(|s| s.pointer_mut("/properties/films/items"))
+    {
         items["minLength"] = json!(1);
         items["pattern"] = json!(schemas::openapi::NO_CONTROL);
         items["maxLength"] = json!(schemas::FilmId::MAX_LEN);
@@ -252,13 +291,19 @@ fn refine(c: &mut Components) {
         ("CinemaBody", "city"),
         ("FundingBody", "payment_id"),
     ] {
-        if let Some(p) = c.get_mut(component).and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
+        if let Some(p) = c
+            .get_mut(component)
+            .and_then(|s| s.pointer_mut(&format!("/properties/{property}")))
+        {
             p["pattern"] = json!(schemas::openapi::TEXT);
         }
     }
     // Optional names: empty (or blank) stands for absent, so only control characters are out.
     for property in ["name_kk", "name_ru"] {
-        if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut(&format!("/properties/{property}"))) {
+        if let Some(p) = c
+            .get_mut("CinemaBody")
+            .and_then(|s| s.pointer_mut(&format!("/properties/{property}")))
+        {
             p["pattern"] = json!(schemas::openapi::NO_CONTROL);
         }
     }
@@ -268,16 +313,27 @@ fn refine(c: &mut Components) {
         k["bin"] = json!({"type": ["string", "null"], "pattern": "^[0-9]{12}$", "format": schemas::openapi::BIN_FORMAT});
         k["applicant_id"] = json!({"type": ["string", "null"], "pattern": "^FA-[A-Z0-9-]{1,29}$"});
     }
-    if let Some(e) = c.get_mut("NewEstimate").and_then(|s| s.get_mut("properties")) {
+    if let Some(e) = c
+        .get_mut("NewEstimate")
+        .and_then(|s| s.get_mut("properties"))
+    {
         e["production"]["pattern"] = json!(schemas::openapi::TEXT);
         e["note"]["pattern"] = json!(schemas::openapi::NO_CONTROL);
     }
-    if let Some(p) = c.get_mut("Revoke").and_then(|s| s.pointer_mut("/properties/reason")) {
+    if let Some(p) = c
+        .get_mut("Revoke")
+        .and_then(|s| s.pointer_mut("/properties/reason"))
+    {
         p["pattern"] = json!(schemas::openapi::TEXT);
     }
-    if let Some(p) = c.get_mut("CinemaBody").and_then(|s| s.pointer_mut("/properties/region")) {
+    if let Some(p) = c
+        .get_mut("CinemaBody")
+        .and_then(|s| s.pointer_mut("/properties/region"))
+    {
         // A code; the API also takes a region's name in kk, ru or en.
-        p["enum"] = json!(schemas::region::Region::all().map(|r| r.code()).collect::<Vec<_>>());
+        p["enum"] = json!(schemas::region::Region::all()
+            .map(|r| r.code())
+            .collect::<Vec<_>>());
     }
     if let Some(d) = c.get_mut("DecisionBody") {
         d["allOf"] = json!([
@@ -296,7 +352,10 @@ fn refine(c: &mut Components) {
 fn widen_unsigned(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            let beyond_i32 = m.get("maximum").and_then(Value::as_u64).is_some_and(|max| max > i32::MAX as u64);
+            let beyond_i32 = m
+                .get("maximum")
+                .and_then(Value::as_u64)
+                .is_some_and(|max| max > i32::MAX as u64);
             let unsigned_u32 = m.get("minimum") == Some(&json!(0)) && m.get("maximum").is_none();
             if m.get("format") == Some(&json!("int32")) && (beyond_i32 || unsigned_u32) {
                 m.insert("format".into(), json!("int64"));
@@ -333,12 +392,20 @@ pub fn document() -> Value {
         let mut parameters = (r.params)();
         for p in &mut parameters {
             if p["name"] == "programme" {
-                let ids: Vec<String> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| p.id).collect();
+                let ids: Vec<String> = rebate_engine::builtin::programmes()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| p.id)
+                    .collect();
                 p["schema"]["pattern"] = json!(format!("^({})?$", ids.join("|")));
             }
             if p["name"] == "compare" {
                 // Programme ids (data files), comma-separated; each at most once (a repeat is a 400).
-                let ids: Vec<String> = rebate_engine::builtin::programmes().unwrap_or_default().into_iter().map(|p| p.id).collect();
+                let ids: Vec<String> = rebate_engine::builtin::programmes()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| p.id)
+                    .collect();
                 let one = format!("({})", ids.join("|"));
                 p["schema"]["pattern"] = json!(format!("^({one}(,{one})*)?$"));
             }
@@ -351,10 +418,16 @@ pub fn document() -> Value {
         }
         let problem_content = json!({"application/problem+json": {"schema": problem}});
         let mut ok = Map::new();
-        ok.insert(r.reply.content_type.into(), json!({"schema": (r.reply.schema)(&mut components)}));
+        ok.insert(
+            r.reply.content_type.into(),
+            json!({"schema": (r.reply.schema)(&mut components)}),
+        );
         if r.export {
             ok.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
-            ok.insert("application/vnd.apache.arrow.stream".into(), json!({"schema": {"type": "string", "format": "binary"}}));
+            ok.insert(
+                "application/vnd.apache.arrow.stream".into(),
+                json!({"schema": {"type": "string", "format": "binary"}}),
+            );
         }
         let mut responses = json!({
             "200": {"description": "ok", "content": ok},
@@ -387,14 +460,21 @@ pub fn document() -> Value {
             op["requestBody"] = json!({"required": true, "content": {body.content_type: {"schema": (body.schema)(&mut components)}}});
             if r.path == "/v1/tickets" {
                 // The same events as CSV columns (schemas::event::csv), chosen by Content-Type.
-                op["requestBody"]["content"][crate::handlers::tickets::CSV] = json!({"schema": csv_upload(&mut components)});
+                op["requestBody"]["content"][crate::handlers::tickets::CSV] =
+                    json!({"schema": csv_upload(&mut components)});
             }
         }
         if !r.roles.is_empty() {
             op["security"] = json!([{"bearer": []}]);
-            op["responses"]["401"] = json!({"description": "missing or invalid key", "content": problem_content});
+            op["responses"]["401"] =
+                json!({"description": "missing or invalid key", "content": problem_content});
         }
-        paths.entry(r.path.to_owned()).or_insert_with(|| json!({})).as_object_mut().expect("object").insert(r.method.into(), op);
+        paths
+            .entry(r.path.to_owned())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("object")
+            .insert(r.method.into(), op);
     }
     refine(&mut components);
     let mut paths = Value::Object(paths);

@@ -15,7 +15,10 @@ pub fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
 
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     // The engine's reason, so a page says it in its language and the problem carries its code.
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::NotDate { got: s.to_owned() } })
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::Invalid {
+        field: field.to_owned(),
+        reason: rebate_engine::Reason::NotDate { got: s.to_owned() },
+    })
 }
 
 /// A name or number a tenant or the ministry types: something besides spaces, and no control
@@ -23,7 +26,10 @@ pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
 /// `schemas::openapi::TEXT`.
 pub fn text(field: &str, s: &str) -> Result<(), ApiError> {
     if s.trim().is_empty() {
-        return Err(ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::Empty });
+        return Err(ApiError::Invalid {
+            field: field.to_owned(),
+            reason: rebate_engine::Reason::Empty,
+        });
     }
     if s.chars().any(char::is_control) {
         return Err(ApiError::bad(field, "must not contain control characters"));
@@ -38,7 +44,10 @@ pub fn range(from: &str, to: &str, max_days: i64) -> Result<(NaiveDate, NaiveDat
         return Err(ApiError::bad("to", "is before from"));
     }
     if (t - f).num_days() >= max_days {
-        return Err(ApiError::bad("to", format!("a range may cover at most {max_days} days")));
+        return Err(ApiError::bad(
+            "to",
+            format!("a range may cover at most {max_days} days"),
+        ));
     }
     Ok((f, t))
 }
@@ -184,7 +193,11 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn parse(page: Option<u64>, page_size: Option<u64>, max_rows: u64) -> Result<Page, ApiError> {
+    pub fn parse(
+        page: Option<u64>,
+        page_size: Option<u64>,
+        max_rows: u64,
+    ) -> Result<Page, ApiError> {
         let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(100));
         if page == 0 {
             return Err(ApiError::bad("page", "starts at 1"));
@@ -193,7 +206,10 @@ impl Page {
             return Err(ApiError::bad("page", format!("at most {MAX_PAGE}")));
         }
         if page_size == 0 || page_size > max_rows {
-            return Err(ApiError::bad("page_size", format!("must be 1 to {max_rows}")));
+            return Err(ApiError::bad(
+                "page_size",
+                format!("must be 1 to {max_rows}"),
+            ));
         }
         Ok(Page { page, page_size })
     }
@@ -205,7 +221,10 @@ impl Page {
 
     /// This page of rows computed whole (lists ranked in memory).
     pub fn of<T>(self, rows: Vec<T>) -> Vec<T> {
-        rows.into_iter().skip(usize::try_from(self.offset()).unwrap_or(usize::MAX)).take(usize::try_from(self.page_size).unwrap_or(usize::MAX)).collect()
+        rows.into_iter()
+            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(self.page_size).unwrap_or(usize::MAX))
+            .collect()
     }
 }
 
@@ -238,9 +257,15 @@ mod tests {
     #[test]
     fn unknown_parameters_are_named() {
         let e = parse::<DateQuery>("date=2026-11-21&cinema=1").unwrap_err();
-        assert!(matches!(e, ApiError::BadRequest { ref field, .. } if field == "cinema"), "{e:?}");
+        assert!(
+            matches!(e, ApiError::BadRequest { ref field, .. } if field == "cinema"),
+            "{e:?}"
+        );
         let e = parse::<DateQuery>("").unwrap_err();
-        assert!(matches!(e, ApiError::BadRequest { ref field, .. } if field == "date"), "{e:?}");
+        assert!(
+            matches!(e, ApiError::BadRequest { ref field, .. } if field == "date"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -261,7 +286,9 @@ impl std::str::FromStr for Seg {
     type Err = std::str::Utf8Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Seg(percent_encoding::percent_decode_str(s).decode_utf8()?.into_owned()))
+        Ok(Seg(percent_encoding::percent_decode_str(s)
+            .decode_utf8()?
+            .into_owned()))
     }
 }
 

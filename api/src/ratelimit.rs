@@ -16,7 +16,10 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute: per_minute.max(1), buckets: Mutex::new(HashMap::new()) }
+        Self {
+            per_minute: per_minute.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok` to go ahead, or `Err(seconds to wait)`.
@@ -26,7 +29,9 @@ impl RateLimiter {
         let mut b = self.buckets.lock().expect("rate lock");
         let now = Instant::now();
         if b.len() >= MAX_BUCKETS && !b.contains_key(key) {
-            b.retain(|_, (tokens, last)| *tokens + now.duration_since(*last).as_secs_f64() * per_sec < cap);
+            b.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_sec < cap
+            });
         }
         let (tokens, last) = b.entry(key.to_owned()).or_insert((cap, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_sec).min(cap);
@@ -57,9 +62,15 @@ mod tests {
     fn full_buckets_are_dropped_when_there_are_too_many() {
         let r = RateLimiter::new(60);
         for i in 0..MAX_BUCKETS {
-            r.buckets.lock().unwrap().insert(format!("a{i}"), (60.0, Instant::now()));
+            r.buckets
+                .lock()
+                .unwrap()
+                .insert(format!("a{i}"), (60.0, Instant::now()));
         }
-        r.buckets.lock().unwrap().insert("spent".into(), (0.0, Instant::now()));
+        r.buckets
+            .lock()
+            .unwrap()
+            .insert("spent".into(), (0.0, Instant::now()));
         assert!(r.check("new").is_ok());
         let b = r.buckets.lock().unwrap();
         assert_eq!(b.len(), 2, "only the spent bucket and the new one stay");

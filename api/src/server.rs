@@ -15,22 +15,49 @@ use crate::metrics::ApiMetrics;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 
-pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Option<&KafkaSettings>, reporting: &schemas::clock::ReportingSettings) -> anyhow::Result<Arc<AppState>> {
+pub async fn build_state(
+    api: &ApiSettings,
+    ch: &ClickHouseSettings,
+    kafka: Option<&KafkaSettings>,
+    reporting: &schemas::clock::ReportingSettings,
+) -> anyhow::Result<Arc<AppState>> {
     // Started before its database, the API waits for it.
     // Tables are the admin's (`ekino migrate`): the API only checks them.
-    ingest::clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events, schemas::ddl::Store::App], 100, 5_000).await.context("checking clickhouse tables")?;
+    ingest::clickhouse_store::wait_for_schema(
+        ch,
+        &[schemas::ddl::Store::Events, schemas::ddl::Store::App],
+        100,
+        5_000,
+    )
+    .await
+    .context("checking clickhouse tables")?;
     // Report queries read a few thousand aggregate rows: one thread each is plenty, and
     // ClickHouse 18.16 starts a query's threads anew every time (system CPU under load).
     let max_secs = (api.query_timeout_ms / 1000).max(1).to_string();
     // Reports give up on the client side a second after the server's own limit.
-    let ch = &ClickHouseSettings { read_timeout_ms: api.query_timeout_ms + 1000, ..ch.clone() };
-    let client = ingest::clickhouse_store::read_client(ch).with_setting("max_execution_time", &max_secs).with_setting("max_threads", "1");
-    let app = ingest::clickhouse_store::app_client(ch).with_setting("max_execution_time", &max_secs).with_setting("max_threads", "1");
+    let ch = &ClickHouseSettings {
+        read_timeout_ms: api.query_timeout_ms + 1000,
+        ..ch.clone()
+    };
+    let client = ingest::clickhouse_store::read_client(ch)
+        .with_setting("max_execution_time", &max_secs)
+        .with_setting("max_threads", "1");
+    let app = ingest::clickhouse_store::app_client(ch)
+        .with_setting("max_execution_time", &max_secs)
+        .with_setting("max_threads", "1");
     let keys = KeyStore::new(KeyStore::load(&app).await.context("loading api keys")?);
     let (sink, rx) = AuditSink::new(10_000);
-    let spool = crate::spool::Spool::open(std::path::Path::new(&api.audit_spool_dir), api.audit_spool_max_bytes)
-        .with_context(|| format!("opening the audit spool {}", api.audit_spool_dir))?;
-    tokio::spawn(audit::writer(ingest::clickhouse_store::app_client(ch), rx, spool.clone(), sink.unaudited.clone()));
+    let spool = crate::spool::Spool::open(
+        std::path::Path::new(&api.audit_spool_dir),
+        api.audit_spool_max_bytes,
+    )
+    .with_context(|| format!("opening the audit spool {}", api.audit_spool_dir))?;
+    tokio::spawn(audit::writer(
+        ingest::clickhouse_store::app_client(ch),
+        rx,
+        spool.clone(),
+        sink.unaudited.clone(),
+    ));
     let producer = match kafka {
         Some(k) => Some(ingest::produce::TicketProducer::new(&k.brokers, &k.topic)?),
         None => None,
@@ -41,13 +68,17 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         app,
         app_db: ch.app_database(),
         keys,
-        sessions: crate::sessions::Sessions::new(std::time::Duration::from_millis(api.session_cache_ms)),
+        sessions: crate::sessions::Sessions::new(std::time::Duration::from_millis(
+            api.session_cache_ms,
+        )),
         limiter: RateLimiter::new(api.rate_limit_per_minute),
         guards: crate::guards::Guards::new(api).map_err(anyhow::Error::msg)?,
         settings: api.clone(),
         programmes: rebate_engine::builtin::programmes()?,
         fx: rebate_engine::builtin::fx(),
-        estimate_fx: crate::fx::EstimateFx::new(std::time::Duration::from_millis(api.registry_cache_ms)),
+        estimate_fx: crate::fx::EstimateFx::new(std::time::Duration::from_millis(
+            api.registry_cache_ms,
+        )),
         index: rebate_engine::builtin::index(),
         producer,
         metrics: ApiMetrics::new(&sink),
@@ -56,11 +87,21 @@ pub async fn build_state(api: &ApiSettings, ch: &ClickHouseSettings, kafka: Opti
         refusals: Default::default(),
         decision_queue,
         decisions: tokio::sync::Mutex::new(()),
-        registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(api.registry_cache_ms)),
-        chart_cache: crate::reports::chart::ChartCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
-        reporting_cache: crate::reports::chart::ReportingCache::new_uncapped(crate::reports::chart::REPORTING_TTL),
-        as_of_cache: crate::reports::chart::AsOfCache::new(std::time::Duration::from_millis(api.chart_cache_ms)),
-        scorecard_cache: std::sync::Arc::new(crate::reports::cache::TtlCache::new(std::time::Duration::from_millis(api.scorecard_cache_ms))),
+        registry: crate::reports::registry::RegistryCache::new(std::time::Duration::from_millis(
+            api.registry_cache_ms,
+        )),
+        chart_cache: crate::reports::chart::ChartCache::new(std::time::Duration::from_millis(
+            api.chart_cache_ms,
+        )),
+        reporting_cache: crate::reports::chart::ReportingCache::new_uncapped(
+            crate::reports::chart::REPORTING_TTL,
+        ),
+        as_of_cache: crate::reports::chart::AsOfCache::new(std::time::Duration::from_millis(
+            api.chart_cache_ms,
+        )),
+        scorecard_cache: std::sync::Arc::new(crate::reports::cache::TtlCache::new(
+            std::time::Duration::from_millis(api.scorecard_cache_ms),
+        )),
         scorecard_flight: tokio::sync::Mutex::new(()),
         reporting: reporting.clone(),
         clock: reporting.clock(),
@@ -73,8 +114,12 @@ pub async fn serve(
     addr: &str,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<(SocketAddr, impl Future<Output = ()>)> {
-    let addr: SocketAddr = addr.parse().with_context(|| format!("api.listen_addr {addr:?} is not host:port"))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let addr: SocketAddr = addr
+        .parse()
+        .with_context(|| format!("api.listen_addr {addr:?} is not host:port"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     tokio::spawn(refresh_keys(Arc::downgrade(&state)));
     if let Some(queue) = &state.decision_queue {
@@ -95,7 +140,12 @@ pub async fn serve(
 /// revocation or a new key made by another process takes effect within that time.
 async fn refresh_keys(state: std::sync::Weak<AppState>) {
     loop {
-        let Some(every) = state.upgrade().map(|s| Duration::from_millis(s.settings.keys_refresh_ms.max(100))) else { return };
+        let Some(every) = state
+            .upgrade()
+            .map(|s| Duration::from_millis(s.settings.keys_refresh_ms.max(100)))
+        else {
+            return;
+        };
         tokio::time::sleep(every).await;
         let Some(s) = state.upgrade() else { return };
         s.keys.reload(&s.app).await;
@@ -108,7 +158,10 @@ async fn flush_refusals(state: std::sync::Weak<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let Some(s) = state.upgrade() else { return };
-        for row in s.refusals.flush_before(u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)) {
+        for row in s
+            .refusals
+            .flush_before(u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0))
+        {
             s.audit.record(row);
         }
     }

@@ -96,19 +96,31 @@ pub fn token() -> String {
 
 /// What is stored of a session id.
 pub fn digest(id: &str) -> String {
-    Sha256::digest(id.as_bytes()).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// Compares two tokens in time independent of where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The absolute end of a session begun at `now`: `max_secs` later, never past the key's
 /// expiry (`key_expires_at`, 0: the key never expires).
 pub fn absolute_end(now: u32, max_secs: u32, key_expires_at: u32) -> u32 {
     let end = now.saturating_add(max_secs);
-    if key_expires_at == 0 { end } else { end.min(key_expires_at) }
+    if key_expires_at == 0 {
+        end
+    } else {
+        end.min(key_expires_at)
+    }
 }
 
 fn millis() -> u64 {
@@ -123,7 +135,10 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(cache_ttl: Duration) -> Self {
-        Self { cache_ttl: cache_ttl.min(Duration::from_secs(1)), cache: Mutex::new(HashMap::new()) }
+        Self {
+            cache_ttl: cache_ttl.min(Duration::from_secs(1)),
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     fn remember(&self, hash: &str, row: Option<SessionRow>) {
@@ -134,14 +149,31 @@ impl Sessions {
         c.insert(hash.to_owned(), (Instant::now(), row));
     }
 
-    async fn write(&self, client: &Client, row: &SessionRow) -> Result<(), clickhouse::error::Error> {
-        ingest::clickhouse_store::insert_rows(client, "web_sessions", std::slice::from_ref(row), Duration::from_secs(10)).await?;
+    async fn write(
+        &self,
+        client: &Client,
+        row: &SessionRow,
+    ) -> Result<(), clickhouse::error::Error> {
+        ingest::clickhouse_store::insert_rows(
+            client,
+            "web_sessions",
+            std::slice::from_ref(row),
+            Duration::from_secs(10),
+        )
+        .await?;
         self.remember(&row.session_sha256, Some(row.clone()));
         Ok(())
     }
 
     /// Opens a session for `key_id`; returns the cookie's value and the stored row.
-    pub async fn open(&self, client: &Client, key_id: &str, now: u32, max_secs: u32, key_expires_at: u32) -> Result<(String, SessionRow), clickhouse::error::Error> {
+    pub async fn open(
+        &self,
+        client: &Client,
+        key_id: &str,
+        now: u32,
+        max_secs: u32,
+        key_expires_at: u32,
+    ) -> Result<(String, SessionRow), clickhouse::error::Error> {
         let id = token();
         let row = SessionRow {
             session_sha256: digest(&id),
@@ -159,7 +191,11 @@ impl Sessions {
 
     /// The stored row of a cookie's session id (live or not), from the cache when it is
     /// younger than the cache's ttl.
-    pub async fn find(&self, client: &Client, id: &str) -> Result<Option<SessionRow>, clickhouse::error::Error> {
+    pub async fn find(
+        &self,
+        client: &Client,
+        id: &str,
+    ) -> Result<Option<SessionRow>, clickhouse::error::Error> {
         let hash = digest(id);
         if let Some((at, row)) = self.cache.lock().expect("session cache").get(&hash) {
             if at.elapsed() < self.cache_ttl {
@@ -176,14 +212,31 @@ impl Sessions {
     }
 
     /// Records a use at `now` (a new version of the row).
-    pub async fn touch(&self, client: &Client, row: &SessionRow, now: u32) -> Result<(), clickhouse::error::Error> {
-        let next = SessionRow { seen_at: now, version: millis().max(row.version + 1), ..row.clone() };
+    pub async fn touch(
+        &self,
+        client: &Client,
+        row: &SessionRow,
+        now: u32,
+    ) -> Result<(), clickhouse::error::Error> {
+        let next = SessionRow {
+            seen_at: now,
+            version: millis().max(row.version + 1),
+            ..row.clone()
+        };
         self.write(client, &next).await
     }
 
     /// Signs out: the row's last version, ended.
-    pub async fn end(&self, client: &Client, row: &SessionRow) -> Result<(), clickhouse::error::Error> {
-        let next = SessionRow { ended: 1, version: millis().max(row.version + 1), ..row.clone() };
+    pub async fn end(
+        &self,
+        client: &Client,
+        row: &SessionRow,
+    ) -> Result<(), clickhouse::error::Error> {
+        let next = SessionRow {
+            ended: 1,
+            version: millis().max(row.version + 1),
+            ..row.clone()
+        };
         self.write(client, &next).await
     }
 }
@@ -193,7 +246,16 @@ mod tests {
     use super::*;
 
     fn row(seen_at: u32, expires_at: u32, ended: u8) -> SessionRow {
-        SessionRow { session_sha256: "h".into(), key_id: "k".into(), csrf: "c".into(), created_at: 1000, seen_at, expires_at, ended, version: 1 }
+        SessionRow {
+            session_sha256: "h".into(),
+            key_id: "k".into(),
+            csrf: "c".into(),
+            created_at: 1000,
+            seen_at,
+            expires_at,
+            ended,
+            version: 1,
+        }
     }
 
     #[test]

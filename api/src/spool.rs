@@ -27,8 +27,18 @@ impl Spool {
     /// Opens (creating) the spool folder; what an earlier process left is kept and counted.
     pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Spool> {
         std::fs::create_dir_all(dir)?;
-        let s = Spool { dir: dir.to_owned(), max_bytes, bytes: Arc::default(), full: Arc::default() };
-        let total = s.files()?.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let s = Spool {
+            dir: dir.to_owned(),
+            max_bytes,
+            bytes: Arc::default(),
+            full: Arc::default(),
+        };
+        let total = s
+            .files()?
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
         s.bytes.store(total, Ordering::Relaxed);
         Ok(s)
     }
@@ -53,7 +63,9 @@ impl Spool {
             self.full.store(true, Ordering::Relaxed);
             return Ok(false);
         }
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let name = self.dir.join(format!("{nanos:024}.ndjson"));
         let tmp = name.with_extension("tmp");
         let mut f = std::fs::File::create(&tmp)?;
@@ -88,7 +100,12 @@ impl Spool {
     pub fn done(&self, path: &Path) -> std::io::Result<()> {
         let len = std::fs::metadata(path).map_or(0, |m| m.len());
         std::fs::remove_file(path)?;
-        let before = self.bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(len))).unwrap_or(0);
+        let before = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(len))
+            })
+            .unwrap_or(0);
         let left = before.saturating_sub(len);
         // Room for at least a quarter of the spool before writes are taken again, so the
         // API does not flap between refusing and accepting.
@@ -132,13 +149,20 @@ mod tests {
         assert!(s.append(&[row(1), row(2)]).unwrap());
         assert!(s.append(&[row(3)]).unwrap());
         assert!(!s.is_full());
-        assert!(!s.append(&[row(4), row(5)]).unwrap(), "two more rows do not fit in four");
+        assert!(
+            !s.append(&[row(4), row(5)]).unwrap(),
+            "two more rows do not fit in four"
+        );
         assert!(s.is_full());
         // A new process finds what was left, in order.
         let again = Spool::open(&d, one * 4).unwrap();
         assert_eq!(again.bytes(), one * 3);
         let files = again.files().unwrap();
-        let rows: Vec<u32> = files.iter().flat_map(|f| Spool::read(f).unwrap()).map(|r| r.at).collect();
+        let rows: Vec<u32> = files
+            .iter()
+            .flat_map(|f| Spool::read(f).unwrap())
+            .map(|r| r.at)
+            .collect();
         assert_eq!(rows, [1, 2, 3]);
         s.done(&files[0]).unwrap();
         assert!(!s.is_full(), "room for a quarter again");

@@ -50,7 +50,12 @@ pub struct AppState {
     /// "Data as of", kept as long as a chart.
     pub as_of_cache: crate::reports::chart::AsOfCache,
     /// Every cinema's scorecard by (from, to, today), each map at most `api.scorecard_cache_ms` (≤ 1 s).
-    pub scorecard_cache: std::sync::Arc<crate::reports::cache::TtlCache<(chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate), std::collections::HashMap<String, crate::reports::scorecard::Scorecard>>>,
+    pub scorecard_cache: std::sync::Arc<
+        crate::reports::cache::TtlCache<
+            (chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate),
+            std::collections::HashMap<String, crate::reports::scorecard::Scorecard>,
+        >,
+    >,
     /// Held while the scorecards of a range that missed the cache are computed.
     pub scorecard_flight: tokio::sync::Mutex<()>,
     /// When days close, and the clock that says what time it is (injectable for tests).
@@ -60,17 +65,34 @@ pub struct AppState {
 
 impl AppState {
     /// The registry snapshot reports join with.
-    pub async fn registry(&self) -> Result<std::sync::Arc<crate::reports::registry::Registry>, crate::reports::ReportError> {
+    pub async fn registry(
+        &self,
+    ) -> Result<std::sync::Arc<crate::reports::registry::Registry>, crate::reports::ReportError>
+    {
         self.registry.get(&self.app).await
     }
 
     /// Today in Kazakhstan (UTC+5): the reference for "silent days".
     pub fn today(&self) -> chrono::NaiveDate {
-        self.clock.now().with_timezone(&schemas::time::kz_offset()).date_naive()
+        self.clock
+            .now()
+            .with_timezone(&schemas::time::kz_offset())
+            .date_naive()
     }
 
     /// The statuses of the days `from..=to` now.
-    pub async fn statuses(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<crate::reports::status::Statuses, crate::reports::ReportError> {
-        crate::reports::status::Statuses::load(&self.ch, from, to, self.clock.now(), &self.reporting).await
+    pub async fn statuses(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<crate::reports::status::Statuses, crate::reports::ReportError> {
+        crate::reports::status::Statuses::load(
+            &self.ch,
+            from,
+            to,
+            self.clock.now(),
+            &self.reporting,
+        )
+        .await
     }
 }

@@ -51,13 +51,28 @@ fn key_of(line: &[u8]) -> Option<String> {
         #[serde(borrow)]
         cinema_bin: Option<std::borrow::Cow<'a, str>>,
     }
-    serde_json::from_slice::<Bin<'_>>(line).ok()?.cinema_bin.map(|c| c.into_owned())
+    serde_json::from_slice::<Bin<'_>>(line)
+        .ok()?
+        .cinema_bin
+        .map(|c| c.into_owned())
 }
 
 /// Loads `path` and returns what happened to its lines.
-pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: &ReportingSettings, path: &std::path::Path) -> anyhow::Result<Summary> {
+pub async fn run(
+    ch: &ClickHouseSettings,
+    settings: &IngestSettings,
+    reporting: &ReportingSettings,
+    path: &std::path::Path,
+) -> anyhow::Result<Summary> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    crate::clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events, schemas::ddl::Store::App], settings.retry_initial_ms, settings.retry_max_ms).await.context("checking clickhouse tables")?;
+    crate::clickhouse_store::wait_for_schema(
+        ch,
+        &[schemas::ddl::Store::Events, schemas::ddl::Store::App],
+        settings.retry_initial_ms,
+        settings.retry_max_ms,
+    )
+    .await
+    .context("checking clickhouse tables")?;
     let client = crate::clickhouse_store::client(ch);
     let timeout = Duration::from_millis(ch.query_timeout_ms);
     let clock = reporting.clock();
@@ -78,8 +93,23 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
         .await
         .context("reading the backfill topic's last position")?;
     // No horizon: every event ever backfilled is remembered.
-    let mut book = judge::load::load(&client, BACKFILL_TOPIC, 0, next.next, clock.now(), 365 * 100, timeout).await.context("loading backfilled events")?;
-    let policy = Policy { max_event_age_days: None, correction_window_days: None, reporting: reporting.clone(), backfill: true };
+    let mut book = judge::load::load(
+        &client,
+        BACKFILL_TOPIC,
+        0,
+        next.next,
+        clock.now(),
+        365 * 100,
+        timeout,
+    )
+    .await
+    .context("loading backfilled events")?;
+    let policy = Policy {
+        max_event_age_days: None,
+        correction_window_days: None,
+        reporting: reporting.clone(),
+        backfill: true,
+    };
 
     let metrics = Metrics::new();
     let inflight = Arc::new(AtomicUsize::new(0));
@@ -94,8 +124,15 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
     };
     let (tx, rx) = mpsc::channel(settings.channel_batches);
     let writer_task = tokio::spawn(writer.run(rx));
-    let limits = Limits { max_rows: settings.max_rows, max_bytes: settings.max_bytes, period: Duration::from_secs(3600) };
-    let mut summary = Summary { first_offset: next.next, ..Summary::default() };
+    let limits = Limits {
+        max_rows: settings.max_rows,
+        max_bytes: settings.max_bytes,
+        period: Duration::from_secs(3600),
+    };
+    let mut summary = Summary {
+        first_offset: next.next,
+        ..Summary::default()
+    };
     let mut batch = Batch::default();
     let mut offset = next.next;
     for raw in text.split(|b| *b == b'\n') {
@@ -105,7 +142,15 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
         }
         summary.lines += 1;
         let key = key_of(raw);
-        let m = Message { origin: Origin { topic: BACKFILL_TOPIC.to_owned(), partition: 0, offset }, key: key.as_deref().map(str::as_bytes), payload: Some(raw) };
+        let m = Message {
+            origin: Origin {
+                topic: BACKFILL_TOPIC.to_owned(),
+                partition: 0,
+                offset,
+            },
+            key: key.as_deref().map(str::as_bytes),
+            payload: Some(raw),
+        };
         let rejects_before = batch.rejects.len();
         judge::judge(&mut book, &policy, &m, clock.now(), &mut batch);
         for r in &batch.rejects[rejects_before..] {
@@ -116,13 +161,17 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
         if batch.is_full(&limits) {
             summary.duplicates += batch.duplicates;
             inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-            tx.send(std::mem::take(&mut batch)).await.map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+            tx.send(std::mem::take(&mut batch))
+                .await
+                .map_err(|_| anyhow::anyhow!("the writer stopped"))?;
         }
     }
     summary.duplicates += batch.duplicates;
     if !batch.is_empty() {
         inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        tx.send(batch).await.map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+        tx.send(batch)
+            .await
+            .map_err(|_| anyhow::anyhow!("the writer stopped"))?;
     }
     drop(tx);
     writer_task.await.context("the writer failed")?;
@@ -130,7 +179,9 @@ pub async fn run(ch: &ClickHouseSettings, settings: &IngestSettings, reporting: 
     summary.accepted = summary.lines - rejected - summary.duplicates;
     // The audit is in the application database: backfill is an operator's command, run as the
     // admin identity (ingest's own user cannot write there).
-    audit(&crate::clickhouse_store::app_client(ch), path, &summary).await.context("writing the audit record")?;
+    audit(&crate::clickhouse_store::app_client(ch), path, &summary)
+        .await
+        .context("writing the audit record")?;
     Ok(summary)
 }
 
@@ -153,11 +204,17 @@ pub fn operator() -> String {
 }
 
 fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Records the import in the audit log, under the operating-system user who ran it.
-async fn audit(client: &clickhouse::Client, path: &std::path::Path, s: &Summary) -> anyhow::Result<()> {
+async fn audit(
+    client: &clickhouse::Client,
+    path: &std::path::Path,
+    s: &Summary,
+) -> anyhow::Result<()> {
     let user = os_user();
     let row = AuditRow {
         at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),

@@ -66,7 +66,10 @@ impl Batch {
 
     /// Records that the message at `offset` has been turned into a row of this batch.
     pub fn advance(&mut self, topic: &str, partition: i32, offset: i64) {
-        let slot = self.last_offsets.entry((topic.to_owned(), partition)).or_insert(offset);
+        let slot = self
+            .last_offsets
+            .entry((topic.to_owned(), partition))
+            .or_insert(offset);
         *slot = (*slot).max(offset);
         // Every message opens the batch, including one that writes no row (a re-send), so
         // that its offset is committed within the batch period.
@@ -78,7 +81,11 @@ impl Batch {
     }
 
     pub fn rows(&self) -> usize {
-        self.tickets.len() + self.rejects.len() + self.pending.len() + self.voids.len() + self.corrections.len()
+        self.tickets.len()
+            + self.rejects.len()
+            + self.pending.len()
+            + self.voids.len()
+            + self.corrections.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,7 +119,22 @@ mod tests {
         assert_eq!(b.last_offsets.get(&("t".into(), 0)), Some(&5));
         assert_eq!(b.last_offsets.get(&("t".into(), 1)), Some(&9));
         assert!(!b.is_empty());
-        assert!(b.deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }).is_some(), "a message without a row still opens the batch");
-        assert_eq!(Batch::default().deadline(&Limits { max_rows: 1, max_bytes: 1, period: Duration::from_millis(1) }), None);
+        assert!(
+            b.deadline(&Limits {
+                max_rows: 1,
+                max_bytes: 1,
+                period: Duration::from_millis(1)
+            })
+            .is_some(),
+            "a message without a row still opens the batch"
+        );
+        assert_eq!(
+            Batch::default().deadline(&Limits {
+                max_rows: 1,
+                max_bytes: 1,
+                period: Duration::from_millis(1)
+            }),
+            None
+        );
     }
 }

@@ -83,7 +83,10 @@ fn database_of(s: &ClickHouseSettings, store: Store) -> String {
 /// rows kept), and adds the columns later schemas added to existing tables. Idempotent.
 /// Run by `ekino migrate` as the admin identity; the services only [`check_schema`].
 pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
-    let (events, app) = (quote_ident(&s.database)?.to_owned(), quote_ident(&s.app_database())?.to_owned());
+    let (events, app) = (
+        quote_ident(&s.database)?.to_owned(),
+        quote_ident(&s.app_database())?.to_owned(),
+    );
     for db in [&events, &app] {
         server_client(s)
             .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
@@ -93,7 +96,9 @@ pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
     }
     let existing = tables(s, &[&events, &app]).await?;
     for table in schemas::ddl::APP_TABLES {
-        if existing.contains(&(events.clone(), (*table).to_owned())) && !existing.contains(&(app.clone(), (*table).to_owned())) {
+        if existing.contains(&(events.clone(), (*table).to_owned()))
+            && !existing.contains(&(app.clone(), (*table).to_owned()))
+        {
             server_client(s)
                 .query(&format!("RENAME TABLE {events}.{table} TO {app}.{table}"))
                 .execute()
@@ -120,9 +125,17 @@ pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
         .context("reading existing columns")?;
     for (table, column, decl) in schemas::ddl::ADDED_COLUMNS {
         let db = database_of(s, schemas::ddl::store_of(table));
-        if !existing.iter().any(|(d, t, n)| *d == db && t == table && n == column) {
+        if !existing
+            .iter()
+            .any(|(d, t, n)| *d == db && t == table && n == column)
+        {
             let sql = schemas::ddl::add_column_sql(table, column, decl);
-            server_client(s).with_database(&db).query_raw(&sql).execute().await.with_context(|| format!("migrating: {sql}"))?;
+            server_client(s)
+                .with_database(&db)
+                .query_raw(&sql)
+                .execute()
+                .await
+                .with_context(|| format!("migrating: {sql}"))?;
             tracing::info!(table, column, "column added");
         }
     }
@@ -164,20 +177,29 @@ pub async fn check_schema(s: &ClickHouseSettings, stores: &[Store]) -> anyhow::R
             Ok(c) => c,
             // 81: the database does not exist, a schema never migrated (not a server fault
             // to wait out).
-            Err(clickhouse::error::Error::BadResponse(text)) if crate::retry::exception_code(&text) == Some(81) => {
+            Err(clickhouse::error::Error::BadResponse(text))
+                if crate::retry::exception_code(&text) == Some(81) =>
+            {
                 missing.push(format!("the database {db}"));
                 continue;
             }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("reading the tables of {db}"))),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("reading the tables of {db}")))
+            }
         };
         for (st, stmt) in schemas::ddl::statements_by_store() {
-            let Some(table) = schemas::ddl::created_table(&stmt) else { continue };
+            let Some(table) = schemas::ddl::created_table(&stmt) else {
+                continue;
+            };
             if st == *store && !columns.iter().any(|(t, _)| t == table) {
                 missing.push(format!("{db}.{table}"));
             }
         }
         for (table, column, _) in schemas::ddl::ADDED_COLUMNS {
-            if schemas::ddl::store_of(table) == *store && columns.iter().any(|(t, _)| t == table) && !columns.iter().any(|(t, n)| t == table && n == column) {
+            if schemas::ddl::store_of(table) == *store
+                && columns.iter().any(|(t, _)| t == table)
+                && !columns.iter().any(|(t, n)| t == table && n == column)
+            {
                 missing.push(format!("{db}.{table}.{column}"));
             }
         }
@@ -196,14 +218,24 @@ pub struct SchemaMissing(pub String);
 
 /// [`check_schema`], waiting with back-off while ClickHouse is unreachable (a service started
 /// before its database is up waits for it instead of exiting). A missing schema is returned.
-pub async fn wait_for_schema(s: &ClickHouseSettings, stores: &[Store], retry_initial_ms: u64, retry_max_ms: u64) -> anyhow::Result<()> {
+pub async fn wait_for_schema(
+    s: &ClickHouseSettings,
+    stores: &[Store],
+    retry_initial_ms: u64,
+    retry_max_ms: u64,
+) -> anyhow::Result<()> {
     let mut backoff = crate::retry::Backoff::new(retry_initial_ms, retry_max_ms);
     loop {
         match check_schema(s, stores).await {
             Ok(()) => return Ok(()),
             Err(e) if is_unreachable(&e) => {
                 let delay = backoff.next_delay();
-                tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = format!("{e:#}"), "clickhouse is not ready; waiting");
+                tracing::warn!(
+                    attempt = backoff.attempts(),
+                    delay_ms = delay.as_millis() as u64,
+                    error = format!("{e:#}"),
+                    "clickhouse is not ready; waiting"
+                );
                 tokio::time::sleep(delay).await;
             }
             Err(e) => return Err(e),
@@ -213,14 +245,23 @@ pub async fn wait_for_schema(s: &ClickHouseSettings, stores: &[Store], retry_ini
 
 /// [`migrate`], waiting with back-off while ClickHouse is unreachable (for the benchmark and
 /// the operator's commands, which run as the admin identity).
-pub async fn migrate_when_ready(s: &ClickHouseSettings, retry_initial_ms: u64, retry_max_ms: u64) -> anyhow::Result<()> {
+pub async fn migrate_when_ready(
+    s: &ClickHouseSettings,
+    retry_initial_ms: u64,
+    retry_max_ms: u64,
+) -> anyhow::Result<()> {
     let mut backoff = crate::retry::Backoff::new(retry_initial_ms, retry_max_ms);
     loop {
         match migrate(s).await {
             Ok(()) => return Ok(()),
             Err(e) if is_unreachable(&e) => {
                 let delay = backoff.next_delay();
-                tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = format!("{e:#}"), "clickhouse is not ready; waiting");
+                tracing::warn!(
+                    attempt = backoff.attempts(),
+                    delay_ms = delay.as_millis() as u64,
+                    error = format!("{e:#}"),
+                    "clickhouse is not ready; waiting"
+                );
                 tokio::time::sleep(delay).await;
             }
             Err(e) => return Err(e),
@@ -229,7 +270,10 @@ pub async fn migrate_when_ready(s: &ClickHouseSettings, retry_initial_ms: u64, r
 }
 
 fn is_unreachable(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<clickhouse::error::Error>().is_some_and(|ce| crate::retry::classify(ce) == crate::retry::Disposition::Retry))
+    e.chain().any(|c| {
+        c.downcast_ref::<clickhouse::error::Error>()
+            .is_some_and(|ce| crate::retry::classify(ce) == crate::retry::Disposition::Retry)
+    })
 }
 
 fn first_line(s: &str) -> &str {
@@ -242,19 +286,29 @@ pub fn quote_ident(name: &str) -> anyhow::Result<&str> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(name)
     } else {
-        anyhow::bail!("clickhouse database names must be letters, digits and underscores, got {name:?}")
+        anyhow::bail!(
+            "clickhouse database names must be letters, digits and underscores, got {name:?}"
+        )
     }
 }
 
 /// Inserts all rows in one `INSERT`; either all are acknowledged or the call fails.
-pub async fn insert_rows<T>(client: &Client, table: &str, rows: &[T], timeout: Duration) -> Result<(), clickhouse::error::Error>
+pub async fn insert_rows<T>(
+    client: &Client,
+    table: &str,
+    rows: &[T],
+    timeout: Duration,
+) -> Result<(), clickhouse::error::Error>
 where
     T: Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
 {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut insert = client.insert::<T>(table).await?.with_timeouts(Some(timeout), Some(timeout));
+    let mut insert = client
+        .insert::<T>(table)
+        .await?
+        .with_timeouts(Some(timeout), Some(timeout));
     for row in rows {
         insert.write(row).await?;
     }
@@ -278,12 +332,24 @@ mod timeout_tests {
                 open.push(sock);
             }
         });
-        let s = ClickHouseSettings { url: format!("http://{addr}"), read_timeout_ms: 300, ..Default::default() };
+        let s = ClickHouseSettings {
+            url: format!("http://{addr}"),
+            read_timeout_ms: 300,
+            ..Default::default()
+        };
         let started = std::time::Instant::now();
-        let r = tokio::time::timeout(Duration::from_secs(20), client(&s).query("SELECT 1").fetch_one::<u8>()).await;
+        let r = tokio::time::timeout(
+            Duration::from_secs(20),
+            client(&s).query("SELECT 1").fetch_one::<u8>(),
+        )
+        .await;
         let r = r.expect("the client waited past its own read timeout");
         assert!(r.is_err(), "a silent server answered");
-        assert!(started.elapsed() >= Duration::from_millis(300), "gave up before the timeout: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "gave up before the timeout: {:?}",
+            started.elapsed()
+        );
         held.abort();
     }
 }

@@ -141,12 +141,22 @@ mod secret_tests {
 
     #[test]
     fn passwords_never_reach_debug_or_serialised_settings() {
-        let s = ClickHouseSettings { password: Secret::new("hunter2"), read_password: Secret::new("s3cret"), ..Default::default() };
+        let s = ClickHouseSettings {
+            password: Secret::new("hunter2"),
+            read_password: Secret::new("s3cret"),
+            ..Default::default()
+        };
         let debug = format!("{s:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("s3cret"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("s3cret"),
+            "{debug}"
+        );
         assert!(debug.contains("***"));
         let json = serde_json::to_string(&s).unwrap();
-        assert!(!json.contains("hunter2") && !json.contains("s3cret") && !json.contains("password"), "{json}");
+        assert!(
+            !json.contains("hunter2") && !json.contains("s3cret") && !json.contains("password"),
+            "{json}"
+        );
         assert_eq!(s.app_database(), "ekino_app");
         assert_eq!(s.reader().0, "default");
     }
@@ -215,11 +225,17 @@ impl Default for IngestSettings {
 impl IngestSettings {
     /// Cross-field checks, failing with a message that names the keys.
     pub fn validate(&self, kafka: &KafkaSettings) -> Result<(), String> {
-        if self.max_rows == 0 || self.max_bytes == 0 || self.period_ms == 0 || self.channel_batches == 0 {
+        if self.max_rows == 0
+            || self.max_bytes == 0
+            || self.period_ms == 0
+            || self.channel_batches == 0
+        {
             return Err("ingest.max_rows, ingest.max_bytes, ingest.period_ms and ingest.channel_batches must be positive".into());
         }
         if self.retry_initial_ms == 0 || self.retry_initial_ms > self.retry_max_ms {
-            return Err("ingest.retry_initial_ms must be positive and at most ingest.retry_max_ms".into());
+            return Err(
+                "ingest.retry_initial_ms must be positive and at most ingest.retry_max_ms".into(),
+            );
         }
         if u64::from(kafka.max_poll_interval_ms) <= self.retry_max_ms {
             return Err("kafka.max_poll_interval_ms must exceed ingest.retry_max_ms".into());

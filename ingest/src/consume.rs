@@ -41,7 +41,15 @@ pub struct Judging {
 
 impl Judging {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(policy: Policy, clock: Clock, client: Client, timeout: Duration, horizon_days: u32, inflight: Arc<AtomicUsize>, retry: (u64, u64)) -> Self {
+    pub fn new(
+        policy: Policy,
+        clock: Clock,
+        client: Client,
+        timeout: Duration,
+        horizon_days: u32,
+        inflight: Arc<AtomicUsize>,
+        retry: (u64, u64),
+    ) -> Self {
         Self {
             books: Books::default(),
             policy,
@@ -62,10 +70,28 @@ impl Judging {
         let started = Instant::now();
         loop {
             let now = self.clock.now();
-            match judge::load::load(&self.client, topic, partition, resume, now, self.horizon_days, self.timeout).await {
+            match judge::load::load(
+                &self.client,
+                topic,
+                partition,
+                resume,
+                now,
+                self.horizon_days,
+                self.timeout,
+            )
+            .await
+            {
                 Ok(book) => {
-                    info!(partition, resume_offset = resume, events = book.len(), elapsed_ms = started.elapsed().as_millis() as u64, "partition book loaded");
-                    self.books.by_partition.insert((topic.to_owned(), partition), book);
+                    info!(
+                        partition,
+                        resume_offset = resume,
+                        events = book.len(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "partition book loaded"
+                    );
+                    self.books
+                        .by_partition
+                        .insert((topic.to_owned(), partition), book);
                     metrics.book_loads.inc();
                     return;
                 }
@@ -80,7 +106,10 @@ impl Judging {
 
     /// Forgets, once an hour, events older than the horizon.
     fn forget_old(&mut self, metrics: &Metrics) {
-        if self.last_forget.is_some_and(|t| t.elapsed() < Duration::from_secs(3600)) {
+        if self
+            .last_forget
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(3600))
+        {
             return;
         }
         self.last_forget = Some(Instant::now());
@@ -89,22 +118,38 @@ impl Judging {
         for b in self.books.by_partition.values_mut() {
             b.forget_before(before);
         }
-        metrics.dedup_events.set(i64::try_from(self.books.events()).unwrap_or(i64::MAX));
-        metrics.dedup_bytes.set(i64::try_from(self.books.approx_bytes()).unwrap_or(i64::MAX));
+        metrics
+            .dedup_events
+            .set(i64::try_from(self.books.events()).unwrap_or(i64::MAX));
+        metrics
+            .dedup_bytes
+            .set(i64::try_from(self.books.approx_bytes()).unwrap_or(i64::MAX));
     }
 }
 
 /// Judges one Kafka message into `batch` (its book must be loaded).
 pub fn accept(j: &mut Judging, batch: &mut Batch, msg: &impl rdkafka::Message) {
-    let origin = Origin { topic: msg.topic().to_owned(), partition: msg.partition(), offset: msg.offset() };
+    let origin = Origin {
+        topic: msg.topic().to_owned(),
+        partition: msg.partition(),
+        offset: msg.offset(),
+    };
     let now = j.clock.now();
     let Some(book) = j.books.get_mut(&origin.topic, origin.partition) else {
         // A bug: the consume loop loads the book first. Keep the message unjudged rather than
         // guess: it is re-read after a restart since its offset is not recorded.
-        tracing::error!(partition = origin.partition, offset = origin.offset, "no book for the partition");
+        tracing::error!(
+            partition = origin.partition,
+            offset = origin.offset,
+            "no book for the partition"
+        );
         return;
     };
-    let m = Message { origin, key: msg.key(), payload: msg.payload() };
+    let m = Message {
+        origin,
+        key: msg.key(),
+        payload: msg.payload(),
+    };
     judge::judge(book, &j.policy, &m, now, batch);
     batch.advance(&m.origin.topic, m.origin.partition, m.origin.offset);
     if let Some(ms) = msg.timestamp().to_millis() {
@@ -130,11 +175,19 @@ impl Reader {
     async fn send(&mut self) -> Result<(), ()> {
         let full = std::mem::take(&mut self.batch);
         self.metrics.duplicates.inc_by(full.duplicates);
-        self.metrics.offset_gaps.inc_by(std::mem::take(&mut self.inbox.gaps));
-        self.metrics.dedup_events.set(i64::try_from(self.judging.books.events()).unwrap_or(i64::MAX));
+        self.metrics
+            .offset_gaps
+            .inc_by(std::mem::take(&mut self.inbox.gaps));
+        self.metrics
+            .dedup_events
+            .set(i64::try_from(self.judging.books.events()).unwrap_or(i64::MAX));
         let permit = match self.tx.try_reserve() {
             Ok(p) => Ok(p),
-            Err(mpsc::error::TrySendError::Full(())) => self.inbox.polling(&self.consumer, self.tx.reserve()).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Full(())) => self
+                .inbox
+                .polling(&self.consumer, self.tx.reserve())
+                .await
+                .map_err(|_| ()),
             Err(mpsc::error::TrySendError::Closed(())) => Err(()),
         };
         match permit {
@@ -153,23 +206,30 @@ impl Reader {
     /// Judges one message, loading its partition's book first if needed.
     async fn handle(&mut self, m: &impl rdkafka::Message) -> Result<(), ()> {
         self.metrics.consumed.inc();
-        self.last_consumed.store(crate::watchdog::now_ms(), Ordering::Relaxed);
+        self.last_consumed
+            .store(crate::watchdog::now_ms(), Ordering::Relaxed);
         for (topic, partition) in self.consumer.context().take_revoked() {
             self.judging.books.drop_partition(&topic, partition);
             self.inbox.forget(partition);
         }
-        if self.judging.books.get_mut(m.topic(), m.partition()).is_none() {
+        if self
+            .judging
+            .books
+            .get_mut(m.topic(), m.partition())
+            .is_none()
+        {
             // Everything judged so far must be in ClickHouse before the book is read.
             if !self.batch.is_empty() {
                 self.send().await?;
             }
             let (topic, partition, offset) = (m.topic().to_owned(), m.partition(), m.offset());
             let (judging, metrics) = (&mut self.judging, &self.metrics);
-            self.inbox.polling(&self.consumer, async {
-                wait_settled(&judging.inflight).await;
-                judging.load(&topic, partition, offset, metrics).await;
-            })
-            .await;
+            self.inbox
+                .polling(&self.consumer, async {
+                    wait_settled(&judging.inflight).await;
+                    judging.load(&topic, partition, offset, metrics).await;
+                })
+                .await;
         }
         accept(&mut self.judging, &mut self.batch, m);
         if self.batch.is_full(&self.limits) {

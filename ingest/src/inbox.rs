@@ -45,14 +45,23 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new(hold_max: usize) -> Self {
-        Self { held: VecDeque::new(), next: HashMap::new(), hold_max: hold_max.max(1), gaps: 0 }
+        Self {
+            held: VecDeque::new(),
+            next: HashMap::new(),
+            hold_max: hold_max.max(1),
+            gaps: 0,
+        }
     }
 
     /// Records a delivered message's position; `false` for a repeat, which must not be judged.
     pub fn delivered(&mut self, m: &impl rdkafka::Message) -> bool {
         match self.next.get(&m.partition()) {
             Some(next) if m.offset() < *next => {
-                tracing::debug!(partition = m.partition(), offset = m.offset(), "message delivered again; judged already");
+                tracing::debug!(
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    "message delivered again; judged already"
+                );
                 false
             }
             previous => {
@@ -81,7 +90,11 @@ impl Inbox {
     }
 
     /// Awaits `fut` while polling the consumer, holding what it delivers (see the module docs).
-    pub async fn polling<T>(&mut self, consumer: &IngestConsumer, fut: impl Future<Output = T>) -> T {
+    pub async fn polling<T>(
+        &mut self,
+        consumer: &IngestConsumer,
+        fut: impl Future<Output = T>,
+    ) -> T {
         let mut paused: Option<TopicPartitionList> = None;
         tokio::pin!(fut);
         let out = loop {
@@ -126,7 +139,9 @@ impl Inbox {
         let mut seek = TopicPartitionList::new();
         for e in tpl.elements() {
             if let Some(offset) = self.next.get(&e.partition()) {
-                if let Err(err) = seek.add_partition_offset(e.topic(), e.partition(), Offset::Offset(*offset)) {
+                if let Err(err) =
+                    seek.add_partition_offset(e.topic(), e.partition(), Offset::Offset(*offset))
+                {
                     warn!(error = %err, "cannot build seek list");
                 }
             }
@@ -140,8 +155,13 @@ impl Inbox {
             Ok(result) => {
                 for e in result.elements() {
                     match e.error() {
-                        Ok(()) | Err(rdkafka::error::KafkaError::OffsetFetch(rdkafka::types::RDKafkaErrorCode::InProgress)) => {}
-                        Err(err) => warn!(partition = e.partition(), error = %err, "seeking a resumed partition failed"),
+                        Ok(())
+                        | Err(rdkafka::error::KafkaError::OffsetFetch(
+                            rdkafka::types::RDKafkaErrorCode::InProgress,
+                        )) => {}
+                        Err(err) => {
+                            warn!(partition = e.partition(), error = %err, "seeking a resumed partition failed")
+                        }
                     }
                 }
             }
@@ -166,23 +186,40 @@ mod tests {
     use rdkafka::message::Timestamp;
 
     fn msg(partition: i32, offset: i64) -> OwnedMessage {
-        OwnedMessage::new(None, None, "t".into(), Timestamp::NotAvailable, partition, offset, None)
+        OwnedMessage::new(
+            None,
+            None,
+            "t".into(),
+            Timestamp::NotAvailable,
+            partition,
+            offset,
+            None,
+        )
     }
 
     #[test]
     fn repeats_are_dropped_and_gaps_counted_per_partition() {
         let mut inbox = Inbox::new(10);
-        assert!(inbox.delivered(&msg(0, 5)), "a partition's first message sets its position");
+        assert!(
+            inbox.delivered(&msg(0, 5)),
+            "a partition's first message sets its position"
+        );
         assert!(inbox.delivered(&msg(1, 0)));
         assert!(inbox.delivered(&msg(0, 6)));
         assert!(!inbox.delivered(&msg(0, 6)), "a repeat");
         assert!(!inbox.delivered(&msg(0, 2)), "an older message");
         assert_eq!(inbox.gaps, 0);
-        assert!(inbox.delivered(&msg(0, 9)), "a gap (transaction markers) is delivered, not refused");
+        assert!(
+            inbox.delivered(&msg(0, 9)),
+            "a gap (transaction markers) is delivered, not refused"
+        );
         assert_eq!(inbox.gaps, 1);
         assert!(inbox.delivered(&msg(1, 1)));
         inbox.forget(0);
-        assert!(inbox.delivered(&msg(0, 3)), "a revoked partition is read again from its committed offset");
+        assert!(
+            inbox.delivered(&msg(0, 3)),
+            "a revoked partition is read again from its committed offset"
+        );
         assert_eq!(inbox.gaps, 1);
     }
 }

@@ -45,7 +45,12 @@ pub struct Attempt<'a> {
 
 impl Attempt<'_> {
     /// Sleeps the back-off after a server failure, raising the stall alarm when due.
-    pub async fn wait(&mut self, backoff: &mut Backoff, what: &str, err: &(dyn std::fmt::Display + Send + Sync)) {
+    pub async fn wait(
+        &mut self,
+        backoff: &mut Backoff,
+        what: &str,
+        err: &(dyn std::fmt::Display + Send + Sync),
+    ) {
         let delay = backoff.next_delay();
         self.metrics.retries.inc();
         warn!(what, attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %err, "clickhouse failed; retrying");
@@ -70,11 +75,18 @@ impl Attempt<'_> {
 
     /// Inserts `rows` into `table` month by month (`month` gives a row's storage partition);
     /// returns the rows ClickHouse refused for their content, each with its message.
-    pub async fn insert<T>(&mut self, table: &str, rows: &[T], month: impl Fn(&T) -> u32) -> Vec<(T, String)>
+    pub async fn insert<T>(
+        &mut self,
+        table: &str,
+        rows: &[T],
+        month: impl Fn(&T) -> u32,
+    ) -> Vec<(T, String)>
     where
         T: Row + Serialize + Clone + for<'r> clickhouse::RowWrite<Value<'r> = T>,
     {
-        let Some(first) = rows.first() else { return Vec::new() };
+        let Some(first) = rows.first() else {
+            return Vec::new();
+        };
         let m0 = month(first);
         if rows.iter().all(|r| month(r) == m0) {
             return self.insert_chunk(table, rows).await;
@@ -108,7 +120,9 @@ impl Attempt<'_> {
             self.metrics.bisections.inc();
             let refused = self.bisect(table, rows).await;
             let one_code = refused.first().map(|(_, m)| exception_code(m));
-            let alike = refused.iter().all(|(_, m)| Some(exception_code(m)) == one_code);
+            let alike = refused
+                .iter()
+                .all(|(_, m)| Some(exception_code(m)) == one_code);
             if rows.len() > 1 && refused.len() == rows.len() && alike {
                 // Every row refused the same way: the server is not ready for ekino's rows.
                 let why = refused.first().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -149,14 +163,24 @@ impl Attempt<'_> {
 
     /// Runs a statement (no rows), retrying server failures; a refusal for the statement
     /// itself is returned.
-    pub async fn execute(&mut self, client: &Client, sql: &str, what: &str) -> Result<(), clickhouse::error::Error> {
+    pub async fn execute(
+        &mut self,
+        client: &Client,
+        sql: &str,
+        what: &str,
+    ) -> Result<(), clickhouse::error::Error> {
         self.metrics.statement(sql);
         let mut backoff = self.backoff();
         loop {
-            let q = client.query_raw(sql).with_setting("max_execution_time", self.timeout.as_secs().max(1).to_string());
+            let q = client.query_raw(sql).with_setting(
+                "max_execution_time",
+                self.timeout.as_secs().max(1).to_string(),
+            );
             match q.execute().await {
                 Ok(()) => return Ok(()),
-                Err(e) if classify(&e) == Disposition::Retry => self.wait(&mut backoff, what, &e).await,
+                Err(e) if classify(&e) == Disposition::Retry => {
+                    self.wait(&mut backoff, what, &e).await
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -166,7 +190,12 @@ impl Attempt<'_> {
     pub fn done(&self) {
         if self.alerted {
             self.metrics.stalled.set(0);
-            tracing::info!(partition = self.at.partition, offset = self.at.offset, stalled_ms = self.started.elapsed().as_millis() as u64, "stalled batch stored");
+            tracing::info!(
+                partition = self.at.partition,
+                offset = self.at.offset,
+                stalled_ms = self.started.elapsed().as_millis() as u64,
+                "stalled batch stored"
+            );
         }
     }
 }

@@ -25,7 +25,10 @@ impl TicketProducer {
             .set("client.id", "ekino-producer")
             .create()
             .context("creating kafka producer")?;
-        Ok(Self { inner, topic: topic.to_owned() })
+        Ok(Self {
+            inner,
+            topic: topic.to_owned(),
+        })
     }
 
     /// Enqueues one message, waiting while the local queue is full. The returned future

@@ -15,13 +15,22 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(initial_ms: u64, max_ms: u64) -> Self {
-        Self { initial_ms, max_ms, attempt: 0 }
+        Self {
+            initial_ms,
+            max_ms,
+            attempt: 0,
+        }
     }
 
     pub fn next_delay(&mut self) -> Duration {
-        let ceiling = self.initial_ms.saturating_mul(1u64 << self.attempt.min(20)).min(self.max_ms);
+        let ceiling = self
+            .initial_ms
+            .saturating_mul(1u64 << self.attempt.min(20))
+            .min(self.max_ms);
         self.attempt = self.attempt.saturating_add(1);
-        Duration::from_millis(rand::thread_rng().gen_range(self.initial_ms..=ceiling.max(self.initial_ms)))
+        Duration::from_millis(
+            rand::thread_rng().gen_range(self.initial_ms..=ceiling.max(self.initial_ms)),
+        )
     }
 
     pub fn attempts(&self) -> u32 {
@@ -45,7 +54,10 @@ pub enum Disposition {
 /// set-up faults that every row would hit alike (16, 47, 60, 81, 192, 193, 194, 497, 516:
 /// a column, table or database missing, a user or right missing). Any other code is about
 /// the data and is isolated by bisection.
-const SERVER_CODES: &[u32] = &[16, 47, 60, 81, 159, 164, 192, 193, 194, 202, 203, 209, 210, 236, 241, 242, 252, 319, 394, 425, 497, 516, 999, 1000];
+const SERVER_CODES: &[u32] = &[
+    16, 47, 60, 81, 159, 164, 192, 193, 194, 202, 203, 209, 210, 236, 241, 242, 252, 319, 394, 425,
+    497, 516, 999, 1000,
+];
 
 pub fn classify(err: &clickhouse::error::Error) -> Disposition {
     use clickhouse::error::Error as E;
@@ -56,7 +68,11 @@ pub fn classify(err: &clickhouse::error::Error) -> Disposition {
             _ => Disposition::Retry,
         },
         // Ekino could not encode a row: that row is at fault.
-        E::RowNotFound | E::SequenceMustHaveLength | E::DeserializeAnyNotSupported | E::NotEnoughData | E::Custom(_) => Disposition::Poison,
+        E::RowNotFound
+        | E::SequenceMustHaveLength
+        | E::DeserializeAnyNotSupported
+        | E::NotEnoughData
+        | E::Custom(_) => Disposition::Poison,
         _ => Disposition::Retry,
     }
 }
@@ -64,7 +80,10 @@ pub fn classify(err: &clickhouse::error::Error) -> Disposition {
 /// Reads `Code: 27` from a ClickHouse error body.
 pub fn exception_code(text: &str) -> Option<u32> {
     let rest = &text[text.find("Code: ")? + 6..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -83,8 +102,14 @@ mod tests {
 
     #[test]
     fn exception_codes_are_read() {
-        assert_eq!(exception_code("Code: 27, e.displayText() = DB::Exception: Cannot parse"), Some(27));
-        assert_eq!(exception_code("Code: 252. DB::Exception: Too many parts"), Some(252));
+        assert_eq!(
+            exception_code("Code: 27, e.displayText() = DB::Exception: Cannot parse"),
+            Some(27)
+        );
+        assert_eq!(
+            exception_code("Code: 252. DB::Exception: Too many parts"),
+            Some(252)
+        );
         assert_eq!(exception_code("connection refused"), None);
     }
 

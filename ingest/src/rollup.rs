@@ -22,13 +22,18 @@ use crate::retry::{classify, Backoff, Disposition};
 
 /// Microseconds since the epoch: the version of a recompute that starts now.
 pub fn version_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// A client whose statements share one server session (for its temporary tables).
 pub fn session_client(client: &Client) -> Client {
     let id = format!("ekino-ingest-{}-{}", std::process::id(), version_now());
-    client.clone().with_setting("session_id", id).with_setting("session_timeout", "3600")
+    client
+        .clone()
+        .with_setting("session_id", id)
+        .with_setting("session_timeout", "3600")
 }
 
 #[derive(Debug, Row, Serialize, Deserialize)]
@@ -52,26 +57,46 @@ const READ_TARGETS: &str = "SELECT ?fields FROM ticket_events FINAL \
     WHERE day IN (SELECT day FROM void_targets) AND film_id IN (SELECT film_id FROM void_targets) \
     AND (day, film_id, cinema_bin, event_id) IN (SELECT day, film_id, cinema_bin, event_id FROM void_targets)";
 
-async fn stage<T: Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>>(session: &Client, table: &str, rows: &[T], timeout: Duration) -> Result<(), clickhouse::error::Error> {
+async fn stage<T: Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>>(
+    session: &Client,
+    table: &str,
+    rows: &[T],
+    timeout: Duration,
+) -> Result<(), clickhouse::error::Error> {
     crate::clickhouse_store::insert_rows(session, table, rows, timeout).await
 }
 
 /// Re-inserts each void's target as its voided version and adds its group to `scope`.
-pub async fn apply_voids(session: &Client, targets: &[VoidTarget], scope: &mut Scope, attempt: &mut Attempt<'_>) {
+pub async fn apply_voids(
+    session: &Client,
+    targets: &[VoidTarget],
+    scope: &mut Scope,
+    attempt: &mut Attempt<'_>,
+) {
     if targets.is_empty() {
         return;
     }
     let keys: Vec<TargetRow> = targets
         .iter()
-        .map(|t| TargetRow { day: t.day, film_id: t.film_id.clone(), cinema_bin: t.cinema_bin.clone(), event_id: t.event_id.clone() })
+        .map(|t| TargetRow {
+            day: t.day,
+            film_id: t.film_id.clone(),
+            cinema_bin: t.cinema_bin.clone(),
+            event_id: t.event_id.clone(),
+        })
         .collect();
-    let by_key: HashMap<(&str, &str), &VoidTarget> = targets.iter().map(|t| ((t.cinema_bin.as_str(), t.event_id.as_str()), t)).collect();
+    let by_key: HashMap<(&str, &str), &VoidTarget> = targets
+        .iter()
+        .map(|t| ((t.cinema_bin.as_str(), t.event_id.as_str()), t))
+        .collect();
     let mut backoff = Backoff::new(attempt.retry_initial_ms, attempt.retry_max_ms);
     let found = loop {
         // Each try starts over: a restarted server has lost the session's tables.
         match read_targets(session, &keys, attempt.timeout).await {
             Ok(rows) => break rows,
-            Err(e) if classify(&e) == Disposition::Retry => attempt.wait(&mut backoff, "void targets", &e).await,
+            Err(e) if classify(&e) == Disposition::Retry => {
+                attempt.wait(&mut backoff, "void targets", &e).await
+            }
             Err(e) => {
                 tracing::error!(targets = targets.len(), error = %e, "reading the rows to void failed; they still count until ekino is fixed");
                 return;
@@ -80,15 +105,31 @@ pub async fn apply_voids(session: &Client, targets: &[VoidTarget], scope: &mut S
     };
     let voided: Vec<TicketRow> = found
         .iter()
-        .filter_map(|row| by_key.get(&(row.cinema_bin.as_str(), row.event_id.as_str())).map(|t| row.voided(&t.void_id, t.void_arrived_at)))
+        .filter_map(|row| {
+            by_key
+                .get(&(row.cinema_bin.as_str(), row.event_id.as_str()))
+                .map(|t| row.voided(&t.void_id, t.void_arrived_at))
+        })
         .collect();
     if voided.len() < targets.len() {
-        tracing::error!(targets = targets.len(), found = voided.len(), "some voided events were not found in ticket_events");
+        tracing::error!(
+            targets = targets.len(),
+            found = voided.len(),
+            "some voided events were not found in ticket_events"
+        );
     }
     for t in targets {
-        scope.add(schemas::time::date_from_days(t.day), &t.film_id, &t.cinema_bin);
+        scope.add(
+            schemas::time::date_from_days(t.day),
+            &t.film_id,
+            &t.cinema_bin,
+        );
     }
-    let refused = attempt.insert(crate::write::TICKETS_TABLE, &voided, |r| schemas::time::month_of_day(r.day)).await;
+    let refused = attempt
+        .insert(crate::write::TICKETS_TABLE, &voided, |r| {
+            schemas::time::month_of_day(r.day)
+        })
+        .await;
     for (row, why) in refused {
         tracing::error!(event_id = %row.event_id, error = %why, "clickhouse refused a voided row");
     }
@@ -102,13 +143,19 @@ pub async fn refresh(session: &Client, scope: &Scope, attempt: &mut Attempt<'_>)
     let rows: Vec<ScopeRow> = scope
         .groups
         .iter()
-        .map(|(d, f, c)| ScopeRow { day: schemas::time::days_since_epoch(*d), film_id: f.clone(), cinema_bin: c.clone() })
+        .map(|(d, f, c)| ScopeRow {
+            day: schemas::time::days_since_epoch(*d),
+            film_id: f.clone(),
+            cinema_bin: c.clone(),
+        })
         .collect();
     let mut backoff = Backoff::new(attempt.retry_initial_ms, attempt.retry_max_ms);
     loop {
         match recompute(session, &rows, attempt.timeout, attempt.metrics).await {
             Ok(()) => return,
-            Err(e) if classify(&e) == Disposition::Retry => attempt.wait(&mut backoff, "daily aggregates", &e).await,
+            Err(e) if classify(&e) == Disposition::Retry => {
+                attempt.wait(&mut backoff, "daily aggregates", &e).await
+            }
             Err(e) => {
                 tracing::error!(groups = scope.groups.len(), error = %e, "daily aggregates refused the recompute; run ekino rollup");
                 return;
@@ -117,43 +164,77 @@ pub async fn refresh(session: &Client, scope: &Scope, attempt: &mut Attempt<'_>)
     }
 }
 
-async fn read_targets(session: &Client, keys: &[TargetRow], timeout: Duration) -> Result<Vec<TicketRow>, clickhouse::error::Error> {
+async fn read_targets(
+    session: &Client,
+    keys: &[TargetRow],
+    timeout: Duration,
+) -> Result<Vec<TicketRow>, clickhouse::error::Error> {
     session.query_raw(CREATE_TARGETS).execute().await?;
     session.query_raw(CLEAR_TARGETS).execute().await?;
     stage(session, "void_targets", keys, timeout).await?;
     session.query(READ_TARGETS).fetch_all::<TicketRow>().await
 }
 
-async fn recompute(session: &Client, rows: &[ScopeRow], timeout: Duration, metrics: &crate::metrics::Metrics) -> Result<(), clickhouse::error::Error> {
-    session.query_raw(schemas::rollup::CREATE_SCOPE).execute().await?;
-    session.query_raw(schemas::rollup::CLEAR_SCOPE).execute().await?;
+async fn recompute(
+    session: &Client,
+    rows: &[ScopeRow],
+    timeout: Duration,
+    metrics: &crate::metrics::Metrics,
+) -> Result<(), clickhouse::error::Error> {
+    session
+        .query_raw(schemas::rollup::CREATE_SCOPE)
+        .execute()
+        .await?;
+    session
+        .query_raw(schemas::rollup::CLEAR_SCOPE)
+        .execute()
+        .await?;
     stage(session, schemas::rollup::SCOPE_TABLE, rows, timeout).await?;
     for sql in schemas::rollup::for_staged_scope(version_now()) {
         metrics.statement(&sql);
-        session.query_raw(&sql).with_setting("max_execution_time", timeout.as_secs().max(1).to_string()).execute().await?;
+        session
+            .query_raw(&sql)
+            .with_setting("max_execution_time", timeout.as_secs().max(1).to_string())
+            .execute()
+            .await?;
     }
     Ok(())
 }
 
 /// Rebuilds whole days from the raw rows, a day at a time (used by `ekino rollup` after a
 /// migration or to repair).
-pub async fn rebuild_days(client: &Client, days: &BTreeSet<NaiveDate>, timeout: Duration) -> Result<(), clickhouse::error::Error> {
+pub async fn rebuild_days(
+    client: &Client,
+    days: &BTreeSet<NaiveDate>,
+    timeout: Duration,
+) -> Result<(), clickhouse::error::Error> {
     for day in days {
         let one: BTreeSet<NaiveDate> = [*day].into();
         for sql in schemas::rollup::for_days(&one, version_now()) {
-            client.query_raw(&sql).with_setting("max_execution_time", timeout.as_secs().max(1).to_string()).execute().await?;
+            client
+                .query_raw(&sql)
+                .with_setting("max_execution_time", timeout.as_secs().max(1).to_string())
+                .execute()
+                .await?;
         }
     }
     Ok(())
 }
 
 /// The screening days present in the raw rows between `from` and `to`.
-pub async fn raw_days(client: &Client, from: NaiveDate, to: NaiveDate) -> Result<BTreeSet<NaiveDate>, clickhouse::error::Error> {
+pub async fn raw_days(
+    client: &Client,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeSet<NaiveDate>, clickhouse::error::Error> {
     let days: Vec<u16> = client
         .query("SELECT DISTINCT day FROM ticket_events WHERE day >= toDate(?) AND day <= toDate(?) ORDER BY day")
         .bind(from.to_string())
         .bind(to.to_string())
         .fetch_all()
         .await?;
-    Ok(days.into_iter().map(schemas::time::date_from_days).collect())
+    Ok(days
+        .into_iter()
+        .map(schemas::time::date_from_days)
+        .collect())
 }

@@ -35,7 +35,10 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
         // librdkafka prefetches up to 64 MiB by default; 16 MiB (~30,000 events) keeps the
         // writer fed at full speed and the process inside its memory budget.
         .set("queued.max.messages.kbytes", "16384")
-        .set("fetch.queue.backoff.ms", k.fetch_queue_backoff_ms.to_string())
+        .set(
+            "fetch.queue.backoff.ms",
+            k.fetch_queue_backoff_ms.to_string(),
+        )
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
         .set("client.id", "ekino-ingest");
@@ -63,7 +66,15 @@ pub async fn run(
     reporting: &ReportingSettings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_with(kafka, ch, settings, live_policy(settings, reporting), reporting, shutdown).await
+    run_with(
+        kafka,
+        ch,
+        settings,
+        live_policy(settings, reporting),
+        reporting,
+        shutdown,
+    )
+    .await
 }
 
 /// [`run`] with an explicit verdict policy (`ekino backfill` exempts history from the age
@@ -81,13 +92,28 @@ pub async fn run_with(
     let metrics = Metrics::new();
     let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
     // Tables are the admin's (`ekino migrate`): ingest only checks them, so its user needs no DDL.
-    clickhouse_store::wait_for_schema(ch, &[schemas::ddl::Store::Events], settings.retry_initial_ms, settings.retry_max_ms).await.context("checking clickhouse tables")?;
+    clickhouse_store::wait_for_schema(
+        ch,
+        &[schemas::ddl::Store::Events],
+        settings.retry_initial_ms,
+        settings.retry_max_ms,
+    )
+    .await
+    .context("checking clickhouse tables")?;
 
-    let consumer: IngestConsumer = consumer_config(kafka).create_with_context(GroupContext::default()).context("creating kafka consumer")?;
-    consumer.subscribe(&[&kafka.topic]).with_context(|| format!("subscribing to {}", kafka.topic))?;
+    let consumer: IngestConsumer = consumer_config(kafka)
+        .create_with_context(GroupContext::default())
+        .context("creating kafka consumer")?;
+    consumer
+        .subscribe(&[&kafka.topic])
+        .with_context(|| format!("subscribing to {}", kafka.topic))?;
     let consumer = Arc::new(consumer);
 
-    let lag_task = tokio::spawn(track_lag(consumer.clone(), kafka.topic.clone(), metrics.clone()));
+    let lag_task = tokio::spawn(track_lag(
+        consumer.clone(),
+        kafka.topic.clone(),
+        metrics.clone(),
+    ));
     let last_consumed = Arc::new(AtomicU64::new(crate::watchdog::now_ms()));
     let watchdog_task = tokio::spawn(crate::watchdog::watch(
         consumer.clone(),
@@ -111,10 +137,30 @@ pub async fn run_with(
         inflight: inflight.clone(),
     };
     let mut writer_task = tokio::spawn(writer.run(rx));
-    let limits = Limits { max_rows: settings.max_rows, max_bytes: settings.max_bytes, period: Duration::from_millis(settings.period_ms) };
+    let limits = Limits {
+        max_rows: settings.max_rows,
+        max_bytes: settings.max_bytes,
+        period: Duration::from_millis(settings.period_ms),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let judging = Judging::new(policy, reporting.clock(), client, timeout, settings.dedup_horizon_days, inflight, (settings.retry_initial_ms, settings.retry_max_ms));
-    let mut consumer_task = tokio::spawn(consume(consumer.clone(), judging, limits, tx, stop_rx, metrics.clone(), last_consumed));
+    let judging = Judging::new(
+        policy,
+        reporting.clock(),
+        client,
+        timeout,
+        settings.dedup_horizon_days,
+        inflight,
+        (settings.retry_initial_ms, settings.retry_max_ms),
+    );
+    let mut consumer_task = tokio::spawn(consume(
+        consumer.clone(),
+        judging,
+        limits,
+        tx,
+        stop_rx,
+        metrics.clone(),
+        last_consumed,
+    ));
     info!(topic = %kafka.topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
 
     tokio::select! {
@@ -131,7 +177,10 @@ pub async fn run_with(
     .await;
     if drained.is_err() {
         // Nothing past the last commit is lost: it is read again on the next start.
-        warn!(timeout_ms = settings.shutdown_timeout_ms, "shutdown deadline passed with rows unwritten; they will be re-read");
+        warn!(
+            timeout_ms = settings.shutdown_timeout_ms,
+            "shutdown deadline passed with rows unwritten; they will be re-read"
+        );
         consumer_task.abort();
         writer_task.abort();
     }
@@ -144,12 +193,19 @@ pub async fn run_with(
     Ok(())
 }
 
-fn serve_metrics(addr: &str, metrics: Metrics) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+fn serve_metrics(
+    addr: &str,
+    metrics: Metrics,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if addr.is_empty() {
         return Ok(None);
     }
-    let addr: SocketAddr = addr.parse().with_context(|| format!("ingest.metrics_addr {addr:?} is not host:port"))?;
-    let route = warp::path("metrics").and(warp::get()).map(move || metrics.render());
+    let addr: SocketAddr = addr
+        .parse()
+        .with_context(|| format!("ingest.metrics_addr {addr:?} is not host:port"))?;
+    let route = warp::path("metrics")
+        .and(warp::get())
+        .map(move || metrics.render());
     Ok(Some(tokio::spawn(warp::serve(route).run(addr))))
 }
 
@@ -160,13 +216,17 @@ async fn track_lag(consumer: Arc<IngestConsumer>, topic: String, metrics: Metric
         let c = consumer.clone();
         let t = topic.clone();
         let lags = tokio::task::spawn_blocking(move || {
-            let Ok(positions) = c.position() else { return Vec::new() };
+            let Ok(positions) = c.position() else {
+                return Vec::new();
+            };
             positions
                 .elements_for_topic(&t)
                 .iter()
                 .filter_map(|e| {
                     let pos = e.offset().to_raw()?;
-                    let (_, high) = c.fetch_watermarks(&t, e.partition(), Duration::from_secs(2)).ok()?;
+                    let (_, high) = c
+                        .fetch_watermarks(&t, e.partition(), Duration::from_secs(2))
+                        .ok()?;
                     Some((e.partition(), (high - pos.max(0)).max(0)))
                 })
                 .collect::<Vec<_>>()
@@ -174,7 +234,10 @@ async fn track_lag(consumer: Arc<IngestConsumer>, topic: String, metrics: Metric
         .await
         .unwrap_or_default();
         for (partition, lag) in lags {
-            metrics.lag.with_label_values(&[&partition.to_string()]).set(lag);
+            metrics
+                .lag
+                .with_label_values(&[&partition.to_string()])
+                .set(lag);
         }
     }
 }

@@ -13,11 +13,16 @@ use rdkafka::types::RDKafkaErrorCode;
 pub const DEFAULT_PARTITIONS: i32 = 4;
 
 pub async fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().context("creating kafka admin client")?;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .context("creating kafka admin client")?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin.create_topics([&new], &opts).await.with_context(|| format!("creating topic {topic}"))?;
+    let results = admin
+        .create_topics([&new], &opts)
+        .await
+        .with_context(|| format!("creating topic {topic}"))?;
     for r in results {
         match r {
             Ok(_) => tracing::info!(topic, partitions, "topic created"),

@@ -37,14 +37,22 @@ use crate::group::IngestConsumer;
 use crate::metrics::Metrics;
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The group's committed offsets and the high watermarks of every partition of `topic`.
 fn progress(c: &IngestConsumer, topic: &str) -> Option<(Vec<i64>, Vec<i64>)> {
     let timeout = Duration::from_secs(5);
     let md = c.fetch_metadata(Some(topic), timeout).ok()?;
-    let partitions: Vec<i32> = md.topics().first()?.partitions().iter().map(|p| p.id()).collect();
+    let partitions: Vec<i32> = md
+        .topics()
+        .first()?
+        .partitions()
+        .iter()
+        .map(|p| p.id())
+        .collect();
     let mut tpl = TopicPartitionList::new();
     for p in &partitions {
         tpl.add_partition(topic, *p);
@@ -65,7 +73,13 @@ fn progress(c: &IngestConsumer, topic: &str) -> Option<(Vec<i64>, Vec<i64>)> {
 }
 
 /// Checks every few seconds; re-joins the group when the topic is stuck (see the module docs).
-pub async fn watch(consumer: Arc<IngestConsumer>, topic: String, stuck_after: Duration, last_consumed: Arc<AtomicU64>, metrics: Metrics) {
+pub async fn watch(
+    consumer: Arc<IngestConsumer>,
+    topic: String,
+    stuck_after: Duration,
+    last_consumed: Arc<AtomicU64>,
+    metrics: Metrics,
+) {
     let mut last_committed: Option<Vec<i64>> = None;
     let mut unchanged_since = now_ms();
     let period = (stuck_after / 6).clamp(Duration::from_millis(200), Duration::from_secs(10));
@@ -73,7 +87,11 @@ pub async fn watch(consumer: Arc<IngestConsumer>, topic: String, stuck_after: Du
         tokio::time::sleep(period).await;
         let c = consumer.clone();
         let t = topic.clone();
-        let Ok(Some((committed, high))) = tokio::task::spawn_blocking(move || progress(&c, &t)).await else { continue };
+        let Ok(Some((committed, high))) =
+            tokio::task::spawn_blocking(move || progress(&c, &t)).await
+        else {
+            continue;
+        };
         if last_committed.as_ref() != Some(&committed) {
             last_committed = Some(committed.clone());
             unchanged_since = now_ms();

@@ -46,7 +46,11 @@ pub struct Writer {
 }
 
 fn received_month(secs: u32) -> u32 {
-    let day = schemas::time::days_since_epoch(chrono::DateTime::from_timestamp(i64::from(secs), 0).unwrap_or_default().date_naive());
+    let day = schemas::time::days_since_epoch(
+        chrono::DateTime::from_timestamp(i64::from(secs), 0)
+            .unwrap_or_default()
+            .date_naive(),
+    );
     month_of_day(day)
 }
 
@@ -58,7 +62,11 @@ impl Writer {
         let mut written: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut pending = Pending::default();
         let max_defer = Duration::from_millis(self.settings.rollup_max_defer_ms);
-        let full = crate::batch::Limits { max_rows: self.settings.max_rows, max_bytes: self.settings.max_bytes, period: Duration::ZERO };
+        let full = crate::batch::Limits {
+            max_rows: self.settings.max_rows,
+            max_bytes: self.settings.max_bytes,
+            period: Duration::ZERO,
+        };
         loop {
             // Unsettled batches wait at most `max_defer` for company.
             let next = if pending.since.is_some() {
@@ -89,7 +97,9 @@ impl Writer {
         if let (false, Some(consumer)) = (written.is_empty(), &self.consumer) {
             match consumer.commit(&commit_list(&written), CommitMode::Sync) {
                 Ok(()) => info!(partitions = written.len(), "final offsets committed"),
-                Err(e) => warn!(error = %e, "final synchronous commit failed; the last batch may be read again"),
+                Err(e) => {
+                    warn!(error = %e, "final synchronous commit failed; the last batch may be read again")
+                }
             }
         }
         info!("writer drained");
@@ -115,32 +125,67 @@ impl Writer {
     async fn write(&self, mut batch: Batch, pending: &mut Pending) {
         let started = Instant::now();
         let rows = batch.rows();
-        let at = batch.last_offsets.iter().next().map(|((_, p), o)| Position { partition: *p, offset: *o }).unwrap_or_default();
+        let at = batch
+            .last_offsets
+            .iter()
+            .next()
+            .map(|((_, p), o)| Position {
+                partition: *p,
+                offset: *o,
+            })
+            .unwrap_or_default();
         let mut attempt = self.attempt(at);
-        let refused = attempt.insert(TICKETS_TABLE, &batch.tickets, |r| month_of_day(r.day)).await;
+        let refused = attempt
+            .insert(TICKETS_TABLE, &batch.tickets, |r| month_of_day(r.day))
+            .await;
         if !refused.is_empty() {
-            let gone: std::collections::HashSet<(String, i64)> = refused.iter().map(|(r, _)| (r.kafka_topic.clone(), r.kafka_offset)).collect();
-            batch.tickets.retain(|r| !gone.contains(&(r.kafka_topic.clone(), r.kafka_offset)));
+            let gone: std::collections::HashSet<(String, i64)> = refused
+                .iter()
+                .map(|(r, _)| (r.kafka_topic.clone(), r.kafka_offset))
+                .collect();
+            batch
+                .tickets
+                .retain(|r| !gone.contains(&(r.kafka_topic.clone(), r.kafka_offset)));
         }
         for (row, why) in refused {
             batch.rejects.push(storage_refused(&row, &why));
         }
-        let refused_rejects = attempt.insert(REJECTED_TABLE, &batch.rejects, |r| received_month(r.received_at)).await;
+        let refused_rejects = attempt
+            .insert(REJECTED_TABLE, &batch.rejects, |r| {
+                received_month(r.received_at)
+            })
+            .await;
         for (row, why) in refused_rejects {
             // The rejected table refusing a row of its own is a bug in ekino, not in the data.
             tracing::error!(topic = %row.kafka_topic, partition = row.kafka_partition, offset = row.kafka_offset, error = %why, "rejected store refused a row");
         }
         for (table, refused) in [
-            (PENDING_TABLE, attempt.insert(PENDING_TABLE, &batch.pending, |_| 0).await.len()),
-            (VOIDS_TABLE, attempt.insert(VOIDS_TABLE, &batch.voids, |_| 0).await.len()),
+            (
+                PENDING_TABLE,
+                attempt
+                    .insert(PENDING_TABLE, &batch.pending, |_| 0)
+                    .await
+                    .len(),
+            ),
+            (
+                VOIDS_TABLE,
+                attempt.insert(VOIDS_TABLE, &batch.voids, |_| 0).await.len(),
+            ),
         ] {
             if refused > 0 {
-                tracing::error!(table, rows = refused, "clickhouse refused rows of an integrity table");
+                tracing::error!(
+                    table,
+                    rows = refused,
+                    "clickhouse refused rows of an integrity table"
+                );
             }
         }
         let mut scope = schemas::rollup::Scope::default();
-        crate::rollup::apply_voids(&self.session, &batch.void_targets, &mut scope, &mut attempt).await;
-        let refused = attempt.insert(CORRECTIONS_TABLE, &batch.corrections, |_| 0).await;
+        crate::rollup::apply_voids(&self.session, &batch.void_targets, &mut scope, &mut attempt)
+            .await;
+        let refused = attempt
+            .insert(CORRECTIONS_TABLE, &batch.corrections, |_| 0)
+            .await;
         if !refused.is_empty() {
             tracing::error!(rows = refused.len(), "clickhouse refused correction rows");
         }
@@ -152,13 +197,21 @@ impl Writer {
             (VOIDS_TABLE, batch.voids.len()),
             (CORRECTIONS_TABLE, batch.corrections.len()),
         ] {
-            self.metrics.inserted.with_label_values(&[table]).inc_by(n as u64);
+            self.metrics
+                .inserted
+                .with_label_values(&[table])
+                .inc_by(n as u64);
         }
         for r in &batch.rejects {
-            self.metrics.rejected.with_label_values(&[r.reason.as_str()]).inc();
+            self.metrics
+                .rejected
+                .with_label_values(&[r.reason.as_str()])
+                .inc();
         }
         self.metrics.batch_rows.observe(rows as f64);
-        self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .batch_seconds
+            .observe(started.elapsed().as_secs_f64());
         pending.scope.extend(scope);
         pending.absorb(batch);
     }
@@ -167,14 +220,26 @@ impl Writer {
     async fn settle(&self, pending: &mut Pending) {
         let Some(_) = pending.since else { return };
         let started = Instant::now();
-        let at = pending.last_offsets.iter().next().map(|((_, p), o)| Position { partition: *p, offset: *o }).unwrap_or_default();
+        let at = pending
+            .last_offsets
+            .iter()
+            .next()
+            .map(|((_, p), o)| Position {
+                partition: *p,
+                offset: *o,
+            })
+            .unwrap_or_default();
         let mut attempt = self.attempt(at);
         crate::rollup::refresh(&self.session, &pending.scope, &mut attempt).await;
         attempt.done();
-        self.metrics.rollup_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .rollup_seconds
+            .observe(started.elapsed().as_secs_f64());
         let settled_ms = Utc::now().timestamp_millis();
         for ms in &pending.produced_at_ms {
-            self.metrics.freshness.observe((settled_ms - ms).max(0) as f64 / 1000.0);
+            self.metrics
+                .freshness
+                .observe((settled_ms - ms).max(0) as f64 / 1000.0);
         }
         self.commit(&pending.last_offsets);
         self.inflight.fetch_sub(pending.batches, Ordering::AcqRel);
@@ -182,7 +247,9 @@ impl Writer {
     }
 
     fn commit(&self, last_offsets: &BTreeMap<(String, i32), i64>) {
-        let Some(consumer) = &self.consumer else { return };
+        let Some(consumer) = &self.consumer else {
+            return;
+        };
         if last_offsets.is_empty() {
             return;
         }
@@ -190,7 +257,9 @@ impl Writer {
             Ok(()) => self.metrics.commits.inc(),
             // A partition revoked by a rebalance cannot be committed here; its new owner
             // re-reads from the last commit and judges those messages again to the same rows.
-            Err(e) => warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated"),
+            Err(e) => {
+                warn!(error = %e, "offset commit failed; rows will be re-read and deduplicated")
+            }
         }
     }
 }
@@ -215,7 +284,11 @@ impl Pending {
             // Rows of one screening come together: skip the set lookup for a repeat.
             let key = (r.day, r.film_id.as_str(), r.cinema_bin.as_str());
             if last != Some(key) {
-                self.scope.add(schemas::time::date_from_days(r.day), &r.film_id, &r.cinema_bin);
+                self.scope.add(
+                    schemas::time::date_from_days(r.day),
+                    &r.film_id,
+                    &r.cinema_bin,
+                );
                 last = Some(key);
             }
         }
@@ -238,8 +311,22 @@ fn commit_list(last_offsets: &BTreeMap<(String, i32), i64>) -> TopicPartitionLis
 }
 
 fn storage_refused(row: &TicketRow, why: &str) -> RejectedRow {
-    let origin = Origin { topic: row.kafka_topic.clone(), partition: row.kafka_partition, offset: row.kafka_offset };
-    let rejection = Rejection::new(RejectReason::StorageRefused, None, format!("clickhouse refused the row: {why}"));
+    let origin = Origin {
+        topic: row.kafka_topic.clone(),
+        partition: row.kafka_partition,
+        offset: row.kafka_offset,
+    };
+    let rejection = Rejection::new(
+        RejectReason::StorageRefused,
+        None,
+        format!("clickhouse refused the row: {why}"),
+    );
     let payload = serde_json::to_vec(row).unwrap_or_default();
-    RejectedRow::new(&rejection, &origin, Some(row.cinema_bin.as_bytes()), &payload, Utc::now())
+    RejectedRow::new(
+        &rejection,
+        &origin,
+        Some(row.cinema_bin.as_bytes()),
+        &payload,
+        Utc::now(),
+    )
 }

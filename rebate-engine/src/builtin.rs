@@ -26,11 +26,17 @@ pub fn programmes() -> Result<Vec<Programme>, EngineError> {
         .iter()
         .map(|(id, text)| {
             let p = Programme::from_toml(text).map_err(|e| match e {
-                EngineError::BadProgramme { reason, .. } => EngineError::BadProgramme { programme: (*id).to_owned(), reason },
+                EngineError::BadProgramme { reason, .. } => EngineError::BadProgramme {
+                    programme: (*id).to_owned(),
+                    reason,
+                },
                 other => other,
             })?;
             if p.id != *id {
-                return Err(EngineError::BadProgramme { programme: (*id).to_owned(), reason: format!("file declares id {}", p.id) });
+                return Err(EngineError::BadProgramme {
+                    programme: (*id).to_owned(),
+                    reason: format!("file declares id {}", p.id),
+                });
             }
             Ok(p)
         })
@@ -38,7 +44,10 @@ pub fn programmes() -> Result<Vec<Programme>, EngineError> {
 }
 
 pub fn programme(id: &str) -> Result<Programme, EngineError> {
-    programmes()?.into_iter().find(|p| p.id == id).ok_or_else(|| EngineError::UnknownProgramme(id.to_owned()))
+    programmes()?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| EngineError::UnknownProgramme(id.to_owned()))
 }
 
 pub fn fx() -> FxTable {

@@ -30,7 +30,10 @@ pub struct ClaimInput {
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$")
+    )]
     pub amount: String,
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
@@ -56,7 +59,10 @@ pub struct ShootingDaysInput {
 pub struct ProductionInput {
     #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub title: String,
-    #[cfg_attr(feature = "openapi", schema(pattern = "^(feature|series|documentary|animation)$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(feature|series|documentary|animation)$")
+    )]
     pub kind: String,
     pub total_budget: MoneyInput,
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{2}$"))]
@@ -81,7 +87,10 @@ pub struct LineInput {
     #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub category: String,
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$")
+    )]
     pub amount: String,
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
@@ -104,7 +113,10 @@ pub struct FxInput {
     #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub date: String,
     /// Tenge for one unit, positive.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]{0,11}(\.[0-9]+)?)$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]{0,11}(\.[0-9]+)?)$")
+    )]
     pub kzt: String,
 }
 
@@ -155,18 +167,23 @@ pub struct Claim {
 }
 
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, InputError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| InputError::new(field, Reason::NotDate { got: s.to_owned() }))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| InputError::new(field, Reason::NotDate { got: s.to_owned() }))
 }
 
 pub fn currency(field: &str, s: &str) -> Result<Currency, InputError> {
-    Currency::parse(s).map_err(|_| InputError::new(field, Reason::NotCurrency { got: s.to_owned() }))
+    Currency::parse(s)
+        .map_err(|_| InputError::new(field, Reason::NotCurrency { got: s.to_owned() }))
 }
 
 pub fn country(field: &str, s: &str) -> Result<String, InputError> {
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(s.to_owned())
     } else {
-        Err(InputError::new(field, Reason::NotCountry { got: s.to_owned() }))
+        Err(InputError::new(
+            field,
+            Reason::NotCountry { got: s.to_owned() },
+        ))
     }
 }
 
@@ -177,22 +194,41 @@ pub fn from_json<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, InputErr
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let reason = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
-        InputError::new(if path == "." || path.is_empty() { "$".to_owned() } else { path }, Reason::of_serde(&reason))
+        InputError::new(
+            if path == "." || path.is_empty() {
+                "$".to_owned()
+            } else {
+                path
+            },
+            Reason::of_serde(&reason),
+        )
     })
 }
 
 impl ProductionInput {
     pub fn parse(&self) -> Result<Production, InputError> {
-        let kind = Kind::parse(&self.kind)
-            .ok_or_else(|| InputError::new("production.kind", Reason::NotKind { got: self.kind.clone() }))?;
+        let kind = Kind::parse(&self.kind).ok_or_else(|| {
+            InputError::new(
+                "production.kind",
+                Reason::NotKind {
+                    got: self.kind.clone(),
+                },
+            )
+        })?;
         let registered_on = date("production.registered_on", &self.registered_on)?;
         let completed_on = date("production.completed_on", &self.completed_on)?;
         if completed_on < registered_on {
-            return Err(InputError::new("production.completed_on", Reason::BeforeRegistered));
+            return Err(InputError::new(
+                "production.completed_on",
+                Reason::BeforeRegistered,
+            ));
         }
         let shooting_days = match &self.shooting_days {
             Some(s) if s.outside_almaty_astana > s.total => {
-                return Err(InputError::new("production.shooting_days.outside_almaty_astana", Reason::MoreThanTotal));
+                return Err(InputError::new(
+                    "production.shooting_days.outside_almaty_astana",
+                    Reason::MoreThanTotal,
+                ));
             }
             Some(s) => Some((s.total, s.outside_almaty_astana)),
             None => None,
@@ -203,8 +239,14 @@ impl ProductionInput {
         Ok(Production {
             title: self.title.clone(),
             kind,
-            total_budget: parse_amount("production.total_budget.amount", &self.total_budget.amount)?,
-            budget_currency: currency("production.total_budget.currency", &self.total_budget.currency)?,
+            total_budget: parse_amount(
+                "production.total_budget.amount",
+                &self.total_budget.amount,
+            )?,
+            budget_currency: currency(
+                "production.total_budget.currency",
+                &self.total_budget.currency,
+            )?,
             applicant_country: country("production.applicant_country", &self.applicant_country)?,
             registered_on,
             completed_on,
@@ -217,9 +259,18 @@ impl ProductionInput {
 pub fn parse_fx(list: &[FxInput]) -> Result<FxTable, InputError> {
     let mut fx = FxTable::default();
     for (i, f) in list.iter().enumerate() {
-        let kzt: Decimal = f.kzt.parse().map_err(|_| InputError::new(format!("fx[{i}].kzt"), Reason::NotDecimal { got: f.kzt.clone() }))?;
-        fx.insert(currency(&format!("fx[{i}].currency"), &f.currency)?, date(&format!("fx[{i}].date"), &f.date)?, kzt)
-            .map_err(|e| InputError::new(format!("fx[{i}].kzt"), e.reason))?;
+        let kzt: Decimal = f.kzt.parse().map_err(|_| {
+            InputError::new(
+                format!("fx[{i}].kzt"),
+                Reason::NotDecimal { got: f.kzt.clone() },
+            )
+        })?;
+        fx.insert(
+            currency(&format!("fx[{i}].currency"), &f.currency)?,
+            date(&format!("fx[{i}].date"), &f.date)?,
+            kzt,
+        )
+        .map_err(|e| InputError::new(format!("fx[{i}].kzt"), e.reason))?;
     }
     Ok(fx)
 }
@@ -238,7 +289,10 @@ impl Claim {
                 return Err(InputError::new(f("id"), Reason::Empty));
             }
             if !ids.insert(l.id.as_str()) {
-                return Err(InputError::new(f("id"), Reason::DuplicateId { id: l.id.clone() }));
+                return Err(InputError::new(
+                    f("id"),
+                    Reason::DuplicateId { id: l.id.clone() },
+                ));
             }
             if l.category.trim().is_empty() {
                 return Err(InputError::new(f("category"), Reason::Empty));

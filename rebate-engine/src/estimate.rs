@@ -9,7 +9,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::claim::{country, currency, date, parse_fx, Claim, FxInput, Line, ProductionInput, VendorId};
+use crate::claim::{
+    country, currency, date, parse_fx, Claim, FxInput, Line, ProductionInput, VendorId,
+};
 use crate::compute::{compute, Context};
 use crate::error::{EngineError, InputError, Reason};
 use crate::money::{parse_amount, Currency};
@@ -23,7 +25,10 @@ pub struct BudgetItemInput {
     #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub category: String,
     /// A decimal string, at most 2 decimals, at most 10^15.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^((0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?|1000000000000000(\.00?)?)$")
+    )]
     pub amount: String,
     /// Defaults to the total budget's currency.
     #[serde(default)]
@@ -77,7 +82,14 @@ fn claim_for(p: &Programme, input: &EstimateInput) -> Result<Claim, InputError> 
         let foreign = match b.vendor.as_deref() {
             None | Some("local") => false,
             Some("foreign") => true,
-            Some(other) => return Err(InputError::new(f("vendor"), Reason::NotVendor { got: other.to_owned() })),
+            Some(other) => {
+                return Err(InputError::new(
+                    f("vendor"),
+                    Reason::NotVendor {
+                        got: other.to_owned(),
+                    },
+                ))
+            }
         };
         let cur = match &b.currency {
             Some(c) => currency(&f("currency"), c)?,
@@ -89,30 +101,59 @@ fn claim_for(p: &Programme, input: &EstimateInput) -> Result<Claim, InputError> 
             amount: parse_amount(&f("amount"), &b.amount)?,
             currency: cur,
             paid_on: production.registered_on,
-            vendor_country: if foreign { FOREIGN.into() } else { country("programme.country", &p.country)? },
-            vendor_id: if foreign { VendorId::None } else { VendorId::Assumed },
+            vendor_country: if foreign {
+                FOREIGN.into()
+            } else {
+                country("programme.country", &p.country)?
+            },
+            vendor_id: if foreign {
+                VendorId::None
+            } else {
+                VendorId::Assumed
+            },
             resident: b.resident.unwrap_or(!foreign),
         });
     }
-    Ok(Claim { programme: p.id.clone(), as_of: date("as_of", &input.as_of)?, production, lines, fx: parse_fx(&input.fx)? })
+    Ok(Claim {
+        programme: p.id.clone(),
+        as_of: date("as_of", &input.as_of)?,
+        production,
+        lines,
+        fx: parse_fx(&input.fx)?,
+    })
 }
 
-pub fn estimate(p: &Programme, input: &EstimateInput, ctx: &Context<'_>) -> Result<RebateResult, EngineError> {
+pub fn estimate(
+    p: &Programme,
+    input: &EstimateInput,
+    ctx: &Context<'_>,
+) -> Result<RebateResult, EngineError> {
     let claim = claim_for(p, input)?;
     // A future shoot: past the last published MCI the latest one stands in (and is noted).
-    let (index, carried) = ctx.index.carried_forward(chrono::Datelike::year(&claim.as_of));
-    let ctx = Context { fx: ctx.fx, index: &index };
+    let (index, carried) = ctx
+        .index
+        .carried_forward(chrono::Datelike::year(&claim.as_of));
+    let ctx = Context {
+        fx: ctx.fx,
+        index: &index,
+    };
     let mut r = compute(p, &claim, &ctx)?;
     r.notes.push("estimate: spend assumed paid on registered_on to registered local vendors unless marked foreign".into());
     for c in carried {
-        r.notes.push(format!("estimate: {} for {} is not published yet; {}'s value {} is used", c.index, c.year, c.from_year, c.value));
+        r.notes.push(format!(
+            "estimate: {} for {} is not published yet; {}'s value {} is used",
+            c.index, c.year, c.from_year, c.value
+        ));
     }
     Ok(r)
 }
 
 /// The index values an estimate dated `as_of` takes from an earlier year (see
 /// [`IndexTable::carried_forward`](crate::tables::IndexTable::carried_forward)).
-pub fn carried(index: &crate::tables::IndexTable, input: &EstimateInput) -> Result<Vec<crate::tables::Carried>, EngineError> {
+pub fn carried(
+    index: &crate::tables::IndexTable,
+    input: &EstimateInput,
+) -> Result<Vec<crate::tables::Carried>, EngineError> {
     let as_of = date("as_of", &input.as_of)?;
     Ok(index.carried_forward(chrono::Datelike::year(&as_of)).1)
 }
@@ -120,7 +161,11 @@ pub fn carried(index: &crate::tables::IndexTable, input: &EstimateInput) -> Resu
 /// Side-by-side estimates, every amount converted to `input.currency` at the rate of
 /// `registered_on`, the date the estimate's spend is assumed paid, so that FX movements
 /// between then and `as_of` do not make one programme's spend look different from another's.
-pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_>) -> Result<Comparison, EngineError> {
+pub fn compare(
+    programmes: &[Programme],
+    input: &EstimateInput,
+    ctx: &Context<'_>,
+) -> Result<Comparison, EngineError> {
     let production = input.production.parse()?;
     let on = production.registered_on;
     let to = match &input.currency {
@@ -134,10 +179,20 @@ pub fn compare(programmes: &[Programme], input: &EstimateInput, ctx: &Context<'_
         results.push(convert_result(r, &fx, &to, on)?);
     }
     let index_carried_forward = carried(ctx.index, input)?;
-    Ok(Comparison { currency: to, as_of: input.as_of.clone(), results, index_carried_forward })
+    Ok(Comparison {
+        currency: to,
+        as_of: input.as_of.clone(),
+        results,
+        index_carried_forward,
+    })
 }
 
-fn convert_result(mut r: RebateResult, fx: &crate::tables::FxTable, to: &Currency, on: chrono::NaiveDate) -> Result<RebateResult, EngineError> {
+fn convert_result(
+    mut r: RebateResult,
+    fx: &crate::tables::FxTable,
+    to: &Currency,
+    on: chrono::NaiveDate,
+) -> Result<RebateResult, EngineError> {
     let from = r.currency.clone();
     let c = |d: Decimal| fx.convert(d, &from, to, on);
     r.qualifying_spend = c(r.qualifying_spend)?;
@@ -165,7 +220,9 @@ fn convert_result(mut r: RebateResult, fx: &crate::tables::FxTable, to: &Currenc
         l.qualifying = c(l.qualifying)?;
         l.excluded = c(l.excluded)?;
     }
-    r.notes.push(format!("amounts converted from {from} to {to} at the rate of {on}"));
+    r.notes.push(format!(
+        "amounts converted from {from} to {to} at the rate of {on}"
+    ));
     r.currency = to.clone();
     Ok(r)
 }

@@ -24,7 +24,7 @@ pub mod tables;
 pub use claim::{Claim, ClaimInput};
 pub use compute::{compute, Context};
 pub use error::{EngineError, InputError, Reason};
-pub use estimate::{estimate, compare, EstimateInput};
+pub use estimate::{compare, estimate, EstimateInput};
 pub use programme::{Programme, Version};
 pub use result::RebateResult;
 pub use tables::{FxTable, IndexTable};

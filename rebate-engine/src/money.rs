@@ -17,7 +17,9 @@ impl Currency {
         if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(format!("must be a three-letter ISO 4217 code like \"KZT\", got {s:?}"))
+            Err(format!(
+                "must be a three-letter ISO 4217 code like \"KZT\", got {s:?}"
+            ))
         }
     }
 
@@ -71,7 +73,13 @@ impl Rate {
 
     /// Adds points, never past `max` (and never past 1).
     pub fn plus_capped(self, points: Decimal, max: Rate) -> Rate {
-        Rate((self.0 + points).min(max.0).min(Decimal::ONE).max(Decimal::ZERO).normalize())
+        Rate(
+            (self.0 + points)
+                .min(max.0)
+                .min(Decimal::ONE)
+                .max(Decimal::ZERO)
+                .normalize(),
+        )
     }
 }
 
@@ -112,7 +120,9 @@ pub fn max_amount() -> Decimal {
 
 /// Parses a non-negative decimal string with at most 2 decimals, naming `field` on error.
 pub fn parse_amount(field: &str, s: &str) -> Result<Decimal, InputError> {
-    let d: Decimal = s.parse().map_err(|_| InputError::new(field, Reason::NotDecimal { got: s.to_owned() }))?;
+    let d: Decimal = s
+        .parse()
+        .map_err(|_| InputError::new(field, Reason::NotDecimal { got: s.to_owned() }))?;
     if d.is_sign_negative() {
         return Err(InputError::new(field, Reason::Negative));
     }
@@ -120,7 +130,12 @@ pub fn parse_amount(field: &str, s: &str) -> Result<Decimal, InputError> {
         return Err(InputError::new(field, Reason::TooManyDecimals));
     }
     if d > max_amount() {
-        return Err(InputError::new(field, Reason::TooLarge { max: max_amount().to_string() }));
+        return Err(InputError::new(
+            field,
+            Reason::TooLarge {
+                max: max_amount().to_string(),
+            },
+        ));
     }
     Ok(d)
 }
@@ -151,12 +166,19 @@ mod tests {
         assert!(Rate::new(dec!(1.01)).is_err());
         assert!(Rate::new(dec!(-0.01)).is_err());
         let r = Rate::new(dec!(0.25)).unwrap();
-        assert_eq!(r.plus_capped(dec!(0.10), Rate::new(dec!(0.30)).unwrap()).get(), dec!(0.30));
+        assert_eq!(
+            r.plus_capped(dec!(0.10), Rate::new(dec!(0.30)).unwrap())
+                .get(),
+            dec!(0.30)
+        );
     }
 
     #[test]
     fn amounts_name_their_field() {
-        assert_eq!(parse_amount("lines[0].amount", "-5").unwrap_err().field, "lines[0].amount");
+        assert_eq!(
+            parse_amount("lines[0].amount", "-5").unwrap_err().field,
+            "lines[0].amount"
+        );
         assert!(parse_amount("x", "1.234").is_err());
         assert_eq!(parse_amount("x", "1.50").unwrap(), dec!(1.50));
         assert!(Currency::parse("usd").is_err());
@@ -170,14 +192,22 @@ mod openapi {
 
     impl utoipa::PartialSchema for super::Currency {
         fn schema() -> RefOr<Schema> {
-            ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[A-Z]{3}$")).description(Some("ISO 4217 currency code")).into()
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Z]{3}$"))
+                .description(Some("ISO 4217 currency code"))
+                .into()
         }
     }
     impl utoipa::ToSchema for super::Currency {}
 
     impl utoipa::PartialSchema for super::Rate {
         fn schema() -> RefOr<Schema> {
-            ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]+(\.[0-9]+)?$")).description(Some("a rate between 0 and 1, a decimal string")).into()
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[0-9]+(\.[0-9]+)?$"))
+                .description(Some("a rate between 0 and 1, a decimal string"))
+                .into()
         }
     }
     impl utoipa::ToSchema for super::Rate {}

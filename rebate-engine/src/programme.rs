@@ -180,11 +180,25 @@ pub struct Bracket {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RateRule {
-    Flat { rate: Rate },
-    ByKind { default: Rate, #[serde(default)] rates: BTreeMap<Kind, Rate> },
-    Brackets { mode: BracketMode, brackets: Vec<Bracket> },
+    Flat {
+        rate: Rate,
+    },
+    ByKind {
+        default: Rate,
+        #[serde(default)]
+        rates: BTreeMap<Kind, Rate>,
+    },
+    Brackets {
+        mode: BracketMode,
+        brackets: Vec<Bracket>,
+    },
     /// `base` until spend in `category` exceeds `above`; then `rate` on all spend.
-    Threshold { base: Rate, category: String, above: Decimal, rate: Rate },
+    Threshold {
+        base: Rate,
+        category: String,
+        above: Decimal,
+        rate: Rate,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,11 +206,24 @@ pub enum RateRule {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Uplift {
     /// Points when at least `min_share` of shooting days are outside the main cities.
-    ShootingDaysOutside { code: String, points: Decimal, min_share: Rate },
+    ShootingDaysOutside {
+        code: String,
+        points: Decimal,
+        min_share: Rate,
+    },
     /// Points when the production carries any of the listed cultural codes.
-    Cultural { code: String, points: Decimal, any_of: Vec<String> },
+    Cultural {
+        code: String,
+        points: Decimal,
+        any_of: Vec<String>,
+    },
     /// Points per listed item the production carries, up to `max_items`.
-    Checklist { code: String, points_per_item: Decimal, max_items: u32, items: Vec<String> },
+    Checklist {
+        code: String,
+        points_per_item: Decimal,
+        max_items: u32,
+        items: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -206,7 +233,11 @@ pub enum BaseCap {
     /// Eligible spend at most `share` of the total production budget.
     ShareOfBudget { code: String, share: Rate },
     /// Spend in `categories` counts at most `share` of qualifying spend.
-    CategoryShare { code: String, categories: Vec<String>, share: Rate },
+    CategoryShare {
+        code: String,
+        categories: Vec<String>,
+        share: Rate,
+    },
     /// Foreign-vendor spend counts at most `share` of domestic spend.
     ForeignShareOfDomestic { code: String, share: Rate },
 }
@@ -215,19 +246,32 @@ pub enum BaseCap {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RebateCap {
-    Absolute { code: String, amount: Decimal },
-    Index { code: String, index: String, units: Decimal },
+    Absolute {
+        code: String,
+        amount: Decimal,
+    },
+    Index {
+        code: String,
+        index: String,
+        units: Decimal,
+    },
 }
 
 impl Programme {
     pub fn from_toml(text: &str) -> Result<Self, EngineError> {
-        let p: Programme = toml::from_str(text).map_err(|e| EngineError::BadProgramme { programme: "?".into(), reason: e.to_string() })?;
+        let p: Programme = toml::from_str(text).map_err(|e| EngineError::BadProgramme {
+            programme: "?".into(),
+            reason: e.to_string(),
+        })?;
         p.check()?;
         Ok(p)
     }
 
     fn bad(&self, reason: impl Into<String>) -> EngineError {
-        EngineError::BadProgramme { programme: self.id.clone(), reason: reason.into() }
+        EngineError::BadProgramme {
+            programme: self.id.clone(),
+            reason: reason.into(),
+        }
     }
 
     /// Structural checks a TOML parser cannot make.
@@ -238,23 +282,46 @@ impl Programme {
         let mut sorted: Vec<&Version> = self.versions.iter().collect();
         sorted.sort_by_key(|v| v.effective_from);
         for pair in sorted.windows(2) {
-            let end = pair[0].effective_to.ok_or_else(|| self.bad(format!("version {} has no effective_to but a later version follows", pair[0].version)))?;
+            let end = pair[0].effective_to.ok_or_else(|| {
+                self.bad(format!(
+                    "version {} has no effective_to but a later version follows",
+                    pair[0].version
+                ))
+            })?;
             if end >= pair[1].effective_from {
-                return Err(self.bad(format!("versions {} and {} overlap", pair[0].version, pair[1].version)));
+                return Err(self.bad(format!(
+                    "versions {} and {} overlap",
+                    pair[0].version, pair[1].version
+                )));
             }
         }
         for v in &self.versions {
             if let RateRule::Brackets { brackets, .. } = &v.rate {
                 let edges: Vec<Option<Decimal>> = brackets.iter().map(|b| b.up_to).collect();
                 let last_open = edges.last().is_some_and(Option::is_none);
-                let rising = edges.iter().flatten().collect::<Vec<_>>().windows(2).all(|w| w[0] < w[1]);
-                if brackets.is_empty() || !last_open || !rising || edges[..edges.len() - 1].iter().any(Option::is_none) {
-                    return Err(self.bad(format!("version {}: brackets must rise and end with an open bracket", v.version)));
+                let rising = edges
+                    .iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .all(|w| w[0] < w[1]);
+                if brackets.is_empty()
+                    || !last_open
+                    || !rising
+                    || edges[..edges.len() - 1].iter().any(Option::is_none)
+                {
+                    return Err(self.bad(format!(
+                        "version {}: brackets must rise and end with an open bracket",
+                        v.version
+                    )));
                 }
             }
             for c in &v.categories.resident_only {
                 if !v.categories.qualifying.contains(c) {
-                    return Err(self.bad(format!("version {}: resident_only category {c} is not qualifying", v.version)));
+                    return Err(self.bad(format!(
+                        "version {}: resident_only category {c} is not qualifying",
+                        v.version
+                    )));
                 }
             }
         }
@@ -266,6 +333,9 @@ impl Programme {
         self.versions
             .iter()
             .find(|v| v.effective_from <= date && v.effective_to.is_none_or(|to| date <= to))
-            .ok_or_else(|| EngineError::NoVersionInForce { programme: self.id.clone(), date })
+            .ok_or_else(|| EngineError::NoVersionInForce {
+                programme: self.id.clone(),
+                date,
+            })
     }
 }

@@ -25,7 +25,13 @@ fn as_of() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
 }
 
-fn production(p: &Programme, budget: Decimal, kind: Kind, outside: u32, cultural: Vec<String>) -> Production {
+fn production(
+    p: &Programme,
+    budget: Decimal,
+    kind: Kind,
+    outside: u32,
+    cultural: Vec<String>,
+) -> Production {
     Production {
         title: "Prop".into(),
         kind,
@@ -46,26 +52,60 @@ fn line(p: &Programme, i: usize, category: &str, amount: Decimal, domestic: bool
         amount,
         currency: p.currency.clone(),
         paid_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-        vendor_country: if domestic { p.country.clone() } else { "US".into() },
-        vendor_id: if domestic { VendorId::Given(KZ_BIN.into()) } else { VendorId::None },
+        vendor_country: if domestic {
+            p.country.clone()
+        } else {
+            "US".into()
+        },
+        vendor_id: if domestic {
+            VendorId::Given(KZ_BIN.into())
+        } else {
+            VendorId::None
+        },
         resident: true,
     }
 }
 
 const CATEGORIES: &[&str] = &[
-    "crew_wages", "cast_local", "equipment_rental", "locations", "accommodation", "catering", "construction_sets",
-    "post_production", "vfx", "other_services", "legal_accounting", "cast_foreign", "crew_foreign", "insurance", "vat", "made_up",
+    "crew_wages",
+    "cast_local",
+    "equipment_rental",
+    "locations",
+    "accommodation",
+    "catering",
+    "construction_sets",
+    "post_production",
+    "vfx",
+    "other_services",
+    "legal_accounting",
+    "cast_foreign",
+    "crew_foreign",
+    "insurance",
+    "vat",
+    "made_up",
 ];
 
 fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::Feature), Just(Kind::Series), Just(Kind::Documentary), Just(Kind::Animation)]
+    prop_oneof![
+        Just(Kind::Feature),
+        Just(Kind::Series),
+        Just(Kind::Documentary),
+        Just(Kind::Animation)
+    ]
 }
 
 fn amount(max_units: i64) -> impl Strategy<Value = Decimal> {
     (0..=max_units, 0i64..100).prop_map(|(u, c)| Decimal::new(u * 100 + c, 2))
 }
 
-type Drawn = (usize, Decimal, Kind, u32, Vec<(usize, Decimal, bool)>, Vec<bool>);
+type Drawn = (
+    usize,
+    Decimal,
+    Kind,
+    u32,
+    Vec<(usize, Decimal, bool)>,
+    Vec<bool>,
+);
 
 fn claim_parts() -> impl Strategy<Value = Drawn> {
     (
@@ -73,7 +113,14 @@ fn claim_parts() -> impl Strategy<Value = Drawn> {
         amount(50_000_000_000),
         kind(),
         0u32..=40,
-        prop::collection::vec((0usize..CATEGORIES.len(), amount(5_000_000_000), any::<bool>()), 0..12),
+        prop::collection::vec(
+            (
+                0usize..CATEGORIES.len(),
+                amount(5_000_000_000),
+                any::<bool>(),
+            ),
+            0..12,
+        ),
         prop::collection::vec(any::<bool>(), 4),
     )
 }
@@ -81,17 +128,26 @@ fn claim_parts() -> impl Strategy<Value = Drawn> {
 fn build(parts: &Drawn) -> (Programme, Claim) {
     let (pi, budget, kind, outside, lines, flags) = parts;
     let p = programmes().swap_remove(*pi);
-    let cultural: Vec<String> = ["kazakhstan_as_itself", "georgia_as_itself", "malaysia_as_itself", "georgian_culture"]
-        .iter()
-        .zip(flags)
-        .filter(|(_, on)| **on)
-        .map(|(c, _)| (*c).to_owned())
-        .collect();
+    let cultural: Vec<String> = [
+        "kazakhstan_as_itself",
+        "georgia_as_itself",
+        "malaysia_as_itself",
+        "georgian_culture",
+    ]
+    .iter()
+    .zip(flags)
+    .filter(|(_, on)| **on)
+    .map(|(c, _)| (*c).to_owned())
+    .collect();
     let claim = Claim {
         programme: p.id.clone(),
         as_of: as_of(),
         production: production(&p, *budget, *kind, *outside, cultural),
-        lines: lines.iter().enumerate().map(|(i, (c, a, d))| line(&p, i, CATEGORIES[*c], *a, *d)).collect(),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (c, a, d))| line(&p, i, CATEGORIES[*c], *a, *d))
+            .collect(),
         fx: FxTable::default(),
     };
     (p, claim)

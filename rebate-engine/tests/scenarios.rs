@@ -32,14 +32,18 @@ fn dec(v: &Value) -> Decimal {
 fn scenario_table() {
     let table: Value = serde_json::from_str(include_str!("scenarios/claims.json")).unwrap();
     let (fx, index) = (builtin::fx(), builtin::index());
-    let ctx = Context { fx: &fx, index: &index };
+    let ctx = Context {
+        fx: &fx,
+        index: &index,
+    };
     let cases = table["cases"].as_array().unwrap();
     assert!(cases.len() >= 20);
     let mut programmes_seen = std::collections::BTreeSet::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let claim_json = merged(&table["base"], case);
-        let claim = Claim::parse_json(&claim_json.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let claim =
+            Claim::parse_json(&claim_json.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let programme = builtin::programme(&claim.programme).unwrap();
         programmes_seen.insert(programme.id.clone());
         let r = compute(&programme, &claim, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -47,21 +51,51 @@ fn scenario_table() {
         let got = serde_json::to_value(&r).unwrap();
         for (key, expected) in want.as_object().unwrap() {
             match key.as_str() {
-                "eligible" => assert_eq!(r.eligible, expected.as_bool().unwrap(), "{name}: eligible ({:?})", r.ineligibility),
+                "eligible" => assert_eq!(
+                    r.eligible,
+                    expected.as_bool().unwrap(),
+                    "{name}: eligible ({:?})",
+                    r.ineligibility
+                ),
                 "ineligibility" => {
-                    let codes: Vec<&str> = r.ineligibility.iter().map(|i| i.code.as_str()).collect();
-                    let want: Vec<&str> = expected.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                    let codes: Vec<&str> =
+                        r.ineligibility.iter().map(|i| i.code.as_str()).collect();
+                    let want: Vec<&str> = expected
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap())
+                        .collect();
                     assert_eq!(codes, want, "{name}: ineligibility");
                 }
                 "caps_bound" => {
-                    let bound: Vec<&str> = r.caps.iter().filter(|c| c.bound).map(|c| c.code.as_str()).collect();
-                    let want: Vec<&str> = expected.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                    let bound: Vec<&str> = r
+                        .caps
+                        .iter()
+                        .filter(|c| c.bound)
+                        .map(|c| c.code.as_str())
+                        .collect();
+                    let want: Vec<&str> = expected
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap())
+                        .collect();
                     assert_eq!(bound, want, "{name}: caps bound");
                 }
                 "lines" => {
                     for (id, reason) in expected.as_object().unwrap() {
-                        let line = r.lines.iter().find(|l| &l.id == id).unwrap_or_else(|| panic!("{name}: no line {id}"));
-                        assert_eq!(line.reason, reason.as_str().unwrap(), "{name}: line {id} ({})", line.detail);
+                        let line = r
+                            .lines
+                            .iter()
+                            .find(|l| &l.id == id)
+                            .unwrap_or_else(|| panic!("{name}: no line {id}"));
+                        assert_eq!(
+                            line.reason,
+                            reason.as_str().unwrap(),
+                            "{name}: line {id} ({})",
+                            line.detail
+                        );
                     }
                 }
                 field => assert_eq!(dec(&got[field]), dec(expected), "{name}: {field}"),
@@ -70,8 +104,15 @@ fn scenario_table() {
         // Exact decimal equality: the rebate is a whole number and never exceeds its pre-cap value.
         assert_eq!(r.rebate, r.rebate.trunc(), "{name}: whole units");
     }
-    let all: std::collections::BTreeSet<String> = builtin::programmes().unwrap().into_iter().map(|p| p.id).collect();
-    assert_eq!(programmes_seen, all, "every shipped programme has scenarios");
+    let all: std::collections::BTreeSet<String> = builtin::programmes()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(
+        programmes_seen, all,
+        "every shipped programme has scenarios"
+    );
 }
 
 #[test]
@@ -79,13 +120,30 @@ fn every_line_reason_is_explained() {
     let table: Value = serde_json::from_str(include_str!("scenarios/claims.json")).unwrap();
     let claim = Claim::parse_json(&merged(&table["base"], &table["cases"][0]).to_string()).unwrap();
     let (fx, index) = (builtin::fx(), builtin::index());
-    let r = compute(&builtin::programme("kz").unwrap(), &claim, &Context { fx: &fx, index: &index }).unwrap();
+    let r = compute(
+        &builtin::programme("kz").unwrap(),
+        &claim,
+        &Context {
+            fx: &fx,
+            index: &index,
+        },
+    )
+    .unwrap();
     for l in &r.lines {
         assert!(!l.detail.is_empty(), "{} has no explanation", l.id);
-        assert_eq!(l.qualifying + l.excluded, l.amount, "{} splits its amount", l.id);
+        assert_eq!(
+            l.qualifying + l.excluded,
+            l.amount,
+            "{} splits its amount",
+            l.id
+        );
     }
     for c in &r.caps {
-        assert!(!c.detail.is_empty() && c.limit >= Decimal::ZERO, "{} explained", c.code);
+        assert!(
+            !c.detail.is_empty() && c.limit >= Decimal::ZERO,
+            "{} explained",
+            c.code
+        );
     }
     assert_eq!(r.uplifts.len(), 2);
     assert!(r.uplifts.iter().all(|u| u.points > Decimal::ZERO));
@@ -94,10 +152,19 @@ fn every_line_reason_is_explained() {
 #[test]
 fn claim_schema_matches_the_parser() {
     let schema: Value = serde_json::from_str(include_str!("../claim.schema.json")).unwrap();
-    let example: Value = serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
-    assert!(Claim::parse_json(&example.to_string()).is_ok(), "the documented example parses");
+    let example: Value =
+        serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
+    assert!(
+        Claim::parse_json(&example.to_string()).is_ok(),
+        "the documented example parses"
+    );
     // Every documented property is accepted, and an undocumented one is refused with its path.
-    let line_props: Vec<String> = schema["properties"]["lines"]["items"]["properties"].as_object().unwrap().keys().cloned().collect();
+    let line_props: Vec<String> = schema["properties"]["lines"]["items"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     let mut full = example.clone();
     let line = full["lines"][0].as_object_mut().unwrap();
     for p in &line_props {
@@ -106,7 +173,11 @@ fn claim_schema_matches_the_parser() {
     line.insert("discount".into(), Value::from("1"));
     let err = Claim::parse_json(&full.to_string()).unwrap_err();
     assert_eq!(err.field, "lines[0].discount");
-    assert!(matches!(&err.reason, rebate_engine::Reason::UnknownField { name, .. } if name == "discount"), "{}", err.reason);
+    assert!(
+        matches!(&err.reason, rebate_engine::Reason::UnknownField { name, .. } if name == "discount"),
+        "{}",
+        err.reason
+    );
     let top: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
     for key in example.as_object().unwrap().keys() {
         assert!(top.contains(&key), "{key} is documented");
@@ -117,13 +188,40 @@ fn claim_schema_matches_the_parser() {
 /// and teaches its fuzzer them): each is refused with the field at fault.
 #[test]
 fn cross_field_rules_are_refused_with_their_field() {
-    let example: Value = serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
+    let example: Value =
+        serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
     type Mutation = fn(&mut Value);
     let cases: [(&str, Mutation, &str, &str); 4] = [
-        ("completed before registered", |c| c["production"]["completed_on"] = Value::from("2000-01-01"), "production.completed_on", "is before registered_on"),
-        ("more days outside than in all", |c| c["production"]["shooting_days"] = serde_json::json!({"total": 10, "outside_almaty_astana": 11}), "production.shooting_days.outside_almaty_astana", "is more than total"),
-        ("a line id used twice", |c| c["lines"][1]["id"] = c["lines"][0]["id"].clone(), "lines[1].id", "is used by an earlier line"),
-        ("days as integral floats are days", |c| c["production"]["shooting_days"] = serde_json::json!({"total": 10.0, "outside_almaty_astana": 2.5}), "production.shooting_days.outside_almaty_astana", "whole number"),
+        (
+            "completed before registered",
+            |c| c["production"]["completed_on"] = Value::from("2000-01-01"),
+            "production.completed_on",
+            "is before registered_on",
+        ),
+        (
+            "more days outside than in all",
+            |c| {
+                c["production"]["shooting_days"] =
+                    serde_json::json!({"total": 10, "outside_almaty_astana": 11})
+            },
+            "production.shooting_days.outside_almaty_astana",
+            "is more than total",
+        ),
+        (
+            "a line id used twice",
+            |c| c["lines"][1]["id"] = c["lines"][0]["id"].clone(),
+            "lines[1].id",
+            "is used by an earlier line",
+        ),
+        (
+            "days as integral floats are days",
+            |c| {
+                c["production"]["shooting_days"] =
+                    serde_json::json!({"total": 10.0, "outside_almaty_astana": 2.5})
+            },
+            "production.shooting_days.outside_almaty_astana",
+            "whole number",
+        ),
     ];
     for (name, mutate, field, reason) in cases {
         let mut claim = example.clone();
@@ -133,6 +231,14 @@ fn cross_field_rules_are_refused_with_their_field() {
         assert!(err.reason.to_string().contains(reason), "{name}: {err:?}");
     }
     let mut whole = example.clone();
-    whole["production"]["shooting_days"] = serde_json::json!({"total": 10.0, "outside_almaty_astana": 2});
-    assert_eq!(Claim::parse_json(&whole.to_string()).unwrap().production.shooting_days, Some((10, 2)), "10.0 is 10");
+    whole["production"]["shooting_days"] =
+        serde_json::json!({"total": 10.0, "outside_almaty_astana": 2});
+    assert_eq!(
+        Claim::parse_json(&whole.to_string())
+            .unwrap()
+            .production
+            .shooting_days,
+        Some((10, 2)),
+        "10.0 is 10"
+    );
 }

@@ -23,14 +23,20 @@ pub struct ReportingSettings {
 
 impl Default for ReportingSettings {
     fn default() -> Self {
-        Self { day_closes_hour: 7, clock_start: String::new() }
+        Self {
+            day_closes_hour: 7,
+            clock_start: String::new(),
+        }
     }
 }
 
 impl ReportingSettings {
     pub fn validate(&self) -> Result<(), String> {
         if self.day_closes_hour > 23 {
-            return Err(format!("reporting.day_closes_hour must be 0..=23, got {}", self.day_closes_hour));
+            return Err(format!(
+                "reporting.day_closes_hour must be 0..=23, got {}",
+                self.day_closes_hour
+            ));
         }
         Clock::parse(&self.clock_start).map(|_| ())
     }
@@ -42,12 +48,15 @@ impl ReportingSettings {
     /// [`Self::closes_at`] of a day given as days since the epoch (storage's `Date`), in seconds
     /// since the epoch: integer arithmetic, for the judge's per-event check.
     pub fn closes_at_secs(&self, day: u16) -> i64 {
-        (i64::from(day) + 1) * 86_400 + i64::from(self.day_closes_hour.min(23)) * 3_600 - i64::from(crate::time::KZ_OFFSET_SECONDS)
+        (i64::from(day) + 1) * 86_400 + i64::from(self.day_closes_hour.min(23)) * 3_600
+            - i64::from(crate::time::KZ_OFFSET_SECONDS)
     }
 
     /// The instant a box-office day closes.
     pub fn closes_at(&self, day: NaiveDate) -> DateTime<Utc> {
-        let local = (day + Duration::days(1)).and_time(NaiveTime::from_hms_opt(self.day_closes_hour.min(23), 0, 0).expect("valid hour"));
+        let local = (day + Duration::days(1)).and_time(
+            NaiveTime::from_hms_opt(self.day_closes_hour.min(23), 0, 0).expect("valid hour"),
+        );
         local.and_utc() - Duration::seconds(i64::from(crate::time::KZ_OFFSET_SECONDS))
     }
 }
@@ -57,7 +66,10 @@ impl ReportingSettings {
 pub enum Clock {
     #[default]
     System,
-    StartedAt { at: DateTime<Utc>, since: Instant },
+    StartedAt {
+        at: DateTime<Utc>,
+        since: Instant,
+    },
 }
 
 impl Clock {
@@ -74,7 +86,9 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
-            Clock::StartedAt { at, since } => *at + Duration::from_std(since.elapsed()).unwrap_or_default(),
+            Clock::StartedAt { at, since } => {
+                *at + Duration::from_std(since.elapsed()).unwrap_or_default()
+            }
         }
     }
 }
@@ -94,12 +108,22 @@ mod tests {
     #[test]
     fn the_integer_closing_time_is_the_same_instant() {
         // 2026-11-20 is day 20777 since the epoch; it closes at 2026-11-21T02:00:00Z.
-        assert_eq!(ReportingSettings::default().closes_at_secs(20_777), 1_795_226_400);
+        assert_eq!(
+            ReportingSettings::default().closes_at_secs(20_777),
+            1_795_226_400
+        );
         for hour in [0, 7, 23] {
-            let s = ReportingSettings { day_closes_hour: hour, ..ReportingSettings::default() };
+            let s = ReportingSettings {
+                day_closes_hour: hour,
+                ..ReportingSettings::default()
+            };
             for day in (0..u16::MAX).step_by(997) {
                 let date = crate::time::date_from_days(day);
-                assert_eq!(s.closes_at_secs(day), s.closes_at(date).timestamp(), "day {day} hour {hour}");
+                assert_eq!(
+                    s.closes_at_secs(day),
+                    s.closes_at(date).timestamp(),
+                    "day {day} hour {hour}"
+                );
             }
         }
     }
@@ -108,8 +132,16 @@ mod tests {
     fn a_started_clock_runs_from_its_start() {
         let c = Clock::parse("2026-11-21T06:00:00+05:00").unwrap();
         let t = c.now();
-        assert!(t >= DateTime::parse_from_rfc3339("2026-11-21T01:00:00Z").unwrap().to_utc());
-        assert!(t < DateTime::parse_from_rfc3339("2026-11-21T01:01:00Z").unwrap().to_utc());
+        assert!(
+            t >= DateTime::parse_from_rfc3339("2026-11-21T01:00:00Z")
+                .unwrap()
+                .to_utc()
+        );
+        assert!(
+            t < DateTime::parse_from_rfc3339("2026-11-21T01:01:00Z")
+                .unwrap()
+                .to_utc()
+        );
         assert!(Clock::parse("yesterday").is_err());
     }
 }

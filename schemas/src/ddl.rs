@@ -40,7 +40,11 @@ pub const APP_VIEWS: &[&str] = &["bi_films", "bi_cinemas"];
 /// read the default, so a migrated database needs no rewrite. Added only when missing
 /// (`system.columns`), since 18.16 has no `ADD COLUMN IF NOT EXISTS`.
 pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("ticket_events", "arrived_at", "DateTime DEFAULT ingested_at"),
+    (
+        "ticket_events",
+        "arrived_at",
+        "DateTime DEFAULT ingested_at",
+    ),
     ("ticket_events", "voided_by", "String DEFAULT ''"),
     ("ticket_events", "fingerprint", "UInt64 DEFAULT 0"),
     ("ticket_events", "backfill", "UInt8 DEFAULT 0"),
@@ -118,13 +122,19 @@ pub fn store_of(table: &str) -> Store {
 /// The table or view a `CREATE TABLE|VIEW IF NOT EXISTS name` statement creates.
 pub fn created_table(stmt: &str) -> Option<&str> {
     let s = stmt.trim_start();
-    let rest = s.strip_prefix("CREATE TABLE IF NOT EXISTS").or_else(|| s.strip_prefix("CREATE VIEW IF NOT EXISTS"))?;
-    rest.split(|c: char| c.is_whitespace() || c == '(').find(|w| !w.is_empty())
+    let rest = s
+        .strip_prefix("CREATE TABLE IF NOT EXISTS")
+        .or_else(|| s.strip_prefix("CREATE VIEW IF NOT EXISTS"))?;
+    rest.split(|c: char| c.is_whitespace() || c == '(')
+        .find(|w| !w.is_empty())
 }
 
 /// [`statements`] with the store each belongs in.
 pub fn statements_by_store() -> Vec<(Store, String)> {
-    statements().into_iter().map(|s| (created_table(&s).map_or(Store::Events, store_of), s)).collect()
+    statements()
+        .into_iter()
+        .map(|s| (created_table(&s).map_or(Store::Events, store_of), s))
+        .collect()
 }
 
 /// The DDL split into single statements (the HTTP interface takes one at a time): the first
@@ -148,7 +158,12 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
-    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Daily box office per film, cinema and screening day, over an inclusive day range, from
@@ -243,19 +258,58 @@ mod tests {
     #[test]
     fn ddl_splits_into_create_statements() {
         let s = statements();
-        assert_eq!(s.len(), 27, "{}", s.iter().map(|q| q.split_whitespace().nth(5).unwrap_or("")).collect::<Vec<_>>().join(" "));
-        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS")).count(), 23);
-        assert_eq!(s.iter().filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS")).count(), 4);
+        assert_eq!(
+            s.len(),
+            27,
+            "{}",
+            s.iter()
+                .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert_eq!(
+            s.iter()
+                .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
+                .count(),
+            23
+        );
+        assert_eq!(
+            s.iter()
+                .filter(|q| q.starts_with("CREATE VIEW IF NOT EXISTS"))
+                .count(),
+            4
+        );
         // Every application table is created by the DDL, and the split leaves ingest's
         // tables in the events store.
         let by_store = statements_by_store();
         for t in APP_TABLES {
-            assert!(by_store.iter().any(|(st, q)| *st == Store::App && created_table(q) == Some(t)), "{t} has no ddl");
+            assert!(
+                by_store
+                    .iter()
+                    .any(|(st, q)| *st == Store::App && created_table(q) == Some(t)),
+                "{t} has no ddl"
+            );
         }
-        for t in ["ticket_events", "rejected_events", "sales_by_cinema_day", "sales_by_film_day", "event_voids", "pending_refunds", "corrections"] {
-            assert!(by_store.iter().any(|(st, q)| *st == Store::Events && created_table(q) == Some(t)), "{t} is not an events table");
+        for t in [
+            "ticket_events",
+            "rejected_events",
+            "sales_by_cinema_day",
+            "sales_by_film_day",
+            "event_voids",
+            "pending_refunds",
+            "corrections",
+        ] {
+            assert!(
+                by_store
+                    .iter()
+                    .any(|(st, q)| *st == Store::Events && created_table(q) == Some(t)),
+                "{t} is not an events table"
+            );
         }
-        assert_eq!(by_store.iter().filter(|(st, _)| *st == Store::App).count(), APP_TABLES.len() + APP_VIEWS.len());
+        assert_eq!(
+            by_store.iter().filter(|(st, _)| *st == Store::App).count(),
+            APP_TABLES.len() + APP_VIEWS.len()
+        );
     }
 
     #[test]
@@ -284,7 +338,10 @@ pub fn bind_literals(sql: &str, values: &[&str]) -> String {
     let mut values = values.iter();
     for c in sql.chars() {
         match (c, c == '?') {
-            (_, true) => push_literal(&mut out, values.next().expect("as many values as placeholders")),
+            (_, true) => push_literal(
+                &mut out,
+                values.next().expect("as many values as placeholders"),
+            ),
             (c, false) => out.push(c),
         }
     }
@@ -296,6 +353,9 @@ pub fn bind_literals(sql: &str, values: &[&str]) -> String {
 mod bind_tests {
     #[test]
     fn literals_are_quoted_and_escaped() {
-        assert_eq!(super::bind_literals("a = ? AND b = ?", &["x", "it's"]), "a = 'x' AND b = 'it\\'s'");
+        assert_eq!(
+            super::bind_literals("a = ? AND b = ?", &["x", "it's"]),
+            "a = 'x' AND b = 'it\\'s'"
+        );
     }
 }

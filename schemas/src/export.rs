@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use rust_decimal::Decimal;
@@ -32,67 +34,134 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: false }
+    Column {
+        name,
+        kind,
+        nullable: false,
+    }
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, nullable: true }
+    Column {
+        name,
+        kind,
+        nullable: true,
+    }
 }
 
 pub const BOX_OFFICE_FILMS: &[Column] = &[
-    col("film_id", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
-    col("screenings", Kind::Int), col("cinemas", Kind::Int),
+    col("film_id", Kind::Text),
+    col("admissions", Kind::Int),
+    col("gross", Kind::Money),
+    col("net", Kind::Money),
+    col("screenings", Kind::Int),
+    col("cinemas", Kind::Int),
 ];
 
 /// A cinema's sales per screening day and film (`/v1/cinemas/{bin}/sales`), for its books.
 pub const CINEMA_SALES: &[Column] = &[
-    col("day", Kind::Date), col("film_id", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
-    col("screenings", Kind::Int), col("status", Kind::Text),
+    col("day", Kind::Date),
+    col("film_id", Kind::Text),
+    col("admissions", Kind::Int),
+    col("gross", Kind::Money),
+    col("net", Kind::Money),
+    col("screenings", Kind::Int),
+    col("status", Kind::Text),
 ];
 
 /// A film per day, or per day and cinema (`/v1/box-office/films/{film_id}/daily`): the
 /// producer's file for settling with exhibitors.
 pub const FILM_DAILY: &[Column] = &[
-    col("day", Kind::Date), opt("cinema_bin", Kind::Text), col("admissions", Kind::Int), col("gross", Kind::Money), col("net", Kind::Money),
-    col("screenings", Kind::Int), col("status", Kind::Text),
+    col("day", Kind::Date),
+    opt("cinema_bin", Kind::Text),
+    col("admissions", Kind::Int),
+    col("gross", Kind::Money),
+    col("net", Kind::Money),
+    col("screenings", Kind::Int),
+    col("status", Kind::Text),
 ];
 
 /// Every cinema's reporting card over a range (`/v1/cinemas/scorecards`).
 pub const SCORECARDS: &[Column] = &[
-    col("cinema_bin", Kind::Text), opt("last_event_at", Kind::Text), opt("silent_days", Kind::Int), col("events", Kind::Int), col("sales", Kind::Int),
-    col("refunds", Kind::Int), opt("refund_rate", Kind::Text), col("unknown_film_events", Kind::Int), col("vat_mismatch_sales", Kind::Int),
-    col("refunds_pending", Kind::Int), col("rejected_total", Kind::Int),
+    col("cinema_bin", Kind::Text),
+    opt("last_event_at", Kind::Text),
+    opt("silent_days", Kind::Int),
+    col("events", Kind::Int),
+    col("sales", Kind::Int),
+    col("refunds", Kind::Int),
+    opt("refund_rate", Kind::Text),
+    col("unknown_film_events", Kind::Int),
+    col("vat_mismatch_sales", Kind::Int),
+    col("refunds_pending", Kind::Int),
+    col("rejected_total", Kind::Int),
 ];
 
 /// The corrections to closed days (`/v1/corrections`, `/v1/cinemas/{bin}/corrections`): what
 /// each late event changed, for the books of whoever had settled the day.
 pub const CORRECTIONS: &[Column] = &[
-    col("day", Kind::Date), col("cinema_bin", Kind::Text), col("film_id", Kind::Text), col("event_id", Kind::Text), col("kind", Kind::Text),
-    col("admissions_change", Kind::Int), col("gross_change", Kind::Money), col("net_change", Kind::Money), col("arrived_at", Kind::Text),
+    col("day", Kind::Date),
+    col("cinema_bin", Kind::Text),
+    col("film_id", Kind::Text),
+    col("event_id", Kind::Text),
+    col("kind", Kind::Text),
+    col("admissions_change", Kind::Int),
+    col("gross_change", Kind::Money),
+    col("net_change", Kind::Money),
+    col("arrived_at", Kind::Text),
 ];
 
 pub const ROI_FILMS: &[Column] = &[
-    col("film_id", Kind::Text), col("producer_bin", Kind::Text), col("distributor_bin", Kind::Text),
-    col("budget", Kind::Money), col("state_funding", Kind::Money), col("gross", Kind::Money), col("net", Kind::Money),
-    col("rentals", Kind::Money), col("producer_share", Kind::Money), opt("recoupment", Kind::Text),
-    opt("producer_share_to_state_funding", Kind::Text), col("paid_back", Kind::Bool), col("rebate_paid", Kind::Money),
-    opt("funding_year", Kind::Int), opt("first_screening_day", Kind::Date), opt("last_screening_day", Kind::Date), col("released", Kind::Bool),
+    col("film_id", Kind::Text),
+    col("producer_bin", Kind::Text),
+    col("distributor_bin", Kind::Text),
+    col("budget", Kind::Money),
+    col("state_funding", Kind::Money),
+    col("gross", Kind::Money),
+    col("net", Kind::Money),
+    col("rentals", Kind::Money),
+    col("producer_share", Kind::Money),
+    opt("recoupment", Kind::Text),
+    opt("producer_share_to_state_funding", Kind::Text),
+    col("paid_back", Kind::Bool),
+    col("rebate_paid", Kind::Money),
+    opt("funding_year", Kind::Int),
+    opt("first_screening_day", Kind::Date),
+    opt("last_screening_day", Kind::Date),
+    col("released", Kind::Bool),
 ];
 
 pub const REJECTED: &[Column] = &[
-    col("kafka_partition", Kind::Int), col("kafka_offset", Kind::Int), col("received_at", Kind::Int), col("reason", Kind::Text),
-    col("field", Kind::Text), col("message", Kind::Text), col("payload_encoding", Kind::Text), col("payload", Kind::Text),
+    col("kafka_partition", Kind::Int),
+    col("kafka_offset", Kind::Int),
+    col("received_at", Kind::Int),
+    col("reason", Kind::Text),
+    col("field", Kind::Text),
+    col("message", Kind::Text),
+    col("payload_encoding", Kind::Text),
+    col("payload", Kind::Text),
 ];
 
 pub const AUDIT: &[Column] = &[
-    col("at", Kind::Int), col("key_id", Kind::Text), col("role", Kind::Text), col("method", Kind::Text), col("path", Kind::Text),
-    col("query", Kind::Text), col("status", Kind::Int), col("rows", Kind::Int), col("latency_ms", Kind::Int), col("client", Kind::Text),
+    col("at", Kind::Int),
+    col("key_id", Kind::Text),
+    col("role", Kind::Text),
+    col("method", Kind::Text),
+    col("path", Kind::Text),
+    col("query", Kind::Text),
+    col("status", Kind::Int),
+    col("rows", Kind::Int),
+    col("latency_ms", Kind::Int),
+    col("client", Kind::Text),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("row {row}: column {column}: {reason}")]
-    Value { row: usize, column: &'static str, reason: String },
+    Value {
+        row: usize,
+        column: &'static str,
+        reason: String,
+    },
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("csv: {0}")]
@@ -117,12 +186,20 @@ pub fn arrow_schema(cols: &[Column]) -> Schema {
 }
 
 fn bad(row: usize, column: &'static str, reason: impl Into<String>) -> ExportError {
-    ExportError::Value { row, column, reason: reason.into() }
+    ExportError::Value {
+        row,
+        column,
+        reason: reason.into(),
+    }
 }
 
 fn money_units(row: usize, c: &Column, v: &Value) -> Result<i128, ExportError> {
-    let s = v.as_str().ok_or_else(|| bad(row, c.name, "money must be a decimal string"))?;
-    let d: Decimal = s.parse().map_err(|_| bad(row, c.name, format!("{s:?} is not a decimal")))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad(row, c.name, "money must be a decimal string"))?;
+    let d: Decimal = s
+        .parse()
+        .map_err(|_| bad(row, c.name, format!("{s:?} is not a decimal")))?;
     if d.scale() > 2 {
         return Err(bad(row, c.name, "more than 2 decimals"));
     }
@@ -157,7 +234,11 @@ fn build(cols: &[Column], rows: &[Value]) -> Result<RecordBatch, ExportError> {
                 let mut b = Int64Builder::new();
                 for (i, r) in rows.iter().enumerate() {
                     match cell(i, r)? {
-                        Some(v) => b.append_value(v.as_i64().or_else(|| v.as_u64().and_then(|u| i64::try_from(u).ok())).ok_or_else(|| bad(i, c.name, "not an integer"))?),
+                        Some(v) => b.append_value(
+                            v.as_i64()
+                                .or_else(|| v.as_u64().and_then(|u| i64::try_from(u).ok()))
+                                .ok_or_else(|| bad(i, c.name, "not an integer"))?,
+                        ),
                         None => b.append_null(),
                     }
                 }
@@ -167,7 +248,9 @@ fn build(cols: &[Column], rows: &[Value]) -> Result<RecordBatch, ExportError> {
                 let mut b = BooleanBuilder::new();
                 for (i, r) in rows.iter().enumerate() {
                     match cell(i, r)? {
-                        Some(v) => b.append_value(v.as_bool().ok_or_else(|| bad(i, c.name, "not a boolean"))?),
+                        Some(v) => b.append_value(
+                            v.as_bool().ok_or_else(|| bad(i, c.name, "not a boolean"))?,
+                        ),
                         None => b.append_null(),
                     }
                 }
@@ -190,7 +273,8 @@ fn build(cols: &[Column], rows: &[Value]) -> Result<RecordBatch, ExportError> {
                     match cell(i, r)? {
                         Some(v) => {
                             let s = v.as_str().unwrap_or_default();
-                            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(i, c.name, format!("{s:?} is not a date")))?;
+                            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                                .map_err(|_| bad(i, c.name, format!("{s:?} is not a date")))?;
                             b.append_value(i32::try_from((d - epoch).num_days()).unwrap_or(0));
                         }
                         None => b.append_null(),
@@ -295,10 +379,15 @@ mod tests {
     #[test]
     fn arrow_round_trip_keeps_money_exact() {
         let bytes = to_arrow_ipc(BOX_OFFICE_FILMS, &rows()).unwrap();
-        let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
+        let reader =
+            arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
         assert_eq!(reader.schema().as_ref(), &arrow_schema(BOX_OFFICE_FILMS));
         let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
-        let gross = batches[0].column(2).as_any().downcast_ref::<arrow_array::Decimal128Array>().unwrap();
+        let gross = batches[0]
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow_array::Decimal128Array>()
+            .unwrap();
         assert_eq!((gross.value(0), gross.value(1)), (2_668_000, -116_050));
         assert_eq!(gross.value_as_string(1), "-1160.50");
     }
@@ -316,25 +405,45 @@ mod tests {
         ];
         let text = String::from_utf8(to_csv(BOX_OFFICE_FILMS, &rows).unwrap()).unwrap();
         let lines: Vec<&str> = text.split('\n').collect();
-        assert_eq!(lines[1], r#""'=HYPERLINK(""http://x"",""a"")",-3,-10.00,-9.00,0,1"#);
+        assert_eq!(
+            lines[1],
+            r#""'=HYPERLINK(""http://x"",""a"")",-3,-10.00,-9.00,0,1"#
+        );
         assert_eq!(lines[2], r#""'+1",1,1.00,1.00,1,1"#);
         assert_eq!(lines[3], r#""'-2+3",1,1.00,1.00,1,1"#);
         assert_eq!(lines[4], r#""'@SUM(A1)",1,1.00,1.00,1,1"#);
         assert_eq!(lines[5], "\"'\tx\",1,1.00,1.00,1,1");
         assert_eq!(lines[6], "\"'\rx\",1,1.00,1.00,1,1");
-        assert_eq!(lines[7], r#""a=b, c",1,1.00,1.00,1,1"#, "only a leading formula character counts");
+        assert_eq!(
+            lines[7], r#""a=b, c",1,1.00,1.00,1,1"#,
+            "only a leading formula character counts"
+        );
         // What a CSV reader makes of it: the text with its leading quote, numbers as sent.
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let first = r.records().next().unwrap().unwrap();
-        assert_eq!((&first[0], &first[1], &first[2]), ("'=HYPERLINK(\"http://x\",\"a\")", "-3", "-10.00"));
+        assert_eq!(
+            (&first[0], &first[1], &first[2]),
+            ("'=HYPERLINK(\"http://x\",\"a\")", "-3", "-10.00")
+        );
     }
 
     #[test]
     fn csv_has_a_header_and_refuses_bad_money() {
         let text = String::from_utf8(to_csv(BOX_OFFICE_FILMS, &rows()).unwrap()).unwrap();
-        assert!(text.starts_with("film_id,admissions,gross,net,screenings,cinemas\nF1,14,26680.00,23000.00,4,2\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "film_id,admissions,gross,net,screenings,cinemas\nF1,14,26680.00,23000.00,4,2\n"
+            ),
+            "{text}"
+        );
         let mut bad = rows();
         bad[0]["gross"] = json!("1.234");
-        assert!(matches!(to_csv(BOX_OFFICE_FILMS, &bad), Err(ExportError::Value { column: "gross", .. })));
+        assert!(matches!(
+            to_csv(BOX_OFFICE_FILMS, &bad),
+            Err(ExportError::Value {
+                column: "gross",
+                ..
+            })
+        ));
     }
 }

@@ -47,7 +47,14 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
-    pub fn of(entity: Entity, entity_id: &str, film_id: &str, by: &str, at: u32, record: &impl Serialize) -> HistoryRow {
+    pub fn of(
+        entity: Entity,
+        entity_id: &str,
+        film_id: &str,
+        by: &str,
+        at: u32,
+        record: &impl Serialize,
+    ) -> HistoryRow {
         HistoryRow {
             entity: entity.as_str().into(),
             entity_id: entity_id.into(),
@@ -55,7 +62,9 @@ impl HistoryRow {
             at,
             by: by.into(),
             record: serde_json::to_string(record).unwrap_or_default(),
-            seq: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+            seq: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
         }
     }
 }

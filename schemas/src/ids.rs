@@ -35,15 +35,24 @@ pub struct Bin(String);
 impl Bin {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if s.len() != 12 {
-            return Err(IdError::BinLength { len: s.chars().count() });
+            return Err(IdError::BinLength {
+                len: s.chars().count(),
+            });
         }
         let mut digits = [0u8; 12];
         for (d, b) in digits.iter_mut().zip(s.bytes()) {
-            *d = if b.is_ascii_digit() { b - b'0' } else { return Err(IdError::BinNotDigits) };
+            *d = if b.is_ascii_digit() {
+                b - b'0'
+            } else {
+                return Err(IdError::BinNotDigits);
+            };
         }
         let expected = check_digit(&digits[..11]).ok_or(IdError::BinNoCheckDigit)?;
         if digits[11] != expected {
-            return Err(IdError::BinCheckDigit { expected, found: digits[11] });
+            return Err(IdError::BinCheckDigit {
+                expected,
+                found: digits[11],
+            });
         }
         Ok(Self(s.to_owned()))
     }
@@ -66,7 +75,14 @@ impl Bin {
 fn check_digit(first11: &[u8]) -> Option<u8> {
     const W1: [u32; 11] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
     const W2: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
-    let sum = |w: &[u32; 11]| first11.iter().zip(w).map(|(&d, &w)| u32::from(d) * w).sum::<u32>() % 11;
+    let sum = |w: &[u32; 11]| {
+        first11
+            .iter()
+            .zip(w)
+            .map(|(&d, &w)| u32::from(d) * w)
+            .sum::<u32>()
+            % 11
+    };
     match sum(&W1) {
         10 => match sum(&W2) {
             10 => None,
@@ -150,7 +166,9 @@ pub struct EventId(uuid::Uuid);
 
 impl EventId {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        uuid::Uuid::try_parse(s).map(Self).map_err(|_| IdError::NotUuid)
+        uuid::Uuid::try_parse(s)
+            .map(Self)
+            .map_err(|_| IdError::NotUuid)
     }
 
     pub fn from_uuid(u: uuid::Uuid) -> Self {
@@ -176,12 +194,26 @@ mod tests {
     fn bin_check_digit_table() {
         // Each prefix is completed by the rule and the result must parse; changing the last
         // digit must then fail with the expected check digit named.
-        for prefix in ["99034000123", "12345678901", "00000000000", "87654321098", "05014000001"] {
-            let Some(bin) = Bin::from_prefix(prefix) else { continue };
+        for prefix in [
+            "99034000123",
+            "12345678901",
+            "00000000000",
+            "87654321098",
+            "05014000001",
+        ] {
+            let Some(bin) = Bin::from_prefix(prefix) else {
+                continue;
+            };
             assert_eq!(Bin::parse(bin.as_str()), Ok(bin.clone()));
             let last = bin.as_str().as_bytes()[11] - b'0';
             let wrong = format!("{prefix}{}", (last + 1) % 10);
-            assert_eq!(Bin::parse(&wrong), Err(IdError::BinCheckDigit { expected: last, found: (last + 1) % 10 }));
+            assert_eq!(
+                Bin::parse(&wrong),
+                Err(IdError::BinCheckDigit {
+                    expected: last,
+                    found: (last + 1) % 10
+                })
+            );
         }
     }
 
@@ -191,14 +223,20 @@ mod tests {
         assert!(Bin::parse("000000000010").is_ok());
         // weights 1..11 over 00000000009: 11*9=99 -> 0; check 0
         assert!(Bin::parse("000000000090").is_ok());
-        assert_eq!(Bin::parse("00000000009"), Err(IdError::BinLength { len: 11 }));
+        assert_eq!(
+            Bin::parse("00000000009"),
+            Err(IdError::BinLength { len: 11 })
+        );
         assert_eq!(Bin::parse("00000000009a"), Err(IdError::BinNotDigits));
     }
 
     #[test]
     fn bin_second_weighting() {
         // 00000000001x: first sum = 10*1 = 10 -> second weights: position 10 has weight 1 -> 1
-        assert_eq!(Bin::from_prefix("00000000010").map(|b| b.0), Some("000000000101".into()));
+        assert_eq!(
+            Bin::from_prefix("00000000010").map(|b| b.0),
+            Some("000000000101".into())
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ where
     let n = serde_json::Number::deserialize(d)?;
     let whole = match (n.as_u64(), n.as_i64(), n.as_f64()) {
         (Some(u), _, _) => u,
-        (None, Some(_), _) => return Err(D::Error::custom(format!("must not be negative, got {n}"))),
+        (None, Some(_), _) => {
+            return Err(D::Error::custom(format!("must not be negative, got {n}")))
+        }
         (None, None, Some(f)) if f.fract() == 0.0 && (0.0..=EXACT_FLOAT).contains(&f) => f as u64,
         _ => return Err(D::Error::custom(format!("must be a whole number, got {n}"))),
     };
@@ -36,7 +38,9 @@ mod tests {
     }
 
     fn halls(json: &str) -> Result<u16, String> {
-        serde_json::from_str::<Halls>(json).map(|h| h.halls).map_err(|e| e.to_string())
+        serde_json::from_str::<Halls>(json)
+            .map(|h| h.halls)
+            .map_err(|e| e.to_string())
     }
 
     #[test]

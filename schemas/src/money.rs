@@ -109,7 +109,10 @@ pub fn parse_plain_decimal(s: &str, max_scale: u32) -> Result<Decimal, MoneyErro
 /// (`"2500.5"` at scale 2 is 250050). Exact: no decimal type on the per-ticket path.
 pub fn scaled_integer(s: &str, scale: u32) -> Result<u128, MoneyError> {
     let (int, frac) = plain_decimal_parts(s, scale)?;
-    let digits = |p: &str| p.bytes().fold(0u128, |acc, b| acc * 10 + u128::from(b - b'0'));
+    let digits = |p: &str| {
+        p.bytes()
+            .fold(0u128, |acc, b| acc * 10 + u128::from(b - b'0'))
+    };
     // At most 18 + `scale` digits: far inside u128.
     Ok(digits(int) * 10u128.pow(scale) + digits(frac) * 10u128.pow(scale - frac.len() as u32))
 }
@@ -125,7 +128,10 @@ impl VatRate {
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
         let units = scaled_integer(s, 4)?;
         if units >= u128::from(Self::SCALE) {
-            return Err(MoneyError::OutOfRange { min: "0".into(), max: "below 1".into() });
+            return Err(MoneyError::OutOfRange {
+                min: "0".into(),
+                max: "below 1".into(),
+            });
         }
         Ok(Self(units as u32))
     }
@@ -172,26 +178,47 @@ impl fmt::Display for VatRate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::prelude::ToPrimitive;
     use proptest::prelude::*;
+    use rust_decimal::prelude::ToPrimitive;
 
     #[test]
     fn ratios_round_half_away_from_zero() {
         // (a, b, dp, expected): the halves go away from zero, never to the even digit.
-        let table = [(1, 8, 2, "0.13"), (3, 8, 2, "0.38"), (5, 8, 2, "0.63"), (-1, 8, 2, "-0.13"), (1, 3, 4, "0.3333"), (2, 3, 4, "0.6667"), (5, 10_000, 3, "0.001"), (25, 100_000, 4, "0.0003")];
+        let table = [
+            (1, 8, 2, "0.13"),
+            (3, 8, 2, "0.38"),
+            (5, 8, 2, "0.63"),
+            (-1, 8, 2, "-0.13"),
+            (1, 3, 4, "0.3333"),
+            (2, 3, 4, "0.6667"),
+            (5, 10_000, 3, "0.001"),
+            (25, 100_000, 4, "0.0003"),
+        ];
         for (a, b, dp, want) in table {
-            assert_eq!(ratio(a, b, dp).unwrap().to_string(), want, "{a}/{b} to {dp}");
+            assert_eq!(
+                ratio(a, b, dp).unwrap().to_string(),
+                want,
+                "{a}/{b} to {dp}"
+            );
         }
         assert_eq!(ratio(1, 0, 4), None);
     }
 
     #[test]
     fn parse_kzt_table() {
-        let ok = [("0", 0), ("2500", 250_000), ("2500.5", 250_050), ("2500.05", 250_005), ("1000000", 100_000_000)];
+        let ok = [
+            ("0", 0),
+            ("2500", 250_000),
+            ("2500.5", 250_050),
+            ("2500.05", 250_005),
+            ("1000000", 100_000_000),
+        ];
         for (s, tiyn) in ok {
             assert_eq!(Kzt::parse(s), Ok(Kzt::from_tiyn(tiyn)), "{s}");
         }
-        for s in ["", "-1", "+1", "1e3", "1,5", " 1", "1.", ".5", "1.234", "NaN", "1_000"] {
+        for s in [
+            "", "-1", "+1", "1e3", "1,5", " 1", "1.", ".5", "1.234", "NaN", "1_000",
+        ] {
             assert!(Kzt::parse(s).is_err(), "{s} must be refused");
         }
         assert_eq!(Kzt::parse("1.234"), Err(MoneyError::TooPrecise { max: 2 }));
@@ -212,8 +239,14 @@ mod tests {
         // 0.58 / 1.16 = 0.5 exactly; 1.74 / 1.16 = 1.5 exactly
         assert_eq!(r.net_of(Kzt::from_tiyn(58)), Kzt::from_tiyn(50));
         // 0.01 / 1.12 = 0.0089 -> 0.01 (half away from zero keeps a tiyn)
-        assert_eq!(VatRate::parse("0.12").unwrap().net_of(Kzt::from_tiyn(1)), Kzt::from_tiyn(1));
-        assert_eq!(VatRate::parse("0").unwrap().net_of(Kzt::from_tiyn(12345)), Kzt::from_tiyn(12345));
+        assert_eq!(
+            VatRate::parse("0.12").unwrap().net_of(Kzt::from_tiyn(1)),
+            Kzt::from_tiyn(1)
+        );
+        assert_eq!(
+            VatRate::parse("0").unwrap().net_of(Kzt::from_tiyn(12345)),
+            Kzt::from_tiyn(12345)
+        );
         assert!(VatRate::parse("1").is_err());
         assert!(VatRate::parse("0.12345").is_err());
         assert_eq!(VatRate::parse("0.1600").unwrap().to_string(), "0.16");

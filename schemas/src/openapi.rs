@@ -26,7 +26,11 @@ fn string(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
 
 impl utoipa::PartialSchema for crate::Kzt {
     fn schema() -> RefOr<Schema> {
-        string(r"^-?[0-9]+\.[0-9]{2}$", "an amount of tenge, exactly two decimals", "1234.50")
+        string(
+            r"^-?[0-9]+\.[0-9]{2}$",
+            "an amount of tenge, exactly two decimals",
+            "1234.50",
+        )
     }
 }
 impl utoipa::ToSchema for crate::Kzt {}
@@ -36,8 +40,12 @@ impl utoipa::PartialSchema for crate::Bin {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some("^[0-9]{12}$"))
-            .format(Some(utoipa::openapi::schema::SchemaFormat::Custom(BIN_FORMAT.into())))
-            .description(Some("a Kazakh business identification number (12 digits, checksummed)"))
+            .format(Some(utoipa::openapi::schema::SchemaFormat::Custom(
+                BIN_FORMAT.into(),
+            )))
+            .description(Some(
+                "a Kazakh business identification number (12 digits, checksummed)",
+            ))
             .examples([serde_json::json!("980340001119")])
             .into()
     }

@@ -13,22 +13,102 @@ pub struct Region(usize);
 /// (code, kk, ru, en), oblasts by code, then the three cities.
 const REGIONS: [(&str, &str, &str, &str); 20] = [
     ("KZ-10", "Абай облысы", "Абайская область", "Abai Region"),
-    ("KZ-11", "Ақмола облысы", "Акмолинская область", "Akmola Region"),
-    ("KZ-15", "Ақтөбе облысы", "Актюбинская область", "Aktobe Region"),
-    ("KZ-19", "Алматы облысы", "Алматинская область", "Almaty Region"),
-    ("KZ-23", "Атырау облысы", "Атырауская область", "Atyrau Region"),
-    ("KZ-27", "Батыс Қазақстан облысы", "Западно-Казахстанская область", "West Kazakhstan Region"),
-    ("KZ-31", "Жамбыл облысы", "Жамбылская область", "Jambyl Region"),
-    ("KZ-33", "Жетісу облысы", "Жетысуская область", "Jetisu Region"),
-    ("KZ-35", "Қарағанды облысы", "Карагандинская область", "Karaganda Region"),
-    ("KZ-39", "Қостанай облысы", "Костанайская область", "Kostanay Region"),
-    ("KZ-43", "Қызылорда облысы", "Кызылординская область", "Kyzylorda Region"),
-    ("KZ-47", "Маңғыстау облысы", "Мангистауская область", "Mangystau Region"),
-    ("KZ-55", "Павлодар облысы", "Павлодарская область", "Pavlodar Region"),
-    ("KZ-59", "Солтүстік Қазақстан облысы", "Северо-Казахстанская область", "North Kazakhstan Region"),
-    ("KZ-61", "Түркістан облысы", "Туркестанская область", "Turkistan Region"),
-    ("KZ-62", "Ұлытау облысы", "Улытауская область", "Ulytau Region"),
-    ("KZ-63", "Шығыс Қазақстан облысы", "Восточно-Казахстанская область", "East Kazakhstan Region"),
+    (
+        "KZ-11",
+        "Ақмола облысы",
+        "Акмолинская область",
+        "Akmola Region",
+    ),
+    (
+        "KZ-15",
+        "Ақтөбе облысы",
+        "Актюбинская область",
+        "Aktobe Region",
+    ),
+    (
+        "KZ-19",
+        "Алматы облысы",
+        "Алматинская область",
+        "Almaty Region",
+    ),
+    (
+        "KZ-23",
+        "Атырау облысы",
+        "Атырауская область",
+        "Atyrau Region",
+    ),
+    (
+        "KZ-27",
+        "Батыс Қазақстан облысы",
+        "Западно-Казахстанская область",
+        "West Kazakhstan Region",
+    ),
+    (
+        "KZ-31",
+        "Жамбыл облысы",
+        "Жамбылская область",
+        "Jambyl Region",
+    ),
+    (
+        "KZ-33",
+        "Жетісу облысы",
+        "Жетысуская область",
+        "Jetisu Region",
+    ),
+    (
+        "KZ-35",
+        "Қарағанды облысы",
+        "Карагандинская область",
+        "Karaganda Region",
+    ),
+    (
+        "KZ-39",
+        "Қостанай облысы",
+        "Костанайская область",
+        "Kostanay Region",
+    ),
+    (
+        "KZ-43",
+        "Қызылорда облысы",
+        "Кызылординская область",
+        "Kyzylorda Region",
+    ),
+    (
+        "KZ-47",
+        "Маңғыстау облысы",
+        "Мангистауская область",
+        "Mangystau Region",
+    ),
+    (
+        "KZ-55",
+        "Павлодар облысы",
+        "Павлодарская область",
+        "Pavlodar Region",
+    ),
+    (
+        "KZ-59",
+        "Солтүстік Қазақстан облысы",
+        "Северо-Казахстанская область",
+        "North Kazakhstan Region",
+    ),
+    (
+        "KZ-61",
+        "Түркістан облысы",
+        "Туркестанская область",
+        "Turkistan Region",
+    ),
+    (
+        "KZ-62",
+        "Ұлытау облысы",
+        "Улытауская область",
+        "Ulytau Region",
+    ),
+    (
+        "KZ-63",
+        "Шығыс Қазақстан облысы",
+        "Восточно-Казахстанская область",
+        "East Kazakhstan Region",
+    ),
     ("KZ-71", "Астана", "Астана", "Astana"),
     ("KZ-75", "Алматы", "Алматы", "Almaty"),
     ("KZ-79", "Шымкент", "Шымкент", "Shymkent"),
@@ -47,10 +127,17 @@ impl Region {
     pub fn parse(s: &str) -> Result<Region, UnknownRegion> {
         let want = s.trim().to_lowercase();
         // Full names first: "Almaty" is the city's full name and the oblast's short one.
-        let full = REGIONS.iter().position(|(code, kk, ru, en)| [*code, kk, ru, en].iter().any(|n| n.to_lowercase() == want));
-        full.or_else(|| REGIONS.iter().position(|(_, _, _, en)| en.strip_suffix(" Region").is_some_and(|short| short.to_lowercase() == want)))
-            .map(Region)
-            .ok_or_else(|| UnknownRegion(s.to_owned()))
+        let full = REGIONS.iter().position(|(code, kk, ru, en)| {
+            [*code, kk, ru, en].iter().any(|n| n.to_lowercase() == want)
+        });
+        full.or_else(|| {
+            REGIONS.iter().position(|(_, _, _, en)| {
+                en.strip_suffix(" Region")
+                    .is_some_and(|short| short.to_lowercase() == want)
+            })
+        })
+        .map(Region)
+        .ok_or_else(|| UnknownRegion(s.to_owned()))
     }
 
     pub fn code(self) -> &'static str {
@@ -99,7 +186,13 @@ mod tests {
     #[test]
     fn seventeen_oblasts_and_three_cities_with_unique_codes_and_names() {
         assert_eq!(Region::all().filter(|r| !r.is_city()).count(), 17);
-        assert_eq!(Region::all().filter(|r| r.is_city()).map(|r| r.name("en")).collect::<Vec<_>>(), ["Astana", "Almaty", "Shymkent"]);
+        assert_eq!(
+            Region::all()
+                .filter(|r| r.is_city())
+                .map(|r| r.name("en"))
+                .collect::<Vec<_>>(),
+            ["Astana", "Almaty", "Shymkent"]
+        );
         for lang in ["kk", "ru", "en"] {
             let mut names: Vec<&str> = Region::all().map(|r| r.name(lang)).collect();
             names.sort();

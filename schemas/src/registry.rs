@@ -21,7 +21,11 @@ use crate::time::days_since_epoch;
 #[derive(Debug, Error)]
 pub enum RegistryError {
     #[error("line {line}: column {column}: {reason}")]
-    Field { line: u64, column: &'static str, reason: String },
+    Field {
+        line: u64,
+        column: &'static str,
+        reason: String,
+    },
     #[error("line {line}: {source}")]
     Csv { line: u64, source: csv::Error },
 }
@@ -126,8 +130,16 @@ struct FundingCsv {
     amount: String,
 }
 
-fn field<T, E: std::fmt::Display>(line: u64, column: &'static str, r: Result<T, E>) -> Result<T, RegistryError> {
-    r.map_err(|e| RegistryError::Field { line, column, reason: e.to_string() })
+fn field<T, E: std::fmt::Display>(
+    line: u64,
+    column: &'static str,
+    r: Result<T, E>,
+) -> Result<T, RegistryError> {
+    r.map_err(|e| RegistryError::Field {
+        line,
+        column,
+        reason: e.to_string(),
+    })
 }
 
 fn flag(s: &str) -> Result<bool, String> {
@@ -139,18 +151,30 @@ fn flag(s: &str) -> Result<bool, String> {
 }
 
 fn nonempty(s: String) -> Result<String, &'static str> {
-    if s.trim().is_empty() { Err("must not be empty") } else { Ok(s) }
+    if s.trim().is_empty() {
+        Err("must not be empty")
+    } else {
+        Ok(s)
+    }
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("must be YYYY-MM-DD, got {s:?}"))
 }
 
-fn read_rows<T: for<'de> Deserialize<'de>, R: Read>(input: R) -> impl Iterator<Item = (u64, Result<T, RegistryError>)> {
-    csv::Reader::from_reader(input).into_deserialize::<T>().enumerate().map(|(i, r)| {
-        let line = i as u64 + 2; // header is line 1
-        (line, r.map_err(|source| RegistryError::Csv { line, source }))
-    })
+fn read_rows<T: for<'de> Deserialize<'de>, R: Read>(
+    input: R,
+) -> impl Iterator<Item = (u64, Result<T, RegistryError>)> {
+    csv::Reader::from_reader(input)
+        .into_deserialize::<T>()
+        .enumerate()
+        .map(|(i, r)| {
+            let line = i as u64 + 2; // header is line 1
+            (
+                line,
+                r.map_err(|source| RegistryError::Csv { line, source }),
+            )
+        })
 }
 
 pub fn read_cinemas<R: Read>(input: R) -> Result<Vec<Cinema>, RegistryError> {
@@ -186,7 +210,11 @@ pub fn read_films<R: Read>(input: R) -> Result<Vec<Film>, RegistryError> {
                 distributor_bin: field(line, "distributor_bin", Bin::parse(&f.distributor_bin))?,
                 national: field(line, "national", flag(&f.national))?,
                 budget: field(line, "budget", Kzt::parse(&f.budget))?,
-                public_roi: if f.public_roi.trim().is_empty() { false } else { field(line, "public_roi", flag(&f.public_roi))? },
+                public_roi: if f.public_roi.trim().is_empty() {
+                    false
+                } else {
+                    field(line, "public_roi", flag(&f.public_roi))?
+                },
             })
         })
         .collect()
@@ -233,9 +261,29 @@ pub fn write_distributors<W: std::io::Write>(out: W, rows: &[Distributor]) -> cs
 /// Writes records as CSV with the header the readers expect.
 pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["bin", "name", "name_kk", "name_ru", "region", "city", "halls", "seats", "vat_payer"])?;
+    w.write_record([
+        "bin",
+        "name",
+        "name_kk",
+        "name_ru",
+        "region",
+        "city",
+        "halls",
+        "seats",
+        "vat_payer",
+    ])?;
     for c in rows {
-        w.write_record([c.bin.as_str(), &c.name, &c.name_kk, &c.name_ru, c.region.code(), &c.city, &c.halls.to_string(), &c.seats.to_string(), &c.vat_payer.to_string()])?;
+        w.write_record([
+            c.bin.as_str(),
+            &c.name,
+            &c.name_kk,
+            &c.name_ru,
+            c.region.code(),
+            &c.city,
+            &c.halls.to_string(),
+            &c.seats.to_string(),
+            &c.vat_payer.to_string(),
+        ])?;
     }
     w.flush()?;
     Ok(())
@@ -243,11 +291,29 @@ pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<
 
 pub fn write_films<W: std::io::Write>(out: W, rows: &[Film]) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["film_id", "title_kk", "title_ru", "title_en", "release_date", "producer_bin", "distributor_bin", "national", "budget", "public_roi"])?;
+    w.write_record([
+        "film_id",
+        "title_kk",
+        "title_ru",
+        "title_en",
+        "release_date",
+        "producer_bin",
+        "distributor_bin",
+        "national",
+        "budget",
+        "public_roi",
+    ])?;
     for f in rows {
         w.write_record([
-            f.film_id.as_str(), &f.title_kk, &f.title_ru, &f.title_en, &f.release_date.to_string(),
-            f.producer_bin.as_str(), f.distributor_bin.as_str(), &f.national.to_string(), &f.budget.to_string(),
+            f.film_id.as_str(),
+            &f.title_kk,
+            &f.title_ru,
+            &f.title_en,
+            &f.release_date.to_string(),
+            f.producer_bin.as_str(),
+            f.distributor_bin.as_str(),
+            &f.national.to_string(),
+            &f.budget.to_string(),
             &f.public_roi.to_string(),
         ])?;
     }
@@ -259,7 +325,12 @@ pub fn write_funding<W: std::io::Write>(out: W, rows: &[Funding]) -> csv::Result
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["film_id", "payment_id", "paid_on", "amount"])?;
     for f in rows {
-        w.write_record([f.film_id.as_str(), &f.payment_id, &f.paid_on.to_string(), &f.amount.to_string()])?;
+        w.write_record([
+            f.film_id.as_str(),
+            &f.payment_id,
+            &f.paid_on.to_string(),
+            &f.amount.to_string(),
+        ])?;
     }
     w.flush()?;
     Ok(())
@@ -309,7 +380,13 @@ pub struct DistributorRow {
 #[cfg(feature = "storage")]
 impl DistributorRow {
     pub fn from_record(d: &Distributor, at: DateTime<Utc>) -> Self {
-        Self { bin: d.bin.to_string(), name_kk: d.name_kk.clone(), name_ru: d.name_ru.clone(), name_en: d.name_en.clone(), updated_at: secs(at) }
+        Self {
+            bin: d.bin.to_string(),
+            name_kk: d.name_kk.clone(),
+            name_ru: d.name_ru.clone(),
+            name_en: d.name_en.clone(),
+            updated_at: secs(at),
+        }
     }
 }
 
@@ -332,9 +409,16 @@ fn secs(t: DateTime<Utc>) -> u32 {
 impl CinemaRow {
     pub fn from_record(c: &Cinema, at: DateTime<Utc>) -> Self {
         Self {
-            bin: c.bin.to_string(), name: c.name.clone(), region: c.region.code().to_owned(), city: c.city.clone(),
-            halls: c.halls, seats: c.seats, vat_payer: u8::from(c.vat_payer), updated_at: secs(at),
-            name_kk: c.name_kk.clone(), name_ru: c.name_ru.clone(),
+            bin: c.bin.to_string(),
+            name: c.name.clone(),
+            region: c.region.code().to_owned(),
+            city: c.city.clone(),
+            halls: c.halls,
+            seats: c.seats,
+            vat_payer: u8::from(c.vat_payer),
+            updated_at: secs(at),
+            name_kk: c.name_kk.clone(),
+            name_ru: c.name_ru.clone(),
         }
     }
 }
@@ -343,10 +427,16 @@ impl CinemaRow {
 impl FilmRow {
     pub fn from_record(f: &Film, at: DateTime<Utc>) -> Self {
         Self {
-            film_id: f.film_id.to_string(), title_kk: f.title_kk.clone(), title_ru: f.title_ru.clone(),
-            title_en: f.title_en.clone(), release_date: days_since_epoch(f.release_date),
-            producer_bin: f.producer_bin.to_string(), distributor_bin: f.distributor_bin.to_string(),
-            national: u8::from(f.national), budget_tiyn: f.budget.tiyn(), updated_at: secs(at),
+            film_id: f.film_id.to_string(),
+            title_kk: f.title_kk.clone(),
+            title_ru: f.title_ru.clone(),
+            title_en: f.title_en.clone(),
+            release_date: days_since_epoch(f.release_date),
+            producer_bin: f.producer_bin.to_string(),
+            distributor_bin: f.distributor_bin.to_string(),
+            national: u8::from(f.national),
+            budget_tiyn: f.budget.tiyn(),
+            updated_at: secs(at),
             public_roi: u8::from(f.public_roi),
         }
     }
@@ -356,8 +446,11 @@ impl FilmRow {
 impl FundingRow {
     pub fn from_record(f: &Funding, at: DateTime<Utc>) -> Self {
         Self {
-            film_id: f.film_id.to_string(), payment_id: f.payment_id.clone(),
-            paid_on: days_since_epoch(f.paid_on), amount_tiyn: f.amount.tiyn(), updated_at: secs(at),
+            film_id: f.film_id.to_string(),
+            payment_id: f.payment_id.clone(),
+            paid_on: days_since_epoch(f.paid_on),
+            amount_tiyn: f.amount.tiyn(),
+            updated_at: secs(at),
         }
     }
 }
@@ -369,17 +462,31 @@ mod tests {
     #[test]
     fn cinemas_round_trip_and_errors_name_line_and_column() {
         let c = Cinema {
-            bin: Bin::parse("000000000010").unwrap(), name: "Kinopark 8".into(), name_kk: "Кинопарк 8".into(), name_ru: String::new(),
-            region: Region::parse("Almaty").unwrap(), city: "Almaty".into(), halls: 8, seats: 1200, vat_payer: true,
+            bin: Bin::parse("000000000010").unwrap(),
+            name: "Kinopark 8".into(),
+            name_kk: "Кинопарк 8".into(),
+            name_ru: String::new(),
+            region: Region::parse("Almaty").unwrap(),
+            city: "Almaty".into(),
+            halls: 8,
+            seats: 1200,
+            vat_payer: true,
         };
         let mut buf = Vec::new();
         write_cinemas(&mut buf, std::slice::from_ref(&c)).unwrap();
         assert_eq!(read_cinemas(&buf[..]).unwrap(), vec![c.clone()]);
         // A file without the kk/ru columns (written before them) reads with them empty.
         let old = "bin,name,region,city,halls,seats,vat_payer\n000000000010,Kinopark 8,KZ-75,Almaty,8,1200,true\n";
-        assert_eq!(read_cinemas(old.as_bytes()).unwrap(), vec![Cinema { name_kk: String::new(), ..c }]);
+        assert_eq!(
+            read_cinemas(old.as_bytes()).unwrap(),
+            vec![Cinema {
+                name_kk: String::new(),
+                ..c
+            }]
+        );
 
-        let bad = "bin,name,region,city,halls,seats,vat_payer\n000000000011,X,Almaty,Almaty,1,10,true\n";
+        let bad =
+            "bin,name,region,city,halls,seats,vat_payer\n000000000011,X,Almaty,Almaty,1,10,true\n";
         let err = read_cinemas(bad.as_bytes()).unwrap_err().to_string();
         assert!(err.starts_with("line 2: column bin:"), "{err}");
     }

@@ -98,12 +98,20 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(reason: RejectReason, field: Option<&str>, message: impl Into<String>) -> Self {
-        Self { reason, field: field.map(str::to_owned), message: message.into() }
+        Self {
+            reason,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
     }
 
     /// A rejection about one field; the message always starts with the field's name.
     pub fn field(reason: RejectReason, field: &str, detail: impl fmt::Display) -> Self {
-        Self { reason, field: Some(field.to_owned()), message: format!("{field}: {detail}") }
+        Self {
+            reason,
+            field: Some(field.to_owned()),
+            message: format!("{field}: {detail}"),
+        }
     }
 }
 

@@ -58,7 +58,8 @@ pub struct Scope {
 impl Scope {
     pub fn add(&mut self, day: NaiveDate, film: &str, cinema: &str) {
         // The writer skips consecutive rows of one group before calling this (`Pending::absorb`).
-        self.groups.insert((day, film.to_owned(), cinema.to_owned()));
+        self.groups
+            .insert((day, film.to_owned(), cinema.to_owned()));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -151,7 +152,10 @@ mod tests {
         let [cinema, film] = for_staged_scope(42);
         assert!(cinema.len() < 4096 && film.len() < 4096);
         assert!(cinema.contains("FROM rollup_scope") && film.contains("toUInt64(42)"));
-        assert!(!film.contains("cinema_bin IN"), "film days cover every cinema");
+        assert!(
+            !film.contains("cinema_bin IN"),
+            "film days cover every cinema"
+        );
     }
 
     #[test]

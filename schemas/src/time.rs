@@ -23,7 +23,13 @@ pub fn box_office_day(t: DateTime<Utc>) -> NaiveDate {
 /// from 00:00 UTC+5 on `from` to 00:00 UTC+5 the day after `to`. For filtering timestamps
 /// (arrival, audit) by the dates a user asked for, never by the server's UTC date.
 pub fn kz_day_bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
-    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp() - i64::from(KZ_OFFSET_SECONDS);
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp()
+            - i64::from(KZ_OFFSET_SECONDS)
+    };
     (start(from), start(to + chrono::Days::new(1)))
 }
 
@@ -51,7 +57,10 @@ mod tests {
     fn a_kz_date_range_starts_at_local_midnight() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         // 2026-11-20 00:00 UTC+5 is 2026-11-19 19:00 UTC (1795114800); one day later 1795201200.
-        assert_eq!(kz_day_bounds(d("2026-11-20"), d("2026-11-20")), (1_795_114_800, 1_795_201_200));
+        assert_eq!(
+            kz_day_bounds(d("2026-11-20"), d("2026-11-20")),
+            (1_795_114_800, 1_795_201_200)
+        );
         let (a, b) = kz_day_bounds(d("2026-01-01"), d("2026-01-31"));
         assert_eq!(b - a, 31 * 86_400);
     }
@@ -59,10 +68,20 @@ mod tests {
     #[test]
     fn late_show_belongs_to_local_day() {
         // 00:30 local on 2 Nov is 19:30 UTC on 1 Nov: the day is 2 Nov.
-        let t = DateTime::parse_from_rfc3339("2026-11-01T19:30:00Z").unwrap().to_utc();
-        assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
-        let t = DateTime::parse_from_rfc3339("2026-11-01T18:59:59Z").unwrap().to_utc();
-        assert_eq!(box_office_day(t), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        let t = DateTime::parse_from_rfc3339("2026-11-01T19:30:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            box_office_day(t),
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+        );
+        let t = DateTime::parse_from_rfc3339("2026-11-01T18:59:59Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            box_office_day(t),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+        );
     }
 
     #[test]

@@ -36,10 +36,21 @@ pub fn parse_table(csv_text: &str) -> Result<Vec<InForce>, String> {
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| format!("vat_rates.csv line {}: {e}", i + 2))?;
         let date = |s: &str| -> Result<Option<NaiveDate>, String> {
-            if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(|e| format!("vat_rates.csv line {}: {s:?}: {e}", i + 2)) }
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse()
+                    .map(Some)
+                    .map_err(|e| format!("vat_rates.csv line {}: {s:?}: {e}", i + 2))
+            }
         };
-        let rate = VatRate::parse(&rec[0]).map_err(|e| format!("vat_rates.csv line {}: rate {e}", i + 2))?;
-        out.push(InForce { rate, from: date(&rec[1])?, to: date(&rec[2])? });
+        let rate = VatRate::parse(&rec[0])
+            .map_err(|e| format!("vat_rates.csv line {}: rate {e}", i + 2))?;
+        out.push(InForce {
+            rate,
+            from: date(&rec[1])?,
+            to: date(&rec[2])?,
+        });
     }
     Ok(out)
 }
@@ -52,12 +63,18 @@ pub fn table() -> &'static [InForce] {
 
 /// Whether `rate` is in force on either date.
 pub fn in_force(rate: VatRate, sale_date: NaiveDate, screening_day: NaiveDate) -> bool {
-    table().iter().any(|r| r.rate == rate && (r.covers(sale_date) || r.covers(screening_day)))
+    table()
+        .iter()
+        .any(|r| r.rate == rate && (r.covers(sale_date) || r.covers(screening_day)))
 }
 
 /// The rates in force on a date, for messages (`0, 0.16`).
 pub fn rates_on(d: NaiveDate) -> String {
-    let rates: Vec<String> = table().iter().filter(|r| r.covers(d)).map(|r| r.rate.to_string()).collect();
+    let rates: Vec<String> = table()
+        .iter()
+        .filter(|r| r.covers(d))
+        .map(|r| r.rate.to_string())
+        .collect();
     rates.join(", ")
 }
 
@@ -91,7 +108,11 @@ mod tests {
             ("0.16", "2024-06-01", "2024-06-01", false),
         ];
         for (r, sale, day, want) in cases {
-            assert_eq!(in_force(rate(r), d(sale), d(day)), want, "{r} sold {sale} for {day}");
+            assert_eq!(
+                in_force(rate(r), d(sale), d(day)),
+                want,
+                "{r} sold {sale} for {day}"
+            );
         }
         assert_eq!(rates_on(d("2026-03-01")), "0, 0.16");
     }

@@ -37,7 +37,11 @@ async fn load(client: &clickhouse::Client, dir: &Path, want: u64) -> anyhow::Res
     let mut rng = ChaCha8Rng::seed_from_u64(23);
     let market = Market::generate(&mut rng, first, span);
     write_registries(dir, &market)?;
-    let origin = Origin { topic: "bench-direct".into(), partition: 0, offset: 0 };
+    let origin = Origin {
+        topic: "bench-direct".into(),
+        partition: 0,
+        offset: 0,
+    };
     let now = Utc::now();
     let (mut loaded, mut days, mut last_report) = (0u64, BTreeSet::new(), Instant::now());
     let mut rows: Vec<TicketRow> = Vec::with_capacity(200_000);
@@ -52,7 +56,13 @@ async fn load(client: &clickhouse::Client, dir: &Path, want: u64) -> anyhow::Res
             loaded += 1;
         }
         if rows.len() >= 100_000 || loaded == want {
-            ingest::clickhouse_store::insert_rows(client, "ticket_events", &rows, Duration::from_secs(120)).await?;
+            ingest::clickhouse_store::insert_rows(
+                client,
+                "ticket_events",
+                &rows,
+                Duration::from_secs(120),
+            )
+            .await?;
             rows.clear();
         }
         if last_report.elapsed() > Duration::from_secs(10) {
@@ -63,28 +73,72 @@ async fn load(client: &clickhouse::Client, dir: &Path, want: u64) -> anyhow::Res
             break;
         }
     }
-    progress(&format!("rebuilding the daily aggregates of {} days", days.len()));
+    progress(&format!(
+        "rebuilding the daily aggregates of {} days",
+        days.len()
+    ));
     ingest::rollup::rebuild_days(client, &days, Duration::from_secs(300)).await?;
     Ok(Loaded {
         events: loaded,
         days: days.into_iter().collect(),
-        films: market.films.iter().map(|f| f.record.film_id.as_str().to_owned()).collect(),
-        cinemas: market.cinemas.iter().map(|c| c.record.bin.as_str().to_owned()).collect(),
+        films: market
+            .films
+            .iter()
+            .map(|f| f.record.film_id.as_str().to_owned())
+            .collect(),
+        cinemas: market
+            .cinemas
+            .iter()
+            .map(|c| c.record.bin.as_str().to_owned())
+            .collect(),
     })
 }
 
 /// What an earlier run loaded into `client`'s database.
 async fn reuse(client: &clickhouse::Client, app: &clickhouse::Client) -> anyhow::Result<Loaded> {
-    let events: u64 = client.query("SELECT count() FROM ticket_events").fetch_one().await?;
-    let days: Vec<u16> = client.query("SELECT DISTINCT day FROM sales_by_film_day ORDER BY day").fetch_all().await?;
-    let films: Vec<String> = app.query("SELECT DISTINCT film_id FROM films ORDER BY film_id").fetch_all().await?;
-    let cinemas: Vec<String> = app.query("SELECT DISTINCT bin FROM cinemas ORDER BY bin").fetch_all().await?;
-    anyhow::ensure!(!days.is_empty() && !films.is_empty() && !cinemas.is_empty(), "the database holds no loaded bench data");
-    Ok(Loaded { events, days: days.into_iter().map(schemas::time::date_from_days).collect(), films, cinemas })
+    let events: u64 = client
+        .query("SELECT count() FROM ticket_events")
+        .fetch_one()
+        .await?;
+    let days: Vec<u16> = client
+        .query("SELECT DISTINCT day FROM sales_by_film_day ORDER BY day")
+        .fetch_all()
+        .await?;
+    let films: Vec<String> = app
+        .query("SELECT DISTINCT film_id FROM films ORDER BY film_id")
+        .fetch_all()
+        .await?;
+    let cinemas: Vec<String> = app
+        .query("SELECT DISTINCT bin FROM cinemas ORDER BY bin")
+        .fetch_all()
+        .await?;
+    anyhow::ensure!(
+        !days.is_empty() && !films.is_empty() && !cinemas.is_empty(),
+        "the database holds no loaded bench data"
+    );
+    Ok(Loaded {
+        events,
+        days: days
+            .into_iter()
+            .map(schemas::time::date_from_days)
+            .collect(),
+        films,
+        cinemas,
+    })
 }
 
-pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events: u64, existing: Option<&str>) -> anyhow::Result<Vec<Figure>> {
-    let db = existing.map_or_else(|| format!("bench_api_{}", Utc::now().format("%Y%m%d_%H%M%S")), str::to_owned);
+pub async fn run(
+    settings: &Settings,
+    exe: &Path,
+    work: &Path,
+    secs: u64,
+    events: u64,
+    existing: Option<&str>,
+) -> anyhow::Result<Vec<Figure>> {
+    let db = existing.map_or_else(
+        || format!("bench_api_{}", Utc::now().format("%Y%m%d_%H%M%S")),
+        str::to_owned,
+    );
     let mut ch = settings.clickhouse.clone();
     ch.database = db.clone();
     ingest::clickhouse_store::migrate(&ch).await?;
@@ -100,7 +154,8 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
     };
     let now = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let (ministry, m_row) = api::auth::generate(api::auth::Role::Ministry, None, now);
-    ingest::clickhouse_store::insert_rows(&app, "api_keys", &[m_row], Duration::from_secs(10)).await?;
+    ingest::clickhouse_store::insert_rows(&app, "api_keys", &[m_row], Duration::from_secs(10))
+        .await?;
     if existing.is_none() {
         let status = Command::new(exe)
             .args(["registry", "load", "--dir"])
@@ -112,7 +167,9 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
         anyhow::ensure!(status.success(), "registry load failed");
     }
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut api = Command::new(exe)
         .arg("api")
         .env("EKINO_CLICKHOUSE__DATABASE", &db)
@@ -136,17 +193,53 @@ pub async fn run(settings: &Settings, exe: &Path, work: &Path, secs: u64, events
     let auth = [("Authorization", bearer.as_str())];
     // The last 30 loaded days: a chart is asked for recent days.
     let recent = &loaded.days[loaded.days.len().saturating_sub(30)..];
-    let (month_from, month_to) = (recent.first().context("a day")?, recent.last().context("a day")?);
-    let estimate = include_str!("../../rebate-engine/examples/estimate-steppe-light.json").as_bytes();
+    let (month_from, month_to) = (
+        recent.first().context("a day")?,
+        recent.last().context("a day")?,
+    );
+    let estimate =
+        include_str!("../../rebate-engine/examples/estimate-steppe-light.json").as_bytes();
     let json = [("Content-Type", "application/json")];
     let cases: Vec<(&'static str, Vec<Request>)> = vec![
-        ("api: daily chart", recent.iter().map(|d| Request::new("GET", &format!("/v1/box-office/daily?date={d}"), &[], b"")).collect()),
-        ("api: a film's ROI", loaded.films.iter().map(|f| Request::new("GET", &format!("/v1/films/{f}/roi"), &auth, b"")).collect()),
+        (
+            "api: daily chart",
+            recent
+                .iter()
+                .map(|d| Request::new("GET", &format!("/v1/box-office/daily?date={d}"), &[], b""))
+                .collect(),
+        ),
+        (
+            "api: a film's ROI",
+            loaded
+                .films
+                .iter()
+                .map(|f| Request::new("GET", &format!("/v1/films/{f}/roi"), &auth, b""))
+                .collect(),
+        ),
         (
             "api: a cinema's scorecard",
-            loaded.cinemas.iter().map(|c| Request::new("GET", &format!("/v1/cinemas/{c}/reporting?from={month_from}&to={month_to}"), &auth, b"")).collect(),
+            loaded
+                .cinemas
+                .iter()
+                .map(|c| {
+                    Request::new(
+                        "GET",
+                        &format!("/v1/cinemas/{c}/reporting?from={month_from}&to={month_to}"),
+                        &auth,
+                        b"",
+                    )
+                })
+                .collect(),
         ),
-        ("api: rebate estimate", vec![Request::new("POST", "/v1/rebates/estimate?compare=kz,ge,uz", &json, estimate)]),
+        (
+            "api: rebate estimate",
+            vec![Request::new(
+                "POST",
+                "/v1/rebates/estimate?compare=kz,ge,uz",
+                &json,
+                estimate,
+            )],
+        ),
     ];
     let mut figures = Vec::new();
     for (name, requests) in cases {

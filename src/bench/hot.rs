@@ -17,7 +17,11 @@ pub fn sample_events(n: usize) -> Vec<Vec<u8>> {
     let day = NaiveDate::from_ymd_opt(2026, 11, 14).expect("date");
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let market = Market::generate(&mut rng, day, 1);
-    let mut out: Vec<Vec<u8>> = day_events(&mut rng, &market, day, Utc::now()).into_iter().take(n).map(|e| e.to_json().into_bytes()).collect();
+    let mut out: Vec<Vec<u8>> = day_events(&mut rng, &market, day, Utc::now())
+        .into_iter()
+        .take(n)
+        .map(|e| e.to_json().into_bytes())
+        .collect();
     while out.len() < n {
         let again = out[out.len() % out.len().max(1)].clone();
         out.push(again);
@@ -49,7 +53,11 @@ fn live_policy() -> ingest::judge::Policy {
 
 /// The cinema a simulated event's JSON names (its Kafka key).
 fn bin_of(payload: &[u8]) -> Vec<u8> {
-    let at = payload.windows(14).position(|w| w == b"\"cinema_bin\":\"").expect("simulated json") + 14;
+    let at = payload
+        .windows(14)
+        .position(|w| w == b"\"cinema_bin\":\"")
+        .expect("simulated json")
+        + 14;
     payload[at..at + 12].to_vec()
 }
 
@@ -57,7 +65,11 @@ pub fn hot_path(n: usize) -> Figure {
     let events = sample_events(n);
     let keys: Vec<Vec<u8>> = events.iter().map(|e| bin_of(e)).collect();
     let now = Utc::now();
-    let origin = Origin { topic: "bench".into(), partition: 0, offset: 0 };
+    let origin = Origin {
+        topic: "bench".into(),
+        partition: 0,
+        offset: 0,
+    };
     let policy = live_policy();
     let ceiling = time_per_event(&events, 5, |b| {
         black_box(serde_json::from_slice::<TicketEventWire<'_>>(b).expect("valid"));
@@ -74,7 +86,15 @@ pub fn hot_path(n: usize) -> Figure {
             let mut batch = ingest::batch::Batch::default();
             let t = Instant::now();
             for (i, (e, k)) in events.iter().zip(&keys).enumerate() {
-                let m = ingest::judge::Message { origin: Origin { topic: "bench".into(), partition: 0, offset: i as i64 }, key: Some(k), payload: Some(e) };
+                let m = ingest::judge::Message {
+                    origin: Origin {
+                        topic: "bench".into(),
+                        partition: 0,
+                        offset: i as i64,
+                    },
+                    key: Some(k),
+                    payload: Some(e),
+                };
                 ingest::judge::judge(&mut book, &policy, &m, now, &mut batch);
             }
             let ns = t.elapsed().as_nanos() as f64 / events.len() as f64;
@@ -98,7 +118,12 @@ pub fn hot_path(n: usize) -> Figure {
 /// Resident memory of this process, bytes (Linux).
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 4096
 }
 
 /// The memory of accepted event ids: bytes per million events remembered.
@@ -123,7 +148,15 @@ pub fn dedup_memory(n: usize) -> Figure {
             let id_at = text.find("\"event_id\":\"").expect("id") + 12;
             let mut owned = text.to_owned();
             owned.replace_range(id_at..id_at + 8, &format!("{:08x}", round as u32));
-            let m = ingest::judge::Message { origin: Origin { topic: "bench".into(), partition: 0, offset: (round as i64) << 32 | i as i64 }, key: Some(k), payload: Some(owned.as_bytes()) };
+            let m = ingest::judge::Message {
+                origin: Origin {
+                    topic: "bench".into(),
+                    partition: 0,
+                    offset: (round as i64) << 32 | i as i64,
+                },
+                key: Some(k),
+                payload: Some(owned.as_bytes()),
+            };
             ingest::judge::judge(&mut book, &policy, &m, now, &mut batch);
             remembered += 1;
         }
@@ -154,8 +187,20 @@ pub fn rebate_claim() -> (Figure, Figure) {
     use rust_decimal::Decimal;
     let p = builtin::programme("kz").expect("kz");
     let (fx, index) = (builtin::fx(), builtin::index());
-    let ctx = Context { fx: &fx, index: &index };
-    let cats = ["crew_wages", "equipment_rental", "locations", "accommodation", "catering", "cast_foreign", "vfx", "insurance"];
+    let ctx = Context {
+        fx: &fx,
+        index: &index,
+    };
+    let cats = [
+        "crew_wages",
+        "equipment_rental",
+        "locations",
+        "accommodation",
+        "catering",
+        "cast_foreign",
+        "vfx",
+        "insurance",
+    ];
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
     let claim = Claim {
         programme: "kz".into(),
@@ -176,7 +221,11 @@ pub fn rebate_claim() -> (Figure, Figure) {
                 id: format!("L{i}"),
                 category: cats[i % cats.len()].into(),
                 amount: Decimal::new(123_456_789 + i as i64, 2),
-                currency: if i % 10 == 0 { rebate_engine::money::Currency::parse("USD").expect("usd") } else { rebate_engine::money::Currency::kzt() },
+                currency: if i % 10 == 0 {
+                    rebate_engine::money::Currency::parse("USD").expect("usd")
+                } else {
+                    rebate_engine::money::Currency::kzt()
+                },
                 paid_on: d("2026-05-01"),
                 vendor_country: "KZ".into(),
                 vendor_id: VendorId::Given("980340001119".into()),
@@ -194,7 +243,10 @@ pub fn rebate_claim() -> (Figure, Figure) {
         .collect();
     let mut sorted = runs.clone();
     sorted.sort_by(f64::total_cmp);
-    let est: rebate_engine::EstimateInput = rebate_engine::claim::from_json(include_str!("../../rebate-engine/examples/estimate-steppe-light.json")).expect("example");
+    let est: rebate_engine::EstimateInput = rebate_engine::claim::from_json(include_str!(
+        "../../rebate-engine/examples/estimate-steppe-light.json"
+    ))
+    .expect("example");
     let kz = builtin::programme("kz").expect("kz");
     let t = Instant::now();
     let mut n = 0u64;

@@ -20,7 +20,10 @@ pub struct Request(Arc<Vec<u8>>);
 
 impl Request {
     pub fn new(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
-        let mut out = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n", body.len());
+        let mut out = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         for (k, v) in headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -49,7 +52,11 @@ async fn exchange(conn: &mut Conn, req: &Request) -> anyhow::Result<u16> {
     conn.get_mut().write_all(&req.0).await?;
     let mut line = String::new();
     anyhow::ensure!(conn.read_line(&mut line).await? > 0, "connection closed");
-    let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("status line")?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("status line")?;
     let (mut length, mut chunked) = (0usize, false);
     loop {
         line.clear();
@@ -61,7 +68,9 @@ async fn exchange(conn: &mut Conn, req: &Request) -> anyhow::Result<u16> {
         let (name, value) = h.split_once(':').unwrap_or((h, ""));
         if name.eq_ignore_ascii_case("content-length") {
             length = value.trim().parse().context("content-length")?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().contains("chunked")
+        {
             chunked = true;
         }
     }
@@ -70,7 +79,8 @@ async fn exchange(conn: &mut Conn, req: &Request) -> anyhow::Result<u16> {
         loop {
             line.clear();
             conn.read_line(&mut line).await?;
-            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).context("chunk size")?;
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16)
+                .context("chunk size")?;
             sink.resize(size + 2, 0);
             conn.read_exact(&mut sink).await?;
             if size == 0 {
@@ -92,7 +102,12 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Runs `requests` round-robin at `rate` per second for `secs` seconds.
-pub async fn open_loop(addr: SocketAddr, requests: &[Request], rate: f64, secs: u64) -> anyhow::Result<Outcome> {
+pub async fn open_loop(
+    addr: SocketAddr,
+    requests: &[Request],
+    rate: f64,
+    secs: u64,
+) -> anyhow::Result<Outcome> {
     anyhow::ensure!(!requests.is_empty() && rate > 0.0, "nothing to send");
     let pool: Arc<Mutex<Vec<Conn>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();

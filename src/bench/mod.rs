@@ -2,8 +2,8 @@
 //! exists, printed as a table and written to `BENCHMARKS.md`. Needs the services up.
 
 mod api_load;
-mod load;
 mod hot;
+mod load;
 mod pipeline;
 
 use std::fmt::Write as _;
@@ -67,47 +67,112 @@ fn fmt(v: f64) -> String {
 }
 
 fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())).unwrap_or_default();
-    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) / 1024 / 1024)).unwrap_or(0);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+                    / 1024
+                    / 1024
+            })
+        })
+        .unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     format!("{cores} cores ({cpu}), {mem} GiB; ClickHouse 18.16 (Debian) and tansu on loopback, all co-located")
 }
 
 fn commit() -> String {
-    std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn table(figures: &[Figure], quick: bool, events: u64, api_events: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Benchmarks\n");
     let _ = writeln!(s, "- machine: {}", machine());
-    let _ = writeln!(s, "- date: {} (UTC)", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
+    let _ = writeln!(
+        s,
+        "- date: {} (UTC)",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M")
+    );
     let _ = writeln!(s, "- commit: {}", commit());
     let _ = writeln!(s, "- mode: {} ({events} events through ingest, {api_events} loaded for the API); reproduce with `cargo build --release && target/release/ekino bench{}`", if quick { "quick" } else { "full" }, if quick { " --quick" } else { "" });
-    let _ = writeln!(s, "- build: {}\n", if cfg!(debug_assertions) { "DEBUG (figures not representative)" } else { "release" });
-    let _ = writeln!(s, "| figure | value | ceiling (same run) | ratio | goal | notes |");
+    let _ = writeln!(
+        s,
+        "- build: {}\n",
+        if cfg!(debug_assertions) {
+            "DEBUG (figures not representative)"
+        } else {
+            "release"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "| figure | value | ceiling (same run) | ratio | goal | notes |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for f in figures {
         let (ceiling, ratio) = match f.ceiling {
-            Some((what, c)) => (format!("{} {} ({what})", fmt(c), f.unit), if f.lower_is_better { format!("{:.2}×", f.value / c) } else { format!("{:.0} %", 100.0 * f.value / c) }),
+            Some((what, c)) => (
+                format!("{} {} ({what})", fmt(c), f.unit),
+                if f.lower_is_better {
+                    format!("{:.2}×", f.value / c)
+                } else {
+                    format!("{:.0} %", 100.0 * f.value / c)
+                },
+            ),
             None => (String::new(), String::new()),
         };
-        let _ = writeln!(s, "| {} | {} {} | {ceiling} | {ratio} | {} | {} |", f.name, fmt(f.value), f.unit, f.goal, f.note);
+        let _ = writeln!(
+            s,
+            "| {} | {} {} | {ceiling} | {ratio} | {} | {} |",
+            f.name,
+            fmt(f.value),
+            f.unit,
+            f.goal,
+            f.note
+        );
     }
     s
 }
 
 pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
-    let events = args.events.unwrap_or(if args.quick { 100_000 } else { 5_000_000 });
+    let events = args
+        .events
+        .unwrap_or(if args.quick { 100_000 } else { 5_000_000 });
     let exe = std::env::current_exe()?;
     let work = PathBuf::from(".ekino/bench");
     std::fs::create_dir_all(&work)?;
-    let api_events = args.api_events.unwrap_or(if args.quick { 200_000 } else { 10_000_000 });
+    let api_events = args
+        .api_events
+        .unwrap_or(if args.quick { 200_000 } else { 10_000_000 });
     let mut figures = Vec::new();
     if args.wants("hot") {
         progress("hot path");
         figures.push(hot::hot_path(if args.quick { 20_000 } else { 100_000 }));
-        figures.push(hot::dedup_memory(if args.quick { 100_000 } else { 2_000_000 }));
+        figures.push(hot::dedup_memory(if args.quick {
+            100_000
+        } else {
+            2_000_000
+        }));
     }
     if args.wants("rebate") {
         progress("rebate engine");
@@ -115,11 +180,25 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         figures.extend([claim, estimates]);
     }
     if args.wants("ingest") {
-        let plan = pipeline::Plan { events, outage_secs: if args.quick { 5 } else { 60 }, steady_secs: if args.quick { 5 } else { 30 } };
+        let plan = pipeline::Plan {
+            events,
+            outage_secs: if args.quick { 5 } else { 60 },
+            steady_secs: if args.quick { 5 } else { 30 },
+        };
         figures.extend(pipeline::run(settings, &plan, &exe, &work).await?);
     }
     if args.wants("api") {
-        figures.extend(api_load::run(settings, &exe, &work, if args.quick { 3 } else { 20 }, api_events, args.api_db.as_deref()).await?);
+        figures.extend(
+            api_load::run(
+                settings,
+                &exe,
+                &work,
+                if args.quick { 3 } else { 20 },
+                api_events,
+                args.api_db.as_deref(),
+            )
+            .await?,
+        );
     }
     let report = table(&figures, args.quick, events, api_events);
     println!("{report}");

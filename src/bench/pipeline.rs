@@ -30,7 +30,12 @@ pub struct Plan {
 
 fn rss_peak_kib(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
@@ -39,17 +44,32 @@ fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
     let mut out = String::new();
     s.read_to_string(&mut out)?;
-    Ok(out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+    Ok(out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default())
 }
 
 /// The value of an unlabelled Prometheus sample, e.g. `ekino_ingest_rollup_seconds_count`.
 fn sample(metrics: &str, name: &str) -> Option<f64> {
-    metrics.lines().find(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(' ')))?.split_whitespace().nth(1)?.parse().ok()
+    metrics
+        .lines()
+        .find(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' '))
+        })?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Mean of a Prometheus histogram (`_sum / _count`).
 fn mean(metrics: &str, name: &str) -> Option<f64> {
-    let (sum, count) = (sample(metrics, &format!("{name}_sum"))?, sample(metrics, &format!("{name}_count"))?);
+    let (sum, count) = (
+        sample(metrics, &format!("{name}_sum"))?,
+        sample(metrics, &format!("{name}_count"))?,
+    );
     (count > 0.0).then(|| sum / count)
 }
 
@@ -61,7 +81,14 @@ fn buckets(metrics: &str, name: &str) -> Vec<(f64, f64)> {
         .filter_map(|l| {
             let le = l.split("le=\"").nth(1)?.split('"').next()?;
             let n: f64 = l.split_whitespace().last()?.parse().ok()?;
-            Some((if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? }, n))
+            Some((
+                if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                },
+                n,
+            ))
         })
         .collect()
 }
@@ -72,17 +99,39 @@ fn quantile_between(before: &str, after: &str, name: &str, q: f64) -> Option<f64
     let b = buckets(before, name);
     let buckets: Vec<(f64, f64)> = buckets(after, name)
         .into_iter()
-        .map(|(le, n)| (le, n - b.iter().find(|(l, _)| *l == le).map_or(0.0, |(_, m)| *m)))
+        .map(|(le, n)| {
+            (
+                le,
+                n - b.iter().find(|(l, _)| *l == le).map_or(0.0, |(_, m)| *m),
+            )
+        })
         .collect();
     let total = buckets.last()?.1;
-    (total > 0.0).then(|| buckets.iter().find(|(_, n)| *n >= q * total).map(|(le, _)| *le)).flatten()
+    (total > 0.0)
+        .then(|| {
+            buckets
+                .iter()
+                .find(|(_, n)| *n >= q * total)
+                .map(|(le, _)| *le)
+        })
+        .flatten()
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()).unwrap_or(0)).unwrap_or(0)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .map(|l| l.local_addr().map(|a| a.port()).unwrap_or(0))
+        .unwrap_or(0)
 }
 
-fn spawn_ingest(exe: &Path, brokers: &str, db: &str, topic: &str, group: &str, metrics: &str, log: &Path) -> anyhow::Result<Child> {
+fn spawn_ingest(
+    exe: &Path,
+    brokers: &str,
+    db: &str,
+    topic: &str,
+    group: &str,
+    metrics: &str,
+    log: &Path,
+) -> anyhow::Result<Child> {
     Command::new(exe)
         .arg("ingest")
         .env("EKINO_KAFKA__BROKERS", brokers)
@@ -102,7 +151,13 @@ fn committed(consumer: &BaseConsumer, topic: &str) -> Option<(i64, i64)> {
     let timeout = Duration::from_secs(5);
     let md = consumer.fetch_metadata(Some(topic), timeout).ok()?;
     let mut tpl = rdkafka::TopicPartitionList::new();
-    let parts: Vec<i32> = md.topics().first()?.partitions().iter().map(|p| p.id()).collect();
+    let parts: Vec<i32> = md
+        .topics()
+        .first()?
+        .partitions()
+        .iter()
+        .map(|p| p.id())
+        .collect();
     for p in &parts {
         tpl.add_partition(topic, *p);
     }
@@ -120,8 +175,16 @@ fn committed(consumer: &BaseConsumer, topic: &str) -> Option<(i64, i64)> {
 /// Waits until ingest has settled every message of the topic: its group's committed offsets
 /// reach the end, which happens only after the rows and their daily aggregates are stored.
 /// (Counting rows no longer works: a re-sent event is judged and stores nothing.)
-async fn wait_settled(brokers: &str, topic: &str, group: &str, limit: Duration) -> anyhow::Result<Duration> {
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new().set("bootstrap.servers", brokers).set("group.id", group).create()?;
+async fn wait_settled(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()?;
     let t = Instant::now();
     let mut last_report = Instant::now();
     loop {
@@ -129,7 +192,10 @@ async fn wait_settled(brokers: &str, topic: &str, group: &str, limit: Duration) 
         if done >= high {
             return Ok(t.elapsed());
         }
-        anyhow::ensure!(t.elapsed() < limit, "only {done} of {high} offsets committed after {limit:?}");
+        anyhow::ensure!(
+            t.elapsed() < limit,
+            "only {done} of {high} offsets committed after {limit:?}"
+        );
         if last_report.elapsed() > Duration::from_secs(5) {
             progress(&format!("  {done} / {high} offsets settled"));
             last_report = Instant::now();
@@ -139,13 +205,25 @@ async fn wait_settled(brokers: &str, topic: &str, group: &str, limit: Duration) 
 }
 
 fn services(action: &str, which: &str) -> anyhow::Result<()> {
-    let script = std::env::var_os("EKINO_ROOT").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()).join("scripts/services.sh");
-    let ok = Command::new("bash").arg(script).args([action, which]).status()?.success();
+    let script = std::env::var_os("EKINO_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("scripts/services.sh");
+    let ok = Command::new("bash")
+        .arg(script)
+        .args([action, which])
+        .status()?
+        .success();
     anyhow::ensure!(ok, "services {action} {which} failed");
     Ok(())
 }
 
-pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> anyhow::Result<Vec<Figure>> {
+pub async fn run(
+    settings: &Settings,
+    plan: &Plan,
+    exe: &Path,
+    work: &Path,
+) -> anyhow::Result<Vec<Figure>> {
     let name = format!("bench_{}", chrono::Utc::now().format("%Y%m%d_%H%M%S"));
     let mut ch = settings.clickhouse.clone();
     ch.database = name.clone();
@@ -153,11 +231,19 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     let client = ingest::clickhouse_store::client(&ch);
     // The in-memory tansu (scripts/services.sh explains why not the durable one).
     services("up", "kafka-memory")?;
-    let brokers = format!("127.0.0.1:{}", std::env::var("EKINO_KAFKA_MEMORY_PORT").unwrap_or_else(|_| "9093".into()));
+    let brokers = format!(
+        "127.0.0.1:{}",
+        std::env::var("EKINO_KAFKA_MEMORY_PORT").unwrap_or_else(|_| "9093".into())
+    );
     ingest::topic::ensure_topic(&brokers, &name, ingest::topic::DEFAULT_PARTITIONS).await?;
 
-    progress(&format!("preloading {} events into topic {name}", plan.events));
-    let today = chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+    progress(&format!(
+        "preloading {} events into topic {name}",
+        plan.events
+    ));
+    let today = chrono::Utc::now()
+        .with_timezone(&schemas::time::kz_offset())
+        .date_naive();
     let sim = SimulateArgs {
         seed: 7,
         days: (plan.events / 50_000 + 1) as u32,
@@ -181,7 +267,10 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
         .set("group.id", format!("{name}-raw"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", settings.kafka.fetch_wait_max_ms.to_string())
+        .set(
+            "fetch.wait.max.ms",
+            settings.kafka.fetch_wait_max_ms.to_string(),
+        )
         .create()?;
     consumer.subscribe(&[&name])?;
     let keep = total.min(1_000_000);
@@ -190,7 +279,10 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     let t = Instant::now();
     let mut first: Option<Instant> = None;
     while seen < total {
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(1200), "raw consume stalled at {seen}");
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(1200),
+            "raw consume stalled at {seen}"
+        );
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
             first.get_or_insert_with(Instant::now);
             seen += 1;
@@ -204,27 +296,54 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     drop(consumer);
 
     progress("ceiling: raw clickhouse insert of the same rows");
-    client.query("CREATE TABLE IF NOT EXISTS ticket_events_ceiling AS ticket_events").execute().await?;
+    client
+        .query("CREATE TABLE IF NOT EXISTS ticket_events_ceiling AS ticket_events")
+        .execute()
+        .await?;
     let now = chrono::Utc::now();
-    let origin = Origin { topic: name.clone(), partition: 0, offset: 0 };
-    let rows_built: Vec<TicketRow> = payloads.iter().filter_map(|p| schemas::event::decode(p, now).ok()).map(|e| TicketRow::from_event(&e, &origin, now)).collect();
+    let origin = Origin {
+        topic: name.clone(),
+        partition: 0,
+        offset: 0,
+    };
+    let rows_built: Vec<TicketRow> = payloads
+        .iter()
+        .filter_map(|p| schemas::event::decode(p, now).ok())
+        .map(|e| TicketRow::from_event(&e, &origin, now))
+        .collect();
     drop(payloads);
     let t = Instant::now();
     for chunk in rows_built.chunks(50_000) {
-        ingest::clickhouse_store::insert_rows(&client, "ticket_events_ceiling", chunk, Duration::from_secs(60)).await?;
+        ingest::clickhouse_store::insert_rows(
+            &client,
+            "ticket_events_ceiling",
+            chunk,
+            Duration::from_secs(60),
+        )
+        .await?;
     }
     let raw_insert = rows_built.len() as f64 / t.elapsed().as_secs_f64();
     drop(rows_built);
 
     progress("ekino ingest, end to end");
     let metrics_addr = format!("127.0.0.1:{}", free_port());
-    let mut child = spawn_ingest(exe, &brokers, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-bench.log"))?;
+    let mut child = spawn_ingest(
+        exe,
+        &brokers,
+        &name,
+        &name,
+        &format!("{name}-ingest"),
+        &metrics_addr,
+        &work.join("ingest-bench.log"),
+    )?;
     let group = format!("{name}-ingest");
     let took = wait_settled(&brokers, &name, &group, Duration::from_secs(3600)).await?;
     let ours = total as f64 / took.as_secs_f64();
     let rss_run = rss_peak_kib(child.id()).unwrap_or(0);
     let run_metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
-    let ms = |name: &str| mean(&run_metrics, name).map_or("n/a".to_owned(), |s| format!("{:.0} ms", s * 1000.0));
+    let ms = |name: &str| {
+        mean(&run_metrics, name).map_or("n/a".to_owned(), |s| format!("{:.0} ms", s * 1000.0))
+    };
     let phases = format!(
         "mean batch insert {}, mean aggregate recompute {} ({} recomputes for {} batches)",
         ms("ekino_ingest_batch_write_seconds"),
@@ -232,7 +351,9 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
         sample(&run_metrics, "ekino_ingest_rollup_seconds_count").unwrap_or(f64::NAN),
         sample(&run_metrics, "ekino_ingest_batch_write_seconds_count").unwrap_or(f64::NAN),
     );
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     // Every message must have become a row (the traffic has no invalid events or re-sends).
     let stored: u64 = client
@@ -250,32 +371,79 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     };
 
     progress("freshness at a steady 10,000 events/s, then a clickhouse outage");
-    let mut child = spawn_ingest(exe, &brokers, &name, &name, &format!("{name}-ingest"), &metrics_addr, &work.join("ingest-steady.log"))?;
+    let mut child = spawn_ingest(
+        exe,
+        &brokers,
+        &name,
+        &name,
+        &format!("{name}-ingest"),
+        &metrics_addr,
+        &work.join("ingest-steady.log"),
+    )?;
     // A restarted ingest first rebuilds its memory of event ids from ClickHouse (the events
     // loaded above), partition by partition as traffic reaches each: a little warm-up
     // traffic on every partition, then the measured steady traffic.
     let restarted = Instant::now();
     // Sales of two days ago interleave every cinema (advance sales of a future day all
     // happen "now", cinema by cinema), so the warm-up reaches every partition.
-    let warm = SimulateArgs { rate: 0, max_events: Some(5_000), start: Some(today - chrono::Days::new(2)), days: 1, out: work.join("sim-warm"), ..sim.clone() };
+    let warm = SimulateArgs {
+        rate: 0,
+        max_events: Some(5_000),
+        start: Some(today - chrono::Days::new(2)),
+        days: 1,
+        out: work.join("sim-warm"),
+        ..sim.clone()
+    };
     simulate::run(&warm, &brokers, &name).await?;
     let partitions = f64::from(ingest::topic::DEFAULT_PARTITIONS);
-    while http_get(&metrics_addr, "/metrics").ok().and_then(|m| sample(&m, "ekino_ingest_book_loads_total")).unwrap_or(0.0) < partitions {
-        anyhow::ensure!(restarted.elapsed() < Duration::from_secs(900), "ingest did not rebuild its memory of event ids within 15 minutes");
+    while http_get(&metrics_addr, "/metrics")
+        .ok()
+        .and_then(|m| sample(&m, "ekino_ingest_book_loads_total"))
+        .unwrap_or(0.0)
+        < partitions
+    {
+        anyhow::ensure!(
+            restarted.elapsed() < Duration::from_secs(900),
+            "ingest did not rebuild its memory of event ids within 15 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rebuild = restarted.elapsed();
     wait_settled(&brokers, &name, &group, Duration::from_secs(300)).await?;
     let warm_metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
     let remembered = sample(&warm_metrics, "ekino_ingest_dedup_events").unwrap_or(f64::NAN);
-    let steady = SimulateArgs { rate: 10_000, max_events: Some(10_000 * plan.steady_secs), start: Some(today + chrono::Days::new(150)), out: work.join("sim-steady"), ..sim.clone() };
+    let steady = SimulateArgs {
+        rate: 10_000,
+        max_events: Some(10_000 * plan.steady_secs),
+        start: Some(today + chrono::Days::new(150)),
+        out: work.join("sim-steady"),
+        ..sim.clone()
+    };
     let steady_ledger = simulate::run(&steady, &brokers, &name).await?;
     wait_settled(&brokers, &name, &group, Duration::from_secs(300)).await?;
     let metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
-    let p50 = quantile_between(&warm_metrics, &metrics, "ekino_ingest_freshness_seconds", 0.5).unwrap_or(f64::NAN);
-    let p99 = quantile_between(&warm_metrics, &metrics, "ekino_ingest_freshness_seconds", 0.99).unwrap_or(f64::NAN);
+    let p50 = quantile_between(
+        &warm_metrics,
+        &metrics,
+        "ekino_ingest_freshness_seconds",
+        0.5,
+    )
+    .unwrap_or(f64::NAN);
+    let p99 = quantile_between(
+        &warm_metrics,
+        &metrics,
+        "ekino_ingest_freshness_seconds",
+        0.99,
+    )
+    .unwrap_or(f64::NAN);
 
-    let outage = SimulateArgs { rate: 10_000, max_events: Some(10_000 * (plan.outage_secs + 4)), start: Some(today + chrono::Days::new(160)), out: work.join("sim-outage"), ..sim.clone() };
+    let outage = SimulateArgs {
+        rate: 10_000,
+        max_events: Some(10_000 * (plan.outage_secs + 4)),
+        start: Some(today + chrono::Days::new(160)),
+        out: work.join("sim-outage"),
+        ..sim.clone()
+    };
     let producer = tokio::spawn({
         let (b, n) = (brokers.clone(), name.clone());
         async move { simulate::run(&outage, &b, &n).await }
@@ -288,7 +456,9 @@ pub async fn run(settings: &Settings, plan: &Plan, exe: &Path, work: &Path) -> a
     let _ = outage_ledger;
     wait_settled(&brokers, &name, &group, Duration::from_secs(600)).await?;
     let rss_outage = rss_peak_kib(child.id()).unwrap_or(0);
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     let slower = raw_consume.min(raw_insert);
 

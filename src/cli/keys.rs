@@ -45,25 +45,51 @@ fn now_secs() -> u32 {
 }
 
 pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
-    ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App]).await?;
+    ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App])
+        .await?;
     let client = ingest::clickhouse_store::app_client(&settings.clickhouse);
     match cmd {
-        KeysCommand::Create { role, bin, applicant, label, expires_in_days } => create(&client, &role, bin, applicant, label, expires_in_days).await,
+        KeysCommand::Create {
+            role,
+            bin,
+            applicant,
+            label,
+            expires_in_days,
+        } => create(&client, &role, bin, applicant, label, expires_in_days).await,
         KeysCommand::List { json } => list(&client, json).await,
         KeysCommand::Revoke { id, reason } => revoke(&client, &id, reason).await,
     }
 }
 
-async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, applicant: Option<String>, label: String, expires_in_days: Option<u32>) -> anyhow::Result<()> {
+async fn create(
+    client: &clickhouse::Client,
+    role: &str,
+    bin: Option<String>,
+    applicant: Option<String>,
+    label: String,
+    expires_in_days: Option<u32>,
+) -> anyhow::Result<()> {
     // Every key carries a label; without --label it names the role and scope.
     let label = if label.trim().is_empty() {
-        let scope = bin.as_deref().or(applicant.as_deref()).map(|x| format!(" for {x}")).unwrap_or_default();
+        let scope = bin
+            .as_deref()
+            .or(applicant.as_deref())
+            .map(|x| format!(" for {x}"))
+            .unwrap_or_default();
         format!("{role} key{scope}")
     } else {
         label
     };
-    let new = api::keys::NewKey { role: role.to_owned(), bin, applicant_id: applicant, label, expires_in_days };
-    let issued = api::keys::issue(client, new, &ingest::backfill::operator(), now_secs()).await.map_err(cli_error)?;
+    let new = api::keys::NewKey {
+        role: role.to_owned(),
+        bin,
+        applicant_id: applicant,
+        label,
+        expires_in_days,
+    };
+    let issued = api::keys::issue(client, new, &ingest::backfill::operator(), now_secs())
+        .await
+        .map_err(cli_error)?;
     println!("{}", issued.token);
     Ok(())
 }
@@ -71,42 +97,65 @@ async fn create(client: &clickhouse::Client, role: &str, bin: Option<String>, ap
 /// An API error as the command's: `--<field>: <reason>`.
 fn cli_error(e: api::error::ApiError) -> anyhow::Error {
     match e {
-        api::error::ApiError::BadRequest { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
-        api::error::ApiError::NotFound => anyhow::anyhow!("no such key (ekino keys list shows them)"),
+        api::error::ApiError::BadRequest { field, reason } => {
+            anyhow::anyhow!("--{}: {reason}", field.replace('_', "-"))
+        }
+        api::error::ApiError::NotFound => {
+            anyhow::anyhow!("no such key (ekino keys list shows them)")
+        }
         other => anyhow::anyhow!("{other}"),
     }
 }
 
 async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
-    let listed = api::keys::list(client, now_secs()).await.map_err(cli_error)?;
+    let listed = api::keys::list(client, now_secs())
+        .await
+        .map_err(cli_error)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&listed)?);
         return Ok(());
     }
-    println!("{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  revoked", "id", "label", "role", "bin/applicant", "created", "last used", "expires");
+    println!(
+        "{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  revoked",
+        "id", "label", "role", "bin/applicant", "created", "last used", "expires"
+    );
     for k in &listed {
         println!(
             "{:<12}  {:<24}  {:<10}  {:<12}  {:<25}  {:<25}  {:<25}  {}",
             k.key_id,
             k.label,
             k.role,
-            k.bin.as_deref().or(k.applicant_id.as_deref()).unwrap_or("-"),
+            k.bin
+                .as_deref()
+                .or(k.applicant_id.as_deref())
+                .unwrap_or("-"),
             k.created_at,
             k.last_used_at.as_deref().unwrap_or("never"),
             k.expires_at.as_deref().unwrap_or("never"),
-            k.revoked_at.as_ref().map_or_else(|| "no".to_owned(), |r| format!("{r} by {}", k.revoked_by.as_deref().unwrap_or("?"))),
+            k.revoked_at.as_ref().map_or_else(
+                || "no".to_owned(),
+                |r| format!("{r} by {}", k.revoked_by.as_deref().unwrap_or("?"))
+            ),
         );
     }
     Ok(())
 }
 
 async fn revoke(client: &clickhouse::Client, id: &str, reason: String) -> anyhow::Result<()> {
-    let reason = if reason.trim().is_empty() { "revoked by the operator".to_owned() } else { reason };
+    let reason = if reason.trim().is_empty() {
+        "revoked by the operator".to_owned()
+    } else {
+        reason
+    };
     let by = ingest::backfill::operator();
-    api::keys::revoke(client, id, &reason, &by, now_secs()).await.map_err(|e| match e {
-        api::error::ApiError::NotFound => anyhow::anyhow!("no key with id {id:?} (ekino keys list shows them)"),
-        other => cli_error(other),
-    })?;
+    api::keys::revoke(client, id, &reason, &by, now_secs())
+        .await
+        .map_err(|e| match e {
+            api::error::ApiError::NotFound => {
+                anyhow::anyhow!("no key with id {id:?} (ekino keys list shows them)")
+            }
+            other => cli_error(other),
+        })?;
     println!("revoked {id}; a running API refuses it within api.keys_refresh_ms (1 s)");
     Ok(())
 }

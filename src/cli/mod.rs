@@ -41,9 +41,7 @@ pub enum Command {
     Ingest,
     /// Load historical events (NDJSON, one per line) straight into ClickHouse, judged like
     /// the live stream but exempt from the age limit and the correction window; audited.
-    Backfill {
-        file: PathBuf,
-    },
+    Backfill { file: PathBuf },
     /// Rebuild the daily aggregates of a range of screening days from the raw ticket rows
     /// (after a migration onto existing rows, or to repair). Safe while ingest runs.
     Rollup {
@@ -80,41 +78,86 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Services { action, service } => services::run(&action, service.as_deref()),
         Command::Migrate => {
             ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
-            ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+            ingest::topic::ensure_topic(
+                &settings.kafka.brokers,
+                &settings.kafka.topic,
+                ingest::topic::DEFAULT_PARTITIONS,
+            )
+            .await?;
             // Claim decisions: one partition, so one decider applies them in order.
-            ingest::topic::ensure_topic(&settings.kafka.brokers, &api::decider::topic_of(&settings.kafka.topic), 1).await?;
+            ingest::topic::ensure_topic(
+                &settings.kafka.brokers,
+                &api::decider::topic_of(&settings.kafka.topic),
+                1,
+            )
+            .await?;
             tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, "migrated");
             Ok(())
         }
         Command::Ingest => {
-            ingest::topic::ensure_topic(&settings.kafka.brokers, &settings.kafka.topic, ingest::topic::DEFAULT_PARTITIONS).await?;
-            ingest::run(&settings.kafka, &settings.clickhouse, &settings.ingest, &settings.reporting, ingest::run::shutdown_signal())
-                .await
-                .context("ingest failed")
+            ingest::topic::ensure_topic(
+                &settings.kafka.brokers,
+                &settings.kafka.topic,
+                ingest::topic::DEFAULT_PARTITIONS,
+            )
+            .await?;
+            ingest::run(
+                &settings.kafka,
+                &settings.clickhouse,
+                &settings.ingest,
+                &settings.reporting,
+                ingest::run::shutdown_signal(),
+            )
+            .await
+            .context("ingest failed")
         }
         Command::Backfill { file } => {
-            let summary = ingest::backfill::run(&settings.clickhouse, &settings.ingest, &settings.reporting, &file).await.context("backfill failed")?;
+            let summary = ingest::backfill::run(
+                &settings.clickhouse,
+                &settings.ingest,
+                &settings.reporting,
+                &file,
+            )
+            .await
+            .context("backfill failed")?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Rollup { from, to } => {
             anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
             let client = ingest::clickhouse_store::client(&settings.clickhouse);
-            let days = ingest::rollup::raw_days(&client, from, to).await.context("reading the days present")?;
+            let days = ingest::rollup::raw_days(&client, from, to)
+                .await
+                .context("reading the days present")?;
             let timeout = std::time::Duration::from_millis(settings.clickhouse.query_timeout_ms);
-            ingest::rollup::rebuild_days(&client, &days, timeout).await.context("rebuilding the daily aggregates")?;
+            ingest::rollup::rebuild_days(&client, &days, timeout)
+                .await
+                .context("rebuilding the daily aggregates")?;
             tracing::info!(days = days.len(), %from, %to, "daily aggregates rebuilt");
             Ok(())
         }
         Command::Simulate(args) => {
-            let ledger = simulate::run(&args, &settings.kafka.brokers, &settings.kafka.topic).await?;
+            let ledger =
+                simulate::run(&args, &settings.kafka.brokers, &settings.kafka.topic).await?;
             println!("{}", serde_json::to_string_pretty(&ledger)?);
             Ok(())
         }
         Command::Registry(cmd) => registry::run(cmd, &settings).await,
         Command::Report(cmd) => report::run(cmd, &settings).await,
         Command::Rebate(cmd) => rebate::run(cmd),
-        Command::Api => api::server::run(&api::config::ApiSettings { correction_window_days: settings.ingest.correction_window_days, ..settings.api.clone() }, &settings.clickhouse, &settings.kafka, &settings.reporting, ingest::run::shutdown_signal()).await,
+        Command::Api => {
+            api::server::run(
+                &api::config::ApiSettings {
+                    correction_window_days: settings.ingest.correction_window_days,
+                    ..settings.api.clone()
+                },
+                &settings.clickhouse,
+                &settings.kafka,
+                &settings.reporting,
+                ingest::run::shutdown_signal(),
+            )
+            .await
+        }
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::Fx(cmd) => fx::run(cmd, &settings).await,
         Command::Bench(args) => crate::bench::run(&args, &settings).await,

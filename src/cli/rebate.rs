@@ -39,7 +39,8 @@ fn fx_table(extra: Option<&PathBuf>) -> anyhow::Result<FxTable> {
     let shipped = builtin::fx();
     Ok(match extra {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             shipped.overlaid(&FxTable::parse_csv(&text).with_context(|| p.display().to_string())?)
         }
         None => shipped,
@@ -68,26 +69,53 @@ pub fn run(cmd: RebateCommand) -> anyhow::Result<()> {
     match cmd {
         RebateCommand::Compute { claim, fx } => {
             let fx = fx_table(fx.as_ref())?;
-            let text = std::fs::read_to_string(&claim).with_context(|| format!("reading {}", claim.display()))?;
-            let c = Claim::parse_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", claim.display()))?;
+            let text = std::fs::read_to_string(&claim)
+                .with_context(|| format!("reading {}", claim.display()))?;
+            let c = Claim::parse_json(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", claim.display()))?;
             let p = builtin::programme(&c.programme)?;
-            print(&rebate_engine::compute(&p, &c, &Context { fx: &fx, index: &index })?)
+            print(&rebate_engine::compute(
+                &p,
+                &c,
+                &Context {
+                    fx: &fx,
+                    index: &index,
+                },
+            )?)
         }
         RebateCommand::Estimate { input, compare, fx } => {
             let fx = fx_table(fx.as_ref())?;
-            let text = std::fs::read_to_string(&input).with_context(|| format!("reading {}", input.display()))?;
-            let est: EstimateInput = rebate_engine::claim::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-            let ctx = Context { fx: &fx, index: &index };
+            let text = std::fs::read_to_string(&input)
+                .with_context(|| format!("reading {}", input.display()))?;
+            let est: EstimateInput = rebate_engine::claim::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+            let ctx = Context {
+                fx: &fx,
+                index: &index,
+            };
             if compare.is_empty() {
-                let id = est.programme.clone().ok_or_else(|| anyhow::anyhow!("programme: give it in the input or use --compare"))?;
-                print(&rebate_engine::estimate(&builtin::programme(&id)?, &est, &ctx)?)
+                let id = est.programme.clone().ok_or_else(|| {
+                    anyhow::anyhow!("programme: give it in the input or use --compare")
+                })?;
+                print(&rebate_engine::estimate(
+                    &builtin::programme(&id)?,
+                    &est,
+                    &ctx,
+                )?)
             } else {
-                let programmes = compare.iter().map(|id| builtin::programme(id)).collect::<Result<Vec<_>, _>>()?;
+                let programmes = compare
+                    .iter()
+                    .map(|id| builtin::programme(id))
+                    .collect::<Result<Vec<_>, _>>()?;
                 print(&rebate_engine::compare(&programmes, &est, &ctx)?)
             }
         }
         RebateCommand::Programmes { on } => {
-            let on = on.unwrap_or_else(|| chrono::Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive());
+            let on = on.unwrap_or_else(|| {
+                chrono::Utc::now()
+                    .with_timezone(&schemas::time::kz_offset())
+                    .date_naive()
+            });
             let list: Vec<ProgrammeSummary> = builtin::programmes()?
                 .into_iter()
                 .map(|p| {

@@ -48,21 +48,68 @@ pub enum ReportCommand {
 pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> {
     let client = ingest::clickhouse_store::read_client(&settings.clickhouse);
     match cmd {
-        ReportCommand::BoxOffice { from, to, film, cinema, json } => {
-            let film = film.map(|f| FilmId::parse(&f)).transpose().map_err(|e| anyhow::anyhow!("--film: {e}"))?;
-            let cinema = cinema.map(|c| Bin::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+        ReportCommand::BoxOffice {
+            from,
+            to,
+            film,
+            cinema,
+            json,
+        } => {
+            let film = film
+                .map(|f| FilmId::parse(&f))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--film: {e}"))?;
+            let cinema = cinema
+                .map(|c| Bin::parse(&c))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
             let q = api::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
-            let report = api::reports::box_office(&client, &q, settings.reporting.clock().now(), &settings.reporting).await?;
+            let report = api::reports::box_office(
+                &client,
+                &q,
+                settings.reporting.clock().now(),
+                &settings.reporting,
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}", "day", "film", "cinema", "admissions", "gross KZT", "net KZT", "shows", "status");
+                println!(
+                    "{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}",
+                    "day",
+                    "film",
+                    "cinema",
+                    "admissions",
+                    "gross KZT",
+                    "net KZT",
+                    "shows",
+                    "status"
+                );
                 for r in &report.rows {
-                    let status = serde_json::to_value(r.status)?.as_str().unwrap_or_default().to_owned();
-                    println!("{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}", r.day, r.film_id, r.cinema_bin, r.admissions, r.gross, r.net, r.screenings, status);
+                    let status = serde_json::to_value(r.status)?
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    println!(
+                        "{:<12} {:<14} {:<12} {:>10} {:>16} {:>16} {:>6} {:<11}",
+                        r.day,
+                        r.film_id,
+                        r.cinema_bin,
+                        r.admissions,
+                        r.gross,
+                        r.net,
+                        r.screenings,
+                        status
+                    );
                 }
                 let t = &report.totals;
-                println!("total {} rows: admissions {}, gross {} KZT, net {} KZT", report.rows.len(), t.admissions, t.gross, t.net);
+                println!(
+                    "total {} rows: admissions {}, gross {} KZT, net {} KZT",
+                    report.rows.len(),
+                    t.admissions,
+                    t.gross,
+                    t.net
+                );
             }
         }
         ReportCommand::Rejected { json } => {
@@ -77,7 +124,8 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             }
         }
         ReportCommand::Reconciliation { json } => {
-            let r = api::reports::reconciliation(&client, &settings.clickhouse.app_database()).await?;
+            let r =
+                api::reports::reconciliation(&client, &settings.clickhouse.app_database()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -85,22 +133,51 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                     println!("{flag:<26} {n:>10}");
                 }
                 for p in &r.pending_refunds {
-                    println!("refund_pending {} {} refund_of {} film {} day {} {} KZT", p.cinema_bin, p.event_id, p.refund_of, p.film_id, p.day, p.amount);
+                    println!(
+                        "refund_pending {} {} refund_of {} film {} day {} {} KZT",
+                        p.cinema_bin, p.event_id, p.refund_of, p.film_id, p.day, p.amount
+                    );
                 }
             }
         }
-        ReportCommand::Corrections { from, to, cinema, json } => {
+        ReportCommand::Corrections {
+            from,
+            to,
+            cinema,
+            json,
+        } => {
             anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
-            let cinema = cinema.map(|c| Bin::parse(&c)).transpose().map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
-            let r = api::reports::corrections::corrections(&client, from, to, cinema.as_ref().map(Bin::as_str), 100_000).await?;
+            let cinema = cinema
+                .map(|c| Bin::parse(&c))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let r = api::reports::corrections::corrections(
+                &client,
+                from,
+                to,
+                cinema.as_ref().map(Bin::as_str),
+                100_000,
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                println!("{:<12} {:<12} {:<14} {:<36} {:<7} {:>6} {:>14} {:>14} arrived", "day", "cinema", "film", "event", "kind", "adm", "gross KZT", "net KZT");
+                println!(
+                    "{:<12} {:<12} {:<14} {:<36} {:<7} {:>6} {:>14} {:>14} arrived",
+                    "day", "cinema", "film", "event", "kind", "adm", "gross KZT", "net KZT"
+                );
                 for c in &r.rows {
                     println!(
                         "{:<12} {:<12} {:<14} {:<36} {:<7} {:>6} {:>14} {:>14} {}",
-                        c.day, c.cinema_bin, c.film_id, c.event_id, c.kind, c.admissions_change, c.gross_change, c.net_change, c.arrived_at
+                        c.day,
+                        c.cinema_bin,
+                        c.film_id,
+                        c.event_id,
+                        c.kind,
+                        c.admissions_change,
+                        c.gross_change,
+                        c.net_change,
+                        c.arrived_at
                     );
                 }
                 println!("{} corrections", r.rows.len());

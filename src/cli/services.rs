@@ -7,7 +7,9 @@ use std::process::Command;
 use anyhow::Context;
 
 fn script() -> PathBuf {
-    let root = std::env::var_os("EKINO_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let root = std::env::var_os("EKINO_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     root.join("scripts/services.sh")
 }
 
@@ -18,7 +20,9 @@ pub fn run(action: &str, service: Option<&str>) -> anyhow::Result<()> {
     if let Some(s) = service {
         cmd.arg(s);
     }
-    let status = cmd.status().with_context(|| format!("running {}", script.display()))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("running {}", script.display()))?;
     anyhow::ensure!(status.success(), "services {action} failed ({status})");
     Ok(())
 }

@@ -7,11 +7,26 @@ use serde_json::{json, Value};
 
 /// The corruptions, in the order the simulator cycles through them.
 pub const KINDS: &[R] = &[
-    R::Malformed, R::TooLarge, R::UnknownField, R::MissingField, R::UnsupportedSchema,
-    R::InvalidEventId, R::InvalidType, R::InvalidBin, R::InvalidText, R::InvalidTimestamp,
-    R::FutureTimestamp, R::InvalidPrice, R::UnsupportedCurrency, R::InvalidVatRate,
-    R::InvalidSeat, R::InvalidChannel, R::InvalidTicketType, R::RefundLink,
-    R::ImplausibleShowStart, R::StaleTimestamp,
+    R::Malformed,
+    R::TooLarge,
+    R::UnknownField,
+    R::MissingField,
+    R::UnsupportedSchema,
+    R::InvalidEventId,
+    R::InvalidType,
+    R::InvalidBin,
+    R::InvalidText,
+    R::InvalidTimestamp,
+    R::FutureTimestamp,
+    R::InvalidPrice,
+    R::UnsupportedCurrency,
+    R::InvalidVatRate,
+    R::InvalidSeat,
+    R::InvalidChannel,
+    R::InvalidTicketType,
+    R::RefundLink,
+    R::ImplausibleShowStart,
+    R::StaleTimestamp,
 ];
 
 /// Breaks a valid event's JSON so that it is refused with `reason`.
@@ -21,7 +36,10 @@ pub fn corrupt(valid_json: &str, reason: R, now: DateTime<Utc>) -> Vec<u8> {
     match reason {
         R::Malformed => return valid_json.as_bytes()[..valid_json.len() / 2].to_vec(),
         R::TooLarge => {
-            o.insert("hall".into(), json!("x".repeat(schemas::event::MAX_EVENT_BYTES)));
+            o.insert(
+                "hall".into(),
+                json!("x".repeat(schemas::event::MAX_EVENT_BYTES)),
+            );
         }
         R::UnknownField => {
             o.insert("prise".into(), json!("2500"));
@@ -41,7 +59,10 @@ pub fn corrupt(valid_json: &str, reason: R, now: DateTime<Utc>) -> Vec<u8> {
         R::InvalidBin => {
             let bin = o["cinema_bin"].as_str().expect("bin").to_owned();
             let last = bin.as_bytes()[11] - b'0';
-            o.insert("cinema_bin".into(), json!(format!("{}{}", &bin[..11], (last + 1) % 10)));
+            o.insert(
+                "cinema_bin".into(),
+                json!(format!("{}{}", &bin[..11], (last + 1) % 10)),
+            );
         }
         R::InvalidText => {
             o.insert("hall".into(), json!(""));
@@ -73,7 +94,10 @@ pub fn corrupt(valid_json: &str, reason: R, now: DateTime<Utc>) -> Vec<u8> {
         }
         R::RefundLink => {
             o.insert("type".into(), json!("sale"));
-            o.insert("refund_of".into(), json!("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
+            o.insert(
+                "refund_of".into(),
+                json!("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+            );
         }
         R::ImplausibleShowStart => {
             let t = schemas::event::wire::rfc3339_kz(now + Duration::days(400));
@@ -84,7 +108,9 @@ pub fn corrupt(valid_json: &str, reason: R, now: DateTime<Utc>) -> Vec<u8> {
             o.insert("occurred_at".into(), json!(t));
             o.insert("show_start".into(), json!(t));
         }
-        other => unreachable!("{other} is decided by ingest against its state, not by corrupting one message"),
+        other => unreachable!(
+            "{other} is decided by ingest against its state, not by corrupting one message"
+        ),
     }
     serde_json::to_vec(&v).expect("json")
 }
@@ -104,11 +130,16 @@ mod tests {
         let e = super::super::traffic::day_events(&mut rng, &market, day, now).remove(0);
         let json = e.to_json();
         for &kind in KINDS {
-            let r = schemas::event::decode(&corrupt(&json, kind, now), now).expect_err("must be refused");
+            let r = schemas::event::decode(&corrupt(&json, kind, now), now)
+                .expect_err("must be refused");
             assert_eq!(r.reason, kind, "{}", r.message);
         }
         let covered: std::collections::HashSet<_> = KINDS.iter().collect();
         let decode_reasons = R::ALL.iter().filter(|r| r.is_decode()).count();
-        assert_eq!(covered.len(), decode_reasons, "every reason a single message can earn has a corruption");
+        assert_eq!(
+            covered.len(),
+            decode_reasons,
+            "every reason a single message can earn has a corruption"
+        );
     }
 }

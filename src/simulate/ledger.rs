@@ -60,6 +60,9 @@ impl Ledger {
     pub fn count_invalid(&mut self, reason: schemas::RejectReason) {
         self.messages += 1;
         self.invalid += 1;
-        *self.invalid_by_reason.entry(reason.code().to_owned()).or_default() += 1;
+        *self
+            .invalid_by_reason
+            .entry(reason.code().to_owned())
+            .or_default() += 1;
     }
 }

@@ -55,7 +55,9 @@ pub struct SimulateArgs {
 impl SimulateArgs {
     pub fn first_day(&self) -> NaiveDate {
         self.start.unwrap_or_else(|| {
-            let today = Utc::now().with_timezone(&schemas::time::kz_offset()).date_naive();
+            let today = Utc::now()
+                .with_timezone(&schemas::time::kz_offset())
+                .date_naive();
             today - Days::new(u64::from(self.days.max(1)))
         })
     }
@@ -63,7 +65,9 @@ impl SimulateArgs {
 
 pub(crate) fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file = |name: &str| std::fs::File::create(dir.join(name)).with_context(|| format!("writing {name}"));
+    let file = |name: &str| {
+        std::fs::File::create(dir.join(name)).with_context(|| format!("writing {name}"))
+    };
     let cinemas: Vec<_> = market.cinemas.iter().map(|c| c.record.clone()).collect();
     let films: Vec<_> = market.films.iter().map(|f| f.record.clone()).collect();
     schemas::registry::write_cinemas(file("cinemas.csv")?, &cinemas)?;
@@ -93,7 +97,12 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
         ingest::topic::ensure_topic(brokers, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
         Some(ingest::produce::TicketProducer::new(brokers, topic)?)
     };
-    let mut ledger = Ledger { seed: args.seed, first_day: first.to_string(), days: args.days, ..Ledger::default() };
+    let mut ledger = Ledger {
+        seed: args.seed,
+        first_day: first.to_string(),
+        days: args.days,
+        ..Ledger::default()
+    };
     // Separate stream for faults so that changing rates does not change the traffic itself.
     let mut faults = ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_fa17);
     let now = Utc::now();
@@ -123,15 +132,24 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
                 // A fresh id, so the broken copy is never mistaken for the valid event.
                 let mut other = e.clone();
                 other.event_id = traffic::new_event_id(&mut faults);
-                batch.push(Outgoing { key: key.clone(), payload: corrupt::corrupt(&other.to_json(), reason, now) });
+                batch.push(Outgoing {
+                    key: key.clone(),
+                    payload: corrupt::corrupt(&other.to_json(), reason, now),
+                });
                 ledger.count_invalid(reason);
             }
             ledger.count_valid(&e);
             if args.duplicate_rate > 0.0 && faults.gen_bool(args.duplicate_rate.min(1.0)) {
-                resend.push(Outgoing { key: key.clone(), payload: json.clone().into_bytes() });
+                resend.push(Outgoing {
+                    key: key.clone(),
+                    payload: json.clone().into_bytes(),
+                });
                 ledger.count_duplicate();
             }
-            batch.push(Outgoing { key, payload: json.into_bytes() });
+            batch.push(Outgoing {
+                key,
+                payload: json.into_bytes(),
+            });
             // Re-sends arrive a little later, as a till's retry would.
             if resend.len() >= 16 {
                 batch.append(&mut resend);
@@ -164,9 +182,14 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
         confirm(p, &mut pending).await?;
         p.flush(Duration::from_secs(30))?;
     }
-    anyhow::ensure!(sent == ledger.messages, "simulator sent {sent} messages but its ledger counts {}", ledger.messages);
+    anyhow::ensure!(
+        sent == ledger.messages,
+        "simulator sent {sent} messages but its ledger counts {}",
+        ledger.messages
+    );
     let path = args.out.join("ledger.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&ledger)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_vec_pretty(&ledger)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(
         messages = ledger.messages, valid = ledger.valid_events, invalid = ledger.invalid, duplicates = ledger.duplicates,
         elapsed_ms = started.elapsed().as_millis() as u64, ledger = %path.display(), "simulation sent"
@@ -178,18 +201,27 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
 /// round together, with back-off (a restarting broker answers some requests with errors
 /// librdkafka treats as final); should one have landed after all, the copy is a duplicate
 /// event, which ekino counts once.
-async fn confirm(producer: &ingest::produce::TicketProducer, pending: &mut Vec<rdkafka::producer::DeliveryFuture>) -> anyhow::Result<()> {
+async fn confirm(
+    producer: &ingest::produce::TicketProducer,
+    pending: &mut Vec<rdkafka::producer::DeliveryFuture>,
+) -> anyhow::Result<()> {
     use rdkafka::message::Message;
     for round in 1..=30u64 {
         let mut failed = Vec::new();
         for f in pending.drain(..) {
             match f.await {
                 Ok(Ok(_)) => {}
-                Ok(Err((e, msg))) => failed.push((msg.key().unwrap_or_default().to_vec(), msg.payload().unwrap_or_default().to_vec(), e.to_string())),
+                Ok(Err((e, msg))) => failed.push((
+                    msg.key().unwrap_or_default().to_vec(),
+                    msg.payload().unwrap_or_default().to_vec(),
+                    e.to_string(),
+                )),
                 Err(_) => anyhow::bail!("a simulated event was dropped before delivery"),
             }
         }
-        let Some((_, _, why)) = failed.first() else { return Ok(()) };
+        let Some((_, _, why)) = failed.first() else {
+            return Ok(());
+        };
         tracing::warn!(round, failed = failed.len(), error = %why, "deliveries failed; sending those events again");
         tokio::time::sleep(Duration::from_millis(500 * round.min(10))).await;
         for (key, payload, _) in &failed {

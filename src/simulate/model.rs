@@ -33,7 +33,15 @@ const PLACES: &[(&str, &str, u32, i64)] = &[
     ("Ulytau", "Jezkazgan", 2, 1500),
 ];
 
-const CHAINS: &[&str] = &["Kinopark", "Chaplin", "Kinoplexx", "Arman", "Eurasia Cinema", "Cinemax", "Sary-Arka Kino"];
+const CHAINS: &[&str] = &[
+    "Kinopark",
+    "Chaplin",
+    "Kinoplexx",
+    "Arman",
+    "Eurasia Cinema",
+    "Cinemax",
+    "Sary-Arka Kino",
+];
 
 /// (English, Kazakh, Russian) spellings of the chains and cities above, for the registry's
 /// kk/ru cinema names.
@@ -69,7 +77,10 @@ const SPELLINGS: &[(&str, &str, &str)] = &[
 
 /// A chain's or city's name in Kazakh (`kk = true`) or Russian; the English one when unlisted.
 fn spelled(en: &str, kk: bool) -> &str {
-    SPELLINGS.iter().find(|s| s.0 == en).map_or(en, |s| if kk { s.1 } else { s.2 })
+    SPELLINGS
+        .iter()
+        .find(|s| s.0 == en)
+        .map_or(en, |s| if kk { s.1 } else { s.2 })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +132,9 @@ pub struct Market {
 
 pub fn random_bin(rng: &mut ChaCha8Rng) -> Bin {
     loop {
-        let prefix: String = (0..11).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
+        let prefix: String = (0..11)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect();
         if let Some(b) = Bin::from_prefix(&prefix) {
             return b;
         }
@@ -134,16 +147,31 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
         let big_city = matches!(city, "Almaty" | "Astana");
         for i in 0..count {
             let chain = CHAINS.choose(rng).expect("chains");
-            let n_halls = if big_city { rng.gen_range(3..=9) } else if city == "Shymkent" { rng.gen_range(2..=7) } else { rng.gen_range(1..=5) };
+            let n_halls = if big_city {
+                rng.gen_range(3..=9)
+            } else if city == "Shymkent" {
+                rng.gen_range(2..=7)
+            } else {
+                rng.gen_range(1..=5)
+            };
             let halls: Vec<Hall> = (1..=n_halls)
                 .map(|h| {
-                    let seats = if n_halls == 1 { rng.gen_range(60..=120) } else { rng.gen_range(70..=320) };
+                    let seats = if n_halls == 1 {
+                        rng.gen_range(60..=120)
+                    } else {
+                        rng.gen_range(70..=320)
+                    };
                     let format = match rng.gen_range(0..20) {
                         0 if big_city => Format::Imax,
                         1..=4 => Format::ThreeD,
                         _ => Format::TwoD,
                     };
-                    Hall { name: format!("Hall {h}"), seats, rows: (seats / 16).max(4), format }
+                    Hall {
+                        name: format!("Hall {h}"),
+                        seats,
+                        rows: (seats / 16).max(4),
+                        format,
+                    }
                 })
                 .collect();
             let seats = halls.iter().map(|h| h.seats).sum();
@@ -154,7 +182,12 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
                     bin: random_bin(rng),
                     name: format!("{chain} {city} {}", i + 1),
                     name_kk: format!("{} {} {}", spelled(chain, true), spelled(city, true), i + 1),
-                    name_ru: format!("{} {} {}", spelled(chain, false), spelled(city, false), i + 1),
+                    name_ru: format!(
+                        "{} {} {}",
+                        spelled(chain, false),
+                        spelled(city, false),
+                        i + 1
+                    ),
                     region: Region::parse(region).expect("PLACES names regions"),
                     city: city.to_owned(),
                     halls: n_halls as u16,
@@ -184,18 +217,40 @@ const NATIONAL: &[(&str, &str, &str)] = &[
 
 /// Distributors (kk, ru, en); BINs are fixed so the same names keep the same BINs.
 const DISTRIBUTORS: &[(&str, &str, &str, &str)] = &[
-    ("0801400000", "Қазақфильм прокат", "Казахфильм прокат", "Kazakhfilm Distribution"),
+    (
+        "0801400000",
+        "Қазақфильм прокат",
+        "Казахфильм прокат",
+        "Kazakhfilm Distribution",
+    ),
     ("0905400000", "Дала Медиа", "Дала Медиа", "Dala Media"),
-    ("1102400000", "Меломан Фильм", "Меломан Фильм", "Meloman Film"),
-    ("1207400000", "Еуразия Дистрибьюшн", "Евразия Дистрибьюшн", "Eurasia Distribution"),
-    ("1403400000", "Сары-Арқа Фильм", "Сары-Арка Фильм", "Sary-Arka Film"),
+    (
+        "1102400000",
+        "Меломан Фильм",
+        "Меломан Фильм",
+        "Meloman Film",
+    ),
+    (
+        "1207400000",
+        "Еуразия Дистрибьюшн",
+        "Евразия Дистрибьюшн",
+        "Eurasia Distribution",
+    ),
+    (
+        "1403400000",
+        "Сары-Арқа Фильм",
+        "Сары-Арка Фильм",
+        "Sary-Arka Film",
+    ),
 ];
 
 pub fn distributors() -> Vec<Distributor> {
     DISTRIBUTORS
         .iter()
         .map(|(prefix, kk, ru, en)| Distributor {
-            bin: (0..10).find_map(|n| Bin::from_prefix(&format!("{prefix}{n}"))).expect("a valid BIN among ten"),
+            bin: (0..10)
+                .find_map(|n| Bin::from_prefix(&format!("{prefix}{n}")))
+                .expect("a valid BIN among ten"),
             name_kk: (*kk).into(),
             name_ru: (*ru).into(),
             name_en: (*en).into(),
@@ -204,9 +259,20 @@ pub fn distributors() -> Vec<Distributor> {
 }
 
 const FOREIGN: &[&str] = &[
-    "Orbital Drift", "The Last Harbour", "Midnight Circuit", "Paper Kingdoms", "Iron Meridian",
-    "Small Giants", "The Glass Orchard", "Northbound", "Echo Protocol", "Summer of Kites",
-    "Red Dune Rising", "The Clockmaker's Son", "Deep Blue Signal", "Wild Frontier",
+    "Orbital Drift",
+    "The Last Harbour",
+    "Midnight Circuit",
+    "Paper Kingdoms",
+    "Iron Meridian",
+    "Small Giants",
+    "The Glass Orchard",
+    "Northbound",
+    "Echo Protocol",
+    "Summer of Kites",
+    "Red Dune Rising",
+    "The Clockmaker's Son",
+    "Deep Blue Signal",
+    "Wild Frontier",
 ];
 
 fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Vec<Funding>) {
@@ -218,12 +284,16 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
     let distributor = |i: usize| distributors[i % distributors.len()].bin.clone();
     let release = |rng: &mut ChaCha8Rng| {
         let back = rng.gen_range(0..span);
-        start.checked_add_days(Days::new(u64::from(days))).unwrap_or(start) - chrono::Duration::days(back)
+        start
+            .checked_add_days(Days::new(u64::from(days)))
+            .unwrap_or(start)
+            - chrono::Duration::days(back)
     };
     for (i, (kk, ru, en)) in NATIONAL.iter().enumerate() {
         let state_funded = i < 7;
         let budget_m: i64 = rng.gen_range(150..=900);
-        let film_id = FilmId::parse(&format!("KZ{}-{seq:04}", start.format("%y"))).expect("film id");
+        let film_id =
+            FilmId::parse(&format!("KZ{}-{seq:04}", start.format("%y"))).expect("film id");
         seq += 1;
         let rel = release(rng);
         if state_funded {
@@ -231,7 +301,11 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
             let total = budget_m * 1_000_000 * share_pct / 100;
             let parts = rng.gen_range(1..=3);
             for p in 0..parts {
-                let amount = if p == parts - 1 { total - (total / parts) * (parts - 1) } else { total / parts };
+                let amount = if p == parts - 1 {
+                    total - (total / parts) * (parts - 1)
+                } else {
+                    total / parts
+                };
                 funding.push(Funding {
                     film_id: film_id.clone(),
                     payment_id: format!("{film_id}-P{}", p + 1),
@@ -258,7 +332,8 @@ fn films(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> (Vec<SimFilm>, Ve
         });
     }
     for (i, en) in FOREIGN.iter().enumerate() {
-        let film_id = FilmId::parse(&format!("KZ{}-{seq:04}", start.format("%y"))).expect("film id");
+        let film_id =
+            FilmId::parse(&format!("KZ{}-{seq:04}", start.format("%y"))).expect("film id");
         seq += 1;
         films.push(SimFilm {
             record: Film {
@@ -283,7 +358,11 @@ impl Market {
     pub fn generate(rng: &mut ChaCha8Rng, start: NaiveDate, days: u32) -> Self {
         let cinemas = cinemas(rng);
         let (films, funding) = films(rng, start, days);
-        Self { cinemas, films, funding }
+        Self {
+            cinemas,
+            films,
+            funding,
+        }
     }
 
     pub fn halls(&self) -> usize {
@@ -301,10 +380,13 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let m = Market::generate(&mut rng, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), 1);
         assert_eq!(m.cinemas.len(), 113);
-        let regions: std::collections::HashSet<_> = m.cinemas.iter().map(|c| c.record.region).collect();
+        let regions: std::collections::HashSet<_> =
+            m.cinemas.iter().map(|c| c.record.region).collect();
         assert_eq!(regions.len(), 20, "17 regions and 3 cities");
         assert!((330..=520).contains(&m.halls()), "halls {}", m.halls());
-        assert!(m.films.iter().any(|f| f.record.national) && m.films.iter().any(|f| !f.record.national));
+        assert!(
+            m.films.iter().any(|f| f.record.national) && m.films.iter().any(|f| !f.record.national)
+        );
         assert!(!m.funding.is_empty());
     }
 }

@@ -92,9 +92,20 @@ pub fn new_event_id(rng: &mut ChaCha8Rng) -> EventId {
 }
 
 /// All events of `day`, ordered by `occurred_at`. Sale times never pass `now`.
-pub fn day_events(rng: &mut ChaCha8Rng, market: &Market, day: NaiveDate, now: DateTime<Utc>) -> Vec<TicketEvent> {
+pub fn day_events(
+    rng: &mut ChaCha8Rng,
+    market: &Market,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Vec<TicketEvent> {
     let offset = schemas::time::kz_offset();
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(offset).single().expect("fixed offset").to_utc();
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(offset)
+        .single()
+        .expect("fixed offset")
+        .to_utc();
     let showing: Vec<(&SimFilm, f64)> = market
         .films
         .iter()
@@ -112,10 +123,14 @@ pub fn day_events(rng: &mut ChaCha8Rng, market: &Market, day: NaiveDate, now: Da
             let mut n = 0;
             while minute <= 24 * 60 + 30 {
                 n += 1;
-                let Some(film) = pick_film(rng, &showing) else { break };
+                let Some(film) = pick_film(rng, &showing) else {
+                    break;
+                };
                 let show_start = midnight + Duration::minutes(minute);
                 let appeal = f64::from(film.appeal) * decay(film.record.release_date, day) / 50.0;
-                let occupancy = (0.16 * day_factor * hour_factor(minute) * appeal * rng.gen_range(0.5..1.5)).min(1.0);
+                let occupancy =
+                    (0.16 * day_factor * hour_factor(minute) * appeal * rng.gen_range(0.5..1.5))
+                        .min(1.0);
                 let sold = (f64::from(hall.seats) * occupancy).round() as u32;
                 let screening_id = format!("{}-{}-{n}", day.format("%Y%m%d"), h + 1);
                 let time_pct = if minute < 12 * 60 { 70 } else { 100 };
@@ -124,8 +139,13 @@ pub fn day_events(rng: &mut ChaCha8Rng, market: &Market, day: NaiveDate, now: Da
                 for i in 0..sold {
                     let (ticket_type, fare_pct) = fare(rng);
                     let (channel, lead) = channel(rng);
-                    let price_kzt = round50(cinema.base_price_kzt * hall.format.price_pct() / 100 * time_pct / 100 * fare_pct / 100);
-                    let sold_at = (show_start - Duration::minutes(rng.gen_range(0..lead.max(1)))).min(now);
+                    let price_kzt = round50(
+                        cinema.base_price_kzt * hall.format.price_pct() / 100 * time_pct / 100
+                            * fare_pct
+                            / 100,
+                    );
+                    let sold_at =
+                        (show_start - Duration::minutes(rng.gen_range(0..lead.max(1)))).min(now);
                     let seat_index = (first_seat + i) % hall.seats.max(1);
                     let seat = (hall.seats >= 80).then(|| Seat {
                         row: (seat_index / per_row + 1).to_string(),
@@ -149,7 +169,9 @@ pub fn day_events(rng: &mut ChaCha8Rng, market: &Market, day: NaiveDate, now: Da
                     };
                     if price_kzt > 0 && rng.gen_bool(REFUND_RATE) {
                         let window = (show_start - sale.occurred_at).num_seconds().max(1);
-                        let refunded_at = (sale.occurred_at + Duration::seconds(rng.gen_range(0..window))).min(now);
+                        let refunded_at = (sale.occurred_at
+                            + Duration::seconds(rng.gen_range(0..window)))
+                        .min(now);
                         let refund = TicketEvent {
                             event_id: new_event_id(rng),
                             event_type: EventType::Refund,
@@ -182,17 +204,27 @@ mod tests {
         let start = NaiveDate::from_ymd_opt(2026, 11, 14).unwrap(); // a Saturday
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let market = Market::generate(&mut rng, start, 1);
-        let now = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let events = day_events(&mut rng, &market, start, now);
-        let sales = events.iter().filter(|e| e.event_type == EventType::Sale).count();
+        let sales = events
+            .iter()
+            .filter(|e| e.event_type == EventType::Sale)
+            .count();
         let refunds = events.len() - sales;
         assert!((30_000..=250_000).contains(&sales), "sales {sales}");
         let refund_share = refunds as f64 / sales as f64;
-        assert!((0.015..=0.035).contains(&refund_share), "refunds {refund_share}");
+        assert!(
+            (0.015..=0.035).contains(&refund_share),
+            "refunds {refund_share}"
+        );
         let paid: Vec<_> = events.iter().filter(|e| e.price.tiyn() > 0).collect();
         let avg = paid.iter().map(|e| e.price.tiyn()).sum::<i64>() / paid.len() as i64 / 100;
         assert!((1_200..=3_500).contains(&avg), "average ticket {avg} KZT");
-        assert!(events.iter().all(|e| e.day() == start || e.day() == start.succ_opt().unwrap()));
+        assert!(events
+            .iter()
+            .all(|e| e.day() == start || e.day() == start.succ_opt().unwrap()));
         // Every refund follows its sale in the stream.
         let mut seen = std::collections::HashSet::new();
         for e in &events {
@@ -206,11 +238,16 @@ mod tests {
     #[test]
     fn same_seed_same_day() {
         let start = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
-        let now = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let run = || {
             let mut rng = ChaCha8Rng::seed_from_u64(1);
             let m = Market::generate(&mut rng, start, 1);
-            day_events(&mut rng, &m, start, now).into_iter().map(|e| e.to_json()).collect::<Vec<_>>()
+            day_events(&mut rng, &m, start, now)
+                .into_iter()
+                .map(|e| e.to_json())
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
     }

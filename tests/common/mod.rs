@@ -22,11 +22,17 @@ pub struct TestEnv {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn require_services() {
-    let ch = Command::new("curl").args(["-fsS", &format!("{CLICKHOUSE_URL}/ping")]).output();
+    let ch = Command::new("curl")
+        .args(["-fsS", &format!("{CLICKHOUSE_URL}/ping")])
+        .output();
     assert!(
         ch.map(|o| o.status.success()).unwrap_or(false),
         "clickhouse is not answering on {CLICKHOUSE_URL}: run scripts/services.sh up"
@@ -54,11 +60,19 @@ impl TestEnv {
     /// Like [`new`](Self::new) without the migration (a test of the migration itself).
     pub fn bare(tag: &str) -> Self {
         require_services();
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let name = format!("e2e_{tag}_{}_{}", std::process::id(), nanos % 1_000_000_000);
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&name);
         std::fs::create_dir_all(&dir).unwrap();
-        Self { database: name.clone(), name, dir, metrics_port: free_port() }
+        Self {
+            database: name.clone(),
+            name,
+            dir,
+            metrics_port: free_port(),
+        }
     }
 
     /// The `ekino` binary, pointed at this test's database, topic and group.
@@ -67,7 +81,10 @@ impl TestEnv {
         c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
             .env("EKINO_KAFKA__TOPIC", &self.name)
             .env("EKINO_KAFKA__GROUP_ID", &self.name)
-            .env("EKINO_INGEST__METRICS_ADDR", format!("127.0.0.1:{}", self.metrics_port))
+            .env(
+                "EKINO_INGEST__METRICS_ADDR",
+                format!("127.0.0.1:{}", self.metrics_port),
+            )
             .env("EKINO_LOG", "warn,ekino=info,ingest=info")
             .env_remove("RUST_BACKTRACE");
         c
@@ -76,7 +93,11 @@ impl TestEnv {
     /// Runs `ekino ARGS` to completion and returns stdout; panics with stderr on failure.
     pub fn run(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().expect("running ekino");
-        assert!(out.status.success(), "ekino {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ekino {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
@@ -87,7 +108,10 @@ impl TestEnv {
     /// Like [`json`](Self::json) but `None` when the command fails (for polling).
     pub fn try_json(&self, args: &[&str]) -> Option<Value> {
         let out = self.cmd().args(args).output().ok()?;
-        out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).ok())
+            .flatten()
     }
 
     pub fn spawn_ingest(&self, env: &[(&str, &str)]) -> Child {
@@ -115,7 +139,10 @@ impl TestEnv {
         let out = self.dir.join("sim");
         let mut c = self.cmd();
         let log = std::fs::File::create(self.dir.join("simulate.log")).unwrap();
-        c.args(["simulate", "--out", out.to_str().unwrap()]).args(args).stdout(Stdio::null()).stderr(log);
+        c.args(["simulate", "--out", out.to_str().unwrap()])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(log);
         c.spawn().expect("spawning simulate")
     }
 
@@ -137,24 +164,47 @@ impl TestEnv {
     }
 
     pub fn metric(&self, name: &str) -> Option<f64> {
-        let out = Command::new("curl").args(["-fsS", &format!("http://127.0.0.1:{}/metrics", self.metrics_port)]).output().ok()?;
+        let out = Command::new("curl")
+            .args([
+                "-fsS",
+                &format!("http://127.0.0.1:{}/metrics", self.metrics_port),
+            ])
+            .output()
+            .ok()?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))?.split_whitespace().nth(1)?.parse().ok()
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     }
 }
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.database));
-            let _ = clickhouse_http("default", &format!("DROP DATABASE IF EXISTS {}", self.app_db()));
+            let _ = clickhouse_http(
+                "default",
+                &format!("DROP DATABASE IF EXISTS {}", self.database),
+            );
+            let _ = clickhouse_http(
+                "default",
+                &format!("DROP DATABASE IF EXISTS {}", self.app_db()),
+            );
         }
     }
 }
 
 pub fn clickhouse_http(database: &str, query: &str) -> String {
     let out = Command::new("curl")
-        .args(["-sS", "--fail-with-body", "--data-binary", "@-", &format!("{CLICKHOUSE_URL}/?database={database}")])
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "--data-binary",
+            "@-",
+            &format!("{CLICKHOUSE_URL}/?database={database}"),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -184,7 +234,11 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 }
 
 pub fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap().success();
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "kill -{sig} failed");
 }
 
@@ -217,19 +271,34 @@ pub fn totals(report: &Value) -> (i64, i64, i64) {
         let (i, f) = s.split_once('.').unwrap();
         let neg = i.starts_with('-');
         let v = i.trim_start_matches('-').parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap();
-        if neg { -v } else { v }
+        if neg {
+            -v
+        } else {
+            v
+        }
     };
-    (t["admissions"].as_i64().unwrap(), tiyn(&t["gross"]), tiyn(&t["net"]))
+    (
+        t["admissions"].as_i64().unwrap(),
+        tiyn(&t["gross"]),
+        tiyn(&t["net"]),
+    )
 }
 
 pub fn ledger_totals(l: &Value) -> (i64, i64, i64) {
-    (l["admissions"].as_i64().unwrap(), l["gross_tiyn"].as_i64().unwrap(), l["net_tiyn"].as_i64().unwrap())
+    (
+        l["admissions"].as_i64().unwrap(),
+        l["gross_tiyn"].as_i64().unwrap(),
+        l["net_tiyn"].as_i64().unwrap(),
+    )
 }
 
 /// The first and last box-office day in a ledger.
 pub fn ledger_days(l: &Value) -> (String, String) {
     let days: Vec<&String> = l["by_day"].as_object().unwrap().keys().collect();
-    (days.first().unwrap().to_string(), days.last().unwrap().to_string())
+    (
+        days.first().unwrap().to_string(),
+        days.last().unwrap().to_string(),
+    )
 }
 
 /// Waits until the report equals the ledger and the rejected store holds all invalid events.
@@ -238,9 +307,18 @@ pub fn wait_exact(env: &TestEnv, ledger: &Value, timeout: Duration) -> bool {
     let want = ledger_totals(ledger);
     let want_rejected = ledger["invalid"].as_u64().unwrap();
     wait_until(timeout, || {
-        let report = env.try_json(&["report", "box-office", "--from", &from, "--to", &to, "--json"]);
+        let report = env.try_json(&[
+            "report",
+            "box-office",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--json",
+        ]);
         let rejected = env.try_json(&["report", "rejected", "--json"]);
-        report.is_some_and(|r| totals(&r) == want) && rejected.is_some_and(|r| r["total"].as_u64() == Some(want_rejected))
+        report.is_some_and(|r| totals(&r) == want)
+            && rejected.is_some_and(|r| r["total"].as_u64() == Some(want_rejected))
     })
 }
 

@@ -18,14 +18,29 @@ pub fn chart_query(q: &ChartParams) -> Result<ChartQuery, ApiError> {
     let date = params::date("date", &q.date)?;
     let period = match q.period.as_deref() {
         None => Period::Day,
-        Some(p) => Period::parse(p).ok_or_else(|| ApiError::bad("period", format!("must be day, weekend or week, got {p:?}")))?,
+        Some(p) => Period::parse(p).ok_or_else(|| {
+            ApiError::bad("period", format!("must be day, weekend or week, got {p:?}"))
+        })?,
     };
-    let region = q.region.as_deref().map(|r| schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))).transpose()?;
+    let region = q
+        .region
+        .as_deref()
+        .map(|r| {
+            schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))
+        })
+        .transpose()?;
     let origin = match q.origin.as_deref() {
         None => None,
-        Some(o) => Some(Origin::parse(o).ok_or_else(|| ApiError::bad("origin", format!("must be national or foreign, got {o:?}")))?),
+        Some(o) => Some(Origin::parse(o).ok_or_else(|| {
+            ApiError::bad("origin", format!("must be national or foreign, got {o:?}"))
+        })?),
     };
-    Ok(ChartQuery { date, period, region, origin })
+    Ok(ChartQuery {
+        date,
+        period,
+        region,
+        origin,
+    })
 }
 
 /// The chart for a query, from the one-second cache (the JSON route and the page share it).
@@ -51,7 +66,15 @@ pub async fn chart(s: &AppState, q: ChartQuery) -> Result<DailyChart, ApiError> 
             a
         }
     };
-    let chart = reports::chart::chart(&s.ch, &*s.registry().await?, &q, &statuses, &reporting, as_of).await?;
+    let chart = reports::chart::chart(
+        &s.ch,
+        &*s.registry().await?,
+        &q,
+        &statuses,
+        &reporting,
+        as_of,
+    )
+    .await?;
     s.chart_cache.put(q, std::sync::Arc::new(chart.clone()));
     Ok(chart)
 }
@@ -75,19 +98,37 @@ pub async fn films(s: &AppState, p: &Principal, q: FilmsQuery) -> Result<FilmsRe
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let statuses = s.statuses(from, to).await?;
     let page = params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
-    let mut rows = reports::films_summary(&s.ch, &s.app_db, from, to, q.region.as_deref(), &statuses).await?;
+    let mut rows =
+        reports::films_summary(&s.ch, &s.app_db, from, to, q.region.as_deref(), &statuses).await?;
     if p.role == Role::Producer {
         let registry = s.registry().await?;
-        rows.retain(|r| registry.films.get(&r.film_id).is_some_and(|f| p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin)));
+        rows.retain(|r| {
+            registry
+                .films
+                .get(&r.film_id)
+                .is_some_and(|f| p.owns_bin(&f.producer_bin) || p.owns_bin(&f.distributor_bin))
+        });
     }
     let total = rows.len();
-    Ok(FilmsReply { from: q.from, to: q.to, region: q.region, page: page.page, page_size: page.page_size, total, rows: page.of(rows) })
+    Ok(FilmsReply {
+        from: q.from,
+        to: q.to,
+        region: q.region,
+        page: page.page,
+        page_size: page.page_size,
+        total,
+        rows: page.of(rows),
+    })
 }
 
 /// Films a producer key may see: those it produces or distributes.
 /// `GET /v1/box-office/regions`: box office by region over a range (the ministry, the
 /// commission); see [`reports::regions`].
-pub async fn regions(s: &AppState, p: &Principal, q: params::RangeQuery) -> Result<reports::regions::RegionsReport, ApiError> {
+pub async fn regions(
+    s: &AppState,
+    p: &Principal,
+    q: params::RangeQuery,
+) -> Result<reports::regions::RegionsReport, ApiError> {
     require(p, &[Role::Ministry, Role::Commission])?;
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
     Ok(reports::regions::by_region(&s.ch, &*s.registry().await?, from, to).await?)
@@ -126,25 +167,51 @@ pub struct FilmDailyReply {
     pub totals: reports::Totals,
 }
 
-pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDailyQuery) -> Result<FilmDailyReply, ApiError> {
+pub async fn film_daily(
+    s: &AppState,
+    p: &Principal,
+    film_id: String,
+    q: FilmDailyQuery,
+) -> Result<FilmDailyReply, ApiError> {
     require(p, &[Role::Ministry, Role::Producer])?;
-    let film = schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    let film =
+        schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     film_visible(s, p, film.as_str()).await?;
     let by_cinema = match q.by.as_deref() {
         None | Some("day") => false,
         Some("cinema") => true,
-        Some(other) => return Err(ApiError::bad("by", format!("must be day or cinema, got {other:?}"))),
+        Some(other) => {
+            return Err(ApiError::bad(
+                "by",
+                format!("must be day or cinema, got {other:?}"),
+            ))
+        }
     };
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let report = reports::box_office(&s.ch, &BoxOfficeQuery::new(from, to, Some(film), None)?, s.clock.now(), &s.reporting).await?;
+    let report = reports::box_office(
+        &s.ch,
+        &BoxOfficeQuery::new(from, to, Some(film), None)?,
+        s.clock.now(),
+        &s.reporting,
+    )
+    .await?;
     let rows = if by_cinema {
         report
             .rows
             .into_iter()
-            .map(|r| FilmDailyRow { day: r.day, cinema_bin: Some(r.cinema_bin), admissions: r.admissions, gross: r.gross, net: r.net, screenings: r.screenings, status: r.status })
+            .map(|r| FilmDailyRow {
+                day: r.day,
+                cinema_bin: Some(r.cinema_bin),
+                admissions: r.admissions,
+                gross: r.gross,
+                net: r.net,
+                screenings: r.screenings,
+                status: r.status,
+            })
             .collect()
     } else {
-        let mut by_day: std::collections::BTreeMap<String, FilmDailyRow> = std::collections::BTreeMap::new();
+        let mut by_day: std::collections::BTreeMap<String, FilmDailyRow> =
+            std::collections::BTreeMap::new();
         for r in report.rows {
             let e = by_day.entry(r.day.clone()).or_insert(FilmDailyRow {
                 day: r.day,
@@ -163,12 +230,28 @@ pub async fn film_daily(s: &AppState, p: &Principal, film_id: String, q: FilmDai
         }
         by_day.into_values().collect()
     };
-    Ok(FilmDailyReply { film_id, from: q.from, to: q.to, rows, totals: report.totals })
+    Ok(FilmDailyReply {
+        film_id,
+        from: q.from,
+        to: q.to,
+        rows,
+        totals: report.totals,
+    })
 }
 
 /// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
 pub async fn film_run(s: &AppState, film_id: &str) -> Result<reports::film_run::FilmRun, ApiError> {
-    let film = schemas::FilmId::parse(film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
+    let film =
+        schemas::FilmId::parse(film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     let registry = s.registry().await?;
-    reports::film_run::film_run(&s.ch, &s.app, &registry, film.as_str(), s.clock.now(), &s.reporting).await?.ok_or(ApiError::NotFound)
+    reports::film_run::film_run(
+        &s.ch,
+        &s.app,
+        &registry,
+        film.as_str(),
+        s.clock.now(),
+        &s.reporting,
+    )
+    .await?
+    .ok_or(ApiError::NotFound)
 }

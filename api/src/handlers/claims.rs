@@ -76,7 +76,9 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
             .iter()
             .map(|e| Step {
                 seq: e.seq,
-                at: chrono::DateTime::from_timestamp(i64::from(e.at), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339()).unwrap_or_default(),
+                at: chrono::DateTime::from_timestamp(i64::from(e.at), 0)
+                    .map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339())
+                    .unwrap_or_default(),
                 status: e.kind.clone(),
                 role: e.role.clone(),
                 key_id: e.key_id.clone(),
@@ -87,15 +89,24 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
 }
 
 async fn append(s: &AppState, e: &ClaimEvent) -> Result<(), ApiError> {
-    ingest::clickhouse_store::insert_rows(&s.app, "claim_events", std::slice::from_ref(e), Duration::from_secs(10))
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+    ingest::clickhouse_store::insert_rows(
+        &s.app,
+        "claim_events",
+        std::slice::from_ref(e),
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 /// A claim computed with the rates in force (official, else indicative: see `fx`), never its
 /// own; its own rates, when it has any, give the applicant's asserted rebate, shown with the
 /// difference. Returns the result and its stored JSON.
-async fn official_result(s: &AppState, programme: &rebate_engine::Programme, claim: &Claim) -> Result<(rebate_engine::RebateResult, String), ApiError> {
+async fn official_result(
+    s: &AppState,
+    programme: &rebate_engine::Programme,
+    claim: &Claim,
+) -> Result<(rebate_engine::RebateResult, String), ApiError> {
     let (fx, source) = crate::fx::in_force(&s.app, &s.fx).await?;
     // The computation (lines × rules, up to a 1 MiB claim) runs on the bounded CPU pool.
     let (programme, claim, index) = (programme.clone(), claim.clone(), s.index.clone());
@@ -121,7 +132,9 @@ async fn official_result(s: &AppState, programme: &rebate_engine::Programme, cla
 }
 
 async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {
-    claims::events(&s.app, id).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    claims::events(&s.app, id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn now() -> u32 {
@@ -166,14 +179,19 @@ pub async fn preview(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimPr
 
 async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, ApiError> {
     require(p, &[Role::Producer])?;
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     // Who files: a BIN holder is Kazakh; a foreign applicant's country and registration are
     // the ministry's registry's (`applicants`), whatever the claim says.
     let (party, country, applicant) = match (&p.bin, &p.applicant) {
         (Some(bin), _) => (bin.to_string(), "KZ".to_owned(), None),
         (None, Some(id)) => {
-            let a = crate::applicants::load(&s.app, id).await?.ok_or_else(|| ApiError::Conflict(format!("the applicant {id} of this key is not registered; ask the ministry")))?;
+            let a = crate::applicants::load(&s.app, id).await?.ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "the applicant {id} of this key is not registered; ask the ministry"
+                ))
+            })?;
             (id.clone(), a.country.clone(), Some(a))
         }
         (None, None) => return Err(ApiError::NotFound),
@@ -197,30 +215,58 @@ async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, A
     if let Some(obj) = claim_json.as_object_mut() {
         let claimed_as_of = obj.get("as_of").cloned().unwrap_or(serde_json::Value::Null);
         if claimed_as_of != serde_json::json!(filed) {
-            overrides.insert("as_of".into(), serde_json::json!({"claimed": claimed_as_of, "in_force": filed}));
+            overrides.insert(
+                "as_of".into(),
+                serde_json::json!({"claimed": claimed_as_of, "in_force": filed}),
+            );
         }
         obj.insert("as_of".into(), serde_json::json!(filed));
         if let Some(prod) = obj.get_mut("production").and_then(|v| v.as_object_mut()) {
-            let claimed = prod.get("applicant_country").cloned().unwrap_or(serde_json::Value::Null);
+            let claimed = prod
+                .get("applicant_country")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
             if claimed != serde_json::json!(country) {
-                overrides.insert("applicant_country".into(), serde_json::json!({"claimed": claimed, "registered": country}));
+                overrides.insert(
+                    "applicant_country".into(),
+                    serde_json::json!({"claimed": claimed, "registered": country}),
+                );
             }
             prod.insert("applicant_country".into(), serde_json::json!(country));
         }
     }
-    let sub = SubmitClaim { claim: claim_json, ..sub };
-    let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::Invalid { field: format!("claim.{}", e.field), reason: e.reason })?;
-    let programme = s.programmes.iter().find(|x| x.id == claim.programme).ok_or_else(|| ApiError::Invalid { field: "claim.programme".into(), reason: rebate_engine::Reason::UnknownProgramme { id: claim.programme.clone() } })?;
+    let sub = SubmitClaim {
+        claim: claim_json,
+        ..sub
+    };
+    let claim = Claim::parse_json(&sub.claim.to_string()).map_err(|e| ApiError::Invalid {
+        field: format!("claim.{}", e.field),
+        reason: e.reason,
+    })?;
+    let programme = s
+        .programmes
+        .iter()
+        .find(|x| x.id == claim.programme)
+        .ok_or_else(|| ApiError::Invalid {
+            field: "claim.programme".into(),
+            reason: rebate_engine::Reason::UnknownProgramme {
+                id: claim.programme.clone(),
+            },
+        })?;
     let (result, mut stored_result) = official_result(s, programme, &claim).await?;
     if !overrides.is_empty() {
-        let mut v: serde_json::Value = serde_json::from_str(&stored_result).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut v: serde_json::Value =
+            serde_json::from_str(&stored_result).map_err(|e| ApiError::Internal(e.to_string()))?;
         v["registry_overrides"] = serde_json::Value::Object(overrides);
         stored_result = v.to_string();
     }
     let mut id = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
     let event = ClaimEvent {
-        claim_id: format!("CL-{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        claim_id: format!(
+            "CL-{}",
+            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
         seq: 1,
         at: now(),
         kind: Status::Submitted.as_str().into(),
@@ -251,9 +297,15 @@ pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, A
     Ok(v)
 }
 
-pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Result<ClaimView, ApiError> {
+pub async fn decide(
+    s: &AppState,
+    p: &Principal,
+    id: String,
+    body: &[u8],
+) -> Result<ClaimView, ApiError> {
     require(p, &[Role::Ministry])?;
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let d: DecisionBody = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::bad("reason", "is required to reject a claim"));
@@ -293,13 +345,17 @@ pub async fn decide(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Res
 /// in force and the pool and beneficiary cap checked, and the claim's next step appended. The
 /// caller serialises (the decider, or the in-process lock): the checks read what earlier
 /// decisions committed. A request whose step is already stored (a re-delivery) is a no-op.
-pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest) -> Result<(), ApiError> {
+pub async fn apply_decision(
+    s: &AppState,
+    req: &crate::decider::DecisionRequest,
+) -> Result<(), ApiError> {
     let events = load(s, &req.claim_id).await?;
     let last = events.last().ok_or(ApiError::NotFound)?.clone();
     if events.iter().any(|e| e.request_id == req.request_id) {
         return Ok(());
     }
-    let current = Status::parse(&last.kind).ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
+    let current = Status::parse(&last.kind)
+        .ok_or_else(|| ApiError::Internal(format!("stored status {}", last.kind)))?;
     let status = claims::next(current, req.decision)?;
     let mut approval_year = None;
     let mut recomputed = None;
@@ -307,22 +363,36 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
     if status == Status::Approved {
         if let Some(as_of) = &req.as_of {
             // The ministry's as-of date replaces the filing date in the claim it decides.
-            let mut v: serde_json::Value = serde_json::from_str(&claim_text).map_err(|e| ApiError::Internal(format!("stored claim: {e}")))?;
+            let mut v: serde_json::Value = serde_json::from_str(&claim_text)
+                .map_err(|e| ApiError::Internal(format!("stored claim: {e}")))?;
             v["as_of"] = serde_json::json!(as_of);
             claim_text = v.to_string();
         }
         // Decided at the rates in force at the decision, not those of the filing.
-        let claim = Claim::parse_json(&claim_text).map_err(|e| ApiError::Invalid { field: format!("claim.{}", e.field), reason: e.reason })?;
-        let programme = s.programmes.iter().find(|x| x.id == last.programme).ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
+        let claim = Claim::parse_json(&claim_text).map_err(|e| ApiError::Invalid {
+            field: format!("claim.{}", e.field),
+            reason: e.reason,
+        })?;
+        let programme = s
+            .programmes
+            .iter()
+            .find(|x| x.id == last.programme)
+            .ok_or_else(|| ApiError::Internal(format!("stored programme {}", last.programme)))?;
         let (now_result, stored) = official_result(s, programme, &claim).await?;
         if !now_result.eligible {
-            return Err(ApiError::Conflict("the claim is not eligible; reject it with the reason instead".into()));
+            return Err(ApiError::Conflict(
+                "the claim is not eligible; reject it with the reason instead".into(),
+            ));
         }
         let rebate = now_result.rebate;
         // What the filing recorded of the applicant's own words stays with the result.
-        let stored = match serde_json::from_str::<serde_json::Value>(&last.result).ok().and_then(|v| v.get("registry_overrides").cloned()) {
+        let stored = match serde_json::from_str::<serde_json::Value>(&last.result)
+            .ok()
+            .and_then(|v| v.get("registry_overrides").cloned())
+        {
             Some(o) => {
-                let mut v: serde_json::Value = serde_json::from_str(&stored).map_err(|e| ApiError::Internal(e.to_string()))?;
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&stored).map_err(|e| ApiError::Internal(e.to_string()))?;
                 v["registry_overrides"] = o;
                 v.to_string()
             }
@@ -332,9 +402,15 @@ pub async fn apply_decision(s: &AppState, req: &crate::decider::DecisionRequest)
         // The decision's year and the programme's rules in force on the decision's day.
         let today = s.today();
         let year = u16::try_from(chrono::Datelike::year(&today)).unwrap_or(0);
-        let rules = programme.version_on(today).map_err(|e| ApiError::Conflict(format!("no rules of {} in force today: {e}", programme.id)))?;
+        let rules = programme.version_on(today).map_err(|e| {
+            ApiError::Conflict(format!("no rules of {} in force today: {e}", programme.id))
+        })?;
         let pool = rules.annual_pool.get(&year.to_string()).copied();
-        claims::fits_pool(pool, claims::committed(&s.app, &last.programme, year, None).await?, rebate)?;
+        claims::fits_pool(
+            pool,
+            claims::committed(&s.app, &last.programme, year, None).await?,
+            rebate,
+        )?;
         if rules.beneficiary_annual_cap.is_some() {
             let mine = claims::committed(&s.app, &last.programme, year, Some(&last.bin)).await?;
             claims::fits_beneficiary_cap(rules.beneficiary_annual_cap, &last.bin, mine, rebate)?;
@@ -393,19 +469,38 @@ pub async fn list(s: &AppState, p: &Principal, q: ListQuery) -> Result<ClaimList
     require(p, &[Role::Producer, Role::Ministry])?;
     let status = q.status.unwrap_or_default();
     if !status.is_empty() && Status::parse(&status).is_none() {
-        return Err(ApiError::bad("status", "must be submitted, approved, rejected or paid"));
+        return Err(ApiError::bad(
+            "status",
+            "must be submitted, approved, rejected or paid",
+        ));
     }
     let programme = q.programme.unwrap_or_default();
     if !programme.is_empty() && !s.programmes.iter().any(|x| x.id == programme) {
-        return Err(ApiError::bad("programme", format!("unknown programme {programme}")));
+        return Err(ApiError::bad(
+            "programme",
+            format!("unknown programme {programme}"),
+        ));
     }
     let page = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let mine = match p.role {
         Role::Producer => p.party(),
         _ => String::new(),
     };
-    let claims = claims::list(&s.app, &status, &programme, q.year.unwrap_or(0), &mine, page.page_size, page.offset()).await?;
-    Ok(ClaimList { page: page.page, page_size: page.page_size, claims })
+    let claims = claims::list(
+        &s.app,
+        &status,
+        &programme,
+        q.year.unwrap_or(0),
+        &mine,
+        page.page_size,
+        page.offset(),
+    )
+    .await?;
+    Ok(ClaimList {
+        page: page.page,
+        page_size: page.page_size,
+        claims,
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -437,14 +532,20 @@ pub struct PoolsReply {
 pub async fn pools(s: &AppState, p: &Principal, q: PoolsQuery) -> Result<PoolsReply, ApiError> {
     require(p, &[Role::Ministry, Role::Commission, Role::Producer])?;
     if !(2000..=2100).contains(&q.year) {
-        return Err(ApiError::bad("year", "must be a year between 2000 and 2100"));
+        return Err(ApiError::bad(
+            "year",
+            "must be a year between 2000 and 2100",
+        ));
     }
     // The rules in force at the year's end, or today for the current year.
-    let year_end = chrono::NaiveDate::from_ymd_opt(i32::from(q.year), 12, 31).ok_or_else(|| ApiError::bad("year", "is not a year"))?;
+    let year_end = chrono::NaiveDate::from_ymd_opt(i32::from(q.year), 12, 31)
+        .ok_or_else(|| ApiError::bad("year", "is not a year"))?;
     let on = year_end.min(s.today());
     let mut programmes = Vec::new();
     for prog in &s.programmes {
-        let Ok(rules) = prog.version_on(on) else { continue };
+        let Ok(rules) = prog.version_on(on) else {
+            continue;
+        };
         let pool = rules.annual_pool.get(&q.year.to_string()).copied();
         let committed = claims::committed(&s.app, &prog.id, q.year, None).await?;
         programmes.push(PoolLeft {
@@ -456,5 +557,8 @@ pub async fn pools(s: &AppState, p: &Principal, q: PoolsQuery) -> Result<PoolsRe
             beneficiary_annual_cap: rules.beneficiary_annual_cap.map(|x| x.to_string()),
         });
     }
-    Ok(PoolsReply { year: q.year, programmes })
+    Ok(PoolsReply {
+        year: q.year,
+        programmes,
+    })
 }

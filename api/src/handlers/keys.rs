@@ -21,7 +21,9 @@ pub struct KeysReply {
 /// `GET /v1/keys`.
 pub async fn list(s: &AppState, p: &Principal) -> Result<KeysReply, ApiError> {
     require(p, &[Role::Ministry])?;
-    Ok(KeysReply { keys: crate::keys::list(&s.app, now()).await? })
+    Ok(KeysReply {
+        keys: crate::keys::list(&s.app, now()).await?,
+    })
 }
 
 /// `POST /v1/keys` as it comes off the wire. The role is checked before the body is read, so
@@ -56,20 +58,38 @@ pub struct Revoked {
 }
 
 /// `POST /v1/keys/{key_id}/revoke` as it comes off the wire: the role first, then the body.
-pub async fn revoke_json(s: &AppState, p: &Principal, key_id: String, body: &[u8]) -> Result<Revoked, ApiError> {
+pub async fn revoke_json(
+    s: &AppState,
+    p: &Principal,
+    key_id: String,
+    body: &[u8],
+) -> Result<Revoked, ApiError> {
     require(p, &[Role::Ministry])?;
     revoke(s, p, key_id, super::registry::json(body)?).await
 }
 
 /// `POST /v1/keys/{key_id}/revoke`. The key making the request cannot revoke itself, so the
 /// ministry cannot lock itself out by mistake: another ministry key does it.
-pub async fn revoke(s: &AppState, p: &Principal, key_id: String, body: Revoke) -> Result<Revoked, ApiError> {
+pub async fn revoke(
+    s: &AppState,
+    p: &Principal,
+    key_id: String,
+    body: Revoke,
+) -> Result<Revoked, ApiError> {
     require(p, &[Role::Ministry])?;
     if key_id == p.key_id {
-        return Err(ApiError::Unprocessable { field: "key_id".into(), reason: "is the key making this request: another ministry key must revoke it".into() });
+        return Err(ApiError::Unprocessable {
+            field: "key_id".into(),
+            reason: "is the key making this request: another ministry key must revoke it".into(),
+        });
     }
     let row = crate::keys::revoke(&s.app, &key_id, &body.reason, &p.author(), now()).await?;
-    Ok(Revoked { key_id: row.key_id, revoked_at: crate::keys::when(row.revoked_at), revoked_by: row.revoked_by, reason: row.reason })
+    Ok(Revoked {
+        key_id: row.key_id,
+        revoked_at: crate::keys::when(row.revoked_at),
+        revoked_by: row.revoked_by,
+        reason: row.reason,
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -80,5 +100,7 @@ pub struct ApplicantsReply {
 /// `GET /v1/applicants`: every registered foreign applicant.
 pub async fn applicants(s: &AppState, p: &Principal) -> Result<ApplicantsReply, ApiError> {
     require(p, &[Role::Ministry])?;
-    Ok(ApplicantsReply { applicants: crate::applicants::list(&s.app).await? })
+    Ok(ApplicantsReply {
+        applicants: crate::applicants::list(&s.app).await?,
+    })
 }

@@ -17,7 +17,11 @@ use crate::error::ApiError;
 
 /// Refuses callers without one of `roles`. Refusal is a 404, like data outside one's scope.
 pub fn require(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
-    if roles.contains(&p.role) { Ok(()) } else { Err(ApiError::NotFound) }
+    if roles.contains(&p.role) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// A cinema key sees only its own BIN; the ministry sees all.
@@ -41,5 +45,11 @@ pub fn parse_bin(s: &str) -> Result<schemas::Bin, ApiError> {
 /// A BIN in `field`; a refusal carries the stable code `not_bin` (its sentence says which part
 /// is wrong), so pages say it in their language.
 pub fn bin_field(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
-    schemas::Bin::parse(s).map_err(|e| ApiError::Invalid { field: field.to_owned(), reason: rebate_engine::Reason::NotBin { got: s.to_owned(), detail: e.to_string() } })
+    schemas::Bin::parse(s).map_err(|e| ApiError::Invalid {
+        field: field.to_owned(),
+        reason: rebate_engine::Reason::NotBin {
+            got: s.to_owned(),
+            detail: e.to_string(),
+        },
+    })
 }

@@ -93,7 +93,9 @@ async fn rows(s: &AppState) -> Result<Vec<EstimateRow>, ApiError> {
 /// `GET /v1/commission/estimates`.
 pub async fn list(s: &AppState, p: &Principal) -> Result<SavedEstimates, ApiError> {
     require(p, &[Role::Commission])?;
-    Ok(SavedEstimates { estimates: rows(s).await?.into_iter().map(view).collect() })
+    Ok(SavedEstimates {
+        estimates: rows(s).await?.into_iter().map(view).collect(),
+    })
 }
 
 /// The query in its normal spelling, or the field and reason the estimator would refuse.
@@ -104,7 +106,10 @@ pub fn checked_query(query: &str, today: chrono::NaiveDate) -> Result<String, Ap
     }
     // Without a total the estimator shows its example: that is not a production's estimate.
     if !crate::web::pairs(query).iter().any(|(k, _)| k == "total") {
-        return Err(ApiError::bad("query", "must be the estimator's query, with the production's total budget"));
+        return Err(ApiError::bad(
+            "query",
+            "must be the estimator's query, with the production's total budget",
+        ));
     }
     let form = EstimateForm::from_query(query, today);
     form.input()?;
@@ -115,10 +120,19 @@ pub fn checked_query(query: &str, today: chrono::NaiveDate) -> Result<String, Ap
 /// naming `query` and the estimator's own field and reason (pages call [`checked_query`] first
 /// and say that refusal in their language).
 fn not_an_estimate(e: ApiError) -> ApiError {
-    let said = |field: &str, reason: &str| ApiError::Unprocessable { field: "query".into(), reason: format!("is not an estimate the estimator can compute: {field} {reason}") };
+    let said = |field: &str, reason: &str| ApiError::Unprocessable {
+        field: "query".into(),
+        reason: format!("is not an estimate the estimator can compute: {field} {reason}"),
+    };
     match e {
-        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } if field == "query" => ApiError::Unprocessable { field, reason },
-        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => said(&field, &reason),
+        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason }
+            if field == "query" =>
+        {
+            ApiError::Unprocessable { field, reason }
+        }
+        ApiError::BadRequest { field, reason } | ApiError::Unprocessable { field, reason } => {
+            said(&field, &reason)
+        }
         ApiError::Invalid { field, reason } => said(&field, &reason.to_string()),
         other => other,
     }
@@ -133,19 +147,45 @@ fn version() -> u64 {
 }
 
 /// `POST /v1/commission/estimates`.
-pub async fn save(s: &AppState, p: &Principal, new: NewEstimate) -> Result<SavedEstimate, ApiError> {
+pub async fn save(
+    s: &AppState,
+    p: &Principal,
+    new: NewEstimate,
+) -> Result<SavedEstimate, ApiError> {
     require(p, &[Role::Commission])?;
     crate::params::text("production", &new.production)?;
     if new.production.chars().count() > 200 {
-        return Err(ApiError::bad("production", "must be at most 200 characters"));
+        return Err(ApiError::bad(
+            "production",
+            "must be at most 200 characters",
+        ));
     }
     if new.note.chars().count() > 1000 || new.note.chars().any(char::is_control) {
-        return Err(ApiError::bad("note", "must be at most 1,000 characters, without control characters"));
+        return Err(ApiError::bad(
+            "note",
+            "must be at most 1,000 characters, without control characters",
+        ));
     }
     let query = checked_query(&new.query, s.today()).map_err(not_an_estimate)?;
     let id = format!("ES-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-    let row = EstimateRow { estimate_id: id, production: new.production.trim().to_owned(), query, note: new.note.trim().to_owned(), saved_by: p.author(), saved_at: now_secs(), deleted: 0, version: version() };
-    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", std::slice::from_ref(&row), std::time::Duration::from_secs(10)).await.map_err(unavailable)?;
+    let row = EstimateRow {
+        estimate_id: id,
+        production: new.production.trim().to_owned(),
+        query,
+        note: new.note.trim().to_owned(),
+        saved_by: p.author(),
+        saved_at: now_secs(),
+        deleted: 0,
+        version: version(),
+    };
+    ingest::clickhouse_store::insert_rows(
+        &s.app,
+        "commission_estimates",
+        std::slice::from_ref(&row),
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .map_err(unavailable)?;
     Ok(view(row))
 }
 
@@ -157,13 +197,30 @@ pub struct Deleted {
 /// `POST /v1/commission/estimates/{id}/delete`.
 pub async fn delete(s: &AppState, p: &Principal, id: String) -> Result<Deleted, ApiError> {
     require(p, &[Role::Commission])?;
-    let found: Vec<EstimateRow> = s.app.query("SELECT ?fields FROM commission_estimates FINAL WHERE estimate_id = ? AND deleted = 0").bind(&id).fetch_all().await.map_err(unavailable)?;
-    let Some(mut row) = found.into_iter().next() else { return Err(ApiError::NotFound) };
+    let found: Vec<EstimateRow> = s
+        .app
+        .query(
+            "SELECT ?fields FROM commission_estimates FINAL WHERE estimate_id = ? AND deleted = 0",
+        )
+        .bind(&id)
+        .fetch_all()
+        .await
+        .map_err(unavailable)?;
+    let Some(mut row) = found.into_iter().next() else {
+        return Err(ApiError::NotFound);
+    };
     row.deleted = 1;
     row.version = version();
     row.saved_by = p.author();
     row.saved_at = now_secs();
-    ingest::clickhouse_store::insert_rows(&s.app, "commission_estimates", &[row], std::time::Duration::from_secs(10)).await.map_err(unavailable)?;
+    ingest::clickhouse_store::insert_rows(
+        &s.app,
+        "commission_estimates",
+        &[row],
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .map_err(unavailable)?;
     Ok(Deleted { deleted: id })
 }
 
@@ -185,9 +242,13 @@ mod tests {
 
     #[test]
     fn the_example_and_a_refused_form_are_not_saved() {
-        assert!(matches!(checked_query("title=x&currency=USD", day()), Err(ApiError::BadRequest { field, .. }) if field == "query"));
+        assert!(
+            matches!(checked_query("title=x&currency=USD", day()), Err(ApiError::BadRequest { field, .. }) if field == "query")
+        );
         // No spend line: the estimator's own refusal, naming its field.
-        assert!(matches!(checked_query("total=1000&currency=USD&kind=feature", day()), Err(ApiError::Invalid { field, .. }) if field == "budget"));
+        assert!(
+            matches!(checked_query("total=1000&currency=USD&kind=feature", day()), Err(ApiError::Invalid { field, .. }) if field == "budget")
+        );
         assert!(checked_query(&format!("total=1&x={}", "a".repeat(8000)), day()).is_err());
     }
 }

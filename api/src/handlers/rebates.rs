@@ -27,7 +27,14 @@ fn named<'a>(s: &'a AppState, field: &str, id: &str) -> Result<&'a Programme, Ap
 fn compared(s: &AppState, list: &str) -> Result<Vec<Programme>, ApiError> {
     let ids: Vec<&str> = list.split(',').map(str::trim).collect();
     if ids.len() > s.programmes.len() {
-        return Err(ApiError::bad("compare", format!("names {} programmes; there are {}, each may be named once", ids.len(), s.programmes.len())));
+        return Err(ApiError::bad(
+            "compare",
+            format!(
+                "names {} programmes; there are {}, each may be named once",
+                ids.len(),
+                s.programmes.len()
+            ),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     ids.into_iter()
@@ -42,26 +49,48 @@ fn compared(s: &AppState, list: &str) -> Result<Vec<Programme>, ApiError> {
 
 /// A comparison of the programmes of a `compare` list for an estimate's input (the JSON route
 /// and the estimator page share it).
-pub fn comparison(s: &AppState, list: &str, input: &EstimateInput, fx: &rebate_engine::FxTable) -> Result<rebate_engine::estimate::Comparison, ApiError> {
-    let ctx = Context { fx, index: &s.index };
+pub fn comparison(
+    s: &AppState,
+    list: &str,
+    input: &EstimateInput,
+    fx: &rebate_engine::FxTable,
+) -> Result<rebate_engine::estimate::Comparison, ApiError> {
+    let ctx = Context {
+        fx,
+        index: &s.index,
+    };
     Ok(rebate_engine::compare(&compared(s, list)?, input, &ctx)?)
 }
 
 /// An estimate or comparison, with the rates `fx` (see `fx::EstimateFx`); the reply says
 /// where they came from (`fx_source`: `official` where the ministry loaded rates, the
 /// indicative table elsewhere; `indicative` while none is loaded).
-pub fn estimate(s: &AppState, q: CompareQuery, body: &[u8], fx: &rebate_engine::FxTable, source: crate::fx::Source) -> Result<serde_json::Value, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+pub fn estimate(
+    s: &AppState,
+    q: CompareQuery,
+    body: &[u8],
+    fx: &rebate_engine::FxTable,
+    source: crate::fx::Source,
+) -> Result<serde_json::Value, ApiError> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
-    let ctx = Context { fx, index: &s.index };
+    let ctx = Context {
+        fx,
+        index: &s.index,
+    };
     let value = match q.compare.as_deref().filter(|c| !c.is_empty()) {
         Some(list) => serde_json::to_value(comparison(s, list, &input, fx)?),
         None => {
-            let id = input.programme.clone().ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
+            let id = input
+                .programme
+                .clone()
+                .ok_or_else(|| ApiError::bad("programme", "is required without compare"))?;
             let r = rebate_engine::estimate(named(s, "programme", &id)?, &input, &ctx)?;
             serde_json::to_value(r).map(|mut v| {
                 // As a comparison says it: the index values taken from an earlier year.
-                let carried = rebate_engine::estimate::carried(&s.index, &input).unwrap_or_default();
+                let carried =
+                    rebate_engine::estimate::carried(&s.index, &input).unwrap_or_default();
                 if let Some(obj) = v.as_object_mut() {
                     obj.insert("index_carried_forward".into(), serde_json::json!(carried));
                 }

@@ -74,15 +74,37 @@ pub struct FilmRecords {
 
 /// Films as registered now, all or one, with their agreements and funding payments.
 async fn film_records(s: &AppState, only: Option<&str>) -> Result<Vec<FilmRecord>, ApiError> {
-    let filter = if only.is_some() { " WHERE film_id = ?" } else { "" };
+    let filter = if only.is_some() {
+        " WHERE film_id = ?"
+    } else {
+        ""
+    };
     let bind = |q: clickhouse::query::Query| match only {
         Some(id) => q.bind(id),
         None => q,
     };
-    let films: Vec<FilmRow> = bind(s.app.query(&format!("SELECT ?fields FROM films FINAL{filter} ORDER BY film_id"))).fetch_all().await.map_err(unavailable)?;
-    let payments: Vec<FundingRow> = bind(s.app.query(&format!("SELECT ?fields FROM film_funding FINAL{filter} ORDER BY film_id, paid_on, payment_id"))).fetch_all().await.map_err(unavailable)?;
-    let agreements: Vec<AgreementRow> = bind(s.app.query(&format!("SELECT ?fields FROM film_agreements FINAL{filter}"))).fetch_all().await.map_err(unavailable)?;
-    let agreements: HashMap<String, AgreementRow> = agreements.into_iter().map(|a| (a.film_id.clone(), a)).collect();
+    let films: Vec<FilmRow> = bind(s.app.query(&format!(
+        "SELECT ?fields FROM films FINAL{filter} ORDER BY film_id"
+    )))
+    .fetch_all()
+    .await
+    .map_err(unavailable)?;
+    let payments: Vec<FundingRow> = bind(s.app.query(&format!(
+        "SELECT ?fields FROM film_funding FINAL{filter} ORDER BY film_id, paid_on, payment_id"
+    )))
+    .fetch_all()
+    .await
+    .map_err(unavailable)?;
+    let agreements: Vec<AgreementRow> = bind(s.app.query(&format!(
+        "SELECT ?fields FROM film_agreements FINAL{filter}"
+    )))
+    .fetch_all()
+    .await
+    .map_err(unavailable)?;
+    let agreements: HashMap<String, AgreementRow> = agreements
+        .into_iter()
+        .map(|a| (a.film_id.clone(), a))
+        .collect();
     let mut by_film: HashMap<String, Vec<FundingRow>> = HashMap::new();
     for p in payments {
         by_film.entry(p.film_id.clone()).or_default().push(p);
@@ -94,7 +116,14 @@ async fn film_records(s: &AppState, only: Option<&str>) -> Result<Vec<FilmRecord
             let agreement = agreements.get(&f.film_id);
             FilmRecord {
                 state_funding: schemas::Kzt::from_tiyn(paid.iter().map(|p| p.amount_tiyn).sum()),
-                payments: paid.into_iter().map(|p| PaymentRecord { payment_id: p.payment_id, paid_on: iso(p.paid_on), amount: schemas::Kzt::from_tiyn(p.amount_tiyn) }).collect(),
+                payments: paid
+                    .into_iter()
+                    .map(|p| PaymentRecord {
+                        payment_id: p.payment_id,
+                        paid_on: iso(p.paid_on),
+                        amount: schemas::Kzt::from_tiyn(p.amount_tiyn),
+                    })
+                    .collect(),
                 exhibitor_share: agreement.map(|a| share(a.exhibitor_share_x10000)),
                 distributor_fee: agreement.map(|a| share(a.distributor_fee_x10000)),
                 release_date: iso(f.release_date),
@@ -116,7 +145,9 @@ async fn film_records(s: &AppState, only: Option<&str>) -> Result<Vec<FilmRecord
 /// `GET /v1/films`: every registered film (the ministry).
 pub async fn films(s: &AppState, p: &Principal) -> Result<FilmRecords, ApiError> {
     require(p, &[Role::Ministry])?;
-    Ok(FilmRecords { films: film_records(s, None).await? })
+    Ok(FilmRecords {
+        films: film_records(s, None).await?,
+    })
 }
 
 /// `GET /v1/films/{film_id}`: one film as registered (the ministry, and its producer or
@@ -124,7 +155,10 @@ pub async fn films(s: &AppState, p: &Principal) -> Result<FilmRecords, ApiError>
 pub async fn film(s: &AppState, p: &Principal, film_id: String) -> Result<FilmRecord, ApiError> {
     schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     super::box_office::film_visible(s, p, &film_id).await?;
-    film_records(s, Some(&film_id)).await?.pop().ok_or(ApiError::NotFound)
+    film_records(s, Some(&film_id))
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -146,7 +180,18 @@ pub struct CinemaRecord {
 
 impl From<CinemaRow> for CinemaRecord {
     fn from(c: CinemaRow) -> Self {
-        Self { updated_at: crate::keys::when(c.updated_at), bin: c.bin, name: c.name, name_kk: c.name_kk, name_ru: c.name_ru, region: c.region, city: c.city, halls: c.halls, seats: c.seats, vat_payer: c.vat_payer != 0 }
+        Self {
+            updated_at: crate::keys::when(c.updated_at),
+            bin: c.bin,
+            name: c.name,
+            name_kk: c.name_kk,
+            name_ru: c.name_ru,
+            region: c.region,
+            city: c.city,
+            halls: c.halls,
+            seats: c.seats,
+            vat_payer: c.vat_payer != 0,
+        }
     }
 }
 
@@ -159,8 +204,15 @@ pub struct CinemaRecords {
 /// `GET /v1/cinemas`: every registered cinema (the ministry).
 pub async fn cinemas(s: &AppState, p: &Principal) -> Result<CinemaRecords, ApiError> {
     require(p, &[Role::Ministry])?;
-    let rows: Vec<CinemaRow> = s.app.query("SELECT ?fields FROM cinemas FINAL ORDER BY bin").fetch_all().await.map_err(unavailable)?;
-    Ok(CinemaRecords { cinemas: rows.into_iter().map(CinemaRecord::from).collect() })
+    let rows: Vec<CinemaRow> = s
+        .app
+        .query("SELECT ?fields FROM cinemas FINAL ORDER BY bin")
+        .fetch_all()
+        .await
+        .map_err(unavailable)?;
+    Ok(CinemaRecords {
+        cinemas: rows.into_iter().map(CinemaRecord::from).collect(),
+    })
 }
 
 /// `GET /v1/cinemas/{bin}`: one cinema as registered (the ministry, and the cinema itself).
@@ -168,14 +220,29 @@ pub async fn cinema(s: &AppState, p: &Principal, bin: String) -> Result<CinemaRe
     require(p, &[Role::Ministry, Role::Cinema])?;
     parse_bin(&bin)?;
     require_cinema_scope(p, &bin)?;
-    let rows: Vec<CinemaRow> = s.app.query("SELECT ?fields FROM cinemas FINAL WHERE bin = ?").bind(&bin).fetch_all().await.map_err(unavailable)?;
-    rows.into_iter().next().map(CinemaRecord::from).ok_or(ApiError::NotFound)
+    let rows: Vec<CinemaRow> = s
+        .app
+        .query("SELECT ?fields FROM cinemas FINAL WHERE bin = ?")
+        .bind(&bin)
+        .fetch_all()
+        .await
+        .map_err(unavailable)?;
+    rows.into_iter()
+        .next()
+        .map(CinemaRecord::from)
+        .ok_or(ApiError::NotFound)
 }
 
 /// History rows as the API shows them (times in UTC+5, records as JSON).
 pub(crate) fn entries(rows: Vec<HistoryRow>) -> Vec<HistoryEntry> {
     rows.into_iter()
-        .map(|r| HistoryEntry { entity: r.entity, entity_id: r.entity_id, at: crate::keys::when(r.at), by: r.by, record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null) })
+        .map(|r| HistoryEntry {
+            entity: r.entity,
+            entity_id: r.entity_id,
+            at: crate::keys::when(r.at),
+            by: r.by,
+            record: serde_json::from_str(&r.record).unwrap_or(serde_json::Value::Null),
+        })
         .collect()
 }
 
@@ -187,7 +254,11 @@ pub struct CinemaHistory {
 }
 
 /// `GET /v1/cinemas/{bin}/history` (the ministry, and the cinema itself).
-pub async fn cinema_history(s: &AppState, p: &Principal, bin: String) -> Result<CinemaHistory, ApiError> {
+pub async fn cinema_history(
+    s: &AppState,
+    p: &Principal,
+    bin: String,
+) -> Result<CinemaHistory, ApiError> {
     require(p, &[Role::Ministry, Role::Cinema])?;
     parse_bin(&bin)?;
     require_cinema_scope(p, &bin)?;
@@ -198,7 +269,10 @@ pub async fn cinema_history(s: &AppState, p: &Principal, bin: String) -> Result<
         .fetch_all()
         .await
         .map_err(unavailable)?;
-    Ok(CinemaHistory { bin, versions: entries(rows) })
+    Ok(CinemaHistory {
+        bin,
+        versions: entries(rows),
+    })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -248,10 +322,19 @@ pub async fn fx(s: &AppState, p: &Principal, q: FxQuery) -> Result<FxReply, ApiE
     let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
     let currency = match q.currency {
         Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c),
-        Some(_) => return Err(ApiError::bad("currency", "must be an ISO 4217 code, three capital letters (USD)")),
+        Some(_) => {
+            return Err(ApiError::bad(
+                "currency",
+                "must be an ISO 4217 code, three capital letters (USD)",
+            ))
+        }
         None => None,
     };
-    let filter = if currency.is_some() { " AND currency = ?" } else { "" };
+    let filter = if currency.is_some() {
+        " AND currency = ?"
+    } else {
+        ""
+    };
     let mut query = s
         .app
         .query(&format!("SELECT ?fields FROM fx_official WHERE date >= toDate(?) AND date <= toDate(?){filter} ORDER BY date DESC, currency, loaded_at DESC LIMIT ?"))
@@ -260,7 +343,11 @@ pub async fn fx(s: &AppState, p: &Principal, q: FxQuery) -> Result<FxReply, ApiE
     if let Some(c) = &currency {
         query = query.bind(c);
     }
-    let mut rows: Vec<crate::fx::FxRow> = query.bind(FX_ROWS as u64 + 1).fetch_all().await.map_err(unavailable)?;
+    let mut rows: Vec<crate::fx::FxRow> = query
+        .bind(FX_ROWS as u64 + 1)
+        .fetch_all()
+        .await
+        .map_err(unavailable)?;
     let truncated = rows.len() > FX_ROWS;
     rows.truncate(FX_ROWS);
     let mut seen = std::collections::HashSet::new();

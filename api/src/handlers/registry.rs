@@ -12,7 +12,8 @@ use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
 pub(crate) fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
     rebate_engine::claim::from_json(text).map_err(ApiError::from)
 }
 
@@ -20,17 +21,32 @@ async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
 where
     T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
 {
-    let written = ingest::clickhouse_store::insert_rows(&s.app, table, &[row], Duration::from_secs(10)).await;
+    let written =
+        ingest::clickhouse_store::insert_rows(&s.app, table, &[row], Duration::from_secs(10)).await;
     // Dropped whether or not ClickHouse acknowledged: a timed-out insert may still land.
     s.registry.invalidate();
     written.map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 /// Appends a version of a registry record to its history, written by `p`.
-async fn remember(s: &AppState, p: &Principal, entity: Entity, id: &str, film_id: &str, record: &impl Serialize) -> Result<(), ApiError> {
+async fn remember(
+    s: &AppState,
+    p: &Principal,
+    entity: Entity,
+    id: &str,
+    film_id: &str,
+    record: &impl Serialize,
+) -> Result<(), ApiError> {
     let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let row = HistoryRow::of(entity, id, film_id, &p.author(), at, record);
-    ingest::clickhouse_store::insert_rows(&s.app, "registry_history", &[row], Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))
+    ingest::clickhouse_store::insert_rows(
+        &s.app,
+        "registry_history",
+        &[row],
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 fn bin(field: &str, s: &str) -> Result<schemas::Bin, ApiError> {
@@ -47,12 +63,16 @@ fn kzt(field: &str, s: &str) -> Result<schemas::Kzt, ApiError> {
             schemas::money::MoneyError::TooPrecise { .. } => Reason::TooManyDecimals,
             schemas::money::MoneyError::OutOfRange { max, .. } => Reason::TooLarge { max },
         };
-        ApiError::Invalid { field: field.to_owned(), reason }
+        ApiError::Invalid {
+            field: field.to_owned(),
+            reason,
+        }
     })
 }
 
 fn share(field: &str, s: &str) -> Result<u32, ApiError> {
-    let r = schemas::VatRate::parse(s).map_err(|e| ApiError::bad(field, e.to_string().replace("below 1", "below 1 (a share)")))?;
+    let r = schemas::VatRate::parse(s)
+        .map_err(|e| ApiError::bad(field, e.to_string().replace("below 1", "below 1 (a share)")))?;
     Ok(r.units())
 }
 
@@ -97,11 +117,17 @@ pub struct Saved {
     pub id: String,
 }
 
-pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8]) -> Result<Saved, ApiError> {
+pub async fn put_film(
+    s: &AppState,
+    p: &Principal,
+    film_id: String,
+    body: &[u8],
+) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
     let b: FilmBody = json(body)?;
     let film = Film {
-        film_id: schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?,
+        film_id: schemas::FilmId::parse(&film_id)
+            .map_err(|e| ApiError::bad("film_id", e.to_string()))?,
         title_kk: b.title_kk,
         title_ru: b.title_ru,
         title_en: b.title_en,
@@ -120,14 +146,27 @@ pub async fn put_film(s: &AppState, p: &Principal, film_id: String, body: &[u8])
     if b.exhibitor_share.is_some() || b.distributor_fee.is_some() {
         let row = AgreementRow {
             film_id: film_id.clone(),
-            exhibitor_share_x10000: b.exhibitor_share.as_deref().map(|x| share("exhibitor_share", x)).transpose()?.unwrap_or(crate::reports::roi::DEFAULT_EXHIBITOR_SHARE),
-            distributor_fee_x10000: b.distributor_fee.as_deref().map(|x| share("distributor_fee", x)).transpose()?.unwrap_or(crate::reports::roi::DEFAULT_DISTRIBUTOR_FEE),
+            exhibitor_share_x10000: b
+                .exhibitor_share
+                .as_deref()
+                .map(|x| share("exhibitor_share", x))
+                .transpose()?
+                .unwrap_or(crate::reports::roi::DEFAULT_EXHIBITOR_SHARE),
+            distributor_fee_x10000: b
+                .distributor_fee
+                .as_deref()
+                .map(|x| share("distributor_fee", x))
+                .transpose()?
+                .unwrap_or(crate::reports::roi::DEFAULT_DISTRIBUTOR_FEE),
             updated_at: u32::try_from(now.timestamp()).unwrap_or(0),
         };
         remember(s, p, Entity::Agreement, &film_id, &film_id, &row).await?;
         insert(s, "film_agreements", row).await?;
     }
-    Ok(Saved { saved: "film", id: film_id })
+    Ok(Saved {
+        saved: "film",
+        id: film_id,
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -142,12 +181,18 @@ pub struct FundingBody {
     pub amount: String,
 }
 
-pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[u8]) -> Result<Saved, ApiError> {
+pub async fn post_funding(
+    s: &AppState,
+    p: &Principal,
+    film_id: String,
+    body: &[u8],
+) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
     let b: FundingBody = json(body)?;
     crate::params::text("payment_id", &b.payment_id)?;
     let f = Funding {
-        film_id: schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?,
+        film_id: schemas::FilmId::parse(&film_id)
+            .map_err(|e| ApiError::bad("film_id", e.to_string()))?,
         payment_id: b.payment_id.clone(),
         paid_on: crate::params::date("paid_on", &b.paid_on)?,
         amount: kzt("amount", &b.amount)?,
@@ -155,7 +200,10 @@ pub async fn post_funding(s: &AppState, p: &Principal, film_id: String, body: &[
     let row = FundingRow::from_record(&f, Utc::now());
     remember(s, p, Entity::Funding, &b.payment_id, &film_id, &row).await?;
     insert(s, "film_funding", row).await?;
-    Ok(Saved { saved: "funding", id: b.payment_id })
+    Ok(Saved {
+        saved: "funding",
+        id: b.payment_id,
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -182,13 +230,19 @@ pub struct CinemaBody {
     pub vat_payer: bool,
 }
 
-pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) -> Result<Saved, ApiError> {
+pub async fn put_cinema(
+    s: &AppState,
+    p: &Principal,
+    b_in: String,
+    body: &[u8],
+) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
     let b: CinemaBody = json(body)?;
     for (field, v) in [("name", &b.name), ("region", &b.region), ("city", &b.city)] {
         crate::params::text(field, v)?;
     }
-    let region = schemas::region::Region::parse(&b.region).map_err(|e| ApiError::bad("region", e.to_string()))?;
+    let region = schemas::region::Region::parse(&b.region)
+        .map_err(|e| ApiError::bad("region", e.to_string()))?;
     // Optional: empty or blank is absent (then `name`); no control characters either way.
     for (field, v) in [("name_kk", &b.name_kk), ("name_ru", &b.name_ru)] {
         if v.chars().any(char::is_control) {
@@ -209,7 +263,10 @@ pub async fn put_cinema(s: &AppState, p: &Principal, b_in: String, body: &[u8]) 
     let row = CinemaRow::from_record(&c, Utc::now());
     remember(s, p, Entity::Cinema, &b_in, "", &row).await?;
     insert(s, "cinemas", row).await?;
-    Ok(Saved { saved: "cinema", id: b_in })
+    Ok(Saved {
+        saved: "cinema",
+        id: b_in,
+    })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -246,7 +303,11 @@ pub struct AuditQuery {
     pub status: Option<String>,
     /// Only paths containing this text (1 to 200 characters).
     #[serde(default)]
-    #[param(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     pub path: Option<String>,
 }
 
@@ -264,14 +325,23 @@ fn audit_filters(q: &AuditQuery) -> Result<(String, Vec<String>), ApiError> {
     // leaves a filter out omits it; see `web::audit`).
     let blank = |v: &Option<String>| v.clone();
     if let Some(k) = blank(&q.key_id) {
-        if k.len() != 12 || !k.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(ApiError::bad("key_id", "must be a key's 12-character id (0-9, a-f)"));
+        if k.len() != 12
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(ApiError::bad(
+                "key_id",
+                "must be a key's 12-character id (0-9, a-f)",
+            ));
         }
         sql.push_str(" AND key_id = ?");
         binds.push(k);
     }
     if let Some(r) = blank(&q.role) {
-        let role = Role::parse(&r).ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
+        let role = Role::parse(&r).ok_or_else(|| {
+            ApiError::bad("role", "must be cinema, producer, ministry or commission")
+        })?;
         sql.push_str(" AND role = ?");
         binds.push(role.as_str().to_owned());
     }
@@ -292,12 +362,18 @@ fn audit_filters(q: &AuditQuery) -> Result<(String, Vec<String>), ApiError> {
             sql.push_str(" AND status = toUInt16(?)");
             binds.push(st);
         } else {
-            return Err(ApiError::bad("status", "must be a status (404) or a class of statuses (4xx)"));
+            return Err(ApiError::bad(
+                "status",
+                "must be a status (404) or a class of statuses (4xx)",
+            ));
         }
     }
     if let Some(p) = blank(&q.path) {
         if p.is_empty() || p.chars().count() > 200 || p.chars().any(char::is_control) {
-            return Err(ApiError::bad("path", "must be 1 to 200 printable characters"));
+            return Err(ApiError::bad(
+                "path",
+                "must be 1 to 200 printable characters",
+            ));
         }
         sql.push_str(" AND position(path, ?) > 0");
         binds.push(p);
@@ -308,7 +384,10 @@ fn audit_filters(q: &AuditQuery) -> Result<(String, Vec<String>), ApiError> {
 pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditReply, ApiError> {
     require(p, &[Role::Ministry])?;
     let (from, to) = crate::params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let crate::params::Page { page, page_size: size } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
+    let crate::params::Page {
+        page,
+        page_size: size,
+    } = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let (filters, binds) = audit_filters(&q)?;
     // The dates are UTC+5 calendar dates, not the server's UTC date.
     let (start, end) = schemas::time::kz_day_bounds(from, to);
@@ -323,10 +402,23 @@ pub async fn audit(s: &AppState, p: &Principal, q: AuditQuery) -> Result<AuditRe
     for b in &binds {
         query = query.bind(b);
     }
-    let rows: Vec<crate::audit::AuditRow> = query.bind(size).bind((page - 1) * size).fetch_all().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let keys = s.app.query("SELECT key_id, label FROM api_keys FINAL").fetch_all::<(String, String)>().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let rows: Vec<crate::audit::AuditRow> = query
+        .bind(size)
+        .bind((page - 1) * size)
+        .fetch_all()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let keys = s
+        .app
+        .query("SELECT key_id, label FROM api_keys FINAL")
+        .fetch_all::<(String, String)>()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let seen: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.key_id.as_str()).collect();
-    let labels = keys.into_iter().filter(|(k, _)| seen.contains(k.as_str())).collect();
+    let labels = keys
+        .into_iter()
+        .filter(|(k, _)| seen.contains(k.as_str()))
+        .collect();
     Ok(AuditReply { rows, labels })
 }
 
@@ -347,7 +439,11 @@ pub struct HistoryReply {
 }
 
 /// Every version of a film's registry records (the ministry, and the film's producer).
-pub async fn film_history(s: &AppState, p: &Principal, film_id: String) -> Result<HistoryReply, ApiError> {
+pub async fn film_history(
+    s: &AppState,
+    p: &Principal,
+    film_id: String,
+) -> Result<HistoryReply, ApiError> {
     schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     super::box_office::film_visible(s, p, &film_id).await?;
     let rows: Vec<HistoryRow> = s
@@ -370,32 +466,59 @@ pub struct FxLoaded {
 /// Loads official FX rates (`date,currency,kzt` CSV, as `ekino fx load`): all or nothing.
 pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded, ApiError> {
     require(p, &[Role::Ministry])?;
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
     let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
     let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(ApiError::from)?;
     if rows.is_empty() {
-        return Err(ApiError::bad("body", "holds no rate (date,currency,kzt lines)"));
+        return Err(ApiError::bad(
+            "body",
+            "holds no rate (date,currency,kzt lines)",
+        ));
     }
-    ingest::clickhouse_store::insert_rows(&s.app, "fx_official", &rows, Duration::from_secs(10)).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(FxLoaded { rates: rows.len(), by: p.author() })
+    ingest::clickhouse_store::insert_rows(&s.app, "fx_official", &rows, Duration::from_secs(10))
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(FxLoaded {
+        rates: rows.len(),
+        by: p.author(),
+    })
 }
 
 /// `PUT /v1/applicants/{id}`: registers (or changes) a foreign rebate applicant.
-pub async fn put_applicant(s: &AppState, p: &Principal, id: String, body: &[u8]) -> Result<Saved, ApiError> {
+pub async fn put_applicant(
+    s: &AppState,
+    p: &Principal,
+    id: String,
+    body: &[u8],
+) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
-    let applicant = crate::applicants::ApplicantId::parse(&id).map_err(|e| ApiError::bad("applicant_id", e))?;
+    let applicant =
+        crate::applicants::ApplicantId::parse(&id).map_err(|e| ApiError::bad("applicant_id", e))?;
     let b: crate::applicants::ApplicantBody = json(body)?;
-    let row = b.into_row(&applicant, u32::try_from(Utc::now().timestamp()).unwrap_or(0))?;
+    let row = b.into_row(
+        &applicant,
+        u32::try_from(Utc::now().timestamp()).unwrap_or(0),
+    )?;
     remember(s, p, Entity::Applicant, &id, "", &row).await?;
     insert(s, "applicants", row).await?;
-    Ok(Saved { saved: "applicant", id })
+    Ok(Saved {
+        saved: "applicant",
+        id,
+    })
 }
 
 /// `GET /v1/applicants/{id}`: the ministry, or the applicant's own key.
-pub async fn get_applicant(s: &AppState, p: &Principal, id: String) -> Result<crate::applicants::ApplicantRow, ApiError> {
+pub async fn get_applicant(
+    s: &AppState,
+    p: &Principal,
+    id: String,
+) -> Result<crate::applicants::ApplicantRow, ApiError> {
     require(p, &[Role::Ministry, Role::Producer])?;
     if p.role == Role::Producer && p.applicant.as_deref() != Some(id.as_str()) {
         return Err(ApiError::NotFound);
     }
-    crate::applicants::load(&s.app, &id).await?.ok_or(ApiError::NotFound)
+    crate::applicants::load(&s.app, &id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }

@@ -11,12 +11,19 @@ pub async fn film(s: &AppState, p: &Principal, film_id: String) -> Result<FilmRo
     require(p, &[Role::Ministry, Role::Producer])?;
     schemas::FilmId::parse(&film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
     film_visible(s, p, &film_id).await?;
-    roi::films(&s.ch, &s.app, &*s.registry().await?, Some(&film_id)).await?.into_iter().next().ok_or(ApiError::NotFound)
+    roi::films(&s.ch, &s.app, &*s.registry().await?, Some(&film_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound)
 }
 
 pub async fn summary(s: &AppState, p: &Principal, q: SummaryQuery) -> Result<RoiSummary, ApiError> {
     require(p, &[Role::Ministry])?;
-    Ok(roi::summary(&roi::films(&s.ch, &s.app, &*s.registry().await?, None).await?, q.funding_year))
+    Ok(roi::summary(
+        &roi::films(&s.ch, &s.app, &*s.registry().await?, None).await?,
+        q.funding_year,
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,9 +36,18 @@ pub struct FilmsReply {
     pub films: Vec<FilmRoi>,
 }
 
-pub async fn films(s: &AppState, p: &Principal, q: crate::params::PageQuery) -> Result<FilmsReply, ApiError> {
+pub async fn films(
+    s: &AppState,
+    p: &Principal,
+    q: crate::params::PageQuery,
+) -> Result<FilmsReply, ApiError> {
     require(p, &[Role::Ministry])?;
     let page = crate::params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
     let films = roi::films(&s.ch, &s.app, &*s.registry().await?, None).await?;
-    Ok(FilmsReply { page: page.page, page_size: page.page_size, total: films.len(), films: page.of(films) })
+    Ok(FilmsReply {
+        page: page.page,
+        page_size: page.page_size,
+        total: films.len(),
+        films: page.of(films),
+    })
 }

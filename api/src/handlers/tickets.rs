@@ -54,8 +54,15 @@ struct Candidate<'a> {
 
 /// The body read as `content_type` says: CSV for `text/csv` (parameters such as `charset`
 /// are ignored: the reader knows UTF-8 and Windows-1251 by their bytes), else NDJSON.
-pub async fn upload_as(s: &AppState, p: &Principal, content_type: Option<&str>, body: &[u8]) -> Result<UploadReply, ApiError> {
-    let is_csv = content_type.and_then(|c| c.split(';').next()).is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
+pub async fn upload_as(
+    s: &AppState,
+    p: &Principal,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<UploadReply, ApiError> {
+    let is_csv = content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
     if is_csv {
         upload_csv(s, p, body).await
     } else {
@@ -71,11 +78,18 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
         .enumerate()
         .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
         .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
-        .map(|(line, raw)| Candidate { line, raw, json: Ok(std::borrow::Cow::Borrowed(raw)) })
+        .map(|(line, raw)| Candidate {
+            line,
+            raw,
+            json: Ok(std::borrow::Cow::Borrowed(raw)),
+        })
         .collect();
     if candidates.is_empty() {
         // An upload with nothing in it is most likely a client that lost its file.
-        return Err(ApiError::bad("body", "has no events (one ekino.ticket/1 JSON object per line)"));
+        return Err(ApiError::bad(
+            "body",
+            "has no events (one ekino.ticket/1 JSON object per line)",
+        ));
     }
     judge(s, p, candidates).await
 }
@@ -85,19 +99,42 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
 pub async fn upload_csv(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
     require(p, &[Role::Cinema])?;
     let max = s.settings.upload_max_lines;
-    let file = schemas::event::csv::read(body, max).map_err(|e| ApiError::bad("body", e.to_string()))?;
+    let file =
+        schemas::event::csv::read(body, max).map_err(|e| ApiError::bad("body", e.to_string()))?;
     if file.rows.is_empty() {
-        return Err(ApiError::bad("body", "has a header and no events (one ekino.ticket/1 event per row)"));
+        return Err(ApiError::bad(
+            "body",
+            "has a header and no events (one ekino.ticket/1 event per row)",
+        ));
     }
-    let candidates = file.rows.iter().map(|r| Candidate { line: r.line, raw: r.raw.as_bytes(), json: r.json.as_deref().map(std::borrow::Cow::Borrowed).map_err(Clone::clone) }).collect();
+    let candidates = file
+        .rows
+        .iter()
+        .map(|r| Candidate {
+            line: r.line,
+            raw: r.raw.as_bytes(),
+            json: r
+                .json
+                .as_deref()
+                .map(std::borrow::Cow::Borrowed)
+                .map_err(Clone::clone),
+        })
+        .collect();
     judge(s, p, candidates).await
 }
 
 /// Checks each candidate at once (decode, and that it is the key's cinema), keeps the
 /// refused ones, produces the others, and answers line by line.
-async fn judge(s: &AppState, p: &Principal, candidates: Vec<Candidate<'_>>) -> Result<UploadReply, ApiError> {
+async fn judge(
+    s: &AppState,
+    p: &Principal,
+    candidates: Vec<Candidate<'_>>,
+) -> Result<UploadReply, ApiError> {
     let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
-    let producer = s.producer.as_ref().ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
+    let producer = s
+        .producer
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
     let now = chrono::Utc::now();
     let upload_id = uuid::Uuid::new_v4().to_string();
     let max = s.settings.upload_max_lines;
@@ -109,22 +146,49 @@ async fn judge(s: &AppState, p: &Principal, candidates: Vec<Candidate<'_>>) -> R
     let mut to_send = Vec::new();
     let mut refused = Vec::new();
     for c in &candidates {
-        let verdict = c.json.clone().and_then(|json| match schemas::event::decode_event(&json, &checks) {
-            Ok(e) if e.cinema_bin() != &bin => {
-                Err(schemas::Rejection::field(schemas::RejectReason::ForeignCinema, "cinema_bin", "is not the cinema of this key"))
-            }
-            Ok(e) => Ok((e.event_id().to_string(), json)),
-            Err(r) => Err(r),
-        });
+        let verdict =
+            c.json
+                .clone()
+                .and_then(|json| match schemas::event::decode_event(&json, &checks) {
+                    Ok(e) if e.cinema_bin() != &bin => Err(schemas::Rejection::field(
+                        schemas::RejectReason::ForeignCinema,
+                        "cinema_bin",
+                        "is not the cinema of this key",
+                    )),
+                    Ok(e) => Ok((e.event_id().to_string(), json)),
+                    Err(r) => Err(r),
+                });
         match verdict {
             Ok((event_id, json)) => {
                 to_send.push(json);
-                lines.push(LineResult { line: c.line, status: "accepted", event_id: Some(event_id), reason: None, field: None, message: None });
+                lines.push(LineResult {
+                    line: c.line,
+                    status: "accepted",
+                    event_id: Some(event_id),
+                    reason: None,
+                    field: None,
+                    message: None,
+                });
             }
             Err(r) => {
-                let row = schemas::storage::UploadRejectRow::new(&r, bin.as_str(), &upload_id, u32::try_from(c.line).unwrap_or(u32::MAX), &p.key_id, c.raw, now);
+                let row = schemas::storage::UploadRejectRow::new(
+                    &r,
+                    bin.as_str(),
+                    &upload_id,
+                    u32::try_from(c.line).unwrap_or(u32::MAX),
+                    &p.key_id,
+                    c.raw,
+                    now,
+                );
                 refused.push(row);
-                lines.push(LineResult { line: c.line, status: "rejected", event_id: None, reason: Some(r.reason.code().into()), field: r.field, message: Some(r.message) });
+                lines.push(LineResult {
+                    line: c.line,
+                    status: "rejected",
+                    event_id: None,
+                    reason: Some(r.reason.code().into()),
+                    field: r.field,
+                    message: Some(r.message),
+                });
             }
         }
     }
@@ -132,17 +196,35 @@ async fn judge(s: &AppState, p: &Principal, candidates: Vec<Candidate<'_>>) -> R
     crate::reports::uploads::keep_rejects(&s.app, &refused).await?;
     let mut deliveries = Vec::with_capacity(to_send.len());
     for json in &to_send {
-        deliveries.push(producer.enqueue(bin.as_str().as_bytes(), json).await.map_err(|e| ApiError::Unavailable(e.to_string()))?);
+        deliveries.push(
+            producer
+                .enqueue(bin.as_str().as_bytes(), json)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?,
+        );
     }
     for d in deliveries {
         match d.await {
             Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => return Err(ApiError::Unavailable(format!("broker refused an event: {e}"))),
-            Err(_) => return Err(ApiError::Unavailable("an event was dropped before delivery".into())),
+            Ok(Err((e, _))) => {
+                return Err(ApiError::Unavailable(format!(
+                    "broker refused an event: {e}"
+                )))
+            }
+            Err(_) => {
+                return Err(ApiError::Unavailable(
+                    "an event was dropped before delivery".into(),
+                ))
+            }
         }
     }
     let accepted = lines.iter().filter(|l| l.status == "accepted").count();
-    Ok(UploadReply { upload_id, accepted, rejected: lines.len() - accepted, lines })
+    Ok(UploadReply {
+        upload_id,
+        accepted,
+        rejected: lines.len() - accepted,
+        lines,
+    })
 }
 
 /// 200 when at least one line was accepted; 422 when none was (the same per-line body, and

@@ -20,14 +20,30 @@ pub struct BoxOfficeQuery {
 }
 
 impl BoxOfficeQuery {
-    pub fn new(from: NaiveDate, to: NaiveDate, film: Option<FilmId>, cinema: Option<Bin>) -> Result<Self, ReportError> {
+    pub fn new(
+        from: NaiveDate,
+        to: NaiveDate,
+        film: Option<FilmId>,
+        cinema: Option<Bin>,
+    ) -> Result<Self, ReportError> {
         if to < from {
-            return Err(ReportError::Invalid { field: "to", reason: format!("{to} is before from {from}") });
+            return Err(ReportError::Invalid {
+                field: "to",
+                reason: format!("{to} is before from {from}"),
+            });
         }
         if (to - from).num_days() >= MAX_RANGE_DAYS {
-            return Err(ReportError::Invalid { field: "to", reason: format!("a range may cover at most {MAX_RANGE_DAYS} days") });
+            return Err(ReportError::Invalid {
+                field: "to",
+                reason: format!("a range may cover at most {MAX_RANGE_DAYS} days"),
+            });
         }
-        Ok(Self { from, to, film, cinema })
+        Ok(Self {
+            from,
+            to,
+            film,
+            cinema,
+        })
     }
 }
 
@@ -72,10 +88,18 @@ pub struct BoxOfficeReport {
     pub status_counts: StatusCounts,
 }
 
-pub async fn box_office(client: &Client, q: &BoxOfficeQuery, now: chrono::DateTime<chrono::Utc>, reporting: &schemas::clock::ReportingSettings) -> Result<BoxOfficeReport, ReportError> {
+pub async fn box_office(
+    client: &Client,
+    q: &BoxOfficeQuery,
+    now: chrono::DateTime<chrono::Utc>,
+    reporting: &schemas::clock::ReportingSettings,
+) -> Result<BoxOfficeReport, ReportError> {
     let statuses = Statuses::load(client, q.from, q.to, now, reporting).await?;
     let sql = schemas::ddl::box_office_daily(q.film.is_some(), q.cinema.is_some());
-    let mut query = client.query(&sql).bind(q.from.to_string()).bind(q.to.to_string());
+    let mut query = client
+        .query(&sql)
+        .bind(q.from.to_string())
+        .bind(q.to.to_string());
     if let Some(f) = &q.film {
         query = query.bind(f.as_str());
     }
@@ -88,8 +112,14 @@ pub async fn box_office(client: &Client, q: &BoxOfficeQuery, now: chrono::DateTi
     let mut rows = Vec::with_capacity(raw.len());
     for r in raw {
         let (gross, net) = (Kzt::from_tiyn(r.gross_tiyn), Kzt::from_tiyn(r.net_tiyn));
-        totals.admissions = totals.admissions.checked_add(r.admissions).ok_or(ReportError::Overflow)?;
-        totals.gross = totals.gross.checked_add(gross).ok_or(ReportError::Overflow)?;
+        totals.admissions = totals
+            .admissions
+            .checked_add(r.admissions)
+            .ok_or(ReportError::Overflow)?;
+        totals.gross = totals
+            .gross
+            .checked_add(gross)
+            .ok_or(ReportError::Overflow)?;
         totals.net = totals.net.checked_add(net).ok_or(ReportError::Overflow)?;
         let status = statuses.group(r.day, &r.film_id, &r.cinema_bin);
         status_counts.add(status);
@@ -104,7 +134,13 @@ pub async fn box_office(client: &Client, q: &BoxOfficeQuery, now: chrono::DateTi
             screenings: r.screenings,
         });
     }
-    Ok(BoxOfficeReport { from: q.from.to_string(), to: q.to.to_string(), rows, totals, status_counts })
+    Ok(BoxOfficeReport {
+        from: q.from.to_string(),
+        to: q.to.to_string(),
+        rows,
+        totals,
+        status_counts,
+    })
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -131,14 +167,24 @@ pub struct FilmTotals {
 }
 
 /// Per-film totals over a range, optionally for the cinemas of one region.
-pub async fn films_summary(client: &Client, app: &str, from: NaiveDate, to: NaiveDate, region: Option<&str>, statuses: &Statuses) -> Result<Vec<FilmTotals>, ReportError> {
+pub async fn films_summary(
+    client: &Client,
+    app: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    region: Option<&str>,
+    statuses: &Statuses,
+) -> Result<Vec<FilmTotals>, ReportError> {
     let sql = format!(
         "SELECT film_id, toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross_tiyn, toInt64(sum(net_sum)) AS net_tiyn, \
          toUInt64(sum(n_screenings)) AS screenings, toUInt64(uniqExactIf(cinema_bin, n_halls > 0)) AS cinemas, groupUniqArray(day) AS days \
          FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){} GROUP BY film_id ORDER BY gross_tiyn DESC, film_id",
         if region.is_some() { format!(" AND cinema_bin IN (SELECT bin FROM {app}.cinemas FINAL WHERE region = ?)") } else { String::new() }
     );
-    let mut q = client.query(&sql).bind(from.to_string()).bind(to.to_string());
+    let mut q = client
+        .query(&sql)
+        .bind(from.to_string())
+        .bind(to.to_string());
     if let Some(r) = region {
         q = q.bind(r);
     }

@@ -37,18 +37,27 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
 
     /// `ttl` is capped at [`Self::MAX_TTL`]; zero turns the cache off.
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl: ttl.min(Self::MAX_TTL), entries: Default::default() }
+        Self {
+            ttl: ttl.min(Self::MAX_TTL),
+            entries: Default::default(),
+        }
     }
 
     /// Not capped at [`Self::MAX_TTL`]: for what is not itself a figure but decides which
     /// may be shown (the regions a chart may be asked for), and changes slowly.
     pub fn new_uncapped(ttl: Duration) -> Self {
-        Self { ttl, entries: Default::default() }
+        Self {
+            ttl,
+            entries: Default::default(),
+        }
     }
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().expect("cache lock");
-        entries.get(key).filter(|(at, _, _)| at.elapsed() < self.ttl).map(|(_, v, _)| v.clone())
+        entries
+            .get(key)
+            .filter(|(at, _, _)| at.elapsed() < self.ttl)
+            .map(|(_, v, _)| v.clone())
     }
 
     /// [`Self::get`], telling one caller when to refresh ahead of expiry.
@@ -95,7 +104,11 @@ mod tests {
         assert_eq!(*c.get(&1).unwrap(), 7);
         std::thread::sleep(Duration::from_millis(60));
         assert!(c.get(&1).is_none(), "expired");
-        assert_eq!(TtlCache::<u32, i64>::new(Duration::from_secs(60)).ttl, TtlCache::<u32, i64>::MAX_TTL, "never more than a second");
+        assert_eq!(
+            TtlCache::<u32, i64>::new(Duration::from_secs(60)).ttl,
+            TtlCache::<u32, i64>::MAX_TTL,
+            "never more than a second"
+        );
         let off: TtlCache<u32, i64> = TtlCache::new(Duration::ZERO);
         off.put(1, Arc::new(1));
         assert!(off.get(&1).is_none(), "0 turns it off");
@@ -106,17 +119,32 @@ mod tests {
         let c: TtlCache<u32, i64> = TtlCache::new(Duration::from_millis(200));
         assert!(matches!(c.lookup(&1), Cached::Miss));
         c.put(1, Arc::new(7));
-        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7), "young: served as is");
+        assert!(
+            matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7),
+            "young: served as is"
+        );
         std::thread::sleep(Duration::from_millis(110));
-        assert!(matches!(c.lookup(&1), Cached::Refresh(v) if *v == 7), "past half its life: served, and this caller refreshes");
-        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7), "only one caller refreshes");
+        assert!(
+            matches!(c.lookup(&1), Cached::Refresh(v) if *v == 7),
+            "past half its life: served, and this caller refreshes"
+        );
+        assert!(
+            matches!(c.lookup(&1), Cached::Fresh(v) if *v == 7),
+            "only one caller refreshes"
+        );
         c.put(1, Arc::new(8));
-        assert!(matches!(c.lookup(&1), Cached::Fresh(v) if *v == 8), "the successor is served");
+        assert!(
+            matches!(c.lookup(&1), Cached::Fresh(v) if *v == 8),
+            "the successor is served"
+        );
         std::thread::sleep(Duration::from_millis(110));
         assert!(matches!(c.lookup(&1), Cached::Refresh(_)));
         // The refresh never came (its query failed): at the ttl the entry is gone.
         std::thread::sleep(Duration::from_millis(100));
-        assert!(matches!(c.lookup(&1), Cached::Miss), "never older than the ttl");
+        assert!(
+            matches!(c.lookup(&1), Cached::Miss),
+            "never older than the ttl"
+        );
     }
 
     #[test]
@@ -125,6 +153,9 @@ mod tests {
         for k in 0..TtlCache::<usize, usize>::MAX_ENTRIES + 10 {
             c.put(k, Arc::new(k));
         }
-        assert_eq!(c.entries.lock().unwrap().len(), TtlCache::<usize, usize>::MAX_ENTRIES);
+        assert_eq!(
+            c.entries.lock().unwrap().len(),
+            TtlCache::<usize, usize>::MAX_ENTRIES
+        );
     }
 }

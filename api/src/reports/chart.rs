@@ -118,7 +118,12 @@ pub struct ChartQuery {
 
 impl ChartQuery {
     pub fn day(date: NaiveDate) -> Self {
-        Self { date, period: Period::Day, region: None, origin: None }
+        Self {
+            date,
+            period: Period::Day,
+            region: None,
+            origin: None,
+        }
     }
 }
 
@@ -277,18 +282,38 @@ pub fn regions_offered(registry: &Registry, reporting: &[String]) -> Vec<RegionO
     count
         .into_iter()
         .filter(|(_, n)| *n >= MIN_REPORTING_CINEMAS as u64)
-        .map(|(r, n)| RegionOffer { code: r.code().to_owned(), name: Title { kk: r.name("kk").into(), ru: r.name("ru").into(), en: r.name("en").into() }, reporting_cinemas: n })
+        .map(|(r, n)| RegionOffer {
+            code: r.code().to_owned(),
+            name: Title {
+                kk: r.name("kk").into(),
+                ru: r.name("ru").into(),
+                en: r.name("en").into(),
+            },
+            reporting_cinemas: n,
+        })
         .collect()
 }
 
 fn micros_to_kz(us: u64) -> Option<String> {
     let t = chrono::DateTime::from_timestamp_micros(i64::try_from(us).ok()?)?;
-    Some(t.with_timezone(&schemas::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+    Some(
+        t.with_timezone(&schemas::time::kz_offset())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    )
 }
 
 /// The cinemas with any event in `from..=to` ([`REPORTING_SQL`]).
-pub async fn reporting_cinemas(client: &Client, from: NaiveDate, to: NaiveDate) -> Result<Vec<String>, ReportError> {
-    Ok(client.query(REPORTING_SQL).bind(from.to_string()).bind(to.to_string()).fetch_all().await?)
+pub async fn reporting_cinemas(
+    client: &Client,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<String>, ReportError> {
+    Ok(client
+        .query(REPORTING_SQL)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all()
+        .await?)
 }
 
 /// The newest recompute of the aggregates ([`AS_OF_SQL`]), µs since the epoch; 0 with none.
@@ -299,7 +324,14 @@ pub async fn data_as_of(client: &Client) -> Result<u64, ReportError> {
 /// The chart. `reporting` are the cinemas reporting in the period ([`reporting_cinemas`])
 /// and `as_of` the newest recompute ([`data_as_of`]); the caller may keep both a while
 /// (they decide which regions may be shown and date the figures, they are not figures).
-pub async fn chart(client: &Client, registry: &Registry, q: &ChartQuery, statuses: &Statuses, reporting: &[String], as_of: u64) -> Result<DailyChart, ReportError> {
+pub async fn chart(
+    client: &Client,
+    registry: &Registry,
+    q: &ChartQuery,
+    statuses: &Statuses,
+    reporting: &[String],
+    as_of: u64,
+) -> Result<DailyChart, ReportError> {
     let (from, to) = q.period.bounds(q.date);
     let (prev_from, prev_to) = q.period.previous(q.date);
     let regions = regions_offered(registry, reporting);
@@ -321,7 +353,12 @@ pub async fn chart(client: &Client, registry: &Registry, q: &ChartQuery, statuse
             REGION_SQL.replace("{cinemas}", &bins.join(","))
         }
     };
-    let (f, t, pf, pt) = (from.to_string(), to.to_string(), prev_from.to_string(), prev_to.to_string());
+    let (f, t, pf, pt) = (
+        from.to_string(),
+        to.to_string(),
+        prev_from.to_string(),
+        prev_to.to_string(),
+    );
     let mut query = client.query(&sql);
     for _ in 0..4 {
         query = query.bind(f.as_str()).bind(t.as_str());
@@ -332,9 +369,19 @@ pub async fn chart(client: &Client, registry: &Registry, q: &ChartQuery, statuse
 }
 
 /// The chart from the per-film rows: ranking, shares, changes and the unregistered line.
-fn assemble(registry: &Registry, q: &ChartQuery, rows: &[ChartRow], statuses: &Statuses, regions: Vec<RegionOffer>, as_of: u64) -> DailyChart {
+fn assemble(
+    registry: &Registry,
+    q: &ChartQuery,
+    rows: &[ChartRow],
+    statuses: &Statuses,
+    regions: Vec<RegionOffer>,
+    as_of: u64,
+) -> DailyChart {
     let (from, to) = q.period.bounds(q.date);
-    let (first, last) = (schemas::time::days_since_epoch(from), schemas::time::days_since_epoch(to));
+    let (first, last) = (
+        schemas::time::days_since_epoch(from),
+        schemas::time::days_since_epoch(to),
+    );
     let in_origin = |film: &str| match (q.origin, registry.films.get(film)) {
         (None, _) => true,
         (Some(o), Some(f)) => f.national == (o == Origin::National),
@@ -342,14 +389,41 @@ fn assemble(registry: &Registry, q: &ChartQuery, rows: &[ChartRow], statuses: &S
     };
     let shown: Vec<&ChartRow> = rows.iter().filter(|r| in_origin(&r.film_id)).collect();
     let active = |r: &&ChartRow| r.p_gross != 0 || r.p_admissions != 0;
-    let (registered, unregistered): (Vec<&ChartRow>, Vec<&ChartRow>) =
-        shown.iter().copied().filter(active).partition(|r| registry.films.contains_key(&r.film_id));
-    let total_gross: i64 = registered.iter().chain(&unregistered).map(|r| r.p_gross).sum();
-    let total_admissions: i64 = registered.iter().chain(&unregistered).map(|r| r.p_admissions).sum();
-    let previous = ranked(shown.iter().filter(|r| r.prev_gross > 0 && registry.films.contains_key(&r.film_id)).map(|r| (r.film_id.as_str(), r.prev_gross, 0)));
-    let previous_rank: HashMap<&str, usize> = previous.iter().enumerate().map(|(i, f)| (*f, i + 1)).collect();
-    let by_film: HashMap<&str, &ChartRow> = registered.iter().map(|r| (r.film_id.as_str(), *r)).collect();
-    let order = ranked(registered.iter().map(|r| (r.film_id.as_str(), r.p_gross, r.p_admissions)));
+    let (registered, unregistered): (Vec<&ChartRow>, Vec<&ChartRow>) = shown
+        .iter()
+        .copied()
+        .filter(active)
+        .partition(|r| registry.films.contains_key(&r.film_id));
+    let total_gross: i64 = registered
+        .iter()
+        .chain(&unregistered)
+        .map(|r| r.p_gross)
+        .sum();
+    let total_admissions: i64 = registered
+        .iter()
+        .chain(&unregistered)
+        .map(|r| r.p_admissions)
+        .sum();
+    let previous = ranked(
+        shown
+            .iter()
+            .filter(|r| r.prev_gross > 0 && registry.films.contains_key(&r.film_id))
+            .map(|r| (r.film_id.as_str(), r.prev_gross, 0)),
+    );
+    let previous_rank: HashMap<&str, usize> = previous
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (*f, i + 1))
+        .collect();
+    let by_film: HashMap<&str, &ChartRow> = registered
+        .iter()
+        .map(|r| (r.film_id.as_str(), *r))
+        .collect();
+    let order = ranked(
+        registered
+            .iter()
+            .map(|r| (r.film_id.as_str(), r.p_gross, r.p_admissions)),
+    );
     let films = order
         .iter()
         .enumerate()
@@ -360,7 +434,10 @@ fn assemble(registry: &Registry, q: &ChartQuery, rows: &[ChartRow], statuses: &S
             let release = reg.release_date();
             let days = (to - release).num_days() + 1;
             ChartEntry {
-                status: (first..=last).map(|d| statuses.film_day(d, film)).max().unwrap_or(DayStatus::Provisional),
+                status: (first..=last)
+                    .map(|d| statuses.film_day(d, film))
+                    .max()
+                    .unwrap_or(DayStatus::Provisional),
                 rank,
                 rank_change: previous_rank.get(film).map(|p| *p as i64 - i64::from(rank)),
                 is_new: (first..=last).contains(&r.first_day),
@@ -400,7 +477,10 @@ fn assemble(registry: &Registry, q: &ChartQuery, rows: &[ChartRow], statuses: &S
         to: to.to_string(),
         region: q.region.map(|r| r.code().to_owned()),
         origin: q.origin,
-        status: (first..=last).map(|d| statuses.day(d)).max().unwrap_or(DayStatus::Provisional),
+        status: (first..=last)
+            .map(|d| statuses.day(d))
+            .max()
+            .unwrap_or(DayStatus::Provisional),
         data_as_of: (as_of > 0).then_some(as_of).and_then(micros_to_kz),
         total_gross: Kzt::from_tiyn(total_gross),
         total_admissions,
@@ -437,13 +517,48 @@ mod tests {
     fn periods_are_the_day_the_weekend_and_the_week_holding_the_date() {
         // 2026-11-18 is a Wednesday.
         let table = [
-            (Period::Day, "2026-11-18", ("2026-11-18", "2026-11-18"), ("2026-11-17", "2026-11-17")),
-            (Period::Weekend, "2026-11-18", ("2026-11-20", "2026-11-22"), ("2026-11-13", "2026-11-15")),
-            (Period::Weekend, "2026-11-22", ("2026-11-20", "2026-11-22"), ("2026-11-13", "2026-11-15")),
-            (Period::Weekend, "2026-11-16", ("2026-11-20", "2026-11-22"), ("2026-11-13", "2026-11-15")),
-            (Period::Week, "2026-11-22", ("2026-11-16", "2026-11-22"), ("2026-11-09", "2026-11-15")),
-            (Period::Week, "2026-11-16", ("2026-11-16", "2026-11-22"), ("2026-11-09", "2026-11-15")),
-            (Period::Week, "2027-01-01", ("2026-12-28", "2027-01-03"), ("2026-12-21", "2026-12-27")),
+            (
+                Period::Day,
+                "2026-11-18",
+                ("2026-11-18", "2026-11-18"),
+                ("2026-11-17", "2026-11-17"),
+            ),
+            (
+                Period::Weekend,
+                "2026-11-18",
+                ("2026-11-20", "2026-11-22"),
+                ("2026-11-13", "2026-11-15"),
+            ),
+            (
+                Period::Weekend,
+                "2026-11-22",
+                ("2026-11-20", "2026-11-22"),
+                ("2026-11-13", "2026-11-15"),
+            ),
+            (
+                Period::Weekend,
+                "2026-11-16",
+                ("2026-11-20", "2026-11-22"),
+                ("2026-11-13", "2026-11-15"),
+            ),
+            (
+                Period::Week,
+                "2026-11-22",
+                ("2026-11-16", "2026-11-22"),
+                ("2026-11-09", "2026-11-15"),
+            ),
+            (
+                Period::Week,
+                "2026-11-16",
+                ("2026-11-16", "2026-11-22"),
+                ("2026-11-09", "2026-11-15"),
+            ),
+            (
+                Period::Week,
+                "2027-01-01",
+                ("2026-12-28", "2027-01-03"),
+                ("2026-12-21", "2026-12-27"),
+            ),
         ];
         for (p, date, (f, t), (pf, pt)) in table {
             assert_eq!(p.bounds(d(date)), (d(f), d(t)), "{p:?} {date}");
@@ -456,7 +571,11 @@ mod tests {
             budget_tiyn: 0,
             producer_bin: String::new(),
             distributor_bin: distributor.into(),
-            title: Title { kk: "Қ".into(), ru: "Р".into(), en: "E".into() },
+            title: Title {
+                kk: "Қ".into(),
+                ru: "Р".into(),
+                en: "E".into(),
+            },
             release_date: schemas::time::days_since_epoch(d(release)),
             national,
             public_roi: false,
@@ -481,8 +600,16 @@ mod tests {
     fn unregistered_ids_are_one_line_and_changes_are_against_the_previous_period() {
         let mut reg = Registry::default();
         reg.films.insert("A".into(), film(true, "2026-11-01", "D1"));
-        reg.films.insert("B".into(), film(false, "2026-11-20", "D2"));
-        reg.distributors.insert("D1".into(), Title { kk: "Д".into(), ru: "Д".into(), en: "Dist".into() });
+        reg.films
+            .insert("B".into(), film(false, "2026-11-20", "D2"));
+        reg.distributors.insert(
+            "D1".into(),
+            Title {
+                kk: "Д".into(),
+                ru: "Д".into(),
+                en: "Dist".into(),
+            },
+        );
         // A: 300.00 today, 400.00 yesterday; B: 500.00 today, none yesterday (new);
         // two unregistered ids with 100.00 and 100.00; total 1,000.00.
         let rows = [
@@ -491,30 +618,84 @@ mod tests {
             row("<script>", 10_000, 1, 0, "2026-11-20"),
             row("X2", 10_000, 1, 0, "2026-11-19"),
         ];
-        let statuses = Statuses::from_groups(std::iter::empty(), chrono::Utc::now(), &Default::default());
-        let c = assemble(&reg, &ChartQuery::day(d("2026-11-20")), &rows, &statuses, vec![], 1_795_000_000_000_000);
+        let statuses =
+            Statuses::from_groups(std::iter::empty(), chrono::Utc::now(), &Default::default());
+        let c = assemble(
+            &reg,
+            &ChartQuery::day(d("2026-11-20")),
+            &rows,
+            &statuses,
+            vec![],
+            1_795_000_000_000_000,
+        );
         assert_eq!(c.total_gross.to_string(), "1000.00");
         let ids: Vec<&str> = c.films.iter().map(|f| f.film_id.as_str()).collect();
         assert_eq!(ids, ["B", "A"]);
         let (b, a) = (&c.films[0], &c.films[1]);
-        assert_eq!((b.share.as_str(), b.is_new, b.rank_change, b.days_in_release), ("0.5", true, None, Some(1)));
-        assert_eq!((b.gross_change.to_string().as_str(), b.gross_change_ratio.as_deref()), ("500.00", None));
-        assert_eq!((a.rank_change, a.days_in_release, a.is_new), (Some(-1), Some(20), false), "A was first yesterday, is second today");
-        assert_eq!((a.gross_change.to_string().as_str(), a.gross_change_ratio.as_deref()), ("-100.00", Some("-0.25")));
+        assert_eq!(
+            (b.share.as_str(), b.is_new, b.rank_change, b.days_in_release),
+            ("0.5", true, None, Some(1))
+        );
+        assert_eq!(
+            (
+                b.gross_change.to_string().as_str(),
+                b.gross_change_ratio.as_deref()
+            ),
+            ("500.00", None)
+        );
+        assert_eq!(
+            (a.rank_change, a.days_in_release, a.is_new),
+            (Some(-1), Some(20), false),
+            "A was first yesterday, is second today"
+        );
+        assert_eq!(
+            (
+                a.gross_change.to_string().as_str(),
+                a.gross_change_ratio.as_deref()
+            ),
+            ("-100.00", Some("-0.25"))
+        );
         assert_eq!(a.distributor.as_ref().map(|t| t.en.as_str()), Some("Dist"));
         assert_eq!(b.distributor, None, "D2 has no registered name");
         let u = c.unregistered.as_ref().unwrap();
-        assert_eq!((u.films, u.gross.to_string().as_str(), u.share.as_str()), (2, "200.00", "0.2"));
+        assert_eq!(
+            (u.films, u.gross.to_string().as_str(), u.share.as_str()),
+            (2, "200.00", "0.2")
+        );
         assert_eq!(c.data_as_of.as_deref(), Some("2026-11-18T16:06:40+05:00"));
 
         // National only: B and the unregistered line leave; A is alone at 100 %.
-        let q = ChartQuery { origin: Some(Origin::National), ..ChartQuery::day(d("2026-11-20")) };
+        let q = ChartQuery {
+            origin: Some(Origin::National),
+            ..ChartQuery::day(d("2026-11-20"))
+        };
         let c = assemble(&reg, &q, &rows, &statuses, vec![], 1_795_000_000_000_000);
-        assert_eq!((c.films.len(), c.films[0].share.as_str(), c.films[0].rank_change), (1, "1", Some(0)));
+        assert_eq!(
+            (
+                c.films.len(),
+                c.films[0].share.as_str(),
+                c.films[0].rank_change
+            ),
+            (1, "1", Some(0))
+        );
         assert!(c.unregistered.is_none());
         // A preview before the release has no days in release.
-        let c = assemble(&reg, &ChartQuery::day(d("2026-11-19")), &rows, &statuses, vec![], 1_795_000_000_000_000);
-        assert_eq!(c.films.iter().find(|f| f.film_id == "B").unwrap().days_in_release, None);
+        let c = assemble(
+            &reg,
+            &ChartQuery::day(d("2026-11-19")),
+            &rows,
+            &statuses,
+            vec![],
+            1_795_000_000_000_000,
+        );
+        assert_eq!(
+            c.films
+                .iter()
+                .find(|f| f.film_id == "B")
+                .unwrap()
+                .days_in_release,
+            None
+        );
     }
 
     #[test]
@@ -522,12 +703,36 @@ mod tests {
         let mut reg = Registry::default();
         let almaty = Region::parse("KZ-75").unwrap();
         let abai = Region::parse("KZ-10").unwrap();
-        for (bin, r) in [("1", almaty), ("2", almaty), ("3", almaty), ("4", abai), ("5", abai), ("6", abai)] {
+        for (bin, r) in [
+            ("1", almaty),
+            ("2", almaty),
+            ("3", almaty),
+            ("4", abai),
+            ("5", abai),
+            ("6", abai),
+        ] {
             reg.cinema_regions.insert(bin.into(), Some(r));
         }
         reg.cinema_regions.insert("7".into(), None);
-        let offered = regions_offered(&reg, &["1".into(), "2".into(), "3".into(), "4".into(), "5".into(), "7".into(), "8".into()]);
-        assert_eq!(offered.iter().map(|o| (o.code.as_str(), o.reporting_cinemas)).collect::<Vec<_>>(), [("KZ-75", 3)]);
+        let offered = regions_offered(
+            &reg,
+            &[
+                "1".into(),
+                "2".into(),
+                "3".into(),
+                "4".into(),
+                "5".into(),
+                "7".into(),
+                "8".into(),
+            ],
+        );
+        assert_eq!(
+            offered
+                .iter()
+                .map(|o| (o.code.as_str(), o.reporting_cinemas))
+                .collect::<Vec<_>>(),
+            [("KZ-75", 3)]
+        );
         assert_eq!(offered[0].name.kk, "Алматы");
     }
 }

@@ -57,16 +57,35 @@ struct Count {
 
 /// Corrections of days `from..=to`, optionally of one cinema: how many, and the newest
 /// `limit` of them, newest first.
-pub async fn corrections(client: &Client, from: NaiveDate, to: NaiveDate, cinema: Option<&str>, limit: u64) -> Result<CorrectionsReport, ReportError> {
-    let filter = format!("FROM corrections FINAL WHERE day >= toDate(?) AND day <= toDate(?){}", if cinema.is_some() { " AND cinema_bin = ?" } else { "" });
+pub async fn corrections(
+    client: &Client,
+    from: NaiveDate,
+    to: NaiveDate,
+    cinema: Option<&str>,
+    limit: u64,
+) -> Result<CorrectionsReport, ReportError> {
+    let filter = format!(
+        "FROM corrections FINAL WHERE day >= toDate(?) AND day <= toDate(?){}",
+        if cinema.is_some() {
+            " AND cinema_bin = ?"
+        } else {
+            ""
+        }
+    );
     let bound = |sql: &str| {
-        let q = client.query(sql).bind(from.to_string()).bind(to.to_string());
+        let q = client
+            .query(sql)
+            .bind(from.to_string())
+            .bind(to.to_string());
         match cinema {
             Some(c) => q.bind(c),
             None => q,
         }
     };
-    let total = bound(&format!("SELECT count() AS n {filter}")).fetch_one::<Count>().await?.n;
+    let total = bound(&format!("SELECT count() AS n {filter}"))
+        .fetch_one::<Count>()
+        .await?
+        .n;
     let sql = format!("SELECT day, cinema_bin, film_id, event_id, kind, d_admissions, d_gross_tiyn, d_net_tiyn, arrived_at {filter} ORDER BY arrived_at DESC, day, cinema_bin, film_id, event_id LIMIT ?");
     let rows: Vec<CorrectionRow> = bound(&sql).bind(limit).fetch_all().await?;
     let kz = schemas::time::kz_offset();
@@ -86,7 +105,10 @@ pub async fn corrections(client: &Client, from: NaiveDate, to: NaiveDate, cinema
                 admissions_change: r.d_admissions,
                 gross_change: Kzt::from_tiyn(r.d_gross_tiyn),
                 net_change: Kzt::from_tiyn(r.d_net_tiyn),
-                arrived_at: chrono::DateTime::from_timestamp(i64::from(r.arrived_at), 0).unwrap_or_default().with_timezone(&kz).to_rfc3339(),
+                arrived_at: chrono::DateTime::from_timestamp(i64::from(r.arrived_at), 0)
+                    .unwrap_or_default()
+                    .with_timezone(&kz)
+                    .to_rfc3339(),
             })
             .collect(),
     })

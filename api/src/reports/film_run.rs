@@ -108,11 +108,17 @@ pub fn weekends(release: NaiveDate, days: &[RunDay]) -> Vec<Weekend> {
     let mut out: Vec<Weekend> = Vec::new();
     let first = first_friday(release);
     for d in days {
-        let Ok(day) = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d") else { continue };
-        if day < first || day.weekday().num_days_from_monday() < Weekday::Fri.num_days_from_monday() {
+        let Ok(day) = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d") else {
+            continue;
+        };
+        if day < first || day.weekday().num_days_from_monday() < Weekday::Fri.num_days_from_monday()
+        {
             continue;
         }
-        let friday = day - Days::new(u64::from(day.weekday().num_days_from_monday() - Weekday::Fri.num_days_from_monday()));
+        let friday = day
+            - Days::new(u64::from(
+                day.weekday().num_days_from_monday() - Weekday::Fri.num_days_from_monday(),
+            ));
         let number = u32::try_from((friday - first).num_days() / 7 + 1).unwrap_or(u32::MAX);
         match out.last_mut() {
             Some(w) if w.number == number => {
@@ -141,12 +147,28 @@ pub async fn film_run(
     now: chrono::DateTime<chrono::Utc>,
     reporting: &schemas::clock::ReportingSettings,
 ) -> Result<Option<FilmRun>, ReportError> {
-    let Some(film) = registry.films.get(film_id) else { return Ok(None) };
-    let rows: Vec<DayRow> = client.query(RUN_SQL).bind(film_id).bind(MAX_RUN_DAYS as u64 + 1).fetch_all().await?;
+    let Some(film) = registry.films.get(film_id) else {
+        return Ok(None);
+    };
+    let rows: Vec<DayRow> = client
+        .query(RUN_SQL)
+        .bind(film_id)
+        .bind(MAX_RUN_DAYS as u64 + 1)
+        .fetch_all()
+        .await?;
     let truncated = rows.len() > MAX_RUN_DAYS;
     let rows = &rows[..rows.len().min(MAX_RUN_DAYS)];
     let statuses = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => Some(Statuses::load(client, schemas::time::date_from_days(a.day), schemas::time::date_from_days(b.day), now, reporting).await?),
+        (Some(a), Some(b)) => Some(
+            Statuses::load(
+                client,
+                schemas::time::date_from_days(a.day),
+                schemas::time::date_from_days(b.day),
+                now,
+                reporting,
+            )
+            .await?,
+        ),
         _ => None,
     };
     let days: Vec<RunDay> = rows
@@ -157,27 +179,44 @@ pub async fn film_run(
             admissions: r.q,
             screens: r.sc,
             screenings: r.sh,
-            status: statuses.as_ref().map_or(DayStatus::Provisional, |s| s.film_day(r.day, film_id)),
+            status: statuses
+                .as_ref()
+                .map_or(DayStatus::Provisional, |s| s.film_day(r.day, film_id)),
         })
         .collect();
     let public_roi = if film.public_roi {
-        super::roi::films(client, app, registry, Some(film_id)).await?.into_iter().next().map(|r| PublicRoi {
-            budget: r.figures.budget,
-            state_funding: r.figures.state_funding,
-            gross: r.figures.gross,
-            recoupment: r.figures.recoupment,
-            paid_back: r.figures.paid_back,
-        })
+        super::roi::films(client, app, registry, Some(film_id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|r| PublicRoi {
+                budget: r.figures.budget,
+                state_funding: r.figures.state_funding,
+                gross: r.figures.gross,
+                recoupment: r.figures.recoupment,
+                paid_back: r.figures.paid_back,
+            })
     } else {
         None
     };
-    Ok(Some(assemble(film_id, film, registry, days, truncated, public_roi)))
+    Ok(Some(assemble(
+        film_id, film, registry, days, truncated, public_roi,
+    )))
 }
 
-fn assemble(film_id: &str, film: &super::registry::Film, registry: &Registry, days: Vec<RunDay>, truncated: bool, public_roi: Option<PublicRoi>) -> FilmRun {
+fn assemble(
+    film_id: &str,
+    film: &super::registry::Film,
+    registry: &Registry,
+    days: Vec<RunDay>,
+    truncated: bool,
+    public_roi: Option<PublicRoi>,
+) -> FilmRun {
     let release = film.release_date();
     let weekends = weekends(release, &days);
-    let last = days.last().and_then(|d| NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok());
+    let last = days
+        .last()
+        .and_then(|d| NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok());
     FilmRun {
         film_id: film_id.to_owned(),
         title: film.title.clone(),
@@ -187,7 +226,9 @@ fn assemble(film_id: &str, film: &super::registry::Film, registry: &Registry, da
         distributor: registry.distributors.get(&film.distributor_bin).cloned(),
         cumulative_gross: Kzt::from_tiyn(days.iter().map(|d| d.gross.tiyn()).sum()),
         cumulative_admissions: days.iter().map(|d| d.admissions).sum(),
-        days_in_release: last.map(|l| (l - release).num_days() + 1).filter(|n| *n >= 1),
+        days_in_release: last
+            .map(|l| (l - release).num_days() + 1)
+            .filter(|n| *n >= 1),
         opening_weekend: weekends.iter().find(|w| w.number == 1).cloned(),
         second_weekend: weekends.iter().find(|w| w.number == 2).cloned(),
         weekends,
@@ -206,13 +247,26 @@ mod tests {
     }
 
     fn day(s: &str, gross_tiyn: i64, admissions: i64, screens: u64) -> RunDay {
-        RunDay { day: s.into(), gross: Kzt::from_tiyn(gross_tiyn), admissions, screens, screenings: 1, status: DayStatus::Final }
+        RunDay {
+            day: s.into(),
+            gross: Kzt::from_tiyn(gross_tiyn),
+            admissions,
+            screens,
+            screenings: 1,
+            status: DayStatus::Final,
+        }
     }
 
     #[test]
     fn the_first_friday_on_or_after_a_date() {
         // 2026-11-20 is a Friday.
-        for (date, friday) in [("2026-11-20", "2026-11-20"), ("2026-11-19", "2026-11-20"), ("2026-11-21", "2026-11-27"), ("2026-11-16", "2026-11-20"), ("2026-11-22", "2026-11-27")] {
+        for (date, friday) in [
+            ("2026-11-20", "2026-11-20"),
+            ("2026-11-19", "2026-11-20"),
+            ("2026-11-21", "2026-11-27"),
+            ("2026-11-16", "2026-11-20"),
+            ("2026-11-22", "2026-11-27"),
+        ] {
             assert_eq!(first_friday(d(date)), d(friday), "{date}");
         }
     }
@@ -233,10 +287,26 @@ mod tests {
             day("2026-12-04", 50, 1, 1),
         ];
         let w = weekends(d("2026-11-19"), &days);
-        let got: Vec<(u32, &str, &str, i64, i64, u64)> = w.iter().map(|w| (w.number, w.from.as_str(), w.to.as_str(), w.gross.tiyn(), w.admissions, w.screens)).collect();
+        let got: Vec<(u32, &str, &str, i64, i64, u64)> = w
+            .iter()
+            .map(|w| {
+                (
+                    w.number,
+                    w.from.as_str(),
+                    w.to.as_str(),
+                    w.gross.tiyn(),
+                    w.admissions,
+                    w.screens,
+                )
+            })
+            .collect();
         assert_eq!(
             got,
-            [(1, "2026-11-20", "2026-11-22", 9_000, 9, 5), (2, "2026-11-27", "2026-11-29", 1_000, 10, 2), (3, "2026-12-04", "2026-12-06", 50, 1, 1)]
+            [
+                (1, "2026-11-20", "2026-11-22", 9_000, 9, 5),
+                (2, "2026-11-27", "2026-11-29", 1_000, 10, 2),
+                (3, "2026-12-04", "2026-12-06", 50, 1, 1)
+            ]
         );
         // Released on a Saturday: its first weekend is the next Friday's.
         let w = weekends(d("2026-11-21"), &days);

@@ -23,7 +23,11 @@ use super::registry::Registry;
 use super::ReportError;
 
 /// The flags, in the order a cinema's page lists them.
-pub const FLAGS: [&str; 3] = ["unknown_film", "vat_differs_from_registry", "refund_pending"];
+pub const FLAGS: [&str; 3] = [
+    "unknown_film",
+    "vat_differs_from_registry",
+    "refund_pending",
+];
 
 #[derive(Debug, Row, Deserialize)]
 struct DayFilmRow {
@@ -68,7 +72,13 @@ fn date(day: u16) -> String {
 }
 
 /// `bin`'s flags on screening days `from..=to`.
-pub async fn cinema_flags(client: &Client, registry: &Registry, bin: &str, from: NaiveDate, to: NaiveDate) -> Result<FlagsReport, ReportError> {
+pub async fn cinema_flags(
+    client: &Client,
+    registry: &Registry,
+    bin: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<FlagsReport, ReportError> {
     let (f, t) = (from.to_string(), to.to_string());
     let groups: Vec<DayFilmRow> = client
         .query(
@@ -110,8 +120,19 @@ pub async fn cinema_flags(client: &Client, registry: &Registry, bin: &str, from:
         .into_iter()
         .map(|((day, i, film_id), events)| {
             *totals.entry(FLAGS[i].to_owned()).or_default() += events;
-            Flag { day: date(day), flag: FLAGS[i].to_owned(), film_id, events }
+            Flag {
+                day: date(day),
+                flag: FLAGS[i].to_owned(),
+                film_id,
+                events,
+            }
         })
         .collect();
-    Ok(FlagsReport { cinema_bin: bin.to_owned(), from: f, to: t, totals, rows })
+    Ok(FlagsReport {
+        cinema_bin: bin.to_owned(),
+        from: f,
+        to: t,
+        totals,
+        rows,
+    })
 }

@@ -18,7 +18,10 @@ pub mod screenings;
 pub mod status;
 pub mod uploads;
 
-pub use box_office::{box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals, MAX_RANGE_DAYS};
+pub use box_office::{
+    box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals,
+    MAX_RANGE_DAYS,
+};
 pub use quality::{reconciliation, rejected_summary, Reconciliation, RejectedSummary};
 
 #[derive(Debug, thiserror::Error)]

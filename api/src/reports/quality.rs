@@ -20,9 +20,15 @@ pub struct RejectedSummary {
 }
 
 pub async fn rejected_summary(client: &Client) -> Result<RejectedSummary, ReportError> {
-    let rows: Vec<CountRow> = client.query(schemas::ddl::REJECTED_BY_REASON).fetch_all().await?;
+    let rows: Vec<CountRow> = client
+        .query(schemas::ddl::REJECTED_BY_REASON)
+        .fetch_all()
+        .await?;
     let by_reason: BTreeMap<String, u64> = rows.into_iter().map(|r| (r.key, r.n)).collect();
-    Ok(RejectedSummary { total: by_reason.values().sum(), by_reason })
+    Ok(RejectedSummary {
+        total: by_reason.values().sum(),
+        by_reason,
+    })
 }
 
 /// Events kept but flagged for reconciliation, by flag, and the refunds waiting for their
@@ -56,8 +62,15 @@ pub struct PendingRefund {
 }
 
 pub async fn reconciliation(client: &Client, app: &str) -> Result<Reconciliation, ReportError> {
-    let rows: Vec<CountRow> = client.query(&schemas::ddl::reconciliation(app)).fetch_all().await?;
-    let pending: Vec<PendingRow> = client.query(schemas::ddl::PENDING_REFUNDS).bind(1000u64).fetch_all().await?;
+    let rows: Vec<CountRow> = client
+        .query(&schemas::ddl::reconciliation(app))
+        .fetch_all()
+        .await?;
+    let pending: Vec<PendingRow> = client
+        .query(schemas::ddl::PENDING_REFUNDS)
+        .bind(1000u64)
+        .fetch_all()
+        .await?;
     let kz = schemas::time::kz_offset();
     Ok(Reconciliation {
         flags: rows.into_iter().map(|r| (r.key, r.n)).collect(),
@@ -70,7 +83,10 @@ pub async fn reconciliation(client: &Client, app: &str) -> Result<Reconciliation
                 film_id: p.film_id,
                 day: p.day,
                 amount: schemas::Kzt::from_tiyn(p.price_tiyn),
-                arrived_at: chrono::DateTime::from_timestamp(i64::from(p.arrived_at), 0).unwrap_or_default().with_timezone(&kz).to_rfc3339(),
+                arrived_at: chrono::DateTime::from_timestamp(i64::from(p.arrived_at), 0)
+                    .unwrap_or_default()
+                    .with_timezone(&kz)
+                    .to_rfc3339(),
             })
             .collect(),
     })

@@ -50,7 +50,12 @@ pub struct RegionsReport {
 }
 
 /// The box office of screening days `from..=to`, by region.
-pub async fn by_region(client: &Client, registry: &Registry, from: NaiveDate, to: NaiveDate) -> Result<RegionsReport, ReportError> {
+pub async fn by_region(
+    client: &Client,
+    registry: &Registry,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<RegionsReport, ReportError> {
     let sums: Vec<CinemaSums> = client
         .query(
             "SELECT cinema_bin, toInt64(sum(qty_sum)) AS admissions, toInt64(sum(gross_sum)) AS gross, toInt64(sum(net_sum)) AS net \
@@ -63,18 +68,29 @@ pub async fn by_region(client: &Client, registry: &Registry, from: NaiveDate, to
     // Keyed by the region's code ("" for none): (cinemas, admissions, gross, net).
     let mut by: BTreeMap<&'static str, (u64, i64, i64, i64)> = BTreeMap::new();
     for c in &sums {
-        let code = registry.cinema_regions.get(&c.cinema_bin).copied().flatten().map_or("", Region::code);
+        let code = registry
+            .cinema_regions
+            .get(&c.cinema_bin)
+            .copied()
+            .flatten()
+            .map_or("", Region::code);
         let e = by.entry(code).or_default();
         *e = (e.0 + 1, e.1 + c.admissions, e.2 + c.gross, e.3 + c.net);
     }
-    let (admissions, gross, net) = by.values().fold((0, 0, 0), |t, v| (t.0 + v.1, t.1 + v.2, t.2 + v.3));
+    let (admissions, gross, net) = by
+        .values()
+        .fold((0, 0, 0), |t, v| (t.0 + v.1, t.1 + v.2, t.2 + v.3));
     let mut rows: Vec<RegionRow> = by
         .into_iter()
         .map(|(code, (cinemas, a, g, n))| {
             let region = Region::parse(code).ok().filter(|_| !code.is_empty());
             RegionRow {
                 region: region.map(|r| r.code().to_owned()),
-                name: region.map(|r| Title { kk: r.name("kk").to_owned(), ru: r.name("ru").to_owned(), en: r.name("en").to_owned() }),
+                name: region.map(|r| Title {
+                    kk: r.name("kk").to_owned(),
+                    ru: r.name("ru").to_owned(),
+                    en: r.name("en").to_owned(),
+                }),
                 cinemas,
                 admissions: a,
                 gross: Kzt::from_tiyn(g),
@@ -84,5 +100,12 @@ pub async fn by_region(client: &Client, registry: &Registry, from: NaiveDate, to
         })
         .collect();
     rows.sort_by(|a, b| b.gross.cmp(&a.gross).then_with(|| a.region.cmp(&b.region)));
-    Ok(RegionsReport { from: from.to_string(), to: to.to_string(), rows, admissions, gross: Kzt::from_tiyn(gross), net: Kzt::from_tiyn(net) })
+    Ok(RegionsReport {
+        from: from.to_string(),
+        to: to.to_string(),
+        rows,
+        admissions,
+        gross: Kzt::from_tiyn(gross),
+        net: Kzt::from_tiyn(net),
+    })
 }

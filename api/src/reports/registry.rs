@@ -127,12 +127,39 @@ impl Registry {
             )
             .fetch_all()
             .await?;
-        let or_name = |own: &str, name: &str| if own.is_empty() { name.to_owned() } else { own.to_owned() };
+        let or_name = |own: &str, name: &str| {
+            if own.is_empty() {
+                name.to_owned()
+            } else {
+                own.to_owned()
+            }
+        };
         Ok(Self {
-            cinema_names: cinemas.iter().map(|(bin, _, n, kk, ru, _)| (bin.clone(), Title { kk: or_name(kk, n), ru: or_name(ru, n), en: n.clone() })).collect(),
-            cinema_vat_payers: cinemas.iter().map(|(bin, .., vat)| (bin.clone(), *vat != 0)).collect(),
-            distributors: distributors.into_iter().map(|(bin, kk, ru, en)| (bin, Title { kk, ru, en })).collect(),
-            cinema_regions: cinemas.into_iter().map(|(bin, r, ..)| (bin, schemas::region::Region::parse(&r).ok())).collect(),
+            cinema_names: cinemas
+                .iter()
+                .map(|(bin, _, n, kk, ru, _)| {
+                    (
+                        bin.clone(),
+                        Title {
+                            kk: or_name(kk, n),
+                            ru: or_name(ru, n),
+                            en: n.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            cinema_vat_payers: cinemas
+                .iter()
+                .map(|(bin, .., vat)| (bin.clone(), *vat != 0))
+                .collect(),
+            distributors: distributors
+                .into_iter()
+                .map(|(bin, kk, ru, en)| (bin, Title { kk, ru, en }))
+                .collect(),
+            cinema_regions: cinemas
+                .into_iter()
+                .map(|(bin, r, ..)| (bin, schemas::region::Region::parse(&r).ok()))
+                .collect(),
             films: films
                 .into_iter()
                 .map(|r| {
@@ -140,7 +167,11 @@ impl Registry {
                         budget_tiyn: r.budget_tiyn,
                         producer_bin: r.producer_bin,
                         distributor_bin: r.distributor_bin,
-                        title: Title { kk: r.kk, ru: r.ru, en: r.en },
+                        title: Title {
+                            kk: r.kk,
+                            ru: r.ru,
+                            en: r.en,
+                        },
                         release_date: r.release_date,
                         national: r.national != 0,
                         public_roi: r.public_roi != 0,
@@ -148,10 +179,29 @@ impl Registry {
                     (r.film_id, film)
                 })
                 .collect(),
-            funding: funding.into_iter().map(|(f, amount_tiyn, first_paid)| (f, Funding { amount_tiyn, first_paid })).collect(),
+            funding: funding
+                .into_iter()
+                .map(|(f, amount_tiyn, first_paid)| {
+                    (
+                        f,
+                        Funding {
+                            amount_tiyn,
+                            first_paid,
+                        },
+                    )
+                })
+                .collect(),
             agreements: agreements
                 .into_iter()
-                .map(|(f, ex, fee)| (f, Agreement { exhibitor_share_x10000: ex, distributor_fee_x10000: fee }))
+                .map(|(f, ex, fee)| {
+                    (
+                        f,
+                        Agreement {
+                            exhibitor_share_x10000: ex,
+                            distributor_fee_x10000: fee,
+                        },
+                    )
+                })
                 .collect(),
         })
     }
@@ -169,12 +219,19 @@ pub struct RegistryCache {
 
 impl RegistryCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, slot: RwLock::new(None), generation: AtomicU64::new(0), reload: tokio::sync::Mutex::new(()) }
+        Self {
+            ttl,
+            slot: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            reload: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn fresh(&self) -> Option<Arc<Registry>> {
         let slot = self.slot.read().expect("registry lock");
-        slot.as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, r)| r.clone())
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, r)| r.clone())
     }
 
     pub async fn get(&self, client: &Client) -> Result<Arc<Registry>, ReportError> {

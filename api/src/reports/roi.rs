@@ -61,7 +61,9 @@ fn units(x: u32) -> Decimal {
 
 fn tiyn(d: Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
-    d.round_dp_with_strategy(0, schemas::money::ROUNDING).to_i64().unwrap_or(i64::MAX)
+    d.round_dp_with_strategy(0, schemas::money::ROUNDING)
+        .to_i64()
+        .unwrap_or(i64::MAX)
 }
 
 fn ratio(a: i64, b: i64) -> Option<String> {
@@ -110,7 +112,10 @@ pub struct Parties {
 
 /// The producer and distributor of a registered film; `None` when it is not registered.
 pub fn parties(registry: &Registry, film_id: &str) -> Option<Parties> {
-    registry.films.get(film_id).map(|f| Parties { producer_bin: f.producer_bin.clone(), distributor_bin: f.distributor_bin.clone() })
+    registry.films.get(film_id).map(|f| Parties {
+        producer_bin: f.producer_bin.clone(),
+        distributor_bin: f.distributor_bin.clone(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -130,18 +135,38 @@ pub struct FilmRoi {
 
 /// ROI of every registered film (or one): the registry snapshot joined in Rust with the box
 /// office per film (film-day aggregates) and the rebates paid.
-pub async fn films(client: &Client, app: &Client, registry: &Registry, only: Option<&str>) -> Result<Vec<FilmRoi>, ReportError> {
+pub async fn films(
+    client: &Client,
+    app: &Client,
+    registry: &Registry,
+    only: Option<&str>,
+) -> Result<Vec<FilmRoi>, ReportError> {
     if only.is_some_and(|f| !registry.films.contains_key(f)) {
         return Ok(Vec::new());
     }
     let boxes = async {
         let rows: Vec<BoxRow> = match only {
-            Some(f) => client.query(&format!("{BOX_SQL} WHERE film_id = ? GROUP BY film_id")).bind(f).fetch_all().await?,
-            None => client.query(&format!("{BOX_SQL} GROUP BY film_id")).fetch_all().await?,
+            Some(f) => {
+                client
+                    .query(&format!("{BOX_SQL} WHERE film_id = ? GROUP BY film_id"))
+                    .bind(f)
+                    .fetch_all()
+                    .await?
+            }
+            None => {
+                client
+                    .query(&format!("{BOX_SQL} GROUP BY film_id"))
+                    .fetch_all()
+                    .await?
+            }
         };
         Ok::<_, ReportError>(rows)
     };
-    let paid = async { crate::claims::paid_by_film(app).await.map_err(ReportError::from) };
+    let paid = async {
+        crate::claims::paid_by_film(app)
+            .await
+            .map_err(ReportError::from)
+    };
     // Two independent reads, sent together.
     let (boxes, paid) = tokio::try_join!(boxes, paid)?;
     let boxes: HashMap<_, _> = boxes.into_iter().map(|b| (b.film_id.clone(), b)).collect();
@@ -154,7 +179,9 @@ pub async fn films(client: &Client, app: &Client, registry: &Registry, only: Opt
             let fu = registry.funding.get(id);
             let bx = boxes.get(id);
             let ag = registry.agreements.get(id);
-            let rebate_paid = paid.get(id).map_or(Kzt::ZERO, |d| Kzt::from_tiyn(tiyn(*d * Decimal::ONE_HUNDRED)));
+            let rebate_paid = paid.get(id).map_or(Kzt::ZERO, |d| {
+                Kzt::from_tiyn(tiyn(*d * Decimal::ONE_HUNDRED))
+            });
             let figures = figures(RoiInputs {
                 budget_tiyn: f.budget_tiyn,
                 state_funding_tiyn: fu.map_or(0, |x| x.amount_tiyn),
@@ -199,12 +226,18 @@ pub struct RoiSummary {
 pub fn summary(all: &[FilmRoi], year: Option<i32>) -> RoiSummary {
     let funded: Vec<&FilmRoi> = all
         .iter()
-        .filter(|f| f.figures.state_funding.tiyn() > 0 && year.is_none_or(|y| f.funding_year == Some(y)))
+        .filter(|f| {
+            f.figures.state_funding.tiyn() > 0 && year.is_none_or(|y| f.funding_year == Some(y))
+        })
         .collect();
     let released: Vec<&&FilmRoi> = funded.iter().filter(|f| f.released).collect();
     let paid_back = released.iter().filter(|f| f.figures.paid_back).count() as i64;
     let sum = |g: fn(&FilmRoi) -> i64| funded.iter().map(|f| g(f)).sum::<i64>();
-    let (state, budget, gross) = (sum(|f| f.figures.state_funding.tiyn()), sum(|f| f.figures.budget.tiyn()), sum(|f| f.figures.gross.tiyn()));
+    let (state, budget, gross) = (
+        sum(|f| f.figures.state_funding.tiyn()),
+        sum(|f| f.figures.budget.tiyn()),
+        sum(|f| f.figures.gross.tiyn()),
+    );
     RoiSummary {
         funding_year: year,
         films_funded: funded.len() as u64,
@@ -241,7 +274,13 @@ mod tests {
         assert_eq!(f.producer_share_to_state_funding.as_deref(), Some("1.6667"));
         assert!(f.paid_back);
         assert_eq!(f.shares.source, "default");
-        assert_eq!((f.shares.exhibitor_share.as_str(), f.shares.distributor_fee.as_str()), ("0.5", "0"));
+        assert_eq!(
+            (
+                f.shares.exhibitor_share.as_str(),
+                f.shares.distributor_fee.as_str()
+            ),
+            ("0.5", "0")
+        );
     }
 
     #[test]
@@ -265,26 +304,37 @@ mod tests {
 
     #[test]
     fn kpi_counts_released_funded_films_only() {
-        let film = |id: &str, state: i64, budget: i64, net: i64, released: bool, year: i32| FilmRoi {
-            film_id: id.into(),
-            producer_bin: String::new(),
-            distributor_bin: String::new(),
-            figures: figures(RoiInputs { budget_tiyn: budget, state_funding_tiyn: state, gross_tiyn: net, net_tiyn: net, exhibitor_share_x10000: None, distributor_fee_x10000: None }),
-            rebate_paid: Kzt::ZERO,
-            funding_year: (state > 0).then_some(year),
-            first_screening_day: None,
-            last_screening_day: None,
-            released,
-        };
+        let film =
+            |id: &str, state: i64, budget: i64, net: i64, released: bool, year: i32| FilmRoi {
+                film_id: id.into(),
+                producer_bin: String::new(),
+                distributor_bin: String::new(),
+                figures: figures(RoiInputs {
+                    budget_tiyn: budget,
+                    state_funding_tiyn: state,
+                    gross_tiyn: net,
+                    net_tiyn: net,
+                    exhibitor_share_x10000: None,
+                    distributor_fee_x10000: None,
+                }),
+                rebate_paid: Kzt::ZERO,
+                funding_year: (state > 0).then_some(year),
+                first_screening_day: None,
+                last_screening_day: None,
+                released,
+            };
         let all = vec![
-            film("A", 100, 1_000, 2_000, true, 2024),  // producer share 1,000 >= 1,000: paid back
-            film("B", 100, 1_000, 1_000, true, 2024),  // 500 < 1,000
-            film("C", 100, 1_000, 0, false, 2024),     // not released
-            film("D", 0, 1_000, 9_000, true, 2024),    // not state-funded
-            film("E", 100, 1_000, 5_000, true, 2025),  // another year
+            film("A", 100, 1_000, 2_000, true, 2024), // producer share 1,000 >= 1,000: paid back
+            film("B", 100, 1_000, 1_000, true, 2024), // 500 < 1,000
+            film("C", 100, 1_000, 0, false, 2024),    // not released
+            film("D", 0, 1_000, 9_000, true, 2024),   // not state-funded
+            film("E", 100, 1_000, 5_000, true, 2025), // another year
         ];
         let s = summary(&all, Some(2024));
-        assert_eq!((s.films_funded, s.films_released, s.films_paid_back), (3, 2, 1));
+        assert_eq!(
+            (s.films_funded, s.films_released, s.films_paid_back),
+            (3, 2, 1)
+        );
         assert_eq!(s.payback_share.as_deref(), Some("0.5"));
         assert_eq!(s.gross, Kzt::from_tiyn(3_000));
         assert_eq!(s.recoupment.as_deref(), Some("1"));

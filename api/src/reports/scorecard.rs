@@ -98,9 +98,19 @@ pub fn national_medians(cards: &HashMap<String, Scorecard>) -> (Option<String>, 
         .filter(|c| c.sales > 0)
         .map(|c| rust_decimal::Decimal::from(c.refunds) / rust_decimal::Decimal::from(c.sales))
         .collect();
-    let events = active.iter().map(|c| rust_decimal::Decimal::from(c.events)).collect();
-    let round = |d: rust_decimal::Decimal| d.round_dp_with_strategy(4, schemas::money::ROUNDING).normalize().to_string();
-    (median(rates).map(round), median(events).map(|d| d.normalize().to_string()))
+    let events = active
+        .iter()
+        .map(|c| rust_decimal::Decimal::from(c.events))
+        .collect();
+    let round = |d: rust_decimal::Decimal| {
+        d.round_dp_with_strategy(4, schemas::money::ROUNDING)
+            .normalize()
+            .to_string()
+    };
+    (
+        median(rates).map(round),
+        median(events).map(|d| d.normalize().to_string()),
+    )
 }
 
 /// Of a cinema's sales with VAT and without, those that differ from its registered VAT
@@ -115,11 +125,15 @@ pub fn vat_mismatches(registry: &Registry, bin: &str, vat_sales: u64, untaxed_sa
 }
 
 fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| t.with_timezone(&schemas::time::kz_offset()))
+    chrono::DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|t| t.with_timezone(&schemas::time::kz_offset()))
 }
 
 /// When each cinema (or one) last reported, over all time.
-async fn last_events(client: &Client, bin: Option<&str>) -> Result<HashMap<String, u32>, ReportError> {
+async fn last_events(
+    client: &Client,
+    bin: Option<&str>,
+) -> Result<HashMap<String, u32>, ReportError> {
     // No FINAL: a newer version of a group never has an earlier last event.
     let sql = format!(
         "SELECT cinema_bin, max(last_occurred_at) AS last FROM sales_by_cinema_day{} GROUP BY cinema_bin",
@@ -135,7 +149,10 @@ async fn last_events(client: &Client, bin: Option<&str>) -> Result<HashMap<Strin
 
 fn silent(last: Option<u32>, today: NaiveDate) -> (Option<String>, Option<i64>) {
     match last.and_then(local_date) {
-        Some(t) => (Some(t.to_rfc3339()), Some((today - t.date_naive()).num_days().max(0))),
+        Some(t) => (
+            Some(t.to_rfc3339()),
+            Some((today - t.date_naive()).num_days().max(0)),
+        ),
         None => (None, None),
     }
 }
@@ -167,10 +184,24 @@ pub fn empty_card(bin: &str, from: NaiveDate, to: NaiveDate) -> Scorecard {
 /// at most a second per range, so however many cards are asked for, ClickHouse answers about
 /// one statement a second (measured: one statement per card, ~5 ms of ClickHouse time each,
 /// queued at 200 cards a second on two cores).
-pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: Option<&str>, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<HashMap<String, Scorecard>, ReportError> {
+pub async fn scorecards(
+    client: &Client,
+    app: &str,
+    registry: &Registry,
+    only: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<HashMap<String, Scorecard>, ReportError> {
     let (f, t) = (from.to_string(), to.to_string());
     let arrived = schemas::time::kz_day_bounds(from, to);
-    let one = |column: &str| if only.is_some() { format!(" AND {column} = ?") } else { String::new() };
+    let one = |column: &str| {
+        if only.is_some() {
+            format!(" AND {column} = ?")
+        } else {
+            String::new()
+        }
+    };
     // The card's four parts as rows of one shape (part, cinema, key, a, b, c):
     // - `film`: per cinema and film in the range, events, sales, refunds, sales with VAT and
     //   without (FINAL: one row per group);
@@ -223,7 +254,14 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
     for r in rows {
         let p = by_cinema.entry(r.cinema).or_default();
         match r.part.as_str() {
-            "film" => p.per_film.push(FilmCountsRow { film_id: r.key, events: r.a, sales: r.b, refunds: r.c, vat_sales: r.d, untaxed_sales: r.e }),
+            "film" => p.per_film.push(FilmCountsRow {
+                film_id: r.key,
+                events: r.a,
+                sales: r.b,
+                refunds: r.c,
+                vat_sales: r.d,
+                untaxed_sales: r.e,
+            }),
             "last" => p.last = u32::try_from(r.a).ok().filter(|&secs| secs > 0),
             "reject" => p.rejected.push(KeyCount { key: r.key, n: r.a }),
             _ => p.waiting = r.a,
@@ -248,10 +286,21 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
         .map(|(bin, p)| {
             let sum = |f: fn(&FilmCountsRow) -> u64| p.per_film.iter().map(f).sum::<u64>();
             let counts = (sum(|r| r.events), sum(|r| r.sales), sum(|r| r.refunds));
-            let unknown_film = p.per_film.iter().filter(|r| !registry.films.contains_key(&r.film_id)).map(|r| r.events).sum::<u64>();
-            let vat_mismatch = vat_mismatches(registry, &bin, sum(|r| r.vat_sales), sum(|r| r.untaxed_sales));
+            let unknown_film = p
+                .per_film
+                .iter()
+                .filter(|r| !registry.films.contains_key(&r.film_id))
+                .map(|r| r.events)
+                .sum::<u64>();
+            let vat_mismatch = vat_mismatches(
+                registry,
+                &bin,
+                sum(|r| r.vat_sales),
+                sum(|r| r.untaxed_sales),
+            );
             let (last_event_at, silent_days) = silent(p.last, today);
-            let rejected_by_reason: BTreeMap<String, u64> = p.rejected.into_iter().map(|r| (r.key, r.n)).collect();
+            let rejected_by_reason: BTreeMap<String, u64> =
+                p.rejected.into_iter().map(|r| (r.key, r.n)).collect();
             let card = Scorecard {
                 cinema_bin: bin.clone(),
                 from: f.clone(),
@@ -261,7 +310,12 @@ pub async fn scorecards(client: &Client, app: &str, registry: &Registry, only: O
                 events: counts.0,
                 sales: counts.1,
                 refunds: counts.2,
-                refund_rate: schemas::money::ratio(i64::try_from(counts.2).unwrap_or(i64::MAX), i64::try_from(counts.1).unwrap_or(i64::MAX), 4).map(|d| d.normalize().to_string()),
+                refund_rate: schemas::money::ratio(
+                    i64::try_from(counts.2).unwrap_or(i64::MAX),
+                    i64::try_from(counts.1).unwrap_or(i64::MAX),
+                    4,
+                )
+                .map(|d| d.normalize().to_string()),
                 unknown_film_events: unknown_film,
                 vat_mismatch_sales: vat_mismatch,
                 refunds_pending: pending.get(&bin).copied().unwrap_or(0),
@@ -293,7 +347,12 @@ pub struct SilentCinema {
 }
 
 /// Registered cinemas silent for at least `days` days (or that never reported).
-pub async fn silent_cinemas(client: &Client, app: &str, days: i64, today: NaiveDate) -> Result<Vec<SilentCinema>, ReportError> {
+pub async fn silent_cinemas(
+    client: &Client,
+    app: &str,
+    days: i64,
+    today: NaiveDate,
+) -> Result<Vec<SilentCinema>, ReportError> {
     let cinemas: Vec<CinemaRow> = client
         .query(&format!("SELECT bin, argMax(name, updated_at) AS name, argMax(region, updated_at) AS region FROM {app}.cinemas GROUP BY bin ORDER BY bin"))
         .fetch_all()
@@ -303,7 +362,15 @@ pub async fn silent_cinemas(client: &Client, app: &str, days: i64, today: NaiveD
         .into_iter()
         .filter_map(|c| {
             let (last_event_at, silent_days) = silent(last.get(&c.bin).copied(), today);
-            silent_days.is_none_or(|d| d >= days).then_some(SilentCinema { cinema_bin: c.bin, name: c.name, region: c.region, last_event_at, silent_days })
+            silent_days
+                .is_none_or(|d| d >= days)
+                .then_some(SilentCinema {
+                    cinema_bin: c.bin,
+                    name: c.name,
+                    region: c.region,
+                    last_event_at,
+                    silent_days,
+                })
         })
         .collect())
 }
@@ -325,7 +392,13 @@ pub struct RejectedEvent {
     pub payload: String,
 }
 
-pub async fn rejected_events(client: &Client, app: &str, bin: &str, limit: u64, offset: u64) -> Result<Vec<RejectedEvent>, ReportError> {
+pub async fn rejected_events(
+    client: &Client,
+    app: &str,
+    bin: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<RejectedEvent>, ReportError> {
     Ok(client
         .query(&format!(
             "SELECT source, upload_id, kafka_partition, kafka_offset, received_at, reason, field, message, payload_encoding, payload FROM ( \

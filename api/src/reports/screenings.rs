@@ -133,7 +133,10 @@ pub struct ScreeningsReport {
 
 fn local(secs: u32) -> String {
     chrono::DateTime::from_timestamp(i64::from(secs), 0)
-        .map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        .map(|t| {
+            t.with_timezone(&schemas::time::kz_offset())
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        })
         .unwrap_or_default()
 }
 
@@ -143,14 +146,42 @@ pub fn correction_deadline(day: NaiveDate, window_days: u32) -> NaiveDate {
 }
 
 /// `bin`'s screenings on `day`, and with `screening` that screening's events.
-pub async fn screenings(client: &Client, bin: &str, day: NaiveDate, screening: Option<&str>, today: NaiveDate, window_days: u32) -> Result<ScreeningsReport, ReportError> {
-    let rows: Vec<ScreeningRow> = client.query(SCREENINGS_SQL).bind(bin).bind(day.to_string()).bind(MAX_SCREENINGS + 1).fetch_all().await?;
+pub async fn screenings(
+    client: &Client,
+    bin: &str,
+    day: NaiveDate,
+    screening: Option<&str>,
+    today: NaiveDate,
+    window_days: u32,
+) -> Result<ScreeningsReport, ReportError> {
+    let rows: Vec<ScreeningRow> = client
+        .query(SCREENINGS_SQL)
+        .bind(bin)
+        .bind(day.to_string())
+        .bind(MAX_SCREENINGS + 1)
+        .fetch_all()
+        .await?;
     let mut truncated = rows.len() as u64 > MAX_SCREENINGS;
-    let mut report = ScreeningsReport { cinema_bin: bin.to_owned(), day: day.to_string(), screenings: Vec::new(), admissions: 0, gross: Kzt::ZERO, net: Kzt::ZERO, events: None, truncated: false };
+    let mut report = ScreeningsReport {
+        cinema_bin: bin.to_owned(),
+        day: day.to_string(),
+        screenings: Vec::new(),
+        admissions: 0,
+        gross: Kzt::ZERO,
+        net: Kzt::ZERO,
+        events: None,
+        truncated: false,
+    };
     for r in rows.into_iter().take(MAX_SCREENINGS as usize) {
         let (gross, net) = (Kzt::from_tiyn(r.g), Kzt::from_tiyn(r.n));
-        report.admissions = report.admissions.checked_add(r.adm).ok_or(ReportError::Overflow)?;
-        report.gross = report.gross.checked_add(gross).ok_or(ReportError::Overflow)?;
+        report.admissions = report
+            .admissions
+            .checked_add(r.adm)
+            .ok_or(ReportError::Overflow)?;
+        report.gross = report
+            .gross
+            .checked_add(gross)
+            .ok_or(ReportError::Overflow)?;
         report.net = report.net.checked_add(net).ok_or(ReportError::Overflow)?;
         report.screenings.push(Screening {
             hall: r.hall,
@@ -166,7 +197,14 @@ pub async fn screenings(client: &Client, bin: &str, day: NaiveDate, screening: O
         });
     }
     if let Some(id) = screening {
-        let rows: Vec<EventRow> = client.query(EVENTS_SQL).bind(bin).bind(day.to_string()).bind(id).bind(MAX_EVENTS + 1).fetch_all().await?;
+        let rows: Vec<EventRow> = client
+            .query(EVENTS_SQL)
+            .bind(bin)
+            .bind(day.to_string())
+            .bind(id)
+            .bind(MAX_EVENTS + 1)
+            .fetch_all()
+            .await?;
         truncated |= rows.len() as u64 > MAX_EVENTS;
         let deadline = correction_deadline(day, window_days);
         let events = rows
@@ -206,7 +244,11 @@ mod tests {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(correction_deadline(d("2026-11-20"), 14), d("2026-12-04"));
         assert_eq!(correction_deadline(d("2026-12-25"), 14), d("2027-01-08"));
-        assert_eq!(correction_deadline(d("2028-02-20"), 14), d("2028-03-05"), "a leap year's February has 29 days");
+        assert_eq!(
+            correction_deadline(d("2028-02-20"), 14),
+            d("2028-03-05"),
+            "a leap year's February has 29 days"
+        );
         assert_eq!(correction_deadline(d("2026-11-20"), 0), d("2026-11-20"));
     }
 }

@@ -61,21 +61,41 @@ pub struct Statuses {
 
 impl Statuses {
     /// One read of `corrections` for the days `from..=to`.
-    pub async fn load(client: &Client, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>, reporting: &ReportingSettings) -> Result<Self, ReportError> {
+    pub async fn load(
+        client: &Client,
+        from: NaiveDate,
+        to: NaiveDate,
+        now: DateTime<Utc>,
+        reporting: &ReportingSettings,
+    ) -> Result<Self, ReportError> {
         let rows: Vec<CorrectedGroup> = client
             .query("SELECT DISTINCT day, film_id, cinema_bin FROM corrections FINAL WHERE day >= toDate(?) AND day <= toDate(?)")
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all()
             .await?;
-        Ok(Self::from_groups(rows.into_iter().map(|r| (r.day, r.film_id, r.cinema_bin)), now, reporting))
+        Ok(Self::from_groups(
+            rows.into_iter().map(|r| (r.day, r.film_id, r.cinema_bin)),
+            now,
+            reporting,
+        ))
     }
 
-    pub fn from_groups(groups: impl Iterator<Item = (u16, String, String)>, now: DateTime<Utc>, reporting: &ReportingSettings) -> Self {
+    pub fn from_groups(
+        groups: impl Iterator<Item = (u16, String, String)>,
+        now: DateTime<Utc>,
+        reporting: &ReportingSettings,
+    ) -> Self {
         let groups: HashSet<(u16, String, String)> = groups.collect();
         let film_days = groups.iter().map(|(d, f, _)| (*d, f.clone())).collect();
         let days = groups.iter().map(|(d, _, _)| *d).collect();
-        Self { now, reporting: reporting.clone(), groups, film_days, days }
+        Self {
+            now,
+            reporting: reporting.clone(),
+            groups,
+            film_days,
+            days,
+        }
     }
 
     fn closed(&self, day: u16) -> DayStatus {
@@ -87,7 +107,10 @@ impl Statuses {
     }
 
     pub fn group(&self, day: u16, film: &str, cinema: &str) -> DayStatus {
-        if self.groups.contains(&(day, film.to_owned(), cinema.to_owned())) {
+        if self
+            .groups
+            .contains(&(day, film.to_owned(), cinema.to_owned()))
+        {
             DayStatus::Corrected
         } else {
             self.closed(day)
@@ -132,14 +155,27 @@ mod tests {
         let day = schemas::time::days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
         let none = |now| Statuses::from_groups(std::iter::empty(), now, &r);
-        assert_eq!(none(at("2026-11-21T06:59:59+05:00")).group(day, "F", "C"), DayStatus::Provisional);
-        assert_eq!(none(at("2026-11-21T07:00:00+05:00")).group(day, "F", "C"), DayStatus::Final);
-        let s = Statuses::from_groups([(day, "F".to_owned(), "C".to_owned())].into_iter(), at("2026-11-22T10:00:00+05:00"), &r);
+        assert_eq!(
+            none(at("2026-11-21T06:59:59+05:00")).group(day, "F", "C"),
+            DayStatus::Provisional
+        );
+        assert_eq!(
+            none(at("2026-11-21T07:00:00+05:00")).group(day, "F", "C"),
+            DayStatus::Final
+        );
+        let s = Statuses::from_groups(
+            [(day, "F".to_owned(), "C".to_owned())].into_iter(),
+            at("2026-11-22T10:00:00+05:00"),
+            &r,
+        );
         assert_eq!(s.group(day, "F", "C"), DayStatus::Corrected);
         assert_eq!(s.group(day, "F", "D"), DayStatus::Final);
         assert_eq!(s.film_day(day, "F"), DayStatus::Corrected);
         assert_eq!(s.film_day(day, "G"), DayStatus::Final);
         assert_eq!(s.day(day), DayStatus::Corrected);
-        assert!(DayStatus::Corrected > DayStatus::Provisional && DayStatus::Provisional > DayStatus::Final);
+        assert!(
+            DayStatus::Corrected > DayStatus::Provisional
+                && DayStatus::Provisional > DayStatus::Final
+        );
     }
 }

@@ -105,7 +105,11 @@ pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
         Lang::Ru => [&t.ru, &t.kk, &t.en, film_id],
         Lang::En => [&t.en, &t.ru, &t.kk, film_id],
     };
-    order.into_iter().find(|s| !s.trim().is_empty()).unwrap_or(film_id).to_owned()
+    order
+        .into_iter()
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or(film_id)
+        .to_owned()
 }
 
 pub fn status_words(lang: Lang, s: DayStatus) -> (String, &'static str) {
@@ -124,7 +128,6 @@ fn share(lang: Lang, s: &str) -> String {
     i18n::percent(lang, s.parse::<Decimal>().unwrap_or_default())
 }
 
-
 /// The path of a film's page.
 pub fn film_href(lang: Lang, film_id: &str) -> String {
     format!("/{}/films/{}", lang.code(), super::path_segment(film_id))
@@ -139,7 +142,13 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
     };
     let (status, status_class) = status_words(lang, e.status);
     let delta = e.gross_change.to_decimal();
-    let signed = |text: String| if delta > Decimal::ZERO { format!("+{text}") } else { text };
+    let signed = |text: String| {
+        if delta > Decimal::ZERO {
+            format!("+{text}")
+        } else {
+            text
+        }
+    };
     Row {
         rank: e.rank,
         change,
@@ -148,14 +157,36 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
         film_id: e.film_id.clone(),
         href: film_href(lang, &e.film_id),
         title: title_in(lang, e.title.as_ref(), &e.film_id),
-        release_date: e.release_date.as_deref().map(|d| i18n::iso_date(lang, d)).unwrap_or_default(),
-        days: e.days_in_release.map(|d| i18n::integer(lang, d)).unwrap_or_default(),
-        distributor: e.distributor.as_ref().map(|d| title_in(lang, Some(d), "")).or_else(|| e.distributor_bin.clone()).unwrap_or_default(),
+        release_date: e
+            .release_date
+            .as_deref()
+            .map(|d| i18n::iso_date(lang, d))
+            .unwrap_or_default(),
+        days: e
+            .days_in_release
+            .map(|d| i18n::integer(lang, d))
+            .unwrap_or_default(),
+        distributor: e
+            .distributor
+            .as_ref()
+            .map(|d| title_in(lang, Some(d), ""))
+            .or_else(|| e.distributor_bin.clone())
+            .unwrap_or_default(),
         gross: i18n::money(lang, e.gross.to_decimal()),
         share: share(lang, &e.share),
         gross_change: signed(i18n::money(lang, delta)),
-        gross_change_pct: e.gross_change_ratio.as_deref().map(|r| signed(share(lang, r))).unwrap_or_default(),
-        gross_change_class: if delta > Decimal::ZERO { "up" } else if delta < Decimal::ZERO { "down" } else { "" },
+        gross_change_pct: e
+            .gross_change_ratio
+            .as_deref()
+            .map(|r| signed(share(lang, r)))
+            .unwrap_or_default(),
+        gross_change_class: if delta > Decimal::ZERO {
+            "up"
+        } else if delta < Decimal::ZERO {
+            "down"
+        } else {
+            ""
+        },
         admissions: i18n::integer(lang, e.admissions),
         cumulative_gross: i18n::money(lang, e.cumulative_gross.to_decimal()),
         cumulative_admissions: i18n::integer(lang, e.cumulative_admissions),
@@ -169,41 +200,101 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
 /// Bars proportional to gross, the largest [`BAR_MAX`] wide. Long titles are cut to fit.
 fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
     let top: Vec<&ChartEntry> = chart.films.iter().take(TOP).collect();
-    let max = top.iter().map(|e| e.gross.to_decimal()).max().unwrap_or_default();
+    let max = top
+        .iter()
+        .map(|e| e.gross.to_decimal())
+        .max()
+        .unwrap_or_default();
     top.iter()
         .enumerate()
         .map(|(i, e)| {
             let g = e.gross.to_decimal();
-            let width = if max > Decimal::ZERO { (g * Decimal::from(BAR_MAX) / max).round().try_into().unwrap_or(0u32).max(1) } else { 0 };
+            let width = if max > Decimal::ZERO {
+                (g * Decimal::from(BAR_MAX) / max)
+                    .round()
+                    .try_into()
+                    .unwrap_or(0u32)
+                    .max(1)
+            } else {
+                0
+            };
             let title = title_in(lang, e.title.as_ref(), &e.film_id);
-            let label = if title.chars().count() > 34 { format!("{}…", title.chars().take(33).collect::<String>()) } else { title };
-            Bar { y: u32::try_from(i).unwrap_or(0) * BAR_ROW, width, label, value: i18n::money(lang, g) }
+            let label = if title.chars().count() > 34 {
+                format!("{}…", title.chars().take(33).collect::<String>())
+            } else {
+                title
+            };
+            Bar {
+                y: u32::try_from(i).unwrap_or(0) * BAR_ROW,
+                width,
+                label,
+                value: i18n::money(lang, g),
+            }
         })
         .collect()
 }
 
 fn choices(items: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
-    items.into_iter().map(|(value, label)| Choice { selected: value == current, value, label }).collect()
+    items
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
 }
 
 pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
     let (status, status_class) = status_words(lang, chart.status);
     let bars = bars(lang, chart);
     let heading = match chart.period {
-        Period::Day => i18n::t_with(lang, "chart-heading", &[("date", i18n::iso_date(lang, &chart.date))]),
+        Period::Day => i18n::t_with(
+            lang,
+            "chart-heading",
+            &[("date", i18n::iso_date(lang, &chart.date))],
+        ),
         Period::Weekend | Period::Week => i18n::t_with(
             lang,
-            if chart.period == Period::Weekend { "chart-heading-weekend" } else { "chart-heading-week" },
-            &[("from", i18n::iso_date(lang, &chart.from)), ("to", i18n::iso_date(lang, &chart.to))],
+            if chart.period == Period::Weekend {
+                "chart-heading-weekend"
+            } else {
+                "chart-heading-week"
+            },
+            &[
+                ("from", i18n::iso_date(lang, &chart.from)),
+                ("to", i18n::iso_date(lang, &chart.to)),
+            ],
         ),
     };
-    let periods = choices([Period::Day, Period::Weekend, Period::Week].map(|p| (p.as_str().to_owned(), i18n::t(lang, &format!("period-{}", p.as_str())))), chart.period.as_str());
+    let periods = choices(
+        [Period::Day, Period::Weekend, Period::Week].map(|p| {
+            (
+                p.as_str().to_owned(),
+                i18n::t(lang, &format!("period-{}", p.as_str())),
+            )
+        }),
+        chart.period.as_str(),
+    );
     let region = chart.region.clone().unwrap_or_default();
-    let mut regions = vec![Choice { value: String::new(), label: i18n::t(lang, "region-all"), selected: region.is_empty() }];
-    regions.extend(chart.regions.iter().map(|r| Choice { selected: r.code == region, value: r.code.clone(), label: title_in(lang, Some(&r.name), &r.code) }));
+    let mut regions = vec![Choice {
+        value: String::new(),
+        label: i18n::t(lang, "region-all"),
+        selected: region.is_empty(),
+    }];
+    regions.extend(chart.regions.iter().map(|r| Choice {
+        selected: r.code == region,
+        value: r.code.clone(),
+        label: title_in(lang, Some(&r.name), &r.code),
+    }));
     let origin = chart.origin.map(Origin::as_str).unwrap_or_default();
     let origins = choices(
-        [("", "origin-all"), ("national", "origin-national"), ("foreign", "origin-foreign")].map(|(v, k)| (v.to_owned(), i18n::t(lang, k))),
+        [
+            ("", "origin-all"),
+            ("national", "origin-national"),
+            ("foreign", "origin-foreign"),
+        ]
+        .map(|(v, k)| (v.to_owned(), i18n::t(lang, k))),
         origin,
     );
     let mut csv = super::form(query);
@@ -219,7 +310,11 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
         origins,
         status,
         status_class,
-        data_as_of: chart.data_as_of.as_deref().map(|t| i18n::timestamp(lang, t)).unwrap_or_else(|| "—".into()),
+        data_as_of: chart
+            .data_as_of
+            .as_deref()
+            .map(|t| i18n::timestamp(lang, t))
+            .unwrap_or_else(|| "—".into()),
         total_gross: i18n::money(lang, chart.total_gross.to_decimal()),
         total_admissions: i18n::integer(lang, chart.total_admissions),
         rows: chart.films.iter().map(|e| row(lang, e)).collect(),
@@ -232,7 +327,11 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
         }),
         bars_height: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW,
         bars,
-        csv_href: format!("/{}/box-office?{}", lang.code(), serde_urlencoded::to_string(&csv).unwrap_or_default()),
+        csv_href: format!(
+            "/{}/box-office?{}",
+            lang.code(),
+            serde_urlencoded::to_string(&csv).unwrap_or_default()
+        ),
     }
 }
 
@@ -241,20 +340,64 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
 pub fn csv(chart: &DailyChart) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
-        "rank", "rank_change", "new", "film_id", "title_en", "title_ru", "title_kk", "release_date", "days_in_release", "distributor", "gross", "share",
-        "gross_change", "gross_change_ratio", "admissions", "cumulative_gross", "cumulative_admissions", "screens", "screenings", "status",
+        "rank",
+        "rank_change",
+        "new",
+        "film_id",
+        "title_en",
+        "title_ru",
+        "title_kk",
+        "release_date",
+        "days_in_release",
+        "distributor",
+        "gross",
+        "share",
+        "gross_change",
+        "gross_change_ratio",
+        "admissions",
+        "cumulative_gross",
+        "cumulative_admissions",
+        "screens",
+        "screenings",
+        "status",
     ];
     let _ = w.write_record(header);
     let opt = |o: Option<String>| o.unwrap_or_default();
     for e in &chart.films {
-        let t = e.title.clone().unwrap_or(Title { kk: String::new(), ru: String::new(), en: String::new() });
-        let status = serde_json::to_value(e.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let t = e.title.clone().unwrap_or(Title {
+            kk: String::new(),
+            ru: String::new(),
+            en: String::new(),
+        });
+        let status = serde_json::to_value(e.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let _ = w.write_record([
-            e.rank.to_string(), opt(e.rank_change.map(|c| c.to_string())), e.is_new.to_string(), e.film_id.clone(), t.en, t.ru, t.kk,
-            opt(e.release_date.clone()), opt(e.days_in_release.map(|d| d.to_string())),
-            opt(e.distributor.as_ref().map(|d| d.en.clone()).or_else(|| e.distributor_bin.clone())),
-            e.gross.to_string(), e.share.clone(), e.gross_change.to_string(), opt(e.gross_change_ratio.clone()), e.admissions.to_string(),
-            e.cumulative_gross.to_string(), e.cumulative_admissions.to_string(), e.screens.to_string(), e.screenings.to_string(), status,
+            e.rank.to_string(),
+            opt(e.rank_change.map(|c| c.to_string())),
+            e.is_new.to_string(),
+            e.film_id.clone(),
+            t.en,
+            t.ru,
+            t.kk,
+            opt(e.release_date.clone()),
+            opt(e.days_in_release.map(|d| d.to_string())),
+            opt(e
+                .distributor
+                .as_ref()
+                .map(|d| d.en.clone())
+                .or_else(|| e.distributor_bin.clone())),
+            e.gross.to_string(),
+            e.share.clone(),
+            e.gross_change.to_string(),
+            opt(e.gross_change_ratio.clone()),
+            e.admissions.to_string(),
+            e.cumulative_gross.to_string(),
+            e.cumulative_admissions.to_string(),
+            e.screens.to_string(),
+            e.screenings.to_string(),
+            status,
         ]);
     }
     if let Some(u) = &chart.unregistered {
@@ -273,7 +416,10 @@ pub fn csv(chart: &DailyChart) -> String {
 /// UTC+5), the last whole day, as KOBIS opens; today's partial chart is one pick away.
 fn query_of(s: &AppState, form: &std::collections::HashMap<String, String>) -> ChartParams {
     ChartParams {
-        date: form.get("date").cloned().unwrap_or_else(|| (s.today() - chrono::Days::new(1)).to_string()),
+        date: form
+            .get("date")
+            .cloned()
+            .unwrap_or_else(|| (s.today() - chrono::Days::new(1)).to_string()),
         period: form.get("period").cloned(),
         region: form.get("region").cloned(),
         origin: form.get("origin").cloned(),
@@ -282,17 +428,38 @@ fn query_of(s: &AppState, form: &std::collections::HashMap<String, String>) -> C
 
 pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
     let form = super::form(query);
-    let chart = async { handlers::box_office::chart(s, handlers::box_office::chart_query(&query_of(s, &form))?).await }.await;
+    let chart = async {
+        handlers::box_office::chart(s, handlers::box_office::chart_query(&query_of(s, &form))?)
+            .await
+    }
+    .await;
     match (chart, form.get("format").map(String::as_str)) {
         (Ok(chart), Some("csv")) => {
-            let name = format!("ekino-box-office-{}-{}.csv", chart.period.as_str(), chart.date);
-            let mut resp = warp::reply::with_header(csv(&chart), header::CONTENT_TYPE, "text/csv; charset=utf-8").into_response();
-            resp.headers_mut().insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"").parse().expect("header"));
+            let name = format!(
+                "ekino-box-office-{}-{}.csv",
+                chart.period.as_str(),
+                chart.date
+            );
+            let mut resp = warp::reply::with_header(
+                csv(&chart),
+                header::CONTENT_TYPE,
+                "text/csv; charset=utf-8",
+            )
+            .into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\"")
+                    .parse()
+                    .expect("header"),
+            );
             resp
         }
-        (Ok(_), Some(other)) if other != "html" => {
-            page::error(lang, "box-office", query, &ApiError::bad("format", format!("must be csv or html, got {other:?}")))
-        }
+        (Ok(_), Some(other)) if other != "html" => page::error(
+            lang,
+            "box-office",
+            query,
+            &ApiError::bad("format", format!("must be csv or html, got {other:?}")),
+        ),
         (Ok(chart), _) => page::html(StatusCode::OK, lang, &render(lang, query, &chart)),
         (Err(e), _) => page::error(lang, "box-office", query, &e),
     }
@@ -322,7 +489,11 @@ mod tests {
             days_in_release: Some(2),
             national: Some(true),
             distributor_bin: Some("080140000006".into()),
-            distributor: Some(Title { kk: "Дала <Медиа>".into(), ru: "Дала Медиа".into(), en: "Dala Media".into() }),
+            distributor: Some(Title {
+                kk: "Дала <Медиа>".into(),
+                ru: "Дала Медиа".into(),
+                en: "Dala Media".into(),
+            }),
             gross: Kzt::from_tiyn(gross_tiyn),
             share: share.into(),
             gross_change: Kzt::from_tiyn(gross_tiyn / 4),
@@ -350,7 +521,13 @@ mod tests {
             region: None,
             origin: None,
             data_as_of: Some("2026-11-21T14:05:09+05:00".into()),
-            unregistered: Some(crate::reports::chart::Unregistered { films: 2, gross: Kzt::from_tiyn(1_000), share: "0".into(), admissions: 1, screenings: 1 }),
+            unregistered: Some(crate::reports::chart::Unregistered {
+                films: 2,
+                gross: Kzt::from_tiyn(1_000),
+                share: "0".into(),
+                admissions: 1,
+                screenings: 1,
+            }),
             regions: vec![],
             status: DayStatus::Provisional,
             total_gross: Kzt::from_tiyn(300_000_000),

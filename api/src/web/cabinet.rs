@@ -22,25 +22,55 @@ use crate::state::AppState;
 /// distributor, a foreign applicant its registered name; otherwise (and for the ministry and
 /// the commission) the key's label.
 pub async fn organisation(s: &AppState, lang: Lang, p: &Principal) -> (String, String) {
-    let label = if p.label.is_empty() { format!("key {}", p.key_id) } else { p.label.clone() };
+    let label = if p.label.is_empty() {
+        format!("key {}", p.key_id)
+    } else {
+        p.label.clone()
+    };
     let registry = s.registry().await.ok();
     if let Some(bin) = &p.bin {
-        let names = registry.as_ref().and_then(|r| r.cinema_names.get(bin.as_str()).or_else(|| r.distributors.get(bin.as_str())).cloned());
-        let name = names.map(|t| title_in(lang, Some(&t), &label)).unwrap_or(label);
+        let names = registry.as_ref().and_then(|r| {
+            r.cinema_names
+                .get(bin.as_str())
+                .or_else(|| r.distributors.get(bin.as_str()))
+                .cloned()
+        });
+        let name = names
+            .map(|t| title_in(lang, Some(&t), &label))
+            .unwrap_or(label);
         return (name, bin.to_string());
     }
     if let Some(a) = &p.applicant {
-        let name = crate::applicants::load(&s.app, a).await.ok().flatten().map(|r| r.name).filter(|n| !n.is_empty()).unwrap_or(label);
+        let name = crate::applicants::load(&s.app, a)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(label);
         return (name, a.clone());
     }
     (label, String::new())
 }
 
 /// A signed-in page's chrome: the page's words and the organisation with its sign-out form.
-pub async fn chrome(s: &AppState, lang: Lang, signed: &Signed, title_key: &str, section: &'static str, rest: &str, query: &str) -> Chrome {
+pub async fn chrome(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    title_key: &str,
+    section: &'static str,
+    rest: &str,
+    query: &str,
+) -> Chrome {
     let mut c = Chrome::new(lang, title_key, section, rest, query);
     let (organisation, id) = organisation(s, lang, &signed.principal).await;
-    c.signed = Some(SignedBar { organisation, id, home: format!("/{}/{}", lang.code(), session::home(signed.principal.role)), csrf: signed.session.csrf.clone() });
+    c.signed = Some(SignedBar {
+        organisation,
+        id,
+        home: format!("/{}/{}", lang.code(), session::home(signed.principal.role)),
+        csrf: signed.session.csrf.clone(),
+    });
     c
 }
 
@@ -57,7 +87,15 @@ pub fn range(form: &HashMap<String, String>, today: NaiveDate) -> (String, Strin
 }
 
 /// A signed-in page's response, audited as its principal's request.
-pub fn done(s: &AppState, resp: Response, p: &Principal, route: &str, path: &str, query: &str, started: Instant) -> Response {
+pub fn done(
+    s: &AppState,
+    resp: Response,
+    p: &Principal,
+    route: &str,
+    path: &str,
+    query: &str,
+    started: Instant,
+) -> Response {
     crate::filters::audited(s, resp, p, "GET", route, path, query, started, 0)
 }
 
@@ -84,23 +122,68 @@ pub async fn download(
         "csv" => true,
         "arrow" => false,
         other => {
-            let e = crate::error::ApiError::bad("format", format!("must be csv or arrow, got {other:?}"));
-            return done(s, super::page::error(lang, section, query, &e), p, route, path, query, started);
+            let e = crate::error::ApiError::bad(
+                "format",
+                format!("must be csv or arrow, got {other:?}"),
+            );
+            return done(
+                s,
+                super::page::error(lang, section, query, &e),
+                p,
+                route,
+                path,
+                query,
+                started,
+            );
         }
     };
     let n = rows.len() as u64;
-    let encoded = s.guards.cpu.run(move || if csv { schemas::export::to_csv(columns, &rows) } else { schemas::export::to_arrow_ipc(columns, &rows) }).await;
+    let encoded = s
+        .guards
+        .cpu
+        .run(move || {
+            if csv {
+                schemas::export::to_csv(columns, &rows)
+            } else {
+                schemas::export::to_arrow_ipc(columns, &rows)
+            }
+        })
+        .await;
     let resp = match encoded {
         Ok(Ok(bytes)) => {
             let mut r = Response::new(bytes.into());
             let h = r.headers_mut();
-            let (ctype, ext) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/vnd.apache.arrow.stream", "arrow") };
+            let (ctype, ext) = if csv {
+                ("text/csv; charset=utf-8", "csv")
+            } else {
+                ("application/vnd.apache.arrow.stream", "arrow")
+            };
             h.insert("content-type", ctype.parse().expect("header"));
-            h.insert("content-disposition", format!("attachment; filename=\"{name}.{ext}\"").parse().expect("header"));
+            h.insert(
+                "content-disposition",
+                format!("attachment; filename=\"{name}.{ext}\"")
+                    .parse()
+                    .expect("header"),
+            );
             r
         }
-        Ok(Err(e)) => super::page::error(lang, section, query, &crate::error::ApiError::Internal(e.to_string())),
+        Ok(Err(e)) => super::page::error(
+            lang,
+            section,
+            query,
+            &crate::error::ApiError::Internal(e.to_string()),
+        ),
         Err(e) => super::page::error(lang, section, query, &e),
     };
-    crate::filters::audited(s, resp, p, "GET", &format!("{route}_export"), path, query, started, n)
+    crate::filters::audited(
+        s,
+        resp,
+        p,
+        "GET",
+        &format!("{route}_export"),
+        path,
+        query,
+        started,
+        n,
+    )
 }

@@ -20,18 +20,27 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::box_office::title_in;
+use super::box_office::Choice;
 use super::cabinet;
 use super::estimate::{code_word, programme_name};
 use super::i18n::{self, Lang};
 use super::page::{self, Chrome};
 use super::session::{self, Signed};
-use super::box_office::Choice;
 use crate::handlers;
 use crate::sessions;
 use crate::state::AppState;
 
 /// The columns a spend line may have; the first six are required.
-pub const COLUMNS: [&str; 8] = ["id", "category", "amount", "currency", "paid_on", "vendor_country", "vendor_bin", "resident"];
+pub const COLUMNS: [&str; 8] = [
+    "id",
+    "category",
+    "amount",
+    "currency",
+    "paid_on",
+    "vendor_country",
+    "vendor_bin",
+    "resident",
+];
 const REQUIRED: usize = 6;
 
 /// Why the form's own text cannot become a claim, before the engine reads it: a stable code
@@ -63,16 +72,26 @@ impl FormProblem {
     pub fn params(&self) -> Vec<(&'static str, String)> {
         match self {
             FormProblem::Days { got } | FormProblem::NotBool { got } => vec![("got", got.clone())],
-            FormProblem::UnknownColumn { at, name } => vec![("at", at.to_string()), ("name", name.clone()), ("columns", COLUMNS.join(", "))],
+            FormProblem::UnknownColumn { at, name } => vec![
+                ("at", at.to_string()),
+                ("name", name.clone()),
+                ("columns", COLUMNS.join(", ")),
+            ],
             FormProblem::MissingColumn { name } => vec![("name", name.clone())],
-            FormProblem::Cells { got, want } => vec![("got", got.to_string()), ("want", want.to_string())],
+            FormProblem::Cells { got, want } => {
+                vec![("got", got.to_string()), ("want", want.to_string())]
+            }
             FormProblem::NoHeader | FormProblem::NoLines => Vec::new(),
         }
     }
 
     /// "Field: reason" in the page's language.
     pub fn said(&self, lang: Lang, field: &str) -> String {
-        super::reasons::refusal(lang, field, i18n::t_with(lang, &format!("form-{}", self.code()), &self.params()))
+        super::reasons::refusal(
+            lang,
+            field,
+            i18n::t_with(lang, &format!("form-{}", self.code()), &self.params()),
+        )
     }
 }
 
@@ -99,7 +118,12 @@ pub struct ClaimForm {
 impl ClaimForm {
     /// An empty form, on Kazakhstan's programme in tenge.
     pub fn blank() -> Self {
-        ClaimForm { programme: "kz".into(), kind: "feature".into(), currency: "KZT".into(), ..Default::default() }
+        ClaimForm {
+            programme: "kz".into(),
+            kind: "feature".into(),
+            currency: "KZT".into(),
+            ..Default::default()
+        }
     }
 
     pub fn from_pairs(pairs: &[(String, String)]) -> Self {
@@ -127,7 +151,11 @@ impl ClaimForm {
 
     /// The body of `POST /v1/claims`, or the field that cannot be read and why.
     pub fn body(&self, today: chrono::NaiveDate) -> Result<Value, FormError> {
-        let days = |name: &str, v: &str| v.trim().parse::<u32>().map_err(|_| (name.to_owned(), FormProblem::Days { got: v.to_owned() }));
+        let days = |name: &str, v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| (name.to_owned(), FormProblem::Days { got: v.to_owned() }))
+        };
         let production = json!({
             "title": self.title,
             "kind": self.kind,
@@ -152,30 +180,59 @@ impl ClaimForm {
 /// An amount as the engine reads it: spaces (also no-break ones) dropped, and with
 /// `decimal_comma` a comma read as the decimal point.
 pub fn plain_amount(s: &str, decimal_comma: bool) -> String {
-    let t: String = s.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}').collect();
-    if decimal_comma { t.replace(',', ".") } else { t }
+    let t: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+        .collect();
+    if decimal_comma {
+        t.replace(',', ".")
+    } else {
+        t
+    }
 }
 
 /// The spend lines of the CSV text (see the module docs), as the engine's JSON lines.
 pub fn spend_lines(text: &str) -> Result<Vec<Value>, FormError> {
     let text = text.trim_start_matches('\u{feff}');
     let mut rows = text.lines().filter(|l| !l.trim().is_empty());
-    let header = rows.next().ok_or_else(|| ("lines".to_owned(), FormProblem::NoHeader))?;
+    let header = rows
+        .next()
+        .ok_or_else(|| ("lines".to_owned(), FormProblem::NoHeader))?;
     let sep = if header.contains(';') { ';' } else { ',' };
     let names: Vec<String> = header.split(sep).map(|h| h.trim().to_lowercase()).collect();
     for (i, n) in names.iter().enumerate() {
         if !COLUMNS.contains(&n.as_str()) {
-            return Err(("lines".into(), FormProblem::UnknownColumn { at: i + 1, name: n.clone() }));
+            return Err((
+                "lines".into(),
+                FormProblem::UnknownColumn {
+                    at: i + 1,
+                    name: n.clone(),
+                },
+            ));
         }
     }
-    if let Some(missing) = COLUMNS[..REQUIRED].iter().find(|c| !names.iter().any(|n| n == *c)) {
-        return Err(("lines".into(), FormProblem::MissingColumn { name: (*missing).to_owned() }));
+    if let Some(missing) = COLUMNS[..REQUIRED]
+        .iter()
+        .find(|c| !names.iter().any(|n| n == *c))
+    {
+        return Err((
+            "lines".into(),
+            FormProblem::MissingColumn {
+                name: (*missing).to_owned(),
+            },
+        ));
     }
     let mut out = Vec::new();
     for (row, line) in rows.enumerate() {
         let cells: Vec<&str> = line.split(sep).map(str::trim).collect();
         if cells.len() != names.len() {
-            return Err((format!("lines[{row}]"), FormProblem::Cells { got: cells.len(), want: names.len() }));
+            return Err((
+                format!("lines[{row}]"),
+                FormProblem::Cells {
+                    got: cells.len(),
+                    want: names.len(),
+                },
+            ));
         }
         let mut obj = Map::new();
         for (name, cell) in names.iter().zip(&cells) {
@@ -187,7 +244,14 @@ pub fn spend_lines(text: &str) -> Result<Vec<Value>, FormError> {
                 "resident" => match cell.to_lowercase().as_str() {
                     "true" | "yes" | "1" => json!(true),
                     "false" | "no" | "0" => json!(false),
-                    _ => return Err((format!("lines[{row}].resident"), FormProblem::NotBool { got: (*cell).to_owned() })),
+                    _ => {
+                        return Err((
+                            format!("lines[{row}].resident"),
+                            FormProblem::NotBool {
+                                got: (*cell).to_owned(),
+                            },
+                        ))
+                    }
                 },
                 _ => json!(cell),
             };
@@ -233,11 +297,21 @@ pub struct ClaimPage {
 
 /// The result's words and figures, from the JSON a preview answers.
 pub fn preview_view(lang: Lang, currency: &str, rebate: &str, result: &Value) -> PreviewView {
-    let money = |v: &Value| v.as_str().and_then(|s| s.parse().ok()).map(|d| format!("{currency} {}", i18n::number(lang, d, 2))).unwrap_or_default();
+    let money = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .map(|d| format!("{currency} {}", i18n::number(lang, d, 2)))
+            .unwrap_or_default()
+    };
     PreviewView {
         rebate: money(&json!(rebate)),
         eligible: result["eligible"].as_bool().unwrap_or(false),
-        ineligibility: result["ineligibility"].as_array().into_iter().flatten().map(|r| code_word(lang, "reason", r["code"].as_str().unwrap_or_default())).collect(),
+        ineligibility: result["ineligibility"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| code_word(lang, "reason", r["code"].as_str().unwrap_or_default()))
+            .collect(),
         lines: result["lines"]
             .as_array()
             .into_iter()
@@ -253,13 +327,26 @@ pub fn preview_view(lang: Lang, currency: &str, rebate: &str, result: &Value) ->
     }
 }
 
-async fn render(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, form: ClaimForm, preview: Option<PreviewView>, error: Option<String>) -> Response {
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    status: StatusCode,
+    form: ClaimForm,
+    preview: Option<PreviewView>,
+    error: Option<String>,
+) -> Response {
     let p = &signed.principal;
     let registry = s.registry().await.ok();
     // The films this key may claim for: its BIN's (produced or distributed), or the ones the
     // ministry registered a foreign applicant for.
     let mut films: Vec<(String, String)> = match (&p.bin, &p.applicant, &registry) {
-        (Some(bin), _, Some(r)) => r.films.iter().filter(|(_, f)| f.producer_bin == bin.as_str() || f.distributor_bin == bin.as_str()).map(|(id, f)| (id.clone(), title_in(lang, Some(&f.title), id))).collect(),
+        (Some(bin), _, Some(r)) => r
+            .films
+            .iter()
+            .filter(|(_, f)| f.producer_bin == bin.as_str() || f.distributor_bin == bin.as_str())
+            .map(|(id, f)| (id.clone(), title_in(lang, Some(&f.title), id)))
+            .collect(),
         (None, Some(a), r) => crate::applicants::load(&s.app, a)
             .await
             .ok()
@@ -268,39 +355,120 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, f
             .unwrap_or_default()
             .into_iter()
             .map(|id| {
-                let t = r.as_ref().and_then(|r| r.films.get(&id)).map(|f| title_in(lang, Some(&f.title), &id)).unwrap_or_else(|| id.clone());
+                let t = r
+                    .as_ref()
+                    .and_then(|r| r.films.get(&id))
+                    .map(|f| title_in(lang, Some(&f.title), &id))
+                    .unwrap_or_else(|| id.clone());
                 (id, t)
             })
             .collect(),
         _ => Vec::new(),
     };
     films.sort_by(|a, b| a.1.cmp(&b.1));
-    let choice = |value: &str, label: String, selected: bool| Choice { value: value.to_owned(), label, selected };
-    let mut film_choices = vec![choice("", i18n::t(lang, "claim-no-film"), form.film_id.is_empty())];
-    film_choices.extend(films.iter().map(|(id, t)| choice(id, t.clone(), *id == form.film_id)));
-    let programmes = s.programmes.iter().map(|x| choice(&x.id, programme_name(lang, x), x.id == form.programme)).collect();
-    let kinds = ["feature", "series", "documentary", "animation"].iter().map(|k| choice(k, code_word(lang, "kind", k), *k == form.kind)).collect();
-    let cultural = super::estimate::cultural_items(&s.programmes).iter().map(|c| choice(c, code_word(lang, "cultural", c), form.cultural.contains(c))).collect();
-    let chrome = cabinet::chrome(s, lang, signed, "claim-title", "producer", "producer/claim", "").await;
-    let page = ClaimPage { chrome, csrf: signed.session.csrf.clone(), form, films: film_choices, programmes, kinds, cultural, columns: COLUMNS.join(","), preview, error };
+    let choice = |value: &str, label: String, selected: bool| Choice {
+        value: value.to_owned(),
+        label,
+        selected,
+    };
+    let mut film_choices = vec![choice(
+        "",
+        i18n::t(lang, "claim-no-film"),
+        form.film_id.is_empty(),
+    )];
+    film_choices.extend(
+        films
+            .iter()
+            .map(|(id, t)| choice(id, t.clone(), *id == form.film_id)),
+    );
+    let programmes = s
+        .programmes
+        .iter()
+        .map(|x| choice(&x.id, programme_name(lang, x), x.id == form.programme))
+        .collect();
+    let kinds = ["feature", "series", "documentary", "animation"]
+        .iter()
+        .map(|k| choice(k, code_word(lang, "kind", k), *k == form.kind))
+        .collect();
+    let cultural = super::estimate::cultural_items(&s.programmes)
+        .iter()
+        .map(|c| choice(c, code_word(lang, "cultural", c), form.cultural.contains(c)))
+        .collect();
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "claim-title",
+        "producer",
+        "producer/claim",
+        "",
+    )
+    .await;
+    let page = ClaimPage {
+        chrome,
+        csrf: signed.session.csrf.clone(),
+        form,
+        films: film_choices,
+        programmes,
+        kinds,
+        cultural,
+        columns: COLUMNS.join(","),
+        preview,
+        error,
+    };
     page::html(status, lang, &page)
 }
 
 /// `GET /{lang}/producer/claim`.
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
-    let resp = render(s, lang, signed, StatusCode::OK, ClaimForm::blank(), None, None).await;
-    cabinet::done(s, resp, &signed.principal, "web_claim_form", "/{lang}/producer/claim", query, started)
+    let resp = render(
+        s,
+        lang,
+        signed,
+        StatusCode::OK,
+        ClaimForm::blank(),
+        None,
+        None,
+    )
+    .await;
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        "web_claim_form",
+        "/{lang}/producer/claim",
+        query,
+        started,
+    )
 }
 
 /// `POST /{lang}/producer/claim`: `action=preview` computes, `action=file` files.
 pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", "web_claim", "/{lang}/producer/claim", "", started, 0);
+    let done = |resp: Response| {
+        crate::filters::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_claim",
+            "/{lang}/producer/claim",
+            "",
+            started,
+            0,
+        )
+    };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let fields: HashMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    if !fields.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    let fields: HashMap<&str, &str> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if !fields
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
     let filing = fields.get("action") == Some(&"file");
@@ -308,13 +476,42 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     let json = match form.body(s.today()) {
         Ok(v) => v.to_string(),
         Err((field, problem)) => {
-            return done(render(s, lang, signed, StatusCode::BAD_REQUEST, form, None, Some(problem.said(lang, &field))).await);
+            return done(
+                render(
+                    s,
+                    lang,
+                    signed,
+                    StatusCode::BAD_REQUEST,
+                    form,
+                    None,
+                    Some(problem.said(lang, &field)),
+                )
+                .await,
+            );
         }
     };
     if filing {
         return match handlers::claims::submit(s, p, json.as_bytes()).await {
-            Ok(v) => done(session::see_other(&format!("/{}/producer?filed={}", lang.code(), super::path_segment(&v.claim_id)), Vec::new())),
-            Err(e) => done(render(s, lang, signed, e.status(), form, None, Some(page::message(lang, &e))).await),
+            Ok(v) => done(session::see_other(
+                &format!(
+                    "/{}/producer?filed={}",
+                    lang.code(),
+                    super::path_segment(&v.claim_id)
+                ),
+                Vec::new(),
+            )),
+            Err(e) => done(
+                render(
+                    s,
+                    lang,
+                    signed,
+                    e.status(),
+                    form,
+                    None,
+                    Some(page::message(lang, &e)),
+                )
+                .await,
+            ),
         };
     }
     match handlers::claims::preview(s, p, json.as_bytes()).await {
@@ -322,7 +519,18 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
             let view = preview_view(lang, &v.currency, &v.rebate, &v.result);
             done(render(s, lang, signed, StatusCode::OK, form, Some(view), None).await)
         }
-        Err(e) => done(render(s, lang, signed, e.status(), form, None, Some(page::message(lang, &e))).await),
+        Err(e) => done(
+            render(
+                s,
+                lang,
+                signed,
+                e.status(),
+                form,
+                None,
+                Some(page::message(lang, &e)),
+            )
+            .await,
+        ),
     }
 }
 
@@ -334,11 +542,24 @@ mod tests {
     fn spend_lines_read_comma_and_semicolon_files() {
         let comma = "id,category,amount,currency,paid_on,vendor_country,vendor_bin\nL1,construction_sets,2000000.50,kzt,2026-05-01,kz,980340001119\nL2,crew_wages,300,USD,2026-05-02,US,\n";
         let lines = spend_lines(comma).unwrap();
-        assert_eq!(lines[0], json!({"id": "L1", "category": "construction_sets", "amount": "2000000.50", "currency": "KZT", "paid_on": "2026-05-01", "vendor_country": "KZ", "vendor_bin": "980340001119"}));
-        assert_eq!(lines[1].get("vendor_bin"), None, "an empty optional cell is absent");
+        assert_eq!(
+            lines[0],
+            json!({"id": "L1", "category": "construction_sets", "amount": "2000000.50", "currency": "KZT", "paid_on": "2026-05-01", "vendor_country": "KZ", "vendor_bin": "980340001119"})
+        );
+        assert_eq!(
+            lines[1].get("vendor_bin"),
+            None,
+            "an empty optional cell is absent"
+        );
         // Russian Excel: semicolons, a decimal comma, grouping spaces, a byte-order mark.
         let excel = "\u{feff}id;category;amount;currency;paid_on;vendor_country;resident\r\nL1;crew_wages;1 500 000,75;KZT;2026-05-01;KZ;да\r\n";
-        assert_eq!(spend_lines(excel).unwrap_err(), ("lines[0].resident".to_owned(), FormProblem::NotBool { got: "да".into() }));
+        assert_eq!(
+            spend_lines(excel).unwrap_err(),
+            (
+                "lines[0].resident".to_owned(),
+                FormProblem::NotBool { got: "да".into() }
+            )
+        );
         let excel = excel.replace(";да", ";true");
         assert_eq!(spend_lines(&excel).unwrap()[0]["amount"], "1500000.75");
         assert_eq!(spend_lines(&excel).unwrap()[0]["resident"], true);
@@ -369,8 +590,14 @@ mod tests {
         let body = ClaimForm::from_pairs(&pairs).body(today).unwrap();
         assert_eq!(body["film_id"], "F1");
         assert_eq!(body["claim"]["as_of"], "2026-11-23");
-        assert_eq!(body["claim"]["production"]["total_budget"], json!({"amount": "30000000000", "currency": "KZT"}));
-        assert_eq!(body["claim"]["production"]["shooting_days"], json!({"total": 40, "outside_almaty_astana": 25}));
+        assert_eq!(
+            body["claim"]["production"]["total_budget"],
+            json!({"amount": "30000000000", "currency": "KZT"})
+        );
+        assert_eq!(
+            body["claim"]["production"]["shooting_days"],
+            json!({"total": 40, "outside_almaty_astana": 25})
+        );
         assert_eq!(body["claim"]["lines"][0]["amount"], "20000000000");
         let mut no_days = ClaimForm::from_pairs(&pairs);
         no_days.days_total = "forty".into();
@@ -382,18 +609,48 @@ mod tests {
     #[test]
     fn the_forms_refusals_read_in_each_language() {
         let cells = FormProblem::Cells { got: 5, want: 6 };
-        assert_eq!(cells.said(Lang::En, "lines[3]"), "Spend line 4: has 5 cells where the header has 6");
-        assert_eq!(cells.said(Lang::Ru, "lines[3]"), "Строка расходов 4: в строке ячеек: 5, а в заголовке: 6");
-        assert_eq!(cells.said(Lang::Kk, "lines[3]"), "4-шығыс жолы: жолдағы ұяшықтар саны 5, ал тақырыпта 6");
-        let days = FormProblem::Days { got: "forty".into() };
-        assert_eq!(days.said(Lang::Ru, "days_total"), "Съёмочных дней: должно быть целым числом дней, а не «forty»");
-        let all = [days, FormProblem::NoHeader, FormProblem::UnknownColumn { at: 7, name: "colour".into() }, FormProblem::MissingColumn { name: "amount".into() }, cells, FormProblem::NotBool { got: "да".into() }, FormProblem::NoLines];
+        assert_eq!(
+            cells.said(Lang::En, "lines[3]"),
+            "Spend line 4: has 5 cells where the header has 6"
+        );
+        assert_eq!(
+            cells.said(Lang::Ru, "lines[3]"),
+            "Строка расходов 4: в строке ячеек: 5, а в заголовке: 6"
+        );
+        assert_eq!(
+            cells.said(Lang::Kk, "lines[3]"),
+            "4-шығыс жолы: жолдағы ұяшықтар саны 5, ал тақырыпта 6"
+        );
+        let days = FormProblem::Days {
+            got: "forty".into(),
+        };
+        assert_eq!(
+            days.said(Lang::Ru, "days_total"),
+            "Съёмочных дней: должно быть целым числом дней, а не «forty»"
+        );
+        let all = [
+            days,
+            FormProblem::NoHeader,
+            FormProblem::UnknownColumn {
+                at: 7,
+                name: "colour".into(),
+            },
+            FormProblem::MissingColumn {
+                name: "amount".into(),
+            },
+            cells,
+            FormProblem::NotBool { got: "да".into() },
+            FormProblem::NoLines,
+        ];
         for lang in Lang::ALL {
             for p in &all {
                 let key = format!("form-{}", p.code());
                 assert_ne!(i18n::t(lang, &key), key, "{lang:?} lacks {key}");
                 for (name, value) in p.params() {
-                    assert!(p.said(lang, "lines").contains(&value), "{lang:?} {key} shows {name}");
+                    assert!(
+                        p.said(lang, "lines").contains(&value),
+                        "{lang:?} {key} shows {name}"
+                    );
                 }
             }
         }

@@ -49,42 +49,115 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let started = Instant::now();
     let p = &signed.principal;
     let pools_year = chrono::Datelike::year(&s.today());
-    let pools = match handlers::claims::pools(s, p, handlers::claims::PoolsQuery { year: u16::try_from(pools_year).unwrap_or(2026) }).await {
+    let pools = match handlers::claims::pools(
+        s,
+        p,
+        handlers::claims::PoolsQuery {
+            year: u16::try_from(pools_year).unwrap_or(2026),
+        },
+    )
+    .await
+    {
         Ok(x) => x,
-        Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
+        Err(e) => {
+            return cabinet::done(
+                s,
+                page::error(lang, "commission", query, &e),
+                p,
+                "web_commission",
+                "/{lang}/commission",
+                query,
+                started,
+            )
+        }
     };
     let form = super::form(query);
     let (from, to) = cabinet::range(&form, s.today());
-    let report = match handlers::box_office::regions(s, p, crate::params::RangeQuery { from: from.clone(), to: to.clone() }).await {
+    let report = match handlers::box_office::regions(
+        s,
+        p,
+        crate::params::RangeQuery {
+            from: from.clone(),
+            to: to.clone(),
+        },
+    )
+    .await
+    {
         Ok(r) => r,
-        Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
+        Err(e) => {
+            return cabinet::done(
+                s,
+                page::error(lang, "commission", query, &e),
+                p,
+                "web_commission",
+                "/{lang}/commission",
+                query,
+                started,
+            )
+        }
     };
     let regions = report
         .rows
         .iter()
         .map(|r| {
-            let share = r.share.as_deref().and_then(|x| x.parse::<rust_decimal::Decimal>().ok()).unwrap_or_default();
+            let share = r
+                .share
+                .as_deref()
+                .and_then(|x| x.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or_default();
             RegionLine {
                 code: r.region.clone().unwrap_or_default(),
-                name: r.name.as_ref().map_or_else(|| i18n::t(lang, "com-no-region"), |t| super::box_office::title_in(lang, Some(t), "")),
+                name: r.name.as_ref().map_or_else(
+                    || i18n::t(lang, "com-no-region"),
+                    |t| super::box_office::title_in(lang, Some(t), ""),
+                ),
                 cinemas: i18n::count(lang, r.cinemas),
                 admissions: i18n::count(lang, u64::try_from(r.admissions).unwrap_or(0)),
                 gross: i18n::money(lang, r.gross.to_decimal()),
                 share: i18n::percent(lang, share),
-                bar: (share * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1).to_string(),
+                bar: (share * rust_decimal::Decimal::ONE_HUNDRED)
+                    .round_dp(1)
+                    .to_string(),
             }
         })
         .collect();
     let saved = match handlers::productions::list(s, p).await {
         Ok(x) => x.estimates,
-        Err(e) => return cabinet::done(s, page::error(lang, "commission", query, &e), p, "web_commission", "/{lang}/commission", query, started),
+        Err(e) => {
+            return cabinet::done(
+                s,
+                page::error(lang, "commission", query, &e),
+                p,
+                "web_commission",
+                "/{lang}/commission",
+                query,
+                started,
+            )
+        }
     };
     let notice = match (form.get("saved"), form.get("deleted")) {
-        (Some(id), _) => Some(i18n::t_with(lang, "com-saved-notice", &[("id", id.clone())])),
-        (None, Some(id)) => Some(i18n::t_with(lang, "com-deleted-notice", &[("id", id.clone())])),
+        (Some(id), _) => Some(i18n::t_with(
+            lang,
+            "com-saved-notice",
+            &[("id", id.clone())],
+        )),
+        (None, Some(id)) => Some(i18n::t_with(
+            lang,
+            "com-deleted-notice",
+            &[("id", id.clone())],
+        )),
         _ => None,
     };
-    let chrome = cabinet::chrome(s, lang, signed, "cab-commission-title", "commission", "commission", query).await;
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "cab-commission-title",
+        "commission",
+        "commission",
+        query,
+    )
+    .await;
     let page_data = CommissionPage {
         chrome,
         pools_year,
@@ -98,5 +171,13 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         productions: super::productions::productions(lang, saved),
     };
     let html = page::html(StatusCode::OK, lang, &page_data);
-    cabinet::done(s, html, p, "web_commission", "/{lang}/commission", query, started)
+    cabinet::done(
+        s,
+        html,
+        p,
+        "web_commission",
+        "/{lang}/commission",
+        query,
+        started,
+    )
 }

@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 
 use super::i18n::{self, Lang};
 use crate::error::ApiError;
-use rebate_engine::Reason;
 use crate::state::AppState;
+use rebate_engine::Reason;
 
 const EXAMPLE: &str = include_str!("../../../rebate-engine/examples/estimate-steppe-light.json");
 
@@ -68,12 +68,21 @@ impl EstimateForm {
             as_of: today.to_string(),
             days_total: p["shooting_days"]["total"].to_string(),
             days_outside: p["shooting_days"]["outside_almaty_astana"].to_string(),
-            cultural: p["cultural"].as_array().into_iter().flatten().map(s).collect(),
+            cultural: p["cultural"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(s)
+                .collect(),
             compare: DEFAULT_COMPARE.map(str::to_owned).to_vec(),
             ..Default::default()
         };
         for b in v["budget"].as_array().into_iter().flatten() {
-            let side = if b["vendor"] == "foreign" { &mut f.abroad } else { &mut f.local };
+            let side = if b["vendor"] == "foreign" {
+                &mut f.abroad
+            } else {
+                &mut f.local
+            };
             side.insert(s(&b["category"]), s(&b["amount"]));
         }
         f
@@ -138,8 +147,16 @@ impl EstimateForm {
             ("days_outside".into(), self.days_outside.clone()),
         ];
         p.extend(self.cultural.iter().map(|c| ("cultural".into(), c.clone())));
-        p.extend(self.local.iter().map(|(c, a)| (format!("local.{c}"), a.clone())));
-        p.extend(self.abroad.iter().map(|(c, a)| (format!("abroad.{c}"), a.clone())));
+        p.extend(
+            self.local
+                .iter()
+                .map(|(c, a)| (format!("local.{c}"), a.clone())),
+        );
+        p.extend(
+            self.abroad
+                .iter()
+                .map(|(c, a)| (format!("abroad.{c}"), a.clone())),
+        );
         p.extend(self.compare.iter().map(|c| ("compare".into(), c.clone())));
         p.retain(|(_, v)| !v.is_empty());
         serde_urlencoded::to_string(&p).unwrap_or_default()
@@ -152,7 +169,12 @@ impl EstimateForm {
             if v.is_empty() {
                 return Ok(json!(0));
             }
-            v.parse::<u32>().map(|n| json!(n)).map_err(|_| ApiError::Invalid { field: field.to_owned(), reason: Reason::NotWholeNumber { got: v.to_owned() } })
+            v.parse::<u32>()
+                .map(|n| json!(n))
+                .map_err(|_| ApiError::Invalid {
+                    field: field.to_owned(),
+                    reason: Reason::NotWholeNumber { got: v.to_owned() },
+                })
         };
         let mut budget = Vec::new();
         for (side, vendor) in [(&self.local, "local"), (&self.abroad, "foreign")] {
@@ -161,7 +183,10 @@ impl EstimateForm {
             }
         }
         if budget.is_empty() {
-            return Err(ApiError::Invalid { field: "budget".into(), reason: Reason::Empty });
+            return Err(ApiError::Invalid {
+                field: "budget".into(),
+                reason: Reason::Empty,
+            });
         }
         let shooting = if self.days_total.is_empty() && self.days_outside.is_empty() {
             Value::Null
@@ -203,13 +228,20 @@ pub struct Estimated {
 }
 
 /// The comparison for a form, with the API's exchange rates, on the CPU pool.
-pub async fn compute(s: &std::sync::Arc<AppState>, form: EstimateForm) -> Result<Estimated, ApiError> {
+pub async fn compute(
+    s: &std::sync::Arc<AppState>,
+    form: EstimateForm,
+) -> Result<Estimated, ApiError> {
     let input = form.input()?;
     let (fx, source) = s.estimate_fx.get(&s.app, &s.fx).await?;
     let shared = s.clone();
     let list = form.compare.join(",");
     let fx2 = fx.clone();
-    let comparison = s.guards.cpu.run(move || crate::handlers::rebates::comparison(&shared, &list, &input, &fx2)).await??;
+    let comparison = s
+        .guards
+        .cpu
+        .run(move || crate::handlers::rebates::comparison(&shared, &list, &input, &fx2))
+        .await??;
     let on = NaiveDate::parse_from_str(&form.registered_on, "%Y-%m-%d").ok();
     let to = comparison.currency.clone();
     let mut fx_used = Vec::new();
@@ -218,7 +250,10 @@ pub async fn compute(s: &std::sync::Arc<AppState>, form: EstimateForm) -> Result
         for p in s.programmes.iter().filter(|p| form.compare.contains(&p.id)) {
             if p.currency != to && !seen.contains(&p.currency.to_string()) {
                 seen.push(p.currency.to_string());
-                if let Ok(r) = fx.kzt_per_unit(&p.currency, on).and_then(|a| fx.kzt_per_unit(&to, on).map(|b| a / b)) {
+                if let Ok(r) = fx
+                    .kzt_per_unit(&p.currency, on)
+                    .and_then(|a| fx.kzt_per_unit(&to, on).map(|b| a / b))
+                {
                     fx_used.push((p.currency.to_string(), r.round_dp(6).normalize()));
                 }
             }
@@ -227,19 +262,37 @@ pub async fn compute(s: &std::sync::Arc<AppState>, form: EstimateForm) -> Result
     let as_of = NaiveDate::parse_from_str(&form.as_of, "%Y-%m-%d").ok();
     let mci = as_of.and_then(|d| {
         let year = chrono::Datelike::year(&d);
-        match comparison.index_carried_forward.iter().find(|c| c.index == "MCI") {
+        match comparison
+            .index_carried_forward
+            .iter()
+            .find(|c| c.index == "MCI")
+        {
             Some(c) => Some((year, c.value, c.from_year)),
             None => s.index.value("MCI", d).ok().map(|v| (year, v, year)),
         }
     });
-    let fx_latest = on.zip(fx.latest_date()).filter(|(on, latest)| on > latest).map(|(_, latest)| latest);
-    Ok(Estimated { form, comparison, fx_source: source.as_str(), fx_used, mci, fx_latest })
+    let fx_latest = on
+        .zip(fx.latest_date())
+        .filter(|(on, latest)| on > latest)
+        .map(|(_, latest)| latest);
+    Ok(Estimated {
+        form,
+        comparison,
+        fx_source: source.as_str(),
+        fx_used,
+        mci,
+        fx_latest,
+    })
 }
 
 /// The spend categories a form offers: Kazakhstan's programme's, qualifying then excluded.
 pub fn categories(programmes: &[Programme]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in programmes.iter().filter(|p| p.id == "kz").chain(programmes.iter().filter(|p| p.id != "kz")) {
+    for p in programmes
+        .iter()
+        .filter(|p| p.id == "kz")
+        .chain(programmes.iter().filter(|p| p.id != "kz"))
+    {
         if let Some(v) = p.versions.last() {
             for c in v.categories.qualifying.iter().chain(&v.categories.excluded) {
                 if !out.contains(c) {
@@ -254,7 +307,11 @@ pub fn categories(programmes: &[Programme]) -> Vec<String> {
 /// The cultural items any programme counts, in programme order.
 pub fn cultural_items(programmes: &[Programme]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in programmes.iter().filter(|p| p.id == "kz").chain(programmes.iter().filter(|p| p.id != "kz")) {
+    for p in programmes
+        .iter()
+        .filter(|p| p.id == "kz")
+        .chain(programmes.iter().filter(|p| p.id != "kz"))
+    {
         for v in p.versions.iter().rev().take(1) {
             for u in &v.uplifts {
                 let items: &[String] = match u {
@@ -286,7 +343,10 @@ pub fn programme_name(lang: Lang, p: &Programme) -> String {
 
 /// A programme id (`kz`, `pl`) as its name in a language; an id no programme has stays as it is.
 pub fn programme_label(s: &crate::state::AppState, lang: Lang, id: &str) -> String {
-    s.programmes.iter().find(|p| p.id == id).map_or_else(|| id.to_owned(), |p| programme_name(lang, p))
+    s.programmes
+        .iter()
+        .find(|p| p.id == id)
+        .map_or_else(|| id.to_owned(), |p| programme_name(lang, p))
 }
 
 /// A catalogue word for a code (`cat-crew_wages`), or the code itself when the catalogue
@@ -295,17 +355,29 @@ pub fn programme_label(s: &crate::state::AppState, lang: Lang, id: &str) -> Stri
 pub fn code_word(lang: Lang, prefix: &str, code: &str) -> String {
     let key = format!("{prefix}-{code}");
     let w = i18n::t(lang, &key);
-    if w == key { code.to_owned() } else { w }
+    if w == key {
+        code.to_owned()
+    } else {
+        w
+    }
 }
 
 /// What bound the result: ineligibility, a cap, the maximum rate, or just the rate.
 pub fn binding(lang: Lang, r: &RebateResult) -> String {
     if !r.eligible {
-        let why = r.ineligibility.first().map(|x| code_word(lang, "reason", &x.code)).unwrap_or_default();
+        let why = r
+            .ineligibility
+            .first()
+            .map(|x| code_word(lang, "reason", &x.code))
+            .unwrap_or_default();
         return i18n::t_with(lang, "binding-ineligible", &[("why", why)]);
     }
     if let Some(c) = r.caps.iter().filter(|c| c.bound).max_by_key(|c| c.by) {
-        return i18n::t_with(lang, "binding-cap", &[("cap", code_word(lang, "code", &c.code))]);
+        return i18n::t_with(
+            lang,
+            "binding-cap",
+            &[("cap", code_word(lang, "code", &c.code))],
+        );
     }
     let points: Decimal = r.uplifts.iter().map(|u| u.points).sum();
     if r.rate.get() < r.base_rate.get() + points {
@@ -325,9 +397,18 @@ mod tests {
     #[test]
     fn an_empty_query_is_the_steppe_light_example_and_a_query_round_trips() {
         let f = EstimateForm::from_query("", today());
-        assert_eq!((f.title.as_str(), f.total.as_str(), f.currency.as_str()), ("Steppe Light", "3000000", "USD"));
-        assert_eq!(f.local.get("crew_wages").map(String::as_str), Some("700000"));
-        assert_eq!(f.abroad.get("cast_foreign").map(String::as_str), Some("400000"));
+        assert_eq!(
+            (f.title.as_str(), f.total.as_str(), f.currency.as_str()),
+            ("Steppe Light", "3000000", "USD")
+        );
+        assert_eq!(
+            f.local.get("crew_wages").map(String::as_str),
+            Some("700000")
+        );
+        assert_eq!(
+            f.abroad.get("cast_foreign").map(String::as_str),
+            Some("400000")
+        );
         assert_eq!(f.compare, ["kz", "ge", "uz", "hu", "pl"]);
         assert_eq!(f.as_of, "2026-11-23");
         let again = EstimateForm::from_query(&f.query(), today());
@@ -336,16 +417,29 @@ mod tests {
         // The input is what the example file says, amounts and vendors included.
         let input = again.input().unwrap();
         assert_eq!(input.budget.len(), 9);
-        assert_eq!(input.budget.iter().filter(|b| b.vendor.as_deref() == Some("foreign")).count(), 2);
+        assert_eq!(
+            input
+                .budget
+                .iter()
+                .filter(|b| b.vendor.as_deref() == Some("foreign"))
+                .count(),
+            2
+        );
     }
 
     #[test]
     fn a_bad_field_is_named() {
         let q = "total=100&currency=USD&kind=feature&title=X&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=1&days_total=x";
         let e = EstimateForm::from_query(q, today()).input().unwrap_err();
-        assert!(matches!(&e, ApiError::Invalid { field, reason: Reason::NotWholeNumber { .. } } if field == "days_total"), "{e:?}");
+        assert!(
+            matches!(&e, ApiError::Invalid { field, reason: Reason::NotWholeNumber { .. } } if field == "days_total"),
+            "{e:?}"
+        );
         let q = "total=100&currency=USD&kind=feature&title=X&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31";
         let e = EstimateForm::from_query(q, today()).input().unwrap_err();
-        assert!(matches!(&e, ApiError::Invalid { field, reason: Reason::Empty } if field == "budget"), "{e:?}");
+        assert!(
+            matches!(&e, ApiError::Invalid { field, reason: Reason::Empty } if field == "budget"),
+            "{e:?}"
+        );
     }
 }

@@ -9,7 +9,18 @@ use super::i18n::{self, Lang};
 use super::page::{self, Chrome};
 
 /// The terms, in the order a reader meets them.
-pub const TERMS: [&str; 10] = ["gross", "net", "admissions", "screens", "shows", "recoupment", "paid-back", "rebate", "cap", "uplift"];
+pub const TERMS: [&str; 10] = [
+    "gross",
+    "net",
+    "admissions",
+    "screens",
+    "shows",
+    "recoupment",
+    "paid-back",
+    "rebate",
+    "cap",
+    "uplift",
+];
 
 pub struct Term {
     pub id: &'static str,
@@ -27,7 +38,14 @@ pub struct GlossaryPage {
 pub fn render(lang: Lang, query: &str) -> GlossaryPage {
     GlossaryPage {
         chrome: Chrome::new(lang, "glossary-title", "glossary", "glossary", query),
-        terms: TERMS.iter().map(|id| Term { id, word: i18n::t(lang, &format!("term-{id}")), definition: i18n::t(lang, &format!("term-{id}-def")) }).collect(),
+        terms: TERMS
+            .iter()
+            .map(|id| Term {
+                id,
+                word: i18n::t(lang, &format!("term-{id}")),
+                definition: i18n::t(lang, &format!("term-{id}-def")),
+            })
+            .collect(),
     }
 }
 
@@ -53,7 +71,13 @@ mod tests {
             }
         }
         // Kazakh and Russian definitions differ from the English ones (translated, not copied).
-        assert_ne!(i18n::t(Lang::Kk, "term-gross-def"), i18n::t(Lang::En, "term-gross-def"));
-        assert_ne!(i18n::t(Lang::Ru, "term-gross-def"), i18n::t(Lang::En, "term-gross-def"));
+        assert_ne!(
+            i18n::t(Lang::Kk, "term-gross-def"),
+            i18n::t(Lang::En, "term-gross-def")
+        );
+        assert_ne!(
+            i18n::t(Lang::Ru, "term-gross-def"),
+            i18n::t(Lang::En, "term-gross-def")
+        );
     }
 }

@@ -244,7 +244,9 @@ pub fn timestamp(lang: Lang, rfc3339: &str) -> String {
         Ok(t) => {
             let t = t.with_timezone(&schemas::time::kz_offset());
             match lang {
-                Lang::Kk | Lang::Ru => format!("{} {}", date(lang, t.date_naive()), t.format("%H:%M")),
+                Lang::Kk | Lang::Ru => {
+                    format!("{} {}", date(lang, t.date_naive()), t.format("%H:%M"))
+                }
                 Lang::En => format!("{}, {}", date(lang, t.date_naive()), t.format("%H:%M")),
             }
         }

@@ -98,7 +98,9 @@ pub struct MinistryPage {
 }
 
 fn share(lang: Lang, s: Option<&String>) -> String {
-    s.and_then(|x| x.parse::<Decimal>().ok()).map(|d| i18n::percent(lang, d)).unwrap_or_else(|| "—".into())
+    s.and_then(|x| x.parse::<Decimal>().ok())
+        .map(|d| i18n::percent(lang, d))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn kpi(lang: Lang, label: String, k: &RoiSummary) -> Kpi {
@@ -125,13 +127,20 @@ pub fn pool_lines(s: &AppState, lang: Lang, pools: &handlers::claims::PoolsReply
         .programmes
         .iter()
         .filter(|x| x.pool.is_some())
-        .map(|x| PoolLine { programme: super::estimate::programme_label(s, lang, &x.programme), pool: amount(lang, &x.currency, x.pool.as_ref()), committed: amount(lang, &x.currency, Some(&x.committed)), left: amount(lang, &x.currency, x.left.as_ref()) })
+        .map(|x| PoolLine {
+            programme: super::estimate::programme_label(s, lang, &x.programme),
+            pool: amount(lang, &x.currency, x.pool.as_ref()),
+            committed: amount(lang, &x.currency, Some(&x.committed)),
+            left: amount(lang, &x.currency, x.left.as_ref()),
+        })
         .collect()
 }
 
 /// The register: state-funded films only (the API's list has every registered film).
 fn register(all: &[FilmRoi]) -> Vec<&FilmRoi> {
-    all.iter().filter(|f| f.figures.state_funding.tiyn() > 0).collect()
+    all.iter()
+        .filter(|f| f.figures.state_funding.tiyn() > 0)
+        .collect()
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -139,12 +148,37 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
 }
 
 /// The desk, with the refusal of a decision just tried (422) when there is one.
-pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refusal: Option<String>) -> Response {
+pub async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    refusal: Option<String>,
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let fail = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, "ministry", query, e), p, "web_ministry", "/{lang}/ministry", query, started);
+    let fail = |e: &crate::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "ministry", query, e),
+            p,
+            "web_ministry",
+            "/{lang}/ministry",
+            query,
+            started,
+        )
+    };
     let form = super::form(query);
-    let all = match handlers::roi::films(s, p, PageQuery { page: Some(1), page_size: Some(s.settings.max_page_rows) }).await {
+    let all = match handlers::roi::films(
+        s,
+        p,
+        PageQuery {
+            page: Some(1),
+            page_size: Some(s.settings.max_page_rows),
+        },
+    )
+    .await
+    {
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
@@ -155,7 +189,11 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
         Ok(k) => k,
         Err(e) => return fail(&e),
     };
-    let silent_days = form.get("silent_days").and_then(|d| d.parse::<i64>().ok()).filter(|d| *d >= 0).unwrap_or(SILENT_DAYS);
+    let silent_days = form
+        .get("silent_days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| *d >= 0)
+        .unwrap_or(SILENT_DAYS);
     let silent = match handlers::cinemas::silent(s, p, SilentQuery { silent_days }).await {
         Ok(x) => x,
         Err(e) => return fail(&e),
@@ -163,14 +201,28 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
     // The desk: claims waiting for a decision, then approved ones waiting to be paid.
     let mut queue = Vec::new();
     for status in ["submitted", "approved"] {
-        let q = handlers::claims::ListQuery { status: Some(status.into()), programme: None, year: None, page: Some(1), page_size: Some(100) };
+        let q = handlers::claims::ListQuery {
+            status: Some(status.into()),
+            programme: None,
+            year: None,
+            page: Some(1),
+            page_size: Some(100),
+        };
         match handlers::claims::list(s, p, q).await {
             Ok(x) => queue.extend(x.claims),
             Err(e) => return fail(&e),
         }
     }
     let pools_year = chrono::Datelike::year(&s.today());
-    let pools = match handlers::claims::pools(s, p, handlers::claims::PoolsQuery { year: u16::try_from(pools_year).unwrap_or(2026) }).await {
+    let pools = match handlers::claims::pools(
+        s,
+        p,
+        handlers::claims::PoolsQuery {
+            year: u16::try_from(pools_year).unwrap_or(2026),
+        },
+    )
+    .await
+    {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
@@ -183,22 +235,40 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
     // Each cohort's KPI is the API's `?funding_year=` figure: the same function over the same
     // films (the register holds every film while there are at most `api.max_page_rows`).
     let years: BTreeSet<i32> = funded.iter().filter_map(|f| f.funding_year).collect();
-    let cohorts = years.iter().rev().map(|y| kpi(lang, y.to_string(), &roi::summary(&all.films, Some(*y)))).collect();
+    let cohorts = years
+        .iter()
+        .rev()
+        .map(|y| kpi(lang, y.to_string(), &roi::summary(&all.films, Some(*y))))
+        .collect();
     let money = |k: schemas::Kzt| i18n::money(lang, k.to_decimal());
-    let day = |d: &Option<String>| d.as_deref().map(|x| i18n::iso_date(lang, x)).unwrap_or_else(|| "—".into());
+    let day = |d: &Option<String>| {
+        d.as_deref()
+            .map(|x| i18n::iso_date(lang, x))
+            .unwrap_or_else(|| "—".into())
+    };
     let register = funded
         .iter()
         .map(|f| RegisterLine {
             href: format!("/{}/films/{}", lang.code(), super::path_segment(&f.film_id)),
             title: title(&f.film_id),
-            year: f.funding_year.map(|y| y.to_string()).unwrap_or_else(|| "—".into()),
+            year: f
+                .funding_year
+                .map(|y| y.to_string())
+                .unwrap_or_else(|| "—".into()),
             budget: money(f.figures.budget),
             state_funding: money(f.figures.state_funding),
             gross: money(f.figures.gross),
             net: money(f.figures.net),
             producer_share: money(f.figures.producer_share),
             recoupment: share(lang, f.figures.recoupment.as_ref()),
-            paid_back: i18n::t(lang, if f.figures.paid_back { "word-yes" } else { "word-no" }),
+            paid_back: i18n::t(
+                lang,
+                if f.figures.paid_back {
+                    "word-yes"
+                } else {
+                    "word-no"
+                },
+            ),
             first_day: day(&f.first_screening_day),
             last_day: day(&f.last_screening_day),
         })
@@ -208,9 +278,20 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
         .iter()
         .map(|c| SilentLine {
             bin: c.cinema_bin.clone(),
-            name: registry.cinema_names.get(&c.cinema_bin).map(|t| title_in(lang, Some(t), &c.name)).unwrap_or_else(|| c.name.clone()),
-            last: c.last_event_at.as_deref().map(|t| i18n::timestamp(lang, t)).unwrap_or_else(|| i18n::t(lang, "cab-never")),
-            days: c.silent_days.map(|d| i18n::count(lang, d.unsigned_abs())).unwrap_or_else(|| "—".into()),
+            name: registry
+                .cinema_names
+                .get(&c.cinema_bin)
+                .map(|t| title_in(lang, Some(t), &c.name))
+                .unwrap_or_else(|| c.name.clone()),
+            last: c
+                .last_event_at
+                .as_deref()
+                .map(|t| i18n::timestamp(lang, t))
+                .unwrap_or_else(|| i18n::t(lang, "cab-never")),
+            days: c
+                .silent_days
+                .map(|d| i18n::count(lang, d.unsigned_abs()))
+                .unwrap_or_else(|| "—".into()),
         })
         .collect();
     let queue = queue
@@ -227,7 +308,16 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
         .collect();
     let pools = pool_lines(s, lang, &pools);
     let base = format!("/{}/ministry", lang.code());
-    let chrome = cabinet::chrome(s, lang, signed, "cab-ministry-title", "ministry", "ministry", query).await;
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "cab-ministry-title",
+        "ministry",
+        "ministry",
+        query,
+    )
+    .await;
     let page_ = MinistryPage {
         chrome,
         overall: kpi(lang, i18n::t(lang, "cab-all-years"), &overall),
@@ -240,16 +330,55 @@ pub async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, refu
         queue,
         pools_year,
         pools,
-        notice: form.get("decided").map(|id| i18n::t_with(lang, "cab-decided", &[("claim", id.clone())])),
+        notice: form
+            .get("decided")
+            .map(|id| i18n::t_with(lang, "cab-decided", &[("claim", id.clone())])),
         refusal,
         csrf: signed.session.csrf.clone(),
     };
-    let status = if page_.refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    cabinet::done(s, page::html(status, lang, &page_), p, "web_ministry", "/{lang}/ministry", query, started)
+    let status = if page_.refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    cabinet::done(
+        s,
+        page::html(status, lang, &page_),
+        p,
+        "web_ministry",
+        "/{lang}/ministry",
+        query,
+        started,
+    )
 }
 
 /// The register as a file, in the columns of `/v1/roi/films?format=`.
-async fn export(s: &AppState, lang: Lang, signed: &Signed, query: &str, format: &str, all: &[FilmRoi], started: Instant) -> Response {
-    let rows: Vec<serde_json::Value> = register(all).iter().filter_map(|f| serde_json::to_value(f).ok()).collect();
-    cabinet::download(s, lang, signed, query, format, schemas::export::ROI_FILMS, rows, "ekino-register", "web_ministry", "/{lang}/ministry", "ministry", started).await
+async fn export(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    format: &str,
+    all: &[FilmRoi],
+    started: Instant,
+) -> Response {
+    let rows: Vec<serde_json::Value> = register(all)
+        .iter()
+        .filter_map(|f| serde_json::to_value(f).ok())
+        .collect();
+    cabinet::download(
+        s,
+        lang,
+        signed,
+        query,
+        format,
+        schemas::export::ROI_FILMS,
+        rows,
+        "ekino-register",
+        "web_ministry",
+        "/{lang}/ministry",
+        "ministry",
+        started,
+    )
+    .await
 }

@@ -88,16 +88,33 @@ pub struct MinistryCinemasPage {
 }
 
 fn rate(lang: Lang, r: Option<&str>) -> String {
-    r.and_then(|x| x.parse::<Decimal>().ok()).map(|d| i18n::percent(lang, d)).unwrap_or_else(|| "—".into())
+    r.and_then(|x| x.parse::<Decimal>().ok())
+        .map(|d| i18n::percent(lang, d))
+        .unwrap_or_else(|| "—".into())
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let fail = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, "ministry/cinemas", query, e), p, ROUTE, PATH, query, started);
+    let fail = |e: &crate::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "ministry/cinemas", query, e),
+            p,
+            ROUTE,
+            PATH,
+            query,
+            started,
+        )
+    };
     let form = super::form(query);
     let (from, to) = cabinet::range(&form, s.today());
-    let q = RangePageQuery { from: from.clone(), to: to.clone(), page: Some(1), page_size: Some(s.settings.max_page_rows) };
+    let q = RangePageQuery {
+        from: from.clone(),
+        to: to.clone(),
+        page: Some(1),
+        page_size: Some(s.settings.max_page_rows),
+    };
     let cards = match handlers::cinemas::scorecards(s, p, q).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -105,23 +122,71 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     // `table=corrections` downloads the corrections below instead of the cards.
     let table = form.get("table").map(String::as_str);
     if let Some(other) = table.filter(|t| *t != "corrections") {
-        return fail(&crate::error::ApiError::bad("table", format!("must be corrections, got {other:?}")));
+        return fail(&crate::error::ApiError::bad(
+            "table",
+            format!("must be corrections, got {other:?}"),
+        ));
     }
     if let (Some(format), None) = (form.get("format"), table) {
-        let rows = serde_json::to_value(&cards).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
-        return cabinet::download(s, lang, signed, query, format, schemas::export::SCORECARDS, rows, "ekino-cinemas", ROUTE, PATH, "ministry/cinemas", started).await;
+        let rows = serde_json::to_value(&cards)
+            .ok()
+            .and_then(|v| v["rows"].as_array().cloned())
+            .unwrap_or_default();
+        return cabinet::download(
+            s,
+            lang,
+            signed,
+            query,
+            format,
+            schemas::export::SCORECARDS,
+            rows,
+            "ekino-cinemas",
+            ROUTE,
+            PATH,
+            "ministry/cinemas",
+            started,
+        )
+        .await;
     }
-    let corrections = match handlers::cinemas::corrections_all(s, p, RangeQuery { from: from.clone(), to: to.clone() }).await {
+    let corrections = match handlers::cinemas::corrections_all(
+        s,
+        p,
+        RangeQuery {
+            from: from.clone(),
+            to: to.clone(),
+        },
+    )
+    .await
+    {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    if let (Some(format), Some("corrections")) = (form.get("format"), form.get("table").map(String::as_str)) {
+    if let (Some(format), Some("corrections")) =
+        (form.get("format"), form.get("table").map(String::as_str))
+    {
         let corrections = match handlers::cinemas::whole_corrections(corrections) {
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
-        let rows = serde_json::to_value(&corrections).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
-        return cabinet::download(s, lang, signed, query, format, schemas::export::CORRECTIONS, rows, "ekino-corrections", ROUTE, PATH, "ministry/cinemas", started).await;
+        let rows = serde_json::to_value(&corrections)
+            .ok()
+            .and_then(|v| v["rows"].as_array().cloned())
+            .unwrap_or_default();
+        return cabinet::download(
+            s,
+            lang,
+            signed,
+            query,
+            format,
+            schemas::export::CORRECTIONS,
+            rows,
+            "ekino-corrections",
+            ROUTE,
+            PATH,
+            "ministry/cinemas",
+            started,
+        )
+        .await;
     }
     let registry = match s.registry().await {
         Ok(r) => r,
@@ -140,20 +205,48 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .into_iter()
         .map(|(code, n)| {
             let (reason, fix) = reject_words(lang, code);
-            ReasonLine { code: code.to_owned(), reason, fix, count: i18n::count(lang, n) }
+            ReasonLine {
+                code: code.to_owned(),
+                reason,
+                fix,
+                count: i18n::count(lang, n),
+            }
         })
         .collect();
     let reporting = cards.rows.iter().filter(|c| c.events > 0).count() as u64;
     let facts = vec![
-        Fact { id: "cinemas", label: i18n::t(lang, "mc-cinemas"), value: i18n::count(lang, cards.total as u64) },
-        Fact { id: "reporting", label: i18n::t(lang, "mc-reporting"), value: i18n::count(lang, reporting) },
+        Fact {
+            id: "cinemas",
+            label: i18n::t(lang, "mc-cinemas"),
+            value: i18n::count(lang, cards.total as u64),
+        },
+        Fact {
+            id: "reporting",
+            label: i18n::t(lang, "mc-reporting"),
+            value: i18n::count(lang, reporting),
+        },
         Fact {
             id: "median-events",
             label: i18n::t(lang, "mc-median-events"),
-            value: cards.national_median_events.as_deref().and_then(|m| m.parse::<Decimal>().ok()).map_or_else(|| "—".into(), |d| i18n::number(lang, d, if d.fract().is_zero() { 0 } else { 1 })),
+            value: cards
+                .national_median_events
+                .as_deref()
+                .and_then(|m| m.parse::<Decimal>().ok())
+                .map_or_else(
+                    || "—".into(),
+                    |d| i18n::number(lang, d, if d.fract().is_zero() { 0 } else { 1 }),
+                ),
         },
-        Fact { id: "median-refund-rate", label: i18n::t(lang, "mc-median-refund-rate"), value: rate(lang, cards.national_median_refund_rate.as_deref()) },
-        Fact { id: "corrections", label: i18n::t(lang, "mc-corrections"), value: i18n::count(lang, corrections.total) },
+        Fact {
+            id: "median-refund-rate",
+            label: i18n::t(lang, "mc-median-refund-rate"),
+            value: rate(lang, cards.national_median_refund_rate.as_deref()),
+        },
+        Fact {
+            id: "corrections",
+            label: i18n::t(lang, "mc-corrections"),
+            value: i18n::count(lang, corrections.total),
+        },
     ];
     let lines = cards
         .rows
@@ -161,8 +254,14 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .map(|c| CardLine {
             name: cinema(&c.cinema_bin),
             bin: c.cinema_bin.clone(),
-            last: c.last_event_at.as_deref().map(|t| i18n::timestamp(lang, t)).unwrap_or_else(|| i18n::t(lang, "cab-never")),
-            silent: c.silent_days.map_or_else(|| "—".into(), |d| i18n::count(lang, d.unsigned_abs())),
+            last: c
+                .last_event_at
+                .as_deref()
+                .map(|t| i18n::timestamp(lang, t))
+                .unwrap_or_else(|| i18n::t(lang, "cab-never")),
+            silent: c
+                .silent_days
+                .map_or_else(|| "—".into(), |d| i18n::count(lang, d.unsigned_abs())),
             events: i18n::count(lang, c.events),
             sales: i18n::count(lang, c.sales),
             refunds: i18n::count(lang, c.refunds),
@@ -182,7 +281,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .map(|c| CorrectionLine {
             day: i18n::iso_date(lang, &c.day),
             cinema: cinema(&c.cinema_bin),
-            film: title_in(lang, registry.films.get(&c.film_id).map(|f| &f.title), &c.film_id),
+            film: title_in(
+                lang,
+                registry.films.get(&c.film_id).map(|f| &f.title),
+                &c.film_id,
+            ),
             kind: i18n::t(lang, &format!("event-{}", c.kind)),
             admissions: i18n::integer(lang, c.admissions_change),
             gross: i18n::money(lang, c.gross_change.to_decimal()),
@@ -190,8 +293,21 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         })
         .collect();
     let base = format!("/{}/ministry/cinemas", lang.code());
-    let range = format!("from={}&to={}", super::path_segment(&from), super::path_segment(&to));
-    let chrome = cabinet::chrome(s, lang, signed, "mc-title", "ministry", "ministry/cinemas", query).await;
+    let range = format!(
+        "from={}&to={}",
+        super::path_segment(&from),
+        super::path_segment(&to)
+    );
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "mc-title",
+        "ministry",
+        "ministry/cinemas",
+        query,
+    )
+    .await;
     let html = page::html(
         StatusCode::OK,
         lang,

@@ -10,32 +10,32 @@
 //! charts are SVG drawn on the server. Pages are public routes, under the per-address limit.
 
 pub mod assets;
+pub mod audit;
 pub mod box_office;
 pub mod cabinet;
 pub mod cinema;
 pub mod claim;
 pub mod commission;
 pub mod decisions;
-pub mod ministry;
-pub mod ministry_cinemas;
-pub mod people;
-pub mod audit;
-pub mod producer;
-pub mod producer_film;
-pub mod productions;
-pub mod sales;
-pub mod session;
-pub mod upload;
 pub mod estimate;
 pub mod film;
 pub mod glossary;
+pub mod i18n;
+pub mod ministry;
+pub mod ministry_cinemas;
+pub mod page;
 pub mod pdf;
+pub mod people;
+pub mod producer;
+pub mod producer_film;
+pub mod productions;
 pub mod programmes;
 pub mod reasons;
-pub mod registry;
 pub mod rebates;
-pub mod i18n;
-pub mod page;
+pub mod registry;
+pub mod sales;
+pub mod session;
+pub mod upload;
 
 use std::collections::HashMap;
 
@@ -76,7 +76,13 @@ pub fn form(q: &str) -> HashMap<String, String> {
 /// percent-encoded (film ids are tenant text).
 pub fn path_segment(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -87,7 +93,11 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -107,7 +117,12 @@ fn page(
     s: &State,
     path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
 ) -> impl Filter<Extract = (Lang, State, String), Error = warp::Rejection> + Clone {
-    lang().and(path).and(warp::get()).and(public(s.clone())).and(state(s.clone())).and(query())
+    lang()
+        .and(path)
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
 }
 
 /// Whether the request came over TLS (see `Guards::over_tls`): cookies are `Secure` then.
@@ -115,7 +130,11 @@ fn tls(s: &State) -> impl Filter<Extract = (bool,), Error = warp::Rejection> + C
     crate::filters::peer()
         .and(warp::header::optional::<String>("x-forwarded-proto"))
         .and(state(s.clone()))
-        .map(|remote: Option<std::net::SocketAddr>, xfp: Option<String>, s: State| s.guards.over_tls(remote, xfp.as_deref()))
+        .map(
+            |remote: Option<std::net::SocketAddr>, xfp: Option<String>, s: State| {
+                s.guards.over_tls(remote, xfp.as_deref())
+            },
+        )
 }
 
 /// The signed-in screens, each for one role: `/{lang}/<home>` (see `session::gate`).
@@ -127,24 +146,33 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(query())
-        .then(move |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
-            let signed = match session::gate(&s, lang, cookie.as_deref(), home, &q, &[role]).await {
-                Ok(x) => x,
-                Err(resp) => return resp,
-            };
-            match role {
-                Role::Cinema => cinema::page(&s, lang, &signed, &q).await,
-                Role::Producer => producer::page(&s, lang, &signed, &q).await,
-                Role::Ministry => ministry::page(&s, lang, &signed, &q).await,
-                Role::Commission => commission::page(&s, lang, &signed, &q).await,
-            }
-        })
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+                let signed =
+                    match session::gate(&s, lang, cookie.as_deref(), home, &q, &[role]).await {
+                        Ok(x) => x,
+                        Err(resp) => return resp,
+                    };
+                match role {
+                    Role::Cinema => cinema::page(&s, lang, &signed, &q).await,
+                    Role::Producer => producer::page(&s, lang, &signed, &q).await,
+                    Role::Ministry => ministry::page(&s, lang, &signed, &q).await,
+                    Role::Commission => commission::page(&s, lang, &signed, &q).await,
+                }
+            },
+        )
         .boxed()
 }
 
 /// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
 /// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
-fn signed_page<F, Fut>(s: &State, section: &'static str, name: &'static str, role: Role, page: F) -> BoxedFilter<(Response,)>
+fn signed_page<F, Fut>(
+    s: &State,
+    section: &'static str,
+    name: &'static str,
+    role: Role,
+    page: F,
+) -> BoxedFilter<(Response,)>
 where
     F: Fn(State, Lang, session::Signed, String) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response> + Send + 'static,
@@ -158,15 +186,17 @@ where
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(query())
-        .then(move |lang: Lang, s: State, cookie: Option<String>, q: String| {
-            let (rest, page) = (rest.clone(), page.clone());
-            async move {
-                match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
-                    Ok(signed) => page(s, lang, signed, q).await,
-                    Err(resp) => resp,
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, q: String| {
+                let (rest, page) = (rest.clone(), page.clone());
+                async move {
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                        Ok(signed) => page(s, lang, signed, q).await,
+                        Err(resp) => resp,
+                    }
                 }
-            }
-        })
+            },
+        )
         .boxed()
 }
 
@@ -183,9 +213,16 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(warp::cookie::optional::<String>(CSRF_COOKIE))
         .and(tls(s))
-        .then(|lang: Lang, s: State, q: String, session: Option<String>, csrf: Option<String>, tls: bool| async move {
-            session::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
-        });
+        .then(
+            |lang: Lang,
+             s: State,
+             q: String,
+             session: Option<String>,
+             csrf: Option<String>,
+             tls: bool| async move {
+                session::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
+            },
+        );
     let sign_in = lang()
         .and(warp::path!("sign-in"))
         .and(warp::post())
@@ -194,13 +231,25 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::cookie::optional::<String>(CSRF_COOKIE))
         .and(tls(s))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, s: State, csrf: Option<String>, tls: bool, body: bytes::Bytes| async move {
-            let started = std::time::Instant::now();
-            match session::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
-                (resp, Some(p)) => crate::filters::audited(&s, resp, &p, "POST", "web_sign_in", "/{lang}/sign-in", "", started, 0),
-                (resp, None) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, s: State, csrf: Option<String>, tls: bool, body: bytes::Bytes| async move {
+                let started = std::time::Instant::now();
+                match session::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
+                    (resp, Some(p)) => crate::filters::audited(
+                        &s,
+                        resp,
+                        &p,
+                        "POST",
+                        "web_sign_in",
+                        "/{lang}/sign-in",
+                        "",
+                        started,
+                        0,
+                    ),
+                    (resp, None) => resp,
+                }
+            },
+        );
     let sign_out = lang()
         .and(warp::path!("sign-out"))
         .and(warp::post())
@@ -231,25 +280,64 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
         });
     // A cinema's file of events (see `upload`).
-    let upload_form = signed_page(&s, "cinema", "upload", Role::Cinema, |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await });
+    let upload_form = signed_page(
+        &s,
+        "cinema",
+        "upload",
+        Role::Cinema,
+        |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await },
+    );
     // Every cinema's reporting, for the ministry (see `ministry_cinemas`).
-    let ministry_cinemas = signed_page(&s, "ministry", "cinemas", Role::Ministry, |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await });
+    let ministry_cinemas = signed_page(
+        &s,
+        "ministry",
+        "cinemas",
+        Role::Ministry,
+        |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await },
+    );
     // The audit log, for the ministry (see `audit`).
-    let audit_page = signed_page(&s, "ministry", "audit", Role::Ministry, |s, lang, signed, q| async move { audit::page(&s, lang, &signed, &q).await });
+    let audit_page = signed_page(
+        &s,
+        "ministry",
+        "audit",
+        Role::Ministry,
+        |s, lang, signed, q| async move { audit::page(&s, lang, &signed, &q).await },
+    );
     // Keys and foreign applicants, for the ministry (see `people`).
-    let people_page = signed_page(&s, "ministry", "people", Role::Ministry, |s, lang, signed, q| async move { people::page(&s, lang, &signed, &q).await });
-    let people_post = lang()
-        .and(warp::path!("ministry" / "people" / String))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
-        .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, action: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/people", &[Role::Ministry]).await {
-                Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
-                Err(resp) => resp,
-            }
-        });
+    let people_page = signed_page(
+        &s,
+        "ministry",
+        "people",
+        Role::Ministry,
+        |s, lang, signed, q| async move { people::page(&s, lang, &signed, &q).await },
+    );
+    let people_post =
+        lang()
+            .and(warp::path!("ministry" / "people" / String))
+            .and(warp::post())
+            .and(state(s.clone()))
+            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(crate::filters::body(limit, timeout))
+            .then(
+                |lang: Lang,
+                 action: String,
+                 s: State,
+                 cookie: Option<String>,
+                 body: bytes::Bytes| async move {
+                    match session::gate_form(
+                        &s,
+                        lang,
+                        cookie.as_deref(),
+                        "ministry/people",
+                        &[Role::Ministry],
+                    )
+                    .await
+                    {
+                        Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
     // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
     let producer_film = lang()
         .and(warp::path!("producer" / "films" / String))
@@ -257,16 +345,25 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(query())
-        .then(|lang: Lang, film: String, s: State, cookie: Option<String>, q: String| async move {
-            let film = percent_decode(&film);
-            let rest = format!("producer/films/{}", path_segment(&film));
-            match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Producer]).await {
-                Ok(signed) => producer_film::page(&s, lang, &signed, &film, &q).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, film: String, s: State, cookie: Option<String>, q: String| async move {
+                let film = percent_decode(&film);
+                let rest = format!("producer/films/{}", path_segment(&film));
+                match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Producer]).await
+                {
+                    Ok(signed) => producer_film::page(&s, lang, &signed, &film, &q).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     // A cinema's own sales, by day and film, then by screening (see `sales`).
-    let sales_page = signed_page(&s, "cinema", "sales", Role::Cinema, |s, lang, signed, q| async move { sales::page(&s, lang, &signed, &q).await });
+    let sales_page = signed_page(
+        &s,
+        "cinema",
+        "sales",
+        Role::Cinema,
+        |s, lang, signed, q| async move { sales::page(&s, lang, &signed, &q).await },
+    );
     // The whole form: the file's limit and room for the other fields.
     let multipart_limit = s.settings.upload_limit_bytes + 64 * 1024;
     let upload_post = lang()
@@ -287,12 +384,22 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
-                Ok(signed) => upload::void(&s, lang, &signed, &body).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "cinema/upload",
+                    &[Role::Cinema],
+                )
+                .await
+                {
+                    Ok(signed) => upload::void(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     // A producer's claim form (see `claim`).
     let claim_form = lang()
         .and(warp::path!("producer" / "claim"))
@@ -300,25 +407,47 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(query())
-        .then(|lang: Lang, s: State, cookie: Option<String>, q: String| async move {
-            match session::gate(&s, lang, cookie.as_deref(), "producer/claim", &q, &[Role::Producer]).await {
-                Ok(signed) => claim::form(&s, lang, &signed, &q).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+                match session::gate(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "producer/claim",
+                    &q,
+                    &[Role::Producer],
+                )
+                .await
+                {
+                    Ok(signed) => claim::form(&s, lang, &signed, &q).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     let claim_post = lang()
         .and(warp::path!("producer" / "claim"))
         .and(warp::post())
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "producer/claim", &[Role::Producer]).await {
-                Ok(signed) => claim::post(&s, lang, &signed, &body).await,
-                Err(resp) => resp,
-            }
-        });
-    form.boxed().or(sign_in.boxed())
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "producer/claim",
+                    &[Role::Producer],
+                )
+                .await
+                {
+                    Ok(signed) => claim::post(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    form.boxed()
+        .or(sign_in.boxed())
         .unify()
         .or(sign_out.boxed())
         .unify()
@@ -357,60 +486,117 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
     let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
     // The registry, for the ministry: films, cinemas and FX, each record with its history (see
     // `registry`).
-    let registry_page = signed_page(s, "ministry", "registry", Role::Ministry, |s, lang, signed, q| async move { registry::page(&s, lang, &signed, &q).await });
-    let registry_record = lang()
-        .and(warp::path!("ministry" / "registry" / String / String))
-        .and(warp::get())
-        .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
-        .and(query())
-        .then(|lang: Lang, kind: String, id: String, s: State, cookie: Option<String>, q: String| async move {
-            let id = percent_decode(&id);
-            let rest = format!("ministry/registry/{kind}/{}", path_segment(&id));
-            match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Ministry]).await {
-                Ok(signed) => registry::record(&s, lang, &signed, &kind, &id, &q).await,
-                Err(resp) => resp,
-            }
-        });
+    let registry_page = signed_page(
+        s,
+        "ministry",
+        "registry",
+        Role::Ministry,
+        |s, lang, signed, q| async move { registry::page(&s, lang, &signed, &q).await },
+    );
+    let registry_record =
+        lang()
+            .and(warp::path!("ministry" / "registry" / String / String))
+            .and(warp::get())
+            .and(state(s.clone()))
+            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(query())
+            .then(
+                |lang: Lang,
+                 kind: String,
+                 id: String,
+                 s: State,
+                 cookie: Option<String>,
+                 q: String| async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("ministry/registry/{kind}/{}", path_segment(&id));
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Ministry])
+                        .await
+                    {
+                        Ok(signed) => registry::record(&s, lang, &signed, &kind, &id, &q).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
     let registry_fx = lang()
         .and(warp::path!("ministry" / "registry" / "fx"))
         .and(warp::post())
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/registry", &[Role::Ministry]).await {
-                Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/registry",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     let registry_post = lang()
         .and(warp::path!("ministry" / "registry" / String / String))
         .and(warp::post())
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, kind: String, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            let id = percent_decode(&id);
-            match session::gate_form(&s, lang, cookie.as_deref(), "ministry/registry", &[Role::Ministry]).await {
-                Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang,
+             kind: String,
+             id: String,
+             s: State,
+             cookie: Option<String>,
+             body: bytes::Bytes| async move {
+                let id = percent_decode(&id);
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/registry",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     // The film commission's saved estimates (see `productions`).
-    let save_form = signed_page(s, "commission", "save", Role::Commission, |s, lang, signed, q| async move { productions::form(&s, lang, &signed, &q).await });
+    let save_form = signed_page(
+        s,
+        "commission",
+        "save",
+        Role::Commission,
+        |s, lang, signed, q| async move { productions::form(&s, lang, &signed, &q).await },
+    );
     let save = lang()
         .and(warp::path!("commission" / "estimates"))
         .and(warp::post())
         .and(state(s.clone()))
         .and(warp::cookie::optional::<String>(COOKIE))
         .and(crate::filters::body(limit, timeout))
-        .then(|lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {
-                Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
-                Err(resp) => resp,
-            }
-        });
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "commission",
+                    &[Role::Commission],
+                )
+                .await
+                {
+                    Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     let delete = lang()
         .and(warp::path!("commission" / "estimates" / String / "delete"))
         .and(warp::post())
@@ -423,7 +609,20 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
                 Err(resp) => resp,
             }
         });
-    registry_page.or(registry_record.boxed()).unify().or(registry_fx.boxed()).unify().or(registry_post.boxed()).unify().or(save_form).unify().or(save.boxed()).unify().or(delete.boxed()).unify().boxed()
+    registry_page
+        .or(registry_record.boxed())
+        .unify()
+        .or(registry_fx.boxed())
+        .unify()
+        .or(registry_post.boxed())
+        .unify()
+        .or(save_form)
+        .unify()
+        .or(save.boxed())
+        .unify()
+        .or(delete.boxed())
+        .unify()
+        .boxed()
 }
 
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
@@ -445,11 +644,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .map(|t: warp::path::Tail| assets::serve(t.as_str()));
     // Pages link their icon; this answers the clients that ask for /favicon.ico regardless.
-    let favicon = warp::path!("favicon.ico").and(warp::get()).map(|| assets::serve("favicon.svg"));
-    let chart = page(&s, warp::path!("box-office"))
-        .then(
-            |lang: Lang, s: State, q: String| async move { box_office::page(&s, lang, &q).await },
-        );
+    let favicon = warp::path!("favicon.ico")
+        .and(warp::get())
+        .map(|| assets::serve("favicon.svg"));
+    let chart =
+        page(&s, warp::path!("box-office")).then(|lang: Lang, s: State, q: String| async move {
+            box_office::page(&s, lang, &q).await
+        });
     let film = lang()
         .and(warp::path("films"))
         .and(warp::path::param::<String>())
@@ -465,8 +666,9 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         });
     let programmes = page(&s, warp::path!("rebates"))
         .map(|lang: Lang, s: State, q: String| programmes::programmes(&s, lang, &q));
-    let estimate = page(&s, warp::path!("rebates" / "estimate"))
-        .then(|lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await });
+    let estimate = page(&s, warp::path!("rebates" / "estimate")).then(
+        |lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await },
+    );
     let brief = page(&s, warp::path!("rebates" / "brief"))
         .then(|lang: Lang, s: State, q: String| async move { rebates::brief(&s, lang, &q).await });
     let glossary = lang()

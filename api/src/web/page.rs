@@ -129,8 +129,12 @@ pub struct ErrorPage {
 pub fn message(lang: Lang, e: &crate::error::ApiError) -> String {
     use crate::error::ApiError as E;
     match e {
-        E::BadRequest { field, reason } | E::Unprocessable { field, reason } => super::reasons::refusal(lang, field, reason.clone()),
-        E::Invalid { field, reason } => super::reasons::refusal(lang, field, super::reasons::reason_words(lang, reason)),
+        E::BadRequest { field, reason } | E::Unprocessable { field, reason } => {
+            super::reasons::refusal(lang, field, reason.clone())
+        }
+        E::Invalid { field, reason } => {
+            super::reasons::refusal(lang, field, super::reasons::reason_words(lang, reason))
+        }
         E::NotFound => i18n::t(lang, "error-not-found"),
         // A rule's refusal (a claim's transition, a pool, a cap): its own sentence, as the
         // API gives it.

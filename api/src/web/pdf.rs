@@ -32,19 +32,39 @@ pub fn chromium() -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()))
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
 }
 
 /// The loopback address of this server, for Chromium to read the page from.
 fn base(s: &State) -> String {
-    let addr = s.settings.listen_addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let addr = s
+        .settings
+        .listen_addr
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
     format!("http://{addr}")
 }
 
 async fn print(s: &State, path: &str) -> Result<Vec<u8>, ApiError> {
-    let exe = chromium().ok_or_else(|| ApiError::Unavailable("printing to PDF needs Chromium, which is not installed on this server".into()))?;
-    let _permit = PERMITS.try_acquire().map_err(|_| ApiError::Busy { retry_after_secs: 5 })?;
-    let dir = std::env::temp_dir().join(format!("ekino-pdf-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let exe = chromium().ok_or_else(|| {
+        ApiError::Unavailable(
+            "printing to PDF needs Chromium, which is not installed on this server".into(),
+        )
+    })?;
+    let _permit = PERMITS.try_acquire().map_err(|_| ApiError::Busy {
+        retry_after_secs: 5,
+    })?;
+    let dir = std::env::temp_dir().join(format!(
+        "ekino-pdf-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| ApiError::Internal(format!("pdf temp dir: {e}")))?;
     let out = dir.join("page.pdf");
     let mut cmd = tokio::process::Command::new(exe);
@@ -73,8 +93,12 @@ async fn print(s: &State, path: &str) -> Result<Vec<u8>, ApiError> {
     let bytes = std::fs::read(&out);
     let _ = std::fs::remove_dir_all(&dir);
     match result {
-        Err(_) => Err(ApiError::Unavailable("printing to PDF took too long".into())),
-        Ok(Err(e)) => Err(ApiError::Unavailable(format!("chromium did not start: {e}"))),
+        Err(_) => Err(ApiError::Unavailable(
+            "printing to PDF took too long".into(),
+        )),
+        Ok(Err(e)) => Err(ApiError::Unavailable(format!(
+            "chromium did not start: {e}"
+        ))),
         Ok(Ok(_)) => match bytes {
             Ok(b) if b.starts_with(b"%PDF") => Ok(b),
             _ => Err(ApiError::Unavailable("chromium produced no PDF".into())),
@@ -85,8 +109,14 @@ async fn print(s: &State, path: &str) -> Result<Vec<u8>, ApiError> {
 pub async fn render(s: &State, path: &str, filename: &str) -> Response {
     match print(s, path).await {
         Ok(bytes) => {
-            let mut resp = warp::reply::with_header(bytes, header::CONTENT_TYPE, "application/pdf").into_response();
-            resp.headers_mut().insert(header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"").parse().expect("header"));
+            let mut resp = warp::reply::with_header(bytes, header::CONTENT_TYPE, "application/pdf")
+                .into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}\"")
+                    .parse()
+                    .expect("header"),
+            );
             resp
         }
         Err(e) => {

@@ -89,7 +89,16 @@ pub fn role_word(lang: Lang, role: &str) -> String {
 
 /// The page, with what a form just did (`notice`), what it refused (`error`) or the key it
 /// issued.
-async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: Option<String>, error: Option<String>, issued: Option<Issued>, form: HashMap<String, String>) -> Response {
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    notice: Option<String>,
+    error: Option<String>,
+    issued: Option<Issued>,
+    form: HashMap<String, String>,
+) -> Response {
     let p = &signed.principal;
     let keys = match handlers::keys::list(s, p).await {
         Ok(k) => k.keys,
@@ -108,19 +117,39 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
                 (Some(when), _) => i18n::t_with(
                     lang,
                     "people-revoked",
-                    &[("when", at(when)), ("by", k.revoked_by.clone().unwrap_or_default()), ("reason", k.revoked_reason.clone().unwrap_or_default())],
+                    &[
+                        ("when", at(when)),
+                        ("by", k.revoked_by.clone().unwrap_or_default()),
+                        ("reason", k.revoked_reason.clone().unwrap_or_default()),
+                    ],
                 ),
                 (None, true) => i18n::t(lang, "people-active"),
                 (None, false) => i18n::t(lang, "people-expired"),
             };
             KeyLine {
                 own: k.key_id == p.key_id,
-                scope: k.bin.clone().or_else(|| k.applicant_id.clone()).unwrap_or_else(|| "—".into()),
+                scope: k
+                    .bin
+                    .clone()
+                    .or_else(|| k.applicant_id.clone())
+                    .unwrap_or_else(|| "—".into()),
                 role: role_word(lang, &k.role),
                 created: at(&k.created_at),
-                created_by: if k.created_by.is_empty() { "—".into() } else { k.created_by },
-                last_used: k.last_used_at.as_deref().map(at).unwrap_or_else(|| i18n::t(lang, "cab-never")),
-                expires: k.expires_at.as_deref().map(at).unwrap_or_else(|| i18n::t(lang, "people-no-expiry")),
+                created_by: if k.created_by.is_empty() {
+                    "—".into()
+                } else {
+                    k.created_by
+                },
+                last_used: k
+                    .last_used_at
+                    .as_deref()
+                    .map(at)
+                    .unwrap_or_else(|| i18n::t(lang, "cab-never")),
+                expires: k
+                    .expires_at
+                    .as_deref()
+                    .map(at)
+                    .unwrap_or_else(|| i18n::t(lang, "people-no-expiry")),
                 status,
                 active: k.active,
                 id: k.key_id,
@@ -130,12 +159,43 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
         .collect();
     let applicants = applicants
         .into_iter()
-        .map(|a| ApplicantLine { id: a.applicant_id, name: a.name, country: a.country, registration: a.registration_number, films: a.films.join(", ") })
+        .map(|a| ApplicantLine {
+            id: a.applicant_id,
+            name: a.name,
+            country: a.country,
+            registration: a.registration_number,
+            films: a.films.join(", "),
+        })
         .collect();
-    let chrome = cabinet::chrome(s, lang, signed, "people-title", "ministry", "ministry/people", query).await;
-    let mut resp = page::html(StatusCode::OK, lang, &PeoplePage { chrome, csrf: signed.session.csrf.clone(), notice, error, issued, keys, applicants, form });
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "people-title",
+        "ministry",
+        "ministry/people",
+        query,
+    )
+    .await;
+    let mut resp = page::html(
+        StatusCode::OK,
+        lang,
+        &PeoplePage {
+            chrome,
+            csrf: signed.session.csrf.clone(),
+            notice,
+            error,
+            issued,
+            keys,
+            applicants,
+            form,
+        },
+    );
     // The page may carry a token shown once: never kept by a cache or the browser's history.
-    resp.headers_mut().insert("cache-control", warp::http::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        "cache-control",
+        warp::http::HeaderValue::from_static("no-store"),
+    );
     resp
 }
 
@@ -144,8 +204,16 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let started = Instant::now();
     let q = super::form(query);
     let notice = match (q.get("revoked"), q.get("registered")) {
-        (Some(id), _) => Some(i18n::t_with(lang, "people-revoked-notice", &[("id", id.clone())])),
-        (None, Some(id)) => Some(i18n::t_with(lang, "people-registered-notice", &[("id", id.clone())])),
+        (Some(id), _) => Some(i18n::t_with(
+            lang,
+            "people-revoked-notice",
+            &[("id", id.clone())],
+        )),
+        (None, Some(id)) => Some(i18n::t_with(
+            lang,
+            "people-registered-notice",
+            &[("id", id.clone())],
+        )),
         _ => None,
     };
     let resp = render(s, lang, signed, query, notice, None, None, HashMap::new()).await;
@@ -153,52 +221,118 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
 }
 
 fn fields(body: &[u8]) -> HashMap<String, String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect()
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 fn text(form: &HashMap<String, String>, name: &str) -> Option<String> {
-    form.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    form.get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// `POST /{lang}/ministry/people/{action}`: `keys` (issue), `revoke`, `applicants` (register).
-pub async fn post(s: &AppState, lang: Lang, signed: &Signed, action: &str, body: &[u8]) -> Response {
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    action: &str,
+    body: &[u8],
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let route = format!("web_people_{action}");
     let path = format!("/{{lang}}/ministry/people/{action}");
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", &route, &path, "", started, 0);
+    let done =
+        |resp: Response| crate::filters::audited(s, resp, p, "POST", &route, &path, "", started, 0);
     let form = fields(body);
-    if !form.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
-    let refused = |e: &crate::error::ApiError| Some(i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, e))]));
+    let refused = |e: &crate::error::ApiError| {
+        Some(i18n::t_with(
+            lang,
+            "people-refused",
+            &[("reason", page::message(lang, e))],
+        ))
+    };
     match action {
         "keys" => {
             let days = match text(&form, "expires_in_days").map(|d| d.parse::<u32>()) {
                 None => None,
                 Some(Ok(d)) => Some(d),
                 Some(Err(_)) => {
-                    let e = crate::error::ApiError::bad("expires_in_days", "must be a whole number of days, 1 to 3650");
-                    return done(render(s, lang, signed, "", None, refused(&e), None, form.clone()).await);
+                    let e = crate::error::ApiError::bad(
+                        "expires_in_days",
+                        "must be a whole number of days, 1 to 3650",
+                    );
+                    return done(
+                        render(s, lang, signed, "", None, refused(&e), None, form.clone()).await,
+                    );
                 }
             };
-            let new = NewKey { role: text(&form, "role").unwrap_or_default(), bin: text(&form, "bin"), applicant_id: text(&form, "applicant_id"), label: text(&form, "label").unwrap_or_default(), expires_in_days: days };
+            let new = NewKey {
+                role: text(&form, "role").unwrap_or_default(),
+                bin: text(&form, "bin"),
+                applicant_id: text(&form, "applicant_id"),
+                label: text(&form, "label").unwrap_or_default(),
+                expires_in_days: days,
+            };
             match handlers::keys::issue(s, p, new).await {
-                Ok(IssuedKey { token, label, .. }) => done(render(s, lang, signed, "", None, None, Some(Issued { label, token }), HashMap::new()).await),
-                Err(e) => done(render(s, lang, signed, "", None, refused(&e), None, form.clone()).await),
+                Ok(IssuedKey { token, label, .. }) => done(
+                    render(
+                        s,
+                        lang,
+                        signed,
+                        "",
+                        None,
+                        None,
+                        Some(Issued { label, token }),
+                        HashMap::new(),
+                    )
+                    .await,
+                ),
+                Err(e) => {
+                    done(render(s, lang, signed, "", None, refused(&e), None, form.clone()).await)
+                }
             }
         }
         "revoke" => {
             let id = text(&form, "key_id").unwrap_or_default();
-            let body = handlers::keys::Revoke { reason: form.get("reason").cloned().unwrap_or_default() };
+            let body = handlers::keys::Revoke {
+                reason: form.get("reason").cloned().unwrap_or_default(),
+            };
             match handlers::keys::revoke(s, p, id.clone(), body).await {
-                Ok(_) => done(session::see_other(&format!("/{}/ministry/people?revoked={}#keys-heading", lang.code(), super::path_segment(&id)), Vec::new())),
-                Err(e) => done(render(s, lang, signed, "", None, refused(&e), None, HashMap::new()).await),
+                Ok(_) => done(session::see_other(
+                    &format!(
+                        "/{}/ministry/people?revoked={}#keys-heading",
+                        lang.code(),
+                        super::path_segment(&id)
+                    ),
+                    Vec::new(),
+                )),
+                Err(e) => {
+                    done(render(s, lang, signed, "", None, refused(&e), None, HashMap::new()).await)
+                }
             }
         }
         "applicants" => {
             let id = text(&form, "applicant_id").unwrap_or_default();
-            let films: Vec<String> = form.get("films").map(|f| f.split([',', ' ', ';']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+            let films: Vec<String> = form
+                .get("films")
+                .map(|f| {
+                    f.split([',', ' ', ';'])
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
             let json = serde_json::json!({
                 "name": form.get("name").cloned().unwrap_or_default(),
                 "country": text(&form, "country").unwrap_or_default().to_uppercase(),
@@ -207,10 +341,24 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, action: &str, body:
             })
             .to_string();
             match handlers::registry::put_applicant(s, p, id.clone(), json.as_bytes()).await {
-                Ok(_) => done(session::see_other(&format!("/{}/ministry/people?registered={}#applicants-heading", lang.code(), super::path_segment(&id)), Vec::new())),
-                Err(e) => done(render(s, lang, signed, "", None, refused(&e), None, form.clone()).await),
+                Ok(_) => done(session::see_other(
+                    &format!(
+                        "/{}/ministry/people?registered={}#applicants-heading",
+                        lang.code(),
+                        super::path_segment(&id)
+                    ),
+                    Vec::new(),
+                )),
+                Err(e) => {
+                    done(render(s, lang, signed, "", None, refused(&e), None, form.clone()).await)
+                }
             }
         }
-        _ => done(page::error(lang, "ministry/people", "", &crate::error::ApiError::NotFound)),
+        _ => done(page::error(
+            lang,
+            "ministry/people",
+            "",
+            &crate::error::ApiError::NotFound,
+        )),
     }
 }

@@ -53,26 +53,54 @@ pub struct ProducerPage {
 pub fn claim_status(lang: Lang, status: &str) -> String {
     let key = format!("claim-status-{status}");
     let w = i18n::t(lang, &key);
-    if w == key { status.to_owned() } else { w }
+    if w == key {
+        status.to_owned()
+    } else {
+        w
+    }
 }
 
 /// When a stored second happened, in the page's language.
 pub fn at(lang: Lang, secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0).map(|t| i18n::timestamp(lang, &t.to_rfc3339())).unwrap_or_default()
+    chrono::DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|t| i18n::timestamp(lang, &t.to_rfc3339()))
+        .unwrap_or_default()
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let fail = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, "producer", query, e), p, "web_producer", "/{lang}/producer", query, started);
+    let fail = |e: &crate::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "producer", query, e),
+            p,
+            "web_producer",
+            "/{lang}/producer",
+            query,
+            started,
+        )
+    };
     let form = super::form(query);
     let (from, to) = cabinet::range(&form, s.today());
-    let q = FilmsQuery { from: from.clone(), to: to.clone(), region: None, page: Some(1), page_size: Some(s.settings.max_page_rows) };
+    let q = FilmsQuery {
+        from: from.clone(),
+        to: to.clone(),
+        region: None,
+        page: Some(1),
+        page_size: Some(s.settings.max_page_rows),
+    };
     let films = match handlers::box_office::films(s, p, q).await {
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
-    let list = handlers::claims::ListQuery { status: None, programme: None, year: None, page: Some(1), page_size: Some(100) };
+    let list = handlers::claims::ListQuery {
+        status: None,
+        programme: None,
+        year: None,
+        page: Some(1),
+        page_size: Some(100),
+    };
     let claims = match handlers::claims::list(s, p, list).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -86,7 +114,13 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .rows
         .iter()
         .map(|r| FilmLine {
-            href: format!("/{}/producer/films/{}?from={}&to={}", lang.code(), super::path_segment(&r.film_id), super::path_segment(&from), super::path_segment(&to)),
+            href: format!(
+                "/{}/producer/films/{}?from={}&to={}",
+                lang.code(),
+                super::path_segment(&r.film_id),
+                super::path_segment(&from),
+                super::path_segment(&to)
+            ),
             title: title(&r.film_id),
             gross: i18n::money(lang, r.gross.to_decimal()),
             admissions: i18n::integer(lang, r.admissions),
@@ -103,11 +137,45 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             programme: super::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
             status: claim_status(lang, &c.status),
-            rebate: c.rebate.parse().map(|d| format!("{} {}", c.currency, i18n::number(lang, d, 2))).unwrap_or_else(|_| c.rebate.clone()),
+            rebate: c
+                .rebate
+                .parse()
+                .map(|d| format!("{} {}", c.currency, i18n::number(lang, d, 2)))
+                .unwrap_or_else(|_| c.rebate.clone()),
             submitted: at(lang, c.submitted_at),
         })
         .collect();
-    let chrome = cabinet::chrome(s, lang, signed, "cab-producer-title", "producer", "producer", query).await;
-    let html = page::html(StatusCode::OK, lang, &ProducerPage { chrome, from, to, films, claims, notice: form.get("filed").map(|id| i18n::t_with(lang, "cab-filed", &[("claim", id.clone())])) });
-    cabinet::done(s, html, p, "web_producer", "/{lang}/producer", query, started)
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "cab-producer-title",
+        "producer",
+        "producer",
+        query,
+    )
+    .await;
+    let html = page::html(
+        StatusCode::OK,
+        lang,
+        &ProducerPage {
+            chrome,
+            from,
+            to,
+            films,
+            claims,
+            notice: form
+                .get("filed")
+                .map(|id| i18n::t_with(lang, "cab-filed", &[("claim", id.clone())])),
+        },
+    );
+    cabinet::done(
+        s,
+        html,
+        p,
+        "web_producer",
+        "/{lang}/producer",
+        query,
+        started,
+    )
 }

@@ -80,30 +80,71 @@ fn money(lang: Lang, k: schemas::Kzt) -> String {
 }
 
 fn percent(lang: Lang, x: &str) -> String {
-    x.parse::<Decimal>().map(|d| i18n::percent(lang, d)).unwrap_or_else(|_| "—".into())
+    x.parse::<Decimal>()
+        .map(|d| i18n::percent(lang, d))
+        .unwrap_or_else(|_| "—".into())
 }
 
-pub async fn page(s: &AppState, lang: Lang, signed: &Signed, film_id: &str, query: &str) -> Response {
+pub async fn page(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    film_id: &str,
+    query: &str,
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let rest = format!("producer/films/{}", super::path_segment(film_id));
-    let fail = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, &rest, query, e), p, ROUTE, PATH, query, started);
+    let fail = |e: &crate::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, &rest, query, e),
+            p,
+            ROUTE,
+            PATH,
+            query,
+            started,
+        )
+    };
     let form = super::form(query);
     let (from, to) = cabinet::range(&form, s.today());
-    let daily = |by: &str| FilmDailyQuery { from: from.clone(), to: to.clone(), by: Some(by.to_owned()) };
-    let by_cinema = match handlers::box_office::film_daily(s, p, film_id.to_owned(), daily("cinema")).await {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
+    let daily = |by: &str| FilmDailyQuery {
+        from: from.clone(),
+        to: to.clone(),
+        by: Some(by.to_owned()),
     };
+    let by_cinema =
+        match handlers::box_office::film_daily(s, p, film_id.to_owned(), daily("cinema")).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
     if let Some(format) = form.get("format") {
-        let rows = serde_json::to_value(&by_cinema).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
+        let rows = serde_json::to_value(&by_cinema)
+            .ok()
+            .and_then(|v| v["rows"].as_array().cloned())
+            .unwrap_or_default();
         let name = format!("ekino-run-{}", super::path_segment(film_id));
-        return cabinet::download(s, lang, signed, query, format, schemas::export::FILM_DAILY, rows, &name, ROUTE, PATH, &rest, started).await;
+        return cabinet::download(
+            s,
+            lang,
+            signed,
+            query,
+            format,
+            schemas::export::FILM_DAILY,
+            rows,
+            &name,
+            ROUTE,
+            PATH,
+            &rest,
+            started,
+        )
+        .await;
     }
-    let by_day = match handlers::box_office::film_daily(s, p, film_id.to_owned(), daily("day")).await {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
-    };
+    let by_day =
+        match handlers::box_office::film_daily(s, p, film_id.to_owned(), daily("day")).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
     // A film with no budget in the registry has no ROI; the page shows its run alone.
     let roi = handlers::roi::film(s, p, film_id.to_owned()).await.ok();
     let registry = match s.registry().await {
@@ -111,7 +152,15 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, film_id: &str, quer
         Err(e) => return fail(&e.into()),
     };
     let title = title_in(lang, registry.films.get(film_id).map(|f| &f.title), film_id);
-    let curve_days: Vec<CurveDay> = by_day.rows.iter().map(|d| CurveDay { day: &d.day, gross: d.gross, screens: d.screenings }).collect();
+    let curve_days: Vec<CurveDay> = by_day
+        .rows
+        .iter()
+        .map(|d| CurveDay {
+            day: &d.day,
+            gross: d.gross,
+            screens: d.screenings,
+        })
+        .collect();
     let curve = curve(lang, &curve_days);
     let days = by_day
         .rows
@@ -133,7 +182,9 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, film_id: &str, quer
     // Per cinema over the range: sums of its days (integer tiyn).
     let mut per: BTreeMap<String, (i64, i64, i64, u64, u64)> = BTreeMap::new();
     for r in &by_cinema.rows {
-        let e = per.entry(r.cinema_bin.clone().unwrap_or_default()).or_default();
+        let e = per
+            .entry(r.cinema_bin.clone().unwrap_or_default())
+            .or_default();
         e.0 += r.admissions;
         e.1 += r.gross.tiyn();
         e.2 += r.net.tiyn();
@@ -156,32 +207,109 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, film_id: &str, quer
         .collect();
     let t = &by_day.totals;
     let totals = vec![
-        Fact { id: "gross", label: i18n::t(lang, "col-gross"), value: money(lang, t.gross) },
-        Fact { id: "net", label: i18n::t(lang, "cab-net"), value: money(lang, t.net) },
-        Fact { id: "admissions", label: i18n::t(lang, "col-admissions"), value: i18n::integer(lang, t.admissions) },
-        Fact { id: "cinemas", label: i18n::t(lang, "cab-cinemas"), value: i18n::count(lang, cinemas_len(&by_cinema)) },
+        Fact {
+            id: "gross",
+            label: i18n::t(lang, "col-gross"),
+            value: money(lang, t.gross),
+        },
+        Fact {
+            id: "net",
+            label: i18n::t(lang, "cab-net"),
+            value: money(lang, t.net),
+        },
+        Fact {
+            id: "admissions",
+            label: i18n::t(lang, "col-admissions"),
+            value: i18n::integer(lang, t.admissions),
+        },
+        Fact {
+            id: "cinemas",
+            label: i18n::t(lang, "cab-cinemas"),
+            value: i18n::count(lang, cinemas_len(&by_cinema)),
+        },
     ];
     let (roi, shares_note) = match &roi {
         Some(r) => {
             let f = &r.figures;
             let words = vec![
-                Fact { id: "budget", label: i18n::t(lang, "roi-budget"), value: money(lang, f.budget) },
-                Fact { id: "state-funding", label: i18n::t(lang, "roi-state-funding"), value: money(lang, f.state_funding) },
-                Fact { id: "roi-gross", label: i18n::t(lang, "roi-gross"), value: money(lang, f.gross) },
-                Fact { id: "roi-net", label: i18n::t(lang, "cab-net"), value: money(lang, f.net) },
-                Fact { id: "exhibitor-share", label: i18n::t(lang, "roi-exhibitor-share"), value: percent(lang, &f.shares.exhibitor_share) },
-                Fact { id: "rentals", label: i18n::t(lang, "roi-rentals"), value: money(lang, f.rentals) },
-                Fact { id: "distributor-fee", label: i18n::t(lang, "roi-distributor-fee"), value: percent(lang, &f.shares.distributor_fee) },
-                Fact { id: "producer-share", label: i18n::t(lang, "cab-producer-share"), value: money(lang, f.producer_share) },
-                Fact { id: "recoupment", label: i18n::t(lang, "roi-recoupment"), value: f.recoupment.as_deref().map_or_else(|| "—".into(), |x| percent(lang, x)) },
-                Fact { id: "paid-back", label: i18n::t(lang, "roi-paid-back"), value: i18n::t(lang, if f.paid_back { "word-yes" } else { "word-no" }) },
+                Fact {
+                    id: "budget",
+                    label: i18n::t(lang, "roi-budget"),
+                    value: money(lang, f.budget),
+                },
+                Fact {
+                    id: "state-funding",
+                    label: i18n::t(lang, "roi-state-funding"),
+                    value: money(lang, f.state_funding),
+                },
+                Fact {
+                    id: "roi-gross",
+                    label: i18n::t(lang, "roi-gross"),
+                    value: money(lang, f.gross),
+                },
+                Fact {
+                    id: "roi-net",
+                    label: i18n::t(lang, "cab-net"),
+                    value: money(lang, f.net),
+                },
+                Fact {
+                    id: "exhibitor-share",
+                    label: i18n::t(lang, "roi-exhibitor-share"),
+                    value: percent(lang, &f.shares.exhibitor_share),
+                },
+                Fact {
+                    id: "rentals",
+                    label: i18n::t(lang, "roi-rentals"),
+                    value: money(lang, f.rentals),
+                },
+                Fact {
+                    id: "distributor-fee",
+                    label: i18n::t(lang, "roi-distributor-fee"),
+                    value: percent(lang, &f.shares.distributor_fee),
+                },
+                Fact {
+                    id: "producer-share",
+                    label: i18n::t(lang, "cab-producer-share"),
+                    value: money(lang, f.producer_share),
+                },
+                Fact {
+                    id: "recoupment",
+                    label: i18n::t(lang, "roi-recoupment"),
+                    value: f
+                        .recoupment
+                        .as_deref()
+                        .map_or_else(|| "—".into(), |x| percent(lang, x)),
+                },
+                Fact {
+                    id: "paid-back",
+                    label: i18n::t(lang, "roi-paid-back"),
+                    value: i18n::t(lang, if f.paid_back { "word-yes" } else { "word-no" }),
+                },
             ];
-            (words, i18n::t(lang, if f.shares.source == "agreement" { "roi-shares-agreement" } else { "roi-shares-default" }))
+            (
+                words,
+                i18n::t(
+                    lang,
+                    if f.shares.source == "agreement" {
+                        "roi-shares-agreement"
+                    } else {
+                        "roi-shares-default"
+                    },
+                ),
+            )
         }
         None => (Vec::new(), String::new()),
     };
-    let base = format!("/{}/producer/films/{}", lang.code(), super::path_segment(film_id));
-    let range = format!("from={}&to={}", super::path_segment(&from), super::path_segment(&to));
+    let base = format!(
+        "/{}/producer/films/{}",
+        lang.code(),
+        super::path_segment(film_id)
+    );
+    let range = format!(
+        "from={}&to={}",
+        super::path_segment(&from),
+        super::path_segment(&to)
+    );
     let chrome = cabinet::chrome(s, lang, signed, "run-title", "producer", &rest, query).await;
     let html = page::html(
         StatusCode::OK,
@@ -207,7 +335,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, film_id: &str, quer
 }
 
 fn cinemas_len(r: &handlers::box_office::FilmDailyReply) -> u64 {
-    let mut bins: Vec<&str> = r.rows.iter().filter_map(|x| x.cinema_bin.as_deref()).collect();
+    let mut bins: Vec<&str> = r
+        .rows
+        .iter()
+        .filter_map(|x| x.cinema_bin.as_deref())
+        .collect();
     bins.sort_unstable();
     bins.dedup();
     bins.len() as u64

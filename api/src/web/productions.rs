@@ -53,20 +53,33 @@ pub fn productions(lang: Lang, saved: Vec<SavedEstimate>) -> Vec<Production> {
     let mut by: BTreeMap<String, Vec<EstimateLine>> = BTreeMap::new();
     for e in saved {
         let budget = budget_words(lang, &e.total, &e.currency);
-        by.entry(e.production.clone()).or_default().push(EstimateLine {
-            title: if e.title.is_empty() { "—".into() } else { e.title.clone() },
-            budget,
-            programmes: e.compare.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>().join(", "),
-            saved: i18n::timestamp(lang, &e.saved_at),
-            by: e.saved_by.clone(),
-            note: e.note.clone(),
-            estimate_href: format!("/{code}/rebates/estimate?{}", e.query),
-            brief_href: format!("/{code}/rebates/brief?{}", e.query),
-            pdf_href: format!("/{code}/rebates/brief?{}&format=pdf", e.query),
-            id: e.estimate_id,
-        });
+        by.entry(e.production.clone())
+            .or_default()
+            .push(EstimateLine {
+                title: if e.title.is_empty() {
+                    "—".into()
+                } else {
+                    e.title.clone()
+                },
+                budget,
+                programmes: e
+                    .compare
+                    .iter()
+                    .map(|c| c.to_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                saved: i18n::timestamp(lang, &e.saved_at),
+                by: e.saved_by.clone(),
+                note: e.note.clone(),
+                estimate_href: format!("/{code}/rebates/estimate?{}", e.query),
+                brief_href: format!("/{code}/rebates/brief?{}", e.query),
+                pdf_href: format!("/{code}/rebates/brief?{}&format=pdf", e.query),
+                id: e.estimate_id,
+            });
     }
-    by.into_iter().map(|(name, estimates)| Production { name, estimates }).collect()
+    by.into_iter()
+        .map(|(name, estimates)| Production { name, estimates })
+        .collect()
 }
 
 #[derive(Template)]
@@ -87,10 +100,21 @@ pub struct SavePage {
 }
 
 fn fields(body: &[u8]) -> HashMap<String, String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect()
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
-async fn draw(s: &AppState, lang: Lang, signed: &Signed, raw_query: &str, production: String, note: String, error: Option<String>) -> Response {
+async fn draw(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    raw_query: &str,
+    production: String,
+    note: String,
+    error: Option<String>,
+) -> Response {
     let p = &signed.principal;
     let known = productions::list(s, p).await.map(|l| {
         let mut names: Vec<String> = l.estimates.into_iter().map(|e| e.production).collect();
@@ -104,37 +128,106 @@ async fn draw(s: &AppState, lang: Lang, signed: &Signed, raw_query: &str, produc
     };
     let (query, error) = match productions::checked_query(raw_query, s.today()) {
         Ok(q) => (q, error),
-        Err(e) => (String::new(), error.or_else(|| Some(page::message(lang, &e)))),
+        Err(e) => (
+            String::new(),
+            error.or_else(|| Some(page::message(lang, &e))),
+        ),
     };
     let form = super::estimate::EstimateForm::from_query(&query, s.today());
     let (title, budget, programmes) = if query.is_empty() {
         Default::default()
     } else {
-        (form.title.clone(), budget_words(lang, &form.total, &form.currency), form.compare.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>().join(", "))
+        (
+            form.title.clone(),
+            budget_words(lang, &form.total, &form.currency),
+            form.compare
+                .iter()
+                .map(|c| c.to_uppercase())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     };
-    let chrome = cabinet::chrome(s, lang, signed, "com-save-title", "commission", "commission/save", raw_query).await;
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    page::html(status, lang, &SavePage { chrome, csrf: signed.session.csrf.clone(), error, query, title, budget, programmes, production, note, known })
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "com-save-title",
+        "commission",
+        "commission/save",
+        raw_query,
+    )
+    .await;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    page::html(
+        status,
+        lang,
+        &SavePage {
+            chrome,
+            csrf: signed.session.csrf.clone(),
+            error,
+            query,
+            title,
+            budget,
+            programmes,
+            production,
+            note,
+            known,
+        },
+    )
 }
 
 /// `GET /{lang}/commission/save?{estimate query}`.
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let resp = draw(s, lang, signed, query, String::new(), String::new(), None).await;
-    cabinet::done(s, resp, &signed.principal, "web_save_estimate", "/{lang}/commission/save", query, started)
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        "web_save_estimate",
+        "/{lang}/commission/save",
+        query,
+        started,
+    )
 }
 
 /// `POST /{lang}/commission/estimates` (save) and `/{lang}/commission/estimates/{id}/delete`.
-pub async fn post(s: &AppState, lang: Lang, signed: &Signed, delete: Option<&str>, body: &[u8]) -> Response {
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    delete: Option<&str>,
+    body: &[u8],
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let (route, path) = if delete.is_some() { ("web_delete_estimate", "/{lang}/commission/estimates/{id}/delete") } else { ("web_save_estimate", "/{lang}/commission/estimates") };
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", route, path, "", started, 0);
+    let (route, path) = if delete.is_some() {
+        (
+            "web_delete_estimate",
+            "/{lang}/commission/estimates/{id}/delete",
+        )
+    } else {
+        ("web_save_estimate", "/{lang}/commission/estimates")
+    };
+    let done =
+        |resp: Response| crate::filters::audited(s, resp, p, "POST", route, path, "", started, 0);
     let form = fields(body);
-    if !form.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
-    let home = |q: String| session::see_other(&format!("/{}/commission?{q}#saved-heading", lang.code()), Vec::new());
+    let home = |q: String| {
+        session::see_other(
+            &format!("/{}/commission?{q}#saved-heading", lang.code()),
+            Vec::new(),
+        )
+    };
     if let Some(id) = delete {
         return match productions::delete(s, p, id.to_owned()).await {
             Ok(_) => done(home(format!("deleted={}", super::path_segment(id)))),
@@ -142,15 +235,50 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, delete: Option<&str
         };
     }
     let text = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let refused = |e: &crate::error::ApiError| i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, e))]);
+    let refused = |e: &crate::error::ApiError| {
+        i18n::t_with(
+            lang,
+            "people-refused",
+            &[("reason", page::message(lang, e))],
+        )
+    };
     // The estimator's own refusal first, in the page's language (the API's is a 422 on `query`).
     if let Err(e) = productions::checked_query(&text("query"), s.today()) {
-        return done(draw(s, lang, signed, &text("query"), text("production"), text("note"), Some(refused(&e))).await);
+        return done(
+            draw(
+                s,
+                lang,
+                signed,
+                &text("query"),
+                text("production"),
+                text("note"),
+                Some(refused(&e)),
+            )
+            .await,
+        );
     }
-    let new = NewEstimate { production: text("production"), query: text("query"), note: text("note") };
+    let new = NewEstimate {
+        production: text("production"),
+        query: text("query"),
+        note: text("note"),
+    };
     match productions::save(s, p, new).await {
-        Ok(saved) => done(home(format!("saved={}", super::path_segment(&saved.estimate_id)))),
-        Err(e) => done(draw(s, lang, signed, &text("query"), text("production"), text("note"), Some(refused(&e))).await),
+        Ok(saved) => done(home(format!(
+            "saved={}",
+            super::path_segment(&saved.estimate_id)
+        ))),
+        Err(e) => done(
+            draw(
+                s,
+                lang,
+                signed,
+                &text("query"),
+                text("production"),
+                text("note"),
+                Some(refused(&e)),
+            )
+            .await,
+        ),
     }
 }
 
@@ -174,13 +302,41 @@ mod tests {
     }
 
     #[test]
-    fn estimates_are_grouped_by_production_keeping_their_order_and_open_the_estimator_and_the_briefing() {
-        let got = productions(Lang::En, vec![saved("ES-2", "Zhetysu", "2026-11-24T10:00:00+05:00"), saved("ES-1", "Aral", "2026-11-23T10:00:00+05:00"), saved("ES-0", "Zhetysu", "2026-11-22T10:00:00+05:00")]);
-        assert_eq!(got.iter().map(|p| (p.name.as_str(), p.estimates.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())).collect::<Vec<_>>(), [("Aral", vec!["ES-1"]), ("Zhetysu", vec!["ES-2", "ES-0"])]);
+    fn estimates_are_grouped_by_production_keeping_their_order_and_open_the_estimator_and_the_briefing(
+    ) {
+        let got = productions(
+            Lang::En,
+            vec![
+                saved("ES-2", "Zhetysu", "2026-11-24T10:00:00+05:00"),
+                saved("ES-1", "Aral", "2026-11-23T10:00:00+05:00"),
+                saved("ES-0", "Zhetysu", "2026-11-22T10:00:00+05:00"),
+            ],
+        );
+        assert_eq!(
+            got.iter()
+                .map(|p| (
+                    p.name.as_str(),
+                    p.estimates
+                        .iter()
+                        .map(|e| e.id.as_str())
+                        .collect::<Vec<_>>()
+                ))
+                .collect::<Vec<_>>(),
+            [("Aral", vec!["ES-1"]), ("Zhetysu", vec!["ES-2", "ES-0"])]
+        );
         let e = &got[0].estimates[0];
-        assert_eq!((e.budget.as_str(), e.programmes.as_str()), ("1,500,000 USD", "KZ, GE"));
-        assert_eq!(e.brief_href, "/en/rebates/brief?title=Dune&currency=USD&total=1500000&compare=kz&compare=ge");
+        assert_eq!(
+            (e.budget.as_str(), e.programmes.as_str()),
+            ("1,500,000 USD", "KZ, GE")
+        );
+        assert_eq!(
+            e.brief_href,
+            "/en/rebates/brief?title=Dune&currency=USD&total=1500000&compare=kz&compare=ge"
+        );
         assert_eq!(e.pdf_href, format!("{}&format=pdf", e.brief_href));
-        assert_eq!(budget_words(Lang::Ru, "1500000.5", "USD"), "1\u{a0}500\u{a0}000,5 USD");
+        assert_eq!(
+            budget_words(Lang::Ru, "1500000.5", "USD"),
+            "1\u{a0}500\u{a0}000,5 USD"
+        );
     }
 }

@@ -39,15 +39,32 @@ pub struct ProgrammesPage {
 }
 
 /// The rules of a programme's version in plain words, from its data.
-pub fn rules_in_words(lang: Lang, p: &Programme, v: &rebate_engine::programme::Version) -> Vec<String> {
+pub fn rules_in_words(
+    lang: Lang,
+    p: &Programme,
+    v: &rebate_engine::programme::Version,
+) -> Vec<String> {
     let t = |k: &str, a: &[(&str, String)]| i18n::t_with(lang, k, a);
     let cur = p.currency.to_string();
     let mut out = Vec::new();
     out.push(match &v.rate {
         RateRule::Flat { rate } => t("rule-rate-flat", &[("rate", pct(lang, rate.get()))]),
         RateRule::ByKind { default, rates } => {
-            let mut parts: Vec<String> = rates.iter().map(|(k, r)| format!("{} {}", code_word(lang, "kind", &format!("{k:?}").to_lowercase()), pct(lang, r.get()))).collect();
-            parts.push(format!("{} {}", i18n::t(lang, "rule-otherwise"), pct(lang, default.get())));
+            let mut parts: Vec<String> = rates
+                .iter()
+                .map(|(k, r)| {
+                    format!(
+                        "{} {}",
+                        code_word(lang, "kind", &format!("{k:?}").to_lowercase()),
+                        pct(lang, r.get())
+                    )
+                })
+                .collect();
+            parts.push(format!(
+                "{} {}",
+                i18n::t(lang, "rule-otherwise"),
+                pct(lang, default.get())
+            ));
             t("rule-rate-by-kind", &[("rates", parts.join("; "))])
         }
         RateRule::Brackets { brackets, .. } => {
@@ -55,23 +72,66 @@ pub fn rules_in_words(lang: Lang, p: &Programme, v: &rebate_engine::programme::V
                 .iter()
                 .map(|b| match b.up_to {
                     Some(up) => format!("{} ≤ {}", pct(lang, b.rate.get()), amount(lang, up, &cur)),
-                    None => format!("{} {}", pct(lang, b.rate.get()), i18n::t(lang, "rule-above")),
+                    None => format!(
+                        "{} {}",
+                        pct(lang, b.rate.get()),
+                        i18n::t(lang, "rule-above")
+                    ),
                 })
                 .collect();
             t("rule-rate-brackets", &[("rates", parts.join("; "))])
         }
-        RateRule::Threshold { base, category, above, rate } => t(
+        RateRule::Threshold {
+            base,
+            category,
+            above,
+            rate,
+        } => t(
             "rule-rate-threshold",
-            &[("base", pct(lang, base.get())), ("rate", pct(lang, rate.get())), ("category", code_word(lang, "cat", category)), ("above", amount(lang, *above, &cur))],
+            &[
+                ("base", pct(lang, base.get())),
+                ("rate", pct(lang, rate.get())),
+                ("category", code_word(lang, "cat", category)),
+                ("above", amount(lang, *above, &cur)),
+            ],
         ),
     });
     for u in &v.uplifts {
         out.push(match u {
-            Uplift::ShootingDaysOutside { points, min_share, .. } => t("rule-uplift-days", &[("points", pct(lang, *points)), ("share", pct(lang, min_share.get()))]),
-            Uplift::Cultural { points, any_of, .. } => {
-                t("rule-uplift-cultural", &[("points", pct(lang, *points)), ("items", any_of.iter().map(|i| code_word(lang, "cultural", i)).collect::<Vec<_>>().join(", "))])
-            }
-            Uplift::Checklist { points_per_item, max_items, .. } => t("rule-uplift-checklist", &[("points", pct(lang, *points_per_item)), ("max", max_items.to_string())]),
+            Uplift::ShootingDaysOutside {
+                points, min_share, ..
+            } => t(
+                "rule-uplift-days",
+                &[
+                    ("points", pct(lang, *points)),
+                    ("share", pct(lang, min_share.get())),
+                ],
+            ),
+            Uplift::Cultural { points, any_of, .. } => t(
+                "rule-uplift-cultural",
+                &[
+                    ("points", pct(lang, *points)),
+                    (
+                        "items",
+                        any_of
+                            .iter()
+                            .map(|i| code_word(lang, "cultural", i))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                ],
+            ),
+            Uplift::Checklist {
+                points_per_item,
+                max_items,
+                ..
+            } => t(
+                "rule-uplift-checklist",
+                &[
+                    ("points", pct(lang, *points_per_item)),
+                    ("max", max_items.to_string()),
+                ],
+            ),
         });
     }
     if let Some(m) = v.max_rate {
@@ -80,27 +140,65 @@ pub fn rules_in_words(lang: Lang, p: &Programme, v: &rebate_engine::programme::V
     if let Some(m) = &v.minimum {
         out.push(match m {
             Minimum::Absolute { amount: a, by_kind } => {
-                let mut parts: Vec<String> = by_kind.iter().map(|(k, x)| format!("{} {}", code_word(lang, "kind", &format!("{k:?}").to_lowercase()), amount(lang, *x, &cur))).collect();
+                let mut parts: Vec<String> = by_kind
+                    .iter()
+                    .map(|(k, x)| {
+                        format!(
+                            "{} {}",
+                            code_word(lang, "kind", &format!("{k:?}").to_lowercase()),
+                            amount(lang, *x, &cur)
+                        )
+                    })
+                    .collect();
                 if let Some(a) = a {
                     parts.push(amount(lang, *a, &cur));
                 }
                 t("rule-minimum", &[("amount", parts.join("; "))])
             }
-            Minimum::Index { index, units } => t("rule-minimum-index", &[("units", i18n::number(lang, *units, 0)), ("index", code_word(lang, "index", index))]),
-            Minimum::LowerOfAmountAndBudgetShare { amount: a, share } => t("rule-minimum-lower", &[("amount", amount(lang, *a, &cur)), ("share", pct(lang, share.get()))]),
-            Minimum::BudgetShare { share } => t("rule-minimum-share", &[("share", pct(lang, share.get()))]),
+            Minimum::Index { index, units } => t(
+                "rule-minimum-index",
+                &[
+                    ("units", i18n::number(lang, *units, 0)),
+                    ("index", code_word(lang, "index", index)),
+                ],
+            ),
+            Minimum::LowerOfAmountAndBudgetShare { amount: a, share } => t(
+                "rule-minimum-lower",
+                &[
+                    ("amount", amount(lang, *a, &cur)),
+                    ("share", pct(lang, share.get())),
+                ],
+            ),
+            Minimum::BudgetShare { share } => {
+                t("rule-minimum-share", &[("share", pct(lang, share.get()))])
+            }
         });
     }
     for c in &v.base_caps {
         let (code, share) = match c {
-            BaseCap::ShareOfBudget { code, share } | BaseCap::CategoryShare { code, share, .. } | BaseCap::ForeignShareOfDomestic { code, share } => (code, share),
+            BaseCap::ShareOfBudget { code, share }
+            | BaseCap::CategoryShare { code, share, .. }
+            | BaseCap::ForeignShareOfDomestic { code, share } => (code, share),
         };
-        out.push(format!("{} ({})", code_word(lang, "code", code), pct(lang, share.get())));
+        out.push(format!(
+            "{} ({})",
+            code_word(lang, "code", code),
+            pct(lang, share.get())
+        ));
     }
     for c in &v.rebate_caps {
         out.push(match c {
-            RebateCap::Absolute { code, amount: a } => format!("{}: {}", code_word(lang, "code", code), amount(lang, *a, &cur)),
-            RebateCap::Index { code, index, units } => format!("{}: {} {}", code_word(lang, "code", code), i18n::number(lang, *units, 0), code_word(lang, "index", index)),
+            RebateCap::Absolute { code, amount: a } => format!(
+                "{}: {}",
+                code_word(lang, "code", code),
+                amount(lang, *a, &cur)
+            ),
+            RebateCap::Index { code, index, units } => format!(
+                "{}: {} {}",
+                code_word(lang, "code", code),
+                i18n::number(lang, *units, 0),
+                code_word(lang, "index", index)
+            ),
         });
     }
     if v.applicant_must_be_foreign {
@@ -118,7 +216,11 @@ fn notes_in(lang: Lang, v: &rebate_engine::programme::Version) -> (Vec<String>, 
         Lang::Ru => &v.notes_ru,
         Lang::En => &v.notes,
     };
-    if own.len() == v.notes.len() { (own.clone(), false) } else { (v.notes.clone(), lang != Lang::En) }
+    if own.len() == v.notes.len() {
+        (own.clone(), false)
+    } else {
+        (v.notes.clone(), lang != Lang::En)
+    }
 }
 
 pub fn programmes_page(lang: Lang, query: &str, programmes: &[Programme]) -> ProgrammesPage {
@@ -144,9 +246,16 @@ pub fn programmes_page(lang: Lang, query: &str, programmes: &[Programme]) -> Pro
             })
         })
         .collect();
-    ProgrammesPage { chrome: Chrome::new(lang, "rebates-title", "rebates", "rebates", query), programmes: views }
+    ProgrammesPage {
+        chrome: Chrome::new(lang, "rebates-title", "rebates", "rebates", query),
+        programmes: views,
+    }
 }
 
 pub fn programmes(s: &State, lang: Lang, query: &str) -> Response {
-    page::html(StatusCode::OK, lang, &programmes_page(lang, query, &s.programmes))
+    page::html(
+        StatusCode::OK,
+        lang,
+        &programmes_page(lang, query, &s.programmes),
+    )
 }

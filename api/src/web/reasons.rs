@@ -18,7 +18,10 @@ const LABELS: [(&str, &str); 14] = [
     ("production.registered_on", "est-registered-on"),
     ("production.completed_on", "est-completed-on"),
     ("production.shooting_days.total", "est-days-total"),
-    ("production.shooting_days.outside_almaty_astana", "est-days-outside"),
+    (
+        "production.shooting_days.outside_almaty_astana",
+        "est-days-outside",
+    ),
     ("production.applicant_country", "est-applicant-country"),
     ("days_total", "est-days-total"),
     ("days_outside", "est-days-outside"),
@@ -35,12 +38,20 @@ pub fn field_words(lang: Lang, field: &str) -> String {
         return i18n::t(lang, key);
     }
     for (list, key) in [("lines", "field-line"), ("budget", "field-budget-line")] {
-        let Some(rest) = field.strip_prefix(list).and_then(|r| r.strip_prefix('[')) else { continue };
-        let Some((n, tail)) = rest.split_once(']') else { continue };
+        let Some(rest) = field.strip_prefix(list).and_then(|r| r.strip_prefix('[')) else {
+            continue;
+        };
+        let Some((n, tail)) = rest.split_once(']') else {
+            continue;
+        };
         let Ok(n) = n.parse::<usize>() else { continue };
         let line = i18n::t_with(lang, key, &[("n", (n + 1).to_string())]);
         return match tail.strip_prefix('.') {
-            Some(column) => i18n::t_with(lang, "field-column", &[("line", line), ("column", column.to_owned())]),
+            Some(column) => i18n::t_with(
+                lang,
+                "field-column",
+                &[("line", line), ("column", column.to_owned())],
+            ),
             None => line,
         };
     }
@@ -49,15 +60,33 @@ pub fn field_words(lang: Lang, field: &str) -> String {
 
 /// The reason in the reader's language; a date parameter is written as the page writes dates.
 pub fn reason_words(lang: Lang, reason: &Reason) -> String {
-    let params: Vec<(&str, String)> = reason.params().into_iter().map(|(k, v)| if k == "date" { (k, i18n::iso_date(lang, &v)) } else { (k, v) }).collect();
+    let params: Vec<(&str, String)> = reason
+        .params()
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "date" {
+                (k, i18n::iso_date(lang, &v))
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
     let key = format!("engine-{}", reason.code());
     let words = i18n::t_with(lang, &key, &params);
-    if words == key { reason.to_string() } else { words }
+    if words == key {
+        reason.to_string()
+    } else {
+        words
+    }
 }
 
 /// "Field: reason", as every page says a refused field.
 pub fn refusal(lang: Lang, field: &str, reason: String) -> String {
-    i18n::t_with(lang, "error-bad-field", &[("field", field_words(lang, field)), ("reason", reason)])
+    i18n::t_with(
+        lang,
+        "error-bad-field",
+        &[("field", field_words(lang, field)), ("reason", reason)],
+    )
 }
 
 #[cfg(test)]
@@ -82,18 +111,40 @@ mod tests {
             Reason::NotCountry { got: got() },
             Reason::NotKind { got: got() },
             Reason::NotVendor { got: got() },
-            Reason::NotBin { got: got(), detail: "must contain digits only".into() },
+            Reason::NotBin {
+                got: got(),
+                detail: "must contain digits only".into(),
+            },
             Reason::BeforeRegistered,
             Reason::MoreThanTotal,
             Reason::DuplicateId { id: "L1".into() },
-            Reason::Fields { count: 3, header: "date,currency,kzt".into() },
-            Reason::MissingField { name: "title".into() },
-            Reason::UnknownField { name: "colour".into(), expected: "one of `id`".into() },
-            Reason::Malformed { detail: "invalid type".into() },
+            Reason::Fields {
+                count: 3,
+                header: "date,currency,kzt".into(),
+            },
+            Reason::MissingField {
+                name: "title".into(),
+            },
+            Reason::UnknownField {
+                name: "colour".into(),
+                expected: "one of `id`".into(),
+            },
+            Reason::Malformed {
+                detail: "invalid type".into(),
+            },
             Reason::UnknownProgramme { id: "xx".into() },
-            Reason::NoVersionInForce { programme: "kz".into(), date: day },
-            Reason::MissingFx { currency: "XAU".into(), date: day },
-            Reason::MissingIndex { index: "MCI".into(), year: 1990 },
+            Reason::NoVersionInForce {
+                programme: "kz".into(),
+                date: day,
+            },
+            Reason::MissingFx {
+                currency: "XAU".into(),
+                date: day,
+            },
+            Reason::MissingIndex {
+                index: "MCI".into(),
+                year: 1990,
+            },
             Reason::Overflow { amount: "1".into() },
         ];
         for r in &all {
@@ -130,18 +181,34 @@ mod tests {
 
     #[test]
     fn every_reason_is_said_in_every_language_with_its_parameters() {
-        let codes: std::collections::HashSet<&str> = every_reason().iter().map(Reason::code).collect();
+        let codes: std::collections::HashSet<&str> =
+            every_reason().iter().map(Reason::code).collect();
         assert_eq!(codes.len(), every_reason().len(), "one code per reason");
         for lang in Lang::ALL {
             for r in every_reason() {
                 let key = format!("engine-{}", r.code());
-                let words = i18n::t_with(lang, &key, &r.params().iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>());
+                let words = i18n::t_with(
+                    lang,
+                    &key,
+                    &r.params()
+                        .iter()
+                        .map(|(k, v)| (*k, v.clone()))
+                        .collect::<Vec<_>>(),
+                );
                 assert_ne!(words, key, "{lang:?} lacks {key}");
                 for (name, value) in r.params() {
                     // The header of a table and serde's words are kept as they are; a date is
                     // written the page's way, so only its year is sure to appear.
-                    let shown = if name == "date" { value[..4].to_owned() } else { value };
-                    assert!(reason_words(lang, &r).contains(&shown), "{lang:?} {key} shows {name}: {}", reason_words(lang, &r));
+                    let shown = if name == "date" {
+                        value[..4].to_owned()
+                    } else {
+                        value
+                    };
+                    assert!(
+                        reason_words(lang, &r).contains(&shown),
+                        "{lang:?} {key} shows {name}: {}",
+                        reason_words(lang, &r)
+                    );
                 }
             }
         }
@@ -166,9 +233,28 @@ mod tests {
 
     #[test]
     fn a_refusal_reads_in_the_page_language() {
-        let r = Reason::NotDate { got: "31.02.2026".into() };
-        assert_eq!(refusal(Lang::En, "production.registered_on", reason_words(Lang::En, &r)), "Registered on: must be a date (YYYY-MM-DD), not “31.02.2026”");
-        assert!(refusal(Lang::Ru, "production.registered_on", reason_words(Lang::Ru, &r)).contains("должно быть датой"));
-        assert!(refusal(Lang::Kk, "production.registered_on", reason_words(Lang::Kk, &r)).contains("күн"));
+        let r = Reason::NotDate {
+            got: "31.02.2026".into(),
+        };
+        assert_eq!(
+            refusal(
+                Lang::En,
+                "production.registered_on",
+                reason_words(Lang::En, &r)
+            ),
+            "Registered on: must be a date (YYYY-MM-DD), not “31.02.2026”"
+        );
+        assert!(refusal(
+            Lang::Ru,
+            "production.registered_on",
+            reason_words(Lang::Ru, &r)
+        )
+        .contains("должно быть датой"));
+        assert!(refusal(
+            Lang::Kk,
+            "production.registered_on",
+            reason_words(Lang::Kk, &r)
+        )
+        .contains("күн"));
     }
 }

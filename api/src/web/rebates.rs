@@ -152,13 +152,31 @@ pub struct BriefPage {
     pub wide_css: String,
 }
 
-fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: Decimal) -> ResultView {
+fn result_view(
+    lang: Lang,
+    programmes: &[Programme],
+    r: &RebateResult,
+    budget: Decimal,
+) -> ResultView {
     let cur = r.currency.to_string();
     let a = |d: Decimal| amount(lang, d, &cur);
     let p = programmes.iter().find(|p| p.id == r.programme);
     let (minimum, minimum_class) = match &r.minimum {
-        Some(m) if m.met => (i18n::t_with(lang, "minimum-met", &[("required", a(m.required))]), "ok"),
-        Some(m) => (i18n::t_with(lang, "minimum-not-met", &[("required", a(m.required)), ("spend", a(m.qualifying_spend))]), "bad"),
+        Some(m) if m.met => (
+            i18n::t_with(lang, "minimum-met", &[("required", a(m.required))]),
+            "ok",
+        ),
+        Some(m) => (
+            i18n::t_with(
+                lang,
+                "minimum-not-met",
+                &[
+                    ("required", a(m.required)),
+                    ("spend", a(m.qualifying_spend)),
+                ],
+            ),
+            "bad",
+        ),
         None => (i18n::t(lang, "minimum-none"), ""),
     };
     ResultView {
@@ -168,7 +186,11 @@ fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: D
         draft: r.programme == "kz",
         eligible: yes_no(lang, r.eligible),
         eligible_class: if r.eligible { "ok" } else { "bad" },
-        reasons: r.ineligibility.iter().map(|x| code_word(lang, "reason", &x.code)).collect(),
+        reasons: r
+            .ineligibility
+            .iter()
+            .map(|x| code_word(lang, "reason", &x.code))
+            .collect(),
         rate: pct(lang, r.rate.get()),
         base_rate: pct(lang, r.base_rate.get()),
         minimum,
@@ -182,16 +204,42 @@ fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: D
             .map(|c| {
                 let name = code_word(lang, "code", &c.code);
                 if c.bound {
-                    i18n::t_with(lang, "cap-bound", &[("cap", name), ("limit", a(c.limit)), ("by", a(c.by))])
+                    i18n::t_with(
+                        lang,
+                        "cap-bound",
+                        &[("cap", name), ("limit", a(c.limit)), ("by", a(c.by))],
+                    )
                 } else {
-                    i18n::t_with(lang, "cap-not-bound", &[("cap", name), ("limit", a(c.limit))])
+                    i18n::t_with(
+                        lang,
+                        "cap-not-bound",
+                        &[("cap", name), ("limit", a(c.limit))],
+                    )
                 }
             })
             .collect(),
-        uplifts: r.uplifts.iter().map(|u| format!("{}: +{}", code_word(lang, "code", &u.code), pct(lang, u.points))).collect(),
-        tax: r.tax.as_ref().map(|t| i18n::t_with(lang, "tax-line", &[("rate", pct(lang, t.rate.get())), ("tax", a(t.tax))])),
+        uplifts: r
+            .uplifts
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}: +{}",
+                    code_word(lang, "code", &u.code),
+                    pct(lang, u.points)
+                )
+            })
+            .collect(),
+        tax: r.tax.as_ref().map(|t| {
+            i18n::t_with(
+                lang,
+                "tax-line",
+                &[("rate", pct(lang, t.rate.get())), ("tax", a(t.tax))],
+            )
+        }),
         rebate: a(r.rebate),
-        effective: (budget > Decimal::ZERO).then(|| (r.rebate / budget).round_dp_with_strategy(4, schemas::money::ROUNDING)).map_or_else(|| "—".into(), |x| pct(lang, x)),
+        effective: (budget > Decimal::ZERO)
+            .then(|| (r.rebate / budget).round_dp_with_strategy(4, schemas::money::ROUNDING))
+            .map_or_else(|| "—".into(), |x| pct(lang, x)),
         binding: binding(lang, r),
         lines: r
             .lines
@@ -210,7 +258,9 @@ fn result_view(lang: Lang, programmes: &[Programme], r: &RebateResult, budget: D
 }
 
 fn checklist(lang: Lang, e: &Estimated) -> Vec<Check> {
-    let Some(kz) = e.comparison.results.iter().find(|r| r.programme == "kz") else { return vec![] };
+    let Some(kz) = e.comparison.results.iter().find(|r| r.programme == "kz") else {
+        return vec![];
+    };
     let state = |s: Option<bool>| match s {
         Some(true) => (i18n::t(lang, "check-met"), "ok"),
         Some(false) => (i18n::t(lang, "check-not-met"), "bad"),
@@ -218,18 +268,39 @@ fn checklist(lang: Lang, e: &Estimated) -> Vec<Check> {
     };
     let has = |code: &str| kz.ineligibility.iter().any(|r| r.code == code);
     [
-        ("check-foreign-applicant", Some(!has("applicant_not_foreign"))),
+        (
+            "check-foreign-applicant",
+            Some(!has("applicant_not_foreign")),
+        ),
         ("check-kind", Some(!has("kind_not_covered"))),
         ("check-minimum", kz.minimum.as_ref().map(|m| m.met)),
         ("check-vendors", None),
         ("check-spend-window", None),
-        ("check-cultural", Some(kz.uplifts.iter().any(|u| u.code == "cultural_test" && u.points > Decimal::ZERO))),
-        ("check-regions", Some(kz.uplifts.iter().any(|u| u.code == "regions" && u.points > Decimal::ZERO))),
+        (
+            "check-cultural",
+            Some(
+                kz.uplifts
+                    .iter()
+                    .any(|u| u.code == "cultural_test" && u.points > Decimal::ZERO),
+            ),
+        ),
+        (
+            "check-regions",
+            Some(
+                kz.uplifts
+                    .iter()
+                    .any(|u| u.code == "regions" && u.points > Decimal::ZERO),
+            ),
+        ),
     ]
     .into_iter()
     .map(|(k, s)| {
         let (state, class) = state(s);
-        Check { item: i18n::t(lang, k), state, class }
+        Check {
+            item: i18n::t(lang, k),
+            state,
+            class,
+        }
     })
     .collect()
 }
@@ -237,21 +308,67 @@ fn checklist(lang: Lang, e: &Estimated) -> Vec<Check> {
 pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView {
     let cur = e.comparison.currency.to_string();
     let budget: Decimal = e.form.total.parse().unwrap_or_default();
-    let results: Vec<ResultView> = e.comparison.results.iter().map(|r| result_view(lang, programmes, r, budget)).collect();
+    let results: Vec<ResultView> = e
+        .comparison
+        .results
+        .iter()
+        .map(|r| result_view(lang, programmes, r, budget))
+        .collect();
     let kz = results.iter().find(|r| r.id == "kz").cloned();
     let f = &e.form;
-    let spend_local: Decimal = f.local.values().filter_map(|v| v.parse::<Decimal>().ok()).sum();
-    let spend_abroad: Decimal = f.abroad.values().filter_map(|v| v.parse::<Decimal>().ok()).sum();
+    let spend_local: Decimal = f
+        .local
+        .values()
+        .filter_map(|v| v.parse::<Decimal>().ok())
+        .sum();
+    let spend_abroad: Decimal = f
+        .abroad
+        .values()
+        .filter_map(|v| v.parse::<Decimal>().ok())
+        .sum();
     let inputs = vec![
         (i18n::t(lang, "est-title"), f.title.clone()),
         (i18n::t(lang, "est-kind"), code_word(lang, "kind", &f.kind)),
         (i18n::t(lang, "est-total"), amount(lang, budget, &cur)),
-        (i18n::t(lang, "est-spend-local"), amount(lang, spend_local, &cur)),
-        (i18n::t(lang, "est-spend-abroad"), amount(lang, spend_abroad, &cur)),
-        (i18n::t(lang, "est-applicant-country"), f.applicant_country.clone()),
-        (i18n::t(lang, "est-dates"), format!("{} – {}", f.registered_on, f.completed_on)),
-        (i18n::t(lang, "est-days"), i18n::t_with(lang, "est-days-value", &[("total", f.days_total.clone()), ("outside", f.days_outside.clone())])),
-        (i18n::t(lang, "est-cultural"), if f.cultural.is_empty() { "—".into() } else { f.cultural.iter().map(|c| code_word(lang, "cultural", c)).collect::<Vec<_>>().join(", ") }),
+        (
+            i18n::t(lang, "est-spend-local"),
+            amount(lang, spend_local, &cur),
+        ),
+        (
+            i18n::t(lang, "est-spend-abroad"),
+            amount(lang, spend_abroad, &cur),
+        ),
+        (
+            i18n::t(lang, "est-applicant-country"),
+            f.applicant_country.clone(),
+        ),
+        (
+            i18n::t(lang, "est-dates"),
+            format!("{} – {}", f.registered_on, f.completed_on),
+        ),
+        (
+            i18n::t(lang, "est-days"),
+            i18n::t_with(
+                lang,
+                "est-days-value",
+                &[
+                    ("total", f.days_total.clone()),
+                    ("outside", f.days_outside.clone()),
+                ],
+            ),
+        ),
+        (
+            i18n::t(lang, "est-cultural"),
+            if f.cultural.is_empty() {
+                "—".into()
+            } else {
+                f.cultural
+                    .iter()
+                    .map(|c| code_word(lang, "cultural", c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
     ];
     EstimateView {
         form_query: f.query(),
@@ -264,18 +381,36 @@ pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView
             .fx_used
             .iter()
             .map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6)))
-            .chain(e.fx_latest.map(|d| i18n::t_with(lang, "fx-latest", &[("date", i18n::date(lang, d))])))
+            .chain(
+                e.fx_latest
+                    .map(|d| i18n::t_with(lang, "fx-latest", &[("date", i18n::date(lang, d))])),
+            )
             .collect(),
         mci: e.mci.map(|(y, v, from)| {
             let key = if from == y { "mci-used" } else { "mci-carried" };
-            i18n::t_with(lang, key, &[("year", y.to_string()), ("value", i18n::money(lang, v)), ("from", from.to_string())])
+            i18n::t_with(
+                lang,
+                key,
+                &[
+                    ("year", y.to_string()),
+                    ("value", i18n::money(lang, v)),
+                    ("from", from.to_string()),
+                ],
+            )
         }),
-        as_of: chrono::NaiveDate::parse_from_str(&f.as_of, "%Y-%m-%d").map_or_else(|_| f.as_of.clone(), |d| i18n::date(lang, d)),
+        as_of: chrono::NaiveDate::parse_from_str(&f.as_of, "%Y-%m-%d")
+            .map_or_else(|_| f.as_of.clone(), |d| i18n::date(lang, d)),
         inputs,
     }
 }
 
-pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &EstimateForm, outcome: Result<&Estimated, String>) -> EstimatePage {
+pub fn estimate_page(
+    lang: Lang,
+    query: &str,
+    programmes: &[Programme],
+    form: &EstimateForm,
+    outcome: Result<&Estimated, String>,
+) -> EstimatePage {
     let cultural_items = estimate::cultural_items(programmes);
     let (view, error) = match outcome {
         Ok(e) => (Some(view(lang, programmes, e)), None),
@@ -284,7 +419,14 @@ pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &E
     EstimatePage {
         chrome: Chrome::new(lang, "estimate-title", "rebates", "rebates/estimate", query),
         title: form.title.clone(),
-        kind: estimate::KINDS.iter().map(|k| Choice { value: (*k).into(), label: code_word(lang, "kind", k), selected: form.kind == *k }).collect(),
+        kind: estimate::KINDS
+            .iter()
+            .map(|k| Choice {
+                value: (*k).into(),
+                label: code_word(lang, "kind", k),
+                selected: form.kind == *k,
+            })
+            .collect(),
         currency: form.currency.clone(),
         total: form.total.clone(),
         applicant_country: form.applicant_country.clone(),
@@ -293,7 +435,14 @@ pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &E
         as_of: form.as_of.clone(),
         days_total: form.days_total.clone(),
         days_outside: form.days_outside.clone(),
-        cultural: cultural_items.iter().map(|c| Choice { value: c.clone(), label: code_word(lang, "cultural", c), selected: form.cultural.contains(c) }).collect(),
+        cultural: cultural_items
+            .iter()
+            .map(|c| Choice {
+                value: c.clone(),
+                label: code_word(lang, "cultural", c),
+                selected: form.cultural.contains(c),
+            })
+            .collect(),
         categories: estimate::categories(programmes)
             .into_iter()
             .map(|c| CategoryInput {
@@ -303,7 +452,14 @@ pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &E
                 code: c,
             })
             .collect(),
-        programmes: programmes.iter().map(|p| Choice { value: p.id.clone(), label: programme_name(lang, p), selected: form.compare.contains(&p.id) }).collect(),
+        programmes: programmes
+            .iter()
+            .map(|p| Choice {
+                value: p.id.clone(),
+                label: programme_name(lang, p),
+                selected: form.compare.contains(&p.id),
+            })
+            .collect(),
         error,
         view,
     }
@@ -312,31 +468,69 @@ pub fn estimate_page(lang: Lang, query: &str, programmes: &[Programme], form: &E
 pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
     let form = EstimateForm::from_query(query, s.today());
     match estimate::compute(s, form.clone()).await {
-        Ok(e) => page::html(StatusCode::OK, lang, &estimate_page(lang, query, &s.programmes, &form, Ok(&e))),
-        Err(err) => page::html(err.status(), lang, &estimate_page(lang, query, &s.programmes, &form, Err(page::message(lang, &err)))),
+        Ok(e) => page::html(
+            StatusCode::OK,
+            lang,
+            &estimate_page(lang, query, &s.programmes, &form, Ok(&e)),
+        ),
+        Err(err) => page::html(
+            err.status(),
+            lang,
+            &estimate_page(
+                lang,
+                query,
+                &s.programmes,
+                &form,
+                Err(page::message(lang, &err)),
+            ),
+        ),
     }
 }
 
 /// The second language of a side-by-side briefing: `lang2=` naming another language than
 /// the page's (the page's own, or anything else, means one language).
 pub fn second_language(lang: Lang, query: &str) -> Option<Lang> {
-    super::form(query).get("lang2").and_then(|c| Lang::parse(c)).filter(|l| *l != lang)
+    super::form(query)
+        .get("lang2")
+        .and_then(|c| Lang::parse(c))
+        .filter(|l| *l != lang)
 }
 
-pub fn brief_page(lang: Lang, query: &str, programmes: &[Programme], e: &Estimated) -> Result<BriefPage, askama::Error> {
+pub fn brief_page(
+    lang: Lang,
+    query: &str,
+    programmes: &[Programme],
+    e: &Estimated,
+) -> Result<BriefPage, askama::Error> {
     let q = e.form.query();
     let lang2 = second_language(lang, query);
-    let also = lang2.map(|l| format!("&lang2={}", l.code())).unwrap_or_default();
+    let also = lang2
+        .map(|l| format!("&lang2={}", l.code()))
+        .unwrap_or_default();
     let mut bodies = Vec::new();
     for l in std::iter::once(lang).chain(lang2) {
-        let body = BriefBody { chrome: Chrome::new(l, "brief-title", "rebates", "rebates/brief", query), production: e.form.title.clone(), view: view(l, programmes, e) };
+        let body = BriefBody {
+            chrome: Chrome::new(l, "brief-title", "rebates", "rebates/brief", query),
+            production: e.form.title.clone(),
+            view: view(l, programmes, e),
+        };
         bodies.push((l.code(), body.render()?));
     }
     let pairs = Lang::ALL
         .iter()
         .filter(|l| **l != lang)
-        .map(|l| PairLink { code: l.code(), name: l.name().to_owned(), href: format!("/{}/rebates/brief?{q}&lang2={}", lang.code(), l.code()), current: lang2 == Some(*l) })
-        .chain(lang2.map(|_| PairLink { code: lang.code(), name: i18n::t(lang, "brief-one"), href: format!("/{}/rebates/brief?{q}", lang.code()), current: false }))
+        .map(|l| PairLink {
+            code: l.code(),
+            name: l.name().to_owned(),
+            href: format!("/{}/rebates/brief?{q}&lang2={}", lang.code(), l.code()),
+            current: lang2 == Some(*l),
+        })
+        .chain(lang2.map(|_| PairLink {
+            code: lang.code(),
+            name: i18n::t(lang, "brief-one"),
+            href: format!("/{}/rebates/brief?{q}", lang.code()),
+            current: false,
+        }))
         .collect();
     Ok(BriefPage {
         chrome: Chrome::new(lang, "brief-title", "rebates", "rebates/brief", query),
@@ -360,12 +554,28 @@ pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
     if pdf {
         // The same page, printed by Chromium from this server (without `format`).
         let q = e.form.query();
-        let also = lang2.map(|l| format!("&lang2={}", l.code())).unwrap_or_default();
-        let name = format!("ekino-brief-{}{}.pdf", lang.code(), lang2.map(|l| format!("-{}", l.code())).unwrap_or_default());
-        return super::pdf::render(s, &format!("/{}/rebates/brief?{q}{also}", lang.code()), &name).await;
+        let also = lang2
+            .map(|l| format!("&lang2={}", l.code()))
+            .unwrap_or_default();
+        let name = format!(
+            "ekino-brief-{}{}.pdf",
+            lang.code(),
+            lang2.map(|l| format!("-{}", l.code())).unwrap_or_default()
+        );
+        return super::pdf::render(
+            s,
+            &format!("/{}/rebates/brief?{q}{also}", lang.code()),
+            &name,
+        )
+        .await;
     }
     match brief_page(lang, query, &s.programmes, &e) {
         Ok(p) => page::html(StatusCode::OK, lang, &p),
-        Err(err) => page::error(lang, "rebates/brief", query, &crate::error::ApiError::Internal(err.to_string())),
+        Err(err) => page::error(
+            lang,
+            "rebates/brief",
+            query,
+            &crate::error::ApiError::Internal(err.to_string()),
+        ),
     }
 }

@@ -139,16 +139,39 @@ impl RecordPage {
 /// The fields of each kind of record in the order the history lists them (identity and
 /// `updated_at` are not changes).
 const FIELDS: &[&str] = &[
-    "title_kk", "title_ru", "title_en", "release_date", "producer_bin", "distributor_bin", "national", "budget_tiyn", "public_roi",
-    "exhibitor_share_x10000", "distributor_fee_x10000", "payment_id", "paid_on", "amount_tiyn",
-    "name", "name_kk", "name_ru", "region", "city", "halls", "seats", "vat_payer",
+    "title_kk",
+    "title_ru",
+    "title_en",
+    "release_date",
+    "producer_bin",
+    "distributor_bin",
+    "national",
+    "budget_tiyn",
+    "public_roi",
+    "exhibitor_share_x10000",
+    "distributor_fee_x10000",
+    "payment_id",
+    "paid_on",
+    "amount_tiyn",
+    "name",
+    "name_kk",
+    "name_ru",
+    "region",
+    "city",
+    "halls",
+    "seats",
+    "vat_payer",
 ];
 
 /// A field's label: `reg-f-<name>` in the catalogue, else its stored name.
 pub fn field_label(lang: Lang, name: &str) -> String {
     let key = format!("reg-f-{name}");
     let words = i18n::t(lang, &key);
-    if words == key { name.to_owned() } else { words }
+    if words == key {
+        name.to_owned()
+    } else {
+        words
+    }
 }
 
 /// A stored value as the page writes it: money, dates, shares, yes/no and regions in the
@@ -158,10 +181,20 @@ pub fn field_value(lang: Lang, name: &str, v: &Value) -> String {
     match (name, int) {
         (n, Some(t)) if n.ends_with("_tiyn") => i18n::money(lang, Decimal::new(t, 2)),
         (n, Some(x)) if n.ends_with("_x10000") => i18n::percent(lang, Decimal::new(x, 4)),
-        ("release_date" | "paid_on", Some(d)) => u16::try_from(d).map(|d| i18n::date(lang, schemas::time::date_from_days(d))).unwrap_or_else(|_| d.to_string()),
-        ("national" | "public_roi" | "vat_payer", Some(b)) => i18n::t(lang, if b != 0 { "word-yes" } else { "word-no" }),
+        ("release_date" | "paid_on", Some(d)) => u16::try_from(d)
+            .map(|d| i18n::date(lang, schemas::time::date_from_days(d)))
+            .unwrap_or_else(|_| d.to_string()),
+        ("national" | "public_roi" | "vat_payer", Some(b)) => {
+            i18n::t(lang, if b != 0 { "word-yes" } else { "word-no" })
+        }
         ("halls" | "seats", Some(n)) => i18n::integer(lang, n),
-        ("region", _) => v.as_str().and_then(|c| schemas::region::Region::parse(c).ok()).map_or_else(|| v.as_str().unwrap_or_default().to_owned(), |r| r.name(lang.code()).to_owned()),
+        ("region", _) => v
+            .as_str()
+            .and_then(|c| schemas::region::Region::parse(c).ok())
+            .map_or_else(
+                || v.as_str().unwrap_or_default().to_owned(),
+                |r| r.name(lang.code()).to_owned(),
+            ),
         _ => match v {
             Value::String(s) if s.is_empty() => "—".to_owned(),
             Value::String(s) => s.clone(),
@@ -189,11 +222,25 @@ pub fn versions(lang: Lang, history: Vec<HistoryEntry>) -> Vec<Version> {
                     if old.as_ref() == Some(&new) {
                         return None;
                     }
-                    Some(Change { field: field_label(lang, name), old: old.map(|o| field_value(lang, name, &o)).unwrap_or_default(), new: field_value(lang, name, &new) })
+                    Some(Change {
+                        field: field_label(lang, name),
+                        old: old.map(|o| field_value(lang, name, &o)).unwrap_or_default(),
+                        new: field_value(lang, name, &new),
+                    })
                 })
                 .collect();
-            let what = i18n::t_with(lang, &format!("reg-entity-{}", h.entity), &[("id", h.entity_id.clone())]);
-            let version = Version { at: i18n::timestamp(lang, &h.at), by: h.by, what, first: before.is_none(), changes };
+            let what = i18n::t_with(
+                lang,
+                &format!("reg-entity-{}", h.entity),
+                &[("id", h.entity_id.clone())],
+            );
+            let version = Version {
+                at: i18n::timestamp(lang, &h.at),
+                by: h.by,
+                what,
+                first: before.is_none(),
+                changes,
+            };
             last.insert(key, h.record);
             version
         })
@@ -205,22 +252,49 @@ pub fn versions(lang: Lang, history: Vec<HistoryEntry>) -> Vec<Version> {
 /// A refusal as the registry forms say it: the field by its label on the form.
 fn refused(lang: Lang, e: &ApiError) -> String {
     let e = match e {
-        ApiError::BadRequest { field, reason } => ApiError::BadRequest { field: field_label(lang, field), reason: reason.clone() },
-        ApiError::Unprocessable { field, reason } => ApiError::Unprocessable { field: field_label(lang, field), reason: reason.clone() },
-        ApiError::Invalid { field, reason } => ApiError::Invalid { field: field_label(lang, field), reason: reason.clone() },
-        _ => return i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, e))]),
+        ApiError::BadRequest { field, reason } => ApiError::BadRequest {
+            field: field_label(lang, field),
+            reason: reason.clone(),
+        },
+        ApiError::Unprocessable { field, reason } => ApiError::Unprocessable {
+            field: field_label(lang, field),
+            reason: reason.clone(),
+        },
+        ApiError::Invalid { field, reason } => ApiError::Invalid {
+            field: field_label(lang, field),
+            reason: reason.clone(),
+        },
+        _ => {
+            return i18n::t_with(
+                lang,
+                "people-refused",
+                &[("reason", page::message(lang, e))],
+            )
+        }
     };
-    i18n::t_with(lang, "people-refused", &[("reason", page::message(lang, &e))])
+    i18n::t_with(
+        lang,
+        "people-refused",
+        &[("reason", page::message(lang, &e))],
+    )
 }
 
 fn fields(body: &[u8]) -> HashMap<String, String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().map(|(k, v)| (k, v.trim().to_owned())).collect()
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect()
 }
 
 /// An amount as typed (`2 500 000,50`) in the API's spelling (`2500000.50`); anything else is
 /// left for the API to refuse.
 pub fn amount(typed: &str) -> String {
-    typed.chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).map(|c| if c == ',' { '.' } else { c }).collect()
+    typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect()
 }
 
 fn yes_no(lang: Lang, b: bool) -> String {
@@ -234,19 +308,46 @@ fn yes_no(lang: Lang, b: bool) -> String {
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let q = super::form(query);
-    let open = |kind: &str, id: &str| session::see_other(&format!("/{}/ministry/registry/{kind}/{}", lang.code(), super::path_segment(id)), Vec::new());
+    let open = |kind: &str, id: &str| {
+        session::see_other(
+            &format!(
+                "/{}/ministry/registry/{kind}/{}",
+                lang.code(),
+                super::path_segment(id)
+            ),
+            Vec::new(),
+        )
+    };
     let resp = if let Some(id) = q.get("film") {
         open("films", id)
     } else if let Some(bin) = q.get("cinema") {
         open("cinemas", bin)
     } else {
-        let notice = q.get("loaded").map(|n| i18n::t_with(lang, "reg-fx-loaded", &[("n", n.clone())]));
+        let notice = q
+            .get("loaded")
+            .map(|n| i18n::t_with(lang, "reg-fx-loaded", &[("n", n.clone())]));
         render(s, lang, signed, query, notice, None, String::new()).await
     };
-    cabinet::done(s, resp, &signed.principal, "web_registry", "/{lang}/ministry/registry", query, started)
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        "web_registry",
+        "/{lang}/ministry/registry",
+        query,
+        started,
+    )
 }
 
-async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: Option<String>, error: Option<String>, fx_csv: String) -> Response {
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    notice: Option<String>,
+    error: Option<String>,
+    fx_csv: String,
+) -> Response {
     let p = &signed.principal;
     let q = super::form(query);
     let fail = |e: &ApiError| page::error(lang, "ministry/registry", query, e);
@@ -260,7 +361,17 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
     };
     let (from, to) = cabinet::range(&q, s.today());
     let currency = q.get("currency").cloned().map(|c| c.to_uppercase());
-    let fx = match handlers::records::fx(s, p, records::FxQuery { from: from.clone(), to: to.clone(), currency: currency.clone() }).await {
+    let fx = match handlers::records::fx(
+        s,
+        p,
+        records::FxQuery {
+            from: from.clone(),
+            to: to.clone(),
+            currency: currency.clone(),
+        },
+    )
+    .await
+    {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
@@ -269,7 +380,10 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
     let films = films
         .into_iter()
         .map(|f| FilmLine {
-            href: format!("/{code}/ministry/registry/films/{}", super::path_segment(&f.film_id)),
+            href: format!(
+                "/{code}/ministry/registry/films/{}",
+                super::path_segment(&f.film_id)
+            ),
             title: match lang {
                 Lang::Kk => f.title_kk.clone(),
                 Lang::Ru => f.title_ru.clone(),
@@ -278,7 +392,11 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
             producer: f.producer_bin.clone(),
             national: yes_no(lang, f.national),
             budget: i18n::money(lang, f.budget.to_decimal()),
-            funding: if f.payments.is_empty() { "—".into() } else { i18n::money(lang, f.state_funding.to_decimal()) },
+            funding: if f.payments.is_empty() {
+                "—".into()
+            } else {
+                i18n::money(lang, f.state_funding.to_decimal())
+            },
             updated: at(&f.updated_at),
             id: f.film_id,
         })
@@ -286,7 +404,10 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
     let cinemas = cinemas
         .into_iter()
         .map(|c| CinemaLine {
-            href: format!("/{code}/ministry/registry/cinemas/{}", super::path_segment(&c.bin)),
+            href: format!(
+                "/{code}/ministry/registry/cinemas/{}",
+                super::path_segment(&c.bin)
+            ),
             name: match lang {
                 Lang::Kk if !c.name_kk.is_empty() => c.name_kk.clone(),
                 Lang::Ru if !c.name_ru.is_empty() => c.name_ru.clone(),
@@ -304,11 +425,44 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
     let fx_lines = fx
         .rates
         .into_iter()
-        .map(|r| FxLine { date: i18n::iso_date(lang, &r.date), kzt: r.kzt, loaded: at(&r.loaded_at), by: r.by, in_force: r.in_force, currency: r.currency })
+        .map(|r| FxLine {
+            date: i18n::iso_date(lang, &r.date),
+            kzt: r.kzt,
+            loaded: at(&r.loaded_at),
+            by: r.by,
+            in_force: r.in_force,
+            currency: r.currency,
+        })
         .collect();
-    let chrome = cabinet::chrome(s, lang, signed, "reg-title", "ministry", "ministry/registry", query).await;
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let page = RegistryPage { chrome, csrf: signed.session.csrf.clone(), notice, error, films, cinemas, fx: fx_lines, fx_truncated: fx.truncated, fx_from: from, fx_to: to, fx_currency: currency.unwrap_or_default(), fx_csv };
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "reg-title",
+        "ministry",
+        "ministry/registry",
+        query,
+    )
+    .await;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = RegistryPage {
+        chrome,
+        csrf: signed.session.csrf.clone(),
+        notice,
+        error,
+        films,
+        cinemas,
+        fx: fx_lines,
+        fx_truncated: fx.truncated,
+        fx_from: from,
+        fx_to: to,
+        fx_currency: currency.unwrap_or_default(),
+        fx_csv,
+    };
     page::html(status, lang, &page)
 }
 
@@ -316,15 +470,37 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str, notice: 
 pub async fn post_fx(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", "web_registry_fx", "/{lang}/ministry/registry/fx", "", started, 0);
+    let done = |resp: Response| {
+        crate::filters::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_registry_fx",
+            "/{lang}/ministry/registry/fx",
+            "",
+            started,
+            0,
+        )
+    };
     let form = fields(body);
-    if !form.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
     let csv = form.get("rates").cloned().unwrap_or_default();
     // The text area sends CRLF line ends; the loader reads lines either way.
     match handlers::registry::put_fx(s, p, csv.as_bytes()).await {
-        Ok(loaded) => done(session::see_other(&format!("/{}/ministry/registry?loaded={}#fx-heading", lang.code(), loaded.rates), Vec::new())),
+        Ok(loaded) => done(session::see_other(
+            &format!(
+                "/{}/ministry/registry?loaded={}#fx-heading",
+                lang.code(),
+                loaded.rates
+            ),
+            Vec::new(),
+        )),
         Err(e) => done(render(s, lang, signed, "", None, Some(refused(lang, &e)), csv).await),
     }
 }
@@ -342,8 +518,14 @@ fn film_form(f: &records::FilmRecord) -> HashMap<String, String> {
         ("producer_bin", f.producer_bin.clone()),
         ("distributor_bin", f.distributor_bin.clone()),
         ("budget", f.budget.to_string()),
-        ("exhibitor_share", f.exhibitor_share.clone().unwrap_or_default()),
-        ("distributor_fee", f.distributor_fee.clone().unwrap_or_default()),
+        (
+            "exhibitor_share",
+            f.exhibitor_share.clone().unwrap_or_default(),
+        ),
+        (
+            "distributor_fee",
+            f.distributor_fee.clone().unwrap_or_default(),
+        ),
     ] {
         m.insert(k.to_owned(), v);
     }
@@ -377,21 +559,59 @@ fn cinema_form(c: &records::CinemaRecord) -> HashMap<String, String> {
 
 /// What a saved form's redirect says (`?saved=film|funding|cinema`).
 fn saved_notice(lang: Lang, q: &HashMap<String, String>) -> Option<String> {
-    q.get("saved").filter(|w| matches!(w.as_str(), "film" | "funding" | "cinema")).map(|w| i18n::t(lang, &format!("reg-saved-{w}")))
+    q.get("saved")
+        .filter(|w| matches!(w.as_str(), "film" | "funding" | "cinema"))
+        .map(|w| i18n::t(lang, &format!("reg-saved-{w}")))
 }
 
 /// `GET /{lang}/ministry/registry/{films|cinemas}/{id}`.
-pub async fn record(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, query: &str) -> Response {
+pub async fn record(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    kind: &str,
+    id: &str,
+    query: &str,
+) -> Response {
     let started = Instant::now();
     let q = super::form(query);
-    let resp = draw(s, lang, signed, kind, id, query, saved_notice(lang, &q), None, None).await;
+    let resp = draw(
+        s,
+        lang,
+        signed,
+        kind,
+        id,
+        query,
+        saved_notice(lang, &q),
+        None,
+        None,
+    )
+    .await;
     let path = format!("/{{lang}}/ministry/registry/{kind}/{{id}}");
-    cabinet::done(s, resp, &signed.principal, &format!("web_registry_{kind}"), &path, query, started)
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        &format!("web_registry_{kind}"),
+        &path,
+        query,
+        started,
+    )
 }
 
 /// The record's page; `sent` is a refused form's values, shown instead of the stored ones.
 #[allow(clippy::too_many_arguments)]
-async fn draw(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, query: &str, notice: Option<String>, error: Option<String>, sent: Option<HashMap<String, String>>) -> Response {
+async fn draw(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    kind: &str,
+    id: &str,
+    query: &str,
+    notice: Option<String>,
+    error: Option<String>,
+    sent: Option<HashMap<String, String>>,
+) -> Response {
     let p = &signed.principal;
     let rest = format!("ministry/registry/{kind}/{}", super::path_segment(id));
     let fail = |e: &ApiError| page::error(lang, &rest, query, e);
@@ -406,9 +626,32 @@ async fn draw(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, q
                 Ok(h) => h.versions,
                 Err(e) => return fail(&e),
             };
-            let payments = film.as_ref().map(|f| f.payments.iter().map(|x| (x.payment_id.clone(), i18n::iso_date(lang, &x.paid_on), i18n::money(lang, x.amount.to_decimal()))).collect()).unwrap_or_default();
-            let funding = film.as_ref().map(|f| i18n::money(lang, f.state_funding.to_decimal())).unwrap_or_default();
-            ("films", film.as_ref().map(film_form), payments, funding, history)
+            let payments = film
+                .as_ref()
+                .map(|f| {
+                    f.payments
+                        .iter()
+                        .map(|x| {
+                            (
+                                x.payment_id.clone(),
+                                i18n::iso_date(lang, &x.paid_on),
+                                i18n::money(lang, x.amount.to_decimal()),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let funding = film
+                .as_ref()
+                .map(|f| i18n::money(lang, f.state_funding.to_decimal()))
+                .unwrap_or_default();
+            (
+                "films",
+                film.as_ref().map(film_form),
+                payments,
+                funding,
+                history,
+            )
         }
         "cinemas" => {
             let cinema = match handlers::records::cinema(s, p, id.to_owned()).await {
@@ -420,7 +663,13 @@ async fn draw(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, q
                 Ok(h) => h.versions,
                 Err(e) => return fail(&e),
             };
-            ("cinemas", cinema.as_ref().map(cinema_form), Vec::new(), String::new(), history)
+            (
+                "cinemas",
+                cinema.as_ref().map(cinema_form),
+                Vec::new(),
+                String::new(),
+                history,
+            )
         }
         _ => return fail(&ApiError::NotFound),
     };
@@ -431,12 +680,43 @@ async fn draw(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, q
         (_, true) => i18n::t_with(lang, "reg-cinema-new", &[("id", id.to_owned())]),
         (_, false) => i18n::t_with(lang, "reg-cinema-heading", &[("id", id.to_owned())]),
     };
-    let regions = schemas::region::Region::all().map(|r| Choice { value: r.code().to_owned(), label: r.name(lang.code()).to_owned() }).collect();
+    let regions = schemas::region::Region::all()
+        .map(|r| Choice {
+            value: r.code().to_owned(),
+            label: r.name(lang.code()).to_owned(),
+        })
+        .collect();
     let form = sent.or(stored).unwrap_or_default();
-    let title = if kind == "films" { "reg-film-title" } else { "reg-cinema-title" };
+    let title = if kind == "films" {
+        "reg-film-title"
+    } else {
+        "reg-cinema-title"
+    };
     let chrome = cabinet::chrome(s, lang, signed, title, "ministry", &rest, query).await;
-    let page = RecordPage { chrome, csrf: signed.session.csrf.clone(), kind, id: id.to_owned(), new, heading, notice, error, form, payments, state_funding, regions, versions: versions(lang, history) };
-    page::html(if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, lang, &page)
+    let page = RecordPage {
+        chrome,
+        csrf: signed.session.csrf.clone(),
+        kind,
+        id: id.to_owned(),
+        new,
+        heading,
+        notice,
+        error,
+        form,
+        payments,
+        state_funding,
+        regions,
+        versions: versions(lang, history),
+    };
+    page::html(
+        if page.error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        lang,
+        &page,
+    )
 }
 
 /// A form's checkbox: sent (as `on`) when ticked, absent otherwise.
@@ -448,7 +728,13 @@ fn ticked(form: &HashMap<String, String>, name: &str) -> bool {
 /// refused here with the engine's code.
 fn whole(form: &HashMap<String, String>, name: &str) -> Result<Value, ApiError> {
     let typed = amount(form.get(name).map_or("", String::as_str));
-    typed.parse::<u64>().map(Value::from).map_err(|_| ApiError::Invalid { field: name.to_owned(), reason: rebate_engine::Reason::NotWholeNumber { got: typed.clone() } })
+    typed
+        .parse::<u64>()
+        .map(Value::from)
+        .map_err(|_| ApiError::Invalid {
+            field: name.to_owned(),
+            reason: rebate_engine::Reason::NotWholeNumber { got: typed.clone() },
+        })
 }
 
 /// The API body of a film form.
@@ -478,36 +764,78 @@ fn cinema_body(form: &HashMap<String, String>) -> Result<Value, ApiError> {
 
 /// `POST /{lang}/ministry/registry/{films|cinemas}/{id}`: `action` is `film`, `funding` or
 /// `cinema`.
-pub async fn post(s: &AppState, lang: Lang, signed: &Signed, kind: &str, id: &str, body: &[u8]) -> Response {
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    kind: &str,
+    id: &str,
+    body: &[u8],
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let form = fields(body);
     let action = form.get("action").cloned().unwrap_or_default();
     let route = format!("web_registry_{action}");
     let path = format!("/{{lang}}/ministry/registry/{kind}/{{id}}");
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", &route, &path, "", started, 0);
-    if !form.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    let done =
+        |resp: Response| crate::filters::audited(s, resp, p, "POST", &route, &path, "", started, 0);
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
     let written = match (kind, action.as_str()) {
-        ("films", "film") => handlers::registry::put_film(s, p, id.to_owned(), film_body(&form).to_string().as_bytes()).await.map(|_| ()),
+        ("films", "film") => handlers::registry::put_film(
+            s,
+            p,
+            id.to_owned(),
+            film_body(&form).to_string().as_bytes(),
+        )
+        .await
+        .map(|_| ()),
         ("films", "funding") => {
             let text = |k: &str| form.get(k).cloned().unwrap_or_default();
             let body = json!({ "payment_id": text("payment_id"), "paid_on": text("paid_on"), "amount": amount(&text("amount")) });
-            handlers::registry::post_funding(s, p, id.to_owned(), body.to_string().as_bytes()).await.map(|_| ())
+            handlers::registry::post_funding(s, p, id.to_owned(), body.to_string().as_bytes())
+                .await
+                .map(|_| ())
         }
         ("cinemas", "cinema") => match cinema_body(&form) {
-            Ok(body) => handlers::registry::put_cinema(s, p, id.to_owned(), body.to_string().as_bytes()).await.map(|_| ()),
+            Ok(body) => {
+                handlers::registry::put_cinema(s, p, id.to_owned(), body.to_string().as_bytes())
+                    .await
+                    .map(|_| ())
+            }
             Err(e) => Err(e),
         },
-        _ => return done(page::error(lang, "ministry/registry", "", &ApiError::NotFound)),
+        _ => {
+            return done(page::error(
+                lang,
+                "ministry/registry",
+                "",
+                &ApiError::NotFound,
+            ))
+        }
     };
     match written {
-        Ok(()) => done(session::see_other(&format!("/{}/ministry/registry/{kind}/{}?saved={action}#notice", lang.code(), super::path_segment(id)), Vec::new())),
+        Ok(()) => done(session::see_other(
+            &format!(
+                "/{}/ministry/registry/{kind}/{}?saved={action}#notice",
+                lang.code(),
+                super::path_segment(id)
+            ),
+            Vec::new(),
+        )),
         Err(e) => {
             // A refused funding form keeps the record's stored values and shows what was typed
             // in the payment's fields only.
-            let sent = if action == "funding" { None } else { Some(form.clone()) };
+            let sent = if action == "funding" {
+                None
+            } else {
+                Some(form.clone())
+            };
             let error = Some(refused(lang, &e));
             done(draw(s, lang, signed, kind, id, "", None, error, sent).await)
         }
@@ -520,7 +848,14 @@ mod tests {
 
     #[test]
     fn amounts_typed_as_russian_spreadsheets_write_them_read_as_the_api_spells_them() {
-        for (typed, want) in [("2 500 000,50", "2500000.50"), ("2\u{a0}500\u{a0}000", "2500000"), ("2\u{202f}500,5", "2500.5"), ("1200.00", "1200.00"), ("0,2", "0.2"), ("abc", "abc")] {
+        for (typed, want) in [
+            ("2 500 000,50", "2500000.50"),
+            ("2\u{a0}500\u{a0}000", "2500000"),
+            ("2\u{202f}500,5", "2500.5"),
+            ("1200.00", "1200.00"),
+            ("0,2", "0.2"),
+            ("abc", "abc"),
+        ] {
             assert_eq!(amount(typed), want, "{typed:?}");
         }
     }
@@ -528,10 +863,22 @@ mod tests {
     #[test]
     fn stored_values_are_written_the_page_way() {
         // 2026-03-01 is day 20513 since 1970-01-01.
-        assert_eq!(field_value(Lang::Ru, "release_date", &json!(20513)), "01.03.2026");
-        assert_eq!(field_value(Lang::En, "release_date", &json!(20513)), "1 Mar 2026");
-        assert_eq!(field_value(Lang::En, "budget_tiyn", &json!(250_000_050)), "₸2,500,000.50");
-        assert_eq!(field_value(Lang::En, "exhibitor_share_x10000", &json!(5500)), "55.0%");
+        assert_eq!(
+            field_value(Lang::Ru, "release_date", &json!(20513)),
+            "01.03.2026"
+        );
+        assert_eq!(
+            field_value(Lang::En, "release_date", &json!(20513)),
+            "1 Mar 2026"
+        );
+        assert_eq!(
+            field_value(Lang::En, "budget_tiyn", &json!(250_000_050)),
+            "₸2,500,000.50"
+        );
+        assert_eq!(
+            field_value(Lang::En, "exhibitor_share_x10000", &json!(5500)),
+            "55.0%"
+        );
         assert_eq!(field_value(Lang::En, "vat_payer", &json!(1)), "yes");
         assert_eq!(field_value(Lang::Ru, "national", &json!(0)), "нет");
         assert_eq!(field_value(Lang::En, "region", &json!("KZ-75")), "Almaty");
@@ -539,28 +886,67 @@ mod tests {
     }
 
     fn entry(entity: &str, id: &str, at: &str, record: Value) -> HistoryEntry {
-        HistoryEntry { entity: entity.into(), entity_id: id.into(), at: at.into(), by: "Aigerim (key:0123456789ab)".into(), record }
+        HistoryEntry {
+            entity: entity.into(),
+            entity_id: id.into(),
+            at: at.into(),
+            by: "Aigerim (key:0123456789ab)".into(),
+            record,
+        }
     }
 
     #[test]
     fn a_version_lists_only_what_changed_since_the_same_record_before_it() {
         let film = |budget: i64, title: &str| json!({"film_id": "KZ26-0001", "title_en": title, "title_kk": "Т", "budget_tiyn": budget, "national": 1, "updated_at": 1});
         let history = vec![
-            entry("film", "KZ26-0001", "2026-11-01T10:00:00+05:00", film(100_00, "Steppe")),
-            entry("funding", "P-1", "2026-11-02T10:00:00+05:00", json!({"film_id": "KZ26-0001", "payment_id": "P-1", "paid_on": 20513, "amount_tiyn": 5000, "updated_at": 2})),
-            entry("film", "KZ26-0001", "2026-11-03T10:00:00+05:00", film(250_00, "Steppe")),
-            entry("film", "KZ26-0001", "2026-11-04T10:00:00+05:00", film(250_00, "Steppe")),
+            entry(
+                "film",
+                "KZ26-0001",
+                "2026-11-01T10:00:00+05:00",
+                film(100_00, "Steppe"),
+            ),
+            entry(
+                "funding",
+                "P-1",
+                "2026-11-02T10:00:00+05:00",
+                json!({"film_id": "KZ26-0001", "payment_id": "P-1", "paid_on": 20513, "amount_tiyn": 5000, "updated_at": 2}),
+            ),
+            entry(
+                "film",
+                "KZ26-0001",
+                "2026-11-03T10:00:00+05:00",
+                film(250_00, "Steppe"),
+            ),
+            entry(
+                "film",
+                "KZ26-0001",
+                "2026-11-04T10:00:00+05:00",
+                film(250_00, "Steppe"),
+            ),
         ];
         let v = versions(Lang::En, history);
         assert_eq!(v.len(), 4);
         // Newest first: an unchanged rewrite changes nothing; the budget change names only the budget.
         assert!(v[0].changes.is_empty() && !v[0].first);
         assert_eq!(v[1].changes.len(), 1);
-        assert_eq!((v[1].changes[0].old.as_str(), v[1].changes[0].new.as_str()), ("₸100.00", "₸250.00"));
+        assert_eq!(
+            (v[1].changes[0].old.as_str(), v[1].changes[0].new.as_str()),
+            ("₸100.00", "₸250.00")
+        );
         // The payment is its own record: its first version, not a change of the film.
         assert!(v[2].first);
-        assert_eq!(v[2].changes.iter().map(|c| c.new.as_str()).collect::<Vec<_>>(), ["P-1", "1 Mar 2026", "₸50.00"]);
+        assert_eq!(
+            v[2].changes
+                .iter()
+                .map(|c| c.new.as_str())
+                .collect::<Vec<_>>(),
+            ["P-1", "1 Mar 2026", "₸50.00"]
+        );
         assert!(v[3].first && v[3].changes.iter().all(|c| c.old.is_empty()));
-        assert_eq!(v[3].changes.len(), 4, "title_kk, title_en, national, budget; not film_id or updated_at");
+        assert_eq!(
+            v[3].changes.len(),
+            4,
+            "title_kk, title_en, national, budget; not film_id or updated_at"
+        );
     }
 }

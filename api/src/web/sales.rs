@@ -115,18 +115,65 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let form = super::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
-    let error = |e: &crate::error::ApiError| cabinet::done(s, page::error(lang, "cinema/sales", query, e), p, ROUTE, PATH, query, started);
-    let sales = match handlers::cinemas::sales(s, p, bin.clone(), RangeQuery { from: from.clone(), to: to.clone() }).await {
+    let error = |e: &crate::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "cinema/sales", query, e),
+            p,
+            ROUTE,
+            PATH,
+            query,
+            started,
+        )
+    };
+    let sales = match handlers::cinemas::sales(
+        s,
+        p,
+        bin.clone(),
+        RangeQuery {
+            from: from.clone(),
+            to: to.clone(),
+        },
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => return error(&e),
     };
     if let Some(format) = form.get("format") {
-        let rows = serde_json::to_value(&sales).ok().and_then(|v| v["rows"].as_array().cloned()).unwrap_or_default();
-        return cabinet::download(s, lang, signed, query, format, schemas::export::CINEMA_SALES, rows, "ekino-sales", ROUTE, PATH, "cinema/sales", started).await;
+        let rows = serde_json::to_value(&sales)
+            .ok()
+            .and_then(|v| v["rows"].as_array().cloned())
+            .unwrap_or_default();
+        return cabinet::download(
+            s,
+            lang,
+            signed,
+            query,
+            format,
+            schemas::export::CINEMA_SALES,
+            rows,
+            "ekino-sales",
+            ROUTE,
+            PATH,
+            "cinema/sales",
+            started,
+        )
+        .await;
     }
     let day = match form.get("day").filter(|d| !d.is_empty()) {
         None => None,
-        Some(d) => match handlers::cinemas::screenings(s, p, bin.clone(), ScreeningsQuery { day: d.clone(), screening: form.get("screening").cloned().filter(|x| !x.is_empty()) }).await {
+        Some(d) => match handlers::cinemas::screenings(
+            s,
+            p,
+            bin.clone(),
+            ScreeningsQuery {
+                day: d.clone(),
+                screening: form.get("screening").cloned().filter(|x| !x.is_empty()),
+            },
+        )
+        .await
+        {
             Ok(r) => Some(r),
             Err(e) => return error(&e),
         },
@@ -137,14 +184,20 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     };
     let title = |id: &str| title_in(lang, registry.films.get(id).map(|f| &f.title), id);
     let base = format!("/{}/cinema/sales", lang.code());
-    let range = format!("from={}&to={}", super::path_segment(&from), super::path_segment(&to));
+    let range = format!(
+        "from={}&to={}",
+        super::path_segment(&from),
+        super::path_segment(&to)
+    );
     let rows = sales
         .rows
         .iter()
         .map(|r| {
             let (status, status_class) = status_words(lang, r.status);
             DayRow {
-                day: chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").map(|d| i18n::date(lang, d)).unwrap_or_else(|_| r.day.clone()),
+                day: chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d")
+                    .map(|d| i18n::date(lang, d))
+                    .unwrap_or_else(|_| r.day.clone()),
                 day_href: format!("{base}?{range}&day={}#day", r.day),
                 film: title(&r.film_id),
                 status,
@@ -156,20 +209,65 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             }
         })
         .collect();
-    let totals = Totals { admissions: signed_count(lang, sales.totals.admissions), gross: money(lang, sales.totals.gross), net: money(lang, sales.totals.net) };
-    let day = day.map(|r| day_view(lang, &r, form.get("screening").map(String::as_str), &base, &range, &title));
-    let note = i18n::t_with(lang, "sales-note", &[("days", s.settings.correction_window_days.to_string())]);
-    let chrome = cabinet::chrome(s, lang, signed, "sales-title", "cinema", "cinema/sales", query).await;
+    let totals = Totals {
+        admissions: signed_count(lang, sales.totals.admissions),
+        gross: money(lang, sales.totals.gross),
+        net: money(lang, sales.totals.net),
+    };
+    let day = day.map(|r| {
+        day_view(
+            lang,
+            &r,
+            form.get("screening").map(String::as_str),
+            &base,
+            &range,
+            &title,
+        )
+    });
+    let note = i18n::t_with(
+        lang,
+        "sales-note",
+        &[("days", s.settings.correction_window_days.to_string())],
+    );
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "sales-title",
+        "cinema",
+        "cinema/sales",
+        query,
+    )
+    .await;
     let html = page::html(
         StatusCode::OK,
         lang,
-        &SalesPage { chrome, from, to, rows, totals, csv_href: format!("{base}?{range}&format=csv"), arrow_href: format!("{base}?{range}&format=arrow"), note, day },
+        &SalesPage {
+            chrome,
+            from,
+            to,
+            rows,
+            totals,
+            csv_href: format!("{base}?{range}&format=csv"),
+            arrow_href: format!("{base}?{range}&format=arrow"),
+            note,
+            day,
+        },
     );
     cabinet::done(s, html, p, ROUTE, PATH, query, started)
 }
 
-fn day_view(lang: Lang, r: &ScreeningsReport, screening: Option<&str>, base: &str, range: &str, title: &dyn Fn(&str) -> String) -> DayView {
-    let date = chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").map(|d| i18n::date(lang, d)).unwrap_or_else(|_| r.day.clone());
+fn day_view(
+    lang: Lang,
+    r: &ScreeningsReport,
+    screening: Option<&str>,
+    base: &str,
+    range: &str,
+    title: &dyn Fn(&str) -> String,
+) -> DayView {
+    let date = chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d")
+        .map(|d| i18n::date(lang, d))
+        .unwrap_or_else(|_| r.day.clone());
     let rows = r
         .screenings
         .iter()
@@ -177,7 +275,11 @@ fn day_view(lang: Lang, r: &ScreeningsReport, screening: Option<&str>, base: &st
             starts: i18n::timestamp(lang, &x.starts_at),
             hall: x.hall.clone(),
             screening_id: x.screening_id.clone(),
-            href: format!("{base}?{range}&day={}&screening={}#events", r.day, super::path_segment(&x.screening_id)),
+            href: format!(
+                "{base}?{range}&day={}&screening={}#events",
+                r.day,
+                super::path_segment(&x.screening_id)
+            ),
             film: title(&x.film_id),
             sales: i18n::count(lang, x.sales),
             refunds: i18n::count(lang, x.refunds),
@@ -194,21 +296,40 @@ fn day_view(lang: Lang, r: &ScreeningsReport, screening: Option<&str>, base: &st
                 event_id: e.event_id.clone(),
                 at: i18n::timestamp(lang, &e.occurred_at),
                 kind: i18n::t(lang, &format!("event-{}", e.kind)),
-                seat: if e.seat_row.is_empty() { i18n::t(lang, "sales-no-seat") } else { format!("{}/{}", e.seat_row, e.seat_number) },
+                seat: if e.seat_row.is_empty() {
+                    i18n::t(lang, "sales-no-seat")
+                } else {
+                    format!("{}/{}", e.seat_row, e.seat_number)
+                },
                 ticket_type: e.ticket_type.clone(),
                 price: money(lang, e.price),
                 gross: money(lang, e.gross),
                 voided: !e.voided_by.is_empty(),
-                deadline: chrono::NaiveDate::parse_from_str(&e.correction_deadline, "%Y-%m-%d").map(|d| i18n::date(lang, d)).unwrap_or_default(),
-                void_href: e.can_void.then(|| format!("/{}/cinema/upload?voids={}#void", lang.code(), e.event_id)),
+                deadline: chrono::NaiveDate::parse_from_str(&e.correction_deadline, "%Y-%m-%d")
+                    .map(|d| i18n::date(lang, d))
+                    .unwrap_or_default(),
+                void_href: e
+                    .can_void
+                    .then(|| format!("/{}/cinema/upload?voids={}#void", lang.code(), e.event_id)),
             })
             .collect();
-        (i18n::t_with(lang, "sales-screening-heading", &[("id", screening.unwrap_or_default().to_owned())]), rows)
+        (
+            i18n::t_with(
+                lang,
+                "sales-screening-heading",
+                &[("id", screening.unwrap_or_default().to_owned())],
+            ),
+            rows,
+        )
     });
     DayView {
         heading: i18n::t_with(lang, "sales-day-heading", &[("day", date)]),
         rows,
-        totals: Totals { admissions: signed_count(lang, r.admissions), gross: money(lang, r.gross), net: money(lang, r.net) },
+        totals: Totals {
+            admissions: signed_count(lang, r.admissions),
+            gross: money(lang, r.gross),
+            net: money(lang, r.net),
+        },
         events,
         truncated: r.truncated,
     }

@@ -60,26 +60,76 @@ pub struct UploadPage {
     pub voids: String,
 }
 
-async fn render(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, outcome: Option<Outcome>, error: Option<String>) -> Response {
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    status: StatusCode,
+    outcome: Option<Outcome>,
+    error: Option<String>,
+) -> Response {
     render_with(s, lang, signed, status, outcome, error, String::new()).await
 }
 
-async fn render_with(s: &AppState, lang: Lang, signed: &Signed, status: StatusCode, outcome: Option<Outcome>, error: Option<String>, voids: String) -> Response {
-    let chrome = cabinet::chrome(s, lang, signed, "upload-title", "cinema", "cinema/upload", "").await;
-    page::html(status, lang, &UploadPage { chrome, csrf: signed.session.csrf.clone(), outcome, error, columns: schemas::event::csv::COLUMNS, voids })
+async fn render_with(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    status: StatusCode,
+    outcome: Option<Outcome>,
+    error: Option<String>,
+    voids: String,
+) -> Response {
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "upload-title",
+        "cinema",
+        "cinema/upload",
+        "",
+    )
+    .await;
+    page::html(
+        status,
+        lang,
+        &UploadPage {
+            chrome,
+            csrf: signed.session.csrf.clone(),
+            outcome,
+            error,
+            columns: schemas::event::csv::COLUMNS,
+            voids,
+        },
+    )
 }
 
 /// `GET /{lang}/cinema/upload`: the form.
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     // Only an event id is filled in: anything else in the parameter is left out.
-    let voids = super::form(query).get("voids").filter(|v| v.len() <= 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).cloned().unwrap_or_default();
+    let voids = super::form(query)
+        .get("voids")
+        .filter(|v| v.len() <= 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .cloned()
+        .unwrap_or_default();
     let resp = render_with(s, lang, signed, StatusCode::OK, None, None, voids).await;
-    cabinet::done(s, resp, &signed.principal, "web_upload_form", "/{lang}/cinema/upload", query, started)
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        "web_upload_form",
+        "/{lang}/cinema/upload",
+        query,
+        started,
+    )
 }
 
 /// The form's fields: (csrf, the file's bytes), at most `limit` bytes of file.
-async fn fields(form: warp::multipart::FormData, limit: usize) -> Result<(String, Vec<u8>), String> {
+async fn fields(
+    form: warp::multipart::FormData,
+    limit: usize,
+) -> Result<(String, Vec<u8>), String> {
     let mut csrf = String::new();
     let mut file = Vec::new();
     let mut parts = form;
@@ -103,7 +153,12 @@ async fn fields(form: warp::multipart::FormData, limit: usize) -> Result<(String
 }
 
 /// The `void` event of a cinema taking back `voids`, written at `now`.
-pub fn void_event(bin: &str, voids: &str, reason: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+pub fn void_event(
+    bin: &str,
+    voids: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     serde_json::json!({
         "schema": "ekino.ticket/1",
         "event_id": uuid::Uuid::new_v4().to_string(),
@@ -120,51 +175,154 @@ pub fn void_event(bin: &str, voids: &str, reason: &str, now: chrono::DateTime<ch
 pub async fn void(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", "web_void", "/{lang}/cinema/void", "", started, 0);
-    let form: std::collections::HashMap<String, String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect();
-    if !form.get("csrf").is_some_and(|c| sessions::same_token(&signed.session.csrf, c)) {
+    let done = |resp: Response| {
+        crate::filters::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_void",
+            "/{lang}/cinema/void",
+            "",
+            started,
+            0,
+        )
+    };
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
         return done(session::forbidden(lang));
     }
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
     let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let line = void_event(&bin, &field("voids"), &field("reason"), chrono::Utc::now());
-    done(outcome(s, lang, signed, handlers::tickets::upload(s, p, line.as_bytes()).await).await)
+    done(
+        outcome(
+            s,
+            lang,
+            signed,
+            handlers::tickets::upload(s, p, line.as_bytes()).await,
+        )
+        .await,
+    )
 }
 
 /// The page after an upload or a void: each line's fate, or the refusal of the whole request.
-async fn outcome(s: &AppState, lang: Lang, signed: &Signed, reply: Result<handlers::tickets::UploadReply, crate::error::ApiError>) -> Response {
+async fn outcome(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    reply: Result<handlers::tickets::UploadReply, crate::error::ApiError>,
+) -> Response {
     let reply = match reply {
         Ok(r) => r,
-        Err(e) => return render(s, lang, signed, e.status(), None, Some(page::message(lang, &e))).await,
+        Err(e) => {
+            return render(
+                s,
+                lang,
+                signed,
+                e.status(),
+                None,
+                Some(page::message(lang, &e)),
+            )
+            .await
+        }
     };
     let lines = reply
         .lines
         .iter()
         .map(|l| {
-            let (reason, fix) = l.reason.as_deref().map(|r| reject_words(lang, r)).unwrap_or_default();
-            LineView { line: l.line, accepted: l.status == "accepted", event_id: l.event_id.clone().unwrap_or_default(), reason, fix, field: l.field.clone().unwrap_or_default() }
+            let (reason, fix) = l
+                .reason
+                .as_deref()
+                .map(|r| reject_words(lang, r))
+                .unwrap_or_default();
+            LineView {
+                line: l.line,
+                accepted: l.status == "accepted",
+                event_id: l.event_id.clone().unwrap_or_default(),
+                reason,
+                fix,
+                field: l.field.clone().unwrap_or_default(),
+            }
         })
         .collect();
-    let outcome = Outcome { upload_id: reply.upload_id.clone(), accepted: i18n::count(lang, reply.accepted as u64), rejected: i18n::count(lang, reply.rejected as u64), lines };
-    let status = if reply.accepted == 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let outcome = Outcome {
+        upload_id: reply.upload_id.clone(),
+        accepted: i18n::count(lang, reply.accepted as u64),
+        rejected: i18n::count(lang, reply.rejected as u64),
+        lines,
+    };
+    let status = if reply.accepted == 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render(s, lang, signed, status, Some(outcome), None).await
 }
 
 /// `POST /{lang}/cinema/upload`.
-pub async fn post(s: &AppState, lang: Lang, signed: &Signed, form: warp::multipart::FormData) -> Response {
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    form: warp::multipart::FormData,
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let done = |resp: Response| crate::filters::audited(s, resp, p, "POST", "web_upload", "/{lang}/cinema/upload", "", started, 0);
+    let done = |resp: Response| {
+        crate::filters::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_upload",
+            "/{lang}/cinema/upload",
+            "",
+            started,
+            0,
+        )
+    };
     let limit = usize::try_from(s.settings.upload_limit_bytes).unwrap_or(usize::MAX);
     let (csrf, file) = match fields(form, limit).await {
         Ok(x) => x,
-        Err(_) => return done(render(s, lang, signed, StatusCode::BAD_REQUEST, None, Some(i18n::t(lang, "upload-unreadable"))).await),
+        Err(_) => {
+            return done(
+                render(
+                    s,
+                    lang,
+                    signed,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    Some(i18n::t(lang, "upload-unreadable")),
+                )
+                .await,
+            )
+        }
     };
     if !sessions::same_token(&signed.session.csrf, &csrf) {
         return done(session::forbidden(lang));
     }
-    let content_type = if is_ndjson(&file) { "application/x-ndjson" } else { handlers::tickets::CSV };
-    done(outcome(s, lang, signed, handlers::tickets::upload_as(s, p, Some(content_type), &file).await).await)
+    let content_type = if is_ndjson(&file) {
+        "application/x-ndjson"
+    } else {
+        handlers::tickets::CSV
+    };
+    done(
+        outcome(
+            s,
+            lang,
+            signed,
+            handlers::tickets::upload_as(s, p, Some(content_type), &file).await,
+        )
+        .await,
+    )
 }
 
 /// A file whose first character (after a byte-order mark and blanks) opens a JSON object is

@@ -63,8 +63,16 @@ impl Entry {
             cinema: cinema_key(&row.cinema_bin),
             offset: row.kafka_offset,
             // Rows from before fingerprints were stored: the fingerprint of the event they record.
-            fingerprint: if row.fingerprint == 0 { row.event_fingerprint() } else { row.fingerprint },
-            link: schemas::event::fingerprint::screening_link(&row.film_id, &row.hall, &row.screening_id),
+            fingerprint: if row.fingerprint == 0 {
+                row.event_fingerprint()
+            } else {
+                row.fingerprint
+            },
+            link: schemas::event::fingerprint::screening_link(
+                &row.film_id,
+                &row.hall,
+                &row.screening_id,
+            ),
             arrival: row.arrived_at,
             day: row.day,
             vat: u16::try_from(row.vat_rate_x10000).unwrap_or(u16::MAX),
@@ -78,7 +86,16 @@ impl Entry {
 
     /// The entry of a void of `target`: it changed the target's group.
     pub fn void_of(target: &Entry, offset: i64, fingerprint: u64, arrival: u32) -> Entry {
-        Entry { offset, fingerprint, link: 0, arrival, kind: Kind::Void, voided: false, refunded: false, ..*target }
+        Entry {
+            offset,
+            fingerprint,
+            link: 0,
+            arrival,
+            kind: Kind::Void,
+            voided: false,
+            refunded: false,
+            ..*target
+        }
     }
 }
 
@@ -159,7 +176,9 @@ impl Book {
         let cinema = void.cinema;
         self.insert(id, void);
         self.targets.insert((cinema, id), target_id);
-        let Some(t) = self.get_mut(cinema, target_id) else { return };
+        let Some(t) = self.get_mut(cinema, target_id) else {
+            return;
+        };
         t.voided = true;
         if t.kind == Kind::Refund {
             if let Some(sale) = self.targets.get(&(cinema, target_id)).copied() {
@@ -212,7 +231,10 @@ impl Book {
 
 /// A BIN as the number it spells (12 digits fit in 40 bits).
 pub fn cinema_key(bin: &str) -> u64 {
-    bin.bytes().fold(0u64, |acc, b| acc.wrapping_mul(10).wrapping_add(u64::from(b.wrapping_sub(b'0'))))
+    bin.bytes().fold(0u64, |acc, b| {
+        acc.wrapping_mul(10)
+            .wrapping_add(u64::from(b.wrapping_sub(b'0')))
+    })
 }
 
 /// The 12-digit BIN of a cinema key.
@@ -225,14 +247,33 @@ mod tests {
     use super::*;
 
     fn entry(cinema: u64) -> Entry {
-        Entry { cinema, offset: 1, fingerprint: 2, link: 3, arrival: 4, day: 5, vat: 6, amount: 7, film: 0, kind: Kind::Sale, voided: false, refunded: false }
+        Entry {
+            cinema,
+            offset: 1,
+            fingerprint: 2,
+            link: 3,
+            arrival: 4,
+            day: 5,
+            vat: 6,
+            amount: 7,
+            film: 0,
+            kind: Kind::Sale,
+            voided: false,
+            refunded: false,
+        }
     }
 
     #[test]
     fn one_id_at_two_cinemas_is_two_events() {
         let mut b = Book::default();
         b.insert(9, entry(1));
-        b.insert(9, Entry { offset: 2, ..entry(2) });
+        b.insert(
+            9,
+            Entry {
+                offset: 2,
+                ..entry(2)
+            },
+        );
         assert_eq!(b.get(1, 9).unwrap().offset, 1);
         assert_eq!(b.get(2, 9).unwrap().offset, 2);
         assert!(b.belongs_to_other(3, 9));

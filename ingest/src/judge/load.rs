@@ -16,7 +16,9 @@ use schemas::storage::{RejectedRow, TicketRow, VoidRow};
 use super::book::{cinema_key, Book, Entry, Kind, Waiting};
 
 fn uuid_of(s: &str) -> u128 {
-    uuid::Uuid::parse_str(s).map(|u| u.as_u128()).unwrap_or_default()
+    uuid::Uuid::parse_str(s)
+        .map(|u| u.as_u128())
+        .unwrap_or_default()
 }
 
 /// Loads the book of `topic`/`partition`; `resume_offset` is the first offset about to be
@@ -30,12 +32,19 @@ pub async fn load(
     horizon_days: u32,
     timeout: Duration,
 ) -> Result<Book, clickhouse::error::Error> {
-    let since = (now - chrono::Duration::days(i64::from(horizon_days))).timestamp().max(0);
+    let since = (now - chrono::Duration::days(i64::from(horizon_days)))
+        .timestamp()
+        .max(0);
     let t = timeout.as_secs().max(1).to_string();
     let mut book = Book::default();
 
     let rows = |sql: String, bound: i64| {
-        client.query(&sql).bind(topic).bind(partition).bind(bound).with_setting("max_execution_time", t.clone())
+        client
+            .query(&sql)
+            .bind(topic)
+            .bind(partition)
+            .bind(bound)
+            .with_setting("max_execution_time", t.clone())
     };
     // Without FINAL: `FINAL` merges the whole table for every partition's load, and the
     // versions of one event (a replayed copy, the voided version) are folded here instead.
@@ -47,7 +56,11 @@ pub async fn load(
     .await?;
     for r in &tickets {
         let id = uuid_of(&r.event_id);
-        let kind = if r.event_type == schemas::EventType::Refund.to_i8() { Kind::Refund } else { Kind::Sale };
+        let kind = if r.event_type == schemas::EventType::Refund.to_i8() {
+            Kind::Refund
+        } else {
+            Kind::Sale
+        };
         let mut e = Entry::of_row(&mut book, r, kind);
         if let Some(seen) = book.get(e.cinema, id) {
             // Another version of the same event: voided if any version is.
@@ -62,7 +75,13 @@ pub async fn load(
     let counted: Vec<(u64, u128)> = tickets
         .iter()
         .filter(|r| r.event_type == schemas::EventType::Refund.to_i8())
-        .map(|r| (cinema_key(&r.cinema_bin), uuid_of(&r.event_id), uuid_of(&r.refund_of)))
+        .map(|r| {
+            (
+                cinema_key(&r.cinema_bin),
+                uuid_of(&r.event_id),
+                uuid_of(&r.refund_of),
+            )
+        })
         .filter(|(c, id, _)| book.get(*c, *id).is_some_and(|e| !e.voided))
         .map(|(c, _, sale)| (c, sale))
         .collect();
@@ -91,7 +110,10 @@ pub async fn load(
         let sale = uuid_of(&r.refund_of);
         book.targets.insert((e.cinema, id), sale);
         let link = e.link;
-        book.waiting.entry((e.cinema, sale)).or_default().push(Waiting { row: r, link });
+        book.waiting
+            .entry((e.cinema, sale))
+            .or_default()
+            .push(Waiting { row: r, link });
     }
 
     let voids: Vec<VoidRow> =
@@ -115,7 +137,11 @@ pub async fn load(
             voided: true,
             refunded: false,
         });
-        book.record_void(id, Entry::void_of(&target, v.kafka_offset, v.fingerprint, v.arrived_at), target_id);
+        book.record_void(
+            id,
+            Entry::void_of(&target, v.kafka_offset, v.fingerprint, v.arrived_at),
+            target_id,
+        );
     }
 
     let replayed: Vec<RejectedRow> =

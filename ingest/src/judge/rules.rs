@@ -63,19 +63,39 @@ fn at(secs: u32) -> DateTime<Utc> {
 
 fn reject(out: &mut Batch, msg: &Message<'_>, r: &Rejection, arrival: DateTime<Utc>) {
     tracing::debug!(partition = msg.origin.partition, offset = msg.origin.offset, reason = %r.reason, "event rejected");
-    out.push_reject(RejectedRow::new(r, &msg.origin, msg.key, msg.payload.unwrap_or_default(), arrival));
+    out.push_reject(RejectedRow::new(
+        r,
+        &msg.origin,
+        msg.key,
+        msg.payload.unwrap_or_default(),
+        arrival,
+    ));
 }
 
 /// Judges one message into `out`.
-pub fn judge(book: &mut Book, policy: &Policy, msg: &Message<'_>, now: DateTime<Utc>, out: &mut Batch) {
+pub fn judge(
+    book: &mut Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    now: DateTime<Utc>,
+    out: &mut Batch,
+) {
     if let Some(row) = book.replayed_rejects.get(&msg.origin.offset) {
         out.push_reject(row.clone());
         return;
     }
     let Some(payload) = msg.payload else {
-        return reject(out, msg, &Rejection::new(R::Malformed, None, "message has no payload"), now);
+        return reject(
+            out,
+            msg,
+            &Rejection::new(R::Malformed, None, "message has no payload"),
+            now,
+        );
     };
-    let checks = Checks { now, max_age_days: policy.max_event_age_days };
+    let checks = Checks {
+        now,
+        max_age_days: policy.max_event_age_days,
+    };
     let event = match decode_event(payload, &checks) {
         Ok(e) => e,
         Err(r) => return reject(out, msg, &r, now),
@@ -117,18 +137,38 @@ fn link_of(row: &TicketRow) -> u64 {
     fingerprint::screening_link(&row.film_id, &row.hall, &row.screening_id)
 }
 
-fn new_row(t: TicketEvent, msg: &Message<'_>, arrival: DateTime<Utc>, policy: &Policy) -> TicketRow {
+fn new_row(
+    t: TicketEvent,
+    msg: &Message<'_>,
+    arrival: DateTime<Utc>,
+    policy: &Policy,
+) -> TicketRow {
     let mut row = TicketRow::from_owned_event(t, &msg.origin, arrival);
     row.backfill = u8::from(policy.backfill);
     row
 }
 
-fn sale(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, now: DateTime<Utc>, out: &mut Batch) {
+fn sale(
+    book: &mut Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    t: TicketEvent,
+    now: DateTime<Utc>,
+    out: &mut Batch,
+) {
     let id = t.event_id.uuid().as_u128();
     let row = new_row(t, msg, now, policy);
     let e = Entry::of_row(book, &row, Kind::Sale);
     book.insert(id, e);
-    correction(policy, &row, "sale", row.qty.into(), row.gross_tiyn, row.net_tiyn, out);
+    correction(
+        policy,
+        &row,
+        "sale",
+        row.qty.into(),
+        row.gross_tiyn,
+        row.net_tiyn,
+        out,
+    );
     out.push_ticket(row);
     settle_waiting(book, policy, e.cinema, id, out);
 }
@@ -141,28 +181,55 @@ fn refund_fault(sale: &Entry, link: u64, amount: i64) -> Option<Rejection> {
         Kind::Void => Some("a void"),
     };
     if let Some(k) = kind {
-        return Some(Rejection::field(R::RefundLink, "refund_of", format!("names {k}, not a sale")));
+        return Some(Rejection::field(
+            R::RefundLink,
+            "refund_of",
+            format!("names {k}, not a sale"),
+        ));
     }
     if sale.voided {
-        return Some(Rejection::field(R::RefundLink, "refund_of", "names a voided sale"));
+        return Some(Rejection::field(
+            R::RefundLink,
+            "refund_of",
+            "names a voided sale",
+        ));
     }
     if sale.link != link {
-        return Some(Rejection::field(R::RefundLink, "refund_of", "film, hall or screening differs from the sale's"));
+        return Some(Rejection::field(
+            R::RefundLink,
+            "refund_of",
+            "film, hall or screening differs from the sale's",
+        ));
     }
     if sale.refunded {
-        return Some(Rejection::field(R::RefundExceedsSale, "refund_of", "the sale is already refunded"));
+        return Some(Rejection::field(
+            R::RefundExceedsSale,
+            "refund_of",
+            "the sale is already refunded",
+        ));
     }
     if amount > i64::from(sale.amount) {
         return Some(Rejection::field(
             R::RefundExceedsSale,
             "price",
-            format!("refunds {} KZT, more than the sale's price {} KZT", schemas::Kzt::from_tiyn(amount), schemas::Kzt::from_tiyn(sale.amount.into())),
+            format!(
+                "refunds {} KZT, more than the sale's price {} KZT",
+                schemas::Kzt::from_tiyn(amount),
+                schemas::Kzt::from_tiyn(sale.amount.into())
+            ),
         ));
     }
     None
 }
 
-fn refund(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, now: DateTime<Utc>, out: &mut Batch) {
+fn refund(
+    book: &mut Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    t: TicketEvent,
+    now: DateTime<Utc>,
+    out: &mut Batch,
+) {
     let id = t.event_id.uuid().as_u128();
     let sale_id = t.refund_of.map(|r| r.uuid().as_u128()).unwrap_or_default();
     let row = new_row(t, msg, now, policy);
@@ -170,13 +237,24 @@ fn refund(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, n
     let link = link_of(&row);
     match book.get(cinema, sale_id).copied() {
         None if book.belongs_to_other(cinema, sale_id) => {
-            reject(out, msg, &Rejection::field(R::RefundLink, "refund_of", "names another cinema's sale"), now);
+            reject(
+                out,
+                msg,
+                &Rejection::field(R::RefundLink, "refund_of", "names another cinema's sale"),
+                now,
+            );
         }
         None => {
             let e = Entry::of_row(book, &row, Kind::Pending);
             book.insert(id, e);
             book.targets.insert((cinema, id), sale_id);
-            book.waiting.entry((cinema, sale_id)).or_default().push(Waiting { row: row.clone(), link });
+            book.waiting
+                .entry((cinema, sale_id))
+                .or_default()
+                .push(Waiting {
+                    row: row.clone(),
+                    link,
+                });
             out.pending.push(row);
         }
         Some(s) => match refund_fault(&s, link, row.price_tiyn) {
@@ -188,9 +266,18 @@ fn refund(book: &mut Book, policy: &Policy, msg: &Message<'_>, t: TicketEvent, n
 
 /// Counts a refund against its sale (checked): at the sale's day and VAT rate, effective from
 /// the row's `arrived_at`.
-fn count_refund(book: &mut Book, policy: &Policy, mut row: TicketRow, id: u128, sale_id: u128, out: &mut Batch) {
+fn count_refund(
+    book: &mut Book,
+    policy: &Policy,
+    mut row: TicketRow,
+    id: u128,
+    sale_id: u128,
+    out: &mut Batch,
+) {
     let cinema = cinema_key(&row.cinema_bin);
-    let Some(sale) = book.get_mut(cinema, sale_id) else { return };
+    let Some(sale) = book.get_mut(cinema, sale_id) else {
+        return;
+    };
     sale.refunded = true;
     let sale = *sale;
     row.take_sale_terms(sale.day, u32::from(sale.vat));
@@ -198,17 +285,34 @@ fn count_refund(book: &mut Book, policy: &Policy, mut row: TicketRow, id: u128, 
     e.film = sale.film;
     book.insert(id, e);
     book.targets.insert((cinema, id), sale_id);
-    correction(policy, &row, "refund", row.qty.into(), row.gross_tiyn, row.net_tiyn, out);
+    correction(
+        policy,
+        &row,
+        "refund",
+        row.qty.into(),
+        row.gross_tiyn,
+        row.net_tiyn,
+        out,
+    );
     out.push_ticket(row);
 }
 
 /// Refunds that waited for this sale: the first that fits counts (effective from the sale's
 /// arrival), the others get their verdict now, at their own Kafka position.
 fn settle_waiting(book: &mut Book, policy: &Policy, cinema: u64, sale_id: u128, out: &mut Batch) {
-    let Some(list) = book.waiting.remove(&(cinema, sale_id)) else { return };
+    let Some(list) = book.waiting.remove(&(cinema, sale_id)) else {
+        return;
+    };
     for w in list {
-        let rid = uuid::Uuid::parse_str(&w.row.event_id).map(|u| u.as_u128()).unwrap_or_default();
-        let (Some(pending), Some(sale)) = (book.get(cinema, rid).copied(), book.get(cinema, sale_id).copied()) else { continue };
+        let rid = uuid::Uuid::parse_str(&w.row.event_id)
+            .map(|u| u.as_u128())
+            .unwrap_or_default();
+        let (Some(pending), Some(sale)) = (
+            book.get(cinema, rid).copied(),
+            book.get(cinema, sale_id).copied(),
+        ) else {
+            continue;
+        };
         if pending.kind != Kind::Pending || pending.voided {
             continue;
         }
@@ -222,32 +326,67 @@ fn settle_waiting(book: &mut Book, policy: &Policy, cinema: u64, sale_id: u128, 
             Some(r) => {
                 // Rejected now: the entry goes, so a corrected re-send of this id can count.
                 book.remove(cinema, rid);
-                let origin = Origin { topic: w.row.kafka_topic.clone(), partition: w.row.kafka_partition, offset: w.row.kafka_offset };
+                let origin = Origin {
+                    topic: w.row.kafka_topic.clone(),
+                    partition: w.row.kafka_partition,
+                    offset: w.row.kafka_offset,
+                };
                 let kept = serde_json::to_vec(&w.row).unwrap_or_default();
                 let r = Rejection { message: format!("{} (judged when its sale arrived; the refund as sent is in pending_refunds)", r.message), ..r };
-                out.push_reject(RejectedRow::new(&r, &origin, Some(w.row.cinema_bin.as_bytes()), &kept, at(sale.arrival)));
+                out.push_reject(RejectedRow::new(
+                    &r,
+                    &origin,
+                    Some(w.row.cinema_bin.as_bytes()),
+                    &kept,
+                    at(sale.arrival),
+                ));
             }
         }
     }
 }
 
-fn void(book: &mut Book, policy: &Policy, msg: &Message<'_>, v: VoidEvent, now: DateTime<Utc>, out: &mut Batch) {
+fn void(
+    book: &mut Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    v: VoidEvent,
+    now: DateTime<Utc>,
+    out: &mut Batch,
+) {
     let cinema = cinema_key(v.cinema_bin.as_str());
     let target_id = v.voids.uuid().as_u128();
     let Some(target) = book.get(cinema, target_id).copied() else {
         let r = if book.belongs_to_other(cinema, target_id) {
-            Rejection::field(R::VoidTargetForeign, "voids", "names another cinema's event")
+            Rejection::field(
+                R::VoidTargetForeign,
+                "voids",
+                "names another cinema's event",
+            )
         } else {
-            Rejection::field(R::VoidTargetUnknown, "voids", "names no accepted event of this cinema (a rejected event needs no void)")
+            Rejection::field(
+                R::VoidTargetUnknown,
+                "voids",
+                "names no accepted event of this cinema (a rejected event needs no void)",
+            )
         };
         return reject(out, msg, &r, now);
     };
     let fault = match target.kind {
-        Kind::Void => Some(Rejection::field(R::VoidOfVoid, "voids", "names a void; a void cannot be undone")),
-        _ if target.voided => Some(Rejection::field(R::VoidTargetUnknown, "voids", "names an event that is already voided")),
-        Kind::Sale if target.refunded => {
-            Some(Rejection::field(R::VoidRefundedSale, "voids", "names a sale with a counted refund: void the refund first"))
-        }
+        Kind::Void => Some(Rejection::field(
+            R::VoidOfVoid,
+            "voids",
+            "names a void; a void cannot be undone",
+        )),
+        _ if target.voided => Some(Rejection::field(
+            R::VoidTargetUnknown,
+            "voids",
+            "names an event that is already voided",
+        )),
+        Kind::Sale if target.refunded => Some(Rejection::field(
+            R::VoidRefundedSale,
+            "voids",
+            "names a sale with a counted refund: void the refund first",
+        )),
         _ => None,
     };
     if let Some(r) = fault {
@@ -266,7 +405,12 @@ fn void(book: &mut Book, policy: &Policy, msg: &Message<'_>, v: VoidEvent, now: 
             return reject(out, msg, &r, now);
         }
     }
-    let e = Entry::void_of(&target, msg.origin.offset, fingerprint::of_void(&v), secs(now));
+    let e = Entry::void_of(
+        &target,
+        msg.origin.offset,
+        fingerprint::of_void(&v),
+        secs(now),
+    );
     book.record_void(v.event_id.uuid().as_u128(), e, target_id);
     emit_void(book, policy, msg, &v, e, target, target_id, out);
 }
@@ -274,7 +418,16 @@ fn void(book: &mut Book, policy: &Policy, msg: &Message<'_>, v: VoidEvent, now: 
 /// The rows of an accepted void: its record, the voided row's new version and the
 /// correction (a pending refund's void changes no figure, so it has neither).
 #[allow(clippy::too_many_arguments)]
-fn emit_void(book: &Book, policy: &Policy, msg: &Message<'_>, v: &VoidEvent, e: Entry, target: Entry, target_id: u128, out: &mut Batch) {
+fn emit_void(
+    book: &Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    v: &VoidEvent,
+    e: Entry,
+    target: Entry,
+    target_id: u128,
+    out: &mut Batch,
+) {
     let film = book.film(target.film).to_owned();
     let bin = v.cinema_bin.as_str().to_owned();
     let target_event = uuid::Uuid::from_u128(target_id).hyphenated().to_string();
@@ -308,37 +461,76 @@ fn emit_void(book: &Book, policy: &Policy, msg: &Message<'_>, v: &VoidEvent, e: 
         Kind::Refund => (1, i64::from(target.amount)),
         _ => (-1, -i64::from(target.amount)),
     };
-    let net = qty.signum() * schemas::VatRate::from_units(u32::from(target.vat)).net_of(schemas::Kzt::from_tiyn(amount.abs())).tiyn();
-    let as_row = CorrectionTarget { day: target.day, cinema_bin: &bin, film_id: &film, event_id: &v.event_id.to_string(), arrived_at: e.arrival, origin: &msg.origin };
+    let net = qty.signum()
+        * schemas::VatRate::from_units(u32::from(target.vat))
+            .net_of(schemas::Kzt::from_tiyn(amount.abs()))
+            .tiyn();
+    let as_row = CorrectionTarget {
+        day: target.day,
+        cinema_bin: &bin,
+        film_id: &film,
+        event_id: &v.event_id.to_string(),
+        arrived_at: e.arrival,
+        origin: &msg.origin,
+    };
     push_correction(policy, as_row, "void", qty, amount, net, out);
 }
 
 /// Emits again what a replayed message produced the first time.
-fn replay(book: &mut Book, policy: &Policy, msg: &Message<'_>, event: Event, first: Entry, out: &mut Batch) {
+fn replay(
+    book: &mut Book,
+    policy: &Policy,
+    msg: &Message<'_>,
+    event: Event,
+    first: Entry,
+    out: &mut Batch,
+) {
     let arrival = at(first.arrival);
     match (event, first.kind) {
         (Event::Ticket(t), Kind::Sale) => {
             let id = t.event_id.uuid().as_u128();
             let row = new_row(t, msg, arrival, policy);
-            correction(policy, &row, "sale", row.qty.into(), row.gross_tiyn, row.net_tiyn, out);
+            correction(
+                policy,
+                &row,
+                "sale",
+                row.qty.into(),
+                row.gross_tiyn,
+                row.net_tiyn,
+                out,
+            );
             out.push_ticket(row);
             settle_waiting(book, policy, first.cinema, id, out);
         }
         (Event::Ticket(t), Kind::Refund) => {
             let mut row = new_row(t, msg, arrival, policy);
             row.take_sale_terms(first.day, u32::from(first.vat));
-            correction(policy, &row, "refund", row.qty.into(), row.gross_tiyn, row.net_tiyn, out);
+            correction(
+                policy,
+                &row,
+                "refund",
+                row.qty.into(),
+                row.gross_tiyn,
+                row.net_tiyn,
+                out,
+            );
             out.push_ticket(row);
         }
         (Event::Ticket(t), Kind::Pending) => out.pending.push(new_row(t, msg, arrival, policy)),
         (Event::Void(v), Kind::Void) => {
             let id = v.event_id.uuid().as_u128();
-            let Some(target_id) = book.targets.get(&(first.cinema, id)).copied() else { return };
-            let Some(target) = book.get(first.cinema, target_id).copied() else { return };
+            let Some(target_id) = book.targets.get(&(first.cinema, id)).copied() else {
+                return;
+            };
+            let Some(target) = book.get(first.cinema, target_id).copied() else {
+                return;
+            };
             emit_void(book, policy, msg, &v, first, target, target_id, out);
         }
         // The same position with another kind cannot happen (one message, one verdict).
-        (e, k) => tracing::error!(offset = msg.origin.offset, kind = ?k, event = ?e.event_id(), "replayed message does not match its stored verdict"),
+        (e, k) => {
+            tracing::error!(offset = msg.origin.offset, kind = ?k, event = ?e.event_id(), "replayed message does not match its stored verdict")
+        }
     }
 }
 
@@ -351,18 +543,45 @@ struct CorrectionTarget<'a> {
     origin: &'a Origin,
 }
 
-fn correction(policy: &Policy, row: &TicketRow, kind: &str, qty: i64, gross: i64, net: i64, out: &mut Batch) {
+fn correction(
+    policy: &Policy,
+    row: &TicketRow,
+    kind: &str,
+    qty: i64,
+    gross: i64,
+    net: i64,
+    out: &mut Batch,
+) {
     // The common case first, before anything is allocated: a change to an open day.
     if policy.backfill || i64::from(row.arrived_at) <= policy.reporting.closes_at_secs(row.day) {
         return;
     }
-    let origin = Origin { topic: row.kafka_topic.clone(), partition: row.kafka_partition, offset: row.kafka_offset };
-    let t = CorrectionTarget { day: row.day, cinema_bin: &row.cinema_bin, film_id: &row.film_id, event_id: &row.event_id, arrived_at: row.arrived_at, origin: &origin };
+    let origin = Origin {
+        topic: row.kafka_topic.clone(),
+        partition: row.kafka_partition,
+        offset: row.kafka_offset,
+    };
+    let t = CorrectionTarget {
+        day: row.day,
+        cinema_bin: &row.cinema_bin,
+        film_id: &row.film_id,
+        event_id: &row.event_id,
+        arrived_at: row.arrived_at,
+        origin: &origin,
+    };
     push_correction(policy, t, kind, qty, gross, net, out);
 }
 
 /// Lists a change that took effect after its day had closed.
-fn push_correction(policy: &Policy, t: CorrectionTarget<'_>, kind: &str, qty: i64, gross: i64, net: i64, out: &mut Batch) {
+fn push_correction(
+    policy: &Policy,
+    t: CorrectionTarget<'_>,
+    kind: &str,
+    qty: i64,
+    gross: i64,
+    net: i64,
+    out: &mut Batch,
+) {
     if policy.backfill || i64::from(t.arrived_at) <= policy.reporting.closes_at_secs(t.day) {
         return;
     }

@@ -12,7 +12,12 @@ const CINEMA: &str = "000000000010";
 const OTHER: &str = "000000000020";
 
 fn policy() -> Policy {
-    Policy { max_event_age_days: Some(400), correction_window_days: Some(14), reporting: ReportingSettings::default(), backfill: false }
+    Policy {
+        max_event_age_days: Some(400),
+        correction_window_days: Some(14),
+        reporting: ReportingSettings::default(),
+        backfill: false,
+    }
 }
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -60,7 +65,12 @@ struct Run {
 
 impl Run {
     fn new() -> Self {
-        Self { book: Book::default(), policy: policy(), next: 0, out: Batch::default() }
+        Self {
+            book: Book::default(),
+            policy: policy(),
+            next: 0,
+            out: Batch::default(),
+        }
     }
 
     fn send_at(&mut self, v: &Value, key: &str, at: &str) -> i64 {
@@ -72,7 +82,15 @@ impl Run {
     }
 
     fn replay_at(&mut self, offset: i64, payload: &[u8], key: &str, at: &str) {
-        let m = Message { origin: Origin { topic: "t".into(), partition: 0, offset }, key: Some(key.as_bytes()), payload: Some(payload) };
+        let m = Message {
+            origin: Origin {
+                topic: "t".into(),
+                partition: 0,
+                offset,
+            },
+            key: Some(key.as_bytes()),
+            payload: Some(payload),
+        };
         judge(&mut self.book, &self.policy, &m, t(at), &mut self.out);
     }
 
@@ -83,12 +101,32 @@ impl Run {
     /// (admissions, gross, net) over live ticket rows, the last version of each key winning.
     fn totals(&self) -> (i64, i64, i64) {
         // Keyed as ticket_events is: (day, film, cinema, event id).
-        let mut rows: std::collections::BTreeMap<(u16, String, String, String), &schemas::storage::TicketRow> = Default::default();
-        let voided: std::collections::HashSet<&str> = self.out.void_targets.iter().map(|v| v.event_id.as_str()).collect();
+        let mut rows: std::collections::BTreeMap<
+            (u16, String, String, String),
+            &schemas::storage::TicketRow,
+        > = Default::default();
+        let voided: std::collections::HashSet<&str> = self
+            .out
+            .void_targets
+            .iter()
+            .map(|v| v.event_id.as_str())
+            .collect();
         for r in &self.out.tickets {
-            rows.insert((r.day, r.film_id.clone(), r.cinema_bin.clone(), r.event_id.clone()), r);
+            rows.insert(
+                (
+                    r.day,
+                    r.film_id.clone(),
+                    r.cinema_bin.clone(),
+                    r.event_id.clone(),
+                ),
+                r,
+            );
         }
-        rows.values().filter(|r| !voided.contains(r.event_id.as_str())).fold((0, 0, 0), |a, r| (a.0 + i64::from(r.qty), a.1 + r.gross_tiyn, a.2 + r.net_tiyn))
+        rows.values()
+            .filter(|r| !voided.contains(r.event_id.as_str()))
+            .fold((0, 0, 0), |a, r| {
+                (a.0 + i64::from(r.qty), a.1 + r.gross_tiyn, a.2 + r.net_tiyn)
+            })
     }
 
     fn reasons(&self) -> Vec<String> {
@@ -112,8 +150,15 @@ fn a_resend_counts_once_and_a_changed_one_is_a_conflict() {
     other_day["show_start"] = json!("2026-11-25T19:00:00+05:00");
     r.send(&other_film);
     r.send(&other_day);
-    assert_eq!(r.reasons(), ["conflicting_duplicate", "conflicting_duplicate"]);
-    assert!(r.out.rejects[0].message.contains("offset 0"), "{}", r.out.rejects[0].message);
+    assert_eq!(
+        r.reasons(),
+        ["conflicting_duplicate", "conflicting_duplicate"]
+    );
+    assert!(
+        r.out.rejects[0].message.contains("offset 0"),
+        "{}",
+        r.out.rejects[0].message
+    );
     // 2000.00 at 16 %: net 1724.14.
     assert_eq!(r.totals(), (1, 200_000, 172_414));
 }
@@ -150,7 +195,15 @@ fn refunds_bind_to_their_sale() {
     wrong_screening["screening_id"] = json!("S2");
     r.send(&wrong_screening);
     r.send(&refund(14, 10, "100")); // refund of a refund
-    assert_eq!(r.reasons(), ["refund_exceeds_sale", "refund_exceeds_sale", "refund_link", "refund_link"]);
+    assert_eq!(
+        r.reasons(),
+        [
+            "refund_exceeds_sale",
+            "refund_exceeds_sale",
+            "refund_link",
+            "refund_link"
+        ]
+    );
     // Sales 2000 + 3000, refund 500: net 1724.14 + 2586.21 - 431.03 (500 / 1.16 = 431.034).
     assert_eq!(r.totals(), (1, 450_000, 172_414 + 258_621 - 43_103));
 }
@@ -165,7 +218,10 @@ fn a_refund_waits_for_its_sale_and_the_first_counts() {
     r.send(&sale(1, "2000"));
     assert_eq!(r.totals(), (0, 0, 0), "sale and its first refund");
     assert_eq!(r.reasons(), ["refund_exceeds_sale"]);
-    assert_eq!(r.out.rejects[0].kafka_offset, 1, "the second refund's verdict is at its own position");
+    assert_eq!(
+        r.out.rejects[0].kafka_offset, 1,
+        "the second refund's verdict is at its own position"
+    );
 }
 
 #[test]
@@ -180,8 +236,20 @@ fn voids_take_events_out_within_the_window() {
     r.send(&void(23, 99)); // unknown
     r.send(&void(24, 1)); // a sale
     r.send(&void(25, 1)); // already voided
-    assert_eq!(r.reasons(), ["void_refunded_sale", "void_of_void", "void_target_unknown", "void_target_unknown"]);
-    assert_eq!(r.totals(), (1, 200_000, 172_414), "only sale 2 counts, its refund voided");
+    assert_eq!(
+        r.reasons(),
+        [
+            "void_refunded_sale",
+            "void_of_void",
+            "void_target_unknown",
+            "void_target_unknown"
+        ]
+    );
+    assert_eq!(
+        r.totals(),
+        (1, 200_000, 172_414),
+        "only sale 2 counts, its refund voided"
+    );
     // Now sale 2 may be voided, but 15 days after its day the window has closed.
     r.send_at(&void(26, 2), CINEMA, "2026-12-05T12:00:00+05:00");
     assert_eq!(r.reasons().last().unwrap(), "correction_window_closed");
@@ -214,13 +282,24 @@ fn a_void_of_a_waiting_refund_drops_it() {
 fn late_changes_are_corrections() {
     let mut r = Run::new();
     r.send(&sale(1, "2000")); // during the day
-    // The day (20 Nov) closes at 07:00 on 21 Nov.
+                              // The day (20 Nov) closes at 07:00 on 21 Nov.
     r.send_at(&sale(2, "1000"), CINEMA, "2026-11-21T06:59:59+05:00");
     assert!(r.out.corrections.is_empty());
     r.send_at(&refund(10, 1, "2000"), CINEMA, "2026-11-21T07:00:01+05:00");
     r.send_at(&void(20, 2), CINEMA, "2026-11-22T10:00:00+05:00");
-    let c: Vec<(String, i64, i64)> = r.out.corrections.iter().map(|c| (c.kind.clone(), c.d_admissions, c.d_gross_tiyn)).collect();
-    assert_eq!(c, [("refund".into(), -1, -200_000), ("void".into(), -1, -100_000)]);
+    let c: Vec<(String, i64, i64)> = r
+        .out
+        .corrections
+        .iter()
+        .map(|c| (c.kind.clone(), c.d_admissions, c.d_gross_tiyn))
+        .collect();
+    assert_eq!(
+        c,
+        [
+            ("refund".into(), -1, -200_000),
+            ("void".into(), -1, -100_000)
+        ]
+    );
 }
 
 #[test]
@@ -252,7 +331,14 @@ fn time_and_vat_rules_are_decode_rules() {
     for v in [&far, &vat, &old] {
         r.send(v);
     }
-    assert_eq!(r.reasons(), ["implausible_show_start", "invalid_vat_rate", "stale_timestamp"]);
+    assert_eq!(
+        r.reasons(),
+        [
+            "implausible_show_start",
+            "invalid_vat_rate",
+            "stale_timestamp"
+        ]
+    );
     // A backfill has no age limit.
     let mut history = Run::new();
     history.policy.max_event_age_days = None;

@@ -148,14 +148,21 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
                     Rejection::field(
                         RejectReason::UnknownField,
                         name,
-                        format!("is not a column of ekino.ticket/1 (columns: {})", COLUMNS.join(", ")),
+                        format!(
+                            "is not a column of ekino.ticket/1 (columns: {})",
+                            COLUMNS.join(", ")
+                        ),
                     )
                 });
             }
             Some(at) => {
                 if index[at].replace(i).is_some() {
                     header_fault.get_or_insert_with(|| {
-                        Rejection::field(RejectReason::Malformed, name, "is a column named twice in the header")
+                        Rejection::field(
+                            RejectReason::Malformed,
+                            name,
+                            "is a column named twice in the header",
+                        )
                     });
                 }
             }
@@ -428,13 +435,23 @@ mod tests {
         assert_eq!(csv.rows.len(), 2);
         for r in &csv.rows {
             let e = r.json.as_ref().unwrap_err();
-            assert_eq!((e.reason, e.field.as_deref()), (RejectReason::UnknownField, Some("seet_row")));
-            assert!(e.message.contains("seat_row"), "the columns are listed: {}", e.message);
+            assert_eq!(
+                (e.reason, e.field.as_deref()),
+                (RejectReason::UnknownField, Some("seet_row"))
+            );
+            assert!(
+                e.message.contains("seat_row"),
+                "the columns are listed: {}",
+                e.message
+            );
         }
         assert_eq!(csv.rows[1].raw, "3,4");
         let twice = read(b"price;price\n1;2\n", 10).unwrap();
         let e = twice.rows[0].json.as_ref().unwrap_err();
-        assert_eq!((e.reason, e.field.as_deref()), (RejectReason::Malformed, Some("price")));
+        assert_eq!(
+            (e.reason, e.field.as_deref()),
+            (RejectReason::Malformed, Some("price"))
+        );
         assert_eq!(read(b"\n\n", 10).unwrap_err(), CsvError::NoHeader);
     }
 

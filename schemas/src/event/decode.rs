@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::wire::{SeatWire, TicketEventWire};
 use super::{
-    Channel, Event, EventType, Seat, TicketEvent, TicketType, VoidEvent, MAX_FUTURE_SKEW_SECONDS, MAX_PRICE, MAX_VOID_REASON_CHARS,
-    SCHEMA_ID, VOID_TYPE,
+    Channel, Event, EventType, Seat, TicketEvent, TicketType, VoidEvent, MAX_FUTURE_SKEW_SECONDS,
+    MAX_PRICE, MAX_VOID_REASON_CHARS, SCHEMA_ID, VOID_TYPE,
 };
 use crate::ids::{bounded_text, Bin, EventId, FilmId};
 use crate::money::{Kzt, MoneyError, VatRate};
@@ -40,7 +40,10 @@ pub struct Checks {
 impl Checks {
     /// The defaults of a live stream: `ingest.max_event_age_days` = 400.
     pub fn live(now: DateTime<Utc>) -> Self {
-        Self { now, max_age_days: Some(400) }
+        Self {
+            now,
+            max_age_days: Some(400),
+        }
     }
 }
 
@@ -49,7 +52,11 @@ impl Checks {
 pub fn decode(bytes: &[u8], now: DateTime<Utc>) -> Result<TicketEvent, Rejection> {
     match decode_event(bytes, &Checks::live(now))? {
         Event::Ticket(t) => Ok(t),
-        Event::Void(_) => Err(Rejection::field(R::InvalidType, "type", "a void is not a ticket")),
+        Event::Void(_) => Err(Rejection::field(
+            R::InvalidType,
+            "type",
+            "a void is not a ticket",
+        )),
     }
 }
 
@@ -59,18 +66,32 @@ pub fn decode_event(bytes: &[u8], checks: &Checks) -> Result<Event, Rejection> {
         return Err(Rejection::new(
             R::TooLarge,
             None,
-            format!("message is {} bytes, an event may be at most {MAX_EVENT_BYTES}", bytes.len()),
+            format!(
+                "message is {} bytes, an event may be at most {MAX_EVENT_BYTES}",
+                bytes.len()
+            ),
         ));
     }
     let wire = match super::fast::scan(bytes) {
         Some(w) => w,
-        None => serde_json::from_slice::<TicketEventWire<'_>>(bytes).map_err(|e| json_rejection(bytes, e))?,
+        None => serde_json::from_slice::<TicketEventWire<'_>>(bytes)
+            .map_err(|e| json_rejection(bytes, e))?,
     };
     if wire.event_type.as_deref() == Some(VOID_TYPE) {
         return validate_void(wire, checks).map(Event::Void);
     }
-    if let Some(field) = [("voids", wire.voids.is_some()), ("reason", wire.reason.is_some())].iter().find(|f| f.1) {
-        return Err(Rejection::field(R::UnknownField, field.0, "is a field of a void only"));
+    if let Some(field) = [
+        ("voids", wire.voids.is_some()),
+        ("reason", wire.reason.is_some()),
+    ]
+    .iter()
+    .find(|f| f.1)
+    {
+        return Err(Rejection::field(
+            R::UnknownField,
+            field.0,
+            "is a field of a void only",
+        ));
     }
     validate(wire, checks).map(Event::Ticket)
 }
@@ -82,7 +103,10 @@ fn check_occurred_at(occurred_at: DateTime<Utc>, checks: &Checks) -> Result<(), 
         return Err(Rejection::field(
             R::FutureTimestamp,
             "occurred_at",
-            format!("is {}s ahead of the receiver's clock, at most {MAX_FUTURE_SKEW_SECONDS}s allowed", (occurred_at - now).num_seconds()),
+            format!(
+                "is {}s ahead of the receiver's clock, at most {MAX_FUTURE_SKEW_SECONDS}s allowed",
+                (occurred_at - now).num_seconds()
+            ),
         ));
     }
     if let Some(days) = checks.max_age_days {
@@ -101,7 +125,11 @@ fn check_occurred_at(occurred_at: DateTime<Utc>, checks: &Checks) -> Result<(), 
 fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, Rejection> {
     let schema = required(w.schema, "schema")?;
     if schema != SCHEMA_ID {
-        return Err(Rejection::field(R::UnsupportedSchema, "schema", format!("must be {SCHEMA_ID:?}, got {schema:?}")));
+        return Err(Rejection::field(
+            R::UnsupportedSchema,
+            "schema",
+            format!("must be {SCHEMA_ID:?}, got {schema:?}"),
+        ));
     }
     // A void carries exactly its own fields: a ticket field on it is a sender's mistake.
     let ticket_fields = [
@@ -118,7 +146,11 @@ fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, R
         ("refund_of", w.refund_of.is_some()),
     ];
     if let Some((field, _)) = ticket_fields.iter().find(|f| f.1) {
-        return Err(Rejection::field(R::UnknownField, field, "is not a field of a void"));
+        return Err(Rejection::field(
+            R::UnknownField,
+            field,
+            "is not a field of a void",
+        ));
     }
     let event_id = EventId::parse(&required(w.event_id, "event_id")?)
         .map_err(|e| Rejection::field(R::InvalidEventId, "event_id", e))?;
@@ -126,16 +158,33 @@ fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, R
         .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
     let occurred_at = timestamp(w.occurred_at, "occurred_at")?;
     check_occurred_at(occurred_at, checks)?;
-    let voids = EventId::parse(&required(w.voids, "voids")?).map_err(|e| Rejection::field(R::InvalidEventId, "voids", e))?;
+    let voids = EventId::parse(&required(w.voids, "voids")?)
+        .map_err(|e| Rejection::field(R::InvalidEventId, "voids", e))?;
     if voids == event_id {
-        return Err(Rejection::field(R::VoidOfVoid, "voids", "names the void itself"));
+        return Err(Rejection::field(
+            R::VoidOfVoid,
+            "voids",
+            "names the void itself",
+        ));
     }
     let reason = required(w.reason, "reason")?;
     if reason.chars().count() > MAX_VOID_REASON_CHARS {
-        return Err(Rejection::field(R::InvalidText, "reason", format!("has more than {MAX_VOID_REASON_CHARS} characters")));
+        return Err(Rejection::field(
+            R::InvalidText,
+            "reason",
+            format!("has more than {MAX_VOID_REASON_CHARS} characters"),
+        ));
     }
-    let reason = bounded_text(&reason, MAX_VOID_REASON_CHARS * 4).map_err(|e| Rejection::field(R::InvalidText, "reason", e))?.to_owned();
-    Ok(VoidEvent { event_id, cinema_bin, occurred_at, voids, reason })
+    let reason = bounded_text(&reason, MAX_VOID_REASON_CHARS * 4)
+        .map_err(|e| Rejection::field(R::InvalidText, "reason", e))?
+        .to_owned();
+    Ok(VoidEvent {
+        event_id,
+        cinema_bin,
+        occurred_at,
+        voids,
+        reason,
+    })
 }
 
 fn json_rejection(bytes: &[u8], err: serde_json::Error) -> Rejection {
@@ -143,12 +192,24 @@ fn json_rejection(bytes: &[u8], err: serde_json::Error) -> Rejection {
     if let Some(rest) = text.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
         // The path tells whether the unknown field sits in `seat` or at the top.
-        let field = path_of(bytes).filter(|p| p.starts_with(|c: char| c.is_ascii_alphabetic())).unwrap_or_else(|| name.to_owned());
-        return Rejection::field(R::UnknownField, &field, "is not a field of ekino.ticket/1 (check the spelling)");
+        let field = path_of(bytes)
+            .filter(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .unwrap_or_else(|| name.to_owned());
+        return Rejection::field(
+            R::UnknownField,
+            &field,
+            "is not a field of ekino.ticket/1 (check the spelling)",
+        );
     }
     match path_of(bytes).filter(|p| p.starts_with(|c: char| c.is_ascii_alphabetic())) {
-        Some(field) if err.is_data() => Rejection::field(R::Malformed, &field, format!("wrong JSON type ({text})")),
-        _ => Rejection::new(R::Malformed, None, format!("not a JSON object of ekino.ticket/1: {text}")),
+        Some(field) if err.is_data() => {
+            Rejection::field(R::Malformed, &field, format!("wrong JSON type ({text})"))
+        }
+        _ => Rejection::new(
+            R::Malformed,
+            None,
+            format!("not a JSON object of ekino.ticket/1: {text}"),
+        ),
     }
 }
 
@@ -169,38 +230,77 @@ fn timestamp(v: Option<Cow<'_, str>>, field: &str) -> Result<DateTime<Utc>, Reje
     let s = required(v, field)?;
     DateTime::parse_from_rfc3339(&s)
         .map(|t| t.to_utc())
-        .map_err(|_| Rejection::field(R::InvalidTimestamp, field, "must be RFC 3339 with an offset, e.g. 2026-11-22T19:30:00+05:00"))
+        .map_err(|_| {
+            Rejection::field(
+                R::InvalidTimestamp,
+                field,
+                "must be RFC 3339 with an offset, e.g. 2026-11-22T19:30:00+05:00",
+            )
+        })
 }
 
 fn text(v: Option<Cow<'_, str>>, field: &str, max: usize) -> Result<String, Rejection> {
     let s = required(v, field)?;
-    bounded_text(&s, max).map(str::to_owned).map_err(|e| Rejection::field(R::InvalidText, field, e))
+    bounded_text(&s, max)
+        .map(str::to_owned)
+        .map_err(|e| Rejection::field(R::InvalidText, field, e))
 }
 
-fn one_of<T>(v: Option<Cow<'_, str>>, field: &str, reason: R, parse: fn(&str) -> Option<T>, allowed: &str) -> Result<T, Rejection> {
+fn one_of<T>(
+    v: Option<Cow<'_, str>>,
+    field: &str,
+    reason: R,
+    parse: fn(&str) -> Option<T>,
+    allowed: &str,
+) -> Result<T, Rejection> {
     let s = required(v, field)?;
-    parse(&s).ok_or_else(|| Rejection::field(reason, field, format!("must be one of {allowed}, got {s:?}")))
+    parse(&s).ok_or_else(|| {
+        Rejection::field(
+            reason,
+            field,
+            format!("must be one of {allowed}, got {s:?}"),
+        )
+    })
 }
 
 fn seat(v: Option<Option<SeatWire<'_>>>) -> Result<Option<Seat>, Rejection> {
     let Some(seat) = v else {
-        return Err(Rejection::field(R::MissingField, "seat", "is required (null for general admission)"));
+        return Err(Rejection::field(
+            R::MissingField,
+            "seat",
+            "is required (null for general admission)",
+        ));
     };
     let Some(s) = seat else { return Ok(None) };
     let part = |p: &str, field: &str| {
-        bounded_text(p, SEAT_PART_MAX).map(str::to_owned).map_err(|e| Rejection::field(R::InvalidSeat, field, e))
+        bounded_text(p, SEAT_PART_MAX)
+            .map(str::to_owned)
+            .map_err(|e| Rejection::field(R::InvalidSeat, field, e))
     };
-    Ok(Some(Seat { row: part(&s.row, "seat.row")?, number: part(&s.number, "seat.number")? }))
+    Ok(Some(Seat {
+        row: part(&s.row, "seat.row")?,
+        number: part(&s.number, "seat.number")?,
+    }))
 }
 
 fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Rejection> {
     let schema = required(w.schema, "schema")?;
     if schema != SCHEMA_ID {
-        return Err(Rejection::field(R::UnsupportedSchema, "schema", format!("must be {SCHEMA_ID:?}, got {schema:?}")));
+        return Err(Rejection::field(
+            R::UnsupportedSchema,
+            "schema",
+            format!("must be {SCHEMA_ID:?}, got {schema:?}"),
+        ));
     }
     let event_id = EventId::parse(&required(w.event_id, "event_id")?)
         .map_err(|e| Rejection::field(R::InvalidEventId, "event_id", e))?;
-    let event_type = one_of(w.event_type, "type", R::InvalidType, EventType::parse, "sale, refund, void")?;
+    let event_type = one_of(
+        w.event_type,
+        "type",
+        R::InvalidType,
+        EventType::parse,
+        "sale, refund, void",
+    )?;
     let cinema_bin = Bin::parse(&required(w.cinema_bin, "cinema_bin")?)
         .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
     let hall = text(w.hall, "hall", 32)?;
@@ -215,17 +315,27 @@ fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Reje
         return Err(Rejection::field(
             R::ImplausibleShowStart,
             "show_start",
-            format!("is {distance} days from occurred_at, at most {MAX_SHOW_DISTANCE_DAYS} allowed"),
+            format!(
+                "is {distance} days from occurred_at, at most {MAX_SHOW_DISTANCE_DAYS} allowed"
+            ),
         ));
     }
-    let price = Kzt::parse(&required(w.price, "price")?).map_err(|e| Rejection::field(R::InvalidPrice, "price", e))?;
+    let price = Kzt::parse(&required(w.price, "price")?)
+        .map_err(|e| Rejection::field(R::InvalidPrice, "price", e))?;
     if price > MAX_PRICE {
-        let e = MoneyError::OutOfRange { min: "0".into(), max: "1000000".into() };
+        let e = MoneyError::OutOfRange {
+            min: "0".into(),
+            max: "1000000".into(),
+        };
         return Err(Rejection::field(R::InvalidPrice, "price", e));
     }
     let currency = required(w.currency, "currency")?;
     if currency != "KZT" {
-        return Err(Rejection::field(R::UnsupportedCurrency, "currency", format!("must be \"KZT\", got {currency:?}")));
+        return Err(Rejection::field(
+            R::UnsupportedCurrency,
+            "currency",
+            format!("must be \"KZT\", got {currency:?}"),
+        ));
     }
     let vat_rate = VatRate::parse(&required(w.vat_rate, "vat_rate")?)
         .map_err(|e| Rejection::field(R::InvalidVatRate, "vat_rate", e))?;
@@ -234,12 +344,25 @@ fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Reje
     if !crate::vat::in_force(vat_rate, sale_date, day) {
         let mut allowed = crate::vat::rates_on(sale_date);
         if day != sale_date {
-            allowed = format!("{allowed} (sale date {sale_date}); {} (screening day {day})", crate::vat::rates_on(day));
+            allowed = format!(
+                "{allowed} (sale date {sale_date}); {} (screening day {day})",
+                crate::vat::rates_on(day)
+            );
         }
-        return Err(Rejection::field(R::InvalidVatRate, "vat_rate", format!("{vat_rate} is not a rate in force: {allowed}")));
+        return Err(Rejection::field(
+            R::InvalidVatRate,
+            "vat_rate",
+            format!("{vat_rate} is not a rate in force: {allowed}"),
+        ));
     }
     let seat = seat(w.seat)?;
-    let channel = one_of(w.channel, "channel", R::InvalidChannel, Channel::parse, "box_office, online, kiosk, partner")?;
+    let channel = one_of(
+        w.channel,
+        "channel",
+        R::InvalidChannel,
+        Channel::parse,
+        "box_office, online, kiosk, partner",
+    )?;
     let ticket_type = one_of(
         w.ticket_type,
         "ticket_type",
@@ -250,15 +373,28 @@ fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Reje
     let refund_of = match (event_type, w.refund_of) {
         (EventType::Sale, None) => None,
         (EventType::Sale, Some(_)) => {
-            return Err(Rejection::field(R::RefundLink, "refund_of", "must be absent for a sale"));
+            return Err(Rejection::field(
+                R::RefundLink,
+                "refund_of",
+                "must be absent for a sale",
+            ));
         }
         (EventType::Refund, None) => {
-            return Err(Rejection::field(R::RefundLink, "refund_of", "is required for a refund: the sale's event_id"));
+            return Err(Rejection::field(
+                R::RefundLink,
+                "refund_of",
+                "is required for a refund: the sale's event_id",
+            ));
         }
         (EventType::Refund, Some(r)) => {
-            let r = EventId::parse(&r).map_err(|e| Rejection::field(R::RefundLink, "refund_of", e))?;
+            let r =
+                EventId::parse(&r).map_err(|e| Rejection::field(R::RefundLink, "refund_of", e))?;
             if r == event_id {
-                return Err(Rejection::field(R::RefundLink, "refund_of", "must name the sale, not the refund itself"));
+                return Err(Rejection::field(
+                    R::RefundLink,
+                    "refund_of",
+                    "must name the sale, not the refund itself",
+                ));
             }
             Some(r)
         }

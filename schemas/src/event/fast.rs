@@ -68,13 +68,17 @@ fn quote_or_backslash(b: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = b.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let hits = zero_bytes(x ^ (ONES * u64::from(b'"'))) | zero_bytes(x ^ (ONES * u64::from(b'\\')));
+        let hits =
+            zero_bytes(x ^ (ONES * u64::from(b'"'))) | zero_bytes(x ^ (ONES * u64::from(b'\\')));
         if hits != 0 {
             return Some(i + (hits.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    b[i..].iter().position(|&c| c == b'"' || c == b'\\').map(|p| i + p)
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
 }
 
 fn set<'a>(slot: &mut Option<Cow<'a, str>>, v: &'a str) -> Option<()> {
@@ -105,7 +109,10 @@ fn seat<'a>(c: &mut Cursor<'a>) -> Option<Option<SeatWire<'a>>> {
         }
     }
     c.eat(b'}')?;
-    Some(Some(SeatWire { row: row?, number: number? }))
+    Some(Some(SeatWire {
+        row: row?,
+        number: number?,
+    }))
 }
 
 /// The wire event when `bytes` has the plain shape; `None` means "ask serde_json".
@@ -159,7 +166,11 @@ impl Cursor<'_> {
         if let Some(name) = FIELDS.get(expected) {
             let rest = &self.b[self.i..];
             let n = name.len();
-            if rest.len() > n + 1 && rest[0] == b'"' && &rest[1..=n] == name.as_bytes() && rest[n + 1] == b'"' {
+            if rest.len() > n + 1
+                && rest[0] == b'"'
+                && &rest[1..=n] == name.as_bytes()
+                && rest[n + 1] == b'"'
+            {
                 self.i += n + 2;
                 return Some(expected);
             }
@@ -178,7 +189,11 @@ pub fn scan(bytes: &[u8]) -> Option<TicketEventWire<'_>> {
         return None;
     }
     let s = std::str::from_utf8(bytes).ok()?;
-    let mut c = Cursor { s, b: s.as_bytes(), i: 0 };
+    let mut c = Cursor {
+        s,
+        b: s.as_bytes(),
+        i: 0,
+    };
     let mut w = TicketEventWire::default();
     c.eat(b'{')?;
     if c.peek()? != b'}' {
@@ -212,7 +227,9 @@ mod tests {
 
     fn agrees(input: &str) -> bool {
         let fast = scan(input.as_bytes()).map(|w| serde_json::to_string(&w).unwrap());
-        let slow = serde_json::from_str::<TicketEventWire<'_>>(input).ok().map(|w| serde_json::to_string(&w).unwrap());
+        let slow = serde_json::from_str::<TicketEventWire<'_>>(input)
+            .ok()
+            .map(|w| serde_json::to_string(&w).unwrap());
         match fast {
             Some(f) => Some(f) == slow,
             None => true,
@@ -225,7 +242,10 @@ mod tests {
         assert_eq!(w.schema.as_deref(), Some("ekino.ticket/1"));
         assert_eq!(w.seat.as_ref().unwrap().as_ref().unwrap().number, "12");
         assert_eq!(w.hall.as_deref(), Some("1"));
-        assert!(matches!(scan(br#"{"seat": null}"#).unwrap().seat, Some(None)));
+        assert!(matches!(
+            scan(br#"{"seat": null}"#).unwrap().seat,
+            Some(None)
+        ));
         assert!(scan(b"{}").is_some());
     }
 

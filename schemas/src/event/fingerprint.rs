@@ -77,7 +77,12 @@ pub fn of_parts(p: &TicketParts<'_>) -> u64 {
     }
     h.bytes(p.channel.as_bytes());
     h.bytes(p.ticket_type.as_bytes());
-    h.bytes(p.refund_of.map(u128::to_le_bytes).unwrap_or_default().as_slice());
+    h.bytes(
+        p.refund_of
+            .map(u128::to_le_bytes)
+            .unwrap_or_default()
+            .as_slice(),
+    );
     h.0
 }
 
@@ -129,7 +134,9 @@ mod tests {
     use crate::event::decode;
 
     fn ev(json: &str) -> TicketEvent {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T15:00:00+05:00").unwrap().to_utc();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T15:00:00+05:00")
+            .unwrap()
+            .to_utc();
         decode(json.as_bytes(), now).unwrap()
     }
 
@@ -139,7 +146,10 @@ mod tests {
     fn same_content_other_spelling_or_time_is_the_same() {
         let a = ev(BASE);
         let b = ev(&BASE
-            .replace("0b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b", "0B8F6D2E-3C1A-4F5E-9A7B-1C2D3E4F5A6B")
+            .replace(
+                "0b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b",
+                "0B8F6D2E-3C1A-4F5E-9A7B-1C2D3E4F5A6B",
+            )
             .replace("\"2500.00\"", "\"2500\"")
             .replace("2026-11-22T19:30:00+05:00", "2026-11-22T14:30:00Z")
             .replace("14:55:00+05:00", "14:58:00+05:00"));
@@ -163,7 +173,10 @@ mod tests {
             assert_ne!(a, of_ticket(&ev(&BASE.replace(from, to))), "{from} -> {to}");
         }
         // Fields do not run into each other: ("1", "S1") differs from ("1S", "1").
-        assert_ne!(screening_link("F", "1", "S1"), screening_link("F", "1S", "1"));
+        assert_ne!(
+            screening_link("F", "1", "S1"),
+            screening_link("F", "1S", "1")
+        );
     }
 
     #[test]

@@ -138,7 +138,8 @@ impl TicketEvent {
 
     /// The contract JSON for this event (what a cinema sends).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&wire::TicketEventWire::from_event(self)).expect("wire event serializes")
+        serde_json::to_string(&wire::TicketEventWire::from_event(self))
+            .expect("wire event serializes")
     }
 }
 
@@ -156,7 +157,8 @@ pub struct VoidEvent {
 
 impl VoidEvent {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&wire::TicketEventWire::from_void(self)).expect("wire event serializes")
+        serde_json::to_string(&wire::TicketEventWire::from_void(self))
+            .expect("wire event serializes")
     }
 }
 

@@ -35,7 +35,12 @@ pub struct TicketEventWire<'a> {
     #[serde(borrow, skip_serializing_if = "Option::is_none")]
     pub vat_rate: Option<Cow<'a, str>>,
     /// Absent: `None`; `null`: `Some(None)` (general admission).
-    #[serde(borrow, default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub seat: Option<Option<SeatWire<'a>>>,
     #[serde(borrow, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Cow<'a, str>>,
@@ -84,7 +89,10 @@ impl<'a> TicketEventWire<'a> {
             price: Some(Cow::Owned(e.price.to_string())),
             currency: Some(Cow::Borrowed("KZT")),
             vat_rate: Some(Cow::Owned(e.vat_rate.to_string())),
-            seat: Some(e.seat.as_ref().map(|s| SeatWire { row: Cow::Borrowed(&s.row), number: Cow::Borrowed(&s.number) })),
+            seat: Some(e.seat.as_ref().map(|s| SeatWire {
+                row: Cow::Borrowed(&s.row),
+                number: Cow::Borrowed(&s.number),
+            })),
             channel: Some(Cow::Borrowed(e.channel.as_str())),
             ticket_type: Some(Cow::Borrowed(e.ticket_type.as_str())),
             refund_of: e.refund_of.map(|r| Cow::Owned(r.to_string())),
@@ -109,5 +117,6 @@ impl<'a> TicketEventWire<'a> {
 
 /// RFC 3339 in Kazakhstan local time, as a till in Almaty would print it.
 pub fn rfc3339_kz(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&crate::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    t.with_timezone(&crate::time::kz_offset())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }

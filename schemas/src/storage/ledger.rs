@@ -62,8 +62,20 @@ pub struct UploadRejectRow {
 
 impl UploadRejectRow {
     /// The line as the rejected store would keep it (same payload encoding and limits).
-    pub fn new(r: &crate::reject::Rejection, cinema_bin: &str, upload_id: &str, line: u32, key_id: &str, payload: &[u8], at: chrono::DateTime<chrono::Utc>) -> Self {
-        let origin = super::Origin { topic: String::new(), partition: -1, offset: i64::from(line) };
+    pub fn new(
+        r: &crate::reject::Rejection,
+        cinema_bin: &str,
+        upload_id: &str,
+        line: u32,
+        key_id: &str,
+        payload: &[u8],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let origin = super::Origin {
+            topic: String::new(),
+            partition: -1,
+            offset: i64::from(line),
+        };
         let kept = super::RejectedRow::new(r, &origin, None, payload, at);
         Self {
             cinema_bin: cinema_bin.to_owned(),

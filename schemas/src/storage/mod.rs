@@ -117,7 +117,8 @@ impl TicketRow {
     pub fn take_sale_terms(&mut self, day: u16, vat_rate_x10000: u32) {
         self.day = day;
         self.vat_rate_x10000 = vat_rate_x10000;
-        let net = crate::money::VatRate::from_units(vat_rate_x10000).net_of(crate::money::Kzt::from_tiyn(self.price_tiyn));
+        let net = crate::money::VatRate::from_units(vat_rate_x10000)
+            .net_of(crate::money::Kzt::from_tiyn(self.price_tiyn));
         self.net_tiyn = i64::from(self.qty) * net.tiyn();
     }
 
@@ -145,10 +146,13 @@ impl TicketRow {
             price_tiyn: self.price_tiyn,
             vat_units: self.vat_rate_x10000,
             // A seat's parts are never empty, so ("", "") is general admission.
-            seat: (!self.seat_row.is_empty()).then_some((self.seat_row.as_str(), self.seat_number.as_str())),
+            seat: (!self.seat_row.is_empty())
+                .then_some((self.seat_row.as_str(), self.seat_number.as_str())),
             channel: name(Channel::from_i8(self.channel).map(Channel::as_str)),
             ticket_type: name(TicketType::from_i8(self.ticket_type).map(TicketType::as_str)),
-            refund_of: uuid::Uuid::parse_str(&self.refund_of).ok().map(|u| u.as_u128()),
+            refund_of: uuid::Uuid::parse_str(&self.refund_of)
+                .ok()
+                .map(|u| u.as_u128()),
         })
     }
 
@@ -188,21 +192,33 @@ pub struct RejectedRow {
 }
 
 impl RejectedRow {
-    pub fn new(r: &Rejection, origin: &Origin, key: Option<&[u8]>, payload: &[u8], received_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        r: &Rejection,
+        origin: &Origin,
+        key: Option<&[u8]>,
+        payload: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Self {
         let kept = &payload[..payload.len().min(MAX_STORED_PAYLOAD)];
         let (payload_encoding, stored) = match std::str::from_utf8(kept) {
             Ok(s) => ("utf8", s.to_owned()),
             // A cut inside a multi-byte character is still text: keep the valid prefix.
-            Err(e) if e.error_len().is_none() && payload.len() > MAX_STORED_PAYLOAD => {
-                ("utf8", String::from_utf8_lossy(&kept[..e.valid_up_to()]).into_owned())
-            }
-            Err(_) => ("base64", base64::engine::general_purpose::STANDARD.encode(kept)),
+            Err(e) if e.error_len().is_none() && payload.len() > MAX_STORED_PAYLOAD => (
+                "utf8",
+                String::from_utf8_lossy(&kept[..e.valid_up_to()]).into_owned(),
+            ),
+            Err(_) => (
+                "base64",
+                base64::engine::general_purpose::STANDARD.encode(kept),
+            ),
         };
         Self {
             kafka_topic: origin.topic.clone(),
             kafka_partition: origin.partition,
             kafka_offset: origin.offset,
-            kafka_key: key.map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
+            kafka_key: key
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default(),
             received_at: secs(received_at),
             reason: r.reason.code().to_owned(),
             field: r.field.clone().unwrap_or_default(),
@@ -215,7 +231,12 @@ impl RejectedRow {
     }
 
     pub fn approx_bytes(&self) -> usize {
-        64 + self.kafka_topic.len() + self.kafka_key.len() + self.reason.len() + self.field.len() + self.message.len() + self.payload.len()
+        64 + self.kafka_topic.len()
+            + self.kafka_key.len()
+            + self.reason.len()
+            + self.field.len()
+            + self.message.len()
+            + self.payload.len()
     }
 }
 
@@ -225,7 +246,11 @@ mod tests {
     use crate::reject::RejectReason;
 
     fn origin() -> Origin {
-        Origin { topic: "t".into(), partition: 0, offset: 7 }
+        Origin {
+            topic: "t".into(),
+            partition: 0,
+            offset: 7,
+        }
     }
 
     #[test]
@@ -233,7 +258,9 @@ mod tests {
         let r = Rejection::new(RejectReason::Malformed, None, "x");
         let row = RejectedRow::new(&r, &origin(), None, &[0xff, 0x00, 0x41], Utc::now());
         assert_eq!(row.payload_encoding, "base64");
-        let back = base64::engine::general_purpose::STANDARD.decode(row.payload).unwrap();
+        let back = base64::engine::general_purpose::STANDARD
+            .decode(row.payload)
+            .unwrap();
         assert_eq!(back, vec![0xff, 0x00, 0x41]);
     }
 
@@ -242,6 +269,9 @@ mod tests {
         let r = Rejection::new(RejectReason::TooLarge, None, "x");
         let big = vec![b'a'; MAX_STORED_PAYLOAD + 10];
         let row = RejectedRow::new(&r, &origin(), Some(b"k"), &big, Utc::now());
-        assert_eq!((row.payload.len(), row.payload_bytes, row.payload_truncated), (MAX_STORED_PAYLOAD, big.len() as u32, 1));
+        assert_eq!(
+            (row.payload.len(), row.payload_bytes, row.payload_truncated),
+            (MAX_STORED_PAYLOAD, big.len() as u32, 1)
+        );
     }
 }

@@ -6,7 +6,9 @@ use crate::reject::RejectReason as R;
 use crate::{EventType, Kzt};
 
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-22T15:00:00+05:00").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-11-22T15:00:00+05:00")
+        .unwrap()
+        .to_utc()
 }
 
 fn valid() -> Value {
@@ -82,39 +84,174 @@ fn refund_decodes() {
 fn rejection_table() {
     // (field, new value or None to remove, expected reason, expected field in the rejection)
     let cases: Vec<(&str, Option<Value>, R, Option<&str>)> = vec![
-        ("schema", Some(json!("ekino.ticket/2")), R::UnsupportedSchema, Some("schema")),
+        (
+            "schema",
+            Some(json!("ekino.ticket/2")),
+            R::UnsupportedSchema,
+            Some("schema"),
+        ),
         ("schema", None, R::MissingField, Some("schema")),
-        ("event_id", Some(json!("123")), R::InvalidEventId, Some("event_id")),
-        ("type", Some(json!("exchange")), R::InvalidType, Some("type")),
-        ("cinema_bin", Some(json!("000000000011")), R::InvalidBin, Some("cinema_bin")),
-        ("cinema_bin", Some(json!("12345")), R::InvalidBin, Some("cinema_bin")),
+        (
+            "event_id",
+            Some(json!("123")),
+            R::InvalidEventId,
+            Some("event_id"),
+        ),
+        (
+            "type",
+            Some(json!("exchange")),
+            R::InvalidType,
+            Some("type"),
+        ),
+        (
+            "cinema_bin",
+            Some(json!("000000000011")),
+            R::InvalidBin,
+            Some("cinema_bin"),
+        ),
+        (
+            "cinema_bin",
+            Some(json!("12345")),
+            R::InvalidBin,
+            Some("cinema_bin"),
+        ),
         ("hall", Some(json!("")), R::InvalidText, Some("hall")),
-        ("hall", Some(json!("x".repeat(33))), R::InvalidText, Some("hall")),
-        ("screening_id", Some(json!("s".repeat(65))), R::InvalidText, Some("screening_id")),
-        ("film_id", Some(json!("f".repeat(33))), R::InvalidText, Some("film_id")),
-        ("show_start", Some(json!("2026-11-22 19:30")), R::InvalidTimestamp, Some("show_start")),
-        ("occurred_at", Some(json!("2026-11-22T19:30:00")), R::InvalidTimestamp, Some("occurred_at")),
-        ("occurred_at", Some(json!("2026-11-22T15:05:01+05:00")), R::FutureTimestamp, Some("occurred_at")),
+        (
+            "hall",
+            Some(json!("x".repeat(33))),
+            R::InvalidText,
+            Some("hall"),
+        ),
+        (
+            "screening_id",
+            Some(json!("s".repeat(65))),
+            R::InvalidText,
+            Some("screening_id"),
+        ),
+        (
+            "film_id",
+            Some(json!("f".repeat(33))),
+            R::InvalidText,
+            Some("film_id"),
+        ),
+        (
+            "show_start",
+            Some(json!("2026-11-22 19:30")),
+            R::InvalidTimestamp,
+            Some("show_start"),
+        ),
+        (
+            "occurred_at",
+            Some(json!("2026-11-22T19:30:00")),
+            R::InvalidTimestamp,
+            Some("occurred_at"),
+        ),
+        (
+            "occurred_at",
+            Some(json!("2026-11-22T15:05:01+05:00")),
+            R::FutureTimestamp,
+            Some("occurred_at"),
+        ),
         ("price", Some(json!("-1")), R::InvalidPrice, Some("price")),
-        ("price", Some(json!("1000000.01")), R::InvalidPrice, Some("price")),
-        ("price", Some(json!("25.001")), R::InvalidPrice, Some("price")),
+        (
+            "price",
+            Some(json!("1000000.01")),
+            R::InvalidPrice,
+            Some("price"),
+        ),
+        (
+            "price",
+            Some(json!("25.001")),
+            R::InvalidPrice,
+            Some("price"),
+        ),
         ("price", Some(json!(2500)), R::Malformed, Some("price")),
-        ("currency", Some(json!("USD")), R::UnsupportedCurrency, Some("currency")),
-        ("vat_rate", Some(json!("1.0")), R::InvalidVatRate, Some("vat_rate")),
-        ("vat_rate", Some(json!("16%")), R::InvalidVatRate, Some("vat_rate")),
+        (
+            "currency",
+            Some(json!("USD")),
+            R::UnsupportedCurrency,
+            Some("currency"),
+        ),
+        (
+            "vat_rate",
+            Some(json!("1.0")),
+            R::InvalidVatRate,
+            Some("vat_rate"),
+        ),
+        (
+            "vat_rate",
+            Some(json!("16%")),
+            R::InvalidVatRate,
+            Some("vat_rate"),
+        ),
         // A decimal below 1 but no rate in force in November 2026 (0 and 0.16 are).
-        ("vat_rate", Some(json!("0.12")), R::InvalidVatRate, Some("vat_rate")),
-        ("vat_rate", Some(json!("0.15")), R::InvalidVatRate, Some("vat_rate")),
-        ("show_start", Some(json!("2027-11-24T19:30:00+05:00")), R::ImplausibleShowStart, Some("show_start")),
-        ("show_start", Some(json!("2025-11-19T19:30:00+05:00")), R::ImplausibleShowStart, Some("show_start")),
-        ("occurred_at", Some(json!("2025-10-17T14:55:00+05:00")), R::StaleTimestamp, Some("occurred_at")),
-        ("voids", Some(json!("7c9e6679-7425-40de-944b-e07fc1f90ae7")), R::UnknownField, Some("voids")),
+        (
+            "vat_rate",
+            Some(json!("0.12")),
+            R::InvalidVatRate,
+            Some("vat_rate"),
+        ),
+        (
+            "vat_rate",
+            Some(json!("0.15")),
+            R::InvalidVatRate,
+            Some("vat_rate"),
+        ),
+        (
+            "show_start",
+            Some(json!("2027-11-24T19:30:00+05:00")),
+            R::ImplausibleShowStart,
+            Some("show_start"),
+        ),
+        (
+            "show_start",
+            Some(json!("2025-11-19T19:30:00+05:00")),
+            R::ImplausibleShowStart,
+            Some("show_start"),
+        ),
+        (
+            "occurred_at",
+            Some(json!("2025-10-17T14:55:00+05:00")),
+            R::StaleTimestamp,
+            Some("occurred_at"),
+        ),
+        (
+            "voids",
+            Some(json!("7c9e6679-7425-40de-944b-e07fc1f90ae7")),
+            R::UnknownField,
+            Some("voids"),
+        ),
         ("seat", None, R::MissingField, Some("seat")),
-        ("seat", Some(json!({"row": "", "number": "1"})), R::InvalidSeat, Some("seat.row")),
-        ("seat", Some(json!({"row": "1", "number": "1", "zone": "vip"})), R::UnknownField, Some("seat.zone")),
-        ("channel", Some(json!("telegram")), R::InvalidChannel, Some("channel")),
-        ("ticket_type", Some(json!("vip")), R::InvalidTicketType, Some("ticket_type")),
-        ("refund_of", Some(json!("7c9e6679-7425-40de-944b-e07fc1f90ae7")), R::RefundLink, Some("refund_of")),
+        (
+            "seat",
+            Some(json!({"row": "", "number": "1"})),
+            R::InvalidSeat,
+            Some("seat.row"),
+        ),
+        (
+            "seat",
+            Some(json!({"row": "1", "number": "1", "zone": "vip"})),
+            R::UnknownField,
+            Some("seat.zone"),
+        ),
+        (
+            "channel",
+            Some(json!("telegram")),
+            R::InvalidChannel,
+            Some("channel"),
+        ),
+        (
+            "ticket_type",
+            Some(json!("vip")),
+            R::InvalidTicketType,
+            Some("ticket_type"),
+        ),
+        (
+            "refund_of",
+            Some(json!("7c9e6679-7425-40de-944b-e07fc1f90ae7")),
+            R::RefundLink,
+            Some("refund_of"),
+        ),
         ("prise", Some(json!("2500")), R::UnknownField, Some("prise")),
     ];
     for (field, value, reason, named) in cases {
@@ -123,7 +260,11 @@ fn rejection_table() {
         assert_eq!(r.reason, reason, "{field}={value:?}: {r}");
         assert_eq!(r.field.as_deref(), named, "{field}={value:?}: {r}");
         if let Some(n) = named {
-            assert!(r.message.starts_with(n), "message names the field: {}", r.message);
+            assert!(
+                r.message.starts_with(n),
+                "message names the field: {}",
+                r.message
+            );
         }
     }
 }
@@ -133,7 +274,10 @@ fn refund_without_link_is_refused() {
     let mut v = valid();
     v["type"] = json!("refund");
     let r = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap_err();
-    assert_eq!((r.reason, r.field.as_deref()), (R::RefundLink, Some("refund_of")));
+    assert_eq!(
+        (r.reason, r.field.as_deref()),
+        (R::RefundLink, Some("refund_of"))
+    );
 }
 
 #[test]
@@ -155,11 +299,26 @@ fn every_decode_reason_is_reachable_from_the_table() {
     // Guards the table above: a new reason a single message can earn must come with a case.
     // (The others need state: ingest's judge tests cover them.)
     let reachable = [
-        R::Malformed, R::TooLarge, R::UnknownField, R::MissingField, R::UnsupportedSchema,
-        R::InvalidEventId, R::InvalidType, R::InvalidBin, R::InvalidText, R::InvalidTimestamp,
-        R::FutureTimestamp, R::InvalidPrice, R::UnsupportedCurrency, R::InvalidVatRate,
-        R::InvalidSeat, R::InvalidChannel, R::InvalidTicketType, R::RefundLink,
-        R::ImplausibleShowStart, R::StaleTimestamp,
+        R::Malformed,
+        R::TooLarge,
+        R::UnknownField,
+        R::MissingField,
+        R::UnsupportedSchema,
+        R::InvalidEventId,
+        R::InvalidType,
+        R::InvalidBin,
+        R::InvalidText,
+        R::InvalidTimestamp,
+        R::FutureTimestamp,
+        R::InvalidPrice,
+        R::UnsupportedCurrency,
+        R::InvalidVatRate,
+        R::InvalidSeat,
+        R::InvalidChannel,
+        R::InvalidTicketType,
+        R::RefundLink,
+        R::ImplausibleShowStart,
+        R::StaleTimestamp,
     ];
     for r in R::ALL.iter().filter(|r| r.is_decode()) {
         assert!(reachable.contains(r), "{r} has no decode case");
@@ -173,7 +332,11 @@ fn a_ticket_sold_in_december_2025_for_january_may_carry_either_rate() {
     v["show_start"] = json!("2026-01-02T19:00:00+05:00");
     for (rate, ok) in [("0.12", true), ("0.16", true), ("0", true), ("0.2", false)] {
         v["vat_rate"] = json!(rate);
-        assert_eq!(decode(&serde_json::to_vec(&v).unwrap(), now()).is_ok(), ok, "{rate}");
+        assert_eq!(
+            decode(&serde_json::to_vec(&v).unwrap(), now()).is_ok(),
+            ok,
+            "{rate}"
+        );
     }
 }
 
@@ -188,17 +351,33 @@ fn a_void_carries_exactly_its_fields() {
     use crate::event::{decode_event, Checks, Event};
     let checks = Checks::live(now());
     let ok = decode_event(&serde_json::to_vec(&void_json()).unwrap(), &checks).unwrap();
-    let Event::Void(v) = &ok else { panic!("a void") };
+    let Event::Void(v) = &ok else {
+        panic!("a void")
+    };
     assert_eq!(v.voids.to_string(), "0b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b");
-    assert_eq!(decode_event(ok.to_json().as_bytes(), &checks).unwrap(), ok, "round trip");
+    assert_eq!(
+        decode_event(ok.to_json().as_bytes(), &checks).unwrap(),
+        ok,
+        "round trip"
+    );
     // (field, value or removed, reason, field named)
     let cases: [(&str, Option<Value>, R, &str); 7] = [
         ("voids", None, R::MissingField, "voids"),
         ("voids", Some(json!("nope")), R::InvalidEventId, "voids"),
-        ("voids", Some(json!("1b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b")), R::VoidOfVoid, "voids"),
+        (
+            "voids",
+            Some(json!("1b8f6d2e-3c1a-4f5e-9a7b-1c2d3e4f5a6b")),
+            R::VoidOfVoid,
+            "voids",
+        ),
         ("reason", None, R::MissingField, "reason"),
         ("reason", Some(json!("")), R::InvalidText, "reason"),
-        ("reason", Some(json!("я".repeat(201))), R::InvalidText, "reason"),
+        (
+            "reason",
+            Some(json!("я".repeat(201))),
+            R::InvalidText,
+            "reason",
+        ),
         ("price", Some(json!("100")), R::UnknownField, "price"),
     ];
     for (field, value, reason, named) in cases {
@@ -210,21 +389,36 @@ fn a_void_carries_exactly_its_fields() {
             }
         }
         let r = decode_event(&serde_json::to_vec(&v).unwrap(), &checks).unwrap_err();
-        assert_eq!((r.reason, r.field.as_deref()), (reason, Some(named)), "{field}: {r}");
+        assert_eq!(
+            (r.reason, r.field.as_deref()),
+            (reason, Some(named)),
+            "{field}: {r}"
+        );
     }
     // 200 characters of Cyrillic is fine (the limit counts characters, not bytes).
     let mut v = void_json();
     v["reason"] = json!("я".repeat(200));
     assert!(decode_event(&serde_json::to_vec(&v).unwrap(), &checks).is_ok());
     // The ticket-only entry point refuses a void.
-    assert_eq!(decode(&serde_json::to_vec(&void_json()).unwrap(), now()).unwrap_err().reason, R::InvalidType);
+    assert_eq!(
+        decode(&serde_json::to_vec(&void_json()).unwrap(), now())
+            .unwrap_err()
+            .reason,
+        R::InvalidType
+    );
 }
 
 #[test]
 fn published_json_schema_lists_exactly_the_wire_fields() {
-    let root: Value = serde_json::from_str(include_str!("../../../ticket-event.schema.json")).unwrap();
+    let root: Value =
+        serde_json::from_str(include_str!("../../../ticket-event.schema.json")).unwrap();
     let schema = &root["$defs"]["ticket"];
-    let mut published: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut published: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     published.sort_unstable();
     let mut wire: Vec<String> = valid().as_object().unwrap().keys().cloned().collect();
     wire.push("refund_of".into());
@@ -238,7 +432,12 @@ fn published_json_schema_lists_exactly_the_wire_fields() {
     }
     // The void: exactly its fields, each required.
     let void = &root["$defs"]["void"];
-    let mut published: Vec<&str> = void["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut published: Vec<&str> = void["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     published.sort_unstable();
     let mut wire: Vec<String> = void_json().as_object().unwrap().keys().cloned().collect();
     wire.sort();
@@ -247,7 +446,11 @@ fn published_json_schema_lists_exactly_the_wire_fields() {
         let f = field.as_str().unwrap();
         let mut v = void_json();
         v.as_object_mut().unwrap().remove(f);
-        let r = crate::event::decode_event(&serde_json::to_vec(&v).unwrap(), &crate::event::Checks::live(now())).expect_err(f);
+        let r = crate::event::decode_event(
+            &serde_json::to_vec(&v).unwrap(),
+            &crate::event::Checks::live(now()),
+        )
+        .expect_err(f);
         // Without `type` a message is read as a ticket, which misses other fields first.
         if f != "type" {
             assert_eq!((r.reason, r.field.as_deref()), (R::MissingField, Some(f)));
@@ -267,8 +470,15 @@ mod fast_path {
     fn same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
         if let Some(fast) = scan(bytes) {
             let slow = serde_json::from_slice::<TicketEventWire<'_>>(bytes);
-            prop_assert!(slow.is_ok(), "scanner accepted what serde refuses: {:?}", String::from_utf8_lossy(bytes));
-            prop_assert_eq!(serde_json::to_string(&fast).unwrap(), serde_json::to_string(&slow.unwrap()).unwrap());
+            prop_assert!(
+                slow.is_ok(),
+                "scanner accepted what serde refuses: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+            prop_assert_eq!(
+                serde_json::to_string(&fast).unwrap(),
+                serde_json::to_string(&slow.unwrap()).unwrap()
+            );
         }
         Ok(())
     }
