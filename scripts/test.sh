@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/services.sh up
 python3 -c "import chdb" 2>/dev/null || pip install --quiet chdb-core
-# The OpenAPI document is checked by a real validator (api/tests/routes.rs).
+# The OpenAPI document is checked by a real validator (api/server/tests/routes.rs).
 python3 -c "import openapi_spec_validator" 2>/dev/null || pip install --quiet openapi-spec-validator
 
 # `ekino bench --quick` runs so the command cannot rot; its speed never fails CI (a debug

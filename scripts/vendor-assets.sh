@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fetches the few front-end files the web pages use from the npm registry (never a CDN, never
-# at build time), copies them into api/assets/vendor/ and writes api/assets/vendor/MANIFEST.tsv
+# at build time), copies them into api/web/assets/vendor/ and writes api/web/assets/vendor/MANIFEST.tsv
 # (file, package, version, sha256, licence). Run by hand when a version changes; the files are
 # committed, embedded in the binary, and a test checks every file against the manifest.
 # The browser tests' own file (axe-core, injected into each page to check accessibility) goes
 # to tests/fixtures/vendor/ with its own manifest: it is never served by the API.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT="$ROOT/api/assets/vendor"
+OUT="$ROOT/api/web/assets/vendor"
 HTMX=2.0.11
 FONT=5.3.0
 AXE=4.14.1

@@ -14,7 +14,7 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     pub clickhouse: ClickHouseSettings,
     pub ingest: IngestSettings,
-    pub api: api::config::ApiSettings,
+    pub api: api_core::config::ApiSettings,
     pub reporting: schemas::clock::ReportingSettings,
 }
 

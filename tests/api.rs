@@ -411,7 +411,7 @@ fn hand_made_slate_through_the_api() {
     );
     // The briefing printed to PDF by Chromium (installed by scripts/services.sh), read back
     // with pdftotext: the compared programmes and Kazakhstan's rebate, worked by hand in
-    // api/tests/routes.rs (USD 600,000.00), in Kazakh.
+    // api/server/tests/routes.rs (USD 600,000.00), in Kazakh.
     let pdf_path = env.dir.join("brief-kk.pdf");
     let out = Command::new("curl")
         .args([

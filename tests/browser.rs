@@ -327,30 +327,33 @@ async fn the_public_pages_in_chromium() {
 
     // Nothing left the server: every request went to the API itself (or was a data: URL),
     // and nothing it answered was an error.
-    let traffic = ui.traffic.lock().unwrap();
-    assert!(
-        traffic.requests.len() > 20,
-        "the network events were not seen: {:?}",
-        traffic.requests
-    );
-    let outside: Vec<&String> = traffic
-        .requests
-        .iter()
-        .filter(|u| {
-            !u.starts_with(&format!("{base}/")) && !u.starts_with("data:") && *u != "about:blank"
-        })
-        .collect();
-    assert!(
-        outside.is_empty(),
-        "requests outside the server: {outside:?}"
-    );
-    let failed: Vec<&(String, i64)> = traffic
-        .responses
-        .iter()
-        .filter(|(_, s)| *s >= 400)
-        .collect();
-    assert!(failed.is_empty(), "error responses: {failed:?}");
-    drop(traffic);
+    {
+        let traffic = ui.traffic.lock().unwrap();
+        assert!(
+            traffic.requests.len() > 20,
+            "the network events were not seen: {:?}",
+            traffic.requests
+        );
+        let outside: Vec<&String> = traffic
+            .requests
+            .iter()
+            .filter(|u| {
+                !u.starts_with(&format!("{base}/"))
+                    && !u.starts_with("data:")
+                    && *u != "about:blank"
+            })
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "requests outside the server: {outside:?}"
+        );
+        let failed: Vec<&(String, i64)> = traffic
+            .responses
+            .iter()
+            .filter(|(_, s)| *s >= 400)
+            .collect();
+        assert!(failed.is_empty(), "error responses: {failed:?}");
+    }
     browser.close().await.unwrap();
     let _ = browser.wait().await;
     events.abort();

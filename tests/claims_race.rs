@@ -1,7 +1,7 @@
 //! Claim decisions from two API processes at once (issue 10): approvals against a nearly
 //! empty pool never overdraw it, and two decisions on one claim never collapse into one row.
 //! Decisions are sequenced through a one-partition Kafka topic read by one decider (see
-//! `api/src/decider.rs`); without that, both processes read the same committed sum.
+//! `api/core/src/decider.rs`); without that, both processes read the same committed sum.
 
 mod common;
 

@@ -104,15 +104,15 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         ),
     );
     queries.insert("rejected", schemas::ddl::REJECTED_BY_REASON.to_owned());
-    let mut chart_binds = vec![from.as_str(), to.as_str()].repeat(4);
+    let mut chart_binds = [from.as_str(), to.as_str()].repeat(4);
     chart_binds.extend([from.as_str(), from.as_str(), to.as_str()]);
     queries.insert(
         "chart",
-        schemas::ddl::bind_literals(api::reports::chart::NATIONAL_SQL, &chart_binds),
+        schemas::ddl::bind_literals(api_core::reports::chart::NATIONAL_SQL, &chart_binds),
     );
     queries.insert(
         "chart_reporting",
-        schemas::ddl::bind_literals(api::reports::chart::REPORTING_SQL, &[&from, &to]),
+        schemas::ddl::bind_literals(api_core::reports::chart::REPORTING_SQL, &[&from, &to]),
     );
     let bins: Vec<String> = env
         .sql(&format!(
@@ -123,7 +123,7 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         .map(|b| format!("'{b}'"))
         .collect();
     assert_eq!(bins.len(), 12, "the simulated registry has cinemas");
-    let region_sql = api::reports::chart::REGION_SQL.replace("{cinemas}", &bins.join(","));
+    let region_sql = api_core::reports::chart::REGION_SQL.replace("{cinemas}", &bins.join(","));
     queries.insert(
         "chart_region",
         schemas::ddl::bind_literals(&region_sql, &chart_binds),

@@ -1,5 +1,5 @@
 -- Claim decisions are serialised through a one-partition Kafka topic and applied by the one
--- API process that holds it (api/src/decider.rs). Each request's outcome is kept here, under
+-- API process that holds it (api/core/src/decider.rs). Each request's outcome is kept here, under
 -- the request's id, so the API process that took the request can answer it, and a request
 -- delivered twice (after a rebalance) is applied once.
 CREATE TABLE IF NOT EXISTS claim_decisions (

@@ -153,7 +153,7 @@ pub async fn run(
         }
     };
     let now = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
-    let (ministry, m_row) = api::auth::generate(api::auth::Role::Ministry, None, now);
+    let (ministry, m_row) = api_core::auth::generate(api_core::auth::Role::Ministry, None, now);
     ingest::clickhouse_store::insert_rows(&app, "api_keys", &[m_row], Duration::from_secs(10))
         .await?;
     if existing.is_none() {

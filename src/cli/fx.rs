@@ -1,7 +1,7 @@
 //! `ekino fx load FILE`: the ministry's official FX rates (`date,currency,kzt`, KZT per unit,
 //! as the National Bank publishes them) into `fx_official`, all lines checked before any is
 //! stored, recorded under the operating-system user. Claims are computed and decided with
-//! these rates (see `api::fx`).
+//! these rates (see `api_core::fx`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub async fn run(cmd: FxCommand, settings: &Settings) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let at = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    let rows = api::fx::rows_from_csv(&text, &ingest::backfill::operator(), at)
+    let rows = api_core::fx::rows_from_csv(&text, &ingest::backfill::operator(), at)
         .map_err(|e| anyhow::anyhow!("{}: {}: {}", file.display(), e.field, e.reason))?;
     anyhow::ensure!(
         !rows.is_empty(),

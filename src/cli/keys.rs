@@ -80,14 +80,14 @@ async fn create(
     } else {
         label
     };
-    let new = api::keys::NewKey {
+    let new = api_core::keys::NewKey {
         role: role.to_owned(),
         bin,
         applicant_id: applicant,
         label,
         expires_in_days,
     };
-    let issued = api::keys::issue(client, new, &ingest::backfill::operator(), now_secs())
+    let issued = api_core::keys::issue(client, new, &ingest::backfill::operator(), now_secs())
         .await
         .map_err(cli_error)?;
     println!("{}", issued.token);
@@ -95,12 +95,12 @@ async fn create(
 }
 
 /// An API error as the command's: `--<field>: <reason>`.
-fn cli_error(e: api::error::ApiError) -> anyhow::Error {
+fn cli_error(e: api_core::error::ApiError) -> anyhow::Error {
     match e {
-        api::error::ApiError::BadRequest { field, reason } => {
+        api_core::error::ApiError::BadRequest { field, reason } => {
             anyhow::anyhow!("--{}: {reason}", field.replace('_', "-"))
         }
-        api::error::ApiError::NotFound => {
+        api_core::error::ApiError::NotFound => {
             anyhow::anyhow!("no such key (ekino keys list shows them)")
         }
         other => anyhow::anyhow!("{other}"),
@@ -108,7 +108,7 @@ fn cli_error(e: api::error::ApiError) -> anyhow::Error {
 }
 
 async fn list(client: &clickhouse::Client, json: bool) -> anyhow::Result<()> {
-    let listed = api::keys::list(client, now_secs())
+    let listed = api_core::keys::list(client, now_secs())
         .await
         .map_err(cli_error)?;
     if json {
@@ -148,10 +148,10 @@ async fn revoke(client: &clickhouse::Client, id: &str, reason: String) -> anyhow
         reason
     };
     let by = ingest::backfill::operator();
-    api::keys::revoke(client, id, &reason, &by, now_secs())
+    api_core::keys::revoke(client, id, &reason, &by, now_secs())
         .await
         .map_err(|e| match e {
-            api::error::ApiError::NotFound => {
+            api_core::error::ApiError::NotFound => {
                 anyhow::anyhow!("no key with id {id:?} (ekino keys list shows them)")
             }
             other => cli_error(other),

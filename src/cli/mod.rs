@@ -87,7 +87,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             // Claim decisions: one partition, so one decider applies them in order.
             ingest::topic::ensure_topic(
                 &settings.kafka.brokers,
-                &api::decider::topic_of(&settings.kafka.topic),
+                &api_core::decider::topic_of(&settings.kafka.topic),
                 1,
             )
             .await?;
@@ -146,8 +146,8 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Report(cmd) => report::run(cmd, &settings).await,
         Command::Rebate(cmd) => rebate::run(cmd),
         Command::Api => {
-            api::server::run(
-                &api::config::ApiSettings {
+            api_server::run(
+                &api_core::config::ApiSettings {
                     correction_window_days: settings.ingest.correction_window_days,
                     ..settings.api.clone()
                 },

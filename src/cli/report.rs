@@ -63,8 +63,8 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                 .map(|c| Bin::parse(&c))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
-            let q = api::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
-            let report = api::reports::box_office(
+            let q = api_core::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
+            let report = api_core::reports::box_office(
                 &client,
                 &q,
                 settings.reporting.clock().now(),
@@ -113,7 +113,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             }
         }
         ReportCommand::Rejected { json } => {
-            let s = api::reports::rejected_summary(&client).await?;
+            let s = api_core::reports::rejected_summary(&client).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -124,8 +124,8 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             }
         }
         ReportCommand::Reconciliation { json } => {
-            let r =
-                api::reports::reconciliation(&client, &settings.clickhouse.app_database()).await?;
+            let r = api_core::reports::reconciliation(&client, &settings.clickhouse.app_database())
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -151,7 +151,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                 .map(|c| Bin::parse(&c))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
-            let r = api::reports::corrections::corrections(
+            let r = api_core::reports::corrections::corrections(
                 &client,
                 from,
                 to,

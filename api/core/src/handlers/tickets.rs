@@ -1,0 +1,239 @@
+//! `POST /v1/tickets`: NDJSON upload for cinemas without Kafka, or CSV with the same columns
+//! (`Content-Type: text/csv`, read by `schemas::event::csv`). Each line is checked at once
+//! (decode, and that its `cinema_bin` is the key's cinema); only lines that pass are
+//! produced to the ticket topic, keyed by the key's BIN, where ingest judges them like any
+//! other event (duplicates, refunds, voids). Every other line is answered as rejected and
+//! kept in `upload_rejects` (same reason codes as `rejected_events`), shown to the cinema
+//! with its other rejects, and never reaches Kafka: a line that names another cinema is
+//! never produced, whatever else is wrong with it.
+//!
+//! At most `api.upload_max_lines` lines; the accepted ones are produced together and their
+//! deliveries awaited together (a pipeline, not one round trip per line).
+
+use serde::Serialize;
+
+use super::{require, ApiError};
+use crate::auth::{Principal, Role};
+use crate::state::AppState;
+
+/// One uploaded line's fate (component `UploadLine`: the engine has a `LineResult` too).
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = UploadLine)]
+pub struct LineResult {
+    pub line: usize,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadReply {
+    /// Names this upload's refused lines in the cinema's rejected list.
+    pub upload_id: String,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub lines: Vec<LineResult>,
+}
+
+/// `Content-Type` of a CSV upload (`ekino.ticket/1` as columns, `schemas::event::csv`).
+pub const CSV: &str = "text/csv";
+
+/// One line of an upload before it is judged: its line in the file, its own bytes (kept with a
+/// refusal), and the JSON event it is, or why it cannot be one.
+struct Candidate<'a> {
+    line: usize,
+    raw: &'a [u8],
+    json: Result<std::borrow::Cow<'a, [u8]>, schemas::Rejection>,
+}
+
+/// The body read as `content_type` says: CSV for `text/csv` (parameters such as `charset`
+/// are ignored: the reader knows UTF-8 and Windows-1251 by their bytes), else NDJSON.
+pub async fn upload_as(
+    s: &AppState,
+    p: &Principal,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<UploadReply, ApiError> {
+    let is_csv = content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
+    if is_csv {
+        upload_csv(s, p, body).await
+    } else {
+        upload(s, p, body).await
+    }
+}
+
+/// An NDJSON upload: one `ekino.ticket/1` object per line.
+pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
+    require(p, &[Role::Cinema])?;
+    let candidates: Vec<Candidate> = body
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
+        .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
+        .map(|(line, raw)| Candidate {
+            line,
+            raw,
+            json: Ok(std::borrow::Cow::Borrowed(raw)),
+        })
+        .collect();
+    if candidates.is_empty() {
+        // An upload with nothing in it is most likely a client that lost its file.
+        return Err(ApiError::bad(
+            "body",
+            "has no events (one ekino.ticket/1 JSON object per line)",
+        ));
+    }
+    judge(s, p, candidates).await
+}
+
+/// A CSV upload (`schemas::event::csv`): a refused row keeps its own CSV text; an accepted
+/// one is produced as the JSON object it reads as, like any other event.
+pub async fn upload_csv(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
+    require(p, &[Role::Cinema])?;
+    let max = s.settings.upload_max_lines;
+    let file =
+        schemas::event::csv::read(body, max).map_err(|e| ApiError::bad("body", e.to_string()))?;
+    if file.rows.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "has a header and no events (one ekino.ticket/1 event per row)",
+        ));
+    }
+    let candidates = file
+        .rows
+        .iter()
+        .map(|r| Candidate {
+            line: r.line,
+            raw: r.raw.as_bytes(),
+            json: r
+                .json
+                .as_deref()
+                .map(std::borrow::Cow::Borrowed)
+                .map_err(Clone::clone),
+        })
+        .collect();
+    judge(s, p, candidates).await
+}
+
+/// Checks each candidate at once (decode, and that it is the key's cinema), keeps the
+/// refused ones, produces the others, and answers line by line.
+async fn judge(
+    s: &AppState,
+    p: &Principal,
+    candidates: Vec<Candidate<'_>>,
+) -> Result<UploadReply, ApiError> {
+    let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
+    let producer = s
+        .producer
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
+    let now = chrono::Utc::now();
+    let upload_id = uuid::Uuid::new_v4().to_string();
+    let max = s.settings.upload_max_lines;
+    if candidates.len() > max {
+        return Err(ApiError::bad("body", format!("has more than {max} events, at most {max} are taken in one upload (api.upload_max_lines)")));
+    }
+    let checks = schemas::event::Checks::live(now);
+    let mut lines = Vec::with_capacity(candidates.len());
+    let mut to_send = Vec::new();
+    let mut refused = Vec::new();
+    for c in &candidates {
+        let verdict =
+            c.json
+                .clone()
+                .and_then(|json| match schemas::event::decode_event(&json, &checks) {
+                    Ok(e) if e.cinema_bin() != &bin => Err(schemas::Rejection::field(
+                        schemas::RejectReason::ForeignCinema,
+                        "cinema_bin",
+                        "is not the cinema of this key",
+                    )),
+                    Ok(e) => Ok((e.event_id().to_string(), json)),
+                    Err(r) => Err(r),
+                });
+        match verdict {
+            Ok((event_id, json)) => {
+                to_send.push(json);
+                lines.push(LineResult {
+                    line: c.line,
+                    status: "accepted",
+                    event_id: Some(event_id),
+                    reason: None,
+                    field: None,
+                    message: None,
+                });
+            }
+            Err(r) => {
+                let row = schemas::storage::UploadRejectRow::new(
+                    &r,
+                    bin.as_str(),
+                    &upload_id,
+                    u32::try_from(c.line).unwrap_or(u32::MAX),
+                    &p.key_id,
+                    c.raw,
+                    now,
+                );
+                refused.push(row);
+                lines.push(LineResult {
+                    line: c.line,
+                    status: "rejected",
+                    event_id: None,
+                    reason: Some(r.reason.code().into()),
+                    field: r.field,
+                    message: Some(r.message),
+                });
+            }
+        }
+    }
+    // Kept before the reply: a refused line is never lost, even when none was produced.
+    crate::reports::uploads::keep_rejects(&s.app, &refused).await?;
+    let mut deliveries = Vec::with_capacity(to_send.len());
+    for json in &to_send {
+        deliveries.push(
+            producer
+                .enqueue(bin.as_str().as_bytes(), json)
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?,
+        );
+    }
+    for d in deliveries {
+        match d.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => {
+                return Err(ApiError::Unavailable(format!(
+                    "broker refused an event: {e}"
+                )))
+            }
+            Err(_) => {
+                return Err(ApiError::Unavailable(
+                    "an event was dropped before delivery".into(),
+                ))
+            }
+        }
+    }
+    let accepted = lines.iter().filter(|l| l.status == "accepted").count();
+    Ok(UploadReply {
+        upload_id,
+        accepted,
+        rejected: lines.len() - accepted,
+        lines,
+    })
+}
+
+/// 200 when at least one line was accepted; 422 when none was (the same per-line body, and
+/// the rejected lines stored as always), so a client that reads only the status still sees
+/// that nothing of its upload counts.
+pub fn status_of(reply: &serde_json::Value) -> http::StatusCode {
+    if reply["accepted"].as_u64() == Some(0) {
+        http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        http::StatusCode::OK
+    }
+}

@@ -1,0 +1,636 @@
+//! `/{lang}/box-office?date=&period=&region=&origin=`: the chart, from the same function as
+//! `GET /v1/box-office/chart` (`handlers::box_office::chart`, with its one-second cache), and
+//! `…&format=csv`, the table in machine form (decimal point, English headers, UTF-8) whatever
+//! the page's language.
+//!
+//! A film is shown by its title in the page's language, falling back to Russian, then
+//! Kazakh, then English, then its certificate number (the registry has all three titles; a
+//! film not yet registered has none).
+
+use askama::Template;
+use rust_decimal::Decimal;
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::Reply;
+
+use crate::i18n::{self, Lang};
+use crate::page::{self, Chrome};
+use api_core::error::ApiError;
+use api_core::handlers;
+use api_core::params::ChartParams;
+use api_core::reports::chart::{ChartEntry, DailyChart, Origin, Period};
+use api_core::reports::registry::Title;
+use api_core::reports::status::DayStatus;
+use api_core::state::AppState;
+
+pub struct Row {
+    pub rank: u32,
+    /// `+2`, `−1`, `=`; empty for a film not ranked the period before.
+    pub change: String,
+    /// `up`, `down` or empty, for the change's colour.
+    pub change_class: &'static str,
+    pub is_new: bool,
+    pub film_id: String,
+    pub href: String,
+    pub title: String,
+    pub release_date: String,
+    pub days: String,
+    pub distributor: String,
+    pub gross: String,
+    pub share: String,
+    pub gross_change: String,
+    pub gross_change_pct: String,
+    pub gross_change_class: &'static str,
+    pub admissions: String,
+    pub cumulative_gross: String,
+    pub cumulative_admissions: String,
+    pub screens: String,
+    pub shows: String,
+    pub status: String,
+    pub status_class: &'static str,
+}
+
+/// One bar of the SVG chart of the period's top films.
+pub struct Bar {
+    pub y: u32,
+    pub width: u32,
+    pub label: String,
+    pub value: String,
+}
+
+/// One `<option>` of a filter.
+/// One option of a select or one checkbox of a form.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct UnregisteredRow {
+    pub films: String,
+    pub gross: String,
+    pub share: String,
+    pub admissions: String,
+    pub shows: String,
+}
+
+#[derive(Template)]
+#[template(path = "box_office.html")]
+pub struct ChartPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub date_iso: String,
+    pub periods: Vec<Choice>,
+    pub regions: Vec<Choice>,
+    pub origins: Vec<Choice>,
+    pub status: String,
+    pub status_class: &'static str,
+    pub data_as_of: String,
+    pub total_gross: String,
+    pub total_admissions: String,
+    pub rows: Vec<Row>,
+    pub unregistered: Option<UnregisteredRow>,
+    pub bars: Vec<Bar>,
+    pub bars_height: u32,
+    pub csv_href: String,
+}
+
+/// The title in `lang`, then ru, kk, en, then the film id.
+pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
+    let Some(t) = title else {
+        return film_id.to_owned();
+    };
+    let order: [&str; 4] = match lang {
+        Lang::Kk => [&t.kk, &t.ru, &t.en, film_id],
+        Lang::Ru => [&t.ru, &t.kk, &t.en, film_id],
+        Lang::En => [&t.en, &t.ru, &t.kk, film_id],
+    };
+    order
+        .into_iter()
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or(film_id)
+        .to_owned()
+}
+
+pub fn status_words(lang: Lang, s: DayStatus) -> (String, &'static str) {
+    match s {
+        DayStatus::Provisional => (i18n::t(lang, "status-provisional"), "status-provisional"),
+        DayStatus::Final => (i18n::t(lang, "status-final"), "status-final"),
+        DayStatus::Corrected => (i18n::t(lang, "status-corrected"), "status-corrected"),
+    }
+}
+
+const BAR_ROW: u32 = 26;
+const BAR_MAX: u32 = 360;
+const TOP: usize = 10;
+
+fn share(lang: Lang, s: &str) -> String {
+    i18n::percent(lang, s.parse::<Decimal>().unwrap_or_default())
+}
+
+/// The path of a film's page.
+pub fn film_href(lang: Lang, film_id: &str) -> String {
+    format!("/{}/films/{}", lang.code(), crate::path_segment(film_id))
+}
+
+fn row(lang: Lang, e: &ChartEntry) -> Row {
+    let (change, change_class) = match e.rank_change {
+        None => (String::new(), ""),
+        Some(0) => ("=".to_owned(), ""),
+        Some(n) if n > 0 => (format!("+{n}"), "up"),
+        Some(n) => (format!("−{}", n.unsigned_abs()), "down"),
+    };
+    let (status, status_class) = status_words(lang, e.status);
+    let delta = e.gross_change.to_decimal();
+    let signed = |text: String| {
+        if delta > Decimal::ZERO {
+            format!("+{text}")
+        } else {
+            text
+        }
+    };
+    Row {
+        rank: e.rank,
+        change,
+        change_class,
+        is_new: e.is_new,
+        film_id: e.film_id.clone(),
+        href: film_href(lang, &e.film_id),
+        title: title_in(lang, e.title.as_ref(), &e.film_id),
+        release_date: e
+            .release_date
+            .as_deref()
+            .map(|d| i18n::iso_date(lang, d))
+            .unwrap_or_default(),
+        days: e
+            .days_in_release
+            .map(|d| i18n::integer(lang, d))
+            .unwrap_or_default(),
+        distributor: e
+            .distributor
+            .as_ref()
+            .map(|d| title_in(lang, Some(d), ""))
+            .or_else(|| e.distributor_bin.clone())
+            .unwrap_or_default(),
+        gross: i18n::money(lang, e.gross.to_decimal()),
+        share: share(lang, &e.share),
+        gross_change: signed(i18n::money(lang, delta)),
+        gross_change_pct: e
+            .gross_change_ratio
+            .as_deref()
+            .map(|r| signed(share(lang, r)))
+            .unwrap_or_default(),
+        gross_change_class: if delta > Decimal::ZERO {
+            "up"
+        } else if delta < Decimal::ZERO {
+            "down"
+        } else {
+            ""
+        },
+        admissions: i18n::integer(lang, e.admissions),
+        cumulative_gross: i18n::money(lang, e.cumulative_gross.to_decimal()),
+        cumulative_admissions: i18n::integer(lang, e.cumulative_admissions),
+        screens: i18n::count(lang, e.screens),
+        shows: i18n::count(lang, e.screenings),
+        status,
+        status_class,
+    }
+}
+
+/// Bars proportional to gross, the largest [`BAR_MAX`] wide. Long titles are cut to fit.
+fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
+    let top: Vec<&ChartEntry> = chart.films.iter().take(TOP).collect();
+    let max = top
+        .iter()
+        .map(|e| e.gross.to_decimal())
+        .max()
+        .unwrap_or_default();
+    top.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let g = e.gross.to_decimal();
+            let width = if max > Decimal::ZERO {
+                (g * Decimal::from(BAR_MAX) / max)
+                    .round()
+                    .try_into()
+                    .unwrap_or(0u32)
+                    .max(1)
+            } else {
+                0
+            };
+            let title = title_in(lang, e.title.as_ref(), &e.film_id);
+            let label = if title.chars().count() > 34 {
+                format!("{}…", title.chars().take(33).collect::<String>())
+            } else {
+                title
+            };
+            Bar {
+                y: u32::try_from(i).unwrap_or(0) * BAR_ROW,
+                width,
+                label,
+                value: i18n::money(lang, g),
+            }
+        })
+        .collect()
+}
+
+fn choices(items: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
+    let (status, status_class) = status_words(lang, chart.status);
+    let bars = bars(lang, chart);
+    let heading = match chart.period {
+        Period::Day => i18n::t_with(
+            lang,
+            "chart-heading",
+            &[("date", i18n::iso_date(lang, &chart.date))],
+        ),
+        Period::Weekend | Period::Week => i18n::t_with(
+            lang,
+            if chart.period == Period::Weekend {
+                "chart-heading-weekend"
+            } else {
+                "chart-heading-week"
+            },
+            &[
+                ("from", i18n::iso_date(lang, &chart.from)),
+                ("to", i18n::iso_date(lang, &chart.to)),
+            ],
+        ),
+    };
+    let periods = choices(
+        [Period::Day, Period::Weekend, Period::Week].map(|p| {
+            (
+                p.as_str().to_owned(),
+                i18n::t(lang, &format!("period-{}", p.as_str())),
+            )
+        }),
+        chart.period.as_str(),
+    );
+    let region = chart.region.clone().unwrap_or_default();
+    let mut regions = vec![Choice {
+        value: String::new(),
+        label: i18n::t(lang, "region-all"),
+        selected: region.is_empty(),
+    }];
+    regions.extend(chart.regions.iter().map(|r| Choice {
+        selected: r.code == region,
+        value: r.code.clone(),
+        label: title_in(lang, Some(&r.name), &r.code),
+    }));
+    let origin = chart.origin.map(Origin::as_str).unwrap_or_default();
+    let origins = choices(
+        [
+            ("", "origin-all"),
+            ("national", "origin-national"),
+            ("foreign", "origin-foreign"),
+        ]
+        .map(|(v, k)| (v.to_owned(), i18n::t(lang, k))),
+        origin,
+    );
+    let mut csv = crate::form(query);
+    csv.insert("format".into(), "csv".into());
+    let mut csv: Vec<(String, String)> = csv.into_iter().collect();
+    csv.sort();
+    ChartPage {
+        chrome: Chrome::new(lang, "chart-title", "box-office", "box-office", query),
+        heading,
+        date_iso: chart.date.clone(),
+        periods,
+        regions,
+        origins,
+        status,
+        status_class,
+        data_as_of: chart
+            .data_as_of
+            .as_deref()
+            .map(|t| i18n::timestamp(lang, t))
+            .unwrap_or_else(|| "—".into()),
+        total_gross: i18n::money(lang, chart.total_gross.to_decimal()),
+        total_admissions: i18n::integer(lang, chart.total_admissions),
+        rows: chart.films.iter().map(|e| row(lang, e)).collect(),
+        unregistered: chart.unregistered.as_ref().map(|u| UnregisteredRow {
+            films: i18n::count(lang, u.films),
+            gross: i18n::money(lang, u.gross.to_decimal()),
+            share: share(lang, &u.share),
+            admissions: i18n::integer(lang, u.admissions),
+            shows: i18n::count(lang, u.screenings),
+        }),
+        bars_height: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW,
+        bars,
+        csv_href: format!(
+            "/{}/box-office?{}",
+            lang.code(),
+            serde_urlencoded::to_string(&csv).unwrap_or_default()
+        ),
+    }
+}
+
+/// The chart's table in machine form: decimal point, English headers, UTF-8, one line per
+/// registered film then the unregistered line (rank empty, film_id `unregistered`).
+pub fn csv(chart: &DailyChart) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "rank",
+        "rank_change",
+        "new",
+        "film_id",
+        "title_en",
+        "title_ru",
+        "title_kk",
+        "release_date",
+        "days_in_release",
+        "distributor",
+        "gross",
+        "share",
+        "gross_change",
+        "gross_change_ratio",
+        "admissions",
+        "cumulative_gross",
+        "cumulative_admissions",
+        "screens",
+        "screenings",
+        "status",
+    ];
+    let _ = w.write_record(header);
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    for e in &chart.films {
+        let t = e.title.clone().unwrap_or(Title {
+            kk: String::new(),
+            ru: String::new(),
+            en: String::new(),
+        });
+        let status = serde_json::to_value(e.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = w.write_record([
+            e.rank.to_string(),
+            opt(e.rank_change.map(|c| c.to_string())),
+            e.is_new.to_string(),
+            e.film_id.clone(),
+            t.en,
+            t.ru,
+            t.kk,
+            opt(e.release_date.clone()),
+            opt(e.days_in_release.map(|d| d.to_string())),
+            opt(e
+                .distributor
+                .as_ref()
+                .map(|d| d.en.clone())
+                .or_else(|| e.distributor_bin.clone())),
+            e.gross.to_string(),
+            e.share.clone(),
+            e.gross_change.to_string(),
+            opt(e.gross_change_ratio.clone()),
+            e.admissions.to_string(),
+            e.cumulative_gross.to_string(),
+            e.cumulative_admissions.to_string(),
+            e.screens.to_string(),
+            e.screenings.to_string(),
+            status,
+        ]);
+    }
+    if let Some(u) = &chart.unregistered {
+        let mut line = vec![String::new(); header.len()];
+        line[3] = "unregistered".into();
+        line[10] = u.gross.to_string();
+        line[11] = u.share.clone();
+        line[14] = u.admissions.to_string();
+        line[18] = u.screenings.to_string();
+        let _ = w.write_record(&line);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The chart's query from a page's form: absent period is a day, absent date yesterday (in
+/// UTC+5), the last whole day, as KOBIS opens; today's partial chart is one pick away.
+fn query_of(s: &AppState, form: &std::collections::HashMap<String, String>) -> ChartParams {
+    ChartParams {
+        date: form
+            .get("date")
+            .cloned()
+            .unwrap_or_else(|| (s.today() - chrono::Days::new(1)).to_string()),
+        period: form.get("period").cloned(),
+        region: form.get("region").cloned(),
+        origin: form.get("origin").cloned(),
+    }
+}
+
+pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
+    let form = crate::form(query);
+    let chart = async {
+        handlers::box_office::chart(s, handlers::box_office::chart_query(&query_of(s, &form))?)
+            .await
+    }
+    .await;
+    match (chart, form.get("format").map(String::as_str)) {
+        (Ok(chart), Some("csv")) => {
+            let name = format!(
+                "ekino-box-office-{}-{}.csv",
+                chart.period.as_str(),
+                chart.date
+            );
+            let mut resp = warp::reply::with_header(
+                csv(&chart),
+                header::CONTENT_TYPE,
+                "text/csv; charset=utf-8",
+            )
+            .into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\"")
+                    .parse()
+                    .expect("header"),
+            );
+            resp
+        }
+        (Ok(_), Some(other)) if other != "html" => page::error(
+            lang,
+            "box-office",
+            query,
+            &ApiError::bad("format", format!("must be csv or html, got {other:?}")),
+        ),
+        (Ok(chart), _) => page::html(StatusCode::OK, lang, &render(lang, query, &chart)),
+        (Err(e), _) => page::error(lang, "box-office", query, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use askama::Template;
+    use schemas::Kzt;
+
+    fn entry(
+        rank: u32,
+        film: &str,
+        title: Option<Title>,
+        gross_tiyn: i64,
+        share: &str,
+        change: Option<i64>,
+    ) -> ChartEntry {
+        ChartEntry {
+            rank,
+            rank_change: change,
+            is_new: change.is_none(),
+            film_id: film.into(),
+            title,
+            release_date: Some("2026-11-20".into()),
+            days_in_release: Some(2),
+            national: Some(true),
+            distributor_bin: Some("080140000006".into()),
+            distributor: Some(Title {
+                kk: "Дала <Медиа>".into(),
+                ru: "Дала Медиа".into(),
+                en: "Dala Media".into(),
+            }),
+            gross: Kzt::from_tiyn(gross_tiyn),
+            share: share.into(),
+            gross_change: Kzt::from_tiyn(gross_tiyn / 4),
+            gross_change_ratio: Some("0.3333".into()),
+            admissions: 1234,
+            screens: 3,
+            screenings: 12,
+            cumulative_gross: Kzt::from_tiyn(gross_tiyn * 3),
+            cumulative_admissions: 5000,
+            status: DayStatus::Provisional,
+        }
+    }
+
+    fn chart() -> DailyChart {
+        let hostile = Title {
+            kk: "<script>alert(1)</script>".into(),
+            ru: "Кек & \"Мезгіл\"".into(),
+            en: "Steppe Light".into(),
+        };
+        DailyChart {
+            date: "2026-11-21".into(),
+            period: Period::Day,
+            from: "2026-11-21".into(),
+            to: "2026-11-21".into(),
+            region: None,
+            origin: None,
+            data_as_of: Some("2026-11-21T14:05:09+05:00".into()),
+            unregistered: Some(api_core::reports::chart::Unregistered {
+                films: 2,
+                gross: Kzt::from_tiyn(1_000),
+                share: "0".into(),
+                admissions: 1,
+                screenings: 1,
+            }),
+            regions: vec![],
+            status: DayStatus::Provisional,
+            total_gross: Kzt::from_tiyn(300_000_000),
+            total_admissions: 2468,
+            films: vec![
+                entry(
+                    1,
+                    "KZ26-0001",
+                    Some(hostile),
+                    200_000_000,
+                    "0.6667",
+                    Some(1),
+                ),
+                entry(2, "<b>X</b>", None, 100_000_000, "0.3333", None),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_chart_page_speaks_each_language_and_escapes_tenant_text() {
+        let nb = '\u{a0}';
+        let cases = [
+            (
+                Lang::Kk,
+                "21.11.2026 күнгі кассалық жинақтар",
+                format!("2{nb}000{nb}000,00{nb}₸"),
+                format!("66,7{nb}%"),
+            ),
+            (
+                Lang::Ru,
+                "Кассовые сборы за 21.11.2026",
+                format!("2{nb}000{nb}000,00{nb}₸"),
+                format!("66,7{nb}%"),
+            ),
+            (
+                Lang::En,
+                "Box office for 21 Nov 2026",
+                "₸2,000,000.00".to_owned(),
+                "66.7%".to_owned(),
+            ),
+        ];
+        for (lang, heading, gross, share) in cases {
+            let html = render(lang, "date=2026-11-21&x=\"><script>", &chart())
+                .render()
+                .unwrap();
+            assert!(
+                html.contains(&format!("<html lang=\"{}\">", lang.code())),
+                "{lang:?}"
+            );
+            assert!(html.contains(heading), "{lang:?}: heading");
+            assert!(
+                html.contains(&gross) && html.contains(&share),
+                "{lang:?}: {gross} {share}"
+            );
+            assert!(
+                !html.contains("<script>alert")
+                    && !html.contains("<b>X</b>")
+                    && !html.contains("\"><script>"),
+                "{lang:?}: tenant text or the query escaped"
+            );
+            assert!(
+                html.contains("&#60;b&#62;X&#60;/b&#62;"),
+                "{lang:?}: an unregistered film shows its id, escaped"
+            );
+            // The language switch keeps the query, in every language.
+            for other in Lang::ALL {
+                assert!(
+                    html.contains(&format!(
+                        "href=\"/{}/box-office?date=2026-11-21&#38;x=",
+                        other.code()
+                    )),
+                    "{lang:?} → {other:?}"
+                );
+            }
+            // The SVG has one bar per film, the largest 360 wide and the next half of it.
+            assert!(
+                html.contains("width=\"360\"") && html.contains("width=\"180\""),
+                "{lang:?}: bars"
+            );
+        }
+        let kk = render(Lang::Kk, "", &chart()).render().unwrap();
+        assert!(
+            kk.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "the kk title, escaped"
+        );
+        let ru = render(Lang::Ru, "", &chart()).render().unwrap();
+        assert!(
+            ru.contains("Кек &#38; &#34;Мезгіл&#34;"),
+            "the ru title, escaped"
+        );
+    }
+
+    #[test]
+    fn titles_fall_back_in_the_documented_order() {
+        let t = |kk: &str, ru: &str, en: &str| Title {
+            kk: kk.into(),
+            ru: ru.into(),
+            en: en.into(),
+        };
+        assert_eq!(title_in(Lang::En, Some(&t("к", "р", "")), "F"), "р");
+        assert_eq!(title_in(Lang::Kk, Some(&t(" ", "р", "e")), "F"), "р");
+        assert_eq!(title_in(Lang::Ru, Some(&t("к", "", "e")), "F"), "к");
+        assert_eq!(title_in(Lang::Ru, Some(&t("", "", "")), "F"), "F");
+        assert_eq!(title_in(Lang::En, None, "F"), "F");
+    }
+}

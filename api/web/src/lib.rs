@@ -1,0 +1,699 @@
+//! The web pages, served by `ekino api` on its own port beside the JSON API: HTML under
+//! `/{kk|ru|en}/…`, `/` sending a visitor to the language its browser prefers (kk when none
+//! of ours), and the embedded assets under `/assets/`.
+//!
+//! Invariants: a page calls the same report function as its JSON twin (never a second
+//! query); every word comes from the catalogue ([`i18n`]); every filter is a GET form, so a
+//! page's URL can be shared and everything works without JavaScript (htmx only boosts links
+//! and forms); pages ignore unknown query parameters and treat empty ones as absent (GET forms
+//! send them), while the JSON API stays strict; tenant text is escaped by the templates;
+//! charts are SVG drawn on the server. Pages are public routes, under the per-address limit.
+
+pub mod assets;
+pub mod audit;
+pub mod box_office;
+pub mod cabinet;
+pub mod cinema;
+pub mod claim;
+pub mod commission;
+pub mod decisions;
+pub mod estimate;
+pub mod film;
+pub mod glossary;
+pub mod i18n;
+pub mod ministry;
+pub mod ministry_cinemas;
+pub mod page;
+pub mod pdf;
+pub mod people;
+pub mod producer;
+pub mod producer_film;
+pub mod productions;
+pub mod programmes;
+pub mod reasons;
+pub mod rebates;
+pub mod registry;
+pub mod sales;
+pub mod session;
+pub mod upload;
+
+use std::collections::HashMap;
+
+use warp::filters::BoxedFilter;
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use api_core::auth::Role;
+use api_core::sessions::{COOKIE, CSRF_COOKIE};
+use api_edge::{public, query, state, State};
+use i18n::Lang;
+
+/// The language of a `/{lang}/…` path; another first segment is not a page.
+fn lang() -> impl Filter<Extract = (Lang,), Error = warp::Rejection> + Clone {
+    warp::path::param::<String>()
+        .and_then(|l: String| async move { Lang::parse(&l).ok_or_else(warp::reject::not_found) })
+}
+
+/// A page's query parameters, leniently: unknown ones ignored, empty ones absent (the last
+/// of a repeated one wins).
+pub fn form(q: &str) -> HashMap<String, String> {
+    api_core::params::pairs(q).into_iter().collect()
+}
+
+/// A value as one path segment: unreserved characters as they are, every other byte
+/// percent-encoded (film ids are tenant text).
+pub fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The inverse of [`path_segment`]; an invalid escape stays as it is.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A page at `/{lang}/<path>` (GET, public, under the per-address limit): its language, the
+/// state and its raw query.
+fn page(
+    s: &State,
+    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+) -> impl Filter<Extract = (Lang, State, String), Error = warp::Rejection> + Clone {
+    lang()
+        .and(path)
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+}
+
+/// Whether the request came over TLS (see `Guards::over_tls`): cookies are `Secure` then.
+fn tls(s: &State) -> impl Filter<Extract = (bool,), Error = warp::Rejection> + Clone {
+    api_edge::peer()
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
+        .and(state(s.clone()))
+        .map(
+            |remote: Option<std::net::SocketAddr>, xfp: Option<String>, s: State| {
+                s.guards.over_tls(remote, xfp.as_deref())
+            },
+        )
+}
+
+/// The signed-in screens, each for one role: `/{lang}/<home>` (see `session::gate`).
+fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)> {
+    lang()
+        .and(warp::path(home))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+                let signed =
+                    match session::gate(&s, lang, cookie.as_deref(), home, &q, &[role]).await {
+                        Ok(x) => x,
+                        Err(resp) => return resp,
+                    };
+                match role {
+                    Role::Cinema => cinema::page(&s, lang, &signed, &q).await,
+                    Role::Producer => producer::page(&s, lang, &signed, &q).await,
+                    Role::Ministry => ministry::page(&s, lang, &signed, &q).await,
+                    Role::Commission => commission::page(&s, lang, &signed, &q).await,
+                }
+            },
+        )
+        .boxed()
+}
+
+/// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
+/// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
+fn signed_page<F, Fut>(
+    s: &State,
+    section: &'static str,
+    name: &'static str,
+    role: Role,
+    page: F,
+) -> BoxedFilter<(Response,)>
+where
+    F: Fn(State, Lang, session::Signed, String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    let rest = format!("{section}/{name}");
+    lang()
+        .and(warp::path(section))
+        .and(warp::path(name))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, q: String| {
+                let (rest, page) = (rest.clone(), page.clone());
+                async move {
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                        Ok(signed) => page(s, lang, signed, q).await,
+                        Err(resp) => resp,
+                    }
+                }
+            },
+        )
+        .boxed()
+}
+
+/// `/{lang}/sign-in` (GET, POST) and `/{lang}/sign-out` (POST): see `session`.
+fn signing(s: &State) -> BoxedFilter<(Response,)> {
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    let form = lang()
+        .and(warp::path!("sign-in"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(tls(s))
+        .then(
+            |lang: Lang,
+             s: State,
+             q: String,
+             session: Option<String>,
+             csrf: Option<String>,
+             tls: bool| async move {
+                session::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
+            },
+        );
+    let sign_in = lang()
+        .and(warp::path!("sign-in"))
+        .and(warp::post())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(tls(s))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, csrf: Option<String>, tls: bool, body: bytes::Bytes| async move {
+                let started = std::time::Instant::now();
+                match session::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
+                    (resp, Some(p)) => api_edge::audited(
+                        &s,
+                        resp,
+                        &p,
+                        "POST",
+                        "web_sign_in",
+                        "/{lang}/sign-in",
+                        "",
+                        started,
+                        0,
+                    ),
+                    (resp, None) => resp,
+                }
+            },
+        );
+    let sign_out = lang()
+        .and(warp::path!("sign-out"))
+        .and(warp::post())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(tls(s))
+        .and(api_edge::body(limit, timeout))
+        .then(|lang: Lang, s: State, session: Option<String>, tls: bool, body: bytes::Bytes| async move {
+            let started = std::time::Instant::now();
+            match session::sign_out(&s, lang, &body, session.as_deref(), tls).await {
+                (resp, Some(p)) => api_edge::audited(&s, resp, &p, "POST", "web_sign_out", "/{lang}/sign-out", "", started, 0),
+                (resp, None) => resp,
+            }
+        });
+    // The claims desk's decisions (see `decisions`).
+    let decision = lang()
+        .and(warp::path!("ministry" / "claims" / String / "decision"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            let signed = match session::gate_form(&s, lang, cookie.as_deref(), "ministry", &[Role::Ministry]).await {
+                Ok(x) => x,
+                Err(resp) => return resp,
+            };
+            decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
+        });
+    // A cinema's file of events (see `upload`).
+    let upload_form = signed_page(
+        s,
+        "cinema",
+        "upload",
+        Role::Cinema,
+        |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await },
+    );
+    // Every cinema's reporting, for the ministry (see `ministry_cinemas`).
+    let ministry_cinemas = signed_page(
+        s,
+        "ministry",
+        "cinemas",
+        Role::Ministry,
+        |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await },
+    );
+    // The audit log, for the ministry (see `audit`).
+    let audit_page = signed_page(
+        s,
+        "ministry",
+        "audit",
+        Role::Ministry,
+        |s, lang, signed, q| async move { audit::page(&s, lang, &signed, &q).await },
+    );
+    // Keys and foreign applicants, for the ministry (see `people`).
+    let people_page = signed_page(
+        s,
+        "ministry",
+        "people",
+        Role::Ministry,
+        |s, lang, signed, q| async move { people::page(&s, lang, &signed, &q).await },
+    );
+    let people_post =
+        lang()
+            .and(warp::path!("ministry" / "people" / String))
+            .and(warp::post())
+            .and(state(s.clone()))
+            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(api_edge::body(limit, timeout))
+            .then(
+                |lang: Lang,
+                 action: String,
+                 s: State,
+                 cookie: Option<String>,
+                 body: bytes::Bytes| async move {
+                    match session::gate_form(
+                        &s,
+                        lang,
+                        cookie.as_deref(),
+                        "ministry/people",
+                        &[Role::Ministry],
+                    )
+                    .await
+                    {
+                        Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
+    // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
+    let producer_film = lang()
+        .and(warp::path!("producer" / "films" / String))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(
+            |lang: Lang, film: String, s: State, cookie: Option<String>, q: String| async move {
+                let film = percent_decode(&film);
+                let rest = format!("producer/films/{}", path_segment(&film));
+                match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Producer]).await
+                {
+                    Ok(signed) => producer_film::page(&s, lang, &signed, &film, &q).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    // A cinema's own sales, by day and film, then by screening (see `sales`).
+    let sales_page = signed_page(
+        s,
+        "cinema",
+        "sales",
+        Role::Cinema,
+        |s, lang, signed, q| async move { sales::page(&s, lang, &signed, &q).await },
+    );
+    // The whole form: the file's limit and room for the other fields.
+    let multipart_limit = s.settings.upload_limit_bytes + 64 * 1024;
+    let upload_post = lang()
+        .and(warp::path!("cinema" / "upload"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(warp::multipart::form().max_length(multipart_limit))
+        .then(|lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| async move {
+            match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
+                Ok(signed) => upload::post(&s, lang, &signed, form).await,
+                Err(resp) => resp,
+            }
+        });
+    let void = lang()
+        .and(warp::path!("cinema" / "void"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "cinema/upload",
+                    &[Role::Cinema],
+                )
+                .await
+                {
+                    Ok(signed) => upload::void(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    // A producer's claim form (see `claim`).
+    let claim_form = lang()
+        .and(warp::path!("producer" / "claim"))
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(query())
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
+                match session::gate(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "producer/claim",
+                    &q,
+                    &[Role::Producer],
+                )
+                .await
+                {
+                    Ok(signed) => claim::form(&s, lang, &signed, &q).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    let claim_post = lang()
+        .and(warp::path!("producer" / "claim"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "producer/claim",
+                    &[Role::Producer],
+                )
+                .await
+                {
+                    Ok(signed) => claim::post(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    form.boxed()
+        .or(sign_in.boxed())
+        .unify()
+        .or(sign_out.boxed())
+        .unify()
+        .or(decision.boxed())
+        .unify()
+        .or(upload_form)
+        .unify()
+        .or(sales_page)
+        .unify()
+        .or(producer_film.boxed())
+        .unify()
+        .or(ministry_cinemas)
+        .unify()
+        .or(people_page)
+        .unify()
+        .or(audit_page)
+        .unify()
+        .or(people_post.boxed())
+        .unify()
+        .or(upload_post.boxed())
+        .unify()
+        .or(void.boxed())
+        .unify()
+        .or(claim_form.boxed())
+        .unify()
+        .or(claim_post.boxed())
+        .unify()
+        .boxed()
+}
+
+/// The ministry's registry screens (see `registry`) and the commission's saved estimates (see
+/// `productions`); boxed on their own, as every group of
+/// routes here is, so that the filter types stay small enough to compile quickly.
+fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    // The registry, for the ministry: films, cinemas and FX, each record with its history (see
+    // `registry`).
+    let registry_page = signed_page(
+        s,
+        "ministry",
+        "registry",
+        Role::Ministry,
+        |s, lang, signed, q| async move { registry::page(&s, lang, &signed, &q).await },
+    );
+    let registry_record =
+        lang()
+            .and(warp::path!("ministry" / "registry" / String / String))
+            .and(warp::get())
+            .and(state(s.clone()))
+            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(query())
+            .then(
+                |lang: Lang,
+                 kind: String,
+                 id: String,
+                 s: State,
+                 cookie: Option<String>,
+                 q: String| async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("ministry/registry/{kind}/{}", path_segment(&id));
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[Role::Ministry])
+                        .await
+                    {
+                        Ok(signed) => registry::record(&s, lang, &signed, &kind, &id, &q).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
+    let registry_fx = lang()
+        .and(warp::path!("ministry" / "registry" / "fx"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/registry",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    let registry_post = lang()
+        .and(warp::path!("ministry" / "registry" / String / String))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang,
+             kind: String,
+             id: String,
+             s: State,
+             cookie: Option<String>,
+             body: bytes::Bytes| async move {
+                let id = percent_decode(&id);
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/registry",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    // The film commission's saved estimates (see `productions`).
+    let save_form = signed_page(
+        s,
+        "commission",
+        "save",
+        Role::Commission,
+        |s, lang, signed, q| async move { productions::form(&s, lang, &signed, &q).await },
+    );
+    let save = lang()
+        .and(warp::path!("commission" / "estimates"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "commission",
+                    &[Role::Commission],
+                )
+                .await
+                {
+                    Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    let delete = lang()
+        .and(warp::path!("commission" / "estimates" / String / "delete"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(api_edge::body(limit, timeout))
+        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+            match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {
+                Ok(signed) => productions::post(&s, lang, &signed, Some(&percent_decode(&id)), &body).await,
+                Err(resp) => resp,
+            }
+        });
+    registry_page
+        .or(registry_record.boxed())
+        .unify()
+        .or(registry_fx.boxed())
+        .unify()
+        .or(registry_post.boxed())
+        .unify()
+        .or(save_form)
+        .unify()
+        .or(save.boxed())
+        .unify()
+        .or(delete.boxed())
+        .unify()
+        .boxed()
+}
+
+pub fn routes(s: State) -> BoxedFilter<(Response,)> {
+    let root = warp::path::end()
+        .and(warp::get())
+        .and(warp::header::optional::<String>("accept-language"))
+        .map(|al: Option<String>| {
+            let to = format!("/{}/box-office", Lang::negotiate(al.as_deref()).code());
+            let mut resp =
+                warp::reply::with_status(warp::reply(), StatusCode::SEE_OTHER).into_response();
+            resp.headers_mut()
+                .insert(header::LOCATION, to.parse().expect("header"));
+            resp.headers_mut()
+                .insert(header::VARY, "accept-language".parse().expect("header"));
+            resp
+        });
+    let assets = warp::path("assets")
+        .and(warp::path::tail())
+        .and(warp::get())
+        .map(|t: warp::path::Tail| assets::serve(t.as_str()));
+    // Pages link their icon; this answers the clients that ask for /favicon.ico regardless.
+    let favicon = warp::path!("favicon.ico")
+        .and(warp::get())
+        .map(|| assets::serve("favicon.svg"));
+    let chart =
+        page(&s, warp::path!("box-office")).then(|lang: Lang, s: State, q: String| async move {
+            box_office::page(&s, lang, &q).await
+        });
+    let film = lang()
+        .and(warp::path("films"))
+        .and(warp::path::param::<String>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(state(s.clone()))
+        .and(query())
+        .then(|lang: Lang, id: String, s: State, q: String| async move {
+            // The segment arrives percent-encoded; a film id is its decoded text.
+            let id = percent_decode(&id);
+            film::page(&s, lang, &id, &q).await
+        });
+    let programmes = page(&s, warp::path!("rebates"))
+        .map(|lang: Lang, s: State, q: String| programmes::programmes(&s, lang, &q));
+    let estimate = page(&s, warp::path!("rebates" / "estimate")).then(
+        |lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await },
+    );
+    let brief = page(&s, warp::path!("rebates" / "brief"))
+        .then(|lang: Lang, s: State, q: String| async move { rebates::brief(&s, lang, &q).await });
+    let glossary = lang()
+        .and(warp::path!("glossary"))
+        .and(warp::get())
+        .and(public(s.clone()))
+        .and(query())
+        .map(|lang: Lang, q: String| glossary::page(lang, &q));
+    root.or(assets)
+        .unify()
+        .or(favicon)
+        .unify()
+        .or(chart)
+        .unify()
+        .or(film)
+        .unify()
+        .or(programmes)
+        .unify()
+        .or(estimate)
+        .unify()
+        .or(brief)
+        .unify()
+        .or(glossary)
+        .unify()
+        .boxed()
+        .or(signing(&s))
+        .unify()
+        .or(registry_routes(&s))
+        .unify()
+        .or(cabinet(&s, "cinema", Role::Cinema))
+        .unify()
+        .or(cabinet(&s, "producer", Role::Producer))
+        .unify()
+        .or(cabinet(&s, "ministry", Role::Ministry))
+        .unify()
+        .or(cabinet(&s, "commission", Role::Commission))
+        .unify()
+        .boxed()
+}

@@ -1,0 +1,384 @@
+//! `/{lang}/ministry`: the ministry's desk. Every figure is the JSON API's, called with the
+//! session's key: the payback KPI (`/v1/roi/summary`), the register of state-funded films
+//! (`/v1/roi/films`; `?format=csv|arrow` downloads it in the API's export columns), the KPI
+//! per funding-year cohort (the same `reports::roi::summary` over the register), silent
+//! cinemas (`/v1/cinemas/reporting`), the claims waiting for a decision (`/v1/claims`) and
+//! what each programme's pool has left this year (`/v1/rebates/pools`).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use askama::Template;
+use rust_decimal::Decimal;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::box_office::title_in;
+use crate::cabinet;
+use crate::i18n::{self, Lang};
+use crate::page::{self, Chrome};
+use crate::producer::at;
+use crate::session::Signed;
+use api_core::handlers;
+use api_core::params::{PageQuery, SilentQuery, SummaryQuery};
+use api_core::reports::roi::{self, FilmRoi, RoiSummary};
+use api_core::state::AppState;
+
+/// Silent days asked for when the form does not say.
+pub const SILENT_DAYS: i64 = 2;
+
+pub struct Kpi {
+    pub label: String,
+    pub funded: String,
+    pub released: String,
+    pub paid_back: String,
+    pub share: String,
+    pub recoupment: String,
+}
+
+pub struct RegisterLine {
+    pub href: String,
+    pub title: String,
+    pub year: String,
+    pub budget: String,
+    pub state_funding: String,
+    pub gross: String,
+    pub net: String,
+    pub producer_share: String,
+    pub recoupment: String,
+    pub paid_back: String,
+    pub first_day: String,
+    pub last_day: String,
+}
+
+pub struct SilentLine {
+    pub bin: String,
+    pub name: String,
+    pub last: String,
+    pub days: String,
+}
+
+pub struct QueueLine {
+    pub id: String,
+    /// The decisions this claim can take now: approve and reject, or mark paid.
+    pub approved: bool,
+    pub programme: String,
+    pub film: String,
+    pub by: String,
+    pub rebate: String,
+    pub submitted: String,
+}
+
+pub struct PoolLine {
+    pub programme: String,
+    pub pool: String,
+    pub committed: String,
+    pub left: String,
+}
+
+#[derive(Template)]
+#[template(path = "ministry.html")]
+pub struct MinistryPage {
+    pub chrome: Chrome,
+    pub overall: Kpi,
+    pub cohorts: Vec<Kpi>,
+    pub register: Vec<RegisterLine>,
+    pub csv_href: String,
+    pub arrow_href: String,
+    pub silent_days: i64,
+    pub silent: Vec<SilentLine>,
+    pub queue: Vec<QueueLine>,
+    pub pools_year: i32,
+    pub pools: Vec<PoolLine>,
+    /// The sentence after a decision (`?decided=`), or the refusal of one.
+    pub notice: Option<String>,
+    pub refusal: Option<String>,
+    /// The session's token, for the decision forms.
+    pub csrf: String,
+}
+
+fn share(lang: Lang, s: Option<&String>) -> String {
+    s.and_then(|x| x.parse::<Decimal>().ok())
+        .map(|d| i18n::percent(lang, d))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn kpi(lang: Lang, label: String, k: &RoiSummary) -> Kpi {
+    Kpi {
+        label,
+        funded: i18n::count(lang, k.films_funded),
+        released: i18n::count(lang, k.films_released),
+        paid_back: i18n::count(lang, k.films_paid_back),
+        share: share(lang, k.payback_share.as_ref()),
+        recoupment: share(lang, k.recoupment.as_ref()),
+    }
+}
+
+fn amount(lang: Lang, currency: &str, s: Option<&String>) -> String {
+    match s.and_then(|x| x.parse::<Decimal>().ok()) {
+        Some(d) => format!("{currency} {}", i18n::number(lang, d, 2)),
+        None => "—".into(),
+    }
+}
+
+/// The programmes with an annual pool, and what it has left.
+pub fn pool_lines(s: &AppState, lang: Lang, pools: &handlers::claims::PoolsReply) -> Vec<PoolLine> {
+    pools
+        .programmes
+        .iter()
+        .filter(|x| x.pool.is_some())
+        .map(|x| PoolLine {
+            programme: crate::estimate::programme_label(s, lang, &x.programme),
+            pool: amount(lang, &x.currency, x.pool.as_ref()),
+            committed: amount(lang, &x.currency, Some(&x.committed)),
+            left: amount(lang, &x.currency, x.left.as_ref()),
+        })
+        .collect()
+}
+
+/// The register: state-funded films only (the API's list has every registered film).
+fn register(all: &[FilmRoi]) -> Vec<&FilmRoi> {
+    all.iter()
+        .filter(|f| f.figures.state_funding.tiyn() > 0)
+        .collect()
+}
+
+pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
+    render(s, lang, signed, query, None).await
+}
+
+/// The desk, with the refusal of a decision just tried (422) when there is one.
+pub async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    refusal: Option<String>,
+) -> Response {
+    let started = Instant::now();
+    let p = &signed.principal;
+    let fail = |e: &api_core::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "ministry", query, e),
+            p,
+            "web_ministry",
+            "/{lang}/ministry",
+            query,
+            started,
+        )
+    };
+    let form = crate::form(query);
+    let all = match handlers::roi::films(
+        s,
+        p,
+        PageQuery {
+            page: Some(1),
+            page_size: Some(s.settings.max_page_rows),
+        },
+    )
+    .await
+    {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    if let Some(format) = form.get("format") {
+        return export(s, lang, signed, query, format, &all.films, started).await;
+    }
+    let overall = match handlers::roi::summary(s, p, SummaryQuery { funding_year: None }).await {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    let silent_days = form
+        .get("silent_days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| *d >= 0)
+        .unwrap_or(SILENT_DAYS);
+    let silent = match handlers::cinemas::silent(s, p, SilentQuery { silent_days }).await {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    // The desk: claims waiting for a decision, then approved ones waiting to be paid.
+    let mut queue = Vec::new();
+    for status in ["submitted", "approved"] {
+        let q = handlers::claims::ListQuery {
+            status: Some(status.into()),
+            programme: None,
+            year: None,
+            page: Some(1),
+            page_size: Some(100),
+        };
+        match handlers::claims::list(s, p, q).await {
+            Ok(x) => queue.extend(x.claims),
+            Err(e) => return fail(&e),
+        }
+    }
+    let pools_year = chrono::Datelike::year(&s.today());
+    let pools = match handlers::claims::pools(
+        s,
+        p,
+        handlers::claims::PoolsQuery {
+            year: u16::try_from(pools_year).unwrap_or(2026),
+        },
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let registry = match s.registry().await {
+        Ok(r) => r,
+        Err(e) => return fail(&e.into()),
+    };
+    let title = |id: &str| title_in(lang, registry.films.get(id).map(|f| &f.title), id);
+    let funded = register(&all.films);
+    // Each cohort's KPI is the API's `?funding_year=` figure: the same function over the same
+    // films (the register holds every film while there are at most `api.max_page_rows`).
+    let years: BTreeSet<i32> = funded.iter().filter_map(|f| f.funding_year).collect();
+    let cohorts = years
+        .iter()
+        .rev()
+        .map(|y| kpi(lang, y.to_string(), &roi::summary(&all.films, Some(*y))))
+        .collect();
+    let money = |k: schemas::Kzt| i18n::money(lang, k.to_decimal());
+    let day = |d: &Option<String>| {
+        d.as_deref()
+            .map(|x| i18n::iso_date(lang, x))
+            .unwrap_or_else(|| "—".into())
+    };
+    let register = funded
+        .iter()
+        .map(|f| RegisterLine {
+            href: format!("/{}/films/{}", lang.code(), crate::path_segment(&f.film_id)),
+            title: title(&f.film_id),
+            year: f
+                .funding_year
+                .map(|y| y.to_string())
+                .unwrap_or_else(|| "—".into()),
+            budget: money(f.figures.budget),
+            state_funding: money(f.figures.state_funding),
+            gross: money(f.figures.gross),
+            net: money(f.figures.net),
+            producer_share: money(f.figures.producer_share),
+            recoupment: share(lang, f.figures.recoupment.as_ref()),
+            paid_back: i18n::t(
+                lang,
+                if f.figures.paid_back {
+                    "word-yes"
+                } else {
+                    "word-no"
+                },
+            ),
+            first_day: day(&f.first_screening_day),
+            last_day: day(&f.last_screening_day),
+        })
+        .collect();
+    let silent = silent
+        .cinemas
+        .iter()
+        .map(|c| SilentLine {
+            bin: c.cinema_bin.clone(),
+            name: registry
+                .cinema_names
+                .get(&c.cinema_bin)
+                .map(|t| title_in(lang, Some(t), &c.name))
+                .unwrap_or_else(|| c.name.clone()),
+            last: c
+                .last_event_at
+                .as_deref()
+                .map(|t| i18n::timestamp(lang, t))
+                .unwrap_or_else(|| i18n::t(lang, "cab-never")),
+            days: c
+                .silent_days
+                .map(|d| i18n::count(lang, d.unsigned_abs()))
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let queue = queue
+        .iter()
+        .map(|c| QueueLine {
+            id: c.claim_id.clone(),
+            approved: c.status == "approved",
+            programme: crate::estimate::programme_label(s, lang, &c.programme),
+            film: title(&c.film_id),
+            by: c.submitted_by.clone(),
+            rebate: amount(lang, &c.currency, Some(&c.rebate)),
+            submitted: at(lang, c.submitted_at),
+        })
+        .collect();
+    let pools = pool_lines(s, lang, &pools);
+    let base = format!("/{}/ministry", lang.code());
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "cab-ministry-title",
+        "ministry",
+        "ministry",
+        query,
+    )
+    .await;
+    let page_ = MinistryPage {
+        chrome,
+        overall: kpi(lang, i18n::t(lang, "cab-all-years"), &overall),
+        cohorts,
+        register,
+        csv_href: format!("{base}?format=csv"),
+        arrow_href: format!("{base}?format=arrow"),
+        silent_days,
+        silent,
+        queue,
+        pools_year,
+        pools,
+        notice: form
+            .get("decided")
+            .map(|id| i18n::t_with(lang, "cab-decided", &[("claim", id.clone())])),
+        refusal,
+        csrf: signed.session.csrf.clone(),
+    };
+    let status = if page_.refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    cabinet::done(
+        s,
+        page::html(status, lang, &page_),
+        p,
+        "web_ministry",
+        "/{lang}/ministry",
+        query,
+        started,
+    )
+}
+
+/// The register as a file, in the columns of `/v1/roi/films?format=`.
+async fn export(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    format: &str,
+    all: &[FilmRoi],
+    started: Instant,
+) -> Response {
+    let rows: Vec<serde_json::Value> = register(all)
+        .iter()
+        .filter_map(|f| serde_json::to_value(f).ok())
+        .collect();
+    cabinet::download(
+        s,
+        lang,
+        signed,
+        query,
+        format,
+        schemas::export::ROI_FILMS,
+        rows,
+        "ekino-register",
+        "web_ministry",
+        "/{lang}/ministry",
+        "ministry",
+        started,
+    )
+    .await
+}

@@ -1,0 +1,429 @@
+//! `/{lang}/ministry/people`: the ministry issues and revokes API keys and registers foreign
+//! rebate applicants. Each form goes through the JSON API's own handler (`POST /v1/keys`,
+//! `POST /v1/keys/{id}/revoke`, `PUT /v1/applicants/{id}`), so the checks, the stored records
+//! and the audit are the API's.
+//!
+//! A new key's token is shown once, on the page the issuing form answers with (never in a
+//! URL, never stored; the answer is `Cache-Control: no-store`). Revoking and registering
+//! answer with a redirect back to the page (post/redirect/get), which names what was done.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use askama::Template;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::cabinet;
+use crate::i18n::{self, Lang};
+use crate::page::{self, Chrome};
+use crate::session::{self, Signed};
+use api_core::handlers;
+use api_core::keys::{IssuedKey, NewKey};
+use api_core::sessions;
+use api_core::state::AppState;
+
+const ROUTE: &str = "web_people";
+const PATH: &str = "/{lang}/ministry/people";
+
+pub struct KeyLine {
+    pub id: String,
+    pub label: String,
+    pub role: String,
+    pub scope: String,
+    pub created: String,
+    pub created_by: String,
+    pub last_used: String,
+    pub expires: String,
+    /// Active, expired, or revoked with when, by whom and why.
+    pub status: String,
+    pub active: bool,
+    /// The signed-in key itself: no revoke form (another ministry key must do it).
+    pub own: bool,
+}
+
+pub struct ApplicantLine {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub registration: String,
+    pub films: String,
+}
+
+pub struct Issued {
+    pub label: String,
+    pub token: String,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+pub struct PeoplePage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub issued: Option<Issued>,
+    pub keys: Vec<KeyLine>,
+    pub applicants: Vec<ApplicantLine>,
+    /// The issue form's values, kept after a refusal.
+    pub form: HashMap<String, String>,
+}
+
+impl PeoplePage {
+    /// A field of the issue or register form as last sent (empty on a fresh page).
+    pub fn value(&self, name: &str) -> &str {
+        self.form.get(name).map_or("", String::as_str)
+    }
+
+    /// Whether `v` is the value last sent for `name` (a select's option).
+    pub fn chosen(&self, name: &str, v: &str) -> bool {
+        self.value(name) == v
+    }
+
+    pub const ROLES: [&'static str; 4] = ["cinema", "producer", "ministry", "commission"];
+}
+
+pub fn role_word(lang: Lang, role: &str) -> String {
+    i18n::t(lang, &format!("people-role-{role}"))
+}
+
+/// What a form just did: a notice, what it refused, the key it issued, and the form as it
+/// was typed (shown again after a refusal).
+#[derive(Default)]
+struct Outcome {
+    notice: Option<String>,
+    error: Option<String>,
+    issued: Option<Issued>,
+    form: HashMap<String, String>,
+}
+
+/// The page, with what a form just did.
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    query: &str,
+    outcome: Outcome,
+) -> Response {
+    let Outcome {
+        notice,
+        error,
+        issued,
+        form,
+    } = outcome;
+    let p = &signed.principal;
+    let keys = match handlers::keys::list(s, p).await {
+        Ok(k) => k.keys,
+        Err(e) => return page::error(lang, "ministry/people", query, &e),
+    };
+    let applicants = match handlers::keys::applicants(s, p).await {
+        Ok(a) => a.applicants,
+        Err(e) => return page::error(lang, "ministry/people", query, &e),
+    };
+    let at = |t: &str| i18n::timestamp(lang, t);
+    let keys = keys
+        .into_iter()
+        .rev()
+        .map(|k| {
+            let status = match (&k.revoked_at, k.active) {
+                (Some(when), _) => i18n::t_with(
+                    lang,
+                    "people-revoked",
+                    &[
+                        ("when", at(when)),
+                        ("by", k.revoked_by.clone().unwrap_or_default()),
+                        ("reason", k.revoked_reason.clone().unwrap_or_default()),
+                    ],
+                ),
+                (None, true) => i18n::t(lang, "people-active"),
+                (None, false) => i18n::t(lang, "people-expired"),
+            };
+            KeyLine {
+                own: k.key_id == p.key_id,
+                scope: k
+                    .bin
+                    .clone()
+                    .or_else(|| k.applicant_id.clone())
+                    .unwrap_or_else(|| "—".into()),
+                role: role_word(lang, &k.role),
+                created: at(&k.created_at),
+                created_by: if k.created_by.is_empty() {
+                    "—".into()
+                } else {
+                    k.created_by
+                },
+                last_used: k
+                    .last_used_at
+                    .as_deref()
+                    .map(at)
+                    .unwrap_or_else(|| i18n::t(lang, "cab-never")),
+                expires: k
+                    .expires_at
+                    .as_deref()
+                    .map(at)
+                    .unwrap_or_else(|| i18n::t(lang, "people-no-expiry")),
+                status,
+                active: k.active,
+                id: k.key_id,
+                label: k.label,
+            }
+        })
+        .collect();
+    let applicants = applicants
+        .into_iter()
+        .map(|a| ApplicantLine {
+            id: a.applicant_id,
+            name: a.name,
+            country: a.country,
+            registration: a.registration_number,
+            films: a.films.join(", "),
+        })
+        .collect();
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "people-title",
+        "ministry",
+        "ministry/people",
+        query,
+    )
+    .await;
+    let mut resp = page::html(
+        StatusCode::OK,
+        lang,
+        &PeoplePage {
+            chrome,
+            csrf: signed.session.csrf.clone(),
+            notice,
+            error,
+            issued,
+            keys,
+            applicants,
+            form,
+        },
+    );
+    // The page may carry a token shown once: never kept by a cache or the browser's history.
+    resp.headers_mut().insert(
+        "cache-control",
+        warp::http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// `GET /{lang}/ministry/people`.
+pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
+    let started = Instant::now();
+    let q = crate::form(query);
+    let notice = match (q.get("revoked"), q.get("registered")) {
+        (Some(id), _) => Some(i18n::t_with(
+            lang,
+            "people-revoked-notice",
+            &[("id", id.clone())],
+        )),
+        (None, Some(id)) => Some(i18n::t_with(
+            lang,
+            "people-registered-notice",
+            &[("id", id.clone())],
+        )),
+        _ => None,
+    };
+    let resp = render(
+        s,
+        lang,
+        signed,
+        query,
+        Outcome {
+            notice,
+            ..Outcome::default()
+        },
+    )
+    .await;
+    cabinet::done(s, resp, &signed.principal, ROUTE, PATH, query, started)
+}
+
+fn fields(body: &[u8]) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn text(form: &HashMap<String, String>, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `POST /{lang}/ministry/people/{action}`: `keys` (issue), `revoke`, `applicants` (register).
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    action: &str,
+    body: &[u8],
+) -> Response {
+    let started = Instant::now();
+    let p = &signed.principal;
+    let route = format!("web_people_{action}");
+    let path = format!("/{{lang}}/ministry/people/{action}");
+    let done =
+        |resp: Response| api_edge::audited(s, resp, p, "POST", &route, &path, "", started, 0);
+    let form = fields(body);
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
+        return done(session::forbidden(lang));
+    }
+    let refused = |e: &api_core::error::ApiError| {
+        Some(i18n::t_with(
+            lang,
+            "people-refused",
+            &[("reason", page::message(lang, e))],
+        ))
+    };
+    match action {
+        "keys" => {
+            let days = match text(&form, "expires_in_days").map(|d| d.parse::<u32>()) {
+                None => None,
+                Some(Ok(d)) => Some(d),
+                Some(Err(_)) => {
+                    let e = api_core::error::ApiError::bad(
+                        "expires_in_days",
+                        "must be a whole number of days, 1 to 3650",
+                    );
+                    return done(
+                        render(
+                            s,
+                            lang,
+                            signed,
+                            "",
+                            Outcome {
+                                error: refused(&e),
+                                form: form.clone(),
+                                ..Outcome::default()
+                            },
+                        )
+                        .await,
+                    );
+                }
+            };
+            let new = NewKey {
+                role: text(&form, "role").unwrap_or_default(),
+                bin: text(&form, "bin"),
+                applicant_id: text(&form, "applicant_id"),
+                label: text(&form, "label").unwrap_or_default(),
+                expires_in_days: days,
+            };
+            match handlers::keys::issue(s, p, new).await {
+                Ok(IssuedKey { token, label, .. }) => done(
+                    render(
+                        s,
+                        lang,
+                        signed,
+                        "",
+                        Outcome {
+                            issued: Some(Issued { label, token }),
+                            ..Outcome::default()
+                        },
+                    )
+                    .await,
+                ),
+                Err(e) => done(
+                    render(
+                        s,
+                        lang,
+                        signed,
+                        "",
+                        Outcome {
+                            error: refused(&e),
+                            form: form.clone(),
+                            ..Outcome::default()
+                        },
+                    )
+                    .await,
+                ),
+            }
+        }
+        "revoke" => {
+            let id = text(&form, "key_id").unwrap_or_default();
+            let body = handlers::keys::Revoke {
+                reason: form.get("reason").cloned().unwrap_or_default(),
+            };
+            match handlers::keys::revoke(s, p, id.clone(), body).await {
+                Ok(_) => done(session::see_other(
+                    &format!(
+                        "/{}/ministry/people?revoked={}#keys-heading",
+                        lang.code(),
+                        crate::path_segment(&id)
+                    ),
+                    Vec::new(),
+                )),
+                Err(e) => done(
+                    render(
+                        s,
+                        lang,
+                        signed,
+                        "",
+                        Outcome {
+                            error: refused(&e),
+                            ..Outcome::default()
+                        },
+                    )
+                    .await,
+                ),
+            }
+        }
+        "applicants" => {
+            let id = text(&form, "applicant_id").unwrap_or_default();
+            let films: Vec<String> = form
+                .get("films")
+                .map(|f| {
+                    f.split([',', ' ', ';'])
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let json = serde_json::json!({
+                "name": form.get("name").cloned().unwrap_or_default(),
+                "country": text(&form, "country").unwrap_or_default().to_uppercase(),
+                "registration_number": form.get("registration_number").cloned().unwrap_or_default(),
+                "films": films,
+            })
+            .to_string();
+            match handlers::registry::put_applicant(s, p, id.clone(), json.as_bytes()).await {
+                Ok(_) => done(session::see_other(
+                    &format!(
+                        "/{}/ministry/people?registered={}#applicants-heading",
+                        lang.code(),
+                        crate::path_segment(&id)
+                    ),
+                    Vec::new(),
+                )),
+                Err(e) => done(
+                    render(
+                        s,
+                        lang,
+                        signed,
+                        "",
+                        Outcome {
+                            error: refused(&e),
+                            form: form.clone(),
+                            ..Outcome::default()
+                        },
+                    )
+                    .await,
+                ),
+            }
+        }
+        _ => done(page::error(
+            lang,
+            "ministry/people",
+            "",
+            &api_core::error::ApiError::NotFound,
+        )),
+    }
+}

@@ -1,0 +1,582 @@
+//! The estimate pages: `/{lang}/rebates/estimate` (the estimator and comparison) and
+//! `/{lang}/rebates/brief`
+//! (the printable briefing for a foreign crew; `format=pdf` prints it with headless
+//! Chromium, see [`crate::pdf`]). Every estimate and briefing says that `kz` is a draft
+//! programme and that no figure is an offer.
+
+use askama::Template;
+use rebate_engine::result::RebateResult;
+use rebate_engine::Programme;
+use rust_decimal::Decimal;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::box_office::Choice;
+use crate::estimate::{binding, code_word, programme_name};
+use crate::i18n::{self, Lang};
+use crate::page::{self, Chrome};
+use api_core::estimate::{self, EstimateForm, Estimated};
+use api_edge::State;
+
+/// An amount in a currency, per locale: `1 234,50 USD` (kk, ru), `USD 1,234.50` (en).
+pub fn amount(lang: Lang, d: Decimal, currency: &str) -> String {
+    if currency == "KZT" {
+        return i18n::money(lang, d);
+    }
+    let n = i18n::number(lang, d, 2);
+    match lang {
+        Lang::Kk | Lang::Ru => format!("{n}\u{a0}{currency}"),
+        Lang::En => format!("{currency}\u{a0}{n}"),
+    }
+}
+
+pub(super) fn pct(lang: Lang, d: Decimal) -> String {
+    i18n::percent(lang, d)
+}
+
+fn yes_no(lang: Lang, b: bool) -> String {
+    i18n::t(lang, if b { "word-yes" } else { "word-no" })
+}
+
+pub struct CategoryInput {
+    pub code: String,
+    pub label: String,
+    pub local: String,
+    pub abroad: String,
+}
+
+#[derive(Clone)]
+pub struct LineView {
+    pub category: String,
+    pub vendor: String,
+    pub amount: String,
+    pub qualifying: String,
+    pub excluded: String,
+    pub reason: String,
+}
+
+#[derive(Clone)]
+pub struct ResultView {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub draft: bool,
+    pub eligible: String,
+    pub eligible_class: &'static str,
+    pub reasons: Vec<String>,
+    pub rate: String,
+    pub base_rate: String,
+    pub minimum: String,
+    pub minimum_class: &'static str,
+    pub qualifying: String,
+    pub eligible_spend: String,
+    pub before_caps: String,
+    pub caps: Vec<String>,
+    pub uplifts: Vec<String>,
+    pub tax: Option<String>,
+    pub rebate: String,
+    pub effective: String,
+    pub binding: String,
+    pub lines: Vec<LineView>,
+    pub pool: Option<String>,
+}
+
+pub struct Check {
+    pub item: String,
+    pub state: String,
+    pub class: &'static str,
+}
+
+pub struct EstimateView {
+    pub form_query: String,
+    pub currency: String,
+    pub results: Vec<ResultView>,
+    pub kz: Option<ResultView>,
+    pub checklist: Vec<Check>,
+    pub fx_source: String,
+    pub fx_used: Vec<String>,
+    pub mci: Option<String>,
+    pub as_of: String,
+    pub inputs: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "estimate.html")]
+pub struct EstimatePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub kind: Vec<Choice>,
+    pub currency: String,
+    pub total: String,
+    pub applicant_country: String,
+    pub registered_on: String,
+    pub completed_on: String,
+    pub as_of: String,
+    pub days_total: String,
+    pub days_outside: String,
+    pub cultural: Vec<Choice>,
+    pub categories: Vec<CategoryInput>,
+    pub programmes: Vec<Choice>,
+    pub error: Option<String>,
+    pub view: Option<EstimateView>,
+}
+
+/// One language's briefing. `chrome` is built for that language so the body and the templates
+/// it includes read their words from it, whichever language the page around it is in.
+#[derive(Template)]
+#[template(path = "brief_body.html")]
+pub struct BriefBody {
+    pub chrome: Chrome,
+    pub production: String,
+    pub view: EstimateView,
+}
+
+pub struct PairLink {
+    pub code: &'static str,
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The briefing in the page's language, or in two side by side (`lang2=`).
+#[derive(Template)]
+#[template(path = "brief.html")]
+pub struct BriefPage {
+    pub chrome: Chrome,
+    /// (language code, rendered body), escaped by its own template.
+    pub bodies: Vec<(&'static str, String)>,
+    /// Links to the same briefing beside each other language (and back to one).
+    pub pairs: Vec<PairLink>,
+    pub pdf_href: String,
+    pub estimate_href: String,
+    /// The landscape print stylesheet a pair links.
+    pub wide_css: String,
+}
+
+fn result_view(
+    lang: Lang,
+    programmes: &[Programme],
+    r: &RebateResult,
+    budget: Decimal,
+) -> ResultView {
+    let cur = r.currency.to_string();
+    let a = |d: Decimal| amount(lang, d, &cur);
+    let p = programmes.iter().find(|p| p.id == r.programme);
+    let (minimum, minimum_class) = match &r.minimum {
+        Some(m) if m.met => (
+            i18n::t_with(lang, "minimum-met", &[("required", a(m.required))]),
+            "ok",
+        ),
+        Some(m) => (
+            i18n::t_with(
+                lang,
+                "minimum-not-met",
+                &[
+                    ("required", a(m.required)),
+                    ("spend", a(m.qualifying_spend)),
+                ],
+            ),
+            "bad",
+        ),
+        None => (i18n::t(lang, "minimum-none"), ""),
+    };
+    ResultView {
+        id: r.programme.clone(),
+        name: p.map_or_else(|| r.programme.clone(), |p| programme_name(lang, p)),
+        version: r.version.clone(),
+        draft: r.programme == "kz",
+        eligible: yes_no(lang, r.eligible),
+        eligible_class: if r.eligible { "ok" } else { "bad" },
+        reasons: r
+            .ineligibility
+            .iter()
+            .map(|x| code_word(lang, "reason", &x.code))
+            .collect(),
+        rate: pct(lang, r.rate.get()),
+        base_rate: pct(lang, r.base_rate.get()),
+        minimum,
+        minimum_class,
+        qualifying: a(r.qualifying_spend),
+        eligible_spend: a(r.eligible_spend),
+        before_caps: a(r.rebate_before_caps),
+        caps: r
+            .caps
+            .iter()
+            .map(|c| {
+                let name = code_word(lang, "code", &c.code);
+                if c.bound {
+                    i18n::t_with(
+                        lang,
+                        "cap-bound",
+                        &[("cap", name), ("limit", a(c.limit)), ("by", a(c.by))],
+                    )
+                } else {
+                    i18n::t_with(
+                        lang,
+                        "cap-not-bound",
+                        &[("cap", name), ("limit", a(c.limit))],
+                    )
+                }
+            })
+            .collect(),
+        uplifts: r
+            .uplifts
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}: +{}",
+                    code_word(lang, "code", &u.code),
+                    pct(lang, u.points)
+                )
+            })
+            .collect(),
+        tax: r.tax.as_ref().map(|t| {
+            i18n::t_with(
+                lang,
+                "tax-line",
+                &[("rate", pct(lang, t.rate.get())), ("tax", a(t.tax))],
+            )
+        }),
+        rebate: a(r.rebate),
+        effective: (budget > Decimal::ZERO)
+            .then(|| (r.rebate / budget).round_dp_with_strategy(4, schemas::money::ROUNDING))
+            .map_or_else(|| "—".into(), |x| pct(lang, x)),
+        binding: binding(lang, r),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| LineView {
+                category: code_word(lang, "cat", &l.category),
+                vendor: String::new(),
+                amount: a(l.amount),
+                qualifying: a(l.qualifying),
+                excluded: a(l.excluded),
+                reason: code_word(lang, "reason", &l.reason),
+            })
+            .collect(),
+        pool: r.annual_pool.map(a),
+    }
+}
+
+fn checklist(lang: Lang, e: &Estimated) -> Vec<Check> {
+    let Some(kz) = e.comparison.results.iter().find(|r| r.programme == "kz") else {
+        return vec![];
+    };
+    let state = |s: Option<bool>| match s {
+        Some(true) => (i18n::t(lang, "check-met"), "ok"),
+        Some(false) => (i18n::t(lang, "check-not-met"), "bad"),
+        None => (i18n::t(lang, "check-unknown"), "unknown"),
+    };
+    let has = |code: &str| kz.ineligibility.iter().any(|r| r.code == code);
+    [
+        (
+            "check-foreign-applicant",
+            Some(!has("applicant_not_foreign")),
+        ),
+        ("check-kind", Some(!has("kind_not_covered"))),
+        ("check-minimum", kz.minimum.as_ref().map(|m| m.met)),
+        ("check-vendors", None),
+        ("check-spend-window", None),
+        (
+            "check-cultural",
+            Some(
+                kz.uplifts
+                    .iter()
+                    .any(|u| u.code == "cultural_test" && u.points > Decimal::ZERO),
+            ),
+        ),
+        (
+            "check-regions",
+            Some(
+                kz.uplifts
+                    .iter()
+                    .any(|u| u.code == "regions" && u.points > Decimal::ZERO),
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, s)| {
+        let (state, class) = state(s);
+        Check {
+            item: i18n::t(lang, k),
+            state,
+            class,
+        }
+    })
+    .collect()
+}
+
+pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView {
+    let cur = e.comparison.currency.to_string();
+    let budget: Decimal = e.form.total.parse().unwrap_or_default();
+    let results: Vec<ResultView> = e
+        .comparison
+        .results
+        .iter()
+        .map(|r| result_view(lang, programmes, r, budget))
+        .collect();
+    let kz = results.iter().find(|r| r.id == "kz").cloned();
+    let f = &e.form;
+    let spend_local: Decimal = f
+        .local
+        .values()
+        .filter_map(|v| v.parse::<Decimal>().ok())
+        .sum();
+    let spend_abroad: Decimal = f
+        .abroad
+        .values()
+        .filter_map(|v| v.parse::<Decimal>().ok())
+        .sum();
+    let inputs = vec![
+        (i18n::t(lang, "est-title"), f.title.clone()),
+        (i18n::t(lang, "est-kind"), code_word(lang, "kind", &f.kind)),
+        (i18n::t(lang, "est-total"), amount(lang, budget, &cur)),
+        (
+            i18n::t(lang, "est-spend-local"),
+            amount(lang, spend_local, &cur),
+        ),
+        (
+            i18n::t(lang, "est-spend-abroad"),
+            amount(lang, spend_abroad, &cur),
+        ),
+        (
+            i18n::t(lang, "est-applicant-country"),
+            f.applicant_country.clone(),
+        ),
+        (
+            i18n::t(lang, "est-dates"),
+            format!("{} – {}", f.registered_on, f.completed_on),
+        ),
+        (
+            i18n::t(lang, "est-days"),
+            i18n::t_with(
+                lang,
+                "est-days-value",
+                &[
+                    ("total", f.days_total.clone()),
+                    ("outside", f.days_outside.clone()),
+                ],
+            ),
+        ),
+        (
+            i18n::t(lang, "est-cultural"),
+            if f.cultural.is_empty() {
+                "—".into()
+            } else {
+                f.cultural
+                    .iter()
+                    .map(|c| code_word(lang, "cultural", c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+    ];
+    EstimateView {
+        form_query: f.query(),
+        currency: cur.clone(),
+        checklist: checklist(lang, e),
+        results,
+        kz,
+        fx_source: i18n::t(lang, &format!("fx-source-{}", e.fx_source)),
+        fx_used: e
+            .fx_used
+            .iter()
+            .map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6)))
+            .chain(
+                e.fx_latest
+                    .map(|d| i18n::t_with(lang, "fx-latest", &[("date", i18n::date(lang, d))])),
+            )
+            .collect(),
+        mci: e.mci.map(|(y, v, from)| {
+            let key = if from == y { "mci-used" } else { "mci-carried" };
+            i18n::t_with(
+                lang,
+                key,
+                &[
+                    ("year", y.to_string()),
+                    ("value", i18n::money(lang, v)),
+                    ("from", from.to_string()),
+                ],
+            )
+        }),
+        as_of: chrono::NaiveDate::parse_from_str(&f.as_of, "%Y-%m-%d")
+            .map_or_else(|_| f.as_of.clone(), |d| i18n::date(lang, d)),
+        inputs,
+    }
+}
+
+pub fn estimate_page(
+    lang: Lang,
+    query: &str,
+    programmes: &[Programme],
+    form: &EstimateForm,
+    outcome: Result<&Estimated, String>,
+) -> EstimatePage {
+    let cultural_items = estimate::cultural_items(programmes);
+    let (view, error) = match outcome {
+        Ok(e) => (Some(view(lang, programmes, e)), None),
+        Err(msg) => (None, Some(msg)),
+    };
+    EstimatePage {
+        chrome: Chrome::new(lang, "estimate-title", "rebates", "rebates/estimate", query),
+        title: form.title.clone(),
+        kind: estimate::KINDS
+            .iter()
+            .map(|k| Choice {
+                value: (*k).into(),
+                label: code_word(lang, "kind", k),
+                selected: form.kind == *k,
+            })
+            .collect(),
+        currency: form.currency.clone(),
+        total: form.total.clone(),
+        applicant_country: form.applicant_country.clone(),
+        registered_on: form.registered_on.clone(),
+        completed_on: form.completed_on.clone(),
+        as_of: form.as_of.clone(),
+        days_total: form.days_total.clone(),
+        days_outside: form.days_outside.clone(),
+        cultural: cultural_items
+            .iter()
+            .map(|c| Choice {
+                value: c.clone(),
+                label: code_word(lang, "cultural", c),
+                selected: form.cultural.contains(c),
+            })
+            .collect(),
+        categories: estimate::categories(programmes)
+            .into_iter()
+            .map(|c| CategoryInput {
+                label: code_word(lang, "cat", &c),
+                local: form.local.get(&c).cloned().unwrap_or_default(),
+                abroad: form.abroad.get(&c).cloned().unwrap_or_default(),
+                code: c,
+            })
+            .collect(),
+        programmes: programmes
+            .iter()
+            .map(|p| Choice {
+                value: p.id.clone(),
+                label: programme_name(lang, p),
+                selected: form.compare.contains(&p.id),
+            })
+            .collect(),
+        error,
+        view,
+    }
+}
+
+pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
+    let form = EstimateForm::from_query(query, s.today());
+    match estimate::compute(s, form.clone()).await {
+        Ok(e) => page::html(
+            StatusCode::OK,
+            lang,
+            &estimate_page(lang, query, &s.programmes, &form, Ok(&e)),
+        ),
+        Err(err) => page::html(
+            err.status(),
+            lang,
+            &estimate_page(
+                lang,
+                query,
+                &s.programmes,
+                &form,
+                Err(page::message(lang, &err)),
+            ),
+        ),
+    }
+}
+
+/// The second language of a side-by-side briefing: `lang2=` naming another language than
+/// the page's (the page's own, or anything else, means one language).
+pub fn second_language(lang: Lang, query: &str) -> Option<Lang> {
+    crate::form(query)
+        .get("lang2")
+        .and_then(|c| Lang::parse(c))
+        .filter(|l| *l != lang)
+}
+
+pub fn brief_page(
+    lang: Lang,
+    query: &str,
+    programmes: &[Programme],
+    e: &Estimated,
+) -> Result<BriefPage, askama::Error> {
+    let q = e.form.query();
+    let lang2 = second_language(lang, query);
+    let also = lang2
+        .map(|l| format!("&lang2={}", l.code()))
+        .unwrap_or_default();
+    let mut bodies = Vec::new();
+    for l in std::iter::once(lang).chain(lang2) {
+        let body = BriefBody {
+            chrome: Chrome::new(l, "brief-title", "rebates", "rebates/brief", query),
+            production: e.form.title.clone(),
+            view: view(l, programmes, e),
+        };
+        bodies.push((l.code(), body.render()?));
+    }
+    let pairs = Lang::ALL
+        .iter()
+        .filter(|l| **l != lang)
+        .map(|l| PairLink {
+            code: l.code(),
+            name: l.name().to_owned(),
+            href: format!("/{}/rebates/brief?{q}&lang2={}", lang.code(), l.code()),
+            current: lang2 == Some(*l),
+        })
+        .chain(lang2.map(|_| PairLink {
+            code: lang.code(),
+            name: i18n::t(lang, "brief-one"),
+            href: format!("/{}/rebates/brief?{q}", lang.code()),
+            current: false,
+        }))
+        .collect();
+    Ok(BriefPage {
+        chrome: Chrome::new(lang, "brief-title", "rebates", "rebates/brief", query),
+        bodies,
+        pairs,
+        pdf_href: format!("/{}/rebates/brief?{q}{also}&format=pdf", lang.code()),
+        estimate_href: format!("/{}/rebates/estimate?{q}", lang.code()),
+        wide_css: crate::assets::url("print-wide.css"),
+    })
+}
+
+pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
+    let form = EstimateForm::from_query(query, s.today());
+    let pdf = crate::form(query).get("format").map(String::as_str) == Some("pdf");
+    let e = match estimate::compute(s, form.clone()).await {
+        Ok(e) => e,
+        Err(err) if pdf => return api_edge::reply(err),
+        Err(err) => return page::error(lang, "rebates/brief", query, &err),
+    };
+    let lang2 = second_language(lang, query);
+    if pdf {
+        // The same page, printed by Chromium from this server (without `format`).
+        let q = e.form.query();
+        let also = lang2
+            .map(|l| format!("&lang2={}", l.code()))
+            .unwrap_or_default();
+        let name = format!(
+            "ekino-brief-{}{}.pdf",
+            lang.code(),
+            lang2.map(|l| format!("-{}", l.code())).unwrap_or_default()
+        );
+        return crate::pdf::render(
+            s,
+            &format!("/{}/rebates/brief?{q}{also}", lang.code()),
+            &name,
+        )
+        .await;
+    }
+    match brief_page(lang, query, &s.programmes, &e) {
+        Ok(p) => page::html(StatusCode::OK, lang, &p),
+        Err(err) => page::error(
+            lang,
+            "rebates/brief",
+            query,
+            &api_core::error::ApiError::Internal(err.to_string()),
+        ),
+    }
+}

@@ -1,0 +1,347 @@
+//! `/{lang}/cinema/upload`: a cinema sends a file of events (NDJSON, one `ekino.ticket/1`
+//! object per line, or CSV with the same columns, as `POST /v1/tickets` takes; the file's
+//! first character tells which) through a form, and sees each line's fate:
+//! accepted (with its event id), or refused with its reason in the page's language, the field
+//! and what to do. The file goes through the JSON API's own upload handler with the session's
+//! key, so the checks, the Kafka key and the kept rejects (under the upload's id) are the
+//! API's; what ingest decides later (duplicates, refunds) shows in the cabinet's rejects.
+//!
+//! The form is `multipart/form-data` (a file input) with the session's `csrf` as a field; a
+//! post without it is 403.
+//!
+//! `POST /{lang}/cinema/void` voids one mistaken sale or refund: the page writes the `void`
+//! event (a new event id, now, the event voided and the reason) and sends it through the same
+//! handler, so it is checked and judged like a void the cinema streams (ingest accepts it
+//! within `ingest.correction_window_days` of the voided event's screening day).
+
+use std::time::Instant;
+
+use askama::Template;
+use bytes::BufMut;
+use futures::TryStreamExt;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::cabinet;
+use crate::cinema::reject_words;
+use crate::i18n::{self, Lang};
+use crate::page::{self, Chrome};
+use crate::session::{self, Signed};
+use api_core::handlers;
+use api_core::sessions;
+use api_core::state::AppState;
+
+pub struct LineView {
+    pub line: usize,
+    pub accepted: bool,
+    pub event_id: String,
+    pub reason: String,
+    pub fix: String,
+    pub field: String,
+}
+
+pub struct Outcome {
+    pub upload_id: String,
+    pub accepted: String,
+    pub rejected: String,
+    pub lines: Vec<LineView>,
+}
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub struct UploadPage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub outcome: Option<Outcome>,
+    pub error: Option<String>,
+    /// The CSV columns, named in the form's help.
+    pub columns: &'static [&'static str],
+    /// The void form's event, filled in from `?voids=` (the sales page's link).
+    pub voids: String,
+}
+
+async fn render(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    status: StatusCode,
+    outcome: Option<Outcome>,
+    error: Option<String>,
+) -> Response {
+    render_with(s, lang, signed, status, outcome, error, String::new()).await
+}
+
+async fn render_with(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    status: StatusCode,
+    outcome: Option<Outcome>,
+    error: Option<String>,
+    voids: String,
+) -> Response {
+    let chrome = cabinet::chrome(
+        s,
+        lang,
+        signed,
+        "upload-title",
+        "cinema",
+        "cinema/upload",
+        "",
+    )
+    .await;
+    page::html(
+        status,
+        lang,
+        &UploadPage {
+            chrome,
+            csrf: signed.session.csrf.clone(),
+            outcome,
+            error,
+            columns: schemas::event::csv::COLUMNS,
+            voids,
+        },
+    )
+}
+
+/// `GET /{lang}/cinema/upload`: the form.
+pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
+    let started = Instant::now();
+    // Only an event id is filled in: anything else in the parameter is left out.
+    let voids = crate::form(query)
+        .get("voids")
+        .filter(|v| v.len() <= 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .cloned()
+        .unwrap_or_default();
+    let resp = render_with(s, lang, signed, StatusCode::OK, None, None, voids).await;
+    cabinet::done(
+        s,
+        resp,
+        &signed.principal,
+        "web_upload_form",
+        "/{lang}/cinema/upload",
+        query,
+        started,
+    )
+}
+
+/// The form's fields: (csrf, the file's bytes), at most `limit` bytes of file.
+async fn fields(
+    form: warp::multipart::FormData,
+    limit: usize,
+) -> Result<(String, Vec<u8>), String> {
+    let mut csrf = String::new();
+    let mut file = Vec::new();
+    let mut parts = form;
+    while let Some(part) = parts.try_next().await.map_err(|e| e.to_string())? {
+        let name = part.name().to_owned();
+        let mut data = part.stream();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = data.try_next().await.map_err(|e| e.to_string())? {
+            bytes.put(chunk);
+            if bytes.len() > limit {
+                return Err("too large".into());
+            }
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = bytes,
+            _ => {}
+        }
+    }
+    Ok((csrf, file))
+}
+
+/// The `void` event of a cinema taking back `voids`, written at `now`.
+pub fn void_event(
+    bin: &str,
+    voids: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    serde_json::json!({
+        "schema": "ekino.ticket/1",
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "type": "void",
+        "cinema_bin": bin,
+        "occurred_at": now.with_timezone(&schemas::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "voids": voids,
+        "reason": reason,
+    })
+    .to_string()
+}
+
+/// `POST /{lang}/cinema/void` (an urlencoded form: `csrf`, `voids`, `reason`).
+pub async fn void(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
+    let started = Instant::now();
+    let p = &signed.principal;
+    let done = |resp: Response| {
+        api_edge::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_void",
+            "/{lang}/cinema/void",
+            "",
+            started,
+            0,
+        )
+    };
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    if !form
+        .get("csrf")
+        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
+    {
+        return done(session::forbidden(lang));
+    }
+    let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
+    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let line = void_event(&bin, &field("voids"), &field("reason"), chrono::Utc::now());
+    done(
+        outcome(
+            s,
+            lang,
+            signed,
+            handlers::tickets::upload(s, p, line.as_bytes()).await,
+        )
+        .await,
+    )
+}
+
+/// The page after an upload or a void: each line's fate, or the refusal of the whole request.
+async fn outcome(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    reply: Result<handlers::tickets::UploadReply, api_core::error::ApiError>,
+) -> Response {
+    let reply = match reply {
+        Ok(r) => r,
+        Err(e) => {
+            return render(
+                s,
+                lang,
+                signed,
+                e.status(),
+                None,
+                Some(page::message(lang, &e)),
+            )
+            .await
+        }
+    };
+    let lines = reply
+        .lines
+        .iter()
+        .map(|l| {
+            let (reason, fix) = l
+                .reason
+                .as_deref()
+                .map(|r| reject_words(lang, r))
+                .unwrap_or_default();
+            LineView {
+                line: l.line,
+                accepted: l.status == "accepted",
+                event_id: l.event_id.clone().unwrap_or_default(),
+                reason,
+                fix,
+                field: l.field.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let outcome = Outcome {
+        upload_id: reply.upload_id.clone(),
+        accepted: i18n::count(lang, reply.accepted as u64),
+        rejected: i18n::count(lang, reply.rejected as u64),
+        lines,
+    };
+    let status = if reply.accepted == 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(s, lang, signed, status, Some(outcome), None).await
+}
+
+/// `POST /{lang}/cinema/upload`.
+pub async fn post(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    form: warp::multipart::FormData,
+) -> Response {
+    let started = Instant::now();
+    let p = &signed.principal;
+    let done = |resp: Response| {
+        api_edge::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_upload",
+            "/{lang}/cinema/upload",
+            "",
+            started,
+            0,
+        )
+    };
+    let limit = usize::try_from(s.settings.upload_limit_bytes).unwrap_or(usize::MAX);
+    let (csrf, file) = match fields(form, limit).await {
+        Ok(x) => x,
+        Err(_) => {
+            return done(
+                render(
+                    s,
+                    lang,
+                    signed,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    Some(i18n::t(lang, "upload-unreadable")),
+                )
+                .await,
+            )
+        }
+    };
+    if !sessions::same_token(&signed.session.csrf, &csrf) {
+        return done(session::forbidden(lang));
+    }
+    let content_type = if is_ndjson(&file) {
+        "application/x-ndjson"
+    } else {
+        handlers::tickets::CSV
+    };
+    done(
+        outcome(
+            s,
+            lang,
+            signed,
+            handlers::tickets::upload_as(s, p, Some(content_type), &file).await,
+        )
+        .await,
+    )
+}
+
+/// A file whose first character (after a byte-order mark and blanks) opens a JSON object is
+/// NDJSON; anything else is read as CSV, whose header row starts with a column name.
+pub fn is_ndjson(file: &[u8]) -> bool {
+    let file = file.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(file);
+    file.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ndjson;
+
+    #[test]
+    fn a_file_is_ndjson_when_it_opens_an_object() {
+        assert!(is_ndjson(b"{\"schema\":\"ekino.ticket/1\"}\n"));
+        assert!(is_ndjson(b"\xEF\xBB\xBF\r\n  {}"));
+        assert!(!is_ndjson(b"event_id;type;cinema_bin\n"));
+        assert!(!is_ndjson(b"\xEF\xBB\xBFevent_id,type\n"));
+        assert!(!is_ndjson(b""));
+    }
+}
