@@ -385,7 +385,7 @@ impl DistributorRow {
             name_kk: d.name_kk.clone(),
             name_ru: d.name_ru.clone(),
             name_en: d.name_en.clone(),
-            updated_at: secs(at),
+            updated_at: crate::time::secs(at),
         }
     }
 }
@@ -401,11 +401,6 @@ pub struct FundingRow {
 }
 
 #[cfg(feature = "storage")]
-fn secs(t: DateTime<Utc>) -> u32 {
-    u32::try_from(t.timestamp()).unwrap_or(0)
-}
-
-#[cfg(feature = "storage")]
 impl CinemaRow {
     pub fn from_record(c: &Cinema, at: DateTime<Utc>) -> Self {
         Self {
@@ -416,7 +411,7 @@ impl CinemaRow {
             halls: c.halls,
             seats: c.seats,
             vat_payer: u8::from(c.vat_payer),
-            updated_at: secs(at),
+            updated_at: crate::time::secs(at),
             name_kk: c.name_kk.clone(),
             name_ru: c.name_ru.clone(),
         }
@@ -436,7 +431,7 @@ impl FilmRow {
             distributor_bin: f.distributor_bin.to_string(),
             national: u8::from(f.national),
             budget_tiyn: f.budget.tiyn(),
-            updated_at: secs(at),
+            updated_at: crate::time::secs(at),
             public_roi: u8::from(f.public_roi),
         }
     }
@@ -450,7 +445,7 @@ impl FundingRow {
             payment_id: f.payment_id.clone(),
             paid_on: days_since_epoch(f.paid_on),
             amount_tiyn: f.amount.tiyn(),
-            updated_at: secs(at),
+            updated_at: crate::time::secs(at),
         }
     }
 }

@@ -33,6 +33,12 @@ pub fn kz_day_bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
     (start(from), start(to + chrono::Days::new(1)))
 }
 
+/// An instant as whole seconds since the epoch, as the storage rows keep it (`DateTime`
+/// columns are `UInt32`; an instant before 1970 or after 2106 is 0).
+pub fn secs(t: DateTime<Utc>) -> u32 {
+    u32::try_from(t.timestamp()).unwrap_or(0)
+}
+
 pub fn days_since_epoch(d: NaiveDate) -> u16 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     u16::try_from((d - epoch).num_days()).unwrap_or(0)

@@ -14,8 +14,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use schemas::storage::{Origin, TicketRow};
 
+use super::figure::{progress, Figure};
 use super::load::{open_loop, Request};
-use super::{progress, Figure};
 use crate::settings::Settings;
 use crate::simulate::{model::Market, traffic::day_events, write_registries};
 

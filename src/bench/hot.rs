@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use schemas::event::wire::TicketEventWire;
 use schemas::storage::{Origin, TicketRow};
 
-use super::Figure;
+use super::figure::Figure;
 use crate::simulate::{model::Market, traffic::day_events};
 
 pub fn sample_events(n: usize) -> Vec<Vec<u8>> {

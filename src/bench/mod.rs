@@ -2,9 +2,12 @@
 //! exists, printed as a table and written to `BENCHMARKS.md`. Needs the services up.
 
 mod api_load;
+mod figure;
 mod hot;
 mod load;
 mod pipeline;
+
+use figure::{progress, Figure};
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -38,20 +41,6 @@ impl BenchArgs {
     fn wants(&self, part: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|p| p == part)
     }
-}
-
-pub struct Figure {
-    pub name: &'static str,
-    pub value: f64,
-    pub unit: &'static str,
-    pub ceiling: Option<(&'static str, f64)>,
-    pub goal: &'static str,
-    pub lower_is_better: bool,
-    pub note: String,
-}
-
-pub fn progress(msg: &str) {
-    eprintln!("[bench] {msg}");
 }
 
 fn fmt(v: f64) -> String {

@@ -18,7 +18,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use schemas::storage::{Origin, TicketRow};
 
-use super::{progress, Figure};
+use super::figure::{progress, Figure};
 use crate::settings::Settings;
 use crate::simulate::{self, SimulateArgs};
 

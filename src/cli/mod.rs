@@ -87,7 +87,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             // Claim decisions: one partition, so one decider applies them in order.
             ingest::topic::ensure_topic(
                 &settings.kafka.brokers,
-                &api_core::decider::topic_of(&settings.kafka.topic),
+                &api_core::decision_queue::topic_of(&settings.kafka.topic),
                 1,
             )
             .await?;

@@ -12,10 +12,12 @@
 
 pub mod applicants;
 pub mod audit;
+pub mod audit_row;
 pub mod auth;
 pub mod claims;
 pub mod config;
 pub mod decider;
+pub mod decision_queue;
 pub mod error;
 pub mod estimate;
 pub mod fx;

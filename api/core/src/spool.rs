@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::audit::AuditRow;
+use crate::audit_row::AuditRow;
 
 #[derive(Clone)]
 pub struct Spool {

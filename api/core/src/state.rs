@@ -39,7 +39,7 @@ pub struct AppState {
     pub metrics: crate::metrics::ApiMetrics,
     /// Where claim decisions are queued for the one decider of all API processes
     /// (`decider`); `None` without a broker.
-    pub decision_queue: Option<crate::decider::DecisionQueue>,
+    pub decision_queue: Option<crate::decision_queue::DecisionQueue>,
     /// Serializes claim decisions in this process when there is no broker.
     pub decisions: tokio::sync::Mutex<()>,
     pub registry: crate::reports::registry::RegistryCache,

@@ -83,7 +83,7 @@ pub async fn build_state(
         None => None,
     };
     let decision_queue = kafka
-        .map(api_core::decider::DecisionQueue::new)
+        .map(api_core::decision_queue::DecisionQueue::new)
         .transpose()?;
     Ok(Arc::new(AppState {
         ch: client,

@@ -124,7 +124,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             started,
         )
     };
-    let mut form = crate::form(query);
+    let mut form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     form.insert("from".into(), from.clone());
     form.insert("to".into(), to.clone());

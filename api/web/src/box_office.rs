@@ -130,7 +130,11 @@ fn share(lang: Lang, s: &str) -> String {
 
 /// The path of a film's page.
 pub fn film_href(lang: Lang, film_id: &str) -> String {
-    format!("/{}/films/{}", lang.code(), crate::path_segment(film_id))
+    format!(
+        "/{}/films/{}",
+        lang.code(),
+        crate::params::path_segment(film_id)
+    )
 }
 
 fn row(lang: Lang, e: &ChartEntry) -> Row {
@@ -297,7 +301,7 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
         .map(|(v, k)| (v.to_owned(), i18n::t(lang, k))),
         origin,
     );
-    let mut csv = crate::form(query);
+    let mut csv = crate::params::form(query);
     csv.insert("format".into(), "csv".into());
     let mut csv: Vec<(String, String)> = csv.into_iter().collect();
     csv.sort();
@@ -427,7 +431,7 @@ fn query_of(s: &AppState, form: &std::collections::HashMap<String, String>) -> C
 }
 
 pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let chart = async {
         handlers::box_office::chart(s, handlers::box_office::chart_query(&query_of(s, &form))?)
             .await

@@ -92,7 +92,7 @@ fn rate(lang: Lang, r: Option<&String>) -> String {
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
     let card = match handlers::cinemas::reporting(

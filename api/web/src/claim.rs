@@ -496,7 +496,7 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
                 &format!(
                     "/{}/producer?filed={}",
                     lang.code(),
-                    crate::path_segment(&v.claim_id)
+                    crate::params::path_segment(&v.claim_id)
                 ),
                 Vec::new(),
             )),

@@ -71,7 +71,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             )
         }
     };
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let report = match handlers::box_office::regions(
         s,

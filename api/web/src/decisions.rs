@@ -112,7 +112,7 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
             &format!(
                 "/{}/ministry?decided={}#queue-heading",
                 lang.code(),
-                crate::path_segment(id)
+                crate::params::path_segment(id)
             ),
             Vec::new(),
         )),

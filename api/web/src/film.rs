@@ -302,7 +302,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
             lang,
             "film-title",
             "box-office",
-            &format!("films/{}", crate::path_segment(&run.film_id)),
+            &format!("films/{}", crate::params::path_segment(&run.film_id)),
             query,
         ),
         title,
@@ -329,12 +329,15 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
                 }
             })
             .collect(),
-        json_href: format!("/v1/films/{}/run", crate::path_segment(&run.film_id)),
+        json_href: format!(
+            "/v1/films/{}/run",
+            crate::params::path_segment(&run.film_id)
+        ),
     }
 }
 
 pub async fn page(s: &AppState, lang: Lang, film_id: &str, query: &str) -> Response {
-    let rest = format!("films/{}", crate::path_segment(film_id));
+    let rest = format!("films/{}", crate::params::path_segment(film_id));
     match handlers::box_office::film_run(s, film_id).await {
         Ok(run) => page::html(StatusCode::OK, lang, &render(lang, query, &run)),
         Err(e) => page::error(lang, &rest, query, &e),

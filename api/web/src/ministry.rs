@@ -168,7 +168,7 @@ pub async fn render(
             started,
         )
     };
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let all = match handlers::roi::films(
         s,
         p,
@@ -249,7 +249,11 @@ pub async fn render(
     let register = funded
         .iter()
         .map(|f| RegisterLine {
-            href: format!("/{}/films/{}", lang.code(), crate::path_segment(&f.film_id)),
+            href: format!(
+                "/{}/films/{}",
+                lang.code(),
+                crate::params::path_segment(&f.film_id)
+            ),
             title: title(&f.film_id),
             year: f
                 .funding_year

@@ -107,7 +107,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             started,
         )
     };
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let q = RangePageQuery {
         from: from.clone(),
@@ -295,8 +295,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let base = format!("/{}/ministry/cinemas", lang.code());
     let range = format!(
         "from={}&to={}",
-        crate::path_segment(&from),
-        crate::path_segment(&to)
+        crate::params::path_segment(&from),
+        crate::params::path_segment(&to)
     );
     let chrome = cabinet::chrome(
         s,

@@ -214,7 +214,7 @@ async fn render(
 /// `GET /{lang}/ministry/people`.
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
-    let q = crate::form(query);
+    let q = crate::params::form(query);
     let notice = match (q.get("revoked"), q.get("registered")) {
         (Some(id), _) => Some(i18n::t_with(
             lang,
@@ -356,7 +356,7 @@ pub async fn post(
                     &format!(
                         "/{}/ministry/people?revoked={}#keys-heading",
                         lang.code(),
-                        crate::path_segment(&id)
+                        crate::params::path_segment(&id)
                     ),
                     Vec::new(),
                 )),
@@ -399,7 +399,7 @@ pub async fn post(
                     &format!(
                         "/{}/ministry/people?registered={}#applicants-heading",
                         lang.code(),
-                        crate::path_segment(&id)
+                        crate::params::path_segment(&id)
                     ),
                     Vec::new(),
                 )),

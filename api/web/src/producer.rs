@@ -81,7 +81,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             started,
         )
     };
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let q = FilmsQuery {
         from: from.clone(),
@@ -117,9 +117,9 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             href: format!(
                 "/{}/producer/films/{}?from={}&to={}",
                 lang.code(),
-                crate::path_segment(&r.film_id),
-                crate::path_segment(&from),
-                crate::path_segment(&to)
+                crate::params::path_segment(&r.film_id),
+                crate::params::path_segment(&from),
+                crate::params::path_segment(&to)
             ),
             title: title(&r.film_id),
             gross: i18n::money(lang, r.gross.to_decimal()),

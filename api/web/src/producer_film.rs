@@ -94,7 +94,7 @@ pub async fn page(
 ) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let rest = format!("producer/films/{}", crate::path_segment(film_id));
+    let rest = format!("producer/films/{}", crate::params::path_segment(film_id));
     let fail = |e: &api_core::error::ApiError| {
         cabinet::done(
             s,
@@ -106,7 +106,7 @@ pub async fn page(
             started,
         )
     };
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let daily = |by: &str| FilmDailyQuery {
         from: from.clone(),
@@ -123,7 +123,7 @@ pub async fn page(
             .ok()
             .and_then(|v| v["rows"].as_array().cloned())
             .unwrap_or_default();
-        let name = format!("ekino-run-{}", crate::path_segment(film_id));
+        let name = format!("ekino-run-{}", crate::params::path_segment(film_id));
         return cabinet::download(
             s,
             lang,
@@ -303,12 +303,12 @@ pub async fn page(
     let base = format!(
         "/{}/producer/films/{}",
         lang.code(),
-        crate::path_segment(film_id)
+        crate::params::path_segment(film_id)
     );
     let range = format!(
         "from={}&to={}",
-        crate::path_segment(&from),
-        crate::path_segment(&to)
+        crate::params::path_segment(&from),
+        crate::params::path_segment(&to)
     );
     let chrome = cabinet::chrome(s, lang, signed, "run-title", "producer", &rest, query).await;
     let html = page::html(

@@ -229,7 +229,7 @@ pub async fn post(
     };
     if let Some(id) = delete {
         return match productions::delete(s, p, id.to_owned()).await {
-            Ok(_) => done(home(format!("deleted={}", crate::path_segment(id)))),
+            Ok(_) => done(home(format!("deleted={}", crate::params::path_segment(id)))),
             Err(e) => done(page::error(lang, "commission", "", &e)),
         };
     }
@@ -264,7 +264,7 @@ pub async fn post(
     match productions::save(s, p, new).await {
         Ok(saved) => done(home(format!(
             "saved={}",
-            crate::path_segment(&saved.estimate_id)
+            crate::params::path_segment(&saved.estimate_id)
         ))),
         Err(e) => done(
             draw(

@@ -491,7 +491,7 @@ pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
 /// The second language of a side-by-side briefing: `lang2=` naming another language than
 /// the page's (the page's own, or anything else, means one language).
 pub fn second_language(lang: Lang, query: &str) -> Option<Lang> {
-    crate::form(query)
+    crate::params::form(query)
         .get("lang2")
         .and_then(|c| Lang::parse(c))
         .filter(|l| *l != lang)
@@ -545,7 +545,7 @@ pub fn brief_page(
 
 pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
     let form = EstimateForm::from_query(query, s.today());
-    let pdf = crate::form(query).get("format").map(String::as_str) == Some("pdf");
+    let pdf = crate::params::form(query).get("format").map(String::as_str) == Some("pdf");
     let e = match estimate::compute(s, form.clone()).await {
         Ok(e) => e,
         Err(err) if pdf => return api_edge::reply(err),

@@ -307,13 +307,13 @@ fn yes_no(lang: Lang, b: bool) -> String {
 /// (or register) that record; `from`, `to`, `currency` filter the FX loads.
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
-    let q = crate::form(query);
+    let q = crate::params::form(query);
     let open = |kind: &str, id: &str| {
         session::see_other(
             &format!(
                 "/{}/ministry/registry/{kind}/{}",
                 lang.code(),
-                crate::path_segment(id)
+                crate::params::path_segment(id)
             ),
             Vec::new(),
         )
@@ -349,7 +349,7 @@ async fn render(
     fx_csv: String,
 ) -> Response {
     let p = &signed.principal;
-    let q = crate::form(query);
+    let q = crate::params::form(query);
     let fail = |e: &ApiError| page::error(lang, "ministry/registry", query, e);
     let films = match handlers::records::films(s, p).await {
         Ok(f) => f.films,
@@ -382,7 +382,7 @@ async fn render(
         .map(|f| FilmLine {
             href: format!(
                 "/{code}/ministry/registry/films/{}",
-                crate::path_segment(&f.film_id)
+                crate::params::path_segment(&f.film_id)
             ),
             title: match lang {
                 Lang::Kk => f.title_kk.clone(),
@@ -406,7 +406,7 @@ async fn render(
         .map(|c| CinemaLine {
             href: format!(
                 "/{code}/ministry/registry/cinemas/{}",
-                crate::path_segment(&c.bin)
+                crate::params::path_segment(&c.bin)
             ),
             name: match lang {
                 Lang::Kk if !c.name_kk.is_empty() => c.name_kk.clone(),
@@ -574,7 +574,7 @@ pub async fn record(
     query: &str,
 ) -> Response {
     let started = Instant::now();
-    let q = crate::form(query);
+    let q = crate::params::form(query);
     let resp = draw(
         s,
         lang,
@@ -613,7 +613,10 @@ async fn draw(
     sent: Option<HashMap<String, String>>,
 ) -> Response {
     let p = &signed.principal;
-    let rest = format!("ministry/registry/{kind}/{}", crate::path_segment(id));
+    let rest = format!(
+        "ministry/registry/{kind}/{}",
+        crate::params::path_segment(id)
+    );
     let fail = |e: &ApiError| page::error(lang, &rest, query, e);
     let (kind, stored, payments, state_funding, history) = match kind {
         "films" => {
@@ -824,7 +827,7 @@ pub async fn post(
             &format!(
                 "/{}/ministry/registry/{kind}/{}?saved={action}#notice",
                 lang.code(),
-                crate::path_segment(id)
+                crate::params::path_segment(id)
             ),
             Vec::new(),
         )),

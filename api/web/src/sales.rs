@@ -112,7 +112,7 @@ fn signed_count(lang: Lang, n: i64) -> String {
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
     let error = |e: &api_core::error::ApiError| {
@@ -186,8 +186,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let base = format!("/{}/cinema/sales", lang.code());
     let range = format!(
         "from={}&to={}",
-        crate::path_segment(&from),
-        crate::path_segment(&to)
+        crate::params::path_segment(&from),
+        crate::params::path_segment(&to)
     );
     let rows = sales
         .rows
@@ -278,7 +278,7 @@ fn day_view(
             href: format!(
                 "{base}?{range}&day={}&screening={}#events",
                 r.day,
-                crate::path_segment(&x.screening_id)
+                crate::params::path_segment(&x.screening_id)
             ),
             film: title(&x.film_id),
             sales: i18n::count(lang, x.sales),

@@ -96,7 +96,7 @@ pub async fn gate(
             let to = format!(
                 "/{}/sign-in?next={}",
                 lang.code(),
-                crate::path_segment(&here)
+                crate::params::path_segment(&here)
             );
             return Err(see_other(&to, Vec::new()));
         }
@@ -232,7 +232,7 @@ pub async fn sign_in_form(
     csrf_cookie: Option<&str>,
     tls: bool,
 ) -> Response {
-    let form = crate::form(query);
+    let form = crate::params::form(query);
     let next = form.get("next").map(String::as_str);
     if let Ok(Some(signed)) = current(s, session).await {
         return see_other(&next_or_home(next, lang, signed.principal.role), Vec::new());

@@ -108,7 +108,7 @@ async fn render_with(
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     // Only an event id is filled in: anything else in the parameter is left out.
-    let voids = crate::form(query)
+    let voids = crate::params::form(query)
         .get("voids")
         .filter(|v| v.len() <= 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
         .cloned()

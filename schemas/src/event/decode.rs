@@ -9,11 +9,11 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::wire::{SeatWire, TicketEventWire};
-use super::{
+use super::model::{
     Channel, Event, EventType, Seat, TicketEvent, TicketType, VoidEvent, MAX_FUTURE_SKEW_SECONDS,
     MAX_PRICE, MAX_VOID_REASON_CHARS, SCHEMA_ID, VOID_TYPE,
 };
+use super::wire::{SeatWire, TicketEventWire};
 use crate::ids::{bounded_text, Bin, EventId, FilmId};
 use crate::money::{Kzt, MoneyError, VatRate};
 use crate::reject::{RejectReason as R, Rejection};

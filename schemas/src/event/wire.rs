@@ -7,6 +7,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::model::{Event, TicketEvent, VoidEvent};
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketEventWire<'a> {
@@ -75,9 +77,9 @@ where
 }
 
 impl<'a> TicketEventWire<'a> {
-    pub fn from_event(e: &'a super::TicketEvent) -> Self {
+    pub fn from_event(e: &'a TicketEvent) -> Self {
         Self {
-            schema: Some(Cow::Borrowed(super::SCHEMA_ID)),
+            schema: Some(Cow::Borrowed(super::model::SCHEMA_ID)),
             event_id: Some(Cow::Owned(e.event_id.to_string())),
             event_type: Some(Cow::Borrowed(e.event_type.as_str())),
             cinema_bin: Some(Cow::Borrowed(e.cinema_bin.as_str())),
@@ -101,11 +103,11 @@ impl<'a> TicketEventWire<'a> {
         }
     }
 
-    pub fn from_void(v: &'a super::VoidEvent) -> Self {
+    pub fn from_void(v: &'a VoidEvent) -> Self {
         Self {
-            schema: Some(Cow::Borrowed(super::SCHEMA_ID)),
+            schema: Some(Cow::Borrowed(super::model::SCHEMA_ID)),
             event_id: Some(Cow::Owned(v.event_id.to_string())),
-            event_type: Some(Cow::Borrowed(super::VOID_TYPE)),
+            event_type: Some(Cow::Borrowed(super::model::VOID_TYPE)),
             cinema_bin: Some(Cow::Borrowed(v.cinema_bin.as_str())),
             occurred_at: Some(Cow::Owned(rfc3339_kz(v.occurred_at))),
             voids: Some(Cow::Owned(v.voids.to_string())),
@@ -119,4 +121,28 @@ impl<'a> TicketEventWire<'a> {
 pub fn rfc3339_kz(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&crate::time::kz_offset())
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+impl TicketEvent {
+    /// The contract JSON for this event (what a cinema sends).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&TicketEventWire::from_event(self)).expect("wire event serializes")
+    }
+}
+
+impl VoidEvent {
+    /// The contract JSON for this correction.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&TicketEventWire::from_void(self)).expect("wire event serializes")
+    }
+}
+
+impl Event {
+    /// The contract JSON for this event.
+    pub fn to_json(&self) -> String {
+        match self {
+            Event::Ticket(t) => t.to_json(),
+            Event::Void(v) => v.to_json(),
+        }
+    }
 }

@@ -71,12 +71,12 @@ impl UploadRejectRow {
         payload: &[u8],
         at: chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        let origin = super::Origin {
+        let origin = super::rejected::Origin {
             topic: String::new(),
             partition: -1,
             offset: i64::from(line),
         };
-        let kept = super::RejectedRow::new(r, &origin, None, payload, at);
+        let kept = super::rejected::RejectedRow::new(r, &origin, None, payload, at);
         Self {
             cinema_bin: cinema_bin.to_owned(),
             upload_id: upload_id.to_owned(),

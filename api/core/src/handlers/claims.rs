@@ -320,7 +320,7 @@ pub async fn decide(
     if load(s, &id).await?.is_empty() {
         return Err(ApiError::NotFound);
     }
-    let req = crate::decider::DecisionRequest {
+    let req = crate::decision_queue::DecisionRequest {
         request_id: uuid::Uuid::new_v4().to_string(),
         claim_id: id.clone(),
         decision: d.decision,
@@ -331,7 +331,10 @@ pub async fn decide(
     };
     match &s.decision_queue {
         // One decision at a time across every API process (see `decider`).
-        Some(queue) => crate::decider::submit_and_wait(s, queue, &req).await?,
+        Some(queue) => {
+            let wait = Duration::from_millis(s.settings.decision_timeout_ms);
+            crate::decision_queue::submit_and_wait(&s.app, wait, queue, &req).await?
+        }
         // No broker: one at a time in this process.
         None => {
             let _serial = s.decisions.lock().await;
@@ -347,7 +350,7 @@ pub async fn decide(
 /// decisions committed. A request whose step is already stored (a re-delivery) is a no-op.
 pub async fn apply_decision(
     s: &AppState,
-    req: &crate::decider::DecisionRequest,
+    req: &crate::decision_queue::DecisionRequest,
 ) -> Result<(), ApiError> {
     let events = load(s, &req.claim_id).await?;
     let last = events.last().ok_or(ApiError::NotFound)?.clone();

@@ -5,8 +5,8 @@ use clickhouse::{Client, Row};
 use schemas::{Bin, FilmId, Kzt};
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::status::{DayStatus, StatusCounts, Statuses};
-use super::ReportError;
 
 /// The widest range one report may cover.
 pub const MAX_RANGE_DAYS: i64 = 366;

@@ -34,9 +34,9 @@ use schemas::region::Region;
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::{Registry, Title};
 use super::status::{DayStatus, Statuses};
-use super::ReportError;
 
 /// A region chart needs this many cinemas reporting in the period.
 pub const MIN_REPORTING_CINEMAS: usize = 3;

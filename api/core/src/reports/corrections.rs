@@ -7,7 +7,7 @@ use clickhouse::{Client, Row};
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
-use super::ReportError;
+use super::error::ReportError;
 
 #[derive(Debug, Row, Deserialize)]
 struct CorrectionRow {

@@ -17,9 +17,9 @@ use clickhouse::{Client, Row};
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::{Registry, Title};
 use super::status::{DayStatus, Statuses};
-use super::ReportError;
 
 /// At most this many days of one film (ten years): the rest is cut, and the run says so.
 pub const MAX_RUN_DAYS: usize = 3660;

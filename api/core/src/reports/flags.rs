@@ -19,8 +19,8 @@ use chrono::NaiveDate;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::Registry;
-use super::ReportError;
 
 /// The flags, in the order a cinema's page lists them.
 pub const FLAGS: [&str; 3] = [

@@ -7,6 +7,7 @@ mod box_office;
 pub mod cache;
 pub mod chart;
 pub mod corrections;
+mod error;
 pub mod film_run;
 pub mod flags;
 mod quality;
@@ -22,17 +23,5 @@ pub use box_office::{
     box_office, films_summary, BoxOfficeQuery, BoxOfficeReport, BoxOfficeRow, FilmTotals, Totals,
     MAX_RANGE_DAYS,
 };
+pub use error::ReportError;
 pub use quality::{reconciliation, rejected_summary, Reconciliation, RejectedSummary};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("query failed: {0}")]
-    Query(#[from] clickhouse::error::Error),
-    #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    /// Well-formed, but the data do not allow the answer (a region with too few cinemas).
-    #[error("{field}: {reason}")]
-    Unprocessable { field: &'static str, reason: String },
-    #[error("sum overflowed")]
-    Overflow,
-}

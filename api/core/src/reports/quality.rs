@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
-use super::ReportError;
+use super::error::ReportError;
 
 #[derive(Debug, Row, Deserialize)]
 struct CountRow {

@@ -12,8 +12,8 @@ use schemas::region::Region;
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::{Registry, Title};
-use super::ReportError;
 
 #[derive(Debug, Row, Deserialize)]
 struct CinemaSums {

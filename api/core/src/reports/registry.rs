@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
-use super::ReportError;
+use super::error::ReportError;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Title {

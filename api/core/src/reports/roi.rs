@@ -15,8 +15,8 @@ use rust_decimal::Decimal;
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::Registry;
-use super::ReportError;
 
 /// Default shares when a film has no recorded agreement, in 1/10,000.
 pub const DEFAULT_EXHIBITOR_SHARE: u32 = 5_000;

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
+use super::error::ReportError;
 use super::registry::Registry;
-use super::ReportError;
 
 /// A row of the scorecard's one statement (see [`scorecards`]).
 #[derive(Debug, Row, Deserialize)]

@@ -17,7 +17,7 @@ use clickhouse::{Client, Row};
 use schemas::Kzt;
 use serde::{Deserialize, Serialize};
 
-use super::ReportError;
+use super::error::ReportError;
 
 /// At most this many screenings of one cinema in one day (a multiplex has some hundred).
 pub const MAX_SCREENINGS: u64 = 2_000;

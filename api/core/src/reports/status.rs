@@ -13,7 +13,7 @@ use schemas::clock::ReportingSettings;
 use schemas::time::date_from_days;
 use serde::{Deserialize, Serialize};
 
-use super::ReportError;
+use super::error::ReportError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 use clickhouse::Client;
 use schemas::storage::UploadRejectRow;
 
-use super::ReportError;
+use super::error::ReportError;
 
 /// Stores refused upload lines; all or nothing.
 pub async fn keep_rejects(client: &Client, rows: &[UploadRejectRow]) -> Result<(), ReportError> {
