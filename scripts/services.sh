@@ -123,7 +123,7 @@ clickhouse_users() {
 <?xml version="1.0"?>
 <yandex>
   <profiles>
-    <default><max_memory_usage>8000000000</max_memory_usage></default>
+    <default><max_memory_usage>8000000000</max_memory_usage><log_queries>1</log_queries></default>
     <reader><max_memory_usage>8000000000</max_memory_usage><readonly>2</readonly></reader>
     <bi><max_memory_usage>8000000000</max_memory_usage><readonly>1</readonly></bi>
   </profiles>
@@ -169,6 +169,8 @@ clickhouse_config() {
   <default_database>default</default_database>
   <timezone>UTC</timezone>
   <mlock_executable>false</mlock_executable>
+  <!-- Every statement as the server saw it: tests measure what ingest sends from here. -->
+  <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
 </yandex>
 XML
   clickhouse_users >"$dir/users.xml"

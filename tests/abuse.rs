@@ -77,6 +77,37 @@ fn read_to_close(s: &mut TcpStream, limit: Duration) -> Option<String> {
     }
 }
 
+/// One keep-alive exchange on a connection the caller keeps: sends a health check and reads
+/// its whole reply (headers, then the body `Content-Length` says), leaving the connection
+/// open. The reply proves the server accepted and is holding the connection.
+fn exchange(s: &mut TcpStream) -> String {
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= len {
+                return text;
+            }
+        }
+        let n = s.read(&mut buf).expect("the held connection answers");
+        assert!(n > 0, "the held connection was closed: {text}");
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
 #[test]
 fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
     let env = TestEnv::new("abuse");
@@ -167,10 +198,15 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
             ("EKINO_API__HEADER_TIMEOUT_MS", "20000"),
         ],
     );
+    // Each held connection is answered once and kept open: then all three are accepted.
     let held: Vec<TcpStream> = (0..3)
-        .map(|_| TcpStream::connect(&api.addr).unwrap())
+        .map(|_| {
+            let mut c = TcpStream::connect(&api.addr).unwrap();
+            let reply = exchange(&mut c);
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            c
+        })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
     let mut extra = TcpStream::connect(&api.addr).unwrap();
     let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     let reply = read_to_close(&mut extra, Duration::from_secs(5));

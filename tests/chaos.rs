@@ -164,12 +164,16 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
         .unwrap();
     assert_eq!(distinct, ledger["valid_events"].as_u64().unwrap());
     let longest = stall.longest();
-    eprintln!(
-        "chaos: {:?} in all, longest stretch with lag and no progress {longest:?}",
-        started.elapsed()
-    );
+    let took = started.elapsed();
     assert!(
         longest < Duration::from_secs(60),
         "ingest sat on lag for {longest:?}"
+    );
+    // A liveness bound, not a speed figure (those are `ekino bench`'s): 100,000 events at
+    // 700/s take ~2.5 minutes with every fault; ingest that recovers slowly from them (a
+    // re-join waiting on a dead member, a back-off stuck at its cap) runs past ten.
+    assert!(
+        took < Duration::from_secs(600),
+        "chaos took {took:?}: recovery from the faults is too slow"
     );
 }

@@ -29,6 +29,22 @@ fn rows(env: &TestEnv) -> i64 {
     .unwrap_or(-1)
 }
 
+/// How many broker errors ingest's consumer has logged (read from its log files, as an
+/// operator would: librdkafka reports a broker it cannot reach to the consumer).
+fn broker_errors(env: &TestEnv) -> usize {
+    std::fs::read_dir(&env.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("ingest-"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .matches("kafka consumer error")
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn clickhouse_then_broker_outage_loses_nothing_and_counts_nothing_twice() {
     let env = TestEnv::new("outage");
@@ -82,6 +98,7 @@ fn clickhouse_then_broker_outage_loses_nothing_and_counts_nothing_twice() {
     );
 
     // The broker down for ~10 s.
+    let errors_before = broker_errors(&env);
     services("down", "kafka");
     let down = Instant::now();
     while down.elapsed() < Duration::from_secs(10) {
@@ -92,6 +109,10 @@ fn clickhouse_then_broker_outage_loses_nothing_and_counts_nothing_twice() {
         std::thread::sleep(Duration::from_millis(250));
     }
     services("up", "kafka");
+    assert!(
+        broker_errors(&env) > errors_before,
+        "the broker outage never reached ingest: its consumer logged no broker error"
+    );
 
     assert!(
         wait_exit(&mut sim.0, Duration::from_secs(180)).is_some(),

@@ -22,15 +22,18 @@ impl Backoff {
         }
     }
 
-    pub fn next_delay(&mut self) -> Duration {
-        let ceiling = self
-            .initial_ms
+    /// The longest the next delay may be: `initial·2ⁿ` after `n` attempts, at most `max`.
+    pub fn ceiling_ms(&self) -> u64 {
+        self.initial_ms
             .saturating_mul(1u64 << self.attempt.min(20))
-            .min(self.max_ms);
+            .min(self.max_ms)
+            .max(self.initial_ms)
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self.ceiling_ms();
         self.attempt = self.attempt.saturating_add(1);
-        Duration::from_millis(
-            rand::thread_rng().gen_range(self.initial_ms..=ceiling.max(self.initial_ms)),
-        )
+        Duration::from_millis(rand::thread_rng().gen_range(self.initial_ms..=ceiling))
     }
 
     pub fn attempts(&self) -> u32 {
@@ -93,11 +96,38 @@ mod tests {
     #[test]
     fn backoff_grows_and_stays_bounded() {
         let mut b = Backoff::new(100, 1_000);
+        // The ceiling doubles from the first delay until the cap: 100·2ⁿ, at most 1,000.
+        let want = [100, 200, 400, 800, 1_000, 1_000, 1_000];
+        for (n, ceiling) in want.into_iter().enumerate() {
+            assert_eq!(b.ceiling_ms(), ceiling, "after {n} attempts");
+            let d = b.next_delay().as_millis() as u64;
+            assert!((100..=ceiling).contains(&d), "attempt {n}: {d} ms");
+        }
         for _ in 0..50 {
             let d = b.next_delay().as_millis() as u64;
             assert!((100..=1_000).contains(&d), "{d}");
         }
-        assert_eq!(b.attempts(), 50);
+        assert_eq!(b.attempts(), 57);
+        // And the delays themselves grow: with full jitter, the mean of many fourth delays
+        // (uniform in 100..=800, mean 450) is well above the mean of first ones (always 100).
+        let mean_at = |n: u32| {
+            let total: u64 = (0..400)
+                .map(|_| {
+                    let mut b = Backoff::new(100, 1_000);
+                    for _ in 0..n {
+                        b.next_delay();
+                    }
+                    b.next_delay().as_millis() as u64
+                })
+                .sum();
+            total / 400
+        };
+        assert_eq!(mean_at(0), 100);
+        let fourth = mean_at(3);
+        assert!(
+            (350..=550).contains(&fourth),
+            "mean fourth delay {fourth} ms"
+        );
     }
 
     #[test]
