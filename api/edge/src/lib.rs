@@ -17,4 +17,4 @@ pub mod problem;
 
 pub use audited::{around, audited, carry_audit, now_secs};
 pub use extract::{body, peer, principal, public, query, state, State, PEER_HEADER};
-pub use problem::{recover, reject, reply};
+pub use problem::{recover, reject, reply, WrongMethod};

@@ -17,6 +17,14 @@ pub struct Refused(pub ApiError);
 
 impl warp::reject::Reject for Refused {}
 
+/// A request whose path a route answers, with another method: the 405 of last resort, found
+/// only when no route refused the request for a reason of its own (no key, a rate limit), as
+/// warp's own method filters are.
+#[derive(Debug)]
+pub struct WrongMethod;
+
+impl warp::reject::Reject for WrongMethod {}
+
 /// Rejects with `e`; [`recover`] turns it into its problem response.
 pub fn reject(e: ApiError) -> Rejection {
     warp::reject::custom(Refused(e))
@@ -45,6 +53,8 @@ pub fn reply(e: ApiError) -> Response {
 pub async fn recover(r: Rejection) -> Result<Response, Infallible> {
     let e = if let Some(Refused(e)) = r.find::<Refused>() {
         e.clone()
+    } else if r.find::<WrongMethod>().is_some() {
+        ApiError::MethodNotAllowed
     } else if r.is_not_found() {
         ApiError::NotFound
     } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {

@@ -9,6 +9,8 @@ use api_core::error::ApiError;
 use api_core::state::AppState;
 use api_edge::{audited, carry_audit};
 use serde::Serialize;
+
+use crate::openapi::RouteDoc;
 use warp::reply::Response;
 use warp::Reply;
 
@@ -28,15 +30,14 @@ fn rows_of(v: &serde_json::Value) -> u64 {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish<T: Serialize>(
     s: &AppState,
-    method: &str,
-    route: &str,
+    doc: &RouteDoc,
     who: Option<&Principal>,
     path: &str,
     q: &str,
     started: Instant,
     r: Result<T, ApiError>,
 ) -> Response {
-    finish_as(s, method, route, who, path, q, started, r, |_| {
+    finish_as(s, doc, who, path, q, started, r, |_| {
         warp::http::StatusCode::OK
     })
 }
@@ -45,8 +46,7 @@ pub(crate) fn finish<T: Serialize>(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish_as<T: Serialize>(
     s: &AppState,
-    method: &str,
-    route: &str,
+    doc: &RouteDoc,
     who: Option<&Principal>,
     path: &str,
     q: &str,
@@ -67,15 +67,15 @@ pub(crate) fn finish_as<T: Serialize>(
         Err(e) => (api_edge::reply(e), 0),
     };
     match who {
-        Some(p) => audited(s, resp, p, method, route, path, q, started, rows),
+        Some(p) => audited(s, resp, p, doc.verb(), doc.name, path, q, started, rows),
         None => {
             s.metrics
                 .requests
-                .with_label_values(&[route, &resp.status().as_u16().to_string()])
+                .with_label_values(&[doc.name, &resp.status().as_u16().to_string()])
                 .inc();
             s.metrics
                 .latency
-                .with_label_values(&[route])
+                .with_label_values(&[doc.name])
                 .observe(started.elapsed().as_secs_f64());
             resp
         }
@@ -115,7 +115,7 @@ pub(crate) fn split_format(q: &str) -> Result<(String, Option<&'static str>), Ap
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn finish_list<T: Serialize>(
     s: &AppState,
-    route: &str,
+    doc: &RouteDoc,
     who: &Principal,
     path: &str,
     q: &str,
@@ -125,7 +125,7 @@ pub(crate) async fn finish_list<T: Serialize>(
     r: Result<T, ApiError>,
 ) -> Response {
     let Some(format) = format else {
-        return finish(s, "GET", route, Some(who), path, q, started, r);
+        return finish(s, doc, Some(who), path, q, started, r);
     };
     let csv = format == "csv";
     let encoded = match r
@@ -162,19 +162,10 @@ pub(crate) async fn finish_list<T: Serialize>(
             resp.headers_mut()
                 .insert("content-type", content_type.parse().expect("header"));
             // The audit row and metrics come from the same path as JSON replies.
-            let mut counted = finish(
-                s,
-                "GET",
-                route,
-                Some(who),
-                path,
-                q,
-                started,
-                Ok(vec![(); n]),
-            );
+            let mut counted = finish(s, doc, Some(who), path, q, started, Ok(vec![(); n]));
             carry_audit(&mut counted, &mut resp);
             resp
         }
-        Err(e) => finish::<()>(s, "GET", route, Some(who), path, q, started, Err(e)),
+        Err(e) => finish::<()>(s, doc, Some(who), path, q, started, Err(e)),
     }
 }
