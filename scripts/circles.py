@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """No file imports a file that imports it back: the import circles between the source files
-of each crate of the workspace, found from the text (CI runs it; exit 1 on any circle).
+of each crate of the workspace, found from the text (CI runs it; exit 1 on any circle). And
+in a crate with a `src/pages/` folder (the web face), no screen imports another screen: each
+file or folder directly under `pages/` is one screen, and what two screens share lives
+outside `pages/`.
 
 A file imports another when it names a path into it: `crate::a::b::Item`, `super::x`,
 `self::y`, or `child::z` for a module it declares. A name a module re-exports (`pub use
@@ -198,6 +201,20 @@ def circles(g, nodes):
     return out
 
 
+def screen_imports(crate):
+    """(screen, screen it imports, paths) for every import between two screens."""
+    def screen(m):
+        return m[1] if len(m) >= 2 and m[0] == "pages" else None
+    out = []
+    g = crate.edges()
+    for v in sorted(crate.files):
+        for w in sorted(g[v]):
+            a, b = screen(v), screen(w)
+            if a and b and a != b:
+                out.append((v, w, sorted(crate.why[(v, w)])))
+    return out
+
+
 def main():
     why = "--why" in sys.argv
     crates = [a for a in sys.argv[1:] if a != "--why"] or CRATES
@@ -206,6 +223,10 @@ def main():
         src = os.path.join(ROOT, c, "src")
         crate = Crate(src)
         g = crate.edges()
+        for v, w, paths in screen_imports(crate):
+            found += 1
+            print(f"screen imports screen in {c}: {os.path.relpath(crate.files[v], ROOT)} "
+                  f"imports {os.path.relpath(crate.files[w], ROOT)} {paths}")
         for comp in circles(g, sorted(crate.files)):
             found += 1
             members = set(comp)
@@ -217,7 +238,8 @@ def main():
                     for w in sorted(g[v] & members):
                         print(f"    {os.path.relpath(crate.files[w], ROOT)}: {sorted(crate.why[(v, w)])}")
     if found:
-        print(f"{found} import circle(s): move the shared piece down into a file of its own")
+        print(f"{found} import circle(s) or screen imports: move the shared piece down into a "
+              "file of its own")
         return 1
     print(f"no import circles in {len(crates)} crate(s)")
     return 0

@@ -10,10 +10,10 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use warp::reply::Response;
 
-use crate::box_office::title_in;
 use crate::i18n::Lang;
 use crate::page::{Chrome, SignedBar};
 use crate::session::{self, Signed};
+use crate::words::title_in;
 use api_core::auth::Principal;
 use api_core::state::AppState;
 

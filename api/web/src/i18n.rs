@@ -254,6 +254,18 @@ pub fn timestamp(lang: Lang, rfc3339: &str) -> String {
     }
 }
 
+/// An amount in a currency, per locale: `1 234,50 USD` (kk, ru), `USD 1,234.50` (en).
+pub fn amount(lang: Lang, d: Decimal, currency: &str) -> String {
+    if currency == "KZT" {
+        return money(lang, d);
+    }
+    let n = number(lang, d, 2);
+    match lang {
+        Lang::Kk | Lang::Ru => format!("{n}\u{a0}{currency}"),
+        Lang::En => format!("{currency}\u{a0}{n}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

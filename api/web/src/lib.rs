@@ -10,33 +10,19 @@
 //! charts are SVG drawn on the server. Pages are public routes, under the per-address limit.
 
 pub mod assets;
-pub mod audit;
-pub mod box_office;
 pub mod cabinet;
-pub mod cinema;
-pub mod claim;
-pub mod commission;
-pub mod decisions;
+pub mod curve;
 pub mod estimate;
-pub mod film;
-pub mod glossary;
 pub mod i18n;
-pub mod ministry;
-pub mod ministry_cinemas;
 pub mod page;
+pub mod pages;
 pub mod params;
 pub mod pdf;
-pub mod people;
-pub mod producer;
-pub mod producer_film;
-pub mod productions;
-pub mod programmes;
+pub mod pools;
 pub mod reasons;
-pub mod rebates;
-pub mod registry;
-pub mod sales;
+pub mod saved;
 pub mod session;
-pub mod upload;
+pub mod words;
 
 use warp::filters::BoxedFilter;
 use warp::http::{header, StatusCode};
@@ -47,6 +33,12 @@ use api_core::auth::Role;
 use api_core::sessions::{COOKIE, CSRF_COOKIE};
 use api_edge::{public, query, state, State};
 use i18n::Lang;
+use pages::ministry::decisions;
+use pages::{
+    audit, box_office, cinema, claim, commission, film, glossary, ministry, ministry_cinemas,
+    people, producer, producer_film, productions, programmes, rebates, registry, sales, sign_in,
+    upload,
+};
 use params::{path_segment, percent_decode};
 
 /// The language of a `/{lang}/…` path; another first segment is not a page.
@@ -164,7 +156,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
              session: Option<String>,
              csrf: Option<String>,
              tls: bool| async move {
-                session::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
+                sign_in::sign_in_form(&s, lang, &q, session.as_deref(), csrf.as_deref(), tls).await
             },
         );
     let sign_in = lang()
@@ -178,7 +170,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .then(
             |lang: Lang, s: State, csrf: Option<String>, tls: bool, body: bytes::Bytes| async move {
                 let started = std::time::Instant::now();
-                match session::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
+                match sign_in::sign_in(&s, lang, &body, csrf.as_deref(), tls).await {
                     (resp, Some(p)) => api_edge::audited(
                         &s,
                         resp,
@@ -204,7 +196,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(api_edge::body(limit, timeout))
         .then(|lang: Lang, s: State, session: Option<String>, tls: bool, body: bytes::Bytes| async move {
             let started = std::time::Instant::now();
-            match session::sign_out(&s, lang, &body, session.as_deref(), tls).await {
+            match sign_in::sign_out(&s, lang, &body, session.as_deref(), tls).await {
                 (resp, Some(p)) => api_edge::audited(&s, resp, &p, "POST", "web_sign_out", "/{lang}/sign-out", "", started, 0),
                 (resp, None) => resp,
             }

@@ -15,12 +15,12 @@ use warp::Reply;
 
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
+use crate::words::{choices, film_href, status_words, title_in, Choice};
 use api_core::error::ApiError;
 use api_core::handlers;
 use api_core::params::ChartParams;
 use api_core::reports::chart::{ChartEntry, DailyChart, Origin, Period};
 use api_core::reports::registry::Title;
-use api_core::reports::status::DayStatus;
 use api_core::state::AppState;
 
 pub struct Row {
@@ -58,14 +58,6 @@ pub struct Bar {
     pub value: String,
 }
 
-/// One `<option>` of a filter.
-/// One option of a select or one checkbox of a form.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 pub struct UnregisteredRow {
     pub films: String,
     pub gross: String,
@@ -95,46 +87,12 @@ pub struct ChartPage {
     pub csv_href: String,
 }
 
-/// The title in `lang`, then ru, kk, en, then the film id.
-pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
-    let Some(t) = title else {
-        return film_id.to_owned();
-    };
-    let order: [&str; 4] = match lang {
-        Lang::Kk => [&t.kk, &t.ru, &t.en, film_id],
-        Lang::Ru => [&t.ru, &t.kk, &t.en, film_id],
-        Lang::En => [&t.en, &t.ru, &t.kk, film_id],
-    };
-    order
-        .into_iter()
-        .find(|s| !s.trim().is_empty())
-        .unwrap_or(film_id)
-        .to_owned()
-}
-
-pub fn status_words(lang: Lang, s: DayStatus) -> (String, &'static str) {
-    match s {
-        DayStatus::Provisional => (i18n::t(lang, "status-provisional"), "status-provisional"),
-        DayStatus::Final => (i18n::t(lang, "status-final"), "status-final"),
-        DayStatus::Corrected => (i18n::t(lang, "status-corrected"), "status-corrected"),
-    }
-}
-
 const BAR_ROW: u32 = 26;
 const BAR_MAX: u32 = 360;
 const TOP: usize = 10;
 
 fn share(lang: Lang, s: &str) -> String {
     i18n::percent(lang, s.parse::<Decimal>().unwrap_or_default())
-}
-
-/// The path of a film's page.
-pub fn film_href(lang: Lang, film_id: &str) -> String {
-    format!(
-        "/{}/films/{}",
-        lang.code(),
-        crate::params::path_segment(film_id)
-    )
 }
 
 fn row(lang: Lang, e: &ChartEntry) -> Row {
@@ -234,17 +192,6 @@ fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
                 label,
                 value: i18n::money(lang, g),
             }
-        })
-        .collect()
-}
-
-fn choices(items: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
-    items
-        .into_iter()
-        .map(|(value, label)| Choice {
-            selected: value == current,
-            value,
-            label,
         })
         .collect()
 }
@@ -472,6 +419,7 @@ pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use api_core::reports::status::DayStatus;
     use askama::Template;
     use schemas::Kzt;
 

@@ -202,7 +202,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 role: if r.role.is_empty() {
                     "—".into()
                 } else {
-                    crate::people::role_word(lang, &r.role)
+                    crate::words::role_word(lang, &r.role)
                 },
                 method: r.method,
                 path,

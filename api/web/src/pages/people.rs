@@ -18,6 +18,7 @@ use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
+use crate::words::role_word;
 use api_core::handlers;
 use api_core::keys::{IssuedKey, NewKey};
 use api_core::sessions;
@@ -81,10 +82,6 @@ impl PeoplePage {
     }
 
     pub const ROLES: [&'static str; 4] = ["cinema", "producer", "ministry", "commission"];
-}
-
-pub fn role_word(lang: Lang, role: &str) -> String {
-    i18n::t(lang, &format!("people-role-{role}"))
 }
 
 /// What a form just did: a notice, what it refused, the key it issued, and the form as it

@@ -19,13 +19,13 @@ use serde_json::{json, Map, Value};
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::title_in;
-use crate::box_office::Choice;
 use crate::cabinet;
 use crate::estimate::{code_word, programme_name};
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
+use crate::words::title_in;
+use crate::words::Choice;
 use api_core::handlers;
 use api_core::sessions;
 use api_core::state::AppState;

@@ -8,11 +8,12 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::title_in;
 use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
+use crate::words::at;
+use crate::words::title_in;
 use api_core::handlers;
 use api_core::params::FilmsQuery;
 use api_core::state::AppState;
@@ -58,13 +59,6 @@ pub fn claim_status(lang: Lang, status: &str) -> String {
     } else {
         w
     }
-}
-
-/// When a stored second happened, in the page's language.
-pub fn at(lang: Lang, secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0)
-        .map(|t| i18n::timestamp(lang, &t.to_rfc3339()))
-        .unwrap_or_default()
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {

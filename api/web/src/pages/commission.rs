@@ -12,8 +12,8 @@ use warp::reply::Response;
 
 use crate::cabinet;
 use crate::i18n::{self, Lang};
-use crate::ministry::{pool_lines, PoolLine};
 use crate::page::{self, Chrome};
+use crate::pools::{pool_lines, PoolLine};
 use crate::session::Signed;
 use api_core::handlers;
 use api_core::state::AppState;
@@ -42,7 +42,7 @@ pub struct CommissionPage {
     /// The session's form token (the delete forms).
     pub csrf: String,
     pub notice: Option<String>,
-    pub productions: Vec<crate::productions::Production>,
+    pub productions: Vec<crate::saved::Production>,
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -109,7 +109,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 code: r.region.clone().unwrap_or_default(),
                 name: r.name.as_ref().map_or_else(
                     || i18n::t(lang, "com-no-region"),
-                    |t| crate::box_office::title_in(lang, Some(t), ""),
+                    |t| crate::words::title_in(lang, Some(t), ""),
                 ),
                 cinemas: i18n::count(lang, r.cinemas),
                 admissions: i18n::count(lang, u64::try_from(r.admissions).unwrap_or(0)),
@@ -168,7 +168,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         total_gross: i18n::money(lang, report.gross.to_decimal()),
         csrf: signed.session.csrf.clone(),
         notice,
-        productions: crate::productions::productions(lang, saved),
+        productions: crate::saved::productions(lang, saved),
     };
     let html = page::html(StatusCode::OK, lang, &page_data);
     cabinet::done(

@@ -14,11 +14,12 @@ use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::status_words;
 use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
+use crate::words::reject_words;
+use crate::words::status_words;
 use api_core::handlers;
 use api_core::params::{PageQuery, RangeQuery};
 use api_core::state::AppState;
@@ -71,16 +72,6 @@ pub struct CinemaPage {
     pub reasons: Vec<ReasonCount>,
     pub flags: Vec<FlagLine>,
     pub rejects: Vec<Reject>,
-}
-
-/// A reject code's words: (reason, what to do), in `lang`; an unknown code reads as itself.
-pub fn reject_words(lang: Lang, code: &str) -> (String, String) {
-    let key = format!("reject-{code}");
-    let reason = i18n::t(lang, &key);
-    if reason == key {
-        return (code.to_owned(), String::new());
-    }
-    (reason, i18n::t(lang, &format!("{key}-fix")))
 }
 
 fn rate(lang: Lang, r: Option<&String>) -> String {
@@ -315,7 +306,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 .unwrap_or_else(|_| f.day.clone()),
             flag: i18n::t(lang, &format!("flag-{}", f.flag)),
             fix: i18n::t(lang, &format!("flag-{}-fix", f.flag)),
-            film: crate::box_office::title_in(
+            film: crate::words::title_in(
                 lang,
                 registry.films.get(&f.film_id).map(|x| &x.title),
                 &f.film_id,

@@ -9,9 +9,9 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::estimate::{code_word, programme_name};
+use crate::i18n::amount;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
-use crate::rebates::{amount, pct};
 use api_edge::State;
 
 pub struct ProgrammeView {
@@ -48,7 +48,10 @@ pub fn rules_in_words(
     let cur = p.currency.to_string();
     let mut out = Vec::new();
     out.push(match &v.rate {
-        RateRule::Flat { rate } => t("rule-rate-flat", &[("rate", pct(lang, rate.get()))]),
+        RateRule::Flat { rate } => t(
+            "rule-rate-flat",
+            &[("rate", crate::i18n::percent(lang, rate.get()))],
+        ),
         RateRule::ByKind { default, rates } => {
             let mut parts: Vec<String> = rates
                 .iter()
@@ -56,14 +59,14 @@ pub fn rules_in_words(
                     format!(
                         "{} {}",
                         code_word(lang, "kind", &format!("{k:?}").to_lowercase()),
-                        pct(lang, r.get())
+                        crate::i18n::percent(lang, r.get())
                     )
                 })
                 .collect();
             parts.push(format!(
                 "{} {}",
                 i18n::t(lang, "rule-otherwise"),
-                pct(lang, default.get())
+                crate::i18n::percent(lang, default.get())
             ));
             t("rule-rate-by-kind", &[("rates", parts.join("; "))])
         }
@@ -71,10 +74,14 @@ pub fn rules_in_words(
             let parts: Vec<String> = brackets
                 .iter()
                 .map(|b| match b.up_to {
-                    Some(up) => format!("{} ≤ {}", pct(lang, b.rate.get()), amount(lang, up, &cur)),
+                    Some(up) => format!(
+                        "{} ≤ {}",
+                        crate::i18n::percent(lang, b.rate.get()),
+                        amount(lang, up, &cur)
+                    ),
                     None => format!(
                         "{} {}",
-                        pct(lang, b.rate.get()),
+                        crate::i18n::percent(lang, b.rate.get()),
                         i18n::t(lang, "rule-above")
                     ),
                 })
@@ -89,8 +96,8 @@ pub fn rules_in_words(
         } => t(
             "rule-rate-threshold",
             &[
-                ("base", pct(lang, base.get())),
-                ("rate", pct(lang, rate.get())),
+                ("base", crate::i18n::percent(lang, base.get())),
+                ("rate", crate::i18n::percent(lang, rate.get())),
                 ("category", code_word(lang, "cat", category)),
                 ("above", amount(lang, *above, &cur)),
             ],
@@ -103,14 +110,14 @@ pub fn rules_in_words(
             } => t(
                 "rule-uplift-days",
                 &[
-                    ("points", pct(lang, *points)),
-                    ("share", pct(lang, min_share.get())),
+                    ("points", crate::i18n::percent(lang, *points)),
+                    ("share", crate::i18n::percent(lang, min_share.get())),
                 ],
             ),
             Uplift::Cultural { points, any_of, .. } => t(
                 "rule-uplift-cultural",
                 &[
-                    ("points", pct(lang, *points)),
+                    ("points", crate::i18n::percent(lang, *points)),
                     (
                         "items",
                         any_of
@@ -128,14 +135,17 @@ pub fn rules_in_words(
             } => t(
                 "rule-uplift-checklist",
                 &[
-                    ("points", pct(lang, *points_per_item)),
+                    ("points", crate::i18n::percent(lang, *points_per_item)),
                     ("max", max_items.to_string()),
                 ],
             ),
         });
     }
     if let Some(m) = v.max_rate {
-        out.push(t("rule-max-rate", &[("rate", pct(lang, m.get()))]));
+        out.push(t(
+            "rule-max-rate",
+            &[("rate", crate::i18n::percent(lang, m.get()))],
+        ));
     }
     if let Some(m) = &v.minimum {
         out.push(match m {
@@ -166,12 +176,13 @@ pub fn rules_in_words(
                 "rule-minimum-lower",
                 &[
                     ("amount", amount(lang, *a, &cur)),
-                    ("share", pct(lang, share.get())),
+                    ("share", crate::i18n::percent(lang, share.get())),
                 ],
             ),
-            Minimum::BudgetShare { share } => {
-                t("rule-minimum-share", &[("share", pct(lang, share.get()))])
-            }
+            Minimum::BudgetShare { share } => t(
+                "rule-minimum-share",
+                &[("share", crate::i18n::percent(lang, share.get()))],
+            ),
         });
     }
     for c in &v.base_caps {
@@ -183,7 +194,7 @@ pub fn rules_in_words(
         out.push(format!(
             "{} ({})",
             code_word(lang, "code", code),
-            pct(lang, share.get())
+            crate::i18n::percent(lang, share.get())
         ));
     }
     for c in &v.rebate_caps {
@@ -205,7 +216,10 @@ pub fn rules_in_words(
         out.push(i18n::t(lang, "rule-foreign-applicant"));
     }
     if let Some(r) = v.credit_tax_rate {
-        out.push(t("rule-credit-tax", &[("rate", pct(lang, r.get()))]));
+        out.push(t(
+            "rule-credit-tax",
+            &[("rate", crate::i18n::percent(lang, r.get()))],
+        ));
     }
     out
 }

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use warp::reply::Response;
 
 use crate::i18n::{self, Lang};
-use crate::ministry;
+use crate::pages::ministry;
 use crate::session::{self, Signed};
 use api_core::handlers;
 use api_core::sessions;

@@ -14,12 +14,12 @@ use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::title_in;
 use crate::cabinet;
-use crate::cinema::reject_words;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
+use crate::words::reject_words;
+use crate::words::title_in;
 use api_core::handlers;
 use api_core::params::{RangePageQuery, RangeQuery};
 use api_core::state::AppState;

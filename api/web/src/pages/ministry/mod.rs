@@ -5,6 +5,8 @@
 //! cinemas (`/v1/cinemas/reporting`), the claims waiting for a decision (`/v1/claims`) and
 //! what each programme's pool has left this year (`/v1/rebates/pools`).
 
+pub mod decisions;
+
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -13,12 +15,13 @@ use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::title_in;
 use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
-use crate::producer::at;
+use crate::pools::{pool_lines, PoolLine};
 use crate::session::Signed;
+use crate::words::at;
+use crate::words::title_in;
 use api_core::handlers;
 use api_core::params::{PageQuery, SilentQuery, SummaryQuery};
 use api_core::reports::roi::{self, FilmRoi, RoiSummary};
@@ -69,13 +72,6 @@ pub struct QueueLine {
     pub submitted: String,
 }
 
-pub struct PoolLine {
-    pub programme: String,
-    pub pool: String,
-    pub committed: String,
-    pub left: String,
-}
-
 #[derive(Template)]
 #[template(path = "ministry.html")]
 pub struct MinistryPage {
@@ -112,28 +108,6 @@ fn kpi(lang: Lang, label: String, k: &RoiSummary) -> Kpi {
         share: share(lang, k.payback_share.as_ref()),
         recoupment: share(lang, k.recoupment.as_ref()),
     }
-}
-
-fn amount(lang: Lang, currency: &str, s: Option<&String>) -> String {
-    match s.and_then(|x| x.parse::<Decimal>().ok()) {
-        Some(d) => format!("{currency} {}", i18n::number(lang, d, 2)),
-        None => "—".into(),
-    }
-}
-
-/// The programmes with an annual pool, and what it has left.
-pub fn pool_lines(s: &AppState, lang: Lang, pools: &handlers::claims::PoolsReply) -> Vec<PoolLine> {
-    pools
-        .programmes
-        .iter()
-        .filter(|x| x.pool.is_some())
-        .map(|x| PoolLine {
-            programme: crate::estimate::programme_label(s, lang, &x.programme),
-            pool: amount(lang, &x.currency, x.pool.as_ref()),
-            committed: amount(lang, &x.currency, Some(&x.committed)),
-            left: amount(lang, &x.currency, x.left.as_ref()),
-        })
-        .collect()
 }
 
 /// The register: state-funded films only (the API's list has every registered film).
@@ -306,7 +280,7 @@ pub async fn render(
             programme: crate::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
             by: c.submitted_by.clone(),
-            rebate: amount(lang, &c.currency, Some(&c.rebate)),
+            rebate: crate::pools::amount(lang, &c.currency, Some(&c.rebate)),
             submitted: at(lang, c.submitted_at),
         })
         .collect();

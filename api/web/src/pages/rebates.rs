@@ -11,24 +11,13 @@ use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::Choice;
 use crate::estimate::{binding, code_word, programme_name};
+use crate::i18n::amount;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
+use crate::words::Choice;
 use api_core::estimate::{self, EstimateForm, Estimated};
 use api_edge::State;
-
-/// An amount in a currency, per locale: `1 234,50 USD` (kk, ru), `USD 1,234.50` (en).
-pub fn amount(lang: Lang, d: Decimal, currency: &str) -> String {
-    if currency == "KZT" {
-        return i18n::money(lang, d);
-    }
-    let n = i18n::number(lang, d, 2);
-    match lang {
-        Lang::Kk | Lang::Ru => format!("{n}\u{a0}{currency}"),
-        Lang::En => format!("{currency}\u{a0}{n}"),
-    }
-}
 
 pub(super) fn pct(lang: Lang, d: Decimal) -> String {
     i18n::percent(lang, d)

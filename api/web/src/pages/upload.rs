@@ -23,10 +23,10 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::cabinet;
-use crate::cinema::reject_words;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
+use crate::words::reject_words;
 use api_core::handlers;
 use api_core::sessions;
 use api_core::state::AppState;

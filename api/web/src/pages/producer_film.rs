@@ -16,12 +16,12 @@ use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::{status_words, title_in};
 use crate::cabinet;
-use crate::film::{curve, Curve, CurveDay};
+use crate::curve::{curve, Curve, CurveDay};
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
+use crate::words::{status_words, title_in};
 use api_core::handlers;
 use api_core::params::FilmDailyQuery;
 use api_core::state::AppState;

@@ -14,11 +14,11 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::box_office::{status_words, title_in};
 use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
+use crate::words::{status_words, title_in};
 use api_core::handlers;
 use api_core::params::{RangeQuery, ScreeningsQuery};
 use api_core::reports::screenings::ScreeningsReport;

@@ -1,0 +1,24 @@
+//! One file (or folder) per screen: it parses its query or form, calls the same core function
+//! as its JSON twin and renders its template. A screen never imports another screen: what two
+//! screens share lives beside them (`words`, `curve`, `pools`, `saved`, `cabinet`, `session`,
+//! `page`, `i18n`), and `scripts/circles.py` checks it.
+
+pub mod audit;
+pub mod box_office;
+pub mod cinema;
+pub mod claim;
+pub mod commission;
+pub mod film;
+pub mod glossary;
+pub mod ministry;
+pub mod ministry_cinemas;
+pub mod people;
+pub mod producer;
+pub mod producer_film;
+pub mod productions;
+pub mod programmes;
+pub mod rebates;
+pub mod registry;
+pub mod sales;
+pub mod sign_in;
+pub mod upload;

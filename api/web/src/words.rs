@@ -1,0 +1,81 @@
+//! Words and small pieces every screen shares: a film's title in the page's language, a
+//! day's status, a reject reason, a role, a moment, the choices of a select, the path of a
+//! film's page. Pages import these; no page imports another page.
+
+use api_core::reports::registry::Title;
+use api_core::reports::status::DayStatus;
+
+use crate::i18n::{self, Lang};
+
+/// One option of a select or one checkbox of a form.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub fn choices(items: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The title in `lang`, then ru, kk, en, then the film id.
+pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
+    let Some(t) = title else {
+        return film_id.to_owned();
+    };
+    let order: [&str; 4] = match lang {
+        Lang::Kk => [&t.kk, &t.ru, &t.en, film_id],
+        Lang::Ru => [&t.ru, &t.kk, &t.en, film_id],
+        Lang::En => [&t.en, &t.ru, &t.kk, film_id],
+    };
+    order
+        .into_iter()
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or(film_id)
+        .to_owned()
+}
+
+pub fn status_words(lang: Lang, s: DayStatus) -> (String, &'static str) {
+    match s {
+        DayStatus::Provisional => (i18n::t(lang, "status-provisional"), "status-provisional"),
+        DayStatus::Final => (i18n::t(lang, "status-final"), "status-final"),
+        DayStatus::Corrected => (i18n::t(lang, "status-corrected"), "status-corrected"),
+    }
+}
+
+/// The path of a film's page.
+pub fn film_href(lang: Lang, film_id: &str) -> String {
+    format!(
+        "/{}/films/{}",
+        lang.code(),
+        crate::params::path_segment(film_id)
+    )
+}
+
+/// A reject code's words: (reason, what to do), in `lang`; an unknown code reads as itself.
+pub fn reject_words(lang: Lang, code: &str) -> (String, String) {
+    let key = format!("reject-{code}");
+    let reason = i18n::t(lang, &key);
+    if reason == key {
+        return (code.to_owned(), String::new());
+    }
+    (reason, i18n::t(lang, &format!("{key}-fix")))
+}
+
+/// When a stored second happened, in the page's language.
+pub fn at(lang: Lang, secs: u32) -> String {
+    chrono::DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|t| i18n::timestamp(lang, &t.to_rfc3339()))
+        .unwrap_or_default()
+}
+
+pub fn role_word(lang: Lang, role: &str) -> String {
+    i18n::t(lang, &format!("people-role-{role}"))
+}
