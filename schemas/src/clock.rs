@@ -61,6 +61,13 @@ impl ReportingSettings {
     }
 }
 
+/// Now by the system's clock, in whole seconds since the epoch: what credentials are stamped
+/// and judged with (keys, sessions, the audit log), whatever the reporting clock says, since
+/// the CLI issues keys by it too. Every other "now" is a [`Clock`]'s.
+pub fn wall_secs() -> u32 {
+    u32::try_from(Utc::now().timestamp()).unwrap_or(0)
+}
+
 /// A wall clock: the system's, or one started at a given time.
 #[derive(Debug, Clone, Copy, Default)]
 pub enum Clock {

@@ -40,9 +40,7 @@ pub enum KeysCommand {
     },
 }
 
-fn now_secs() -> u32 {
-    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
-}
+use schemas::clock::wall_secs as now_secs;
 
 pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App])

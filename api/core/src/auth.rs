@@ -267,7 +267,7 @@ impl KeyStore {
                 .zip(given.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
-        let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(u32::MAX);
+        let now = schemas::clock::wall_secs();
         let live = held.expires_at == 0 || now < held.expires_at;
         (same && live).then(|| held.principal.clone())
     }

@@ -94,7 +94,7 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
             Ok(Some(_)) => return,
             Ok(None) => {
                 let result = crate::handlers::claims::apply_decision(s, req).await;
-                if let Some(o) = Outcome::of(req, &result) {
+                if let Some(o) = Outcome::of(req, &result, s.now_secs()) {
                     match ingest::clickhouse_store::insert_rows(
                         &s.app,
                         "claim_decisions",

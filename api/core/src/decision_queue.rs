@@ -35,7 +35,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn of(req: &DecisionRequest, result: &Result<(), ApiError>) -> Option<Self> {
+    pub(crate) fn of(
+        req: &DecisionRequest,
+        result: &Result<(), ApiError>,
+        at: u32,
+    ) -> Option<Self> {
         let (outcome, field, detail) = match result {
             Ok(()) => ("ok", String::new(), String::new()),
             Err(ApiError::BadRequest { field, reason }) => {
@@ -65,7 +69,7 @@ impl Outcome {
         Some(Self {
             request_id: req.request_id.clone(),
             claim_id: req.claim_id.clone(),
-            at: u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0),
+            at,
             outcome: outcome.into(),
             field,
             detail,

@@ -67,6 +67,11 @@ impl AppState {
         self.registry.get(&self.app).await
     }
 
+    /// Now by the state's clock, in whole seconds since the epoch: when a record is written.
+    pub fn now_secs(&self) -> u32 {
+        u32::try_from(self.clock.now().timestamp()).unwrap_or(0)
+    }
+
     /// Today in Kazakhstan (UTC+5): the reference for "silent days".
     pub fn today(&self) -> chrono::NaiveDate {
         self.clock

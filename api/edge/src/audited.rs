@@ -62,7 +62,7 @@ pub fn audited(
 /// are stamped with real time even when the reporting clock is set to another day (the CLI
 /// issues keys by the same clock).
 pub fn now_secs() -> u32 {
-    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+    schemas::clock::wall_secs()
 }
 
 /// A handler's audit record, carried on its response to [`around`].

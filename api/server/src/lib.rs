@@ -180,10 +180,7 @@ async fn flush_refusals(state: std::sync::Weak<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let Some(s) = state.upgrade() else { return };
-        for row in s
-            .refusals
-            .flush_before(u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0))
-        {
+        for row in s.refusals.flush_before(schemas::clock::wall_secs()) {
             s.audit.record(row);
         }
     }

@@ -137,10 +137,6 @@ async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {
         .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
-fn now() -> u32 {
-    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
-}
-
 /// What `POST /v1/claims/preview` answers: the claim computed as filing would compute it
 /// (filed today, by the registered party, at the rates in force), nothing stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -268,7 +264,7 @@ async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, A
             id.iter().map(|b| format!("{b:02x}")).collect::<String>()
         ),
         seq: 1,
-        at: now(),
+        at: s.now_secs(),
         kind: Status::Submitted.as_str().into(),
         key_id: p.key_id.clone(),
         role: p.role.as_str().into(),
@@ -426,7 +422,7 @@ pub async fn apply_decision(
         pool_year: approval_year.unwrap_or(last.pool_year),
         rebate,
         result,
-        at: now(),
+        at: s.now_secs(),
         kind: status.as_str().into(),
         key_id: req.key_id.clone(),
         role: req.role.clone(),

@@ -8,9 +8,7 @@ use crate::auth::{Principal, Role};
 use crate::keys::{IssuedKey, KeyListing, NewKey};
 use crate::state::AppState;
 
-fn now() -> u32 {
-    u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
-}
+use schemas::clock::wall_secs as now;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeysReply {

@@ -141,10 +141,6 @@ fn not_an_estimate(e: ApiError) -> ApiError {
     }
 }
 
-fn now_secs() -> u32 {
-    u32::try_from(Utc::now().timestamp()).unwrap_or(0)
-}
-
 fn version() -> u64 {
     u64::try_from(Utc::now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0)
 }
@@ -177,7 +173,7 @@ pub async fn save(
         query,
         note: new.note.trim().to_owned(),
         saved_by: p.author(),
-        saved_at: now_secs(),
+        saved_at: s.now_secs(),
         deleted: 0,
         version: version(),
     };
@@ -215,7 +211,7 @@ pub async fn delete(s: &AppState, p: &Principal, id: String) -> Result<Deleted, 
     row.deleted = 1;
     row.version = version();
     row.saved_by = p.author();
-    row.saved_at = now_secs();
+    row.saved_at = s.now_secs();
     ingest::clickhouse_store::insert_rows(
         &s.app,
         "commission_estimates",

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use schemas::history::{Entity, HistoryRow};
 use schemas::registry::{Cinema, CinemaRow, Film, FilmRow, Funding, FundingRow};
 use serde::{Deserialize, Serialize};
@@ -37,7 +36,7 @@ async fn remember(
     film_id: &str,
     record: &impl Serialize,
 ) -> Result<(), ApiError> {
-    let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let at = s.now_secs();
     let row = HistoryRow::of(entity, id, film_id, &p.author(), at, record);
     ingest::clickhouse_store::insert_rows(
         &s.app,
@@ -138,7 +137,7 @@ pub async fn put_film(
         budget: kzt("budget", &b.budget)?,
         public_roi: b.public_roi,
     };
-    let now = Utc::now();
+    let now = s.clock.now();
     // History first: a version is never in force without its record of who wrote it.
     let row = FilmRow::from_record(&film, now);
     remember(s, p, Entity::Film, &film_id, &film_id, &row).await?;
@@ -197,7 +196,7 @@ pub async fn post_funding(
         paid_on: crate::params::date("paid_on", &b.paid_on)?,
         amount: kzt("amount", &b.amount)?,
     };
-    let row = FundingRow::from_record(&f, Utc::now());
+    let row = FundingRow::from_record(&f, s.clock.now());
     remember(s, p, Entity::Funding, &b.payment_id, &film_id, &row).await?;
     insert(s, "film_funding", row).await?;
     Ok(Saved {
@@ -260,7 +259,7 @@ pub async fn put_cinema(
         seats: b.seats,
         vat_payer: b.vat_payer,
     };
-    let row = CinemaRow::from_record(&c, Utc::now());
+    let row = CinemaRow::from_record(&c, s.clock.now());
     remember(s, p, Entity::Cinema, &b_in, "", &row).await?;
     insert(s, "cinemas", row).await?;
     Ok(Saved {
@@ -468,7 +467,7 @@ pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded
     require(p, &[Role::Ministry])?;
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
-    let at = u32::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let at = s.now_secs();
     let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(ApiError::from)?;
     if rows.is_empty() {
         return Err(ApiError::bad(
@@ -496,10 +495,7 @@ pub async fn put_applicant(
     let applicant =
         crate::applicants::ApplicantId::parse(&id).map_err(|e| ApiError::bad("applicant_id", e))?;
     let b: crate::applicants::ApplicantBody = json(body)?;
-    let row = b.into_row(
-        &applicant,
-        u32::try_from(Utc::now().timestamp()).unwrap_or(0),
-    )?;
+    let row = b.into_row(&applicant, s.now_secs())?;
     remember(s, p, Entity::Applicant, &id, "", &row).await?;
     insert(s, "applicants", row).await?;
     Ok(Saved {

@@ -135,7 +135,7 @@ async fn judge(
         .producer
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
-    let now = chrono::Utc::now();
+    let now = s.clock.now();
     let upload_id = uuid::Uuid::new_v4().to_string();
     let max = s.settings.upload_max_lines;
     if candidates.len() > max {

@@ -201,7 +201,7 @@ pub async fn void(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     }
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
     let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let line = void_event(&bin, &field("voids"), &field("reason"), chrono::Utc::now());
+    let line = void_event(&bin, &field("voids"), &field("reason"), s.clock.now());
     done(
         outcome(
             s,
