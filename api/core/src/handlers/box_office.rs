@@ -158,6 +158,54 @@ pub struct FilmDailyRow {
     pub status: reports::status::DayStatus,
 }
 
+/// A film's figures at one cinema over a range: the sums of its days there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CinemaTotals {
+    pub cinema_bin: String,
+    pub admissions: i64,
+    pub gross: schemas::Kzt,
+    pub net: schemas::Kzt,
+    pub screenings: u64,
+    /// Days with sales or refunds at this cinema.
+    pub days: u64,
+}
+
+/// The per-cinema rows of a film's run (`by=cinema`) summed over their days, biggest gross
+/// first (then by BIN): what the producer's film screen lists under its days.
+pub fn per_cinema(rows: &[FilmDailyRow]) -> Vec<CinemaTotals> {
+    let mut per: std::collections::BTreeMap<&str, (i64, i64, i64, u64, u64)> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        let e = per
+            .entry(r.cinema_bin.as_deref().unwrap_or_default())
+            .or_default();
+        e.0 += r.admissions;
+        e.1 += r.gross.tiyn();
+        e.2 += r.net.tiyn();
+        e.3 += r.screenings;
+        e.4 += 1;
+    }
+    let mut out: Vec<CinemaTotals> = per
+        .into_iter()
+        .map(
+            |(bin, (admissions, gross, net, screenings, days))| CinemaTotals {
+                cinema_bin: bin.to_owned(),
+                admissions,
+                gross: schemas::Kzt::from_tiyn(gross),
+                net: schemas::Kzt::from_tiyn(net),
+                screenings,
+                days,
+            },
+        )
+        .collect();
+    out.sort_by(|a, b| {
+        b.gross
+            .cmp(&a.gross)
+            .then_with(|| a.cinema_bin.cmp(&b.cinema_bin))
+    });
+    out
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FilmDailyReply {
     pub film_id: String,
@@ -254,4 +302,55 @@ pub async fn film_run(s: &AppState, film_id: &str) -> Result<reports::film_run::
     )
     .await?
     .ok_or(ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod per_cinema_tests {
+    use super::*;
+    use crate::reports::status::DayStatus;
+
+    fn row(day: &str, bin: &str, admissions: i64, gross: i64, screenings: u64) -> FilmDailyRow {
+        FilmDailyRow {
+            day: day.into(),
+            cinema_bin: Some(bin.into()),
+            admissions,
+            gross: schemas::Kzt::from_tiyn(gross),
+            net: schemas::Kzt::from_tiyn(gross * 100 / 116),
+            screenings,
+            status: DayStatus::Final,
+        }
+    }
+
+    /// Worked by hand: cinema B has 2 days (3 + 1 admissions, 300 + 100 ₸ = 40,000 tiyn),
+    /// cinema A one day of 500 ₸ and cinema C one of 400 ₸, tied with B on gross and after it
+    /// by BIN.
+    #[test]
+    fn a_cinemas_days_are_summed_and_the_biggest_gross_comes_first() {
+        let rows = [
+            row("2026-11-20", "B", 3, 30_000, 2),
+            row("2026-11-20", "A", 5, 50_000, 1),
+            row("2026-11-21", "C", 4, 40_000, 1),
+            row("2026-11-21", "B", 1, 10_000, 1),
+        ];
+        let got: Vec<(String, i64, i64, u64, u64)> = per_cinema(&rows)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.cinema_bin,
+                    c.admissions,
+                    c.gross.tiyn(),
+                    c.screenings,
+                    c.days,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A".into(), 5, 50_000, 1, 1),
+                ("B".into(), 4, 40_000, 3, 2),
+                ("C".into(), 4, 40_000, 1, 1),
+            ]
+        );
+    }
 }

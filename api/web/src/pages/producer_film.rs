@@ -8,7 +8,6 @@
 //!
 //! A film the key neither produces nor distributes is the API's 404.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use askama::Template;
@@ -179,30 +178,21 @@ pub async fn page(
             }
         })
         .collect();
-    // Per cinema over the range: sums of its days (integer tiyn).
-    let mut per: BTreeMap<String, (i64, i64, i64, u64, u64)> = BTreeMap::new();
-    for r in &by_cinema.rows {
-        let e = per
-            .entry(r.cinema_bin.clone().unwrap_or_default())
-            .or_default();
-        e.0 += r.admissions;
-        e.1 += r.gross.tiyn();
-        e.2 += r.net.tiyn();
-        e.3 += r.screenings;
-        e.4 += 1;
-    }
-    let mut per: Vec<_> = per.into_iter().collect();
-    per.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then_with(|| a.0.cmp(&b.0)));
-    let cinemas = per
+    // Per cinema over the range: the core's sums of its days.
+    let cinemas = handlers::box_office::per_cinema(&by_cinema.rows)
         .into_iter()
-        .map(|(bin, (adm, g, n, shows, days))| CinemaLine {
-            name: title_in(lang, registry.cinema_names.get(&bin), &bin),
-            bin,
-            admissions: i18n::integer(lang, adm),
-            gross: money(lang, schemas::Kzt::from_tiyn(g)),
-            net: money(lang, schemas::Kzt::from_tiyn(n)),
-            shows: i18n::count(lang, shows),
-            days: i18n::count(lang, days),
+        .map(|c| CinemaLine {
+            name: title_in(
+                lang,
+                registry.cinema_names.get(&c.cinema_bin),
+                &c.cinema_bin,
+            ),
+            admissions: i18n::integer(lang, c.admissions),
+            gross: money(lang, c.gross),
+            net: money(lang, c.net),
+            shows: i18n::count(lang, c.screenings),
+            days: i18n::count(lang, c.days),
+            bin: c.cinema_bin,
         })
         .collect();
     let t = &by_day.totals;
