@@ -9,10 +9,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use api_core::auth::Principal;
+use api_core::error::ApiError;
 use api_core::params::Seg;
 use api_edge::{body, principal, public, query, state, State, WrongMethod};
 use bytes::Bytes;
 use warp::filters::BoxedFilter;
+use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use crate::openapi::{RouteDoc, ROUTES};
@@ -40,6 +42,61 @@ impl Call {
         self.p
             .as_ref()
             .expect("a keyed route's call carries its caller")
+    }
+}
+
+impl Call {
+    /// The handler's result as its reply, with its metrics and its audit record
+    /// ([`crate::reply::finish`]).
+    pub fn finish<T: serde::Serialize>(&self, r: Result<T, ApiError>) -> Response {
+        crate::reply::finish(
+            &self.s,
+            self.doc,
+            self.p.as_ref(),
+            &self.path,
+            &self.q,
+            self.started,
+            r,
+        )
+    }
+
+    /// [`Call::finish`], with the status of a successful reply chosen from its body.
+    pub fn finish_as<T: serde::Serialize>(
+        &self,
+        r: Result<T, ApiError>,
+        ok_status: fn(&serde_json::Value) -> warp::http::StatusCode,
+    ) -> Response {
+        crate::reply::finish_as(
+            &self.s,
+            self.doc,
+            self.p.as_ref(),
+            &self.path,
+            &self.q,
+            self.started,
+            r,
+            ok_status,
+        )
+    }
+
+    /// A list's reply, in CSV or Arrow when `format` asks ([`crate::reply::finish_list`]).
+    pub async fn finish_list<T: serde::Serialize>(
+        &self,
+        format: Option<&str>,
+        export: crate::reply::Export,
+        r: Result<T, ApiError>,
+    ) -> Response {
+        crate::reply::finish_list(
+            &self.s,
+            self.doc,
+            self.caller(),
+            &self.path,
+            &self.q,
+            self.started,
+            format,
+            export,
+            r,
+        )
+        .await
     }
 }
 

@@ -84,9 +84,9 @@ pub(crate) fn finish_as<T: Serialize>(
 
 /// An export request: `format=csv` or `format=arrow` on a list endpoint.
 #[derive(Clone, Copy)]
-pub(crate) struct Export {
-    pub(crate) columns: &'static [schemas::export::Column],
-    pub(crate) rows_field: &'static str,
+pub struct Export {
+    pub columns: &'static [schemas::export::Column],
+    pub rows_field: &'static str,
 }
 
 /// Splits `format=` off the query string; the rest goes to the handler's own parser.

@@ -12,7 +12,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use crate::mount::{route, Call, Mounted};
-use crate::reply::{finish, finish_as, finish_list, split_format, Export};
+use crate::reply::{split_format, Export};
 
 /// Every JSON route, unrecovered: the composition root adds the pages, `recover` and the
 /// audit step around them.
@@ -39,97 +39,56 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let metrics =
             route(&s, &mounted, "metrics").map(|c: Call| c.s.metrics.render().into_response());
         let daily = route(&s, &mounted, "daily_chart").then(|c: Call| async move {
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::box_office::daily_chart(&s, params::parse(&q)?).await }.await;
-            finish(&s, doc, None, &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::box_office::daily_chart(s, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let chart = route(&s, &mounted, "chart").then(|c: Call| async move {
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 handlers::box_office::chart(
-                    &s,
-                    handlers::box_office::chart_query(&params::parse(&q)?)?,
+                    s,
+                    handlers::box_office::chart_query(&params::parse(q)?)?,
                 )
                 .await
             }
             .await;
-            finish(&s, doc, None, &path, &q, t, r)
+            c.finish(r)
         });
         let run = route(&s, &mounted, "film_run").then(|c: Call| async move {
             let film = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::box_office::film_run(&s, &film).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::box_office::film_run(s, &film).await
             }
             .await;
-            finish(&s, doc, None, &path, &q, t, r)
+            c.finish(r)
         });
         let programmes = route(&s, &mounted, "programmes").then(|c: Call| async move {
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = params::parse::<params::NoQuery>(&q).map(|_| handlers::rebates::programmes(&s));
-            finish(&s, doc, None, &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = params::parse::<params::NoQuery>(q).map(|_| handlers::rebates::programmes(s));
+            c.finish(r)
         });
         let programme = route(&s, &mounted, "programme").then(|c: Call| async move {
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = params::parse::<params::NoQuery>(&q)
-                .and_then(|_| handlers::rebates::programme(&s, &id));
-            finish(&s, doc, None, &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = params::parse::<params::NoQuery>(q)
+                .and_then(|_| handlers::rebates::programme(s, &id));
+            c.finish(r)
         });
         let estimate = route(&s, &mounted, "post_estimate").then(|c: Call| async move {
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             // The engine's work runs on the bounded CPU pool, never on a runtime worker.
-            let r = match params::parse(&q) {
+            let r = match params::parse(q) {
                 Ok(cq) => match s.estimate_fx.get(&s.app, &s.fx).await {
                     Ok((fx, source)) => {
-                        let shared = s.clone();
+                        let (shared, body) = (s.clone(), b.clone());
                         s.guards
                             .cpu
-                            .run(move || handlers::rebates::estimate(&shared, cq, &b, &fx, source))
+                            .run(move || {
+                                handlers::rebates::estimate(&shared, cq, &body, &fx, source)
+                            })
                             .await
                             .and_then(|r| r)
                     }
@@ -137,7 +96,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 },
                 Err(e) => Err(e),
             };
-            finish(&s, doc, None, &path, &q, t, r)
+            c.finish(r)
         });
         health
             .boxed()
@@ -163,63 +122,41 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let box_office = {
         let films = route(&s, &mounted, "films").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
-            let r =
-                async { handlers::box_office::films(&s, &p, params::parse(&rest)?).await }.await;
+            let r = async { handlers::box_office::films(s, &p, params::parse(&rest)?).await }.await;
             let export = Export {
                 columns: schemas::export::BOX_OFFICE_FILMS,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let film_daily = route(&s, &mounted, "film_daily").then(|c: Call| async move {
             let p = c.caller().clone();
             let film = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
             let r = async {
-                handlers::box_office::film_daily(&s, &p, film, params::parse(&rest)?).await
+                handlers::box_office::film_daily(s, &p, film, params::parse(&rest)?).await
             }
             .await;
             let export = Export {
                 columns: schemas::export::FILM_DAILY,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let regions = route(&s, &mounted, "regions").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::box_office::regions(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::box_office::regions(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         films.or(film_daily).unify().or(regions).unify().boxed()
     };
@@ -228,72 +165,44 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let film = route(&s, &mounted, "film_roi").then(|c: Call| async move {
             let p = c.caller().clone();
             let film = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::roi::film(&s, &p, film).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::roi::film(s, &p, film).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let history = route(&s, &mounted, "film_history").then(|c: Call| async move {
             let p = c.caller().clone();
             let film = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::film_history(&s, &p, film).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::film_history(s, &p, film).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let summary = route(&s, &mounted, "roi_summary").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::roi::summary(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::roi::summary(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let films = route(&s, &mounted, "roi_films").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
-            let r = async { handlers::roi::films(&s, &p, params::parse(&rest)?).await }.await;
+            let r = async { handlers::roi::films(s, &p, params::parse(&rest)?).await }.await;
             let export = Export {
                 columns: schemas::export::ROI_FILMS,
                 rows_field: "films",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         film.or(history)
             .unify()
@@ -307,160 +216,94 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let cinemas = {
         let silent = route(&s, &mounted, "silent_cinemas").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::cinemas::silent(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::cinemas::silent(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let reporting = route(&s, &mounted, "cinema_reporting").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r =
-                async { handlers::cinemas::reporting(&s, &p, bin, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+                async { handlers::cinemas::reporting(s, &p, bin, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let rejected = route(&s, &mounted, "cinema_rejected").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
-            let r = async { handlers::cinemas::rejected(&s, &p, bin, params::parse(&rest)?).await }
+            let r = async { handlers::cinemas::rejected(s, &p, bin, params::parse(&rest)?).await }
                 .await;
             let export = Export {
                 columns: schemas::export::REJECTED,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let scorecards = route(&s, &mounted, "cinema_scorecards").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
             let r =
-                async { handlers::cinemas::scorecards(&s, &p, params::parse(&rest)?).await }.await;
+                async { handlers::cinemas::scorecards(s, &p, params::parse(&rest)?).await }.await;
             let export = Export {
                 columns: schemas::export::SCORECARDS,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let sales = route(&s, &mounted, "cinema_sales").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
             let r =
-                async { handlers::cinemas::sales(&s, &p, bin, params::parse(&rest)?).await }.await;
+                async { handlers::cinemas::sales(s, &p, bin, params::parse(&rest)?).await }.await;
             let export = Export {
                 columns: schemas::export::CINEMA_SALES,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let screenings = route(&s, &mounted, "cinema_screenings").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::cinemas::screenings(&s, &p, bin, params::parse(&q)?).await }
-                .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r =
+                async { handlers::cinemas::screenings(s, &p, bin, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let tickets = route(&s, &mounted, "post_tickets").then(|c: Call| async move {
             let p = c.caller().clone();
             let ct = c.content_type.clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::tickets::upload_as(&s, &p, ct.as_deref(), &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::tickets::upload_as(s, &p, ct.as_deref(), b).await
             }
             .await;
-            finish_as(
-                &s,
-                doc,
-                Some(&p),
-                &path,
-                &q,
-                t,
-                r,
-                handlers::tickets::status_of,
-            )
+            c.finish_as(r, handlers::tickets::status_of)
         });
         let corrections = route(&s, &mounted, "cinema_corrections").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
             let r =
-                async { handlers::cinemas::corrections(&s, &p, bin, params::parse(&rest)?).await }
+                async { handlers::cinemas::corrections(s, &p, bin, params::parse(&rest)?).await }
                     .await
                     .and_then(|c| {
                         if format.is_some() {
@@ -473,38 +316,24 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 columns: schemas::export::CORRECTIONS,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         let flags = route(&s, &mounted, "cinema_flags").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::cinemas::flags(&s, &p, bin, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::cinemas::flags(s, &p, bin, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let all_corrections = route(&s, &mounted, "corrections").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
             let r =
-                async { handlers::cinemas::corrections_all(&s, &p, params::parse(&rest)?).await }
+                async { handlers::cinemas::corrections_all(s, &p, params::parse(&rest)?).await }
                     .await
                     .and_then(|c| {
                         if format.is_some() {
@@ -517,7 +346,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 columns: schemas::export::CORRECTIONS,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         silent
             .boxed()
@@ -546,105 +375,63 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let records = {
         let films = route(&s, &mounted, "film_records").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::records::films(&s, &p).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::records::films(s, &p).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let film = route(&s, &mounted, "film").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::records::film(&s, &p, id).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::records::film(s, &p, id).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let cinemas = route(&s, &mounted, "cinemas").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::records::cinemas(&s, &p).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::records::cinemas(s, &p).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         // After `/v1/cinemas/reporting` and `/v1/cinemas/scorecards` (their own GET paths).
         let cinema = route(&s, &mounted, "cinema").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::records::cinema(&s, &p, bin).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::records::cinema(s, &p, bin).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let history = route(&s, &mounted, "cinema_history").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::records::cinema_history(&s, &p, bin).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::records::cinema_history(s, &p, bin).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let fx = route(&s, &mounted, "fx").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::records::fx(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::records::fx(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         films
             .boxed()
@@ -665,58 +452,36 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let commission = {
         let list = route(&s, &mounted, "commission_estimates").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::productions::list(&s, &p).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::productions::list(s, &p).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let save = route(&s, &mounted, "save_estimate").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
+                params::parse::<params::NoQuery>(q)?;
                 // The role first: another role learns nothing from its body's fate.
                 handlers::require(&p, &[api_core::auth::Role::Commission])?;
-                handlers::productions::save(&s, &p, handlers::registry::json(&b)?).await
+                handlers::productions::save(s, &p, handlers::registry::json(b)?).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let delete = route(&s, &mounted, "delete_estimate").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::productions::delete(&s, &p, id).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::productions::delete(s, &p, id).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         list.boxed()
             .or(save.boxed())
@@ -729,315 +494,186 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let writes = {
         let submit = route(&s, &mounted, "post_claim").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::claims::submit(&s, &p, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::claims::submit(s, &p, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let preview = route(&s, &mounted, "post_claim_preview").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::claims::preview(&s, &p, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::claims::preview(s, &p, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let list = route(&s, &mounted, "claims").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::claims::list(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::claims::list(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let pools = route(&s, &mounted, "pools").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let r = async { handlers::claims::pools(&s, &p, params::parse(&q)?).await }.await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::claims::pools(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
         });
         let get = route(&s, &mounted, "claim").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 // `/v1/claims/preview` is its own (POST) path, not a claim: a 405.
                 if id == "preview" {
                     return Err(ApiError::MethodNotAllowed);
                 }
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::claims::get(&s, &p, id).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::claims::get(s, &p, id).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let decide = route(&s, &mounted, "post_decision").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::claims::decide(&s, &p, id, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::claims::decide(s, &p, id, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let film = route(&s, &mounted, "put_film").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::put_film(&s, &p, id, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::put_film(s, &p, id, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let funding = route(&s, &mounted, "post_funding").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::post_funding(&s, &p, id, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::post_funding(s, &p, id, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let fx = route(&s, &mounted, "put_fx").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::put_fx(&s, &p, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::put_fx(s, &p, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let cinema = route(&s, &mounted, "put_cinema").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
                 // `/v1/cinemas/reporting` and `/v1/cinemas/scorecards` are their own (GET)
                 // paths, not cinemas: a 405.
                 if bin == "reporting" || bin == "scorecards" {
                     return Err(ApiError::MethodNotAllowed);
                 }
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::put_cinema(&s, &p, bin, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::put_cinema(s, &p, bin, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let applicant = route(&s, &mounted, "put_applicant").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::put_applicant(&s, &p, id, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::put_applicant(s, &p, id, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let applicant_get = route(&s, &mounted, "applicant").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::registry::get_applicant(&s, &p, id).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::registry::get_applicant(s, &p, id).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let keys = route(&s, &mounted, "keys").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::keys::list(&s, &p).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::list(s, &p).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let issue = route(&s, &mounted, "issue_key").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::keys::issue_json(&s, &p, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::issue_json(s, &p, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let revoke = route(&s, &mounted, "revoke_key").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call {
-                s,
-                q,
-                b,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, b, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::keys::revoke_json(&s, &p, id, &b).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::revoke_json(s, &p, id, b).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let applicants = route(&s, &mounted, "applicants").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
+            let Call { s, q, .. } = &c;
             let r = async {
-                params::parse::<params::NoQuery>(&q)?;
-                handlers::keys::applicants(&s, &p).await
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::applicants(s, &p).await
             }
             .await;
-            finish(&s, doc, Some(&p), &path, &q, t, r)
+            c.finish(r)
         });
         let audit = route(&s, &mounted, "audit").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call {
-                s,
-                q,
-                started: t,
-                doc,
-                path,
-                ..
-            } = c;
-            let (rest, format) = match split_format(&q) {
+            let Call { s, q, .. } = &c;
+            let (rest, format) = match split_format(q) {
                 Ok(x) => x,
-                Err(e) => return finish::<()>(&s, doc, Some(&p), &path, &q, t, Err(e)),
+                Err(e) => return c.finish::<()>(Err(e)),
             };
-            let r = async { handlers::registry::audit(&s, &p, params::parse(&rest)?).await }.await;
+            let r = async { handlers::registry::audit(s, &p, params::parse(&rest)?).await }.await;
             let export = Export {
                 columns: schemas::export::AUDIT,
                 rows_field: "rows",
             };
-            finish_list(&s, doc, &p, &path, &q, t, format, export, r).await
+            c.finish_list(format, export, r).await
         });
         submit
             .boxed()
