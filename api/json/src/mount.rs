@@ -46,6 +46,29 @@ impl Call {
 }
 
 impl Call {
+    /// The body read as JSON of type `T` ([`crate::decode::json`]), once the caller is known
+    /// to hold one of the route's roles: another role gets the same 404 whatever it sends,
+    /// and learns nothing from its body's fate.
+    pub fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.role_first()?;
+        crate::decode::json(&self.b)
+    }
+
+    /// The body as UTF-8 text (`what` it must be names the refusal), role first as [`Self::body`].
+    pub fn text(&self, what: &str) -> Result<&str, ApiError> {
+        self.role_first()?;
+        crate::decode::text(&self.b, what)
+    }
+
+    fn role_first(&self) -> Result<(), ApiError> {
+        match &self.p {
+            Some(p) if !self.doc.roles.contains(&p.role.as_str()) => Err(ApiError::NotFound),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Call {
     /// The handler's result as its reply, with its metrics and its audit record
     /// ([`crate::reply::finish`]).
     pub fn finish<T: serde::Serialize>(&self, r: Result<T, ApiError>) -> Response {

@@ -78,16 +78,18 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             c.finish(r)
         });
         let estimate = route(&s, &mounted, "post_estimate").then(|c: Call| async move {
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             // The engine's work runs on the bounded CPU pool, never on a runtime worker.
             let r = match params::parse(q) {
                 Ok(cq) => match s.estimate_fx.get(&s.app, &s.fx).await {
                     Ok((fx, source)) => {
-                        let (shared, body) = (s.clone(), b.clone());
+                        let (shared, body) = (s.clone(), c.b.clone());
                         s.guards
                             .cpu
                             .run(move || {
-                                handlers::rebates::estimate(&shared, cq, &body, &fx, source)
+                                crate::decode::json(&body).and_then(|input| {
+                                    handlers::rebates::estimate(&shared, cq, input, &fx, source)
+                                })
                             })
                             .await
                             .and_then(|r| r)
@@ -286,10 +288,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let tickets = route(&s, &mounted, "post_tickets").then(|c: Call| async move {
             let p = c.caller().clone();
             let ct = c.content_type.clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::tickets::upload_as(s, &p, ct.as_deref(), b).await
+                handlers::tickets::upload_as(s, &p, ct.as_deref(), &c.b).await
             }
             .await;
             c.finish_as(r, handlers::tickets::status_of)
@@ -462,12 +464,11 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         });
         let save = route(&s, &mounted, "save_estimate").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
                 // The role first: another role learns nothing from its body's fate.
-                handlers::require(&p, &[api_core::auth::Role::Commission])?;
-                handlers::productions::save(s, &p, handlers::registry::json(b)?).await
+                handlers::productions::save(s, &p, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -494,20 +495,20 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let writes = {
         let submit = route(&s, &mounted, "post_claim").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::claims::submit(s, &p, b).await
+                handlers::claims::submit(s, &p, c.body()?).await
             }
             .await;
             c.finish(r)
         });
         let preview = route(&s, &mounted, "post_claim_preview").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::claims::preview(s, &p, b).await
+                handlers::claims::preview(s, &p, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -542,10 +543,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let decide = route(&s, &mounted, "post_decision").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::claims::decide(s, &p, id, b).await
+                handlers::claims::decide(s, &p, id, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -553,10 +554,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let film = route(&s, &mounted, "put_film").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::registry::put_film(s, &p, id, b).await
+                handlers::registry::put_film(s, &p, id, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -564,20 +565,20 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let funding = route(&s, &mounted, "post_funding").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::registry::post_funding(s, &p, id, b).await
+                handlers::registry::post_funding(s, &p, id, c.body()?).await
             }
             .await;
             c.finish(r)
         });
         let fx = route(&s, &mounted, "put_fx").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::registry::put_fx(s, &p, b).await
+                handlers::registry::put_fx(s, &p, c.text("UTF-8 CSV: date,currency,kzt")?).await
             }
             .await;
             c.finish(r)
@@ -585,7 +586,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let cinema = route(&s, &mounted, "put_cinema").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 // `/v1/cinemas/reporting` and `/v1/cinemas/scorecards` are their own (GET)
                 // paths, not cinemas: a 405.
@@ -593,7 +594,7 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                     return Err(ApiError::MethodNotAllowed);
                 }
                 params::parse::<params::NoQuery>(q)?;
-                handlers::registry::put_cinema(s, &p, bin, b).await
+                handlers::registry::put_cinema(s, &p, bin, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -601,10 +602,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let applicant = route(&s, &mounted, "put_applicant").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::registry::put_applicant(s, &p, id, b).await
+                handlers::registry::put_applicant(s, &p, id, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -632,10 +633,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         });
         let issue = route(&s, &mounted, "issue_key").then(|c: Call| async move {
             let p = c.caller().clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::keys::issue_json(s, &p, b).await
+                handlers::keys::issue(s, &p, c.body()?).await
             }
             .await;
             c.finish(r)
@@ -643,10 +644,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         let revoke = route(&s, &mounted, "revoke_key").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
-            let Call { s, q, b, .. } = &c;
+            let Call { s, q, .. } = &c;
             let r = async {
                 params::parse::<params::NoQuery>(q)?;
-                handlers::keys::revoke_json(s, &p, id, b).await
+                handlers::keys::revoke(s, &p, id, c.body()?).await
             }
             .await;
             c.finish(r)

@@ -155,15 +155,19 @@ struct Prepared {
 }
 
 /// Files a claim: computed by [`prepare`] and stored as its first step.
-pub async fn submit(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimView, ApiError> {
-    let Prepared { event } = prepare(s, p, body).await?;
+pub async fn submit(s: &AppState, p: &Principal, sub: SubmitClaim) -> Result<ClaimView, ApiError> {
+    let Prepared { event } = prepare(s, p, sub).await?;
     append(s, &event).await?;
     view(&[event])
 }
 
 /// Computes a claim exactly as [`submit`] would, and stores nothing.
-pub async fn preview(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimPreview, ApiError> {
-    let Prepared { event } = prepare(s, p, body).await?;
+pub async fn preview(
+    s: &AppState,
+    p: &Principal,
+    sub: SubmitClaim,
+) -> Result<ClaimPreview, ApiError> {
+    let Prepared { event } = prepare(s, p, sub).await?;
     Ok(ClaimPreview {
         film_id: (!event.film_id.is_empty()).then(|| event.film_id.clone()),
         programme: event.programme,
@@ -173,11 +177,8 @@ pub async fn preview(s: &AppState, p: &Principal, body: &[u8]) -> Result<ClaimPr
     })
 }
 
-async fn prepare(s: &AppState, p: &Principal, body: &[u8]) -> Result<Prepared, ApiError> {
+async fn prepare(s: &AppState, p: &Principal, sub: SubmitClaim) -> Result<Prepared, ApiError> {
     require(p, &[Role::Producer])?;
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let sub: SubmitClaim = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     // Who files: a BIN holder is Kazakh; a foreign applicant's country and registration are
     // the ministry's registry's (`applicants`), whatever the claim says.
     let (party, country, applicant) = match (&p.bin, &p.applicant) {
@@ -297,12 +298,9 @@ pub async fn decide(
     s: &AppState,
     p: &Principal,
     id: String,
-    body: &[u8],
+    d: DecisionBody,
 ) -> Result<ClaimView, ApiError> {
     require(p, &[Role::Ministry])?;
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let d: DecisionBody = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     if d.decision == Decision::Reject && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::bad("reason", "is required to reject a claim"));
     }

@@ -24,13 +24,6 @@ pub async fn list(s: &AppState, p: &Principal) -> Result<KeysReply, ApiError> {
     })
 }
 
-/// `POST /v1/keys` as it comes off the wire. The role is checked before the body is read, so
-/// a key without the right gets the same 404 whatever it sends, as on every other route.
-pub async fn issue_json(s: &AppState, p: &Principal, body: &[u8]) -> Result<IssuedKey, ApiError> {
-    require(p, &[Role::Ministry])?;
-    issue(s, p, super::registry::json(body)?).await
-}
-
 /// `POST /v1/keys`: the token is in the reply and nowhere else.
 pub async fn issue(s: &AppState, p: &Principal, new: NewKey) -> Result<IssuedKey, ApiError> {
     require(p, &[Role::Ministry])?;
@@ -53,17 +46,6 @@ pub struct Revoked {
     pub revoked_at: String,
     pub revoked_by: String,
     pub reason: String,
-}
-
-/// `POST /v1/keys/{key_id}/revoke` as it comes off the wire: the role first, then the body.
-pub async fn revoke_json(
-    s: &AppState,
-    p: &Principal,
-    key_id: String,
-    body: &[u8],
-) -> Result<Revoked, ApiError> {
-    require(p, &[Role::Ministry])?;
-    revoke(s, p, key_id, super::registry::json(body)?).await
 }
 
 /// `POST /v1/keys/{key_id}/revoke`. The key making the request cannot revoke itself, so the

@@ -68,13 +68,10 @@ pub fn comparison(
 pub fn estimate(
     s: &AppState,
     q: CompareQuery,
-    body: &[u8],
+    input: EstimateInput,
     fx: &rebate_engine::FxTable,
     source: crate::fx::Source,
 ) -> Result<serde_json::Value, ApiError> {
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    let input: EstimateInput = rebate_engine::claim::from_json(text).map_err(ApiError::from)?;
     let ctx = Context {
         fx,
         index: &s.index,

@@ -10,12 +10,6 @@ use super::{parse_bin, require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
-pub fn json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 JSON"))?;
-    rebate_engine::claim::from_json(text).map_err(ApiError::from)
-}
-
 async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
 where
     T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
@@ -120,10 +114,9 @@ pub async fn put_film(
     s: &AppState,
     p: &Principal,
     film_id: String,
-    body: &[u8],
+    b: FilmBody,
 ) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
-    let b: FilmBody = json(body)?;
     let film = Film {
         film_id: schemas::FilmId::parse(&film_id)
             .map_err(|e| ApiError::bad("film_id", e.to_string()))?,
@@ -184,10 +177,9 @@ pub async fn post_funding(
     s: &AppState,
     p: &Principal,
     film_id: String,
-    body: &[u8],
+    b: FundingBody,
 ) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
-    let b: FundingBody = json(body)?;
     crate::params::text("payment_id", &b.payment_id)?;
     let f = Funding {
         film_id: schemas::FilmId::parse(&film_id)
@@ -233,10 +225,9 @@ pub async fn put_cinema(
     s: &AppState,
     p: &Principal,
     b_in: String,
-    body: &[u8],
+    b: CinemaBody,
 ) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
-    let b: CinemaBody = json(body)?;
     for (field, v) in [("name", &b.name), ("region", &b.region), ("city", &b.city)] {
         crate::params::text(field, v)?;
     }
@@ -463,10 +454,8 @@ pub struct FxLoaded {
 }
 
 /// Loads official FX rates (`date,currency,kzt` CSV, as `ekino fx load`): all or nothing.
-pub async fn put_fx(s: &AppState, p: &Principal, body: &[u8]) -> Result<FxLoaded, ApiError> {
+pub async fn put_fx(s: &AppState, p: &Principal, text: &str) -> Result<FxLoaded, ApiError> {
     require(p, &[Role::Ministry])?;
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad("body", "must be UTF-8 CSV: date,currency,kzt"))?;
     let at = s.now_secs();
     let rows = crate::fx::rows_from_csv(text, &p.author(), at).map_err(ApiError::from)?;
     if rows.is_empty() {
@@ -489,12 +478,11 @@ pub async fn put_applicant(
     s: &AppState,
     p: &Principal,
     id: String,
-    body: &[u8],
+    b: crate::applicants::ApplicantBody,
 ) -> Result<Saved, ApiError> {
     require(p, &[Role::Ministry])?;
     let applicant =
         crate::applicants::ApplicantId::parse(&id).map_err(|e| ApiError::bad("applicant_id", e))?;
-    let b: crate::applicants::ApplicantBody = json(body)?;
     let row = b.into_row(&applicant, s.now_secs())?;
     remember(s, p, Entity::Applicant, &id, "", &row).await?;
     insert(s, "applicants", row).await?;

@@ -94,6 +94,31 @@ pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadRe
     judge(s, p, candidates).await
 }
 
+/// A cinema taking back one of its events (`voids`, its event id), with its reason: the
+/// `void` event the cinema's form writes, stamped by the state's clock and produced like any
+/// uploaded line, so ingest judges it as it would one sent on Kafka. A refusal names the
+/// event's `voids` or `reason`, the form's own fields.
+pub async fn void(
+    s: &AppState,
+    p: &Principal,
+    voids: &str,
+    reason: &str,
+) -> Result<UploadReply, ApiError> {
+    require(p, &[Role::Cinema])?;
+    let bin = p.bin.as_ref().map(ToString::to_string).unwrap_or_default();
+    let line = serde_json::json!({
+        "schema": "ekino.ticket/1",
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "type": "void",
+        "cinema_bin": bin,
+        "occurred_at": s.clock.now().with_timezone(&schemas::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "voids": voids,
+        "reason": reason,
+    })
+    .to_string();
+    upload(s, p, line.as_bytes()).await
+}
+
 /// A CSV upload (`schemas::event::csv`): a refused row keeps its own CSV text; an accepted
 /// one is produced as the JSON object it reads as, like any other event.
 pub async fn upload_csv(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {

@@ -27,6 +27,7 @@ use crate::session::{self, Signed};
 use crate::words::title_in;
 use crate::words::Choice;
 use api_core::handlers;
+use api_core::handlers::claims::SubmitClaim;
 use api_core::sessions;
 use api_core::state::AppState;
 
@@ -149,8 +150,8 @@ impl ClaimForm {
         f
     }
 
-    /// The body of `POST /v1/claims`, or the field that cannot be read and why.
-    pub fn body(&self, today: chrono::NaiveDate) -> Result<Value, FormError> {
+    /// The claim as filing takes it, or the form's field that cannot be read and why.
+    pub fn body(&self, today: chrono::NaiveDate) -> Result<SubmitClaim, FormError> {
         let days = |name: &str, v: &str| {
             v.trim()
                 .parse::<u32>()
@@ -168,12 +169,11 @@ impl ClaimForm {
             "cultural": self.cultural,
         });
         let claim = json!({"programme": self.programme, "as_of": today.to_string(), "production": production, "lines": spend_lines(&self.lines)?});
-        let mut body = Map::new();
-        if !self.film_id.trim().is_empty() {
-            body.insert("film_id".into(), json!(self.film_id.trim()));
-        }
-        body.insert("claim".into(), claim);
-        Ok(Value::Object(body))
+        let film_id = self.film_id.trim();
+        Ok(SubmitClaim {
+            film_id: (!film_id.is_empty()).then(|| film_id.to_owned()),
+            claim,
+        })
     }
 }
 
@@ -473,8 +473,8 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     }
     let filing = fields.get("action") == Some(&"file");
     let form = ClaimForm::from_pairs(&pairs);
-    let json = match form.body(s.today()) {
-        Ok(v) => v.to_string(),
+    let claim = match form.body(s.today()) {
+        Ok(claim) => claim,
         Err((field, problem)) => {
             return done(
                 render(
@@ -491,7 +491,7 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
         }
     };
     if filing {
-        return match handlers::claims::submit(s, p, json.as_bytes()).await {
+        return match handlers::claims::submit(s, p, claim).await {
             Ok(v) => done(session::see_other(
                 &format!(
                     "/{}/producer?filed={}",
@@ -514,7 +514,7 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
             ),
         };
     }
-    match handlers::claims::preview(s, p, json.as_bytes()).await {
+    match handlers::claims::preview(s, p, claim).await {
         Ok(v) => {
             let view = preview_view(lang, &v.currency, &v.rebate, &v.result);
             done(render(s, lang, signed, StatusCode::OK, form, Some(view), None).await)
@@ -588,7 +588,8 @@ mod tests {
         .collect();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let body = ClaimForm::from_pairs(&pairs).body(today).unwrap();
-        assert_eq!(body["film_id"], "F1");
+        assert_eq!(body.film_id.as_deref(), Some("F1"));
+        let body = json!({"claim": body.claim});
         assert_eq!(body["claim"]["as_of"], "2026-11-23");
         assert_eq!(
             body["claim"]["production"]["total_budget"],

@@ -384,14 +384,13 @@ pub async fn post(
                         .collect()
                 })
                 .unwrap_or_default();
-            let json = serde_json::json!({
-                "name": form.get("name").cloned().unwrap_or_default(),
-                "country": text(&form, "country").unwrap_or_default().to_uppercase(),
-                "registration_number": form.get("registration_number").cloned().unwrap_or_default(),
-                "films": films,
-            })
-            .to_string();
-            match handlers::registry::put_applicant(s, p, id.clone(), json.as_bytes()).await {
+            let body = api_core::applicants::ApplicantBody {
+                name: form.get("name").cloned().unwrap_or_default(),
+                country: text(&form, "country").unwrap_or_default().to_uppercase(),
+                registration_number: form.get("registration_number").cloned().unwrap_or_default(),
+                films,
+            };
+            match handlers::registry::put_applicant(s, p, id.clone(), body).await {
                 Ok(_) => done(session::see_other(
                     &format!(
                         "/{}/ministry/people?registered={}#applicants-heading",

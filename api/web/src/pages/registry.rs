@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use askama::Template;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
@@ -28,7 +28,8 @@ use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
 use api_core::error::ApiError;
-use api_core::handlers::{self, records, registry::HistoryEntry};
+use api_core::handlers::registry::{CinemaBody, FilmBody, FundingBody, HistoryEntry};
+use api_core::handlers::{self, records};
 use api_core::sessions;
 use api_core::state::AppState;
 
@@ -492,7 +493,7 @@ pub async fn post_fx(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> 
     }
     let csv = form.get("rates").cloned().unwrap_or_default();
     // The text area sends CRLF line ends; the loader reads lines either way.
-    match handlers::registry::put_fx(s, p, csv.as_bytes()).await {
+    match handlers::registry::put_fx(s, p, &csv).await {
         Ok(loaded) => done(session::see_other(
             &format!(
                 "/{}/ministry/registry?loaded={}#fx-heading",
@@ -727,42 +728,57 @@ fn ticked(form: &HashMap<String, String>, name: &str) -> bool {
     form.contains_key(name)
 }
 
-/// A whole number typed in a form, as the JSON number the API reads; otherwise the field is
-/// refused here with the engine's code.
-fn whole(form: &HashMap<String, String>, name: &str) -> Result<Value, ApiError> {
+/// A whole number typed in a form (spaces as digit groups allowed); otherwise the field is
+/// refused here, by the form's name, with the engine's code.
+fn whole<N: std::str::FromStr>(form: &HashMap<String, String>, name: &str) -> Result<N, ApiError> {
     let typed = amount(form.get(name).map_or("", String::as_str));
-    typed
-        .parse::<u64>()
-        .map(Value::from)
-        .map_err(|_| ApiError::Invalid {
-            field: name.to_owned(),
-            reason: rebate_engine::Reason::NotWholeNumber { got: typed.clone() },
-        })
+    typed.parse::<N>().map_err(|_| ApiError::Invalid {
+        field: name.to_owned(),
+        reason: rebate_engine::Reason::NotWholeNumber { got: typed.clone() },
+    })
 }
 
-/// The API body of a film form.
-fn film_body(form: &HashMap<String, String>) -> Value {
+/// A film form as the use case reads it: the form's names are the input's.
+fn film_body(form: &HashMap<String, String>) -> FilmBody {
     let text = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let mut body = json!({
-        "title_kk": text("title_kk"), "title_ru": text("title_ru"), "title_en": text("title_en"),
-        "release_date": text("release_date"), "producer_bin": text("producer_bin"), "distributor_bin": text("distributor_bin"),
-        "national": ticked(form, "national"), "budget": amount(&text("budget")), "public_roi": ticked(form, "public_roi"),
-    });
     // Left empty: the agreement is not written (the one in force stays).
-    for k in ["exhibitor_share", "distributor_fee"] {
-        if let Some(v) = form.get(k).filter(|v| !v.is_empty()) {
-            body[k] = Value::String(amount(v));
-        }
+    let share = |k: &str| form.get(k).filter(|v| !v.is_empty()).map(|v| amount(v));
+    FilmBody {
+        title_kk: text("title_kk"),
+        title_ru: text("title_ru"),
+        title_en: text("title_en"),
+        release_date: text("release_date"),
+        producer_bin: text("producer_bin"),
+        distributor_bin: text("distributor_bin"),
+        national: ticked(form, "national"),
+        budget: amount(&text("budget")),
+        exhibitor_share: share("exhibitor_share"),
+        distributor_fee: share("distributor_fee"),
+        public_roi: ticked(form, "public_roi"),
     }
-    body
 }
 
-fn cinema_body(form: &HashMap<String, String>) -> Result<Value, ApiError> {
+fn funding_body(form: &HashMap<String, String>) -> FundingBody {
     let text = |k: &str| form.get(k).cloned().unwrap_or_default();
-    Ok(json!({
-        "name": text("name"), "name_kk": text("name_kk"), "name_ru": text("name_ru"), "region": text("region"), "city": text("city"),
-        "halls": whole(form, "halls")?, "seats": whole(form, "seats")?, "vat_payer": ticked(form, "vat_payer"),
-    }))
+    FundingBody {
+        payment_id: text("payment_id"),
+        paid_on: text("paid_on"),
+        amount: amount(&text("amount")),
+    }
+}
+
+fn cinema_body(form: &HashMap<String, String>) -> Result<CinemaBody, ApiError> {
+    let text = |k: &str| form.get(k).cloned().unwrap_or_default();
+    Ok(CinemaBody {
+        name: text("name"),
+        name_kk: text("name_kk"),
+        name_ru: text("name_ru"),
+        region: text("region"),
+        city: text("city"),
+        halls: whole(form, "halls")?,
+        seats: whole(form, "seats")?,
+        vat_payer: ticked(form, "vat_payer"),
+    })
 }
 
 /// `POST /{lang}/ministry/registry/{films|cinemas}/{id}`: `action` is `film`, `funding` or
@@ -790,27 +806,18 @@ pub async fn post(
         return done(session::forbidden(lang));
     }
     let written = match (kind, action.as_str()) {
-        ("films", "film") => handlers::registry::put_film(
-            s,
-            p,
-            id.to_owned(),
-            film_body(&form).to_string().as_bytes(),
-        )
-        .await
-        .map(|_| ()),
+        ("films", "film") => handlers::registry::put_film(s, p, id.to_owned(), film_body(&form))
+            .await
+            .map(|_| ()),
         ("films", "funding") => {
-            let text = |k: &str| form.get(k).cloned().unwrap_or_default();
-            let body = json!({ "payment_id": text("payment_id"), "paid_on": text("paid_on"), "amount": amount(&text("amount")) });
-            handlers::registry::post_funding(s, p, id.to_owned(), body.to_string().as_bytes())
+            handlers::registry::post_funding(s, p, id.to_owned(), funding_body(&form))
                 .await
                 .map(|_| ())
         }
         ("cinemas", "cinema") => match cinema_body(&form) {
-            Ok(body) => {
-                handlers::registry::put_cinema(s, p, id.to_owned(), body.to_string().as_bytes())
-                    .await
-                    .map(|_| ())
-            }
+            Ok(body) => handlers::registry::put_cinema(s, p, id.to_owned(), body)
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         _ => {
@@ -848,6 +855,7 @@ pub async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn amounts_typed_as_russian_spreadsheets_write_them_read_as_the_api_spells_them() {

@@ -152,25 +152,6 @@ async fn fields(
     Ok((csrf, file))
 }
 
-/// The `void` event of a cinema taking back `voids`, written at `now`.
-pub fn void_event(
-    bin: &str,
-    voids: &str,
-    reason: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    serde_json::json!({
-        "schema": "ekino.ticket/1",
-        "event_id": uuid::Uuid::new_v4().to_string(),
-        "type": "void",
-        "cinema_bin": bin,
-        "occurred_at": now.with_timezone(&schemas::time::kz_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        "voids": voids,
-        "reason": reason,
-    })
-    .to_string()
-}
-
 /// `POST /{lang}/cinema/void` (an urlencoded form: `csrf`, `voids`, `reason`).
 pub async fn void(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
     let started = Instant::now();
@@ -199,15 +180,13 @@ pub async fn void(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     {
         return done(session::forbidden(lang));
     }
-    let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
-    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let line = void_event(&bin, &field("voids"), &field("reason"), s.clock.now());
+    let field = |k: &str| form.get(k).map_or("", |v| v.trim());
     done(
         outcome(
             s,
             lang,
             signed,
-            handlers::tickets::upload(s, p, line.as_bytes()).await,
+            handlers::tickets::void(s, p, field("voids"), field("reason")).await,
         )
         .await,
     )

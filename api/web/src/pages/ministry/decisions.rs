@@ -17,6 +17,7 @@ use warp::reply::Response;
 use crate::i18n::{self, Lang};
 use crate::pages::ministry;
 use crate::session::{self, Signed};
+use api_core::claims::Decision;
 use api_core::handlers;
 use api_core::sessions;
 use api_core::state::AppState;
@@ -54,24 +55,28 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
     {
         return done(session::forbidden(lang));
     }
-    let decision = form.get("decision").map(String::as_str).unwrap_or("");
+    let decision = match form.get("decision").map(String::as_str) {
+        Some("approve") => Decision::Approve,
+        Some("reject") => Decision::Reject,
+        Some("mark_paid") => Decision::MarkPaid,
+        _ => {
+            return done(
+                ministry::render(
+                    s,
+                    lang,
+                    signed,
+                    "",
+                    Some(i18n::t(lang, "cab-decision-unknown")),
+                )
+                .await,
+            )
+        }
+    };
     let reason = form
         .get("reason")
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if !matches!(decision, "approve" | "reject" | "mark_paid") {
-        return done(
-            ministry::render(
-                s,
-                lang,
-                signed,
-                "",
-                Some(i18n::t(lang, "cab-decision-unknown")),
-            )
-            .await,
-        );
-    }
-    if decision == "reject" && reason.is_none() {
+    if decision == Decision::Reject && reason.is_none() {
         return done(
             ministry::render(
                 s,
@@ -83,7 +88,7 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
             .await,
         );
     }
-    if decision == "approve" {
+    if decision == Decision::Approve {
         let claim = match handlers::claims::get(s, p, id.to_owned()).await {
             Ok(c) => c,
             Err(e) => return done(crate::page::error(lang, "ministry", "", &e)),
@@ -106,8 +111,12 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
             }
         }
     }
-    let json = serde_json::json!({ "decision": decision, "reason": reason }).to_string();
-    match handlers::claims::decide(s, p, id.to_owned(), json.as_bytes()).await {
+    let decided = handlers::claims::DecisionBody {
+        decision,
+        reason,
+        as_of: None,
+    };
+    match handlers::claims::decide(s, p, id.to_owned(), decided).await {
         Ok(_) => done(session::see_other(
             &format!(
                 "/{}/ministry?decided={}#queue-heading",
