@@ -58,6 +58,32 @@ pub const BOX_OFFICE_FILMS: &[Column] = &[
     col("cinemas", Kind::Int),
 ];
 
+/// The box-office chart of a day, weekend or week (the public chart page's `format=csv`):
+/// one row per registered film in rank order, then the unregistered films as one row
+/// (`film_id` `unregistered`, rank and the film's own columns empty).
+pub const CHART: &[Column] = &[
+    opt("rank", Kind::Int),
+    opt("rank_change", Kind::Int),
+    opt("new", Kind::Bool),
+    col("film_id", Kind::Text),
+    opt("title_en", Kind::Text),
+    opt("title_ru", Kind::Text),
+    opt("title_kk", Kind::Text),
+    opt("release_date", Kind::Date),
+    opt("days_in_release", Kind::Int),
+    opt("distributor", Kind::Text),
+    col("gross", Kind::Money),
+    col("share", Kind::Text),
+    opt("gross_change", Kind::Money),
+    opt("gross_change_ratio", Kind::Text),
+    col("admissions", Kind::Int),
+    opt("cumulative_gross", Kind::Money),
+    opt("cumulative_admissions", Kind::Int),
+    opt("screens", Kind::Int),
+    col("screenings", Kind::Int),
+    opt("status", Kind::Text),
+];
+
 /// A cinema's sales per screening day and film (`/v1/cinemas/{bin}/sales`), for its books.
 pub const CINEMA_SALES: &[Column] = &[
     col("day", Kind::Date),

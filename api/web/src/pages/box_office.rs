@@ -20,7 +20,6 @@ use api_core::error::ApiError;
 use api_core::handlers;
 use api_core::params::ChartParams;
 use api_core::reports::chart::{ChartEntry, DailyChart, Origin, Period};
-use api_core::reports::registry::Title;
 use api_core::state::AppState;
 
 pub struct Row {
@@ -286,81 +285,13 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
     }
 }
 
-/// The chart's table in machine form: decimal point, English headers, UTF-8, one line per
-/// registered film then the unregistered line (rank empty, film_id `unregistered`).
-pub fn csv(chart: &DailyChart) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "rank",
-        "rank_change",
-        "new",
-        "film_id",
-        "title_en",
-        "title_ru",
-        "title_kk",
-        "release_date",
-        "days_in_release",
-        "distributor",
-        "gross",
-        "share",
-        "gross_change",
-        "gross_change_ratio",
-        "admissions",
-        "cumulative_gross",
-        "cumulative_admissions",
-        "screens",
-        "screenings",
-        "status",
-    ];
-    let _ = w.write_record(header);
-    let opt = |o: Option<String>| o.unwrap_or_default();
-    for e in &chart.films {
-        let t = e.title.clone().unwrap_or(Title {
-            kk: String::new(),
-            ru: String::new(),
-            en: String::new(),
-        });
-        let status = serde_json::to_value(e.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let _ = w.write_record([
-            e.rank.to_string(),
-            opt(e.rank_change.map(|c| c.to_string())),
-            e.is_new.to_string(),
-            e.film_id.clone(),
-            t.en,
-            t.ru,
-            t.kk,
-            opt(e.release_date.clone()),
-            opt(e.days_in_release.map(|d| d.to_string())),
-            opt(e
-                .distributor
-                .as_ref()
-                .map(|d| d.en.clone())
-                .or_else(|| e.distributor_bin.clone())),
-            e.gross.to_string(),
-            e.share.clone(),
-            e.gross_change.to_string(),
-            opt(e.gross_change_ratio.clone()),
-            e.admissions.to_string(),
-            e.cumulative_gross.to_string(),
-            e.cumulative_admissions.to_string(),
-            e.screens.to_string(),
-            e.screenings.to_string(),
-            status,
-        ]);
-    }
-    if let Some(u) = &chart.unregistered {
-        let mut line = vec![String::new(); header.len()];
-        line[3] = "unregistered".into();
-        line[10] = u.gross.to_string();
-        line[11] = u.share.clone();
-        line[14] = u.admissions.to_string();
-        line[18] = u.screenings.to_string();
-        let _ = w.write_record(&line);
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+/// The chart's table in machine form (decimal point, English headers, UTF-8): the core's
+/// export rows under the export columns `schemas::export::CHART`, as every list's CSV is
+/// written; a value the columns refuse is an error, never a short file.
+pub fn csv(chart: &DailyChart) -> Result<Vec<u8>, ApiError> {
+    let rows = api_core::reports::chart::export_rows(chart);
+    schemas::export::to_csv(schemas::export::CHART, &rows)
+        .map_err(|e| ApiError::Internal(format!("the chart's csv: {e}")))
 }
 
 /// The chart's query from a page's form: absent period is a day, absent date yesterday (in
@@ -386,17 +317,18 @@ pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
     .await;
     match (chart, form.get("format").map(String::as_str)) {
         (Ok(chart), Some("csv")) => {
+            let body = match csv(&chart) {
+                Ok(body) => body,
+                Err(e) => return page::error(lang, "box-office", query, &e),
+            };
             let name = format!(
                 "ekino-box-office-{}-{}.csv",
                 chart.period.as_str(),
                 chart.date
             );
-            let mut resp = warp::reply::with_header(
-                csv(&chart),
-                header::CONTENT_TYPE,
-                "text/csv; charset=utf-8",
-            )
-            .into_response();
+            let mut resp =
+                warp::reply::with_header(body, header::CONTENT_TYPE, "text/csv; charset=utf-8")
+                    .into_response();
             resp.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\"")
@@ -419,6 +351,7 @@ pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use api_core::reports::registry::Title;
     use api_core::reports::status::DayStatus;
     use askama::Template;
     use schemas::Kzt;
@@ -496,6 +429,30 @@ mod tests {
                 entry(2, "<b>X</b>", None, 100_000_000, "0.3333", None),
             ],
         }
+    }
+
+    /// The file a newsroom downloads, written out here by hand: named columns, every film's
+    /// three titles, the unregistered line with its own columns only, and a title that would
+    /// run as a formula in a spreadsheet neutralised.
+    #[test]
+    fn the_charts_csv_is_the_export_columns_with_each_value_in_its_place() {
+        let mut c = chart();
+        c.films[1].title = Some(Title {
+            kk: "=1+1".into(),
+            ru: "Второй".into(),
+            en: "Second, part 2".into(),
+        });
+        let text = String::from_utf8(csv(&c).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rank,rank_change,new,film_id,title_en,title_ru,title_kk,release_date,days_in_release,distributor,gross,share,gross_change,gross_change_ratio,admissions,cumulative_gross,cumulative_admissions,screens,screenings,status",
+                "1,1,false,KZ26-0001,Steppe Light,\"Кек & \"\"Мезгіл\"\"\",<script>alert(1)</script>,2026-11-20,2,Dala Media,2000000.00,0.6667,500000.00,0.3333,1234,6000000.00,5000,3,12,provisional",
+                "2,,true,<b>X</b>,\"Second, part 2\",Второй,\"'=1+1\",2026-11-20,2,Dala Media,1000000.00,0.3333,250000.00,0.3333,1234,3000000.00,5000,3,12,provisional",
+                ",,,unregistered,,,,,,,10.00,0,,,1,,,,1,",
+            ]
+        );
     }
 
     #[test]
