@@ -505,6 +505,52 @@ pub const REPORTING_TTL: std::time::Duration = std::time::Duration::from_secs(60
 /// "Data as of", kept as long as a chart.
 pub type AsOfCache = super::cache::TtlCache<(), u64>;
 
+/// The chart's rows under the export columns `schemas::export::CHART` (for CSV and Arrow):
+/// each film's titles in its three languages as `title_en`, `title_ru`, `title_kk`, its
+/// distributor by English name (else BIN), then the unregistered films as one row.
+pub fn export_rows(chart: &DailyChart) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let mut rows: Vec<serde_json::Value> = chart
+        .films
+        .iter()
+        .map(|e| {
+            let title = |pick: fn(&Title) -> &String| e.title.as_ref().map(|t| pick(t).clone());
+            json!({
+                "rank": e.rank,
+                "rank_change": e.rank_change,
+                "new": e.is_new,
+                "film_id": e.film_id,
+                "title_en": title(|t| &t.en),
+                "title_ru": title(|t| &t.ru),
+                "title_kk": title(|t| &t.kk),
+                "release_date": e.release_date,
+                "days_in_release": e.days_in_release,
+                "distributor": e.distributor.as_ref().map(|d| d.en.clone()).or_else(|| e.distributor_bin.clone()),
+                "gross": e.gross,
+                "share": e.share,
+                "gross_change": e.gross_change,
+                "gross_change_ratio": e.gross_change_ratio,
+                "admissions": e.admissions,
+                "cumulative_gross": e.cumulative_gross,
+                "cumulative_admissions": e.cumulative_admissions,
+                "screens": e.screens,
+                "screenings": e.screenings,
+                "status": e.status,
+            })
+        })
+        .collect();
+    if let Some(u) = &chart.unregistered {
+        rows.push(json!({
+            "film_id": "unregistered",
+            "gross": u.gross,
+            "share": u.share,
+            "admissions": u.admissions,
+            "screenings": u.screenings,
+        }));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -736,50 +782,4 @@ mod tests {
         );
         assert_eq!(offered[0].name.kk, "Алматы");
     }
-}
-
-/// The chart's rows under the export columns `schemas::export::CHART` (for CSV and Arrow):
-/// each film's titles in its three languages as `title_en`, `title_ru`, `title_kk`, its
-/// distributor by English name (else BIN), then the unregistered films as one row.
-pub fn export_rows(chart: &DailyChart) -> Vec<serde_json::Value> {
-    use serde_json::json;
-    let mut rows: Vec<serde_json::Value> = chart
-        .films
-        .iter()
-        .map(|e| {
-            let title = |pick: fn(&Title) -> &String| e.title.as_ref().map(|t| pick(t).clone());
-            json!({
-                "rank": e.rank,
-                "rank_change": e.rank_change,
-                "new": e.is_new,
-                "film_id": e.film_id,
-                "title_en": title(|t| &t.en),
-                "title_ru": title(|t| &t.ru),
-                "title_kk": title(|t| &t.kk),
-                "release_date": e.release_date,
-                "days_in_release": e.days_in_release,
-                "distributor": e.distributor.as_ref().map(|d| d.en.clone()).or_else(|| e.distributor_bin.clone()),
-                "gross": e.gross,
-                "share": e.share,
-                "gross_change": e.gross_change,
-                "gross_change_ratio": e.gross_change_ratio,
-                "admissions": e.admissions,
-                "cumulative_gross": e.cumulative_gross,
-                "cumulative_admissions": e.cumulative_admissions,
-                "screens": e.screens,
-                "screenings": e.screenings,
-                "status": e.status,
-            })
-        })
-        .collect();
-    if let Some(u) = &chart.unregistered {
-        rows.push(json!({
-            "film_id": "unregistered",
-            "gross": u.gross,
-            "share": u.share,
-            "admissions": u.admissions,
-            "screenings": u.screenings,
-        }));
-    }
-    rows
 }
