@@ -127,12 +127,12 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
     let stall = Stall::watch(env.name.clone());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
     let started = Instant::now();
-    let mut ingest = Guard(env.spawn_ingest(&settings));
+    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&settings)));
     for kill in 1..=30 {
         std::thread::sleep(Duration::from_millis(rng.gen_range(1_500..5_000)));
         signal(&ingest.0, "KILL");
         let _ = ingest.0.wait();
-        ingest = Guard(env.spawn_ingest(&settings));
+        ingest = Guard(env.spawn_ingest(&at_test_now(&settings)));
         if kill == 10 {
             services("down", "kafka");
             std::thread::sleep(Duration::from_secs(3));

@@ -55,7 +55,7 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         "--dir",
         env.dir.join("sim").to_str().unwrap(),
     ]);
-    let mut ingest = Guard(env.spawn_ingest(&[]));
+    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&[])));
     assert!(wait_exact(&env, &ledger, Duration::from_secs(120)));
     signal(&ingest.0, "TERM");
     wait_exit(&mut ingest.0, Duration::from_secs(10)).expect("ingest stops");

@@ -121,7 +121,7 @@ fn a_database_of_the_previous_schema_is_migrated_and_its_events_keep_their_meani
         .unwrap();
     }
     p.flush(Duration::from_secs(30)).unwrap();
-    let _ingest = Guard(env.spawn_ingest(&[]));
+    let _ingest = Guard(env.spawn_ingest(&at_test_now(&[])));
     let day = || totals(&env.box_office("2026-11-10", "2026-11-10"));
     let settled = wait_until(Duration::from_secs(60), || {
         day() == (0, 0, 0) && env.rejected()["total"] == 1

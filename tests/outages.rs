@@ -54,7 +54,7 @@ fn clickhouse_then_broker_outage_loses_nothing_and_counts_nothing_twice() {
         ("EKINO_INGEST__PERIOD_MS", "200"),
         ("EKINO_INGEST__RETRY_MAX_MS", "1000"),
     ];
-    let mut ingest = Guard(env.spawn_ingest(&fast));
+    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&fast)));
     let mut sim = Guard(env.spawn_simulate(&[
         "--start",
         "2026-11-14",

@@ -53,7 +53,7 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
         "every decode reason is exercised: {by_reason:?}"
     );
 
-    let mut ingest = Guard(env.spawn_ingest(&[]));
+    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&[])));
     assert!(
         wait_exact(&env, &ledger, Duration::from_secs(180)),
         "totals never matched the ledger"
@@ -151,7 +151,7 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
     ]));
     let mut kills = 0;
     for fraction in [0.15, 0.45, 0.75] {
-        let mut ingest = env.spawn_ingest(&small);
+        let mut ingest = env.spawn_ingest(&at_test_now(&small));
         let target = (100_000.0 * fraction) as i64;
         let reached = wait_until(Duration::from_secs(120), || {
             env.sql("SELECT count() FROM ticket_events")
@@ -172,7 +172,7 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
         "simulator did not finish"
     );
     let ledger = env.ledger();
-    let _ingest = Guard(env.spawn_ingest(&small));
+    let _ingest = Guard(env.spawn_ingest(&at_test_now(&small)));
     assert!(
         wait_exact(&env, &ledger, Duration::from_secs(180)),
         "totals after SIGKILLs differ from the ledger"
@@ -233,7 +233,7 @@ fn one_poison_message_does_not_stall_its_partition() {
     msgs.extend((40..60).map(|n| sale(bin.as_str(), n)));
     // One key: every message lands in the same partition, poison in the middle.
     produce(&env.name, bin.as_str(), &msgs);
-    let _ingest = Guard(env.spawn_ingest(&[]));
+    let _ingest = Guard(env.spawn_ingest(&at_test_now(&[])));
     let done = wait_until(Duration::from_secs(60), || {
         totals(&env.box_office("2026-11-20", "2026-11-20")).0 == 60
             && env.rejected()["total"].as_u64() == Some(2)
@@ -253,10 +253,10 @@ fn sigterm_flushes_commits_and_exits_within_ten_seconds() {
     let msgs: Vec<Vec<u8>> = (0..200).map(|n| sale(bin.as_str(), n)).collect();
     produce(&env.name, bin.as_str(), &msgs);
     // A batch that would only close after a minute: only SIGTERM can flush it.
-    let mut ingest = Guard(env.spawn_ingest(&[
+    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&[
         ("EKINO_INGEST__PERIOD_MS", "60000"),
         ("EKINO_INGEST__MAX_ROWS", "1000000"),
-    ]));
+    ])));
     assert!(
         wait_until(Duration::from_secs(60), || env
             .metric("ekino_ingest_consumed_total")

@@ -228,10 +228,10 @@ fn each_service_user_can_do_its_job_and_nothing_else() {
     ])
     .trim()
     .to_owned();
-    let _ingest = Guard(env.spawn_ingest(&[
+    let _ingest = Guard(env.spawn_ingest(&at_test_now(&[
         ("EKINO_CLICKHOUSE__USER", "ekino_ingest"),
         ("EKINO_CLICKHOUSE__PASSWORD", &p("INGEST")),
-    ]));
+    ])));
     // The reports are read back as the API's reader, through the CLI.
     let reader = |args: &[&str]| -> Option<serde_json::Value> {
         let out = env

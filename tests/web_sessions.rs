@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
+use schemas::clock::wall_secs;
 use serde_json::{json, Value};
 
 const CINEMA_A: &str = "980340001119";
@@ -1749,17 +1750,26 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
             == 200),
         "api 2 did not start"
     );
+    let opened = Instant::now();
     let fresh = site.sign_in("en", &cinema);
     assert_eq!(
         site2.get("/en/cinema", Some(&fresh)).status,
         200,
         "a session opened on one process works on another"
     );
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(
-        site2.get("/en/cinema", Some(&fresh)).status,
-        303,
+    // Looking does not keep it alive (use is written back once a minute), so api 2 ends it
+    // once it has been idle 2 s, and not before.
+    assert!(
+        wait_until(Duration::from_secs(30), || site2
+            .get("/en/cinema", Some(&fresh))
+            .status
+            == 303),
         "idle past api 2's limit"
+    );
+    assert!(
+        opened.elapsed() >= Duration::from_secs(2),
+        "ended after {:?}, before its idle limit",
+        opened.elapsed()
     );
     assert_eq!(
         site.get("/en/cinema", Some(&fresh)).status,
@@ -2234,7 +2244,9 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
             "{}",
             loaded.body
         );
-        std::thread::sleep(Duration::from_millis(1100)); // loads a second apart: `loaded_at` is in seconds
+        // Loads a second apart: `loaded_at` is in whole seconds of the API's (system) clock.
+        let loaded_in = wall_secs();
+        assert!(wait_until(Duration::from_secs(5), || wall_secs() > loaded_in));
     }
     let fx = site.api(
         "/v1/fx?from=2026-11-20&to=2026-11-20&currency=USD",

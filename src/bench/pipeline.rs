@@ -258,7 +258,7 @@ pub async fn run(
         out: work.join("sim"),
         dry_run: false,
     };
-    let ledger = simulate::run(&sim, &brokers, &name).await?;
+    let ledger = simulate::run(&sim, &brokers, &name, &schemas::clock::Clock::System).await?;
     let total = ledger.messages;
 
     progress("ceiling: raw consume (read and discard)");
@@ -394,7 +394,7 @@ pub async fn run(
         out: work.join("sim-warm"),
         ..sim.clone()
     };
-    simulate::run(&warm, &brokers, &name).await?;
+    simulate::run(&warm, &brokers, &name, &schemas::clock::Clock::System).await?;
     let partitions = f64::from(ingest::topic::DEFAULT_PARTITIONS);
     while http_get(&metrics_addr, "/metrics")
         .ok()
@@ -419,7 +419,8 @@ pub async fn run(
         out: work.join("sim-steady"),
         ..sim.clone()
     };
-    let steady_ledger = simulate::run(&steady, &brokers, &name).await?;
+    let steady_ledger =
+        simulate::run(&steady, &brokers, &name, &schemas::clock::Clock::System).await?;
     wait_settled(&brokers, &name, &group, Duration::from_secs(300)).await?;
     let metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
     let p50 = quantile_between(
@@ -446,7 +447,7 @@ pub async fn run(
     };
     let producer = tokio::spawn({
         let (b, n) = (brokers.clone(), name.clone());
-        async move { simulate::run(&outage, &b, &n).await }
+        async move { simulate::run(&outage, &b, &n, &schemas::clock::Clock::System).await }
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     services("down", "clickhouse")?;

@@ -137,8 +137,13 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => {
-            let ledger =
-                simulate::run(&args, &settings.kafka.brokers, &settings.kafka.topic).await?;
+            let ledger = simulate::run(
+                &args,
+                &settings.kafka.brokers,
+                &settings.kafka.topic,
+                &settings.reporting.clock(),
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&ledger)?);
             Ok(())
         }

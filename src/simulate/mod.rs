@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -53,11 +53,10 @@ pub struct SimulateArgs {
 }
 
 impl SimulateArgs {
-    pub fn first_day(&self) -> NaiveDate {
+    /// `--start`, else the `--days` before the day of `now` (UTC+5).
+    pub fn first_day(&self, now: DateTime<Utc>) -> NaiveDate {
         self.start.unwrap_or_else(|| {
-            let today = Utc::now()
-                .with_timezone(&schemas::time::kz_offset())
-                .date_naive();
+            let today = now.with_timezone(&schemas::time::kz_offset()).date_naive();
             today - Days::new(u64::from(self.days.max(1)))
         })
     }
@@ -84,8 +83,16 @@ struct Outgoing {
 }
 
 /// Runs the simulation; returns the ledger (also written to `out/ledger.json`).
-pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Result<Ledger> {
-    let first = args.first_day();
+/// Sends the simulated traffic; `clock` is the one ingest judges by (`reporting.clock_start`),
+/// so no sale is sent later than ingest's "now" and a simulated past stays past.
+pub async fn run(
+    args: &SimulateArgs,
+    brokers: &str,
+    topic: &str,
+    clock: &schemas::clock::Clock,
+) -> anyhow::Result<Ledger> {
+    let now = clock.now();
+    let first = args.first_day(now);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let market = Market::generate(&mut rng, first, args.days);
     write_registries(&args.out, &market)?;
@@ -105,7 +112,6 @@ pub async fn run(args: &SimulateArgs, brokers: &str, topic: &str) -> anyhow::Res
     };
     // Separate stream for faults so that changing rates does not change the traffic itself.
     let mut faults = ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_fa17);
-    let now = Utc::now();
     let started = Instant::now();
     let mut pending = Vec::new();
     let mut sent: u64 = 0;

@@ -219,6 +219,18 @@ pub fn clickhouse_http(database: &str, query: &str) -> String {
     body
 }
 
+/// "Now" for ingest in the tests whose traffic is of fixed days in November 2026: a fixed
+/// start (the clock then runs at normal speed), so their events are judged as when the tests
+/// were written, whatever today is (no `stale_timestamp` once 400 days have passed).
+pub const TEST_NOW: &str = "2026-12-01T12:00:00+05:00";
+
+/// `env` for [`TestEnv::spawn_ingest`] on the tests' clock ([`TEST_NOW`]).
+pub fn at_test_now<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("EKINO_REPORTING__CLOCK_START", TEST_NOW)];
+    all.extend_from_slice(env);
+    all
+}
+
 /// Polls `f` every 200 ms until it returns true or `timeout` passes.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
