@@ -1,7 +1,8 @@
 //! Invariants over random claims under every shipped programme:
 //! - the rebate never exceeds any rebate cap, the pre-cap rebate, or max rate × qualifying spend;
 //! - adding a qualifying line never lowers the rebate;
-//! - converting to KZT and back returns the same amount (to the cent);
+//! - converting to KZT and back returns the same amount (to the cent) in a currency worth more
+//!   than a tenge, and within the two roundings' bound in one worth less (UZS);
 //! - arithmetic never panics, whatever the amounts.
 
 use proptest::prelude::*;
@@ -45,12 +46,29 @@ fn production(
     }
 }
 
-fn line(p: &Programme, i: usize, category: &str, amount: Decimal, domestic: bool) -> Line {
+/// Every currency a line may be paid in: the table's, and tenge.
+fn currencies() -> Vec<Currency> {
+    let mut all: Vec<Currency> = builtin::fx().currencies().cloned().collect();
+    all.push(Currency::kzt());
+    all.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    all.dedup();
+    all
+}
+
+/// A line of `category` in `currency` (`None`: the programme's own).
+fn line(
+    p: &Programme,
+    i: usize,
+    category: &str,
+    amount: Decimal,
+    domestic: bool,
+    currency: Option<&Currency>,
+) -> Line {
     Line {
         id: format!("L{i}"),
         category: category.into(),
         amount,
-        currency: p.currency.clone(),
+        currency: currency.unwrap_or(&p.currency).clone(),
         paid_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
         vendor_country: if domestic {
             p.country.clone()
@@ -98,14 +116,24 @@ fn amount(max_units: i64) -> impl Strategy<Value = Decimal> {
     (0..=max_units, 0i64..100).prop_map(|(u, c)| Decimal::new(u * 100 + c, 2))
 }
 
-type Drawn = (
-    usize,
-    Decimal,
-    Kind,
-    u32,
-    Vec<(usize, Decimal, bool)>,
-    Vec<bool>,
-);
+/// A drawn line: its category, amount, whether its vendor is domestic, and its currency (an
+/// index into [`currencies`], past their end: the programme's own).
+type DrawnLine = (usize, Decimal, bool, usize);
+
+type Drawn = (usize, Decimal, Kind, u32, Vec<DrawnLine>, Vec<bool>);
+
+fn drawn_line() -> impl Strategy<Value = DrawnLine> {
+    (
+        0usize..CATEGORIES.len(),
+        amount(5_000_000_000),
+        any::<bool>(),
+        0usize..currencies().len() * 2,
+    )
+}
+
+fn currency_of(i: usize) -> Option<Currency> {
+    currencies().get(i).cloned()
+}
 
 fn claim_parts() -> impl Strategy<Value = Drawn> {
     (
@@ -113,14 +141,7 @@ fn claim_parts() -> impl Strategy<Value = Drawn> {
         amount(50_000_000_000),
         kind(),
         0u32..=40,
-        prop::collection::vec(
-            (
-                0usize..CATEGORIES.len(),
-                amount(5_000_000_000),
-                any::<bool>(),
-            ),
-            0..12,
-        ),
+        prop::collection::vec(drawn_line(), 0..12),
         prop::collection::vec(any::<bool>(), 4),
     )
 }
@@ -146,7 +167,9 @@ fn build(parts: &Drawn) -> (Programme, Claim) {
         lines: lines
             .iter()
             .enumerate()
-            .map(|(i, (c, a, d))| line(&p, i, CATEGORIES[*c], *a, *d))
+            .map(|(i, (c, a, d, cur))| {
+                line(&p, i, CATEGORIES[*c], *a, *d, currency_of(*cur).as_ref())
+            })
             .collect(),
         fx: FxTable::default(),
     };
@@ -163,7 +186,8 @@ proptest! {
         let r = compute(&p, &claim, &Context { fx: &fx, index: &index }).unwrap();
         let v = p.version_on(claim.as_of).unwrap();
         prop_assert!(r.rebate >= Decimal::ZERO);
-        prop_assert!(r.rebate <= r.rebate_before_caps + Decimal::ONE);
+        // The rebate is rounded down to a whole unit, the pre-cap figure to the cent: never above.
+        prop_assert!(r.rebate <= r.rebate_before_caps, "{} > {}", r.rebate, r.rebate_before_caps);
         prop_assert!(r.eligible_spend <= r.qualifying_spend);
         let max_rate = v.max_rate.unwrap_or(Rate::new(Decimal::ONE).unwrap()).get();
         prop_assert!(r.rebate <= r.qualifying_spend * max_rate, "{} > {} x {}", r.rebate, r.qualifying_spend, max_rate);
@@ -184,40 +208,52 @@ proptest! {
     }
 
     #[test]
-    fn more_qualifying_spend_never_lowers_the_rebate(parts in claim_parts(), extra in amount(2_000_000_000), cat in 0usize..11) {
+    fn more_qualifying_spend_never_lowers_the_rebate(parts in claim_parts(), extra in drawn_line()) {
         let (p, claim) = build(&parts);
         let (fx, index) = tables();
         let ctx = Context { fx: &fx, index: &index };
         let before = compute(&p, &claim, &ctx).unwrap();
         let mut more = claim.clone();
-        more.lines.push(line(&p, 99, CATEGORIES[cat], extra, true));
+        let (cat, amount, domestic, cur) = extra;
+        more.lines.push(line(&p, 99, CATEGORIES[cat], amount, domestic, currency_of(cur).as_ref()));
         let after = compute(&p, &more, &ctx).unwrap();
         if after.lines.last().unwrap().reason == "qualifying" {
-            prop_assert!(after.rebate >= before.rebate, "{} -> {} adding {} {}", before.rebate, after.rebate, extra, CATEGORIES[cat]);
+            prop_assert!(after.rebate >= before.rebate, "{} -> {} adding {:?}", before.rebate, after.rebate, extra);
             prop_assert!(after.qualifying_spend >= before.qualifying_spend);
         }
     }
 
     #[test]
-    fn conversion_to_kzt_and_back_is_exact(cents in 0i64..100_000_000_000, ci in 0usize..6) {
+    fn conversion_to_kzt_and_back_is_exact_to_the_roundings(cents in 0i64..100_000_000_000, ci in 0usize..64, day in 0u64..730) {
         let fx = builtin::fx();
-        let cur = Currency::parse(["USD", "EUR", "GBP", "GEL", "PLN", "MYR"][ci]).unwrap();
+        let all = currencies();
+        let cur = &all[ci % all.len()];
         let kzt = Currency::kzt();
+        let on = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(day);
         let x = Decimal::new(cents, 2);
-        let there = fx.convert(x, &cur, &kzt, as_of()).unwrap();
-        let back = fx.convert(there, &kzt, &cur, as_of()).unwrap();
-        prop_assert_eq!(back, x);
+        let there = fx.convert(x, cur, &kzt, on).unwrap();
+        let back = fx.convert(there, &kzt, cur, on).unwrap();
+        // Each way is rounded to the cent (half away from zero): the tenge amount is within half
+        // a tiyn of exact, which is 0.005 / rate of the currency, then rounded again. Worth more
+        // than a tenge, that is less than half a cent: the amount comes back exactly.
+        let rate = fx.kzt_per_unit(cur, on).unwrap();
+        let half_cent = Decimal::new(5, 3);
+        if rate > Decimal::ONE {
+            prop_assert_eq!(back, x, "{} at {}", cur.as_str(), rate);
+        } else {
+            prop_assert!((back - x).abs() <= half_cent + half_cent / rate, "{} {} -> {} at {}", x, cur.as_str(), back, rate);
+        }
     }
 
     #[test]
-    fn extreme_amounts_never_panic(pi in 0usize..9, big in prop::collection::vec(0i64..=1_000_000_000_000_000, 0..40), budget in 0i64..=1_000_000_000_000_000) {
+    fn extreme_amounts_never_panic(pi in 0usize..9, big in prop::collection::vec((0i64..=1_000_000_000_000_000, 0usize..CATEGORIES.len(), 0usize..64), 0..40), budget in 0i64..=1_000_000_000_000_000) {
         let p = programmes().swap_remove(pi);
         let (fx, index) = tables();
         let claim = Claim {
             programme: p.id.clone(),
             as_of: as_of(),
             production: production(&p, Decimal::from(budget), Kind::Feature, 30, vec!["kazakhstan_as_itself".into()]),
-            lines: big.iter().enumerate().map(|(i, a)| line(&p, i, "construction_sets", Decimal::from(*a), true)).collect(),
+            lines: big.iter().enumerate().map(|(i, (a, c, cur))| line(&p, i, CATEGORIES[*c], Decimal::from(*a), i % 2 == 0, currency_of(*cur).as_ref())).collect(),
             fx: FxTable::default(),
         };
         // An overflow is an error value, never a panic.
