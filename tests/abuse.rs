@@ -1,7 +1,9 @@
 //! The API under abuse, on the real services through the real binary: a slow-header client is
 //! cut off, a body that never finishes gets 408, connections past the limit are closed at
-//! once, an over-long upload gets its bounded answer, and `/healthz` answers 200 throughout
-//! (timings are BENCHMARKS.md's business; here only the answers count).
+//! once, an over-long upload gets its bounded answer, a flood of 10,000 requests from one key
+//! is refused past that key's limit while another key and `/healthz` are answered, and
+//! `/healthz` answers 200 throughout (timings are BENCHMARKS.md's business; here only the
+//! answers count).
 
 mod common;
 
@@ -81,8 +83,12 @@ fn read_to_close(s: &mut TcpStream, limit: Duration) -> Option<String> {
 /// its whole reply (headers, then the body `Content-Length` says), leaving the connection
 /// open. The reply proves the server accepted and is holding the connection.
 fn exchange(s: &mut TcpStream) -> String {
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+    exchange_request(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+}
+
+/// [`exchange`] of any request: its whole reply, the connection left open.
+fn exchange_request(s: &mut TcpStream, request: &str) -> String {
+    s.write_all(request.as_bytes()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut out = Vec::new();
     let mut buf = [0u8; 1024];
@@ -221,4 +227,101 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
         .unwrap();
     let reply = read_to_close(&mut first, Duration::from_secs(10)).unwrap_or_default();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+/// The status of one reply read whole by [`exchange_request`].
+fn status_of(reply: &str) -> u16 {
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an http reply: {reply}"))
+}
+
+#[test]
+fn ten_thousand_requests_from_one_key_are_refused_past_its_limit_and_others_are_served() {
+    let env = TestEnv::new("flood");
+    env.run(&["migrate"]);
+    let key = |label: &str| {
+        env.run(&["keys", "create", "--role", "ministry", "--label", label])
+            .trim()
+            .to_owned()
+    };
+    let (flooder, other) = (key("flood"), key("bystander"));
+    let per_minute = 600u32;
+    let api = start(
+        &env,
+        &[(
+            "EKINO_API__RATE_LIMIT_PER_MINUTE",
+            per_minute.to_string().as_str(),
+        )],
+    );
+    let ask = |key: &str| {
+        format!("GET /v1/roi/summary HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n")
+    };
+    let started = Instant::now();
+    // 10,000 requests with one key, on 4 keep-alive connections at once.
+    // Each connection keeps its statuses and its last refusal.
+    type Answers = (Vec<u16>, Option<String>);
+    let flood: Vec<std::thread::JoinHandle<Answers>> = (0..4)
+        .map(|_| {
+            let (addr, request) = (api.addr.clone(), ask(&flooder));
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(&addr).unwrap();
+                let mut refusal = None;
+                let statuses = (0..2_500)
+                    .map(|_| {
+                        let reply = exchange_request(&mut c, &request);
+                        let status = status_of(&reply);
+                        if status == 429 {
+                            refusal = Some(reply);
+                        }
+                        status
+                    })
+                    .collect();
+                (statuses, refusal)
+            })
+        })
+        .collect();
+    // While it lasts, another key and the health check are answered as usual.
+    let mut bystander = TcpStream::connect(&api.addr).unwrap();
+    let mut served_during = 0;
+    while !flood.iter().all(std::thread::JoinHandle::is_finished) {
+        assert_eq!(
+            status_of(&exchange_request(&mut bystander, &ask(&other))),
+            200,
+            "another key during the flood"
+        );
+        assert_eq!(healthz(&api), 200, "health during the flood");
+        served_during += 1;
+    }
+    let answers: Vec<Answers> = flood.into_iter().map(|t| t.join().unwrap()).collect();
+    let statuses: Vec<u16> = answers.iter().flat_map(|a| a.0.clone()).collect();
+    let elapsed = started.elapsed();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(statuses.len(), 10_000);
+    assert_eq!(
+        ok + refused,
+        10_000,
+        "every answer is 200 or 429: {:?}",
+        statuses
+            .iter()
+            .filter(|s| **s != 200 && **s != 429)
+            .collect::<Vec<_>>()
+    );
+    // The bucket: its burst, then what it refills (per_minute / 60 a second) while the
+    // flood lasts, and not one request more.
+    let refilled = (elapsed.as_secs_f64() * f64::from(per_minute) / 60.0).ceil() as usize;
+    assert!(
+        ok >= per_minute as usize && ok <= per_minute as usize + refilled,
+        "{ok} served in {elapsed:?}: the burst is {per_minute}, the refill {refilled}"
+    );
+    assert!(served_during > 0, "the flood ended before anyone else asked");
+    // A refusal says when to come back.
+    let reply = answers.iter().find_map(|a| a.1.clone()).unwrap_or_default();
+    assert!(
+        reply.to_ascii_lowercase().contains("\r\nretry-after:"),
+        "{reply}"
+    );
 }
