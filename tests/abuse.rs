@@ -317,7 +317,10 @@ fn ten_thousand_requests_from_one_key_are_refused_past_its_limit_and_others_are_
         ok >= per_minute as usize && ok <= per_minute as usize + refilled,
         "{ok} served in {elapsed:?}: the burst is {per_minute}, the refill {refilled}"
     );
-    assert!(served_during > 0, "the flood ended before anyone else asked");
+    assert!(
+        served_during > 0,
+        "the flood ended before anyone else asked"
+    );
     // A refusal says when to come back.
     let reply = answers.iter().find_map(|a| a.1.clone()).unwrap_or_default();
     assert!(

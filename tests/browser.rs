@@ -480,7 +480,10 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
             let tiyn: i64 = f[1].parse().unwrap();
-            (f[0].to_owned(), (Decimal::new(tiyn, 2), Decimal::from_str(f[2]).unwrap()))
+            (
+                f[0].to_owned(),
+                (Decimal::new(tiyn, 2), Decimal::from_str(f[2]).unwrap()),
+            )
         })
         .collect();
     for row in rows.iter().filter(|r| r.0 != "unregistered") {

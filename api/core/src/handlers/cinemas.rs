@@ -275,6 +275,8 @@ pub struct ScorecardsReply {
     /// The medians over cinemas with at least one event in the range (see the one-cinema card).
     pub national_median_events: Option<String>,
     pub national_median_refund_rate: Option<String>,
+    /// Rejected events per reason code over every cinema of the list (every page).
+    pub rejected_by_reason: std::collections::BTreeMap<String, u64>,
     /// By BIN.
     pub rows: Vec<Scorecard>,
 }
@@ -293,6 +295,7 @@ pub async fn scorecards(
     let (national_median_refund_rate, national_median_events) = scorecard::national_medians(&cards);
     let mut rows: Vec<Scorecard> = cards.values().cloned().collect();
     rows.sort_by(|a, b| a.cinema_bin.cmp(&b.cinema_bin));
+    let rejected_by_reason = scorecard::rejected_by_reason(&rows);
     Ok(ScorecardsReply {
         from: q.from,
         to: q.to,
@@ -301,6 +304,7 @@ pub async fn scorecards(
         total: rows.len(),
         national_median_events,
         national_median_refund_rate,
+        rejected_by_reason,
         rows: page.of(rows),
     })
 }

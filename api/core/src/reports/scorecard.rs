@@ -422,3 +422,14 @@ pub async fn rejected_events(
         .fetch_all()
         .await?)
 }
+
+/// Rejected events per reason code, summed over `cards`.
+pub fn rejected_by_reason(cards: &[Scorecard]) -> BTreeMap<String, u64> {
+    let mut all: BTreeMap<String, u64> = BTreeMap::new();
+    for c in cards {
+        for (code, n) in &c.rejected_by_reason {
+            *all.entry(code.clone()).or_default() += n;
+        }
+    }
+    all
+}

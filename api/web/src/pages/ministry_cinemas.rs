@@ -6,7 +6,6 @@
 //!   language with what the cinema should do;
 //! - the corrections made to closed days in the range (`/v1/corrections`), the newest first.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use askama::Template;
@@ -193,13 +192,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Err(e) => return fail(&e.into()),
     };
     let cinema = |bin: &str| title_in(lang, registry.cinema_names.get(bin), bin);
-    let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
-    for c in &cards.rows {
-        for (code, n) in &c.rejected_by_reason {
-            *by_reason.entry(code).or_default() += n;
-        }
-    }
-    let mut reasons: Vec<(&str, u64)> = by_reason.into_iter().collect();
+    let mut reasons: Vec<(&str, u64)> = cards
+        .rejected_by_reason
+        .iter()
+        .map(|(code, n)| (code.as_str(), *n))
+        .collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let reasons = reasons
         .into_iter()

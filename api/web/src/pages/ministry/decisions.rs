@@ -55,38 +55,22 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
     {
         return done(session::forbidden(lang));
     }
+    // The desk again, with the form's refusal in the reader's words.
+    let refused = |key: &'static str| async move {
+        done(ministry::render(s, lang, signed, "", Some(i18n::t(lang, key))).await)
+    };
     let decision = match form.get("decision").map(String::as_str) {
         Some("approve") => Decision::Approve,
         Some("reject") => Decision::Reject,
         Some("mark_paid") => Decision::MarkPaid,
-        _ => {
-            return done(
-                ministry::render(
-                    s,
-                    lang,
-                    signed,
-                    "",
-                    Some(i18n::t(lang, "cab-decision-unknown")),
-                )
-                .await,
-            )
-        }
+        _ => return refused("cab-decision-unknown").await,
     };
     let reason = form
         .get("reason")
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
     if decision == Decision::Reject && reason.is_none() {
-        return done(
-            ministry::render(
-                s,
-                lang,
-                signed,
-                "",
-                Some(i18n::t(lang, "cab-reason-required")),
-            )
-            .await,
-        );
+        return refused("cab-reason-required").await;
     }
     if decision == Decision::Approve {
         let claim = match handlers::claims::get(s, p, id.to_owned()).await {
