@@ -186,6 +186,11 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
 }
 
 fn sale(bin: &str, n: u32) -> Vec<u8> {
+    sale_of(bin, n, "KZ26-POISON", "2026-11-20")
+}
+
+/// A sale of `film` for a show on `day` at 19:00, sold an hour before.
+fn sale_of(bin: &str, n: u32, film: &str, day: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "schema": "ekino.ticket/1",
         "event_id": uuid::Uuid::new_v4().to_string(),
@@ -193,9 +198,9 @@ fn sale(bin: &str, n: u32) -> Vec<u8> {
         "cinema_bin": bin,
         "hall": "1",
         "screening_id": format!("S{}", n % 3),
-        "film_id": "KZ26-POISON",
-        "show_start": "2026-11-20T19:00:00+05:00",
-        "occurred_at": "2026-11-20T18:00:00+05:00",
+        "film_id": film,
+        "show_start": format!("{day}T19:00:00+05:00"),
+        "occurred_at": format!("{day}T18:00:00+05:00"),
         "price": "2000.00",
         "currency": "KZT",
         "vat_rate": "0.16",
@@ -316,4 +321,35 @@ fn sigterm_flushes_commits_and_exits_within_ten_seconds() {
         }
     }
     assert_eq!(total_committed, 200);
+}
+
+#[test]
+fn rows_refused_alone_in_a_month_of_their_own_do_not_stall_the_stream() {
+    let env = TestEnv::new("month");
+    env.run(&["migrate"]);
+    // An injected storage refusal: ClickHouse itself refuses any row of this film.
+    env.sql("ALTER TABLE ticket_events ADD COLUMN guard UInt8 MATERIALIZED throwIf(film_id = 'REFUSE-ME')");
+    let bin = schemas::Bin::from_prefix("30000000001")
+        .or_else(|| schemas::Bin::from_prefix("30000000002"))
+        .unwrap();
+    // Two refused sales shown in June, the only rows of that month, amid 200 of November.
+    let mut msgs: Vec<Vec<u8>> = (0..100).map(|n| sale(bin.as_str(), n)).collect();
+    msgs.push(sale_of(bin.as_str(), 1_000, "REFUSE-ME", "2026-06-20"));
+    msgs.push(sale_of(bin.as_str(), 1_001, "REFUSE-ME", "2026-06-20"));
+    msgs.extend((100..200).map(|n| sale(bin.as_str(), n)));
+    produce(&env.name, bin.as_str(), &msgs);
+    // One batch holds them all (it closes after 3 s, far above the time to read 202).
+    let _ingest = Guard(env.spawn_ingest(&at_test_now(&[("EKINO_INGEST__PERIOD_MS", "3000")])));
+    let done = wait_until(Duration::from_secs(60), || {
+        totals(&env.box_office("2026-11-20", "2026-11-20")).0 == 200
+            && env.rejected()["total"].as_u64() == Some(2)
+    });
+    assert!(
+        done,
+        "the stream stalled behind two rows refused in a month of their own"
+    );
+    assert_eq!(
+        env.sql("SELECT reason, count() FROM rejected_events FINAL GROUP BY reason FORMAT TSV"),
+        "storage_refused\t2\n"
+    );
 }

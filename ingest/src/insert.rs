@@ -6,9 +6,13 @@
 //!   the rows will go in once the server is back, and nothing is committed meanwhile.
 //! - A refusal for content is isolated by bisection: halves are inserted until the refused
 //!   rows are single; those are returned (the caller keeps them as `storage_refused`), the
-//!   rest are stored. If every row of a batch of two or more is refused alike, the fault is
-//!   the server's (a table changed under ekino, a right revoked), not the data's: the batch is
-//!   retried and an alert raised, and the national stream is never rejected wholesale.
+//!   rest are stored, wherever the refused rows are (alone in a month of their own or not).
+//! - A refusal is the server's fault, retried and never rejected, in two cases only: its
+//!   ClickHouse code is a set-up fault every row would hit (a table, column or database
+//!   missing, a user or right missing, read-only: `retry::SERVER_CODES`), or every row of the
+//!   whole batch, across all its months, is refused alike (a table changed under ekino): then
+//!   the batch is retried and an alert raised, and the national stream is never rejected
+//!   wholesale. Rows refused alike in one month while other months' rows go in are the data's.
 //! - A batch not stored within `ingest.stall_alert_ms` sets `ekino_ingest_stalled` and logs
 //!   an error naming its first partition and offset.
 
@@ -88,20 +92,33 @@ impl Attempt<'_> {
             return Vec::new();
         };
         let m0 = month(first);
-        if rows.iter().all(|r| month(r) == m0) {
-            return self.insert_chunk(table, rows).await;
+        let by_month: Vec<Vec<T>> = if rows.iter().all(|r| month(r) == m0) {
+            vec![rows.to_vec()]
+        } else {
+            let mut by: BTreeMap<u32, Vec<T>> = BTreeMap::new();
+            for r in rows {
+                by.entry(month(r)).or_default().push(r.clone());
+            }
+            by.into_values().collect()
+        };
+        let mut backoff = self.backoff();
+        loop {
+            let mut refused = Vec::new();
+            for chunk in &by_month {
+                refused.extend(self.insert_chunk(table, chunk).await);
+            }
+            if !all_alike(rows.len(), &refused) {
+                return refused;
+            }
+            // Every row of the batch refused the same way: nothing of it is stored, and the
+            // server is not ready for ekino's rows.
+            let why = refused.first().map(|(_, m)| m.clone()).unwrap_or_default();
+            error!(table, rows = rows.len(), error = %why, "clickhouse refuses every row of the batch alike: a server fault, not data; retrying");
+            self.wait(&mut backoff, table, &why).await;
         }
-        let mut by_month: BTreeMap<u32, Vec<T>> = BTreeMap::new();
-        for r in rows {
-            by_month.entry(month(r)).or_default().push(r.clone());
-        }
-        let mut refused = Vec::new();
-        for chunk in by_month.values() {
-            refused.extend(self.insert_chunk(table, chunk).await);
-        }
-        refused
     }
 
+    /// One month's rows: stored, or the refused ones isolated (server failures retried).
     async fn insert_chunk<T>(&mut self, table: &str, rows: &[T]) -> Vec<(T, String)>
     where
         T: Row + Serialize + Clone + for<'r> clickhouse::RowWrite<Value<'r> = T>,
@@ -116,21 +133,9 @@ impl Attempt<'_> {
                 self.wait(&mut backoff, table, &err).await;
                 continue;
             }
-            warn!(table, rows = rows.len(), error = %err, "clickhouse refused a batch for its content; isolating the refused rows");
+            warn!(table, rows = rows.len(), error = %err, "clickhouse refused rows for their content; isolating the refused rows");
             self.metrics.bisections.inc();
-            let refused = self.bisect(table, rows).await;
-            let one_code = refused.first().map(|(_, m)| exception_code(m));
-            let alike = refused
-                .iter()
-                .all(|(_, m)| Some(exception_code(m)) == one_code);
-            if rows.len() > 1 && refused.len() == rows.len() && alike {
-                // Every row refused the same way: the server is not ready for ekino's rows.
-                let why = refused.first().map(|(_, m)| m.clone()).unwrap_or_default();
-                error!(table, rows = rows.len(), error = %why, "clickhouse refuses every row alike: a server fault, not data; retrying");
-                self.wait(&mut backoff, table, &why).await;
-                continue;
-            }
-            return refused;
+            return self.bisect(table, rows).await;
         }
     }
 
@@ -197,5 +202,41 @@ impl Attempt<'_> {
                 "stalled batch stored"
             );
         }
+    }
+}
+/// Whether `refused` is every one of a batch's `rows` (two or more), all with one code.
+fn all_alike<T>(rows: usize, refused: &[(T, String)]) -> bool {
+    let one_code = refused.first().map(|(_, m)| exception_code(m));
+    rows > 1
+        && refused.len() == rows
+        && refused
+            .iter()
+            .all(|(_, m)| Some(exception_code(m)) == one_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(codes: &[u32]) -> Vec<((), String)> {
+        codes
+            .iter()
+            .map(|c| ((), format!("Code: {c}. DB::Exception: refused")))
+            .collect()
+    }
+
+    #[test]
+    fn only_a_whole_batch_refused_alike_is_the_servers_fault() {
+        assert!(
+            all_alike(2, &refused(&[395, 395])),
+            "the whole batch, one code"
+        );
+        assert!(
+            !all_alike(202, &refused(&[395, 395])),
+            "two rows refused alike amid others (a month of their own or not) are the data's"
+        );
+        assert!(!all_alike(2, &refused(&[395, 27])), "two codes");
+        assert!(!all_alike(1, &refused(&[395])), "one row is its own fault");
+        assert!(!all_alike(3, &refused(&[])), "nothing refused");
     }
 }

@@ -44,7 +44,7 @@ reasons! {
     FutureTimestamp => "future_timestamp", "occurred_at is more than 5 minutes in the future";
     InvalidPrice => "invalid_price", "price is not a decimal string from 0 to 1,000,000 with at most 2 decimals";
     UnsupportedCurrency => "unsupported_currency", "currency is not KZT";
-    InvalidVatRate => "invalid_vat_rate", "vat_rate is not a rate in force on the sale date or the screening day (schemas/data/vat_rates.csv)";
+    InvalidVatRate => "invalid_vat_rate", "vat_rate is not a rate in force on the sale date or the screening day (schemas/data/vat_rates.csv), nor, for a refund, its sale's rate";
     InvalidSeat => "invalid_seat", "seat is not null nor {row, number} with 1 to 16 characters each";
     InvalidChannel => "invalid_channel", "channel is not box_office, online, kiosk or partner";
     InvalidTicketType => "invalid_ticket_type", "ticket_type is not full, child, student, senior, discount or invitation";

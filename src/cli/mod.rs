@@ -154,6 +154,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             api_server::run(
                 &api_core::config::ApiSettings {
                     correction_window_days: settings.ingest.correction_window_days,
+                    max_event_age_days: settings.ingest.max_event_age_days,
                     ..settings.api.clone()
                 },
                 &settings.clickhouse,

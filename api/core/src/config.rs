@@ -56,6 +56,11 @@ pub struct ApiSettings {
     #[serde(skip)]
     #[schema(ignore)]
     pub correction_window_days: u32,
+    /// Ingest's `ingest.max_event_age_days`, copied in at start as the window is: an upload
+    /// is refused as too old by the limit ingest applies, never by a default of its own.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub max_event_age_days: u32,
 }
 
 impl Default for ApiSettings {
@@ -83,6 +88,7 @@ impl Default for ApiSettings {
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
             correction_window_days: 14,
+            max_event_age_days: 400,
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             session_cache_ms: 1000,

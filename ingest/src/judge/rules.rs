@@ -25,7 +25,9 @@
 use chrono::{DateTime, Utc};
 use schemas::clock::ReportingSettings;
 use schemas::event::fingerprint;
-use schemas::event::{decode_event, Checks, Event, EventType, TicketEvent, VoidEvent};
+use schemas::event::{
+    check_time, decode_event_untimed, Checks, Event, EventType, TicketEvent, VoidEvent,
+};
 use schemas::reject::{RejectReason as R, Rejection};
 use schemas::storage::{CorrectionRow, Origin, RejectedRow, TicketRow, VoidRow};
 use schemas::time::date_from_days;
@@ -92,11 +94,9 @@ pub fn judge(
             now,
         );
     };
-    let checks = Checks {
-        now,
-        max_age_days: policy.max_event_age_days,
-    };
-    let event = match decode_event(payload, &checks) {
+    // What depends on "now" (age, future skew) is judged only for what is new: a replay keeps
+    // the verdict of its first arrival, whenever it comes back.
+    let event = match decode_event_untimed(payload) {
         Ok(e) => e,
         Err(r) => return reject(out, msg, &r, now),
     };
@@ -124,6 +124,13 @@ pub fn judge(
                 msg.origin.partition, first.offset
             ),
         );
+        return reject(out, msg, &r, now);
+    }
+    let checks = Checks {
+        now,
+        max_age_days: policy.max_event_age_days,
+    };
+    if let Err(r) = check_time(&event, &checks) {
         return reject(out, msg, &r, now);
     }
     match event {
@@ -174,7 +181,8 @@ fn sale(
 }
 
 /// Why a refund cannot count against `sale`, if it cannot.
-fn refund_fault(sale: &Entry, link: u64, amount: i64) -> Option<Rejection> {
+fn refund_fault(sale: &Entry, link: u64, refund: &TicketRow) -> Option<Rejection> {
+    let amount = refund.price_tiyn;
     let kind = match sale.kind {
         Kind::Sale => None,
         Kind::Refund | Kind::Pending => Some("a refund"),
@@ -219,7 +227,35 @@ fn refund_fault(sale: &Entry, link: u64, amount: i64) -> Option<Rejection> {
             ),
         ));
     }
+    // A refund counts at its sale's rate; the rate it carries is its sale's, or one in force
+    // on its own dates (decode leaves a refund's rate to be judged here, by its sale).
+    if refund.vat_rate_x10000 != u32::from(sale.vat) && !own_vat_in_force(refund) {
+        let rate = |units: u32| schemas::VatRate::from_units(units).to_string();
+        return Some(Rejection::field(
+            R::InvalidVatRate,
+            "vat_rate",
+            format!(
+                "{} is neither its sale's rate ({}) nor a rate in force on the refund's own dates",
+                rate(refund.vat_rate_x10000),
+                rate(u32::from(sale.vat))
+            ),
+        ));
+    }
     None
+}
+
+/// Whether a ticket row's `vat_rate` is in force on its own sale date or screening day.
+fn own_vat_in_force(row: &TicketRow) -> bool {
+    let date = |secs: u32| {
+        schemas::time::box_office_day(
+            DateTime::from_timestamp(i64::from(secs), 0).unwrap_or_default(),
+        )
+    };
+    schemas::vat::in_force(
+        schemas::VatRate::from_units(row.vat_rate_x10000),
+        date(row.occurred_at),
+        date(row.show_start),
+    )
 }
 
 fn refund(
@@ -257,7 +293,7 @@ fn refund(
                 });
             out.pending.push(row);
         }
-        Some(s) => match refund_fault(&s, link, row.price_tiyn) {
+        Some(s) => match refund_fault(&s, link, &row) {
             Some(r) => reject(out, msg, &r, now),
             None => count_refund(book, policy, row, id, sale_id, out),
         },
@@ -316,7 +352,7 @@ fn settle_waiting(book: &mut Book, policy: &Policy, cinema: u64, sale_id: u128, 
         if pending.kind != Kind::Pending || pending.voided {
             continue;
         }
-        match refund_fault(&sale, w.link, w.row.price_tiyn) {
+        match refund_fault(&sale, w.link, &w.row) {
             None => {
                 let mut row = w.row;
                 row.arrived_at = sale.arrival;

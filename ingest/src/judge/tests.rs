@@ -347,3 +347,79 @@ fn time_and_vat_rules_are_decode_rules() {
     assert!(history.out.rejects.is_empty());
     assert_eq!(history.out.tickets[0].backfill, 1);
 }
+
+/// A sale of 2025-12-28 at the 12 % then in force, for a show on 2026-01-03 (16 % from
+/// 2026-01-01), and its refund of 2026-01-02 at `rate`.
+fn across_the_vat_change(n: u32, rate: &str) -> (Value, Value) {
+    let mut s = sale(n, "1120.00");
+    s["show_start"] = json!("2026-01-03T19:00:00+05:00");
+    s["occurred_at"] = json!("2025-12-28T12:00:00+05:00");
+    s["vat_rate"] = json!("0.12");
+    let mut r = refund(n + 1, n, "1120.00");
+    r["show_start"] = json!("2026-01-03T19:00:00+05:00");
+    r["occurred_at"] = json!("2026-01-02T10:00:00+05:00");
+    r["vat_rate"] = json!(rate);
+    (s, r)
+}
+
+#[test]
+fn a_refund_across_the_vat_change_is_judged_by_its_sale() {
+    let (sold, refunded) = ("2025-12-28T12:00:05+05:00", "2026-01-02T10:00:05+05:00");
+    // Its sale's 12 %, or the 16 % in force on its own dates: counts, at the sale's 12 %.
+    for rate in ["0.12", "0.16"] {
+        let mut r = Run::new();
+        let (s, f) = across_the_vat_change(1, rate);
+        r.send_at(&s, CINEMA, sold);
+        // 1,120.00 at 12 %: net 1,000.00.
+        assert_eq!(r.totals(), (1, 112_000, 100_000));
+        r.send_at(&f, CINEMA, refunded);
+        assert!(r.out.rejects.is_empty(), "{rate}: {:?}", r.reasons());
+        assert_eq!(r.totals(), (0, 0, 0), "{rate}");
+        let row = r.out.tickets.last().unwrap();
+        assert_eq!((row.qty, row.vat_rate_x10000), (-1, 1_200), "{rate}");
+    }
+    // The refund first, waiting for its sale: the same verdict when the sale comes.
+    let mut r = Run::new();
+    let (s, f) = across_the_vat_change(1, "0.12");
+    r.send_at(&f, CINEMA, refunded);
+    r.send_at(&s, CINEMA, refunded);
+    assert!(r.out.rejects.is_empty(), "{:?}", r.reasons());
+    assert_eq!(r.totals(), (0, 0, 0));
+    // A rate that is neither its sale's nor in force on its dates: refused, the sale counts.
+    let mut r = Run::new();
+    let (s, f) = across_the_vat_change(1, "0.05");
+    r.send_at(&s, CINEMA, sold);
+    r.send_at(&f, CINEMA, refunded);
+    assert_eq!(r.reasons(), ["invalid_vat_rate"]);
+    assert_eq!(r.out.rejects[0].field, "vat_rate");
+    assert_eq!(r.totals(), (1, 112_000, 100_000));
+}
+
+#[test]
+fn a_replay_keeps_its_verdict_whenever_it_comes_back() {
+    // Accepted 399 days 23 hours after it happened, an hour inside the 400-day limit.
+    let mut r = Run::new();
+    let accepted = "2027-12-25T17:00:00+05:00"; // 2026-11-20T18:00 + 399 d 23 h
+    let offset = r.send_at(&sale(1, "2000"), CINEMA, accepted);
+    assert!(r.out.rejects.is_empty(), "{:?}", r.reasons());
+    assert_eq!(r.totals().0, 1);
+    // The same message read again two hours later (a crash before the commit): by then the
+    // event is past the limit, and its verdict is still the first one.
+    let payload = serde_json::to_vec(&sale(1, "2000")).unwrap();
+    r.replay_at(offset, &payload, CINEMA, "2027-12-25T19:00:00+05:00");
+    assert!(r.out.rejects.is_empty(), "{:?}", r.reasons());
+    assert_eq!(
+        r.out.tickets.len(),
+        2,
+        "the replay is written again, as the first"
+    );
+    assert_eq!(r.totals().0, 1);
+    // A new event as old is refused: the limit itself still holds, to the second.
+    r.send_at(&sale(2, "2000"), CINEMA, "2027-12-25T19:00:00+05:00");
+    assert_eq!(r.reasons(), ["stale_timestamp"]);
+    let mut edge = Run::new();
+    edge.send_at(&sale(3, "2000"), CINEMA, "2027-12-25T18:00:00+05:00"); // 400 d exactly
+    edge.send_at(&sale(4, "2000"), CINEMA, "2027-12-25T18:00:01+05:00"); // and a second
+    assert_eq!(edge.reasons(), ["stale_timestamp"]);
+    assert_eq!(edge.totals().0, 1);
+}

@@ -62,6 +62,23 @@ pub fn decode(bytes: &[u8], now: DateTime<Utc>) -> Result<TicketEvent, Rejection
 
 /// Decodes and validates any event of the contract.
 pub fn decode_event(bytes: &[u8], checks: &Checks) -> Result<Event, Rejection> {
+    decode_with(bytes, Some(checks))
+}
+
+/// [`decode_event`] without the checks that depend on "now" (future skew, age), for a caller
+/// that must first recognise a replay, whose verdict was given at its first arrival and never
+/// changes (ingest's judge); it applies [`check_time`] to what is new.
+pub fn decode_event_untimed(bytes: &[u8]) -> Result<Event, Rejection> {
+    decode_with(bytes, None)
+}
+
+/// The checks of [`decode_event`] that depend on "now": `occurred_at` no later than the clock
+/// allows and no older than the age limit.
+pub fn check_time(event: &Event, checks: &Checks) -> Result<(), Rejection> {
+    check_occurred_at(event.occurred_at(), checks)
+}
+
+fn decode_with(bytes: &[u8], checks: Option<&Checks>) -> Result<Event, Rejection> {
     if bytes.len() > MAX_EVENT_BYTES {
         return Err(Rejection::new(
             R::TooLarge,
@@ -96,6 +113,20 @@ pub fn decode_event(bytes: &[u8], checks: &Checks) -> Result<Event, Rejection> {
     validate(wire, checks).map(Event::Ticket)
 }
 
+/// A duration as people read it: `400 days 3 h 5 s` (the parts that are not zero).
+fn days_and_hours(d: chrono::Duration) -> String {
+    let secs = d.num_seconds();
+    let (days, hours, rest) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600);
+    let mut out = format!("{days} days");
+    if hours > 0 {
+        out.push_str(&format!(" {hours} h"));
+    }
+    if rest > 0 {
+        out.push_str(&format!(" {rest} s"));
+    }
+    out
+}
+
 /// `occurred_at` no later than the clock allows, and no older than the age limit.
 fn check_occurred_at(occurred_at: DateTime<Utc>, checks: &Checks) -> Result<(), Rejection> {
     let now = checks.now;
@@ -110,19 +141,23 @@ fn check_occurred_at(occurred_at: DateTime<Utc>, checks: &Checks) -> Result<(), 
         ));
     }
     if let Some(days) = checks.max_age_days {
-        let age = (now - occurred_at).num_days();
-        if age > i64::from(days) {
+        // An exact duration, `days` × 24 h: a second more is too old.
+        let age = now - occurred_at;
+        if age > chrono::Duration::days(i64::from(days)) {
             return Err(Rejection::field(
                 R::StaleTimestamp,
                 "occurred_at",
-                format!("is {age} days old, at most {days} allowed (history is loaded with ekino backfill)"),
+                format!(
+                    "is {} old, at most {days} days (× 24 h) allowed (history is loaded with ekino backfill)",
+                    days_and_hours(age)
+                ),
             ));
         }
     }
     Ok(())
 }
 
-fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, Rejection> {
+fn validate_void(w: TicketEventWire<'_>, checks: Option<&Checks>) -> Result<VoidEvent, Rejection> {
     let schema = required(w.schema, "schema")?;
     if schema != SCHEMA_ID {
         return Err(Rejection::field(
@@ -157,7 +192,9 @@ fn validate_void(w: TicketEventWire<'_>, checks: &Checks) -> Result<VoidEvent, R
     let cinema_bin = Bin::parse(&required(w.cinema_bin, "cinema_bin")?)
         .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
     let occurred_at = timestamp(w.occurred_at, "occurred_at")?;
-    check_occurred_at(occurred_at, checks)?;
+    if let Some(checks) = checks {
+        check_occurred_at(occurred_at, checks)?;
+    }
     let voids = EventId::parse(&required(w.voids, "voids")?)
         .map_err(|e| Rejection::field(R::InvalidEventId, "voids", e))?;
     if voids == event_id {
@@ -283,7 +320,7 @@ fn seat(v: Option<Option<SeatWire<'_>>>) -> Result<Option<Seat>, Rejection> {
     }))
 }
 
-fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Rejection> {
+fn validate(w: TicketEventWire<'_>, checks: Option<&Checks>) -> Result<TicketEvent, Rejection> {
     let schema = required(w.schema, "schema")?;
     if schema != SCHEMA_ID {
         return Err(Rejection::field(
@@ -309,14 +346,18 @@ fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Reje
         .map_err(|e| Rejection::field(R::InvalidText, "film_id", e))?;
     let show_start = timestamp(w.show_start, "show_start")?;
     let occurred_at = timestamp(w.occurred_at, "occurred_at")?;
-    check_occurred_at(occurred_at, checks)?;
-    let distance = (show_start - occurred_at).num_days().abs();
-    if distance > MAX_SHOW_DISTANCE_DAYS {
+    if let Some(checks) = checks {
+        check_occurred_at(occurred_at, checks)?;
+    }
+    // An exact duration, 366 × 24 h, either way: a second more is implausible.
+    let distance = (show_start - occurred_at).abs();
+    if distance > chrono::Duration::days(MAX_SHOW_DISTANCE_DAYS) {
         return Err(Rejection::field(
             R::ImplausibleShowStart,
             "show_start",
             format!(
-                "is {distance} days from occurred_at, at most {MAX_SHOW_DISTANCE_DAYS} allowed"
+                "is {} from occurred_at, at most {MAX_SHOW_DISTANCE_DAYS} days (× 24 h) allowed",
+                days_and_hours(distance)
             ),
         ));
     }
@@ -341,7 +382,9 @@ fn validate(w: TicketEventWire<'_>, checks: &Checks) -> Result<TicketEvent, Reje
         .map_err(|e| Rejection::field(R::InvalidVatRate, "vat_rate", e))?;
     let sale_date = crate::time::box_office_day(occurred_at);
     let day = crate::time::box_office_day(show_start);
-    if !crate::vat::in_force(vat_rate, sale_date, day) {
+    // A refund's rate is judged by its sale (ingest's judge): the sale's rate, or one in
+    // force on the refund's own dates, so a refund across a change of rate counts.
+    if event_type != EventType::Refund && !crate::vat::in_force(vat_rate, sale_date, day) {
         let mut allowed = crate::vat::rates_on(sale_date);
         if day != sale_date {
             allowed = format!(

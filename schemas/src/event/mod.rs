@@ -12,5 +12,8 @@ pub mod fingerprint;
 mod model;
 pub mod wire;
 
-pub use decode::{decode, decode_event, Checks, MAX_EVENT_BYTES, MAX_SHOW_DISTANCE_DAYS};
+pub use decode::{
+    check_time, decode, decode_event, decode_event_untimed, Checks, MAX_EVENT_BYTES,
+    MAX_SHOW_DISTANCE_DAYS,
+};
 pub use model::*;

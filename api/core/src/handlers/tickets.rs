@@ -166,7 +166,11 @@ async fn judge(
     if candidates.len() > max {
         return Err(ApiError::bad("body", format!("has more than {max} events, at most {max} are taken in one upload (api.upload_max_lines)")));
     }
-    let checks = schemas::event::Checks::live(now);
+    // Judged as ingest will judge it: its clock (`[reporting]`) and its age limit.
+    let checks = schemas::event::Checks {
+        now,
+        max_age_days: Some(s.settings.max_event_age_days),
+    };
     let mut lines = Vec::with_capacity(candidates.len());
     let mut to_send = Vec::new();
     let mut refused = Vec::new();

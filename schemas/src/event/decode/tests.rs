@@ -80,6 +80,75 @@ fn refund_decodes() {
     assert_eq!(e.admissions_delta(), -1);
 }
 
+/// A refund's rate is its sale's business (ingest's judge holds both): 12 %, in force in 2025
+/// and not in November 2026, passes decode on a refund and not on a sale.
+#[test]
+fn a_refunds_rate_is_left_to_its_sale() {
+    let mut v = valid();
+    v["vat_rate"] = json!("0.12");
+    let sale = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap_err();
+    assert_eq!(
+        (sale.reason, sale.field.as_deref()),
+        (R::InvalidVatRate, Some("vat_rate"))
+    );
+    v["type"] = json!("refund");
+    v["refund_of"] = json!("7c9e6679-7425-40de-944b-e07fc1f90ae7");
+    assert!(decode(&serde_json::to_vec(&v).unwrap(), now()).is_ok());
+    // Still a rate: a share below 1.
+    v["vat_rate"] = json!("1.5");
+    let bad = decode(&serde_json::to_vec(&v).unwrap(), now()).unwrap_err();
+    assert_eq!(bad.reason, R::InvalidVatRate);
+}
+
+/// The age and show-distance limits are exact durations (400 × 24 h, 366 × 24 h): the edge
+/// passes, a second past it does not.
+#[test]
+fn the_day_limits_are_exact_durations() {
+    let at = |d: DateTime<Utc>| {
+        d.with_timezone(&crate::time::kz_offset())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    let n = now();
+    let second = chrono::Duration::seconds(1);
+    let aged = |age: chrono::Duration| {
+        let sold = n - age;
+        let mut v = valid();
+        v["occurred_at"] = json!(at(sold));
+        v["show_start"] = json!(at(sold + chrono::Duration::hours(1)));
+        v["vat_rate"] = json!("0.12"); // the rate of 2025
+        decode(&serde_json::to_vec(&v).unwrap(), n)
+    };
+    let limit = chrono::Duration::days(400);
+    assert!(aged(limit).is_ok());
+    let stale = aged(limit + second).unwrap_err();
+    assert_eq!(stale.reason, R::StaleTimestamp);
+    assert!(
+        stale.message.contains("400 days 1 s old"),
+        "{}",
+        stale.message
+    );
+    assert_eq!(
+        aged(limit + chrono::Duration::hours(23))
+            .unwrap_err()
+            .reason,
+        R::StaleTimestamp,
+        "a day less a second past the limit, which whole days let through"
+    );
+    let shown = |distance: chrono::Duration| {
+        let mut v = valid();
+        let sold = n - chrono::Duration::hours(1);
+        v["occurred_at"] = json!(at(sold));
+        v["show_start"] = json!(at(sold + distance));
+        decode(&serde_json::to_vec(&v).unwrap(), n)
+    };
+    let limit = chrono::Duration::days(366);
+    assert!(shown(limit).is_ok());
+    assert_eq!(
+        shown(limit + second).unwrap_err().reason,
+        R::ImplausibleShowStart
+    );
+}
+
 /// (field, new value or None to remove, expected reason, expected field in the rejection)
 type Case = (&'static str, Option<Value>, R, Option<&'static str>);
 
