@@ -13,12 +13,12 @@
 //! change it, start ingest (the books are rebuilt from ClickHouse, which is keyed by cinema).
 //!
 //! # Verdicts that do not move
-//! - **A replay keeps its first verdict.** A message is decoded without the checks that
-//!   depend on "now" (`schemas::event::decode_event_untimed`); a replay (same cinema, id and
-//!   Kafka position) and a re-send are recognised first, and only what is new is judged for
-//!   age and future skew (`check_time`), against the clock of its own first arrival. A replay
-//!   is then written with its stored arrival, so the correction window and the day status are
-//!   judged as at the first judgement too.
+//! - **A replay keeps its first verdict.** A message refused only for its age or future skew
+//!   *now* is decoded again without those checks (`schemas::event::decode_event_untimed`): a
+//!   replay (same cinema, id and Kafka position) or a re-send of an event accepted in time is
+//!   recognised and keeps that verdict; anything new is refused as before, with the same
+//!   reason. A replay is written with its stored arrival, so the correction window and the day
+//!   status are judged as at the first judgement too.
 //! - **Limits are exact durations**: an event older than `ingest.max_event_age_days` × 24 h, or
 //!   shown more than 366 × 24 h from its sale, is refused; a second less is not.
 //! - **A refund is judged by its sale**: it counts at its sale's day, VAT rate and price

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use schemas::clock::ReportingSettings;
 use schemas::event::fingerprint;
 use schemas::event::{
-    check_time, decode_event_untimed, Checks, Event, EventType, TicketEvent, VoidEvent,
+    decode_event, decode_event_untimed, Checks, Event, EventType, TicketEvent, VoidEvent,
 };
 use schemas::reject::{RejectReason as R, Rejection};
 use schemas::storage::{CorrectionRow, Origin, RejectedRow, TicketRow, VoidRow};
@@ -94,10 +94,20 @@ pub fn judge(
             now,
         );
     };
-    // What depends on "now" (age, future skew) is judged only for what is new: a replay keeps
-    // the verdict of its first arrival, whenever it comes back.
-    let event = match decode_event_untimed(payload) {
+    let checks = Checks {
+        now,
+        max_age_days: policy.max_event_age_days,
+    };
+    let event = match decode_event(payload, &checks) {
         Ok(e) => e,
+        // Too old or too far ahead *now*: what was judged in time keeps that verdict, so a
+        // replay, or a re-send of an accepted event, is recognised before its age counts.
+        Err(r) if matches!(r.reason, R::StaleTimestamp | R::FutureTimestamp) => {
+            match decode_event_untimed(payload) {
+                Ok(e) if judged_before(book, msg, &e) => e,
+                _ => return reject(out, msg, &r, now),
+            }
+        }
         Err(r) => return reject(out, msg, &r, now),
     };
     let bin = event.cinema_bin().as_str();
@@ -126,18 +136,24 @@ pub fn judge(
         );
         return reject(out, msg, &r, now);
     }
-    let checks = Checks {
-        now,
-        max_age_days: policy.max_event_age_days,
-    };
-    if let Err(r) = check_time(&event, &checks) {
-        return reject(out, msg, &r, now);
-    }
     match event {
         Event::Ticket(t) if t.event_type == EventType::Sale => sale(book, policy, msg, t, now, out),
         Event::Ticket(t) => refund(book, policy, msg, t, now, out),
         Event::Void(v) => void(book, policy, msg, v, now, out),
     }
+}
+
+/// Whether `event` was accepted before from this message (a replay) or with this content (a
+/// re-send), by its own cinema's key.
+fn judged_before(book: &Book, msg: &Message<'_>, event: &Event) -> bool {
+    let bin = event.cinema_bin().as_str();
+    if msg.key != Some(bin.as_bytes()) {
+        return false;
+    }
+    let id = event.event_id().uuid().as_u128();
+    book.get(cinema_key(bin), id).is_some_and(|first| {
+        first.offset == msg.origin.offset || first.fingerprint == fingerprint::of(event)
+    })
 }
 
 fn link_of(row: &TicketRow) -> u64 {

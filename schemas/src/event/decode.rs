@@ -65,17 +65,11 @@ pub fn decode_event(bytes: &[u8], checks: &Checks) -> Result<Event, Rejection> {
     decode_with(bytes, Some(checks))
 }
 
-/// [`decode_event`] without the checks that depend on "now" (future skew, age), for a caller
-/// that must first recognise a replay, whose verdict was given at its first arrival and never
-/// changes (ingest's judge); it applies [`check_time`] to what is new.
+/// [`decode_event`] without the checks that depend on "now" (future skew, age): for a caller
+/// that must recognise a replay of an event judged in time, whose verdict was given at its
+/// first arrival and never changes (ingest's judge).
 pub fn decode_event_untimed(bytes: &[u8]) -> Result<Event, Rejection> {
     decode_with(bytes, None)
-}
-
-/// The checks of [`decode_event`] that depend on "now": `occurred_at` no later than the clock
-/// allows and no older than the age limit.
-pub fn check_time(event: &Event, checks: &Checks) -> Result<(), Rejection> {
-    check_occurred_at(event.occurred_at(), checks)
 }
 
 fn decode_with(bytes: &[u8], checks: Option<&Checks>) -> Result<Event, Rejection> {

@@ -13,7 +13,6 @@ mod model;
 pub mod wire;
 
 pub use decode::{
-    check_time, decode, decode_event, decode_event_untimed, Checks, MAX_EVENT_BYTES,
-    MAX_SHOW_DISTANCE_DAYS,
+    decode, decode_event, decode_event_untimed, Checks, MAX_EVENT_BYTES, MAX_SHOW_DISTANCE_DAYS,
 };
 pub use model::*;
