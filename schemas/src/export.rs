@@ -341,10 +341,11 @@ pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// One CSV field: quoted when it holds a separator, a quote or a line break, or when it was
-/// neutralised (always quoted, as OWASP advises); quotes doubled inside.
+/// One CSV field: quoted when it holds a separator (`,`, or the `;` that Excel in Kazakh and
+/// Russian locales splits on), a quote or a line break, or when it was neutralised (always
+/// quoted, as OWASP advises); quotes doubled inside.
 fn push_field(out: &mut String, text: &str, force_quotes: bool) {
-    if force_quotes || text.contains([',', '"', '\n', '\r']) {
+    if force_quotes || text.contains([',', ';', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&text.replace('"', "\"\""));
         out.push('"');
@@ -471,5 +472,36 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Tenant text read back by a real CSV reader splitting on `,` and on `;` (the separator
+    /// of Excel in Kazakh and Russian locales): no cell it lands in starts a formula.
+    #[test]
+    fn tenant_text_starts_no_formula_whichever_separator_the_reader_splits_on() {
+        let hostile = ["x;=2+3", "=1+2", "@SUM(A1)", "\t=1", "a;b,c", "-1;+2"];
+        let rows: Vec<Value> = hostile
+            .iter()
+            .map(|h| json!({"film_id": h, "admissions": 1, "gross": "1.00", "net": "1.00", "screenings": 1, "cinemas": 1}))
+            .collect();
+        let file = to_csv(BOX_OFFICE_FILMS, &rows).unwrap();
+        for sep in [b',', b';'] {
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(sep)
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(file.as_slice());
+            let mut cells = 0;
+            for record in reader.records() {
+                for cell in record.unwrap().iter() {
+                    cells += 1;
+                    assert!(
+                        !cell.starts_with(FORMULA_STARTS),
+                        "split on {:?}: a cell starts a formula: {cell:?}",
+                        sep as char
+                    );
+                }
+            }
+            assert!(cells >= hostile.len(), "{cells} cells");
+        }
     }
 }

@@ -115,7 +115,10 @@ fn audit_refusal(
 
 /// Every reply passes here, after `recover`: a handler's audit record gets the client
 /// address and is recorded; a refusal no handler saw is audited. A 405 lists in `Allow` what
-/// the path does answer, as `allowed` (the route table) says (RFC 9110).
+/// the path does answer, as `allowed` (the route table) says (RFC 9110). A reply to a request
+/// that carried credentials (a key, or a session cookie) is `Cache-Control: no-store`: what a
+/// signed-in page or a keyed download shows is never kept by a browser or a proxy (a reply
+/// that sets its own, a hashed asset, keeps it).
 pub fn around(
     s: State,
     app: BoxedFilter<(Response,)>,
@@ -125,6 +128,7 @@ pub fn around(
         .and(warp::path::full())
         .and(query())
         .and(warp::header::optional::<String>("authorization"))
+        .and(warp::cookie::optional::<String>(api_core::sessions::COOKIE))
         .and(peer())
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .and(state(s))
@@ -134,11 +138,22 @@ pub fn around(
                   path: warp::path::FullPath,
                   q: String,
                   auth: Option<String>,
+                  session: Option<String>,
                   remote: Option<std::net::SocketAddr>,
                   xff: Option<String>,
                   s: State,
                   mut resp: Response| {
                 let client = s.guards.client(remote, xff.as_deref());
+                // Unless the reply says otherwise (a hashed asset is the same for everyone).
+                let said = resp
+                    .headers()
+                    .contains_key(warp::http::header::CACHE_CONTROL);
+                if (auth.is_some() || session.is_some()) && !said {
+                    resp.headers_mut().insert(
+                        warp::http::header::CACHE_CONTROL,
+                        warp::http::HeaderValue::from_static("no-store"),
+                    );
+                }
                 if resp.status() == warp::http::StatusCode::METHOD_NOT_ALLOWED {
                     // RFC 9110: a 405 lists what the path does answer (from the route table).
                     let allow = allowed(path.as_str()).join(", ");

@@ -130,6 +130,15 @@ async fn every_refused_role_gets_404_and_no_key_gets_401() {
                 role
             );
             assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            assert_eq!(
+                resp.headers()
+                    .get("cache-control")
+                    .map(|v| v.to_str().unwrap()),
+                Some("no-store"),
+                "{} {}: a reply to a key is never cached",
+                r.method,
+                r.path
+            );
             checked += 1;
         }
     }
@@ -913,4 +922,47 @@ async fn rebate_pages_compare_the_steppe_light_example_in_every_language() {
     // Hostile text is escaped.
     let r = warp::test::request().path("/en/rebates/estimate?total=1000&currency=USD&kind=feature&title=%3Cscript%3Ex&applicant_country=US&registered_on=2026-03-01&completed_on=2026-08-31&local.crew_wages=10").reply(&routes).await;
     assert!(!String::from_utf8_lossy(r.body()).contains("<script>x"));
+}
+
+#[tokio::test]
+async fn a_reply_to_credentials_is_never_cached_and_an_asset_keeps_its_own() {
+    let (state, tokens) = app(10_000);
+    let routes = api_server::routes(state);
+    let (_, token) = &tokens[0];
+    fn cache<B>(resp: &warp::http::Response<B>) -> Option<String> {
+        resp.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+    // A key, a session cookie (valid or not: what it would show is nobody else's).
+    let keyed = warp::test::request()
+        .path("/v1/keys")
+        .header("authorization", format!("Bearer {token}"))
+        .reply(&routes)
+        .await;
+    assert_eq!(cache(&keyed).as_deref(), Some("no-store"));
+    let signed = warp::test::request()
+        .path("/en/ministry")
+        .header("cookie", "ekino_session=0000")
+        .reply(&routes)
+        .await;
+    assert_eq!(
+        cache(&signed).as_deref(),
+        Some("no-store"),
+        "{}",
+        signed.status()
+    );
+    // No credentials: the reply says what it says.
+    let anonymous = warp::test::request().path("/healthz").reply(&routes).await;
+    assert_ne!(cache(&anonymous).as_deref(), Some("no-store"));
+    // A hashed asset is the same for everyone, signed in or not.
+    let css = warp::test::request()
+        .path("/assets/ekino.css")
+        .header("cookie", "ekino_session=0000")
+        .reply(&routes)
+        .await;
+    assert_eq!(
+        cache(&css).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
 }

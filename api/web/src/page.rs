@@ -124,6 +124,16 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+/// A name from a URL or a form as a metrics label and an audit route: itself when it is one
+/// of `known`, else `other`, so no client can grow the labels without bound.
+pub fn bounded<'a>(name: &'a str, known: &[&str]) -> &'a str {
+    if known.contains(&name) {
+        name
+    } else {
+        "other"
+    }
+}
+
 /// What a page says of an error: the field and reason of a bad request, a plain sentence
 /// otherwise (never the store's text).
 pub fn message(lang: Lang, e: &api_core::error::ApiError) -> String {
@@ -156,4 +166,18 @@ pub fn error(lang: Lang, rest: &str, query: &str, e: &api_core::error::ApiError)
         message,
     };
     html(e.status(), lang, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+
+    #[test]
+    fn a_name_from_outside_is_a_known_label_or_other() {
+        let known = ["keys", "revoke", "applicants"];
+        assert_eq!(bounded("revoke", &known), "revoke");
+        for sent in ["zzz", "", "keys/", "KEYS", "revoke\u{0}"] {
+            assert_eq!(bounded(sent, &known), "other", "{sent:?}");
+        }
+    }
 }

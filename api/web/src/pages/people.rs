@@ -262,8 +262,9 @@ pub async fn post(
 ) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let route = format!("web_people_{action}");
-    let path = format!("/{{lang}}/ministry/people/{action}");
+    let label = crate::page::bounded(action, &["keys", "revoke", "applicants"]);
+    let route = format!("web_people_{label}");
+    let path = format!("/{{lang}}/ministry/people/{label}");
     let done =
         |resp: Response| api_edge::audited(s, resp, p, "POST", &route, &path, "", started, 0);
     let form = fields(body);

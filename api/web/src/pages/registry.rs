@@ -588,6 +588,7 @@ pub async fn record(
         None,
     )
     .await;
+    let kind = page::bounded(kind, &["films", "cinemas"]);
     let path = format!("/{{lang}}/ministry/registry/{kind}/{{id}}");
     cabinet::done(
         s,
@@ -795,8 +796,14 @@ pub async fn post(
     let p = &signed.principal;
     let form = fields(body);
     let action = form.get("action").cloned().unwrap_or_default();
-    let route = format!("web_registry_{action}");
-    let path = format!("/{{lang}}/ministry/registry/{kind}/{{id}}");
+    let route = format!(
+        "web_registry_{}",
+        page::bounded(&action, &["film", "funding", "cinema"])
+    );
+    let path = format!(
+        "/{{lang}}/ministry/registry/{}/{{id}}",
+        page::bounded(kind, &["films", "cinemas"])
+    );
     let done =
         |resp: Response| api_edge::audited(s, resp, p, "POST", &route, &path, "", started, 0);
     if !form
