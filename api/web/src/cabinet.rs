@@ -99,6 +99,15 @@ pub fn done(
     api_edge::audited(s, resp, p, "GET", route, path, query, started, 0)
 }
 
+/// The `rows` of a list's reply, as the export columns read them: the same values its JSON
+/// twin carries.
+pub fn rows_of(reply: &impl serde::Serialize) -> Vec<serde_json::Value> {
+    serde_json::to_value(reply)
+        .ok()
+        .and_then(|v| v["rows"].as_array().cloned())
+        .unwrap_or_default()
+}
+
 /// A signed-in page's table as a file (`?format=csv|arrow`), in the columns of its JSON
 /// twin's export, encoded on the CPU pool and audited with its row count; any other format
 /// is the API's 400 as a page.

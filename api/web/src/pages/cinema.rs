@@ -86,6 +86,17 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let form = crate::params::form(query);
     let (from, to) = cabinet::range(&form, s.today());
     let bin = p.bin.as_ref().map(|b| b.to_string()).unwrap_or_default();
+    let fail = |e: &api_core::error::ApiError| {
+        cabinet::done(
+            s,
+            page::error(lang, "cinema", query, e),
+            p,
+            "web_cinema",
+            "/{lang}/cinema",
+            query,
+            started,
+        )
+    };
     let card = match handlers::cinemas::reporting(
         s,
         p,
@@ -98,17 +109,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     .await
     {
         Ok(c) => c,
-        Err(e) => {
-            return cabinet::done(
-                s,
-                page::error(lang, "cinema", query, &e),
-                p,
-                "web_cinema",
-                "/{lang}/cinema",
-                query,
-                started,
-            )
-        }
+        Err(e) => return fail(&e),
     };
     let flags = match handlers::cinemas::flags(
         s,
@@ -122,17 +123,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     .await
     {
         Ok(f) => f,
-        Err(e) => {
-            return cabinet::done(
-                s,
-                page::error(lang, "cinema", query, &e),
-                p,
-                "web_cinema",
-                "/{lang}/cinema",
-                query,
-                started,
-            )
-        }
+        Err(e) => return fail(&e),
     };
     let rejected = handlers::cinemas::rejected(
         s,
@@ -149,28 +140,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let statuses = s.statuses(yesterday, today).await;
     let (rejected, statuses) = match (rejected, statuses) {
         (Ok(r), Ok(st)) => (r, st),
-        (Err(e), _) => {
-            return cabinet::done(
-                s,
-                page::error(lang, "cinema", query, &e),
-                p,
-                "web_cinema",
-                "/{lang}/cinema",
-                query,
-                started,
-            )
-        }
-        (_, Err(e)) => {
-            return cabinet::done(
-                s,
-                page::error(lang, "cinema", query, &e.into()),
-                p,
-                "web_cinema",
-                "/{lang}/cinema",
-                query,
-                started,
-            )
-        }
+        (Err(e), _) => return fail(&e),
+        (_, Err(e)) => return fail(&e.into()),
     };
     let day_status = |d: chrono::NaiveDate| {
         status_words(
@@ -283,17 +254,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     ];
     let registry = match s.registry().await {
         Ok(r) => r,
-        Err(e) => {
-            return cabinet::done(
-                s,
-                page::error(lang, "cinema", query, &e.into()),
-                p,
-                "web_cinema",
-                "/{lang}/cinema",
-                query,
-                started,
-            )
-        }
+        Err(e) => return fail(&e.into()),
     };
     let flags = flags
         .rows

@@ -127,10 +127,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         ));
     }
     if let (Some(format), None) = (form.get("format"), table) {
-        let rows = serde_json::to_value(&cards)
-            .ok()
-            .and_then(|v| v["rows"].as_array().cloned())
-            .unwrap_or_default();
+        let rows = cabinet::rows_of(&cards);
         return cabinet::download(
             s,
             lang,
@@ -167,10 +164,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
-        let rows = serde_json::to_value(&corrections)
-            .ok()
-            .and_then(|v| v["rows"].as_array().cloned())
-            .unwrap_or_default();
+        let rows = cabinet::rows_of(&corrections);
         return cabinet::download(
             s,
             lang,

@@ -274,12 +274,18 @@ pub async fn post(
     {
         return done(session::forbidden(lang));
     }
-    let refused = |e: &api_core::error::ApiError| {
-        Some(i18n::t_with(
-            lang,
-            "people-refused",
-            &[("reason", page::message(lang, e))],
-        ))
+    // The screen again with what the form refused, and with `keep` the form as it was typed.
+    let again = |e: &api_core::error::ApiError, keep: bool| {
+        let outcome = Outcome {
+            error: Some(i18n::t_with(
+                lang,
+                "people-refused",
+                &[("reason", page::message(lang, e))],
+            )),
+            form: if keep { form.clone() } else { HashMap::new() },
+            ..Outcome::default()
+        };
+        async move { done(render(s, lang, signed, "", outcome).await) }
     };
     match action {
         "keys" => {
@@ -291,20 +297,7 @@ pub async fn post(
                         "expires_in_days",
                         "must be a whole number of days, 1 to 3650",
                     );
-                    return done(
-                        render(
-                            s,
-                            lang,
-                            signed,
-                            "",
-                            Outcome {
-                                error: refused(&e),
-                                form: form.clone(),
-                                ..Outcome::default()
-                            },
-                        )
-                        .await,
-                    );
+                    return again(&e, true).await;
                 }
             };
             let new = NewKey {
@@ -328,20 +321,7 @@ pub async fn post(
                     )
                     .await,
                 ),
-                Err(e) => done(
-                    render(
-                        s,
-                        lang,
-                        signed,
-                        "",
-                        Outcome {
-                            error: refused(&e),
-                            form: form.clone(),
-                            ..Outcome::default()
-                        },
-                    )
-                    .await,
-                ),
+                Err(e) => again(&e, true).await,
             }
         }
         "revoke" => {
@@ -358,19 +338,7 @@ pub async fn post(
                     ),
                     Vec::new(),
                 )),
-                Err(e) => done(
-                    render(
-                        s,
-                        lang,
-                        signed,
-                        "",
-                        Outcome {
-                            error: refused(&e),
-                            ..Outcome::default()
-                        },
-                    )
-                    .await,
-                ),
+                Err(e) => again(&e, false).await,
             }
         }
         "applicants" => {
@@ -400,20 +368,7 @@ pub async fn post(
                     ),
                     Vec::new(),
                 )),
-                Err(e) => done(
-                    render(
-                        s,
-                        lang,
-                        signed,
-                        "",
-                        Outcome {
-                            error: refused(&e),
-                            form: form.clone(),
-                            ..Outcome::default()
-                        },
-                    )
-                    .await,
-                ),
+                Err(e) => again(&e, true).await,
             }
         }
         _ => done(page::error(

@@ -118,10 +118,7 @@ pub async fn page(
             Err(e) => return fail(&e),
         };
     if let Some(format) = form.get("format") {
-        let rows = serde_json::to_value(&by_cinema)
-            .ok()
-            .and_then(|v| v["rows"].as_array().cloned())
-            .unwrap_or_default();
+        let rows = cabinet::rows_of(&by_cinema);
         let name = format!("ekino-run-{}", crate::params::path_segment(film_id));
         return cabinet::download(
             s,

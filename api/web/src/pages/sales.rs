@@ -141,10 +141,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Err(e) => return error(&e),
     };
     if let Some(format) = form.get("format") {
-        let rows = serde_json::to_value(&sales)
-            .ok()
-            .and_then(|v| v["rows"].as_array().cloned())
-            .unwrap_or_default();
+        let rows = cabinet::rows_of(&sales);
         return cabinet::download(
             s,
             lang,
