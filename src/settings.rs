@@ -45,7 +45,9 @@ impl Settings {
         let s: Settings = raw
             .try_deserialize()
             .context("settings do not match the expected keys")?;
-        s.ingest.validate(&s.kafka).map_err(anyhow::Error::msg)?;
+        s.ingest
+            .validate(&s.kafka, &s.reporting)
+            .map_err(anyhow::Error::msg)?;
         s.reporting.validate().map_err(anyhow::Error::msg)?;
         Ok(s)
     }

@@ -1,7 +1,8 @@
-//! Chaos: ingest SIGKILLed at random times, a broker restart and a ClickHouse outage while
-//! 100,000 events flow. Totals stay exact, and ingest never sits idle on lag for 60 s (the
-//! broker's group coordinator may wait on a killed member; ingest's watchdog re-joins).
-//! A binary of its own: it stops the shared services.
+//! Chaos: three ingest processes share the topic; random members are stopped (SIGKILL or
+//! SIGTERM) and started again 30 times, the broker restarts and ClickHouse goes down while
+//! 100,000 events flow. Totals stay exact whichever member judged what, and the group never
+//! sits idle on lag for 60 s (the broker's group coordinator may wait on a killed member;
+//! ingest's watchdog re-joins). A binary of its own: it stops the shared services.
 
 mod common;
 
@@ -100,7 +101,7 @@ impl Drop for Stall {
 }
 
 #[test]
-fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing() {
+fn three_members_thirty_stops_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing() {
     let env = TestEnv::new("chaos");
     env.run(&["migrate"]);
     // ekino's default group timeouts; a shorter watchdog so that a re-join would show.
@@ -110,40 +111,72 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
         ("EKINO_INGEST__RETRY_MAX_MS", "1000"),
         ("EKINO_INGEST__WATCHDOG_MS", "20000"),
     ];
-    let mut sim = Guard(env.spawn_simulate(&[
-        "--start",
-        "2026-11-14",
-        "--seed",
-        "31",
-        "--max-events",
-        "100000",
-        "--rate",
-        "700",
-        "--duplicate-rate",
-        "0.01",
-        "--invalid-rate",
-        "0.005",
-    ]));
+    // Member 0 serves the metrics port; the others none (one port per machine).
+    let spawn = |member: usize| {
+        let mut with = at_test_now(&settings);
+        if member > 0 {
+            with.push(("EKINO_INGEST__METRICS_ADDR", ""));
+        }
+        Guard(env.spawn_ingest(&with))
+    };
+    // With the hard cases (voids in and out of the window, refunds before their sales,
+    // conflicting re-sends, refunds on another day), on ingest's clock.
+    let mut sim = Guard(env.spawn_simulate_with(
+        &[
+            "--start",
+            "2026-11-14",
+            "--seed",
+            "31",
+            "--max-events",
+            "100000",
+            "--rate",
+            "700",
+            "--duplicate-rate",
+            "0.01",
+            "--invalid-rate",
+            "0.005",
+            "--hard-rate",
+            "0.01",
+        ],
+        &at_test_now(&[]),
+    ));
     let stall = Stall::watch(env.name.clone());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
     let started = Instant::now();
-    let mut ingest = Guard(env.spawn_ingest(&at_test_now(&settings)));
-    for kill in 1..=30 {
+    let mut members: Vec<Guard> = (0..3).map(spawn).collect();
+    let (mut kills, mut terms) = (0, 0);
+    for stop in 1..=30 {
         std::thread::sleep(Duration::from_millis(rng.gen_range(1_500..5_000)));
-        signal(&ingest.0, "KILL");
-        let _ = ingest.0.wait();
-        ingest = Guard(env.spawn_ingest(&at_test_now(&settings)));
-        if kill == 10 {
+        let who = rng.gen_range(0..members.len());
+        let member = &mut members[who].0;
+        if rng.gen_bool(0.5) {
+            signal(member, "KILL");
+            kills += 1;
+        } else {
+            // A clean stop: it stores and commits what it judged, then leaves the group.
+            signal(member, "TERM");
+            terms += 1;
+        }
+        assert!(
+            wait_exit(member, Duration::from_secs(30)).is_some(),
+            "member {who} did not exit after stop {stop}"
+        );
+        members[who] = spawn(who);
+        if stop == 10 {
             services("down", "kafka");
             std::thread::sleep(Duration::from_secs(3));
             services("up", "kafka");
         }
-        if kill == 20 {
+        if stop == 20 {
             services("down", "clickhouse");
             std::thread::sleep(Duration::from_secs(10));
             services("up", "clickhouse");
         }
     }
+    assert!(
+        kills >= 5 && terms >= 5,
+        "both kinds of stop: {kills} kills, {terms} terms"
+    );
     assert!(
         wait_exit(&mut sim.0, Duration::from_secs(300)).is_some(),
         "simulator did not finish"
@@ -167,7 +200,7 @@ fn thirty_kills_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing
     let took = started.elapsed();
     assert!(
         longest < Duration::from_secs(60),
-        "ingest sat on lag for {longest:?}"
+        "the group sat on lag for {longest:?}"
     );
     // A liveness bound, not a speed figure (those are `ekino bench`'s): 100,000 events at
     // 700/s take ~2.5 minutes with every fault; ingest that recovers slowly from them (a

@@ -58,7 +58,11 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
             Instant::now() < deadline,
             "only {handled} of {n} messages after 3 minutes"
         );
-        let m = match inbox.pop() {
+        let seen = consumer
+            .context()
+            .revocations
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let m = match inbox.pop(seen) {
             Some(m) => m,
             None => {
                 let Ok(m) = tokio::time::timeout(Duration::from_secs(20), consumer.recv()).await
@@ -66,7 +70,11 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
                     break;
                 };
                 let m = m.expect("no consumer error");
-                if !inbox.delivered(&m) {
+                let seen = consumer
+                    .context()
+                    .revocations
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                if !inbox.delivered(&m, seen) {
                     continue;
                 }
                 m.detach()

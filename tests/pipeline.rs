@@ -23,21 +23,28 @@ fn reasons(v: &Value) -> BTreeMap<String, u64> {
 }
 
 #[test]
-fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
+fn hundred_thousand_events_with_invalid_duplicates_and_hard_cases_are_exact() {
     let env = TestEnv::new("exact");
     env.run(&["migrate"]);
-    let ledger = env.simulate(&[
-        "--start",
-        START,
-        "--seed",
-        "11",
-        "--max-events",
-        "100000",
-        "--invalid-rate",
-        "0.01",
-        "--duplicate-rate",
-        "0.01",
-    ]);
+    // The simulator runs on ingest's clock: whether its voids are in the correction window
+    // depends on "now".
+    let ledger = env.simulate_with(
+        &[
+            "--start",
+            START,
+            "--seed",
+            "11",
+            "--max-events",
+            "100000",
+            "--invalid-rate",
+            "0.01",
+            "--duplicate-rate",
+            "0.01",
+            "--hard-rate",
+            "0.01",
+        ],
+        &at_test_now(&[]),
+    );
     assert!(ledger["valid_events"].as_u64().unwrap() >= 100_000);
     assert!(
         ledger["duplicates"].as_u64().unwrap() > 500,
@@ -45,12 +52,23 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
     );
     let by_reason = reasons(&ledger["invalid_by_reason"]);
     assert_eq!(
-        by_reason.len(),
+        schemas::RejectReason::ALL
+            .iter()
+            .filter(|r| r.is_decode() && by_reason.contains_key(r.code()))
+            .count(),
         schemas::RejectReason::ALL
             .iter()
             .filter(|r| r.is_decode())
             .count(),
         "every decode reason is exercised: {by_reason:?}"
+    );
+    // The hard cases: ~250 each of voids taken and too late, refunds before their sales,
+    // conflicting re-sends and refunds on another day.
+    assert!(
+        ledger["voids"].as_u64().unwrap() > 100
+            && by_reason["correction_window_closed"] > 100
+            && by_reason["conflicting_duplicate"] > 100,
+        "{ledger}"
     );
 
     let mut ingest = Guard(env.spawn_ingest(&at_test_now(&[])));
@@ -91,7 +109,8 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
 
     // The aggregates kept batch by batch equal the raw rows grouped in one query.
     let from_raw = env.sql(
-        "SELECT film_id, day, count(), sum(qty), sum(gross_tiyn), sum(net_tiyn), uniqExactIf(cinema_bin, screening_id, qty > 0) \
+        "SELECT film_id, day, countIf(voided_by = ''), sumIf(qty, voided_by = ''), sumIf(gross_tiyn, voided_by = ''), \
+         sumIf(net_tiyn, voided_by = ''), uniqExactIf(cinema_bin, screening_id, qty > 0 AND voided_by = '') \
          FROM ticket_events FINAL GROUP BY film_id, day ORDER BY film_id, day FORMAT TSV",
     );
     let film_days = "SELECT film_id, day, n_events, qty_sum, gross_sum, net_sum, n_screenings FROM sales_by_film_day FINAL ORDER BY film_id, day FORMAT TSV";
@@ -99,7 +118,7 @@ fn hundred_thousand_events_with_invalid_and_duplicates_are_exact() {
     let cinema_days = "SELECT sum(n_events), sum(qty_sum), sum(gross_sum) FROM sales_by_cinema_day FINAL FORMAT TSV";
     assert_eq!(
         env.sql(cinema_days),
-        env.sql("SELECT count(), sum(qty), sum(gross_tiyn) FROM ticket_events FINAL FORMAT TSV")
+        env.sql("SELECT countIf(voided_by = ''), sumIf(qty, voided_by = ''), sumIf(gross_tiyn, voided_by = '') FROM ticket_events FINAL FORMAT TSV")
     );
 
     signal(&ingest.0, "TERM");
@@ -135,20 +154,26 @@ fn sigkill_mid_stream_and_restart_keeps_totals_exact() {
         ("EKINO_KAFKA__MAX_POLL_INTERVAL_MS", "15000"),
     ];
     env.run(&["migrate"]);
-    let mut sim = Guard(env.spawn_simulate(&[
-        "--start",
-        START,
-        "--seed",
-        "12",
-        "--max-events",
-        "100000",
-        "--rate",
-        "25000",
-        "--duplicate-rate",
-        "0.01",
-        "--invalid-rate",
-        "0.005",
-    ]));
+    // With the hard cases, on ingest's clock (see the test above).
+    let mut sim = Guard(env.spawn_simulate_with(
+        &[
+            "--start",
+            START,
+            "--seed",
+            "12",
+            "--max-events",
+            "100000",
+            "--rate",
+            "25000",
+            "--duplicate-rate",
+            "0.01",
+            "--invalid-rate",
+            "0.005",
+            "--hard-rate",
+            "0.01",
+        ],
+        &at_test_now(&[]),
+    ));
     let mut kills = 0;
     for fraction in [0.15, 0.45, 0.75] {
         let mut ingest = env.spawn_ingest(&at_test_now(&small));
@@ -352,4 +377,117 @@ fn rows_refused_alone_in_a_month_of_their_own_do_not_stall_the_stream() {
         env.sql("SELECT reason, count() FROM rejected_events FINAL GROUP BY reason FORMAT TSV"),
         "storage_refused\t2\n"
     );
+}
+
+/// A sale or refund of event `id` (a sale at 19:00 on 2026-11-20, sold an hour before).
+fn ticket(bin: &str, id: &str, kind: &str, film: &str, refund_of: Option<&str>) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&sale_of(bin, 0, film, "2026-11-20")).unwrap();
+    v["event_id"] = json!(id);
+    v["type"] = json!(kind);
+    if let Some(of) = refund_of {
+        v["refund_of"] = json!(of);
+        v["occurred_at"] = json!("2026-11-20T18:30:00+05:00");
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn a_sale_clickhouse_refused_is_never_known_and_a_replay_keeps_every_verdict() {
+    let env = TestEnv::new("refused");
+    env.run(&["migrate"]);
+    // An injected storage refusal: ClickHouse itself refuses any row of this film.
+    env.sql("ALTER TABLE ticket_events ADD COLUMN guard UInt8 MATERIALIZED throwIf(film_id = 'REFUSE-ME')");
+    let bin = schemas::Bin::from_prefix("40000000001")
+        .or_else(|| schemas::Bin::from_prefix("40000000002"))
+        .unwrap();
+    let b = bin.as_str();
+    let x = uuid::Uuid::new_v4().to_string();
+    let refund_id = uuid::Uuid::new_v4().to_string();
+    // One cinema, one partition, one batch: the sale ClickHouse will refuse, then its refund
+    // and its fixed re-send under the same id, are all judged before the writer hears.
+    let mut msgs: Vec<Vec<u8>> = (0..50).map(|n| sale(b, n)).collect();
+    msgs.push(ticket(b, &x, "sale", "REFUSE-ME", None));
+    msgs.push(ticket(b, &refund_id, "refund", "KZ26-FIXED", Some(&x)));
+    msgs.extend((50..60).map(|n| sale(b, n)));
+    msgs.push(ticket(b, &x, "sale", "KZ26-FIXED", None));
+    // Two refused rows alone in a month of their own, amid ordinary traffic.
+    msgs.push(sale_of(b, 1_000, "REFUSE-ME", "2026-06-20"));
+    msgs.push(sale_of(b, 1_001, "REFUSE-ME", "2026-06-20"));
+    msgs.extend((60..80).map(|n| sale(b, n)));
+    produce(&env.name, b, &msgs);
+
+    // Worked out from the rules, not by ekino: the refused sale never existed, so the
+    // refund waited for a sale and the fixed re-send is that sale; the refund then counts.
+    // 80 ordinary sales + the fixed sale − its refund, 2,000 KZT each; three messages
+    // refused by storage; the refund's wait is recorded, and settled.
+    let verdicts = |env: &TestEnv| {
+        let (admissions, gross, _) = totals(&env.box_office("2026-11-20", "2026-11-20"));
+        (
+            (admissions, gross),
+            reasons(&env.rejected()["by_reason"]),
+            env.sql("SELECT film_id, count() FROM ticket_events FINAL GROUP BY film_id ORDER BY film_id FORMAT TSV"),
+            env.sql("SELECT count() FROM pending_refunds FINAL FORMAT TSV"),
+        )
+    };
+    let want = (
+        (80, 80 * 200_000),
+        BTreeMap::from([("storage_refused".to_owned(), 3)]),
+        "KZ26-FIXED\t2\nKZ26-POISON\t80\n".to_owned(),
+        "1\n".to_owned(),
+    );
+    {
+        let _ingest = Guard(env.spawn_ingest(&at_test_now(&[("EKINO_INGEST__PERIOD_MS", "3000")])));
+        let done = wait_until(Duration::from_secs(90), || verdicts(&env) == want);
+        assert!(
+            done,
+            "verdicts never settled: {:?}, want {want:?}",
+            verdicts(&env)
+        );
+        assert!(
+            env.metric("ekino_ingest_rewinds_total").unwrap_or(0.0) >= 1.0,
+            "the partition was judged again after the refusal"
+        );
+    }
+    let rec = env.json(&["report", "reconciliation", "--json"]);
+    assert_eq!(rec["flags"]["refund_pending"].as_u64(), Some(0), "{rec}");
+
+    // Every message again, after a kill, by a member of another group (so from the start):
+    // each is recognised and keeps its verdict.
+    let _again = Guard(env.spawn_ingest(&at_test_now(&[
+        ("EKINO_INGEST__PERIOD_MS", "3000"),
+        ("EKINO_KAFKA__GROUP_ID", "refused-replay"),
+    ])));
+    let replayed = wait_until(Duration::from_secs(90), || {
+        group_committed_to_end(&env.name, "refused-replay")
+    });
+    assert!(replayed, "the replay was never committed to the end");
+    assert_eq!(verdicts(&env), want, "a replay changed a verdict");
+}
+
+/// Whether `group` has committed every partition of `topic` up to its end.
+fn group_committed_to_end(topic: &str, group: &str) -> bool {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let Ok(md) = c.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
+        return false;
+    };
+    let mut tpl = TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition(topic, p.id());
+    }
+    let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else {
+        return false;
+    };
+    committed.elements().iter().all(|e| {
+        let (_, high) = c
+            .fetch_watermarks(topic, e.partition(), Duration::from_secs(10))
+            .unwrap_or((0, -1));
+        match e.offset() {
+            Offset::Offset(o) => o == high,
+            _ => high == 0,
+        }
+    })
 }

@@ -16,12 +16,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clickhouse::Row;
 use schemas::clock::ReportingSettings;
+use schemas::reject::RejectReason;
 use schemas::storage::Origin;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::batch::{Batch, Limits};
 use crate::config::{ClickHouseSettings, IngestSettings};
+use crate::fence::Fences;
 use crate::judge::{self, Message, Policy};
 use crate::metrics::Metrics;
 use crate::write::Writer;
@@ -92,35 +94,116 @@ pub async fn run(
         .fetch_one()
         .await
         .context("reading the backfill topic's last position")?;
-    // No horizon: every event ever backfilled is remembered.
-    let mut book = judge::load::load(
-        &client,
-        BACKFILL_TOPIC,
-        0,
-        next.next,
-        clock.now(),
-        365 * 100,
-        timeout,
-    )
-    .await
-    .context("loading backfilled events")?;
     let policy = Policy {
         max_event_age_days: None,
         correction_window_days: None,
         reporting: reporting.clone(),
         backfill: true,
     };
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .map(|raw| raw.strip_suffix(b"\r").unwrap_or(raw))
+        .filter(|raw| !raw.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let first = next.next;
+    let mut outcome = vec![Outcome::Accepted; lines.len()];
+    let mut from = 0;
+    // A line ClickHouse refuses ends a pass (see `fence`): the lines after it are judged
+    // again, by a book read back from what is stored, in the next one.
+    while from < lines.len() {
+        let resume = first + i64::try_from(from).unwrap_or(i64::MAX);
+        if let Some(refused) = pass(
+            &client,
+            settings,
+            &policy,
+            &clock,
+            timeout,
+            &lines,
+            from,
+            first,
+            &mut outcome,
+        )
+        .await?
+        {
+            let i = usize::try_from(refused - first).unwrap_or(usize::MAX);
+            if refused < resume || i >= lines.len() {
+                anyhow::bail!(
+                    "clickhouse refused a row at position {refused}, outside this file's lines"
+                );
+            }
+            outcome[i] = Outcome::Rejected(RejectReason::StorageRefused.code().to_owned());
+            from = i + 1;
+        } else {
+            break;
+        }
+    }
+    let mut summary = Summary {
+        first_offset: first,
+        lines: lines.len() as u64,
+        ..Summary::default()
+    };
+    for o in outcome {
+        match o {
+            Outcome::Accepted => summary.accepted += 1,
+            Outcome::Duplicate => summary.duplicates += 1,
+            Outcome::Rejected(reason) => *summary.rejected.entry(reason).or_default() += 1,
+        }
+    }
+    // The audit is in the application database: backfill is an operator's command, run as the
+    // admin identity (ingest's own user cannot write there).
+    audit(&crate::clickhouse_store::app_client(ch), path, &summary)
+        .await
+        .context("writing the audit record")?;
+    Ok(summary)
+}
 
-    let metrics = Metrics::new();
+/// What became of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Accepted,
+    Duplicate,
+    Rejected(String),
+}
+
+/// Judges and stores `lines[from..]` (line `i` at position `first + i`) with a book rebuilt
+/// from ClickHouse; returns the position of a line ClickHouse refused, after which nothing of
+/// this pass was stored.
+#[allow(clippy::too_many_arguments)]
+async fn pass(
+    client: &clickhouse::Client,
+    settings: &IngestSettings,
+    policy: &Policy,
+    clock: &schemas::clock::Clock,
+    timeout: Duration,
+    lines: &[&[u8]],
+    from: usize,
+    first: i64,
+    outcome: &mut [Outcome],
+) -> anyhow::Result<Option<i64>> {
+    let position = |i: usize| first + i64::try_from(i).unwrap_or(i64::MAX);
+    // No horizon: every event ever backfilled is remembered.
+    let mut book = judge::load::load(
+        client,
+        BACKFILL_TOPIC,
+        0,
+        position(from),
+        clock.now(),
+        365 * 100,
+        timeout,
+    )
+    .await
+    .context("loading backfilled events")?;
+    let fences = Arc::new(Fences::default());
     let inflight = Arc::new(AtomicUsize::new(0));
     let writer = Writer {
-        session: crate::rollup::session_client(&client),
+        session: crate::rollup::session_client(client),
         client: client.clone(),
         consumer: None,
         settings: settings.clone(),
-        metrics: metrics.clone(),
+        metrics: Metrics::new(),
         timeout,
         inflight: inflight.clone(),
+        fences: fences.clone(),
     };
     let (tx, rx) = mpsc::channel(settings.channel_batches);
     let writer_task = tokio::spawn(writer.run(rx));
@@ -129,18 +212,9 @@ pub async fn run(
         max_bytes: settings.max_bytes,
         period: Duration::from_secs(3600),
     };
-    let mut summary = Summary {
-        first_offset: next.next,
-        ..Summary::default()
-    };
     let mut batch = Batch::default();
-    let mut offset = next.next;
-    for raw in text.split(|b| *b == b'\n') {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        summary.lines += 1;
+    for (i, raw) in lines.iter().enumerate().skip(from) {
+        let offset = position(i);
         let key = key_of(raw);
         let m = Message {
             origin: Origin {
@@ -151,22 +225,28 @@ pub async fn run(
             key: key.as_deref().map(str::as_bytes),
             payload: Some(raw),
         };
-        let rejects_before = batch.rejects.len();
-        judge::judge(&mut book, &policy, &m, clock.now(), &mut batch);
+        let (rejects_before, duplicates_before) = (batch.rejects.len(), batch.duplicates);
+        judge::judge(&mut book, policy, &m, clock.now(), &mut batch);
+        outcome[i] = if batch.duplicates > duplicates_before {
+            Outcome::Duplicate
+        } else {
+            Outcome::Accepted
+        };
+        // A reject may be this line's, or a waiting refund's an earlier line sent.
         for r in &batch.rejects[rejects_before..] {
-            *summary.rejected.entry(r.reason.clone()).or_default() += 1;
+            let at = usize::try_from(r.kafka_offset - first).ok();
+            if let Some(slot) = at.and_then(|j| outcome.get_mut(j)) {
+                *slot = Outcome::Rejected(r.reason.clone());
+            }
         }
         batch.advance(BACKFILL_TOPIC, 0, offset);
-        offset += 1;
         if batch.is_full(&limits) {
-            summary.duplicates += batch.duplicates;
             inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             tx.send(std::mem::take(&mut batch))
                 .await
                 .map_err(|_| anyhow::anyhow!("the writer stopped"))?;
         }
     }
-    summary.duplicates += batch.duplicates;
     if !batch.is_empty() {
         inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         tx.send(batch)
@@ -175,14 +255,7 @@ pub async fn run(
     }
     drop(tx);
     writer_task.await.context("the writer failed")?;
-    let rejected: u64 = summary.rejected.values().sum();
-    summary.accepted = summary.lines - rejected - summary.duplicates;
-    // The audit is in the application database: backfill is an operator's command, run as the
-    // admin identity (ingest's own user cannot write there).
-    audit(&crate::clickhouse_store::app_client(ch), path, &summary)
-        .await
-        .context("writing the audit record")?;
-    Ok(summary)
+    Ok(fences.take_rewinds().into_iter().map(|(_, o)| o).min())
 }
 
 #[derive(Debug, Row, serde::Serialize)]

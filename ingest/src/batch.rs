@@ -21,6 +21,18 @@ pub struct VoidTarget {
     pub void_arrived_at: u32,
 }
 
+/// A row one message released for another: a waiting refund its sale let count (a ticket
+/// row, maybe a correction) or refused (a reject), at the refund's own position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    pub topic: String,
+    pub partition: i32,
+    /// The released row's offset (the refund's).
+    pub offset: i64,
+    /// The releasing message's offset (the sale's).
+    pub by: i64,
+}
+
 /// The verdicts on a run of messages, by the table they go to.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -40,6 +52,10 @@ pub struct Batch {
     pub last_offsets: BTreeMap<(String, i32), i64>,
     /// Kafka timestamps (ms) of the messages in this batch, for the freshness histogram.
     pub produced_at_ms: Vec<i64>,
+    /// Rows judged at one message's position because of a later one (see `fence`).
+    pub released: Vec<Released>,
+    /// The reader's epoch when the batch was judged (see `fence`).
+    pub epoch: u64,
     bytes: usize,
     opened_at: Option<Instant>,
 }

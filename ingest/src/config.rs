@@ -187,18 +187,16 @@ pub struct IngestSettings {
     /// A batch not written after this long raises `ekino_ingest_stalled` and an error log
     /// naming its partition and offset (ClickHouse down, or refusing every row alike).
     pub stall_alert_ms: u64,
-    /// `occurred_at` older than this is `stale_timestamp` (history goes through `ekino backfill`).
-    pub max_event_age_days: u32,
     /// How long ingest remembers an event id to tell re-sends and conflicts (per partition,
     /// in memory; see `judge`). At least the stale limit, so an id cannot be forgotten while
     /// an event carrying it could still be accepted.
     pub dedup_horizon_days: u32,
-    /// A void is accepted when it arrives at most this many days after the voided event's
-    /// screening day (Comscore accepts adjustments for 14 days).
-    pub correction_window_days: u32,
     /// When the topic has lag that this process is not consuming for this long, it leaves
     /// and re-joins the group (a coordinator that waits on a dead member).
     pub watchdog_ms: u64,
+    /// How long a revoked partition waits for the batch being stored before this member
+    /// rejoins the group (see `fence`); below `kafka.max_poll_interval_ms`.
+    pub revoke_wait_ms: u64,
 }
 
 impl Default for IngestSettings {
@@ -214,17 +212,20 @@ impl Default for IngestSettings {
             metrics_addr: "127.0.0.1:9187".into(),
             rollup_max_defer_ms: 1000,
             stall_alert_ms: 60_000,
-            max_event_age_days: 400,
             dedup_horizon_days: 400,
-            correction_window_days: 14,
             watchdog_ms: 60_000,
+            revoke_wait_ms: 5_000,
         }
     }
 }
 
 impl IngestSettings {
     /// Cross-field checks, failing with a message that names the keys.
-    pub fn validate(&self, kafka: &KafkaSettings) -> Result<(), String> {
+    pub fn validate(
+        &self,
+        kafka: &KafkaSettings,
+        reporting: &schemas::clock::ReportingSettings,
+    ) -> Result<(), String> {
         if self.max_rows == 0
             || self.max_bytes == 0
             || self.period_ms == 0
@@ -240,8 +241,11 @@ impl IngestSettings {
         if u64::from(kafka.max_poll_interval_ms) <= self.retry_max_ms {
             return Err("kafka.max_poll_interval_ms must exceed ingest.retry_max_ms".into());
         }
-        if self.dedup_horizon_days < self.max_event_age_days {
-            return Err("ingest.dedup_horizon_days must be at least ingest.max_event_age_days (an id must outlive every event that may carry it)".into());
+        if self.dedup_horizon_days < reporting.max_event_age_days {
+            return Err("ingest.dedup_horizon_days must be at least reporting.max_event_age_days (an id must outlive every event that may carry it)".into());
+        }
+        if u64::from(kafka.max_poll_interval_ms) <= self.revoke_wait_ms {
+            return Err("kafka.max_poll_interval_ms must exceed ingest.revoke_wait_ms".into());
         }
         if self.stall_alert_ms == 0 || self.watchdog_ms == 0 {
             return Err("ingest.stall_alert_ms and ingest.watchdog_ms must be positive".into());

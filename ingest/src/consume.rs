@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 use crate::batch::{Batch, Limits};
+use crate::fence::Fences;
 use crate::group::IngestConsumer;
 use crate::inbox::Inbox;
 use crate::judge::{self, Books, Message, Policy};
@@ -168,12 +169,17 @@ struct Reader {
     batch: Batch,
     /// Messages delivered while waiting, and each partition's position.
     inbox: Inbox,
+    /// The writer's refusals, answered by judging a partition again ([`crate::fence`]).
+    fences: Arc<Fences>,
+    /// Bumped by each rewind; every batch carries the epoch it was judged in.
+    epoch: u64,
 }
 
 impl Reader {
     /// Hands the open batch to the writer, polling (paused) while the channel is full.
     async fn send(&mut self) -> Result<(), ()> {
-        let full = std::mem::take(&mut self.batch);
+        let mut full = std::mem::take(&mut self.batch);
+        full.epoch = self.epoch;
         self.metrics.duplicates.inc_by(full.duplicates);
         self.metrics
             .offset_gaps
@@ -203,15 +209,80 @@ impl Reader {
         }
     }
 
+    /// Answers the writer's refusals: what was judged so far goes to the writer under the
+    /// old epoch (so it is cut), and each refused partition is read again after its refused
+    /// message with its book rebuilt from ClickHouse. Returns the partitions rewound.
+    async fn rewind(&mut self) -> Result<Vec<(String, i32)>, ()> {
+        let rewinds = self.fences.take_rewinds();
+        if rewinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !self.batch.is_empty() {
+            self.send().await?;
+        }
+        self.epoch += 1;
+        let mut seek = rdkafka::TopicPartitionList::new();
+        let mut done = Vec::new();
+        for ((topic, partition), refused) in rewinds {
+            let key = (topic, partition);
+            self.fences.rewound(&key, self.epoch);
+            self.judging.books.drop_partition(&key.0, partition);
+            self.inbox.rewind(partition, refused + 1);
+            info!(
+                partition,
+                refused_offset = refused,
+                "judging a partition again after a refused message"
+            );
+            if let Err(e) =
+                seek.add_partition_offset(&key.0, partition, rdkafka::Offset::Offset(refused + 1))
+            {
+                warn!(partition, error = %e, "cannot build the rewind's seek list");
+            }
+            done.push(key);
+        }
+        // A partition revoked meanwhile fails here; its next owner reads from the commit,
+        // which stops at the refused message.
+        if let Err(e) = self.consumer.seek_partitions(seek, Duration::ZERO) {
+            warn!(error = %e, "seeking rewound partitions failed");
+        }
+        Ok(done)
+    }
+
+    /// Answers revocations: what was judged so far goes to the writer under the old epoch
+    /// (so it is cut: see `group`), and the partitions' books are dropped; batches judged from
+    /// now on are stored again, as the partition may come back.
+    async fn let_go(&mut self) -> Result<Vec<(String, i32)>, ()> {
+        let revoked = self.consumer.context().take_revoked();
+        if revoked.is_empty() {
+            return Ok(revoked);
+        }
+        if !self.batch.is_empty() {
+            self.send().await?;
+        }
+        self.epoch += 1;
+        for key in &revoked {
+            self.judging.books.drop_partition(&key.0, key.1);
+            self.fences.rewound(key, self.epoch);
+        }
+        Ok(revoked)
+    }
+
     /// Judges one message, loading its partition's book first if needed.
     async fn handle(&mut self, m: &impl rdkafka::Message) -> Result<(), ()> {
+        let rewound = self.rewind().await?;
+        if rewound
+            .iter()
+            .any(|(t, p)| *p == m.partition() && t == m.topic())
+        {
+            // Read before the rewind: it comes again, in order, after the refused message.
+            return Ok(());
+        }
+        // A message handed here was delivered after every revocation so far (`inbox`): the
+        // revoked partitions' books go, and it is judged against a fresh one.
+        self.let_go().await?;
         self.metrics.consumed.inc();
         self.last_consumed
             .store(crate::watchdog::now_ms(), Ordering::Relaxed);
-        for (topic, partition) in self.consumer.context().take_revoked() {
-            self.judging.books.drop_partition(&topic, partition);
-            self.inbox.forget(partition);
-        }
         if self
             .judging
             .books
@@ -250,6 +321,8 @@ pub async fn consume(
     metrics: Metrics,
     last_consumed: Arc<std::sync::atomic::AtomicU64>,
 ) {
+    // The group's context holds the fences: its rebalance callback sets them too.
+    let fences = consumer.context().fences.clone();
     let mut r = Reader {
         consumer: consumer.clone(),
         judging,
@@ -259,9 +332,11 @@ pub async fn consume(
         last_consumed,
         batch: Batch::default(),
         inbox: Inbox::new(limits.max_rows),
+        fences,
+        epoch: 0,
     };
     loop {
-        if let Some(m) = r.inbox.pop() {
+        if let Some(m) = r.inbox.pop(revocations(&consumer)) {
             if r.handle(&m).await.is_err() {
                 return;
             }
@@ -274,9 +349,12 @@ pub async fn consume(
             _ = sleep_until(deadline), if deadline.is_some() => {
                 if r.send().await.is_err() { return; }
             }
+            _ = fences_wait(&r.fences) => {
+                if r.rewind().await.is_err() { return; }
+            }
             msg = consumer.recv() => match msg {
                 Ok(m) => {
-                    if r.inbox.delivered(&m) && r.handle(&m).await.is_err() {
+                    if r.inbox.delivered(&m, revocations(&consumer)) && r.handle(&m).await.is_err() {
                         return;
                     }
                 }
@@ -288,7 +366,7 @@ pub async fn consume(
             },
         }
     }
-    while let Some(m) = r.inbox.pop() {
+    while let Some(m) = r.inbox.pop(revocations(&consumer)) {
         if r.handle(&m).await.is_err() {
             return;
         }
@@ -296,6 +374,15 @@ pub async fn consume(
     if !r.batch.is_empty() {
         let _ = r.send().await;
     }
+}
+
+/// The group's revocations so far (see `inbox`).
+fn revocations(consumer: &IngestConsumer) -> u64 {
+    consumer.context().revocations.load(Ordering::SeqCst)
+}
+
+async fn fences_wait(fences: &Fences) {
+    fences.wait().await;
 }
 
 async fn wait_settled(inflight: &AtomicUsize) {

@@ -21,23 +21,32 @@
 //!   assigned; a message below it is a repeat (already held or judged) and is dropped here.
 //!   Offsets only grow within a partition but may have gaps (transaction markers), so a gap
 //!   is never treated as a loss.
-//! - A revoked partition is forgotten: its next owner (maybe this consumer again) reads from
-//!   the committed offset and judges those messages again.
+//! - A revocation makes everything delivered before it stale: the group's rebalance (eager:
+//!   every partition is taken) runs inside a poll, and a partition given back starts again
+//!   from its committed offset. So each held message carries the count of revocations seen
+//!   when it was delivered; the first delivery after a revocation forgets every position and
+//!   every held message, and a stale message is never handed out to be judged. Its next owner
+//!   (maybe this consumer again) reads from the committed offset and judges it then.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rdkafka::consumer::Consumer as _;
 use rdkafka::message::OwnedMessage;
+use rdkafka::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
 use tracing::warn;
 
 use crate::group::IngestConsumer;
 
 pub struct Inbox {
-    held: VecDeque<OwnedMessage>,
+    /// Messages not yet judged, each with the revocations seen when it was delivered.
+    held: VecDeque<(OwnedMessage, u64)>,
     next: HashMap<i32, i64>,
+    /// Revocations seen at the last delivery.
+    seen: u64,
     hold_max: usize,
     /// Messages whose offset was past the one expected (see `ekino_ingest_offset_gaps_total`).
     pub gaps: u64,
@@ -48,13 +57,21 @@ impl Inbox {
         Self {
             held: VecDeque::new(),
             next: HashMap::new(),
+            seen: 0,
             hold_max: hold_max.max(1),
             gaps: 0,
         }
     }
 
     /// Records a delivered message's position; `false` for a repeat, which must not be judged.
-    pub fn delivered(&mut self, m: &impl rdkafka::Message) -> bool {
+    /// `revocations`: how many the group has made so far (delivered after all of them).
+    pub fn delivered(&mut self, m: &impl rdkafka::Message, revocations: u64) -> bool {
+        if revocations != self.seen {
+            // Everything delivered before is of an assignment that is gone.
+            self.seen = revocations;
+            self.next.clear();
+            self.held.clear();
+        }
         match self.next.get(&m.partition()) {
             Some(next) if m.offset() < *next => {
                 tracing::debug!(
@@ -75,14 +92,22 @@ impl Inbox {
         }
     }
 
-    /// Forgets a revoked partition.
-    pub fn forget(&mut self, partition: i32) {
-        self.next.remove(&partition);
+    /// Reads a partition again from `next`: what it delivered at or after it and not yet
+    /// judged is dropped (the seek delivers it again, in order).
+    pub fn rewind(&mut self, partition: i32, next: i64) {
+        self.held.retain(|(m, _)| m.partition() != partition);
+        self.next.insert(partition, next);
     }
 
-    /// The oldest held message, to be judged before reading on.
-    pub fn pop(&mut self) -> Option<OwnedMessage> {
-        self.held.pop_front()
+    /// The oldest held message delivered after every revocation so far (`revocations`), to
+    /// be judged before reading on; stale ones are dropped.
+    pub fn pop(&mut self, revocations: u64) -> Option<OwnedMessage> {
+        while let Some((m, seen)) = self.held.pop_front() {
+            if seen == revocations {
+                return Some(m);
+            }
+        }
+        None
     }
 
     pub fn held(&self) -> usize {
@@ -96,6 +121,7 @@ impl Inbox {
         fut: impl Future<Output = T>,
     ) -> T {
         let mut paused: Option<TopicPartitionList> = None;
+        let revocations = consumer.context().revocations.load(Ordering::SeqCst);
         tokio::pin!(fut);
         let out = loop {
             tokio::select! {
@@ -103,8 +129,9 @@ impl Inbox {
                 r = &mut fut => break r,
                 m = consumer.recv(), if paused.is_none() => match m {
                     Ok(m) => {
-                        if self.delivered(&m) {
-                            self.held.push_back(m.detach());
+                        let seen = consumer.context().revocations.load(Ordering::SeqCst);
+                        if self.delivered(&m, seen) {
+                            self.held.push_back((m.detach(), seen));
                         }
                         if self.held.len() >= self.hold_max {
                             tracing::info!(held = self.held.len(), "waiting long; partitions paused");
@@ -117,8 +144,9 @@ impl Inbox {
                 m = consumer.recv(), if paused.is_some() => match m {
                     Ok(m) => {
                         // Delivered before the pause took effect: held all the same.
-                        if self.delivered(&m) {
-                            self.held.push_back(m.detach());
+                        let seen = consumer.context().revocations.load(Ordering::SeqCst);
+                        if self.delivered(&m, seen) {
+                            self.held.push_back((m.detach(), seen));
                         }
                     }
                     Err(e) => warn!(error = %e, "kafka consumer error while paused"),
@@ -129,7 +157,12 @@ impl Inbox {
             if let Err(e) = consumer.resume(&tpl) {
                 warn!(error = %e, "resuming partitions failed");
             }
-            self.seek_to_next(consumer, &tpl);
+            // After a revocation (eager rebalancing takes every partition) a partition given
+            // back starts from its committed offset, and what it delivered is dropped
+            // unjudged (`forget`): seeking past that would skip it.
+            if consumer.context().revocations.load(Ordering::SeqCst) == revocations {
+                self.seek_to_next(consumer, &tpl);
+            }
         }
         out
     }
@@ -201,25 +234,52 @@ mod tests {
     fn repeats_are_dropped_and_gaps_counted_per_partition() {
         let mut inbox = Inbox::new(10);
         assert!(
-            inbox.delivered(&msg(0, 5)),
+            inbox.delivered(&msg(0, 5), 0),
             "a partition's first message sets its position"
         );
-        assert!(inbox.delivered(&msg(1, 0)));
-        assert!(inbox.delivered(&msg(0, 6)));
-        assert!(!inbox.delivered(&msg(0, 6)), "a repeat");
-        assert!(!inbox.delivered(&msg(0, 2)), "an older message");
+        assert!(inbox.delivered(&msg(1, 0), 0));
+        assert!(inbox.delivered(&msg(0, 6), 0));
+        assert!(!inbox.delivered(&msg(0, 6), 0), "a repeat");
+        assert!(!inbox.delivered(&msg(0, 2), 0), "an older message");
         assert_eq!(inbox.gaps, 0);
         assert!(
-            inbox.delivered(&msg(0, 9)),
+            inbox.delivered(&msg(0, 9), 0),
             "a gap (transaction markers) is delivered, not refused"
         );
         assert_eq!(inbox.gaps, 1);
-        assert!(inbox.delivered(&msg(1, 1)));
-        inbox.forget(0);
+        assert!(inbox.delivered(&msg(1, 1), 0));
+    }
+
+    #[test]
+    fn what_was_delivered_before_a_revocation_is_never_judged_and_never_blocks_a_redelivery() {
+        let mut inbox = Inbox::new(10);
+        for o in 10..13 {
+            assert!(inbox.delivered(&msg(0, o), 0));
+            inbox.held.push_back((msg(0, o), 0));
+        }
+        // The group takes the partitions and gives partition 0 back: it starts again at its
+        // committed offset, 7, below what was delivered before.
         assert!(
-            inbox.delivered(&msg(0, 3)),
-            "a revoked partition is read again from its committed offset"
+            inbox.pop(1).is_none(),
+            "held before the revocation: stale, dropped"
         );
-        assert_eq!(inbox.gaps, 1);
+        for o in 10..13 {
+            inbox.held.push_back((msg(0, o), 0));
+        }
+        assert!(
+            inbox.delivered(&msg(0, 7), 1),
+            "the committed offset is delivered again, not taken for a repeat"
+        );
+        inbox.held.push_back((msg(0, 7), 1));
+        assert_eq!(
+            inbox.pop(1).map(|m| m.offset()),
+            Some(7),
+            "only the new delivery"
+        );
+        assert!(inbox.pop(1).is_none());
+        assert!(
+            !inbox.delivered(&msg(0, 7), 1),
+            "a repeat after it is still one"
+        );
     }
 }

@@ -84,6 +84,7 @@ impl Attempt<'_> {
         table: &str,
         rows: &[T],
         month: impl Fn(&T) -> u32,
+        hold: &mut impl Hold<T>,
     ) -> Vec<(T, String)>
     where
         T: Row + Serialize + Clone + for<'r> clickhouse::RowWrite<Value<'r> = T>,
@@ -103,11 +104,13 @@ impl Attempt<'_> {
         };
         let mut backoff = self.backoff();
         loop {
+            hold.forget();
             let mut refused = Vec::new();
             for chunk in &by_month {
-                refused.extend(self.insert_chunk(table, chunk).await);
+                refused.extend(self.insert_chunk(table, chunk, hold).await);
             }
-            if !all_alike(rows.len(), &refused) {
+            let held = rows.iter().filter(|r| hold.holds(r)).count();
+            if !all_alike(rows.len() - held, &refused) {
                 return refused;
             }
             // Every row of the batch refused the same way: nothing of it is stored, and the
@@ -119,10 +122,26 @@ impl Attempt<'_> {
     }
 
     /// One month's rows: stored, or the refused ones isolated (server failures retried).
-    async fn insert_chunk<T>(&mut self, table: &str, rows: &[T]) -> Vec<(T, String)>
+    async fn insert_chunk<T>(
+        &mut self,
+        table: &str,
+        rows: &[T],
+        hold: &mut impl Hold<T>,
+    ) -> Vec<(T, String)>
     where
         T: Row + Serialize + Clone + for<'r> clickhouse::RowWrite<Value<'r> = T>,
     {
+        // Rows resting on a row refused in an earlier month's chunk stay out.
+        let kept: Vec<T>;
+        let rows = if rows.iter().any(|r| hold.holds(r)) {
+            kept = rows.iter().filter(|r| !hold.holds(r)).cloned().collect();
+            &kept[..]
+        } else {
+            rows
+        };
+        if rows.is_empty() {
+            return Vec::new();
+        }
         let mut backoff = self.backoff();
         loop {
             let err = match insert_rows(self.client, table, rows, self.timeout).await {
@@ -135,28 +154,48 @@ impl Attempt<'_> {
             }
             warn!(table, rows = rows.len(), error = %err, "clickhouse refused rows for their content; isolating the refused rows");
             self.metrics.bisections.inc();
-            return self.bisect(table, rows).await;
+            return self.bisect(table, rows, hold).await;
         }
     }
 
     /// Splits until every refused row stands alone. Server failures on the way are retried.
-    async fn bisect<T>(&mut self, table: &str, rows: &[T]) -> Vec<(T, String)>
+    /// Rows are tried in order, so a row resting on a refused one is held before it is tried.
+    async fn bisect<T>(
+        &mut self,
+        table: &str,
+        rows: &[T],
+        hold: &mut impl Hold<T>,
+    ) -> Vec<(T, String)>
     where
         T: Row + Serialize + Clone + for<'r> clickhouse::RowWrite<Value<'r> = T>,
     {
         let mut refused = Vec::new();
         let mut todo: Vec<&[T]> = vec![rows];
         let mut backoff = self.backoff();
-        while let Some(part) = todo.pop() {
+        while let Some(whole) = todo.pop() {
+            let kept: Vec<T>;
+            let part = if whole.iter().any(|r| hold.holds(r)) {
+                kept = whole.iter().filter(|r| !hold.holds(r)).cloned().collect();
+                &kept[..]
+            } else {
+                whole
+            };
+            if part.is_empty() {
+                continue;
+            }
             match insert_rows(self.client, table, part, self.timeout).await {
                 Ok(()) => {}
                 Err(e) if classify(&e) == Disposition::Retry => {
                     self.wait(&mut backoff, table, &e).await;
-                    todo.push(part);
+                    todo.push(whole);
                 }
-                Err(e) if part.len() == 1 => refused.push((part[0].clone(), e.to_string())),
+                Err(e) if part.len() == 1 => {
+                    hold.refused(&part[0]);
+                    refused.push((part[0].clone(), e.to_string()));
+                }
                 Err(_) => {
-                    let (a, b) = part.split_at(part.len() / 2);
+                    // Halves of the slice as given (held rows are left out again when taken).
+                    let (a, b) = whole.split_at(whole.len() / 2);
                     // Depth first, left half first: rows keep their order.
                     todo.push(b);
                     todo.push(a);
@@ -204,6 +243,23 @@ impl Attempt<'_> {
         }
     }
 }
+/// Rows kept out of an insert because another was refused (see `fence::TicketHold`).
+pub trait Hold<T> {
+    /// `row` was refused.
+    fn refused(&mut self, _row: &T) {}
+    /// Whether `row` rests on a refused one and must not be stored.
+    fn holds(&self, _row: &T) -> bool {
+        false
+    }
+    /// Starts over (the whole insert is tried again).
+    fn forget(&mut self) {}
+}
+
+/// Every row stands on its own.
+pub struct NoHold;
+
+impl<T> Hold<T> for NoHold {}
+
 /// Whether `refused` is every one of a batch's `rows` (two or more), all with one code.
 fn all_alike<T>(rows: usize, refused: &[(T, String)]) -> bool {
     let one_code = refused.first().map(|(_, m)| exception_code(m));

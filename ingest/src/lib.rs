@@ -27,8 +27,10 @@
 //! Network errors, timeouts and "too many parts" back off with jitter and retry the same
 //! batch without committing; consumption stops meanwhile because the channel is bounded, so
 //! memory stays bounded by `channel_batches × max_rows`. A batch ClickHouse refuses for its
-//! content is retried row by row and any row it still refuses goes to the rejected store with
-//! reason `storage_refused`, so one poison event never stalls its partition.
+//! content is split until the refused rows stand alone; each goes to the rejected store with
+//! reason `storage_refused`, so one poison event never stalls its partition, and its partition
+//! is judged again after it from what ClickHouse holds, so nothing rests on an event that was
+//! never stored (`fence`).
 //!
 //! # Shutdown
 //! On SIGTERM the consumer stops reading, the open batch is flushed, the writer drains and
@@ -40,6 +42,7 @@ pub mod batch;
 pub mod clickhouse_store;
 pub mod config;
 pub mod consume;
+pub mod fence;
 pub mod group;
 pub mod inbox;
 pub mod insert;

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub book_loads: IntCounter,
     /// Re-joins of the consumer group forced by the watchdog.
     pub rejoins: IntCounter,
+    /// Partitions judged again after a message ClickHouse refused (see `fence`).
+    pub rewinds: IntCounter,
     pub offset_gaps: IntCounter,
 }
 
@@ -134,6 +136,11 @@ impl Metrics {
         .expect("metric");
         let rejoins = IntCounter::new("rejoins_total", "group re-joins forced by the watchdog")
             .expect("metric");
+        let rewinds = IntCounter::new(
+            "rewinds_total",
+            "partitions judged again from stored truth after clickhouse refused a message's rows",
+        )
+        .expect("metric");
         let offset_gaps = IntCounter::new(
             "offset_gaps_total",
             "messages whose offset is past the one after their partition's previous message: transaction markers on Kafka, lost messages on a faulty broker",
@@ -147,6 +154,7 @@ impl Metrics {
             &bisections,
             &book_loads,
             &rejoins,
+            &rewinds,
             &offset_gaps,
         ] {
             registry.register(Box::new(c.clone())).expect("register");
@@ -193,6 +201,7 @@ impl Metrics {
             dedup_bytes,
             book_loads,
             rejoins,
+            rewinds,
             offset_gaps,
         }
     }

@@ -67,6 +67,11 @@ async fn stage<T: Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>>
 }
 
 /// Re-inserts each void's target as its voided version and adds its group to `scope`.
+///
+/// A void is applied or ingest waits: a target that cannot be read or stored is retried with
+/// back-off (the stall alarm rises after `ingest.stall_alert_ms`), never skipped, because the
+/// void's correction is stored after this and the corrections list shows only changes made.
+/// A target the book knew is stored (see `fence`), so a missing one is a fault of storage.
 pub async fn apply_voids(
     session: &Client,
     targets: &[VoidTarget],
@@ -90,33 +95,67 @@ pub async fn apply_voids(
         .map(|t| ((t.cinema_bin.as_str(), t.event_id.as_str()), t))
         .collect();
     let mut backoff = Backoff::new(attempt.retry_initial_ms, attempt.retry_max_ms);
-    let found = loop {
+    loop {
         // Each try starts over: a restarted server has lost the session's tables.
-        match read_targets(session, &keys, attempt.timeout).await {
-            Ok(rows) => break rows,
-            Err(e) if classify(&e) == Disposition::Retry => {
-                attempt.wait(&mut backoff, "void targets", &e).await
-            }
+        let found = match read_targets(session, &keys, attempt.timeout).await {
+            Ok(rows) => rows,
             Err(e) => {
-                tracing::error!(targets = targets.len(), error = %e, "reading the rows to void failed; they still count until ekino is fixed");
-                return;
+                if classify(&e) != Disposition::Retry {
+                    tracing::error!(targets = targets.len(), error = %e, "reading the rows to void was refused; retrying");
+                }
+                attempt.wait(&mut backoff, "void targets", &e).await;
+                continue;
             }
+        };
+        let voided: Vec<TicketRow> = found
+            .iter()
+            .filter_map(|row| {
+                by_key
+                    .get(&(row.cinema_bin.as_str(), row.event_id.as_str()))
+                    .map(|t| row.voided(&t.void_id, t.void_arrived_at))
+            })
+            .collect();
+        let distinct: std::collections::HashSet<(&str, &str)> = voided
+            .iter()
+            .map(|r| (r.cinema_bin.as_str(), r.event_id.as_str()))
+            .collect();
+        if distinct.len() < by_key.len() {
+            let missing = by_key
+                .iter()
+                .find(|(k, _)| !distinct.contains(k))
+                .map(|(_, t)| {
+                    format!(
+                        "{} of cinema {} (void {})",
+                        t.event_id, t.cinema_bin, t.void_id
+                    )
+                })
+                .unwrap_or_default();
+            tracing::error!(
+                targets = by_key.len(),
+                found = distinct.len(),
+                missing = %missing,
+                "voided events are not in ticket_events; the void waits"
+            );
+            let err = format!("void target {missing} not found in ticket_events");
+            attempt.wait(&mut backoff, "void targets", &err).await;
+            continue;
         }
-    };
-    let voided: Vec<TicketRow> = found
-        .iter()
-        .filter_map(|row| {
-            by_key
-                .get(&(row.cinema_bin.as_str(), row.event_id.as_str()))
-                .map(|t| row.voided(&t.void_id, t.void_arrived_at))
-        })
-        .collect();
-    if voided.len() < targets.len() {
-        tracing::error!(
-            targets = targets.len(),
-            found = voided.len(),
-            "some voided events were not found in ticket_events"
-        );
+        let refused = attempt
+            .insert(
+                crate::write::TICKETS_TABLE,
+                &voided,
+                |r| schemas::time::month_of_day(r.day),
+                &mut crate::insert::NoHold,
+            )
+            .await;
+        if let Some((row, why)) = refused.first() {
+            // Its stored row went in; its voided version must too: ekino's own fault.
+            tracing::error!(event_id = %row.event_id, rows = refused.len(), error = %why, "clickhouse refused a voided row; retrying");
+            let err = format!("voided row {} refused: {why}", row.event_id);
+            attempt.wait(&mut backoff, "voided rows", &err).await;
+            continue;
+        }
+        break;
     }
     for t in targets {
         scope.add(
@@ -124,14 +163,6 @@ pub async fn apply_voids(
             &t.film_id,
             &t.cinema_bin,
         );
-    }
-    let refused = attempt
-        .insert(crate::write::TICKETS_TABLE, &voided, |r| {
-            schemas::time::month_of_day(r.day)
-        })
-        .await;
-    for (row, why) in refused {
-        tracing::error!(event_id = %row.event_id, error = %why, "clickhouse refused a voided row");
     }
 }
 

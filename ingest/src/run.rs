@@ -49,10 +49,10 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
 }
 
 /// The verdict limits of a live stream.
-pub fn live_policy(settings: &IngestSettings, reporting: &ReportingSettings) -> Policy {
+pub fn live_policy(reporting: &ReportingSettings) -> Policy {
     Policy {
-        max_event_age_days: Some(settings.max_event_age_days),
-        correction_window_days: Some(settings.correction_window_days),
+        max_event_age_days: Some(reporting.max_event_age_days),
+        correction_window_days: Some(reporting.correction_window_days),
         reporting: reporting.clone(),
         backfill: false,
     }
@@ -70,7 +70,7 @@ pub async fn run(
         kafka,
         ch,
         settings,
-        live_policy(settings, reporting),
+        live_policy(reporting),
         reporting,
         shutdown,
     )
@@ -87,7 +87,9 @@ pub async fn run_with(
     reporting: &ReportingSettings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    settings.validate(kafka).map_err(anyhow::Error::msg)?;
+    settings
+        .validate(kafka, reporting)
+        .map_err(anyhow::Error::msg)?;
     reporting.validate().map_err(anyhow::Error::msg)?;
     let metrics = Metrics::new();
     let metrics_task = serve_metrics(&settings.metrics_addr, metrics.clone())?;
@@ -101,8 +103,12 @@ pub async fn run_with(
     .await
     .context("checking clickhouse tables")?;
 
+    let fences = Arc::new(crate::fence::Fences::default());
     let consumer: IngestConsumer = consumer_config(kafka)
-        .create_with_context(GroupContext::default())
+        .create_with_context(GroupContext::new(
+            fences.clone(),
+            Duration::from_millis(settings.revoke_wait_ms),
+        ))
         .context("creating kafka consumer")?;
     consumer
         .subscribe(&[&kafka.topic])
@@ -128,6 +134,7 @@ pub async fn run_with(
     let inflight = Arc::new(AtomicUsize::new(0));
     let timeout = Duration::from_millis(ch.query_timeout_ms);
     let writer = Writer {
+        fences,
         session: crate::rollup::session_client(&client),
         client: client.clone(),
         consumer: Some(consumer.clone()),

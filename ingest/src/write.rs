@@ -5,7 +5,7 @@
 //! and commit are shared by the batches written within `ingest.rollup_max_defer_ms`; a
 //! committed offset still never passes a row whose aggregates are not recomputed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,15 +15,16 @@ use clickhouse::Client;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use schemas::reject::{RejectReason, Rejection};
-use schemas::storage::{Origin, RejectedRow, TicketRow};
+use schemas::storage::{Origin, RejectedRow};
 use schemas::time::month_of_day;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::batch::Batch;
 use crate::config::IngestSettings;
+use crate::fence::{Cuts, Fences, Positioned, TicketHold};
 use crate::group::IngestConsumer;
-use crate::insert::{Attempt, Position};
+use crate::insert::{Attempt, Hold as _, NoHold, Position};
 use crate::metrics::Metrics;
 
 pub const TICKETS_TABLE: &str = "ticket_events";
@@ -43,6 +44,8 @@ pub struct Writer {
     pub timeout: Duration,
     /// Batches received and not yet settled; the consumer waits for 0 before reading a book.
     pub inflight: Arc<AtomicUsize>,
+    /// Refusals handed back to the reader (see [`crate::fence`]).
+    pub fences: Arc<Fences>,
 }
 
 fn received_month(secs: u32) -> u32 {
@@ -81,14 +84,15 @@ impl Writer {
                 rx.recv().await
             };
             let Some(batch) = next else { break };
-            for (k, v) in &batch.last_offsets {
-                written.insert(k.clone(), *v);
-            }
             // A full batch means a backlog: then recomputes are shared by the batches of up
             // to `max_defer`. A batch closed by its age (live traffic) settles at once, for
             // freshness.
             let backlog = batch.is_full(&full);
             self.write(batch, &mut pending).await;
+            // The positions as written: a cut partition's stop at its refused message.
+            for (k, v) in &pending.last_offsets {
+                written.insert(k.clone(), *v);
+            }
             if !backlog || pending.since.is_some_and(|t| t.elapsed() >= max_defer) {
                 self.settle(&mut pending).await;
             }
@@ -120,10 +124,15 @@ impl Writer {
     }
 
     /// Stores the batch's rows and adds it to `pending`. Order: tickets (a refused one
-    /// becomes a reject), rejects, waiting refunds, voids, the voided rows' new versions,
-    /// corrections. Each step is idempotent, so a crash anywhere replays to the same rows.
+    /// becomes a reject, and what rests on it is held back: see [`crate::fence`]), waiting
+    /// refunds, voids, the voided rows' new versions, corrections, rejects. Each step is
+    /// idempotent, so a crash anywhere replays to the same rows.
     async fn write(&self, mut batch: Batch, pending: &mut Pending) {
         let started = Instant::now();
+        // Judged before the reader heard of a refusal in its partition, or of its
+        // revocation: those rows go.
+        self.fences.storing();
+        self.fences.cuts_for(batch.epoch).apply(&mut batch, false);
         let rows = batch.rows();
         let at = batch
             .last_offsets
@@ -135,61 +144,66 @@ impl Writer {
             })
             .unwrap_or_default();
         let mut attempt = self.attempt(at);
+        let mut refusals = Refusals::default();
+        let mut hold = TicketHold::new(&batch);
         let refused = attempt
-            .insert(TICKETS_TABLE, &batch.tickets, |r| month_of_day(r.day))
+            .insert(
+                TICKETS_TABLE,
+                &batch.tickets,
+                |r| month_of_day(r.day),
+                &mut hold,
+            )
             .await;
         if !refused.is_empty() {
-            let gone: std::collections::HashSet<(String, i64)> = refused
-                .iter()
-                .map(|(r, _)| (r.kafka_topic.clone(), r.kafka_offset))
-                .collect();
+            let gone: HashSet<(String, i32, i64)> =
+                refused.iter().map(|(r, _)| owned(r.position())).collect();
             batch
                 .tickets
-                .retain(|r| !gone.contains(&(r.kafka_topic.clone(), r.kafka_offset)));
+                .retain(|r| !hold.holds(r) && !gone.contains(&owned(r.position())));
+            refusals.take(&mut batch, TICKETS_TABLE, refused);
         }
-        for (row, why) in refused {
-            batch.rejects.push(storage_refused(&row, &why));
-        }
-        let refused_rejects = attempt
-            .insert(REJECTED_TABLE, &batch.rejects, |r| {
-                received_month(r.received_at)
-            })
+        let refused = attempt
+            .insert(PENDING_TABLE, &batch.pending, |_| 0, &mut NoHold)
             .await;
-        for (row, why) in refused_rejects {
-            // The rejected table refusing a row of its own is a bug in ekino, not in the data.
-            tracing::error!(topic = %row.kafka_topic, partition = row.kafka_partition, offset = row.kafka_offset, error = %why, "rejected store refused a row");
-        }
-        for (table, refused) in [
-            (
-                PENDING_TABLE,
-                attempt
-                    .insert(PENDING_TABLE, &batch.pending, |_| 0)
-                    .await
-                    .len(),
-            ),
-            (
-                VOIDS_TABLE,
-                attempt.insert(VOIDS_TABLE, &batch.voids, |_| 0).await.len(),
-            ),
-        ] {
-            if refused > 0 {
-                tracing::error!(
-                    table,
-                    rows = refused,
-                    "clickhouse refused rows of an integrity table"
-                );
-            }
-        }
+        refusals.take(&mut batch, PENDING_TABLE, refused);
+        let refused = attempt
+            .insert(VOIDS_TABLE, &batch.voids, |_| 0, &mut NoHold)
+            .await;
+        refusals.take(&mut batch, VOIDS_TABLE, refused);
         let mut scope = schemas::rollup::Scope::default();
         crate::rollup::apply_voids(&self.session, &batch.void_targets, &mut scope, &mut attempt)
             .await;
         let refused = attempt
-            .insert(CORRECTIONS_TABLE, &batch.corrections, |_| 0)
+            .insert(CORRECTIONS_TABLE, &batch.corrections, |_| 0, &mut NoHold)
             .await;
-        if !refused.is_empty() {
-            tracing::error!(rows = refused.len(), "clickhouse refused correction rows");
-        }
+        refusals.take(&mut batch, CORRECTIONS_TABLE, refused);
+        // A refused message after its partition's cut is judged again, not kept as refused.
+        let cuts = refusals.cuts.clone();
+        batch.rejects.extend(
+            refusals
+                .rejects
+                .into_iter()
+                .filter(|r| !cuts.after(r.position())),
+        );
+        let refused_rejects = attempt
+            .insert(
+                REJECTED_TABLE,
+                &batch.rejects,
+                |r| received_month(r.received_at),
+                &mut NoHold,
+            )
+            .await;
+        self.keep_without_payload(refused_rejects, &mut attempt)
+            .await;
+        self.fences.stored();
         attempt.done();
+        if !cuts.is_empty() {
+            self.metrics.rewinds.inc_by(cuts.0.len() as u64);
+            for ((topic, partition), offset) in &cuts.0 {
+                warn!(topic, partition, offset, "clickhouse refused a message's rows: it is kept as storage_refused and its partition is judged again after it");
+            }
+            self.fences.refused(&cuts);
+        }
         for (table, n) in [
             (TICKETS_TABLE, batch.tickets.len()),
             (REJECTED_TABLE, batch.rejects.len()),
@@ -214,6 +228,50 @@ impl Writer {
             .observe(started.elapsed().as_secs_f64());
         pending.scope.extend(scope);
         pending.absorb(batch);
+    }
+
+    /// Rejected rows ClickHouse refused are stored again without their payload (the
+    /// message says why), so the verdict is kept; one refused even so is ekino's own fault,
+    /// retried with the stall alarm like a server failure.
+    async fn keep_without_payload(
+        &self,
+        refused: Vec<(RejectedRow, String)>,
+        attempt: &mut Attempt<'_>,
+    ) {
+        if refused.is_empty() {
+            return;
+        }
+        let bare: Vec<RejectedRow> = refused
+            .into_iter()
+            .map(|(mut r, why)| {
+                tracing::error!(topic = %r.kafka_topic, partition = r.kafka_partition, offset = r.kafka_offset, error = %why, "the rejected store refused a row; keeping it without its payload");
+                r.message = format!(
+                    "{} (payload not kept: clickhouse refused it: {why})",
+                    r.message
+                );
+                r.payload = String::new();
+                r.payload_encoding = "utf8".into();
+                r.payload_truncated = 1;
+                r
+            })
+            .collect();
+        let mut backoff =
+            crate::retry::Backoff::new(self.settings.retry_initial_ms, self.settings.retry_max_ms);
+        loop {
+            let again = attempt
+                .insert(
+                    REJECTED_TABLE,
+                    &bare,
+                    |r| received_month(r.received_at),
+                    &mut NoHold,
+                )
+                .await;
+            let Some((_, why)) = again.first() else {
+                return;
+            };
+            let err = format!("the rejected store refused a row without payload: {why}");
+            attempt.wait(&mut backoff, REJECTED_TABLE, &err).await;
+        }
     }
 
     /// Recomputes the aggregates every pending batch touched, then commits their offsets.
@@ -310,22 +368,84 @@ fn commit_list(last_offsets: &BTreeMap<(String, i32), i64>) -> TopicPartitionLis
     tpl
 }
 
-fn storage_refused(row: &TicketRow, why: &str) -> RejectedRow {
+fn owned((topic, partition, offset): (&str, i32, i64)) -> (String, i32, i64) {
+    (topic.to_owned(), partition, offset)
+}
+
+/// The messages whose rows ClickHouse refused: their partitions' cuts and their verdicts.
+#[derive(Default)]
+struct Refusals {
+    cuts: Cuts,
+    rejects: Vec<RejectedRow>,
+}
+
+impl Refusals {
+    /// Takes the rows `table` refused: each cuts its partition at its message (so later
+    /// tables lose what is cut; ticket rows already stored stay, for the recompute) and is
+    /// kept as `storage_refused`. A row a later message released (a waiting refund its sale
+    /// let count) does not move the cut back before messages already committed: it is kept
+    /// as refused at its own position, and logged.
+    fn take<T: Positioned + serde::Serialize>(
+        &mut self,
+        batch: &mut Batch,
+        table: &str,
+        refused: Vec<(T, String)>,
+    ) {
+        if refused.is_empty() {
+            return;
+        }
+        let released: HashSet<(&str, i32, i64)> = batch
+            .released
+            .iter()
+            .map(|r| (r.topic.as_str(), r.partition, r.offset))
+            .collect();
+        let mut cuts = Cuts::default();
+        for (row, why) in &refused {
+            let (topic, partition, offset) = row.position();
+            // Only ticket and correction rows can be released ones (see `fence`).
+            let can_be_released = table == TICKETS_TABLE || table == CORRECTIONS_TABLE;
+            if can_be_released && released.contains(&(topic, partition, offset)) {
+                tracing::error!(table, topic, partition, offset, error = %why, "clickhouse refused a row released by a later message; kept as refused");
+            } else {
+                if table != TICKETS_TABLE {
+                    tracing::error!(table, topic, partition, offset, error = %why, "clickhouse refused a row of an integrity table");
+                }
+                cuts.add(topic, partition, offset);
+            }
+        }
+        self.rejects.extend(
+            refused
+                .iter()
+                .map(|(row, why)| storage_refused(row, table, why)),
+        );
+        let tickets = std::mem::take(&mut batch.tickets);
+        cuts.apply(batch, true);
+        batch.tickets = tickets;
+        self.cuts.merge(&cuts);
+    }
+}
+
+fn storage_refused<T: Positioned + serde::Serialize>(
+    row: &T,
+    table: &str,
+    why: &str,
+) -> RejectedRow {
+    let (topic, partition, offset) = row.position();
     let origin = Origin {
-        topic: row.kafka_topic.clone(),
-        partition: row.kafka_partition,
-        offset: row.kafka_offset,
+        topic: topic.to_owned(),
+        partition,
+        offset,
     };
     let rejection = Rejection::new(
         RejectReason::StorageRefused,
         None,
-        format!("clickhouse refused the row: {why}"),
+        format!("clickhouse refused its {table} row: {why}"),
     );
     let payload = serde_json::to_vec(row).unwrap_or_default();
     RejectedRow::new(
         &rejection,
         &origin,
-        Some(row.cinema_bin.as_bytes()),
+        Some(row.cinema().as_bytes()),
         &payload,
         Utc::now(),
     )

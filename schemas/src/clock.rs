@@ -9,7 +9,9 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// `[reporting]`: when a day's figures close, and which clock says so.
+/// `[reporting]`: the rules of the reporting day, one section read by ingest, the API and the
+/// upload route alike: when a day's figures close, how long a void may still correct them,
+/// how old an event may be, and which clock says so.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportingSettings {
@@ -19,6 +21,13 @@ pub struct ReportingSettings {
     /// Empty: the system clock. An RFC 3339 time: the clock starts there when the process
     /// starts and runs at normal speed (tests, demos of a past day).
     pub clock_start: String,
+    /// A void is accepted when it arrives at most this many days after the voided event's
+    /// screening day (Comscore accepts adjustments for 14 days); a cinema is shown the same
+    /// deadline.
+    pub correction_window_days: u32,
+    /// `occurred_at` older than this many days (× 24 h) is `stale_timestamp`, whether it comes
+    /// through Kafka or an upload (history goes through `ekino backfill`).
+    pub max_event_age_days: u32,
 }
 
 impl Default for ReportingSettings {
@@ -26,6 +35,8 @@ impl Default for ReportingSettings {
         Self {
             day_closes_hour: 7,
             clock_start: String::new(),
+            correction_window_days: 14,
+            max_event_age_days: 400,
         }
     }
 }
@@ -37,6 +48,9 @@ impl ReportingSettings {
                 "reporting.day_closes_hour must be 0..=23, got {}",
                 self.day_closes_hour
             ));
+        }
+        if self.max_event_age_days == 0 {
+            return Err("reporting.max_event_age_days must be positive".into());
         }
         Clock::parse(&self.clock_start).map(|_| ())
     }

@@ -51,11 +51,11 @@ reasons! {
     RefundLink => "refund_link", "a refund without a valid refund_of, or a sale with one";
     StorageRefused => "storage_refused", "ClickHouse refused the row itself (kept here so the partition moves on)";
     ImplausibleShowStart => "implausible_show_start", "show_start is more than 366 days from occurred_at";
-    StaleTimestamp => "stale_timestamp", "occurred_at is older than ingest.max_event_age_days (backfill is the way for history)";
+    StaleTimestamp => "stale_timestamp", "occurred_at is older than reporting.max_event_age_days (backfill is the way for history)";
     ForeignCinema => "foreign_cinema", "cinema_bin is not the sender's cinema (the Kafka key, or the upload key's BIN)";
     ConflictingDuplicate => "conflicting_duplicate", "an event_id this cinema already used for an event with other content";
     RefundExceedsSale => "refund_exceeds_sale", "a second refund of one sale, or a refund above the sale's price";
-    CorrectionWindowClosed => "correction_window_closed", "a void arriving more than ingest.correction_window_days after the voided event's day";
+    CorrectionWindowClosed => "correction_window_closed", "a void arriving more than reporting.correction_window_days after the voided event's day";
     VoidRefundedSale => "void_refunded_sale", "a void of a sale that has a counted refund (void the refund first)";
     VoidOfVoid => "void_of_void", "a void that names a void (or itself)";
     VoidTargetUnknown => "void_target_unknown", "a void that names an event this cinema never sent (or one that was rejected)";

@@ -254,11 +254,18 @@ pub async fn run(
         rate: 0,
         invalid_rate: 0.0,
         duplicate_rate: 0.0,
+        hard_rate: 0.0,
         max_events: Some(plan.events),
         out: work.join("sim"),
         dry_run: false,
     };
-    let ledger = simulate::run(&sim, &brokers, &name, &schemas::clock::Clock::System).await?;
+    let ledger = simulate::run(
+        &sim,
+        &brokers,
+        &name,
+        &schemas::clock::ReportingSettings::default(),
+    )
+    .await?;
     let total = ledger.messages;
 
     progress("ceiling: raw consume (read and discard)");
@@ -394,7 +401,13 @@ pub async fn run(
         out: work.join("sim-warm"),
         ..sim.clone()
     };
-    simulate::run(&warm, &brokers, &name, &schemas::clock::Clock::System).await?;
+    simulate::run(
+        &warm,
+        &brokers,
+        &name,
+        &schemas::clock::ReportingSettings::default(),
+    )
+    .await?;
     let partitions = f64::from(ingest::topic::DEFAULT_PARTITIONS);
     while http_get(&metrics_addr, "/metrics")
         .ok()
@@ -419,8 +432,13 @@ pub async fn run(
         out: work.join("sim-steady"),
         ..sim.clone()
     };
-    let steady_ledger =
-        simulate::run(&steady, &brokers, &name, &schemas::clock::Clock::System).await?;
+    let steady_ledger = simulate::run(
+        &steady,
+        &brokers,
+        &name,
+        &schemas::clock::ReportingSettings::default(),
+    )
+    .await?;
     wait_settled(&brokers, &name, &group, Duration::from_secs(300)).await?;
     let metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
     let p50 = quantile_between(
@@ -447,7 +465,15 @@ pub async fn run(
     };
     let producer = tokio::spawn({
         let (b, n) = (brokers.clone(), name.clone());
-        async move { simulate::run(&outage, &b, &n, &schemas::clock::Clock::System).await }
+        async move {
+            simulate::run(
+                &outage,
+                &b,
+                &n,
+                &schemas::clock::ReportingSettings::default(),
+            )
+            .await
+        }
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     services("down", "clickhouse")?;

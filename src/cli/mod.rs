@@ -141,7 +141,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 &args,
                 &settings.kafka.brokers,
                 &settings.kafka.topic,
-                &settings.reporting.clock(),
+                &settings.reporting,
             )
             .await?;
             println!("{}", serde_json::to_string_pretty(&ledger)?);
@@ -152,11 +152,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Rebate(cmd) => rebate::run(cmd),
         Command::Api => {
             api_server::run(
-                &api_core::config::ApiSettings {
-                    correction_window_days: settings.ingest.correction_window_days,
-                    max_event_age_days: settings.ingest.max_event_age_days,
-                    ..settings.api.clone()
-                },
+                &settings.api,
                 &settings.clickhouse,
                 &settings.kafka,
                 &settings.reporting,

@@ -48,6 +48,10 @@ pub struct Ledger {
     pub sales: u64,
     pub refunds: u64,
     pub duplicates: u64,
+    /// Sales keyed by mistake and voided in time: stored rows that count nothing.
+    pub voided: u64,
+    /// Voids taken (each takes one sale out).
+    pub voids: u64,
     pub invalid: u64,
     pub invalid_by_reason: BTreeMap<String, u64>,
     pub admissions: i64,
@@ -80,6 +84,24 @@ impl Ledger {
         d.admissions += q;
         d.gross_tiyn += gross;
         d.net_tiyn += net;
+    }
+
+    /// A sale that is voided in time: a stored row, no admission, no money.
+    pub fn count_voided(&mut self, e: &TicketEvent) {
+        self.messages += 1;
+        self.valid_events += 1;
+        self.sales += 1;
+        self.voided += 1;
+        // Its day is still reported, with nothing in it from this sale.
+        self.by_day
+            .entry(box_office_day(e).to_string())
+            .or_default();
+    }
+
+    /// A void that is taken.
+    pub fn count_void(&mut self) {
+        self.messages += 1;
+        self.voids += 1;
     }
 
     pub fn count_duplicate(&mut self) {

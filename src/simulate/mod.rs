@@ -6,6 +6,7 @@
 //! (`ledger.json`: counts and sums of what was sent) into `--out`.
 
 mod corrupt;
+mod hard;
 mod ledger;
 pub mod model;
 pub mod traffic;
@@ -41,6 +42,11 @@ pub struct SimulateArgs {
     /// Share of valid events sent a second time (a till retrying).
     #[arg(long, default_value_t = 0.0)]
     pub duplicate_rate: f64,
+    /// Share of sales that bring a hard case along, in turn: a sale keyed by mistake and
+    /// voided (in the correction window or too late), a refund sent before its sale, the same
+    /// id re-sent with another price, a refund on the day before the show.
+    #[arg(long, default_value_t = 0.0)]
+    pub hard_rate: f64,
     /// Stop after this many valid events.
     #[arg(long)]
     pub max_events: Option<u64>,
@@ -89,9 +95,9 @@ pub async fn run(
     args: &SimulateArgs,
     brokers: &str,
     topic: &str,
-    clock: &schemas::clock::Clock,
+    reporting: &schemas::clock::ReportingSettings,
 ) -> anyhow::Result<Ledger> {
-    let now = clock.now();
+    let now = reporting.clock().now();
     let first = args.first_day(now);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let market = Market::generate(&mut rng, first, args.days);
@@ -112,6 +118,8 @@ pub async fn run(
     };
     // Separate stream for faults so that changing rates does not change the traffic itself.
     let mut faults = ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed_fa17);
+    let mut hard = ChaCha8Rng::seed_from_u64(args.seed ^ 0x4a7d_ca5e);
+    let mut hard_cases = 0usize;
     let started = Instant::now();
     let mut pending = Vec::new();
     let mut sent: u64 = 0;
@@ -145,6 +153,18 @@ pub async fn run(
                 ledger.count_invalid(reason);
             }
             ledger.count_valid(&e);
+            let mut case = None;
+            if args.hard_rate > 0.0 && hard.gen_bool(args.hard_rate.min(1.0)) {
+                case = hard::case(
+                    hard_cases,
+                    &e,
+                    &mut hard,
+                    now,
+                    reporting.correction_window_days,
+                    &mut ledger,
+                );
+                hard_cases += usize::from(case.is_some());
+            }
             if args.duplicate_rate > 0.0 && faults.gen_bool(args.duplicate_rate.min(1.0)) {
                 resend.push(Outgoing {
                     key: key.clone(),
@@ -153,9 +173,23 @@ pub async fn run(
                 ledger.count_duplicate();
             }
             batch.push(Outgoing {
-                key,
+                key: key.clone(),
                 payload: json.into_bytes(),
             });
+            if let Some(case) = case {
+                for payload in case.now {
+                    batch.push(Outgoing {
+                        key: key.clone(),
+                        payload: payload.into_bytes(),
+                    });
+                }
+                for payload in case.later {
+                    resend.push(Outgoing {
+                        key: key.clone(),
+                        payload: payload.into_bytes(),
+                    });
+                }
+            }
             // Re-sends arrive a little later, as a till's retry would.
             if resend.len() >= 16 {
                 batch.append(&mut resend);

@@ -128,16 +128,38 @@ impl TestEnv {
 
     /// Runs the simulator to completion and returns its ledger.
     pub fn simulate(&self, args: &[&str]) -> Value {
+        self.simulate_with(args, &[])
+    }
+
+    /// [`simulate`](Self::simulate) with settings from `env` (see `spawn_simulate_with`).
+    pub fn simulate_with(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
         let out = self.dir.join("sim");
         let mut all = vec!["simulate", "--out", out.to_str().unwrap()];
         all.extend_from_slice(args);
-        self.run(&all);
+        let run = self
+            .cmd()
+            .envs(env.iter().copied())
+            .args(&all)
+            .output()
+            .expect("running ekino");
+        assert!(
+            run.status.success(),
+            "ekino {all:?} failed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         serde_json::from_slice(&std::fs::read(out.join("ledger.json")).unwrap()).unwrap()
     }
 
     pub fn spawn_simulate(&self, args: &[&str]) -> Child {
+        self.spawn_simulate_with(args, &[])
+    }
+
+    /// [`spawn_simulate`](Self::spawn_simulate) with settings from `env` (the clock ingest
+    /// judges by, when the simulator's hard cases depend on it).
+    pub fn spawn_simulate_with(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         let out = self.dir.join("sim");
         let mut c = self.cmd();
+        c.envs(env.iter().copied());
         let log = std::fs::File::create(self.dir.join("simulate.log")).unwrap();
         c.args(["simulate", "--out", out.to_str().unwrap()])
             .args(args)

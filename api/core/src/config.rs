@@ -51,16 +51,6 @@ pub struct ApiSettings {
     pub session_max_secs: u32,
     /// How long a process trusts its copy of a session row (at most 1,000; 0: reads every time).
     pub session_cache_ms: u64,
-    /// Ingest's `ingest.correction_window_days`, copied in at start (not a setting of its own,
-    /// so the deadline a cinema is shown is the one ingest applies).
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub correction_window_days: u32,
-    /// Ingest's `ingest.max_event_age_days`, copied in at start as the window is: an upload
-    /// is refused as too old by the limit ingest applies, never by a default of its own.
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub max_event_age_days: u32,
 }
 
 impl Default for ApiSettings {
@@ -87,8 +77,6 @@ impl Default for ApiSettings {
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
-            correction_window_days: 14,
-            max_event_age_days: 400,
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             session_cache_ms: 1000,

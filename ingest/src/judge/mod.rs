@@ -12,6 +12,14 @@
 //! Changing the topic's partition count moves cinemas between partitions: stop ingest,
 //! change it, start ingest (the books are rebuilt from ClickHouse, which is keyed by cinema).
 //!
+//! # ClickHouse is the truth; the book a cache of it
+//! An event is known to later events (refunds, voids, re-sends) only as long as it is stored
+//! or on its way to storage in order. When ClickHouse refuses a row, nothing judged on it is
+//! stored and the partition is judged again after the refused message from a book rebuilt
+//! from storage ([`crate::fence`]): the refused event was never known, a refund of it waits,
+//! its fixed re-send under the same id is judged as new. So the same messages give the same
+//! verdicts whether judged in one run, across kills, or replayed by another group.
+//!
 //! # Verdicts that do not move
 //! - **A replay keeps its first verdict.** A message refused only for its age or future skew
 //!   *now* is decoded again without those checks (`schemas::event::decode_event_untimed`): a
@@ -19,7 +27,7 @@
 //!   recognised and keeps that verdict; anything new is refused as before, with the same
 //!   reason. A replay is written with its stored arrival, so the correction window and the day
 //!   status are judged as at the first judgement too.
-//! - **Limits are exact durations**: an event older than `ingest.max_event_age_days` × 24 h, or
+//! - **Limits are exact durations**: an event older than `reporting.max_event_age_days` × 24 h, or
 //!   shown more than 366 × 24 h from its sale, is refused; a second less is not.
 //! - **A refund is judged by its sale**: it counts at its sale's day, VAT rate and price
 //!   limit, and the rate it carries is accepted when it is its sale's or one in force on its

@@ -368,6 +368,13 @@ fn settle_waiting(book: &mut Book, policy: &Policy, cinema: u64, sale_id: u128, 
         if pending.kind != Kind::Pending || pending.voided {
             continue;
         }
+        // Its rows rest on the sale's: a refused sale takes them back (see `fence`).
+        out.released.push(crate::batch::Released {
+            topic: w.row.kafka_topic.clone(),
+            partition: w.row.kafka_partition,
+            offset: w.row.kafka_offset,
+            by: sale.offset,
+        });
         match refund_fault(&sale, w.link, &w.row) {
             None => {
                 let mut row = w.row;

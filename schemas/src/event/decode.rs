@@ -38,7 +38,7 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// The defaults of a live stream: `ingest.max_event_age_days` = 400.
+    /// The defaults of a live stream: `reporting.max_event_age_days` = 400.
     pub fn live(now: DateTime<Utc>) -> Self {
         Self {
             now,

@@ -259,7 +259,7 @@ pub async fn screenings(
         day,
         q.screening.as_deref(),
         s.today(),
-        s.settings.correction_window_days,
+        s.reporting.correction_window_days,
     )
     .await?)
 }

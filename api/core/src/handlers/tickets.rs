@@ -169,7 +169,7 @@ async fn judge(
     // Judged as ingest will judge it: its clock (`[reporting]`) and its age limit.
     let checks = schemas::event::Checks {
         now,
-        max_age_days: Some(s.settings.max_event_age_days),
+        max_age_days: Some(s.reporting.max_event_age_days),
     };
     let mut lines = Vec::with_capacity(candidates.len());
     let mut to_send = Vec::new();

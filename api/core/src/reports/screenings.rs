@@ -8,7 +8,7 @@
 //! - Admissions, gross and net count what every total counts: events not voided (`voided_by`
 //!   empty), a refund with a negative quantity and amounts.
 //! - An event's correction deadline is the last day on which ingest still takes its void:
-//!   its screening day plus `ingest.correction_window_days` (a void arriving later is refused
+//!   its screening day plus `reporting.correction_window_days` (a void arriving later is refused
 //!   as `correction_window_closed`). `can_void` says whether today is on or before it, the
 //!   event is still counted, and it is not itself a void's target already.
 
@@ -109,7 +109,7 @@ pub struct ScreeningEvent {
     pub refund_of: String,
     /// The void that took it back, if any.
     pub voided_by: String,
-    /// The last day a void of it is taken (screening day + `ingest.correction_window_days`).
+    /// The last day a void of it is taken (screening day + `reporting.correction_window_days`).
     pub correction_deadline: String,
     /// Still counted, and today is on or before the deadline.
     pub can_void: bool,

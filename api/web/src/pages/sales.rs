@@ -224,7 +224,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     let note = i18n::t_with(
         lang,
         "sales-note",
-        &[("days", s.settings.correction_window_days.to_string())],
+        &[("days", s.reporting.correction_window_days.to_string())],
     );
     let chrome = cabinet::chrome(
         s,

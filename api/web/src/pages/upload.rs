@@ -12,7 +12,7 @@
 //! `POST /{lang}/cinema/void` voids one mistaken sale or refund: the page writes the `void`
 //! event (a new event id, now, the event voided and the reason) and sends it through the same
 //! handler, so it is checked and judged like a void the cinema streams (ingest accepts it
-//! within `ingest.correction_window_days` of the voided event's screening day).
+//! within `reporting.correction_window_days` of the voided event's screening day).
 
 use std::time::Instant;
 
@@ -58,6 +58,8 @@ pub struct UploadPage {
     pub columns: &'static [&'static str],
     /// The void form's event, filled in from `?voids=` (the sales page's link).
     pub voids: String,
+    /// How voids are taken, with the deadline ingest applies (`reporting.correction_window_days`).
+    pub void_intro: String,
 }
 
 async fn render(
@@ -100,6 +102,11 @@ async fn render_with(
             error,
             columns: schemas::event::csv::COLUMNS,
             voids,
+            void_intro: crate::i18n::t_with(
+                lang,
+                "void-intro",
+                &[("days", s.reporting.correction_window_days.to_string())],
+            ),
         },
     )
 }
