@@ -16,13 +16,27 @@ async fn long_waits_pause_and_resume_without_skipping_or_repeating() {
     common::require_services();
     // Bare: no migration, whose topic (4 partitions) would pre-empt this test's own 2.
     let env = common::TestEnv::bare("waits");
-    ingest::topic::ensure_topic(common::BROKERS, &env.name, 2)
-        .await
-        .unwrap();
+    ingest::topic::ensure_topic(
+        &ingest::KafkaSettings {
+            brokers: common::BROKERS.into(),
+            ..Default::default()
+        },
+        &env.name,
+        2,
+    )
+    .await
+    .unwrap();
 
     // Many messages per producer batch, so a resume lands inside a batch.
     let n: usize = 20_000;
-    let producer = ingest::produce::TicketProducer::new(common::BROKERS, &env.name).unwrap();
+    let producer = ingest::produce::TicketProducer::new(
+        &ingest::KafkaSettings {
+            brokers: common::BROKERS.into(),
+            ..Default::default()
+        },
+        &env.name,
+    )
+    .unwrap();
     let mut acks = Vec::with_capacity(n);
     for i in 0..n {
         let key = format!("cinema-{}", i % 16);

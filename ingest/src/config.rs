@@ -31,6 +31,24 @@ pub struct KafkaSettings {
     /// Off by default: tansu 0.6 does not honour it (a restarted static member was seen never
     /// to get its partitions back); use it with Apache Kafka.
     pub group_instance_id: String,
+    /// How every ekino client (ingest, the upload producer, the claim decider, the simulator,
+    /// the benchmarks, topic set-up) meets the broker: librdkafka's `security.protocol`,
+    /// `plaintext` (a loopback broker only), `ssl`, `sasl_plaintext` (a private network) or
+    /// `sasl_ssl`.
+    pub security_protocol: String,
+    /// With SASL: `SCRAM-SHA-512` (what the compose shape runs), `SCRAM-SHA-256` or `PLAIN`.
+    pub sasl_mechanism: String,
+    /// The principal this process acts as (see README, "Trust model").
+    pub sasl_username: String,
+    #[serde(skip_serializing)]
+    pub sasl_password: Secret,
+    /// With TLS: the CA that signed the broker's certificate (PEM file); empty: the system's.
+    pub ssl_ca_location: String,
+    /// With mutual TLS: this client's certificate and key (PEM files), and the key's password.
+    pub ssl_certificate_location: String,
+    pub ssl_key_location: String,
+    #[serde(skip_serializing)]
+    pub ssl_key_password: Secret,
 }
 
 impl Default for KafkaSettings {
@@ -44,6 +62,91 @@ impl Default for KafkaSettings {
             max_poll_interval_ms: 10_000,
             session_timeout_ms: 6_000,
             group_instance_id: String::new(),
+            security_protocol: "plaintext".into(),
+            sasl_mechanism: String::new(),
+            sasl_username: String::new(),
+            sasl_password: Secret::default(),
+            ssl_ca_location: String::new(),
+            ssl_certificate_location: String::new(),
+            ssl_key_location: String::new(),
+            ssl_key_password: Secret::default(),
+        }
+    }
+}
+
+impl KafkaSettings {
+    /// Cross-field checks of the broker credentials, naming the keys.
+    pub fn validate(&self) -> Result<(), String> {
+        let sasl = match self.security_protocol.as_str() {
+            "plaintext" | "ssl" => false,
+            "sasl_plaintext" | "sasl_ssl" => true,
+            other => {
+                return Err(format!(
+                    "kafka.security_protocol must be plaintext, ssl, sasl_plaintext or sasl_ssl, not {other:?}"
+                ))
+            }
+        };
+        if sasl {
+            if !matches!(
+                self.sasl_mechanism.as_str(),
+                "SCRAM-SHA-512" | "SCRAM-SHA-256" | "PLAIN"
+            ) {
+                return Err(format!(
+                    "kafka.sasl_mechanism must be SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN with kafka.security_protocol {}, not {:?}",
+                    self.security_protocol, self.sasl_mechanism
+                ));
+            }
+            if self.sasl_username.is_empty() || self.sasl_password.expose().is_empty() {
+                return Err(format!(
+                    "kafka.sasl_username and kafka.sasl_password are required with kafka.security_protocol {}",
+                    self.security_protocol
+                ));
+            }
+        } else if !self.sasl_mechanism.is_empty() || !self.sasl_username.is_empty() {
+            return Err(format!(
+                "kafka.sasl_* are set but kafka.security_protocol is {}: the credentials would not be used",
+                self.security_protocol
+            ));
+        }
+        if self.ssl_certificate_location.is_empty() != self.ssl_key_location.is_empty() {
+            return Err(
+                "kafka.ssl_certificate_location and kafka.ssl_key_location go together".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// A librdkafka configuration reaching the brokers as these settings say, named
+    /// `client_id` in the broker's logs; each client adds its own properties.
+    pub fn client(&self, client_id: &str) -> rdkafka::ClientConfig {
+        let mut c = rdkafka::ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers)
+            .set("client.id", client_id)
+            .set("security.protocol", &self.security_protocol);
+        for (key, value) in [
+            ("sasl.mechanism", self.sasl_mechanism.as_str()),
+            ("sasl.username", self.sasl_username.as_str()),
+            ("sasl.password", self.sasl_password.expose()),
+            ("ssl.ca.location", self.ssl_ca_location.as_str()),
+            (
+                "ssl.certificate.location",
+                self.ssl_certificate_location.as_str(),
+            ),
+            ("ssl.key.location", self.ssl_key_location.as_str()),
+            ("ssl.key.password", self.ssl_key_password.expose()),
+        ] {
+            if !value.is_empty() {
+                c.set(key, value);
+            }
+        }
+        c
+    }
+
+    /// These settings with other brokers (the benchmarks' in-memory broker).
+    pub fn at(&self, brokers: &str) -> Self {
+        Self {
+            brokers: brokers.to_owned(),
+            ..self.clone()
         }
     }
 }
@@ -251,5 +354,85 @@ impl IngestSettings {
             return Err("ingest.stall_alert_ms and ingest.watchdog_ms must be positive".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod kafka_tests {
+    use super::*;
+
+    fn sasl() -> KafkaSettings {
+        KafkaSettings {
+            brokers: "kafka:9092".into(),
+            security_protocol: "sasl_ssl".into(),
+            sasl_mechanism: "SCRAM-SHA-512".into(),
+            sasl_username: "ekino_ingest".into(),
+            sasl_password: Secret::new("hunter2"),
+            ssl_ca_location: "/etc/ekino/kafka-ca.pem".into(),
+            ..KafkaSettings::default()
+        }
+    }
+
+    #[test]
+    fn every_client_carries_the_credentials_and_only_the_ones_set() {
+        let c = sasl().client("ekino-test");
+        for (key, want) in [
+            ("bootstrap.servers", "kafka:9092"),
+            ("client.id", "ekino-test"),
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "ekino_ingest"),
+            ("sasl.password", "hunter2"),
+            ("ssl.ca.location", "/etc/ekino/kafka-ca.pem"),
+        ] {
+            assert_eq!(c.get(key), Some(want), "{key}");
+        }
+        assert_eq!(c.get("ssl.key.location"), None);
+        let plain = KafkaSettings::default().client("ekino-test");
+        assert_eq!(plain.get("security.protocol"), Some("plaintext"));
+        assert_eq!(plain.get("sasl.username"), None);
+        // The consumer, producer, decider and admin clients all start from `client`.
+        let consumer = crate::run::consumer_config(&sasl());
+        assert_eq!(consumer.get("sasl.username"), Some("ekino_ingest"));
+        assert_eq!(consumer.get("group.id"), Some("ekino-ingest"));
+    }
+
+    #[test]
+    fn credentials_are_checked_and_never_printed() {
+        assert_eq!(sasl().validate(), Ok(()));
+        assert_eq!(KafkaSettings::default().validate(), Ok(()));
+        let no_password = KafkaSettings {
+            sasl_password: Secret::default(),
+            ..sasl()
+        };
+        assert!(no_password
+            .validate()
+            .unwrap_err()
+            .contains("kafka.sasl_password"));
+        let typo = KafkaSettings {
+            security_protocol: "sasl-ssl".into(),
+            ..sasl()
+        };
+        assert!(typo
+            .validate()
+            .unwrap_err()
+            .contains("kafka.security_protocol"));
+        let unused = KafkaSettings {
+            security_protocol: "plaintext".into(),
+            ..sasl()
+        };
+        assert!(unused.validate().unwrap_err().contains("would not be used"));
+        let mechanism = KafkaSettings {
+            sasl_mechanism: "GSSAPI".into(),
+            ..sasl()
+        };
+        assert!(mechanism
+            .validate()
+            .unwrap_err()
+            .contains("kafka.sasl_mechanism"));
+        let debug = format!("{:?}", sasl());
+        assert!(!debug.contains("hunter2"), "{debug}");
+        let written = serde_json::to_string(&sasl()).unwrap();
+        assert!(!written.contains("hunter2"), "{written}");
     }
 }

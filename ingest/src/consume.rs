@@ -115,9 +115,10 @@ impl Judging {
         }
         self.last_forget = Some(Instant::now());
         let before = self.clock.now() - chrono::Duration::days(i64::from(self.horizon_days));
+        let day = schemas::time::days_since_epoch(schemas::time::box_office_day(before));
         let before = u32::try_from(before.timestamp().max(0)).unwrap_or(0);
         for b in self.books.by_partition.values_mut() {
-            b.forget_before(before);
+            b.forget_before(before, day);
         }
         metrics
             .dedup_events

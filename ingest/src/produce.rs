@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 
@@ -14,15 +13,15 @@ pub struct TicketProducer {
 }
 
 impl TicketProducer {
-    pub fn new(brokers: &str, topic: &str) -> anyhow::Result<Self> {
-        let inner: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
+    /// A producer to `topic`, meeting the brokers as `kafka` says (credentials included).
+    pub fn new(kafka: &crate::KafkaSettings, topic: &str) -> anyhow::Result<Self> {
+        let inner: FutureProducer = kafka
+            .client("ekino-producer")
             .set("linger.ms", "5")
             .set("batch.num.messages", "10000")
             .set("queue.buffering.max.messages", "200000")
             .set("acks", "all")
             .set("message.timeout.ms", "120000")
-            .set("client.id", "ekino-producer")
             .create()
             .context("creating kafka producer")?;
         Ok(Self {

@@ -25,9 +25,8 @@ use crate::metrics::Metrics;
 use crate::write::Writer;
 
 pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &k.brokers)
-        .set("group.id", &k.group_id)
+    let mut c = k.client("ekino-ingest");
+    c.set("group.id", &k.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
@@ -40,8 +39,7 @@ pub fn consumer_config(k: &KafkaSettings) -> ClientConfig {
             k.fetch_queue_backoff_ms.to_string(),
         )
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
-        .set("session.timeout.ms", k.session_timeout_ms.to_string())
-        .set("client.id", "ekino-ingest");
+        .set("session.timeout.ms", k.session_timeout_ms.to_string());
     if !k.group_instance_id.is_empty() {
         c.set("group.instance.id", &k.group_instance_id);
     }

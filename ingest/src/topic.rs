@@ -5,16 +5,19 @@ use std::time::Duration;
 use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::types::RDKafkaErrorCode;
 
 /// Default partition count: cinemas are keyed by BIN, so more partitions spread cinemas over
 /// more consumers; four is plenty for ~113 cinemas and one ingest process per core.
 pub const DEFAULT_PARTITIONS: i32 = 4;
 
-pub async fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+pub async fn ensure_topic(
+    kafka: &crate::KafkaSettings,
+    topic: &str,
+    partitions: i32,
+) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = kafka
+        .client("ekino-admin")
         .create()
         .context("creating kafka admin client")?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
@@ -27,6 +30,15 @@ pub async fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> anyhow
         match r {
             Ok(_) => tracing::info!(topic, partitions, "topic created"),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            // A principal without the right to create topics (ingest, the API, a vendor):
+            // `ekino migrate`, run as the operator, makes them.
+            Err((
+                name,
+                code @ (RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed),
+            )) => {
+                tracing::info!(topic = %name, %code, "not allowed to create the topic; expecting ekino migrate to have made it")
+            }
             Err((name, code)) => anyhow::bail!("creating topic {name}: {code}"),
         }
     }

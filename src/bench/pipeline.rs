@@ -235,7 +235,12 @@ pub async fn run(
         "127.0.0.1:{}",
         std::env::var("EKINO_KAFKA_MEMORY_PORT").unwrap_or_else(|_| "9093".into())
     );
-    ingest::topic::ensure_topic(&brokers, &name, ingest::topic::DEFAULT_PARTITIONS).await?;
+    // ekino's own loopback broker: plaintext, whatever the deployment's credentials are.
+    let kafka = ingest::KafkaSettings {
+        brokers: brokers.clone(),
+        ..ingest::KafkaSettings::default()
+    };
+    ingest::topic::ensure_topic(&kafka, &name, ingest::topic::DEFAULT_PARTITIONS).await?;
 
     progress(&format!(
         "preloading {} events into topic {name}",
@@ -261,7 +266,7 @@ pub async fn run(
     };
     let ledger = simulate::run(
         &sim,
-        &brokers,
+        &kafka,
         &name,
         &schemas::clock::ReportingSettings::default(),
     )
@@ -403,7 +408,7 @@ pub async fn run(
     };
     simulate::run(
         &warm,
-        &brokers,
+        &kafka,
         &name,
         &schemas::clock::ReportingSettings::default(),
     )
@@ -434,7 +439,7 @@ pub async fn run(
     };
     let steady_ledger = simulate::run(
         &steady,
-        &brokers,
+        &kafka,
         &name,
         &schemas::clock::ReportingSettings::default(),
     )
@@ -464,11 +469,11 @@ pub async fn run(
         ..sim.clone()
     };
     let producer = tokio::spawn({
-        let (b, n) = (brokers.clone(), name.clone());
+        let (k, n) = (kafka.clone(), name.clone());
         async move {
             simulate::run(
                 &outage,
-                &b,
+                &k,
                 &n,
                 &schemas::clock::ReportingSettings::default(),
             )

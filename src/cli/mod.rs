@@ -79,14 +79,14 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             ingest::clickhouse_store::migrate(&settings.clickhouse).await?;
             ingest::topic::ensure_topic(
-                &settings.kafka.brokers,
+                &settings.kafka,
                 &settings.kafka.topic,
                 ingest::topic::DEFAULT_PARTITIONS,
             )
             .await?;
             // Claim decisions: one partition, so one decider applies them in order.
             ingest::topic::ensure_topic(
-                &settings.kafka.brokers,
+                &settings.kafka,
                 &api_core::decision_queue::topic_of(&settings.kafka.topic),
                 1,
             )
@@ -96,7 +96,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Ingest => {
             ingest::topic::ensure_topic(
-                &settings.kafka.brokers,
+                &settings.kafka,
                 &settings.kafka.topic,
                 ingest::topic::DEFAULT_PARTITIONS,
             )
@@ -139,7 +139,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Simulate(args) => {
             let ledger = simulate::run(
                 &args,
-                &settings.kafka.brokers,
+                &settings.kafka,
                 &settings.kafka.topic,
                 &settings.reporting,
             )

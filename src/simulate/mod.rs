@@ -93,7 +93,7 @@ struct Outgoing {
 /// so no sale is sent later than ingest's "now" and a simulated past stays past.
 pub async fn run(
     args: &SimulateArgs,
-    brokers: &str,
+    kafka: &ingest::KafkaSettings,
     topic: &str,
     reporting: &schemas::clock::ReportingSettings,
 ) -> anyhow::Result<Ledger> {
@@ -107,8 +107,8 @@ pub async fn run(
     let producer = if args.dry_run {
         None
     } else {
-        ingest::topic::ensure_topic(brokers, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
-        Some(ingest::produce::TicketProducer::new(brokers, topic)?)
+        ingest::topic::ensure_topic(kafka, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
+        Some(ingest::produce::TicketProducer::new(kafka, topic)?)
     };
     let mut ledger = Ledger {
         seed: args.seed,

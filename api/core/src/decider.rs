@@ -23,7 +23,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::Message;
 
@@ -32,16 +31,20 @@ use crate::state::AppState;
 
 /// Applies queued decisions while this process holds the topic's partition; runs while the
 /// state lives.
-pub async fn run(state: Weak<AppState>, brokers: String, topic: String, group_id: String) {
-    let consumer: StreamConsumer = match ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
+pub async fn run(
+    state: Weak<AppState>,
+    kafka: ingest::KafkaSettings,
+    topic: String,
+    group_id: String,
+) {
+    let consumer: StreamConsumer = match kafka
+        .client("ekino-decider")
         .set("group.id", &group_id)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "6000")
         .set("fetch.wait.max.ms", "10")
         .set("fetch.queue.backoff.ms", "10")
-        .set("client.id", "ekino-decider")
         .create()
     {
         Ok(c) => c,
@@ -123,14 +126,14 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
 /// works). A broker that is away does not stop the API from serving reads: the decider joins
 /// when it can, and decisions wait (503 after `api.decision_timeout_ms`) meanwhile.
 pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Result<()> {
-    let (state, brokers, topic, group) = (
+    let (state, kafka, topic, group) = (
         Arc::downgrade(state),
-        queue.brokers.clone(),
+        queue.kafka.clone(),
         queue.topic.clone(),
         queue.group_id.clone(),
     );
     tokio::spawn(async move {
-        if let Err(e) = ingest::topic::ensure_topic(&brokers, &topic, 1)
+        if let Err(e) = ingest::topic::ensure_topic(&kafka, &topic, 1)
             .await
             .context("creating the claim decisions topic")
         {
@@ -140,7 +143,7 @@ pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Resu
                 "the claim decisions topic could not be checked; the decider subscribes anyway"
             );
         }
-        run(state, brokers, topic, group).await;
+        run(state, kafka, topic, group).await;
     });
     Ok(())
 }

@@ -103,7 +103,8 @@ pub struct DecisionQueue {
     producer: ingest::produce::TicketProducer,
     pub topic: String,
     pub group_id: String,
-    pub(crate) brokers: String,
+    /// How the decider meets the brokers (credentials included).
+    pub(crate) kafka: ingest::KafkaSettings,
 }
 
 /// The decisions topic of a deployment whose tickets topic is `topic`.
@@ -115,10 +116,10 @@ impl DecisionQueue {
     pub fn new(kafka: &ingest::KafkaSettings) -> anyhow::Result<Self> {
         let topic = topic_of(&kafka.topic);
         Ok(Self {
-            producer: ingest::produce::TicketProducer::new(&kafka.brokers, &topic)?,
+            producer: ingest::produce::TicketProducer::new(kafka, &topic)?,
             topic,
             group_id: format!("{}-decider", kafka.group_id),
-            brokers: kafka.brokers.clone(),
+            kafka: kafka.clone(),
         })
     }
 

@@ -79,7 +79,7 @@ pub async fn build_state(
         sink.unaudited.clone(),
     ));
     let producer = match kafka {
-        Some(k) => Some(ingest::produce::TicketProducer::new(&k.brokers, &k.topic)?),
+        Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.topic)?),
         None => None,
     };
     let decision_queue = kafka

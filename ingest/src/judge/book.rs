@@ -2,6 +2,13 @@
 //! conflict, to bind a refund to its sale, and to judge a void — and nothing more, because it
 //! holds every event of the dedup horizon (a year of Kazakhstan is ~23 M events).
 //!
+//! # What is remembered
+//! An event is kept while something can still refer to it: until both its arrival and its
+//! screening day (a refund's: its sale's; a void's: its target's) are older than
+//! `ingest.dedup_horizon_days`. A re-send cannot come later (it would be `stale_timestamp`),
+//! nor a refund or a void of it; and an advance sale, sold months before its show, is not
+//! forgotten while its refunds can still come.
+//!
 //! # Size
 //! An [`Entry`] is 56 bytes and its key 16 (the event's UUID); the cinema is a number (a BIN
 //! is 12 digits) and the film an index into a table of the partition's film ids. Refunds and
@@ -211,11 +218,12 @@ impl Book {
         self.len() == 0
     }
 
-    /// Forgets events older than the horizon (their ids can no longer arrive: an event that
-    /// old is `stale_timestamp`). `arrival` is the entry's, in seconds.
-    pub fn forget_before(&mut self, arrival: u32) {
-        self.entries.retain(|_, e| e.arrival >= arrival);
-        self.shared_ids.retain(|_, e| e.arrival >= arrival);
+    /// Forgets events that nothing can refer to any more: arrived before `arrival` (seconds)
+    /// *and* for a screening day before `day` (days since the epoch). See the module docs.
+    pub fn forget_before(&mut self, arrival: u32, day: u16) {
+        let keep = |e: &Entry| e.arrival >= arrival || e.day >= day;
+        self.entries.retain(|_, e| keep(e));
+        self.shared_ids.retain(|_, e| keep(e));
     }
 
     /// Approximate heap bytes held, for the memory gauge and the benchmark.
@@ -279,6 +287,42 @@ mod tests {
         assert!(b.belongs_to_other(3, 9));
         assert!(!b.belongs_to_other(1, 9));
         assert!(b.get(3, 9).is_none());
+        assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn an_event_is_kept_while_its_arrival_or_its_screening_day_is_within_the_horizon() {
+        let mut b = Book::default();
+        // Arrived at 100 for day 10; arrived at 100 for day 30 (an advance sale); arrived at
+        // 300 for day 10 (sold after its show, a late report).
+        b.insert(
+            1,
+            Entry {
+                arrival: 100,
+                day: 10,
+                ..entry(1)
+            },
+        );
+        b.insert(
+            2,
+            Entry {
+                arrival: 100,
+                day: 30,
+                ..entry(1)
+            },
+        );
+        b.insert(
+            3,
+            Entry {
+                arrival: 300,
+                day: 10,
+                ..entry(1)
+            },
+        );
+        b.forget_before(200, 20);
+        assert!(b.get(1, 1).is_none(), "both older than the horizon");
+        assert!(b.get(1, 2).is_some(), "its show is still within it");
+        assert!(b.get(1, 3).is_some(), "it arrived within it");
         assert_eq!(b.len(), 2);
     }
 

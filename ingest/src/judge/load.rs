@@ -46,10 +46,19 @@ pub async fn load(
             .bind(bound)
             .with_setting("max_execution_time", t.clone())
     };
+    // What can still be referred to (see `book`): arrived within the horizon, or for a
+    // screening day within it (the horizon's first box-office day, written by ekino itself).
+    let since_day =
+        schemas::time::box_office_day(DateTime::from_timestamp(since, 0).unwrap_or_default());
+    let within =
+        |day: &str| format!("(arrived_at >= toDateTime(?) OR {day} >= toDate('{since_day}'))");
     // Without FINAL: `FINAL` merges the whole table for every partition's load, and the
     // versions of one event (a replayed copy, the voided version) are folded here instead.
     let tickets: Vec<TicketRow> = rows(
-        "SELECT ?fields FROM ticket_events WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)".into(),
+        format!(
+            "SELECT ?fields FROM ticket_events WHERE kafka_topic = ? AND kafka_partition = ? AND {}",
+            within("day")
+        ),
         since,
     )
     .fetch_all()
@@ -94,11 +103,13 @@ pub async fn load(
 
     // Waiting refunds: pending rows not counted (a ticket row) and not rejected since.
     let waiting: Vec<TicketRow> = rows(
-        "SELECT ?fields FROM pending_refunds FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?) \
-         AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
-         AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events) \
-         ORDER BY kafka_offset"
-            .into(),
+        format!(
+            "SELECT ?fields FROM pending_refunds FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND {} \
+             AND (cinema_bin, event_id) NOT IN (SELECT cinema_bin, event_id FROM ticket_events WHERE event_type = 'refund') \
+             AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM rejected_events) \
+             ORDER BY kafka_offset",
+            within("day")
+        ),
         since,
     )
     .fetch_all()
@@ -117,7 +128,15 @@ pub async fn load(
     }
 
     let voids: Vec<VoidRow> =
-        rows("SELECT ?fields FROM event_voids FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND arrived_at >= toDateTime(?)".into(), since).fetch_all().await?;
+        rows(
+            format!(
+                "SELECT ?fields FROM event_voids FINAL WHERE kafka_topic = ? AND kafka_partition = ? AND {}",
+                within("target_day")
+            ),
+            since,
+        )
+        .fetch_all()
+        .await?;
     for v in voids {
         let cinema = cinema_key(&v.cinema_bin);
         let id = uuid_of(&v.event_id);
