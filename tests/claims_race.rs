@@ -268,5 +268,105 @@ fn two_api_processes_deciding_at_once_never_overdraw_a_pool_or_lose_a_step() {
         ids[5]
     ));
     assert_eq!(stored.trim(), "2", "rows of the claim's steps");
+
+    // A forged decision: valid JSON, a real claim, the real ministry key's id, produced
+    // straight to the decisions topic by someone who can write there but holds no API
+    // secret. It changes nothing and raises the alert; a real decision still applies.
+    let (_, fresh) = call(&bases[0], "POST", "/v1/claims", &producer, &claim(7));
+    let target = fresh["claim_id"].as_str().unwrap().to_owned();
+    let key_id = history[1]["key_id"].as_str().unwrap().to_owned();
+    assert!(!key_id.is_empty(), "{v}");
+    let forged = json!({
+        "request_id": "f0f0f0f0-0000-4000-8000-000000000001", "claim_id": target,
+        "decision": "approve", "reason": null, "as_of": null,
+        "key_id": key_id, "role": "ministry", "mac": "00".repeat(32),
+    });
+    let unsigned = json!({
+        "request_id": "f0f0f0f0-0000-4000-8000-000000000002", "claim_id": target,
+        "decision": "approve", "key_id": key_id, "role": "ministry",
+    });
+    {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let p: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", BROKERS)
+            .create()
+            .unwrap();
+        let topic = format!("{}.decisions", env.name);
+        for m in [&forged, &unsigned] {
+            p.send(
+                BaseRecord::to(&topic)
+                    .key(target.as_bytes())
+                    .payload(&m.to_string()),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap();
+        }
+        p.flush(Duration::from_secs(10)).unwrap();
+    }
+    let logs = || {
+        (0..2)
+            .map(|n| {
+                std::fs::read_to_string(env.dir.join(format!("api-{n}.log"))).unwrap_or_default()
+            })
+            .collect::<String>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || logs()
+            .matches("a claim decision without a valid signature was refused")
+            .count()
+            == 2),
+        "the decider raised no alert for the forged decisions"
+    );
+    let (_, now) = call(
+        &bases[1],
+        "GET",
+        &format!("/v1/claims/{target}"),
+        &ministry,
+        &Value::Null,
+    );
+    assert_eq!(
+        now["status"], "submitted",
+        "a forged decision applied: {now}"
+    );
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT count() FROM {}.claim_decisions WHERE claim_id = '{target}'",
+            env.app_db()
+        ))
+        .trim(),
+        "0",
+        "no outcome stored for a forged request"
+    );
+    let (status, real) = call(
+        &bases[1],
+        "POST",
+        &format!("/v1/claims/{target}/decision"),
+        &ministry,
+        &json!({"decision": "reject", "reason": "filed twice"}),
+    );
+    assert_eq!(
+        (status, real["status"].as_str()),
+        (200, Some("rejected")),
+        "{real}"
+    );
+    // Its producer sees who decided, not which ministry key.
+    let (_, seen) = call(
+        &bases[0],
+        "GET",
+        &format!("/v1/claims/{target}"),
+        &producer,
+        &Value::Null,
+    );
+    let step = &seen["history"][1];
+    assert_eq!(
+        (step["by"].as_str(), step["key_id"].as_str()),
+        (Some("Claims desk"), Some("")),
+        "{seen}"
+    );
+    assert_eq!(
+        real["history"][1]["key_id"].as_str(),
+        Some(key_id.as_str()),
+        "the ministry sees its key"
+    );
     drop(apis);
 }

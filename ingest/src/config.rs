@@ -391,10 +391,6 @@ mod kafka_tests {
         let plain = KafkaSettings::default().client("ekino-test");
         assert_eq!(plain.get("security.protocol"), Some("plaintext"));
         assert_eq!(plain.get("sasl.username"), None);
-        // The consumer, producer, decider and admin clients all start from `client`.
-        let consumer = crate::run::consumer_config(&sasl());
-        assert_eq!(consumer.get("sasl.username"), Some("ekino_ingest"));
-        assert_eq!(consumer.get("group.id"), Some("ekino-ingest"));
     }
 
     #[test]

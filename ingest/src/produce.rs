@@ -14,7 +14,7 @@ pub struct TicketProducer {
 
 impl TicketProducer {
     /// A producer to `topic`, meeting the brokers as `kafka` says (credentials included).
-    pub fn new(kafka: &crate::KafkaSettings, topic: &str) -> anyhow::Result<Self> {
+    pub fn new(kafka: &crate::config::KafkaSettings, topic: &str) -> anyhow::Result<Self> {
         let inner: FutureProducer = kafka
             .client("ekino-producer")
             .set("linger.ms", "5")

@@ -256,3 +256,22 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_consumer_starts_from_the_credentials() {
+        let k = crate::config::KafkaSettings {
+            security_protocol: "sasl_plaintext".into(),
+            sasl_mechanism: "SCRAM-SHA-512".into(),
+            sasl_username: "ekino_ingest".into(),
+            sasl_password: crate::config::Secret::new("hunter2"),
+            ..crate::config::KafkaSettings::default()
+        };
+        let c = crate::run::consumer_config(&k);
+        assert_eq!(c.get("sasl.username"), Some("ekino_ingest"));
+        assert_eq!(c.get("sasl.password"), Some("hunter2"));
+        assert_eq!(c.get("group.id"), Some("ekino-ingest"));
+        assert_eq!(c.get("client.id"), Some("ekino-ingest"));
+    }
+}

@@ -12,7 +12,7 @@ use rdkafka::types::RDKafkaErrorCode;
 pub const DEFAULT_PARTITIONS: i32 = 4;
 
 pub async fn ensure_topic(
-    kafka: &crate::KafkaSettings,
+    kafka: &crate::config::KafkaSettings,
     topic: &str,
     partitions: i32,
 ) -> anyhow::Result<()> {

@@ -81,6 +81,11 @@ impl TestEnv {
         c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
             .env("EKINO_KAFKA__TOPIC", &self.name)
             .env("EKINO_KAFKA__GROUP_ID", &self.name)
+            // Every API process of a test signs claim decisions alike (see `decision_queue`).
+            .env(
+                "EKINO_API__DECISION_SECRET",
+                format!("{}-decisions", self.name),
+            )
             .env(
                 "EKINO_INGEST__METRICS_ADDR",
                 format!("127.0.0.1:{}", self.metrics_port),

@@ -51,6 +51,15 @@ pub struct ApiSettings {
     pub session_max_secs: u32,
     /// How long a process trusts its copy of a session row (at most 1,000; 0: reads every time).
     pub session_cache_ms: u64,
+    /// Signs claim decisions for the decider (see `decision_queue`): the same in every API
+    /// process of a deployment, held by nobody else.
+    #[serde(skip_serializing)]
+    #[schema(ignore)]
+    pub decision_secret: ingest::config::Secret,
+    /// The secret before the last rotation, still accepted by the decider.
+    #[serde(skip_serializing)]
+    #[schema(ignore)]
+    pub decision_secret_previous: ingest::config::Secret,
 }
 
 impl Default for ApiSettings {
@@ -80,6 +89,8 @@ impl Default for ApiSettings {
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             session_cache_ms: 1000,
+            decision_secret: ingest::config::Secret::default(),
+            decision_secret_previous: ingest::config::Secret::default(),
         }
     }
 }

@@ -34,6 +34,7 @@ use crate::state::AppState;
 pub async fn run(
     state: Weak<AppState>,
     kafka: ingest::KafkaSettings,
+    keys: crate::decision_queue::DecisionKeys,
     topic: String,
     group_id: String,
 ) {
@@ -80,6 +81,17 @@ pub async fn run(
                 offset = msg.offset(),
                 "an unreadable claim decision was skipped"
             ),
+            // Authorised again where it is applied: only an API process can sign.
+            Some(req) if !keys.verify(&req) => {
+                s.metrics.forged_decisions.inc();
+                tracing::error!(
+                    offset = msg.offset(),
+                    request_id = %req.request_id,
+                    claim_id = %req.claim_id,
+                    key_id = %req.key_id,
+                    "a claim decision without a valid signature was refused: someone who can write to the decisions topic is not an api process"
+                );
+            }
             Some(req) => apply_until_stored(&s, &req).await,
         }
         if let Err(e) = consumer.commit_message(&msg, CommitMode::Sync) {
@@ -126,9 +138,10 @@ async fn apply_until_stored(s: &Arc<AppState>, req: &DecisionRequest) {
 /// works). A broker that is away does not stop the API from serving reads: the decider joins
 /// when it can, and decisions wait (503 after `api.decision_timeout_ms`) meanwhile.
 pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Result<()> {
-    let (state, kafka, topic, group) = (
+    let (state, kafka, keys, topic, group) = (
         Arc::downgrade(state),
         queue.kafka.clone(),
+        queue.keys.clone(),
         queue.topic.clone(),
         queue.group_id.clone(),
     );
@@ -143,7 +156,7 @@ pub async fn start(state: &Arc<AppState>, queue: &DecisionQueue) -> anyhow::Resu
                 "the claim decisions topic could not be checked; the decider subscribes anyway"
             );
         }
-        run(state, kafka, topic, group).await;
+        run(state, kafka, keys, topic, group).await;
     });
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the API.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -9,6 +9,8 @@ pub struct ApiMetrics {
     registry: Registry,
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
+    /// Claim decisions on the topic without a valid signature (an alert: see `decider`).
+    pub forged_decisions: IntCounter,
 }
 
 impl ApiMetrics {
@@ -26,6 +28,14 @@ impl ApiMetrics {
             &["route"],
         )
         .expect("metric");
+        let forged_decisions = IntCounter::new(
+            "ekino_api_forged_decisions_total",
+            "claim decisions refused by the decider for a missing or wrong signature",
+        )
+        .expect("metric");
+        registry
+            .register(Box::new(forged_decisions.clone()))
+            .expect("register");
         registry
             .register(Box::new(requests.clone()))
             .expect("register");
@@ -42,6 +52,7 @@ impl ApiMetrics {
             registry,
             requests,
             latency,
+            forged_decisions,
         }
     }
 

@@ -82,8 +82,12 @@ pub async fn build_state(
         Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.topic)?),
         None => None,
     };
+    let decision_keys = api_core::decision_queue::DecisionKeys::new(
+        api.decision_secret.expose(),
+        api.decision_secret_previous.expose(),
+    );
     let decision_queue = kafka
-        .map(api_core::decision_queue::DecisionQueue::new)
+        .map(|k| api_core::decision_queue::DecisionQueue::new(k, decision_keys))
         .transpose()?;
     Ok(Arc::new(AppState {
         ch: client,

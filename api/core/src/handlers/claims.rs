@@ -41,7 +41,11 @@ pub struct Step {
     pub at: String,
     pub status: String,
     pub role: String,
+    /// The key that took the step; empty when the ministry took it and the reader is not the
+    /// ministry (a producer sees who, not which key).
     pub key_id: String,
+    /// Who took the step: the key's label, or its role when the key is no longer held.
+    pub by: String,
     pub reason: String,
 }
 
@@ -82,6 +86,7 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
                 status: e.kind.clone(),
                 role: e.role.clone(),
                 key_id: e.key_id.clone(),
+                by: String::new(),
                 reason: e.reason.clone(),
             })
             .collect(),
@@ -158,7 +163,7 @@ struct Prepared {
 pub async fn submit(s: &AppState, p: &Principal, sub: SubmitClaim) -> Result<ClaimView, ApiError> {
     let Prepared { event } = prepare(s, p, sub).await?;
     append(s, &event).await?;
-    view(&[event])
+    Ok(for_reader(s, p, view(&[event])?))
 }
 
 /// Computes a claim exactly as [`submit`] would, and stores nothing.
@@ -291,7 +296,24 @@ pub async fn get(s: &AppState, p: &Principal, id: String) -> Result<ClaimView, A
     if p.role == Role::Producer && !p.owns_party(&v.submitted_by) {
         return Err(ApiError::NotFound);
     }
-    Ok(v)
+    Ok(for_reader(s, p, v))
+}
+
+/// Names each step's author by its key's label; the ministry's key ids only to the ministry.
+fn for_reader(s: &AppState, p: &Principal, mut v: ClaimView) -> ClaimView {
+    let now = s.now_secs();
+    for step in &mut v.history {
+        step.by = s
+            .keys
+            .by_id(&step.key_id, now)
+            .map(|(k, _)| k.label)
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| step.role.clone());
+        if p.role != Role::Ministry && step.role == Role::Ministry.as_str() {
+            step.key_id.clear();
+        }
+    }
+    v
 }
 
 pub async fn decide(
@@ -322,6 +344,7 @@ pub async fn decide(
         as_of: d.as_of,
         key_id: p.key_id.clone(),
         role: p.role.as_str().into(),
+        mac: String::new(),
     };
     match &s.decision_queue {
         // One decision at a time across every API process (see `decider`).
@@ -335,7 +358,7 @@ pub async fn decide(
             apply_decision(s, &req).await?;
         }
     }
-    view(&load(s, &id).await?)
+    Ok(for_reader(s, p, view(&load(s, &id).await?)?))
 }
 
 /// Applies one decision: the next status, for an approval the result recomputed at the rates
