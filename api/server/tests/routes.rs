@@ -621,6 +621,67 @@ async fn with_the_audit_spool_full_writes_are_refused_and_reads_go_on() {
     assert_eq!(read.status(), 200, "reads go on");
 }
 
+#[tokio::test]
+async fn with_the_audit_spool_full_every_web_form_is_refused_before_anything_is_read() {
+    let (state, _tokens, _audit) = app_audited(10_000);
+    let row = api_core::audit::AuditRow {
+        at: 0,
+        key_id: "k".into(),
+        role: "ministry".into(),
+        method: "GET".into(),
+        path: "/".into(),
+        query: "x".repeat(2 << 20),
+        status: 200,
+        rows: 0,
+        latency_ms: 0,
+        client: String::new(),
+    };
+    assert!(!state.spool.append(&[row]).unwrap());
+    let routes = api_server::routes(state);
+    // Every form that changes something, in each language; a session cookie that exists
+    // nowhere (the refusal comes before it is looked up), a token, a field.
+    let forms = [
+        "sign-in",
+        "ministry/claims/CL-1/decision",
+        "ministry/people/issue",
+        "ministry/registry/fx",
+        "ministry/registry/cinema/980340001119",
+        "producer/claim",
+        "cinema/void",
+        "commission/estimates",
+    ];
+    for lang in ["kk", "ru", "en"] {
+        for form in forms {
+            let resp = warp::test::request()
+                .method("POST")
+                .path(&format!("/{lang}/{form}"))
+                .header("cookie", "ekino_session=nothing; ekino_csrf=t")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("csrf=t&key=x")
+                .reply(&routes)
+                .await;
+            let body = String::from_utf8_lossy(resp.body()).into_owned();
+            assert_eq!(resp.status(), 503, "/{lang}/{form}: {body}");
+            let words = match lang {
+                "kk" => "аудит журналына",
+                "ru" => "журнал аудита",
+                _ => "audit log",
+            };
+            assert!(body.contains(words), "/{lang}/{form}: {body}");
+        }
+    }
+    // The upload form too (multipart).
+    let resp = warp::test::request()
+        .method("POST")
+        .path("/en/cinema/upload")
+        .header("cookie", "ekino_session=nothing")
+        .header("content-type", "multipart/form-data; boundary=X")
+        .body("--X\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nt\r\n--X--\r\n")
+        .reply(&routes)
+        .await;
+    assert_eq!(resp.status(), 503);
+}
+
 /// The document is valid OpenAPI 3.1, checked by a real validator (PyPI
 /// `openapi-spec-validator`, installed by scripts/test.sh), and every schema it references
 /// is defined. It is also written to target/openapi.json for the schemathesis run.

@@ -287,6 +287,7 @@ cultural-malaysian_credit = Malaysia in the credits
 
 error-title = Something is wrong with the request
 error-bad-field = { $field }: { $reason }
+error-audit-full = Changes are paused: the audit log cannot be written just now, and no change is made without its record. Please try again shortly.
 error-unavailable = The data store did not answer. Please try again shortly.
 error-not-found = There is no such page.
 

@@ -150,6 +150,7 @@ pub fn message(lang: Lang, e: &api_core::error::ApiError) -> String {
         // API gives it.
         E::Conflict(reason) => reason.clone(),
         E::Busy { .. } => i18n::t(lang, "error-busy"),
+        E::AuditFull => i18n::t(lang, "error-audit-full"),
         _ => i18n::t(lang, "error-unavailable"),
     }
 }

@@ -128,10 +128,21 @@ pub async fn gate_form(
     rest: &str,
     roles: &[Role],
 ) -> Result<Signed, Response> {
+    // No change without its audit record, whichever face: with the audit spool full, a
+    // form's write waits as the JSON face's does (`api_edge::principal`), before anything
+    // else is read or done.
+    if s.spool.is_full() {
+        return Err(audit_full(lang, rest));
+    }
     match current(s, cookie).await {
         Ok(None) => Err(forbidden(lang)),
         _ => gate(s, lang, cookie, rest, "", roles).await,
     }
+}
+
+/// The 503 page of a write refused while the audit spool is full.
+pub fn audit_full(lang: Lang, rest: &str) -> Response {
+    page::error(lang, rest, "", &api_core::error::ApiError::AuditFull)
 }
 
 /// A 303 to `to`, with cookies to set.

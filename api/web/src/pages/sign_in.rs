@@ -86,6 +86,10 @@ pub async fn sign_in(
     csrf_cookie: Option<&str>,
     tls: bool,
 ) -> (Response, Option<Principal>) {
+    // A sign-in writes a session and its audit record: it waits while the spool is full.
+    if s.spool.is_full() {
+        return (crate::session::audit_full(lang, "sign-in"), None);
+    }
     let form: HashMap<String, String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .unwrap_or_default()
         .into_iter()
