@@ -37,10 +37,33 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The session cookie.
+/// The session cookie (over plain HTTP: a machine's loopback, the demo).
 pub const COOKIE: &str = "ekino_session";
-/// The sign-in form's double-submit cookie.
+/// The sign-in form's double-submit cookie (over plain HTTP).
 pub const CSRF_COOKIE: &str = "ekino_csrf";
+/// The same two over TLS: the `__Host-` prefix makes a browser keep them only when set by
+/// this host over TLS for the whole site, so a sibling subdomain cannot plant one (which would
+/// defeat the double-submit check) and only these are read over TLS.
+pub const HOST_COOKIE: &str = "__Host-ekino_session";
+pub const HOST_CSRF_COOKIE: &str = "__Host-ekino_csrf";
+
+/// The name `plain` cookie goes by over TLS or not.
+pub fn cookie_name(plain: &str, tls: bool) -> String {
+    if tls {
+        format!("__Host-{plain}")
+    } else {
+        plain.to_owned()
+    }
+}
+
+/// Of the two cookies a request may carry, the one its transport allows.
+pub fn pick(tls: bool, host: Option<String>, plain: Option<String>) -> Option<String> {
+    if tls {
+        host
+    } else {
+        plain
+    }
+}
 /// Use is written back at most this often.
 pub const TOUCH_SECS: u32 = 60;
 /// Rows cached at most; past it the cache starts again empty.

@@ -118,7 +118,8 @@ fn audit_refusal(
 /// the path does answer, as `allowed` (the route table) says (RFC 9110). A reply to a request
 /// that carried credentials (a key, or a session cookie) is `Cache-Control: no-store`: what a
 /// signed-in page or a keyed download shows is never kept by a browser or a proxy (a reply
-/// that sets its own, a hashed asset, keeps it).
+/// that sets its own, a hashed asset, keeps it). A reply over TLS tells the browser to come
+/// back over TLS only (`Strict-Transport-Security`, a year).
 pub fn around(
     s: State,
     app: BoxedFilter<(Response,)>,
@@ -129,8 +130,12 @@ pub fn around(
         .and(query())
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::cookie::optional::<String>(api_core::sessions::COOKIE))
+        .and(warp::cookie::optional::<String>(
+            api_core::sessions::HOST_COOKIE,
+        ))
         .and(peer())
         .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(warp::header::optional::<String>("x-forwarded-proto"))
         .and(state(s))
         .and(app)
         .map(
@@ -139,11 +144,20 @@ pub fn around(
                   q: String,
                   auth: Option<String>,
                   session: Option<String>,
+                  host_session: Option<String>,
                   remote: Option<std::net::SocketAddr>,
                   xff: Option<String>,
+                  xfp: Option<String>,
                   s: State,
                   mut resp: Response| {
                 let client = s.guards.client(remote, xff.as_deref());
+                if s.guards.over_tls(remote, xfp.as_deref()) {
+                    resp.headers_mut().insert(
+                        warp::http::header::STRICT_TRANSPORT_SECURITY,
+                        warp::http::HeaderValue::from_static("max-age=31536000"),
+                    );
+                }
+                let session = session.or(host_session);
                 // Unless the reply says otherwise (a hashed asset is the same for everyone).
                 let said = resp
                     .headers()

@@ -25,6 +25,18 @@ fn app_audited(
     Vec<(Role, String)>,
     tokio::sync::mpsc::Receiver<api_core::audit::AuditRow>,
 ) {
+    app_with(rate_per_minute, ApiSettings::default())
+}
+
+/// [`app_audited`] with these settings.
+fn app_with(
+    rate_per_minute: u32,
+    settings: ApiSettings,
+) -> (
+    Arc<AppState>,
+    Vec<(Role, String)>,
+    tokio::sync::mpsc::Receiver<api_core::audit::AuditRow>,
+) {
     let bin = schemas::Bin::parse(example_bin()).unwrap();
     let other = schemas::Bin::parse("050440002227").unwrap();
     let mut rows = Vec::new();
@@ -50,10 +62,10 @@ fn app_audited(
         limiter: RateLimiter::new(rate_per_minute),
         guards: api_core::guards::Guards::new(&ApiSettings {
             public_rate_limit_per_minute: rate_per_minute,
-            ..ApiSettings::default()
+            ..settings.clone()
         })
         .unwrap(),
-        settings: ApiSettings::default(),
+        settings,
         programmes: rebate_engine::builtin::programmes().unwrap(),
         fx: rebate_engine::builtin::fx(),
         estimate_fx: api_core::fx::EstimateFx::new(std::time::Duration::from_secs(3600)),
@@ -1025,5 +1037,70 @@ async fn a_reply_to_credentials_is_never_cached_and_an_asset_keeps_its_own() {
     assert_eq!(
         cache(&css).as_deref(),
         Some("public, max-age=31536000, immutable")
+    );
+}
+
+#[tokio::test]
+async fn over_tls_the_cookies_are_host_only_and_the_browser_is_told_to_stay_on_tls() {
+    let (state, _tokens, _audit) = app_with(
+        10_000,
+        ApiSettings {
+            trusted_proxies: vec!["127.0.0.1".into()],
+            ..ApiSettings::default()
+        },
+    );
+    let routes = api_server::routes(state);
+    let proxy: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let form = |proto: &'static str| {
+        warp::test::request()
+            .path("/en/sign-in")
+            .remote_addr(proxy)
+            .header("x-forwarded-proto", proto)
+    };
+    let tls = form("https").reply(&routes).await;
+    let set = tls.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("__Host-ekino_csrf=")
+            && set.ends_with("; Path=/; HttpOnly; SameSite=Strict; Secure"),
+        "{set}"
+    );
+    assert_eq!(
+        tls.headers()["strict-transport-security"].to_str().unwrap(),
+        "max-age=31536000"
+    );
+    let plain = form("http").reply(&routes).await;
+    let set = plain.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("ekino_csrf=") && !set.contains("Secure"),
+        "{set}"
+    );
+    assert!(!plain.headers().contains_key("strict-transport-security"));
+    // Over TLS a cookie without the prefix (one a sibling subdomain could plant) is not
+    // read: the double-submit check fails as if there were none.
+    let planted = warp::test::request()
+        .method("POST")
+        .path("/en/sign-in")
+        .remote_addr(proxy)
+        .header("x-forwarded-proto", "https")
+        .header("cookie", "ekino_csrf=planted")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=planted&key=ek_x_y")
+        .reply(&routes)
+        .await;
+    assert_eq!(planted.status(), 403, "{:?}", planted.body());
+    let own = warp::test::request()
+        .method("POST")
+        .path("/en/sign-in")
+        .remote_addr(proxy)
+        .header("x-forwarded-proto", "https")
+        .header("cookie", "__Host-ekino_csrf=mine")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=mine&key=ek_x_y")
+        .reply(&routes)
+        .await;
+    assert_ne!(
+        own.status(),
+        403,
+        "the host cookie passes the check (the key is then refused)"
     );
 }

@@ -62,6 +62,30 @@ fn page(
 }
 
 /// Whether the request came over TLS (see `Guards::over_tls`): cookies are `Secure` then.
+/// The session cookie this request's transport allows (see `api_core::sessions::HOST_COOKIE`).
+fn session_cookie(
+    s: &State,
+) -> impl Filter<Extract = (Option<String>,), Error = warp::Rejection> + Clone {
+    tls(s)
+        .and(warp::cookie::optional::<String>(
+            api_core::sessions::HOST_COOKIE,
+        ))
+        .and(warp::cookie::optional::<String>(COOKIE))
+        .map(api_core::sessions::pick)
+}
+
+/// The sign-in form's double-submit cookie, the same way.
+fn csrf_cookie(
+    s: &State,
+) -> impl Filter<Extract = (Option<String>,), Error = warp::Rejection> + Clone {
+    tls(s)
+        .and(warp::cookie::optional::<String>(
+            api_core::sessions::HOST_CSRF_COOKIE,
+        ))
+        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .map(api_core::sessions::pick)
+}
+
 fn tls(s: &State) -> impl Filter<Extract = (bool,), Error = warp::Rejection> + Clone {
     api_edge::peer()
         .and(warp::header::optional::<String>("x-forwarded-proto"))
@@ -80,7 +104,7 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
         .and(warp::path::end())
         .and(warp::get())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(query())
         .then(
             move |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
@@ -120,7 +144,7 @@ where
         .and(warp::path::end())
         .and(warp::get())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(query())
         .then(
             move |lang: Lang, s: State, cookie: Option<String>, q: String| {
@@ -146,8 +170,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(public(s.clone()))
         .and(state(s.clone()))
         .and(query())
-        .and(warp::cookie::optional::<String>(COOKIE))
-        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(session_cookie(s))
+        .and(csrf_cookie(s))
         .and(tls(s))
         .then(
             |lang: Lang,
@@ -164,7 +188,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(public(s.clone()))
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(CSRF_COOKIE))
+        .and(csrf_cookie(s))
         .and(tls(s))
         .and(api_edge::body(limit, timeout))
         .then(
@@ -191,7 +215,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(public(s.clone()))
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(tls(s))
         .and(api_edge::body(limit, timeout))
         .then(|lang: Lang, s: State, session: Option<String>, tls: bool, body: bytes::Bytes| async move {
@@ -206,7 +230,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("ministry" / "claims" / String / "decision"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
             let signed = match session::gate_form(&s, lang, cookie.as_deref(), "ministry", &[Role::Ministry]).await {
@@ -252,7 +276,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             .and(warp::path!("ministry" / "people" / String))
             .and(warp::post())
             .and(state(s.clone()))
-            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(session_cookie(s))
             .and(api_edge::body(limit, timeout))
             .then(
                 |lang: Lang,
@@ -279,7 +303,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("producer" / "films" / String))
         .and(warp::get())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(query())
         .then(
             |lang: Lang, film: String, s: State, cookie: Option<String>, q: String| async move {
@@ -306,7 +330,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("cinema" / "upload"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(warp::multipart::form().max_length(multipart_limit))
         .then(|lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| async move {
             match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
@@ -318,7 +342,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("cinema" / "void"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(
             |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
@@ -341,7 +365,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("producer" / "claim"))
         .and(warp::get())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(query())
         .then(
             |lang: Lang, s: State, cookie: Option<String>, q: String| async move {
@@ -364,7 +388,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("producer" / "claim"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(
             |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
@@ -434,7 +458,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
             .and(warp::path!("ministry" / "registry" / String / String))
             .and(warp::get())
             .and(state(s.clone()))
-            .and(warp::cookie::optional::<String>(COOKIE))
+            .and(session_cookie(s))
             .and(query())
             .then(
                 |lang: Lang,
@@ -457,7 +481,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("ministry" / "registry" / "fx"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(
             |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
@@ -479,7 +503,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("ministry" / "registry" / String / String))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(
             |lang: Lang,
@@ -515,7 +539,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("commission" / "estimates"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(
             |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
@@ -537,7 +561,7 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::path!("commission" / "estimates" / String / "delete"))
         .and(warp::post())
         .and(state(s.clone()))
-        .and(warp::cookie::optional::<String>(COOKIE))
+        .and(session_cookie(s))
         .and(api_edge::body(limit, timeout))
         .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
             match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {

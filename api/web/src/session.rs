@@ -165,6 +165,7 @@ pub fn see_other(to: &str, cookies: Vec<String>) -> Response {
 /// A cookie of ours: the whole site, never readable by scripts, never sent from another site,
 /// and only over TLS when the page came over TLS.
 pub fn cookie(name: &str, value: &str, tls: bool, clear: bool) -> String {
+    let name = api_core::sessions::cookie_name(name, tls);
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
     if tls {
         c.push_str("; Secure");
