@@ -13,7 +13,9 @@
 //! - a second event under an accepted id with other content is `conflicting_duplicate`;
 //! - a refund counts at its sale's box-office day whenever it happens.
 //!
-//! Each follows the event it copies in the same cinema's stream, so Kafka keeps its order.
+//! Each is keyed by the cinema of the event it copies, so it is in that cinema's partition;
+//! a case's second message (`later`) is produced only once the broker has acknowledged its
+//! first (see `simulate::run`), so a delivery retried during a broker restart cannot swap them.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rand::Rng;
@@ -23,7 +25,7 @@ use schemas::{Channel, EventType, Kzt, RejectReason, TicketEvent, VoidEvent};
 use super::ledger::Ledger;
 use super::traffic::new_event_id;
 
-/// One message of a case: sent with its event (`now`) or a little later (`later`).
+/// A case's messages: sent with its event (`now`), or once those are acknowledged (`later`).
 pub struct Sends {
     pub now: Vec<String>,
     pub later: Vec<String>,
