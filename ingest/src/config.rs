@@ -141,14 +141,6 @@ impl KafkaSettings {
         }
         c
     }
-
-    /// These settings with other brokers (the benchmarks' in-memory broker).
-    pub fn at(&self, brokers: &str) -> Self {
-        Self {
-            brokers: brokers.to_owned(),
-            ..self.clone()
-        }
-    }
 }
 
 /// A password from settings: never printed (`Debug` and `Display` show `***`) and never

@@ -229,14 +229,14 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_http_only_strict_and_secure_over_tls() {
+    fn cookies_are_http_only_strict_and_host_only_secure_over_tls() {
         assert_eq!(
             cookie("a", "b", false, false),
             "a=b; Path=/; HttpOnly; SameSite=Strict"
         );
         assert_eq!(
             cookie("a", "b", true, false),
-            "a=b; Path=/; HttpOnly; SameSite=Strict; Secure"
+            "__Host-a=b; Path=/; HttpOnly; SameSite=Strict; Secure"
         );
         assert_eq!(
             cookie("a", "", false, true),
