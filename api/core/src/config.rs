@@ -36,16 +36,10 @@ pub struct ApiSettings {
     pub audit_spool_dir: String,
     /// The spool's bound; when full, writes are refused (503) until it drains.
     pub audit_spool_max_bytes: u64,
-    /// Open connections at once. One more takes the place of the connection idle longest;
-    /// only when every one is busy is it closed at once.
+    /// Open connections at once; one more is closed at once.
     pub max_connections: usize,
-    /// Open connections from one address (trusted proxies aside), the same way.
-    pub max_connections_per_client: usize,
-    /// A connection must send its first request's headers within this, and each request's
-    /// headers within this once started (a silent or slow-header client is cut off).
+    /// A request's headers must arrive within this (slow-header clients are cut off).
     pub header_timeout_ms: u64,
-    /// A kept-alive connection with no request and no bytes either way this long is closed.
-    pub idle_timeout_ms: u64,
     /// A request's body must arrive within this (408 otherwise).
     pub body_timeout_ms: u64,
     /// How long a claim decision waits for the decider (see `decider`) before 503.
@@ -89,9 +83,7 @@ impl Default for ApiSettings {
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
             max_connections: 1024,
-            max_connections_per_client: 256,
             header_timeout_ms: 10_000,
-            idle_timeout_ms: 30_000,
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
             session_idle_secs: 30 * 60,

@@ -154,16 +154,7 @@ pub async fn serve(
     tokio::spawn(flush_refusals(Arc::downgrade(&state)));
     let limits = crate::http::Limits {
         max_connections: state.settings.max_connections,
-        max_per_client: state.settings.max_connections_per_client,
         header_timeout: Duration::from_millis(state.settings.header_timeout_ms),
-        idle_timeout: Duration::from_millis(state.settings.idle_timeout_ms),
-        // Checked when the guards were built.
-        trusted: state
-            .settings
-            .trusted_proxies
-            .iter()
-            .filter_map(|p| p.parse().ok())
-            .collect(),
         drain: Duration::from_secs(10),
     };
     let server = crate::http::serve(listener, routes(state), limits, shutdown);
