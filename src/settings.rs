@@ -58,6 +58,7 @@ impl Settings {
             .validate(&s.kafka, &s.reporting)
             .map_err(anyhow::Error::msg)?;
         s.reporting.validate().map_err(anyhow::Error::msg)?;
+        s.api.signals.validate().map_err(anyhow::Error::msg)?;
         Ok(s)
     }
 }

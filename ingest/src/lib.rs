@@ -1,4 +1,5 @@
-//! Kafka → ClickHouse ingest of `ekino.ticket/1` events.
+//! Kafka → ClickHouse ingest of `ekino.ticket/1` events (and, beside them, the declared
+//! sessions of `ekino.session/1`: see `declarations`).
 //!
 //! # Pipeline
 //! `consume` (rdkafka consumer group) → `decode` each message into a ticket row or a rejected
@@ -42,6 +43,7 @@ pub mod batch;
 pub mod clickhouse_store;
 pub mod config;
 pub mod consume;
+pub mod declarations;
 pub mod fence;
 pub mod group;
 pub mod inbox;

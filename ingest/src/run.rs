@@ -148,6 +148,7 @@ pub async fn run_with(
         period: Duration::from_millis(settings.period_ms),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    let policy_is_backfill = policy.backfill;
     let judging = Judging::new(
         policy,
         reporting.clock(),
@@ -157,6 +158,19 @@ pub async fn run_with(
         inflight,
         (settings.retry_initial_ms, settings.retry_max_ms),
     );
+    let declarations_task = if kafka.sessions_topic.is_empty() || policy_is_backfill {
+        None
+    } else {
+        Some(tokio::spawn(crate::declarations::run(
+            Arc::new(crate::declarations::consumer(kafka)?),
+            clickhouse_store::client(ch),
+            settings.clone(),
+            reporting.clock(),
+            timeout,
+            metrics.clone(),
+            stop_rx.clone(),
+        )))
+    };
     let mut consumer_task = tokio::spawn(consume(
         consumer.clone(),
         judging,
@@ -166,7 +180,7 @@ pub async fn run_with(
         metrics.clone(),
         last_consumed,
     ));
-    info!(topic = %kafka.topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
+    info!(topic = %kafka.topic, sessions_topic = %kafka.sessions_topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
 
     tokio::select! {
         _ = shutdown => info!("shutdown requested; flushing"),
@@ -188,6 +202,10 @@ pub async fn run_with(
         );
         consumer_task.abort();
         writer_task.abort();
+    }
+    if let Some(t) = declarations_task {
+        // It commits after each stored batch; what it had read past that is read again.
+        let _ = tokio::time::timeout(deadline, t).await;
     }
     lag_task.abort();
     watchdog_task.abort();

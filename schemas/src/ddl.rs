@@ -31,6 +31,9 @@ pub const SESSIONS_SQL: &str = include_str!("../sql/008_sessions.sql");
 pub const COMMISSION_SQL: &str = include_str!("../sql/009_commission.sql");
 
 /// The views business-intelligence tools read (as `ekino_bi`).
+/// Halls, declared sessions and signals (issue 25).
+pub const TRUTH_SQL: &str = include_str!("../sql/010_truth.sql");
+
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
 /// The views of [`BI_VIEWS_SQL`] in the application database (the others are in the events one).
@@ -108,6 +111,9 @@ pub const APP_TABLES: &[&str] = &[
     "distributors",
     "web_sessions",
     "commission_estimates",
+    "halls",
+    "signals",
+    "signal_progress",
 ];
 
 /// The store of a table or view by name.
@@ -149,6 +155,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(PUBLIC_SQL));
     s.extend(split_statements(SESSIONS_SQL));
     s.extend(split_statements(COMMISSION_SQL));
+    s.extend(split_statements(TRUTH_SQL));
     s
 }
 
@@ -260,7 +267,7 @@ mod tests {
         let s = statements();
         assert_eq!(
             s.len(),
-            27,
+            31,
             "{}",
             s.iter()
                 .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
@@ -271,7 +278,7 @@ mod tests {
             s.iter()
                 .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
                 .count(),
-            23
+            27
         );
         assert_eq!(
             s.iter()
@@ -298,6 +305,7 @@ mod tests {
             "event_voids",
             "pending_refunds",
             "corrections",
+            "declared_sessions",
         ] {
             assert!(
                 by_store

@@ -15,6 +15,7 @@ pub enum Entity {
     Cinema,
     Applicant,
     Distributor,
+    Hall,
 }
 
 impl Entity {
@@ -26,6 +27,7 @@ impl Entity {
             Entity::Cinema => "cinema",
             Entity::Applicant => "applicant",
             Entity::Distributor => "distributor",
+            Entity::Hall => "hall",
         }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod clock;
 pub mod ddl;
+pub mod declared;
 pub mod event;
 #[cfg(feature = "export")]
 pub mod export;

@@ -1,4 +1,5 @@
-//! Registries of cinemas and films, and the state's funding payments, loaded from CSV.
+//! Registries of cinemas, their halls and films, and the state's funding payments, loaded
+//! from CSV.
 //!
 //! Each CSV row is parsed into a domain record (ids and money checked); an error names the
 //! file line and the column. Loading is idempotent: rows are keyed (BIN, film id, payment id)
@@ -48,6 +49,24 @@ pub struct Cinema {
     pub vat_payer: bool,
 }
 
+/// One hall of a cinema: the seats a session in it can sell. The key is (BIN, hall), where
+/// `hall` is the name the cinema's tickets carry in their `hall` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hall {
+    pub bin: Bin,
+    pub hall: String,
+    pub seats: u32,
+    /// The hall's name for people ("Зал IMAX"); empty: the `hall` key is shown.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The most seats one hall may have: the largest cinema hall in Kazakhstan has under 1,000.
+pub const MAX_HALL_SEATS: u32 = 5_000;
+
+/// Longest hall key, in characters (as on a ticket event).
+pub const MAX_HALL_CHARS: usize = 32;
+
 /// A film in the registry, identified by its distribution certificate number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Film {
@@ -88,6 +107,15 @@ struct DistributorCsv {
     name_kk: String,
     name_ru: String,
     name_en: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct HallCsv {
+    bin: String,
+    hall: String,
+    seats: String,
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +262,56 @@ pub fn read_funding<R: Read>(input: R) -> Result<Vec<Funding>, RegistryError> {
         .collect()
 }
 
+/// `bin,hall,seats[,name]`. A hall listed twice in one file is refused (which one is meant?).
+pub fn read_halls<R: Read>(input: R) -> Result<Vec<Hall>, RegistryError> {
+    let mut seen = std::collections::HashSet::new();
+    read_rows::<HallCsv, _>(input)
+        .map(|(line, r)| {
+            let h = r?;
+            let bin = field(line, "bin", Bin::parse(&h.bin))?;
+            let hall = field(
+                line,
+                "hall",
+                crate::ids::bounded_text(&h.hall, MAX_HALL_CHARS).map(str::to_owned),
+            )?;
+            let seats = field(line, "seats", hall_seats(&h.seats))?;
+            if !seen.insert((bin.clone(), hall.clone())) {
+                return Err(RegistryError::Field {
+                    line,
+                    column: "hall",
+                    reason: "is listed twice for this cinema".into(),
+                });
+            }
+            Ok(Hall {
+                bin,
+                hall,
+                seats,
+                name: h.name.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// A hall's seat count: a whole number from 1 to [`MAX_HALL_SEATS`].
+pub fn hall_seats(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_HALL_SEATS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of seats from 1 to {MAX_HALL_SEATS}, got {s:?}"
+        )),
+    }
+}
+
+pub fn write_halls<W: std::io::Write>(out: W, rows: &[Hall]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["bin", "hall", "seats", "name"])?;
+    for h in rows {
+        w.write_record([h.bin.as_str(), &h.hall, &h.seats.to_string(), &h.name])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn read_distributors<R: Read>(input: R) -> Result<Vec<Distributor>, RegistryError> {
     read_rows::<DistributorCsv, _>(input)
         .map(|(line, r)| {
@@ -351,6 +429,33 @@ pub struct CinemaRow {
     pub name_ru: String,
 }
 
+/// One version of a hall (`halls`, ReplacingMergeTree by `updated_at`; `deleted` = 1 when
+/// the ministry removed it, so its history stays).
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HallRow {
+    pub bin: String,
+    pub hall: String,
+    pub seats: u32,
+    pub name: String,
+    pub deleted: u8,
+    pub updated_at: u32,
+}
+
+#[cfg(feature = "storage")]
+impl HallRow {
+    pub fn from_record(h: &Hall, at: DateTime<Utc>) -> Self {
+        Self {
+            bin: h.bin.to_string(),
+            hall: h.hall.clone(),
+            seats: h.seats,
+            name: h.name.clone(),
+            deleted: 0,
+            updated_at: crate::time::secs(at),
+        }
+    }
+}
+
 #[cfg(feature = "storage")]
 #[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
 pub struct FilmRow {
@@ -453,6 +558,41 @@ impl FundingRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halls_round_trip_and_refuse_bad_seats_and_repeats_naming_line_and_column() {
+        let csv = "bin,hall,seats,name\n000000000010,1,120,Зал 1\n000000000010,IMAX,300,\n";
+        let halls = read_halls(csv.as_bytes()).unwrap();
+        assert_eq!(halls.len(), 2);
+        assert_eq!(
+            (
+                halls[0].hall.as_str(),
+                halls[0].seats,
+                halls[0].name.as_str()
+            ),
+            ("1", 120, "Зал 1")
+        );
+        let mut out = Vec::new();
+        write_halls(&mut out, &halls).unwrap();
+        assert_eq!(read_halls(out.as_slice()).unwrap(), halls);
+        // Without the optional name column.
+        assert_eq!(
+            read_halls("bin,hall,seats\n000000000010,2,80\n".as_bytes()).unwrap()[0].name,
+            ""
+        );
+        let err = |csv: &str| read_halls(csv.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            err("bin,hall,seats\n000000000010,1,0\n"),
+            "line 2: column seats: must be a whole number of seats from 1 to 5000, got \"0\""
+        );
+        assert!(err("bin,hall,seats\n000000000010,1,5001\n").starts_with("line 2: column seats"));
+        assert!(err("bin,hall,seats\n000000000011,1,10\n").starts_with("line 2: column bin"));
+        assert!(err("bin,hall,seats\n000000000010,,10\n").starts_with("line 2: column hall"));
+        assert_eq!(
+            err("bin,hall,seats\n000000000010,1,10\n000000000010,1,12\n"),
+            "line 3: column hall: is listed twice for this cinema"
+        );
+    }
 
     #[test]
     fn cinemas_round_trip_and_errors_name_line_and_column() {

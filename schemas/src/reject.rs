@@ -35,7 +35,7 @@ reasons! {
     TooLarge => "too_large", "the message is larger than an event may be";
     UnknownField => "unknown_field", "a field the contract does not define (often a typo)";
     MissingField => "missing_field", "a required field is absent";
-    UnsupportedSchema => "unsupported_schema", "schema is not ekino.ticket/1";
+    UnsupportedSchema => "unsupported_schema", "schema is not the topic's contract (ekino.ticket/1, or ekino.session/1 on the sessions topic)";
     InvalidEventId => "invalid_event_id", "event_id is not a UUID";
     InvalidType => "invalid_type", "type is not sale, refund or void";
     InvalidBin => "invalid_bin", "cinema_bin is not 12 digits with a valid check digit";
@@ -60,15 +60,21 @@ reasons! {
     VoidOfVoid => "void_of_void", "a void that names a void (or itself)";
     VoidTargetUnknown => "void_target_unknown", "a void that names an event this cinema never sent (or one that was rejected)";
     VoidTargetForeign => "void_target_foreign", "a void that names another cinema's event";
+    InvalidStatus => "invalid_status", "a declared session's status is not scheduled or cancelled";
+    InvalidSeats => "invalid_seats", "a declared session's seats_on_sale is not a whole number from 0 to 5,000";
+    InvalidInterval => "invalid_interval", "a declared session's ends_at is not after its show_start, or the session is longer than 12 hours";
 }
 
 impl RejectReason {
-    /// Reasons found by decoding one message on its own (no state, no sender): what
-    /// `schemas::event::decode` can return.
+    /// Reasons found by decoding one ticket message on its own (no state, no sender): what
+    /// `schemas::event::decode` can return. (A declared session's own reasons are not.)
     pub fn is_decode(self) -> bool {
         !matches!(
             self,
             RejectReason::StorageRefused
+                | RejectReason::InvalidStatus
+                | RejectReason::InvalidSeats
+                | RejectReason::InvalidInterval
                 | RejectReason::ForeignCinema
                 | RejectReason::ConflictingDuplicate
                 | RejectReason::RefundExceedsSale

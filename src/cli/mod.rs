@@ -91,16 +91,28 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 1,
             )
             .await?;
-            tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, "migrated");
+            if !settings.kafka.sessions_topic.is_empty() {
+                ingest::topic::ensure_topic(
+                    &settings.kafka,
+                    &settings.kafka.sessions_topic,
+                    ingest::topic::DEFAULT_PARTITIONS,
+                )
+                .await?;
+            }
+            tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, sessions_topic = %settings.kafka.sessions_topic, "migrated");
             Ok(())
         }
         Command::Ingest => {
-            ingest::topic::ensure_topic(
-                &settings.kafka,
-                &settings.kafka.topic,
-                ingest::topic::DEFAULT_PARTITIONS,
-            )
-            .await?;
+            for topic in [&settings.kafka.topic, &settings.kafka.sessions_topic] {
+                if !topic.is_empty() {
+                    ingest::topic::ensure_topic(
+                        &settings.kafka,
+                        topic,
+                        ingest::topic::DEFAULT_PARTITIONS,
+                    )
+                    .await?;
+                }
+            }
             ingest::run(
                 &settings.kafka,
                 &settings.clickhouse,

@@ -1,5 +1,5 @@
-//! `ekino registry load`: cinemas, films, funding payments and distributors from CSV into
-//! ClickHouse.
+//! `ekino registry load`: cinemas, their halls, films, funding payments and distributors
+//! from CSV into ClickHouse.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use schemas::history::{Entity, HistoryRow};
-use schemas::registry::{self, CinemaRow, DistributorRow, FilmRow, FundingRow};
+use schemas::registry::{self, CinemaRow, DistributorRow, FilmRow, FundingRow, HallRow};
 
 use crate::settings::Settings;
 
@@ -24,8 +24,11 @@ pub enum RegistryCommand {
         /// bin,name_kk,name_ru,name_en
         #[arg(long)]
         distributors: Option<PathBuf>,
-        /// A folder holding cinemas.csv, films.csv, funding.csv and distributors.csv (as
-        /// `ekino simulate` writes); a file missing from it is skipped.
+        /// bin,hall,seats[,name]: the seats of each hall, by the hall key tickets carry.
+        #[arg(long)]
+        halls: Option<PathBuf>,
+        /// A folder holding cinemas.csv, halls.csv, films.csv, funding.csv and
+        /// distributors.csv (as `ekino simulate` writes); a file missing from it is skipped.
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -41,6 +44,7 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
         films,
         funding,
         distributors,
+        halls,
         dir,
     } = cmd;
     // From --dir, only the files that are there (older folders have no distributors.csv).
@@ -53,9 +57,14 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
         pick(funding, "funding.csv"),
     );
     let distributors = pick(distributors, "distributors.csv");
+    let halls = pick(halls, "halls.csv");
     anyhow::ensure!(
-        cinemas.is_some() || films.is_some() || funding.is_some() || distributors.is_some(),
-        "nothing to load: give --cinemas, --films, --funding, --distributors or a --dir holding them"
+        cinemas.is_some()
+            || films.is_some()
+            || funding.is_some()
+            || distributors.is_some()
+            || halls.is_some(),
+        "nothing to load: give --cinemas, --halls, --films, --funding, --distributors or a --dir holding them"
     );
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App])
         .await?;
@@ -90,6 +99,32 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
             .await
             .context("inserting cinemas")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "cinemas loaded");
+    }
+    if let Some(p) = halls {
+        let rows: Vec<HallRow> = registry::read_halls(open(&p)?)
+            .with_context(|| p.display().to_string())?
+            .iter()
+            .map(|h| HallRow::from_record(h, now))
+            .collect();
+        remember(
+            rows.iter()
+                .map(|r| {
+                    HistoryRow::of(
+                        Entity::Hall,
+                        &format!("{}/{}", r.bin, r.hall),
+                        "",
+                        &by,
+                        at,
+                        r,
+                    )
+                })
+                .collect(),
+        )
+        .await?;
+        ingest::clickhouse_store::insert_rows(&client, "halls", &rows, timeout)
+            .await
+            .context("inserting halls")?;
+        tracing::info!(rows = rows.len(), file = %p.display(), "halls loaded");
     }
     if let Some(p) = films {
         let rows: Vec<FilmRow> = registry::read_films(open(&p)?)

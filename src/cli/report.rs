@@ -43,6 +43,22 @@ pub enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Where figures cannot be true: the signals in force of a range of screening days, with
+    /// their evidence (README, "Signals").
+    Signals {
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        cinema: Option<String>,
+        /// over_capacity, seat_sold_twice, undeclared_session, cancelled_session_sold,
+        /// overlapping_sessions or late_night_full.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -181,6 +197,56 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                     );
                 }
                 println!("{} corrections", r.rows.len());
+            }
+        }
+        ReportCommand::Signals {
+            from,
+            to,
+            cinema,
+            kind,
+            json,
+        } => {
+            use api_core::signals::{report, rules::Kind};
+            anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
+            let cinema = cinema
+                .map(|c| Bin::parse(&c))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let kind = kind
+                .map(|k| {
+                    Kind::parse(&k).ok_or_else(|| {
+                        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.code()).collect();
+                        anyhow::anyhow!("--kind: must be one of {}", known.join(", "))
+                    })
+                })
+                .transpose()?;
+            let f = report::SignalFilter {
+                from,
+                to,
+                cinema: cinema.map(|b| b.to_string()),
+                kind,
+            };
+            let r = report::list(&client, &settings.clickhouse.app_database(), &f).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{:<12} {:<12} {:<24} {:<20} {:<8} {:>14} evidence",
+                    "day", "cinema", "kind", "session", "hall", "at stake KZT"
+                );
+                for g in &r.signals {
+                    println!(
+                        "{:<12} {:<12} {:<24} {:<20} {:<8} {:>14} {}",
+                        g.day,
+                        g.cinema_bin,
+                        g.kind,
+                        g.screening_id,
+                        g.hall,
+                        g.gross_at_stake,
+                        g.evidence
+                    );
+                }
+                println!("{} signals", r.total);
             }
         }
     }

@@ -80,6 +80,10 @@ impl TestEnv {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ekino"));
         c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
             .env("EKINO_KAFKA__TOPIC", &self.name)
+            .env(
+                "EKINO_KAFKA__SESSIONS_TOPIC",
+                format!("{}.sessions", self.name),
+            )
             .env("EKINO_KAFKA__GROUP_ID", &self.name)
             // Every API process of a test signs claim decisions alike (see `decision_queue`).
             .env(

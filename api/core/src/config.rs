@@ -60,6 +60,64 @@ pub struct ApiSettings {
     #[serde(skip_serializing)]
     #[schema(ignore)]
     pub decision_secret_previous: ingest::config::Secret,
+    /// Where figures cannot be true: the watcher and the rules' thresholds (`signals`).
+    pub signals: SignalSettings,
+}
+
+/// Settings of the signal watcher and its rules (`api.signals.*`, env
+/// `EKINO_API__SIGNALS__…`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalSettings {
+    /// How often the watcher looks for changed cinema days; 0 turns it off in this process.
+    pub interval_ms: u64,
+    /// How far back each look reaches before the last one (covers a slow insert or a clock
+    /// between hosts); cinema days are re-evaluated within it, which is harmless.
+    pub overlap_ms: u64,
+    /// The night window (local hours, from inclusive, to exclusive) and the share of a hall
+    /// that makes a night show "full", in percent.
+    pub late_night_from_hour: u32,
+    pub late_night_to_hour: u32,
+    pub late_night_full_percent: u32,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        let t = crate::signals::rules::Thresholds::default();
+        Self {
+            interval_ms: 2_000,
+            overlap_ms: 300_000,
+            late_night_from_hour: t.late_night_from_hour,
+            late_night_to_hour: t.late_night_to_hour,
+            late_night_full_percent: t.late_night_full_percent,
+        }
+    }
+}
+
+impl SignalSettings {
+    pub fn thresholds(&self) -> crate::signals::rules::Thresholds {
+        crate::signals::rules::Thresholds {
+            late_night_from_hour: self.late_night_from_hour,
+            late_night_to_hour: self.late_night_to_hour,
+            late_night_full_percent: self.late_night_full_percent,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.late_night_from_hour >= self.late_night_to_hour || self.late_night_to_hour > 24 {
+            return Err(format!(
+                "api.signals.late_night_from_hour ({}) must be below api.signals.late_night_to_hour ({}), at most 24",
+                self.late_night_from_hour, self.late_night_to_hour
+            ));
+        }
+        if !(1..=100).contains(&self.late_night_full_percent) {
+            return Err(format!(
+                "api.signals.late_night_full_percent must be from 1 to 100, got {}",
+                self.late_night_full_percent
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for ApiSettings {
@@ -91,6 +149,7 @@ impl Default for ApiSettings {
             session_cache_ms: 1000,
             decision_secret: ingest::config::Secret::default(),
             decision_secret_previous: ingest::config::Secret::default(),
+            signals: SignalSettings::default(),
         }
     }
 }

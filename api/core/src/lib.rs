@@ -29,5 +29,6 @@ pub mod params;
 pub mod ratelimit;
 pub mod reports;
 pub mod sessions;
+pub mod signals;
 pub mod spool;
 pub mod state;

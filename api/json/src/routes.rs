@@ -350,8 +350,26 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             };
             c.finish_list(format, export, r).await
         });
+        let signals = route(&s, &mounted, "signals").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::signals::all(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
+        let cinema_signals = route(&s, &mounted, "cinema_signals").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let bin = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r =
+                async { handlers::signals::of_cinema(s, &p, bin, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
         silent
             .boxed()
+            .or(signals.boxed())
+            .unify()
+            .or(cinema_signals.boxed())
+            .unify()
             .or(reporting.boxed())
             .unify()
             .or(rejected.boxed())

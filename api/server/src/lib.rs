@@ -152,6 +152,7 @@ pub async fn serve(
         api_core::decider::start(&state, queue).await?;
     }
     tokio::spawn(flush_refusals(Arc::downgrade(&state)));
+    tokio::spawn(api_core::signals::watch::run(Arc::downgrade(&state)));
     let limits = crate::http::Limits {
         max_connections: state.settings.max_connections,
         header_timeout: Duration::from_millis(state.settings.header_timeout_ms),

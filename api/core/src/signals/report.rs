@@ -1,0 +1,135 @@
+//! The signals list (`ekino report signals`, `GET /v1/signals`, `GET /v1/cinemas/{bin}/signals`):
+//! the stored signals in force (`signals FINAL`, active), never computed per request.
+
+use chrono::NaiveDate;
+use clickhouse::{Client, Row};
+use schemas::Kzt;
+use serde::{Deserialize, Serialize};
+
+use super::rules::Kind;
+use crate::reports::ReportError;
+
+/// At most this many signals in one answer (`total` still counts them all).
+pub const MAX_LISTED: usize = 10_000;
+
+/// One stored version of a signal.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct SignalRow {
+    pub cinema_bin: String,
+    pub day: u16,
+    pub kind: String,
+    pub screening_id: String,
+    pub film_id: String,
+    pub hall: String,
+    /// JSON object: the counts, seats, other session… the signal rests on.
+    pub evidence: String,
+    pub gross_at_stake_tiyn: i64,
+    pub first_seen: u32,
+    pub last_seen: u32,
+    pub active: u8,
+    pub version: u64,
+}
+
+/// A signal as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Signal {
+    /// `over_capacity`, `seat_sold_twice`, `undeclared_session`, `cancelled_session_sold`,
+    /// `overlapping_sessions` or `late_night_full` (README, "Signals").
+    pub kind: String,
+    pub cinema_bin: String,
+    /// The box-office day of the session.
+    #[schema(value_type = String, format = Date)]
+    pub day: NaiveDate,
+    pub screening_id: String,
+    pub film_id: String,
+    pub hall: String,
+    /// What the signal rests on, by kind (admissions and seats, the seats counted twice, the
+    /// other session, …); times are seconds since the epoch.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+    /// The gross the signal puts in doubt, where it can be estimated (else 0.00).
+    #[schema(value_type = String)]
+    pub gross_at_stake: Kzt,
+    /// When ekino first found it, and when its evidence last changed (RFC 3339, UTC+5).
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SignalList {
+    pub signals: Vec<Signal>,
+    /// Signals matching the filter (all of them, even past the listed `MAX_LISTED`).
+    pub total: u64,
+}
+
+/// What to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalFilter {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub cinema: Option<String>,
+    pub kind: Option<Kind>,
+}
+
+impl Signal {
+    pub fn of_row(r: &SignalRow) -> Signal {
+        let time = |t: u32| {
+            chrono::DateTime::from_timestamp(i64::from(t), 0)
+                .map(schemas::event::wire::rfc3339_kz)
+                .unwrap_or_default()
+        };
+        Signal {
+            kind: r.kind.clone(),
+            cinema_bin: r.cinema_bin.clone(),
+            day: schemas::time::date_from_days(r.day),
+            screening_id: r.screening_id.clone(),
+            film_id: r.film_id.clone(),
+            hall: r.hall.clone(),
+            evidence: serde_json::from_str(&r.evidence).unwrap_or(serde_json::Value::Null),
+            gross_at_stake: Kzt::from_tiyn(r.gross_at_stake_tiyn),
+            first_seen: time(r.first_seen),
+            last_seen: time(r.last_seen),
+        }
+    }
+}
+
+/// The stored versions in force of `signals` (active or not) matching the filter's days,
+/// cinema and kind. `active` is filtered outside the `FINAL` read: a condition on a column
+/// that is not in the sorting key could be moved before the merge (PREWHERE) and bring back
+/// an older version.
+pub async fn in_force(
+    ch: &Client,
+    app_db: &str,
+    f: &SignalFilter,
+) -> Result<Vec<SignalRow>, ReportError> {
+    let mut sql = format!(
+        "SELECT ?fields FROM (SELECT * FROM {app_db}.signals FINAL WHERE day >= toDate(?) AND day <= toDate(?)"
+    );
+    if f.cinema.is_some() {
+        sql.push_str(" AND cinema_bin = ?");
+    }
+    if f.kind.is_some() {
+        sql.push_str(" AND kind = ?");
+    }
+    sql.push_str(") WHERE active = 1 ORDER BY day, cinema_bin, kind, screening_id");
+    let mut q = ch
+        .query(&sql)
+        .bind(f.from.to_string())
+        .bind(f.to.to_string());
+    if let Some(c) = &f.cinema {
+        q = q.bind(c.as_str());
+    }
+    if let Some(k) = f.kind {
+        q = q.bind(k.code());
+    }
+    Ok(q.fetch_all::<SignalRow>().await?)
+}
+
+/// The list: signals in force and active, by day, cinema, kind and session.
+pub async fn list(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<SignalList, ReportError> {
+    let rows = in_force(ch, app_db, f).await?;
+    Ok(SignalList {
+        total: rows.len() as u64,
+        signals: rows.iter().take(MAX_LISTED).map(Signal::of_row).collect(),
+    })
+}

@@ -1,0 +1,370 @@
+//! The signal watcher: every API process runs one (`api.signals.interval_ms`). Each round it
+//! finds the cinema days whose inputs changed since its last round — a daily aggregate
+//! recomputed (tickets counted or voided), a session declared, a hall changed — reads those
+//! days' stored rows, applies [`rules`](super::rules) and stores what changed in `signals`.
+//!
+//! # Why this is safe with several processes and restarts
+//! A cinema day's signals are a function of what is stored, so two watchers evaluating the
+//! same day write the same findings; a round re-reads a margin before its last one
+//! (`api.signals.overlap_ms`), so a change whose version was taken before the round but
+//! stored after it is still seen; the progress is stored (`signal_progress`), so a restarted
+//! watcher goes on where the last one stopped. The versions compared are storage versions
+//! (the writers' system clocks, as the daily aggregates' are), not the business clock.
+//!
+//! # First and last seen
+//! A signal's `first_seen` is when a watcher first stored it (kept through later versions,
+//! and when it comes back after it stopped holding); `last_seen` when its evidence last
+//! changed. Both are the state's clock. A signal that no longer holds gets a version with
+//! `active` = 0, so the list shows only what the data show now.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Weak;
+use std::time::Duration;
+
+use clickhouse::Row;
+use schemas::declared::SessionStatus;
+use serde::{Deserialize, Serialize};
+
+use super::report::SignalRow;
+use super::rules::{self, CinemaDay, Declared, Found, Ticket};
+use crate::reports::ReportError;
+use crate::state::AppState;
+
+/// Cinema days evaluated per query: bounds every statement's size (a literal list of pairs).
+const CHUNK: usize = 200;
+
+/// The one progress row all watchers share.
+const WATCHER: &str = "signals";
+
+/// Runs rounds until the state is dropped.
+pub async fn run(state: Weak<AppState>) {
+    let Some(interval) = state
+        .upgrade()
+        .map(|s| s.settings.signals.interval_ms)
+        .filter(|ms| *ms > 0)
+    else {
+        return;
+    };
+    let mut since = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(interval)).await;
+        let Some(s) = state.upgrade() else { return };
+        match round(&s, since).await {
+            Ok(done) => since = Some(done),
+            Err(e) => tracing::warn!(error = %e, "signal watcher: round failed; retrying"),
+        }
+    }
+}
+
+/// One round: evaluates every cinema day changed since `since` (µs; `None`: the stored
+/// progress) less the overlap, and returns the version the next round starts from.
+pub async fn round(s: &AppState, since: Option<u64>) -> Result<u64, ReportError> {
+    let started = ingest::rollup::version_now();
+    let since = match since {
+        Some(v) => v,
+        None => progress(s).await?,
+    };
+    let from = since.saturating_sub(s.settings.signals.overlap_ms.saturating_mul(1000));
+    let days = changed(s, from).await?;
+    let pairs: Vec<(String, u16)> = days.into_iter().collect();
+    let mut stored = 0usize;
+    for chunk in pairs.chunks(CHUNK) {
+        stored += evaluate(s, chunk).await?;
+    }
+    let row = ProgressRow {
+        watcher: WATCHER.into(),
+        version: started,
+    };
+    ingest::clickhouse_store::insert_rows(&s.app, "signal_progress", &[row], timeout(s)).await?;
+    tracing::debug!(
+        cinema_days = pairs.len(),
+        stored,
+        "signal watcher: round done"
+    );
+    Ok(started)
+}
+
+fn timeout(s: &AppState) -> Duration {
+    Duration::from_millis(s.settings.query_timeout_ms.max(1_000))
+}
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct ProgressRow {
+    watcher: String,
+    version: u64,
+}
+
+async fn progress(s: &AppState) -> Result<u64, ReportError> {
+    let v: Vec<u64> = s
+        .app
+        .query("SELECT max(version) FROM signal_progress WHERE watcher = ?")
+        .bind(WATCHER)
+        .fetch_all()
+        .await?;
+    Ok(v.first().copied().unwrap_or(0))
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct DayKey {
+    cinema_bin: String,
+    day: u16,
+}
+
+/// Cinema days whose tickets, declarations or halls changed at or after `from` (µs).
+async fn changed(s: &AppState, from: u64) -> Result<BTreeSet<(String, u16)>, ReportError> {
+    let secs = from / 1_000_000;
+    let app = &s.app_db;
+    let sql = format!(
+        "SELECT cinema_bin, day FROM sales_by_cinema_day WHERE version >= {from} GROUP BY cinema_bin, day \
+         UNION ALL SELECT cinema_bin, day FROM declared_sessions WHERE ingested_at >= toDateTime({secs}) GROUP BY cinema_bin, day \
+         UNION ALL SELECT cinema_bin, day FROM sales_by_cinema_day \
+           WHERE cinema_bin IN (SELECT bin FROM {app}.halls WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day"
+    );
+    let rows: Vec<DayKey> = s.ch.query(&sql).fetch_all().await?;
+    Ok(rows.into_iter().map(|k| (k.cinema_bin, k.day)).collect())
+}
+
+/// `(cinema_bin, day) IN (...)` and the day and cinema lists that let the key skip the rest.
+fn day_filter(pairs: &[(String, u16)]) -> String {
+    let mut bins = String::new();
+    let mut days = String::new();
+    let mut both = String::new();
+    let distinct_bins: BTreeSet<&str> = pairs.iter().map(|(b, _)| b.as_str()).collect();
+    let distinct_days: BTreeSet<u16> = pairs.iter().map(|(_, d)| *d).collect();
+    for (i, b) in distinct_bins.iter().enumerate() {
+        if i > 0 {
+            bins.push_str(", ");
+        }
+        schemas::ddl::push_literal(&mut bins, b);
+    }
+    for (i, d) in distinct_days.iter().enumerate() {
+        if i > 0 {
+            days.push_str(", ");
+        }
+        days.push_str(&format!("toDate('{}')", schemas::time::date_from_days(*d)));
+    }
+    for (i, (b, d)) in pairs.iter().enumerate() {
+        if i > 0 {
+            both.push_str(", ");
+        }
+        both.push('(');
+        schemas::ddl::push_literal(&mut both, b);
+        both.push_str(&format!(
+            ", toDate('{}'))",
+            schemas::time::date_from_days(*d)
+        ));
+    }
+    format!("day IN ({days}) AND cinema_bin IN ({bins}) AND (cinema_bin, day) IN ({both})")
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct TicketIn {
+    cinema_bin: String,
+    day: u16,
+    screening_id: String,
+    hall: String,
+    film_id: String,
+    show_start: u32,
+    qty: i8,
+    gross_tiyn: i64,
+    seat_row: String,
+    seat_number: String,
+    voided_by: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct DeclaredIn {
+    cinema_bin: String,
+    day: u16,
+    screening_id: String,
+    hall: String,
+    film_id: String,
+    show_start: u32,
+    ends_at: u32,
+    seats_on_sale: u32,
+    status: i8,
+    declared_at: u32,
+    arrived_at: u32,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct HallIn {
+    bin: String,
+    hall: String,
+    seats: u32,
+    deleted: u8,
+}
+
+/// Evaluates a chunk of cinema days and stores what changed; returns the rows stored.
+async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, ReportError> {
+    let filter = day_filter(pairs);
+    let bins: BTreeSet<&str> = pairs.iter().map(|(b, _)| b.as_str()).collect();
+    let mut bin_list = String::new();
+    for (i, b) in bins.iter().enumerate() {
+        if i > 0 {
+            bin_list.push_str(", ");
+        }
+        schemas::ddl::push_literal(&mut bin_list, b);
+    }
+    let app = &s.app_db;
+    // Conditions on columns outside the sorting keys (voided_by, deleted) are applied here,
+    // after the FINAL read, never in WHERE (see `report::in_force`).
+    let tickets: Vec<TicketIn> =
+        s.ch.query(&format!(
+            "SELECT ?fields FROM ticket_events FINAL WHERE {filter}"
+        ))
+        .fetch_all()
+        .await?;
+    let declared: Vec<DeclaredIn> =
+        s.ch.query(&format!(
+            "SELECT ?fields FROM declared_sessions FINAL WHERE {filter}"
+        ))
+        .fetch_all()
+        .await?;
+    let halls: Vec<HallIn> =
+        s.ch.query(&format!(
+            "SELECT ?fields FROM {app}.halls FINAL WHERE bin IN ({bin_list})"
+        ))
+        .fetch_all()
+        .await?;
+    let declaring: Vec<String> =
+        s.ch.query(&format!(
+            "SELECT DISTINCT cinema_bin FROM declared_sessions WHERE cinema_bin IN ({bin_list})"
+        ))
+        .fetch_all()
+        .await?;
+    let existing: Vec<SignalRow> =
+        s.ch.query(&format!(
+            "SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"
+        ))
+        .fetch_all()
+        .await?;
+
+    let mut days: BTreeMap<(String, u16), CinemaDay> = pairs
+        .iter()
+        .map(|p| (p.clone(), CinemaDay::default()))
+        .collect();
+    for t in tickets.into_iter().filter(|t| t.voided_by.is_empty()) {
+        if let Some(d) = days.get_mut(&(t.cinema_bin, t.day)) {
+            d.tickets.push(Ticket {
+                screening_id: t.screening_id,
+                hall: t.hall,
+                film_id: t.film_id,
+                show_start: t.show_start,
+                qty: i64::from(t.qty),
+                gross_tiyn: t.gross_tiyn,
+                seat: (t.seat_row, t.seat_number),
+            });
+        }
+    }
+    for r in declared {
+        let Some(status) = SessionStatus::from_i8(r.status) else {
+            continue;
+        };
+        if let Some(d) = days.get_mut(&(r.cinema_bin, r.day)) {
+            d.declarations.push(Declared {
+                screening_id: r.screening_id,
+                hall: r.hall,
+                film_id: r.film_id,
+                show_start: r.show_start,
+                ends_at: r.ends_at,
+                seats_on_sale: r.seats_on_sale,
+                status,
+                declared_at: r.declared_at,
+                arrived_at: r.arrived_at,
+            });
+        }
+    }
+    let mut seats: HashMap<&str, HashMap<String, u32>> = HashMap::new();
+    for h in halls.iter().filter(|h| h.deleted == 0) {
+        seats
+            .entry(h.bin.as_str())
+            .or_default()
+            .insert(h.hall.clone(), h.seats);
+    }
+    for ((bin, _), d) in days.iter_mut() {
+        d.halls = seats.get(bin.as_str()).cloned().unwrap_or_default();
+        d.declares_sessions = declaring.contains(bin);
+    }
+    let mut before: HashMap<(String, u16, String, String), SignalRow> = existing
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r.cinema_bin.clone(),
+                    r.day,
+                    r.kind.clone(),
+                    r.screening_id.clone(),
+                ),
+                r,
+            )
+        })
+        .collect();
+    let thresholds = s.settings.signals.thresholds();
+    let (now, version) = (s.now_secs(), ingest::rollup::version_now());
+    let mut write = Vec::new();
+    for ((bin, day), d) in &days {
+        for f in rules::evaluate(d, &thresholds) {
+            let key = (
+                bin.clone(),
+                *day,
+                f.kind.code().to_owned(),
+                f.screening_id.clone(),
+            );
+            let row = row_of(bin, *day, &f, before.remove(&key), now, version);
+            if let Some(row) = row {
+                write.push(row);
+            }
+        }
+    }
+    // What held before and holds no more.
+    for (_, old) in before {
+        if old.active == 1 && days.contains_key(&(old.cinema_bin.clone(), old.day)) {
+            write.push(SignalRow {
+                active: 0,
+                version,
+                ..old
+            });
+        }
+    }
+    if !write.is_empty() {
+        ingest::clickhouse_store::insert_rows(&s.app, "signals", &write, timeout(s)).await?;
+    }
+    Ok(write.len())
+}
+
+/// The row to store for a finding, or `None` when the stored version already says it.
+fn row_of(
+    bin: &str,
+    day: u16,
+    f: &Found,
+    old: Option<SignalRow>,
+    now: u32,
+    version: u64,
+) -> Option<SignalRow> {
+    let evidence = f.evidence.to_string();
+    if let Some(o) = &old {
+        if o.active == 1
+            && o.evidence == evidence
+            && o.gross_at_stake_tiyn == f.gross_at_stake_tiyn
+            && o.film_id == f.film_id
+            && o.hall == f.hall
+        {
+            return None;
+        }
+    }
+    Some(SignalRow {
+        cinema_bin: bin.to_owned(),
+        day,
+        kind: f.kind.code().to_owned(),
+        screening_id: f.screening_id.clone(),
+        film_id: f.film_id.clone(),
+        hall: f.hall.clone(),
+        evidence,
+        gross_at_stake_tiyn: f.gross_at_stake_tiyn,
+        first_seen: old.map_or(now, |o| o.first_seen),
+        last_seen: now,
+        active: 1,
+        version,
+    })
+}

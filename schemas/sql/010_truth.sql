@@ -1,0 +1,67 @@
+-- Truth, not format (issue 25): halls, declared sessions and the signals read from them.
+
+-- The hall registry (application database): the seats of each hall of a cinema, by the hall
+-- key its tickets carry. One row per version (`updated_at`), the newest in force under FINAL;
+-- a removed hall is a version with `deleted` = 1, so its history stays.
+CREATE TABLE IF NOT EXISTS halls (
+    bin String,
+    hall String,
+    seats UInt32,
+    name String,
+    deleted UInt8,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (bin, hall);
+
+-- Declared sessions (events database, written by ingest from the sessions topic): every
+-- declaration is kept, one row per message (a replayed message replaces its own row only).
+-- A session's declaration in force is its latest by declared_at, then arrival
+-- (schemas/src/declared.rs).
+CREATE TABLE IF NOT EXISTS declared_sessions (
+    cinema_bin String,
+    day Date,
+    screening_id String,
+    hall String,
+    film_id String,
+    show_start DateTime,
+    ends_at DateTime,
+    seats_on_sale UInt32,
+    status Enum8('scheduled' = 1, 'cancelled' = 2),
+    declared_at DateTime,
+    arrived_at DateTime,
+    kafka_topic String,
+    kafka_partition Int32,
+    kafka_offset Int64,
+    ingested_at DateTime
+) ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(day)
+ORDER BY (cinema_bin, day, screening_id, kafka_topic, kafka_partition, kafka_offset);
+
+-- Signals (application database): where a cinema's figures cannot be true, one row per
+-- (cinema, day, kind, session) and version; the newest version is in force (FINAL), and a
+-- signal that no longer holds gets a version with `active` = 0. Written by the API's signal
+-- watcher as data arrives (api/core/src/signals), never computed per request.
+CREATE TABLE IF NOT EXISTS signals (
+    cinema_bin String,
+    day Date,
+    kind String,
+    screening_id String,
+    film_id String,
+    hall String,
+    evidence String,
+    gross_at_stake_tiyn Int64,
+    first_seen DateTime,
+    last_seen DateTime,
+    active UInt8,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (cinema_bin, day, kind, screening_id)
+SETTINGS index_granularity = 256;
+
+-- How far the signal watcher has looked (application database): changes before `version`
+-- (microseconds) have been evaluated, so a restarted watcher starts there.
+CREATE TABLE IF NOT EXISTS signal_progress (
+    watcher String,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY watcher;

@@ -1,0 +1,489 @@
+//! Where figures cannot be true, end to end on the real broker and ClickHouse: halls loaded
+//! from CSV, sessions declared on the sessions topic, tickets on the ticket topic, ingest
+//! storing both, and the API's signal watcher finding one planted case of each kind at a
+//! dishonest cinema and nothing at an honest, busy one. The expected list is written by hand
+//! below, from the rules in README ("Signals"), not read back from ekino.
+//!
+//! Times are relative to the moment the test runs (a session "tomorrow at 19:00"), because
+//! whether a declaration arrived before its show is judged by its arrival at the broker; no
+//! expectation depends on the date itself.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, NaiveDate, TimeZone, Utc};
+use common::*;
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use serde_json::{json, Value};
+
+/// The honest cinema: every session declared the day before, busy but never over its seats.
+const HONEST: &str = "980340001119";
+/// The dishonest cinema: one case of each kind.
+const DISHONEST: &str = "050440002227";
+
+/// Ticket price of every sale here: 2,500.00 KZT, no VAT (250,000 tiyn).
+const PRICE: &str = "2500.00";
+const PRICE_TIYN: i64 = 250_000;
+
+fn rfc(t: DateTime<Utc>) -> String {
+    schemas::event::wire::rfc3339_kz(t)
+}
+
+/// `hh:mm` local (UTC+5) on local date `d`.
+fn local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    schemas::time::kz_offset()
+        .from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+fn produce(topic: &str, msgs: &[(String, String)]) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("linger.ms", "20")
+        .create()
+        .unwrap();
+    for (key, payload) in msgs {
+        p.send(
+            BaseRecord::to(topic)
+                .key(key.as_str())
+                .payload(payload.as_str()),
+        )
+        .map_err(|(e, _)| e)
+        .expect("producing");
+        p.poll(Duration::ZERO);
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+}
+
+struct Traffic {
+    declarations: Vec<(String, String)>,
+    tickets: Vec<(String, String)>,
+    now: DateTime<Utc>,
+}
+
+impl Traffic {
+    #[allow(clippy::too_many_arguments)]
+    fn declare(
+        &mut self,
+        bin: &str,
+        hall: &str,
+        id: &str,
+        start: DateTime<Utc>,
+        minutes: i64,
+        status: &str,
+        declared_at: DateTime<Utc>,
+    ) {
+        let v = json!({
+            "schema": "ekino.session/1", "cinema_bin": bin, "hall": hall, "screening_id": id,
+            "film_id": "F1", "show_start": rfc(start), "ends_at": rfc(start + Span::minutes(minutes)),
+            "seats_on_sale": 40, "status": status, "declared_at": rfc(declared_at)
+        });
+        self.declarations.push((bin.to_owned(), v.to_string()));
+    }
+
+    /// A sale; returns its event id.
+    fn sale(
+        &mut self,
+        bin: &str,
+        hall: &str,
+        id: &str,
+        start: DateTime<Utc>,
+        seat: Option<(&str, String)>,
+    ) -> String {
+        let event = uuid::Uuid::new_v4().to_string();
+        let seat = seat.map_or(Value::Null, |(row, n)| json!({"row": row, "number": n}));
+        let v = json!({
+            "schema": "ekino.ticket/1", "event_id": event, "type": "sale", "cinema_bin": bin,
+            "hall": hall, "screening_id": id, "film_id": "F1", "show_start": rfc(start),
+            "occurred_at": rfc(self.now - Span::minutes(30)), "price": PRICE, "currency": "KZT",
+            "vat_rate": "0", "seat": seat, "channel": "box_office", "ticket_type": "full"
+        });
+        self.tickets.push((bin.to_owned(), v.to_string()));
+        event
+    }
+
+    fn sales(
+        &mut self,
+        bin: &str,
+        hall: &str,
+        id: &str,
+        start: DateTime<Utc>,
+        n: usize,
+        row: Option<&str>,
+    ) {
+        for i in 1..=n {
+            self.sale(bin, hall, id, start, row.map(|r| (r, i.to_string())));
+        }
+    }
+
+    fn refund(&mut self, sale: &str) {
+        let mut v: Value = serde_json::from_str(
+            &self
+                .tickets
+                .iter()
+                .find(|(_, t)| t.contains(sale))
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+        v["event_id"] = json!(uuid::Uuid::new_v4().to_string());
+        v["type"] = json!("refund");
+        v["refund_of"] = json!(sale);
+        v["occurred_at"] = json!(rfc(self.now - Span::minutes(20)));
+        self.tickets
+            .push((v["cinema_bin"].as_str().unwrap().to_owned(), v.to_string()));
+    }
+}
+
+fn get(base: &str, path: &str, key: &str) -> (u16, Value) {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {key}"))
+        .arg(format!("{base}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+fn found(list: &Value) -> BTreeSet<(String, String, String)> {
+    list["signals"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (
+                        s["cinema_bin"].as_str().unwrap_or_default().to_owned(),
+                        s["kind"].as_str().unwrap_or_default().to_owned(),
+                        s["screening_id"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn signal<'a>(list: &'a Value, kind: &str) -> &'a Value {
+    list["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {list}"))
+}
+
+#[test]
+fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinema_has_none() {
+    let env = TestEnv::new("signals");
+    let reg = env.dir.join("halls.csv");
+    std::fs::write(
+        &reg,
+        format!("bin,hall,seats,name\n{HONEST},1,100,Зал 1\n{HONEST},2,50,\n{DISHONEST},1,60,\n{DISHONEST},2,40,\n"),
+    )
+    .unwrap();
+    env.run(&["registry", "load", "--halls", reg.to_str().unwrap()]);
+    let key = |role: &str, bin: Option<&str>| {
+        let mut args = vec!["keys", "create", "--role", role];
+        args.extend(bin.iter().flat_map(|b| ["--bin", *b]));
+        env.run(&args).trim().to_owned()
+    };
+    let (ministry, honest_key, dishonest_key) = (
+        key("ministry", None),
+        key("cinema", Some(HONEST)),
+        key("cinema", Some(DISHONEST)),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut api = env.cmd();
+    api.arg("api")
+        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("EKINO_API__SIGNALS__INTERVAL_MS", "300")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    let _api = Guard(api.spawn().unwrap());
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let base = format!("http://127.0.0.1:{port}");
+
+    let now = Utc::now();
+    let today = schemas::time::box_office_day(now);
+    let day1 = today + chrono::Days::new(1);
+    let earlier = now - Span::hours(1);
+    let mut t = Traffic {
+        declarations: Vec::new(),
+        tickets: Vec::new(),
+        now,
+    };
+
+    // The honest cinema, tomorrow. Hall 1 (100 seats): a full house at 19:00 (100 seated
+    // tickets), then at 21:30 a session first declared at 20:30 (overlapping the first) and
+    // re-declared later at 21:30; 40 tickets, one seat sold, refunded and sold again. Hall 2
+    // (50 seats): a night show at 02:30, 20 tickets.
+    t.declare(
+        HONEST,
+        "1",
+        "H1",
+        local(day1, 19, 0),
+        120,
+        "scheduled",
+        earlier,
+    );
+    t.declare(
+        HONEST,
+        "1",
+        "H2",
+        local(day1, 20, 30),
+        120,
+        "scheduled",
+        earlier,
+    );
+    t.declare(
+        HONEST,
+        "1",
+        "H2",
+        local(day1, 21, 30),
+        120,
+        "scheduled",
+        earlier + Span::minutes(10),
+    );
+    t.declare(
+        HONEST,
+        "2",
+        "H3",
+        local(day1, 2, 30),
+        90,
+        "scheduled",
+        earlier,
+    );
+    t.sales(HONEST, "1", "H1", local(day1, 19, 0), 100, Some("A"));
+    t.sales(HONEST, "1", "H2", local(day1, 21, 30), 39, Some("B"));
+    let resold = t.sale(
+        HONEST,
+        "1",
+        "H2",
+        local(day1, 21, 30),
+        Some(("C", "1".into())),
+    );
+    t.refund(&resold);
+    t.sale(
+        HONEST,
+        "1",
+        "H2",
+        local(day1, 21, 30),
+        Some(("C", "1".into())),
+    );
+    t.sales(HONEST, "2", "H3", local(day1, 2, 30), 20, Some("A"));
+
+    // The dishonest cinema. Hall 1 has 60 seats, hall 2 40.
+    // D1: 63 admissions in hall 1 tomorrow at 19:00 → over_capacity, 3 × 2,500.00 at stake.
+    t.declare(
+        DISHONEST,
+        "1",
+        "D1",
+        local(day1, 19, 0),
+        120,
+        "scheduled",
+        earlier,
+    );
+    t.sales(DISHONEST, "1", "D1", local(day1, 19, 0), 63, None);
+    // D2: hall 2 at 19:00, seats E1..E10 and E5 once more → seat_sold_twice, 2,500.00.
+    t.declare(
+        DISHONEST,
+        "2",
+        "D2",
+        local(day1, 19, 0),
+        120,
+        "scheduled",
+        earlier,
+    );
+    t.sales(DISHONEST, "2", "D2", local(day1, 19, 0), 10, Some("E"));
+    t.sale(
+        DISHONEST,
+        "2",
+        "D2",
+        local(day1, 19, 0),
+        Some(("E", "5".into())),
+    );
+    // D3: hall 2 at 20:30, while D2 runs to 21:00 → overlapping_sessions (no tickets).
+    t.declare(
+        DISHONEST,
+        "2",
+        "D3",
+        local(day1, 20, 30),
+        120,
+        "scheduled",
+        earlier,
+    );
+    // D4: hall 1 at 02:00 tomorrow, 54 of 60 seats = 90 % → late_night_full, its gross.
+    t.declare(
+        DISHONEST,
+        "1",
+        "D4",
+        local(day1, 2, 0),
+        90,
+        "scheduled",
+        earlier,
+    );
+    t.sales(DISHONEST, "1", "D4", local(day1, 2, 0), 54, None);
+    // D5: started two hours ago, declared only now → undeclared_session, its gross.
+    let d5_start = now - Span::hours(2);
+    t.declare(DISHONEST, "2", "D5", d5_start, 60, "scheduled", now);
+    t.sales(DISHONEST, "2", "D5", d5_start, 5, None);
+    // D6: hall 2 at 23:00 tomorrow, declared, then cancelled; 4 tickets → cancelled_session_sold.
+    t.declare(
+        DISHONEST,
+        "2",
+        "D6",
+        local(day1, 23, 0),
+        50,
+        "scheduled",
+        earlier,
+    );
+    t.declare(
+        DISHONEST,
+        "2",
+        "D6",
+        local(day1, 23, 0),
+        50,
+        "cancelled",
+        earlier + Span::minutes(5),
+    );
+    t.sales(DISHONEST, "2", "D6", local(day1, 23, 0), 4, None);
+
+    // Two bad declarations, kept with their reasons: an unknown status, and a message keyed
+    // by another cinema than the one it declares for.
+    let mut bad = t.declarations[0].1.replace("\"scheduled\"", "\"moved\"");
+    t.declarations
+        .push((HONEST.to_owned(), std::mem::take(&mut bad)));
+    t.declarations
+        .push((DISHONEST.to_owned(), t.declarations[0].1.clone()));
+
+    // Declarations first (as a ticketing system sends them before selling), then tickets.
+    produce(&format!("{}.sessions", env.name), &t.declarations);
+    produce(&env.name, &t.tickets);
+
+    let want: BTreeSet<(String, String, String)> = [
+        ("over_capacity", "D1"),
+        ("seat_sold_twice", "D2"),
+        ("overlapping_sessions", "D3"),
+        ("late_night_full", "D4"),
+        ("undeclared_session", "D5"),
+        ("cancelled_session_sold", "D6"),
+    ]
+    .into_iter()
+    .map(|(k, s)| (DISHONEST.to_owned(), k.to_owned(), s.to_owned()))
+    .collect();
+    let range = format!("from={}&to={}", today - chrono::Days::new(1), day1);
+    let mut last = Value::Null;
+    let settled = wait_until(Duration::from_secs(120), || {
+        let (status, list) = get(&base, &format!("/v1/signals?{range}"), &ministry);
+        let ok = status == 200 && found(&list) == want;
+        last = list;
+        ok
+    });
+    assert!(settled, "signals never became the planted ones: {last:#}");
+
+    // The evidence, worked out above.
+    let over = signal(&last, "over_capacity");
+    assert_eq!(over["evidence"], json!({"admissions": 63, "seats": 60}));
+    assert_eq!(over["gross_at_stake"], json!("7500.00"));
+    assert_eq!(over["hall"], "1");
+    assert_eq!(over["day"], day1.to_string());
+    let twice = signal(&last, "seat_sold_twice");
+    assert_eq!(
+        twice["evidence"]["seats"],
+        json!([{"row": "E", "number": "5", "count": 2}])
+    );
+    assert_eq!(twice["gross_at_stake"], json!("2500.00"));
+    assert_eq!(
+        signal(&last, "overlapping_sessions")["evidence"]["other_screening_id"],
+        "D2"
+    );
+    let night = signal(&last, "late_night_full");
+    assert_eq!(night["evidence"]["admissions"], 54);
+    assert_eq!(night["evidence"]["starts"], "02:00");
+    assert_eq!(
+        night["gross_at_stake"],
+        json!(format!("{}.00", 54 * PRICE_TIYN / 100))
+    );
+    let undeclared = signal(&last, "undeclared_session");
+    assert_eq!(undeclared["evidence"]["admissions"], 5);
+    assert_eq!(
+        undeclared["day"],
+        schemas::time::box_office_day(d5_start).to_string()
+    );
+    assert_eq!(
+        signal(&last, "cancelled_session_sold")["evidence"]["admissions"],
+        4
+    );
+    assert_eq!(last["total"], 6);
+
+    // Each cinema sees its own; the honest one has none and cannot see the other's.
+    let (status, own) = get(
+        &base,
+        &format!("/v1/cinemas/{DISHONEST}/signals?{range}"),
+        &dishonest_key,
+    );
+    assert_eq!((status, found(&own)), (200, want.clone()));
+    let (status, honest) = get(
+        &base,
+        &format!("/v1/cinemas/{HONEST}/signals?{range}"),
+        &honest_key,
+    );
+    assert_eq!(
+        (status, honest["total"].clone()),
+        (200, json!(0)),
+        "{honest}"
+    );
+    let (status, _) = get(
+        &base,
+        &format!("/v1/cinemas/{DISHONEST}/signals?{range}"),
+        &honest_key,
+    );
+    assert_eq!(status, 404);
+    let (status, one_kind) = get(
+        &base,
+        &format!("/v1/signals?{range}&kind=over_capacity"),
+        &ministry,
+    );
+    assert_eq!((status, one_kind["total"].clone()), (200, json!(1)));
+    let (status, refused) = get(&base, &format!("/v1/signals?{range}&kind=ghost"), &ministry);
+    assert_eq!(status, 400, "{refused}");
+
+    // The CLI answers the same.
+    let cli = env.json(&[
+        "report",
+        "signals",
+        "--from",
+        &(today - chrono::Days::new(1)).to_string(),
+        "--to",
+        &day1.to_string(),
+        "--json",
+    ]);
+    assert_eq!(found(&cli), want);
+
+    // Both declarations of H2 are kept; the bad ones are kept with their reasons.
+    assert_eq!(
+        env.sql(&format!("SELECT count() FROM declared_sessions FINAL WHERE cinema_bin = '{HONEST}' AND screening_id = 'H2'")).trim(),
+        "2"
+    );
+    let reasons = env.sql(&format!(
+        "SELECT reason, field FROM rejected_events FINAL WHERE kafka_topic = '{}.sessions' ORDER BY reason FORMAT TSV",
+        env.name
+    ));
+    assert_eq!(
+        reasons.trim(),
+        "foreign_cinema\tcinema_bin\ninvalid_status\tstatus",
+        "{reasons}"
+    );
+}
