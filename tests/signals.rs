@@ -41,19 +41,24 @@ fn local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
 }
 
 fn produce(topic: &str, msgs: &[(String, String)]) {
+    produce_at(topic, msgs, None);
+}
+
+/// Produces with a producer timestamp (`CreateTime`) of `at` when given.
+fn produce_at(topic: &str, msgs: &[(String, String)], at: Option<DateTime<Utc>>) {
     let p: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", BROKERS)
         .set("linger.ms", "20")
         .create()
         .unwrap();
     for (key, payload) in msgs {
-        p.send(
-            BaseRecord::to(topic)
-                .key(key.as_str())
-                .payload(payload.as_str()),
-        )
-        .map_err(|(e, _)| e)
-        .expect("producing");
+        let mut record = BaseRecord::to(topic)
+            .key(key.as_str())
+            .payload(payload.as_str());
+        if let Some(t) = at {
+            record = record.timestamp(t.timestamp_millis());
+        }
+        p.send(record).map_err(|(e, _)| e).expect("producing");
         p.poll(Duration::ZERO);
     }
     p.flush(Duration::from_secs(30)).unwrap();
@@ -143,6 +148,27 @@ fn get(base: &str, path: &str, key: &str) -> (u16, Value) {
     let out = std::process::Command::new("curl")
         .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-H"])
         .arg(format!("Authorization: Bearer {key}"))
+        .arg(format!("{base}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+fn post(base: &str, path: &str, key: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {key}"))
+        .args([
+            "-H",
+            &format!("Content-Type: {content_type}"),
+            "--data-binary",
+            body,
+        ])
         .arg(format!("{base}{path}"))
         .output()
         .unwrap();
@@ -335,9 +361,24 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         earlier,
     );
     t.sales(DISHONEST, "1", "D4", local(day1, 2, 0), 54, None);
-    // D5: started two hours ago, declared only now → undeclared_session, its gross.
+    // D5: started two hours ago, declared only now → undeclared_session, its gross. The
+    // declaration says it was made yesterday and its producer backdates the message too:
+    // the sessions topic keeps the broker's time of arrival, not the sender's.
     let d5_start = now - Span::hours(2);
-    t.declare(DISHONEST, "2", "D5", d5_start, 60, "scheduled", now);
+    let mut backdated = Traffic {
+        declarations: Vec::new(),
+        tickets: Vec::new(),
+        now,
+    };
+    backdated.declare(
+        DISHONEST,
+        "2",
+        "D5",
+        d5_start,
+        60,
+        "scheduled",
+        now - Span::days(1),
+    );
     t.sales(DISHONEST, "2", "D5", d5_start, 5, None);
     // D6: hall 2 at 23:00 tomorrow, declared, then cancelled; 4 tickets → cancelled_session_sold.
     t.declare(
@@ -370,6 +411,11 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
 
     // Declarations first (as a ticketing system sends them before selling), then tickets.
     produce(&format!("{}.sessions", env.name), &t.declarations);
+    produce_at(
+        &format!("{}.sessions", env.name),
+        &backdated.declarations,
+        Some(now - Span::days(1)),
+    );
     produce(&env.name, &t.tickets);
 
     let want: BTreeSet<(String, String, String)> = [
@@ -471,6 +517,68 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         "--json",
     ]);
     assert_eq!(found(&cli), want);
+
+    // D5's arrival is when the broker took it, not the day before its sender wrote.
+    let arrived: i64 = env
+        .sql("SELECT toInt64(arrived_at) FROM declared_sessions FINAL WHERE screening_id = 'D5'")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        arrived >= now.timestamp() - 60,
+        "arrival {arrived} is the sender's time, not the broker's (now {})",
+        now.timestamp()
+    );
+
+    // A cinema declares through the API too, as CSV: its own session is taken and produced,
+    // a row for another cinema is refused and kept, never produced.
+    let (start, end) = (local(day1, 12, 0), local(day1, 13, 30));
+    let csv = format!(
+        "cinema_bin;hall;screening_id;film_id;show_start;ends_at;seats_on_sale;status;declared_at\n\
+         {HONEST};2;H4;F1;{s};{e};50;scheduled;{d}\n{DISHONEST};2;X1;F1;{s};{e};50;scheduled;{d}\n",
+        s = rfc(start),
+        e = rfc(end),
+        d = rfc(now)
+    );
+    let (status, reply) = post(&base, "/v1/sessions", &honest_key, "text/csv", &csv);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["accepted"].clone(), reply["rejected"].clone()),
+        (json!(1), json!(1)),
+        "{reply}"
+    );
+    assert_eq!(reply["lines"][0]["screening_id"], "H4");
+    assert_eq!(
+        (
+            reply["lines"][1]["line"].clone(),
+            reply["lines"][1]["reason"].clone()
+        ),
+        (json!(3), json!("foreign_cinema"))
+    );
+    let (status, reply) = post(
+        &base,
+        "/v1/sessions",
+        &honest_key,
+        "application/x-ndjson",
+        "{\"schema\":\"ekino.session/1\"}",
+    );
+    assert_eq!(
+        (status, reply["lines"][0]["reason"].clone()),
+        (422, json!("missing_field")),
+        "{reply}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || env
+            .sql("SELECT count() FROM declared_sessions FINAL WHERE screening_id = 'H4'")
+            .trim()
+            == "1"),
+        "the uploaded declaration never reached declared_sessions"
+    );
+    assert_eq!(
+        env.sql("SELECT count() FROM declared_sessions FINAL WHERE screening_id = 'X1'")
+            .trim(),
+        "0"
+    );
 
     // Both declarations of H2 are kept; the bad ones are kept with their reasons.
     assert_eq!(

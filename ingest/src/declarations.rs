@@ -24,7 +24,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clickhouse::Client;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::{Message, Offset, Timestamp, TopicPartitionList};
 use schemas::clock::Clock;
 use schemas::declared::{self, DeclarationRow};
 use schemas::reject::{RejectReason, Rejection};
@@ -65,8 +65,8 @@ pub enum Judged {
     Refused(RejectedRow),
 }
 
-/// Judges one message of the sessions topic. `arrived` is its Kafka timestamp (when the broker
-/// took it), `now` when ingest read it.
+/// Judges one message of the sessions topic. `arrived` is when ekino received it
+/// (`schemas::declared::arrival`), `now` when ingest read it.
 pub fn judge(
     origin: &Origin,
     key: Option<&[u8]>,
@@ -127,11 +127,11 @@ pub async fn run(
                 partition: m.partition(),
                 offset: m.offset(),
             };
-            let arrived = m
-                .timestamp()
-                .to_millis()
-                .and_then(DateTime::<Utc>::from_timestamp_millis)
-                .unwrap_or(now);
+            let broker_stamped = match m.timestamp() {
+                Timestamp::LogAppendTime(ms) => DateTime::<Utc>::from_timestamp_millis(ms),
+                _ => None,
+            };
+            let arrived = declared::arrival(broker_stamped, now);
             match judge(
                 &origin,
                 m.key(),
@@ -325,13 +325,19 @@ mod tests {
         ) else {
             panic!("refused on replay")
         };
+        assert!(
+            row.first_judged > again.first_judged,
+            "the first judgement is kept"
+        );
         assert_eq!(
             DeclarationRow {
                 ingested_at: 0,
+                first_judged: 0,
                 ..again
             },
             DeclarationRow {
                 ingested_at: 0,
+                first_judged: 0,
                 ..row
             }
         );

@@ -16,11 +16,30 @@ pub async fn ensure_topic(
     topic: &str,
     partitions: i32,
 ) -> anyhow::Result<()> {
+    ensure_topic_with(kafka, topic, partitions, &[]).await
+}
+
+/// A topic whose message timestamps the broker sets when it appends them (`LogAppendTime`):
+/// "when ekino received it", which a sender cannot backdate. The sessions topic is one, since
+/// a session counts as declared before its show only if it arrived before (`schemas::declared`).
+pub const BROKER_TIME: &[(&str, &str)] = &[("message.timestamp.type", "LogAppendTime")];
+
+/// [`ensure_topic`] with topic configs (e.g. [`BROKER_TIME`]); an existing topic is left as
+/// it is.
+pub async fn ensure_topic_with(
+    kafka: &crate::config::KafkaSettings,
+    topic: &str,
+    partitions: i32,
+    configs: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = kafka
         .client("ekino-admin")
         .create()
         .context("creating kafka admin client")?;
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    for (k, v) in configs {
+        new = new.set(k, v);
+    }
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics([&new], &opts)

@@ -14,9 +14,10 @@ CREATE TABLE IF NOT EXISTS halls (
 ORDER BY (bin, hall);
 
 -- Declared sessions (events database, written by ingest from the sessions topic): every
--- declaration is kept, one row per message (a replayed message replaces its own row only).
--- A session's declaration in force is its latest by declared_at, then arrival
--- (schemas/src/declared.rs).
+-- declaration is kept, one row per message. A replayed message's row has the same sorting
+-- key; `first_judged` (4294967295 minus ingested_at) makes FINAL keep the *first* row, so the
+-- arrival a message was first judged with never changes. A session's declaration in force is
+-- its latest by declared_at, then arrival (schemas/src/declared.rs).
 CREATE TABLE IF NOT EXISTS declared_sessions (
     cinema_bin String,
     day Date,
@@ -32,8 +33,9 @@ CREATE TABLE IF NOT EXISTS declared_sessions (
     kafka_topic String,
     kafka_partition Int32,
     kafka_offset Int64,
-    ingested_at DateTime
-) ENGINE = ReplacingMergeTree(ingested_at)
+    ingested_at DateTime,
+    first_judged UInt32
+) ENGINE = ReplacingMergeTree(first_judged)
 PARTITION BY toYYYYMM(day)
 ORDER BY (cinema_bin, day, screening_id, kafka_topic, kafka_partition, kafka_offset);
 

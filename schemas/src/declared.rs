@@ -7,7 +7,7 @@
 //! declaration of the same session replaces the earlier one — "later" by `declared_at`, then
 //! by arrival — and every declaration is kept, so the history of a session (moved, cancelled)
 //! stays visible. A declaration counts as made *before* a show only if ekino received it
-//! before `show_start` (its arrival, the Kafka timestamp): a `declared_at` written by the
+//! before `show_start` ([`arrival`]): a `declared_at` or a message timestamp written by the
 //! sender alone proves nothing.
 //!
 //! Decoding is stateless, so replaying a declaration always gives the same verdict. Bad
@@ -212,6 +212,42 @@ pub fn decode(bytes: &[u8]) -> Result<Declaration, Rejection> {
     })
 }
 
+/// The declared sessions' CSV file (`POST /v1/sessions` with `Content-Type: text/csv`): a
+/// header naming the contract's fields in any order (`schema` may be left out), a session a
+/// row, read by the ticket file's rules (`event::csv`: comma or semicolon, UTF-8 or
+/// Windows-1251, an empty cell an absent field, each row kept with its own text).
+pub fn read_csv(
+    bytes: &[u8],
+    max_rows: usize,
+) -> Result<crate::event::csv::CsvFile, crate::event::csv::CsvError> {
+    crate::event::csv::read_with(bytes, max_rows, SESSION_SCHEMA_ID, &FIELDS, &row_json)
+}
+
+/// One CSV row as the JSON object of the contract; `seats_on_sale` a number when it reads as
+/// one (else kept as written, for `decode` to refuse by name).
+fn row_json(
+    record: &csv::StringRecord,
+    index: &crate::event::csv::ColumnIndex,
+) -> Result<Vec<u8>, Rejection> {
+    let mut m = Map::new();
+    for (at, name) in FIELDS.iter().enumerate() {
+        let cell = index[at]
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let value = match (*name, cell) {
+            ("schema", None) if index[at].is_none() => Value::from(SESSION_SCHEMA_ID),
+            (_, None) => continue,
+            ("seats_on_sale", Some(c)) => c
+                .parse::<u64>()
+                .map_or_else(|_| Value::from(c), Value::from),
+            (_, Some(c)) => Value::from(c),
+        };
+        m.insert((*name).to_owned(), value);
+    }
+    Ok(Value::Object(m).to_string().into_bytes())
+}
+
 fn required<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a Value, Rejection> {
     match map.get(field) {
         None | Some(Value::Null) => Err(Rejection::field(R::MissingField, field, "is required")),
@@ -257,12 +293,23 @@ pub struct DeclarationRow {
     pub seats_on_sale: u32,
     pub status: i8,
     pub declared_at: u32,
-    /// When ekino received it (the Kafka timestamp): what "declared before the show" means.
+    /// When ekino received it: what "declared before the show" means (see [`arrival`]).
     pub arrived_at: u32,
     pub kafka_topic: String,
     pub kafka_partition: i32,
     pub kafka_offset: i64,
     pub ingested_at: u32,
+    /// `u32::MAX - ingested_at`: the table's replacing version, so the row of a message's
+    /// first judgement is the one kept and its arrival never changes on a replay.
+    pub first_judged: u32,
+}
+
+/// When ekino received a message of the sessions topic: the broker's time when the broker
+/// stamped it (`LogAppendTime`, how `ekino migrate` creates the topic), else ingest's clock
+/// when it first judged it. A producer's own timestamp (`CreateTime`) is never believed: a
+/// sender could backdate its declarations.
+pub fn arrival(broker_stamped: Option<DateTime<Utc>>, judged: DateTime<Utc>) -> DateTime<Utc> {
+    broker_stamped.unwrap_or(judged)
 }
 
 #[cfg(feature = "storage")]
@@ -290,6 +337,7 @@ impl DeclarationRow {
             kafka_partition: origin.partition,
             kafka_offset: origin.offset,
             ingested_at: secs(ingested_at),
+            first_judged: u32::MAX - secs(ingested_at),
         }
     }
 }
@@ -421,6 +469,39 @@ mod tests {
         }
         let big = with("hall", json!("x".repeat(MAX_DECLARATION_BYTES)));
         assert_eq!(refused(&big).0, "too_large");
+    }
+
+    #[test]
+    fn a_csv_file_reads_as_the_json_contract_row_by_row() {
+        let file = "hall;cinema_bin;screening_id;film_id;show_start;ends_at;seats_on_sale;status;declared_at\n\
+            1;000000000010;S-1;F-1;2026-11-20T19:00:00+05:00;2026-11-20T21:00:00+05:00;120;scheduled;2026-11-19T10:00:00+05:00\n\
+            1;000000000010;S-2;F-1;2026-11-20T21:30:00+05:00;2026-11-20T23:30:00+05:00;many;scheduled;2026-11-19T10:00:00+05:00\n\
+            1;000000000010;S-3;F-1;;2026-11-20T23:30:00+05:00;10;scheduled;2026-11-19T10:00:00+05:00\n";
+        let rows = read_csv(file.as_bytes(), 10).unwrap().rows;
+        assert_eq!(rows.len(), 3);
+        let first = decode(rows[0].json.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            (first.screening_id.as_str(), first.seats_on_sale),
+            ("S-1", 120)
+        );
+        let second = decode(rows[1].json.as_ref().unwrap()).unwrap_err();
+        assert_eq!(
+            (second.reason, second.field.as_deref()),
+            (R::InvalidSeats, Some("seats_on_sale"))
+        );
+        let third = decode(rows[2].json.as_ref().unwrap()).unwrap_err();
+        assert_eq!(
+            (third.reason, third.field.as_deref()),
+            (R::MissingField, Some("show_start"))
+        );
+        assert_eq!(rows[2].line, 4);
+        let unknown = read_csv("hall,seats\n1,2\n".as_bytes(), 10).unwrap().rows;
+        let r = unknown[0].json.as_ref().unwrap_err();
+        assert_eq!(
+            (r.reason, r.field.as_deref()),
+            (R::UnknownField, Some("seats"))
+        );
+        assert!(r.message.contains("ekino.session/1"), "{}", r.message);
     }
 
     #[test]

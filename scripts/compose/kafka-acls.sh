@@ -7,6 +7,7 @@ set -euo pipefail
 B=127.0.0.1:9094
 K=/opt/kafka/bin
 TOPIC=${EKINO_KAFKA_TOPIC:-ekino.tickets}
+SESSIONS=${EKINO_KAFKA_SESSIONS_TOPIC:-ekino.sessions}
 GROUP=${EKINO_KAFKA_GROUP:-ekino-ingest}
 
 user() {
@@ -23,20 +24,20 @@ user ekino_api "$EKINO_KAFKA_API_PASSWORD"
 
 # `ekino migrate` (the operator) makes the topics; nobody else may.
 allow ekino_migrate --operation Create --operation Describe --cluster
-allow ekino_migrate --operation Create --operation Describe --topic "$TOPIC" --topic "$TOPIC.decisions"
-# Ingest only consumes the ticket topic, in its group.
-allow ekino_ingest --operation Read --operation Describe --topic "$TOPIC"
-allow ekino_ingest --operation Read --group "$GROUP"
+allow ekino_migrate --operation Create --operation Describe --topic "$TOPIC" --topic "$TOPIC.decisions" --topic "$SESSIONS"
+# Ingest only consumes the ticket and sessions topics, in its groups.
+allow ekino_ingest --operation Read --operation Describe --topic "$TOPIC" --topic "$SESSIONS"
+allow ekino_ingest --operation Read --group "$GROUP" --group "$GROUP.sessions"
 # The API produces the uploads it accepted, and is the only reader and writer of claim
 # decisions (its decider's group).
-allow ekino_api --operation Write --operation Describe --topic "$TOPIC"
+allow ekino_api --operation Write --operation Describe --topic "$TOPIC" --topic "$SESSIONS"
 allow ekino_api --operation Read --operation Write --operation Describe --topic "$TOPIC.decisions"
 allow ekino_api --operation Read --group "$GROUP-decider"
-# Ticketing vendors ("name:password" pairs) may only produce to the ticket topic; ingest
-# checks that each message is keyed by the cinema it names.
+# Ticketing vendors ("name:password" pairs) may only produce to the ticket and sessions
+# topics; ingest checks that each message is keyed by the cinema it names.
 for pair in ${EKINO_KAFKA_VENDORS:-}; do
   name=${pair%%:*}
   user "vendor_$name" "${pair#*:}"
-  allow "vendor_$name" --operation Write --operation Describe --topic "$TOPIC"
+  allow "vendor_$name" --operation Write --operation Describe --topic "$TOPIC" --topic "$SESSIONS"
 done
 echo "kafka principals and acls in place"

@@ -92,10 +92,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await?;
             if !settings.kafka.sessions_topic.is_empty() {
-                ingest::topic::ensure_topic(
+                ingest::topic::ensure_topic_with(
                     &settings.kafka,
                     &settings.kafka.sessions_topic,
                     ingest::topic::DEFAULT_PARTITIONS,
+                    ingest::topic::BROKER_TIME,
                 )
                 .await?;
             }
@@ -103,15 +104,20 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ingest => {
-            for topic in [&settings.kafka.topic, &settings.kafka.sessions_topic] {
-                if !topic.is_empty() {
-                    ingest::topic::ensure_topic(
-                        &settings.kafka,
-                        topic,
-                        ingest::topic::DEFAULT_PARTITIONS,
-                    )
-                    .await?;
-                }
+            ingest::topic::ensure_topic(
+                &settings.kafka,
+                &settings.kafka.topic,
+                ingest::topic::DEFAULT_PARTITIONS,
+            )
+            .await?;
+            if !settings.kafka.sessions_topic.is_empty() {
+                ingest::topic::ensure_topic_with(
+                    &settings.kafka,
+                    &settings.kafka.sessions_topic,
+                    ingest::topic::DEFAULT_PARTITIONS,
+                    ingest::topic::BROKER_TIME,
+                )
+                .await?;
             }
             ingest::run(
                 &settings.kafka,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub index: IndexTable,
     /// Where uploaded tickets go; `None` when the API runs without a broker.
     pub producer: Option<ingest::produce::TicketProducer>,
+    /// Where uploaded session declarations go (`kafka.sessions_topic`); `None` without one.
+    pub sessions_producer: Option<ingest::produce::TicketProducer>,
     pub audit: AuditSink,
     /// Where audit records wait while ClickHouse is away; full means writes are refused.
     pub spool: crate::spool::Spool,

@@ -179,6 +179,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { name: "cinema_signals", method: "get", path: "/v1/cinemas/{bin}/signals", example: "/v1/cinemas/980340001119/signals?from=2026-11-01&to=2026-11-30", summary: "a cinema's signals in force, with their evidence", roles: &["ministry", "cinema"], params: q::<handlers::signals::SignalsQuery>, body: None, reply: reply_json(s::<api_core::signals::report::SignalList>), export: false },
     RouteDoc { name: "cinema_flags", method: "get", path: "/v1/cinemas/{bin}/flags", example: "/v1/cinemas/980340001119/flags?from=2026-11-01&to=2026-11-22", summary: "a cinema's reconciliation flags per screening day: unknown film, VAT different from the registry, refund waiting for its sale", roles: &["ministry", "cinema"], params: q::<params::RangeQuery>, body: None, reply: reply_json(s::<api_core::reports::flags::FlagsReport>), export: false },
     RouteDoc { name: "cinema_rejected", method: "get", path: "/v1/cinemas/{bin}/rejected", example: "/v1/cinemas/980340001119/rejected", summary: "a cinema's rejected events, paged", roles: &["ministry", "cinema"], params: q::<params::PageQuery>, body: None, reply: reply_json(s::<handlers::cinemas::RejectedReply>), export: true },
+    RouteDoc { name: "post_sessions", method: "post", path: "/v1/sessions", example: "/v1/sessions", summary: "declared sessions (ekino.session/1) as NDJSON, or CSV with the same columns, per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
     RouteDoc { name: "post_tickets", method: "post", path: "/v1/tickets", example: "/v1/tickets", summary: "ticket events (ekino.ticket/1) as NDJSON, or CSV with the same columns, per-line result", roles: &["cinema"], params: none, body: Some(Content { content_type: "application/x-ndjson", schema: ndjson }), reply: reply_json(s::<handlers::tickets::UploadReply>), export: false },
     RouteDoc { name: "post_claim_preview", method: "post", path: "/v1/claims/preview", example: "/v1/claims/preview", summary: "compute a rebate claim exactly as filing would, storing nothing", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimPreview>), export: false },
     RouteDoc { name: "post_claim", method: "post", path: "/v1/claims", example: "/v1/claims", summary: "file a rebate claim ({film_id?, claim}); stored with its computed result", roles: &["producer"], params: none, body: Some(body_json(s::<handlers::claims::SubmitClaim>)), reply: reply_json(s::<handlers::claims::ClaimView>), export: false },
@@ -465,7 +466,7 @@ pub fn document() -> Value {
         });
         if let Some(body) = r.body {
             op["requestBody"] = json!({"required": true, "content": {body.content_type: {"schema": (body.schema)(&mut components)}}});
-            if r.path == "/v1/tickets" {
+            if r.path == "/v1/tickets" || r.path == "/v1/sessions" {
                 // The same events as CSV columns (schemas::event::csv), chosen by Content-Type.
                 op["requestBody"]["content"][api_core::handlers::tickets::CSV] =
                     json!({"schema": csv_upload(&mut components)});

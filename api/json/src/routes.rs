@@ -296,6 +296,17 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish_as(r, handlers::tickets::status_of)
         });
+        let sessions = route(&s, &mounted, "post_sessions").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let ct = c.content_type.clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::sessions::upload_as(s, &p, ct.as_deref(), &c.b).await
+            }
+            .await;
+            c.finish_as(r, handlers::tickets::status_of)
+        });
         let corrections = route(&s, &mounted, "cinema_corrections").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
@@ -379,6 +390,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(all_corrections.boxed())
             .unify()
             .or(tickets.boxed())
+            .unify()
+            .or(sessions.boxed())
             .unify()
             .or(sales.boxed())
             .unify()

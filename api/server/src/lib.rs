@@ -82,6 +82,10 @@ pub async fn build_state(
         Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.topic)?),
         None => None,
     };
+    let sessions_producer = match kafka.filter(|k| !k.sessions_topic.is_empty()) {
+        Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.sessions_topic)?),
+        None => None,
+    };
     let decision_keys = api_core::decision_queue::DecisionKeys::new(
         api.decision_secret.expose(),
         api.decision_secret_previous.expose(),
@@ -107,6 +111,7 @@ pub async fn build_state(
         )),
         index: rebate_engine::builtin::index(),
         producer,
+        sessions_producer,
         metrics: ApiMetrics::new(&sink),
         spool,
         audit: sink,

@@ -71,6 +71,7 @@ fn app_with(
         estimate_fx: api_core::fx::EstimateFx::new(std::time::Duration::from_secs(3600)),
         index: rebate_engine::builtin::index(),
         producer: None,
+        sessions_producer: None,
         metrics: ApiMetrics::new(&sink),
         spool: api_core::spool::Spool::open(
             &std::env::temp_dir().join(format!("ekino-routes-spool-{}", std::process::id())),

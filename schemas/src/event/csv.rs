@@ -121,6 +121,28 @@ fn decimal_point(cell: &str) -> Cow<'_, str> {
 /// Reads a whole file; at most `max_rows` rows are read (the caller refuses a longer file by
 /// the count it gets back: `rows.len() > max_rows`).
 pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
+    read_with(bytes, max_rows, SCHEMA_ID, COLUMNS, &|record, index| {
+        event_json(record, index)
+    })
+}
+
+/// Where each of a contract's columns is in the header (`None`: left out), in the order of
+/// the contract's column list.
+pub type ColumnIndex = [Option<usize>];
+
+/// How a row of the right length becomes its contract's JSON object (or why it cannot).
+pub type RowToJson = dyn Fn(&csv::StringRecord, &ColumnIndex) -> Result<Vec<u8>, Rejection>;
+
+/// [`read`] for any contract of one JSON object per row: its name (for messages), its
+/// columns, and how a row of the right length becomes its JSON object. The ticket file and
+/// the declared sessions' file (`crate::declared::read_csv`) share the reading rules above.
+pub fn read_with(
+    bytes: &[u8],
+    max_rows: usize,
+    contract: &str,
+    columns: &[&str],
+    to_json: &RowToJson,
+) -> Result<CsvFile, CsvError> {
     let (text, encoding) = text(bytes);
     let header_line = text
         .lines()
@@ -136,21 +158,21 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
         .headers()
         .map_err(|e| CsvError::Unreadable(e.to_string()))?
         .clone();
-    let mut index = [None::<usize>; 19];
+    let mut index = vec![None::<usize>; columns.len()];
     // A bad header refuses every row for its reason (each row kept with its own text), so
     // nothing of the file is lost and the reply names the column on every line.
     let mut header_fault: Option<Rejection> = None;
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
-        match COLUMNS.iter().position(|c| *c == name) {
+        match columns.iter().position(|c| *c == name) {
             None => {
                 header_fault.get_or_insert_with(|| {
                     Rejection::field(
                         RejectReason::UnknownField,
                         name,
                         format!(
-                            "is not a column of ekino.ticket/1 (columns: {})",
-                            COLUMNS.join(", ")
+                            "is not a column of {contract} (columns: {})",
+                            columns.join(", ")
                         ),
                     )
                 });
@@ -228,7 +250,7 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
                 ),
             ))
         } else {
-            Ok(event_json(&record, &index))
+            Ok(to_json(&record, &index))
         };
         rows.push(CsvRow {
             line,
@@ -261,10 +283,7 @@ pub fn read(bytes: &[u8], max_rows: usize) -> Result<CsvFile, CsvError> {
 }
 
 /// The JSON object of one row of the right length.
-fn event_json(
-    record: &csv::StringRecord,
-    index: &[Option<usize>; 19],
-) -> Result<Vec<u8>, Rejection> {
+fn event_json(record: &csv::StringRecord, index: &ColumnIndex) -> Result<Vec<u8>, Rejection> {
     let cell = |name: &str| -> Option<&str> {
         let at = COLUMNS.iter().position(|c| *c == name)?;
         index[at]

@@ -10,6 +10,7 @@ pub mod rebates;
 pub mod records;
 pub mod registry;
 pub mod roi;
+pub mod sessions;
 pub mod signals;
 pub mod tickets;
 

@@ -24,6 +24,9 @@ pub struct LineResult {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
+    /// For a declared session (`POST /v1/sessions`), the session it declares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,10 +49,30 @@ pub const CSV: &str = "text/csv";
 
 /// One line of an upload before it is judged: its line in the file, its own bytes (kept with a
 /// refusal), and the JSON event it is, or why it cannot be one.
-struct Candidate<'a> {
-    line: usize,
-    raw: &'a [u8],
-    json: Result<std::borrow::Cow<'a, [u8]>, schemas::Rejection>,
+pub(crate) struct Candidate<'a> {
+    pub line: usize,
+    pub raw: &'a [u8],
+    pub json: Result<std::borrow::Cow<'a, [u8]>, schemas::Rejection>,
+}
+
+/// What an accepted line is named by in the reply.
+pub(crate) enum Named {
+    Event(String),
+    Session(String),
+}
+
+/// The NDJSON lines of `body` (blank lines skipped), each with its line number.
+pub(crate) fn ndjson_lines(body: &[u8]) -> Vec<Candidate<'_>> {
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
+        .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
+        .map(|(line, raw)| Candidate {
+            line,
+            raw,
+            json: Ok(std::borrow::Cow::Borrowed(raw)),
+        })
+        .collect()
 }
 
 /// The body read as `content_type` says: CSV for `text/csv` (parameters such as `charset`
@@ -73,17 +96,7 @@ pub async fn upload_as(
 /// An NDJSON upload: one `ekino.ticket/1` object per line.
 pub async fn upload(s: &AppState, p: &Principal, body: &[u8]) -> Result<UploadReply, ApiError> {
     require(p, &[Role::Cinema])?;
-    let candidates: Vec<Candidate> = body
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
-        .filter(|(_, raw)| !raw.iter().all(u8::is_ascii_whitespace))
-        .map(|(line, raw)| Candidate {
-            line,
-            raw,
-            json: Ok(std::borrow::Cow::Borrowed(raw)),
-        })
-        .collect();
+    let candidates = ndjson_lines(body);
     if candidates.is_empty() {
         // An upload with nothing in it is most likely a client that lost its file.
         return Err(ApiError::bad(
@@ -155,45 +168,75 @@ async fn judge(
     p: &Principal,
     candidates: Vec<Candidate<'_>>,
 ) -> Result<UploadReply, ApiError> {
-    let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
     let producer = s
         .producer
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("no broker configured".into()))?;
+    // Judged as ingest will judge it: its clock (`[reporting]`) and its age limit.
+    let checks = schemas::event::Checks {
+        now: s.clock.now(),
+        max_age_days: Some(s.reporting.max_event_age_days),
+    };
+    judge_with(
+        s,
+        p,
+        candidates,
+        producer,
+        |json, bin| match schemas::event::decode_event(json, &checks) {
+            Ok(e) if e.cinema_bin() != bin => Err(foreign()),
+            Ok(e) => Ok(Named::Event(e.event_id().to_string())),
+            Err(r) => Err(r),
+        },
+    )
+    .await
+}
+
+/// The refusal of a line that names another cinema than the key's.
+pub(crate) fn foreign() -> schemas::Rejection {
+    schemas::Rejection::field(
+        schemas::RejectReason::ForeignCinema,
+        "cinema_bin",
+        "is not the cinema of this key",
+    )
+}
+
+/// Checks each candidate with `check` (given the key's cinema), keeps the refused ones in
+/// `upload_rejects`, produces the others with `producer` keyed by the key's BIN, and answers
+/// line by line. The ticket and the sessions uploads share it.
+pub(crate) async fn judge_with(
+    s: &AppState,
+    p: &Principal,
+    candidates: Vec<Candidate<'_>>,
+    producer: &ingest::produce::TicketProducer,
+    check: impl Fn(&[u8], &schemas::Bin) -> Result<Named, schemas::Rejection>,
+) -> Result<UploadReply, ApiError> {
+    let bin = p.bin.clone().ok_or(ApiError::NotFound)?;
     let now = s.clock.now();
     let upload_id = uuid::Uuid::new_v4().to_string();
     let max = s.settings.upload_max_lines;
     if candidates.len() > max {
-        return Err(ApiError::bad("body", format!("has more than {max} events, at most {max} are taken in one upload (api.upload_max_lines)")));
+        return Err(ApiError::bad("body", format!("has more than {max} lines, at most {max} are taken in one upload (api.upload_max_lines)")));
     }
-    // Judged as ingest will judge it: its clock (`[reporting]`) and its age limit.
-    let checks = schemas::event::Checks {
-        now,
-        max_age_days: Some(s.reporting.max_event_age_days),
-    };
     let mut lines = Vec::with_capacity(candidates.len());
     let mut to_send = Vec::new();
     let mut refused = Vec::new();
     for c in &candidates {
-        let verdict =
-            c.json
-                .clone()
-                .and_then(|json| match schemas::event::decode_event(&json, &checks) {
-                    Ok(e) if e.cinema_bin() != &bin => Err(schemas::Rejection::field(
-                        schemas::RejectReason::ForeignCinema,
-                        "cinema_bin",
-                        "is not the cinema of this key",
-                    )),
-                    Ok(e) => Ok((e.event_id().to_string(), json)),
-                    Err(r) => Err(r),
-                });
+        let verdict = c
+            .json
+            .clone()
+            .and_then(|json| check(&json, &bin).map(|named| (named, json)));
         match verdict {
-            Ok((event_id, json)) => {
+            Ok((named, json)) => {
                 to_send.push(json);
+                let (event_id, screening_id) = match named {
+                    Named::Event(id) => (Some(id), None),
+                    Named::Session(id) => (None, Some(id)),
+                };
                 lines.push(LineResult {
                     line: c.line,
                     status: "accepted",
-                    event_id: Some(event_id),
+                    event_id,
+                    screening_id,
                     reason: None,
                     field: None,
                     message: None,
@@ -214,6 +257,7 @@ async fn judge(
                     line: c.line,
                     status: "rejected",
                     event_id: None,
+                    screening_id: None,
                     reason: Some(r.reason.code().into()),
                     field: r.field,
                     message: Some(r.message),
