@@ -361,25 +361,6 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         earlier,
     );
     t.sales(DISHONEST, "1", "D4", local(day1, 2, 0), 54, None);
-    // D5: started two hours ago, declared only now → undeclared_session, its gross. The
-    // declaration says it was made yesterday and its producer backdates the message too:
-    // the sessions topic keeps the broker's time of arrival, not the sender's.
-    let d5_start = now - Span::hours(2);
-    let mut backdated = Traffic {
-        declarations: Vec::new(),
-        tickets: Vec::new(),
-        now,
-    };
-    backdated.declare(
-        DISHONEST,
-        "2",
-        "D5",
-        d5_start,
-        60,
-        "scheduled",
-        now - Span::days(1),
-    );
-    t.sales(DISHONEST, "2", "D5", d5_start, 5, None);
     // D6: hall 2 at 23:00 tomorrow, declared, then cancelled; 4 tickets → cancelled_session_sold.
     t.declare(
         DISHONEST,
@@ -409,13 +390,60 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     t.declarations
         .push((DISHONEST.to_owned(), t.declarations[0].1.clone()));
 
-    // Declarations first (as a ticketing system sends them before selling), then tickets.
-    produce(&format!("{}.sessions", env.name), &t.declarations);
-    produce_at(
-        &format!("{}.sessions", env.name),
-        &backdated.declarations,
-        Some(now - Span::days(1)),
+    // Declarations first (as a ticketing system sends them before selling).
+    let sessions_topic = format!("{}.sessions", env.name);
+    produce(&sessions_topic, &t.declarations);
+    let count = |cinema: &str| {
+        env.sql(&format!(
+            "SELECT count() FROM declared_sessions FINAL WHERE cinema_bin = '{cinema}'"
+        ))
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(0)
+    };
+    // 4 of the honest cinema's, 6 of the dishonest one's (the bad two are refused).
+    assert!(
+        wait_until(Duration::from_secs(60), || count(HONEST) == 4
+            && count(DISHONEST) == 6),
+        "declarations were not stored"
     );
+    // D5: a session that starts after the dishonest cinema began declaring and is declared
+    // only once it has started → undeclared_session, its gross. The declaration says it was
+    // made the day before, and its producer backdates the message too: the stored arrival is
+    // when ekino received it, not what the sender wrote.
+    let since: i64 = env
+        .sql(&format!(
+            "SELECT toInt64(min(arrived_at)) FROM declared_sessions WHERE cinema_bin = '{DISHONEST}'"
+        ))
+        .trim()
+        .parse()
+        .unwrap();
+    let d5_start = DateTime::from_timestamp(since.max(now.timestamp()) + 2, 0).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || Utc::now()
+            > d5_start + Span::seconds(1)),
+        "the clock did not pass D5's start"
+    );
+    let mut late = Traffic {
+        declarations: Vec::new(),
+        tickets: Vec::new(),
+        now,
+    };
+    late.declare(
+        DISHONEST,
+        "2",
+        "D5",
+        d5_start,
+        60,
+        "scheduled",
+        d5_start - Span::days(1),
+    );
+    produce_at(
+        &sessions_topic,
+        &late.declarations,
+        Some(d5_start - Span::days(1)),
+    );
+    t.sales(DISHONEST, "2", "D5", d5_start, 5, None);
     produce(&env.name, &t.tickets);
 
     let want: BTreeSet<(String, String, String)> = [
@@ -518,7 +546,7 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     ]);
     assert_eq!(found(&cli), want);
 
-    // D5's arrival is when the broker took it, not the day before its sender wrote.
+    // D5's arrival is when ekino received it, not the day before its sender wrote.
     let arrived: i64 = env
         .sql("SELECT toInt64(arrived_at) FROM declared_sessions FINAL WHERE screening_id = 'D5'")
         .trim()

@@ -30,7 +30,7 @@ pub enum Kind {
     /// One seat counted twice in one session (neither refunded nor voided).
     SeatSoldTwice,
     /// Tickets counted for a session not declared before its start, at a cinema that
-    /// declares sessions.
+    /// declared sessions before it started.
     UndeclaredSession,
     /// Tickets counted for a session whose declaration in force is `cancelled`.
     CancelledSessionSold,
@@ -122,8 +122,10 @@ pub struct CinemaDay {
     pub declarations: Vec<Declared>,
     /// Seats by hall key (halls not in the registry are absent: no seat rule applies).
     pub halls: HashMap<String, u32>,
-    /// Whether the cinema declares sessions at all (any declaration, any day).
-    pub declares_sessions: bool,
+    /// Since when the cinema declares sessions: the arrival of its first declaration (any
+    /// day); `None` when it never has. Sessions that started before are not held to it, so a
+    /// cinema's history from before it began declaring is not flagged.
+    pub declares_since: Option<u32>,
 }
 
 /// A signal found.
@@ -261,7 +263,7 @@ pub fn evaluate(day: &CinemaDay, t: &Thresholds) -> Vec<Found> {
                            "cancelled_at": d.declared_at}),
                     s.gross.max(0),
                 )),
-                _ if day.declares_sessions => {
+                _ if day.declares_since.is_some_and(|since| since < s.show_start) => {
                     let before = day.declarations.iter().any(|d| {
                         d.screening_id == id
                             && d.status == SessionStatus::Scheduled

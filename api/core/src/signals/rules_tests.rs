@@ -127,7 +127,7 @@ fn an_honest_busy_cinema_has_no_signal() {
             ),
         ],
         halls: halls(),
-        declares_sessions: true,
+        declares_since: Some(at(DAY_BEFORE)),
     };
     assert_eq!(kinds(&evaluate(&day, &Thresholds::default())), vec![]);
 }
@@ -186,7 +186,7 @@ fn tickets_for_a_session_declared_only_after_its_start_are_undeclared() {
             "2026-11-20T19:05:00+05:00",
         )],
         halls: halls(),
-        declares_sessions: true,
+        declares_since: Some(at(DAY_BEFORE)),
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("undeclared_session", "S9")]);
@@ -195,13 +195,19 @@ fn tickets_for_a_session_declared_only_after_its_start_are_undeclared() {
         found[0].evidence["declared_late_at"],
         json!(at("2026-11-20T19:05:00+05:00"))
     );
-    // A cinema that never declares sessions is not held to them.
+    // A cinema that never declares sessions is not held to them, nor one that began after.
     let silent = CinemaDay {
         declarations: vec![],
-        declares_sessions: false,
-        ..day
+        declares_since: None,
+        ..day.clone()
     };
     assert_eq!(kinds(&evaluate(&silent, &Thresholds::default())), vec![]);
+    let later = CinemaDay {
+        declarations: vec![],
+        declares_since: Some(at(start) + 60),
+        ..day
+    };
+    assert_eq!(kinds(&evaluate(&later, &Thresholds::default())), vec![]);
 }
 
 #[test]
@@ -224,7 +230,7 @@ fn tickets_for_a_cancelled_session_are_a_signal_of_their_own() {
             cancelled,
         ],
         halls: halls(),
-        declares_sessions: true,
+        declares_since: Some(at(DAY_BEFORE)),
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("cancelled_session_sold", "S5")]);
@@ -271,7 +277,7 @@ fn overlapping_declared_sessions_of_one_hall_are_flagged_on_the_later_one() {
             ),
         ],
         halls: halls(),
-        declares_sessions: true,
+        declares_since: Some(at(DAY_BEFORE)),
         ..CinemaDay::default()
     };
     let found = evaluate(&day, &Thresholds::default());

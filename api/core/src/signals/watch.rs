@@ -227,12 +227,14 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         ))
         .fetch_all()
         .await?;
-    let declaring: Vec<String> =
-        s.ch.query(&format!(
-            "SELECT DISTINCT cinema_bin FROM declared_sessions WHERE cinema_bin IN ({bin_list})"
+    let declaring: Vec<(String, u32)> = s
+        .ch
+        .query(&format!(
+            "SELECT cinema_bin, toUInt32(min(arrived_at)) FROM declared_sessions WHERE cinema_bin IN ({bin_list}) GROUP BY cinema_bin"
         ))
         .fetch_all()
         .await?;
+    let declaring: HashMap<String, u32> = declaring.into_iter().collect();
     let existing: Vec<SignalRow> =
         s.ch.query(&format!(
             "SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"
@@ -284,7 +286,7 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
     }
     for ((bin, _), d) in days.iter_mut() {
         d.halls = seats.get(bin.as_str()).cloned().unwrap_or_default();
-        d.declares_sessions = declaring.contains(bin);
+        d.declares_since = declaring.get(bin).copied();
     }
     let mut before: HashMap<(String, u16, String, String), SignalRow> = existing
         .into_iter()
