@@ -27,7 +27,8 @@ done
 # shellcheck disable=SC1090
 . "$(bash scripts/services.sh credentials)"
 for db in ekino_demo ekino_demo_app; do curl -fsS http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $db" >/dev/null; done
-export EKINO_CLICKHOUSE__DATABASE=ekino_demo EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN
+export EKINO_CLICKHOUSE__DATABASE=ekino_demo EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN \
+  EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions
 # Each process its own ClickHouse user (see scripts/services.sh).
 as_admin() { EKINO_CLICKHOUSE__USER=ekino_admin EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_ADMIN_PASSWORD "$@"; }
 as_reader() { EKINO_CLICKHOUSE__USER=ekino_api_read EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_API_READ_PASSWORD "$@"; }
@@ -42,9 +43,9 @@ EKINO_CLICKHOUSE__USER=ekino_ingest EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_INGEST_
 INGEST=$!
 echo "$INGEST" >"$ROOT/.ekino/ingest.pid"
 
-say "simulating $DAY: 113 cinemas, ~430 halls, 1 % invalid and 1 % re-sent events"
+say "simulating $DAY: 113 cinemas, ~430 halls, 1 % invalid and 1 % re-sent events; one dishonest cinema's sessions tomorrow"
 "$EKINO" simulate --start "$DAY" --days 1 --seed 2026 --rate 30000 \
-  --invalid-rate 0.01 --duplicate-rate 0.01 --out "$SIM" >"$SIM.ledger.json" 2>"$LOGS/simulate-$RUN.log"
+  --invalid-rate 0.01 --duplicate-rate 0.01 --plant-signals --out "$SIM" >"$SIM.ledger.json" 2>"$LOGS/simulate-$RUN.log"
 as_admin "$EKINO" registry load --dir "$SIM"
 
 say "waiting until ClickHouse holds exactly what was sent"
@@ -90,6 +91,19 @@ c = json.load(sys.stdin)
 print(f\"  total gross {c['total_gross']} KZT, admissions {c['total_admissions']:,}\")
 for f in c['films'][:3]:
     print(f\"  #{f['rank']} {f['title']['en'] if f['title'] else f['film_id']}: {f['gross']} KZT, share {f['share']}, {f['screens']} screens, {f['screenings']} shows\")
+"
+TOMORROW=$(date -u -d '+5 hours +1 day' +%Y-%m-%d)
+echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (the planted cinema's, tomorrow)"
+for _ in $(seq 1 100); do
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" \
+    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
+  [ "$n" -ge 5 ] && break
+  sleep 0.2
+done
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" | python3 -c "
+import json, sys
+for s in json.load(sys.stdin)['signals']:
+    print(f\"  {s['day']} {s['cinema_bin']} {s['kind']:<24} {s['screening_id']:<16} at stake {s['gross_at_stake']:>12} KZT  {json.dumps(s['evidence'])}\")
 "
 echo "GET /v1/roi/summary (ministry key): the payback KPI over state-funded films"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/roi/summary" | python3 -m json.tool

@@ -180,6 +180,25 @@ fn post(base: &str, path: &str, key: &str, content_type: &str, body: &str) -> (u
     )
 }
 
+/// The API on a free port, its signal watcher looking every 300 ms; its base URL.
+fn spawn_api(env: &TestEnv) -> (Guard, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut api = env.cmd();
+    api.arg("api")
+        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("EKINO_API__SIGNALS__INTERVAL_MS", "300")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
+    (
+        Guard(api.spawn().unwrap()),
+        format!("http://127.0.0.1:{port}"),
+    )
+}
+
 fn found(list: &Value) -> BTreeSet<(String, String, String)> {
     list["signals"]
         .as_array()
@@ -226,20 +245,8 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         key("cinema", Some(HONEST)),
         key("cinema", Some(DISHONEST)),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut api = env.cmd();
-    api.arg("api")
-        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("EKINO_API__SIGNALS__INTERVAL_MS", "300")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
-    let _api = Guard(api.spawn().unwrap());
+    let (_api, base) = spawn_api(&env);
     let _ingest = Guard(env.spawn_ingest(&[]));
-    let base = format!("http://127.0.0.1:{port}");
 
     let now = Utc::now();
     let today = schemas::time::box_office_day(now);
@@ -622,4 +629,65 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         "foreign_cinema\tcinema_bin\ninvalid_status\tstatus",
         "{reasons}"
     );
+}
+
+/// The demo's dishonest cinema (`ekino simulate --plant-signals`): amid ordinary simulated
+/// traffic, whose cinemas declare nothing and are held to nothing, the planted cinema shows
+/// the five kinds its sessions were made for (simulate/planted.rs says which session is which).
+#[test]
+fn the_simulators_planted_cinema_shows_each_kind_it_was_made_for() {
+    let env = TestEnv::new("planted");
+    let ministry = env
+        .run(&["keys", "create", "--role", "ministry"])
+        .trim()
+        .to_owned();
+    let (_api, base) = spawn_api(&env);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    env.simulate(&[
+        "--days",
+        "1",
+        "--seed",
+        "5",
+        "--max-events",
+        "3000",
+        "--plant-signals",
+    ]);
+    env.run(&[
+        "registry",
+        "load",
+        "--dir",
+        env.dir.join("sim").to_str().unwrap(),
+    ]);
+    let today = schemas::time::box_office_day(Utc::now());
+    let range = format!(
+        "from={}&to={}",
+        today - chrono::Days::new(2),
+        today + chrono::Days::new(1)
+    );
+    let want: BTreeSet<(String, String)> = [
+        ("over_capacity", "PLANT-OVER"),
+        ("seat_sold_twice", "PLANT-TWICE"),
+        ("overlapping_sessions", "PLANT-OVERLAP"),
+        ("late_night_full", "PLANT-NIGHT"),
+        ("cancelled_session_sold", "PLANT-CANCELLED"),
+    ]
+    .into_iter()
+    .map(|(k, s)| (k.to_owned(), s.to_owned()))
+    .collect();
+    let mut last = Value::Null;
+    let settled = wait_until(Duration::from_secs(120), || {
+        let (_, list) = get(&base, &format!("/v1/signals?{range}"), &ministry);
+        let kinds: BTreeSet<(String, String)> =
+            found(&list).into_iter().map(|(_, k, s)| (k, s)).collect();
+        last = list;
+        kinds == want
+    });
+    assert!(settled, "the planted signals never showed alone: {last:#}");
+    let cinemas: BTreeSet<&str> = last["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cinema_bin"].as_str().unwrap())
+        .collect();
+    assert_eq!(cinemas.len(), 1, "one cinema was planted: {cinemas:?}");
 }

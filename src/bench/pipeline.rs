@@ -263,6 +263,7 @@ pub async fn run(
         max_events: Some(plan.events),
         out: work.join("sim"),
         dry_run: false,
+        plant_signals: false,
     };
     let ledger = simulate::run(
         &sim,

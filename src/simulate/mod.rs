@@ -9,6 +9,7 @@ mod corrupt;
 mod hard;
 mod ledger;
 pub mod model;
+mod planted;
 pub mod traffic;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,10 @@ pub struct SimulateArgs {
     /// Write registries and ledger only; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also plant one dishonest cinema's sessions for the day after "now" (declared sessions
+    /// and tickets, one case of each signal the rules find from them; `simulate::planted`).
+    #[arg(long)]
+    pub plant_signals: bool,
 }
 
 impl SimulateArgs {
@@ -79,6 +84,19 @@ pub(crate) fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()
     schemas::registry::write_films(file("films.csv")?, &films)?;
     schemas::registry::write_funding(file("funding.csv")?, &market.funding)?;
     schemas::registry::write_distributors(file("distributors.csv")?, &model::distributors())?;
+    let halls: Vec<schemas::registry::Hall> = market
+        .cinemas
+        .iter()
+        .flat_map(|c| {
+            c.halls.iter().map(|h| schemas::registry::Hall {
+                bin: c.record.bin.clone(),
+                hall: h.name.clone(),
+                seats: h.seats,
+                name: String::new(),
+            })
+        })
+        .collect();
+    schemas::registry::write_halls(file("halls.csv")?, &halls)?;
     Ok(())
 }
 
@@ -240,6 +258,11 @@ pub async fn run(
         "simulator sent {sent} messages but its ledger counts {}",
         ledger.messages
     );
+    if args.plant_signals {
+        if let Some(p) = &producer {
+            plant(args, &market, kafka, p, now).await?;
+        }
+    }
     let path = args.out.join("ledger.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&ledger)?)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -248,6 +271,50 @@ pub async fn run(
         elapsed_ms = started.elapsed().as_millis() as u64, ledger = %path.display(), "simulation sent"
     );
     Ok(ledger)
+}
+
+/// Sends the planted sessions (`planted`): declarations first, acknowledged before any of
+/// their tickets is sent, as a ticketing system declares before it sells.
+async fn plant(
+    args: &SimulateArgs,
+    market: &Market,
+    kafka: &ingest::KafkaSettings,
+    tickets: &ingest::produce::TicketProducer,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x9_1a47);
+    let Some(p) = planted::plant(&mut rng, market, now) else {
+        tracing::warn!("no cinema with two halls: nothing planted");
+        return Ok(());
+    };
+    anyhow::ensure!(
+        !kafka.sessions_topic.is_empty(),
+        "--plant-signals needs kafka.sessions_topic"
+    );
+    ingest::topic::ensure_topic_with(
+        kafka,
+        &kafka.sessions_topic,
+        ingest::topic::DEFAULT_PARTITIONS,
+        ingest::topic::BROKER_TIME,
+    )
+    .await?;
+    let sessions = ingest::produce::TicketProducer::new(kafka, &kafka.sessions_topic)?;
+    for d in &p.declarations {
+        sessions
+            .send(p.bin.as_bytes(), d.to_json().to_string().as_bytes())
+            .await?;
+    }
+    let mut pending = Vec::new();
+    for t in &p.tickets {
+        pending.push(
+            tickets
+                .enqueue(p.bin.as_bytes(), t.to_json().as_bytes())
+                .await?,
+        );
+    }
+    confirm(tickets, &mut pending).await?;
+    tracing::info!(cinema = %p.bin, declarations = p.declarations.len(), tickets = p.tickets.len(), "planted a dishonest cinema's sessions (ekino report signals)");
+    Ok(())
 }
 
 /// Waits for every pending delivery. Messages the broker refused are sent again, all of a
