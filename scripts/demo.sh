@@ -28,7 +28,7 @@ done
 . "$(bash scripts/services.sh credentials)"
 for db in ekino_demo ekino_demo_app; do curl -fsS http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $db" >/dev/null; done
 export EKINO_CLICKHOUSE__DATABASE=ekino_demo EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN \
-  EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions
+  EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions EKINO_KAFKA__PARTNER_TOPIC=$RUN.partners
 # Each process its own ClickHouse user (see scripts/services.sh).
 as_admin() { EKINO_CLICKHOUSE__USER=ekino_admin EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_ADMIN_PASSWORD "$@"; }
 as_reader() { EKINO_CLICKHOUSE__USER=ekino_api_read EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_API_READ_PASSWORD "$@"; }

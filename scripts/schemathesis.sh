@@ -14,7 +14,8 @@ bash scripts/services.sh up >/dev/null
 python3 -c "import schemathesis" 2>/dev/null || pip install --quiet schemathesis
 cargo build --quiet
 RUN=st_$(date +%s)
-export EKINO_CLICKHOUSE__DATABASE=$RUN EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN
+export EKINO_CLICKHOUSE__DATABASE=$RUN EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN \
+  EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions EKINO_KAFKA__PARTNER_TOPIC=$RUN.partners
 EKINO=target/debug/ekino
 "$EKINO" migrate 2>/dev/null
 PORT=${EKINO_ST_PORT:-18099}
@@ -26,8 +27,8 @@ for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 
 curl -fsS "http://127.0.0.1:$PORT/openapi.json" >"target/$RUN-openapi.json"
 BIN=980340001119
 status=0
-for role in ministry cinema producer commission; do
-  args=(--role "$role"); case $role in cinema|producer) args+=(--bin "$BIN") ;; esac
+for role in ministry cinema producer commission partner; do
+  args=(--role "$role"); case $role in cinema|producer|partner) args+=(--bin "$BIN") ;; esac
   KEY=$("$EKINO" keys create "${args[@]}" --label "schemathesis $role" 2>/dev/null)
   echo "== $role"
   SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" \

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    ClearDeviceMetricsOverrideParams, SetDeviceMetricsOverrideParams,
+};
 use chromiumoxide::cdp::browser_protocol::network::{
     EventRequestWillBeSent, EventResponseReceived,
 };
@@ -220,6 +223,8 @@ async fn the_public_pages_in_chromium() {
         "3",
         "--seed",
         "2026",
+        // One dishonest cinema's sessions tomorrow, for the signals screen.
+        "--plant-signals",
     ]);
     env.run(&[
         "registry",
@@ -1005,6 +1010,54 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     );
     assert_eq!(ui.text("#audit tbody tr th").await, "Film commission desk");
     ui.check("en-ministry-audit").await;
+    // Signals, in Kazakh: the simulator's planted cinema, each kind it was made for, with its
+    // evidence said in Kazakh; on a desktop and on a 420-px phone.
+    let tomorrow = today.succ_opt().unwrap();
+    let signal_days = format!("from={today}&to={tomorrow}");
+    let mut planted = Value::Null;
+    for _ in 0..300 {
+        planted = get_json_as(
+            &ui.base,
+            &format!("/v1/signals?{signal_days}"),
+            Some(&ministry),
+        );
+        if planted["total"] == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(planted["total"], 5, "{planted}");
+    ui.open(&format!("/kk/ministry/signals?{signal_days}"), "kk")
+        .await;
+    let kinds: Vec<String> = ui
+        .js("Array.from(document.querySelectorAll('#signals tbody tr')).map(r => r.dataset.kind).sort()")
+        .await;
+    assert_eq!(
+        kinds,
+        [
+            "cancelled_session_sold",
+            "late_night_full",
+            "over_capacity",
+            "overlapping_sessions",
+            "seat_sold_twice"
+        ]
+    );
+    let over: String = ui
+        .js("document.querySelector('#signals tr[data-kind=over_capacity] td:nth-of-type(4)').textContent")
+        .await;
+    assert!(over.contains("орындық залда"), "{over}");
+    ui.check("kk-ministry-signals").await;
+    ui.page
+        .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+        .await
+        .unwrap();
+    ui.open(&format!("/kk/ministry/signals?{signal_days}"), "kk")
+        .await;
+    ui.check("kk-ministry-signals-420").await;
+    ui.page
+        .execute(ClearDeviceMetricsOverrideParams::default())
+        .await
+        .unwrap();
     // The registry: every film and cinema the API lists; a cinema registered through its empty
     // form, then corrected, each version in its history with what changed.
     ui.open("/en/ministry", "en").await;

@@ -70,6 +70,30 @@ struct Traffic {
     now: DateTime<Utc>,
 }
 
+/// Sold through an online seller (channel `partner`) instead of at the box office.
+fn via_partner(ticket: &mut (String, String)) {
+    ticket.1 = ticket.1.replace("\"box_office\"", "\"partner\"");
+}
+
+/// An online seller's record of one order (`ekino.partner/1`) of `tickets` at 2,500.00.
+fn order(
+    partner: &str,
+    order: &str,
+    cinema: &str,
+    session: &str,
+    start: DateTime<Utc>,
+    tickets: i64,
+    now: DateTime<Utc>,
+) -> (String, String) {
+    let v = json!({
+        "schema": "ekino.partner/1", "partner_id": partner, "order_id": order, "type": "sale",
+        "cinema_bin": cinema, "screening_id": session, "show_start": rfc(start),
+        "tickets": tickets, "gross": format!("{}.00", tickets * PRICE_TIYN / 100),
+        "currency": "KZT", "occurred_at": rfc(now - Span::minutes(40))
+    });
+    (partner.to_owned(), v.to_string())
+}
+
 impl Traffic {
     #[allow(clippy::too_many_arguments)]
     fn declare(
@@ -180,23 +204,9 @@ fn post(base: &str, path: &str, key: &str, content_type: &str, body: &str) -> (u
     )
 }
 
-/// The API on a free port, its signal watcher looking every 300 ms; its base URL.
+/// The API, its signal watcher looking every 300 ms; its process and base URL.
 fn spawn_api(env: &TestEnv) -> (Guard, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut api = env.cmd();
-    api.arg("api")
-        .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("EKINO_API__SIGNALS__INTERVAL_MS", "300")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(env.dir.join("api.log")).unwrap());
-    (
-        Guard(api.spawn().unwrap()),
-        format!("http://127.0.0.1:{port}"),
-    )
+    env.spawn_api(&[("EKINO_API__SIGNALS__INTERVAL_MS", "300")])
 }
 
 fn found(list: &Value) -> BTreeSet<(String, String, String)> {
@@ -235,6 +245,22 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     )
     .unwrap();
     env.run(&["registry", "load", "--halls", reg.to_str().unwrap()]);
+    // Two online sellers; GHOST, who also sends records, is not registered.
+    let ticketon_bin = schemas::Bin::from_prefix("12084000333")
+        .unwrap()
+        .to_string();
+    let kassa_bin = schemas::Bin::from_prefix("23456789012")
+        .unwrap()
+        .to_string();
+    let partners = env.dir.join("partners.csv");
+    std::fs::write(
+        &partners,
+        format!(
+            "partner_id,name,bin\nTICKETON,Ticketon,{ticketon_bin}\nKASSA,Kassa24,{kassa_bin}\n"
+        ),
+    )
+    .unwrap();
+    env.run(&["registry", "load", "--partners", partners.to_str().unwrap()]);
     let key = |role: &str, bin: Option<&str>| {
         let mut args = vec!["keys", "create", "--role", role];
         args.extend(bin.iter().flat_map(|b| ["--bin", *b]));
@@ -245,6 +271,7 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         key("cinema", Some(HONEST)),
         key("cinema", Some(DISHONEST)),
     );
+    let kassa_key = key("partner", Some(&kassa_bin));
     let (_api, base) = spawn_api(&env);
     let _ingest = Guard(env.spawn_ingest(&[]));
 
@@ -299,6 +326,18 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         earlier,
     );
     t.sales(HONEST, "1", "H1", local(day1, 19, 0), 100, Some("A"));
+    // Ten of H1's tickets were sold by Ticketon, and the cinema says so (channel partner);
+    // Ticketon's records say the same (its order O1 sent twice counts once).
+    for ticket in t.tickets.iter_mut().take(10) {
+        via_partner(ticket);
+    }
+    let mut partner_records = vec![
+        order("TICKETON", "O1", HONEST, "H1", local(day1, 19, 0), 6, now),
+        order("TICKETON", "O1", HONEST, "H1", local(day1, 19, 0), 6, now),
+        order("TICKETON", "O2", HONEST, "H1", local(day1, 19, 0), 4, now),
+        // An unregistered seller's records are no source: no gap from them.
+        order("GHOST", "G1", DISHONEST, "D1", local(day1, 19, 0), 50, now),
+    ];
     t.sales(HONEST, "1", "H2", local(day1, 21, 30), 39, Some("B"));
     let resold = t.sale(
         HONEST,
@@ -452,6 +491,46 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     );
     t.sales(DISHONEST, "2", "D5", d5_start, 5, None);
     produce(&env.name, &t.tickets);
+    produce(&format!("{}.partners", env.name), &partner_records);
+    // Kassa24 sold 6 of D2's tickets, which the cinema reported as box-office sales (none
+    // through a partner) → partner_gap, 6 × 2,500.00 at stake. It sends them through the API;
+    // a record in Ticketon's name with Kassa's key is refused and kept.
+    partner_records.clear();
+    let body = [
+        order("KASSA", "K1", DISHONEST, "D2", local(day1, 19, 0), 4, now).1,
+        order("KASSA", "K2", DISHONEST, "D2", local(day1, 19, 0), 2, now).1,
+        order(
+            "TICKETON",
+            "T9",
+            DISHONEST,
+            "D2",
+            local(day1, 19, 0),
+            9,
+            now,
+        )
+        .1,
+    ]
+    .join("\n");
+    let (status, reply) = post(
+        &base,
+        "/v1/partner/sales",
+        &kassa_key,
+        "application/x-ndjson",
+        &body,
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["accepted"].clone(), reply["rejected"].clone()),
+        (json!(2), json!(1)),
+        "{reply}"
+    );
+    assert_eq!(
+        (
+            reply["lines"][2]["reason"].clone(),
+            reply["lines"][0]["order_id"].clone()
+        ),
+        (json!("foreign_partner"), json!("K1"))
+    );
 
     let want: BTreeSet<(String, String, String)> = [
         ("over_capacity", "D1"),
@@ -460,6 +539,7 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         ("late_night_full", "D4"),
         ("undeclared_session", "D5"),
         ("cancelled_session_sold", "D6"),
+        ("partner_gap", "D2"),
     ]
     .into_iter()
     .map(|(k, s)| (DISHONEST.to_owned(), k.to_owned(), s.to_owned()))
@@ -507,7 +587,19 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         signal(&last, "cancelled_session_sold")["evidence"]["admissions"],
         4
     );
-    assert_eq!(last["total"], 6);
+    let gap = signal(&last, "partner_gap");
+    assert_eq!(
+        gap["evidence"],
+        json!({"partner_tickets": 6, "partner_gross_tiyn": 6 * PRICE_TIYN,
+               "reported_partner_admissions": 0, "partners": ["KASSA"]})
+    );
+    assert_eq!(gap["gross_at_stake"], json!("15000.00"));
+    assert_eq!(last["total"], 7);
+    // Ticketon's order O1, sent twice, is one row.
+    assert_eq!(
+        env.sql("SELECT count(), sum(tickets) FROM partner_sales FINAL WHERE partner_id = 'TICKETON' FORMAT TSV").trim(),
+        "2\t10"
+    );
 
     // Each cinema sees its own; the honest one has none and cannot see the other's.
     let (status, own) = get(

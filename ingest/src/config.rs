@@ -11,6 +11,9 @@ pub struct KafkaSettings {
     /// Declared sessions (`ekino.session/1`), keyed by the cinema's BIN; consumed by
     /// `ekino ingest` in the group `<group_id>.sessions`. Empty: not consumed.
     pub sessions_topic: String,
+    /// Online sellers' records (`ekino.partner/1`), keyed by partner id; consumed by
+    /// `ekino ingest` in the group `<group_id>.partners`. Empty: not consumed.
+    pub partner_topic: String,
     pub group_id: String,
     /// How long the broker may hold a fetch waiting for data. Low values raise throughput on
     /// a local broker (500 ms default → ~60 k msg/s, 5 ms → ~490 k msg/s measured here) at the
@@ -60,6 +63,7 @@ impl Default for KafkaSettings {
             brokers: "127.0.0.1:9092".into(),
             topic: "ekino.tickets".into(),
             sessions_topic: "ekino.sessions".into(),
+            partner_topic: "ekino.partner_sales".into(),
             group_id: "ekino-ingest".into(),
             fetch_wait_max_ms: 10,
             fetch_queue_backoff_ms: 50,

@@ -158,19 +158,33 @@ pub async fn run_with(
         inflight,
         (settings.retry_initial_ms, settings.retry_max_ms),
     );
-    let declarations_task = if kafka.sessions_topic.is_empty() || policy_is_backfill {
-        None
-    } else {
-        Some(tokio::spawn(crate::declarations::run(
-            Arc::new(crate::declarations::consumer(kafka)?),
-            clickhouse_store::client(ch),
-            settings.clone(),
-            reporting.clock(),
+    // The side topics (`side`): declared sessions and partners' records.
+    let mut side_tasks = Vec::new();
+    if !policy_is_backfill {
+        let sink = crate::side::Sink {
+            client: clickhouse_store::client(ch),
+            settings: settings.clone(),
+            clock: reporting.clock(),
             timeout,
-            metrics.clone(),
-            stop_rx.clone(),
-        )))
-    };
+            metrics: metrics.clone(),
+        };
+        if !kafka.sessions_topic.is_empty() {
+            let c = crate::side::consumer(kafka, &kafka.sessions_topic, "sessions")?;
+            side_tasks.push(tokio::spawn(crate::side::run::<
+                crate::declarations::Sessions,
+            >(
+                Arc::new(c), sink.clone(), stop_rx.clone()
+            )));
+        }
+        if !kafka.partner_topic.is_empty() {
+            let c = crate::side::consumer(kafka, &kafka.partner_topic, "partners")?;
+            side_tasks.push(tokio::spawn(crate::side::run::<
+                crate::partner_sales::PartnerSales,
+            >(
+                Arc::new(c), sink, stop_rx.clone()
+            )));
+        }
+    }
     let mut consumer_task = tokio::spawn(consume(
         consumer.clone(),
         judging,
@@ -180,7 +194,7 @@ pub async fn run_with(
         metrics.clone(),
         last_consumed,
     ));
-    info!(topic = %kafka.topic, sessions_topic = %kafka.sessions_topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
+    info!(topic = %kafka.topic, sessions_topic = %kafka.sessions_topic, partner_topic = %kafka.partner_topic, group = %kafka.group_id, brokers = %kafka.brokers, "ingest running");
 
     tokio::select! {
         _ = shutdown => info!("shutdown requested; flushing"),
@@ -203,8 +217,8 @@ pub async fn run_with(
         consumer_task.abort();
         writer_task.abort();
     }
-    if let Some(t) = declarations_task {
-        // It commits after each stored batch; what it had read past that is read again.
+    for t in side_tasks {
+        // Each commits after each stored batch; what it had read past that is read again.
         let _ = tokio::time::timeout(deadline, t).await;
     }
     lag_task.abort();

@@ -63,3 +63,14 @@ pub async fn ensure_topic_with(
     }
     Ok(())
 }
+
+/// The side topics (`side`: sessions, partners' records) that are configured, stamped by the
+/// broker ([`BROKER_TIME`]).
+pub async fn ensure_side_topics(kafka: &crate::config::KafkaSettings) -> anyhow::Result<()> {
+    for topic in [&kafka.sessions_topic, &kafka.partner_topic] {
+        if !topic.is_empty() {
+            ensure_topic_with(kafka, topic, DEFAULT_PARTITIONS, BROKER_TIME).await?;
+        }
+    }
+    Ok(())
+}

@@ -13,6 +13,41 @@ CREATE TABLE IF NOT EXISTS halls (
 ) ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY (bin, hall);
 
+-- Online ticket sellers registered with the ministry (application database): their records
+-- are a second source for the tickets cinemas report through channel `partner`.
+CREATE TABLE IF NOT EXISTS partners (
+    partner_id String,
+    name String,
+    bin String,
+    deleted UInt8,
+    updated_at DateTime
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY partner_id;
+
+-- Partners' own records (events database, written by ingest from the partner topic): one row
+-- per (partner, order, type), the first judgement kept (`first_judged`, as declared_sessions),
+-- so an order sent twice counts once. Read per cinema day (the month partition, then `day`).
+CREATE TABLE IF NOT EXISTS partner_sales (
+    partner_id String,
+    order_id String,
+    record_type Enum8('sale' = 1, 'refund' = 2),
+    cinema_bin String,
+    day Date,
+    screening_id String,
+    show_start DateTime,
+    tickets Int32,
+    gross_tiyn Int64,
+    occurred_at DateTime,
+    arrived_at DateTime,
+    kafka_topic String,
+    kafka_partition Int32,
+    kafka_offset Int64,
+    ingested_at DateTime,
+    first_judged UInt32
+) ENGINE = ReplacingMergeTree(first_judged)
+PARTITION BY toYYYYMM(day)
+ORDER BY (partner_id, order_id, record_type);
+
 -- Declared sessions (events database, written by ingest from the sessions topic): every
 -- declaration is kept, one row per message. A replayed message's row has the same sorting
 -- key; `first_judged` (4294967295 minus ingested_at) makes FINAL keep the *first* row, so the

@@ -112,6 +112,7 @@ pub const APP_TABLES: &[&str] = &[
     "web_sessions",
     "commission_estimates",
     "halls",
+    "partners",
     "signals",
     "signal_progress",
 ];
@@ -267,7 +268,7 @@ mod tests {
         let s = statements();
         assert_eq!(
             s.len(),
-            31,
+            33,
             "{}",
             s.iter()
                 .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
@@ -278,7 +279,7 @@ mod tests {
             s.iter()
                 .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
                 .count(),
-            27
+            29
         );
         assert_eq!(
             s.iter()
@@ -306,6 +307,7 @@ mod tests {
             "pending_refunds",
             "corrections",
             "declared_sessions",
+            "partner_sales",
         ] {
             assert!(
                 by_store

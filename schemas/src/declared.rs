@@ -7,8 +7,8 @@
 //! declaration of the same session replaces the earlier one — "later" by `declared_at`, then
 //! by arrival — and every declaration is kept, so the history of a session (moved, cancelled)
 //! stays visible. A declaration counts as made *before* a show only if ekino received it
-//! before `show_start` ([`arrival`]): a `declared_at` or a message timestamp written by the
-//! sender alone proves nothing.
+//! before `show_start` (its arrival, `ingest::side::arrival`): a `declared_at` or a message
+//! timestamp written by the sender alone proves nothing.
 //!
 //! Decoding is stateless, so replaying a declaration always gives the same verdict. Bad
 //! declarations are kept in `rejected_events` with their reason, as ticket events are.
@@ -16,7 +16,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
-use crate::ids::{bounded_text, Bin, FilmId};
+use crate::contract::{object, required, string, text, timestamp};
+
+use crate::ids::{Bin, FilmId};
 use crate::reject::{RejectReason as R, Rejection};
 
 /// The contract of a declaration.
@@ -125,42 +127,7 @@ impl Declaration {
 
 /// Decodes one message of the sessions topic; a refusal names the field and the reason.
 pub fn decode(bytes: &[u8]) -> Result<Declaration, Rejection> {
-    if bytes.len() > MAX_DECLARATION_BYTES {
-        return Err(Rejection::new(
-            R::TooLarge,
-            None,
-            format!(
-                "message is {} bytes, a declaration may be at most {MAX_DECLARATION_BYTES}",
-                bytes.len()
-            ),
-        ));
-    }
-    let map: Map<String, Value> = match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(Rejection::new(
-                R::Malformed,
-                None,
-                "not a JSON object of ekino.session/1",
-            ))
-        }
-        Err(e) => return Err(Rejection::new(R::Malformed, None, format!("not JSON: {e}"))),
-    };
-    if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(Rejection::field(
-            R::UnknownField,
-            unknown,
-            "is not a field of ekino.session/1 (check the spelling)",
-        ));
-    }
-    let schema = string(&map, "schema")?;
-    if schema != SESSION_SCHEMA_ID {
-        return Err(Rejection::field(
-            R::UnsupportedSchema,
-            "schema",
-            format!("must be {SESSION_SCHEMA_ID}, got {schema:?}"),
-        ));
-    }
+    let map = object(bytes, MAX_DECLARATION_BYTES, SESSION_SCHEMA_ID, &FIELDS)?;
     let cinema_bin = Bin::parse(string(&map, "cinema_bin")?)
         .map_err(|e| Rejection::field(R::InvalidBin, "cinema_bin", e))?;
     let hall = text(&map, "hall", crate::registry::MAX_HALL_CHARS)?;
@@ -248,37 +215,6 @@ fn row_json(
     Ok(Value::Object(m).to_string().into_bytes())
 }
 
-fn required<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a Value, Rejection> {
-    match map.get(field) {
-        None | Some(Value::Null) => Err(Rejection::field(R::MissingField, field, "is required")),
-        Some(v) => Ok(v),
-    }
-}
-
-fn string<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a str, Rejection> {
-    required(map, field)?
-        .as_str()
-        .ok_or_else(|| Rejection::field(R::Malformed, field, "must be a JSON string"))
-}
-
-fn text(map: &Map<String, Value>, field: &str, max: usize) -> Result<String, Rejection> {
-    bounded_text(string(map, field)?, max)
-        .map(str::to_owned)
-        .map_err(|e| Rejection::field(R::InvalidText, field, e))
-}
-
-fn timestamp(map: &Map<String, Value>, field: &str) -> Result<DateTime<Utc>, Rejection> {
-    DateTime::parse_from_rfc3339(string(map, field)?)
-        .map(|t| t.to_utc())
-        .map_err(|_| {
-            Rejection::field(
-                R::InvalidTimestamp,
-                field,
-                "must be RFC 3339 with an offset, e.g. 2026-11-22T19:30:00+05:00",
-            )
-        })
-}
-
 /// One row of `declared_sessions`: a declaration as received (every one is kept).
 #[cfg(feature = "storage")]
 #[derive(Debug, Clone, PartialEq, Eq, clickhouse::Row, serde::Serialize, serde::Deserialize)]
@@ -293,7 +229,7 @@ pub struct DeclarationRow {
     pub seats_on_sale: u32,
     pub status: i8,
     pub declared_at: u32,
-    /// When ekino received it: what "declared before the show" means (see [`arrival`]).
+    /// When ekino received it: what "declared before the show" means (`ingest::side::arrival`).
     pub arrived_at: u32,
     pub kafka_topic: String,
     pub kafka_partition: i32,
@@ -302,14 +238,6 @@ pub struct DeclarationRow {
     /// `u32::MAX - ingested_at`: the table's replacing version, so the row of a message's
     /// first judgement is the one kept and its arrival never changes on a replay.
     pub first_judged: u32,
-}
-
-/// When ekino received a message of the sessions topic: the broker's time when the broker
-/// stamped it (`LogAppendTime`, how `ekino migrate` creates the topic), else ingest's clock
-/// when it first judged it. A producer's own timestamp (`CreateTime`) is never believed: a
-/// sender could backdate its declarations.
-pub fn arrival(broker_stamped: Option<DateTime<Utc>>, judged: DateTime<Utc>) -> DateTime<Utc> {
-    broker_stamped.unwrap_or(judged)
 }
 
 #[cfg(feature = "storage")]

@@ -16,6 +16,7 @@ pub enum Entity {
     Applicant,
     Distributor,
     Hall,
+    Partner,
 }
 
 impl Entity {
@@ -28,6 +29,7 @@ impl Entity {
             Entity::Applicant => "applicant",
             Entity::Distributor => "distributor",
             Entity::Hall => "hall",
+            Entity::Partner => "partner",
         }
     }
 }

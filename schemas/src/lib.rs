@@ -12,6 +12,7 @@
 //! loss of information.
 
 pub mod clock;
+pub mod contract;
 pub mod ddl;
 pub mod declared;
 pub mod event;
@@ -24,6 +25,7 @@ pub mod integral;
 pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod partner;
 pub mod region;
 pub mod registry;
 pub mod reject;

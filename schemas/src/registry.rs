@@ -61,6 +61,16 @@ pub struct Hall {
     pub name: String,
 }
 
+/// An online ticket seller registered with the ministry (a *partner*): its records are a
+/// second source for the tickets cinemas report through channel `partner` (`crate::partner`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    pub partner_id: String,
+    pub name: String,
+    /// Its BIN: what its `partner` API key is bound to.
+    pub bin: Bin,
+}
+
 /// The most seats one hall may have: the largest cinema hall in Kazakhstan has under 1,000.
 pub const MAX_HALL_SEATS: u32 = 5_000;
 
@@ -107,6 +117,13 @@ struct DistributorCsv {
     name_kk: String,
     name_ru: String,
     name_en: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PartnerCsv {
+    partner_id: String,
+    name: String,
+    bin: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,6 +277,34 @@ pub fn read_funding<R: Read>(input: R) -> Result<Vec<Funding>, RegistryError> {
             })
         })
         .collect()
+}
+
+/// `partner_id,name,bin`.
+pub fn read_partners<R: Read>(input: R) -> Result<Vec<Partner>, RegistryError> {
+    read_rows::<PartnerCsv, _>(input)
+        .map(|(line, r)| {
+            let p = r?;
+            Ok(Partner {
+                partner_id: field(
+                    line,
+                    "partner_id",
+                    crate::partner::partner_id(p.partner_id.trim()).map(str::to_owned),
+                )?,
+                name: field(line, "name", nonempty(p.name))?,
+                bin: field(line, "bin", Bin::parse(&p.bin))?,
+            })
+        })
+        .collect()
+}
+
+pub fn write_partners<W: std::io::Write>(out: W, rows: &[Partner]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["partner_id", "name", "bin"])?;
+    for p in rows {
+        w.write_record([p.partner_id.as_str(), &p.name, p.bin.as_str()])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// `bin,hall,seats[,name]`. A hall listed twice in one file is refused (which one is meant?).
@@ -429,6 +474,30 @@ pub struct CinemaRow {
     pub name_ru: String,
 }
 
+/// One version of a partner (`partners`, ReplacingMergeTree by `updated_at`).
+#[cfg(feature = "storage")]
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartnerRow {
+    pub partner_id: String,
+    pub name: String,
+    pub bin: String,
+    pub deleted: u8,
+    pub updated_at: u32,
+}
+
+#[cfg(feature = "storage")]
+impl PartnerRow {
+    pub fn from_record(p: &Partner, at: DateTime<Utc>) -> Self {
+        Self {
+            partner_id: p.partner_id.clone(),
+            name: p.name.clone(),
+            bin: p.bin.to_string(),
+            deleted: 0,
+            updated_at: crate::time::secs(at),
+        }
+    }
+}
+
 /// One version of a hall (`halls`, ReplacingMergeTree by `updated_at`; `deleted` = 1 when
 /// the ministry removed it, so its history stays).
 #[cfg(feature = "storage")]
@@ -558,6 +627,21 @@ impl FundingRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partners_round_trip_and_refuse_a_bad_id_naming_line_and_column() {
+        let csv = "partner_id,name,bin\nTICKETON,Ticketon,000000000010\n";
+        let p = read_partners(csv.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        write_partners(&mut out, &p).unwrap();
+        assert_eq!(read_partners(out.as_slice()).unwrap(), p);
+        let err =
+            read_partners("partner_id,name,bin\nA B,x,000000000010\n".as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("line 2: column partner_id"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn halls_round_trip_and_refuse_bad_seats_and_repeats_naming_line_and_column() {

@@ -35,7 +35,7 @@ reasons! {
     TooLarge => "too_large", "the message is larger than an event may be";
     UnknownField => "unknown_field", "a field the contract does not define (often a typo)";
     MissingField => "missing_field", "a required field is absent";
-    UnsupportedSchema => "unsupported_schema", "schema is not the topic's contract (ekino.ticket/1, or ekino.session/1 on the sessions topic)";
+    UnsupportedSchema => "unsupported_schema", "schema is not the topic's contract (ekino.ticket/1; ekino.session/1 on the sessions topic; ekino.partner/1 on the partner topic)";
     InvalidEventId => "invalid_event_id", "event_id is not a UUID";
     InvalidType => "invalid_type", "type is not sale, refund or void";
     InvalidBin => "invalid_bin", "cinema_bin is not 12 digits with a valid check digit";
@@ -63,6 +63,8 @@ reasons! {
     InvalidStatus => "invalid_status", "a declared session's status is not scheduled or cancelled";
     InvalidSeats => "invalid_seats", "a declared session's seats_on_sale is not a whole number from 0 to 5,000";
     InvalidInterval => "invalid_interval", "a declared session's ends_at is not after its show_start, or the session is longer than 12 hours";
+    ForeignPartner => "foreign_partner", "a partner record's partner_id is not the sender's (the Kafka key, or the upload key's registered partner)";
+    InvalidTickets => "invalid_tickets", "a partner record's tickets is not a whole number from 1 to 1,000";
 }
 
 impl RejectReason {
@@ -75,6 +77,8 @@ impl RejectReason {
                 | RejectReason::InvalidStatus
                 | RejectReason::InvalidSeats
                 | RejectReason::InvalidInterval
+                | RejectReason::ForeignPartner
+                | RejectReason::InvalidTickets
                 | RejectReason::ForeignCinema
                 | RejectReason::ConflictingDuplicate
                 | RejectReason::RefundExceedsSale

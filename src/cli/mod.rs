@@ -91,16 +91,8 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 1,
             )
             .await?;
-            if !settings.kafka.sessions_topic.is_empty() {
-                ingest::topic::ensure_topic_with(
-                    &settings.kafka,
-                    &settings.kafka.sessions_topic,
-                    ingest::topic::DEFAULT_PARTITIONS,
-                    ingest::topic::BROKER_TIME,
-                )
-                .await?;
-            }
-            tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, sessions_topic = %settings.kafka.sessions_topic, "migrated");
+            ingest::topic::ensure_side_topics(&settings.kafka).await?;
+            tracing::info!(database = %settings.clickhouse.database, topic = %settings.kafka.topic, sessions_topic = %settings.kafka.sessions_topic, partner_topic = %settings.kafka.partner_topic, "migrated");
             Ok(())
         }
         Command::Ingest => {
@@ -110,15 +102,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 ingest::topic::DEFAULT_PARTITIONS,
             )
             .await?;
-            if !settings.kafka.sessions_topic.is_empty() {
-                ingest::topic::ensure_topic_with(
-                    &settings.kafka,
-                    &settings.kafka.sessions_topic,
-                    ingest::topic::DEFAULT_PARTITIONS,
-                    ingest::topic::BROKER_TIME,
-                )
-                .await?;
-            }
+            ingest::topic::ensure_side_topics(&settings.kafka).await?;
             ingest::run(
                 &settings.kafka,
                 &settings.clickhouse,

@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use schemas::history::{Entity, HistoryRow};
-use schemas::registry::{self, CinemaRow, DistributorRow, FilmRow, FundingRow, HallRow};
+use schemas::registry::{
+    self, CinemaRow, DistributorRow, FilmRow, FundingRow, HallRow, PartnerRow,
+};
 
 use crate::settings::Settings;
 
@@ -27,6 +29,10 @@ pub enum RegistryCommand {
         /// bin,hall,seats[,name]: the seats of each hall, by the hall key tickets carry.
         #[arg(long)]
         halls: Option<PathBuf>,
+        /// partner_id,name,bin: online ticket sellers whose own records ekino compares with
+        /// what cinemas report (`ekino.partner/1`).
+        #[arg(long)]
+        partners: Option<PathBuf>,
         /// A folder holding cinemas.csv, halls.csv, films.csv, funding.csv and
         /// distributors.csv (as `ekino simulate` writes); a file missing from it is skipped.
         #[arg(long)]
@@ -45,6 +51,7 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
         funding,
         distributors,
         halls,
+        partners,
         dir,
     } = cmd;
     // From --dir, only the files that are there (older folders have no distributors.csv).
@@ -58,13 +65,15 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
     );
     let distributors = pick(distributors, "distributors.csv");
     let halls = pick(halls, "halls.csv");
+    let partners = pick(partners, "partners.csv");
     anyhow::ensure!(
         cinemas.is_some()
             || films.is_some()
             || funding.is_some()
             || distributors.is_some()
-            || halls.is_some(),
-        "nothing to load: give --cinemas, --halls, --films, --funding, --distributors or a --dir holding them"
+            || halls.is_some()
+            || partners.is_some(),
+        "nothing to load: give --cinemas, --halls, --partners, --films, --funding, --distributors or a --dir holding them"
     );
     ingest::clickhouse_store::check_schema(&settings.clickhouse, &[schemas::ddl::Store::App])
         .await?;
@@ -125,6 +134,23 @@ pub async fn run(cmd: RegistryCommand, settings: &Settings) -> anyhow::Result<()
             .await
             .context("inserting halls")?;
         tracing::info!(rows = rows.len(), file = %p.display(), "halls loaded");
+    }
+    if let Some(p) = partners {
+        let rows: Vec<PartnerRow> = registry::read_partners(open(&p)?)
+            .with_context(|| p.display().to_string())?
+            .iter()
+            .map(|r| PartnerRow::from_record(r, now))
+            .collect();
+        remember(
+            rows.iter()
+                .map(|r| HistoryRow::of(Entity::Partner, &r.partner_id, "", &by, at, r))
+                .collect(),
+        )
+        .await?;
+        ingest::clickhouse_store::insert_rows(&client, "partners", &rows, timeout)
+            .await
+            .context("inserting partners")?;
+        tracing::info!(rows = rows.len(), file = %p.display(), "partners loaded");
     }
     if let Some(p) = films {
         let rows: Vec<FilmRow> = registry::read_films(open(&p)?)

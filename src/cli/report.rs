@@ -61,6 +61,14 @@ pub enum ReportCommand {
     },
 }
 
+/// `--cinema`, a BIN when given.
+fn cinema_arg(cinema: Option<String>) -> anyhow::Result<Option<Bin>> {
+    cinema
+        .map(|c| Bin::parse(&c))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--cinema: {e}"))
+}
+
 pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> {
     let client = ingest::clickhouse_store::read_client(&settings.clickhouse);
     match cmd {
@@ -75,10 +83,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                 .map(|f| FilmId::parse(&f))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--film: {e}"))?;
-            let cinema = cinema
-                .map(|c| Bin::parse(&c))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let cinema = cinema_arg(cinema)?;
             let q = api_core::reports::BoxOfficeQuery::new(from, to, film, cinema)?;
             let report = api_core::reports::box_office(
                 &client,
@@ -163,10 +168,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
             json,
         } => {
             anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
-            let cinema = cinema
-                .map(|c| Bin::parse(&c))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let cinema = cinema_arg(cinema)?;
             let r = api_core::reports::corrections::corrections(
                 &client,
                 from,
@@ -208,10 +210,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
         } => {
             use api_core::signals::{report, rules::Kind};
             anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
-            let cinema = cinema
-                .map(|c| Bin::parse(&c))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--cinema: {e}"))?;
+            let cinema = cinema_arg(cinema)?;
             let kind = kind
                 .map(|k| {
                     Kind::parse(&k).ok_or_else(|| {

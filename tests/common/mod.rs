@@ -84,6 +84,10 @@ impl TestEnv {
                 "EKINO_KAFKA__SESSIONS_TOPIC",
                 format!("{}.sessions", self.name),
             )
+            .env(
+                "EKINO_KAFKA__PARTNER_TOPIC",
+                format!("{}.partners", self.name),
+            )
             .env("EKINO_KAFKA__GROUP_ID", &self.name)
             // Every API process of a test signs claim decisions alike (see `decision_queue`).
             .env(
@@ -133,6 +137,29 @@ impl TestEnv {
             c.env(k, v);
         }
         c.spawn().expect("spawning ingest")
+    }
+
+    /// `ekino api` on a free port with settings from `env`, once `/healthz` answers; its
+    /// process (killed when dropped) and base URL.
+    pub fn spawn_api(&self, env: &[(&str, &str)]) -> (Guard, String) {
+        let port = free_port();
+        let log = std::fs::File::create(self.dir.join(format!("api-{port}.log"))).unwrap();
+        let mut c = self.cmd();
+        c.arg("api")
+            .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let api = Guard(c.spawn().expect("spawning the api"));
+        let base = format!("http://127.0.0.1:{port}");
+        assert!(
+            wait_until(Duration::from_secs(60), || Command::new("curl")
+                .args(["-sf", &format!("{base}/healthz")])
+                .output()
+                .is_ok_and(|o| o.status.success())),
+            "the api did not start"
+        );
+        (api, base)
     }
 
     /// Runs the simulator to completion and returns its ledger.

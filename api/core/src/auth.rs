@@ -23,14 +23,18 @@ pub enum Role {
     Producer,
     Ministry,
     Commission,
+    /// An online ticket seller registered with the ministry (`partners`): sends its own
+    /// records (`POST /v1/partner/sales`); bound to its BIN; no screens.
+    Partner,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Cinema,
         Role::Producer,
         Role::Ministry,
         Role::Commission,
+        Role::Partner,
     ];
 
     pub fn parse(s: &str) -> Option<Role> {
@@ -39,6 +43,7 @@ impl Role {
             "producer" => Some(Role::Producer),
             "ministry" => Some(Role::Ministry),
             "commission" => Some(Role::Commission),
+            "partner" => Some(Role::Partner),
             _ => None,
         }
     }
@@ -49,12 +54,18 @@ impl Role {
             Role::Producer => "producer",
             Role::Ministry => "ministry",
             Role::Commission => "commission",
+            Role::Partner => "partner",
         }
     }
 
-    /// Cinema and producer keys act for one BIN.
+    /// Cinema, producer and partner keys act for one BIN.
     pub fn needs_bin(self) -> bool {
-        matches!(self, Role::Cinema | Role::Producer)
+        matches!(self, Role::Cinema | Role::Producer | Role::Partner)
+    }
+
+    /// Whether the role has web screens (a partner only sends records through the API).
+    pub fn has_screens(self) -> bool {
+        !matches!(self, Role::Partner)
     }
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub producer: Option<ingest::produce::TicketProducer>,
     /// Where uploaded session declarations go (`kafka.sessions_topic`); `None` without one.
     pub sessions_producer: Option<ingest::produce::TicketProducer>,
+    /// Where partners' uploaded records go (`kafka.partner_topic`); `None` without one.
+    pub partner_producer: Option<ingest::produce::TicketProducer>,
     pub audit: AuditSink,
     /// Where audit records wait while ClickHouse is away; full means writes are refused.
     pub spool: crate::spool::Spool,

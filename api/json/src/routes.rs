@@ -307,6 +307,16 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish_as(r, handlers::tickets::status_of)
         });
+        let partner_sales = route(&s, &mounted, "post_partner_sales").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::partner_sales::upload(s, &p, &c.b).await
+            }
+            .await;
+            c.finish_as(r, handlers::tickets::status_of)
+        });
         let corrections = route(&s, &mounted, "cinema_corrections").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
@@ -392,6 +402,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(tickets.boxed())
             .unify()
             .or(sessions.boxed())
+            .unify()
+            .or(partner_sales.boxed())
             .unify()
             .or(sales.boxed())
             .unify()

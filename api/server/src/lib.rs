@@ -86,6 +86,10 @@ pub async fn build_state(
         Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.sessions_topic)?),
         None => None,
     };
+    let partner_producer = match kafka.filter(|k| !k.partner_topic.is_empty()) {
+        Some(k) => Some(ingest::produce::TicketProducer::new(k, &k.partner_topic)?),
+        None => None,
+    };
     let decision_keys = api_core::decision_queue::DecisionKeys::new(
         api.decision_secret.expose(),
         api.decision_secret_previous.expose(),
@@ -112,6 +116,7 @@ pub async fn build_state(
         index: rebate_engine::builtin::index(),
         producer,
         sessions_producer,
+        partner_producer,
         metrics: ApiMetrics::new(&sink),
         spool,
         audit: sink,

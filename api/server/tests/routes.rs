@@ -72,6 +72,7 @@ fn app_with(
         index: rebate_engine::builtin::index(),
         producer: None,
         sessions_producer: None,
+        partner_producer: None,
         metrics: ApiMetrics::new(&sink),
         spool: api_core::spool::Spool::open(
             &std::env::temp_dir().join(format!("ekino-routes-spool-{}", std::process::id())),

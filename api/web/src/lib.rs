@@ -37,7 +37,7 @@ use pages::ministry::decisions;
 use pages::{
     audit, box_office, cinema, claim, commission, film, glossary, ministry, ministry_cinemas,
     people, producer, producer_film, productions, programmes, rebates, registry, sales, sign_in,
-    upload,
+    signals, upload,
 };
 use params::{path_segment, percent_decode};
 
@@ -118,6 +118,10 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
                     Role::Producer => producer::page(&s, lang, &signed, &q).await,
                     Role::Ministry => ministry::page(&s, lang, &signed, &q).await,
                     Role::Commission => commission::page(&s, lang, &signed, &q).await,
+                    // No cabinet is mounted for a role without screens; sign-in refuses it.
+                    Role::Partner => {
+                        page::error(lang, home, &q, &api_core::error::ApiError::NotFound)
+                    }
                 }
             },
         )
@@ -254,6 +258,21 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         "cinemas",
         Role::Ministry,
         |s, lang, signed, q| async move { ministry_cinemas::page(&s, lang, &signed, &q).await },
+    );
+    // Where figures cannot be true: every cinema's signals, and a cinema's own (see `signals`).
+    let signals_page = signed_page(
+        s,
+        "ministry",
+        "signals",
+        Role::Ministry,
+        |s, lang, signed, q| async move { signals::page(&s, lang, &signed, &q).await },
+    );
+    let cinema_signals_page = signed_page(
+        s,
+        "cinema",
+        "signals",
+        Role::Cinema,
+        |s, lang, signed, q| async move { signals::page(&s, lang, &signed, &q).await },
     );
     // The audit log, for the ministry (see `audit`).
     let audit_page = signed_page(
@@ -424,6 +443,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(people_page)
         .unify()
         .or(audit_page)
+        .unify()
+        .or(signals_page)
+        .unify()
+        .or(cinema_signals_page)
         .unify()
         .or(people_post.boxed())
         .unify()

@@ -23,6 +23,8 @@ pub fn home(role: Role) -> &'static str {
         Role::Producer => "producer",
         Role::Ministry => "ministry",
         Role::Commission => "commission",
+        // No screens (`Role::has_screens`): sign-in refuses its keys.
+        Role::Partner => "sign-in",
     }
 }
 

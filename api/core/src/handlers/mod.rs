@@ -5,6 +5,7 @@ pub mod box_office;
 pub mod cinemas;
 pub mod claims;
 pub mod keys;
+pub mod partner_sales;
 pub mod productions;
 pub mod rebates;
 pub mod records;

@@ -4,7 +4,7 @@
 //! to the sessions topic keyed by the key's BIN (where ingest stores them as any declaration),
 //! the others are answered as rejected and kept in `upload_rejects`, as ticket uploads are.
 
-use super::tickets::{foreign, judge_with, ndjson_lines, Candidate, Named, UploadReply, CSV};
+use super::tickets::{foreign, is_csv, judge_with, ndjson_lines, Candidate, Named, UploadReply};
 use super::{require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
@@ -21,11 +21,8 @@ pub async fn upload_as(
         .sessions_producer
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("no sessions topic configured".into()))?;
-    let is_csv = content_type
-        .and_then(|c| c.split(';').next())
-        .is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
     let file;
-    let candidates: Vec<Candidate<'_>> = if is_csv {
+    let candidates: Vec<Candidate<'_>> = if is_csv(content_type) {
         file = schemas::declared::read_csv(body, s.settings.upload_max_lines)
             .map_err(|e| ApiError::bad("body", e.to_string()))?;
         file.rows

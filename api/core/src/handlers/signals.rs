@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 use super::{bin_field, parse_bin, require, require_cinema_scope};
 
-/// The filter of both routes; `cinema` only on the ministry's.
+/// The filter of the ministry's list.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -21,12 +21,33 @@ pub struct SignalsQuery {
     /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
     #[param(format = Date)]
     pub to: String,
-    /// One cinema's BIN (the ministry's list only).
+    /// One cinema's BIN.
     #[serde(default)]
+    #[param(pattern = "^[0-9]{12}$", format = "kz-bin")]
     pub cinema: Option<String>,
-    /// One kind: over_capacity, seat_sold_twice, undeclared_session, cancelled_session_sold,
-    /// overlapping_sessions, late_night_full.
+    /// One kind (README, "Signals").
     #[serde(default)]
+    #[param(
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap)$"
+    )]
+    pub kind: Option<String>,
+}
+
+/// The filter of one cinema's list (the cinema is the path's).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CinemaSignalsQuery {
+    #[param(format = Date)]
+    pub from: String,
+    /// On or after `from`; the range covers at most `api.max_range_days` (366) days.
+    #[param(format = Date)]
+    pub to: String,
+    /// One kind (README, "Signals").
+    #[serde(default)]
+    #[param(
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap)$"
+    )]
     pub kind: Option<String>,
 }
 
@@ -67,16 +88,16 @@ pub async fn of_cinema(
     s: &AppState,
     p: &Principal,
     bin: String,
-    q: SignalsQuery,
+    q: CinemaSignalsQuery,
 ) -> Result<SignalList, ApiError> {
     let bin = parse_bin(&bin)?;
     require_cinema_scope(p, bin.as_str())?;
-    if q.cinema.is_some() {
-        return Err(ApiError::bad(
-            "cinema",
-            "is given by the path on this route",
-        ));
-    }
+    let q = SignalsQuery {
+        from: q.from,
+        to: q.to,
+        cinema: None,
+        kind: q.kind,
+    };
     let f = filter(s, &q, Some(bin.to_string()))?;
     Ok(list(&s.ch, &s.app_db, &f).await?)
 }

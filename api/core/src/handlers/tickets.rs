@@ -27,6 +27,9 @@ pub struct LineResult {
     /// For a declared session (`POST /v1/sessions`), the session it declares.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub screening_id: Option<String>,
+    /// For a partner's record (`POST /v1/partner/sales`), its order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -47,6 +50,13 @@ pub struct UploadReply {
 /// `Content-Type` of a CSV upload (`ekino.ticket/1` as columns, `schemas::event::csv`).
 pub const CSV: &str = "text/csv";
 
+/// Whether an upload's `Content-Type` is CSV (parameters such as `charset` are ignored).
+pub(crate) fn is_csv(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV))
+}
+
 /// One line of an upload before it is judged: its line in the file, its own bytes (kept with a
 /// refusal), and the JSON event it is, or why it cannot be one.
 pub(crate) struct Candidate<'a> {
@@ -59,6 +69,8 @@ pub(crate) struct Candidate<'a> {
 pub(crate) enum Named {
     Event(String),
     Session(String),
+    /// A partner's order: its partner id (the message key) and order id.
+    Order(String, String),
 }
 
 /// The NDJSON lines of `body` (blank lines skipped), each with its line number.
@@ -83,10 +95,7 @@ pub async fn upload_as(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<UploadReply, ApiError> {
-    let is_csv = content_type
-        .and_then(|c| c.split(';').next())
-        .is_some_and(|c| c.trim().eq_ignore_ascii_case(CSV));
-    if is_csv {
+    if is_csv(content_type) {
         upload_csv(s, p, body).await
     } else {
         upload(s, p, body).await
@@ -219,6 +228,9 @@ pub(crate) async fn judge_with(
     }
     let mut lines = Vec::with_capacity(candidates.len());
     let mut to_send = Vec::new();
+    // A partner's records are keyed by their partner id, everything else by the key's BIN.
+    let mut keys: Vec<String> = Vec::new();
+    let mut key = bin.to_string();
     let mut refused = Vec::new();
     for c in &candidates {
         let verdict = c
@@ -227,16 +239,22 @@ pub(crate) async fn judge_with(
             .and_then(|json| check(&json, &bin).map(|named| (named, json)));
         match verdict {
             Ok((named, json)) => {
-                to_send.push(json);
-                let (event_id, screening_id) = match named {
-                    Named::Event(id) => (Some(id), None),
-                    Named::Session(id) => (None, Some(id)),
+                let (event_id, screening_id, order_id) = match named {
+                    Named::Event(id) => (Some(id), None, None),
+                    Named::Session(id) => (None, Some(id), None),
+                    Named::Order(partner, order) => {
+                        key = partner;
+                        (None, None, Some(order))
+                    }
                 };
+                keys.push(std::mem::replace(&mut key, bin.to_string()));
+                to_send.push(json);
                 lines.push(LineResult {
                     line: c.line,
                     status: "accepted",
                     event_id,
                     screening_id,
+                    order_id,
                     reason: None,
                     field: None,
                     message: None,
@@ -258,6 +276,7 @@ pub(crate) async fn judge_with(
                     status: "rejected",
                     event_id: None,
                     screening_id: None,
+                    order_id: None,
                     reason: Some(r.reason.code().into()),
                     field: r.field,
                     message: Some(r.message),
@@ -268,10 +287,10 @@ pub(crate) async fn judge_with(
     // Kept before the reply: a refused line is never lost, even when none was produced.
     crate::reports::uploads::keep_rejects(&s.app, &refused).await?;
     let mut deliveries = Vec::with_capacity(to_send.len());
-    for json in &to_send {
+    for (json, key) in to_send.iter().zip(&keys) {
         deliveries.push(
             producer
-                .enqueue(bin.as_str().as_bytes(), json)
+                .enqueue(key.as_bytes(), json)
                 .await
                 .map_err(|e| ApiError::Unavailable(e.to_string()))?,
         );

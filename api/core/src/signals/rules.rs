@@ -16,7 +16,7 @@
 //! # Kinds
 //! Each finding is keyed (kind, session): at most one per session and kind, with its evidence.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schemas::declared::SessionStatus;
 use serde_json::{json, Value};
@@ -38,16 +38,20 @@ pub enum Kind {
     OverlappingSessions,
     /// A session starting in the night window at or above the full share of its hall.
     LateNightFull,
+    /// Registered partners' tickets for a session above what the cinema reported for it
+    /// through channel `partner`.
+    PartnerGap,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::OverCapacity,
         Kind::SeatSoldTwice,
         Kind::UndeclaredSession,
         Kind::CancelledSessionSold,
         Kind::OverlappingSessions,
         Kind::LateNightFull,
+        Kind::PartnerGap,
     ];
 
     pub fn code(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::CancelledSessionSold => "cancelled_session_sold",
             Kind::OverlappingSessions => "overlapping_sessions",
             Kind::LateNightFull => "late_night_full",
+            Kind::PartnerGap => "partner_gap",
         }
     }
 
@@ -99,6 +104,18 @@ pub struct Ticket {
     pub gross_tiyn: i64,
     /// Row and number; empty for general admission.
     pub seat: (String, String),
+    /// Sold through channel `partner` (an online seller).
+    pub partner: bool,
+}
+
+/// A registered partner's record for a session of the day (`ekino.partner/1`), signed: a
+/// refund's tickets and gross are negative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerSale {
+    pub partner_id: String,
+    pub screening_id: String,
+    pub tickets: i64,
+    pub gross_tiyn: i64,
 }
 
 /// One declaration of a session of the day (all are given; the rules pick the one in force).
@@ -122,6 +139,8 @@ pub struct CinemaDay {
     pub declarations: Vec<Declared>,
     /// Seats by hall key (halls not in the registry are absent: no seat rule applies).
     pub halls: HashMap<String, u32>,
+    /// Registered partners' records of the day (others are not a source).
+    pub partner_sales: Vec<PartnerSale>,
     /// Since when the cinema declares sessions: the arrival of its first declaration (any
     /// day); `None` when it never has. Sessions that started before are not held to it, so a
     /// cinema's history from before it began declaring is not flagged.
@@ -146,6 +165,8 @@ struct Session<'a> {
     show_start: u32,
     admissions: i64,
     gross: i64,
+    /// Admissions the cinema reported through channel `partner`.
+    partner_admissions: i64,
     seats: BTreeMap<(&'a str, &'a str), (i64, i64)>,
 }
 
@@ -166,10 +187,14 @@ fn sessions(tickets: &[Ticket]) -> BTreeMap<&str, Session<'_>> {
             show_start: t.show_start,
             admissions: 0,
             gross: 0,
+            partner_admissions: 0,
             seats: BTreeMap::new(),
         });
         s.show_start = s.show_start.min(t.show_start);
         s.admissions += t.qty;
+        if t.partner {
+            s.partner_admissions += t.qty;
+        }
         s.gross += t.gross_tiyn;
         if !t.seat.0.is_empty() || !t.seat.1.is_empty() {
             let seat = s.seats.entry((&t.seat.0, &t.seat.1)).or_default();
@@ -288,9 +313,43 @@ pub fn evaluate(day: &CinemaDay, t: &Thresholds) -> Vec<Found> {
             }
         }
     }
+    found.extend(partner_gaps(day));
     found.extend(overlaps(&declared));
     found.sort_by(|a, b| (a.kind, &a.screening_id).cmp(&(b.kind, &b.screening_id)));
     found
+}
+
+/// Sessions whose registered partners' tickets exceed what the cinema reported for them
+/// through channel `partner` (a session the cinema reported nothing for included).
+fn partner_gaps(day: &CinemaDay) -> Vec<Found> {
+    let sessions = sessions(&day.tickets);
+    let mut by_session: BTreeMap<&str, (i64, i64, BTreeSet<&str>)> = BTreeMap::new();
+    for p in &day.partner_sales {
+        let e = by_session.entry(&p.screening_id).or_default();
+        e.0 += p.tickets;
+        e.1 += p.gross_tiyn;
+        e.2.insert(&p.partner_id);
+    }
+    let mut out = Vec::new();
+    for (id, (tickets, gross, partners)) in by_session {
+        let session = sessions.get(id);
+        let reported = session.map_or(0, |s| s.partner_admissions);
+        let gap = tickets - reported;
+        if gap > 0 {
+            out.push(Found {
+                kind: Kind::PartnerGap,
+                screening_id: id.to_owned(),
+                film_id: session.map_or(String::new(), |s| s.film_id.to_owned()),
+                hall: session.map_or(String::new(), |s| s.hall.to_owned()),
+                evidence: json!({
+                    "partner_tickets": tickets, "partner_gross_tiyn": gross,
+                    "reported_partner_admissions": reported, "partners": partners,
+                }),
+                gross_at_stake_tiyn: share(gross, gap, tickets),
+            });
+        }
+    }
+    out
 }
 
 /// Overlapping declared sessions of one hall: each later-starting one of a pair, naming the

@@ -23,6 +23,7 @@ fn sales(id: &str, hall: &str, start: &str, n: usize, price: i64, seated: bool) 
             } else {
                 (String::new(), String::new())
             },
+            partner: false,
         })
         .collect()
 }
@@ -128,6 +129,7 @@ fn an_honest_busy_cinema_has_no_signal() {
         ],
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
+        partner_sales: vec![],
     };
     assert_eq!(kinds(&evaluate(&day, &Thresholds::default())), vec![]);
 }
@@ -187,6 +189,7 @@ fn tickets_for_a_session_declared_only_after_its_start_are_undeclared() {
         )],
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
+        partner_sales: vec![],
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("undeclared_session", "S9")]);
@@ -231,6 +234,7 @@ fn tickets_for_a_cancelled_session_are_a_signal_of_their_own() {
         ],
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
+        partner_sales: vec![],
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("cancelled_session_sold", "S5")]);
@@ -324,6 +328,50 @@ fn a_night_show_at_the_full_share_of_its_hall_is_late_night_full_and_one_seat_le
         ..CinemaDay::default()
     };
     assert_eq!(kinds(&evaluate(&morning, &Thresholds::default())), vec![]);
+}
+
+#[test]
+fn a_partners_tickets_above_what_the_cinema_reported_through_partners_are_a_gap() {
+    let start = "2026-11-20T19:00:00+05:00";
+    // The cinema reports 10 tickets, 4 of them through partners; two partners sold 7 of
+    // its tickets (an order of 5 and one of 3 with 1 refunded) at 2,000 ₸ each.
+    let mut tickets = sales("S1", "1", start, 10, 200_000, false);
+    for t in tickets.iter_mut().take(4) {
+        t.partner = true;
+    }
+    let sale = |partner: &str, n: i64| PartnerSale {
+        partner_id: partner.into(),
+        screening_id: "S1".into(),
+        tickets: n,
+        gross_tiyn: n * 200_000,
+    };
+    let day = CinemaDay {
+        tickets,
+        halls: halls(),
+        partner_sales: vec![sale("TICKETON", 5), sale("KASSA", 3), sale("KASSA", -1)],
+        ..CinemaDay::default()
+    };
+    let found = evaluate(&day, &Thresholds::default());
+    assert_eq!(kinds(&found), vec![("partner_gap", "S1")]);
+    // 7 sold by partners, 4 reported: 3 unreported of 7 tickets worth 1,400,000 tiyn.
+    assert_eq!(
+        found[0].evidence,
+        json!({"partner_tickets": 7, "partner_gross_tiyn": 1_400_000,
+               "reported_partner_admissions": 4, "partners": ["KASSA", "TICKETON"]})
+    );
+    assert_eq!(found[0].gross_at_stake_tiyn, 600_000);
+    // Reported in full: no gap. A session the cinema reported nothing for: all of it.
+    let mut full = day.clone();
+    full.partner_sales = vec![sale("TICKETON", 4)];
+    assert_eq!(kinds(&evaluate(&full, &Thresholds::default())), vec![]);
+    let mut silent = day;
+    silent.partner_sales = vec![PartnerSale {
+        screening_id: "S9".into(),
+        ..sale("TICKETON", 2)
+    }];
+    let found = evaluate(&silent, &Thresholds::default());
+    assert_eq!(kinds(&found), vec![("partner_gap", "S9")]);
+    assert_eq!(found[0].gross_at_stake_tiyn, 400_000);
 }
 
 #[test]

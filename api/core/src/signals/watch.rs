@@ -1,6 +1,7 @@
 //! The signal watcher: every API process runs one (`api.signals.interval_ms`). Each round it
 //! finds the cinema days whose inputs changed since its last round — a daily aggregate
-//! recomputed (tickets counted or voided), a session declared, a hall changed — reads those
+//! recomputed (tickets counted or voided), a session declared, a hall changed, a partner's
+//! record stored or a partner registered — reads those
 //! days' stored rows, applies [`rules`](super::rules) and stores what changed in `signals`.
 //!
 //! # Why this is safe with several processes and restarts
@@ -26,7 +27,7 @@ use schemas::declared::SessionStatus;
 use serde::{Deserialize, Serialize};
 
 use super::report::SignalRow;
-use super::rules::{self, CinemaDay, Declared, Found, Ticket};
+use super::rules::{self, CinemaDay, Declared, Found, PartnerSale, Ticket};
 use crate::reports::ReportError;
 use crate::state::AppState;
 
@@ -118,25 +119,33 @@ async fn changed(s: &AppState, from: u64) -> Result<BTreeSet<(String, u16)>, Rep
         "SELECT cinema_bin, day FROM sales_by_cinema_day WHERE version >= {from} GROUP BY cinema_bin, day \
          UNION ALL SELECT cinema_bin, day FROM declared_sessions WHERE ingested_at >= toDateTime({secs}) GROUP BY cinema_bin, day \
          UNION ALL SELECT cinema_bin, day FROM sales_by_cinema_day \
-           WHERE cinema_bin IN (SELECT bin FROM {app}.halls WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day"
+           WHERE cinema_bin IN (SELECT bin FROM {app}.halls WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day \
+         UNION ALL SELECT cinema_bin, day FROM partner_sales WHERE ingested_at >= toDateTime({secs}) \
+           OR partner_id IN (SELECT partner_id FROM {app}.partners WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day"
     );
     let rows: Vec<DayKey> = s.ch.query(&sql).fetch_all().await?;
     Ok(rows.into_iter().map(|k| (k.cinema_bin, k.day)).collect())
 }
 
+/// The distinct cinemas of `pairs` as a quoted SQL list (without the parentheses).
+fn bin_list(pairs: &[(String, u16)]) -> String {
+    let bins: BTreeSet<&str> = pairs.iter().map(|(b, _)| b.as_str()).collect();
+    let mut out = String::new();
+    for (i, b) in bins.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        schemas::ddl::push_literal(&mut out, b);
+    }
+    out
+}
+
 /// `(cinema_bin, day) IN (...)` and the day and cinema lists that let the key skip the rest.
 fn day_filter(pairs: &[(String, u16)]) -> String {
-    let mut bins = String::new();
+    let bins = bin_list(pairs);
     let mut days = String::new();
     let mut both = String::new();
-    let distinct_bins: BTreeSet<&str> = pairs.iter().map(|(b, _)| b.as_str()).collect();
     let distinct_days: BTreeSet<u16> = pairs.iter().map(|(_, d)| *d).collect();
-    for (i, b) in distinct_bins.iter().enumerate() {
-        if i > 0 {
-            bins.push_str(", ");
-        }
-        schemas::ddl::push_literal(&mut bins, b);
-    }
     for (i, d) in distinct_days.iter().enumerate() {
         if i > 0 {
             days.push_str(", ");
@@ -169,7 +178,18 @@ struct TicketIn {
     gross_tiyn: i64,
     seat_row: String,
     seat_number: String,
+    channel: i8,
     voided_by: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct PartnerIn {
+    partner_id: String,
+    cinema_bin: String,
+    day: u16,
+    screening_id: String,
+    tickets: i32,
+    gross_tiyn: i64,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -198,14 +218,7 @@ struct HallIn {
 /// Evaluates a chunk of cinema days and stores what changed; returns the rows stored.
 async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, ReportError> {
     let filter = day_filter(pairs);
-    let bins: BTreeSet<&str> = pairs.iter().map(|(b, _)| b.as_str()).collect();
-    let mut bin_list = String::new();
-    for (i, b) in bins.iter().enumerate() {
-        if i > 0 {
-            bin_list.push_str(", ");
-        }
-        schemas::ddl::push_literal(&mut bin_list, b);
-    }
+    let bin_list = bin_list(pairs);
     let app = &s.app_db;
     // Conditions on columns outside the sorting keys (voided_by, deleted) are applied here,
     // after the FINAL read, never in WHERE (see `report::in_force`).
@@ -235,6 +248,23 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         .fetch_all()
         .await?;
     let declaring: HashMap<String, u32> = declaring.into_iter().collect();
+    // Partners' records: FINAL keeps a record's first version within its month's partition
+    // (the partition key), so the months are chosen inside, the cinema days outside.
+    let months: BTreeSet<u32> = pairs
+        .iter()
+        .map(|(_, d)| schemas::time::month_of_day(*d))
+        .collect();
+    let months: Vec<String> = months.iter().map(u32::to_string).collect();
+    let partner_sales: Vec<PartnerIn> = s
+        .ch
+        .query(&format!(
+            "SELECT ?fields FROM (SELECT * FROM partner_sales FINAL WHERE toYYYYMM(day) IN ({})) \
+             WHERE {filter} AND partner_id IN \
+             (SELECT partner_id FROM (SELECT partner_id, deleted FROM {app}.partners FINAL) WHERE deleted = 0)",
+            months.join(", ")
+        ))
+        .fetch_all()
+        .await?;
     let existing: Vec<SignalRow> =
         s.ch.query(&format!(
             "SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"
@@ -256,6 +286,7 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
                 qty: i64::from(t.qty),
                 gross_tiyn: t.gross_tiyn,
                 seat: (t.seat_row, t.seat_number),
+                partner: schemas::Channel::from_i8(t.channel) == Some(schemas::Channel::Partner),
             });
         }
     }
@@ -274,6 +305,16 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
                 status,
                 declared_at: r.declared_at,
                 arrived_at: r.arrived_at,
+            });
+        }
+    }
+    for p in partner_sales {
+        if let Some(d) = days.get_mut(&(p.cinema_bin, p.day)) {
+            d.partner_sales.push(PartnerSale {
+                partner_id: p.partner_id,
+                screening_id: p.screening_id,
+                tickets: i64::from(p.tickets),
+                gross_tiyn: p.gross_tiyn,
             });
         }
     }

@@ -21,4 +21,5 @@ pub mod rebates;
 pub mod registry;
 pub mod sales;
 pub mod sign_in;
+pub mod signals;
 pub mod upload;

@@ -121,6 +121,20 @@ pub async fn sign_in(
             None,
         );
     };
+    if !principal.role.has_screens() {
+        // A partner's key sends records through the API; there is nothing to sign in to.
+        return (
+            sign_in_page(
+                StatusCode::FORBIDDEN,
+                lang,
+                given,
+                next.unwrap_or(""),
+                Some(i18n::t(lang, "sign-in-no-screens")),
+                tls,
+            ),
+            None,
+        );
+    }
     let now = now_secs();
     let key_expires = s
         .keys
