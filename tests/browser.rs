@@ -1054,6 +1054,66 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ui.open(&format!("/kk/ministry/signals?{signal_days}"), "kk")
         .await;
     ui.check("kk-ministry-signals-420").await;
+    // An inspector on the phone counts the people in the planted over-full session: more than
+    // the admissions stored, so a head-count signal follows.
+    let planted_bin = planted["signals"][0]["cinema_bin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let over = planted["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "over_capacity")
+        .unwrap();
+    let stored = over["evidence"]["admissions"].as_i64().unwrap();
+    // A full-page screenshot ends the phone's metrics: set them again for each screen.
+    ui.page
+        .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+        .await
+        .unwrap();
+    ui.open(
+        &format!("/kk/ministry/head-count?cinema={planted_bin}&day={tomorrow}"),
+        "kk",
+    )
+    .await;
+    let width: i64 = ui.js("window.innerWidth").await;
+    assert_eq!(width, 420, "the phone's width");
+    ui.check("kk-ministry-head-count-420").await;
+    ui.page
+        .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+        .await
+        .unwrap();
+    let _: bool = ui
+        .js(&format!(
+            "(() => {{ document.querySelector('input[name=screening_id][value=\"PLANT-OVER\"]').checked = true; \
+              document.querySelector('#hc-form input[name=count]').value = '{}'; return true; }})()",
+            stored + 5
+        ))
+        .await;
+    ui.click("#hc-form button[type=submit]").await;
+    ui.wait("document.querySelector('#hc-saved') !== null")
+        .await;
+    let width: i64 = ui.js("window.innerWidth").await;
+    assert_eq!(width, 420, "the phone's width");
+    ui.check("kk-ministry-head-count-saved-420").await;
+    let mut counted = Value::Null;
+    for _ in 0..300 {
+        counted = get_json_as(
+            &ui.base,
+            &format!("/v1/signals?{signal_days}&kind=head_count_gap"),
+            Some(&ministry),
+        );
+        if counted["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        counted["signals"][0]["screening_id"], "PLANT-OVER",
+        "{counted}"
+    );
+    assert_eq!(counted["signals"][0]["evidence"]["head_count"], stored + 5);
     ui.page
         .execute(ClearDeviceMetricsOverrideParams::default())
         .await

@@ -532,6 +532,32 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         (json!("foreign_partner"), json!("K1"))
     );
 
+    // An inspector counts 70 people in D1 (63 admissions stored) and exactly the 100 of H1.
+    let count = |cinema: &str, session: &str, n: u32| {
+        let body = json!({"cinema_bin": cinema, "day": day1.to_string(), "screening_id": session, "count": n, "note": "counted at the door"});
+        post(
+            &base,
+            "/v1/head-counts",
+            &ministry,
+            "application/json",
+            &body.to_string(),
+        )
+    };
+    let (status, saved) = count(DISHONEST, "D1", 70);
+    assert_eq!(
+        (status, saved["count"].clone()),
+        (200, json!(70)),
+        "{saved}"
+    );
+    assert_eq!(count(HONEST, "H1", 100).0, 200);
+    let (status, refused) = count(HONEST, "H1", 5001);
+    assert_eq!(
+        (status, refused["field"].clone()),
+        (400, json!("count")),
+        "{refused}"
+    );
+    assert_eq!(post(&base, "/v1/head-counts", &honest_key, "application/json", &json!({"cinema_bin": HONEST, "day": day1.to_string(), "screening_id": "H1", "count": 1}).to_string()).0, 404);
+
     let want: BTreeSet<(String, String, String)> = [
         ("over_capacity", "D1"),
         ("seat_sold_twice", "D2"),
@@ -540,6 +566,7 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         ("undeclared_session", "D5"),
         ("cancelled_session_sold", "D6"),
         ("partner_gap", "D2"),
+        ("head_count_gap", "D1"),
     ]
     .into_iter()
     .map(|(k, s)| (DISHONEST.to_owned(), k.to_owned(), s.to_owned()))
@@ -594,7 +621,12 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
                "reported_partner_admissions": 0, "partners": ["KASSA"]})
     );
     assert_eq!(gap["gross_at_stake"], json!("15000.00"));
-    assert_eq!(last["total"], 7);
+    let counted = signal(&last, "head_count_gap");
+    assert_eq!(counted["evidence"]["head_count"], 70);
+    assert_eq!(counted["evidence"]["admissions"], 63);
+    // 7 people more than stored, at D1's average price of 2,500.00.
+    assert_eq!(counted["gross_at_stake"], json!("17500.00"));
+    assert_eq!(last["total"], 8);
     // Ticketon's order O1, sent twice, is one row.
     assert_eq!(
         env.sql("SELECT count(), sum(tickets) FROM partner_sales FINAL WHERE partner_id = 'TICKETON' FORMAT TSV").trim(),

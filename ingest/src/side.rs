@@ -111,7 +111,10 @@ pub fn consumer(k: &KafkaSettings, topic: &str, suffix: &str) -> anyhow::Result<
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", k.fetch_wait_max_ms.to_string())
         .set("max.poll.interval.ms", k.max_poll_interval_ms.to_string())
-        .set("session.timeout.ms", k.session_timeout_ms.to_string());
+        .set("session.timeout.ms", k.session_timeout_ms.to_string())
+        // A side topic carries hundreds of messages a day, not thousands a second: a small
+        // prefetch keeps its consumer from holding the 64 MiB librdkafka allows by default.
+        .set("queued.max.messages.kbytes", "1024");
     let consumer: StreamConsumer = c
         .create()
         .with_context(|| format!("creating the {suffix} consumer"))?;

@@ -95,6 +95,22 @@ CREATE TABLE IF NOT EXISTS signals (
 ORDER BY (cinema_bin, day, kind, screening_id)
 SETTINGS index_granularity = 256;
 
+-- Inspectors' head counts (application database): the people a ministry inspector counted in
+-- a running session, every count kept (one row per count; `version` orders a correction
+-- written within the same second). The signal head_count_gap compares the highest count of a
+-- session with the admissions stored for it.
+CREATE TABLE IF NOT EXISTS head_counts (
+    cinema_bin String,
+    day Date,
+    screening_id String,
+    counted UInt32,
+    counted_at DateTime,
+    counted_by String,
+    note String,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (cinema_bin, day, screening_id, counted_at);
+
 -- How far the signal watcher has looked (application database): changes before `version`
 -- (microseconds) have been evaluated, so a restarted watcher starts there.
 CREATE TABLE IF NOT EXISTS signal_progress (

@@ -115,6 +115,7 @@ pub const APP_TABLES: &[&str] = &[
     "partners",
     "signals",
     "signal_progress",
+    "head_counts",
 ];
 
 /// The store of a table or view by name.
@@ -268,7 +269,7 @@ mod tests {
         let s = statements();
         assert_eq!(
             s.len(),
-            33,
+            34,
             "{}",
             s.iter()
                 .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
@@ -279,7 +280,7 @@ mod tests {
             s.iter()
                 .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
                 .count(),
-            29
+            30
         );
         assert_eq!(
             s.iter()

@@ -317,6 +317,16 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish_as(r, handlers::tickets::status_of)
         });
+        let head_count = route(&s, &mounted, "post_head_count").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::head_counts::record(s, &p, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
         let corrections = route(&s, &mounted, "cinema_corrections").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
@@ -404,6 +414,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(sessions.boxed())
             .unify()
             .or(partner_sales.boxed())
+            .unify()
+            .or(head_count.boxed())
             .unify()
             .or(sales.boxed())
             .unify()

@@ -35,9 +35,9 @@ use api_edge::{public, query, state, State};
 use i18n::Lang;
 use pages::ministry::decisions;
 use pages::{
-    audit, box_office, cinema, claim, commission, film, glossary, ministry, ministry_cinemas,
-    people, producer, producer_film, productions, programmes, rebates, registry, sales, sign_in,
-    signals, upload,
+    audit, box_office, cinema, claim, commission, film, glossary, head_count, ministry,
+    ministry_cinemas, people, producer, producer_film, productions, programmes, rebates, registry,
+    sales, sign_in, signals, upload,
 };
 use params::{path_segment, percent_decode};
 
@@ -274,6 +274,36 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         Role::Cinema,
         |s, lang, signed, q| async move { signals::page(&s, lang, &signed, &q).await },
     );
+    // The inspector's head count, for the ministry (see `head_count`).
+    let head_count_page = signed_page(
+        s,
+        "ministry",
+        "head-count",
+        Role::Ministry,
+        |s, lang, signed, q| async move { head_count::page(&s, lang, &signed, &q).await },
+    );
+    let head_count_post = lang()
+        .and(warp::path!("ministry" / "head-count"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/head-count",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => head_count::post(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     // The audit log, for the ministry (see `audit`).
     let audit_page = signed_page(
         s,
@@ -447,6 +477,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(signals_page)
         .unify()
         .or(cinema_signals_page)
+        .unify()
+        .or(head_count_page)
+        .unify()
+        .or(head_count_post.boxed())
         .unify()
         .or(people_post.boxed())
         .unify()

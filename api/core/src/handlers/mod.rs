@@ -4,6 +4,7 @@
 pub mod box_office;
 pub mod cinemas;
 pub mod claims;
+pub mod head_counts;
 pub mod keys;
 pub mod partner_sales;
 pub mod productions;

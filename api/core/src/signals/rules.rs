@@ -41,10 +41,12 @@ pub enum Kind {
     /// Registered partners' tickets for a session above what the cinema reported for it
     /// through channel `partner`.
     PartnerGap,
+    /// An inspector counted more people in a session than the admissions stored for it.
+    HeadCountGap,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::OverCapacity,
         Kind::SeatSoldTwice,
         Kind::UndeclaredSession,
@@ -52,6 +54,7 @@ impl Kind {
         Kind::OverlappingSessions,
         Kind::LateNightFull,
         Kind::PartnerGap,
+        Kind::HeadCountGap,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Kind {
             Kind::OverlappingSessions => "overlapping_sessions",
             Kind::LateNightFull => "late_night_full",
             Kind::PartnerGap => "partner_gap",
+            Kind::HeadCountGap => "head_count_gap",
         }
     }
 
@@ -132,6 +136,15 @@ pub struct Declared {
     pub arrived_at: u32,
 }
 
+/// An inspector's count of the people in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadCount {
+    pub screening_id: String,
+    pub counted: u32,
+    /// Seconds since the epoch.
+    pub counted_at: u32,
+}
+
 /// One cinema's day, as stored.
 #[derive(Debug, Clone, Default)]
 pub struct CinemaDay {
@@ -141,6 +154,8 @@ pub struct CinemaDay {
     pub halls: HashMap<String, u32>,
     /// Registered partners' records of the day (others are not a source).
     pub partner_sales: Vec<PartnerSale>,
+    /// Inspectors' counts of the day's sessions.
+    pub head_counts: Vec<HeadCount>,
     /// Since when the cinema declares sessions: the arrival of its first declaration (any
     /// day); `None` when it never has. Sessions that started before are not held to it, so a
     /// cinema's history from before it began declaring is not flagged.
@@ -314,6 +329,7 @@ pub fn evaluate(day: &CinemaDay, t: &Thresholds) -> Vec<Found> {
         }
     }
     found.extend(partner_gaps(day));
+    found.extend(head_count_gaps(day));
     found.extend(overlaps(&declared));
     found.sort_by(|a, b| (a.kind, &a.screening_id).cmp(&(b.kind, &b.screening_id)));
     found
@@ -346,6 +362,37 @@ fn partner_gaps(day: &CinemaDay) -> Vec<Found> {
                     "reported_partner_admissions": reported, "partners": partners,
                 }),
                 gross_at_stake_tiyn: share(gross, gap, tickets),
+            });
+        }
+    }
+    out
+}
+
+/// Sessions in which an inspector counted more people than the admissions stored (its
+/// highest count, when counted more than once). The gross at stake is the uncounted people at
+/// the session's average price; nothing when no ticket was stored to price them by.
+fn head_count_gaps(day: &CinemaDay) -> Vec<Found> {
+    let sessions = sessions(&day.tickets);
+    let mut highest: BTreeMap<&str, &HeadCount> = BTreeMap::new();
+    for c in &day.head_counts {
+        let e = highest.entry(&c.screening_id).or_insert(c);
+        if (c.counted, c.counted_at) > (e.counted, e.counted_at) {
+            *e = c;
+        }
+    }
+    let mut out = Vec::new();
+    for (id, c) in highest {
+        let session = sessions.get(id);
+        let (admissions, gross) = session.map_or((0, 0), |s| (s.admissions, s.gross));
+        let gap = i64::from(c.counted) - admissions;
+        if gap > 0 {
+            out.push(Found {
+                kind: Kind::HeadCountGap,
+                screening_id: id.to_owned(),
+                film_id: session.map_or(String::new(), |s| s.film_id.to_owned()),
+                hall: session.map_or(String::new(), |s| s.hall.to_owned()),
+                evidence: json!({"head_count": c.counted, "admissions": admissions, "counted_at": c.counted_at}),
+                gross_at_stake_tiyn: share(gross, gap, admissions),
             });
         }
     }

@@ -130,6 +130,7 @@ fn an_honest_busy_cinema_has_no_signal() {
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
         partner_sales: vec![],
+        head_counts: vec![],
     };
     assert_eq!(kinds(&evaluate(&day, &Thresholds::default())), vec![]);
 }
@@ -190,6 +191,7 @@ fn tickets_for_a_session_declared_only_after_its_start_are_undeclared() {
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
         partner_sales: vec![],
+        head_counts: vec![],
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("undeclared_session", "S9")]);
@@ -235,6 +237,7 @@ fn tickets_for_a_cancelled_session_are_a_signal_of_their_own() {
         halls: halls(),
         declares_since: Some(at(DAY_BEFORE)),
         partner_sales: vec![],
+        head_counts: vec![],
     };
     let found = evaluate(&day, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("cancelled_session_sold", "S5")]);
@@ -372,6 +375,37 @@ fn a_partners_tickets_above_what_the_cinema_reported_through_partners_are_a_gap(
     let found = evaluate(&silent, &Thresholds::default());
     assert_eq!(kinds(&found), vec![("partner_gap", "S9")]);
     assert_eq!(found[0].gross_at_stake_tiyn, 400_000);
+}
+
+#[test]
+fn more_people_counted_than_admissions_stored_is_a_head_count_gap() {
+    let start = "2026-11-20T19:00:00+05:00";
+    let count = |n: u32, at: u32| HeadCount {
+        screening_id: "S1".into(),
+        counted: n,
+        counted_at: at,
+    };
+    // 40 admissions stored at 1,500 ₸; the inspector counted 38, then 52: the highest, 12
+    // people more than stored, at the session's average price: 12 × 150,000 tiyn.
+    let day = CinemaDay {
+        tickets: sales("S1", "1", start, 40, 150_000, false),
+        halls: halls(),
+        head_counts: vec![count(38, 100), count(52, 200)],
+        ..CinemaDay::default()
+    };
+    let found = evaluate(&day, &Thresholds::default());
+    assert_eq!(kinds(&found), vec![("head_count_gap", "S1")]);
+    assert_eq!(
+        found[0].evidence,
+        json!({"head_count": 52, "admissions": 40, "counted_at": 200})
+    );
+    assert_eq!(found[0].gross_at_stake_tiyn, 1_800_000);
+    // A count at or below the admissions is no signal.
+    let fewer = CinemaDay {
+        head_counts: vec![count(40, 100)],
+        ..day.clone()
+    };
+    assert_eq!(kinds(&evaluate(&fewer, &Thresholds::default())), vec![]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The signal watcher: every API process runs one (`api.signals.interval_ms`). Each round it
 //! finds the cinema days whose inputs changed since its last round — a daily aggregate
 //! recomputed (tickets counted or voided), a session declared, a hall changed, a partner's
-//! record stored or a partner registered — reads those
+//! record stored or a partner registered, an inspector's head count — reads those
 //! days' stored rows, applies [`rules`](super::rules) and stores what changed in `signals`.
 //!
 //! # Why this is safe with several processes and restarts
@@ -27,7 +27,7 @@ use schemas::declared::SessionStatus;
 use serde::{Deserialize, Serialize};
 
 use super::report::SignalRow;
-use super::rules::{self, CinemaDay, Declared, Found, PartnerSale, Ticket};
+use super::rules::{self, CinemaDay, Declared, Found, HeadCount, PartnerSale, Ticket};
 use crate::reports::ReportError;
 use crate::state::AppState;
 
@@ -120,6 +120,7 @@ async fn changed(s: &AppState, from: u64) -> Result<BTreeSet<(String, u16)>, Rep
          UNION ALL SELECT cinema_bin, day FROM declared_sessions WHERE ingested_at >= toDateTime({secs}) GROUP BY cinema_bin, day \
          UNION ALL SELECT cinema_bin, day FROM sales_by_cinema_day \
            WHERE cinema_bin IN (SELECT bin FROM {app}.halls WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day \
+         UNION ALL SELECT cinema_bin, day FROM {app}.head_counts WHERE version >= {from} GROUP BY cinema_bin, day \
          UNION ALL SELECT cinema_bin, day FROM partner_sales WHERE ingested_at >= toDateTime({secs}) \
            OR partner_id IN (SELECT partner_id FROM {app}.partners WHERE updated_at >= toDateTime({secs})) GROUP BY cinema_bin, day"
     );
@@ -180,6 +181,15 @@ struct TicketIn {
     seat_number: String,
     channel: i8,
     voided_by: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct CountIn {
+    cinema_bin: String,
+    day: u16,
+    screening_id: String,
+    counted: u32,
+    counted_at: u32,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -265,6 +275,12 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         ))
         .fetch_all()
         .await?;
+    let counts: Vec<CountIn> =
+        s.ch.query(&format!(
+            "SELECT ?fields FROM {app}.head_counts FINAL WHERE {filter}"
+        ))
+        .fetch_all()
+        .await?;
     let existing: Vec<SignalRow> =
         s.ch.query(&format!(
             "SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"
@@ -305,6 +321,15 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
                 status,
                 declared_at: r.declared_at,
                 arrived_at: r.arrived_at,
+            });
+        }
+    }
+    for c in counts {
+        if let Some(d) = days.get_mut(&(c.cinema_bin, c.day)) {
+            d.head_counts.push(HeadCount {
+                screening_id: c.screening_id,
+                counted: c.counted,
+                counted_at: c.counted_at,
             });
         }
     }

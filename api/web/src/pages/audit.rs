@@ -64,7 +64,8 @@ impl AuditPage {
         self.value(name) == v
     }
 
-    pub const ROLES: [&'static str; 4] = ["cinema", "producer", "ministry", "commission"];
+    pub const ROLES: [&'static str; 5] =
+        ["cinema", "producer", "ministry", "commission", "partner"];
     pub const METHODS: [&'static str; 3] = ["GET", "POST", "PUT"];
 }
 

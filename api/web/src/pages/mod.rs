@@ -10,6 +10,7 @@ pub mod claim;
 pub mod commission;
 pub mod film;
 pub mod glossary;
+pub mod head_count;
 pub mod ministry;
 pub mod ministry_cinemas;
 pub mod people;

@@ -81,7 +81,8 @@ impl PeoplePage {
         self.value(name) == v
     }
 
-    pub const ROLES: [&'static str; 4] = ["cinema", "producer", "ministry", "commission"];
+    pub const ROLES: [&'static str; 5] =
+        ["cinema", "producer", "ministry", "commission", "partner"];
 }
 
 /// What a form just did: a notice, what it refused, the key it issued, and the form as it

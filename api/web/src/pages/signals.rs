@@ -144,6 +144,10 @@ fn evidence(lang: Lang, s: &Signal) -> String {
                     .unwrap_or_default(),
             ),
         ],
+        Some(Kind::HeadCountGap) => vec![
+            ("counted", n("head_count")),
+            ("admissions", n("admissions")),
+        ],
         None => return e.to_string(),
     };
     i18n::t_with(lang, &key, &args)
