@@ -803,6 +803,19 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         shown(&ui.text("#f-sales dd").await, "kk"),
         Decimal::from(card["sales"].as_u64().unwrap())
     );
+    // Its halls as the simulator registered them (halls.csv): as many rows as the registry has.
+    let halls: usize = ui
+        .js("document.querySelectorAll('#halls tbody tr').length")
+        .await;
+    let registered = std::fs::read_to_string(env.dir.join("sim/halls.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(&format!("{bin},")))
+        .count();
+    assert!(
+        registered > 0 && halls == registered,
+        "{halls} halls shown, {registered} registered"
+    );
     ui.check("kk-cinema").await;
     ui.click("a[href='/kk/cinema/upload']").await;
     ui.wait(

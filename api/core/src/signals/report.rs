@@ -133,3 +133,21 @@ pub async fn list(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<SignalL
         signals: rows.iter().take(MAX_LISTED).map(Signal::of_row).collect(),
     })
 }
+
+/// One hall of a cinema as registered now (its cabinet shows them).
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct HallRow {
+    pub hall: String,
+    pub seats: u32,
+    pub name: String,
+    pub deleted: u8,
+}
+
+/// A cinema's halls in force (removed ones left out, outside the `FINAL` read), by key.
+pub async fn halls_of(ch: &Client, app_db: &str, bin: &str) -> Result<Vec<HallRow>, ReportError> {
+    let sql = format!(
+        "SELECT ?fields FROM (SELECT hall, seats, name, deleted FROM {app_db}.halls FINAL WHERE bin = ?) \
+         WHERE deleted = 0 ORDER BY hall"
+    );
+    Ok(ch.query(&sql).bind(bin).fetch_all::<HallRow>().await?)
+}

@@ -85,6 +85,14 @@ pub async fn round(s: &AppState, since: Option<u64>) -> Result<u64, ReportError>
     Ok(started)
 }
 
+/// The rows of one read, as the read identity.
+async fn rows<T>(s: &AppState, sql: &str) -> Result<Vec<T>, ReportError>
+where
+    T: clickhouse::RowOwned + clickhouse::RowRead,
+{
+    Ok(s.ch.query(sql).fetch_all::<T>().await?)
+}
+
 fn timeout(s: &AppState) -> Duration {
     Duration::from_millis(s.settings.query_timeout_ms.max(1_000))
 }
@@ -232,24 +240,21 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
     let app = &s.app_db;
     // Conditions on columns outside the sorting keys (voided_by, deleted) are applied here,
     // after the FINAL read, never in WHERE (see `report::in_force`).
-    let tickets: Vec<TicketIn> =
-        s.ch.query(&format!(
-            "SELECT ?fields FROM ticket_events FINAL WHERE {filter}"
-        ))
-        .fetch_all()
-        .await?;
-    let declared: Vec<DeclaredIn> =
-        s.ch.query(&format!(
-            "SELECT ?fields FROM declared_sessions FINAL WHERE {filter}"
-        ))
-        .fetch_all()
-        .await?;
-    let halls: Vec<HallIn> =
-        s.ch.query(&format!(
-            "SELECT ?fields FROM {app}.halls FINAL WHERE bin IN ({bin_list})"
-        ))
-        .fetch_all()
-        .await?;
+    let tickets: Vec<TicketIn> = rows(
+        s,
+        &format!("SELECT ?fields FROM ticket_events FINAL WHERE {filter}"),
+    )
+    .await?;
+    let declared: Vec<DeclaredIn> = rows(
+        s,
+        &format!("SELECT ?fields FROM declared_sessions FINAL WHERE {filter}"),
+    )
+    .await?;
+    let halls: Vec<HallIn> = rows(
+        s,
+        &format!("SELECT ?fields FROM {app}.halls FINAL WHERE bin IN ({bin_list})"),
+    )
+    .await?;
     let declaring: Vec<(String, u32)> = s
         .ch
         .query(&format!(
@@ -275,18 +280,16 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         ))
         .fetch_all()
         .await?;
-    let counts: Vec<CountIn> =
-        s.ch.query(&format!(
-            "SELECT ?fields FROM {app}.head_counts FINAL WHERE {filter}"
-        ))
-        .fetch_all()
-        .await?;
-    let existing: Vec<SignalRow> =
-        s.ch.query(&format!(
-            "SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"
-        ))
-        .fetch_all()
-        .await?;
+    let counts: Vec<CountIn> = rows(
+        s,
+        &format!("SELECT ?fields FROM {app}.head_counts FINAL WHERE {filter}"),
+    )
+    .await?;
+    let existing: Vec<SignalRow> = rows(
+        s,
+        &format!("SELECT ?fields FROM {app}.signals FINAL WHERE {filter}"),
+    )
+    .await?;
 
     let mut days: BTreeMap<(String, u16), CinemaDay> = pairs
         .iter()

@@ -72,6 +72,8 @@ pub struct CinemaPage {
     pub reasons: Vec<ReasonCount>,
     pub flags: Vec<FlagLine>,
     pub rejects: Vec<Reject>,
+    /// Its halls as registered (hall key, name, seats): what the seat rules use.
+    pub halls: Vec<(String, String, String)>,
 }
 
 fn rate(lang: Lang, r: Option<&String>) -> String {
@@ -256,6 +258,13 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(r) => r,
         Err(e) => return fail(&e.into()),
     };
+    let halls = match api_core::signals::report::halls_of(&s.ch, &s.app_db, &bin).await {
+        Ok(h) => h
+            .into_iter()
+            .map(|h| (h.hall, h.name, i18n::integer(lang, i64::from(h.seats))))
+            .collect(),
+        Err(e) => return fail(&e.into()),
+    };
     let flags = flags
         .rows
         .into_iter()
@@ -329,6 +338,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             reasons,
             flags,
             rejects,
+            halls,
         },
     );
     cabinet::done(s, html, p, "web_cinema", "/{lang}/cinema", query, started)

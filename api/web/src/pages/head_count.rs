@@ -67,6 +67,7 @@ async fn render(
     form.insert("day".into(), day.clone());
     let mut sessions = Vec::new();
     let cinema = text(&form, "cinema");
+    let registry = s.registry().await.ok();
     if let Some(bin) = &cinema {
         match api_core::handlers::cinemas::screenings(
             s,
@@ -90,7 +91,17 @@ async fn render(
                             &[
                                 ("starts", i18n::timestamp(lang, &x.starts_at)),
                                 ("hall", x.hall),
-                                ("film", x.film_id),
+                                (
+                                    "film",
+                                    crate::words::title_in(
+                                        lang,
+                                        registry
+                                            .as_ref()
+                                            .and_then(|r| r.films.get(&x.film_id))
+                                            .map(|f| &f.title),
+                                        &x.film_id,
+                                    ),
+                                ),
                                 ("admissions", i18n::integer(lang, x.admissions)),
                             ],
                         ),
