@@ -127,6 +127,38 @@ async fn reuse(client: &clickhouse::Client, app: &clickhouse::Client) -> anyhow:
     })
 }
 
+/// Stores signals as the watcher would for the loaded days (three a cinema a day, of the
+/// kinds in turn): what the signals list is measured on, a month of Kazakhstan at a
+/// dishonest rate. Returns how many.
+async fn plant_signals(app: &clickhouse::Client, loaded: &Loaded) -> anyhow::Result<usize> {
+    use api_core::signals::{report::SignalRow, rules::Kind};
+    let version = ingest::rollup::version_now();
+    let mut rows = Vec::new();
+    for (d, day) in loaded.days.iter().enumerate() {
+        for (c, cinema) in loaded.cinemas.iter().enumerate() {
+            for n in 0..3 {
+                let kind = Kind::ALL[(d + c + n) % Kind::ALL.len()];
+                rows.push(SignalRow {
+                    cinema_bin: cinema.clone(),
+                    day: schemas::time::days_since_epoch(*day),
+                    kind: kind.code().to_owned(),
+                    screening_id: format!("S-{n}"),
+                    film_id: loaded.films[(c + n) % loaded.films.len()].clone(),
+                    hall: "1".into(),
+                    evidence: r#"{"admissions":130,"seats":120}"#.into(),
+                    gross_at_stake_tiyn: 2_500_000,
+                    first_seen: 1,
+                    last_seen: 1,
+                    active: 1,
+                    version,
+                });
+            }
+        }
+    }
+    ingest::clickhouse_store::insert_rows(app, "signals", &rows, Duration::from_secs(60)).await?;
+    Ok(rows.len())
+}
+
 pub async fn run(
     settings: &Settings,
     exe: &Path,
@@ -167,11 +199,15 @@ pub async fn run(
         anyhow::ensure!(status.success(), "registry load failed");
     }
 
+    let stored_signals = plant_signals(&app, &loaded).await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let mut api = Command::new(exe)
         .arg("api")
+        // The watcher would evaluate the whole loaded history while the routes are measured;
+        // the signals list is measured on the signals stored by `plant_signals`.
+        .env("EKINO_API__SIGNALS__INTERVAL_MS", "0")
         .env("EKINO_CLICKHOUSE__DATABASE", &db)
         .env("EKINO_API__LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("EKINO_API__RATE_LIMIT_PER_MINUTE", "100000000")
@@ -232,6 +268,21 @@ pub async fn run(
                 .collect(),
         ),
         (
+            "api: signals list (a month)",
+            std::iter::once(None)
+                .chain(api_core::signals::rules::Kind::ALL.iter().map(Some))
+                .map(|k| {
+                    let kind = k.map_or(String::new(), |k| format!("&kind={}", k.code()));
+                    Request::new(
+                        "GET",
+                        &format!("/v1/signals?from={month_from}&to={month_to}{kind}"),
+                        &auth,
+                        b"",
+                    )
+                })
+                .collect(),
+        ),
+        (
             "api: rebate estimate",
             vec![Request::new(
                 "POST",
@@ -255,13 +306,14 @@ pub async fn run(
             goal: "p99 ≤ 20 ms at 200 req/s",
             lower_is_better: true,
             note: format!(
-                "p50 {:.2} ms, max {:.1} ms; {} requests open-loop at {RATE:.0}/s (achieved {:.0}/s, {secs} s) cycling over {} variants; {} events loaded{}{}",
+                "p50 {:.2} ms, max {:.1} ms; {} requests open-loop at {RATE:.0}/s (achieved {:.0}/s, {secs} s) cycling over {} variants; {} events loaded{}{}{}",
                 o.p50_ms,
                 o.max_ms,
                 o.sent,
                 o.achieved_rps,
                 requests.len(),
                 loaded.events,
+                if name.starts_with("api: signals") { format!("; {stored_signals} signals stored") } else { String::new() },
                 if o.non_2xx > 0 { format!("; {} non-2xx", o.non_2xx) } else { String::new() },
                 if o.failed > 0 { format!("; {} failed", o.failed) } else { String::new() },
             ),
