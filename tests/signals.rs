@@ -556,6 +556,20 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         (400, json!("count")),
         "{refused}"
     );
+    // A count is of a running session: not of one a week away (a count written 3.0 is 3).
+    let far = json!({"cinema_bin": HONEST, "day": (today + chrono::Days::new(7)).to_string(), "screening_id": "H1", "count": 3.0});
+    let (status, refused) = post(
+        &base,
+        "/v1/head-counts",
+        &ministry,
+        "application/json",
+        &far.to_string(),
+    );
+    assert_eq!(
+        (status, refused["field"].clone()),
+        (422, json!("day")),
+        "{refused}"
+    );
     assert_eq!(post(&base, "/v1/head-counts", &honest_key, "application/json", &json!({"cinema_bin": HONEST, "day": day1.to_string(), "screening_id": "H1", "count": 1}).to_string()).0, 404);
 
     let want: BTreeSet<(String, String, String)> = [

@@ -22,7 +22,8 @@ pub struct HeadCountBody {
     /// The cinema's BIN.
     #[schema(pattern = "^[0-9]{12}$", format = "kz-bin")]
     pub cinema_bin: String,
-    /// The session's box-office day (UTC+5).
+    /// The session's box-office day (UTC+5): yesterday, today or tomorrow (a running session;
+    /// another day is 422).
     #[schema(format = Date)]
     pub day: String,
     /// The session, as its tickets name it.
@@ -34,6 +35,7 @@ pub struct HeadCountBody {
     pub screening_id: String,
     /// People counted in the hall.
     #[schema(minimum = 0, maximum = 5000)]
+    #[serde(deserialize_with = "schemas::integral::unsigned")]
     pub count: u32,
     /// What the inspector saw (at most 200 characters).
     #[serde(default)]
@@ -73,6 +75,19 @@ pub async fn record(
     require(p, &[Role::Ministry])?;
     let bin = bin_field("cinema_bin", &b.cinema_bin)?;
     let day = params::date("day", &b.day)?;
+    // A count is of a session running now: today's, or one that started the evening before
+    // or starts after midnight (box-office days are the local date of a session's start).
+    let today = s.today();
+    if day < today - chrono::Days::new(1) || day > today + chrono::Days::new(1) {
+        return Err(ApiError::Unprocessable {
+            field: "day".into(),
+            reason: format!(
+                "a head count is of a running session: {} to {}",
+                today - chrono::Days::new(1),
+                today + chrono::Days::new(1)
+            ),
+        });
+    }
     let screening = schemas::ids::bounded_text(&b.screening_id, 64)
         .map_err(|e| ApiError::bad("screening_id", e.to_string()))?;
     if b.count > MAX_COUNT {
