@@ -4,7 +4,9 @@
 //! to the sessions topic keyed by the key's BIN (where ingest stores them as any declaration),
 //! the others are answered as rejected and kept in `upload_rejects`, as ticket uploads are.
 
-use super::tickets::{foreign, is_csv, judge_with, ndjson_lines, Candidate, Named, UploadReply};
+use super::tickets::{
+    csv_lines, foreign, is_csv, judge_with, ndjson_lines, Candidate, Named, UploadReply,
+};
 use super::{require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
@@ -25,18 +27,7 @@ pub async fn upload_as(
     let candidates: Vec<Candidate<'_>> = if is_csv(content_type) {
         file = schemas::declared::read_csv(body, s.settings.upload_max_lines)
             .map_err(|e| ApiError::bad("body", e.to_string()))?;
-        file.rows
-            .iter()
-            .map(|r| Candidate {
-                line: r.line,
-                raw: r.raw.as_bytes(),
-                json: r
-                    .json
-                    .as_deref()
-                    .map(std::borrow::Cow::Borrowed)
-                    .map_err(Clone::clone),
-            })
-            .collect()
+        csv_lines(&file)
     } else {
         ndjson_lines(body)
     };

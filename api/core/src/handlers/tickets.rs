@@ -73,6 +73,22 @@ pub(crate) enum Named {
     Order(String, String),
 }
 
+/// The rows of a CSV upload (tickets' or sessions'), each with its own text.
+pub(crate) fn csv_lines(file: &schemas::event::csv::CsvFile) -> Vec<Candidate<'_>> {
+    file.rows
+        .iter()
+        .map(|r| Candidate {
+            line: r.line,
+            raw: r.raw.as_bytes(),
+            json: r
+                .json
+                .as_deref()
+                .map(std::borrow::Cow::Borrowed)
+                .map_err(Clone::clone),
+        })
+        .collect()
+}
+
 /// The NDJSON lines of `body` (blank lines skipped), each with its line number.
 pub(crate) fn ndjson_lines(body: &[u8]) -> Vec<Candidate<'_>> {
     body.split(|b| *b == b'\n')
@@ -154,20 +170,7 @@ pub async fn upload_csv(s: &AppState, p: &Principal, body: &[u8]) -> Result<Uplo
             "has a header and no events (one ekino.ticket/1 event per row)",
         ));
     }
-    let candidates = file
-        .rows
-        .iter()
-        .map(|r| Candidate {
-            line: r.line,
-            raw: r.raw.as_bytes(),
-            json: r
-                .json
-                .as_deref()
-                .map(std::borrow::Cow::Borrowed)
-                .map_err(Clone::clone),
-        })
-        .collect();
-    judge(s, p, candidates).await
+    judge(s, p, csv_lines(&file)).await
 }
 
 /// Checks each candidate at once (decode, and that it is the key's cinema), keeps the
