@@ -79,3 +79,13 @@ pub fn at(lang: Lang, secs: u32) -> String {
 pub fn role_word(lang: Lang, role: &str) -> String {
     i18n::t(lang, &format!("people-role-{role}"))
 }
+
+/// A hall as a page names it: a hall keyed by a number reads "зал 2" / "hall 2"; a hall with a
+/// name ("IMAX") stands alone.
+pub fn hall_in(lang: Lang, hall: &str) -> String {
+    if !hall.is_empty() && hall.bytes().all(|b| b.is_ascii_digit()) {
+        i18n::t_with(lang, "hall-numbered", &[("hall", hall.to_owned())])
+    } else {
+        hall.to_owned()
+    }
+}

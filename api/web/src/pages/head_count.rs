@@ -90,7 +90,7 @@ async fn render(
                             "hc-choice",
                             &[
                                 ("starts", i18n::timestamp(lang, &x.starts_at)),
-                                ("hall", x.hall),
+                                ("hall", crate::words::hall_in(lang, &x.hall)),
                                 (
                                     "film",
                                     crate::words::title_in(

@@ -227,12 +227,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 kind: i18n::t(lang, &format!("sig-kind-{}", g.kind)),
                 kind_code: kind.map_or("", Kind::code),
                 session: g.screening_id.clone(),
-                // A hall named by a number reads "зал 2" / "hall 2"; a name stands alone.
-                hall: if !g.hall.is_empty() && g.hall.bytes().all(|b| b.is_ascii_digit()) {
-                    format!("{} {}", i18n::t(lang, "sig-hall"), g.hall)
-                } else {
-                    g.hall.clone()
-                },
+                hall: crate::words::hall_in(lang, &g.hall),
                 evidence: evidence(lang, g),
                 at_stake: if g.gross_at_stake.tiyn() == 0 {
                     "—".into()
