@@ -59,6 +59,7 @@ impl Settings {
             .map_err(anyhow::Error::msg)?;
         s.reporting.validate().map_err(anyhow::Error::msg)?;
         s.api.signals.validate().map_err(anyhow::Error::msg)?;
+        s.api.cases.validate().map_err(anyhow::Error::msg)?;
         Ok(s)
     }
 }

@@ -1056,7 +1056,7 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         ]
     );
     let over: String = ui
-        .js("document.querySelector('#signals tr[data-kind=over_capacity] td:nth-of-type(4)').textContent")
+        .js("document.querySelector('#signals tr[data-kind=over_capacity] td.evidence').textContent")
         .await;
     assert!(over.contains("орындық залда"), "{over}");
     ui.check("kk-ministry-signals").await;
@@ -1131,6 +1131,114 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         .execute(ClearDeviceMetricsOverrideParams::default())
         .await
         .unwrap();
+    // From signal to case: the ministry ticks the over-full session's two signals, opens a
+    // case, sees their evidence and sends the Kazakh notice its form drafts; the cinema
+    // answers from its cabinet; the ministry then sees the answer.
+    ui.open(
+        &format!("/kk/ministry/signals?cinema={planted_bin}&{signal_days}"),
+        "kk",
+    )
+    .await;
+    let _: bool = ui
+        .js("(() => { for (const k of ['over_capacity', 'head_count_gap']) \
+              document.querySelector(`#signals tr[data-kind=${k}] input[name=signal]`).checked = true; return true; })()")
+        .await;
+    ui.click("#open-case button[type=submit]").await;
+    ui.wait("location.pathname.startsWith('/kk/ministry/cases/CS-') && document.querySelector('#case-steps')")
+        .await;
+    let path = ui.location().await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let case = get_json_as(&ui.base, &format!("/v1/cases/{id}"), Some(&ministry));
+    assert_eq!(case["state"], "open", "{case}");
+    let kinds: Vec<String> = ui
+        .js("Array.from(document.querySelectorAll('#case-signals tbody th')).map(t => t.textContent)")
+        .await;
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    let evidence = ui.text("#case-signals tbody").await;
+    let head_count = case["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "head_count_gap")
+        .map(|g| g["evidence"]["head_count"].clone())
+        .unwrap();
+    assert!(
+        evidence.contains(&format!("Инспектор {head_count} адам санады"))
+            && evidence.contains("орындық залда"),
+        "{evidence}"
+    );
+    assert_eq!(
+        shown(&ui.text("#case-unreported").await, "kk"),
+        api_decimal(&case["unreported_gross"])
+    );
+    ui.check("kk-ministry-case").await;
+    let draft: String = ui
+        .js("document.querySelector('#case-notice textarea').value")
+        .await;
+    assert!(
+        draft.contains(&id) && draft.contains("белгілерді тапты"),
+        "{draft}"
+    );
+    ui.click("#case-notice button[type=submit]").await;
+    ui.wait("document.querySelectorAll('#case-steps li').length === 2")
+        .await;
+    let case = get_json_as(&ui.base, &format!("/v1/cases/{id}"), Some(&ministry));
+    assert_eq!(
+        (case["state"].clone(), case["steps"][1]["lang"].clone()),
+        (Value::from("notified"), Value::from("kk")),
+        "{case}"
+    );
+    assert_eq!(case["steps"][1]["text"].as_str(), Some(draft.trim()));
+    sign_out(ui, "kk").await;
+    let planted_key = key(&[
+        "--role",
+        "cinema",
+        "--bin",
+        &planted_bin,
+        "--label",
+        "planted",
+    ]);
+    sign_in(ui, "kk", "cinema", &planted_key).await;
+    ui.click("a[href='/kk/cinema/cases']").await;
+    ui.wait(&format!(
+        "document.querySelector('#cases a[href=\"/kk/cinema/cases/{id}\"]')"
+    ))
+    .await;
+    ui.click(&format!("#cases a[href='/kk/cinema/cases/{id}']"))
+        .await;
+    ui.wait("document.querySelector('#case-reply textarea')")
+        .await;
+    assert!(
+        ui.text("#case-steps").await.contains(&id),
+        "the notice is shown"
+    );
+    let _: bool = ui
+        .js("(document.querySelector('#case-reply textarea').value = 'Есік алдындағы санақ дұрыс емес: залда 2 қонақ болды.', true)")
+        .await;
+    ui.click("#case-reply button[type=submit]").await;
+    ui.wait("document.querySelectorAll('#case-steps li').length === 3")
+        .await;
+    ui.check("kk-cinema-case").await;
+    ui.page
+        .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+        .await
+        .unwrap();
+    ui.open(&format!("/kk/cinema/cases/{id}"), "kk").await;
+    ui.check("kk-cinema-case-420").await;
+    ui.page
+        .execute(ClearDeviceMetricsOverrideParams::default())
+        .await
+        .unwrap();
+    let own = get_json_as(&ui.base, &format!("/v1/cases/{id}"), Some(&planted_key));
+    assert_eq!(own["state"], "answered", "{own}");
+    sign_out(ui, "kk").await;
+    sign_in(ui, "en", "ministry", &ministry).await;
+    ui.open(&format!("/ru/ministry/cases/{id}"), "ru").await;
+    assert!(
+        ui.text("#case-steps").await.contains("залда 2 қонақ болды"),
+        "the ministry sees the cinema's answer"
+    );
+    ui.check("ru-ministry-case").await;
     // The registry: every film and cinema the API lists; a cinema registered through its empty
     // form, then corrected, each version in its history with what changed.
     ui.open("/en/ministry", "en").await;

@@ -245,6 +245,15 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     )
     .unwrap();
     env.run(&["registry", "load", "--halls", reg.to_str().unwrap()]);
+    // Both cinemas are below the VAT threshold (their tickets carry none): a case's withheld
+    // rentals are then half its unreported gross, whatever the day's rate.
+    let cinemas = env.dir.join("cinemas.csv");
+    std::fs::write(
+        &cinemas,
+        format!("bin,name,region,city,halls,seats,vat_payer\n{HONEST},Honest,Almaty,Almaty,2,150,false\n{DISHONEST},Dishonest,Astana,Astana,2,100,false\n"),
+    )
+    .unwrap();
+    env.run(&["registry", "load", "--cinemas", cinemas.to_str().unwrap()]);
     // Two online sellers; GHOST, who also sends records, is not registered.
     let ticketon_bin = schemas::Bin::from_prefix("12084000333")
         .unwrap()
@@ -679,6 +688,8 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     let (status, refused) = get(&base, &format!("/v1/signals?{range}&kind=ghost"), &ministry);
     assert_eq!(status, 400, "{refused}");
 
+    cases_from_the_planted_signals(&env, &base, [&ministry, &honest_key, &dishonest_key], day1);
+
     // The CLI answers the same.
     let cli = env.json(&[
         "report",
@@ -766,6 +777,160 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
         reasons.trim(),
         "foreign_cinema\tcinema_bin\ninvalid_status\tstatus",
         "{reasons}"
+    );
+}
+
+/// The ministry opens a case from three of the dishonest cinema's signals, writes to it in
+/// Kazakh, the cinema answers, the ministry fines it; each step only in its turn, each case
+/// seen only by its cinema and the ministry. The estimates are worked out by hand from the
+/// evidence checked above (README, "Cases").
+fn cases_from_the_planted_signals(env: &TestEnv, base: &str, keys: [&str; 3], day1: NaiveDate) {
+    let [ministry, honest_key, dishonest_key] = keys;
+    let day = day1.to_string();
+    let pick =
+        |kind: &str, session: &str| json!({"kind": kind, "day": day, "screening_id": session});
+    let body = json!({
+        "cinema_bin": DISHONEST,
+        "signals": [pick("over_capacity", "D1"), pick("head_count_gap", "D1"), pick("partner_gap", "D2"), pick("partner_gap", "D2")],
+        "note": "D1 and D2 tomorrow"
+    })
+    .to_string();
+    // Only the ministry opens cases, and only on signals in force.
+    assert_eq!(
+        post(base, "/v1/cases", honest_key, "application/json", &body).0,
+        404
+    );
+    let ghost = json!({"cinema_bin": HONEST, "signals": [pick("over_capacity", "D1")]}).to_string();
+    let (status, refused) = post(base, "/v1/cases", ministry, "application/json", &ghost);
+    assert_eq!(
+        (status, refused["field"].clone()),
+        (422, json!("signals[0]")),
+        "{refused}"
+    );
+
+    let (status, case) = post(base, "/v1/cases", ministry, "application/json", &body);
+    assert_eq!(status, 200, "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("CS-"), "{id}");
+    assert_eq!(case["state"], "open");
+    // The repeated partner_gap counts once; the evidence is the signal's.
+    assert_eq!(case["signals"].as_array().unwrap().len(), 3, "{case}");
+    assert_eq!(
+        case["signals"][0]["evidence"],
+        json!({"admissions": 63, "seats": 60})
+    );
+    // D1: the larger of 7,500.00 (over capacity) and 17,500.00 (head count) — both describe
+    // its tickets; D2: 15,000.00. Only the head count and the partner gap hide sales; a cinema
+    // without VAT, no agreement: half of that is the distributors'.
+    assert_eq!(case["gross_in_doubt"], "32500.00");
+    assert_eq!(case["unreported_gross"], "32500.00");
+    assert_eq!(case["withheld_rentals"], "16250.00");
+
+    let path = format!("/v1/cases/{id}");
+    let step = |key: &str, what: &str, body: Value| {
+        post(
+            base,
+            &format!("{path}/{what}"),
+            key,
+            "application/json",
+            &body.to_string(),
+        )
+    };
+    // Nothing to answer yet, and no sanction without a notice.
+    let (status, refused) = step(dishonest_key, "replies", json!({"text": "ok"}));
+    assert_eq!(status, 409, "{refused}");
+    let (status, refused) = step(ministry, "decision", json!({"decision": "fine"}));
+    assert_eq!(status, 409, "{refused}");
+    let (status, refused) = step(ministry, "decision", json!({"decision": "ghost"}));
+    assert_eq!((status, refused["field"].clone()), (422, json!("decision")));
+    let (status, refused) = step(ministry, "notices", json!({"lang": "en", "text": "hello"}));
+    assert_eq!((status, refused["field"].clone()), (400, json!("lang")));
+
+    let letter = "Құрметті кинотеатр!\nD1 сеансында 70 адам саналды, 63 көрермен хабарланды.";
+    let (status, notified) = step(ministry, "notices", json!({"lang": "kk", "text": letter}));
+    assert_eq!(
+        (status, notified["state"].clone()),
+        (200, json!("notified")),
+        "{notified}"
+    );
+    // Another cinema cannot see it or answer it; its own cinema sees the letter as written,
+    // not which of the ministry's keys wrote it.
+    assert_eq!(get(base, &path, honest_key).0, 404);
+    assert_eq!(step(honest_key, "replies", json!({"text": "x"})).0, 404);
+    let (status, seen) = get(base, &path, dishonest_key);
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["steps"][1]["text"], letter);
+    assert_eq!(seen["steps"][1]["lang"], "kk");
+    assert_eq!(seen["steps"][1]["by"], "");
+    let (status, answered) = step(
+        dishonest_key,
+        "replies",
+        json!({"text": "Есік санағы қате болды."}),
+    );
+    assert_eq!(
+        (status, answered["state"].clone()),
+        (200, json!("answered")),
+        "{answered}"
+    );
+    let (status, decided) = step(
+        ministry,
+        "decision",
+        json!({"decision": "fine", "amount": "150000.00", "note": "2 signals confirmed"}),
+    );
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(
+        (decided["state"].clone(), decided["decision"].clone()),
+        (json!("decided"), json!("fine"))
+    );
+    assert_eq!(decided["steps"][3]["amount"], "150000.00");
+    let kinds: Vec<&str> = decided["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["opened", "notice", "reply", "decision"]);
+    // One decision ends it.
+    assert_eq!(
+        step(ministry, "notices", json!({"lang": "ru", "text": "ещё"})).0,
+        409
+    );
+    assert_eq!(
+        step(dishonest_key, "replies", json!({"text": "ещё"})).0,
+        409
+    );
+
+    // The lists: the ministry's by state, each cinema its own.
+    let (status, decided_list) = get(base, "/v1/cases?state=decided", ministry);
+    assert_eq!(status, 200);
+    assert_eq!(decided_list["cases"][0]["case_id"], id.as_str());
+    let (_, open_list) = get(base, "/v1/cases?state=open", ministry);
+    assert_eq!(open_list["cases"], json!([]));
+    let (_, own) = get(
+        base,
+        &format!("/v1/cinemas/{DISHONEST}/cases"),
+        dishonest_key,
+    );
+    assert_eq!(own["cases"].as_array().map(Vec::len), Some(1), "{own}");
+    let (_, none) = get(base, &format!("/v1/cinemas/{HONEST}/cases"), honest_key);
+    assert_eq!(none["cases"], json!([]));
+    assert_eq!(
+        get(base, &format!("/v1/cinemas/{DISHONEST}/cases"), honest_key).0,
+        404
+    );
+    // Every step is an audited request.
+    let audited = || {
+        env.sql(&format!(
+            "SELECT count() FROM {}.api_audit WHERE method = 'POST' AND path LIKE '/v1/cases%' AND status = 200",
+            env.app_db()
+        ))
+        .trim()
+        .to_owned()
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || audited() == "4"),
+        "audited case steps: {}",
+        audited()
     );
 }
 

@@ -118,3 +118,38 @@ CREATE TABLE IF NOT EXISTS signal_progress (
     version UInt64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY watcher;
+
+-- Cases the ministry opens from signals (application database): what the case rests on, as
+-- the signals stood when it was opened (their evidence copied, so a later change of a signal
+-- does not rewrite a case), and the estimates made from them. Written once; what happens next
+-- is in `case_steps`.
+CREATE TABLE IF NOT EXISTS cases (
+    case_id String,
+    cinema_bin String,
+    opened_at DateTime,
+    opened_by String,
+    signals String,
+    unreported_gross_tiyn Int64,
+    withheld_rentals_tiyn Int64,
+    note String
+) ENGINE = ReplacingMergeTree(opened_at)
+ORDER BY (cinema_bin, case_id);
+
+-- Every step of a case (application database), one row each, in order of `seq`
+-- (microseconds): opened, notice (the ministry's letter to the cinema, in kk or ru), reply
+-- (the cinema's answer), decision (a step of the ladder `api.cases.ladder`, or none). A case's
+-- state is read from its steps, never stored beside them.
+CREATE TABLE IF NOT EXISTS case_steps (
+    case_id String,
+    cinema_bin String,
+    seq UInt64,
+    at DateTime,
+    author String,
+    role String,
+    step String,
+    lang String,
+    text String,
+    decision String,
+    amount_tiyn Int64
+) ENGINE = ReplacingMergeTree(seq)
+ORDER BY (cinema_bin, case_id, seq);

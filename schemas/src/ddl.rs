@@ -30,10 +30,10 @@ pub const SESSIONS_SQL: &str = include_str!("../sql/008_sessions.sql");
 /// The film commission's saved estimates per production (issue 12).
 pub const COMMISSION_SQL: &str = include_str!("../sql/009_commission.sql");
 
-/// The views business-intelligence tools read (as `ekino_bi`).
-/// Halls, declared sessions and signals (issue 25).
+/// Halls, declared sessions, signals and the cases opened from them (issue 25).
 pub const TRUTH_SQL: &str = include_str!("../sql/010_truth.sql");
 
+/// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
 /// The views of [`BI_VIEWS_SQL`] in the application database (the others are in the events one).
@@ -116,6 +116,8 @@ pub const APP_TABLES: &[&str] = &[
     "signals",
     "signal_progress",
     "head_counts",
+    "cases",
+    "case_steps",
 ];
 
 /// The store of a table or view by name.

@@ -62,6 +62,97 @@ pub struct ApiSettings {
     pub decision_secret_previous: ingest::config::Secret,
     /// Where figures cannot be true: the watcher and the rules' thresholds (`signals`).
     pub signals: SignalSettings,
+    /// Cases opened from signals: the ladder of decisions (`cases`).
+    pub cases: CaseSettings,
+}
+
+/// Settings of cases (`api.cases.*`, env `EKINO_API__CASES__…`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaseSettings {
+    /// The decisions a case can end in besides `none` (no breach found), from the mildest;
+    /// each named in Kazakh, Russian and English, since a ministry may rename or add steps.
+    pub ladder: Vec<LadderStep>,
+}
+
+/// One step of the ladder of decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LadderStep {
+    /// Stable code (`^[a-z0-9_]{1,32}$`), what the API takes and stores.
+    pub code: String,
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+impl Default for CaseSettings {
+    fn default() -> Self {
+        let step = |code: &str, kk: &str, ru: &str, en: &str| LadderStep {
+            code: code.into(),
+            kk: kk.into(),
+            ru: ru.into(),
+            en: en.into(),
+        };
+        // China's film fund office in 2017: a warning, a fine, 60- and 90-day closures
+        // (../shared/domain.md).
+        Self {
+            ladder: vec![
+                step("warning", "Ескерту", "Предупреждение", "Warning"),
+                step("fine", "Айыппұл", "Штраф", "Fine"),
+                step(
+                    "closure_60",
+                    "60 күнге жабу",
+                    "Закрытие на 60 дней",
+                    "Closure for 60 days",
+                ),
+                step(
+                    "closure_90",
+                    "90 күнге жабу",
+                    "Закрытие на 90 дней",
+                    "Closure for 90 days",
+                ),
+            ],
+        }
+    }
+}
+
+impl CaseSettings {
+    /// The step with `code`.
+    pub fn step(&self, code: &str) -> Option<&LadderStep> {
+        self.ladder.iter().find(|s| s.code == code)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.ladder.is_empty() {
+            return Err("api.cases.ladder must name at least one decision".into());
+        }
+        for (i, s) in self.ladder.iter().enumerate() {
+            let code_ok = (1..=32).contains(&s.code.len())
+                && s.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !code_ok || s.code == crate::cases::NO_BREACH {
+                return Err(format!(
+                    "api.cases.ladder[{i}].code must match ^[a-z0-9_]{{1,32}}$ and not be {:?}, got {:?}",
+                    crate::cases::NO_BREACH,
+                    s.code
+                ));
+            }
+            if self.ladder[..i].iter().any(|o| o.code == s.code) {
+                return Err(format!(
+                    "api.cases.ladder[{i}].code {:?} is listed twice",
+                    s.code
+                ));
+            }
+            for (lang, name) in [("kk", &s.kk), ("ru", &s.ru), ("en", &s.en)] {
+                if name.trim().is_empty() {
+                    return Err(format!("api.cases.ladder[{i}].{lang} must not be empty"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Settings of the signal watcher and its rules (`api.signals.*`, env
@@ -150,6 +241,7 @@ impl Default for ApiSettings {
             decision_secret: ingest::config::Secret::default(),
             decision_secret_previous: ingest::config::Secret::default(),
             signals: SignalSettings::default(),
+            cases: CaseSettings::default(),
         }
     }
 }

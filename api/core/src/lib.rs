@@ -14,6 +14,7 @@ pub mod applicants;
 pub mod audit;
 pub mod audit_row;
 pub mod auth;
+pub mod cases;
 pub mod claims;
 pub mod config;
 pub mod decider;

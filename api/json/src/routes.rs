@@ -768,6 +768,95 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .boxed()
     };
 
+    // Cases opened from signals (see `handlers::cases`).
+    let cases = {
+        let open = route(&s, &mounted, "post_case").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::open(s, &p, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let list = route(&s, &mounted, "cases").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::cases::all(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
+        let of_cinema = route(&s, &mounted, "cinema_cases").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let bin = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::of_cinema(s, &p, bin).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let get = route(&s, &mounted, "case").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let id = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::get(s, &p, id).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let notice = route(&s, &mounted, "post_case_notice").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let id = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::notice(s, &p, id, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let reply = route(&s, &mounted, "post_case_reply").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let id = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::reply(s, &p, id, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let decide = route(&s, &mounted, "post_case_decision").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let id = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::cases::decide(s, &p, id, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
+        open.boxed()
+            .or(list.boxed())
+            .unify()
+            .or(of_cinema.boxed())
+            .unify()
+            .or(get.boxed())
+            .unify()
+            .or(notice.boxed())
+            .unify()
+            .or(reply.boxed())
+            .unify()
+            .or(decide.boxed())
+            .unify()
+            .boxed()
+    };
+
     let all = public
         .or(box_office)
         .unify()
@@ -780,6 +869,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(commission)
         .unify()
         .or(writes)
+        .unify()
+        .or(cases)
         .unify()
         .boxed();
     mounted.check();

@@ -13,6 +13,7 @@ pub mod assets;
 pub mod cabinet;
 pub mod curve;
 pub mod estimate;
+pub mod evidence;
 pub mod i18n;
 pub mod page;
 pub mod pages;
@@ -35,7 +36,7 @@ use api_edge::{public, query, state, State};
 use i18n::Lang;
 use pages::ministry::decisions;
 use pages::{
-    audit, box_office, cinema, claim, commission, film, glossary, head_count, ministry,
+    audit, box_office, cases, cinema, claim, commission, film, glossary, head_count, ministry,
     ministry_cinemas, people, producer, producer_film, productions, programmes, rebates, registry,
     sales, sign_in, signals, upload,
 };
@@ -642,6 +643,104 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// Cases opened from signals, for the ministry and the cinema (see `cases`).
+fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    let ministry_list = signed_page(
+        s,
+        "ministry",
+        "cases",
+        Role::Ministry,
+        |s, lang, signed, q| async move { cases::list(&s, lang, &signed, &q).await },
+    );
+    let cinema_list = signed_page(
+        s,
+        "cinema",
+        "cases",
+        Role::Cinema,
+        |s, lang, signed, q| async move { cases::list(&s, lang, &signed, &q).await },
+    );
+    let open = lang()
+        .and(warp::path!("ministry" / "cases"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/signals",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => cases::open(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
+    // One case: `section` is whose screen it is (the ministry's or the cinema's).
+    let one = |section: &'static str, role: Role| {
+        let get = lang()
+            .and(warp::path(section))
+            .and(warp::path("cases"))
+            .and(warp::path::param::<String>())
+            .and(warp::path::end())
+            .and(warp::get())
+            .and(state(s.clone()))
+            .and(session_cookie(s))
+            .and(query())
+            .then(
+                move |lang: Lang, id: String, s: State, cookie: Option<String>, q: String| async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("{section}/cases/{}", path_segment(&id));
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                        Ok(signed) => cases::page(&s, lang, &signed, &id).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
+        let post = lang()
+            .and(warp::path(section))
+            .and(warp::path("cases"))
+            .and(warp::path::param::<String>())
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(state(s.clone()))
+            .and(session_cookie(s))
+            .and(api_edge::body(limit, timeout))
+            .then(
+                move |lang: Lang,
+                      id: String,
+                      s: State,
+                      cookie: Option<String>,
+                      body: bytes::Bytes| async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("{section}/cases/{}", path_segment(&id));
+                    match session::gate_form(&s, lang, cookie.as_deref(), &rest, &[role]).await {
+                        Ok(signed) => cases::post(&s, lang, &signed, &id, &body).await,
+                        Err(resp) => resp,
+                    }
+                },
+            );
+        get.boxed().or(post.boxed()).unify().boxed()
+    };
+    ministry_list
+        .or(cinema_list)
+        .unify()
+        .or(open.boxed())
+        .unify()
+        .or(one("ministry", Role::Ministry))
+        .unify()
+        .or(one("cinema", Role::Cinema))
+        .unify()
+        .boxed()
+}
+
 pub fn routes(s: State) -> BoxedFilter<(Response,)> {
     let root = warp::path::end()
         .and(warp::get())
@@ -714,6 +813,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(signing(&s))
         .unify()
         .or(registry_routes(&s))
+        .unify()
+        .or(case_routes(&s))
         .unify()
         .or(cabinet(&s, "cinema", Role::Cinema))
         .unify()

@@ -2,6 +2,7 @@
 //! [`ApiError`]. They know nothing of HTTP; `filters` does the wiring.
 
 pub mod box_office;
+pub mod cases;
 pub mod cinemas;
 pub mod claims;
 pub mod head_counts;

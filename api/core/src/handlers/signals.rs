@@ -28,7 +28,7 @@ pub struct SignalsQuery {
     /// One kind (README, "Signals").
     #[serde(default)]
     #[param(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
     )]
     pub kind: Option<String>,
 }
@@ -46,7 +46,7 @@ pub struct CinemaSignalsQuery {
     /// One kind (README, "Signals").
     #[serde(default)]
     #[param(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
     )]
     pub kind: Option<String>,
 }
@@ -57,7 +57,8 @@ fn filter(
     cinema: Option<String>,
 ) -> Result<SignalFilter, ApiError> {
     let (from, to) = params::range(&q.from, &q.to, s.settings.max_range_days)?;
-    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+    // An empty value is no value the schema allows (pages leave "any" out): a 400 too.
+    let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(Kind::parse(k).ok_or_else(|| {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.code()).collect();
@@ -75,7 +76,7 @@ fn filter(
 /// Every cinema's signals (the ministry).
 pub async fn all(s: &AppState, p: &Principal, q: SignalsQuery) -> Result<SignalList, ApiError> {
     require(p, &[Role::Ministry])?;
-    let cinema = match q.cinema.as_deref().filter(|c| !c.is_empty()) {
+    let cinema = match q.cinema.as_deref() {
         Some(c) => Some(bin_field("cinema", c)?.to_string()),
         None => None,
     };

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod box_office;
+pub mod cases;
 pub mod cinema;
 pub mod claim;
 pub mod commission;

@@ -18,7 +18,6 @@ use crate::session::Signed;
 use crate::words::title_in;
 use api_core::auth::Role;
 use api_core::handlers::signals::{self, CinemaSignalsQuery, SignalsQuery};
-use api_core::signals::report::Signal;
 use api_core::signals::rules::Kind;
 use api_core::state::AppState;
 
@@ -32,12 +31,15 @@ pub struct Line {
     pub evidence: String,
     pub at_stake: String,
     pub first_seen: String,
+    /// `bin|kind|day|session`: what the open-a-case form sends for a ticked signal.
+    pub key: String,
 }
 
 #[derive(Template)]
 #[template(path = "signals.html")]
 pub struct SignalsPage {
     pub chrome: Chrome,
+    pub csrf: String,
     pub form: HashMap<String, String>,
     /// The ministry's page (a cinema filter, a cinema column).
     pub all: bool,
@@ -56,101 +58,6 @@ impl SignalsPage {
     pub fn chosen(&self, name: &str, v: &str) -> bool {
         self.value(name) == v
     }
-}
-
-/// A local time (UTC+5) of seconds since the epoch, as `HH:MM`.
-fn hhmm(v: &serde_json::Value) -> String {
-    v.as_i64()
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|t| {
-            t.with_timezone(&schemas::time::kz_offset())
-                .format("%H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|| "—".into())
-}
-
-/// The evidence of a signal as a sentence of the page's language.
-fn evidence(lang: Lang, s: &Signal) -> String {
-    let e = &s.evidence;
-    let n = |k: &str| i18n::integer(lang, e[k].as_i64().unwrap_or(0));
-    let money = |k: &str| i18n::money(lang, Decimal::new(e[k].as_i64().unwrap_or(0), 2));
-    let key = format!("sig-ev-{}", s.kind);
-    let args: Vec<(&str, String)> = match Kind::parse(&s.kind) {
-        Some(Kind::OverCapacity) => vec![("admissions", n("admissions")), ("seats", n("seats"))],
-        Some(Kind::SeatSoldTwice) => {
-            let seats: Vec<String> = e["seats"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|s| {
-                            i18n::t_with(
-                                lang,
-                                "sig-seat",
-                                &[
-                                    ("row", s["row"].as_str().unwrap_or("").to_owned()),
-                                    ("number", s["number"].as_str().unwrap_or("").to_owned()),
-                                    ("count", s["count"].to_string()),
-                                ],
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            vec![("n", n("seats_counted_twice")), ("seats", seats.join(", "))]
-        }
-        Some(Kind::UndeclaredSession) => vec![
-            ("admissions", n("admissions")),
-            ("starts", hhmm(&e["show_start"])),
-            (
-                "late",
-                if e["declared_late_at"].is_null() {
-                    i18n::t(lang, "sig-never")
-                } else {
-                    hhmm(&e["declared_late_at"])
-                },
-            ),
-        ],
-        Some(Kind::CancelledSessionSold) => vec![("admissions", n("admissions"))],
-        Some(Kind::OverlappingSessions) => vec![
-            (
-                "other",
-                e["other_screening_id"].as_str().unwrap_or("").to_owned(),
-            ),
-            ("start", hhmm(&e["show_start"])),
-            ("end", hhmm(&e["ends_at"])),
-            ("other_start", hhmm(&e["other_show_start"])),
-            ("other_end", hhmm(&e["other_ends_at"])),
-        ],
-        Some(Kind::LateNightFull) => vec![
-            ("starts", e["starts"].as_str().unwrap_or("").to_owned()),
-            ("admissions", n("admissions")),
-            ("seats", n("seats")),
-        ],
-        Some(Kind::PartnerGap) => vec![
-            ("tickets", n("partner_tickets")),
-            ("gross", money("partner_gross_tiyn")),
-            ("reported", n("reported_partner_admissions")),
-            (
-                "partners",
-                e["partners"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|p| p.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default(),
-            ),
-        ],
-        Some(Kind::HeadCountGap) => vec![
-            ("counted", n("head_count")),
-            ("admissions", n("admissions")),
-        ],
-        None => return e.to_string(),
-    };
-    i18n::t_with(lang, &key, &args)
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -228,7 +135,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 kind_code: kind.map_or("", Kind::code),
                 session: g.screening_id.clone(),
                 hall: crate::words::hall_in(lang, &g.hall),
-                evidence: evidence(lang, g),
+                evidence: crate::evidence::sentence(lang, &g.kind, &g.evidence),
+                key: format!("{}|{}|{}|{}", g.cinema_bin, g.kind, g.day, g.screening_id),
                 at_stake: if g.gross_at_stake.tiyn() == 0 {
                     "—".into()
                 } else {
@@ -248,6 +156,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         lang,
         &SignalsPage {
             chrome,
+            csrf: signed.session.csrf.clone(),
             form,
             all,
             home,
