@@ -1231,6 +1231,29 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         .unwrap();
     let own = get_json_as(&ui.base, &format!("/v1/cases/{id}"), Some(&planted_key));
     assert_eq!(own["state"], "answered", "{own}");
+    // The cinema explains a signal on its own signals screen; the explanation stands beside
+    // the signal, for it and (through the same list) for the ministry.
+    ui.open(&format!("/kk/cinema/signals?{signal_days}"), "kk")
+        .await;
+    let _: bool = ui
+        .js("(() => { const row = document.querySelector('#signals tr[data-kind=over_capacity]'); \
+              row.querySelector('details.explain').open = true; \
+              row.querySelector('details.explain textarea').value = 'Қосымша орындықтар қойылды.'; return true; })()")
+        .await;
+    ui.click("#signals tr[data-kind=over_capacity] details.explain button[type=submit]")
+        .await;
+    ui.wait("document.querySelector('#signals tr[data-kind=over_capacity] .explanation')")
+        .await;
+    ui.check("kk-cinema-signals-explained").await;
+    let listed = get_json_as(
+        &ui.base,
+        &format!("/v1/signals?{signal_days}&kind=over_capacity"),
+        Some(&ministry),
+    );
+    assert_eq!(
+        listed["signals"][0]["explanation"]["text"], "Қосымша орындықтар қойылды.",
+        "{listed}"
+    );
     sign_out(ui, "kk").await;
     sign_in(ui, "en", "ministry", &ministry).await;
     ui.open(&format!("/ru/ministry/cases/{id}"), "ru").await;

@@ -60,9 +60,27 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
     signal(&ingest.0, "TERM");
     wait_exit(&mut ingest.0, Duration::from_secs(10)).expect("ingest stops");
 
+    // Declared sessions for the chart's seats: one cinema's film on the first day, a session
+    // declared twice (the later cancels it) and one kept, so "in force" is read alike.
+    let (first_day, _) = ledger_days(&ledger);
+    let seen = env.sql(&format!(
+        "SELECT cinema_bin, film_id FROM ticket_events WHERE day = toDate('{first_day}') ORDER BY cinema_bin, film_id LIMIT 1 FORMAT TSV"
+    ));
+    let (bin, film) = seen
+        .trim()
+        .split_once('\t')
+        .expect("a ticket on the first day");
+    let at = format!("{first_day} 10:00:00");
+    env.sql(&format!(
+        "INSERT INTO declared_sessions VALUES \
+         ('{bin}', '{first_day}', 'S1', '1', '{film}', '{first_day} 14:00:00', '{first_day} 16:00:00', 120, 'scheduled', '{at}', '{at}', 't', 0, 1, '{at}', 1), \
+         ('{bin}', '{first_day}', 'S1', '1', '{film}', '{first_day} 14:00:00', '{first_day} 16:00:00', 120, 'cancelled', '{first_day} 11:00:00', '{first_day} 11:00:00', 't', 0, 2, '{at}', 2), \
+         ('{bin}', '{first_day}', 'S2', '2', '{film}', '{first_day} 18:00:00', '{first_day} 20:00:00', 80, 'scheduled', '{at}', '{at}', 't', 0, 3, '{at}', 3)"
+    ));
     let fixture = env.dir.join("fixture");
     std::fs::create_dir_all(&fixture).unwrap();
     for table in [
+        "declared_sessions",
         "ticket_events",
         "rejected_events",
         "cinemas",
@@ -109,6 +127,19 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
     queries.insert(
         "chart",
         schemas::ddl::bind_literals(api_core::reports::chart::NATIONAL_SQL, &chart_binds),
+    );
+    // The chart's seats: declared sessions in force (none in this data: the statement must
+    // still run alike) and admissions per cinema, film and day.
+    queries.insert(
+        "chart_declared",
+        schemas::ddl::bind_literals(
+            api_core::reports::occupancy::DECLARED_SQL,
+            &[&from, &to, &from, &to],
+        ),
+    );
+    queries.insert(
+        "chart_admissions",
+        schemas::ddl::bind_literals(api_core::reports::occupancy::ADMISSIONS_SQL, &[&from, &to]),
     );
     queries.insert(
         "chart_reporting",

@@ -254,6 +254,14 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     )
     .unwrap();
     env.run(&["registry", "load", "--cinemas", cinemas.to_str().unwrap()]);
+    // F1, every session's film, is registered, so the public chart ranks it.
+    let films = env.dir.join("films.csv");
+    std::fs::write(
+        &films,
+        format!("film_id,title_kk,title_ru,title_en,release_date,producer_bin,distributor_bin,national,budget\nF1,Бір,Один,One,2026-01-01,{HONEST},{HONEST},true,1000000.00\n"),
+    )
+    .unwrap();
+    env.run(&["registry", "load", "--films", films.to_str().unwrap()]);
     // Two online sellers; GHOST, who also sends records, is not registered.
     let ticketon_bin = schemas::Bin::from_prefix("12084000333")
         .unwrap()
@@ -650,6 +658,25 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     // 7 people more than stored, at D1's average price of 2,500.00.
     assert_eq!(counted["gross_at_stake"], json!("17500.00"));
     assert_eq!(last["total"], 8);
+    // The public chart of tomorrow reads seats from the declared sessions in force, not
+    // cancelled: H1, H2 (its later declaration), H3, D1, D2, D3, D4 — 7 shows of 40 seats, all
+    // F1's, at 2 cinemas (D5 is today's, D6 cancelled). F1 counted 160 admissions at the
+    // honest cinema (100 + 39 + 1 − 1 + 1 + 20) and 132 at the other (63 + 11 + 54 + 4, the
+    // cancelled session's included: occupancy is read per cinema and day): 292 of 280 seats.
+    let mut chart = Value::Null;
+    let seated = wait_until(Duration::from_secs(30), || {
+        chart = get(&base, &format!("/v1/box-office/daily?date={day1}"), "").1;
+        chart["films"][0]["occupancy"] == "1.0429"
+    });
+    assert!(seated, "{chart:#}");
+    assert_eq!(chart["declaring_cinemas"], 2);
+    assert_eq!(
+        (
+            chart["films"][0]["shows_share"].clone(),
+            chart["films"][0]["seats_share"].clone()
+        ),
+        (json!("1"), json!("1"))
+    );
     // Ticketon's order O1, sent twice, is one row.
     assert_eq!(
         env.sql("SELECT count(), sum(tickets) FROM partner_sales FINAL WHERE partner_id = 'TICKETON' FORMAT TSV").trim(),
@@ -687,6 +714,43 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     assert_eq!((status, one_kind["total"].clone()), (200, json!(1)));
     let (status, refused) = get(&base, &format!("/v1/signals?{range}&kind=ghost"), &ministry);
     assert_eq!(status, 400, "{refused}");
+
+    // The cinema explains one of its signals; the ministry reads it beside the signal. Only
+    // the cinema itself may, and only of a signal in force.
+    let why = json!({"kind": "over_capacity", "day": day1.to_string(), "screening_id": "D1", "text": "Залға 3 қосымша орындық қойылды."}).to_string();
+    let path = format!("/v1/cinemas/{DISHONEST}/signals/explanations");
+    assert_eq!(
+        post(&base, &path, &honest_key, "application/json", &why).0,
+        404
+    );
+    assert_eq!(
+        post(&base, &path, &ministry, "application/json", &why).0,
+        404
+    );
+    let (status, said) = post(&base, &path, &dishonest_key, "application/json", &why);
+    assert_eq!(status, 200, "{said}");
+    let ghost = json!({"kind": "over_capacity", "day": day1.to_string(), "screening_id": "D2", "text": "?"}).to_string();
+    let (status, refused) = post(&base, &path, &dishonest_key, "application/json", &ghost);
+    assert_eq!(
+        (status, refused["field"].clone()),
+        (422, json!("screening_id")),
+        "{refused}"
+    );
+    let (_, listed) = get(
+        &base,
+        &format!("/v1/signals?{range}&kind=over_capacity"),
+        &ministry,
+    );
+    assert_eq!(
+        listed["signals"][0]["explanation"]["text"], "Залға 3 қосымша орындық қойылды.",
+        "{listed}"
+    );
+    let (_, others) = get(
+        &base,
+        &format!("/v1/signals?{range}&kind=seat_sold_twice"),
+        &ministry,
+    );
+    assert_eq!(others["signals"][0]["explanation"], Value::Null, "{others}");
 
     cases_from_the_planted_signals(&env, &base, [&ministry, &honest_key, &dishonest_key], day1);
 

@@ -153,3 +153,17 @@ CREATE TABLE IF NOT EXISTS case_steps (
     amount_tiyn Int64
 ) ENGINE = ReplacingMergeTree(seq)
 ORDER BY (cinema_bin, case_id, seq);
+
+-- A cinema's explanations of its own signals (application database), every one kept; the
+-- latest (by `seq`, microseconds) is shown beside the signal to the cinema and the ministry.
+CREATE TABLE IF NOT EXISTS signal_explanations (
+    cinema_bin String,
+    day Date,
+    kind String,
+    screening_id String,
+    seq UInt64,
+    written_at DateTime,
+    written_by String,
+    text String
+) ENGINE = ReplacingMergeTree(seq)
+ORDER BY (cinema_bin, day, kind, screening_id, seq);

@@ -118,6 +118,7 @@ pub const APP_TABLES: &[&str] = &[
     "head_counts",
     "cases",
     "case_steps",
+    "signal_explanations",
 ];
 
 /// The store of a table or view by name.
@@ -271,7 +272,7 @@ mod tests {
         let s = statements();
         assert_eq!(
             s.len(),
-            34,
+            37,
             "{}",
             s.iter()
                 .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
@@ -282,7 +283,7 @@ mod tests {
             s.iter()
                 .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
                 .count(),
-            30
+            33
         );
         assert_eq!(
             s.iter()

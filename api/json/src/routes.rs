@@ -395,8 +395,21 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 async { handlers::signals::of_cinema(s, &p, bin, params::parse(q)?).await }.await;
             c.finish(r)
         });
+        let explain = route(&s, &mounted, "post_signal_explanation").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let bin = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::signals::explain(s, &p, bin, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
         silent
             .boxed()
+            .or(explain.boxed())
+            .unify()
             .or(signals.boxed())
             .unify()
             .or(cinema_signals.boxed())

@@ -45,6 +45,10 @@ col-cumulative-gross = Cumulative gross
 col-cumulative-admissions = Cumulative admissions
 col-screens = Screens
 col-shows = Shows
+col-shows-share = Share of shows
+col-seats-share = Share of seats
+col-occupancy = Occupancy
+chart-seats-note = Share of shows, share of seats and occupancy are read from the sessions declared in advance by { $cinemas } cinemas (their halls' seats on sale); cinemas that declare nothing are not in them.
 col-status = Status
 new-entry = new
 status-provisional = provisional
@@ -860,3 +864,6 @@ case-notice-draft = Notice on case { $case } to { $cinema }.
     ekino found these signals in the figures you reported:
     { $signals }
     Please explain them within 10 working days by replying to this case in your cabinet, with the documents that support your figures.
+sig-explained = Explained by the cinema
+sig-explain = Explain
+sig-explain-text = What happened at this session

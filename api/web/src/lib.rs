@@ -268,6 +268,28 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         Role::Ministry,
         |s, lang, signed, q| async move { signals::page(&s, lang, &signed, &q).await },
     );
+    let cinema_signals_post = lang()
+        .and(warp::path!("cinema" / "signals"))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "cinema/signals",
+                    &[Role::Cinema],
+                )
+                .await
+                {
+                    Ok(signed) => signals::explain(&s, lang, &signed, &body).await,
+                    Err(resp) => resp,
+                }
+            },
+        );
     let cinema_signals_page = signed_page(
         s,
         "cinema",
@@ -478,6 +500,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(signals_page)
         .unify()
         .or(cinema_signals_page)
+        .unify()
+        .or(cinema_signals_post.boxed())
         .unify()
         .or(head_count_page)
         .unify()

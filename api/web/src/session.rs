@@ -195,6 +195,17 @@ pub fn next_or_home(next: Option<&str>, lang: Lang, role: Role) -> String {
     }
 }
 
+/// An urlencoded form's fields, in order (a name may repeat), if it carries the session's
+/// CSRF token; `None` otherwise (answer [`forbidden`]).
+pub fn posted(signed: &Signed, body: &[u8]) -> Option<Vec<(String, String)>> {
+    let fields = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default();
+    let token = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())?;
+    api_core::sessions::same_token(&signed.session.csrf, token).then_some(fields)
+}
+
 /// A 403 page: a form without its token (an old page, or another site's form).
 pub fn forbidden(lang: Lang) -> Response {
     let p = page::ErrorPage {

@@ -234,7 +234,7 @@ fn time(t: u32) -> String {
 
 /// A letter or note: at most `max` characters, something besides spaces when `required`, no
 /// control characters but line breaks and tabs.
-fn letter(field: &str, s: &str, max: usize, required: bool) -> Result<String, ApiError> {
+pub(crate) fn letter(field: &str, s: &str, max: usize, required: bool) -> Result<String, ApiError> {
     let t = s.trim();
     if required && t.is_empty() {
         return Err(ApiError::Invalid {

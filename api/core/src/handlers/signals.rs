@@ -1,11 +1,14 @@
 //! `GET /v1/signals` (the ministry, every cinema) and `GET /v1/cinemas/{bin}/signals` (that
 //! cinema, or the ministry): where figures cannot be true, from the stored signals
-//! ([`crate::signals`]).
+//! ([`crate::signals`]); `POST /v1/cinemas/{bin}/signals/explanations`: the cinema explains
+//! one of its own signals (every explanation kept, the latest shown beside the signal).
 
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::params;
-use crate::signals::report::{list, SignalFilter, SignalList};
+use crate::signals::report::{
+    in_force, list, Explanation, ExplanationRow, SignalFilter, SignalList,
+};
 use crate::signals::rules::Kind;
 use crate::state::AppState;
 
@@ -101,4 +104,99 @@ pub async fn of_cinema(
     };
     let f = filter(s, &q, Some(bin.to_string()))?;
     Ok(list(&s.ch, &s.app_db, &f).await?)
+}
+
+/// Longest explanation, in characters.
+pub const MAX_EXPLANATION: usize = 4_000;
+
+/// A cinema's explanation of one of its signals in force.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplanationBody {
+    #[schema(
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
+    )]
+    pub kind: String,
+    #[schema(format = Date)]
+    pub day: String,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
+    pub screening_id: String,
+    /// What happened (1 to 4,000 characters, not only spaces; line breaks allowed).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub text: String,
+}
+
+/// The cinema explains one of its own signals in force (its key only: the ministry reads).
+pub async fn explain(
+    s: &AppState,
+    p: &Principal,
+    bin: String,
+    b: ExplanationBody,
+) -> Result<Explanation, ApiError> {
+    let bin = parse_bin(&bin)?;
+    if !(p.role == Role::Cinema && p.owns_bin(bin.as_str())) {
+        return Err(ApiError::NotFound);
+    }
+    let kind = Kind::parse(&b.kind).ok_or_else(|| {
+        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.code()).collect();
+        ApiError::bad("kind", format!("must be one of {}", known.join(", ")))
+    })?;
+    let day = params::date("day", &b.day)?;
+    schemas::ids::bounded_text(&b.screening_id, 64)
+        .map_err(|e| ApiError::bad("screening_id", e.to_string()))?;
+    let text = super::cases::letter("text", &b.text, MAX_EXPLANATION, true)?;
+    let found = in_force(
+        &s.ch,
+        &s.app_db,
+        &SignalFilter {
+            from: day,
+            to: day,
+            cinema: Some(bin.to_string()),
+            kind: Some(kind),
+        },
+    )
+    .await?
+    .into_iter()
+    .any(|r| r.screening_id == b.screening_id);
+    if !found {
+        return Err(ApiError::Unprocessable {
+            field: "screening_id".into(),
+            reason: format!(
+                "no signal {} in force for session {} of {day}",
+                kind.code(),
+                b.screening_id
+            ),
+        });
+    }
+    let now = s.clock.now();
+    let row = ExplanationRow {
+        cinema_bin: bin.to_string(),
+        day: schemas::time::days_since_epoch(day),
+        kind: kind.code().into(),
+        screening_id: b.screening_id,
+        seq: ingest::rollup::version_now(),
+        written_at: schemas::time::secs(now),
+        written_by: p.author(),
+        text: text.clone(),
+    };
+    ingest::clickhouse_store::insert_rows(
+        &s.app,
+        "signal_explanations",
+        std::slice::from_ref(&row),
+        std::time::Duration::from_millis(s.settings.query_timeout_ms.max(1_000)),
+    )
+    .await
+    .map_err(crate::reports::ReportError::from)?;
+    Ok(Explanation {
+        text,
+        written_at: schemas::event::wire::rfc3339_kz(now),
+    })
 }

@@ -214,6 +214,12 @@ pub struct ChartEntry {
     pub screenings: u64,
     pub cumulative_gross: Kzt,
     pub cumulative_admissions: i64,
+    /// The film's share of the period's declared shows and of their seats, and its occupancy
+    /// (admissions over seats on sale), from the sessions cinemas declare
+    /// (`reports::occupancy`), 4 decimals; `None` with no declared session of the film.
+    pub shows_share: Option<String>,
+    pub seats_share: Option<String>,
+    pub occupancy: Option<String>,
     /// The worst status of the film's days (over all its cinemas) in the period.
     pub status: DayStatus,
 }
@@ -259,6 +265,9 @@ pub struct DailyChart {
     pub unregistered: Option<Unregistered>,
     /// Regions with at least 3 cinemas reporting in the period.
     pub regions: Vec<RegionOffer>,
+    /// Cinemas (of the chart's) that declared sessions in the period: what the shares of
+    /// shows and seats and the occupancy are read from.
+    pub declaring_cinemas: u64,
 }
 
 /// Ranks by gross, then admissions, then film id, so a tie always ranks the same way.
@@ -336,6 +345,11 @@ pub async fn chart(
     let (from, to) = q.period.bounds(q.date);
     let (prev_from, prev_to) = q.period.previous(q.date);
     let regions = regions_offered(registry, reporting);
+    let in_region = |bin: &str| {
+        q.region.is_none_or(|region| {
+            registry.cinema_regions.get(bin).copied().flatten() == Some(region)
+        })
+    };
     let sql = match q.region {
         None => NATIONAL_SQL.to_owned(),
         Some(region) => {
@@ -366,7 +380,10 @@ pub async fn chart(
     }
     query = query.bind(pf.as_str()).bind(pt.as_str()).bind(t.as_str());
     let rows: Vec<ChartRow> = query.fetch_all().await?;
-    Ok(assemble(registry, q, &rows, statuses, regions, as_of))
+    let seats = super::occupancy::read(client, from, to, in_region).await?;
+    Ok(assemble(
+        registry, q, &rows, statuses, regions, as_of, &seats,
+    ))
 }
 
 /// The chart from the per-film rows: ranking, shares, changes and the unregistered line.
@@ -377,6 +394,7 @@ fn assemble(
     statuses: &Statuses,
     regions: Vec<RegionOffer>,
     as_of: u64,
+    seats: &super::occupancy::Seats,
 ) -> DailyChart {
     let (from, to) = q.period.bounds(q.date);
     let (first, last) = (
@@ -434,7 +452,11 @@ fn assemble(
             let rank = i as u32 + 1;
             let release = reg.release_date();
             let days = (to - release).num_days() + 1;
+            let (shows_share, seats_share, occupancy) = seats.of(film);
             ChartEntry {
+                shows_share,
+                seats_share,
+                occupancy,
                 status: (first..=last)
                     .map(|d| statuses.film_day(d, film))
                     .max()
@@ -488,6 +510,7 @@ fn assemble(
         films,
         unregistered,
         regions,
+        declaring_cinemas: seats.cinemas,
     }
 }
 
@@ -674,6 +697,7 @@ mod tests {
             &statuses,
             vec![],
             1_795_000_000_000_000,
+            &Default::default(),
         );
         assert_eq!(c.total_gross.to_string(), "1000.00");
         let ids: Vec<&str> = c.films.iter().map(|f| f.film_id.as_str()).collect();
@@ -716,7 +740,15 @@ mod tests {
             origin: Some(Origin::National),
             ..ChartQuery::day(d("2026-11-20"))
         };
-        let c = assemble(&reg, &q, &rows, &statuses, vec![], 1_795_000_000_000_000);
+        let c = assemble(
+            &reg,
+            &q,
+            &rows,
+            &statuses,
+            vec![],
+            1_795_000_000_000_000,
+            &Default::default(),
+        );
         assert_eq!(
             (
                 c.films.len(),
@@ -734,6 +766,7 @@ mod tests {
             &statuses,
             vec![],
             1_795_000_000_000_000,
+            &Default::default(),
         );
         assert_eq!(
             c.films

@@ -10,6 +10,7 @@ pub mod corrections;
 mod error;
 pub mod film_run;
 pub mod flags;
+pub mod occupancy;
 mod quality;
 pub mod regions;
 pub mod registry;

@@ -1,6 +1,8 @@
 //! The signals list (`ekino report signals`, `GET /v1/signals`, `GET /v1/cinemas/{bin}/signals`):
 //! the stored signals in force (`signals FINAL`, active), never computed per request.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use clickhouse::{Client, Row};
 use schemas::Kzt;
@@ -53,6 +55,29 @@ pub struct Signal {
     /// When ekino first found it, and when its evidence last changed (RFC 3339, UTC+5).
     pub first_seen: String,
     pub last_seen: String,
+    /// The cinema's latest explanation of it, if it gave one.
+    pub explanation: Option<Explanation>,
+}
+
+/// What a cinema said about one of its signals.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Explanation {
+    pub text: String,
+    /// RFC 3339, UTC+5.
+    pub written_at: String,
+}
+
+/// One stored explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
+pub struct ExplanationRow {
+    pub cinema_bin: String,
+    pub day: u16,
+    pub kind: String,
+    pub screening_id: String,
+    pub seq: u64,
+    pub written_at: u32,
+    pub written_by: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -89,6 +114,7 @@ impl Signal {
             gross_at_stake: Kzt::from_tiyn(r.gross_at_stake_tiyn),
             first_seen: time(r.first_seen),
             last_seen: time(r.last_seen),
+            explanation: None,
         }
     }
 }
@@ -125,12 +151,75 @@ pub async fn in_force(
     Ok(q.fetch_all::<SignalRow>().await?)
 }
 
-/// The list: signals in force and active, by day, cinema, kind and session.
+/// The latest explanation of each signal of the filter's days (and cinema), by key.
+pub async fn explanations(
+    ch: &Client,
+    app_db: &str,
+    f: &SignalFilter,
+) -> Result<HashMap<(String, u16, String, String), ExplanationRow>, ReportError> {
+    let mut sql = format!(
+        "SELECT ?fields FROM {app_db}.signal_explanations FINAL WHERE day >= toDate(?) AND day <= toDate(?)"
+    );
+    if f.cinema.is_some() {
+        sql.push_str(" AND cinema_bin = ?");
+    }
+    sql.push_str(" ORDER BY seq");
+    let mut q = ch
+        .query(&sql)
+        .bind(f.from.to_string())
+        .bind(f.to.to_string());
+    if let Some(c) = &f.cinema {
+        q = q.bind(c.as_str());
+    }
+    let rows = q.fetch_all::<ExplanationRow>().await?;
+    // In order of `seq`, so the latest of each signal is the one kept.
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r.cinema_bin.clone(),
+                    r.day,
+                    r.kind.clone(),
+                    r.screening_id.clone(),
+                ),
+                r,
+            )
+        })
+        .collect())
+}
+
+/// The list: signals in force and active, by day, cinema, kind and session, each with the
+/// cinema's latest explanation.
 pub async fn list(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<SignalList, ReportError> {
     let rows = in_force(ch, app_db, f).await?;
+    let said = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        explanations(ch, app_db, f).await?
+    };
     Ok(SignalList {
         total: rows.len() as u64,
-        signals: rows.iter().take(MAX_LISTED).map(Signal::of_row).collect(),
+        signals: rows
+            .iter()
+            .take(MAX_LISTED)
+            .map(|r| {
+                let mut g = Signal::of_row(r);
+                let key = (
+                    r.cinema_bin.clone(),
+                    r.day,
+                    r.kind.clone(),
+                    r.screening_id.clone(),
+                );
+                g.explanation = said.get(&key).map(|e| Explanation {
+                    text: e.text.clone(),
+                    written_at: chrono::DateTime::from_timestamp(i64::from(e.written_at), 0)
+                        .map(schemas::event::wire::rfc3339_kz)
+                        .unwrap_or_default(),
+                });
+                g
+            })
+            .collect(),
     })
 }
 

@@ -45,6 +45,10 @@ pub struct Row {
     pub cumulative_admissions: String,
     pub screens: String,
     pub shows: String,
+    /// Share of declared shows, of their seats, and occupancy (empty: none declared).
+    pub shows_share: String,
+    pub seats_share: String,
+    pub occupancy: String,
     pub status: String,
     pub status_class: &'static str,
 }
@@ -80,6 +84,9 @@ pub struct ChartPage {
     pub total_gross: String,
     pub total_admissions: String,
     pub rows: Vec<Row>,
+    /// Cinemas that declared sessions in the period (0: no seat columns).
+    pub declaring: u64,
+    pub declaring_words: String,
     pub unregistered: Option<UnregisteredRow>,
     pub bars: Vec<Bar>,
     pub bars_height: u32,
@@ -153,6 +160,21 @@ fn row(lang: Lang, e: &ChartEntry) -> Row {
         cumulative_admissions: i18n::integer(lang, e.cumulative_admissions),
         screens: i18n::count(lang, e.screens),
         shows: i18n::count(lang, e.screenings),
+        shows_share: e
+            .shows_share
+            .as_deref()
+            .map(|r| share(lang, r))
+            .unwrap_or_default(),
+        seats_share: e
+            .seats_share
+            .as_deref()
+            .map(|r| share(lang, r))
+            .unwrap_or_default(),
+        occupancy: e
+            .occupancy
+            .as_deref()
+            .map(|r| share(lang, r))
+            .unwrap_or_default(),
         status,
         status_class,
     }
@@ -268,6 +290,12 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
         total_gross: i18n::money(lang, chart.total_gross.to_decimal()),
         total_admissions: i18n::integer(lang, chart.total_admissions),
         rows: chart.films.iter().map(|e| row(lang, e)).collect(),
+        declaring: chart.declaring_cinemas,
+        declaring_words: i18n::t_with(
+            lang,
+            "chart-seats-note",
+            &[("cinemas", i18n::count(lang, chart.declaring_cinemas))],
+        ),
         unregistered: chart.unregistered.as_ref().map(|u| UnregisteredRow {
             films: i18n::count(lang, u.films),
             gross: i18n::money(lang, u.gross.to_decimal()),
@@ -388,6 +416,9 @@ mod tests {
             screenings: 12,
             cumulative_gross: Kzt::from_tiyn(gross_tiyn * 3),
             cumulative_admissions: 5000,
+            shows_share: None,
+            seats_share: None,
+            occupancy: None,
             status: DayStatus::Provisional,
         }
     }
@@ -414,6 +445,7 @@ mod tests {
                 screenings: 1,
             }),
             regions: vec![],
+            declaring_cinemas: 0,
             status: DayStatus::Provisional,
             total_gross: Kzt::from_tiyn(300_000_000),
             total_admissions: 2468,

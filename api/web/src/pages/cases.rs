@@ -30,7 +30,6 @@ use api_core::error::ApiError;
 use api_core::handlers::cases::{
     self, CaseDecisionBody, CaseView, CasesQuery, NoticeBody, OpenCaseBody, ReplyBody, SignalRef,
 };
-use api_core::sessions;
 use api_core::state::AppState;
 
 pub struct Row {
@@ -394,19 +393,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, id: &str) -> Respon
     cabinet::done(s, html, p, route, path, "", started)
 }
 
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
-}
-
 fn field(form: &[(String, String)], name: &str) -> String {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
         .unwrap_or_default()
-}
-
-fn csrf_ok(signed: &Signed, form: &[(String, String)]) -> bool {
-    sessions::same_token(&signed.session.csrf, &field(form, "csrf"))
 }
 
 /// `POST /{lang}/ministry/cases`: opens a case from the signals ticked on the signals page
@@ -427,10 +418,9 @@ pub async fn open(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
             0,
         )
     };
-    let form = fields(body);
-    if !csrf_ok(signed, &form) {
+    let Some(form) = session::posted(signed, body) else {
         return done(session::forbidden(lang));
-    }
+    };
     let mut bins = Vec::new();
     let mut refs = Vec::new();
     for (k, v) in &form {
@@ -494,10 +484,9 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &[u
         ("web_cinema_case_step", "/{lang}/cinema/cases/{id}")
     };
     let done = |resp: Response| api_edge::audited(s, resp, p, "POST", route, path, "", started, 0);
-    let form = fields(body);
-    if !csrf_ok(signed, &form) {
+    let Some(form) = session::posted(signed, body) else {
         return done(session::forbidden(lang));
-    }
+    };
     let id = id.to_owned();
     let outcome = match (p.role, field(&form, "action").as_str()) {
         (Role::Ministry, "notice") => {

@@ -17,7 +17,6 @@ use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
 use api_core::handlers::head_counts::{self, HeadCountBody};
 use api_core::params::ScreeningsQuery;
-use api_core::sessions;
 use api_core::state::AppState;
 
 const ROUTE: &str = "web_head_count";
@@ -153,16 +152,10 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     let started = Instant::now();
     let p = &signed.principal;
     let done = |resp: Response| api_edge::audited(s, resp, p, "POST", ROUTE, PATH, "", started, 0);
-    let form: HashMap<String, String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    if !form
-        .get("csrf")
-        .is_some_and(|c| sessions::same_token(&signed.session.csrf, c))
-    {
+    let Some(form) = session::posted(signed, body) else {
         return done(session::forbidden(lang));
-    }
+    };
+    let form: HashMap<String, String> = form.into_iter().collect();
     let count = match text(&form, "count").map(|c| c.parse::<u32>()) {
         Some(Ok(n)) => Ok(n),
         _ => Err(api_core::error::ApiError::bad(

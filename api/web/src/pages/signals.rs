@@ -33,6 +33,11 @@ pub struct Line {
     pub first_seen: String,
     /// `bin|kind|day|session`: what the open-a-case form sends for a ticked signal.
     pub key: String,
+    pub kind_code_full: String,
+    pub day_iso: String,
+    /// The cinema's latest explanation, and when it wrote it (empty: none).
+    pub explanation: String,
+    pub explained_at: String,
 }
 
 #[derive(Template)]
@@ -136,6 +141,18 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 session: g.screening_id.clone(),
                 hall: crate::words::hall_in(lang, &g.hall),
                 evidence: crate::evidence::sentence(lang, &g.kind, &g.evidence),
+                kind_code_full: g.kind.clone(),
+                day_iso: g.day.to_string(),
+                explanation: g
+                    .explanation
+                    .as_ref()
+                    .map(|e| e.text.clone())
+                    .unwrap_or_default(),
+                explained_at: g
+                    .explanation
+                    .as_ref()
+                    .map(|e| i18n::timestamp(lang, &e.written_at))
+                    .unwrap_or_default(),
                 key: format!("{}|{}|{}|{}", g.cinema_bin, g.kind, g.day, g.screening_id),
                 at_stake: if g.gross_at_stake.tiyn() == 0 {
                     "—".into()
@@ -167,4 +184,57 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         },
     );
     cabinet::done(s, html, p, route, path, query, started)
+}
+
+/// `POST /{lang}/cinema/signals`: the cinema explains one of its signals (the same use case
+/// as `POST /v1/cinemas/{bin}/signals/explanations`), then sees its list again (303), or the
+/// refusal in its language.
+pub async fn explain(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
+    let started = Instant::now();
+    let p = &signed.principal;
+    let done = |resp: Response| {
+        api_edge::audited(
+            s,
+            resp,
+            p,
+            "POST",
+            "web_explain_signal",
+            "/{lang}/cinema/signals",
+            "",
+            started,
+            0,
+        )
+    };
+    let Some(form) = crate::session::posted(signed, body) else {
+        return done(crate::session::forbidden(lang));
+    };
+    let form: HashMap<String, String> = form.into_iter().collect();
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let bin = p.bin.as_ref().map(ToString::to_string).unwrap_or_default();
+    let said = signals::explain(
+        s,
+        p,
+        bin,
+        signals::ExplanationBody {
+            kind: field("kind"),
+            day: field("day"),
+            screening_id: field("screening_id"),
+            text: field("text"),
+        },
+    )
+    .await;
+    match said {
+        Ok(_) => {
+            let back = [("from", field("from")), ("to", field("to"))];
+            done(crate::session::see_other(
+                &format!(
+                    "/{}/cinema/signals?{}",
+                    lang.code(),
+                    serde_urlencoded::to_string(back).unwrap_or_default()
+                ),
+                Vec::new(),
+            ))
+        }
+        Err(e) => done(page::error(lang, "cinema/signals", "", &e)),
+    }
 }
