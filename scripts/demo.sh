@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on one machine: services up, ingest running, one simulated day of Kazakh
-# cinema sales flowing through Kafka into ClickHouse, and the reports answering.
+# The main job on one machine: services up, ingest running, four weeks of simulated Kazakh
+# cinema history loaded as a backfill, today's sales flowing live through Kafka into
+# ClickHouse as they happen, and the reports answering.
 # Re-runnable: every run stops the previous run's processes, empties the demo databases
 # (ekino_demo, ekino_demo_app) and uses a fresh topic named after the time.
 # Least privilege as in production: the admin user migrates and loads the registry, ingest
@@ -20,7 +21,7 @@ cargo build --release --quiet
 EKINO=$ROOT/target/release/ekino
 
 RUN=${EKINO_DEMO_RUN:-demo_$(date +%Y%m%d_%H%M%S)}
-for pidfile in "$ROOT/.ekino/ingest.pid" "$ROOT/.ekino/api.pid"; do
+for pidfile in "$ROOT/.ekino/ingest.pid" "$ROOT/.ekino/api.pid" "$ROOT/.ekino/simulate.pid"; do
   [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null && echo "stopped the previous run's $(basename "$pidfile" .pid)"
   rm -f "$pidfile"
 done
@@ -35,7 +36,9 @@ as_reader() { EKINO_CLICKHOUSE__USER=ekino_api_read EKINO_CLICKHOUSE__PASSWORD=$
 LOGS=$ROOT/.ekino/logs
 mkdir -p "$LOGS"
 SIM=$ROOT/.ekino/$RUN
-DAY=$(date -u -d '+5 hours -1 day' +%Y-%m-%d)   # yesterday in UTC+5, Kazakhstan's one time zone
+TODAY=$(date -u -d '+5 hours' +%Y-%m-%d)        # today in UTC+5, Kazakhstan's one time zone
+DAY=$(date -d "$TODAY - 1 day" +%Y-%m-%d)       # yesterday: the last day of the history
+FIRST=$(date -d "$TODAY - 28 days" +%Y-%m-%d)   # four weeks of history
 as_admin "$EKINO" migrate
 
 say "ingest running (log: $LOGS/ingest-$RUN.log, metrics: http://127.0.0.1:9187/metrics)"
@@ -43,22 +46,33 @@ EKINO_CLICKHOUSE__USER=ekino_ingest EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_INGEST_
 INGEST=$!
 echo "$INGEST" >"$ROOT/.ekino/ingest.pid"
 
-say "simulating $DAY: 113 cinemas, ~430 halls, 1 % invalid and 1 % re-sent events; one dishonest cinema's sessions tomorrow"
-"$EKINO" simulate --start "$DAY" --days 1 --seed 2026 --rate 30000 \
-  --invalid-rate 0.01 --duplicate-rate 0.01 --plant-signals --out "$SIM" >"$SIM.ledger.json" 2>"$LOGS/simulate-$RUN.log"
-as_admin "$EKINO" registry load --dir "$SIM"
-
-say "waiting until ClickHouse holds exactly what was sent"
-want=$(python3 -c "import json;l=json.load(open('$SIM/ledger.json'));print(l['admissions'],l['gross_tiyn'],l['invalid'])")
-for _ in $(seq 1 300); do
-  got=$(as_reader "$EKINO" report box-office --from "$DAY" --to "$(date -d "$DAY + 1 day" +%Y-%m-%d)" --json 2>/dev/null \
-    | python3 -c "import json,sys;t=json.load(sys.stdin)['totals'];g=t['gross'].split('.');print(t['admissions'],int(g[0])*100+int(g[1]))" 2>/dev/null || true)
-  rej=$(as_reader "$EKINO" report rejected --json 2>/dev/null | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || true)
-  [ "$got $rej" = "$want" ] && break
+say "simulating $FIRST..$DAY as history, then today and tomorrow live: 113 cinemas, 486 halls, every session declared, 1 % invalid and 1 % re-sent events, one dishonest cinema's sessions tomorrow"
+# Declarations go out first; the history is written to a file for the backfill (ledger.json
+# follows it); then each of today's and tomorrow's sales is sent when its time comes.
+"$EKINO" simulate --start "$FIRST" --days 30 --seed 2026 --invalid-rate 0.01 --duplicate-rate 0.01 \
+  --declare --plant-signals --live --ndjson "$SIM/history.ndjson" --out "$SIM" >"$LOGS/simulate-$RUN.log" 2>&1 &
+SIMULATE=$!
+echo "$SIMULATE" >"$ROOT/.ekino/simulate.pid"
+for _ in $(seq 1 1200); do
+  [ -f "$SIM/ledger.json" ] && break
+  kill -0 "$SIMULATE" 2>/dev/null || { echo "the simulator stopped: see $LOGS/simulate-$RUN.log"; exit 1; }
   sleep 0.5
 done
-echo "ledger (sent):     admissions gross_tiyn invalid = $want"
-echo "clickhouse (read): admissions gross_tiyn invalid = $got $rej"
+[ -f "$SIM/ledger.json" ] || { echo "no history after 10 minutes: see $LOGS/simulate-$RUN.log"; exit 1; }
+as_admin "$EKINO" registry load --dir "$SIM"
+
+say "backfilling the history ($FIRST..$DAY) — judged by the live rules, stored as final days"
+as_admin "$EKINO" backfill "$SIM/history.ndjson" >"$SIM.backfill.json" 2>"$LOGS/backfill-$RUN.log"
+python3 - "$SIM/ledger.json" "$SIM.backfill.json" <<'PY'
+import json, sys
+l, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sent = (l["valid_events"], l["duplicates"], l["invalid"])
+kept = (b["accepted"], b["duplicates"], sum(b["rejected"].values()))
+print(f"ledger (written):  valid duplicates invalid = {sent}")
+print(f"backfill (stored): valid duplicates invalid = {kept}")
+sys.exit(0 if sent == kept else 1)
+PY
+rm -f "$SIM/history.ndjson"   # a gigabyte; the same seed writes it again
 
 say "box office of $DAY by film (from ClickHouse)"
 as_reader "$EKINO" report box-office --from "$DAY" --to "$DAY" --json | python3 -c "
@@ -92,12 +106,26 @@ print(f\"  total gross {c['total_gross']} KZT, admissions {c['total_admissions']
 for f in c['films'][:3]:
     print(f\"  #{f['rank']} {f['title']['en'] if f['title'] else f['film_id']}: {f['gross']} KZT, share {f['share']}, {f['screens']} screens, {f['screenings']} shows\")
 "
-TOMORROW=$(date -u -d '+5 hours +1 day' +%Y-%m-%d)
-echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (the planted cinema's, tomorrow)"
+TOMORROW=$(date -d "$TODAY + 1 day" +%Y-%m-%d)
+echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (the planted cinema's, tomorrow; the history's honest cinemas have none)"
 for _ in $(seq 1 100); do
   n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" \
     | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
-  [ "$n" -ge 5 ] && break
+  [ "$n" -ge 7 ] && break
+  sleep 0.2
+done
+# An inspector at the planted cinema's over-full evening show counts 5 people more than its
+# tickets say (head_count_gap): the ministry's phone page does the same.
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW&kind=over_capacity" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)['signals'][0]
+print(json.dumps({'cinema_bin': s['cinema_bin'], 'day': s['day'], 'screening_id': s['screening_id'],
+                  'count': s['evidence']['admissions'] + 5, 'note': 'demo: counted at the door'}))
+" | curl -fsS -H "Authorization: Bearer $MINISTRY" -H 'Content-Type: application/json' --data @- "http://$API_ADDR/v1/head-counts" >/dev/null
+for _ in $(seq 1 100); do
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" \
+    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
+  [ "$n" -ge 8 ] && break
   sleep 0.2
 done
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" | python3 -c "
@@ -127,4 +155,5 @@ echo "    domestic producer (BIN $PRODUCER_BIN):   $PRODUCER_KEY"
 echo "    foreign applicant (FA-GB-1):              $FOREIGN_KEY"
 echo "    ministry:                                 $MINISTRY"
 echo "    film commission:                          $COMMISSION_KEY"
-say "done: ingest (pid $INGEST) and the API (pid $API) keep running; stop them with: kill $INGEST $API"
+echo "  today's sales keep arriving as they happen: http://$API_ADDR/en/box-office?date=$TODAY (provisional until 07:00 tomorrow)"
+say "done: ingest (pid $INGEST), the API (pid $API) and today's live sales (pid $SIMULATE) keep running; stop them with: kill $INGEST $API $SIMULATE"

@@ -209,3 +209,57 @@ fn a_backfill_loads_history_once_exempt_from_the_age_limit_and_the_window() {
     assert_eq!(audit.lines().count(), 2, "{audit}");
     assert!(audit.lines().all(|l| l.starts_with("os:")), "{audit}");
 }
+
+/// A backfill reads its file a line at a time: a line ClickHouse refuses ends a pass, and the
+/// next pass resumes from the byte where the following line starts (blank and CRLF lines
+/// included), so the lines after it — a refund of an earlier sale among them — are judged
+/// once, and the refused ones are kept as `storage_refused`.
+#[test]
+fn a_backfill_resumes_after_a_refused_line_at_the_next_line_of_the_file() {
+    let env = TestEnv::new("backfill_refused");
+    env.run(&["migrate"]);
+    // An injected storage refusal: ClickHouse itself refuses any row of this film.
+    env.sql("ALTER TABLE ticket_events ADD COLUMN guard UInt8 MATERIALIZED throwIf(film_id = 'REFUSE-ME')");
+    let bin = schemas::Bin::from_prefix("44400000003")
+        .or_else(|| schemas::Bin::from_prefix("44400000004"))
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let at = |id: &str, kind: &str, film: &str| {
+        let mut v = event(&bin, id, kind, film, "1120", "2019-06-01T18:00:00+06:00");
+        v["show_start"] = json!("2019-06-01T19:00:00+06:00");
+        v["vat_rate"] = json!("0.12");
+        v
+    };
+    let id = |n: u32| format!("c0000000-0000-4000-8000-{n:012}");
+    let mut refund = at(&id(4), "refund", "KZ-2019-07");
+    refund["refund_of"] = json!(id(1));
+    let text = format!(
+        "{}\r\n{}\n{}\n\n{}\r\n{}\n   \n{}\n{}",
+        at(&id(1), "sale", "KZ-2019-07"),
+        at(&id(2), "sale", "KZ-2019-07"),
+        at(&id(3), "sale", "REFUSE-ME"),
+        refund,
+        at(&id(5), "sale", "KZ-2019-07"),
+        at(&id(6), "sale", "REFUSE-ME"),
+        at(&id(7), "sale", "KZ-2019-07"),
+    );
+    let file = env.dir.join("refused.ndjson");
+    std::fs::write(&file, text).unwrap();
+    let summary = env.json(&["backfill", file.to_str().unwrap()]);
+    assert_eq!(
+        (
+            summary["lines"].as_u64(),
+            summary["accepted"].as_u64(),
+            summary["duplicates"].as_u64(),
+            summary["rejected"].clone()
+        ),
+        (Some(7), Some(5), Some(0), json!({"storage_refused": 2})),
+        "{summary}"
+    );
+    // Sales 1, 2, 5, 7 and the refund of 1: 3 admissions of 1,120.00, net 1,000.00 at 12 %.
+    assert_eq!(
+        totals(&env.box_office("2019-06-01", "2019-06-01")),
+        (3, 336_000, 300_000)
+    );
+}

@@ -658,6 +658,45 @@ fn one_planted_case_of_each_kind_is_found_with_its_evidence_and_the_honest_cinem
     // 7 people more than stored, at D1's average price of 2,500.00.
     assert_eq!(counted["gross_at_stake"], json!("17500.00"));
     assert_eq!(last["total"], 8);
+    // Paged: three pages of 3, 3 and 2 signals hold the eight once each, in the list's order,
+    // and every page states the total and the gross at stake of all eight.
+    let all_at_stake: i64 = last["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let t = g["gross_at_stake"].as_str().unwrap().replace('.', "");
+            t.parse::<i64>().unwrap()
+        })
+        .sum();
+    let mut paged = Vec::new();
+    for (page, size) in [(1, 3), (2, 3), (3, 2), (4, 0)] {
+        let (status, p) = get(
+            &base,
+            &format!("/v1/signals?{range}&page={page}&page_size=3"),
+            &ministry,
+        );
+        assert_eq!(status, 200, "{p}");
+        assert_eq!(
+            p["signals"].as_array().unwrap().len(),
+            size,
+            "page {page}: {p:#}"
+        );
+        assert_eq!(
+            (p["total"].clone(), p["page"].clone()),
+            (json!(8), json!(page))
+        );
+        assert_eq!(
+            p["gross_at_stake"],
+            json!(format!("{}.{:02}", all_at_stake / 100, all_at_stake % 100))
+        );
+        paged.extend(p["signals"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(&paged, last["signals"].as_array().unwrap());
+    for bad in ["page=0", "page_size=0", "page_size=1001"] {
+        let (status, _) = get(&base, &format!("/v1/signals?{range}&{bad}"), &ministry);
+        assert_eq!(status, 400, "{bad}");
+    }
     // The public chart of tomorrow reads seats from the declared sessions in force, not
     // cancelled: H1, H2 (its later declaration), H3, D1, D2, D3, D4 — 7 shows of 40 seats, all
     // F1's, at 2 cinemas (D5 is today's, D6 cancelled). F1 counted 160 admissions at the
@@ -1000,7 +1039,8 @@ fn cases_from_the_planted_signals(env: &TestEnv, base: &str, keys: [&str; 3], da
 
 /// The demo's dishonest cinema (`ekino simulate --plant-signals`): amid ordinary simulated
 /// traffic, whose cinemas declare nothing and are held to nothing, the planted cinema shows
-/// the five kinds its sessions were made for (simulate/planted.rs says which session is which).
+/// the seven kinds its sessions and the simulated online seller's order were made for
+/// (simulate/planted.rs says which session is which).
 #[test]
 fn the_simulators_planted_cinema_shows_each_kind_it_was_made_for() {
     let env = TestEnv::new("planted");
@@ -1037,6 +1077,8 @@ fn the_simulators_planted_cinema_shows_each_kind_it_was_made_for() {
         ("overlapping_sessions", "PLANT-OVERLAP"),
         ("late_night_full", "PLANT-NIGHT"),
         ("cancelled_session_sold", "PLANT-CANCELLED"),
+        ("undeclared_session", "PLANT-UNDECLARED"),
+        ("partner_gap", "PLANT-PARTNER"),
     ]
     .into_iter()
     .map(|(k, s)| (k.to_owned(), s.to_owned()))
@@ -1057,4 +1099,133 @@ fn the_simulators_planted_cinema_shows_each_kind_it_was_made_for() {
         .map(|s| s["cinema_bin"].as_str().unwrap())
         .collect();
     assert_eq!(cinemas.len(), 1, "one cinema was planted: {cinemas:?}");
+}
+
+/// The demo's history (`ekino simulate --declare --ndjson` then `ekino backfill`): every
+/// session declared, the tickets backfilled exactly as the ledger counts them, the chart's
+/// seats read from the declarations, and ordinary cinemas — full schedules, busy evenings,
+/// re-sent and invalid messages — show no signal at all. The one signal is an inspector's
+/// head count above a session's admissions, posted after the backfill: once it shows, the
+/// watcher has seen the whole history.
+#[test]
+fn a_declared_backfilled_history_of_honest_cinemas_has_no_signal() {
+    let env = TestEnv::new("history");
+    let ministry = env
+        .run(&["keys", "create", "--role", "ministry"])
+        .trim()
+        .to_owned();
+    let (_api, base) = spawn_api(&env);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let today = schemas::time::box_office_day(Utc::now());
+    let (first, yesterday) = (today - chrono::Days::new(2), today - chrono::Days::new(1));
+    let file = env.dir.join("history.ndjson");
+    let ledger = env.simulate(&[
+        "--start",
+        &first.to_string(),
+        "--days",
+        "2",
+        "--seed",
+        "11",
+        "--max-events",
+        "30000",
+        "--invalid-rate",
+        "0.01",
+        "--duplicate-rate",
+        "0.01",
+        "--declare",
+        "--ndjson",
+        file.to_str().unwrap(),
+    ]);
+    let sim = env.dir.join("sim");
+    env.run(&["registry", "load", "--dir", sim.to_str().unwrap()]);
+    let backfill = env.json(&["backfill", file.to_str().unwrap()]);
+    let rejected: u64 = backfill["rejected"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        (
+            backfill["accepted"].clone(),
+            backfill["duplicates"].clone(),
+            rejected
+        ),
+        (
+            ledger["valid_events"].clone(),
+            ledger["duplicates"].clone(),
+            ledger["invalid"].as_u64().unwrap()
+        ),
+        "{backfill:#} {ledger:#}"
+    );
+    assert!(
+        ledger["declared_sessions"].as_u64().unwrap() > 1000,
+        "{ledger:#}"
+    );
+    let declared = wait_until(Duration::from_secs(60), || {
+        env.sql("SELECT count() FROM declared_sessions FINAL FORMAT TSV")
+            .trim()
+            .parse::<u64>()
+            .ok()
+            == ledger["declared_sessions"].as_u64()
+    });
+    assert!(declared, "not every declaration was stored");
+
+    // The first day's chart reads seats from every cinema's declarations, and no film fills
+    // more seats than its shows had (the traffic stops at --max-events, so some fill few).
+    let cinemas = std::fs::read_to_string(sim.join("cinemas.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    let mut chart = Value::Null;
+    let seated = wait_until(Duration::from_secs(30), || {
+        chart = get(&base, &format!("/v1/box-office/daily?date={first}"), "").1;
+        chart["declaring_cinemas"] == cinemas
+    });
+    assert!(seated, "{chart:#}");
+    for f in chart["films"].as_array().unwrap() {
+        let occupancy: f64 = f["occupancy"].as_str().unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&occupancy), "{f:#}");
+    }
+
+    // An inspector counts 5 people more than one of yesterday's sessions admitted.
+    let session = env.sql(&format!(
+        "SELECT cinema_bin, screening_id, toString(sum(qty)) FROM ticket_events FINAL \
+         WHERE day = toDate('{yesterday}') GROUP BY cinema_bin, screening_id \
+         HAVING sum(qty) > 0 ORDER BY cinema_bin, screening_id LIMIT 1 FORMAT TSV"
+    ));
+    let cols: Vec<&str> = session.trim().split('\t').collect();
+    let (bin, screening, admissions) = (cols[0], cols[1], cols[2].parse::<u64>().unwrap());
+    let body = json!({"cinema_bin": bin, "day": yesterday.to_string(), "screening_id": screening,
+                      "count": admissions + 5})
+    .to_string();
+    let (status, reply) = post(
+        &base,
+        "/v1/head-counts",
+        &ministry,
+        "application/json",
+        &body,
+    );
+    assert_eq!(status, 200, "{reply}");
+    let want: BTreeSet<(String, String, String)> = [(
+        bin.to_owned(),
+        "head_count_gap".to_owned(),
+        screening.to_owned(),
+    )]
+    .into();
+    let range = format!("from={first}&to={today}");
+    let mut last = Value::Null;
+    let settled = wait_until(Duration::from_secs(120), || {
+        let (_, list) = get(&base, &format!("/v1/signals?{range}"), &ministry);
+        let ok = found(&list).contains(&want.iter().next().unwrap().clone());
+        last = list;
+        ok
+    });
+    assert!(settled, "the head count never showed: {last:#}");
+    assert_eq!(
+        found(&last),
+        want,
+        "an honest cinema has a signal: {last:#}"
+    );
 }

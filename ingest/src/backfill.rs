@@ -66,7 +66,8 @@ pub async fn run(
     reporting: &ReportingSettings,
     path: &std::path::Path,
 ) -> anyhow::Result<Summary> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    // Read line by line in each pass, never whole: a year of a country is gigabytes.
+    std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     crate::clickhouse_store::wait_for_schema(
         ch,
         &[schemas::ddl::Store::Events, schemas::ddl::Store::App],
@@ -100,46 +101,52 @@ pub async fn run(
         reporting: reporting.clone(),
         backfill: true,
     };
-    let lines: Vec<&[u8]> = text
-        .split(|b| *b == b'\n')
-        .map(|raw| raw.strip_suffix(b"\r").unwrap_or(raw))
-        .filter(|raw| !raw.iter().all(u8::is_ascii_whitespace))
-        .collect();
     let first = next.next;
-    let mut outcome = vec![Outcome::Accepted; lines.len()];
+    // Per line (blank ones are not lines): its fate, and where it starts in the file (known
+    // once a pass has read it; a later pass resumes after a line read before).
+    let mut outcome: Vec<Outcome> = Vec::new();
+    let mut starts: Vec<u64> = Vec::new();
     let mut from = 0;
     // A line ClickHouse refuses ends a pass (see `fence`): the lines after it are judged
     // again, by a book read back from what is stored, in the next one.
-    while from < lines.len() {
+    loop {
         let resume = first + i64::try_from(from).unwrap_or(i64::MAX);
+        let from_byte = starts.get(from).copied().unwrap_or(0);
         if let Some(refused) = pass(
             &client,
             settings,
             &policy,
             &clock,
             timeout,
-            &lines,
-            from,
+            Lines {
+                path,
+                from,
+                from_byte,
+            },
             first,
             &mut outcome,
+            &mut starts,
         )
         .await?
         {
             let i = usize::try_from(refused - first).unwrap_or(usize::MAX);
-            if refused < resume || i >= lines.len() {
+            if refused < resume || i >= outcome.len() {
                 anyhow::bail!(
                     "clickhouse refused a row at position {refused}, outside this file's lines"
                 );
             }
             outcome[i] = Outcome::Rejected(RejectReason::StorageRefused.code().to_owned());
             from = i + 1;
+            if from >= outcome.len() {
+                break;
+            }
         } else {
             break;
         }
     }
     let mut summary = Summary {
         first_offset: first,
-        lines: lines.len() as u64,
+        lines: outcome.len() as u64,
         ..Summary::default()
     };
     for o in outcome {
@@ -165,9 +172,17 @@ enum Outcome {
     Rejected(String),
 }
 
-/// Judges and stores `lines[from..]` (line `i` at position `first + i`) with a book rebuilt
-/// from ClickHouse; returns the position of a line ClickHouse refused, after which nothing of
-/// this pass was stored.
+/// The lines of a pass: the file's, from line `from` (0-based, blank lines not counted), which
+/// starts at byte `from_byte`.
+struct Lines<'a> {
+    path: &'a std::path::Path,
+    from: usize,
+    from_byte: u64,
+}
+
+/// Judges and stores the lines from `lines.from` on (line `i` at position `first + i`) with a
+/// book rebuilt from ClickHouse, recording each new line's start and fate; returns the
+/// position of a line ClickHouse refused, after which nothing of this pass was stored.
 #[allow(clippy::too_many_arguments)]
 async fn pass(
     client: &clickhouse::Client,
@@ -175,11 +190,13 @@ async fn pass(
     policy: &Policy,
     clock: &schemas::clock::Clock,
     timeout: Duration,
-    lines: &[&[u8]],
-    from: usize,
+    lines: Lines<'_>,
     first: i64,
-    outcome: &mut [Outcome],
+    outcome: &mut Vec<Outcome>,
+    starts: &mut Vec<u64>,
 ) -> anyhow::Result<Option<i64>> {
+    use std::io::{BufRead, Seek};
+    let from = lines.from;
     let position = |i: usize| first + i64::try_from(i).unwrap_or(i64::MAX);
     // No horizon: every event ever backfilled is remembered.
     let mut book = judge::load::load(
@@ -213,7 +230,32 @@ async fn pass(
         period: Duration::from_secs(3600),
     };
     let mut batch = Batch::default();
-    for (i, raw) in lines.iter().enumerate().skip(from) {
+    let mut reader = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(lines.path)
+            .with_context(|| format!("reading {}", lines.path.display()))?,
+    );
+    reader.seek(std::io::SeekFrom::Start(lines.from_byte))?;
+    let (mut buf, mut byte, mut i) = (Vec::new(), lines.from_byte, from);
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading {}", lines.path.display()))?;
+        if n == 0 {
+            break;
+        }
+        let at = byte;
+        byte += n as u64;
+        let raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if i == starts.len() {
+            starts.push(at);
+            outcome.push(Outcome::Accepted);
+        }
         let offset = position(i);
         let key = key_of(raw);
         let m = Message {
@@ -240,6 +282,7 @@ async fn pass(
             }
         }
         batch.advance(BACKFILL_TOPIC, 0, offset);
+        i += 1;
         if batch.is_full(&limits) {
             inflight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             tx.send(std::mem::take(&mut batch))

@@ -264,6 +264,9 @@ pub async fn run(
         out: work.join("sim"),
         dry_run: false,
         plant_signals: false,
+        ndjson: None,
+        declare: false,
+        live: false,
     };
     let ledger = simulate::run(
         &sim,

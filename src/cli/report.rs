@@ -225,7 +225,7 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                 cinema: cinema.map(|b| b.to_string()),
                 kind,
             };
-            let r = report::list(&client, &settings.clickhouse.app_database(), &f).await?;
+            let r = report::list(&client, &settings.clickhouse.app_database(), &f, None).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -59,6 +59,8 @@ pub struct Ledger {
     pub net_tiyn: i64,
     /// By box-office day (UTC+5 date of the screening start).
     pub by_day: BTreeMap<String, DayTotals>,
+    /// Sessions declared on the sessions topic (`--declare`).
+    pub declared_sessions: u64,
 }
 
 impl Ledger {

@@ -2,8 +2,15 @@
 //!
 //! Deterministic for a seed: the same seed, days and start date give byte-identical messages.
 //! Writes the registries it used (`cinemas.csv`, `films.csv`, `funding.csv`,
-//! `distributors.csv`) and a ledger
-//! (`ledger.json`: counts and sums of what was sent) into `--out`.
+//! `distributors.csv`, `halls.csv`, `partners.csv`) and a ledger (`ledger.json`: counts and sums of what was
+//! sent) into `--out`.
+//!
+//! History and today (the demo's shape): with `--ndjson` the days before today are written
+//! to a file for `ekino backfill`; with `--live` today's (and later days') messages are sent
+//! as their time comes; with `--declare` every session is declared first, so the cinemas
+//! declare their sessions from before any ticket of this run arrives (`declares_since`) and
+//! the chart reads seats from them. `ledger.json` is written once the days before today are
+//! out, before the live part begins.
 
 mod corrupt;
 mod hard;
@@ -19,6 +26,7 @@ use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use schemas::TicketEvent;
 
 pub use ledger::Ledger;
 pub use model::Market;
@@ -61,6 +69,19 @@ pub struct SimulateArgs {
     /// and tickets, one case of each signal the rules find from them; `simulate::planted`).
     #[arg(long)]
     pub plant_signals: bool,
+    /// Write the ticket messages of the days before today to this file, one per line (for
+    /// `ekino backfill`), instead of sending them; the ledger counts them.
+    #[arg(long)]
+    pub ndjson: Option<PathBuf>,
+    /// Declare every simulated session on the sessions topic first (each cinema's ticketing
+    /// system sends its schedule), all acknowledged before any ticket goes out.
+    #[arg(long)]
+    pub declare: bool,
+    /// Send the messages of today and later as they happen: each when the clock reaches its
+    /// time (those already past at once). The days before today are sent (or written) first,
+    /// and the ledger counts only them.
+    #[arg(long)]
+    pub live: bool,
 }
 
 impl SimulateArgs {
@@ -97,6 +118,7 @@ pub(crate) fn write_registries(dir: &Path, market: &Market) -> anyhow::Result<()
         })
         .collect();
     schemas::registry::write_halls(file("halls.csv")?, &halls)?;
+    schemas::registry::write_partners(file("partners.csv")?, &[planted::partner()])?;
     Ok(())
 }
 
@@ -122,16 +144,53 @@ pub async fn run(
     write_registries(&args.out, &market)?;
     tracing::info!(cinemas = market.cinemas.len(), halls = market.halls(), films = market.films.len(), first_day = %first, days = args.days, "simulated market ready");
 
-    let producer = if args.dry_run {
-        None
+    let today = schemas::time::box_office_day(now);
+    anyhow::ensure!(
+        !(args.live && args.dry_run),
+        "--live sends as time passes: it cannot be a --dry-run"
+    );
+    let last = first + Days::new(u64::from(args.days.max(1)) - 1);
+    anyhow::ensure!(
+        args.live || args.ndjson.is_none() || last < today,
+        "--ndjson writes the days before today; the days from {today} on need --live"
+    );
+    let live_days: Vec<NaiveDate> = if args.live {
+        (0..args.days)
+            .map(|d| first + Days::new(u64::from(d)))
+            .filter(|d| *d >= today)
+            .collect()
     } else {
+        Vec::new()
+    };
+    let past_days = args.days - live_days.len() as u32;
+    // The planted cinema's own traffic of the planted day is left out when sessions are
+    // declared: its regular schedule would overlap the planted one.
+    let skip = (args.plant_signals && args.declare)
+        .then(|| planted::planted_cinema(&market, now))
+        .flatten();
+    let kafka_needed = !args.dry_run && (args.ndjson.is_none() || args.live);
+    let producer = if kafka_needed {
         ingest::topic::ensure_topic(kafka, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
         Some(ingest::produce::TicketProducer::new(kafka, topic)?)
+    } else {
+        None
+    };
+    let declared = if args.declare && !args.dry_run {
+        declare_all(args, &market, kafka, now, skip.as_ref()).await?
+    } else {
+        0
+    };
+    let mut file = match &args.ndjson {
+        Some(path) if !args.dry_run => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
+        )),
+        _ => None,
     };
     let mut ledger = Ledger {
         seed: args.seed,
         first_day: first.to_string(),
         days: args.days,
+        declared_sessions: declared,
         ..Ledger::default()
     };
     // Separate stream for faults so that changing rates does not change the traffic itself.
@@ -148,10 +207,17 @@ pub async fn run(
     let mut corruption = 0usize;
     let mut valid_budget = args.max_events.unwrap_or(u64::MAX);
 
+    // A backfill is exempt from the age limit: in a file for one, an old event is no fault.
+    let kinds: Vec<schemas::RejectReason> = corrupt::KINDS
+        .iter()
+        .copied()
+        .filter(|k| file.is_none() || *k != schemas::RejectReason::StaleTimestamp)
+        .collect();
     let mut exhausted = false;
-    for d in 0..args.days {
+    for d in 0..past_days {
         let day = first + Days::new(u64::from(d));
-        let events = traffic::day_events(&mut rng, &market, day, now);
+        let mut events = traffic::day_events(&mut rng, &market, day, now);
+        events.retain(|e| kept(skip.as_ref(), &e.cinema_bin, e.day()));
         let mut resend: Vec<Outgoing> = Vec::new();
         for e in events {
             if valid_budget == 0 {
@@ -163,7 +229,7 @@ pub async fn run(
             let key = e.cinema_bin.as_str().as_bytes().to_vec();
             let mut batch = Vec::with_capacity(3);
             if args.invalid_rate > 0.0 && faults.gen_bool(args.invalid_rate.min(1.0)) {
-                let reason = corrupt::KINDS[corruption % corrupt::KINDS.len()];
+                let reason = kinds[corruption % kinds.len()];
                 corruption += 1;
                 // A fresh id, so the broken copy is never mistaken for the valid event.
                 let mut other = e.clone();
@@ -219,7 +285,9 @@ pub async fn run(
             }
             for m in batch {
                 sent += 1;
-                if let Some(p) = &producer {
+                if let Some(f) = file.as_mut() {
+                    write_line(f, &m.payload)?;
+                } else if let Some(p) = &producer {
                     pending.push(p.enqueue(&m.key, &m.payload).await?);
                     if pending.len() >= 20_000 {
                         confirm(p, &mut pending).await?;
@@ -237,7 +305,9 @@ pub async fn run(
         }
         for m in resend {
             sent += 1;
-            if let Some(p) = &producer {
+            if let Some(f) = file.as_mut() {
+                write_line(f, &m.payload)?;
+            } else if let Some(p) = &producer {
                 pending.push(p.enqueue(&m.key, &m.payload).await?);
             }
         }
@@ -245,7 +315,13 @@ pub async fn run(
             break;
         }
     }
-    if let Some(p) = &producer {
+    if let Some(mut f) = file.take() {
+        for m in after.drain(..) {
+            write_line(&mut f, &m.payload)?;
+        }
+        use std::io::Write;
+        f.flush().context("writing the --ndjson file")?;
+    } else if let Some(p) = &producer {
         confirm(p, &mut pending).await?;
         for m in after.drain(..) {
             pending.push(p.enqueue(&m.key, &m.payload).await?);
@@ -270,6 +346,18 @@ pub async fn run(
         messages = ledger.messages, valid = ledger.valid_events, invalid = ledger.invalid, duplicates = ledger.duplicates,
         elapsed_ms = started.elapsed().as_millis() as u64, ledger = %path.display(), "simulation sent"
     );
+    if let (Some(p), false) = (&producer, live_days.is_empty()) {
+        live(
+            args,
+            &market,
+            &mut rng,
+            p,
+            &live_days,
+            &reporting.clock(),
+            skip.as_ref(),
+        )
+        .await?;
+    }
     Ok(ledger)
 }
 
@@ -287,18 +375,20 @@ async fn plant(
         tracing::warn!("no cinema with two halls: nothing planted");
         return Ok(());
     };
-    anyhow::ensure!(
-        !kafka.sessions_topic.is_empty(),
-        "--plant-signals needs kafka.sessions_topic"
-    );
-    ingest::topic::ensure_topic_with(
-        kafka,
-        &kafka.sessions_topic,
-        ingest::topic::DEFAULT_PARTITIONS,
-        ingest::topic::BROKER_TIME,
-    )
-    .await?;
-    let sessions = ingest::produce::TicketProducer::new(kafka, &kafka.sessions_topic)?;
+    let sessions = sessions_producer(kafka, "--plant-signals").await?;
+    if !p.partner_records.is_empty() {
+        anyhow::ensure!(
+            !kafka.partner_topic.is_empty(),
+            "--plant-signals needs kafka.partner_topic"
+        );
+        ingest::topic::ensure_side_topics(kafka).await?;
+        let partners = ingest::produce::TicketProducer::new(kafka, &kafka.partner_topic)?;
+        for r in &p.partner_records {
+            partners
+                .send(r.partner_id.as_bytes(), r.to_json().to_string().as_bytes())
+                .await?;
+        }
+    }
     for d in &p.declarations {
         sessions
             .send(p.bin.as_bytes(), d.to_json().to_string().as_bytes())
@@ -314,6 +404,147 @@ async fn plant(
     }
     confirm(tickets, &mut pending).await?;
     tracing::info!(cinema = %p.bin, declarations = p.declarations.len(), tickets = p.tickets.len(), "planted a dishonest cinema's sessions (ekino report signals)");
+    Ok(())
+}
+
+/// A producer to the sessions topic, made (broker-stamped) if it is not there; `flag` names
+/// the option that needs it.
+async fn sessions_producer(
+    kafka: &ingest::KafkaSettings,
+    flag: &str,
+) -> anyhow::Result<ingest::produce::TicketProducer> {
+    anyhow::ensure!(
+        !kafka.sessions_topic.is_empty(),
+        "{flag} needs kafka.sessions_topic"
+    );
+    ingest::topic::ensure_side_topics(kafka).await?;
+    ingest::produce::TicketProducer::new(kafka, &kafka.sessions_topic)
+}
+
+/// Whether a cinema's traffic of a day is sent: not the planted cinema's on the planted day
+/// (`skip`), whose schedule the planted sessions take.
+fn kept(skip: Option<&(String, NaiveDate)>, bin: &schemas::Bin, day: NaiveDate) -> bool {
+    skip.is_none_or(|(b, on)| !(bin.as_str() == b && *on == day))
+}
+
+/// One message as one line of the `--ndjson` file.
+fn write_line(f: &mut impl std::io::Write, payload: &[u8]) -> anyhow::Result<()> {
+    f.write_all(payload)
+        .and_then(|()| f.write_all(b"\n"))
+        .context("writing the --ndjson file")
+}
+
+/// Declares every session of the simulated days on the sessions topic, each keyed by its
+/// cinema's BIN, and waits until all are acknowledged. The traffic is drawn from a copy of
+/// the market's random stream, so declaring changes no ticket.
+async fn declare_all(
+    args: &SimulateArgs,
+    market: &Market,
+    kafka: &ingest::KafkaSettings,
+    now: DateTime<Utc>,
+    skip: Option<&(String, NaiveDate)>,
+) -> anyhow::Result<u64> {
+    let sessions = sessions_producer(kafka, "--declare").await?;
+    let first = args.first_day(now);
+    // The same draws as the traffic's: the market was generated from this seed first.
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let _ = Market::generate(&mut rng, first, args.days);
+    let mut pending = Vec::new();
+    let mut declared = 0u64;
+    for d in 0..args.days {
+        let day = first + Days::new(u64::from(d));
+        let (_, mut day_sessions) = traffic::day_traffic(&mut rng, market, day, far_future(day));
+        day_sessions.retain(|s| kept(skip, &s.cinema_bin, s.day()));
+        for mut s in day_sessions {
+            s.declared_at = now;
+            pending.push(
+                sessions
+                    .enqueue(
+                        s.cinema_bin.as_str().as_bytes(),
+                        s.to_json().to_string().as_bytes(),
+                    )
+                    .await?,
+            );
+            declared += 1;
+            if pending.len() >= 20_000 {
+                confirm(&sessions, &mut pending).await?;
+            }
+        }
+    }
+    confirm(&sessions, &mut pending).await?;
+    sessions.flush(Duration::from_secs(30))?;
+    tracing::info!(declared, "declared every simulated session");
+    Ok(declared)
+}
+
+/// A "now" no sale of `day` reaches: the live part draws its traffic unclamped, then waits
+/// for each message's time.
+fn far_future(day: NaiveDate) -> DateTime<Utc> {
+    (day + Days::new(3))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+}
+
+/// Sends the days from today on as they happen: all their messages in order of time, each
+/// once the clock reaches it (those already past at once), with the run's invalid and
+/// re-sent shares; returns when the last is acknowledged.
+async fn live(
+    args: &SimulateArgs,
+    market: &Market,
+    rng: &mut ChaCha8Rng,
+    producer: &ingest::produce::TicketProducer,
+    days: &[NaiveDate],
+    clock: &schemas::clock::Clock,
+    skip: Option<&(String, NaiveDate)>,
+) -> anyhow::Result<()> {
+    let mut events: Vec<TicketEvent> = Vec::new();
+    for day in days {
+        let mut e = traffic::day_events(rng, market, *day, far_future(*day));
+        e.retain(|e| kept(skip, &e.cinema_bin, e.day()));
+        events.append(&mut e);
+    }
+    // Stable: a refund stays after its sale when both happen in the same second.
+    events.sort_by_key(|e| e.occurred_at);
+    let mut faults = ChaCha8Rng::seed_from_u64(args.seed ^ 0x11fe_5eed);
+    let mut pending = Vec::new();
+    let (mut sent, mut corruption) = (0u64, 0usize);
+    let total = events.len();
+    tracing::info!(
+        events = total,
+        days = days.len(),
+        "live: sending each event when its time comes"
+    );
+    for e in events {
+        if let Ok(wait) = (e.occurred_at - clock.now()).to_std() {
+            // Everything due so far is out before waiting.
+            confirm(producer, &mut pending).await?;
+            tokio::time::sleep(wait).await;
+        }
+        let key = e.cinema_bin.as_str().as_bytes().to_vec();
+        if args.invalid_rate > 0.0 && faults.gen_bool(args.invalid_rate.min(1.0)) {
+            let reason = corrupt::KINDS[corruption % corrupt::KINDS.len()];
+            corruption += 1;
+            let mut other = e.clone();
+            other.event_id = traffic::new_event_id(&mut faults);
+            let bad = corrupt::corrupt(&other.to_json(), reason, clock.now());
+            pending.push(producer.enqueue(&key, &bad).await?);
+        }
+        let json = e.to_json();
+        pending.push(producer.enqueue(&key, json.as_bytes()).await?);
+        if args.duplicate_rate > 0.0 && faults.gen_bool(args.duplicate_rate.min(1.0)) {
+            pending.push(producer.enqueue(&key, json.as_bytes()).await?);
+        }
+        sent += 1;
+        if pending.len() >= 20_000 {
+            confirm(producer, &mut pending).await?;
+        }
+        if sent % 10_000 == 0 {
+            tracing::info!(sent, of = total, "live");
+        }
+    }
+    confirm(producer, &mut pending).await?;
+    tracing::info!(sent, "live: the simulated days are over");
     Ok(())
 }
 

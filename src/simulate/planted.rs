@@ -9,24 +9,49 @@
 //! - `PLANT-OVERLAP`: hall 2 at 20:30, while PLANT-TWICE runs to 21:00 (overlapping_sessions);
 //! - `PLANT-NIGHT`: hall 1 at 02:00 with 90 % of its seats sold (late_night_full);
 //! - `PLANT-CANCELLED`: hall 2 at 23:00, declared, then cancelled, with four tickets
-//!   (cancelled_session_sold).
+//!   (cancelled_session_sold);
+//! - `PLANT-UNDECLARED`: hall 1 at 22:00, five tickets, never declared (undeclared_session);
+//! - `PLANT-PARTNER`: hall 1 at 16:00, declared, two tickets at the box office reported, while
+//!   the simulated online seller [`PARTNER_ID`] records an order of six (partner_gap).
 //!
-//! The tickets are ordinary valid sales of a day no ledger total covers; the other cinemas of
-//! the market declare nothing, so they are held to nothing.
+//! The tickets are ordinary valid sales of a day no ledger total covers. Without `--declare`
+//! the other cinemas of the market declare nothing, so they are held to nothing; with it
+//! every cinema declares its whole schedule, and the planted cinema's ordinary traffic of
+//! that day is left out (its schedule would overlap the planted one). An inspector's head
+//! count (head_count_gap) is the ministry's to enter: the demo posts one for `PLANT-OVER`.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand_chacha::ChaCha8Rng;
 use schemas::declared::{Declaration, SessionStatus};
-use schemas::{Channel, EventType, Kzt, Seat, TicketEvent, TicketType, VatRate};
+use schemas::partner::PartnerRecord;
+use schemas::registry::Partner;
+use schemas::{Bin, Channel, EventType, Kzt, Seat, TicketEvent, TicketType, VatRate};
 
 use super::model::{Market, SimCinema};
 
 /// What to send: declarations (sessions topic) and ticket events (ticket topic), each keyed
-/// by the cinema's BIN.
+/// by the cinema's BIN, and the online seller's records (partner topic, keyed by its id).
 pub struct Planted {
     pub bin: String,
     pub declarations: Vec<Declaration>,
     pub tickets: Vec<TicketEvent>,
+    pub partner_records: Vec<PartnerRecord>,
+}
+
+/// The simulated online ticket seller (`partners.csv`): a second source for the sessions it
+/// sold, registered so that its records count.
+pub const PARTNER_ID: &str = "BILET-ONLINE";
+
+/// The simulated seller as the partner registry lists it.
+pub fn partner() -> Partner {
+    let bin = (0..10)
+        .find_map(|n| Bin::from_prefix(&format!("1405400000{n}")))
+        .expect("a BIN with a check digit among ten prefixes");
+    Partner {
+        partner_id: PARTNER_ID.to_owned(),
+        name: "Bilet Online".to_owned(),
+        bin,
+    }
 }
 
 fn at(day: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
@@ -35,6 +60,15 @@ fn at(day: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
         .single()
         .expect("fixed offset")
         .to_utc()
+}
+
+/// The cinema the sessions are planted at and their day (the day after `now`'s).
+pub fn planted_cinema(market: &Market, now: DateTime<Utc>) -> Option<(String, NaiveDate)> {
+    let cinema = market.cinemas.iter().find(|c| c.halls.len() >= 2)?;
+    Some((
+        cinema.record.bin.to_string(),
+        schemas::time::box_office_day(now) + chrono::Days::new(1),
+    ))
 }
 
 /// The planted sessions at the first cinema with two halls; `None` when there is none.
@@ -48,6 +82,7 @@ pub fn plant(rng: &mut ChaCha8Rng, market: &Market, now: DateTime<Utc>) -> Optio
         bin: cinema.record.bin.to_string(),
         declarations: Vec::new(),
         tickets: Vec::new(),
+        partner_records: Vec::new(),
     };
     let mut declare = |hall: &str, id: &str, start: DateTime<Utc>, minutes: i64, status, seats| {
         p.declarations.push(Declaration {
@@ -103,10 +138,24 @@ pub fn plant(rng: &mut ChaCha8Rng, market: &Market, now: DateTime<Utc>) -> Optio
         Scheduled,
         two.seats,
     );
+    declare(
+        &one.name,
+        "PLANT-PARTNER",
+        at(day, 16, 0),
+        120,
+        Scheduled,
+        one.seats,
+    );
+    let cancelled = p
+        .declarations
+        .iter()
+        .find(|d| d.screening_id == "PLANT-CANCELLED")
+        .expect("declared")
+        .clone();
     p.declarations.push(Declaration {
         status: Cancelled,
         declared_at: declared_at + Duration::seconds(1),
-        ..p.declarations.last().expect("declared").clone()
+        ..cancelled
     });
     let price = Kzt::from_tiyn(cinema.base_price_kzt * 100);
     let vat = if cinema.record.vat_payer {
@@ -162,5 +211,18 @@ pub fn plant(rng: &mut ChaCha8Rng, market: &Market, now: DateTime<Utc>) -> Optio
         &none,
     );
     sell(&two.name, "PLANT-CANCELLED", at(day, 23, 0), 4, &none);
+    sell(&one.name, "PLANT-UNDECLARED", at(day, 22, 0), 5, &none);
+    sell(&one.name, "PLANT-PARTNER", at(day, 16, 0), 2, &none);
+    p.partner_records.push(PartnerRecord {
+        partner_id: PARTNER_ID.to_owned(),
+        order_id: "PLANT-ORDER-1".to_owned(),
+        refund: false,
+        cinema_bin: cinema.record.bin.clone(),
+        screening_id: "PLANT-PARTNER".to_owned(),
+        show_start: at(day, 16, 0),
+        tickets: 6,
+        gross: Kzt::from_tiyn(price.tiyn() * 6),
+        occurred_at: now - Duration::minutes(30),
+    });
     Some(p)
 }

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use schemas::declared::{Declaration, SessionStatus};
 use schemas::{Channel, EventId, EventType, Kzt, Seat, TicketEvent, TicketType, VatRate};
 
 use super::model::{Market, SimCinema, SimFilm};
@@ -91,6 +92,10 @@ pub fn new_event_id(rng: &mut ChaCha8Rng) -> EventId {
     EventId::from_uuid(uuid::Builder::from_random_bytes(rng.gen()).into_uuid())
 }
 
+/// How long a simulated session holds its hall: shorter than the shortest gap between two
+/// starts in one hall (125 minutes), so the declared schedule never overlaps.
+pub const SESSION_MINUTES: i64 = 120;
+
 /// All events of `day`, ordered by `occurred_at`. Sale times never pass `now`.
 pub fn day_events(
     rng: &mut ChaCha8Rng,
@@ -98,6 +103,19 @@ pub fn day_events(
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> Vec<TicketEvent> {
+    day_traffic(rng, market, day, now).0
+}
+
+/// [`day_events`] and the day's sessions as their cinemas would declare them (every hall's
+/// schedule, scheduled, all seats on sale; `declared_at` is `now`, for the sender to set).
+/// The random draws are the same as [`day_events`]'s: declaring changes no ticket.
+pub fn day_traffic(
+    rng: &mut ChaCha8Rng,
+    market: &Market,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> (Vec<TicketEvent>, Vec<Declaration>) {
+    let mut sessions = Vec::new();
     let offset = schemas::time::kz_offset();
     let midnight = day
         .and_hms_opt(0, 0, 0)
@@ -114,7 +132,7 @@ pub fn day_events(
         .collect();
     let mut out = Vec::new();
     if showing.is_empty() {
-        return out;
+        return (out, sessions);
     }
     let day_factor = weekday_factor(day);
     for cinema in &market.cinemas {
@@ -133,6 +151,17 @@ pub fn day_events(
                         .min(1.0);
                 let sold = (f64::from(hall.seats) * occupancy).round() as u32;
                 let screening_id = format!("{}-{}-{n}", day.format("%Y%m%d"), h + 1);
+                sessions.push(Declaration {
+                    cinema_bin: cinema.record.bin.clone(),
+                    hall: hall.name.clone(),
+                    screening_id: screening_id.clone(),
+                    film_id: film.record.film_id.clone(),
+                    show_start,
+                    ends_at: show_start + Duration::minutes(SESSION_MINUTES),
+                    seats_on_sale: hall.seats,
+                    status: SessionStatus::Scheduled,
+                    declared_at: now,
+                });
                 let time_pct = if minute < 12 * 60 { 70 } else { 100 };
                 let per_row = (hall.seats / hall.rows).max(1);
                 let first_seat = rng.gen_range(0..hall.seats.max(1));
@@ -191,7 +220,7 @@ pub fn day_events(
     }
     // Stable sort keeps a refund after its sale when both happen in the same second.
     out.sort_by_key(|e| e.occurred_at);
-    out
+    (out, sessions)
 }
 
 #[cfg(test)]

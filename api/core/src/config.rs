@@ -32,6 +32,8 @@ pub struct ApiSettings {
     pub chart_cache_ms: u64,
     /// A cinema's scorecard is served from memory for at most this long (≤ 1 s; 0: off).
     pub scorecard_cache_ms: u64,
+    /// A page of a signals list is served from memory for at most this long (≤ 1 s; 0: off).
+    pub signals_cache_ms: u64,
     /// Where audit records wait while ClickHouse is away (a volume in compose).
     pub audit_spool_dir: String,
     /// The spool's bound; when full, writes are refused (503) until it drains.
@@ -229,6 +231,7 @@ impl Default for ApiSettings {
             keys_refresh_ms: 1000,
             chart_cache_ms: 1000,
             scorecard_cache_ms: 1000,
+            signals_cache_ms: 1000,
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
             max_connections: 1024,

@@ -57,6 +57,11 @@ pub struct AppState {
     pub scorecard_cache: std::sync::Arc<crate::reports::scorecard::ScorecardCache>,
     /// Held while the scorecards of a range that missed the cache are computed.
     pub scorecard_flight: tokio::sync::Mutex<()>,
+    /// Signals lists by filter and page, each at most `api.signals_cache_ms` (≤ 1 s); emptied
+    /// when this process stores an explanation.
+    pub signals_cache: std::sync::Arc<crate::signals::report::ListCache>,
+    /// Held while a signals list that missed the cache is read.
+    pub signals_flight: tokio::sync::Mutex<()>,
     /// When days close, and the clock that says what time it is (injectable for tests).
     pub reporting: schemas::clock::ReportingSettings,
     pub clock: schemas::clock::Clock,

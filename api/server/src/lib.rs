@@ -139,6 +139,13 @@ pub async fn build_state(
             std::time::Duration::from_millis(api.scorecard_cache_ms),
         )),
         scorecard_flight: tokio::sync::Mutex::new(()),
+        signals_cache: std::sync::Arc::new(
+            api_core::reports::cache::TtlCache::new(std::time::Duration::from_millis(
+                api.signals_cache_ms,
+            ))
+            .at_most(api_core::signals::report::CACHED_LISTS),
+        ),
+        signals_flight: tokio::sync::Mutex::new(()),
         reporting: reporting.clone(),
         clock: reporting.clock(),
     }))

@@ -90,6 +90,8 @@ fn app_with(
         ),
         as_of_cache: api_core::reports::chart::AsOfCache::new(std::time::Duration::ZERO),
         scorecard_cache: api_core::reports::cache::TtlCache::new(std::time::Duration::ZERO).into(),
+        signals_cache: api_core::reports::cache::TtlCache::new(std::time::Duration::ZERO).into(),
+        signals_flight: tokio::sync::Mutex::new(()),
         scorecard_flight: Default::default(),
         reporting: schemas::clock::ReportingSettings::default(),
         clock: schemas::clock::Clock::System,

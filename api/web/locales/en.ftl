@@ -867,3 +867,5 @@ case-notice-draft = Notice on case { $case } to { $cinema }.
 sig-explained = Explained by the cinema
 sig-explain = Explain
 sig-explain-text = What happened at this session
+sig-prev = Previous
+sig-next = Next

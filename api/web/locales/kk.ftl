@@ -868,3 +868,5 @@ case-notice-draft = { $case } ісі бойынша хабарлама, «{ $cin
 sig-explained = Кинотеатрдың түсініктемесі
 sig-explain = Түсіндіру
 sig-explain-text = Осы сеанста не болды
+sig-prev = Алдыңғы
+sig-next = Келесі

@@ -867,3 +867,5 @@ case-notice-draft = Уведомление по делу { $case }, киноте
 sig-explained = Объяснение кинотеатра
 sig-explain = Объяснить
 sig-explain-text = Что происходило на этом сеансе
+sig-prev = Предыдущая
+sig-next = Следующая

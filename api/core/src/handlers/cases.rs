@@ -304,6 +304,7 @@ pub async fn open(s: &AppState, p: &Principal, b: OpenCaseBody) -> Result<CaseVi
             cinema: Some(bin.clone()),
             kind: None,
         },
+        None,
     )
     .await?;
     let mut signals: Vec<CaseSignal> = Vec::new();

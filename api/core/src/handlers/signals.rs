@@ -7,7 +7,7 @@ use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::params;
 use crate::signals::report::{
-    in_force, list, Explanation, ExplanationRow, SignalFilter, SignalList,
+    in_force, list, Explanation, ExplanationRow, SignalFilter, SignalList, Window,
 };
 use crate::signals::rules::Kind;
 use crate::state::AppState;
@@ -34,6 +34,14 @@ pub struct SignalsQuery {
         pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
     )]
     pub kind: Option<String>,
+    #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub page_size: Option<u64>,
 }
 
 /// The filter of one cinema's list (the cinema is the path's).
@@ -52,6 +60,14 @@ pub struct CinemaSignalsQuery {
         pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
     )]
     pub kind: Option<String>,
+    #[serde(default)]
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    /// 1 to `api.max_page_rows` (1,000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub page_size: Option<u64>,
 }
 
 fn filter(
@@ -76,6 +92,55 @@ fn filter(
     })
 }
 
+/// The asked page (default the first 100).
+fn window(s: &AppState, q: &SignalsQuery) -> Result<Window, ApiError> {
+    let p = params::Page::parse(q.page, q.page_size, s.settings.max_page_rows)?;
+    Ok(Window {
+        offset: p.offset(),
+        limit: p.page_size,
+    })
+}
+
+/// A page of a list, from memory when it was read in the last `api.signals_cache_ms` (the
+/// watcher stores signals every `api.signals.interval_ms` anyway), refreshed in the background
+/// past half of that: a list asked for steadily costs ClickHouse a read a second, whoever
+/// asks. Callers that missed together wait for the first one's read.
+async fn cached(s: &AppState, f: SignalFilter, w: Window) -> Result<SignalList, ApiError> {
+    use crate::reports::cache::Cached;
+    let key = (f, w);
+    let found = match s.signals_cache.lookup(&key) {
+        Cached::Fresh(l) => l,
+        Cached::Refresh(l) => {
+            let (ch, app_db, cache, key) = (
+                s.ch.clone(),
+                s.app_db.clone(),
+                s.signals_cache.clone(),
+                key.clone(),
+            );
+            tokio::spawn(async move {
+                match list(&ch, &app_db, &key.0, Some(key.1)).await {
+                    Ok(fresh) => cache.put(key, std::sync::Arc::new(fresh)),
+                    // The entry expires at its ttl and the next request reads it.
+                    Err(e) => tracing::warn!(error = %e, "refreshing a signals list ahead failed"),
+                }
+            });
+            l
+        }
+        Cached::Miss => {
+            let _flight = s.signals_flight.lock().await;
+            match s.signals_cache.get(&key) {
+                Some(l) => l,
+                None => {
+                    let l = std::sync::Arc::new(list(&s.ch, &s.app_db, &key.0, Some(key.1)).await?);
+                    s.signals_cache.put(key, l.clone());
+                    l
+                }
+            }
+        }
+    };
+    Ok((*found).clone())
+}
+
 /// Every cinema's signals (the ministry).
 pub async fn all(s: &AppState, p: &Principal, q: SignalsQuery) -> Result<SignalList, ApiError> {
     require(p, &[Role::Ministry])?;
@@ -84,7 +149,7 @@ pub async fn all(s: &AppState, p: &Principal, q: SignalsQuery) -> Result<SignalL
         None => None,
     };
     let f = filter(s, &q, cinema)?;
-    Ok(list(&s.ch, &s.app_db, &f).await?)
+    cached(s, f, window(s, &q)?).await
 }
 
 /// One cinema's signals: that cinema's key, or the ministry's.
@@ -101,9 +166,11 @@ pub async fn of_cinema(
         to: q.to,
         cinema: None,
         kind: q.kind,
+        page: q.page,
+        page_size: q.page_size,
     };
     let f = filter(s, &q, Some(bin.to_string()))?;
-    Ok(list(&s.ch, &s.app_db, &f).await?)
+    cached(s, f, window(s, &q)?).await
 }
 
 /// Longest explanation, in characters.
@@ -162,6 +229,7 @@ pub async fn explain(
             cinema: Some(bin.to_string()),
             kind: Some(kind),
         },
+        None,
     )
     .await?
     .into_iter()
@@ -195,6 +263,8 @@ pub async fn explain(
     )
     .await
     .map_err(crate::reports::ReportError::from)?;
+    // The writer sees its explanation at once; other processes within their cache's second.
+    s.signals_cache.clear();
     Ok(Explanation {
         text,
         written_at: schemas::event::wire::rfc3339_kz(now),

@@ -18,6 +18,7 @@ type Entry<V> = (Instant, Arc<V>, bool);
 
 pub struct TtlCache<K, V> {
     ttl: Duration,
+    max_entries: usize,
     entries: Mutex<HashMap<K, Entry<V>>>,
 }
 
@@ -39,8 +40,20 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl: ttl.min(Self::MAX_TTL),
+            max_entries: Self::MAX_ENTRIES,
             entries: Default::default(),
         }
+    }
+
+    /// At most `n` keys (fewer than [`Self::MAX_ENTRIES`]): for values that are large.
+    pub fn at_most(mut self, n: usize) -> Self {
+        self.max_entries = n.min(Self::MAX_ENTRIES);
+        self
+    }
+
+    /// Forgets every entry: a write this process made must show at once.
+    pub fn clear(&self) {
+        self.entries.lock().expect("cache lock").clear();
     }
 
     /// Not capped at [`Self::MAX_TTL`]: for what is not itself a figure but decides which
@@ -48,6 +61,7 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
     pub fn new_uncapped(ttl: Duration) -> Self {
         Self {
             ttl,
+            max_entries: Self::MAX_ENTRIES,
             entries: Default::default(),
         }
     }
@@ -81,10 +95,10 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
             return;
         }
         let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= Self::MAX_ENTRIES {
+        if entries.len() >= self.max_entries {
             let ttl = self.ttl;
             entries.retain(|_, (at, _, _)| at.elapsed() < ttl);
-            if entries.len() >= Self::MAX_ENTRIES {
+            if entries.len() >= self.max_entries {
                 return;
             }
         }

@@ -11,9 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::rules::Kind;
 use crate::reports::ReportError;
 
-/// At most this many signals in one answer (`total` still counts them all).
-pub const MAX_LISTED: usize = 10_000;
-
 /// One stored version of a signal.
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]
 pub struct SignalRow {
@@ -82,13 +79,21 @@ pub struct ExplanationRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SignalList {
+    /// This page of them.
     pub signals: Vec<Signal>,
-    /// Signals matching the filter (all of them, even past the listed `MAX_LISTED`).
+    /// Signals matching the filter, on every page.
     pub total: u64,
+    /// The gross all of them put in doubt (each signal's, summed).
+    #[schema(value_type = String)]
+    pub gross_at_stake: Kzt,
+    /// The page (from 1) and its size; without paging (`ekino report signals`), one page
+    /// of all of them.
+    pub page: u64,
+    pub page_size: u64,
 }
 
 /// What to list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SignalFilter {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -119,36 +124,70 @@ impl Signal {
     }
 }
 
-/// The stored versions in force of `signals` (active or not) matching the filter's days,
-/// cinema and kind. `active` is filtered outside the `FINAL` read: a condition on a column
-/// that is not in the sorting key could be moved before the merge (PREWHERE) and bring back
-/// an older version.
+/// The read of the signals in force matching the filter, active ones only, and its binds.
+/// `active` is filtered outside the `FINAL` read: a condition on a column that is not in the
+/// sorting key could be moved before the merge (PREWHERE) and bring back an older version.
+fn active_in_force(app_db: &str, f: &SignalFilter) -> (String, Vec<String>) {
+    let mut sql = format!(
+        "SELECT * FROM (SELECT * FROM {app_db}.signals FINAL WHERE day >= toDate(?) AND day <= toDate(?)"
+    );
+    let mut binds = vec![f.from.to_string(), f.to.to_string()];
+    if let Some(c) = &f.cinema {
+        sql.push_str(" AND cinema_bin = ?");
+        binds.push(c.clone());
+    }
+    if let Some(k) = f.kind {
+        sql.push_str(" AND kind = ?");
+        binds.push(k.code().to_owned());
+    }
+    sql.push_str(") WHERE active = 1");
+    (sql, binds)
+}
+
+/// A page of a list: rows to skip and at most how many to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// The stored signals in force and active matching the filter, by day, cinema, kind and
+/// session; with a window, only that page of them (the server skips and cuts, so an answer
+/// costs its page, not the month).
 pub async fn in_force(
     ch: &Client,
     app_db: &str,
     f: &SignalFilter,
+    window: Option<Window>,
 ) -> Result<Vec<SignalRow>, ReportError> {
-    let mut sql = format!(
-        "SELECT ?fields FROM (SELECT * FROM {app_db}.signals FINAL WHERE day >= toDate(?) AND day <= toDate(?)"
-    );
-    if f.cinema.is_some() {
-        sql.push_str(" AND cinema_bin = ?");
+    let (inner, binds) = active_in_force(app_db, f);
+    let mut sql =
+        format!("SELECT ?fields FROM ({inner}) ORDER BY day, cinema_bin, kind, screening_id");
+    if let Some(w) = window {
+        sql.push_str(&format!(" LIMIT {}, {}", w.offset, w.limit));
     }
-    if f.kind.is_some() {
-        sql.push_str(" AND kind = ?");
-    }
-    sql.push_str(") WHERE active = 1 ORDER BY day, cinema_bin, kind, screening_id");
-    let mut q = ch
-        .query(&sql)
-        .bind(f.from.to_string())
-        .bind(f.to.to_string());
-    if let Some(c) = &f.cinema {
-        q = q.bind(c.as_str());
-    }
-    if let Some(k) = f.kind {
-        q = q.bind(k.code());
+    let mut q = ch.query(&sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
     }
     Ok(q.fetch_all::<SignalRow>().await?)
+}
+
+#[derive(Debug, Clone, Copy, Row, Deserialize)]
+struct Totals {
+    n: u64,
+    at_stake: i64,
+}
+
+/// How many signals match the filter, and the gross they put at stake together.
+async fn totals(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<Totals, ReportError> {
+    let (inner, binds) = active_in_force(app_db, f);
+    let sql = format!("SELECT count() AS n, sum(gross_at_stake_tiyn) AS at_stake FROM ({inner})");
+    let mut q = ch.query(&sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    Ok(q.fetch_one::<Totals>().await?)
 }
 
 /// The latest explanation of each signal of the filter's days (and cinema), by key.
@@ -190,19 +229,31 @@ pub async fn explanations(
 }
 
 /// The list: signals in force and active, by day, cinema, kind and session, each with the
-/// cinema's latest explanation.
-pub async fn list(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<SignalList, ReportError> {
-    let rows = in_force(ch, app_db, f).await?;
+/// cinema's latest explanation; with a window, one page of it, `total` and the gross at
+/// stake still of every signal the filter matches.
+pub async fn list(
+    ch: &Client,
+    app_db: &str,
+    f: &SignalFilter,
+    window: Option<Window>,
+) -> Result<SignalList, ReportError> {
+    let (rows, sum) = tokio::try_join!(in_force(ch, app_db, f, window), totals(ch, app_db, f))?;
     let said = if rows.is_empty() {
         HashMap::new()
     } else {
         explanations(ch, app_db, f).await?
     };
+    let (page, page_size) = match window {
+        Some(w) if w.limit > 0 => (w.offset / w.limit + 1, w.limit),
+        _ => (1, sum.n.max(rows.len() as u64)),
+    };
     Ok(SignalList {
-        total: rows.len() as u64,
+        total: sum.n,
+        gross_at_stake: Kzt::from_tiyn(sum.at_stake),
+        page,
+        page_size,
         signals: rows
             .iter()
-            .take(MAX_LISTED)
             .map(|r| {
                 let mut g = Signal::of_row(r);
                 let key = (
@@ -222,6 +273,12 @@ pub async fn list(ch: &Client, app_db: &str, f: &SignalFilter) -> Result<SignalL
             .collect(),
     })
 }
+
+/// Lists served from memory (`api.signals_cache_ms`, ≤ 1 s), by filter and page.
+pub type ListCache = crate::reports::cache::TtlCache<(SignalFilter, Window), SignalList>;
+
+/// Pages a list cache keeps: each holds up to `api.max_page_rows` signals.
+pub const CACHED_LISTS: usize = 256;
 
 /// One hall of a cinema as registered now (its cabinet shows them).
 #[derive(Debug, Clone, PartialEq, Eq, Row, Serialize, Deserialize)]

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use askama::Template;
-use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
@@ -53,6 +52,10 @@ pub struct SignalsPage {
     pub lines: Vec<Line>,
     pub total: u64,
     pub at_stake: String,
+    pub page: u64,
+    /// The neighbouring pages' URLs (this filter, another page), where there are such.
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
 }
 
 impl SignalsPage {
@@ -63,6 +66,25 @@ impl SignalsPage {
     pub fn chosen(&self, name: &str, v: &str) -> bool {
         self.value(name) == v
     }
+}
+
+/// Signals on one screen (the list is paged; `total` counts them all).
+pub const PAGE_ROWS: u64 = 100;
+
+/// This page's URL with its filters and another page number.
+fn href(lang: Lang, home: &str, form: &HashMap<String, String>, page: u64) -> String {
+    let mut pairs: Vec<(&str, String)> = form
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && k.as_str() != "page")
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    pairs.sort();
+    pairs.push(("page", page.to_string()));
+    format!(
+        "/{}/{home}/signals?{}",
+        lang.code(),
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
@@ -84,6 +106,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
+    // A page number that is not one is the first page, as a link edited by hand expects.
+    let page_no = get("page")
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|n| (1..=api_core::params::MAX_PAGE).contains(n))
+        .unwrap_or(1);
     let reply = if all {
         signals::all(
             s,
@@ -93,6 +120,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 to,
                 cinema: get("cinema"),
                 kind: get("kind"),
+                page: Some(page_no),
+                page_size: Some(PAGE_ROWS),
             },
         )
         .await
@@ -106,6 +135,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 from,
                 to,
                 kind: get("kind"),
+                page: Some(page_no),
+                page_size: Some(PAGE_ROWS),
             },
         )
         .await
@@ -125,7 +156,9 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         }
     };
     let registry = s.registry().await.ok();
-    let at_stake: i64 = reply.signals.iter().map(|g| g.gross_at_stake.tiyn()).sum();
+    let shown_to = (page_no - 1) * PAGE_ROWS + reply.signals.len() as u64;
+    let prev_href = (page_no > 1).then(|| href(lang, home, &form, page_no - 1));
+    let next_href = (shown_to < reply.total).then(|| href(lang, home, &form, page_no + 1));
     let lines = reply
         .signals
         .iter()
@@ -180,7 +213,10 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             kinds,
             lines,
             total: reply.total,
-            at_stake: i18n::money(lang, Decimal::new(at_stake, 2)),
+            at_stake: i18n::money(lang, reply.gross_at_stake.to_decimal()),
+            page: page_no,
+            prev_href,
+            next_href,
         },
     );
     cabinet::done(s, html, p, route, path, query, started)
