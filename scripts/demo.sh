@@ -133,6 +133,13 @@ import json, sys
 for s in json.load(sys.stdin)['signals']:
     print(f\"  {s['day']} {s['cinema_bin']} {s['kind']:<24} {s['screening_id']:<16} at stake {s['gross_at_stake']:>12} KZT  {json.dumps(s['evidence'])}\")
 "
+echo "GET /v1/vendors (ministry key): how completely each ticketing vendor's cinemas reported the history (target 98 %)"
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/vendors?from=$FIRST&to=$DAY" | python3 -c "
+import json, sys
+for v in json.load(sys.stdin)['vendors']:
+    s = v['score']
+    print(f\"  #{v['rank']} {v['vendor'] or '(not known)':<14} {v['cinemas']:>3} cinemas  {s['sessions_with_tickets']:>6} of {s['sessions']:>6} sessions with tickets = {s['completeness']}  days below target {s['days_below_target']} of {s['days']}\")
+"
 echo "GET /v1/roi/summary (ministry key): the payback KPI over state-funded films"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/roi/summary" | python3 -m json.tool
 # A key per role for the signed-in screens: the simulation's first cinema, the producer of its

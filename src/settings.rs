@@ -60,6 +60,11 @@ impl Settings {
         s.reporting.validate().map_err(anyhow::Error::msg)?;
         s.api.signals.validate().map_err(anyhow::Error::msg)?;
         s.api.cases.validate().map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            (1..=100).contains(&s.api.completeness_target_percent),
+            "api.completeness_target_percent must be from 1 to 100, got {}",
+            s.api.completeness_target_percent
+        );
         Ok(s)
     }
 }

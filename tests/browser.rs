@@ -1034,12 +1034,12 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
             &format!("/v1/signals?{signal_days}"),
             Some(&ministry),
         );
-        if planted["total"] == 5 {
+        if planted["total"] == 7 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(planted["total"], 5, "{planted}");
+    assert_eq!(planted["total"], 7, "{planted}");
     ui.open(&format!("/kk/ministry/signals?{signal_days}"), "kk")
         .await;
     let kinds: Vec<String> = ui
@@ -1052,7 +1052,9 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
             "late_night_full",
             "over_capacity",
             "overlapping_sessions",
-            "seat_sold_twice"
+            "partner_gap",
+            "seat_sold_twice",
+            "undeclared_session"
         ]
     );
     let over: String = ui
@@ -1127,6 +1129,32 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         "{counted}"
     );
     assert_eq!(counted["signals"][0]["evidence"]["head_count"], stored + 5);
+    ui.page
+        .execute(ClearDeviceMetricsOverrideParams::default())
+        .await
+        .unwrap();
+    // The vendors' completeness, in Russian: the simulator's four vendors, ranked (here no
+    // declared session has ended, so none has a completeness yet and all are unranked).
+    let vendor_days = format!("from={friday}&to={tomorrow}");
+    ui.open(&format!("/ru/ministry/vendors?{vendor_days}"), "ru")
+        .await;
+    let vendors: Vec<String> = ui
+        .js("Array.from(document.querySelectorAll('#vendors tbody th')).map(t => t.textContent).sort()")
+        .await;
+    assert_eq!(
+        vendors,
+        ["Bilet Pro", "KinoSoft", "Premiera KZ", "Sapa Ticket"]
+    );
+    assert!(ui.text("#vendors-target").await.contains("98"));
+    assert!(ui.text("#vendors-undeclared").await.ends_with(": 113."));
+    ui.check("ru-ministry-vendors").await;
+    ui.page
+        .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+        .await
+        .unwrap();
+    ui.open(&format!("/kk/ministry/vendors?{vendor_days}"), "kk")
+        .await;
+    ui.check("kk-ministry-vendors-420").await;
     ui.page
         .execute(ClearDeviceMetricsOverrideParams::default())
         .await

@@ -141,6 +141,40 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         "chart_admissions",
         schemas::ddl::bind_literals(api_core::reports::occupancy::ADMISSIONS_SQL, &[&from, &to]),
     );
+    // Vendors' completeness: the declared sessions in force that ended by "now" (the far
+    // future here) with and without tickets, latency buckets of every arrival, refusals.
+    let day_before =
+        (from.parse::<chrono::NaiveDate>().unwrap() - chrono::Days::new(1)).to_string();
+    let day_after = (to.parse::<chrono::NaiveDate>().unwrap() + chrono::Days::new(1)).to_string();
+    queries.insert(
+        "vendor_sessions",
+        schemas::ddl::bind_literals(
+            api_core::reports::completeness::SESSIONS_SQL,
+            &[
+                &day_before,
+                &day_after,
+                &from,
+                &to,
+                "4294967295",
+                &day_before,
+                &day_after,
+            ],
+        ),
+    );
+    queries.insert(
+        "vendor_latency",
+        schemas::ddl::bind_literals(
+            api_core::reports::completeness::LATENCY_SQL,
+            &["0", "4294967295"],
+        ),
+    );
+    queries.insert(
+        "vendor_rejects",
+        schemas::ddl::bind_literals(
+            api_core::reports::completeness::REJECTS_SQL,
+            &["ekino.backfill", "0", "4294967295"],
+        ),
+    );
     queries.insert(
         "chart_reporting",
         schemas::ddl::bind_literals(api_core::reports::chart::REPORTING_SQL, &[&from, &to]),

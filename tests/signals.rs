@@ -1229,3 +1229,126 @@ fn a_declared_backfilled_history_of_honest_cinemas_has_no_signal() {
         "an honest cinema has a signal: {last:#}"
     );
 }
+
+/// Vendors' completeness (`GET /v1/vendors`), worked by hand. Two sessions that ended an
+/// hour ago at each cinema, one that has not ended yet (not counted) and one cancelled (not
+/// counted): the honest cinema ("Alpha") has tickets for both ended ones, the other ("Beta")
+/// for one of its two. One malformed message keyed by Beta is refused. So Alpha: 2 of 2,
+/// 100 %, rank 1, none of its 3 messages refused (a sale for the later session too); Beta: 1
+/// of 2, 50 %, below 98 %, rank 2, one of its 2 messages refused. Sales happened 30 minutes
+/// before they were sent: they arrived within the 2,048 s bucket (1,800 s plus the send).
+#[test]
+fn vendors_are_ranked_by_the_share_of_declared_sessions_with_tickets() {
+    let env = TestEnv::new("vendors");
+    let cinemas = env.dir.join("cinemas.csv");
+    std::fs::write(
+        &cinemas,
+        format!("bin,name,region,city,halls,seats,vat_payer,vendor\n{HONEST},Honest,Almaty,Almaty,1,100,false,Alpha\n{DISHONEST},Dishonest,Astana,Astana,1,100,false,Beta\n"),
+    )
+    .unwrap();
+    env.run(&["registry", "load", "--cinemas", cinemas.to_str().unwrap()]);
+    let ministry = env
+        .run(&["keys", "create", "--role", "ministry"])
+        .trim()
+        .to_owned();
+    let (_api, base) = spawn_api(&env);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let now = Utc::now();
+    let mut t = Traffic {
+        declarations: Vec::new(),
+        tickets: Vec::new(),
+        now,
+    };
+    let (ended, later) = (now - Span::hours(3), now + Span::hours(1));
+    let before = now - Span::hours(5);
+    for bin in [HONEST, DISHONEST] {
+        t.declare(bin, "1", "E1", ended, 60, "scheduled", before);
+        t.declare(
+            bin,
+            "1",
+            "E2",
+            ended + Span::minutes(70),
+            60,
+            "scheduled",
+            before,
+        );
+        t.declare(bin, "1", "LATER", later, 60, "scheduled", before);
+        t.declare(bin, "1", "GONE", ended, 30, "cancelled", before);
+    }
+    t.sale(HONEST, "1", "E1", ended, None);
+    t.sale(HONEST, "1", "E2", ended + Span::minutes(70), None);
+    t.sale(DISHONEST, "1", "E1", ended, None);
+    t.sale(HONEST, "1", "LATER", later, None);
+    produce(&format!("{}.sessions", env.name), &t.declarations);
+    produce(&env.name, &t.tickets);
+    produce(&env.name, &[(DISHONEST.to_owned(), "{not json".to_owned())]);
+    let today = schemas::time::box_office_day(now);
+    let range = format!(
+        "from={}&to={}",
+        today - chrono::Days::new(1),
+        today + chrono::Days::new(1)
+    );
+    let mut last = Value::Null;
+    let settled = wait_until(Duration::from_secs(60), || {
+        last = get(&base, &format!("/v1/vendors?{range}"), &ministry).1;
+        last["vendors"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .map(|v| v["score"]["sessions"].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+                    == 4
+                    && v.iter()
+                        .map(|v| v["score"]["rejected"].as_u64().unwrap_or(0))
+                        .sum::<u64>()
+                        == 1
+                    && v.iter()
+                        .map(|v| v["score"]["events"].as_u64().unwrap_or(0))
+                        .sum::<u64>()
+                        == 4
+            })
+            .unwrap_or(false)
+    });
+    assert!(settled, "{last:#}");
+    assert_eq!(last["target"], "0.98");
+    let vendors: Vec<Value> = last["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            json!([
+                v["rank"],
+                v["vendor"],
+                v["score"]["sessions_with_tickets"],
+                v["score"]["sessions"],
+                v["score"]["completeness"],
+                v["score"]["meets_target"],
+                v["score"]["reject_rate"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        vendors,
+        vec![
+            json!([1, "Alpha", 2, 2, "1", true, "0"]),
+            json!([2, "Beta", 1, 2, "0.5", false, "0.5"]),
+        ],
+        "{last:#}"
+    );
+    let latencies: BTreeSet<u64> = last["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["score"]["latency_p95_seconds"].as_u64().unwrap())
+        .collect();
+    assert_eq!(latencies, BTreeSet::from([2048]), "{last:#}");
+    // Only the ministry reads it; to others the route is not there.
+    let cinema_key = env
+        .run(&["keys", "create", "--role", "cinema", "--bin", HONEST])
+        .trim()
+        .to_owned();
+    assert_eq!(
+        get(&base, &format!("/v1/vendors?{range}"), &cinema_key).0,
+        404
+    );
+}

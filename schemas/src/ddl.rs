@@ -65,6 +65,8 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     // A cinema's name in Kazakh and Russian (empty: its registered `name`).
     ("cinemas", "name_kk", "String DEFAULT ''"),
     ("cinemas", "name_ru", "String DEFAULT ''"),
+    // The cinema's ticketing vendor (empty: not known): vendors are scored on completeness.
+    ("cinemas", "vendor", "String DEFAULT ''"),
     // Sales with and without VAT per cinema, day and film: the reconciliation flag "VAT
     // different from the registry" read from the aggregates. Both 0 on a row computed before
     // they existed (no flag either way) until `ekino rollup` recomputes it.

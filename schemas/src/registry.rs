@@ -47,6 +47,26 @@ pub struct Cinema {
     pub halls: u16,
     pub seats: u32,
     pub vat_payer: bool,
+    /// Its ticketing system's vendor, as the ministry names it; empty: not known. Vendors are
+    /// scored on how completely their cinemas report (`GET /v1/vendors`).
+    #[serde(default)]
+    pub vendor: String,
+}
+
+/// The longest vendor name, in characters.
+pub const MAX_VENDOR: usize = 100;
+
+/// A vendor's name as given: trimmed, at most [`MAX_VENDOR`] characters, no control
+/// characters; empty is "not known".
+pub fn vendor_name(s: &str) -> Result<String, String> {
+    let v = s.trim();
+    if v.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if v.chars().count() > MAX_VENDOR {
+        return Err(format!("at most {MAX_VENDOR} characters"));
+    }
+    Ok(v.to_owned())
 }
 
 /// One hall of a cinema: the seats a session in it can sell. The key is (BIN, hall), where
@@ -149,6 +169,8 @@ struct CinemaCsv {
     halls: String,
     seats: String,
     vat_payer: String,
+    #[serde(default)]
+    vendor: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,6 +258,7 @@ pub fn read_cinemas<R: Read>(input: R) -> Result<Vec<Cinema>, RegistryError> {
                 halls: field(line, "halls", c.halls.parse())?,
                 seats: field(line, "seats", c.seats.parse())?,
                 vat_payer: field(line, "vat_payer", flag(&c.vat_payer))?,
+                vendor: field(line, "vendor", vendor_name(&c.vendor))?,
             })
         })
         .collect()
@@ -394,6 +417,7 @@ pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<
         "halls",
         "seats",
         "vat_payer",
+        "vendor",
     ])?;
     for c in rows {
         w.write_record([
@@ -406,6 +430,7 @@ pub fn write_cinemas<W: std::io::Write>(out: W, rows: &[Cinema]) -> csv::Result<
             &c.halls.to_string(),
             &c.seats.to_string(),
             &c.vat_payer.to_string(),
+            &c.vendor,
         ])?;
     }
     w.flush()?;
@@ -472,6 +497,7 @@ pub struct CinemaRow {
     pub updated_at: u32,
     pub name_kk: String,
     pub name_ru: String,
+    pub vendor: String,
 }
 
 /// One version of a partner (`partners`, ReplacingMergeTree by `updated_at`).
@@ -588,6 +614,7 @@ impl CinemaRow {
             updated_at: crate::time::secs(at),
             name_kk: c.name_kk.clone(),
             name_ru: c.name_ru.clone(),
+            vendor: c.vendor.clone(),
         }
     }
 }
@@ -690,19 +717,25 @@ mod tests {
             halls: 8,
             seats: 1200,
             vat_payer: true,
+            vendor: "KinoSoft".into(),
         };
         let mut buf = Vec::new();
         write_cinemas(&mut buf, std::slice::from_ref(&c)).unwrap();
         assert_eq!(read_cinemas(&buf[..]).unwrap(), vec![c.clone()]);
-        // A file without the kk/ru columns (written before them) reads with them empty.
+        // A file without the kk/ru and vendor columns (written before them) reads with them
+        // empty.
         let old = "bin,name,region,city,halls,seats,vat_payer\n000000000010,Kinopark 8,KZ-75,Almaty,8,1200,true\n";
         assert_eq!(
             read_cinemas(old.as_bytes()).unwrap(),
             vec![Cinema {
                 name_kk: String::new(),
+                vendor: String::new(),
                 ..c
             }]
         );
+        let controlled = "bin,name,region,city,halls,seats,vat_payer,vendor\n000000000010,X,Almaty,Almaty,1,10,true,\"Kino\u{7}Soft\"\n";
+        let err = read_cinemas(controlled.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("line 2: column vendor:"), "{err}");
 
         let bad =
             "bin,name,region,city,halls,seats,vat_payer\n000000000011,X,Almaty,Almaty,1,10,true\n";

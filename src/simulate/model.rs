@@ -130,6 +130,15 @@ pub struct Market {
     pub funding: Vec<Funding>,
 }
 
+/// The simulated ticketing vendors (fictional): a chain runs one system in all its cinemas.
+pub const VENDORS: [&str; 4] = ["KinoSoft", "Sapa Ticket", "Bilet Pro", "Premiera KZ"];
+
+/// A chain's vendor, from its name (no random draw: the market's draws stay as they were).
+fn vendor_of(chain: &str) -> &'static str {
+    let n: usize = chain.bytes().map(usize::from).sum();
+    VENDORS[n % VENDORS.len()]
+}
+
 pub fn random_bin(rng: &mut ChaCha8Rng) -> Bin {
     loop {
         let prefix: String = (0..11)
@@ -193,6 +202,7 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
                     halls: n_halls as u16,
                     seats,
                     vat_payer,
+                    vendor: vendor_of(chain).to_owned(),
                 },
                 halls,
                 base_price_kzt: price,

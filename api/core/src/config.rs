@@ -32,6 +32,9 @@ pub struct ApiSettings {
     pub chart_cache_ms: u64,
     /// A cinema's scorecard is served from memory for at most this long (≤ 1 s; 0: off).
     pub scorecard_cache_ms: u64,
+    /// A vendor's or a cinema's completeness below this share (%) of its declared sessions
+    /// with tickets is below target (`GET /v1/vendors`); at most 100.
+    pub completeness_target_percent: u8,
     /// A page of a signals list is served from memory for at most this long (≤ 1 s; 0: off).
     pub signals_cache_ms: u64,
     /// Where audit records wait while ClickHouse is away (a volume in compose).
@@ -232,6 +235,7 @@ impl Default for ApiSettings {
             chart_cache_ms: 1000,
             scorecard_cache_ms: 1000,
             signals_cache_ms: 1000,
+            completeness_target_percent: 98,
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
             max_connections: 1024,

@@ -387,6 +387,12 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let r = async { handlers::signals::all(s, &p, params::parse(q)?).await }.await;
             c.finish(r)
         });
+        let vendors = route(&s, &mounted, "vendors").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::vendors::report(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
         let cinema_signals = route(&s, &mounted, "cinema_signals").then(|c: Call| async move {
             let p = c.caller().clone();
             let bin = c.params[0].clone();
@@ -411,6 +417,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(explain.boxed())
             .unify()
             .or(signals.boxed())
+            .unify()
+            .or(vendors.boxed())
             .unify()
             .or(cinema_signals.boxed())
             .unify()

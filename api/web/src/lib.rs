@@ -38,7 +38,7 @@ use pages::ministry::decisions;
 use pages::{
     audit, box_office, cases, cinema, claim, commission, film, glossary, head_count, ministry,
     ministry_cinemas, people, producer, producer_film, productions, programmes, rebates, registry,
-    sales, sign_in, signals, upload,
+    sales, sign_in, signals, upload, vendors,
 };
 use params::{path_segment, percent_decode};
 
@@ -267,6 +267,14 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         "signals",
         Role::Ministry,
         |s, lang, signed, q| async move { signals::page(&s, lang, &signed, &q).await },
+    );
+    // How completely each ticketing vendor's cinemas report (see `vendors`).
+    let vendors_page = signed_page(
+        s,
+        "ministry",
+        "vendors",
+        Role::Ministry,
+        |s, lang, signed, q| async move { vendors::page(&s, lang, &signed, &q).await },
     );
     let cinema_signals_post = lang()
         .and(warp::path!("cinema" / "signals"))
@@ -498,6 +506,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(audit_page)
         .unify()
         .or(signals_page)
+        .unify()
+        .or(vendors_page)
         .unify()
         .or(cinema_signals_page)
         .unify()

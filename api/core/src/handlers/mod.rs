@@ -16,6 +16,7 @@ pub mod roi;
 pub mod sessions;
 pub mod signals;
 pub mod tickets;
+pub mod vendors;
 
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;

@@ -175,6 +175,8 @@ pub struct CinemaRecord {
     pub halls: u16,
     pub seats: u32,
     pub vat_payer: bool,
+    /// Its ticketing system's vendor; empty: not known.
+    pub vendor: String,
     pub updated_at: String,
 }
 
@@ -191,6 +193,7 @@ impl From<CinemaRow> for CinemaRecord {
             halls: c.halls,
             seats: c.seats,
             vat_payer: c.vat_payer != 0,
+            vendor: c.vendor,
         }
     }
 }

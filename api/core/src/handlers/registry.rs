@@ -219,6 +219,10 @@ pub struct CinemaBody {
     #[serde(deserialize_with = "schemas::integral::unsigned")]
     pub seats: u32,
     pub vat_payer: bool,
+    /// Its ticketing system's vendor (at most 100 characters); absent or empty: not known.
+    #[serde(default)]
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    pub vendor: String,
 }
 
 pub async fn put_cinema(
@@ -249,6 +253,8 @@ pub async fn put_cinema(
         halls: b.halls,
         seats: b.seats,
         vat_payer: b.vat_payer,
+        vendor: schemas::registry::vendor_name(&b.vendor)
+            .map_err(|e| ApiError::bad("vendor", e))?,
     };
     let row = CinemaRow::from_record(&c, s.clock.now());
     remember(s, p, Entity::Cinema, &b_in, "", &row).await?;

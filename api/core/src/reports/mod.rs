@@ -6,6 +6,7 @@
 mod box_office;
 pub mod cache;
 pub mod chart;
+pub mod completeness;
 pub mod corrections;
 mod error;
 pub mod film_run;

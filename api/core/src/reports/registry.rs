@@ -92,6 +92,8 @@ pub struct Registry {
     pub cinema_names: HashMap<String, Title>,
     /// Whether each registered cinema is a VAT payer: what its sales' VAT is compared with.
     pub cinema_vat_payers: HashMap<String, bool>,
+    /// Each registered cinema's ticketing vendor (empty: not known).
+    pub cinema_vendors: HashMap<String, String>,
 }
 
 impl Registry {
@@ -127,6 +129,10 @@ impl Registry {
             )
             .fetch_all()
             .await?;
+        let vendors: Vec<(String, String)> = client
+            .query("SELECT bin, argMax(vendor, updated_at) AS v FROM cinemas GROUP BY bin")
+            .fetch_all()
+            .await?;
         let or_name = |own: &str, name: &str| {
             if own.is_empty() {
                 name.to_owned()
@@ -135,6 +141,7 @@ impl Registry {
             }
         };
         Ok(Self {
+            cinema_vendors: vendors.into_iter().collect(),
             cinema_names: cinemas
                 .iter()
                 .map(|(bin, _, n, kk, ru, _)| {

@@ -25,3 +25,4 @@ pub mod sales;
 pub mod sign_in;
 pub mod signals;
 pub mod upload;
+pub mod vendors;

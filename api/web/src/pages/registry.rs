@@ -162,6 +162,7 @@ const FIELDS: &[&str] = &[
     "halls",
     "seats",
     "vat_payer",
+    "vendor",
 ];
 
 /// A field's label: `reg-f-<name>` in the catalogue, else its stored name.
@@ -548,6 +549,7 @@ fn cinema_form(c: &records::CinemaRecord) -> HashMap<String, String> {
         ("city", c.city.clone()),
         ("halls", c.halls.to_string()),
         ("seats", c.seats.to_string()),
+        ("vendor", c.vendor.clone()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -779,6 +781,7 @@ fn cinema_body(form: &HashMap<String, String>) -> Result<CinemaBody, ApiError> {
         halls: whole(form, "halls")?,
         seats: whole(form, "seats")?,
         vat_payer: ticked(form, "vat_payer"),
+        vendor: text("vendor"),
     })
 }
 
