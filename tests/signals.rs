@@ -1342,6 +1342,13 @@ fn vendors_are_ranked_by_the_share_of_declared_sessions_with_tickets() {
         .map(|v| v["score"]["latency_p95_seconds"].as_u64().unwrap())
         .collect();
     assert_eq!(latencies, BTreeSet::from([2048]), "{last:#}");
+    // `ekino report vendors` answers the same.
+    let (from, to) = (
+        (today - chrono::Days::new(1)).to_string(),
+        (today + chrono::Days::new(1)).to_string(),
+    );
+    let cli = env.json(&["report", "vendors", "--from", &from, "--to", &to, "--json"]);
+    assert_eq!(cli["vendors"], last["vendors"], "{cli:#}");
     // Only the ministry reads it; to others the route is not there.
     let cinema_key = env
         .run(&["keys", "create", "--role", "cinema", "--bin", HONEST])

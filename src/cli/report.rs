@@ -59,6 +59,16 @@ pub enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How completely each ticketing vendor's cinemas report over a range of box-office days
+    /// (README, "Vendors"): what `GET /v1/vendors` answers.
+    Vendors {
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `--cinema`, a BIN when given.
@@ -246,6 +256,62 @@ pub async fn run(cmd: ReportCommand, settings: &Settings) -> anyhow::Result<()> 
                     );
                 }
                 println!("{} signals", r.total);
+            }
+        }
+        ReportCommand::Vendors { from, to, json } => {
+            use anyhow::Context as _;
+            anyhow::ensure!(from <= to, "--to {to} is before --from {from}");
+            let registry = api_core::reports::registry::Registry::load(
+                &client
+                    .clone()
+                    .with_database(settings.clickhouse.app_database()),
+            )
+            .await
+            .context("reading the cinema registry")?;
+            let r = api_core::reports::completeness::read(
+                &client,
+                from,
+                to,
+                settings.reporting.clock().now(),
+                settings.api.completeness_target_percent,
+                &registry.cinema_vendors,
+                ingest::backfill::BACKFILL_TOPIC,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{:>4} {:<24} {:>7} {:>12} {:>10} {:>9} {:>10} {:>9}",
+                    "rank",
+                    "vendor",
+                    "cinemas",
+                    "sessions",
+                    "complete",
+                    "days<",
+                    "p95 s",
+                    "refused"
+                );
+                for v in &r.vendors {
+                    let s = &v.score;
+                    println!(
+                        "{:>4} {:<24} {:>7} {:>12} {:>10} {:>9} {:>10} {:>9}",
+                        v.rank.map_or("-".to_owned(), |n| n.to_string()),
+                        if v.vendor.is_empty() {
+                            "(not known)"
+                        } else {
+                            &v.vendor
+                        },
+                        v.cinemas,
+                        format!("{}/{}", s.sessions_with_tickets, s.sessions),
+                        s.completeness.as_deref().unwrap_or("-"),
+                        format!("{}/{}", s.days_below_target, s.days),
+                        s.latency_p95_seconds
+                            .map_or("-".to_owned(), |n| n.to_string()),
+                        s.reject_rate.as_deref().unwrap_or("-"),
+                    );
+                }
+                println!("target {}", r.target);
             }
         }
     }
