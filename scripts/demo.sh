@@ -109,7 +109,7 @@ for f in c['films'][:3]:
 TOMORROW=$(date -d "$TODAY + 1 day" +%Y-%m-%d)
 echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (the planted cinema's, tomorrow; the history's honest cinemas have none)"
 for _ in $(seq 1 100); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" \
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" \
     | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
   [ "$n" -ge 7 ] && break
   sleep 0.2
@@ -123,15 +123,33 @@ print(json.dumps({'cinema_bin': s['cinema_bin'], 'day': s['day'], 'screening_id'
                   'count': s['evidence']['admissions'] + 5, 'note': 'demo: counted at the door'}))
 " | curl -fsS -H "Authorization: Bearer $MINISTRY" -H 'Content-Type: application/json' --data @- "http://$API_ADDR/v1/head-counts" >/dev/null
 for _ in $(seq 1 100); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" \
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" \
     | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
   [ "$n" -ge 8 ] && break
   sleep 0.2
 done
-curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$TOMORROW" | python3 -c "
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" | python3 -c "
 import json, sys
 for s in json.load(sys.stdin)['signals']:
     print(f\"  {s['day']} {s['cinema_bin']} {s['kind']:<24} {s['screening_id']:<16} at stake {s['gross_at_stake']:>12} KZT  {json.dumps(s['evidence'])}\")
+"
+echo "GET /v1/signals (ministry key), the history: outliers against the region (three cinemas of Almaty report dishonestly every day)"
+for _ in $(seq 1 300); do
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$DAY" \
+    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
+  [ "$n" -ge 3 ] && break
+  sleep 0.2
+done
+curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$FIRST&to=$DAY&page_size=1000" | python3 -c "
+import json, sys, collections
+l = json.load(sys.stdin)
+days = collections.Counter((s['cinema_bin'], s['kind']) for s in l['signals'])
+for (bin, kind), n in sorted(days.items()):
+    print(f\"  {bin} {kind:<24} on {n} days\")
+last = [s for s in l['signals'] if s['day'] == '$DAY']
+for s in last:
+    e = s['evidence']
+    print(f\"  $DAY {s['cinema_bin']} {s['kind']:<24} at stake {s['gross_at_stake']:>12} KZT  {json.dumps(e)}\")
 "
 echo "GET /v1/vendors (ministry key): how completely each ticketing vendor's cinemas reported the history (target 98 %)"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/vendors?from=$FIRST&to=$DAY" | python3 -c "

@@ -175,6 +175,11 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
             &["ekino.backfill", "0", "4294967295"],
         ),
     );
+    // The regional outliers' daily sums per cinema (their seats come from DECLARED_SQL).
+    queries.insert(
+        "regional_daily",
+        schemas::ddl::bind_literals(api_core::signals::watch_regional::DAILY_SQL, &[&from, &to]),
+    );
     queries.insert(
         "chart_reporting",
         schemas::ddl::bind_literals(api_core::reports::chart::REPORTING_SQL, &[&from, &to]),

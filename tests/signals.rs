@@ -204,9 +204,13 @@ fn post(base: &str, path: &str, key: &str, content_type: &str, body: &str) -> (u
     )
 }
 
-/// The API, its signal watcher looking every 300 ms; its process and base URL.
+/// The API, its signal watcher looking every 300 ms (the regional round too); its process
+/// and base URL.
 fn spawn_api(env: &TestEnv) -> (Guard, String) {
-    env.spawn_api(&[("EKINO_API__SIGNALS__INTERVAL_MS", "300")])
+    env.spawn_api(&[
+        ("EKINO_API__SIGNALS__INTERVAL_MS", "300"),
+        ("EKINO_API__SIGNALS__REGIONAL_INTERVAL_MS", "300"),
+    ])
 }
 
 fn found(list: &Value) -> BTreeSet<(String, String, String)> {
@@ -1035,6 +1039,234 @@ fn cases_from_the_planted_signals(env: &TestEnv, base: &str, keys: [&str; 3], da
         "audited case steps: {}",
         audited()
     );
+}
+
+/// A valid BIN for the `n`-th cinema of a test (11 digits from `n`, then the check digit).
+fn bin_of(n: u32) -> String {
+    (0..10)
+        .find_map(|k| schemas::Bin::from_prefix(&format!("77{n:06}{k:03}")))
+        .unwrap()
+        .to_string()
+}
+
+/// Outliers against the region, worked by hand (README, "Signals"; thresholds at their
+/// defaults but `regional_min_sales` 10). Every cinema declares its sessions for two hours
+/// from now and sells 20 tickets at 2,500.00 for one of them, on one box-office day D (so the
+/// window of D holds D only).
+/// - Karaganda, 12 cinemas: nine ordinary (one session of 40 seats, 20 sold: no refund,
+///   2,500.00, occupancy 50 %); R refunds 5 of its 20 (25 %; 15 of 40 seated, 37.5 %); P sells
+///   at 1,000.00; O declares four sessions of 40 seats (160) and sells 20 (12.5 %).
+///   Refund rates: eleven at 0 and 25 %: median 0, a signal from 5 % (the larger of 0 × 3 and
+///   0 + 5 points): R. Prices: eleven at 2,500.00 and 1,000.00: median 2,500.00, a signal
+///   below 1,250.00: P. Occupancy: 12.5 %, 37.5 %, ten at 50 %: median 50 %, a signal below
+///   25 %: O (R's 37.5 % is not).
+///   At stake on D: R's 5 refunds beyond 0 % at 2,500.00 = 12,500.00; P's 20 admissions at
+///   1,500.00 short = 30,000.00; O's 160 seats at 50 % are 80 people, 20 reported: 60 at
+///   2,500.00 = 150,000.00.
+/// - Pavlodar, 9 cinemas: eight ordinary and one selling at 1,000.00 — fewer than ten
+///   reporting cinemas, so nothing is judged there.
+#[test]
+fn outliers_against_a_region_of_ten_or_more_cinemas_are_found_and_a_smaller_region_is_not_judged() {
+    let env = TestEnv::new("regional");
+    let ministry = env
+        .run(&["keys", "create", "--role", "ministry"])
+        .trim()
+        .to_owned();
+    let (_api, base) = env.spawn_api(&[
+        ("EKINO_API__SIGNALS__INTERVAL_MS", "300"),
+        ("EKINO_API__SIGNALS__REGIONAL_INTERVAL_MS", "300"),
+        ("EKINO_API__SIGNALS__REGIONAL_MIN_SALES", "10"),
+    ]);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let karaganda: Vec<String> = (1..=12).map(bin_of).collect();
+    let pavlodar: Vec<String> = (13..=21).map(bin_of).collect();
+    let (r, p, o) = (&karaganda[9], &karaganda[10], &karaganda[11]);
+    let cheap_elsewhere = &pavlodar[8];
+    let mut csv = String::from("bin,name,region,city,halls,seats,vat_payer\n");
+    for (i, b) in karaganda.iter().enumerate() {
+        csv.push_str(&format!("{b},K{i},Karaganda,Karaganda,4,160,false\n"));
+    }
+    for (i, b) in pavlodar.iter().enumerate() {
+        csv.push_str(&format!("{b},P{i},Pavlodar,Pavlodar,4,160,false\n"));
+    }
+    let cinemas = env.dir.join("cinemas.csv");
+    std::fs::write(&cinemas, csv).unwrap();
+    env.run(&["registry", "load", "--cinemas", cinemas.to_str().unwrap()]);
+
+    let now = Utc::now();
+    let start = now + Span::hours(2);
+    let day = schemas::time::box_office_day(start);
+    let mut t = Traffic {
+        declarations: Vec::new(),
+        tickets: Vec::new(),
+        now,
+    };
+    for b in karaganda.iter().chain(&pavlodar) {
+        let halls = if b == o { 4 } else { 1 };
+        for h in 1..=halls {
+            t.declare(
+                b,
+                &h.to_string(),
+                &format!("S{h}"),
+                start,
+                120,
+                "scheduled",
+                now,
+            );
+        }
+        let first = t.tickets.len();
+        t.sales(b, "1", "S1", start, 20, None);
+        if b == p || b == cheap_elsewhere {
+            for ticket in &mut t.tickets[first..] {
+                ticket.1 = ticket.1.replace("\"2500.00\"", "\"1000.00\"");
+            }
+        }
+        if b == r {
+            let sold: Vec<String> = t.tickets[first..first + 5]
+                .iter()
+                .map(|(_, v)| {
+                    serde_json::from_str::<Value>(v).unwrap()["event_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            for id in sold {
+                t.refund(&id);
+            }
+        }
+    }
+    produce(&format!("{}.sessions", env.name), &t.declarations);
+    let declared = wait_until(Duration::from_secs(60), || {
+        env.sql("SELECT count() FROM declared_sessions FINAL")
+            .trim()
+            == "24"
+    });
+    assert!(declared, "the 24 declarations were not stored");
+    produce(&env.name, &t.tickets);
+
+    let want: BTreeSet<(String, String, String)> = [
+        (r, "refund_rate_outlier"),
+        (p, "average_price_outlier"),
+        (o, "occupancy_outlier"),
+    ]
+    .into_iter()
+    .map(|(b, k)| (b.clone(), k.to_owned(), String::new()))
+    .collect();
+    let range = format!("from={day}&to={day}");
+    let mut last = Value::Null;
+    let settled = wait_until(Duration::from_secs(120), || {
+        let (_, list) = get(&base, &format!("/v1/signals?{range}"), &ministry);
+        let ok = found(&list) == want;
+        last = list;
+        ok
+    });
+    assert!(settled, "the outliers never showed alone: {last:#}");
+    let refunds = signal(&last, "refund_rate_outlier");
+    assert_eq!(
+        (
+            refunds["evidence"]["rate_bp"].clone(),
+            refunds["evidence"]["region_median_bp"].clone(),
+            refunds["evidence"]["threshold_bp"].clone(),
+            refunds["evidence"]["cinemas"].clone(),
+            refunds["evidence"]["region"].clone(),
+            refunds["gross_at_stake"].clone(),
+        ),
+        (
+            json!(2500),
+            json!(0),
+            json!(500),
+            json!(12),
+            json!("KZ-35"),
+            json!("12500.00")
+        ),
+        "{refunds:#}"
+    );
+    let price = signal(&last, "average_price_outlier");
+    assert_eq!(
+        (
+            price["evidence"]["price_tiyn"].clone(),
+            price["evidence"]["region_median_tiyn"].clone(),
+            price["evidence"]["threshold_tiyn"].clone(),
+            price["gross_at_stake"].clone(),
+        ),
+        (
+            json!(100_000),
+            json!(250_000),
+            json!(125_000),
+            json!("30000.00")
+        ),
+        "{price:#}"
+    );
+    let occupancy = signal(&last, "occupancy_outlier");
+    assert_eq!(
+        (
+            occupancy["evidence"]["occupancy_bp"].clone(),
+            occupancy["evidence"]["seats"].clone(),
+            occupancy["evidence"]["region_median_bp"].clone(),
+            occupancy["evidence"]["threshold_bp"].clone(),
+            occupancy["gross_at_stake"].clone(),
+        ),
+        (
+            json!(1250),
+            json!(160),
+            json!(5000),
+            json!(2500),
+            json!("150000.00")
+        ),
+        "{occupancy:#}"
+    );
+
+    // One kind asked for: that kind only.
+    let (status, one) = get(
+        &base,
+        &format!("/v1/signals?{range}&kind=average_price_outlier"),
+        &ministry,
+    );
+    assert_eq!(
+        (status, found(&one)),
+        (
+            200,
+            [(p.clone(), "average_price_outlier".to_owned(), String::new())].into()
+        ),
+        "{one:#}"
+    );
+
+    // The cheap cinema's tickets were keyed wrong: it voids them all and sells them again at
+    // 2,500.00. Its price is the region's now, and its signal goes; the others stay.
+    let again: Vec<(String, String)> = (0..20)
+        .map(|_| {
+            let mut fair = Traffic {
+                declarations: Vec::new(),
+                tickets: Vec::new(),
+                now,
+            };
+            fair.sale(p, "1", "S1", start, None);
+            fair.tickets.remove(0)
+        })
+        .collect();
+    let voids: Vec<(String, String)> = t
+        .tickets
+        .iter()
+        .filter(|(b, v)| b == p && v.contains("\"1000.00\""))
+        .map(|(b, v)| {
+            let id = serde_json::from_str::<Value>(v).unwrap()["event_id"].as_str().unwrap().to_owned();
+            (b.clone(), json!({"schema": "ekino.ticket/1", "event_id": uuid::Uuid::new_v4().to_string(), "type": "void", "cinema_bin": b, "occurred_at": rfc(now), "voids": id, "reason": "price keyed wrong"}).to_string())
+        })
+        .collect();
+    produce(&env.name, &voids);
+    produce(&env.name, &again);
+    let gone = wait_until(Duration::from_secs(120), || {
+        let (_, list) = get(&base, &format!("/v1/signals?{range}"), &ministry);
+        let ok = !found(&list).iter().any(|(b, _, _)| b == p);
+        last = list;
+        ok
+    });
+    assert!(
+        gone,
+        "the cheap cinema's signal stayed after its fair prices: {last:#}"
+    );
+    assert_eq!(found(&last).len(), 2, "{last:#}");
 }
 
 /// The demo's dishonest cinema (`ekino simulate --plant-signals`): amid ordinary simulated

@@ -13,6 +13,7 @@
 //! out, before the live part begins.
 
 mod corrupt;
+mod dishonest;
 mod hard;
 mod ledger;
 pub mod model;
@@ -66,7 +67,9 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Also plant one dishonest cinema's sessions for the day after "now" (declared sessions
-    /// and tickets, one case of each signal the rules find from them; `simulate::planted`).
+    /// and tickets, one case of each signal the rules find from them; `simulate::planted`),
+    /// and have three cinemas of its region report every day dishonestly (a price cut, extra
+    /// refunds, two sales in three left out: the regional outliers; `simulate::dishonest`).
     #[arg(long)]
     pub plant_signals: bool,
     /// Write the ticket messages of the days before today to this file, one per line (for
@@ -168,6 +171,19 @@ pub async fn run(
     let skip = (args.plant_signals && args.declare)
         .then(|| planted::planted_cinema(&market, now))
         .flatten();
+    // With the planted sessions, three cinemas of the planted one's region report every day
+    // dishonestly (`dishonest`), for the regional outliers.
+    let dishonest = args
+        .plant_signals
+        .then(|| dishonest::Dishonest::of(&market))
+        .flatten();
+    // What each day's traffic becomes before it is sent (as of `now` for its refunds).
+    let adjust = |events: &mut Vec<TicketEvent>, now: DateTime<Utc>| {
+        events.retain(|e| kept(skip.as_ref(), &e.cinema_bin, e.day()));
+        if let Some(d) = &dishonest {
+            d.distort(events, now);
+        }
+    };
     let kafka_needed = !args.dry_run && (args.ndjson.is_none() || args.live);
     let producer = if kafka_needed {
         ingest::topic::ensure_topic(kafka, topic, ingest::topic::DEFAULT_PARTITIONS).await?;
@@ -217,7 +233,7 @@ pub async fn run(
     for d in 0..past_days {
         let day = first + Days::new(u64::from(d));
         let mut events = traffic::day_events(&mut rng, &market, day, now);
-        events.retain(|e| kept(skip.as_ref(), &e.cinema_bin, e.day()));
+        adjust(&mut events, now);
         let mut resend: Vec<Outgoing> = Vec::new();
         for e in events {
             if valid_budget == 0 {
@@ -242,7 +258,11 @@ pub async fn run(
             }
             ledger.count_valid(&e);
             let mut case = None;
-            if args.hard_rate > 0.0 && hard.gen_bool(args.hard_rate.min(1.0)) {
+            // A dishonest cinema's refunds are its own: no hard case refunds its sales again.
+            let plain = dishonest
+                .as_ref()
+                .is_none_or(|d| !d.contains(e.cinema_bin.as_str()));
+            if args.hard_rate > 0.0 && plain && hard.gen_bool(args.hard_rate.min(1.0)) {
                 case = hard::case(
                     hard_cases,
                     &e,
@@ -354,7 +374,7 @@ pub async fn run(
             p,
             &live_days,
             &reporting.clock(),
-            skip.as_ref(),
+            &adjust,
         )
         .await?;
     }
@@ -496,12 +516,12 @@ async fn live(
     producer: &ingest::produce::TicketProducer,
     days: &[NaiveDate],
     clock: &schemas::clock::Clock,
-    skip: Option<&(String, NaiveDate)>,
+    adjust: &(dyn Fn(&mut Vec<TicketEvent>, DateTime<Utc>) + Sync),
 ) -> anyhow::Result<()> {
     let mut events: Vec<TicketEvent> = Vec::new();
     for day in days {
         let mut e = traffic::day_events(rng, market, *day, far_future(*day));
-        e.retain(|e| kept(skip, &e.cinema_bin, e.day()));
+        adjust(&mut e, far_future(*day));
         events.append(&mut e);
     }
     // Stable: a refund stays after its sale when both happen in the same second.

@@ -175,17 +175,43 @@ pub struct SignalSettings {
     pub late_night_from_hour: u32,
     pub late_night_to_hour: u32,
     pub late_night_full_percent: u32,
+    /// How often the outliers against the cinema's region are looked for (days whose
+    /// aggregates or declarations changed since the last look; `signals::regional`); 0 off.
+    pub regional_interval_ms: u64,
+    /// The window of the regional outliers, in box-office days ending on the day judged.
+    pub regional_window_days: u32,
+    /// A region is judged only with at least this many reporting cinemas (those with at least
+    /// `regional_min_sales` sales in the window).
+    pub regional_min_cinemas: u32,
+    pub regional_min_sales: u64,
+    /// A refund rate at or above the region's median × this percentage, and at least
+    /// `refund_rate_min_points` percentage points above the median.
+    pub refund_rate_factor_percent: u32,
+    pub refund_rate_min_points: u32,
+    /// An average price below the region's median × this percentage.
+    pub price_low_percent: u32,
+    /// An occupancy below the region's median × this percentage.
+    pub occupancy_low_percent: u32,
 }
 
 impl Default for SignalSettings {
     fn default() -> Self {
         let t = crate::signals::rules::Thresholds::default();
+        let r = crate::signals::regional::RegionalThresholds::default();
         Self {
             interval_ms: 2_000,
             overlap_ms: 300_000,
             late_night_from_hour: t.late_night_from_hour,
             late_night_to_hour: t.late_night_to_hour,
             late_night_full_percent: t.late_night_full_percent,
+            regional_interval_ms: 30_000,
+            regional_window_days: r.window_days,
+            regional_min_cinemas: r.min_cinemas,
+            regional_min_sales: r.min_sales,
+            refund_rate_factor_percent: r.refund_rate_factor_percent,
+            refund_rate_min_points: r.refund_rate_min_points,
+            price_low_percent: r.price_low_percent,
+            occupancy_low_percent: r.occupancy_low_percent,
         }
     }
 }
@@ -199,7 +225,45 @@ impl SignalSettings {
         }
     }
 
+    pub fn regional(&self) -> crate::signals::regional::RegionalThresholds {
+        crate::signals::regional::RegionalThresholds {
+            window_days: self.regional_window_days,
+            min_cinemas: self.regional_min_cinemas,
+            min_sales: self.regional_min_sales,
+            refund_rate_factor_percent: self.refund_rate_factor_percent,
+            refund_rate_min_points: self.refund_rate_min_points,
+            price_low_percent: self.price_low_percent,
+            occupancy_low_percent: self.occupancy_low_percent,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
+        if !(1..=366).contains(&self.regional_window_days) {
+            return Err(format!(
+                "api.signals.regional_window_days must be from 1 to 366, got {}",
+                self.regional_window_days
+            ));
+        }
+        if self.regional_min_cinemas < 2 {
+            return Err(format!(
+                "api.signals.regional_min_cinemas must be at least 2 (a median of one cinema is itself), got {}",
+                self.regional_min_cinemas
+            ));
+        }
+        if self.refund_rate_factor_percent < 100 {
+            return Err(format!(
+                "api.signals.refund_rate_factor_percent must be at least 100 (the median itself), got {}",
+                self.refund_rate_factor_percent
+            ));
+        }
+        for (name, v) in [
+            ("price_low_percent", self.price_low_percent),
+            ("occupancy_low_percent", self.occupancy_low_percent),
+        ] {
+            if !(1..=99).contains(&v) {
+                return Err(format!("api.signals.{name} must be from 1 to 99, got {v}"));
+            }
+        }
         if self.late_night_from_hour >= self.late_night_to_hour || self.late_night_to_hour > 24 {
             return Err(format!(
                 "api.signals.late_night_from_hour ({}) must be below api.signals.late_night_to_hour ({}), at most 24",

@@ -96,6 +96,48 @@ pub fn sentence(lang: Lang, kind: &str, e: &serde_json::Value) -> String {
             ("counted", n("head_count")),
             ("admissions", n("admissions")),
         ],
+        Some(
+            k @ (Kind::RefundRateOutlier | Kind::AveragePriceOutlier | Kind::OccupancyOutlier),
+        ) => {
+            let pct = |k: &str| i18n::percent(lang, Decimal::new(e[k].as_i64().unwrap_or(0), 4));
+            let mut args = vec![
+                (
+                    "region",
+                    e["region"]
+                        .as_str()
+                        .and_then(|r| schemas::region::Region::parse(r).ok())
+                        .map_or_else(|| "—".to_owned(), |r| r.name(lang.code()).to_owned()),
+                ),
+                ("cinemas", n("cinemas")),
+                (
+                    "from",
+                    i18n::iso_date(lang, e["from"].as_str().unwrap_or("")),
+                ),
+                ("to", i18n::iso_date(lang, e["to"].as_str().unwrap_or(""))),
+            ];
+            args.extend(match k {
+                Kind::RefundRateOutlier => vec![
+                    ("rate", pct("rate_bp")),
+                    ("refunds", n("refunds")),
+                    ("sales", n("sales")),
+                    ("median", pct("region_median_bp")),
+                    ("threshold", pct("threshold_bp")),
+                ],
+                Kind::AveragePriceOutlier => vec![
+                    ("price", money("price_tiyn")),
+                    ("median", money("region_median_tiyn")),
+                    ("threshold", money("threshold_tiyn")),
+                ],
+                _ => vec![
+                    ("occupancy", pct("occupancy_bp")),
+                    ("admissions", n("admissions")),
+                    ("seats", n("seats")),
+                    ("median", pct("region_median_bp")),
+                    ("threshold", pct("threshold_bp")),
+                ],
+            });
+            args
+        }
         None => return e.to_string(),
     };
     i18n::t_with(lang, &key, &args)

@@ -5,8 +5,12 @@
 //! - *Gross in doubt*: per session, the largest gross at stake of its signals (two signals of
 //!   one session describe the same tickets, so they are not added), summed over sessions.
 //! - *Unreported gross*: the same, over the signals that say tickets were sold but not
-//!   reported (`partner_gap`, `head_count_gap`); the others say figures are inflated or
-//!   impossible, which hides no sales.
+//!   reported (`partner_gap`, `head_count_gap`, and the regional outliers: refunds of sales
+//!   that took place, tickets reported cheaper, seats filled and not reported); the others
+//!   say figures are inflated or impossible, which hides no sales.
+//! - A regional outlier has no session: its estimate is of its whole day, so a day counts
+//!   either it (the largest of the day's regional ones) or its sessions' signals, whichever
+//!   hides more — never both.
 //! - *Withheld rentals*: what the distributors did not receive of the unreported gross:
 //!   per session, net of VAT (the highest rate in force on the session's day, none for a
 //!   cinema registered as not paying VAT; `VatRate::net_of`), times one minus the film's
@@ -157,7 +161,13 @@ pub struct CaseSignal {
 pub fn hides_sales(kind: &str) -> bool {
     matches!(
         Kind::parse(kind),
-        Some(Kind::PartnerGap | Kind::HeadCountGap)
+        Some(
+            Kind::PartnerGap
+                | Kind::HeadCountGap
+                | Kind::RefundRateOutlier
+                | Kind::AveragePriceOutlier
+                | Kind::OccupancyOutlier
+        )
     )
 }
 
@@ -201,6 +211,26 @@ pub fn estimate(signals: &[CaseSignal], terms: &Terms<'_>) -> Estimates {
             e.1 = e.1.max(g);
         }
     }
+    // A regional signal (no session) estimates the whole day: it and the day's sessions
+    // describe the same tickets, so a day counts either its regional estimate or its
+    // sessions', whichever hides more (then whichever doubts more).
+    // Per day: (hidden, in doubt) of its regional estimate, and of its sessions together.
+    type HiddenDoubt = (i64, i64);
+    let mut days: BTreeMap<NaiveDate, (HiddenDoubt, HiddenDoubt)> = BTreeMap::new();
+    for ((day, session), (doubt, hidden, _)) in &by_session {
+        let e = days.entry(*day).or_default();
+        if session.is_empty() {
+            e.0 = (*hidden, *doubt);
+        } else {
+            e.1 = (e.1 .0 + hidden, e.1 .1 + doubt);
+        }
+    }
+    by_session.retain(|(day, session), _| {
+        let whole_day = days
+            .get(day)
+            .is_some_and(|(regional, sessions)| regional > sessions);
+        whole_day == session.is_empty()
+    });
     let mut out = (0i64, 0i64, 0i64);
     for ((day, _), (doubt, hidden, film)) in by_session {
         out.0 = out.0.saturating_add(doubt);
@@ -330,5 +360,38 @@ mod tests {
             },
         );
         assert_eq!(small.withheld_rentals, Kzt::from_tiyn(560_000));
+    }
+
+    #[test]
+    fn a_regional_outlier_counts_its_day_once_instead_of_the_days_sessions_when_larger() {
+        // 10 March: an occupancy outlier estimates 11,600.00 of the day unreported (and an
+        // average-price one 5,800.00: the larger regional one stands for the day); a head
+        // count gap of 2,320.00 in session B is part of the same day, so only 11,600.00
+        // counts — net of 16 % 10,000.00, rentals at 50 % (no film) 5,000.00.
+        // 11 March: the regional estimate (1,160.00) is below the sessions' (a partner gap of
+        // 2,320.00 and an over-capacity of 3,000.00 in doubt): the sessions count.
+        let signals = [
+            sig("occupancy_outlier", "2026-03-10", "", "", 1_160_000),
+            sig("average_price_outlier", "2026-03-10", "", "", 580_000),
+            sig("head_count_gap", "2026-03-10", "B", "F2", 232_000),
+            sig("refund_rate_outlier", "2026-03-11", "", "", 116_000),
+            sig("partner_gap", "2026-03-11", "C", "F2", 232_000),
+            sig("over_capacity", "2026-03-11", "D", "F2", 300_000),
+        ];
+        let none = |_: &str| None;
+        let e = estimate(
+            &signals,
+            &Terms {
+                vat_payer: true,
+                exhibitor_share: &none,
+            },
+        );
+        assert_eq!(e.unreported_gross, Kzt::from_tiyn(1_160_000 + 232_000));
+        assert_eq!(
+            e.gross_in_doubt,
+            Kzt::from_tiyn(1_160_000 + 232_000 + 300_000)
+        );
+        // 2,320.00 / 1.16 = 2,000.00, half 1,000.00.
+        assert_eq!(e.withheld_rentals, Kzt::from_tiyn(500_000 + 100_000));
     }
 }

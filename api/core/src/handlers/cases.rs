@@ -30,16 +30,14 @@ pub const MAX_NOTE: usize = 1_000;
 #[serde(deny_unknown_fields)]
 pub struct SignalRef {
     #[schema(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap|refund_rate_outlier|average_price_outlier|occupancy_outlier)$"
     )]
     pub kind: String,
     #[schema(format = Date)]
     pub day: String,
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
-    )]
+    /// The session; empty for a regional kind (`*_outlier`), which has none.
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub screening_id: String,
 }
 
@@ -289,8 +287,8 @@ pub async fn open(s: &AppState, p: &Principal, b: OpenCaseBody) -> Result<CaseVi
             )
         })?;
         let day = params::date(&format!("signals[{i}].day"), &r.day)?;
-        schemas::ids::bounded_text(&r.screening_id, 64)
-            .map_err(|e| ApiError::bad(format!("signals[{i}].screening_id"), e.to_string()))?;
+        Kind::check_session(&r.screening_id)
+            .map_err(|e| ApiError::bad(format!("signals[{i}].screening_id"), e))?;
         wanted.insert((i, day, kind.code(), r.screening_id.clone()));
     }
     let from = wanted.iter().map(|w| w.1).min().unwrap_or_default();

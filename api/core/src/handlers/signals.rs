@@ -31,7 +31,7 @@ pub struct SignalsQuery {
     /// One kind (README, "Signals").
     #[serde(default)]
     #[param(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap|refund_rate_outlier|average_price_outlier|occupancy_outlier)$"
     )]
     pub kind: Option<String>,
     #[serde(default)]
@@ -57,7 +57,7 @@ pub struct CinemaSignalsQuery {
     /// One kind (README, "Signals").
     #[serde(default)]
     #[param(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap|refund_rate_outlier|average_price_outlier|occupancy_outlier)$"
     )]
     pub kind: Option<String>,
     #[serde(default)]
@@ -181,16 +181,14 @@ pub const MAX_EXPLANATION: usize = 4_000;
 #[serde(deny_unknown_fields)]
 pub struct ExplanationBody {
     #[schema(
-        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap)$"
+        pattern = "^(over_capacity|seat_sold_twice|undeclared_session|cancelled_session_sold|overlapping_sessions|late_night_full|partner_gap|head_count_gap|refund_rate_outlier|average_price_outlier|occupancy_outlier)$"
     )]
     pub kind: String,
     #[schema(format = Date)]
     pub day: String,
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
-    )]
+    /// The session; empty for a regional kind (`*_outlier`), which has none.
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub screening_id: String,
     /// What happened (1 to 4,000 characters, not only spaces; line breaks allowed).
     #[schema(
@@ -217,8 +215,7 @@ pub async fn explain(
         ApiError::bad("kind", format!("must be one of {}", known.join(", ")))
     })?;
     let day = params::date("day", &b.day)?;
-    schemas::ids::bounded_text(&b.screening_id, 64)
-        .map_err(|e| ApiError::bad("screening_id", e.to_string()))?;
+    Kind::check_session(&b.screening_id).map_err(|e| ApiError::bad("screening_id", e))?;
     let text = super::cases::letter("text", &b.text, MAX_EXPLANATION, true)?;
     let found = in_force(
         &s.ch,

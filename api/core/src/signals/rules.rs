@@ -43,10 +43,16 @@ pub enum Kind {
     PartnerGap,
     /// An inspector counted more people in a session than the admissions stored for it.
     HeadCountGap,
+    /// The cinema's refund rate over the window far above its region's (`regional`).
+    RefundRateOutlier,
+    /// The cinema's average ticket price over the window far below its region's.
+    AveragePriceOutlier,
+    /// The cinema's occupancy of its declared seats over the window far below its region's.
+    OccupancyOutlier,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::OverCapacity,
         Kind::SeatSoldTwice,
         Kind::UndeclaredSession,
@@ -55,6 +61,17 @@ impl Kind {
         Kind::LateNightFull,
         Kind::PartnerGap,
         Kind::HeadCountGap,
+        Kind::RefundRateOutlier,
+        Kind::AveragePriceOutlier,
+        Kind::OccupancyOutlier,
+    ];
+
+    /// The kinds judged against the cinema's region over a window (`regional`), not per
+    /// session: their signals have no session.
+    pub const REGIONAL: [Kind; 3] = [
+        Kind::RefundRateOutlier,
+        Kind::AveragePriceOutlier,
+        Kind::OccupancyOutlier,
     ];
 
     pub fn code(self) -> &'static str {
@@ -67,7 +84,27 @@ impl Kind {
             Kind::LateNightFull => "late_night_full",
             Kind::PartnerGap => "partner_gap",
             Kind::HeadCountGap => "head_count_gap",
+            Kind::RefundRateOutlier => "refund_rate_outlier",
+            Kind::AveragePriceOutlier => "average_price_outlier",
+            Kind::OccupancyOutlier => "occupancy_outlier",
         }
+    }
+
+    /// Whether the kind's signals have no session (judged over the cinema's window).
+    pub fn regional(self) -> bool {
+        Kind::REGIONAL.contains(&self)
+    }
+
+    /// A signal's session key as a request names it: empty (a regional signal has none; a
+    /// session kind's empty key then matches no signal) or 1–64 characters without control
+    /// characters.
+    pub fn check_session(screening_id: &str) -> Result<(), String> {
+        if screening_id.is_empty() {
+            return Ok(());
+        }
+        schemas::ids::bounded_text(screening_id, 64)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     pub fn parse(s: &str) -> Option<Kind> {

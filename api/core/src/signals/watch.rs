@@ -24,10 +24,11 @@ use std::time::Duration;
 
 use clickhouse::Row;
 use schemas::declared::SessionStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::report::SignalRow;
-use super::rules::{self, CinemaDay, Declared, Found, HeadCount, PartnerSale, Ticket};
+use super::rules::{self, CinemaDay, Declared, HeadCount, Kind, PartnerSale, Ticket};
+use super::store::{progress, row_of, store_progress, timeout};
 use crate::reports::ReportError;
 use crate::state::AppState;
 
@@ -47,12 +48,26 @@ pub async fn run(state: Weak<AppState>) {
         return;
     };
     let mut since = None;
+    // The regional round runs on its own, slower beat (`regional_interval_ms`) between the
+    // per-session ones; its first is due at once.
+    let mut regional_since = None;
+    let mut regional_due = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(interval)).await;
         let Some(s) = state.upgrade() else { return };
         match round(&s, since).await {
             Ok(done) => since = Some(done),
             Err(e) => tracing::warn!(error = %e, "signal watcher: round failed; retrying"),
+        }
+        let every = s.settings.signals.regional_interval_ms;
+        if every > 0 && tokio::time::Instant::now() >= regional_due {
+            match super::watch_regional::round(&s, regional_since).await {
+                Ok(done) => regional_since = Some(done),
+                Err(e) => {
+                    tracing::warn!(error = %e, "signal watcher: regional round failed; retrying")
+                }
+            }
+            regional_due = tokio::time::Instant::now() + Duration::from_millis(every);
         }
     }
 }
@@ -63,7 +78,7 @@ pub async fn round(s: &AppState, since: Option<u64>) -> Result<u64, ReportError>
     let started = ingest::rollup::version_now();
     let since = match since {
         Some(v) => v,
-        None => progress(s).await?,
+        None => progress(s, WATCHER).await?,
     };
     let from = since.saturating_sub(s.settings.signals.overlap_ms.saturating_mul(1000));
     let days = changed(s, from).await?;
@@ -72,11 +87,7 @@ pub async fn round(s: &AppState, since: Option<u64>) -> Result<u64, ReportError>
     for chunk in pairs.chunks(CHUNK) {
         stored += evaluate(s, chunk).await?;
     }
-    let row = ProgressRow {
-        watcher: WATCHER.into(),
-        version: started,
-    };
-    ingest::clickhouse_store::insert_rows(&s.app, "signal_progress", &[row], timeout(s)).await?;
+    store_progress(s, WATCHER, started).await?;
     tracing::debug!(
         cinema_days = pairs.len(),
         stored,
@@ -91,26 +102,6 @@ where
     T: clickhouse::RowOwned + clickhouse::RowRead,
 {
     Ok(s.ch.query(sql).fetch_all::<T>().await?)
-}
-
-fn timeout(s: &AppState) -> Duration {
-    Duration::from_millis(s.settings.query_timeout_ms.max(1_000))
-}
-
-#[derive(Debug, Row, Serialize, Deserialize)]
-struct ProgressRow {
-    watcher: String,
-    version: u64,
-}
-
-async fn progress(s: &AppState) -> Result<u64, ReportError> {
-    let v: Vec<u64> = s
-        .app
-        .query("SELECT max(version) FROM signal_progress WHERE watcher = ?")
-        .bind(WATCHER)
-        .fetch_all()
-        .await?;
-    Ok(v.first().copied().unwrap_or(0))
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -357,8 +348,10 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         d.halls = seats.get(bin.as_str()).cloned().unwrap_or_default();
         d.declares_since = declaring.get(bin).copied();
     }
+    // The regional kinds are the regional round's (`watch_regional`): never judged here.
     let mut before: HashMap<(String, u16, String, String), SignalRow> = existing
         .into_iter()
+        .filter(|r| !Kind::parse(&r.kind).is_some_and(Kind::regional))
         .map(|r| {
             (
                 (
@@ -402,40 +395,4 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
         ingest::clickhouse_store::insert_rows(&s.app, "signals", &write, timeout(s)).await?;
     }
     Ok(write.len())
-}
-
-/// The row to store for a finding, or `None` when the stored version already says it.
-fn row_of(
-    bin: &str,
-    day: u16,
-    f: &Found,
-    old: Option<SignalRow>,
-    now: u32,
-    version: u64,
-) -> Option<SignalRow> {
-    let evidence = f.evidence.to_string();
-    if let Some(o) = &old {
-        if o.active == 1
-            && o.evidence == evidence
-            && o.gross_at_stake_tiyn == f.gross_at_stake_tiyn
-            && o.film_id == f.film_id
-            && o.hall == f.hall
-        {
-            return None;
-        }
-    }
-    Some(SignalRow {
-        cinema_bin: bin.to_owned(),
-        day,
-        kind: f.kind.code().to_owned(),
-        screening_id: f.screening_id.clone(),
-        film_id: f.film_id.clone(),
-        hall: f.hall.clone(),
-        evidence,
-        gross_at_stake_tiyn: f.gross_at_stake_tiyn,
-        first_seen: old.map_or(now, |o| o.first_seen),
-        last_seen: now,
-        active: 1,
-        version,
-    })
 }
