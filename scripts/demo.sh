@@ -107,10 +107,10 @@ for f in c['films'][:3]:
     print(f\"  #{f['rank']} {f['title']['en'] if f['title'] else f['film_id']}: {f['gross']} KZT, share {f['share']}, {f['screens']} screens, {f['screenings']} shows\")
 "
 TOMORROW=$(date -d "$TODAY + 1 day" +%Y-%m-%d)
-echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (the planted cinema's, tomorrow; the history's honest cinemas have none)"
+echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (tomorrow: the planted cinema's sessions, and the three dishonest cinemas' presales against their region; the history's honest cinemas have none)"
 for _ in $(seq 1 100); do
   n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" \
-    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
+    | python3 -c "import json,sys;print(sum(1 for s in json.load(sys.stdin)['signals'] if s['screening_id']))" 2>/dev/null || echo 0)
   [ "$n" -ge 7 ] && break
   sleep 0.2
 done
@@ -123,9 +123,9 @@ print(json.dumps({'cinema_bin': s['cinema_bin'], 'day': s['day'], 'screening_id'
                   'count': s['evidence']['admissions'] + 5, 'note': 'demo: counted at the door'}))
 " | curl -fsS -H "Authorization: Bearer $MINISTRY" -H 'Content-Type: application/json' --data @- "http://$API_ADDR/v1/head-counts" >/dev/null
 for _ in $(seq 1 100); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" \
+  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW&kind=head_count_gap" \
     | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
-  [ "$n" -ge 8 ] && break
+  [ "$n" -ge 1 ] && break
   sleep 0.2
 done
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" | python3 -c "
