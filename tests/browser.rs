@@ -879,6 +879,47 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         "the void is taken"
     );
     ui.check("kk-cinema-void").await;
+    // The same page declares sessions from a file: one for tomorrow evening, and one whose
+    // status is neither scheduled nor cancelled, refused with its column in Kazakh.
+    let tomorrow_day = schemas::time::box_office_day(chrono::Utc::now()) + chrono::Days::new(1);
+    let declared_at = schemas::event::wire::rfc3339_kz(chrono::Utc::now());
+    let sessions_file = env.dir.join("sessions.csv");
+    std::fs::write(
+        &sessions_file,
+        format!(
+            "cinema_bin;hall;screening_id;film_id;show_start;ends_at;seats_on_sale;status;declared_at\n\
+             {bin};1;UI-S1;{film};{tomorrow_day}T19:00:00+05:00;{tomorrow_day}T21:00:00+05:00;120;scheduled;{declared_at}\n\
+             {bin};1;UI-S2;{film};{tomorrow_day}T22:00:00+05:00;{tomorrow_day}T23:50:00+05:00;120;moved;{declared_at}\n"
+        ),
+    )
+    .unwrap();
+    let input = ui.page.find_element("#sessions-file").await.unwrap();
+    let choose = SetFileInputFilesParams::builder()
+        .file(sessions_file.display().to_string())
+        .backend_node_id(input.backend_node_id)
+        .build()
+        .unwrap();
+    ui.page
+        .execute(choose)
+        .await
+        .expect("choosing the sessions file");
+    ui.click("#sessions-form button[type=submit]").await;
+    ui.wait("document.querySelector('#outcome') && document.querySelectorAll('#lines tbody tr').length === 2").await;
+    assert_eq!(
+        (
+            ui.text("#lines tr.accepted[data-line='2'] code").await,
+            ui.text("#lines tr.rejected[data-line='3'] code").await
+        ),
+        ("UI-S1".to_owned(), "status".to_owned())
+    );
+    ui.check("kk-cinema-sessions-upload").await;
+    let stored = || {
+        env.sql(&format!("SELECT count() FROM declared_sessions FINAL WHERE cinema_bin = '{bin}' AND screening_id = 'UI-S1'")).trim() == "1"
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), stored),
+        "the declared session was never stored"
+    );
     // Ingest counts the sale, then takes it back: the event ends voided in ClickHouse.
     let voided = || {
         env.sql(&format!("SELECT count() FROM ticket_events FINAL WHERE event_id = '{sale_id}' AND voided_by != ''")).trim() == "1"
@@ -1400,6 +1441,47 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         ui.text("#history tbody tr ul.changes").await,
         "Seats: 240 → 260",
         "the newest version names only what changed"
+    );
+    // Its halls: two added through the hall form, one corrected, one removed; the API lists
+    // what the screen shows, and the history names each hall's versions.
+    for (hall, name, seats) in [
+        ("1", "Зал 1", "140"),
+        ("2", "IMAX", "100"),
+        ("1", "Зал 1", "150"),
+    ] {
+        ui.js::<bool>(&format!(
+            "const f = n => document.querySelector(`#hall-form [name=${{n}}]`); f('hall').value = '{hall}'; \
+             f('hall_name').value = '{name}'; f('hall_seats').value = '{seats}'; true"
+        ))
+        .await;
+        ui.click("#hall-form button[type=submit]").await;
+        ui.wait(&format!(
+            "document.querySelector('#notice') && document.querySelector('#halls tr[data-hall=\"{hall}\"]') \
+             && document.querySelector('#halls tr[data-hall=\"{hall}\"] td:nth-of-type(2)').textContent === '{seats}'"
+        ))
+        .await;
+    }
+    ui.click("#halls tr[data-hall=\"2\"] button[type=submit]")
+        .await;
+    ui.wait("document.querySelector('#notice') && !document.querySelector('#halls tr[data-hall=\"2\"]')")
+        .await;
+    let halls = get_json_as(
+        &ui.base,
+        &format!("/v1/cinemas/{bin}/halls"),
+        Some(&ministry),
+    );
+    assert_eq!(
+        (halls["halls"].clone(), halls["seats"].clone()),
+        (
+            serde_json::json!([{"hall": "1", "name": "Зал 1", "seats": 150}]),
+            serde_json::json!(150)
+        ),
+        "{halls}"
+    );
+    assert_eq!(
+        ui.text("#history tbody tr ul.changes").await,
+        "Removed: no → yes",
+        "the newest version is the hall's removal"
     );
     ui.open(&format!("/kk/ministry/registry/cinemas/{bin}"), "kk")
         .await;

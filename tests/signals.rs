@@ -95,6 +95,15 @@ fn order(
 }
 
 impl Traffic {
+    /// No message yet; sales happen 30 minutes before `now`.
+    fn at(now: DateTime<Utc>) -> Self {
+        Traffic {
+            declarations: Vec::new(),
+            tickets: Vec::new(),
+            now,
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn declare(
         &mut self,
@@ -196,6 +205,30 @@ fn post(base: &str, path: &str, key: &str, content_type: &str, body: &str) -> (u
         .arg(format!("{base}{path}"))
         .output()
         .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+/// A new key of `role` (`--bin B` and the like in `more`), as `ekino keys create` prints it.
+fn key(env: &TestEnv, role: &str, more: &[&str]) -> String {
+    let mut args = vec!["keys", "create", "--role", role];
+    args.extend_from_slice(more);
+    env.run(&args).trim().to_owned()
+}
+
+/// A request with a method other than GET and POST: its status and JSON reply.
+fn send(method: &str, base: &str, path: &str, key: &str, body: Option<&str>) -> (u16, Value) {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H"])
+        .arg(format!("Authorization: Bearer {key}"));
+    if let Some(b) = body {
+        cmd.args(["-H", "Content-Type: application/json", "--data-binary", b]);
+    }
+    let out = cmd.arg(format!("{base}{path}")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (
@@ -1068,10 +1101,7 @@ fn bin_of(n: u32) -> String {
 #[test]
 fn outliers_against_a_region_of_ten_or_more_cinemas_are_found_and_a_smaller_region_is_not_judged() {
     let env = TestEnv::new("regional");
-    let ministry = env
-        .run(&["keys", "create", "--role", "ministry"])
-        .trim()
-        .to_owned();
+    let ministry = key(&env, "ministry", &[]);
     let (_api, base) = env.spawn_api(&[
         ("EKINO_API__SIGNALS__INTERVAL_MS", "300"),
         ("EKINO_API__SIGNALS__REGIONAL_INTERVAL_MS", "300"),
@@ -1096,11 +1126,7 @@ fn outliers_against_a_region_of_ten_or_more_cinemas_are_found_and_a_smaller_regi
     let now = Utc::now();
     let start = now + Span::hours(2);
     let day = schemas::time::box_office_day(start);
-    let mut t = Traffic {
-        declarations: Vec::new(),
-        tickets: Vec::new(),
-        now,
-    };
+    let mut t = Traffic::at(now);
     for b in karaganda.iter().chain(&pavlodar) {
         let halls = if b == o { 4 } else { 1 };
         for h in 1..=halls {
@@ -1236,11 +1262,7 @@ fn outliers_against_a_region_of_ten_or_more_cinemas_are_found_and_a_smaller_regi
     // 2,500.00. Its price is the region's now, and its signal goes; the others stay.
     let again: Vec<(String, String)> = (0..20)
         .map(|_| {
-            let mut fair = Traffic {
-                declarations: Vec::new(),
-                tickets: Vec::new(),
-                now,
-            };
+            let mut fair = Traffic::at(now);
             fair.sale(p, "1", "S1", start, None);
             fair.tickets.remove(0)
         })
@@ -1267,6 +1289,132 @@ fn outliers_against_a_region_of_ten_or_more_cinemas_are_found_and_a_smaller_regi
         "the cheap cinema's signal stayed after its fair prices: {last:#}"
     );
     assert_eq!(found(&last).len(), 2, "{last:#}");
+}
+
+/// Halls written one at a time through the API (`PUT`/`DELETE /v1/cinemas/{bin}/halls/{hall}`)
+/// are what the seat rules use: a session of 5 admissions in hall "1" is no signal while the
+/// hall is unregistered, over capacity once the ministry registers it with 3 seats (evidence:
+/// 5 admissions, 3 seats), not any more at 10 seats, and none once the hall is removed. The
+/// cinema reads its own halls, not another's; only the ministry writes; every version is in
+/// the cinema's history.
+#[test]
+fn halls_written_through_the_api_are_what_the_seat_rules_use() {
+    let env = TestEnv::new("halls");
+    let ministry = key(&env, "ministry", &[]);
+    let own = key(&env, "cinema", &["--bin", HONEST]);
+    let other = key(&env, "cinema", &["--bin", DISHONEST]);
+    let (_api, base) = spawn_api(&env);
+    let _ingest = Guard(env.spawn_ingest(&[]));
+    let now = Utc::now();
+    let start = now + Span::hours(2);
+    let day = schemas::time::box_office_day(start);
+    let mut t = Traffic::at(now);
+    t.sales(HONEST, "1", "H1", start, 5, None);
+    produce(&env.name, &t.tickets);
+    let stored = wait_until(Duration::from_secs(60), || {
+        env.sql("SELECT count() FROM ticket_events FINAL").trim() == "5"
+    });
+    assert!(stored, "the 5 sales were not stored");
+    let range = format!("from={day}&to={day}");
+    let kinds = |list: &Value| {
+        found(list)
+            .into_iter()
+            .map(|(_, k, _)| k)
+            .collect::<Vec<_>>()
+    };
+    let settle = |want: Vec<String>| {
+        let mut last = Value::Null;
+        let ok = wait_until(Duration::from_secs(60), || {
+            last = get(&base, &format!("/v1/signals?{range}"), &ministry).1;
+            kinds(&last) == want
+        });
+        assert!(ok, "wanted {want:?}: {last:#}");
+        last
+    };
+    let hall = |method: &str, key: &str, body: Option<&str>| {
+        send(
+            method,
+            &base,
+            &format!("/v1/cinemas/{HONEST}/halls/1"),
+            key,
+            body,
+        )
+    };
+
+    // Only the ministry writes a hall; a cinema's key gets 404, as for every ministry route.
+    assert_eq!(hall("PUT", &own, Some(r#"{"seats": 3}"#)).0, 404);
+    let (status, saved) = hall("PUT", &ministry, Some(r#"{"seats": 3, "name": "Зал 1"}"#));
+    assert_eq!(
+        (status, saved["saved"].clone(), saved["id"].clone()),
+        (200, json!("hall"), json!(format!("{HONEST}/1"))),
+        "{saved}"
+    );
+    let over = settle(vec!["over_capacity".to_owned()]);
+    assert_eq!(
+        signal(&over, "over_capacity")["evidence"],
+        json!({"admissions": 5, "seats": 3})
+    );
+    // Refused, with the field named: no seats, a hall of 5,001.
+    let (status, refused) = hall("PUT", &ministry, Some(r#"{"seats": 5001}"#));
+    assert_eq!(
+        (status, refused["field"].clone()),
+        (400, json!("seats")),
+        "{refused}"
+    );
+    assert_eq!(hall("PUT", &ministry, Some(r#"{"seats": 10}"#)).0, 200);
+    settle(Vec::new());
+    let (status, halls) = get(&base, &format!("/v1/cinemas/{HONEST}/halls"), &own);
+    assert_eq!(
+        (status, halls["halls"].clone(), halls["seats"].clone()),
+        (
+            200,
+            json!([{"hall": "1", "name": "", "seats": 10}]),
+            json!(10)
+        ),
+        "{halls}"
+    );
+    assert_eq!(
+        get(&base, &format!("/v1/cinemas/{HONEST}/halls"), &other).0,
+        404
+    );
+    // Back to 3 seats, then removed: the signal comes back, then goes for good.
+    assert_eq!(hall("PUT", &ministry, Some(r#"{"seats": 3}"#)).0, 200);
+    settle(vec!["over_capacity".to_owned()]);
+    let (status, removed) = hall("DELETE", &ministry, None);
+    assert_eq!(
+        (status, removed["saved"].clone()),
+        (200, json!("hall_removed")),
+        "{removed}"
+    );
+    settle(Vec::new());
+    assert_eq!(
+        hall("DELETE", &ministry, None).0,
+        404,
+        "a removed hall is not there to remove"
+    );
+    let (_, halls) = get(&base, &format!("/v1/cinemas/{HONEST}/halls"), &ministry);
+    assert_eq!(halls["halls"], json!([]), "{halls}");
+    let (_, history) = get(&base, &format!("/v1/cinemas/{HONEST}/history"), &ministry);
+    let versions: Vec<(String, Value, Value)> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["entity"].as_str().unwrap().to_owned(),
+                v["record"]["seats"].clone(),
+                v["record"]["deleted"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [(3, 0), (10, 0), (3, 0), (3, 1)]
+            .into_iter()
+            .map(|(seats, deleted)| ("hall".to_owned(), json!(seats), json!(deleted)))
+            .collect::<Vec<_>>(),
+        "{history:#}"
+    );
 }
 
 /// The demo's dishonest cinema (`ekino simulate --plant-signals`): amid ordinary simulated

@@ -81,6 +81,10 @@ pub const CHART: &[Column] = &[
     opt("cumulative_admissions", Kind::Int),
     opt("screens", Kind::Int),
     col("screenings", Kind::Int),
+    // From declared sessions (`api_core::reports::occupancy`); empty where none was declared.
+    opt("shows_share", Kind::Text),
+    opt("seats_share", Kind::Text),
+    opt("occupancy", Kind::Text),
     opt("status", Kind::Text),
 ];
 

@@ -192,7 +192,9 @@ pub async fn run(
         None
     };
     let declared = if args.declare && !args.dry_run {
-        declare_all(args, &market, kafka, now, skip.as_ref()).await?
+        // A copy of the traffic's generator as it stands before the first day: the same
+        // draws, so the declared schedule is the one the tickets are sold for.
+        declare_all(args, &market, kafka, now, skip.as_ref(), rng.clone()).await?
     } else {
         0
     };
@@ -463,12 +465,10 @@ async fn declare_all(
     kafka: &ingest::KafkaSettings,
     now: DateTime<Utc>,
     skip: Option<&(String, NaiveDate)>,
+    mut rng: ChaCha8Rng,
 ) -> anyhow::Result<u64> {
     let sessions = sessions_producer(kafka, "--declare").await?;
     let first = args.first_day(now);
-    // The same draws as the traffic's: the market was generated from this seed first.
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let _ = Market::generate(&mut rng, first, args.days);
     let mut pending = Vec::new();
     let mut declared = 0u64;
     for d in 0..args.days {

@@ -53,6 +53,9 @@ pub struct AppState {
     pub reporting_cache: crate::reports::chart::ReportingCache,
     /// "Data as of", kept as long as a chart.
     pub as_of_cache: crate::reports::chart::AsOfCache,
+    /// A period's declared sessions and admissions (the chart's seats), kept as long as a
+    /// chart and shared by its regions and origins.
+    pub seats_cache: crate::reports::occupancy::SeatsCache,
     /// Every cinema's scorecard by (from, to, today), each map at most `api.scorecard_cache_ms` (≤ 1 s).
     pub scorecard_cache: std::sync::Arc<crate::reports::scorecard::ScorecardCache>,
     /// Held while the scorecards of a range that missed the cache are computed.

@@ -505,6 +505,17 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish(r)
         });
+        let halls = route(&s, &mounted, "cinema_halls").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let bin = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::halls::list(s, &p, bin).await
+            }
+            .await;
+            c.finish(r)
+        });
         let fx = route(&s, &mounted, "fx").then(|c: Call| async move {
             let p = c.caller().clone();
             let Call { s, q, .. } = &c;
@@ -520,6 +531,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(cinema.boxed())
             .unify()
             .or(history.boxed())
+            .unify()
+            .or(halls.boxed())
             .unify()
             .or(fx.boxed())
             .unify()
@@ -686,6 +699,28 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish(r)
         });
+        let hall_put = route(&s, &mounted, "put_hall").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let (bin, hall) = (c.params[0].clone(), c.params[1].clone());
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::halls::put(s, &p, bin, hall, c.body()?).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let hall_delete = route(&s, &mounted, "delete_hall").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let (bin, hall) = (c.params[0].clone(), c.params[1].clone());
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::halls::delete(s, &p, bin, hall).await
+            }
+            .await;
+            c.finish(r)
+        });
         let applicant_get = route(&s, &mounted, "applicant").then(|c: Call| async move {
             let p = c.caller().clone();
             let id = c.params[0].clone();
@@ -775,6 +810,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(applicant.boxed())
             .unify()
             .or(applicant_get.boxed())
+            .unify()
+            .or(hall_put.boxed())
+            .unify()
+            .or(hall_delete.boxed())
             .unify()
             .or(audit.boxed())
             .unify()

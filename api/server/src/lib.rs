@@ -135,6 +135,9 @@ pub async fn build_state(
         as_of_cache: api_core::reports::chart::AsOfCache::new(std::time::Duration::from_millis(
             api.chart_cache_ms,
         )),
+        seats_cache: api_core::reports::occupancy::SeatsCache::new(
+            std::time::Duration::from_millis(api.chart_cache_ms),
+        ),
         scorecard_cache: std::sync::Arc::new(api_core::reports::cache::TtlCache::new(
             std::time::Duration::from_millis(api.scorecard_cache_ms),
         )),

@@ -89,6 +89,7 @@ fn app_with(
             api_core::reports::chart::REPORTING_TTL,
         ),
         as_of_cache: api_core::reports::chart::AsOfCache::new(std::time::Duration::ZERO),
+        seats_cache: api_core::reports::occupancy::SeatsCache::new(std::time::Duration::ZERO),
         scorecard_cache: api_core::reports::cache::TtlCache::new(std::time::Duration::ZERO).into(),
         signals_cache: api_core::reports::cache::TtlCache::new(std::time::Duration::ZERO).into(),
         signals_flight: tokio::sync::Mutex::new(()),

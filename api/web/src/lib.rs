@@ -131,6 +131,47 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
 
 /// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
 /// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
+/// `POST /{lang}/cinema/{name}`: a cinema's file form (`multipart/form-data` up to `limit`
+/// bytes), signed in as a cinema (the upload page's gate), then `post`.
+fn file_post<F, Fut>(s: &State, name: &'static str, limit: u64, post: F) -> BoxedFilter<(Response,)>
+where
+    F: Fn(State, Lang, session::Signed, warp::multipart::FormData) -> Fut
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    lang()
+        .and(warp::path("cinema"))
+        .and(warp::path(name))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(warp::multipart::form().max_length(limit))
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| {
+                let post = post.clone();
+                async move {
+                    match session::gate_form(
+                        &s,
+                        lang,
+                        cookie.as_deref(),
+                        "cinema/upload",
+                        &[Role::Cinema],
+                    )
+                    .await
+                    {
+                        Ok(signed) => post(s, lang, signed, form).await,
+                        Err(resp) => resp,
+                    }
+                }
+            },
+        )
+        .boxed()
+}
+
 fn signed_page<F, Fut>(
     s: &State,
     section: &'static str,
@@ -406,18 +447,19 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
     );
     // The whole form: the file's limit and room for the other fields.
     let multipart_limit = s.settings.upload_limit_bytes + 64 * 1024;
-    let upload_post = lang()
-        .and(warp::path!("cinema" / "upload"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(warp::multipart::form().max_length(multipart_limit))
-        .then(|lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "cinema/upload", &[Role::Cinema]).await {
-                Ok(signed) => upload::post(&s, lang, &signed, form).await,
-                Err(resp) => resp,
-            }
-        });
+    // A file of ticket events, and one of declared sessions (`ekino.session/1`).
+    let upload_post = file_post(
+        s,
+        "upload",
+        multipart_limit,
+        |s, lang, signed, form| async move { upload::post(&s, lang, &signed, form).await },
+    );
+    let sessions_post = file_post(
+        s,
+        "sessions",
+        multipart_limit,
+        |s, lang, signed, form| async move { upload::post_sessions(&s, lang, &signed, form).await },
+    );
     let void = lang()
         .and(warp::path!("cinema" / "void"))
         .and(warp::post())
@@ -520,6 +562,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(people_post.boxed())
         .unify()
         .or(upload_post.boxed())
+        .unify()
+        .or(sessions_post.boxed())
         .unify()
         .or(void.boxed())
         .unify()

@@ -66,6 +66,15 @@ pub async fn chart(s: &AppState, q: ChartQuery) -> Result<DailyChart, ApiError> 
             a
         }
     };
+    // The seats of a period are the same rows for every region and origin asked of it.
+    let seat_rows = match s.seats_cache.get(&(from, to)) {
+        Some(r) => r,
+        None => {
+            let r = std::sync::Arc::new(reports::occupancy::read(&s.ch, from, to).await?);
+            s.seats_cache.put((from, to), r.clone());
+            r
+        }
+    };
     let chart = reports::chart::chart(
         &s.ch,
         &*s.registry().await?,
@@ -73,6 +82,7 @@ pub async fn chart(s: &AppState, q: ChartQuery) -> Result<DailyChart, ApiError> 
         &statuses,
         &reporting,
         as_of,
+        &seat_rows,
     )
     .await?;
     s.chart_cache.put(q, std::sync::Arc::new(chart.clone()));

@@ -5,6 +5,7 @@ pub mod box_office;
 pub mod cases;
 pub mod cinemas;
 pub mod claims;
+pub mod halls;
 pub mod head_counts;
 pub mod keys;
 pub mod partner_sales;

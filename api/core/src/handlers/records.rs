@@ -252,7 +252,8 @@ pub(crate) fn entries(rows: Vec<HistoryRow>) -> Vec<HistoryEntry> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CinemaHistory {
     pub bin: String,
-    /// Oldest first: each version of the cinema's record as written, by whom and when.
+    /// Oldest first: each version of the cinema's record and of its halls (entity `hall`, id
+    /// `{bin}/{hall}`) as written, by whom and when.
     pub versions: Vec<HistoryEntry>,
 }
 
@@ -267,8 +268,9 @@ pub async fn cinema_history(
     require_cinema_scope(p, &bin)?;
     let rows: Vec<HistoryRow> = s
         .app
-        .query("SELECT ?fields FROM registry_history WHERE entity = 'cinema' AND entity_id = ? ORDER BY at, seq LIMIT 10000")
+        .query("SELECT ?fields FROM registry_history WHERE (entity = 'cinema' AND entity_id = ?) OR (entity = 'hall' AND entity_id LIKE ?) ORDER BY at, seq LIMIT 10000")
         .bind(&bin)
+        .bind(format!("{bin}/%"))
         .fetch_all()
         .await
         .map_err(unavailable)?;

@@ -10,7 +10,7 @@ use super::{parse_bin, require, ApiError};
 use crate::auth::{Principal, Role};
 use crate::state::AppState;
 
-async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
+pub(super) async fn insert<T>(s: &AppState, table: &str, row: T) -> Result<(), ApiError>
 where
     T: clickhouse::Row + Serialize + for<'a> clickhouse::RowWrite<Value<'a> = T>,
 {
@@ -22,7 +22,7 @@ where
 }
 
 /// Appends a version of a registry record to its history, written by `p`.
-async fn remember(
+pub(super) async fn remember(
     s: &AppState,
     p: &Principal,
     entity: Entity,

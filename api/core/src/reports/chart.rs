@@ -334,6 +334,8 @@ pub async fn data_as_of(client: &Client) -> Result<u64, ReportError> {
 /// The chart. `reporting` are the cinemas reporting in the period ([`reporting_cinemas`])
 /// and `as_of` the newest recompute ([`data_as_of`]); the caller may keep both a while
 /// (they decide which regions may be shown and date the figures, they are not figures).
+/// `seat_rows` are the period's declared sessions and admissions
+/// ([`occupancy::read`](super::occupancy::read)), which the caller may keep as long as a chart.
 pub async fn chart(
     client: &Client,
     registry: &Registry,
@@ -341,6 +343,7 @@ pub async fn chart(
     statuses: &Statuses,
     reporting: &[String],
     as_of: u64,
+    seat_rows: &super::occupancy::SeatRows,
 ) -> Result<DailyChart, ReportError> {
     let (from, to) = q.period.bounds(q.date);
     let (prev_from, prev_to) = q.period.previous(q.date);
@@ -380,7 +383,7 @@ pub async fn chart(
     }
     query = query.bind(pf.as_str()).bind(pt.as_str()).bind(t.as_str());
     let rows: Vec<ChartRow> = query.fetch_all().await?;
-    let seats = super::occupancy::read(client, from, to, in_region).await?;
+    let seats = seat_rows.seats(in_region);
     Ok(assemble(
         registry, q, &rows, statuses, regions, as_of, &seats,
     ))
@@ -558,6 +561,9 @@ pub fn export_rows(chart: &DailyChart) -> Vec<serde_json::Value> {
                 "cumulative_admissions": e.cumulative_admissions,
                 "screens": e.screens,
                 "screenings": e.screenings,
+                "shows_share": e.shows_share,
+                "seats_share": e.seats_share,
+                "occupancy": e.occupancy,
                 "status": e.status,
             })
         })

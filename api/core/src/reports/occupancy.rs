@@ -131,13 +131,30 @@ pub fn seats(
     out
 }
 
-/// Reads the rows of `from..=to` and computes the figures over the cinemas `keep` accepts.
+/// The rows the seats columns of one period are computed from, for every cinema: the charts
+/// of a period (nationally, per region, per origin) share them ([`SeatsCache`]).
+#[derive(Debug, Clone, Default)]
+pub struct SeatRows {
+    pub declared: Vec<DeclaredRow>,
+    pub admissions: Vec<AdmissionsRow>,
+}
+
+impl SeatRows {
+    /// The figures over the cinemas `keep` accepts.
+    pub fn seats(&self, keep: impl Fn(&str) -> bool) -> Seats {
+        seats(&self.declared, &self.admissions, keep)
+    }
+}
+
+/// A period's seat rows, kept as long as a chart (`api.chart_cache_ms`), by (from, to).
+pub type SeatsCache = super::cache::TtlCache<(NaiveDate, NaiveDate), SeatRows>;
+
+/// Reads the rows of `from..=to` (the admissions only when some session was declared).
 pub async fn read(
     client: &Client,
     from: NaiveDate,
     to: NaiveDate,
-    keep: impl Fn(&str) -> bool,
-) -> Result<Seats, ReportError> {
+) -> Result<SeatRows, ReportError> {
     let wide = (
         from.pred_opt().unwrap_or(from).to_string(),
         to.succ_opt().unwrap_or(to).to_string(),
@@ -152,7 +169,7 @@ pub async fn read(
         .fetch_all()
         .await?;
     if declared.is_empty() {
-        return Ok(Seats::default());
+        return Ok(SeatRows::default());
     }
     let admissions: Vec<AdmissionsRow> = client
         .query(ADMISSIONS_SQL)
@@ -160,7 +177,10 @@ pub async fn read(
         .bind(t.as_str())
         .fetch_all()
         .await?;
-    Ok(seats(&declared, &admissions, keep))
+    Ok(SeatRows {
+        declared,
+        admissions,
+    })
 }
 
 #[cfg(test)]

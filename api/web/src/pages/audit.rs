@@ -97,18 +97,8 @@ fn query_of(
 
 /// The page's own URL with `page` or `format` replaced.
 fn href(lang: Lang, form: &HashMap<String, String>, set: (&str, &str)) -> String {
-    let mut pairs: Vec<(&str, &str)> = form
-        .iter()
-        .filter(|(k, v)| !v.is_empty() && k.as_str() != "page" && k.as_str() != "format")
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    pairs.sort();
-    pairs.push(set);
-    format!(
-        "/{}/ministry/audit?{}",
-        lang.code(),
-        serde_urlencoded::to_string(&pairs).unwrap_or_default()
-    )
+    let path = format!("/{}/ministry/audit", lang.code());
+    crate::params::link(&path, form, &["format"], set)
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {

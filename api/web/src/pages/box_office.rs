@@ -469,6 +469,9 @@ mod tests {
     #[test]
     fn the_charts_csv_is_the_export_columns_with_each_value_in_its_place() {
         let mut c = chart();
+        c.films[0].shows_share = Some("0.2500".into());
+        c.films[0].seats_share = Some("0.3000".into());
+        c.films[0].occupancy = Some("0.1500".into());
         c.films[1].title = Some(Title {
             kk: "=1+1".into(),
             ru: "Второй".into(),
@@ -479,10 +482,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "rank,rank_change,new,film_id,title_en,title_ru,title_kk,release_date,days_in_release,distributor,gross,share,gross_change,gross_change_ratio,admissions,cumulative_gross,cumulative_admissions,screens,screenings,status",
-                "1,1,false,KZ26-0001,Steppe Light,\"Кек & \"\"Мезгіл\"\"\",<script>alert(1)</script>,2026-11-20,2,Dala Media,2000000.00,0.6667,500000.00,0.3333,1234,6000000.00,5000,3,12,provisional",
-                "2,,true,<b>X</b>,\"Second, part 2\",Второй,\"'=1+1\",2026-11-20,2,Dala Media,1000000.00,0.3333,250000.00,0.3333,1234,3000000.00,5000,3,12,provisional",
-                ",,,unregistered,,,,,,,10.00,0,,,1,,,,1,",
+                "rank,rank_change,new,film_id,title_en,title_ru,title_kk,release_date,days_in_release,distributor,gross,share,gross_change,gross_change_ratio,admissions,cumulative_gross,cumulative_admissions,screens,screenings,shows_share,seats_share,occupancy,status",
+                "1,1,false,KZ26-0001,Steppe Light,\"Кек & \"\"Мезгіл\"\"\",<script>alert(1)</script>,2026-11-20,2,Dala Media,2000000.00,0.6667,500000.00,0.3333,1234,6000000.00,5000,3,12,0.2500,0.3000,0.1500,provisional",
+                "2,,true,<b>X</b>,\"Second, part 2\",Второй,\"'=1+1\",2026-11-20,2,Dala Media,1000000.00,0.3333,250000.00,0.3333,1234,3000000.00,5000,3,12,,,,provisional",
+                ",,,unregistered,,,,,,,10.00,0,,,1,,,,1,,,,",
             ]
         );
     }

@@ -28,6 +28,7 @@ use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::{self, Signed};
 use api_core::error::ApiError;
+use api_core::handlers::halls::HallBody;
 use api_core::handlers::registry::{CinemaBody, FilmBody, FundingBody, HistoryEntry};
 use api_core::handlers::{self, records};
 use api_core::sessions;
@@ -123,6 +124,8 @@ pub struct RecordPage {
     pub payments: Vec<(String, String, String)>,
     pub state_funding: String,
     pub regions: Vec<Choice>,
+    /// A registered cinema's halls in force: key, name, seats.
+    pub halls: Vec<(String, String, String)>,
     /// Newest first.
     pub versions: Vec<Version>,
 }
@@ -163,6 +166,7 @@ const FIELDS: &[&str] = &[
     "seats",
     "vat_payer",
     "vendor",
+    "deleted",
 ];
 
 /// A field's label: `reg-f-<name>` in the catalogue, else its stored name.
@@ -186,7 +190,7 @@ pub fn field_value(lang: Lang, name: &str, v: &Value) -> String {
         ("release_date" | "paid_on", Some(d)) => u16::try_from(d)
             .map(|d| i18n::date(lang, schemas::time::date_from_days(d)))
             .unwrap_or_else(|_| d.to_string()),
-        ("national" | "public_roi" | "vat_payer", Some(b)) => {
+        ("national" | "public_roi" | "vat_payer" | "deleted", Some(b)) => {
             i18n::t(lang, if b != 0 { "word-yes" } else { "word-no" })
         }
         ("halls" | "seats", Some(n)) => i18n::integer(lang, n),
@@ -231,10 +235,18 @@ pub fn versions(lang: Lang, history: Vec<HistoryEntry>) -> Vec<Version> {
                     })
                 })
                 .collect();
+            // A hall's id is `{bin}/{hall}`: the page is the cinema's, so the hall's key says it.
+            let id = match h.entity.as_str() {
+                "hall" => h
+                    .entity_id
+                    .split_once('/')
+                    .map_or(h.entity_id.as_str(), |(_, hall)| hall),
+                _ => h.entity_id.as_str(),
+            };
             let what = i18n::t_with(
                 lang,
                 &format!("reg-entity-{}", h.entity),
-                &[("id", h.entity_id.clone())],
+                &[("id", id.to_owned())],
             );
             let version = Version {
                 at: i18n::timestamp(lang, &h.at),
@@ -563,7 +575,12 @@ fn cinema_form(c: &records::CinemaRecord) -> HashMap<String, String> {
 /// What a saved form's redirect says (`?saved=film|funding|cinema`).
 fn saved_notice(lang: Lang, q: &HashMap<String, String>) -> Option<String> {
     q.get("saved")
-        .filter(|w| matches!(w.as_str(), "film" | "funding" | "cinema"))
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "film" | "funding" | "cinema" | "hall" | "hall_remove"
+            )
+        })
         .map(|w| i18n::t(lang, &format!("reg-saved-{w}")))
 }
 
@@ -622,6 +639,7 @@ async fn draw(
         crate::params::path_segment(id)
     );
     let fail = |e: &ApiError| page::error(lang, &rest, query, e);
+    let mut halls = Vec::new();
     let (kind, stored, payments, state_funding, history) = match kind {
         "films" => {
             let film = match handlers::records::film(s, p, id.to_owned()).await {
@@ -670,6 +688,16 @@ async fn draw(
                 Ok(h) => h.versions,
                 Err(e) => return fail(&e),
             };
+            if cinema.is_some() {
+                halls = match handlers::halls::list(s, p, id.to_owned()).await {
+                    Ok(l) => l
+                        .halls
+                        .into_iter()
+                        .map(|h| (h.hall, h.name, i18n::integer(lang, i64::from(h.seats))))
+                        .collect(),
+                    Err(e) => return fail(&e),
+                };
+            }
             (
                 "cinemas",
                 cinema.as_ref().map(cinema_form),
@@ -693,7 +721,15 @@ async fn draw(
             label: r.name(lang.code()).to_owned(),
         })
         .collect();
-    let form = sent.or(stored).unwrap_or_default();
+    // A refused hall form is the hall's fields only: over the stored record's.
+    let form = match sent {
+        Some(sent) if sent.get("action").is_some_and(|a| a.starts_with("hall")) => {
+            let mut form = stored.unwrap_or_default();
+            form.extend(sent);
+            form
+        }
+        sent => sent.or(stored).unwrap_or_default(),
+    };
     let title = if kind == "films" {
         "reg-film-title"
     } else {
@@ -713,6 +749,7 @@ async fn draw(
         payments,
         state_funding,
         regions,
+        halls,
         versions: versions(lang, history),
     };
     page::html(
@@ -785,8 +822,17 @@ fn cinema_body(form: &HashMap<String, String>) -> Result<CinemaBody, ApiError> {
     })
 }
 
-/// `POST /{lang}/ministry/registry/{films|cinemas}/{id}`: `action` is `film`, `funding` or
-/// `cinema`.
+/// A hall form as the use case reads it: `hall_seats` and `hall_name` (the cinema's own form
+/// has `seats` and `name`).
+fn hall_body(form: &HashMap<String, String>) -> Result<HallBody, ApiError> {
+    Ok(HallBody {
+        seats: whole(form, "hall_seats")?,
+        name: form.get("hall_name").cloned().unwrap_or_default(),
+    })
+}
+
+/// `POST /{lang}/ministry/registry/{films|cinemas}/{id}`: `action` is `film`, `funding`,
+/// `cinema`, `hall` (add or change one) or `hall_remove`.
 pub async fn post(
     s: &AppState,
     lang: Lang,
@@ -801,7 +847,10 @@ pub async fn post(
     let action = form.get("action").cloned().unwrap_or_default();
     let route = format!(
         "web_registry_{}",
-        page::bounded(&action, &["film", "funding", "cinema"])
+        page::bounded(
+            &action,
+            &["film", "funding", "cinema", "hall", "hall_remove"]
+        )
     );
     let path = format!(
         "/{{lang}}/ministry/registry/{}/{{id}}",
@@ -830,6 +879,21 @@ pub async fn post(
                 .map(|_| ()),
             Err(e) => Err(e),
         },
+        ("cinemas", "hall") => match hall_body(&form) {
+            Ok(body) => {
+                let hall = form.get("hall").cloned().unwrap_or_default();
+                handlers::halls::put(s, p, id.to_owned(), hall, body)
+                    .await
+                    .map(|_| ())
+            }
+            Err(e) => Err(e),
+        },
+        ("cinemas", "hall_remove") => {
+            let hall = form.get("hall").cloned().unwrap_or_default();
+            handlers::halls::delete(s, p, id.to_owned(), hall)
+                .await
+                .map(|_| ())
+        }
         _ => {
             return done(page::error(
                 lang,
@@ -850,7 +914,8 @@ pub async fn post(
         )),
         Err(e) => {
             // A refused funding form keeps the record's stored values and shows what was typed
-            // in the payment's fields only.
+            // in the payment's fields only; a refused hall form, the stored values and what
+            // was typed in the hall's (see `draw`).
             let sent = if action == "funding" {
                 None
             } else {

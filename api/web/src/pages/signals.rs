@@ -73,18 +73,8 @@ pub const PAGE_ROWS: u64 = 100;
 
 /// This page's URL with its filters and another page number.
 fn href(lang: Lang, home: &str, form: &HashMap<String, String>, page: u64) -> String {
-    let mut pairs: Vec<(&str, String)> = form
-        .iter()
-        .filter(|(k, v)| !v.is_empty() && k.as_str() != "page")
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    pairs.sort();
-    pairs.push(("page", page.to_string()));
-    format!(
-        "/{}/{home}/signals?{}",
-        lang.code(),
-        serde_urlencoded::to_string(&pairs).unwrap_or_default()
-    )
+    let path = format!("/{}/{home}/signals", lang.code());
+    crate::params::link(&path, form, &[], ("page", &page.to_string()))
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {

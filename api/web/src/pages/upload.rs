@@ -9,6 +9,10 @@
 //! The form is `multipart/form-data` (a file input) with the session's `csrf` as a field; a
 //! post without it is 403.
 //!
+//! `POST /{lang}/cinema/sessions` takes a file of declared sessions (`ekino.session/1`, NDJSON
+//! or CSV, as `POST /v1/sessions` takes) the same way: each line's fate, an accepted one named
+//! by its session.
+//!
 //! `POST /{lang}/cinema/void` voids one mistaken sale or refund: the page writes the `void`
 //! event (a new event id, now, the event voided and the reason) and sends it through the same
 //! handler, so it is checked and judged like a void the cinema streams (ingest accepts it
@@ -232,7 +236,12 @@ async fn outcome(
             LineView {
                 line: l.line,
                 accepted: l.status == "accepted",
-                event_id: l.event_id.clone().unwrap_or_default(),
+                // A ticket line is named by its event, a session line by its session.
+                event_id: l
+                    .event_id
+                    .clone()
+                    .or_else(|| l.screening_id.clone())
+                    .unwrap_or_default(),
                 reason,
                 fix,
                 field: l.field.clone().unwrap_or_default(),
@@ -253,6 +262,14 @@ async fn outcome(
     render(s, lang, signed, status, Some(outcome), None).await
 }
 
+/// What a file holds: tickets (`POST /{lang}/cinema/upload`) or declared sessions
+/// (`POST /{lang}/cinema/sessions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contents {
+    Tickets,
+    Sessions,
+}
+
 /// `POST /{lang}/cinema/upload`.
 pub async fn post(
     s: &AppState,
@@ -260,21 +277,33 @@ pub async fn post(
     signed: &Signed,
     form: warp::multipart::FormData,
 ) -> Response {
+    post_file(s, lang, signed, form, Contents::Tickets).await
+}
+
+/// `POST /{lang}/cinema/sessions`.
+pub async fn post_sessions(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    form: warp::multipart::FormData,
+) -> Response {
+    post_file(s, lang, signed, form, Contents::Sessions).await
+}
+
+async fn post_file(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    form: warp::multipart::FormData,
+    contents: Contents,
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let done = |resp: Response| {
-        api_edge::audited(
-            s,
-            resp,
-            p,
-            "POST",
-            "web_upload",
-            "/{lang}/cinema/upload",
-            "",
-            started,
-            0,
-        )
+    let (route, path) = match contents {
+        Contents::Tickets => ("web_upload", "/{lang}/cinema/upload"),
+        Contents::Sessions => ("web_sessions_upload", "/{lang}/cinema/sessions"),
     };
+    let done = |resp: Response| api_edge::audited(s, resp, p, "POST", route, path, "", started, 0);
     let limit = usize::try_from(s.settings.upload_limit_bytes).unwrap_or(usize::MAX);
     let (csrf, file) = match fields(form, limit).await {
         Ok(x) => x,
@@ -300,15 +329,11 @@ pub async fn post(
     } else {
         handlers::tickets::CSV
     };
-    done(
-        outcome(
-            s,
-            lang,
-            signed,
-            handlers::tickets::upload_as(s, p, Some(content_type), &file).await,
-        )
-        .await,
-    )
+    let reply = match contents {
+        Contents::Tickets => handlers::tickets::upload_as(s, p, Some(content_type), &file).await,
+        Contents::Sessions => handlers::sessions::upload_as(s, p, Some(content_type), &file).await,
+    };
+    done(outcome(s, lang, signed, reply).await)
 }
 
 /// A file whose first character (after a byte-order mark and blanks) opens a JSON object is
