@@ -519,6 +519,13 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
         shown(&ui.text("#cumulative-gross").await, "en"),
         api_decimal(&run["cumulative_gross"])
     );
+    // The tab names the film.
+    let tab: String = ui.js("document.title").await;
+    assert_eq!(
+        tab,
+        format!("{} · Film · ekino", run["title"]["en"].as_str().unwrap()),
+        "{run}"
+    );
     assert_eq!(
         shown(&ui.text("#cumulative-admissions").await, "en"),
         Decimal::from(run["cumulative_admissions"].as_i64().unwrap())
@@ -879,8 +886,9 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         "the void is taken"
     );
     ui.check("kk-cinema-void").await;
-    // The same page declares sessions from a file: one for tomorrow evening, and one whose
-    // status is neither scheduled nor cancelled, refused with its column in Kazakh.
+    // The same page declares sessions from a file: one for tomorrow evening (in a hall of its
+    // own, clear of the planted sessions), and one whose status is neither scheduled nor
+    // cancelled, refused with its column in Kazakh.
     let tomorrow_day = schemas::time::box_office_day(chrono::Utc::now()) + chrono::Days::new(1);
     let declared_at = schemas::event::wire::rfc3339_kz(chrono::Utc::now());
     let sessions_file = env.dir.join("sessions.csv");
@@ -888,8 +896,8 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         &sessions_file,
         format!(
             "cinema_bin;hall;screening_id;film_id;show_start;ends_at;seats_on_sale;status;declared_at\n\
-             {bin};1;UI-S1;{film};{tomorrow_day}T19:00:00+05:00;{tomorrow_day}T21:00:00+05:00;120;scheduled;{declared_at}\n\
-             {bin};1;UI-S2;{film};{tomorrow_day}T22:00:00+05:00;{tomorrow_day}T23:50:00+05:00;120;moved;{declared_at}\n"
+             {bin};UI;UI-S1;{film};{tomorrow_day}T19:00:00+05:00;{tomorrow_day}T21:00:00+05:00;120;scheduled;{declared_at}\n\
+             {bin};UI;UI-S2;{film};{tomorrow_day}T22:00:00+05:00;{tomorrow_day}T23:50:00+05:00;120;moved;{declared_at}\n"
         ),
     )
     .unwrap();

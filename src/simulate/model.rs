@@ -176,7 +176,9 @@ fn cinemas(rng: &mut ChaCha8Rng) -> Vec<SimCinema> {
                         _ => Format::TwoD,
                     };
                     Hall {
-                        name: format!("Hall {h}"),
+                        // The key its tickets carry: the hall's number, which the pages
+                        // say in their language ("Зал 1", "Hall 1").
+                        name: h.to_string(),
                         seats,
                         rows: (seats / 16).max(4),
                         format,

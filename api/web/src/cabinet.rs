@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use warp::reply::Response;
 
-use crate::i18n::Lang;
+use crate::i18n::{self, Lang};
 use crate::page::{Chrome, SignedBar};
 use crate::session::{self, Signed};
 use crate::words::title_in;
@@ -19,8 +19,9 @@ use api_core::state::AppState;
 
 /// The organisation a principal acts for, as every signed-in page names it: (name, id).
 /// A cinema: its registered name in the page's language; a producer: its name as a registered
-/// distributor, a foreign applicant its registered name; otherwise (and for the ministry and
-/// the commission) the key's label.
+/// distributor, a foreign applicant its registered name; otherwise the key's label. The
+/// ministry and the film commission are named from the catalogue in the page's language, the
+/// key's label (the person or desk, as typed) beside it.
 pub async fn organisation(s: &AppState, lang: Lang, p: &Principal) -> (String, String) {
     let label = if p.label.is_empty() {
         format!("key {}", p.key_id)
@@ -50,7 +51,11 @@ pub async fn organisation(s: &AppState, lang: Lang, p: &Principal) -> (String, S
             .unwrap_or(label);
         return (name, a.clone());
     }
-    (label, String::new())
+    match p.role {
+        api_core::auth::Role::Ministry => (i18n::t(lang, "org-ministry"), label),
+        api_core::auth::Role::Commission => (i18n::t(lang, "org-commission"), label),
+        _ => (label, String::new()),
+    }
 }
 
 /// A signed-in page's chrome: the page's words and the organisation with its sign-out form.

@@ -5,7 +5,6 @@ use serde::Serialize;
 use super::{parse_bin, require, require_cinema_scope, ApiError};
 use crate::auth::{Principal, Role};
 use crate::params::{self, Page, PageQuery, RangeQuery, SilentQuery};
-use crate::reports::cache::Cached;
 use crate::reports::scorecard::{self, RejectedEvent, Scorecard, SilentCinema};
 use crate::state::AppState;
 
@@ -41,52 +40,20 @@ async fn cards(
     // second (`api.scorecard_cache_ms`), refreshed in the background once half a second old:
     // cards asked for steadily cost ClickHouse about one statement a second per range and
     // never wait on one.
-    let key = (from, to, s.today());
-    let cards = match s.scorecard_cache.lookup(&key) {
-        Cached::Fresh(cards) => cards,
-        Cached::Refresh(cards) => {
-            let (ch, app_db, cache, registry) = (
-                s.ch.clone(),
-                s.app_db.clone(),
-                s.scorecard_cache.clone(),
-                s.registry().await?,
-            );
-            tokio::spawn(async move {
-                match scorecard::scorecards(&ch, &app_db, &registry, None, key.0, key.1, key.2)
-                    .await
-                {
-                    Ok(fresh) => cache.put(key, Arc::new(fresh)),
-                    // The entry expires at its ttl and the next request computes it.
-                    Err(e) => tracing::warn!(error = %e, "refreshing the scorecards ahead failed"),
+    let (ch, app_db, registry) = (s.ch.clone(), s.app_db.clone(), s.registry().await?);
+    let cards =
+        crate::reports::cache::get_or_compute(
+            &s.scorecard_cache,
+            &s.scorecard_flight,
+            (from, to, s.today()),
+            move |(from, to, today)| {
+                let (ch, app_db, registry) = (ch.clone(), app_db.clone(), registry.clone());
+                async move {
+                    scorecard::scorecards(&ch, &app_db, &registry, None, from, to, today).await
                 }
-            });
-            cards
-        }
-        Cached::Miss => {
-            // One computation at a time: callers that missed together wait for the first
-            // one's result instead of each asking ClickHouse.
-            let _flight = s.scorecard_flight.lock().await;
-            match s.scorecard_cache.get(&key) {
-                Some(cards) => cards,
-                None => {
-                    let cards = Arc::new(
-                        scorecard::scorecards(
-                            &s.ch,
-                            &s.app_db,
-                            &*s.registry().await?,
-                            None,
-                            from,
-                            to,
-                            key.2,
-                        )
-                        .await?,
-                    );
-                    s.scorecard_cache.put(key, cards.clone());
-                    cards
-                }
-            }
-        }
-    };
+            },
+        )
+        .await?;
     Ok(cards)
 }
 

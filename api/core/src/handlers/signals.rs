@@ -106,38 +106,17 @@ fn window(s: &AppState, q: &SignalsQuery) -> Result<Window, ApiError> {
 /// past half of that: a list asked for steadily costs ClickHouse a read a second, whoever
 /// asks. Callers that missed together wait for the first one's read.
 async fn cached(s: &AppState, f: SignalFilter, w: Window) -> Result<SignalList, ApiError> {
-    use crate::reports::cache::Cached;
-    let key = (f, w);
-    let found = match s.signals_cache.lookup(&key) {
-        Cached::Fresh(l) => l,
-        Cached::Refresh(l) => {
-            let (ch, app_db, cache, key) = (
-                s.ch.clone(),
-                s.app_db.clone(),
-                s.signals_cache.clone(),
-                key.clone(),
-            );
-            tokio::spawn(async move {
-                match list(&ch, &app_db, &key.0, Some(key.1)).await {
-                    Ok(fresh) => cache.put(key, std::sync::Arc::new(fresh)),
-                    // The entry expires at its ttl and the next request reads it.
-                    Err(e) => tracing::warn!(error = %e, "refreshing a signals list ahead failed"),
-                }
-            });
-            l
-        }
-        Cached::Miss => {
-            let _flight = s.signals_flight.lock().await;
-            match s.signals_cache.get(&key) {
-                Some(l) => l,
-                None => {
-                    let l = std::sync::Arc::new(list(&s.ch, &s.app_db, &key.0, Some(key.1)).await?);
-                    s.signals_cache.put(key, l.clone());
-                    l
-                }
-            }
-        }
-    };
+    let (ch, app_db) = (s.ch.clone(), s.app_db.clone());
+    let found = crate::reports::cache::get_or_compute(
+        &s.signals_cache,
+        &s.signals_flight,
+        (f, w),
+        move |(f, w): (SignalFilter, Window)| {
+            let (ch, app_db) = (ch.clone(), app_db.clone());
+            async move { list(&ch, &app_db, &f, Some(w)).await }
+        },
+    )
+    .await?;
     Ok((*found).clone())
 }
 

@@ -106,6 +106,49 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
     }
 }
 
+/// The value of `key` in `cache`: from memory while young; past half its life still served,
+/// while the one caller told so computes its successor in the background; missing, computed
+/// once, callers that missed together waiting on `flight` for the first one's result instead
+/// of each asking ClickHouse. `compute` makes the value of a key without borrowing the
+/// request (it may run after the request has been answered).
+pub async fn get_or_compute<K, V, E, F, Fut>(
+    cache: &Arc<TtlCache<K, V>>,
+    flight: &tokio::sync::Mutex<()>,
+    key: K,
+    compute: F,
+) -> Result<Arc<V>, E>
+where
+    K: Eq + Hash + Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    E: std::fmt::Display + Send + 'static,
+    F: Fn(K) -> Fut,
+    Fut: std::future::Future<Output = Result<V, E>> + Send + 'static,
+{
+    match cache.lookup(&key) {
+        Cached::Fresh(v) => Ok(v),
+        Cached::Refresh(v) => {
+            let (cache, next) = (cache.clone(), compute(key.clone()));
+            tokio::spawn(async move {
+                match next.await {
+                    Ok(fresh) => cache.put(key, Arc::new(fresh)),
+                    // The entry expires at its ttl and the next request computes it.
+                    Err(e) => tracing::warn!(error = %e, "refreshing a cached report ahead failed"),
+                }
+            });
+            Ok(v)
+        }
+        Cached::Miss => {
+            let _flight = flight.lock().await;
+            if let Some(v) = cache.get(&key) {
+                return Ok(v);
+            }
+            let v = Arc::new(compute(key.clone()).await?);
+            cache.put(key, v.clone());
+            Ok(v)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +169,36 @@ mod tests {
         let off: TtlCache<u32, i64> = TtlCache::new(Duration::ZERO);
         off.put(1, Arc::new(1));
         assert!(off.get(&1).is_none(), "0 turns it off");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_that_miss_together_compute_once_and_a_late_one_refreshes_ahead() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let cache: Arc<TtlCache<u32, u32>> = Arc::new(TtlCache::new(Duration::from_millis(400)));
+        let flight = tokio::sync::Mutex::new(());
+        let runs = Arc::new(AtomicU32::new(0));
+        let compute = |runs: Arc<AtomicU32>| {
+            move |_k: u32| {
+                let runs = runs.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok::<u32, String>(runs.fetch_add(1, Ordering::SeqCst) + 1)
+                }
+            }
+        };
+        // Four callers miss at once: one computation, all get its value (1).
+        let one = || get_or_compute(&cache, &flight, 1, compute(runs.clone()));
+        let (a, b, c, d) = tokio::join!(one(), one(), one(), one());
+        let all = [a, b, c, d];
+        assert!(all.iter().all(|v| v.as_deref() == Ok(&1)), "{all:?}");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Past half its life: still 1 for this caller, while 2 is computed behind it.
+        tokio::time::sleep(Duration::from_millis(220)).await;
+        let late = get_or_compute(&cache, &flight, 1, compute(runs.clone())).await;
+        assert_eq!(late.as_deref(), Ok(&1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(cache.get(&1).as_deref(), Some(&2), "refreshed ahead");
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -191,14 +191,17 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
         })
         .collect();
     let curve = curve(lang, &days);
+    let mut chrome = Chrome::new(
+        lang,
+        "film-title",
+        "box-office",
+        &format!("films/{}", crate::params::path_segment(&run.film_id)),
+        query,
+    );
+    // The tab and the bookmark say which film ("Film" alone names none).
+    chrome.title = format!("{title} · {}", chrome.title);
     FilmPage {
-        chrome: Chrome::new(
-            lang,
-            "film-title",
-            "box-office",
-            &format!("films/{}", crate::params::path_segment(&run.film_id)),
-            query,
-        ),
+        chrome,
         title,
         other_titles,
         facts,
