@@ -836,9 +836,10 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         "{kpi}"
     );
     assert!(
-        page.body
-            .contains("<span class=\"org\">Ministry of Culture</span>"),
-        "the organisation is named: the key's label"
+        page.body.contains(
+            "<span class=\"org\">Министерство культуры и информации</span> <span class=\"org-id\">Ministry of Culture</span>"
+        ),
+        "the organisation is named in the page's language, the key's label beside it"
     );
     assert!(page.body.contains("<tr class=\"total\" id=\"kpi-all\"><th scope=\"row\" class=\"title\">Все годы</th><td>1</td><td>1</td><td>0</td>"), "{}", page.body);
     // Every cinema's card, as /v1/cinemas/scorecards gives them (one statement for all),
