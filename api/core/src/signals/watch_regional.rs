@@ -22,7 +22,7 @@ use super::regional::{self, CinemaWindow, Sums};
 use super::report::SignalRow;
 use super::rules::Kind;
 use super::store::{progress, row_of, store_progress, timeout};
-use crate::reports::occupancy::DECLARED_SQL;
+use crate::reports::occupancy::{DeclaredRow, DECLARED_SQL};
 use crate::reports::ReportError;
 use crate::state::AppState;
 
@@ -50,17 +50,6 @@ struct DailyIn {
     refunds: u64,
     admissions: i64,
     gross_tiyn: i64,
-}
-
-#[derive(Debug, Row, Deserialize)]
-struct DeclaredIn {
-    cinema_bin: String,
-    #[allow(dead_code)]
-    film_id: String,
-    day: u16,
-    #[allow(dead_code)]
-    shows: u64,
-    seats: u64,
 }
 
 /// One regional round: judges every window that changed since `since` (µs; `None`: the
@@ -138,7 +127,7 @@ async fn judge(s: &AppState, ends: &[NaiveDate], window: u32) -> Result<usize, R
             .bind(&to)
             .fetch_all()
             .await?;
-    let declared: Vec<DeclaredIn> =
+    let declared: Vec<DeclaredRow> =
         s.ch.query(DECLARED_SQL)
             .bind((start - Days::new(1)).to_string())
             .bind((*last + Days::new(1)).to_string())
