@@ -90,6 +90,8 @@ for i, (fid, (a, g, c)) in enumerate(sorted(by.items(), key=lambda x: -x[1][1])[
 say "rejected events by reason"
 as_reader "$EKINO" report rejected
 API_ADDR=${EKINO_API__LISTEN_ADDR:-127.0.0.1:8080}
+# Room for api.max_connections (1,024) open connections besides its own files.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "API on http://$API_ADDR (log: $LOGS/api-$RUN.log)"
 EKINO_API__LISTEN_ADDR=$API_ADDR EKINO_CLICKHOUSE__USER=ekino_api EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_API_PASSWORD \
   EKINO_CLICKHOUSE__READ_USER=ekino_api_read EKINO_CLICKHOUSE__READ_PASSWORD=$EKINO_CH_API_READ_PASSWORD \

@@ -61,6 +61,19 @@ impl Settings {
         s.api.signals.validate().map_err(anyhow::Error::msg)?;
         s.api.cases.validate().map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
+            s.api.max_connections >= 1
+                && (1..=s.api.max_connections).contains(&s.api.max_connections_per_address),
+            "api.max_connections_per_address must be from 1 to api.max_connections ({}), got {}",
+            s.api.max_connections,
+            s.api.max_connections_per_address
+        );
+        anyhow::ensure!(
+            s.api.idle_timeout_ms >= 1000 && s.api.header_timeout_ms >= 100,
+            "api.idle_timeout_ms must be at least 1000 and api.header_timeout_ms at least 100, got {} and {}",
+            s.api.idle_timeout_ms,
+            s.api.header_timeout_ms
+        );
+        anyhow::ensure!(
             (1..=100).contains(&s.api.completeness_target_percent),
             "api.completeness_target_percent must be from 1 to 100, got {}",
             s.api.completeness_target_percent

@@ -1,7 +1,9 @@
 //! The API under abuse, on the real services through the real binary: a slow-header client is
-//! cut off, a body that never finishes gets 408, connections past the limit are closed at
-//! once, an over-long upload gets its bounded answer, a flood of 10,000 requests from one key
-//! is refused past that key's limit while another key and `/healthz` are answered, and
+//! cut off, a body that never finishes gets 408, past the connection limit the idle longest
+//! gives way (a new one is closed at once only when all are busy), 2,000 silent sockets and
+//! 100 stream-less HTTP/2 connections lock nobody out and are closed after the header
+//! timeout, an over-long upload gets its bounded answer, a flood of 10,000 requests from one
+//! key is refused past that key's limit while another key and `/healthz` are answered, and
 //! `/healthz` answers 200 throughout (timings are BENCHMARKS.md's business; here only the
 //! answers count).
 
@@ -195,17 +197,20 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
     );
     assert_eq!(healthz(&api), 200);
 
-    // Connections past the limit are closed at once; the held ones are served.
+    // Past the limit the connection idle longest gives way to a new one; only when every
+    // connection is busy is a new one closed at once.
     drop(api);
     let api = start(
         &env,
         &[
             ("EKINO_API__MAX_CONNECTIONS", "3"),
+            ("EKINO_API__MAX_CONNECTIONS_PER_ADDRESS", "3"),
             ("EKINO_API__HEADER_TIMEOUT_MS", "20000"),
+            ("EKINO_API__BODY_TIMEOUT_MS", "20000"),
         ],
     );
-    // Each held connection is answered once and kept open: then all three are accepted.
-    let held: Vec<TcpStream> = (0..3)
+    // Each held connection is answered once and kept open: all three are in the table.
+    let mut held: Vec<TcpStream> = (0..3)
         .map(|_| {
             let mut c = TcpStream::connect(&api.addr).unwrap();
             let reply = exchange(&mut c);
@@ -213,20 +218,205 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
             c
         })
         .collect();
+    let mut newcomer = TcpStream::connect(&api.addr).unwrap();
+    let reply = exchange(&mut newcomer);
+    assert!(reply.starts_with("HTTP/1.1 200"), "the newcomer: {reply}");
+    assert_eq!(
+        read_to_close(&mut held[0], Duration::from_secs(5)).as_deref(),
+        Some(""),
+        "the connection idle longest was not closed for the newcomer"
+    );
+    let reply = exchange(&mut held[1]);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    // Three requests in flight: each body announced and its first byte sent. `100 Continue`
+    // comes back once the route reads the body, so the request has surely begun.
+    let stalled = b"POST /v1/rebates/estimate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n";
+    let mut busy: Vec<TcpStream> = held.drain(1..).chain([newcomer]).collect();
+    for c in busy.iter_mut() {
+        c.write_all(stalled).unwrap();
+        let reply = read_reply(c);
+        assert!(reply.starts_with("HTTP/1.1 100"), "{reply}");
+        c.write_all(b"{").unwrap();
+    }
     let mut extra = TcpStream::connect(&api.addr).unwrap();
     let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    let reply = read_to_close(&mut extra, Duration::from_secs(5));
-    assert_eq!(
-        reply.as_deref(),
-        Some(""),
-        "the connection past the limit was served: {reply:?}"
-    );
-    let mut first = held.into_iter().next().unwrap();
-    first
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    let refused = read_to_close(&mut extra, Duration::from_secs(5)).as_deref() == Some("");
+    assert!(refused, "a connection was served while all three were busy");
+    // The busy ones were not the ones closed: each still gets its answer when its body ends.
+    for c in busy.iter_mut() {
+        c.write_all(&[b' '; 499]).unwrap();
+        let reply = read_reply(c);
+        assert!(
+            reply.starts_with("HTTP/1.1 "),
+            "a busy connection was closed: {reply:?}"
+        );
+    }
+}
+
+/// Reads one reply's headers (and whatever came with them) from a connection kept open.
+fn read_reply(s: &mut TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&out).contains("\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The HTTP/2 connection preface and an empty SETTINGS frame: what a client sends before its
+/// first stream (RFC 9113 §3.4), here never followed by one.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// One HTTP/2 HEADERS frame (END_STREAM | END_HEADERS, stream 1): `GET http://x/healthz`, in
+/// HPACK without Huffman: `:method GET` and `:scheme http` indexed (0x82, 0x86), `:path` and
+/// `:authority` literals with indexed names (0x44, 0x41).
+const H2_GET_HEALTHZ: &[u8] =
+    b"\x00\x00\x0f\x01\x05\x00\x00\x00\x01\x82\x86\x44\x08/healthz\x41\x01x";
+
+/// This process's soft limit of open files (`/proc/self/limits`).
+fn open_files_limit() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// A counter of the API's `/metrics`, by its labels as written there.
+fn metric(api: &Api, name_and_labels: &str) -> u64 {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "5", &format!("{}/metrics", api.base)])
+        .output()
         .unwrap();
-    let reply = read_to_close(&mut first, Duration::from_secs(10)).unwrap_or_default();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(name_and_labels))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn idle_sockets_and_silent_http2_connections_cannot_lock_clients_out() {
+    assert!(
+        open_files_limit() >= 4096,
+        "this test holds 2,100 sockets: raise the open-file limit (scripts/test.sh runs ulimit -n)"
+    );
+    let env = TestEnv::new("hoard");
+    env.run(&["migrate"]);
+    // Loopback is one address: let the global bound be the one reached.
+    let api = start(
+        &env,
+        &[
+            ("EKINO_API__MAX_CONNECTIONS", "1024"),
+            ("EKINO_API__MAX_CONNECTIONS_PER_ADDRESS", "1024"),
+            ("EKINO_API__HEADER_TIMEOUT_MS", "60000"),
+        ],
+    );
+    // 2,000 sockets that never send a byte and 100 HTTP/2 connections that never open a
+    // stream, all kept open by this side, with no key and no request.
+    let silent: Vec<TcpStream> = (0..2000)
+        .map(|_| TcpStream::connect(&api.addr).unwrap())
+        .collect();
+    let h2: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(&api.addr).unwrap();
+            s.write_all(H2_PREFACE).unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(
+        healthz(&api),
+        200,
+        "health while 2,100 idle connections are held"
+    );
+    // An HTTP/2 client is served the same way.
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-m",
+            "5",
+            "--http2-prior-knowledge",
+            "-w",
+            "%{http_code} %{http_version}",
+            &format!("{}/healthz", api.base),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200 2");
+    // At most 1,024 open: 2,100 held and one curl at a time (each curl's place is freed when
+    // it is done), so at least 2,101 − 1,024 gave way.
+    let evicted = metric(
+        &api,
+        r#"ekino_api_connections_closed_total{reason="evicted"}"#,
+    );
+    assert!(evicted >= 2_101 - 1_024, "evicted {evicted}");
+    drop((silent, h2));
+
+    // Short bounds: a silent socket and a stream-less HTTP/2 connection are closed after the
+    // header timeout, a kept-alive one after the idle timeout; a busy one is not.
+    drop(api);
+    let api = start(
+        &env,
+        &[
+            ("EKINO_API__HEADER_TIMEOUT_MS", "1000"),
+            ("EKINO_API__IDLE_TIMEOUT_MS", "2000"),
+            ("EKINO_API__BODY_TIMEOUT_MS", "30000"),
+        ],
+    );
+    let mut silent = TcpStream::connect(&api.addr).unwrap();
+    let mut h2 = TcpStream::connect(&api.addr).unwrap();
+    h2.write_all(H2_PREFACE).unwrap();
+    let mut kept = TcpStream::connect(&api.addr).unwrap();
+    assert!(exchange(&mut kept).starts_with("HTTP/1.1 200"));
+    // An HTTP/2 connection that made one request (its answer read), then nothing.
+    let mut h2_used = TcpStream::connect(&api.addr).unwrap();
+    h2_used.write_all(H2_PREFACE).unwrap();
+    h2_used.write_all(H2_GET_HEALTHZ).unwrap();
+    assert!(!read_reply(&mut h2_used).is_empty(), "no HTTP/2 answer");
+    let mut busy = TcpStream::connect(&api.addr).unwrap();
+    busy.write_all(b"POST /v1/rebates/estimate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
+        .unwrap();
+    assert_eq!(
+        read_to_close(&mut silent, Duration::from_secs(10)).as_deref(),
+        Some(""),
+        "a silent socket stayed open"
+    );
+    assert!(
+        read_to_close(&mut h2, Duration::from_secs(10)).is_some(),
+        "an HTTP/2 connection without a stream stayed open"
+    );
+    // HTTP/1's wait for the next request's headers is bounded by hyper's header timeout.
+    assert_eq!(
+        read_to_close(&mut kept, Duration::from_secs(10)).as_deref(),
+        Some(""),
+        "an idle kept-alive connection stayed open"
+    );
+    assert!(
+        read_to_close(&mut h2_used, Duration::from_secs(10)).is_some(),
+        "an idle HTTP/2 connection stayed open"
+    );
+    // By now the busy one has been open past both bounds; its request still gets its answer.
+    busy.write_all(b"}").unwrap();
+    let reply = read_reply(&mut busy);
+    assert!(
+        reply.starts_with("HTTP/1.1 "),
+        "the busy connection was closed: {reply:?}"
+    );
+    assert!(
+        metric(
+            &api,
+            r#"ekino_api_connections_closed_total{reason="no_request"}"#
+        ) >= 2
+    );
+    assert!(metric(&api, r#"ekino_api_connections_closed_total{reason="idle"}"#) >= 1);
 }
 
 /// The status of one reply read whole by [`exchange_request`].

@@ -41,10 +41,16 @@ pub struct ApiSettings {
     pub audit_spool_dir: String,
     /// The spool's bound; when full, writes are refused (503) until it drains.
     pub audit_spool_max_bytes: u64,
-    /// Open connections at once; one more is closed at once.
+    /// Open connections at once; past it the connection idle longest is closed to make room,
+    /// and a new one is closed at once only when all are busy (`api_server::conns`).
     pub max_connections: usize,
-    /// A request's headers must arrive within this (slow-header clients are cut off).
+    /// The same bound for the connections of one client address.
+    pub max_connections_per_address: usize,
+    /// A request's headers must arrive within this (slow-header clients are cut off), and a
+    /// new connection must start its first request within it.
     pub header_timeout_ms: u64,
+    /// A connection with no request in flight and no byte in or out for this long is closed.
+    pub idle_timeout_ms: u64,
     /// A request's body must arrive within this (408 otherwise).
     pub body_timeout_ms: u64,
     /// How long a claim decision waits for the decider (see `decider`) before 503.
@@ -303,7 +309,9 @@ impl Default for ApiSettings {
             audit_spool_dir: ".ekino/audit-spool".into(),
             audit_spool_max_bytes: 256 * 1024 * 1024,
             max_connections: 1024,
+            max_connections_per_address: 256,
             header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
             body_timeout_ms: 30_000,
             decision_timeout_ms: 15_000,
             session_idle_secs: 30 * 60,

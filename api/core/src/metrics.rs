@@ -11,6 +11,8 @@ pub struct ApiMetrics {
     pub latency: HistogramVec,
     /// Claim decisions on the topic without a valid signature (an alert: see `decider`).
     pub forged_decisions: IntCounter,
+    /// Connections the server closed, by why (`api_server::conns::Closed`).
+    pub connections_closed: IntCounterVec,
 }
 
 impl ApiMetrics {
@@ -33,6 +35,17 @@ impl ApiMetrics {
             "claim decisions refused by the decider for a missing or wrong signature",
         )
         .expect("metric");
+        let connections_closed = IntCounterVec::new(
+            Opts::new(
+                "ekino_api_connections_closed_total",
+                "connections closed by the server: full (refused, all busy), evicted (idle longest, for a new one), no_request (none within the header timeout), idle",
+            ),
+            &["reason"],
+        )
+        .expect("metric");
+        registry
+            .register(Box::new(connections_closed.clone()))
+            .expect("register");
         registry
             .register(Box::new(forged_decisions.clone()))
             .expect("register");
@@ -53,6 +66,7 @@ impl ApiMetrics {
             requests,
             latency,
             forged_decisions,
+            connections_closed,
         }
     }
 

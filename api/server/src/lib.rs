@@ -2,6 +2,7 @@
 //! routes of `api_json`, the pages of `api_web`) behind the edge's `recover` and audit step,
 //! and serves them until a shutdown signal. It is the only crate that imports both faces.
 
+pub mod conns;
 pub mod http;
 
 use std::future::Future;
@@ -175,10 +176,13 @@ pub async fn serve(
     tokio::spawn(api_core::signals::watch::run(Arc::downgrade(&state)));
     let limits = crate::http::Limits {
         max_connections: state.settings.max_connections,
+        max_connections_per_address: state.settings.max_connections_per_address,
         header_timeout: Duration::from_millis(state.settings.header_timeout_ms),
+        idle_timeout: Duration::from_millis(state.settings.idle_timeout_ms),
         drain: Duration::from_secs(10),
     };
-    let server = crate::http::serve(listener, routes(state), limits, shutdown);
+    let closed = state.metrics.connections_closed.clone();
+    let server = crate::http::serve(listener, routes(state), limits, closed, shutdown);
     tracing::info!(addr = %bound, "api listening");
     Ok((bound, server))
 }
