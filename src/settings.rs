@@ -68,6 +68,12 @@ impl Settings {
             s.api.max_connections_per_address
         );
         anyhow::ensure!(
+            (1..=api_core::keys::MAX_EXPIRY_DAYS).contains(&s.api.ministry_key_days),
+            "api.ministry_key_days must be from 1 to {}, got {}",
+            api_core::keys::MAX_EXPIRY_DAYS,
+            s.api.ministry_key_days
+        );
+        anyhow::ensure!(
             s.api.idle_timeout_ms >= 1000 && s.api.header_timeout_ms >= 100,
             "api.idle_timeout_ms must be at least 1000 and api.header_timeout_ms at least 100, got {} and {}",
             s.api.idle_timeout_ms,

@@ -335,6 +335,16 @@ fn idle_sockets_and_silent_http2_connections_cannot_lock_clients_out() {
         200,
         "health while 2,100 idle connections are held"
     );
+    let page = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-m", "10", "-w", "%{http_code}"])
+        .arg(format!("{}/en/rebates", api.base))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&page.stdout),
+        "200",
+        "a public page"
+    );
     // An HTTP/2 client is served the same way.
     let out = std::process::Command::new("curl")
         .args([

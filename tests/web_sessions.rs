@@ -2598,3 +2598,220 @@ fn the_commission_saves_estimates_per_production() {
         "a visitor is sent to sign in"
     );
 }
+
+/// The location of a redirect's target, whatever its fragment.
+fn location(r: &Reply) -> String {
+    r.header("location").unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_ministry_key_takes_two_ministry_keys_to_issue_and_the_last_but_one_to_revoke() {
+    let env = TestEnv::new("twokeys");
+    let first = issue_key(&env, "ministry", None, "Minister");
+    let second = issue_key(&env, "ministry", None, "Deputy minister");
+    let port = free();
+    let _api = spawn_api(&env, port, &[], "api.log");
+    let site = Site {
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || request(
+            &site.base,
+            "GET",
+            "/healthz",
+            &[],
+            None,
+            None
+        )
+        .status
+            == 200),
+        "api did not start"
+    );
+    let post = |path: &str, body: &str, key: &str| {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-w", "\n%{http_code}", "-X", "POST"])
+            .args(["-H", &format!("Authorization: Bearer {key}")])
+            .args(["-H", "Content-Type: application/json"])
+            .args(["--data-binary", body, &format!("{}{path}", site.base)]);
+        let out = String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned();
+        let (body, code) = out.rsplit_once('\n').unwrap();
+        (
+            code.parse::<u16>().unwrap(),
+            serde_json::from_str::<Value>(body).unwrap_or(Value::Null),
+        )
+    };
+    let works = |key: &str| request(&site.base, "GET", "/v1/keys", &[], None, Some(key)).status;
+
+    // Issued by one ministry key: stored, shown once, and not working.
+    let (code, issued) = post(
+        "/v1/keys",
+        r#"{"role":"ministry","label":"Head of the cinema department"}"#,
+        &first,
+    );
+    assert_eq!(code, 200, "{issued}");
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let request_id = issued["awaiting_approval"]["request_id"]
+        .as_str()
+        .expect("a ministry key awaits approval")
+        .to_owned();
+    assert_eq!(issued["awaiting_approval"]["state"], "awaiting");
+    // 90 days: the expiry is the issue's day plus 90 (UTC+5 dates of RFC 3339 strings).
+    let day = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .date_naive()
+    };
+    let requested = day(&issued["awaiting_approval"]["requested_at"]);
+    assert_eq!(
+        day(&issued["expires_at"]),
+        requested + chrono::Days::new(90)
+    );
+    assert_eq!(works(&token), 401, "an unapproved ministry key works");
+    let (code, too_long) = post(
+        "/v1/keys",
+        r#"{"role":"ministry","label":"x","expires_in_days":91}"#,
+        &first,
+    );
+    assert_eq!(
+        (code, too_long["field"].as_str()),
+        (422, Some("expires_in_days")),
+        "{too_long}"
+    );
+    // Not by the key that asked; by another one, once.
+    let approve = format!("/v1/keys/requests/{request_id}/approve");
+    let (code, own) = post(&approve, "", &first);
+    assert_eq!(
+        (code, own["field"].as_str()),
+        (422, Some("request_id")),
+        "{own}"
+    );
+    assert_eq!(works(&token), 401);
+    let (code, approved) = post(&approve, "", &second);
+    assert_eq!(
+        (code, approved["state"].as_str()),
+        (200, Some("approved")),
+        "{approved}"
+    );
+    assert!(approved["approved_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("Deputy minister (key:"));
+    assert_eq!(post(&approve, "", &first).0, 409, "approved once");
+    assert!(
+        wait_until(Duration::from_secs(5), || works(&token) == 200),
+        "the approved ministry key does not work"
+    );
+
+    // Three active: one goes at once, leaving two; the next would leave one and waits.
+    let third = token.split('_').nth(1).unwrap().to_owned();
+    let (code, gone) = post(
+        &format!("/v1/keys/{third}/revoke"),
+        r#"{"reason":"moved to another post"}"#,
+        &first,
+    );
+    assert_eq!(code, 200, "{gone}");
+    assert!(gone["revoked_at"].is_string() && gone["awaiting_approval"].is_null());
+    assert!(wait_until(Duration::from_secs(5), || works(&token) == 401));
+    let second_id = second.split('_').nth(1).unwrap().to_owned();
+    let (code, waits) = post(
+        &format!("/v1/keys/{second_id}/revoke"),
+        r#"{"reason":"left the ministry"}"#,
+        &first,
+    );
+    assert_eq!(code, 200, "{waits}");
+    assert!(waits["revoked_at"].is_null(), "{waits}");
+    let revoke_request = waits["awaiting_approval"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(works(&second), 200, "revoked by one key alone");
+    let listed = site.api("/v1/keys/requests", &first);
+    let row = listed["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["request_id"] == revoke_request.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            row["action"].as_str(),
+            row["state"].as_str(),
+            row["key_id"].as_str()
+        ),
+        (Some("revoke"), Some("awaiting"), Some(second_id.as_str()))
+    );
+
+    // On the people screen, the key being revoked consents: the revocation is stored.
+    let s2 = site.sign_in("ru", &second);
+    let people = site.get("/ru/ministry/people", Some(&s2));
+    assert!(
+        people
+            .body
+            .contains(&format!("data-request=\"{revoke_request}\""))
+            && people.body.contains("Отзыв ключа министерства")
+            && people.body.contains("ministry/people/approve"),
+        "{}",
+        people.body
+    );
+    let csrf = csrf_field(&people.body);
+    let done = request(
+        &site.base,
+        "POST",
+        "/ru/ministry/people/approve",
+        &[("ekino_session", &s2)],
+        Some(&format!("csrf={csrf}&request_id={revoke_request}")),
+        None,
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(location(&done).starts_with(&format!("/ru/ministry/people?approved={revoke_request}")));
+    assert!(
+        wait_until(Duration::from_secs(5), || works(&second) == 401),
+        "the approved revocation did not take"
+    );
+    let keys = site.api("/v1/keys", &first);
+    let revoked = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == second_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        revoked["revoked_by"].as_str(),
+        Some(
+            format!(
+                "Minister (key:{}), approved by Deputy minister (key:{second_id})",
+                first.split('_').nth(1).unwrap()
+            )
+            .as_str()
+        ),
+        "{revoked}"
+    );
+
+    // A ministry key issued on the screen says it waits, and the page lists its request for
+    // the other keys (here the issuer's own: no approve button).
+    let s1 = site.sign_in("en", &first);
+    let people = site.get("/en/ministry/people", Some(&s1));
+    let csrf = csrf_field(&people.body);
+    let issued = request(
+        &site.base,
+        "POST",
+        "/en/ministry/people/keys",
+        &[("ekino_session", &s1)],
+        Some(&format!("csrf={csrf}&role=ministry&bin=&label=Auditor")),
+        None,
+    );
+    assert!(
+        issued.status == 200 && issued.body.contains("id=\"awaiting\""),
+        "{}",
+        issued.body
+    );
+    assert!(
+        issued
+            .body
+            .contains("Your key&#39;s request: another ministry key must approve it."),
+        "{}",
+        issued.body
+    );
+}

@@ -33,6 +33,9 @@ pub const COMMISSION_SQL: &str = include_str!("../sql/009_commission.sql");
 /// Halls, declared sessions, signals and the cases opened from them (issue 25).
 pub const TRUTH_SQL: &str = include_str!("../sql/010_truth.sql");
 
+/// Ministry keys issued and the last but one revoked by two people (issue 26).
+pub const TWO_KEYS_SQL: &str = include_str!("../sql/011_two_keys.sql");
+
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -121,6 +124,8 @@ pub const APP_TABLES: &[&str] = &[
     "cases",
     "case_steps",
     "signal_explanations",
+    "api_key_requests",
+    "api_key_approvals",
 ];
 
 /// The store of a table or view by name.
@@ -163,6 +168,7 @@ pub fn statements() -> Vec<String> {
     s.extend(split_statements(SESSIONS_SQL));
     s.extend(split_statements(COMMISSION_SQL));
     s.extend(split_statements(TRUTH_SQL));
+    s.extend(split_statements(TWO_KEYS_SQL));
     s
 }
 

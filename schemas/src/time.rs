@@ -35,6 +35,13 @@ pub fn kz_day_bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
 
 /// An instant as whole seconds since the epoch, as the storage rows keep it (`DateTime`
 /// columns are `UInt32`; an instant before 1970 or after 2106 is 0).
+/// RFC 3339 in UTC+5 of seconds since the epoch (how stored `DateTime` columns are answered).
+pub fn rfc3339_of_secs(secs: u32) -> String {
+    DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|t| t.with_timezone(&kz_offset()).to_rfc3339())
+        .unwrap_or_default()
+}
+
 pub fn secs(t: DateTime<Utc>) -> u32 {
     u32::try_from(t.timestamp()).unwrap_or(0)
 }

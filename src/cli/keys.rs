@@ -53,19 +53,28 @@ pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
             applicant,
             label,
             expires_in_days,
-        } => create(&client, &role, bin, applicant, label, expires_in_days).await,
+        } => {
+            let ministry_days = settings.api.ministry_key_days;
+            let new = (role, bin, applicant, label, expires_in_days);
+            create(&client, new, ministry_days).await
+        }
         KeysCommand::List { json } => list(&client, json).await,
         KeysCommand::Revoke { id, reason } => revoke(&client, &id, reason).await,
     }
 }
 
+/// Issues a key on the operator's own authority (storage credentials): also the first ministry
+/// key, which nobody could approve (`api_core::key_requests`).
 async fn create(
     client: &clickhouse::Client,
-    role: &str,
-    bin: Option<String>,
-    applicant: Option<String>,
-    label: String,
-    expires_in_days: Option<u32>,
+    (role, bin, applicant, label, expires_in_days): (
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<u32>,
+    ),
+    ministry_days: u32,
 ) -> anyhow::Result<()> {
     // Every key carries a label; without --label it names the role and scope.
     let label = if label.trim().is_empty() {
@@ -79,13 +88,14 @@ async fn create(
         label
     };
     let new = api_core::keys::NewKey {
-        role: role.to_owned(),
+        role: role.clone(),
         bin,
         applicant_id: applicant,
         label,
         expires_in_days,
     };
-    let issued = api_core::keys::issue(client, new, &ingest::backfill::operator(), now_secs())
+    let by = ingest::backfill::operator();
+    let issued = api_core::keys::issue(client, new, &by, now_secs(), ministry_days)
         .await
         .map_err(cli_error)?;
     println!("{}", issued.token);

@@ -170,11 +170,24 @@ pub struct RevocationRow {
     pub reason: String,
 }
 
-/// The keys as stored: every key row, and the ids of revoked keys.
+/// The keys as stored: every key row, the ids of revoked keys, and of ministry keys whose
+/// issue still waits for a second key's approval (`key_requests`).
 pub struct StoredKeys {
     pub rows: Vec<KeyRow>,
     pub revoked: std::collections::HashSet<String>,
+    pub unapproved: std::collections::HashSet<String>,
 }
+
+/// Ministry keys issued by a request not (yet) approved by a second key (`key_requests`):
+/// never usable.
+pub const UNAPPROVED_KEYS_SQL: &str = "SELECT key_id FROM api_key_requests WHERE action = 'issue' \
+    AND request_id NOT IN (SELECT request_id FROM api_key_approvals)";
+
+/// Keys whose revocation by request was approved: refused even if storing the revocation
+/// itself failed after the approval (the approval is the decision).
+pub const APPROVED_REVOCATIONS_SQL: &str =
+    "SELECT key_id FROM api_key_requests WHERE action = 'revoke' \
+    AND request_id IN (SELECT request_id FROM api_key_approvals)";
 
 /// A usable key: its secret's hash, who it is, and its expiry (seconds; 0: never).
 struct Held {
@@ -206,6 +219,7 @@ impl KeyStore {
         Self::new(StoredKeys {
             rows,
             revoked: Default::default(),
+            unapproved: Default::default(),
         })
     }
 
@@ -213,7 +227,11 @@ impl KeyStore {
         let map = stored
             .rows
             .into_iter()
-            .filter(|r| r.revoked == 0 && !stored.revoked.contains(&r.key_id))
+            .filter(|r| {
+                r.revoked == 0
+                    && !stored.revoked.contains(&r.key_id)
+                    && !stored.unapproved.contains(&r.key_id)
+            })
             .filter_map(|r| {
                 let role = Role::parse(&r.role)?;
                 let bin = if r.bin.is_empty() {
@@ -246,13 +264,21 @@ impl KeyStore {
             .query("SELECT ?fields FROM api_keys FINAL")
             .fetch_all::<KeyRow>()
             .await?;
-        let revoked: Vec<String> = client
+        let mut revoked: Vec<String> = client
             .query("SELECT DISTINCT key_id FROM api_key_revocations")
             .fetch_all()
             .await?;
+        revoked.extend(
+            client
+                .query(APPROVED_REVOCATIONS_SQL)
+                .fetch_all::<String>()
+                .await?,
+        );
+        let unapproved: Vec<String> = client.query(UNAPPROVED_KEYS_SQL).fetch_all().await?;
         Ok(StoredKeys {
             rows,
             revoked: revoked.into_iter().collect(),
+            unapproved: unapproved.into_iter().collect(),
         })
     }
 
@@ -356,13 +382,19 @@ mod tests {
         let (later, mut later_row) = generate(Role::Ministry, None, now);
         later_row.expires_at = now + 3600;
         let revoked = [gone_row.key_id.clone()].into_iter().collect();
+        let (waiting, waiting_row) = generate(Role::Ministry, None, now);
         let store = KeyStore::new(StoredKeys {
-            rows: vec![live_row, gone_row, old_row, later_row],
+            rows: vec![live_row, gone_row, old_row, later_row, waiting_row.clone()],
             revoked,
+            unapproved: [waiting_row.key_id].into_iter().collect(),
         });
         assert!(store.authenticate(&live, None).await.is_some());
         assert!(store.authenticate(&gone, None).await.is_none(), "revoked");
         assert!(store.authenticate(&old, None).await.is_none(), "expired");
+        assert!(
+            store.authenticate(&waiting, None).await.is_none(),
+            "issued by a request not yet approved"
+        );
         assert!(
             store.authenticate(&later, None).await.is_some(),
             "not yet expired"

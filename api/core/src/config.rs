@@ -62,6 +62,9 @@ pub struct ApiSettings {
     pub session_max_secs: u32,
     /// How long a process trusts its copy of a session row (at most 1,000; 0: reads every time).
     pub session_cache_ms: u64,
+    /// A ministry key lasts at most this many days, and this long when issued without an
+    /// expiry (90; 1 to 3,650).
+    pub ministry_key_days: u32,
     /// Signs claim decisions for the decider (see `decision_queue`): the same in every API
     /// process of a deployment, held by nobody else.
     #[serde(skip_serializing)]
@@ -317,6 +320,7 @@ impl Default for ApiSettings {
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             session_cache_ms: 1000,
+            ministry_key_days: 90,
             decision_secret: ingest::config::Secret::default(),
             decision_secret_previous: ingest::config::Secret::default(),
             signals: SignalSettings::default(),

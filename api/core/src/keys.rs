@@ -69,6 +69,9 @@ pub struct IssuedKey {
     /// RFC 3339 (UTC+5); absent: until revoked.
     pub expires_at: Option<String>,
     pub created_by: String,
+    /// A ministry key works only once another ministry key approves this request
+    /// (`POST /v1/keys/requests/{request_id}/approve`, within 24 hours).
+    pub awaiting_approval: Option<crate::key_requests::KeyRequest>,
 }
 
 /// A key as listed: never its secret or its hash.
@@ -90,7 +93,9 @@ pub struct KeyListing {
     pub revoked_at: Option<String>,
     pub revoked_by: Option<String>,
     pub revoked_reason: Option<String>,
-    /// Usable now: not revoked and not expired.
+    /// A ministry key issued by a request that no second ministry key has approved (yet).
+    pub awaiting_approval: bool,
+    /// Usable now: approved, not revoked and not expired.
     pub active: bool,
 }
 
@@ -103,7 +108,7 @@ fn rule(field: &str, reason: impl Into<String>) -> ApiError {
     }
 }
 
-fn parse_text(field: &str, v: &str, required: bool) -> Result<String, ApiError> {
+pub fn parse_text(field: &str, v: &str, required: bool) -> Result<String, ApiError> {
     let v = v.trim();
     if (required && v.is_empty()) || v.chars().count() > MAX_TEXT || v.chars().any(char::is_control)
     {
@@ -118,18 +123,31 @@ fn parse_text(field: &str, v: &str, required: bool) -> Result<String, ApiError> 
 
 /// RFC 3339 in UTC+5 of seconds since the epoch.
 pub fn when(secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0)
-        .map(|t| t.with_timezone(&schemas::time::kz_offset()).to_rfc3339())
-        .unwrap_or_default()
+    schemas::time::rfc3339_of_secs(secs)
 }
 
 /// Checks `new` and stores the key; `by` is who issues it. The first field at fault is named.
+/// A ministry key lasts at most `ministry_days` (`api.ministry_key_days`), and that long when
+/// no expiry is given.
 pub async fn issue(
     client: &Client,
     new: NewKey,
     by: &str,
     now: u32,
+    ministry_days: u32,
 ) -> Result<IssuedKey, ApiError> {
+    let (token, row) = prepare(client, new, by, now, ministry_days).await?;
+    store(client, token, row).await
+}
+
+/// The checks of [`issue`]: the token and the row to store, nothing stored yet.
+pub async fn prepare(
+    client: &Client,
+    new: NewKey,
+    by: &str,
+    now: u32,
+    ministry_days: u32,
+) -> Result<(String, KeyRow), ApiError> {
     let role = Role::parse(&new.role)
         .ok_or_else(|| ApiError::bad("role", "must be cinema, producer, ministry or commission"))?;
     // Present means checked: an empty BIN or applicant is refused (the people screen sends
@@ -185,13 +203,28 @@ pub async fn issue(
             return Err(ApiError::bad("expires_in_days", "must be 1 to 3650"));
         }
     }
+    let days = match (role, new.expires_in_days) {
+        (Role::Ministry, Some(d)) if d > ministry_days => {
+            return Err(rule(
+                "expires_in_days",
+                format!(
+                    "a ministry key lasts at most {ministry_days} days (api.ministry_key_days)"
+                ),
+            ))
+        }
+        (Role::Ministry, None) => Some(ministry_days),
+        (_, d) => d,
+    };
     let (token, mut row) = auth::generate(role, bin.as_ref(), now);
     row.label = label;
     row.applicant_id = applicant.unwrap_or_default();
-    row.expires_at = new
-        .expires_in_days
-        .map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
+    row.expires_at = days.map_or(0, |d| now.saturating_add(d.saturating_mul(86_400)));
     row.created_by = by.to_owned();
+    Ok((token, row))
+}
+
+/// Stores a key [`prepare`]d; the token is in the answer and nowhere else.
+pub async fn store(client: &Client, token: String, row: KeyRow) -> Result<IssuedKey, ApiError> {
     ingest::clickhouse_store::insert_rows(
         client,
         "api_keys",
@@ -200,7 +233,7 @@ pub async fn issue(
     )
     .await
     .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    tracing::info!(key_id = %row.key_id, role = role.as_str(), label = %row.label, expires_at = row.expires_at, by, "api key issued");
+    tracing::info!(key_id = %row.key_id, role = %row.role, label = %row.label, expires_at = row.expires_at, by = %row.created_by, "api key issued");
     Ok(IssuedKey {
         key_id: row.key_id,
         token,
@@ -210,6 +243,7 @@ pub async fn issue(
         label: row.label,
         expires_at: (row.expires_at > 0).then(|| when(row.expires_at)),
         created_by: row.created_by,
+        awaiting_approval: None,
     })
 }
 
@@ -259,6 +293,7 @@ pub async fn list(client: &Client, now: u32) -> Result<Vec<KeyListing>, ApiError
         .map(|r| {
             let rev = revoked.get(&r.key_id);
             let expired = r.expires_at > 0 && r.expires_at <= now;
+            let unapproved = stored.unapproved.contains(&r.key_id);
             KeyListing {
                 key_id: r.key_id.clone(),
                 label: r.label.clone(),
@@ -272,7 +307,12 @@ pub async fn list(client: &Client, now: u32) -> Result<Vec<KeyListing>, ApiError
                 revoked_at: rev.map(|v| when(v.revoked_at)),
                 revoked_by: rev.map(|v| v.revoked_by.clone()),
                 revoked_reason: rev.map(|v| v.reason.clone()),
-                active: rev.is_none() && r.revoked == 0 && !expired,
+                awaiting_approval: unapproved,
+                active: rev.is_none()
+                    && r.revoked == 0
+                    && !stored.revoked.contains(&r.key_id)
+                    && !expired
+                    && !unapproved,
             }
         })
         .collect())

@@ -24,6 +24,7 @@ pub mod estimate;
 pub mod fx;
 pub mod guards;
 pub mod handlers;
+pub mod key_requests;
 pub mod keys;
 pub mod metrics;
 pub mod params;

@@ -763,6 +763,27 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish(r)
         });
+        let key_requests = route(&s, &mounted, "key_requests").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::requests(s, &p).await
+            }
+            .await;
+            c.finish(r)
+        });
+        let approve = route(&s, &mounted, "approve_key_request").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let id = c.params[0].clone();
+            let Call { s, q, .. } = &c;
+            let r = async {
+                params::parse::<params::NoQuery>(q)?;
+                handlers::keys::approve(s, &p, id).await
+            }
+            .await;
+            c.finish(r)
+        });
         let applicants = route(&s, &mounted, "applicants").then(|c: Call| async move {
             let p = c.caller().clone();
             let Call { s, q, .. } = &c;
@@ -822,6 +843,10 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(issue.boxed())
             .unify()
             .or(revoke.boxed())
+            .unify()
+            .or(key_requests.boxed())
+            .unify()
+            .or(approve.boxed())
             .unify()
             .or(applicants.boxed())
             .unify()

@@ -51,10 +51,16 @@ pub async fn organisation(s: &AppState, lang: Lang, p: &Principal) -> (String, S
             .unwrap_or(label);
         return (name, a.clone());
     }
-    match p.role {
+    let (org, label) = match p.role {
         api_core::auth::Role::Ministry => (i18n::t(lang, "org-ministry"), label),
         api_core::auth::Role::Commission => (i18n::t(lang, "org-commission"), label),
-        _ => (label, String::new()),
+        _ => return (label, String::new()),
+    };
+    // A key labelled with the organisation's own name says nothing more beside it.
+    if org == label {
+        (org, String::new())
+    } else {
+        (org, label)
     }
 }
 

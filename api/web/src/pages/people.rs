@@ -6,6 +6,11 @@
 //! A new key's token is shown once, on the page the issuing form answers with (never in a
 //! URL, never stored; the answer is `Cache-Control: no-store`). Revoking and registering
 //! answer with a redirect back to the page (post/redirect/get), which names what was done.
+//!
+//! Ministry keys by two people (`api_core::key_requests`): a new ministry key, and a
+//! revocation that would leave fewer than two, are listed as waiting for a second ministry
+//! key, with an approve button for every ministry key but the one that asked
+//! (`POST /v1/keys/requests/{id}/approve`).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -54,6 +59,21 @@ pub struct ApplicantLine {
 pub struct Issued {
     pub label: String,
     pub token: String,
+    /// A ministry key's request and its deadline, said beside the token.
+    pub awaiting: Option<String>,
+}
+
+/// A request waiting for a second ministry key.
+pub struct RequestLine {
+    pub id: String,
+    pub action: String,
+    pub key: String,
+    pub key_id: String,
+    pub asked: String,
+    pub until: String,
+    pub reason: String,
+    /// Made by the signed-in key: no approve button.
+    pub own: bool,
 }
 
 #[derive(Template)]
@@ -65,6 +85,8 @@ pub struct PeoplePage {
     pub error: Option<String>,
     pub issued: Option<Issued>,
     pub keys: Vec<KeyLine>,
+    pub requests: Vec<RequestLine>,
+    pub requests_note: String,
     pub applicants: Vec<ApplicantLine>,
     /// The issue form's values, kept after a refusal.
     pub form: HashMap<String, String>,
@@ -114,11 +136,56 @@ async fn render(
         Ok(k) => k.keys,
         Err(e) => return page::error(lang, "ministry/people", query, &e),
     };
+    let requests = match handlers::keys::requests(s, p).await {
+        Ok(r) => r.requests,
+        Err(e) => return page::error(lang, "ministry/people", query, &e),
+    };
     let applicants = match handlers::keys::applicants(s, p).await {
         Ok(a) => a.applicants,
         Err(e) => return page::error(lang, "ministry/people", query, &e),
     };
     let at = |t: &str| i18n::timestamp(lang, t);
+    let awaiting: Vec<_> = requests.iter().filter(|r| r.state == "awaiting").collect();
+    let waits_until = |key_id: &str| {
+        awaiting
+            .iter()
+            .find(|r| r.action == "issue" && r.key_id == key_id)
+            .map(|r| at(&r.approve_by))
+    };
+    let notice = notice.or_else(|| {
+        let q = crate::params::form(query);
+        let id = q.get("requested")?;
+        let r = requests.iter().find(|r| &r.request_id == id)?;
+        Some(i18n::t_with(
+            lang,
+            "people-requested-notice",
+            &[
+                ("id", r.key_id.clone()),
+                ("request", r.request_id.clone()),
+                ("until", at(&r.approve_by)),
+            ],
+        ))
+    });
+    let request_lines = awaiting
+        .iter()
+        .map(|r| RequestLine {
+            id: r.request_id.clone(),
+            action: i18n::t(lang, &format!("people-request-{}", r.action)),
+            key: r.key_label.clone(),
+            key_id: r.key_id.clone(),
+            asked: i18n::t_with(
+                lang,
+                "people-request-asked",
+                &[
+                    ("when", at(&r.requested_at)),
+                    ("by", r.requested_by.clone()),
+                ],
+            ),
+            until: i18n::t_with(lang, "people-request-until", &[("when", at(&r.approve_by))]),
+            reason: r.reason.clone(),
+            own: r.requester_key == p.key_id,
+        })
+        .collect();
     let keys = keys
         .into_iter()
         .rev()
@@ -134,6 +201,10 @@ async fn render(
                     ],
                 ),
                 (None, true) => i18n::t(lang, "people-active"),
+                (None, false) if k.awaiting_approval => match waits_until(&k.key_id) {
+                    Some(until) => i18n::t_with(lang, "people-awaiting", &[("until", until)]),
+                    None => i18n::t(lang, "people-expired"),
+                },
                 (None, false) => i18n::t(lang, "people-expired"),
             };
             KeyLine {
@@ -197,6 +268,12 @@ async fn render(
             error,
             issued,
             keys,
+            requests: request_lines,
+            requests_note: i18n::t_with(
+                lang,
+                "people-requests-note",
+                &[("days", s.settings.ministry_key_days.to_string())],
+            ),
             applicants,
             form,
         },
@@ -213,17 +290,23 @@ async fn render(
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let q = crate::params::form(query);
-    let notice = match (q.get("revoked"), q.get("registered")) {
-        (Some(id), _) => Some(i18n::t_with(
+    let notice = match (q.get("revoked"), q.get("registered"), q.get("approved")) {
+        (Some(id), _, _) => Some(i18n::t_with(
             lang,
             "people-revoked-notice",
             &[("id", id.clone())],
         )),
-        (None, Some(id)) => Some(i18n::t_with(
+        (None, Some(id), _) => Some(i18n::t_with(
             lang,
             "people-registered-notice",
             &[("id", id.clone())],
         )),
+        (None, None, Some(id)) => Some(i18n::t_with(
+            lang,
+            "people-approved-notice",
+            &[("request", id.clone())],
+        )),
+        // `requested` is named with its deadline once the requests are read (`render`).
         _ => None,
     };
     let resp = render(
@@ -253,7 +336,8 @@ fn text(form: &HashMap<String, String>, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `POST /{lang}/ministry/people/{action}`: `keys` (issue), `revoke`, `applicants` (register).
+/// `POST /{lang}/ministry/people/{action}`: `keys` (issue), `revoke`, `approve` (a request of
+/// another ministry key), `applicants` (register).
 pub async fn post(
     s: &AppState,
     lang: Lang,
@@ -263,7 +347,7 @@ pub async fn post(
 ) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
-    let label = crate::page::bounded(action, &["keys", "revoke", "applicants"]);
+    let label = crate::page::bounded(action, &["keys", "revoke", "approve", "applicants"]);
     let route = format!("web_people_{label}");
     let path = format!("/{{lang}}/ministry/people/{label}");
     let done =
@@ -309,19 +393,33 @@ pub async fn post(
                 expires_in_days: days,
             };
             match handlers::keys::issue(s, p, new).await {
-                Ok(IssuedKey { token, label, .. }) => done(
-                    render(
-                        s,
-                        lang,
-                        signed,
-                        "",
-                        Outcome {
-                            issued: Some(Issued { label, token }),
-                            ..Outcome::default()
-                        },
-                    )
-                    .await,
-                ),
+                Ok(IssuedKey {
+                    token,
+                    label,
+                    awaiting_approval,
+                    ..
+                }) => {
+                    let awaiting = awaiting_approval.map(|r| {
+                        i18n::t_with(
+                            lang,
+                            "people-issued-ministry",
+                            &[
+                                ("request", r.request_id),
+                                ("until", i18n::timestamp(lang, &r.approve_by)),
+                            ],
+                        )
+                    });
+                    let issued = Issued {
+                        label,
+                        token,
+                        awaiting,
+                    };
+                    let outcome = Outcome {
+                        issued: Some(issued),
+                        ..Outcome::default()
+                    };
+                    done(render(s, lang, signed, "", outcome).await)
+                }
                 Err(e) => again(&e, true).await,
             }
         }
@@ -331,11 +429,29 @@ pub async fn post(
                 reason: form.get("reason").cloned().unwrap_or_default(),
             };
             match handlers::keys::revoke(s, p, id.clone(), body).await {
-                Ok(_) => done(session::see_other(
+                Ok(r) => {
+                    let to = match r.awaiting_approval {
+                        Some(req) => format!("requested={}#requests-heading", req.request_id),
+                        None => {
+                            format!("revoked={}#keys-heading", crate::params::path_segment(&id))
+                        }
+                    };
+                    done(session::see_other(
+                        &format!("/{}/ministry/people?{to}", lang.code()),
+                        Vec::new(),
+                    ))
+                }
+                Err(e) => again(&e, false).await,
+            }
+        }
+        "approve" => {
+            let id = text(&form, "request_id").unwrap_or_default();
+            match handlers::keys::approve(s, p, id).await {
+                Ok(r) => done(session::see_other(
                     &format!(
-                        "/{}/ministry/people?revoked={}#keys-heading",
+                        "/{}/ministry/people?approved={}#requests-heading",
                         lang.code(),
-                        crate::params::path_segment(&id)
+                        r.request_id
                     ),
                     Vec::new(),
                 )),
