@@ -70,6 +70,19 @@ pub fn public(s: State) -> impl Filter<Extract = (), Error = Rejection> + Clone 
         .untuple_one()
 }
 
+/// The address a request is counted against (`Guards::client`: the peer, or behind a trusted
+/// proxy the right-most untrusted `X-Forwarded-For`).
+pub fn client(s: State) -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
+    peer()
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(state(s))
+        .map(
+            |remote: Option<std::net::SocketAddr>, xff: Option<String>, s: State| {
+                s.guards.client(remote, xff.as_deref())
+            },
+        )
+}
+
 /// A request body of at most `limit` bytes that arrives within `timeout` (413 / 408).
 pub fn body(
     limit: u64,

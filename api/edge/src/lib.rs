@@ -16,5 +16,5 @@ pub mod extract;
 pub mod problem;
 
 pub use audited::{around, audited, carry_audit, now_secs};
-pub use extract::{body, peer, principal, public, query, state, State, PEER_HEADER};
+pub use extract::{body, client, peer, principal, public, query, state, State, PEER_HEADER};
 pub use problem::{recover, reject, reply, WrongMethod};

@@ -37,6 +37,16 @@ pub fn url(name: &str) -> String {
     }
 }
 
+/// An embedded file's bytes (the PDF printer inlines them: `pdf`).
+pub fn bytes(name: &str) -> Option<Vec<u8>> {
+    Files::get(name).map(|f| f.data.into_owned())
+}
+
+/// An embedded text file (a stylesheet).
+pub fn text(name: String) -> Option<String> {
+    bytes(&name).and_then(|b| String::from_utf8(b).ok())
+}
+
 fn content_type(name: &str) -> &'static str {
     match name.rsplit('.').next() {
         Some("css") => "text/css; charset=utf-8",

@@ -864,7 +864,12 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         |lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await },
     );
     let brief = page(&s, warp::path!("rebates" / "brief"))
-        .then(|lang: Lang, s: State, q: String| async move { rebates::brief(&s, lang, &q).await });
+        .and(api_edge::client(s.clone()))
+        .then(
+            |lang: Lang, s: State, q: String, client: String| async move {
+                rebates::brief(&s, lang, &q, &client).await
+            },
+        );
     let glossary = lang()
         .and(warp::path!("glossary"))
         .and(warp::get())

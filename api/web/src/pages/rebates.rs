@@ -532,7 +532,9 @@ pub fn brief_page(
     })
 }
 
-pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
+/// `GET /{lang}/rebates/brief`: the page, or with `format=pdf` the same page printed
+/// (`crate::pdf`; one print at a time per `client` address).
+pub async fn brief(s: &State, lang: Lang, query: &str, client: &str) -> Response {
     let form = EstimateForm::from_query(query, s.today());
     let pdf = crate::params::form(query).get("format").map(String::as_str) == Some("pdf");
     let e = match estimate::compute(s, form.clone()).await {
@@ -541,25 +543,20 @@ pub async fn brief(s: &State, lang: Lang, query: &str) -> Response {
         Err(err) => return page::error(lang, "rebates/brief", query, &err),
     };
     let lang2 = second_language(lang, query);
-    if pdf {
-        // The same page, printed by Chromium from this server (without `format`).
-        let q = e.form.query();
-        let also = lang2
-            .map(|l| format!("&lang2={}", l.code()))
-            .unwrap_or_default();
+    let page = brief_page(lang, query, &s.programmes, &e).and_then(|p| {
+        let html = if pdf { Some(p.render()?) } else { None };
+        Ok((p, html))
+    });
+    if let Ok((_, Some(html))) = &page {
+        // The same page as rendered here, printed by a contained Chromium.
         let name = format!(
             "ekino-brief-{}{}.pdf",
             lang.code(),
             lang2.map(|l| format!("-{}", l.code())).unwrap_or_default()
         );
-        return crate::pdf::render(
-            s,
-            &format!("/{}/rebates/brief?{q}{also}", lang.code()),
-            &name,
-        )
-        .await;
+        return crate::pdf::render(html, &name, client).await;
     }
-    match brief_page(lang, query, &s.programmes, &e) {
+    match page.map(|(p, _)| p) {
         Ok(p) => page::html(StatusCode::OK, lang, &p),
         Err(err) => page::error(
             lang,
