@@ -77,7 +77,9 @@ install_tansu() {
 # Least privilege (ClickHouse 18.16 has no GRANT: a user's `allow_databases` and its profile's
 # `readonly` are all there is). Storage is split into an events database and an application
 # database (`<events>_app`); the users:
-#   default         loopback, no password: the developer's and the tests' admin (as before)
+#   default         loopback, with a password (EKINO_CH_DEFAULT_PASSWORD): the developer's and the
+#                   tests' admin, which makes databases of any name; nobody without it reads a
+#                   thing (issue 26: an anonymous request once could add a ministry key)
 #   ekino_admin     everything: `ekino migrate`, `ekino registry load`, `ekino keys`
 #   ekino_ingest    the events databases only (writes tickets, rejects, aggregates)
 #   ekino_api       the application databases only (writes keys' audit, claims, registry)
@@ -90,14 +92,15 @@ CH_USERS_ENV=$HOME_DIR/clickhouse-users.env
 CH_DATABASE_PAIRS="ekino ekino_demo ekino_lp"
 
 clickhouse_passwords() {
-  if [ ! -s "$CH_USERS_ENV" ]; then
+  (
     umask 077
-    {
-      for u in ADMIN INGEST API API_READ BI; do
-        echo "EKINO_CH_${u}_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      done
-    } >"$CH_USERS_ENV"
-  fi
+    touch "$CH_USERS_ENV"
+    # Each missing one is made (a file of an older script lacks DEFAULT).
+    for u in DEFAULT ADMIN INGEST API API_READ BI; do
+      grep -q "^EKINO_CH_${u}_PASSWORD=" "$CH_USERS_ENV" \
+        || echo "EKINO_CH_${u}_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$CH_USERS_ENV"
+    done
+  )
   # shellcheck disable=SC1090
   . "$CH_USERS_ENV"
 }
@@ -128,10 +131,10 @@ clickhouse_users() {
     <bi><max_memory_usage>8000000000</max_memory_usage><readonly>1</readonly></bi>
   </profiles>
   <users>
-    <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
 XML
   # shellcheck disable=SC2086
   {
+    clickhouse_user default "$EKINO_CH_DEFAULT_PASSWORD" default
     clickhouse_user ekino_admin "$EKINO_CH_ADMIN_PASSWORD" default
     clickhouse_user ekino_ingest "$EKINO_CH_INGEST_PASSWORD" default $events
     clickhouse_user ekino_api "$EKINO_CH_API_PASSWORD" default $app
@@ -173,19 +176,32 @@ clickhouse_config() {
   <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
 </yandex>
 XML
-  clickhouse_users >"$dir/users.xml"
+  write_users
   echo "$dir/config.xml"
 }
 
+# users.xml, written on every `up`: a running server re-reads it within seconds, so a machine
+# set up by an older script gets the current users (the default user's password) too.
+write_users() {
+  mkdir -p "$HOME_DIR/clickhouse"
+  (umask 077; clickhouse_users >"$HOME_DIR/clickhouse/users.xml.new")
+  mv "$HOME_DIR/clickhouse/users.xml.new" "$HOME_DIR/clickhouse/users.xml"
+}
+
 start_clickhouse() {
-  if ch_ping; then log "clickhouse already answering on $CH_PORT"; return 0; fi
+  if ch_ping; then
+    write_users
+    log "clickhouse already answering on $CH_PORT"
+    return 0
+  fi
   install_clickhouse
   local cfg; cfg=$(clickhouse_config)
   log "starting clickhouse on 127.0.0.1:$CH_PORT (log: $LOGS/clickhouse.log)"
   # `cd; nohup … &` (not `cd && nohup … &`): $! must be the server itself, not a subshell.
   (cd "$HOME_DIR/clickhouse"; nohup clickhouse-server --config-file="$cfg" >>"$LOGS/clickhouse.out" 2>&1 & echo $! >"$HOME_DIR/clickhouse.pid")
   wait_for clickhouse 60 ch_ping
-  log "clickhouse $(curl -fsS "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()") ready"
+  clickhouse_passwords
+  log "clickhouse $(curl -fsS -u "default:$EKINO_CH_DEFAULT_PASSWORD" "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()") ready"
 }
 
 start_tansu() { # name port store pidfile-and-log-name

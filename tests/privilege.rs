@@ -20,27 +20,9 @@ const APP: &str = "ekino_lp_app";
 
 /// The users' passwords, from the file the services script keeps (made when missing).
 fn passwords() -> HashMap<String, String> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("bash")
-        .arg(format!("{root}/scripts/services.sh"))
-        .arg("credentials")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "services.sh credentials: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = String::from_utf8(out.stdout).unwrap();
-    std::fs::read_to_string(path.trim())
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    clickhouse_passwords().clone()
 }
 
-/// Runs `sql` as `user` with `database` selected: Ok(body) or Err(ClickHouse's refusal).
 fn as_user(user: &str, password: &str, database: &str, sql: &str) -> Result<String, String> {
     let out = Command::new("curl")
         .args([
@@ -370,5 +352,51 @@ fn each_service_user_can_do_its_job_and_nothing_else() {
         .unwrap()
         .trim(),
         "Test"
+    );
+}
+
+/// A request to ClickHouse without credentials (the `default` user, no password) reads no
+/// table of ekino's and writes none: not the keys, not the tickets. With the admin's password
+/// the same statements answer, so the refusal is the missing credentials.
+#[test]
+fn an_anonymous_request_to_clickhouse_is_refused() {
+    let env = TestEnv::new("anonymous");
+    env.run(&[
+        "keys", "create", "--role", "ministry", "--label", "Minister",
+    ]);
+    let anonymous = |database: &str, sql: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}", "--data-binary", sql])
+            .arg(format!("{CLICKHOUSE_URL}/?database={database}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.to_owned(), body.to_owned())
+    };
+    let app = env.app_db();
+    for (database, sql) in [
+        (app.as_str(), "SELECT key_id, secret_sha256 FROM api_keys"),
+        (
+            app.as_str(),
+            "INSERT INTO api_keys (key_id, secret_sha256, role, bin, created_at, revoked) VALUES ('x', 'y', 'ministry', '', now(), 0)",
+        ),
+        (env.database.as_str(), "SELECT count() FROM ticket_events"),
+    ] {
+        let (code, body) = anonymous(database, sql);
+        assert_ne!(code, "200", "{sql} answered anonymously: {body}");
+        assert!(body.contains("Password required for user default"), "{body}");
+    }
+    assert_eq!(
+        as_user(
+            "default",
+            admin_password(),
+            &app,
+            "SELECT count() FROM api_keys"
+        )
+        .unwrap()
+        .trim(),
+        "1",
+        "the admin reads the one key"
     );
 }

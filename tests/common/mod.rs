@@ -29,6 +29,40 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The ClickHouse users' passwords, from the file `scripts/services.sh credentials` names
+/// (made when missing): `EKINO_CH_<USER>_PASSWORD` → password.
+pub fn clickhouse_passwords() -> &'static std::collections::HashMap<String, String> {
+    static PASSWORDS: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    PASSWORDS.get_or_init(|| {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let out = Command::new("bash")
+            .arg(format!("{root}/scripts/services.sh"))
+            .arg("credentials")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "services.sh credentials: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = String::from_utf8(out.stdout).unwrap();
+        std::fs::read_to_string(path.trim())
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    })
+}
+
+/// The password of ClickHouse's `default` user, the tests' admin.
+pub fn admin_password() -> &'static str {
+    clickhouse_passwords()
+        .get("EKINO_CH_DEFAULT_PASSWORD")
+        .expect("EKINO_CH_DEFAULT_PASSWORD in the services' credentials")
+}
+
 pub fn require_services() {
     let ch = Command::new("curl")
         .args(["-fsS", &format!("{CLICKHOUSE_URL}/ping")])
@@ -79,6 +113,8 @@ impl TestEnv {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ekino"));
         c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
+            .env("EKINO_CLICKHOUSE__USER", "default")
+            .env("EKINO_CLICKHOUSE__PASSWORD", admin_password())
             .env("EKINO_KAFKA__TOPIC", &self.name)
             .env(
                 "EKINO_KAFKA__SESSIONS_TOPIC",
@@ -259,6 +295,8 @@ pub fn clickhouse_http(database: &str, query: &str) -> String {
         .args([
             "-sS",
             "--fail-with-body",
+            "-u",
+            &format!("default:{}", admin_password()),
             "--data-binary",
             "@-",
             &format!("{CLICKHOUSE_URL}/?database={database}"),
