@@ -109,13 +109,19 @@ for f in c['films'][:3]:
     print(f\"  #{f['rank']} {f['title']['en'] if f['title'] else f['film_id']}: {f['gross']} KZT, share {f['share']}, {f['screens']} screens, {f['screenings']} shows\")
 "
 TOMORROW=$(date -d "$TODAY + 1 day" +%Y-%m-%d)
+# wait_signals QUERY N TRIES COUNT: polls GET /v1/signals?QUERY (every 0.2 s, at most TRIES
+# times) until COUNT, a Python expression over the reply `r`, reaches N.
+wait_signals() {
+  local n
+  for _ in $(seq 1 "$3"); do
+    n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?$1" \
+      | python3 -c "import json,sys;r=json.load(sys.stdin);print($4)" 2>/dev/null || echo 0)
+    [ "$n" -ge "$2" ] && return 0
+    sleep 0.2
+  done
+}
 echo "GET /v1/signals (ministry key): where a cinema's figures cannot be true (tomorrow: the planted cinema's sessions, and the three dishonest cinemas' presales against their region; the history's honest cinemas have none)"
-for _ in $(seq 1 100); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" \
-    | python3 -c "import json,sys;print(sum(1 for s in json.load(sys.stdin)['signals'] if s['screening_id']))" 2>/dev/null || echo 0)
-  [ "$n" -ge 7 ] && break
-  sleep 0.2
-done
+wait_signals "from=$TOMORROW&to=$TOMORROW" 7 100 "sum(1 for s in r['signals'] if s['screening_id'])"
 # An inspector at the planted cinema's over-full evening show counts 5 people more than its
 # tickets say (head_count_gap): the ministry's phone page does the same.
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW&kind=over_capacity" | python3 -c "
@@ -124,24 +130,14 @@ s = json.load(sys.stdin)['signals'][0]
 print(json.dumps({'cinema_bin': s['cinema_bin'], 'day': s['day'], 'screening_id': s['screening_id'],
                   'count': s['evidence']['admissions'] + 5, 'note': 'demo: counted at the door'}))
 " | curl -fsS -H "Authorization: Bearer $MINISTRY" -H 'Content-Type: application/json' --data @- "http://$API_ADDR/v1/head-counts" >/dev/null
-for _ in $(seq 1 100); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW&kind=head_count_gap" \
-    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
-  [ "$n" -ge 1 ] && break
-  sleep 0.2
-done
+wait_signals "from=$TOMORROW&to=$TOMORROW&kind=head_count_gap" 1 100 "r['total']"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$TOMORROW&to=$TOMORROW" | python3 -c "
 import json, sys
 for s in json.load(sys.stdin)['signals']:
     print(f\"  {s['day']} {s['cinema_bin']} {s['kind']:<24} {s['screening_id']:<16} at stake {s['gross_at_stake']:>12} KZT  {json.dumps(s['evidence'])}\")
 "
 echo "GET /v1/signals (ministry key), the history: outliers against the region (three cinemas of Almaty report dishonestly every day)"
-for _ in $(seq 1 300); do
-  n=$(curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$DAY&to=$DAY" \
-    | python3 -c "import json,sys;print(json.load(sys.stdin)['total'])" 2>/dev/null || echo 0)
-  [ "$n" -ge 3 ] && break
-  sleep 0.2
-done
+wait_signals "from=$DAY&to=$DAY" 3 300 "r['total']"
 curl -fsS -H "Authorization: Bearer $MINISTRY" "http://$API_ADDR/v1/signals?from=$FIRST&to=$DAY&page_size=1000" | python3 -c "
 import json, sys, collections
 l = json.load(sys.stdin)

@@ -172,6 +172,43 @@ where
         .boxed()
 }
 
+/// `POST /{lang}/<path>`: a form body (up to `api.body_limit_bytes`, within
+/// `api.body_timeout_ms`), signed in as one of `roles` (`session::gate_form`; `screen` is where
+/// a refusal sends the visitor back to), then `post`.
+fn form_post<P, F, Fut>(
+    s: &State,
+    path: P,
+    screen: &'static str,
+    roles: &'static [Role],
+    post: F,
+) -> BoxedFilter<(Response,)>
+where
+    P: Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+    F: Fn(State, Lang, session::Signed, bytes::Bytes) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    let limit = s.settings.body_limit_bytes;
+    let timeout = std::time::Duration::from_millis(s.settings.body_timeout_ms);
+    lang()
+        .and(path)
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(api_edge::body(limit, timeout))
+        .then(
+            move |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| {
+                let post = post.clone();
+                async move {
+                    match session::gate_form(&s, lang, cookie.as_deref(), screen, roles).await {
+                        Ok(signed) => post(s, lang, signed, body).await,
+                        Err(resp) => resp,
+                    }
+                }
+            },
+        )
+        .boxed()
+}
+
 fn signed_page<F, Fut>(
     s: &State,
     section: &'static str,
@@ -460,28 +497,13 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         multipart_limit,
         |s, lang, signed, form| async move { upload::post_sessions(&s, lang, &signed, form).await },
     );
-    let void = lang()
-        .and(warp::path!("cinema" / "void"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-                match session::gate_form(
-                    &s,
-                    lang,
-                    cookie.as_deref(),
-                    "cinema/upload",
-                    &[Role::Cinema],
-                )
-                .await
-                {
-                    Ok(signed) => upload::void(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
-                }
-            },
-        );
+    let void = form_post(
+        s,
+        warp::path!("cinema" / "void"),
+        "cinema/upload",
+        &[Role::Cinema],
+        |s, lang, signed, body| async move { upload::void(&s, lang, &signed, &body).await },
+    );
     // A producer's claim form (see `claim`).
     let claim_form = lang()
         .and(warp::path!("producer" / "claim"))
@@ -613,28 +635,13 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
                     }
                 },
             );
-    let registry_fx = lang()
-        .and(warp::path!("ministry" / "registry" / "fx"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-                match session::gate_form(
-                    &s,
-                    lang,
-                    cookie.as_deref(),
-                    "ministry/registry",
-                    &[Role::Ministry],
-                )
-                .await
-                {
-                    Ok(signed) => registry::post_fx(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
-                }
-            },
-        );
+    let registry_fx = form_post(
+        s,
+        warp::path!("ministry" / "registry" / "fx"),
+        "ministry/registry",
+        &[Role::Ministry],
+        |s, lang, signed, body| async move { registry::post_fx(&s, lang, &signed, &body).await },
+    );
     let registry_post = lang()
         .and(warp::path!("ministry" / "registry" / String / String))
         .and(warp::post())
@@ -671,28 +678,13 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         Role::Commission,
         |s, lang, signed, q| async move { productions::form(&s, lang, &signed, &q).await },
     );
-    let save = lang()
-        .and(warp::path!("commission" / "estimates"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-                match session::gate_form(
-                    &s,
-                    lang,
-                    cookie.as_deref(),
-                    "commission",
-                    &[Role::Commission],
-                )
-                .await
-                {
-                    Ok(signed) => productions::post(&s, lang, &signed, None, &body).await,
-                    Err(resp) => resp,
-                }
-            },
-        );
+    let save = form_post(
+        s,
+        warp::path!("commission" / "estimates"),
+        "commission",
+        &[Role::Commission],
+        |s, lang, signed, body| async move { productions::post(&s, lang, &signed, None, &body).await },
+    );
     let delete = lang()
         .and(warp::path!("commission" / "estimates" / String / "delete"))
         .and(warp::post())

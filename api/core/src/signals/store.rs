@@ -42,6 +42,31 @@ pub async fn store_progress(s: &AppState, watcher: &str, version: u64) -> Result
     Ok(())
 }
 
+/// Stores a round's changes: `write` (findings new or changed), then every row of `left` (the
+/// judged stored rows no finding matched) still active, switched off at `version`. Returns how
+/// many rows it stored.
+pub async fn write(
+    s: &AppState,
+    mut write: Vec<SignalRow>,
+    left: impl IntoIterator<Item = SignalRow>,
+    version: u64,
+) -> Result<usize, ReportError> {
+    // What held before and holds no more.
+    write.extend(
+        left.into_iter()
+            .filter(|old| old.active == 1)
+            .map(|old| SignalRow {
+                active: 0,
+                version,
+                ..old
+            }),
+    );
+    if !write.is_empty() {
+        ingest::clickhouse_store::insert_rows(&s.app, "signals", &write, timeout(s)).await?;
+    }
+    Ok(write.len())
+}
+
 /// The row to store for a finding, or `None` when the stored version already says it.
 pub fn row_of(
     bin: &str,

@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 use super::report::SignalRow;
 use super::rules::{self, CinemaDay, Declared, HeadCount, Kind, PartnerSale, Ticket};
-use super::store::{progress, row_of, store_progress, timeout};
+use super::store::{progress, row_of, store_progress};
 use crate::reports::ReportError;
 use crate::state::AppState;
 
@@ -381,18 +381,9 @@ async fn evaluate(s: &AppState, pairs: &[(String, u16)]) -> Result<usize, Report
             }
         }
     }
-    // What held before and holds no more.
-    for (_, old) in before {
-        if old.active == 1 && days.contains_key(&(old.cinema_bin.clone(), old.day)) {
-            write.push(SignalRow {
-                active: 0,
-                version,
-                ..old
-            });
-        }
-    }
-    if !write.is_empty() {
-        ingest::clickhouse_store::insert_rows(&s.app, "signals", &write, timeout(s)).await?;
-    }
-    Ok(write.len())
+    // Only the cinema days judged here: a stored row of another day stays as it is.
+    let left = before
+        .into_values()
+        .filter(|old| days.contains_key(&(old.cinema_bin.clone(), old.day)));
+    super::store::write(s, write, left, version).await
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::regional::{self, CinemaWindow, Sums};
 use super::report::SignalRow;
 use super::rules::Kind;
-use super::store::{progress, row_of, store_progress, timeout};
+use super::store::{progress, row_of, store_progress};
 use crate::reports::occupancy::{DeclaredRow, DECLARED_SQL};
 use crate::reports::ReportError;
 use crate::state::AppState;
@@ -220,20 +220,8 @@ async fn judge(s: &AppState, ends: &[NaiveDate], window: u32) -> Result<usize, R
             }
         }
     }
-    // What held on a judged day and holds no more.
-    for (_, old) in before {
-        if old.active == 1 {
-            write.push(SignalRow {
-                active: 0,
-                version,
-                ..old
-            });
-        }
-    }
-    if !write.is_empty() {
-        ingest::clickhouse_store::insert_rows(&s.app, "signals", &write, timeout(s)).await?;
-    }
-    Ok(write.len())
+    // `before` holds the judged days' stored rows only.
+    super::store::write(s, write, before.into_values(), version).await
 }
 
 #[cfg(test)]
