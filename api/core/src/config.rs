@@ -19,6 +19,9 @@ pub struct ApiSettings {
     /// Requests per client address per minute on the routes that need no key (`/healthz`
     /// and `/metrics` exempt); see `guards`.
     pub public_rate_limit_per_minute: u32,
+    /// Requests per client address per minute that carry a session cookie to the signed-in
+    /// pages and forms (each unknown cookie costs a storage lookup); 429 past it.
+    pub session_rate_limit_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` is believed (IP addresses); empty: none.
     pub trusted_proxies: Vec<String>,
     /// CPU-heavy requests (estimates, exports) served at once; more get 503 with Retry-After.
@@ -301,6 +304,7 @@ impl Default for ApiSettings {
             query_timeout_ms: 5000,
             rate_limit_per_minute: 600,
             public_rate_limit_per_minute: 300,
+            session_rate_limit_per_minute: 600,
             trusted_proxies: Vec::new(),
             cpu_workers: 4,
             registry_cache_ms: 2000,

@@ -1,6 +1,7 @@
 //! Bounds on what a caller without a key can make the server do: a rate limit per client
 //! address on the public routes (`/healthz` and `/metrics` exempt: monitoring must see a
-//! server under attack), and a bounded pool for CPU-heavy work (estimates, exports), which
+//! server under attack), another on the requests carrying a session cookie (a made-up cookie
+//! costs a storage lookup before it is known to be nobody's), and a bounded pool for CPU-heavy work (estimates, exports), which
 //! answers 503 with `Retry-After` when full instead of queueing without end.
 //!
 //! # Client address
@@ -20,6 +21,8 @@ use crate::ratelimit::RateLimiter;
 pub struct Guards {
     /// Requests per client address per minute on the public routes.
     pub public: RateLimiter,
+    /// Requests with a session cookie per client address per minute.
+    pub signed: RateLimiter,
     pub cpu: CpuPool,
     trusted: Vec<IpAddr>,
 }
@@ -39,6 +42,7 @@ impl Guards {
         }
         Ok(Self {
             public: RateLimiter::new(s.public_rate_limit_per_minute),
+            signed: RateLimiter::new(s.session_rate_limit_per_minute),
             cpu: CpuPool::new(s.cpu_workers),
             trusted,
         })
@@ -75,6 +79,13 @@ impl Guards {
     /// `Ok` when `client` may make one more public request now.
     pub fn admit_public(&self, client: &str) -> Result<(), ApiError> {
         self.public
+            .check(client)
+            .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
+    }
+
+    /// A request carrying a session cookie, counted against its client address.
+    pub fn admit_signed(&self, client: &str) -> Result<(), ApiError> {
+        self.signed
             .check(client)
             .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
     }

@@ -1109,3 +1109,44 @@ async fn over_tls_the_cookies_are_host_only_and_the_browser_is_told_to_stay_on_t
         "the host cookie passes the check (the key is then refused)"
     );
 }
+
+#[tokio::test]
+async fn requests_with_a_session_cookie_are_rate_limited_per_address_before_any_lookup() {
+    let (state, _tokens, _audit) = app_with(
+        10_000,
+        ApiSettings {
+            session_rate_limit_per_minute: 5,
+            ..ApiSettings::default()
+        },
+    );
+    let routes = api_server::routes(state);
+    let from = |addr: &str, cookie: Option<&str>| {
+        let mut r = warp::test::request()
+            .path("/en/ministry")
+            .remote_addr(addr.parse().unwrap());
+        if let Some(c) = cookie {
+            r = r.header("cookie", format!("ekino_session={c}"));
+        }
+        r
+    };
+    // Made-up cookies: each would cost a lookup (here storage is away: 503), five a minute.
+    for i in 0..5 {
+        let r = from("198.51.100.1:4000", Some(&format!("made-up-{i}")))
+            .reply(&routes)
+            .await;
+        assert_ne!(r.status(), 429, "request {i}");
+    }
+    let sixth = from("198.51.100.1:4000", Some("made-up-5"))
+        .reply(&routes)
+        .await;
+    assert_eq!(sixth.status(), 429);
+    assert!(sixth.headers().contains_key("retry-after"));
+    // Without a cookie nothing is looked up and nothing counted: the sign-in redirect.
+    let visitor = from("198.51.100.1:4000", None).reply(&routes).await;
+    assert_eq!(visitor.status(), 303);
+    // Another address has its own count.
+    let other = from("198.51.100.2:4000", Some("made-up-6"))
+        .reply(&routes)
+        .await;
+    assert_ne!(other.status(), 429);
+}

@@ -62,8 +62,9 @@ fn page(
         .and(query())
 }
 
-/// Whether the request came over TLS (see `Guards::over_tls`): cookies are `Secure` then.
 /// The session cookie this request's transport allows (see `api_core::sessions::HOST_COOKIE`).
+/// A request carrying one is counted against its client address
+/// (`api.session_rate_limit_per_minute`; 429 past it), before anything looks it up.
 fn session_cookie(
     s: &State,
 ) -> impl Filter<Extract = (Option<String>,), Error = warp::Rejection> + Clone {
@@ -73,6 +74,16 @@ fn session_cookie(
         ))
         .and(warp::cookie::optional::<String>(COOKIE))
         .map(api_core::sessions::pick)
+        .and(api_edge::client(s.clone()))
+        .and(state(s.clone()))
+        .and_then(
+            |cookie: Option<String>, client: String, s: State| async move {
+                if cookie.is_some() {
+                    s.guards.admit_signed(&client).map_err(api_edge::reject)?;
+                }
+                Ok::<_, warp::Rejection>(cookie)
+            },
+        )
 }
 
 /// The sign-in form's double-submit cookie, the same way.
