@@ -448,6 +448,21 @@ fn hand_made_slate_through_the_api() {
     ] {
         assert!(text.contains(want), "{want} not in the pdf: {text}");
     }
+    // A letterhead, not the site's controls; numbered pages ("1 / 3", read back as "1/3").
+    assert!(
+        !text.contains("Кіру"),
+        "the sign-in link is printed: {text}"
+    );
+    let numbers: Vec<(u32, u32)> = text
+        .lines()
+        .filter_map(|l| l.trim().split_once('/'))
+        .filter_map(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .collect();
+    let total = numbers.first().map(|n| n.1).unwrap_or(0);
+    assert!(
+        total >= 1 && numbers == (1..=total).map(|p| (p, total)).collect::<Vec<_>>(),
+        "pages not numbered 1/N … N/N: {numbers:?}"
+    );
     let csv = http.text(&format!("/kk/box-office?date={DAY}&format=csv"));
     assert!(
         csv.starts_with("rank,rank_change,new,film_id,title_en")
