@@ -58,7 +58,23 @@ pub struct Reject {
     pub fix: String,
     pub field: String,
     pub payload: String,
+    /// The payload's first [`PAYLOAD_HEAD`] characters when it is longer (then the whole of it
+    /// is folded under "show all"), else empty.
+    pub payload_head: String,
     pub upload_id: String,
+}
+
+/// How much of a rejected payload the cabinet shows before "show all": a line or two of an
+/// event, so one oversized payload cannot make the page thousands of pixels tall.
+pub const PAYLOAD_HEAD: usize = 300;
+
+/// A payload's head when it is longer than [`PAYLOAD_HEAD`] characters, else empty (shown whole).
+pub fn head_of(payload: &str) -> String {
+    if payload.chars().count() > PAYLOAD_HEAD {
+        payload.chars().take(PAYLOAD_HEAD).collect()
+    } else {
+        String::new()
+    }
 }
 
 #[derive(Template)]
@@ -311,6 +327,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
                 reason,
                 fix,
                 field: r.field,
+                payload_head: head_of(&r.payload),
                 payload: r.payload,
                 upload_id: r.upload_id,
             }
@@ -342,4 +359,25 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         },
     );
     cabinet::done(s, html, p, "web_cinema", "/{lang}/cinema", query, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_payload_is_folded_after_its_head_and_a_short_one_is_not() {
+        assert_eq!(
+            head_of(&"я".repeat(300)),
+            "",
+            "300 characters are shown whole"
+        );
+        let long = format!("{}{}", "қ".repeat(300), "tail");
+        let head = head_of(&long);
+        assert_eq!(head.chars().count(), 300);
+        assert!(
+            head.chars().all(|c| c == 'қ'),
+            "cut on characters, not bytes"
+        );
+    }
 }
