@@ -197,6 +197,7 @@ fn free() -> u16 {
 
 #[test]
 fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
+    let started = wall_secs();
     let env = TestEnv::new("web");
     let reg = env.dir.join("registry");
     std::fs::create_dir_all(&reg).unwrap();
@@ -384,6 +385,13 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         (Some(4), Some(4), Some(1)),
         "{card}"
     );
+    // "Last event received" is when ekino received them (during this test), not their sale
+    // times (days before it).
+    let last = chrono::DateTime::parse_from_rfc3339(card["last_event_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(last >= i64::from(started), "{card}");
+    assert_eq!(card["silent_days"].as_i64(), Some(0), "{card}");
     assert!(page.body.contains("<div id=\"f-events\"><dt>Оқиғалар</dt><dd>4<small>ел бойынша медиана 4</small></dd></div>"), "{}", page.body);
     assert!(
         page.body.contains("Міндетті өріс жоқ.") && page.body.contains("Көрсетілген өрісті қосып"),

@@ -77,6 +77,14 @@ pub const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("sales_by_cinema_day", "n_untaxed_sales", "UInt64 DEFAULT 0"),
     // Orders a record's versions written within one second (see `history::HistoryRow::seq`).
     ("registry_history", "seq", "UInt64 DEFAULT 0"),
+    // When ekino last received an event of the cinema, film and day (its arrival, not its sale
+    // time): "last event received" and days silent. 0 on a row computed before it existed
+    // (then its last sale time stands in) until `ekino rollup` recomputes it.
+    (
+        "sales_by_cinema_day",
+        "last_arrived_at",
+        "DateTime DEFAULT toDateTime(0)",
+    ),
 ];
 
 /// The `ALTER TABLE` adding one of [`ADDED_COLUMNS`].
@@ -280,7 +288,7 @@ mod tests {
         let s = statements();
         assert_eq!(
             s.len(),
-            37,
+            39,
             "{}",
             s.iter()
                 .map(|q| q.split_whitespace().nth(5).unwrap_or(""))
@@ -291,7 +299,7 @@ mod tests {
             s.iter()
                 .filter(|q| q.starts_with("CREATE TABLE IF NOT EXISTS"))
                 .count(),
-            33
+            35
         );
         assert_eq!(
             s.iter()

@@ -31,6 +31,11 @@
 //! registered `vat_payer` when a report asks, so correcting the registry corrects every flag
 //! at once, and ingest never reads the registry.
 //!
+//! # Arrivals
+//! A cinema-day group also keeps the last arrival of any of its rows (`last_arrived_at`, voided
+//! ones included: a row voided later was still received), which is when ekino last heard from
+//! the cinema about that film and day: the scorecards' "last event received" and days silent.
+//!
 //! # Voids
 //! A voided event's row is re-inserted with `voided_by` set; every figure counts only rows
 //! with `voided_by = ''`. The conditions sit inside the aggregates, not in `WHERE`, so a group
@@ -90,10 +95,11 @@ const CINEMA_DAY_SELECT: &str = "SELECT cinema_bin, day, film_id, toUInt64(count
     toInt64(sumIf(qty, voided_by = '')), toInt64(sumIf(gross_tiyn, voided_by = '')), toInt64(sumIf(net_tiyn, voided_by = '')), \
     toUInt64(uniqExactIf(hall, qty > 0 AND voided_by = '')), toUInt64(uniqExactIf(screening_id, qty > 0 AND voided_by = '')), \
     maxIf(occurred_at, voided_by = ''), \
-    toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 > 0)), toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 = 0))";
+    toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 > 0)), toUInt64(countIf(event_type = 'sale' AND voided_by = '' AND vat_rate_x10000 = 0)), \
+    max(arrived_at)";
 
 const CINEMA_DAY_INSERT: &str = "INSERT INTO sales_by_cinema_day \
-    (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, n_vat_sales, n_untaxed_sales, version) ";
+    (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, n_vat_sales, n_untaxed_sales, last_arrived_at, version) ";
 
 const FILM_DAY_SELECT: &str = "SELECT film_id, day, toUInt64(countIf(voided_by = '')), \
     toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \

@@ -57,6 +57,8 @@ pub struct Scorecard {
     pub cinema_bin: String,
     pub from: String,
     pub to: String,
+    /// When ekino last received an event of the cinema (its arrival, RFC 3339 UTC+5), over all
+    /// time; `silent_days` counts whole days from it to today.
     pub last_event_at: Option<String>,
     pub silent_days: Option<i64>,
     pub events: u64,
@@ -135,14 +137,17 @@ fn local_date(secs: u32) -> Option<chrono::DateTime<chrono::FixedOffset>> {
         .map(|t| t.with_timezone(&schemas::time::kz_offset()))
 }
 
-/// When each cinema (or one) last reported, over all time.
+/// When each cinema (or one) last reported, over all time: the last arrival of any of its
+/// events (`last_arrived_at`; the last sale time for rows computed before arrivals were kept,
+/// which `greatest` also covers, an arrival never being before its sale by more than the
+/// allowed clock skew).
 async fn last_events(
     client: &Client,
     bin: Option<&str>,
 ) -> Result<HashMap<String, u32>, ReportError> {
     // No FINAL: a newer version of a group never has an earlier last event.
     let sql = format!(
-        "SELECT cinema_bin, max(last_occurred_at) AS last FROM sales_by_cinema_day{} GROUP BY cinema_bin",
+        "SELECT cinema_bin, max(greatest(last_arrived_at, last_occurred_at)) AS last FROM sales_by_cinema_day{} GROUP BY cinema_bin",
         if bin.is_some() { " WHERE cinema_bin = ?" } else { "" }
     );
     let mut q = client.query(&sql);
@@ -211,7 +216,7 @@ pub async fn scorecards(
     // The card's four parts as rows of one shape (part, cinema, key, a, b, c):
     // - `film`: per cinema and film in the range, events, sales, refunds, sales with VAT and
     //   without (FINAL: one row per group);
-    // - `last`: each cinema's last event over all time (no FINAL: a newer version of a group
+    // - `last`: each cinema's last arrival over all time (no FINAL: a newer version of a group
     //   never has an earlier last event);
     // - `reject`: rejects of each cinema's own messages (Kafka key or upload key) by reason,
     //   on the UTC+5 date they arrived; `foreign_cinema` counts in neither the sender's nor
@@ -221,7 +226,7 @@ pub async fn scorecards(
         "SELECT 'film' AS part, cinema_bin AS cinema, film_id AS key, toUInt64(sum(n_events)) AS a, toUInt64(sum(n_sales)) AS b, toUInt64(sum(n_refunds)) AS c, \
              toUInt64(sum(n_vat_sales)) AS d, toUInt64(sum(n_untaxed_sales)) AS e \
            FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?){c1} GROUP BY cinema_bin, film_id \
-         UNION ALL SELECT 'last' AS part, cinema_bin AS cinema, '' AS key, toUInt64(max(last_occurred_at)) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e \
+         UNION ALL SELECT 'last' AS part, cinema_bin AS cinema, '' AS key, toUInt64(max(greatest(last_arrived_at, last_occurred_at))) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e \
            FROM sales_by_cinema_day WHERE 1{c2} GROUP BY cinema_bin \
          UNION ALL SELECT 'reject' AS part, cinema, reason AS key, toUInt64(count()) AS a, toUInt64(0) AS b, toUInt64(0) AS c, toUInt64(0) AS d, toUInt64(0) AS e FROM ( \
              SELECT kafka_key AS cinema, reason FROM rejected_events FINAL WHERE received_at >= toDateTime(?) AND received_at < toDateTime(?){c3} \
