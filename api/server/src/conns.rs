@@ -76,6 +76,8 @@ pub struct Conn {
     requests: AtomicU64,
     /// Told when the table closes this connection to make room.
     evict: Notify,
+    /// Told when its last request in flight ends (its deadline starts then).
+    idle: Notify,
 }
 
 impl Conn {
@@ -118,6 +120,12 @@ impl Conn {
     pub async fn evicted(&self) {
         self.evict.notified().await;
     }
+
+    /// Resolves when its last request in flight has ended (at once if that happened since the
+    /// last call: the notice is kept).
+    pub async fn became_idle(&self) {
+        self.idle.notified().await;
+    }
 }
 
 /// A request in flight; dropping it ends the request (with its response body).
@@ -127,7 +135,9 @@ pub struct InFlight(Arc<Conn>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.touch();
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_one();
+        }
     }
 }
 
@@ -234,6 +244,7 @@ impl Table {
             in_flight: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             evict: Notify::new(),
+            idle: Notify::new(),
         });
         inner.open.insert(conn.id, conn.clone());
         *inner.per_address.entry(address).or_default() += 1;
@@ -341,7 +352,20 @@ mod tests {
         let req = a.conn.begin();
         assert_eq!(a.conn.deadline(&b), None, "busy: no deadline");
         tokio::time::advance(Duration::from_secs(5)).await;
+        // Polled once, without moving the paused clock.
+        let told = |c: &Arc<Conn>| {
+            let c = c.clone();
+            async move {
+                tokio::select! {
+                    biased;
+                    _ = c.became_idle() => true,
+                    _ = std::future::ready(()) => false,
+                }
+            }
+        };
+        assert!(!told(&a.conn).await, "still busy");
         drop(req);
+        assert!(told(&a.conn).await, "told when its request ended");
         assert_eq!(
             a.conn.deadline(&b),
             Some((start + Duration::from_secs(8 + 60), Closed::Idle))

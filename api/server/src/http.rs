@@ -122,12 +122,15 @@ pub async fn serve<F>(
             let _place = admitted;
             tokio::pin!(served);
             loop {
+                // Busy: no deadline until its last request ends (which tells this task); idle:
+                // its deadline, looked at again when it comes (a byte since moves it on).
                 let deadline = conn.deadline(&bounds);
-                // Busy: look again a little later (a request ends without telling this task).
-                let wake = deadline.map_or_else(
-                    || tokio::time::Instant::now() + Duration::from_secs(1),
-                    |(at, _)| at,
-                );
+                let due = async {
+                    match deadline {
+                        Some((at, _)) => tokio::time::sleep_until(at).await,
+                        None => conn.became_idle().await,
+                    }
+                };
                 tokio::select! {
                     ended = &mut served => {
                         if let Err(e) = ended {
@@ -137,7 +140,7 @@ pub async fn serve<F>(
                     }
                     // Its place was given to a new connection (the table counts that one).
                     _ = conn.evicted() => return,
-                    _ = tokio::time::sleep_until(wake) => {
+                    _ = due => {
                         if let Some((at, why)) = conn.deadline(&bounds) {
                             if tokio::time::Instant::now() >= at {
                                 closed.with_label_values(&[why.label()]).inc();
