@@ -178,6 +178,30 @@ fn spawn_api(env: &TestEnv, port: u16, extra: &[(&str, &str)], log: &str) -> Gua
     Guard(api.spawn().unwrap())
 }
 
+/// An API process of `env` on a free port (`extra` settings, its log in `log`), once it
+/// answers `/healthz`, and the site it serves.
+fn start_site(env: &TestEnv, extra: &[(&str, &str)], log: &str) -> (Guard, Site) {
+    let port = free();
+    let api = spawn_api(env, port, extra, log);
+    let site = Site {
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || request(
+            &site.base,
+            "GET",
+            "/healthz",
+            &[],
+            None,
+            None
+        )
+        .status
+            == 200),
+        "api did not start ({log})"
+    );
+    (api, site)
+}
+
 /// A key made with `ekino keys create`, as the operator makes them.
 fn issue_key(env: &TestEnv, role: &str, bin: Option<&str>, label: &str) -> String {
     let mut args = vec!["keys", "create", "--role", role, "--label", label];
@@ -225,25 +249,8 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let ministry = key("ministry", None, "Ministry of Culture");
     let commission = key("commission", None, "Kazakhstan Film Commission");
 
-    let port = free();
-    let _api = spawn_api(&env, port, &[], "api.log");
+    let (_api, site) = start_site(&env, &[], "api.log");
     let _ingest = Guard(env.spawn_ingest(&[]));
-    let site = Site {
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    assert!(
-        wait_until(Duration::from_secs(60), || request(
-            &site.base,
-            "GET",
-            "/healthz",
-            &[],
-            None,
-            None
-        )
-        .status
-            == 200),
-        "api did not start"
-    );
 
     // Cinema A sends 4 sales of F1 and one line without its required fields.
     let line = |n: u32| {
@@ -1736,29 +1743,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
 
     // A second API process honours the same session (stored, not in memory); it ends idle
     // sessions after 2 s, while the first process (30 minutes) still serves it.
-    let port2 = free();
-    let _api2 = spawn_api(
-        &env,
-        port2,
-        &[("EKINO_API__SESSION_IDLE_SECS", "2")],
-        "api2.log",
-    );
-    let site2 = Site {
-        base: format!("http://127.0.0.1:{port2}"),
-    };
-    assert!(
-        wait_until(Duration::from_secs(60), || request(
-            &site2.base,
-            "GET",
-            "/healthz",
-            &[],
-            None,
-            None
-        )
-        .status
-            == 200),
-        "api 2 did not start"
-    );
+    let (_api2, site2) = start_site(&env, &[("EKINO_API__SESSION_IDLE_SECS", "2")], "api2.log");
     let opened = Instant::now();
     let fresh = site.sign_in("en", &cinema);
     assert_eq!(
@@ -1863,24 +1848,7 @@ fn the_ministry_edits_the_registry_and_sees_every_version() {
     let ministry = key("ministry", None, "Aigerim, registry desk");
     let cinema = key("cinema", Some(CINEMA_A), "Alpha's manager");
     let producer = key("producer", Some(PRODUCER), "Steppe Films");
-    let port = free();
-    let _api = spawn_api(&env, port, &[], "api.log");
-    let site = Site {
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    assert!(
-        wait_until(Duration::from_secs(60), || request(
-            &site.base,
-            "GET",
-            "/healthz",
-            &[],
-            None,
-            None
-        )
-        .status
-            == 200),
-        "api did not start"
-    );
+    let (_api, site) = start_site(&env, &[], "api.log");
     let m = site.sign_in("ru", &ministry);
 
     // The registry as loaded: the page lists what /v1/films and /v1/cinemas give.
@@ -2371,24 +2339,7 @@ fn the_commission_saves_estimates_per_production() {
     let env = TestEnv::new("webcom");
     let commission = issue_key(&env, "commission", None, "Commission desk");
     let ministry = issue_key(&env, "ministry", None, "Ministry");
-    let port = free();
-    let _api = spawn_api(&env, port, &[], "api.log");
-    let site = Site {
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    assert!(
-        wait_until(Duration::from_secs(60), || request(
-            &site.base,
-            "GET",
-            "/healthz",
-            &[],
-            None,
-            None
-        )
-        .status
-            == 200),
-        "api did not start"
-    );
+    let (_api, site) = start_site(&env, &[], "api.log");
     let c = site.sign_in("en", &commission);
     let home = site.get("/en/commission", Some(&c));
     assert!(
@@ -2617,24 +2568,7 @@ fn a_ministry_key_takes_two_ministry_keys_to_issue_and_the_last_but_one_to_revok
     let env = TestEnv::new("twokeys");
     let first = issue_key(&env, "ministry", None, "Minister");
     let second = issue_key(&env, "ministry", None, "Deputy minister");
-    let port = free();
-    let _api = spawn_api(&env, port, &[], "api.log");
-    let site = Site {
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    assert!(
-        wait_until(Duration::from_secs(60), || request(
-            &site.base,
-            "GET",
-            "/healthz",
-            &[],
-            None,
-            None
-        )
-        .status
-            == 200),
-        "api did not start"
-    );
+    let (_api, site) = start_site(&env, &[], "api.log");
     let post = |path: &str, body: &str, key: &str| {
         let mut c = Command::new("curl");
         c.args(["-sS", "-w", "\n%{http_code}", "-X", "POST"])
