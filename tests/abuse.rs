@@ -251,6 +251,33 @@ fn slow_clients_and_floods_get_bounded_answers_and_health_stays_up() {
             "a busy connection was closed: {reply:?}"
         );
     }
+
+    // A page's form post is refused before a byte of its body is read when the visitor has no
+    // session: the route would send `100 Continue` only when it began to read the body, so
+    // the final answer coming first shows the gate ran first.
+    for path in [
+        "/en/ministry/claims/c-1/decision",
+        "/en/ministry/people/issue",
+        "/en/ministry/registry/fx",
+        "/kk/producer/claim",
+        "/ru/cinema/void",
+    ] {
+        let mut c = TcpStream::connect(&api.addr).unwrap();
+        c.write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: ekino_session=forged\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\
+                 Expect: 100-continue\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let reply = read_reply(&mut c);
+        assert!(
+            reply.starts_with("HTTP/1.1 403"),
+            "{path}: the body was asked for before the session was checked: {reply:?}"
+        );
+    }
 }
 
 /// Reads one reply's headers (and whatever came with them) from a connection kept open.

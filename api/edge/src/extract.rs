@@ -129,6 +129,48 @@ where
         .map_err(|_| reject(ApiError::RequestTimeout))?
 }
 
+/// A request body not read yet: its length is checked against `limit` up front (a declared
+/// `Content-Length`), its bytes only when [`LazyBody::read`] is called — so a form route can
+/// look at the session first, and a visitor without one never has a byte of a body read
+/// (nor holds the connection for `timeout` while trickling one).
+pub struct LazyBody {
+    stream: futures::stream::BoxStream<'static, Result<Bytes, warp::Error>>,
+    limit: u64,
+    timeout: std::time::Duration,
+}
+
+impl LazyBody {
+    /// The whole body, with [`body`]'s limits and rejections (413 / 408 / 400).
+    pub async fn read(self) -> Result<Bytes, Rejection> {
+        collect_body(self.stream, self.limit, self.timeout).await
+    }
+}
+
+/// [`body`], left unread: see [`LazyBody`].
+pub fn lazy_body(
+    limit: u64,
+    timeout: std::time::Duration,
+) -> impl Filter<Extract = (LazyBody,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(limit)
+        .and(warp::body::stream())
+        .map(move |stream| LazyBody {
+            stream: boxed(stream),
+            limit,
+            timeout,
+        })
+}
+
+fn boxed<S, B>(stream: S) -> futures::stream::BoxStream<'static, Result<Bytes, warp::Error>>
+where
+    S: futures::Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: bytes::Buf,
+{
+    use futures::{StreamExt as _, TryStreamExt as _};
+    stream
+        .map_ok(|mut b| b.copy_to_bytes(b.remaining()))
+        .boxed()
+}
+
 /// The TCP peer: from the server loop ([`PEER_HEADER`]), else warp's (its test requests).
 pub fn peer() -> impl Filter<Extract = (Option<std::net::SocketAddr>,), Error = Infallible> + Clone
 {

@@ -16,5 +16,7 @@ pub mod extract;
 pub mod problem;
 
 pub use audited::{around, audited, carry_audit, now_secs};
-pub use extract::{body, client, peer, principal, public, query, state, State, PEER_HEADER};
+pub use extract::{
+    body, client, lazy_body, peer, principal, public, query, state, LazyBody, State, PEER_HEADER,
+};
 pub use problem::{recover, reject, reply, WrongMethod};

@@ -205,14 +205,14 @@ where
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            move |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| {
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            move |lang: Lang, s: State, cookie: Option<String>, body: api_edge::LazyBody| {
                 let post = post.clone();
                 async move {
                     match session::gate_form(&s, lang, cookie.as_deref(), screen, roles).await {
-                        Ok(signed) => post(s, lang, signed, body).await,
-                        Err(resp) => resp,
+                        Ok(signed) => Ok(post(s, lang, signed, body.read().await?).await),
+                        Err(resp) => Ok::<_, warp::Rejection>(resp),
                     }
                 }
             },
@@ -320,19 +320,41 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             }
         });
     // The claims desk's decisions (see `decisions`).
-    let decision = lang()
-        .and(warp::path!("ministry" / "claims" / String / "decision"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            let signed = match session::gate_form(&s, lang, cookie.as_deref(), "ministry", &[Role::Ministry]).await {
-                Ok(x) => x,
-                Err(resp) => return resp,
-            };
-            decisions::decide(&s, lang, &signed, &percent_decode(&id), &body).await
-        });
+    let decision =
+        lang()
+            .and(warp::path!("ministry" / "claims" / String / "decision"))
+            .and(warp::post())
+            .and(state(s.clone()))
+            .and(session_cookie(s))
+            .and(api_edge::lazy_body(limit, timeout))
+            .and_then(
+                |lang: Lang,
+                 id: String,
+                 s: State,
+                 cookie: Option<String>,
+                 body: api_edge::LazyBody| async move {
+                    let signed = match session::gate_form(
+                        &s,
+                        lang,
+                        cookie.as_deref(),
+                        "ministry",
+                        &[Role::Ministry],
+                    )
+                    .await
+                    {
+                        Ok(x) => x,
+                        Err(resp) => return Ok::<_, warp::Rejection>(resp),
+                    };
+                    Ok(decisions::decide(
+                        &s,
+                        lang,
+                        &signed,
+                        &percent_decode(&id),
+                        &body.read().await?,
+                    )
+                    .await)
+                },
+            );
     // A cinema's file of events (see `upload`).
     let upload_form = signed_page(
         s,
@@ -370,9 +392,9 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            |lang: Lang, s: State, cookie: Option<String>, body: api_edge::LazyBody| async move {
                 match session::gate_form(
                     &s,
                     lang,
@@ -382,8 +404,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 )
                 .await
                 {
-                    Ok(signed) => signals::explain(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
+                    Ok(signed) => {
+                        Ok(signals::explain(&s, lang, &signed, &body.read().await?).await)
+                    }
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
                 }
             },
         );
@@ -407,9 +431,9 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            |lang: Lang, s: State, cookie: Option<String>, body: api_edge::LazyBody| async move {
                 match session::gate_form(
                     &s,
                     lang,
@@ -419,8 +443,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 )
                 .await
                 {
-                    Ok(signed) => head_count::post(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
+                    Ok(signed) => {
+                        Ok(head_count::post(&s, lang, &signed, &body.read().await?).await)
+                    }
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
                 }
             },
         );
@@ -440,33 +466,34 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         Role::Ministry,
         |s, lang, signed, q| async move { people::page(&s, lang, &signed, &q).await },
     );
-    let people_post =
-        lang()
-            .and(warp::path!("ministry" / "people" / String))
-            .and(warp::post())
-            .and(state(s.clone()))
-            .and(session_cookie(s))
-            .and(api_edge::body(limit, timeout))
-            .then(
-                |lang: Lang,
-                 action: String,
-                 s: State,
-                 cookie: Option<String>,
-                 body: bytes::Bytes| async move {
-                    match session::gate_form(
-                        &s,
-                        lang,
-                        cookie.as_deref(),
-                        "ministry/people",
-                        &[Role::Ministry],
-                    )
-                    .await
-                    {
-                        Ok(signed) => people::post(&s, lang, &signed, &action, &body).await,
-                        Err(resp) => resp,
+    let people_post = lang()
+        .and(warp::path!("ministry" / "people" / String))
+        .and(warp::post())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            |lang: Lang,
+             action: String,
+             s: State,
+             cookie: Option<String>,
+             body: api_edge::LazyBody| async move {
+                match session::gate_form(
+                    &s,
+                    lang,
+                    cookie.as_deref(),
+                    "ministry/people",
+                    &[Role::Ministry],
+                )
+                .await
+                {
+                    Ok(signed) => {
+                        Ok(people::post(&s, lang, &signed, &action, &body.read().await?).await)
                     }
-                },
-            );
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
+                }
+            },
+        );
     // A producer's film: its run by day and by cinema, and its ROI (see `producer_film`).
     let producer_film = lang()
         .and(warp::path!("producer" / "films" / String))
@@ -544,9 +571,9 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            |lang: Lang, s: State, cookie: Option<String>, body: api_edge::LazyBody| async move {
                 match session::gate_form(
                     &s,
                     lang,
@@ -556,8 +583,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 )
                 .await
                 {
-                    Ok(signed) => claim::post(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
+                    Ok(signed) => Ok(claim::post(&s, lang, &signed, &body.read().await?).await),
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
                 }
             },
         );
@@ -658,14 +685,14 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
             |lang: Lang,
              kind: String,
              id: String,
              s: State,
              cookie: Option<String>,
-             body: bytes::Bytes| async move {
+             body: api_edge::LazyBody| async move {
                 let id = percent_decode(&id);
                 match session::gate_form(
                     &s,
@@ -676,8 +703,13 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
                 )
                 .await
                 {
-                    Ok(signed) => registry::post(&s, lang, &signed, &kind, &id, &body).await,
-                    Err(resp) => resp,
+                    Ok(signed) => {
+                        Ok(
+                            registry::post(&s, lang, &signed, &kind, &id, &body.read().await?)
+                                .await,
+                        )
+                    }
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
                 }
             },
         );
@@ -696,18 +728,40 @@ fn registry_routes(s: &State) -> BoxedFilter<(Response,)> {
         &[Role::Commission],
         |s, lang, signed, body| async move { productions::post(&s, lang, &signed, None, &body).await },
     );
-    let delete = lang()
-        .and(warp::path!("commission" / "estimates" / String / "delete"))
-        .and(warp::post())
-        .and(state(s.clone()))
-        .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(|lang: Lang, id: String, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
-            match session::gate_form(&s, lang, cookie.as_deref(), "commission", &[Role::Commission]).await {
-                Ok(signed) => productions::post(&s, lang, &signed, Some(&percent_decode(&id)), &body).await,
-                Err(resp) => resp,
-            }
-        });
+    let delete =
+        lang()
+            .and(warp::path!("commission" / "estimates" / String / "delete"))
+            .and(warp::post())
+            .and(state(s.clone()))
+            .and(session_cookie(s))
+            .and(api_edge::lazy_body(limit, timeout))
+            .and_then(
+                |lang: Lang,
+                 id: String,
+                 s: State,
+                 cookie: Option<String>,
+                 body: api_edge::LazyBody| async move {
+                    match session::gate_form(
+                        &s,
+                        lang,
+                        cookie.as_deref(),
+                        "commission",
+                        &[Role::Commission],
+                    )
+                    .await
+                    {
+                        Ok(signed) => Ok(productions::post(
+                            &s,
+                            lang,
+                            &signed,
+                            Some(&percent_decode(&id)),
+                            &body.read().await?,
+                        )
+                        .await),
+                        Err(resp) => Ok::<_, warp::Rejection>(resp),
+                    }
+                },
+            );
     registry_page
         .or(registry_record.boxed())
         .unify()
@@ -747,9 +801,9 @@ fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
-        .and(api_edge::body(limit, timeout))
-        .then(
-            |lang: Lang, s: State, cookie: Option<String>, body: bytes::Bytes| async move {
+        .and(api_edge::lazy_body(limit, timeout))
+        .and_then(
+            |lang: Lang, s: State, cookie: Option<String>, body: api_edge::LazyBody| async move {
                 match session::gate_form(
                     &s,
                     lang,
@@ -759,8 +813,8 @@ fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
                 )
                 .await
                 {
-                    Ok(signed) => cases::open(&s, lang, &signed, &body).await,
-                    Err(resp) => resp,
+                    Ok(signed) => Ok(cases::open(&s, lang, &signed, &body.read().await?).await),
+                    Err(resp) => Ok::<_, warp::Rejection>(resp),
                 }
             },
         );
@@ -793,18 +847,20 @@ fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
             .and(warp::post())
             .and(state(s.clone()))
             .and(session_cookie(s))
-            .and(api_edge::body(limit, timeout))
-            .then(
+            .and(api_edge::lazy_body(limit, timeout))
+            .and_then(
                 move |lang: Lang,
                       id: String,
                       s: State,
                       cookie: Option<String>,
-                      body: bytes::Bytes| async move {
+                      body: api_edge::LazyBody| async move {
                     let id = percent_decode(&id);
                     let rest = format!("{section}/cases/{}", path_segment(&id));
                     match session::gate_form(&s, lang, cookie.as_deref(), &rest, &[role]).await {
-                        Ok(signed) => cases::post(&s, lang, &signed, &id, &body).await,
-                        Err(resp) => resp,
+                        Ok(signed) => {
+                            Ok(cases::post(&s, lang, &signed, &id, &body.read().await?).await)
+                        }
+                        Err(resp) => Ok::<_, warp::Rejection>(resp),
                     }
                 },
             );
