@@ -27,7 +27,7 @@ for pidfile in "$ROOT/.ekino/ingest.pid" "$ROOT/.ekino/api.pid" "$ROOT/.ekino/si
 done
 # shellcheck disable=SC1090
 . "$(bash scripts/services.sh credentials)"
-for db in ekino_demo ekino_demo_app; do curl -fsS -u "default:$EKINO_CH_DEFAULT_PASSWORD" http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $db" >/dev/null; done
+for db in ekino_demo ekino_demo_app; do curl -fsS -u "ekino_admin:$EKINO_CH_ADMIN_PASSWORD" http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $db" >/dev/null; done
 export EKINO_CLICKHOUSE__DATABASE=ekino_demo EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN \
   EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions EKINO_KAFKA__PARTNER_TOPIC=$RUN.partners
 # Each process its own ClickHouse user (see scripts/services.sh).

@@ -15,7 +15,7 @@ python3 -c "import schemathesis" 2>/dev/null || pip install --quiet schemathesis
 cargo build --quiet
 # ClickHouse's admin (`default`) has a password (scripts/services.sh): this run's databases are its.
 . "$(bash scripts/services.sh credentials)"
-export EKINO_CLICKHOUSE__USER=default EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_DEFAULT_PASSWORD
+export EKINO_CLICKHOUSE__USER=ekino_admin EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_ADMIN_PASSWORD
 RUN=st_$(date +%s)
 export EKINO_CLICKHOUSE__DATABASE=$RUN EKINO_KAFKA__TOPIC=$RUN EKINO_KAFKA__GROUP_ID=$RUN \
   EKINO_KAFKA__SESSIONS_TOPIC=$RUN.sessions EKINO_KAFKA__PARTNER_TOPIC=$RUN.partners
@@ -25,7 +25,7 @@ PORT=${EKINO_ST_PORT:-18099}
 EKINO_API__LISTEN_ADDR=127.0.0.1:$PORT EKINO_API__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 EKINO_API__RATE_LIMIT_PER_MINUTE=100000000 \
   EKINO_API__AUDIT_SPOOL_DIR="$ROOT/target/$RUN-spool" "$EKINO" api >"target/$RUN-api.log" 2>&1 &
 API=$!
-trap 'kill $API 2>/dev/null; for d in $RUN ${RUN}_app; do curl -fsS -u "default:$EKINO_CH_DEFAULT_PASSWORD" http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $d" >/dev/null; done' EXIT
+trap 'kill $API 2>/dev/null; for d in $RUN ${RUN}_app; do curl -fsS -u "ekino_admin:$EKINO_CH_ADMIN_PASSWORD" http://127.0.0.1:8123/ --data-binary "DROP DATABASE IF EXISTS $d" >/dev/null; done' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$PORT/openapi.json" >"target/$RUN-openapi.json"
 BIN=980340001119

@@ -77,10 +77,11 @@ install_tansu() {
 # Least privilege (ClickHouse 18.16 has no GRANT: a user's `allow_databases` and its profile's
 # `readonly` are all there is). Storage is split into an events database and an application
 # database (`<events>_app`); the users:
-#   default         loopback, with a password (EKINO_CH_DEFAULT_PASSWORD): the developer's and the
-#                   tests' admin, which makes databases of any name; nobody without it reads a
-#                   thing (issue 26: an anonymous request once could add a ministry key)
-#   ekino_admin     everything: `ekino migrate`, `ekino registry load`, `ekino keys`
+#   default         loopback, with a password (EKINO_CH_DEFAULT_PASSWORD), and only its own empty
+#                   `default` database: no side door into ekino's (issue 26: an anonymous
+#                   request once could add a ministry key)
+#   ekino_admin     everything: `ekino migrate`, `ekino registry load`, `ekino keys`; the
+#                   developer's and the tests' admin, which makes databases of any name
 #   ekino_ingest    the events databases only (writes tickets, rejects, aggregates)
 #   ekino_api       the application databases only (writes keys' audit, claims, registry)
 #   ekino_api_read  readonly=2, both: what the API reads reports with
@@ -134,7 +135,7 @@ clickhouse_users() {
 XML
   # shellcheck disable=SC2086
   {
-    clickhouse_user default "$EKINO_CH_DEFAULT_PASSWORD" default
+    clickhouse_user default "$EKINO_CH_DEFAULT_PASSWORD" default default
     clickhouse_user ekino_admin "$EKINO_CH_ADMIN_PASSWORD" default
     clickhouse_user ekino_ingest "$EKINO_CH_INGEST_PASSWORD" default $events
     clickhouse_user ekino_api "$EKINO_CH_API_PASSWORD" default $app

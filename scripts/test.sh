@@ -13,10 +13,10 @@ python3 -c "import chdb" 2>/dev/null || pip install --quiet chdb-core
 # The OpenAPI document is checked by a real validator (api/server/tests/routes.rs).
 python3 -c "import openapi_spec_validator" 2>/dev/null || pip install --quiet openapi-spec-validator
 
-# ClickHouse's admin (`default`) has a password (scripts/services.sh); the bench uses it (the
+# ClickHouse's admin (`ekino_admin`) has a password (scripts/services.sh); the bench uses it (the
 # tests read it themselves, tests/common).
 . "$(bash scripts/services.sh credentials)"
-export EKINO_CLICKHOUSE__USER=default EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_DEFAULT_PASSWORD
+export EKINO_CLICKHOUSE__USER=ekino_admin EKINO_CLICKHOUSE__PASSWORD=$EKINO_CH_ADMIN_PASSWORD
 # `ekino bench --quick` runs so the command cannot rot; its speed never fails CI (a debug
 # build's figures are not representative, so they go to target/, not BENCHMARKS.md).
 cargo build --quiet

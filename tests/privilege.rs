@@ -356,8 +356,9 @@ fn each_service_user_can_do_its_job_and_nothing_else() {
 }
 
 /// A request to ClickHouse without credentials (the `default` user, no password) reads no
-/// table of ekino's and writes none: not the keys, not the tickets. With the admin's password
-/// the same statements answer, so the refusal is the missing credentials.
+/// table of ekino's and writes none: not the keys, not the tickets. Neither does `default` with
+/// its password: it reaches no database of ekino's. With the admin's credentials the same
+/// statements answer, so each refusal is the credentials'.
 #[test]
 fn an_anonymous_request_to_clickhouse_is_refused() {
     let env = TestEnv::new("anonymous");
@@ -387,9 +388,25 @@ fn an_anonymous_request_to_clickhouse_is_refused() {
         assert_ne!(code, "200", "{sql} answered anonymously: {body}");
         assert!(body.contains("Password required for user default"), "{body}");
     }
+    let default_password = &passwords()["EKINO_CH_DEFAULT_PASSWORD"];
+    for (database, sql) in [
+        (app.as_str(), "SELECT count() FROM api_keys"),
+        (
+            app.as_str(),
+            "INSERT INTO api_keys (key_id, secret_sha256, role, bin, created_at, revoked) VALUES ('x', 'y', 'ministry', '', now(), 0)",
+        ),
+        (env.database.as_str(), "SELECT count() FROM ticket_events"),
+        ("default", &format!("SELECT count() FROM {app}.api_keys")),
+    ] {
+        let body = refused(
+            as_user("default", default_password, database, sql),
+            &format!("default with its password: {sql}"),
+        );
+        assert!(body.contains("Code: 291"), "not refused for access: {body}");
+    }
     assert_eq!(
         as_user(
-            "default",
+            ADMIN_USER,
             admin_password(),
             &app,
             "SELECT count() FROM api_keys"

@@ -56,11 +56,15 @@ pub fn clickhouse_passwords() -> &'static std::collections::HashMap<String, Stri
     })
 }
 
-/// The password of ClickHouse's `default` user, the tests' admin.
+/// The tests' admin: ClickHouse's `ekino_admin`, which makes databases of any name (`default`
+/// reaches none of ekino's, scripts/services.sh).
+pub const ADMIN_USER: &str = "ekino_admin";
+
+/// The password of [`ADMIN_USER`].
 pub fn admin_password() -> &'static str {
     clickhouse_passwords()
-        .get("EKINO_CH_DEFAULT_PASSWORD")
-        .expect("EKINO_CH_DEFAULT_PASSWORD in the services' credentials")
+        .get("EKINO_CH_ADMIN_PASSWORD")
+        .expect("EKINO_CH_ADMIN_PASSWORD in the services' credentials")
 }
 
 pub fn require_services() {
@@ -113,7 +117,7 @@ impl TestEnv {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ekino"));
         c.env("EKINO_CLICKHOUSE__DATABASE", &self.database)
-            .env("EKINO_CLICKHOUSE__USER", "default")
+            .env("EKINO_CLICKHOUSE__USER", ADMIN_USER)
             .env("EKINO_CLICKHOUSE__PASSWORD", admin_password())
             .env("EKINO_KAFKA__TOPIC", &self.name)
             .env(
@@ -296,7 +300,7 @@ pub fn clickhouse_http(database: &str, query: &str) -> String {
             "-sS",
             "--fail-with-body",
             "-u",
-            &format!("default:{}", admin_password()),
+            &format!("{ADMIN_USER}:{}", admin_password()),
             "--data-binary",
             "@-",
             &format!("{CLICKHOUSE_URL}/?database={database}"),
