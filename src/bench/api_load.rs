@@ -166,6 +166,7 @@ pub async fn run(
     secs: u64,
     events: u64,
     existing: Option<&str>,
+    keep: bool,
 ) -> anyhow::Result<Vec<Figure>> {
     let db = existing.map_or_else(
         || format!("bench_api_{}", Utc::now().format("%Y%m%d_%H%M%S")),
@@ -321,5 +322,8 @@ pub async fn run(
     }
     let _ = api.kill();
     let _ = api.wait();
+    if existing.is_none() && !keep {
+        super::drop_databases(&ch).await?;
+    }
     Ok(figures)
 }

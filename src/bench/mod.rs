@@ -9,6 +9,7 @@ mod pipeline;
 
 use figure::{progress, Figure};
 
+use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -29,6 +30,10 @@ pub struct BenchArgs {
     /// earlier run) instead of loading a new one.
     #[arg(long)]
     pub api_db: Option<String>,
+    /// Keep the database the API figures loaded (to measure again with `--api-db`); by
+    /// default every database a run makes is dropped at its end.
+    #[arg(long)]
+    pub keep: bool,
     /// Only these parts (comma-separated: hot, rebate, ingest, api); all by default.
     #[arg(long, value_delimiter = ',', value_parser = ["hot", "rebate", "ingest", "api"])]
     pub only: Vec<String>,
@@ -41,6 +46,20 @@ impl BenchArgs {
     fn wants(&self, part: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|p| p == part)
     }
+}
+
+/// Drops a run's events database and its application database (each CI run once left two).
+async fn drop_databases(ch: &ingest::ClickHouseSettings) -> anyhow::Result<()> {
+    let client = ingest::clickhouse_store::client(ch).with_database("default");
+    for db in [ch.database.clone(), ch.app_database()] {
+        client
+            .query(&format!("DROP DATABASE IF EXISTS {db}"))
+            .execute()
+            .await
+            .with_context(|| format!("dropping the bench database {db}"))?;
+    }
+    progress(&format!("dropped {} and its _app", ch.database));
+    Ok(())
 }
 
 fn fmt(v: f64) -> String {
@@ -185,6 +204,7 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
                 if args.quick { 3 } else { 20 },
                 api_events,
                 args.api_db.as_deref(),
+                args.keep,
             )
             .await?,
         );

@@ -553,5 +553,7 @@ pub async fn run(
             note: format!("ClickHouse stopped {} s while 10,000 events/s kept arriving; the process that lived through the steady and outage phases", plan.outage_secs),
         },
     ];
+    // A run's databases are of no use after it (unlike the API's, see `--keep`).
+    super::drop_databases(&ch).await?;
     Ok(figures)
 }
