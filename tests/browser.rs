@@ -1732,6 +1732,16 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         .nth(1)
         .unwrap()
         .to_owned();
+    // The applicant follows it on its own page: the figures, no decision.
+    ui.click(&format!("#claims tr[data-claim='{claim_id}'] th a"))
+        .await;
+    ui.wait("document.querySelector('#claim-lines tbody tr') !== null")
+        .await;
+    let forms: usize = ui
+        .js("document.querySelectorAll('form[action$=\"/decision\"]').length")
+        .await;
+    assert_eq!(forms, 0, "a decision form on the applicant's page");
+    ui.check("ru-applicant-claim").await;
     sign_out(ui, "ru").await;
 
     // The ministry finds it on its desk, approves it against the 2026 pool, and downloads the
@@ -1742,10 +1752,42 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ))
     .await;
     ui.check("en-ministry-desk").await;
-    ui.click(&format!(
-        "#queue tr[data-claim='{claim_id}'] button[value=approve]"
-    ))
-    .await;
+    // The desk has no decision form: the claim opens on its page, where the lines, how the
+    // rebate was worked out and the history stand beside the forms.
+    let forms: usize = ui
+        .js("document.querySelectorAll('form[action$=\"/decision\"]').length")
+        .await;
+    assert_eq!(forms, 0, "a decision form on the desk");
+    ui.click(&format!("#queue tr[data-claim='{claim_id}'] th a"))
+        .await;
+    ui.wait("document.querySelector('#approve-form') !== null")
+        .await;
+    let filed = get_json_as(&ui.base, &format!("/v1/claims/{claim_id}"), Some(&ministry));
+    let api_lines: Vec<String> = filed["result"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    let page_lines: Vec<String> = ui
+        .js("[...document.querySelectorAll('#claim-lines tbody tr')].map(r => r.dataset.line)")
+        .await;
+    assert_eq!(
+        page_lines, api_lines,
+        "every line the API judged, in its order"
+    );
+    assert_eq!(
+        shown(&ui.text("#claim-rebate").await, "en"),
+        api_decimal(&filed["rebate"]),
+        "the rebate on the page is the API's"
+    );
+    let derivation = ui.text("#claim-derivation").await;
+    assert!(
+        derivation.contains("Rate") && derivation.contains("Qualifying spend"),
+        "how it was worked out: {derivation}"
+    );
+    ui.check("en-ministry-claim").await;
+    ui.click("#approve-form button[value=approve]").await;
     ui.wait(&format!(
         "location.search === '?decided={claim_id}' && document.querySelector('.notice')"
     ))

@@ -1094,7 +1094,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         let refused = decide(&ids[4], &format!("csrf={token}&decision=approve"));
         assert_eq!(refused.status, 422);
         assert!(
-            refused.body.contains("осталось KZT 2\u{a0}700\u{a0}000\u{a0}000,00, заявка на KZT 4\u{a0}325\u{a0}000\u{a0}000,00, не хватает KZT 1\u{a0}625\u{a0}000\u{a0}000,00"),
+            refused.body.contains("осталось 2\u{a0}700\u{a0}000\u{a0}000,00\u{a0}₸, заявка на 4\u{a0}325\u{a0}000\u{a0}000,00\u{a0}₸, не хватает 1\u{a0}625\u{a0}000\u{a0}000,00\u{a0}₸"),
             "the refusal with the pool's figures: {}",
             refused.body
         );
@@ -1133,9 +1133,64 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         "{step}"
     );
 
+    // Each claim has a page, linked from the desk: the ministry's shows every line the API
+    // judged, the rebate, and the history with the reason; a decided claim has no forms, a
+    // waiting one has them there and nowhere else.
+    let desk = site.get("/ru/ministry", Some(&m));
+    assert!(
+        !desk.body.contains("/decision\""),
+        "a decision form on the desk, away from the claim's figures"
+    );
+    let page = site.get(&format!("/ru/ministry/claims/{}", ids[4]), Some(&m));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for line in step["result"]["lines"].as_array().unwrap() {
+        assert!(
+            page.body
+                .contains(&format!("data-line=\"{}\"", line["id"].as_str().unwrap())),
+            "line {line} is not on the claim's page"
+        );
+    }
+    assert!(
+        page.body.contains("4\u{a0}325\u{a0}000\u{a0}000,00\u{a0}₸")
+            && page.body.contains("no pool left")
+            && !page.body.contains("/decision\""),
+        "{}",
+        page.body
+    );
+    let waiting = file(6);
+    let waiting = waiting["claim_id"].as_str().unwrap();
+    let page = site.get(&format!("/ru/ministry/claims/{waiting}"), Some(&m));
+    assert!(
+        page.body.contains(&format!(
+            "action=\"/ru/ministry/claims/{waiting}/decision\""
+        )) && page.body.contains("id=\"pool-left\""),
+        "the waiting claim's page has its forms and the pool: {}",
+        page.body
+    );
+    assert_eq!(
+        site.get("/ru/ministry/claims/CL-none", Some(&m)).status,
+        404
+    );
+
     // The applicant files a sixth claim through the form: the preview shows the rebate and
     // each line's fate in Russian, filing stores it, and it waits on the ministry's desk.
     let a = site.sign_in("ru", &foreign);
+    // The applicant's own claim page: the same figures, no decision form; another producer's
+    // key does not find it.
+    let own = site.get(&format!("/ru/producer/claims/{}", ids[4]), Some(&a));
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(
+        own.body.contains("data-line=\"L1\"") && !own.body.contains("/decision\""),
+        "{}",
+        own.body
+    );
+    let other = site.sign_in("ru", &producer);
+    assert_eq!(
+        site.get(&format!("/ru/producer/claims/{}", ids[4]), Some(&other))
+            .status,
+        404,
+        "another producer's claim"
+    );
     let form = site.get("/ru/producer/claim", Some(&a));
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(
@@ -1161,7 +1216,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     };
     let preview = post("preview");
     assert_eq!(preview.status, 200, "{}", preview.body);
-    assert!(preview.body.contains("<div id=\"preview-rebate\"><dt>Возврат</dt><dd>KZT 4\u{a0}325\u{a0}000\u{a0}000,00</dd></div>"), "{}", preview.body);
+    assert!(preview.body.contains("<div id=\"preview-rebate\"><dt>Возврат</dt><dd>4\u{a0}325\u{a0}000\u{a0}000,00\u{a0}₸</dd></div>"), "{}", preview.body);
     // A date written the Russian way in a spend line: the engine refuses it by a stable code
     // the page says in Russian, naming the line as a spreadsheet counts it; the API's problem
     // carries the same code and what it found. A line short of a cell is the form's own refusal.

@@ -379,7 +379,7 @@ pub fn compute(
         eligible -= excess;
         caps.push(CapResult {
             code: code.clone(),
-            applies_to: "spend",
+            applies_to: "spend".into(),
             limit,
             bound: excess > Decimal::ZERO,
             by: excess,
@@ -467,7 +467,7 @@ pub fn compute(
         rebate -= excess;
         caps.push(CapResult {
             code: code.clone(),
-            applies_to: "rebate",
+            applies_to: "rebate".into(),
             limit,
             bound: excess > Decimal::ZERO,
             by: excess,

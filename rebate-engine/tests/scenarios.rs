@@ -49,6 +49,10 @@ fn scenario_table() {
         let r = compute(&programme, &claim, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
         let want = &case["expect"];
         let got = serde_json::to_value(&r).unwrap();
+        // What a filed claim stores is read back whole (the claim pages show it).
+        let stored: rebate_engine::RebateResult = serde_json::from_value(got.clone())
+            .unwrap_or_else(|e| panic!("{name}: the stored result does not read back: {e}"));
+        assert_eq!(stored, r, "{name}: the stored result reads back changed");
         for (key, expected) in want.as_object().unwrap() {
             match key.as_str() {
                 "eligible" => assert_eq!(

@@ -934,3 +934,22 @@ ven-sessions-of = { $with } of { $of }
 ven-days-of = { $below } of { $of }
 ven-within = within { $n } s
 ven-undeclared = Cinemas without a declared session that has ended in these days (no completeness to judge): { $n }.
+
+# One claim's page (pages/claim_page.rs)
+claim-page-title = Rebate claim
+claim-back = Back
+claim-facts = The claim
+claim-tax = Tax
+claim-pool-left = Left in the programme's pool this year
+claim-decided = This claim is decided; its history is below.
+claim-lines-heading = Spend lines and how each was judged
+claim-paid-on = Paid on
+claim-vendor-country = Vendor's country
+claim-as-filed = As filed
+claim-fx-heading = Exchange rates used
+claim-fx-none = Every line is in the programme's currency: nothing was converted.
+claim-fx-official = In force (tenge per unit), used for the payout
+claim-fx-claimed = The applicant's own (tenge per unit)
+claim-applicant-fx = At the applicant's own rates the rebate would be { $rebate }; the rates in force give { $difference } more (negative: less).
+claim-history = History
+claim-open = Open the claim and decide

@@ -935,3 +935,22 @@ ven-sessions-of = { $of } ішінен { $with }
 ven-days-of = { $of } ішінен { $below }
 ven-within = { $n } с ішінде
 ven-undeclared = Осы күндері мәлімделген әрі аяқталған сеансы жоқ кинотеатрлар (толықтықты бағалау мүмкін емес): { $n }.
+
+# One claim's page (pages/claim_page.rs)
+claim-page-title = Өтемге өтінім
+claim-back = Артқа
+claim-facts = Өтінім
+claim-tax = Салық
+claim-pool-left = Бағдарлама қорында биыл қалғаны
+claim-decided = Өтінім бойынша шешім қабылданды; тарихы төменде.
+claim-lines-heading = Шығын жолдары және әрқайсысы бойынша шешім
+claim-paid-on = Төленген күні
+claim-vendor-country = Жеткізушінің елі
+claim-as-filed = Берілгендей
+claim-fx-heading = Қолданылған валюта бағамдары
+claim-fx-none = Барлық жол бағдарлама валютасында: қайта есептеу болған жоқ.
+claim-fx-official = Қолданыстағы (бірлігіне теңге), төлем соған сай
+claim-fx-claimed = Өтініш берушінің бағамы (бірлігіне теңге)
+claim-applicant-fx = Өтініш берушінің бағамдарымен өтем { $rebate } болар еді; қолданыстағы бағамдармен { $difference } артық (теріс болса — кем).
+claim-history = Тарихы
+claim-open = Өтінімді ашып, шешім қабылдау

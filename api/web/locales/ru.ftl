@@ -934,3 +934,22 @@ ven-sessions-of = { $with } из { $of }
 ven-days-of = { $below } из { $of }
 ven-within = за { $n } с
 ven-undeclared = Кинотеатров без заявленных и завершившихся сеансов за эти дни (полноту оценить нельзя): { $n }.
+
+# One claim's page (pages/claim_page.rs)
+claim-page-title = Заявка на возврат
+claim-back = Назад
+claim-facts = Заявка
+claim-tax = Налог
+claim-pool-left = Осталось в фонде программы в этом году
+claim-decided = Решение по заявке принято; история ниже.
+claim-lines-heading = Строки расходов и решение по каждой
+claim-paid-on = Дата оплаты
+claim-vendor-country = Страна поставщика
+claim-as-filed = Как подано
+claim-fx-heading = Применённые курсы валют
+claim-fx-none = Все строки в валюте программы: пересчёта не было.
+claim-fx-official = Действующий (тенге за единицу), по нему выплата
+claim-fx-claimed = Курс заявителя (тенге за единицу)
+claim-applicant-fx = По курсам заявителя возврат составил бы { $rebate }; по действующим курсам на { $difference } больше (отрицательное — меньше).
+claim-history = История
+claim-open = Открыть заявку и решить

@@ -36,9 +36,9 @@ use api_edge::{public, query, state, State};
 use i18n::Lang;
 use pages::ministry::decisions;
 use pages::{
-    audit, box_office, cases, cinema, claim, commission, film, glossary, head_count, ministry,
-    ministry_cinemas, people, producer, producer_film, productions, programmes, rebates, registry,
-    sales, sign_in, signals, upload, vendors,
+    audit, box_office, cases, cinema, claim, claim_page, commission, film, glossary, head_count,
+    ministry, ministry_cinemas, people, producer, producer_film, productions, programmes, rebates,
+    registry, sales, sign_in, signals, upload, vendors,
 };
 use params::{path_segment, percent_decode};
 
@@ -355,6 +355,32 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                     .await)
                 },
             );
+    // One claim, for the ministry (with the decision forms) and for its applicant (see
+    // `claim_page`).
+    let claim_page = |section: &'static str, role: Role| {
+        lang()
+            .and(warp::path(section))
+            .and(warp::path("claims"))
+            .and(warp::path::param::<String>())
+            .and(warp::path::end())
+            .and(warp::get())
+            .and(state(s.clone()))
+            .and(session_cookie(s))
+            .and(query())
+            .then(
+                move |lang: Lang, id: String, s: State, cookie: Option<String>, q: String| async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("{section}/claims/{}", path_segment(&id));
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                        Ok(signed) => claim_page::page(&s, lang, &signed, &id).await,
+                        Err(resp) => resp,
+                    }
+                },
+            )
+            .boxed()
+    };
+    let ministry_claim = claim_page("ministry", Role::Ministry);
+    let producer_claim = claim_page("producer", Role::Producer);
     // A cinema's file of events (see `upload`).
     let upload_form = signed_page(
         s,
@@ -594,6 +620,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(sign_out.boxed())
         .unify()
         .or(decision.boxed())
+        .unify()
+        .or(ministry_claim)
+        .unify()
+        .or(producer_claim)
         .unify()
         .or(upload_form)
         .unify()

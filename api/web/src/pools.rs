@@ -32,7 +32,7 @@ pub fn pool_lines(s: &AppState, lang: Lang, pools: &handlers::claims::PoolsReply
 /// An amount the API wrote as text, in its currency; a dash when there is none.
 pub fn amount(lang: Lang, currency: &str, s: Option<&String>) -> String {
     match s.and_then(|x| x.parse::<Decimal>().ok()) {
-        Some(d) => format!("{currency} {}", i18n::number(lang, d, 2)),
+        Some(d) => i18n::amount(lang, d, currency),
         None => "—".into(),
     }
 }

@@ -60,6 +60,8 @@ pub struct ClaimView {
     pub currency: String,
     /// The computed result with its line-by-line explanation.
     pub result: serde_json::Value,
+    /// The claim as filed (its lines in their own currencies, its own FX rates if any).
+    pub claim: serde_json::Value,
     pub history: Vec<Step>,
 }
 
@@ -76,6 +78,7 @@ fn view(events: &[ClaimEvent]) -> Result<ClaimView, ApiError> {
         rebate: last.rebate.clone(),
         currency: first.currency.clone(),
         result: serde_json::from_str(&last.result).unwrap_or(serde_json::Value::Null),
+        claim: serde_json::from_str(&first.claim).unwrap_or(serde_json::Value::Null),
         history: events
             .iter()
             .map(|e| Step {
@@ -122,6 +125,7 @@ async fn official_result(
             let result = rebate_engine::compute(&programme, &official_claim, &Context { fx: &fx, index: &index })?;
             let mut json = serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.to_string()))?;
             json["fx_source"] = serde_json::json!(source.as_str());
+            json["fx_used"] = fx_used(&programme, &claim, &fx);
             if !claim.fx.is_empty() {
                 let asserted = rebate_engine::compute(&programme, &claim, &Context { fx: &fx, index: &index })?;
                 json["applicant_fx"] = serde_json::json!({
@@ -134,6 +138,40 @@ async fn official_result(
             Ok((result, text))
         })
         .await?
+}
+
+/// The rates a claim was converted at, one per currency and payment date of its lines (and the
+/// programme's own currency when it is not the tenge): KZT per unit in force (`official`, what
+/// the payout uses) and the applicant's own when its claim gave one (`claimed`), so that a
+/// decision can be checked against both without the tables of that day.
+fn fx_used(
+    programme: &rebate_engine::Programme,
+    claim: &Claim,
+    fx: &rebate_engine::FxTable,
+) -> serde_json::Value {
+    let mut seen = std::collections::BTreeSet::new();
+    let pairs = claim
+        .lines
+        .iter()
+        .filter(|l| l.currency != programme.currency)
+        .flat_map(|l| {
+            [
+                (l.currency.clone(), l.paid_on),
+                (programme.currency.clone(), l.paid_on),
+            ]
+        })
+        .filter(|(c, d)| c.as_str() != "KZT" && seen.insert((c.to_string(), *d)));
+    let rates: Vec<serde_json::Value> = pairs
+        .map(|(c, d)| {
+            serde_json::json!({
+                "currency": c.as_str(),
+                "date": d.to_string(),
+                "official": fx.kzt_per_unit(&c, d).ok().map(|r| r.to_string()),
+                "claimed": claim.fx.kzt_per_unit(&c, d).ok().map(|r| r.to_string()),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rates)
 }
 
 async fn load(s: &AppState, id: &str) -> Result<Vec<ClaimEvent>, ApiError> {

@@ -300,7 +300,7 @@ pub fn preview_view(lang: Lang, currency: &str, rebate: &str, result: &Value) ->
     let money = |v: &Value| {
         v.as_str()
             .and_then(|s| s.parse().ok())
-            .map(|d| format!("{currency} {}", i18n::number(lang, d, 2)))
+            .map(|d| i18n::amount(lang, d, currency))
             .unwrap_or_default()
     };
     PreviewView {

@@ -8,6 +8,7 @@ pub mod box_office;
 pub mod cases;
 pub mod cinema;
 pub mod claim;
+pub mod claim_page;
 pub mod commission;
 pub mod film;
 pub mod glossary;

@@ -31,6 +31,8 @@ pub struct FilmLine {
 
 pub struct ClaimLine {
     pub id: String,
+    /// Its page: lines, derivation, rates and history.
+    pub href: String,
     pub programme: String,
     pub film: String,
     pub status: String,
@@ -127,6 +129,11 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .claims
         .iter()
         .map(|c| ClaimLine {
+            href: format!(
+                "/{}/producer/claims/{}",
+                lang.code(),
+                crate::params::path_segment(&c.claim_id)
+            ),
             id: c.claim_id.clone(),
             programme: crate::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
@@ -134,7 +141,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             rebate: c
                 .rebate
                 .parse()
-                .map(|d| format!("{} {}", c.currency, i18n::number(lang, d, 2)))
+                .map(|d| i18n::amount(lang, d, &c.currency))
                 .unwrap_or_else(|_| c.rebate.clone()),
             submitted: at(lang, c.submitted_at),
         })

@@ -142,7 +142,7 @@ pub struct BriefPage {
     pub wide_css: String,
 }
 
-fn result_view(
+pub(crate) fn result_view(
     lang: Lang,
     programmes: &[Programme],
     r: &RebateResult,

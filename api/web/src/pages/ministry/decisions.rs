@@ -1,5 +1,6 @@
-//! `POST /{lang}/ministry/claims/{id}/decision`: the claims desk's forms (approve, reject with
-//! a reason, mark paid). The decision goes through the JSON API's own handler
+//! `POST /{lang}/ministry/claims/{id}/decision`: the claim page's forms (approve, reject with
+//! a reason, mark paid; see `claim_page`: they are nowhere else). A refusal comes back to that
+//! page, a decision taken goes back to the desk with its notice. The decision goes through the JSON API's own handler
 //! (`POST /v1/claims/{id}/decision`), so it is queued to the one decider and checked against
 //! the pool and the beneficiary cap exactly as there.
 //!
@@ -15,7 +16,7 @@ use rust_decimal::Decimal;
 use warp::reply::Response;
 
 use crate::i18n::{self, Lang};
-use crate::pages::ministry;
+use crate::pages::claim_page;
 use crate::session::{self, Signed};
 use api_core::claims::Decision;
 use api_core::handlers;
@@ -25,7 +26,7 @@ use api_core::state::AppState;
 /// Why the page refuses before asking the decider, in the page's language.
 pub fn pool_refusal(lang: Lang, currency: &str, left: Decimal, rebate: Decimal) -> Option<String> {
     (rebate > left).then(|| {
-        let amount = |d: Decimal| format!("{currency} {}", i18n::number(lang, d, 2));
+        let amount = |d: Decimal| i18n::amount(lang, d, currency);
         i18n::t_with(
             lang,
             "cab-pool-overdrawn",
@@ -55,9 +56,9 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
     {
         return done(session::forbidden(lang));
     }
-    // The desk again, with the form's refusal in the reader's words.
+    // The claim's page again (where the forms are), with the refusal in the reader's words.
     let refused = |key: &'static str| async move {
-        done(ministry::render(s, lang, signed, "", Some(i18n::t(lang, key))).await)
+        done(claim_page::render(s, lang, signed, id, Some(i18n::t(lang, key))).await)
     };
     let decision = match form.get("decision").map(String::as_str) {
         Some("approve") => Decision::Approve,
@@ -91,7 +92,7 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
             .and_then(|l| l.parse::<Decimal>().ok());
         if let (Some(left), Ok(rebate)) = (left, claim.rebate.parse::<Decimal>()) {
             if let Some(why) = pool_refusal(lang, &claim.currency, left, rebate) {
-                return done(ministry::render(s, lang, signed, "", Some(why)).await);
+                return done(claim_page::render(s, lang, signed, id, Some(why)).await);
             }
         }
     }
@@ -115,7 +116,7 @@ pub async fn decide(s: &AppState, lang: Lang, signed: &Signed, id: &str, body: &
                 "cab-decision-refused",
                 &[("reason", crate::page::message(lang, &e))],
             );
-            done(ministry::render(s, lang, signed, "", Some(why)).await)
+            done(claim_page::render(s, lang, signed, id, Some(why)).await)
         }
     }
 }
@@ -134,12 +135,12 @@ mod tests {
         );
         let why = pool_refusal(Lang::En, "KZT", dec!(100), dec!(250.5)).unwrap();
         assert!(
-            why.contains("KZT 100.00") && why.contains("KZT 250.50") && why.contains("KZT 150.50"),
+            why.contains("₸100.00") && why.contains("₸250.50") && why.contains("₸150.50"),
             "{why}"
         );
         let why = pool_refusal(Lang::Ru, "KZT", dec!(1000), dec!(1500)).unwrap();
         assert!(
-            why.contains("KZT 1\u{a0}000,00") && why.contains("KZT 500,00"),
+            why.contains("1\u{a0}000,00\u{a0}₸") && why.contains("500,00\u{a0}₸"),
             "{why}"
         );
     }

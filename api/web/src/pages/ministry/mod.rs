@@ -63,8 +63,8 @@ pub struct SilentLine {
 
 pub struct QueueLine {
     pub id: String,
-    /// The decisions this claim can take now: approve and reject, or mark paid.
-    pub approved: bool,
+    /// Its page, where it is decided.
+    pub href: String,
     pub programme: String,
     pub film: String,
     pub by: String,
@@ -86,11 +86,8 @@ pub struct MinistryPage {
     pub queue: Vec<QueueLine>,
     pub pools_year: i32,
     pub pools: Vec<PoolLine>,
-    /// The sentence after a decision (`?decided=`), or the refusal of one.
+    /// The sentence after a decision (`?decided=`).
     pub notice: Option<String>,
-    pub refusal: Option<String>,
-    /// The session's token, for the decision forms.
-    pub csrf: String,
 }
 
 fn share(lang: Lang, s: Option<&String>) -> String {
@@ -118,17 +115,11 @@ fn register(all: &[FilmRoi]) -> Vec<&FilmRoi> {
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
-    render(s, lang, signed, query, None).await
+    render(s, lang, signed, query).await
 }
 
-/// The desk, with the refusal of a decision just tried (422) when there is one.
-pub async fn render(
-    s: &AppState,
-    lang: Lang,
-    signed: &Signed,
-    query: &str,
-    refusal: Option<String>,
-) -> Response {
+/// The desk. Its claims link to their pages, where the decision forms are beside the figures.
+async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let fail = |e: &api_core::error::ApiError| {
@@ -276,7 +267,11 @@ pub async fn render(
         .iter()
         .map(|c| QueueLine {
             id: c.claim_id.clone(),
-            approved: c.status == "approved",
+            href: format!(
+                "/{}/ministry/claims/{}",
+                lang.code(),
+                crate::params::path_segment(&c.claim_id)
+            ),
             programme: crate::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
             by: c.submitted_by.clone(),
@@ -311,14 +306,8 @@ pub async fn render(
         notice: form
             .get("decided")
             .map(|id| i18n::t_with(lang, "cab-decided", &[("claim", id.clone())])),
-        refusal,
-        csrf: signed.session.csrf.clone(),
     };
-    let status = if page_.refusal.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = StatusCode::OK;
     cabinet::done(
         s,
         page::html(status, lang, &page_),
