@@ -1217,9 +1217,11 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     let preview = post("preview");
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert!(preview.body.contains("<div id=\"preview-rebate\"><dt>Возврат</dt><dd>4\u{a0}325\u{a0}000\u{a0}000,00\u{a0}₸</dd></div>"), "{}", preview.body);
-    // A date written the Russian way in a spend line: the engine refuses it by a stable code
-    // the page says in Russian, naming the line as a spreadsheet counts it; the API's problem
-    // carries the same code and what it found. A line short of a cell is the form's own refusal.
+    // A date that is no date in a spend line: the engine refuses it by a stable code the page
+    // says in Russian, naming the row as the file counts it (the header is row 1) and the
+    // column by its Russian name; the API's problem carries the same code and what it found.
+    // A line short of a cell is the form's own refusal; every problem is listed at once. A
+    // date written the Russian way (01.05.2026) is read.
     let bad = |lines: &str| {
         let body = fields.replace(
             &fields[fields.find("&lines=").unwrap()..],
@@ -1235,24 +1237,32 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         )
     };
     let dated = bad(
-        "id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;01.05.2026;KZ",
+        "id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;31.02.2026;KZ\nL2;crew_wages;100;KZT;01.05.2026;KZ",
     );
     assert_eq!(dated.status, 400, "{}", dated.body);
     assert!(
-        dated.body.contains(
-            "Строка расходов 1, paid_on: должно быть датой (ГГГГ-ММ-ДД), а не «01.05.2026»"
-        ),
+        dated
+            .body
+            .contains("Строка 2, Дата оплаты: должно быть датой (ГГГГ-ММ-ДД), а не «31.02.2026»")
+            && !dated.body.contains("Строка 3"),
         "{}",
         dated.body
     );
-    let short = bad("id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;2026-05-01;KZ\nL2;crew_wages;100;KZT;2026-05-01");
+    let short = bad("id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;100;KZT;2026-05-01;KZ\nL2;crew_wages;100;KZT;2026-05-01\nL3;crew_wages;1x;KZT;2026-05-01;KZ");
     assert_eq!(short.status, 400, "{}", short.body);
     assert!(
         short
             .body
-            .contains("Строка расходов 2: в строке ячеек: 5, а в заголовке: 6"),
+            .contains("Строка 3: в строке ячеек: 5, а в заголовке: 6"),
         "{}",
         short.body
+    );
+    let both = bad("id;category;amount;currency;paid_on;vendor_country\nL1;crew_wages;1x;KZT;2026-05-01;KZ\nL2;crew_wages;100;KZT;2026-05-01;kaz");
+    assert!(
+        both.body.contains("Строка 2, Сумма:")
+            && both.body.contains("Строка 3, Страна поставщика:"),
+        "every problem at once: {}",
+        both.body
     );
     let claim = json!({"programme": "kz", "as_of": "2026-11-20", "production": {"title": "X", "kind": "feature", "total_budget": {"amount": "1000", "currency": "KZT"}, "applicant_country": "US",
         "registered_on": "2026-03-01", "completed_on": "2026-08-31"}, "lines": [{"id": "L1", "category": "crew_wages", "amount": "100", "currency": "KZT", "paid_on": "01.05.2026", "vendor_country": "KZ"}]});

@@ -275,28 +275,45 @@ pub fn parse_fx(list: &[FxInput]) -> Result<FxTable, InputError> {
     Ok(fx)
 }
 
+/// Every problem of the spend lines at once, each at its `lines[i].<column>` path, by line and
+/// then column (`id`, `category`, `amount`, `currency`, `paid_on`, `vendor_country`): a form
+/// lists them all, [`Claim::parse`] refuses with the first.
+pub fn line_problems(lines: &[LineInput]) -> Vec<InputError> {
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    for (i, l) in lines.iter().enumerate() {
+        let f = |name: &str| format!("lines[{i}].{name}");
+        if l.id.trim().is_empty() {
+            out.push(InputError::new(f("id"), Reason::Empty));
+        } else if !ids.insert(l.id.as_str()) {
+            out.push(InputError::new(
+                f("id"),
+                Reason::DuplicateId { id: l.id.clone() },
+            ));
+        }
+        if l.category.trim().is_empty() {
+            out.push(InputError::new(f("category"), Reason::Empty));
+        }
+        out.extend(parse_amount(&f("amount"), &l.amount).err());
+        out.extend(currency(&f("currency"), &l.currency).err());
+        out.extend(date(&f("paid_on"), &l.paid_on).err());
+        out.extend(country(&f("vendor_country"), &l.vendor_country).err());
+    }
+    out
+}
+
 impl Claim {
     pub fn parse_json(text: &str) -> Result<Self, InputError> {
         Self::parse(&from_json::<ClaimInput>(text)?)
     }
 
     pub fn parse(input: &ClaimInput) -> Result<Self, InputError> {
-        let mut ids = HashSet::new();
+        if let Some(first) = line_problems(&input.lines).into_iter().next() {
+            return Err(first);
+        }
         let mut lines = Vec::with_capacity(input.lines.len());
         for (i, l) in input.lines.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
-            if l.id.trim().is_empty() {
-                return Err(InputError::new(f("id"), Reason::Empty));
-            }
-            if !ids.insert(l.id.as_str()) {
-                return Err(InputError::new(
-                    f("id"),
-                    Reason::DuplicateId { id: l.id.clone() },
-                ));
-            }
-            if l.category.trim().is_empty() {
-                return Err(InputError::new(f("category"), Reason::Empty));
-            }
             lines.push(Line {
                 id: l.id.clone(),
                 category: l.category.clone(),

@@ -246,3 +246,37 @@ fn cross_field_rules_are_refused_with_their_field() {
         "10.0 is 10"
     );
 }
+
+/// A form lists every problem of the spend lines at once, each at its line and column, in the
+/// order of the lines; filing refuses with the first of them.
+#[test]
+fn every_problem_of_the_lines_is_found_at_once() {
+    let mut example: Value =
+        serde_json::from_str(include_str!("../examples/claim-steppe-light.json")).unwrap();
+    let line = example["lines"][0].clone();
+    let mut lines = vec![line.clone(); 4];
+    for (i, l) in lines.iter_mut().enumerate() {
+        l["id"] = Value::from(format!("L{i}"));
+    }
+    lines[1]["amount"] = Value::from("12,5x");
+    lines[1]["paid_on"] = Value::from("01.05.2026");
+    lines[3]["id"] = Value::from("L0");
+    lines[3]["vendor_country"] = Value::from("kaz");
+    example["lines"] = Value::from(lines);
+    let input: rebate_engine::ClaimInput = serde_json::from_value(example.clone()).unwrap();
+    let found: Vec<String> = rebate_engine::claim::line_problems(&input.lines)
+        .iter()
+        .map(|e| e.field.clone())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "lines[1].amount",
+            "lines[1].paid_on",
+            "lines[3].id",
+            "lines[3].vendor_country"
+        ]
+    );
+    let first = Claim::parse_json(&example.to_string()).unwrap_err();
+    assert_eq!(first.field, "lines[1].amount");
+}

@@ -23,6 +23,7 @@ pub mod pools;
 pub mod reasons;
 pub mod saved;
 pub mod session;
+pub mod spend_file;
 pub mod words;
 
 use warp::filters::BoxedFilter;
@@ -140,12 +141,20 @@ fn cabinet(s: &State, home: &'static str, role: Role) -> BoxedFilter<(Response,)
         .boxed()
 }
 
-/// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
-/// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
-/// `POST /{lang}/cinema/{name}`: a cinema's file form (`multipart/form-data` up to `limit`
-/// bytes), signed in as a cinema (the upload page's gate), then `post`.
-fn file_post<F, Fut>(s: &State, name: &'static str, limit: u64, post: F) -> BoxedFilter<(Response,)>
+/// `POST /{lang}/<path>`: a form with files (`multipart/form-data` up to `limit` bytes, read
+/// only once `post` reads it), signed in as one of `roles` (`session::gate_form`; `screen` is
+/// where a refusal sends the visitor back to), then `post`. Another content type is not this
+/// route's (the form's urlencoded twin, if any, takes it).
+fn file_post<P, F, Fut>(
+    s: &State,
+    path: P,
+    screen: &'static str,
+    roles: &'static [Role],
+    limit: u64,
+    post: F,
+) -> BoxedFilter<(Response,)>
 where
+    P: Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
     F: Fn(State, Lang, session::Signed, warp::multipart::FormData) -> Fut
         + Clone
         + Send
@@ -154,9 +163,7 @@ where
     Fut: std::future::Future<Output = Response> + Send + 'static,
 {
     lang()
-        .and(warp::path("cinema"))
-        .and(warp::path(name))
-        .and(warp::path::end())
+        .and(path)
         .and(warp::post())
         .and(state(s.clone()))
         .and(session_cookie(s))
@@ -165,15 +172,7 @@ where
             move |lang: Lang, s: State, cookie: Option<String>, form: warp::multipart::FormData| {
                 let post = post.clone();
                 async move {
-                    match session::gate_form(
-                        &s,
-                        lang,
-                        cookie.as_deref(),
-                        "cinema/upload",
-                        &[Role::Cinema],
-                    )
-                    .await
-                    {
+                    match session::gate_form(&s, lang, cookie.as_deref(), screen, roles).await {
                         Ok(signed) => post(s, lang, signed, form).await,
                         Err(resp) => resp,
                     }
@@ -220,6 +219,8 @@ where
         .boxed()
 }
 
+/// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
+/// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
 fn signed_page<F, Fut>(
     s: &State,
     section: &'static str,
@@ -551,13 +552,17 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
     // A file of ticket events, and one of declared sessions (`ekino.session/1`).
     let upload_post = file_post(
         s,
-        "upload",
+        warp::path!("cinema" / "upload"),
+        "cinema/upload",
+        &[Role::Cinema],
         multipart_limit,
         |s, lang, signed, form| async move { upload::post(&s, lang, &signed, form).await },
     );
     let sessions_post = file_post(
         s,
-        "sessions",
+        warp::path!("cinema" / "sessions"),
+        "cinema/upload",
+        &[Role::Cinema],
         multipart_limit,
         |s, lang, signed, form| async move { upload::post_sessions(&s, lang, &signed, form).await },
     );
@@ -592,6 +597,20 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 }
             },
         );
+    // The page sends the claim form with its file; pasted lines may also come urlencoded.
+    let claim_file_post = file_post(
+        s,
+        warp::path!("producer" / "claim"),
+        "producer/claim",
+        &[Role::Producer],
+        multipart_limit,
+        |s, lang, signed, form| async move { claim::post_multipart(&s, lang, &signed, form).await },
+    );
+    // The spend lines' template, headed in the page's language.
+    let claim_template = lang()
+        .and(warp::path!("producer" / "claim" / "template.csv"))
+        .and(warp::get())
+        .map(claim::template);
     let claim_post = lang()
         .and(warp::path!("producer" / "claim"))
         .and(warp::post())
@@ -658,6 +677,10 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(void.boxed())
         .unify()
         .or(claim_form.boxed())
+        .unify()
+        .or(claim_file_post)
+        .unify()
+        .or(claim_template.boxed())
         .unify()
         .or(claim_post.boxed())
         .unify()

@@ -37,6 +37,25 @@ pub fn field_words(lang: Lang, field: &str) -> String {
     if let Some((_, key)) = LABELS.iter().find(|(path, _)| *path == field) {
         return i18n::t(lang, key);
     }
+    // A row of an uploaded or pasted file, counted as the file shows it (`spend_file`).
+    if let Some((n, tail)) = field
+        .strip_prefix("row[")
+        .and_then(|r| r.split_once(']'))
+        .filter(|(n, _)| n.parse::<usize>().is_ok())
+    {
+        let row = i18n::t_with(lang, "field-row", &[("n", n.to_owned())]);
+        return match tail.strip_prefix('.') {
+            Some(column) => i18n::t_with(
+                lang,
+                "field-column",
+                &[
+                    ("line", row),
+                    ("column", crate::spend_file::column_word(lang, column)),
+                ],
+            ),
+            None => row,
+        };
+    }
     for (list, key) in [("lines", "field-line"), ("budget", "field-budget-line")] {
         let Some(rest) = field.strip_prefix(list).and_then(|r| r.strip_prefix('[')) else {
             continue;
@@ -50,7 +69,10 @@ pub fn field_words(lang: Lang, field: &str) -> String {
             Some(column) => i18n::t_with(
                 lang,
                 "field-column",
-                &[("line", line), ("column", column.to_owned())],
+                &[
+                    ("line", line),
+                    ("column", crate::spend_file::column_word(lang, column)),
+                ],
             ),
             None => line,
         };
@@ -220,8 +242,10 @@ mod tests {
         let cases = [
             ("production.total_budget.currency", Lang::En, "Currency"),
             ("claim.production.completed_on", Lang::Ru, "Дата завершения"),
-            ("lines[2].amount", Lang::En, "Spend line 3, amount"),
+            ("lines[2].amount", Lang::En, "Spend line 3, Amount"),
             ("lines[0]", Lang::Kk, "1-шығыс жолы"),
+            ("row[7].amount", Lang::Kk, "7-жол, Сома"),
+            ("row[12]", Lang::Ru, "Строка 12"),
             ("budget[1].vendor", Lang::En, "Budget line 2, vendor"),
             ("fx[0].kzt", Lang::En, "fx[0].kzt"),
             ("lines[x].amount", Lang::En, "lines[x].amount"),

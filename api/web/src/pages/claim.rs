@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use askama::Template;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use warp::http::StatusCode;
 use warp::reply::Response;
 
@@ -31,73 +31,7 @@ use api_core::handlers::claims::SubmitClaim;
 use api_core::sessions;
 use api_core::state::AppState;
 
-/// The columns a spend line may have; the first six are required.
-pub const COLUMNS: [&str; 8] = [
-    "id",
-    "category",
-    "amount",
-    "currency",
-    "paid_on",
-    "vendor_country",
-    "vendor_bin",
-    "resident",
-];
-const REQUIRED: usize = 6;
-
-/// Why the form's own text cannot become a claim, before the engine reads it: a stable code
-/// (`form-<code>` in the catalogues) with its parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FormProblem {
-    Days { got: String },
-    NoHeader,
-    UnknownColumn { at: usize, name: String },
-    MissingColumn { name: String },
-    Cells { got: usize, want: usize },
-    NotBool { got: String },
-    NoLines,
-}
-
-impl FormProblem {
-    pub fn code(&self) -> &'static str {
-        match self {
-            FormProblem::Days { .. } => "days",
-            FormProblem::NoHeader => "no_header",
-            FormProblem::UnknownColumn { .. } => "unknown_column",
-            FormProblem::MissingColumn { .. } => "missing_column",
-            FormProblem::Cells { .. } => "cells",
-            FormProblem::NotBool { .. } => "not_bool",
-            FormProblem::NoLines => "no_lines",
-        }
-    }
-
-    pub fn params(&self) -> Vec<(&'static str, String)> {
-        match self {
-            FormProblem::Days { got } | FormProblem::NotBool { got } => vec![("got", got.clone())],
-            FormProblem::UnknownColumn { at, name } => vec![
-                ("at", at.to_string()),
-                ("name", name.clone()),
-                ("columns", COLUMNS.join(", ")),
-            ],
-            FormProblem::MissingColumn { name } => vec![("name", name.clone())],
-            FormProblem::Cells { got, want } => {
-                vec![("got", got.to_string()), ("want", want.to_string())]
-            }
-            FormProblem::NoHeader | FormProblem::NoLines => Vec::new(),
-        }
-    }
-
-    /// "Field: reason" in the page's language.
-    pub fn said(&self, lang: Lang, field: &str) -> String {
-        crate::reasons::refusal(
-            lang,
-            field,
-            i18n::t_with(lang, &format!("form-{}", self.code()), &self.params()),
-        )
-    }
-}
-
-/// The field at fault (as the engine's paths name it) and why.
-pub type FormError = (String, FormProblem);
+pub use crate::spend_file::{FormError, FormProblem};
 
 /// The form as sent (every field text; the handler parses).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -150,8 +84,13 @@ impl ClaimForm {
         f
     }
 
-    /// The claim as filing takes it, or the form's field that cannot be read and why.
-    pub fn body(&self, today: chrono::NaiveDate) -> Result<SubmitClaim, FormError> {
+    /// The claim as filing takes it, with `lines` (read by `spend_file`), or the form's field
+    /// that cannot be read and why.
+    pub fn body(
+        &self,
+        today: chrono::NaiveDate,
+        lines: Vec<Value>,
+    ) -> Result<SubmitClaim, FormError> {
         let days = |name: &str, v: &str| {
             v.trim()
                 .parse::<u32>()
@@ -160,7 +99,7 @@ impl ClaimForm {
         let production = json!({
             "title": self.title,
             "kind": self.kind,
-            "total_budget": {"amount": plain_amount(&self.total, false), "currency": self.currency},
+            "total_budget": {"amount": crate::spend_file::plain_amount(&self.total, false), "currency": self.currency},
             // The registry decides (a BIN holder is KZ, an applicant its registered country).
             "applicant_country": "KZ",
             "registered_on": self.registered_on,
@@ -168,101 +107,13 @@ impl ClaimForm {
             "shooting_days": {"total": days("days_total", &self.days_total)?, "outside_almaty_astana": days("days_outside", &self.days_outside)?},
             "cultural": self.cultural,
         });
-        let claim = json!({"programme": self.programme, "as_of": today.to_string(), "production": production, "lines": spend_lines(&self.lines)?});
+        let claim = json!({"programme": self.programme, "as_of": today.to_string(), "production": production, "lines": lines});
         let film_id = self.film_id.trim();
         Ok(SubmitClaim {
             film_id: (!film_id.is_empty()).then(|| film_id.to_owned()),
             claim,
         })
     }
-}
-
-/// An amount as the engine reads it: spaces (also no-break ones) dropped, and with
-/// `decimal_comma` a comma read as the decimal point.
-pub fn plain_amount(s: &str, decimal_comma: bool) -> String {
-    let t: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
-        .collect();
-    if decimal_comma {
-        t.replace(',', ".")
-    } else {
-        t
-    }
-}
-
-/// The spend lines of the CSV text (see the module docs), as the engine's JSON lines.
-pub fn spend_lines(text: &str) -> Result<Vec<Value>, FormError> {
-    let text = text.trim_start_matches('\u{feff}');
-    let mut rows = text.lines().filter(|l| !l.trim().is_empty());
-    let header = rows
-        .next()
-        .ok_or_else(|| ("lines".to_owned(), FormProblem::NoHeader))?;
-    let sep = if header.contains(';') { ';' } else { ',' };
-    let names: Vec<String> = header.split(sep).map(|h| h.trim().to_lowercase()).collect();
-    for (i, n) in names.iter().enumerate() {
-        if !COLUMNS.contains(&n.as_str()) {
-            return Err((
-                "lines".into(),
-                FormProblem::UnknownColumn {
-                    at: i + 1,
-                    name: n.clone(),
-                },
-            ));
-        }
-    }
-    if let Some(missing) = COLUMNS[..REQUIRED]
-        .iter()
-        .find(|c| !names.iter().any(|n| n == *c))
-    {
-        return Err((
-            "lines".into(),
-            FormProblem::MissingColumn {
-                name: (*missing).to_owned(),
-            },
-        ));
-    }
-    let mut out = Vec::new();
-    for (row, line) in rows.enumerate() {
-        let cells: Vec<&str> = line.split(sep).map(str::trim).collect();
-        if cells.len() != names.len() {
-            return Err((
-                format!("lines[{row}]"),
-                FormProblem::Cells {
-                    got: cells.len(),
-                    want: names.len(),
-                },
-            ));
-        }
-        let mut obj = Map::new();
-        for (name, cell) in names.iter().zip(&cells) {
-            let v = match name.as_str() {
-                "amount" => json!(plain_amount(cell, sep == ';')),
-                "currency" | "vendor_country" => json!(cell.to_uppercase()),
-                "vendor_bin" if cell.is_empty() => continue,
-                "resident" if cell.is_empty() => continue,
-                "resident" => match cell.to_lowercase().as_str() {
-                    "true" | "yes" | "1" => json!(true),
-                    "false" | "no" | "0" => json!(false),
-                    _ => {
-                        return Err((
-                            format!("lines[{row}].resident"),
-                            FormProblem::NotBool {
-                                got: (*cell).to_owned(),
-                            },
-                        ))
-                    }
-                },
-                _ => json!(cell),
-            };
-            obj.insert(name.clone(), v);
-        }
-        out.push(Value::Object(obj));
-    }
-    if out.is_empty() {
-        return Err(("lines".into(), FormProblem::NoLines));
-    }
-    Ok(out)
 }
 
 pub struct LineView {
@@ -290,9 +141,12 @@ pub struct ClaimPage {
     pub programmes: Vec<Choice>,
     pub kinds: Vec<Choice>,
     pub cultural: Vec<Choice>,
+    /// The spend lines' columns in the page's language.
     pub columns: String,
+    pub template_href: String,
     pub preview: Option<PreviewView>,
-    pub error: Option<String>,
+    /// Every problem found, each naming its field (a line's row and column).
+    pub errors: Vec<String>,
 }
 
 /// The result's words and figures, from the JSON a preview answers.
@@ -334,7 +188,7 @@ async fn render(
     status: StatusCode,
     form: ClaimForm,
     preview: Option<PreviewView>,
-    error: Option<String>,
+    errors: Vec<String>,
 ) -> Response {
     let p = &signed.principal;
     let registry = s.registry().await.ok();
@@ -381,16 +235,27 @@ async fn render(
             .iter()
             .map(|(id, t)| choice(id, t.clone(), *id == form.film_id)),
     );
-    let programmes = s
-        .programmes
+    // Only what this ministry pays: Kazakhstan's programmes (the others are for comparing
+    // estimates), and the cultural test of the one chosen.
+    let ours: Vec<&rebate_engine::Programme> =
+        s.programmes.iter().filter(|x| x.country == "KZ").collect();
+    let chosen = ours
         .iter()
-        .map(|x| choice(&x.id, programme_name(lang, x), x.id == form.programme))
+        .find(|x| x.id == form.programme)
+        .or(ours.first())
+        .map(|x| (*x).clone());
+    let programmes = ours
+        .iter()
+        .map(|x| {
+            let selected = chosen.as_ref().is_some_and(|c| c.id == x.id);
+            choice(&x.id, programme_name(lang, x), selected)
+        })
         .collect();
     let kinds = ["feature", "series", "documentary", "animation"]
         .iter()
         .map(|k| choice(k, code_word(lang, "kind", k), *k == form.kind))
         .collect();
-    let cultural = api_core::estimate::cultural_items(&s.programmes)
+    let cultural = api_core::estimate::cultural_items(chosen.as_slice())
         .iter()
         .map(|c| choice(c, code_word(lang, "cultural", c), form.cultural.contains(c)))
         .collect();
@@ -412,26 +277,22 @@ async fn render(
         programmes,
         kinds,
         cultural,
-        columns: COLUMNS.join(","),
+        columns: crate::spend_file::header(lang).join(", "),
+        template_href: format!("/{}/producer/claim/template.csv", lang.code()),
         preview,
-        error,
+        errors,
     };
     page::html(status, lang, &page)
 }
 
-/// `GET /{lang}/producer/claim`.
+/// `GET /{lang}/producer/claim` (`?programme=` chooses among Kazakhstan's programmes).
 pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {
     let started = Instant::now();
-    let resp = render(
-        s,
-        lang,
-        signed,
-        StatusCode::OK,
-        ClaimForm::blank(),
-        None,
-        None,
-    )
-    .await;
+    let mut blank = ClaimForm::blank();
+    if let Some(p) = crate::params::form(query).get("programme") {
+        blank.programme = p.clone();
+    }
+    let resp = render(s, lang, signed, StatusCode::OK, blank, None, Vec::new()).await;
     cabinet::done(
         s,
         resp,
@@ -443,8 +304,91 @@ pub async fn form(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
     )
 }
 
-/// `POST /{lang}/producer/claim`: `action=preview` computes, `action=file` files.
+/// `GET /{lang}/producer/claim/template.csv`: the spend lines' template, headed in the page's
+/// language (see `spend_file::template`).
+pub fn template(lang: Lang) -> Response {
+    let mut resp = warp::reply::Response::new(crate::spend_file::template(lang).into());
+    let h = resp.headers_mut();
+    h.insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = format!(
+        "attachment; filename=\"ekino-spend-lines-{}.csv\"",
+        lang.code()
+    )
+    .parse()
+    {
+        h.insert(warp::http::header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// `POST /{lang}/producer/claim` as an urlencoded form (spend lines pasted as text).
 pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    post_fields(s, lang, signed, pairs, None).await
+}
+
+/// `POST /{lang}/producer/claim` as the page sends it (`multipart/form-data`): the fields, and
+/// the spend lines as an uploaded CSV or XLSX file (`lines_file`) or pasted text.
+pub async fn post_multipart(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    form: warp::multipart::FormData,
+) -> Response {
+    use bytes::BufMut as _;
+    use futures::TryStreamExt as _;
+    let limit = s.settings.upload_limit_bytes;
+    let mut pairs = Vec::new();
+    let mut file = None;
+    let mut parts = form;
+    loop {
+        let part = match parts.try_next().await {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(_) => {
+                return page::error(
+                    lang,
+                    "producer/claim",
+                    "",
+                    &api_core::error::ApiError::PayloadTooLarge,
+                )
+            }
+        };
+        let name = part.name().to_owned();
+        let mut data = part.stream();
+        let mut bytes = Vec::new();
+        while let Ok(Some(chunk)) = data.try_next().await {
+            bytes.put(chunk);
+            if bytes.len() as u64 > limit {
+                return page::error(
+                    lang,
+                    "producer/claim",
+                    "",
+                    &api_core::error::ApiError::PayloadTooLarge,
+                );
+            }
+        }
+        if name == "lines_file" {
+            file = Some(bytes).filter(|b| !b.is_empty());
+        } else {
+            pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    post_fields(s, lang, signed, pairs, file).await
+}
+
+/// `action=preview` computes, `action=file` files. Every problem of the form's own reading
+/// (the spend lines' rows and columns, the days) is listed at once, before the engine.
+async fn post_fields(
+    s: &AppState,
+    lang: Lang,
+    signed: &Signed,
+    pairs: Vec<(String, String)>,
+    file: Option<Vec<u8>>,
+) -> Response {
     let started = Instant::now();
     let p = &signed.principal;
     let done = |resp: Response| {
@@ -460,7 +404,6 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
             0,
         )
     };
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
     let fields: HashMap<&str, &str> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -473,20 +416,27 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     }
     let filing = fields.get("action") == Some(&"file");
     let form = ClaimForm::from_pairs(&pairs);
-    let claim = match form.body(s.today()) {
-        Ok(claim) => claim,
+    let source = file.unwrap_or_else(|| form.lines.clone().into_bytes());
+    let mut errors = Vec::new();
+    let lines = match crate::spend_file::read(&source) {
+        Ok(lines) => {
+            errors.extend(line_problems(lang, &lines));
+            lines.into_iter().map(|(_, v)| v).collect()
+        }
+        Err(problems) => {
+            errors.extend(problems.iter().map(|(f, p)| p.said(lang, f)));
+            Vec::new()
+        }
+    };
+    let claim = match form.body(s.today(), lines) {
+        Ok(claim) if errors.is_empty() => claim,
+        Ok(_) => {
+            return done(render(s, lang, signed, StatusCode::BAD_REQUEST, form, None, errors).await)
+        }
         Err((field, problem)) => {
+            errors.insert(0, problem.said(lang, &field));
             return done(
-                render(
-                    s,
-                    lang,
-                    signed,
-                    StatusCode::BAD_REQUEST,
-                    form,
-                    None,
-                    Some(problem.said(lang, &field)),
-                )
-                .await,
+                render(s, lang, signed, StatusCode::BAD_REQUEST, form, None, errors).await,
             );
         }
     };
@@ -508,7 +458,7 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
                     e.status(),
                     form,
                     None,
-                    Some(page::message(lang, &e)),
+                    vec![page::message(lang, &e)],
                 )
                 .await,
             ),
@@ -517,7 +467,18 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
     match handlers::claims::preview(s, p, claim).await {
         Ok(v) => {
             let view = preview_view(lang, &v.currency, &v.rebate, &v.result);
-            done(render(s, lang, signed, StatusCode::OK, form, Some(view), None).await)
+            done(
+                render(
+                    s,
+                    lang,
+                    signed,
+                    StatusCode::OK,
+                    form,
+                    Some(view),
+                    Vec::new(),
+                )
+                .await,
+            )
         }
         Err(e) => done(
             render(
@@ -527,54 +488,44 @@ pub async fn post(s: &AppState, lang: Lang, signed: &Signed, body: &[u8]) -> Res
                 e.status(),
                 form,
                 None,
-                Some(page::message(lang, &e)),
+                vec![page::message(lang, &e)],
             )
             .await,
         ),
     }
 }
 
+/// The engine's refusals of the lines, every one (`rebate_engine::claim::line_problems`), each
+/// at the row its file gave the line.
+fn line_problems(lang: Lang, lines: &[(usize, Value)]) -> Vec<String> {
+    let inputs: Vec<rebate_engine::claim::LineInput> = lines
+        .iter()
+        .filter_map(|(_, v)| serde_json::from_value(v.clone()).ok())
+        .collect();
+    if inputs.len() != lines.len() {
+        // A line the engine's own reader refuses whole is said by filing, at its path.
+        return Vec::new();
+    }
+    rebate_engine::claim::line_problems(&inputs)
+        .iter()
+        .map(|e| {
+            let field = e
+                .field
+                .strip_prefix("lines[")
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(i, tail)| {
+                    let row = lines.get(i.parse::<usize>().ok()?)?.0;
+                    Some(format!("row[{row}]{tail}"))
+                })
+                .unwrap_or_else(|| e.field.clone());
+            crate::reasons::refusal(lang, &field, crate::reasons::reason_words(lang, &e.reason))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spend_lines_read_comma_and_semicolon_files() {
-        let comma = "id,category,amount,currency,paid_on,vendor_country,vendor_bin\nL1,construction_sets,2000000.50,kzt,2026-05-01,kz,980340001119\nL2,crew_wages,300,USD,2026-05-02,US,\n";
-        let lines = spend_lines(comma).unwrap();
-        assert_eq!(
-            lines[0],
-            json!({"id": "L1", "category": "construction_sets", "amount": "2000000.50", "currency": "KZT", "paid_on": "2026-05-01", "vendor_country": "KZ", "vendor_bin": "980340001119"})
-        );
-        assert_eq!(
-            lines[1].get("vendor_bin"),
-            None,
-            "an empty optional cell is absent"
-        );
-        // Russian Excel: semicolons, a decimal comma, grouping spaces, a byte-order mark.
-        let excel = "\u{feff}id;category;amount;currency;paid_on;vendor_country;resident\r\nL1;crew_wages;1 500 000,75;KZT;2026-05-01;KZ;да\r\n";
-        assert_eq!(
-            spend_lines(excel).unwrap_err(),
-            (
-                "lines[0].resident".to_owned(),
-                FormProblem::NotBool { got: "да".into() }
-            )
-        );
-        let excel = excel.replace(";да", ";true");
-        assert_eq!(spend_lines(&excel).unwrap()[0]["amount"], "1500000.75");
-        assert_eq!(spend_lines(&excel).unwrap()[0]["resident"], true);
-        // (text, field named)
-        let bad = [
-            ("", "lines"),
-            ("id,category,amount,currency,paid_on\nL1,x,1,KZT,2026-01-01", "lines"),
-            ("id,category,amount,currency,paid_on,vendor_country,colour\nL1,x,1,KZT,2026-01-01,KZ,red", "lines"),
-            ("id,category,amount,currency,paid_on,vendor_country\nL1,x,1,KZT,2026-01-01", "lines[0]"),
-            ("id,category,amount,currency,paid_on,vendor_country\n", "lines"),
-        ];
-        for (text, field) in bad {
-            assert_eq!(spend_lines(text).unwrap_err().0, field, "{text:?}");
-        }
-    }
 
     #[test]
     fn the_form_becomes_the_claim_the_api_takes() {
@@ -587,7 +538,13 @@ mod tests {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let body = ClaimForm::from_pairs(&pairs).body(today).unwrap();
+        let form = ClaimForm::from_pairs(&pairs);
+        let lines: Vec<Value> = crate::spend_file::read(form.lines.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let body = form.body(today, lines.clone()).unwrap();
         assert_eq!(body.film_id.as_deref(), Some("F1"));
         let body = json!({"claim": body.claim});
         assert_eq!(body["claim"]["as_of"], "2026-11-23");
@@ -602,7 +559,7 @@ mod tests {
         assert_eq!(body["claim"]["lines"][0]["amount"], "20000000000");
         let mut no_days = ClaimForm::from_pairs(&pairs);
         no_days.days_total = "forty".into();
-        assert_eq!(no_days.body(today).unwrap_err().0, "days_total");
+        assert_eq!(no_days.body(today, lines).unwrap_err().0, "days_total");
     }
 
     /// Each of the form's own refusals reads in every language, field by its label, with
@@ -611,16 +568,23 @@ mod tests {
     fn the_forms_refusals_read_in_each_language() {
         let cells = FormProblem::Cells { got: 5, want: 6 };
         assert_eq!(
-            cells.said(Lang::En, "lines[3]"),
-            "Spend line 4: has 5 cells where the header has 6"
+            cells.said(Lang::En, "row[4]"),
+            "Row 4: has 5 cells where the header has 6"
         );
         assert_eq!(
-            cells.said(Lang::Ru, "lines[3]"),
-            "Строка расходов 4: в строке ячеек: 5, а в заголовке: 6"
+            cells.said(Lang::Ru, "row[4]"),
+            "Строка 4: в строке ячеек: 5, а в заголовке: 6"
         );
         assert_eq!(
-            cells.said(Lang::Kk, "lines[3]"),
-            "4-шығыс жолы: жолдағы ұяшықтар саны 5, ал тақырыпта 6"
+            cells.said(Lang::Kk, "row[4]"),
+            "4-жол: жолдағы ұяшықтар саны 5, ал тақырыпта 6"
+        );
+        let not_bool = FormProblem::NotBool {
+            got: "maybe".into(),
+        };
+        assert_eq!(
+            not_bool.said(Lang::Kk, "row[7].resident"),
+            "7-жол, Резидент: «иә» немесе «жоқ» болуы керек, «maybe» емес"
         );
         let days = FormProblem::Days {
             got: "forty".into(),
@@ -642,12 +606,13 @@ mod tests {
             cells,
             FormProblem::NotBool { got: "да".into() },
             FormProblem::NoLines,
+            FormProblem::Unreadable,
         ];
         for lang in Lang::ALL {
             for p in &all {
                 let key = format!("form-{}", p.code());
                 assert_ne!(i18n::t(lang, &key), key, "{lang:?} lacks {key}");
-                for (name, value) in p.params() {
+                for (name, value) in p.params(lang) {
                     assert!(
                         p.said(lang, "lines").contains(&value),
                         "{lang:?} {key} shows {name}"
