@@ -512,5 +512,6 @@ pub fn compute(
         annual_pool: v.annual_pool.get(&pool_year).copied(),
         lines: judged.into_iter().map(|j| j.result).collect(),
         notes: v.notes.clone(),
+        own: None,
     })
 }

@@ -194,6 +194,12 @@ fn convert_result(
     on: chrono::NaiveDate,
 ) -> Result<RebateResult, EngineError> {
     let from = r.currency.clone();
+    if &from != to {
+        r.own = Some(crate::result::OwnCurrency {
+            currency: from.clone(),
+            rebate: r.rebate,
+        });
+    }
     let c = |d: Decimal| fx.convert(d, &from, to, on);
     r.qualifying_spend = c(r.qualifying_spend)?;
     r.excluded_spend = c(r.excluded_spend)?;

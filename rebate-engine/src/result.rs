@@ -90,4 +90,16 @@ pub struct RebateResult {
     pub annual_pool: Option<Decimal>,
     pub lines: Vec<LineResult>,
     pub notes: Vec<String>,
+    /// In an estimate compared in another currency: what the programme pays, in its own
+    /// currency, before that one conversion (the figures above are converted once from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own: Option<OwnCurrency>,
+}
+
+/// A rebate as its programme pays it: whole units of the programme's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OwnCurrency {
+    pub currency: Currency,
+    pub rebate: Decimal,
 }

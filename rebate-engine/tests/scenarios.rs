@@ -280,3 +280,44 @@ fn every_problem_of_the_lines_is_found_at_once() {
     let first = Claim::parse_json(&example.to_string()).unwrap_err();
     assert_eq!(first.field, "lines[1].amount");
 }
+
+/// An estimate compared in another currency keeps the rebate as the programme pays it, in
+/// whole lari for Georgia, beside its one conversion: the figure compared is that amount
+/// converted once (the page shows both), not a number to be taken for the lari paid.
+#[test]
+fn an_estimate_keeps_the_rebate_as_paid_beside_its_conversion() {
+    let input: rebate_engine::EstimateInput = serde_json::from_value(serde_json::json!({
+        "as_of": "2026-06-01", "currency": "USD",
+        "production": {"title": "Typed", "kind": "feature", "total_budget": {"amount": "2000000", "currency": "USD"},
+                       "applicant_country": "US", "registered_on": "2026-03-02", "completed_on": "2026-08-31",
+                       "shooting_days": {"total": 40, "outside_almaty_astana": 25}, "cultural": []},
+        "budget": [{"category": "crew_wages", "amount": "400000"}, {"category": "construction_sets", "amount": "1234567.89"}]
+    }))
+    .unwrap();
+    let (fx, index) = (builtin::fx(), builtin::index());
+    let ctx = Context {
+        fx: &fx,
+        index: &index,
+    };
+    let ge = builtin::programme("ge").unwrap();
+    let kz = builtin::programme("kz").unwrap();
+    let c = rebate_engine::compare(&[ge, kz], &input, &ctx).unwrap();
+    let own = c.results[0].own.as_ref().expect("the rebate in lari");
+    assert_eq!(own.currency.to_string(), "GEL");
+    assert!(
+        own.rebate > Decimal::ZERO && own.rebate == own.rebate.trunc(),
+        "whole lari: {}",
+        own.rebate
+    );
+    let usd = rebate_engine::claim::currency("currency", "USD").unwrap();
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    assert_eq!(
+        c.results[0].rebate,
+        fx.convert(own.rebate, &own.currency, &usd, on).unwrap(),
+        "converted once from what is paid"
+    );
+    assert!(c.results[1]
+        .own
+        .as_ref()
+        .is_some_and(|o| o.currency.to_string() == "KZT"));
+}

@@ -323,7 +323,7 @@ pub async fn run(
     let _ = api.kill();
     let _ = api.wait();
     if existing.is_none() && !keep {
-        super::drop_databases(&ch).await?;
+        super::databases::drop_databases(&ch).await?;
     }
     Ok(figures)
 }

@@ -2,6 +2,7 @@
 //! exists, printed as a table and written to `BENCHMARKS.md`. Needs the services up.
 
 mod api_load;
+mod databases;
 mod figure;
 mod hot;
 mod load;
@@ -9,7 +10,6 @@ mod pipeline;
 
 use figure::{progress, Figure};
 
-use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -46,20 +46,6 @@ impl BenchArgs {
     fn wants(&self, part: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|p| p == part)
     }
-}
-
-/// Drops a run's events database and its application database (each CI run once left two).
-async fn drop_databases(ch: &ingest::ClickHouseSettings) -> anyhow::Result<()> {
-    let client = ingest::clickhouse_store::client(ch).with_database("default");
-    for db in [ch.database.clone(), ch.app_database()] {
-        client
-            .query(&format!("DROP DATABASE IF EXISTS {db}"))
-            .execute()
-            .await
-            .with_context(|| format!("dropping the bench database {db}"))?;
-    }
-    progress(&format!("dropped {} and its _app", ch.database));
-    Ok(())
 }
 
 fn fmt(v: f64) -> String {

@@ -554,6 +554,6 @@ pub async fn run(
         },
     ];
     // A run's databases are of no use after it (unlike the API's, see `--keep`).
-    super::drop_databases(&ch).await?;
+    super::databases::drop_databases(&ch).await?;
     Ok(figures)
 }

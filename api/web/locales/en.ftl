@@ -148,6 +148,7 @@ est-excluded = Excluded
 est-before-caps = Rebate before caps
 est-caps = Caps
 est-rebate = Estimated rebate
+est-paid-as = Paid by the programme, in its currency
 est-effective = On the whole budget
 est-binding = What limits it
 est-how = How it was worked out

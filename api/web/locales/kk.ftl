@@ -149,6 +149,7 @@ est-excluded = Алынып тасталды
 est-before-caps = Шектерге дейінгі өтем
 est-caps = Шектер
 est-rebate = Өтемнің бағасы
+est-paid-as = Бағдарлама өз валютасында төлейді
 est-effective = Бүкіл бюджеттен
 est-binding = Нені шектейді
 est-how = Қалай есептелді

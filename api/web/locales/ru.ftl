@@ -148,6 +148,7 @@ est-excluded = Не принято
 est-before-caps = Возврат до пределов
 est-caps = Пределы
 est-rebate = Оценка возврата
+est-paid-as = Выплачивает программа, в её валюте
 est-effective = От всего бюджета
 est-binding = Что ограничивает
 est-how = Как посчитано

@@ -12,6 +12,7 @@
 pub mod assets;
 pub mod cabinet;
 pub mod curve;
+pub mod derivation;
 pub mod estimate;
 pub mod evidence;
 pub mod i18n;
@@ -35,7 +36,7 @@ use api_core::auth::Role;
 use api_core::sessions::{COOKIE, CSRF_COOKIE};
 use api_edge::{public, query, state, State};
 use i18n::Lang;
-use pages::ministry::decisions;
+use pages::claim_page::decision;
 use pages::{
     audit, box_office, cases, cinema, claim, claim_page, commission, film, glossary, head_count,
     ministry, ministry_cinemas, people, producer, producer_film, productions, programmes, rebates,
@@ -320,7 +321,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                 (resp, None) => resp,
             }
         });
-    // The claims desk's decisions (see `decisions`).
+    // A claim's decisions, from its page (see `claim_page::decision`).
     let decision =
         lang()
             .and(warp::path!("ministry" / "claims" / String / "decision"))
@@ -346,7 +347,7 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
                         Ok(x) => x,
                         Err(resp) => return Ok::<_, warp::Rejection>(resp),
                     };
-                    Ok(decisions::decide(
+                    Ok(decision::decide(
                         &s,
                         lang,
                         &signed,

@@ -50,7 +50,7 @@ pub fn field_words(lang: Lang, field: &str) -> String {
                 "field-column",
                 &[
                     ("line", row),
-                    ("column", crate::spend_file::column_word(lang, column)),
+                    ("column", crate::words::column_word(lang, column)),
                 ],
             ),
             None => row,
@@ -71,7 +71,7 @@ pub fn field_words(lang: Lang, field: &str) -> String {
                 "field-column",
                 &[
                     ("line", line),
-                    ("column", crate::spend_file::column_word(lang, column)),
+                    ("column", crate::words::column_word(lang, column)),
                 ],
             ),
             None => line,

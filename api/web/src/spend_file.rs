@@ -16,6 +16,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::i18n::{self, Lang};
+use crate::words::column_word;
 
 /// The columns a spend line may have, by code; the first six are required.
 pub const COLUMNS: [&str; 8] = [
@@ -93,17 +94,6 @@ impl FormProblem {
 
 /// The field at fault (`lines`, `row[7]`, `row[7].amount`, `days_total`) and why.
 pub type FormError = (String, FormProblem);
-
-/// A column's name in a language (`claim-col-<code>`).
-pub fn column_word(lang: Lang, code: &str) -> String {
-    let key = format!("claim-col-{code}");
-    let w = i18n::t(lang, &key);
-    if w == key {
-        code.to_owned()
-    } else {
-        w
-    }
-}
 
 /// The column a header cell names: a code, or its name in any of the three languages.
 fn column_of(header: &str) -> Option<&'static str> {

@@ -89,3 +89,25 @@ pub fn hall_in(lang: Lang, hall: &str) -> String {
         hall.to_owned()
     }
 }
+
+/// A claim status in the page's language (`claim-status-<status>`).
+pub fn claim_status(lang: Lang, status: &str) -> String {
+    let key = format!("claim-status-{status}");
+    let w = i18n::t(lang, &key);
+    if w == key {
+        status.to_owned()
+    } else {
+        w
+    }
+}
+
+/// A spend line's column in a language (`claim-col-<code>`; `spend_file` reads headers by it).
+pub fn column_word(lang: Lang, code: &str) -> String {
+    let key = format!("claim-col-{code}");
+    let w = i18n::t(lang, &key);
+    if w == key {
+        code.to_owned()
+    } else {
+        w
+    }
+}

@@ -12,8 +12,8 @@ use crate::cabinet;
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 use crate::session::Signed;
-use crate::words::at;
 use crate::words::title_in;
+use crate::words::{at, claim_status};
 use api_core::handlers;
 use api_core::params::FilmsQuery;
 use api_core::state::AppState;
@@ -50,17 +50,6 @@ pub struct ProducerPage {
     pub claims: Vec<ClaimLine>,
     /// After filing a claim (`?filed=`).
     pub notice: Option<String>,
-}
-
-/// A claim status in the page's language (`claim-status-<status>`).
-pub fn claim_status(lang: Lang, status: &str) -> String {
-    let key = format!("claim-status-{status}");
-    let w = i18n::t(lang, &key);
-    if w == key {
-        status.to_owned()
-    } else {
-        w
-    }
 }
 
 pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Response {

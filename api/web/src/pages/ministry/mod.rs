@@ -5,8 +5,6 @@
 //! cinemas (`/v1/cinemas/reporting`), the claims waiting for a decision (`/v1/claims`) and
 //! what each programme's pool has left this year (`/v1/rebates/pools`).
 
-pub mod decisions;
-
 use std::collections::BTreeSet;
 use std::time::Instant;
 

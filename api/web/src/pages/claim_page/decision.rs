@@ -15,8 +15,8 @@ use std::time::Instant;
 use rust_decimal::Decimal;
 use warp::reply::Response;
 
+use super as claim_page;
 use crate::i18n::{self, Lang};
-use crate::pages::claim_page;
 use crate::session::{self, Signed};
 use api_core::claims::Decision;
 use api_core::handlers;

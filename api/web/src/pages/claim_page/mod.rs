@@ -3,7 +3,7 @@
 //! `GET /v1/claims/{id}`'s (`handlers::claims::get` with the session's key: a producer reads
 //! only its own claims, any other id is 404): each line as filed and its fate and rule, how
 //! the rebate was worked out (minimum, rate and uplifts, caps, tax; the same words as the
-//! estimator's, `rebates::result_view`), the rates it was converted at (in force, and the
+//! estimator's, `derivation::result_view`), the rates it was converted at (in force, and the
 //! applicant's own when it gave any) and the history with who and when.
 //!
 //! The ministry's page carries the decision forms beside those figures, with what the
@@ -13,18 +13,20 @@
 
 use std::time::Instant;
 
+pub mod decision;
+
 use askama::Template;
 use rust_decimal::Decimal;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use crate::cabinet;
+use crate::derivation::{result_view, ResultView};
 use crate::estimate::{code_word, programme_label};
 use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
-use crate::pages::producer::claim_status;
-use crate::pages::rebates::{result_view, ResultView};
 use crate::session::Signed;
+use crate::words::claim_status;
 use crate::words::title_in;
 use api_core::auth::Role;
 use api_core::handlers;
