@@ -1043,8 +1043,7 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
     );
     // Programmes by their name in the page's language (rebate-engine/programmes/kz.toml), in
     // the queue and the pools alike.
-    let kz_ru =
-        "Производственный возврат Казахстана (Закон о кинематографии, ст. 15; проектные параметры)";
+    let kz_ru = "Возврат затрат Казахстана (Закон о кинематографии, ст. 15; проектные параметры)";
     assert!(
         desk.body
             .contains(&format!("<td class=\"title\">{kz_ru}</td>"))

@@ -970,3 +970,15 @@ claim-lines-file = Spend lines as a file (CSV or XLSX)
 claim-or-paste = or paste them here
 claim-template = Download the template
 claim-errors = The claim cannot be read yet:
+
+# Day statuses explained (words.rs status_words, glossary)
+status-partial = today, incomplete
+status-legend = Provisional: the day can still be corrected (refunds and voids within the correction window). Final: the window has closed and the day stands. Corrected: a late refund or void changed a closed day, as the corrections list shows. Today, incomplete: the day is not over and its sales are still coming in.
+term-provisional = Provisional
+term-provisional-def = A day whose figures can still change: refunds and voids are accepted within the correction window after it.
+term-final = Final
+term-final-def = A day whose correction window has closed: its figures stand.
+term-corrected = Corrected
+term-corrected-def = A closed day that a late refund or void changed; each change is in the corrections list with its reason.
+term-partial = Today, incomplete
+term-partial-def = Today in Kazakhstan: the day is not over, so its figures are a part of the day.

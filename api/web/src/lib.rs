@@ -25,6 +25,7 @@ pub mod reasons;
 pub mod saved;
 pub mod session;
 pub mod spend_file;
+mod terms;
 pub mod words;
 
 use warp::filters::BoxedFilter;

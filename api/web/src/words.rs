@@ -42,11 +42,23 @@ pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
         .to_owned()
 }
 
-pub fn status_words(lang: Lang, s: DayStatus) -> (String, &'static str) {
-    match s {
+/// A day's status in the page's words and its class. A day not over yet (`partial`: it is
+/// today in Kazakhstan) is marked incomplete beside its status, so that its figures are not
+/// read as a whole day's. The words are explained under every table that shows them
+/// (`status-legend`) and in the glossary.
+pub fn status_words(lang: Lang, s: DayStatus, partial: bool) -> (String, &'static str) {
+    let (word, class) = match s {
         DayStatus::Provisional => (i18n::t(lang, "status-provisional"), "status-provisional"),
         DayStatus::Final => (i18n::t(lang, "status-final"), "status-final"),
         DayStatus::Corrected => (i18n::t(lang, "status-corrected"), "status-corrected"),
+    };
+    if partial {
+        (
+            format!("{word} · {}", i18n::t(lang, "status-partial")),
+            "status-partial",
+        )
+    } else {
+        (word, class)
     }
 }
 

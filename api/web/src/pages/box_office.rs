@@ -101,14 +101,15 @@ fn share(lang: Lang, s: &str) -> String {
     i18n::percent(lang, s.parse::<Decimal>().unwrap_or_default())
 }
 
-fn row(lang: Lang, e: &ChartEntry) -> Row {
+/// `partial`: the chart's day is today in Kazakhstan, not over yet.
+fn row(lang: Lang, e: &ChartEntry, partial: bool) -> Row {
     let (change, change_class) = match e.rank_change {
         None => (String::new(), ""),
         Some(0) => ("=".to_owned(), ""),
         Some(n) if n > 0 => (format!("+{n}"), "up"),
         Some(n) => (format!("−{}", n.unsigned_abs()), "down"),
     };
-    let (status, status_class) = status_words(lang, e.status);
+    let (status, status_class) = status_words(lang, e.status, partial);
     let delta = e.gross_change.to_decimal();
     let signed = |text: String| {
         if delta > Decimal::ZERO {
@@ -217,8 +218,9 @@ fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
         .collect()
 }
 
-pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
-    let (status, status_class) = status_words(lang, chart.status);
+/// `today` is Kazakhstan's date: a chart of it is marked incomplete.
+pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> ChartPage {
+    let (status, status_class) = status_words(lang, chart.status, chart.date == today);
     let bars = bars(lang, chart);
     let heading = match chart.period {
         Period::Day => i18n::t_with(
@@ -289,7 +291,11 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart) -> ChartPage {
             .unwrap_or_else(|| "—".into()),
         total_gross: i18n::money(lang, chart.total_gross.to_decimal()),
         total_admissions: i18n::integer(lang, chart.total_admissions),
-        rows: chart.films.iter().map(|e| row(lang, e)).collect(),
+        rows: chart
+            .films
+            .iter()
+            .map(|e| row(lang, e, chart.date == today))
+            .collect(),
         declaring: chart.declaring_cinemas,
         declaring_words: i18n::t_with(
             lang,
@@ -371,7 +377,11 @@ pub async fn page(s: &AppState, lang: Lang, query: &str) -> Response {
             query,
             &ApiError::bad("format", format!("must be csv or html, got {other:?}")),
         ),
-        (Ok(chart), _) => page::html(StatusCode::OK, lang, &render(lang, query, &chart)),
+        (Ok(chart), _) => page::html(
+            StatusCode::OK,
+            lang,
+            &render(lang, query, &chart, &s.today().to_string()),
+        ),
         (Err(e), _) => page::error(lang, "box-office", query, &e),
     }
 }
@@ -514,9 +524,14 @@ mod tests {
             ),
         ];
         for (lang, heading, gross, share) in cases {
-            let html = render(lang, "date=2026-11-21&x=\"><script>", &chart())
-                .render()
-                .unwrap();
+            let html = render(
+                lang,
+                "date=2026-11-21&x=\"><script>",
+                &chart(),
+                "2000-01-01",
+            )
+            .render()
+            .unwrap();
             assert!(
                 html.contains(&format!("<html lang=\"{}\">", lang.code())),
                 "{lang:?}"
@@ -552,12 +567,16 @@ mod tests {
                 "{lang:?}: bars"
             );
         }
-        let kk = render(Lang::Kk, "", &chart()).render().unwrap();
+        let kk = render(Lang::Kk, "", &chart(), "2000-01-01")
+            .render()
+            .unwrap();
         assert!(
             kk.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
             "the kk title, escaped"
         );
-        let ru = render(Lang::Ru, "", &chart()).render().unwrap();
+        let ru = render(Lang::Ru, "", &chart(), "2000-01-01")
+            .render()
+            .unwrap();
         assert!(
             ru.contains("Кек &#38; &#34;Мезгіл&#34;"),
             "the ru title, escaped"

@@ -165,6 +165,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         status_words(
             lang,
             statuses.cinema_day(schemas::time::days_since_epoch(d), &bin),
+            d == today,
         )
         .0
     };

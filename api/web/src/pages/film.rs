@@ -74,7 +74,8 @@ fn weekend_row(lang: Lang, w: &Weekend) -> WeekendRow {
     }
 }
 
-pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
+/// `today` is Kazakhstan's date: its day, not over yet, is marked incomplete.
+pub fn render(lang: Lang, query: &str, run: &FilmRun, today: &str) -> FilmPage {
     let title = title_in(lang, Some(&run.title), &run.film_id);
     let other_titles = [
         (Lang::Kk, &run.title.kk),
@@ -214,7 +215,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
             .iter()
             .rev()
             .map(|d| {
-                let (status, status_class) = status_words(lang, d.status);
+                let (status, status_class) = status_words(lang, d.status, d.day == today);
                 DayRow {
                     day: i18n::iso_date(lang, &d.day),
                     gross: money(lang, d.gross),
@@ -236,7 +237,11 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun) -> FilmPage {
 pub async fn page(s: &AppState, lang: Lang, film_id: &str, query: &str) -> Response {
     let rest = format!("films/{}", crate::params::path_segment(film_id));
     match handlers::box_office::film_run(s, film_id).await {
-        Ok(run) => page::html(StatusCode::OK, lang, &render(lang, query, &run)),
+        Ok(run) => page::html(
+            StatusCode::OK,
+            lang,
+            &render(lang, query, &run, &s.today().to_string()),
+        ),
         Err(e) => page::error(lang, &rest, query, &e),
     }
 }
@@ -319,7 +324,7 @@ mod tests {
                 "0.7%".to_owned(),
             ),
         ] {
-            let html = render(lang, "", &run(true)).render().unwrap();
+            let html = render(lang, "", &run(true), "2000-01-01").render().unwrap();
             assert!(
                 html.contains(&format!("<html lang=\"{}\">", lang.code())),
                 "{lang:?}"
@@ -342,10 +347,31 @@ mod tests {
             // The language switch keeps the film, its id encoded as a path segment.
             assert!(html.contains("/ru/films/KZ26%2F%3C0001%3E"), "{lang:?}");
         }
-        let html = render(Lang::En, "", &run(false)).render().unwrap();
+        let html = render(Lang::En, "", &run(false), "2000-01-01")
+            .render()
+            .unwrap();
         assert!(
             !html.contains("id=\"budget\""),
             "no ROI words unless published"
         );
+    }
+
+    /// Today's day, not over yet, is marked incomplete in its row, and no other day is.
+    #[test]
+    fn a_day_not_over_is_marked_incomplete() {
+        let row = |html: &str, day: &str| {
+            let at = html.find(&format!("<td>{day}</td>")).unwrap();
+            html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
+        };
+        let html = render(Lang::En, "", &run(true), "2026-11-21")
+            .render()
+            .unwrap();
+        assert!(row(&html, "21 Nov 2026")
+            .contains("class=\"status-partial\">final · today, incomplete<"));
+        assert!(!row(&html, "20 Nov 2026").contains("incomplete"));
+        let html = render(Lang::Ru, "", &run(true), "2026-11-21")
+            .render()
+            .unwrap();
+        assert!(row(&html, "21.11.2026").contains("сегодня, неполный"));
     }
 }

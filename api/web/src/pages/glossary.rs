@@ -9,7 +9,7 @@ use crate::i18n::{self, Lang};
 use crate::page::{self, Chrome};
 
 /// The terms, in the order a reader meets them.
-pub const TERMS: [&str; 10] = [
+pub const TERMS: [&str; 14] = [
     "gross",
     "net",
     "admissions",
@@ -20,6 +20,10 @@ pub const TERMS: [&str; 10] = [
     "rebate",
     "cap",
     "uplift",
+    "provisional",
+    "final",
+    "corrected",
+    "partial",
 ];
 
 pub struct Term {

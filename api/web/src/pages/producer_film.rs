@@ -163,7 +163,8 @@ pub async fn page(
         .iter()
         .rev()
         .map(|d| {
-            let (status, status_class) = status_words(lang, d.status);
+            let (status, status_class) =
+                status_words(lang, d.status, d.day == s.today().to_string());
             DayLine {
                 day: i18n::iso_date(lang, &d.day),
                 status,

@@ -190,7 +190,8 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         .rows
         .iter()
         .map(|r| {
-            let (status, status_class) = status_words(lang, r.status);
+            let (status, status_class) =
+                status_words(lang, r.status, r.day == s.today().to_string());
             DayRow {
                 day: chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d")
                     .map(|d| i18n::date(lang, d))
