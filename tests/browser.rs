@@ -181,13 +181,51 @@ impl Ui {
 
     /// axe-core on the current document: no serious or critical violation; then a full-page
     /// screenshot to `target/ui/<name>.png`.
+    /// The page as it stands, checked and saved: axe-core finds nothing serious, nothing is
+    /// wider than the window unless it scrolls inside a frame of its own (a table in its
+    /// `.table-wrap`), and the screenshot goes to `target/ui/<name>.png`. A page checked at
+    /// the desktop's width is checked again at a 420-px phone's (`<name>-420.png`).
     async fn check(&self, name: &str) {
+        // A journey's own phone steps are checked at their width only (the screenshot ends
+        // the phone's metrics, so the width is read first).
+        let width: i64 = self.js("window.innerWidth").await;
+        self.check_at(name).await;
+        if width > 600 {
+            self.page
+                .execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, true))
+                .await
+                .unwrap();
+            self.check_at(&format!("{name}-420")).await;
+            self.page
+                .execute(ClearDeviceMetricsOverrideParams::default())
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn check_at(&self, name: &str) {
         let found = self.serious_violations().await;
         assert!(
             found.is_empty(),
             "{name}: axe-core found {}",
             serde_json::to_string_pretty(&found).unwrap()
         );
+        let wide: Vec<String> = self
+            .js(
+                "(() => {
+                   const vw = document.documentElement.clientWidth, out = [];
+                   const framed = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                       const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+                   for (const e of document.querySelectorAll('body *')) {
+                     const r = e.getBoundingClientRect();
+                     if (r.width > 0 && r.right > vw + 1 && !framed(e) && getComputedStyle(e).position !== 'absolute')
+                       out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '') + ' ' + Math.round(r.right) + '>' + vw);
+                   }
+                   return out.slice(0, 8);
+                 })()",
+            )
+            .await;
+        assert!(wide.is_empty(), "{name}: wider than the window: {wide:?}");
         let path = self.shots.join(format!("{name}.png"));
         self.page
             .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)

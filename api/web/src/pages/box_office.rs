@@ -59,7 +59,15 @@ pub struct Bar {
     pub width: u32,
     pub label: String,
     pub value: String,
+    /// The same bar drawn for a phone: the title on a line of its own above it, the bar at
+    /// most `BAR_MAX_NARROW` long, so its 12-px words stay 12 px on a 420-px screen.
+    pub y_narrow: u32,
+    pub width_narrow: u32,
 }
+
+/// A phone's bar: a title line and a bar line (`BAR_ROW_NARROW` in all), on a 400-unit width.
+pub const BAR_ROW_NARROW: u32 = 44;
+const BAR_MAX_NARROW: u32 = 260;
 
 pub struct UnregisteredRow {
     pub films: String,
@@ -90,6 +98,7 @@ pub struct ChartPage {
     pub unregistered: Option<UnregisteredRow>,
     pub bars: Vec<Bar>,
     pub bars_height: u32,
+    pub bars_height_narrow: u32,
     pub csv_href: String,
 }
 
@@ -210,6 +219,8 @@ fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
             };
             Bar {
                 y: u32::try_from(i).unwrap_or(0) * BAR_ROW,
+                y_narrow: u32::try_from(i).unwrap_or(0) * BAR_ROW_NARROW,
+                width_narrow: (width * BAR_MAX_NARROW / BAR_MAX).max(u32::from(width > 0)),
                 width,
                 label,
                 value: i18n::money(lang, g),
@@ -310,6 +321,7 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> Chart
             shows: i18n::count(lang, u.screenings),
         }),
         bars_height: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW,
+        bars_height_narrow: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW_NARROW,
         bars,
         csv_href: format!(
             "/{}/box-office?{}",

@@ -185,7 +185,11 @@ pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView
         ),
         (
             i18n::t(lang, "est-dates"),
-            format!("{} – {}", f.registered_on, f.completed_on),
+            format!(
+                "{} – {}",
+                i18n::iso_date(lang, &f.registered_on),
+                i18n::iso_date(lang, &f.completed_on)
+            ),
         ),
         (
             i18n::t(lang, "est-days"),
