@@ -1306,7 +1306,15 @@ fn halls_written_through_the_api_are_what_the_seat_rules_use() {
     let (_api, base) = spawn_api(&env);
     let _ingest = Guard(env.spawn_ingest(&[]));
     let now = Utc::now();
-    let start = now + Span::hours(2);
+    // Tomorrow at 15:00 in Kazakhstan, whatever the hour of the run: a session two hours
+    // ahead started after midnight in an evening run and was (rightly) late-night-full too.
+    let kz = schemas::time::kz_offset();
+    let start = (now.with_timezone(&kz).date_naive() + chrono::Days::new(1))
+        .and_hms_opt(15, 0, 0)
+        .unwrap()
+        .and_local_timezone(kz)
+        .unwrap()
+        .with_timezone(&Utc);
     let day = schemas::time::box_office_day(start);
     let mut t = Traffic::at(now);
     t.sales(HONEST, "1", "H1", start, 5, None);
