@@ -221,6 +221,44 @@ where
         .boxed()
 }
 
+/// A signed-in GET page of one record, `/{lang}/<section>/<kind>/{id}` for `role` (a claim, a
+/// case): the id percent-decoded, the gate's way back to the same record, then `page`.
+fn record_page<F, Fut>(
+    s: &State,
+    section: &'static str,
+    kind: &'static str,
+    role: Role,
+    page: F,
+) -> BoxedFilter<(Response,)>
+where
+    F: Fn(State, Lang, session::Signed, String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    lang()
+        .and(warp::path(section))
+        .and(warp::path(kind))
+        .and(warp::path::param::<String>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(state(s.clone()))
+        .and(session_cookie(s))
+        .and(query())
+        .then(
+            move |lang: Lang, id: String, s: State, cookie: Option<String>, q: String| {
+                let page = page.clone();
+                async move {
+                    let id = percent_decode(&id);
+                    let rest = format!("{section}/{kind}/{}", path_segment(&id));
+                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
+                        Ok(signed) => page(s, lang, signed, id).await,
+                        Err(resp) => resp,
+                    }
+                }
+            },
+        )
+        .boxed()
+}
+
 /// A signed-in GET page at `/{lang}/<section>/<name>` for `role`, drawn by `page` with the
 /// session's principal (see `session::gate`: sign-in for a visitor, 404 for another role).
 fn signed_page<F, Fut>(
@@ -361,26 +399,13 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
     // One claim, for the ministry (with the decision forms) and for its applicant (see
     // `claim_page`).
     let claim_page = |section: &'static str, role: Role| {
-        lang()
-            .and(warp::path(section))
-            .and(warp::path("claims"))
-            .and(warp::path::param::<String>())
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(state(s.clone()))
-            .and(session_cookie(s))
-            .and(query())
-            .then(
-                move |lang: Lang, id: String, s: State, cookie: Option<String>, q: String| async move {
-                    let id = percent_decode(&id);
-                    let rest = format!("{section}/claims/{}", path_segment(&id));
-                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
-                        Ok(signed) => claim_page::page(&s, lang, &signed, &id).await,
-                        Err(resp) => resp,
-                    }
-                },
-            )
-            .boxed()
+        record_page(
+            s,
+            section,
+            "claims",
+            role,
+            |s, lang, signed, id| async move { claim_page::page(&s, lang, &signed, &id).await },
+        )
     };
     let ministry_claim = claim_page("ministry", Role::Ministry);
     let producer_claim = claim_page("producer", Role::Producer);
@@ -875,25 +900,13 @@ fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
         );
     // One case: `section` is whose screen it is (the ministry's or the cinema's).
     let one = |section: &'static str, role: Role| {
-        let get = lang()
-            .and(warp::path(section))
-            .and(warp::path("cases"))
-            .and(warp::path::param::<String>())
-            .and(warp::path::end())
-            .and(warp::get())
-            .and(state(s.clone()))
-            .and(session_cookie(s))
-            .and(query())
-            .then(
-                move |lang: Lang, id: String, s: State, cookie: Option<String>, q: String| async move {
-                    let id = percent_decode(&id);
-                    let rest = format!("{section}/cases/{}", path_segment(&id));
-                    match session::gate(&s, lang, cookie.as_deref(), &rest, &q, &[role]).await {
-                        Ok(signed) => cases::page(&s, lang, &signed, &id).await,
-                        Err(resp) => resp,
-                    }
-                },
-            );
+        let get = record_page(
+            s,
+            section,
+            "cases",
+            role,
+            |s, lang, signed, id| async move { cases::page(&s, lang, &signed, &id).await },
+        );
         let post = lang()
             .and(warp::path(section))
             .and(warp::path("cases"))
@@ -919,7 +932,7 @@ fn case_routes(s: &State) -> BoxedFilter<(Response,)> {
                     }
                 },
             );
-        get.boxed().or(post.boxed()).unify().boxed()
+        get.or(post.boxed()).unify().boxed()
     };
     ministry_list
         .or(cinema_list)

@@ -222,18 +222,13 @@ pub fn plain_amount(s: &str, decimal_comma: bool) -> String {
 pub fn read(bytes: &[u8]) -> Result<Vec<(usize, Value)>, Vec<FormError>> {
     let (rows, decimal_comma) = rows(bytes).map_err(|e| vec![e])?;
     let mut rows = rows.into_iter();
-    let header = rows
+    let mut header = rows
         .next()
         .ok_or_else(|| vec![("lines".to_owned(), FormProblem::NoHeader)])?;
-    let mut problems = Vec::new();
-    let mut header_cells = header.cells.clone();
-    while header_cells.last().is_some_and(String::is_empty) {
-        header_cells.pop();
+    while header.cells.last().is_some_and(String::is_empty) {
+        header.cells.pop();
     }
-    let header = Row {
-        number: header.number,
-        cells: header_cells,
-    };
+    let mut problems = Vec::new();
     let names: Vec<Option<&'static str>> = header.cells.iter().map(|h| column_of(h)).collect();
     for (i, (name, cell)) in names.iter().zip(&header.cells).enumerate() {
         if name.is_none() {
