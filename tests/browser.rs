@@ -2044,6 +2044,80 @@ async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
     );
     ui.check(&format!("{lang}-film")).await;
 
+    // The films A–Z: every registered film, then one found by a piece of its title in another
+    // language, typed in upper case, as the API's twin finds it.
+    ui.open(&format!("/{lang}/films"), lang).await;
+    let all = get_json(&ui.base, "/v1/film-index");
+    let listed: usize = ui
+        .js("document.querySelectorAll('table.films tr[data-film]').length")
+        .await;
+    assert_eq!(
+        listed,
+        all["films"].as_array().unwrap().len(),
+        "every registered film"
+    );
+    assert!(listed > 0, "the simulation registers its films");
+    let other = if lang == "ru" { "kk" } else { "ru" };
+    let piece: String = first["title"][other]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(5)
+        .collect::<String>()
+        .to_uppercase();
+    let q = serde_json::to_string(&piece).unwrap();
+    ui.js::<bool>(&format!(
+        "(document.querySelector('form.filters input[name=q]').value = {q}, true)"
+    ))
+    .await;
+    ui.click("form.filters button[type=submit]").await;
+    ui.wait("location.search.includes('q=')").await;
+    let found: Vec<String> = ui
+        .js("[...document.querySelectorAll('table.films tr[data-film]')].map(r => r.dataset.film)")
+        .await;
+    let twin = get_json(
+        &ui.base,
+        &format!(
+            "/v1/film-index?q={}",
+            piece
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                })
+                .collect::<String>()
+        ),
+    );
+    let mut expected: Vec<String> = twin["films"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["film_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        expected
+            .iter()
+            .any(|f| f == first["film_id"].as_str().unwrap()),
+        "{piece:?} finds the film it was cut from"
+    );
+    let mut sorted = found.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected, "the page finds what its twin finds");
+    ui.click("nav.letters li:nth-child(2) a").await;
+    ui.wait("location.search.includes('letter=')").await;
+    let letter: String = ui.text("nav.letters a[aria-current=page]").await;
+    let titles: Vec<String> = ui
+        .js("[...document.querySelectorAll('table.films td.title.pin a')].map(a => a.textContent)")
+        .await;
+    assert!(
+        !titles.is_empty() && titles.iter().all(|t| t.to_uppercase().starts_with(&letter)),
+        "{letter}: {titles:?}"
+    );
+    ui.open(&format!("/{lang}/films"), lang).await;
+    ui.check(&format!("{lang}-films")).await;
+
     for (page, name) in [("rebates", "rebates"), ("glossary", "glossary")] {
         ui.open(&format!("/{lang}/{page}"), lang).await;
         ui.check(&format!("{lang}-{name}")).await;

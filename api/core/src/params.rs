@@ -82,6 +82,17 @@ pub struct ChartParams {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+pub struct FilmIndexQuery {
+    /// A piece of a title in any language, or of the certificate number (at most 100
+    /// characters); absent or empty: every registered film.
+    #[serde(default)]
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RangeQuery {
     #[param(format = Date)]
     pub from: String,

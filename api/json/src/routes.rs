@@ -65,6 +65,11 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish(r)
         });
+        let film_index = route(&s, &mounted, "film_index").then(|c: Call| async move {
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::box_office::film_index(s, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
         let programmes = route(&s, &mounted, "programmes").then(|c: Call| async move {
             let Call { s, q, .. } = &c;
             let r = params::parse::<params::NoQuery>(q).map(|_| handlers::rebates::programmes(s));
@@ -111,6 +116,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(chart.boxed())
             .unify()
             .or(run.boxed())
+            .unify()
+            .or(film_index.boxed())
             .unify()
             .or(programmes.boxed())
             .unify()

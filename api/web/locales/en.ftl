@@ -982,3 +982,18 @@ term-corrected = Corrected
 term-corrected-def = A closed day that a late refund or void changed; each change is in the corrections list with its reason.
 term-partial = Today, incomplete
 term-partial-def = Today in Kazakhstan: the day is not over, so its figures are a part of the day.
+
+# Films A–Z (issue 27)
+nav-films = Films
+films-title = Films A–Z
+films-search = Title or distribution certificate number
+films-search-hint = Any language, any case: a piece of the title is enough.
+films-find = Find
+films-found = Films found: { $films }
+films-all = All letters
+films-letters = Titles by first letter
+films-empty = No registered film has this in its title or certificate number.
+films-query-too-long = The search is at most { $chars } characters long.
+col-other-titles = Other titles
+col-film-id = Distribution certificate
+col-origin = Origin

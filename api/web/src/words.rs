@@ -63,6 +63,45 @@ pub fn status_words(lang: Lang, s: DayStatus, partial: bool) -> (String, &'stati
 }
 
 /// The path of a film's page.
+/// The alphabets titles are sorted in, per page language: Kazakh's 42 letters, Russian's 33.
+const KK_ALPHABET: &str = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя";
+const RU_ALPHABET: &str = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя";
+
+/// A title's place in `lang`'s alphabetical order: digits first, then the page language's
+/// letters in its own order (Kazakh's ә after а, not after я as in Unicode), then other
+/// letters by code point (Latin after Cyrillic on kk/ru pages, and the reverse on en pages);
+/// case is ignored, other characters are skipped.
+pub fn sort_key(lang: Lang, title: &str) -> Vec<(u8, u32)> {
+    let alphabet = match lang {
+        Lang::Kk => KK_ALPHABET,
+        Lang::Ru => RU_ALPHABET,
+        Lang::En => "abcdefghijklmnopqrstuvwxyz",
+    };
+    title
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| {
+            if c.is_numeric() {
+                (0, c as u32)
+            } else if let Some(i) = alphabet.chars().position(|a| a == c) {
+                (1, i as u32)
+            } else {
+                (2, c as u32)
+            }
+        })
+        .collect()
+}
+
+/// The letter a title is listed under in an A–Z index: its first letter in upper case, or `#`
+/// when it starts with a digit or has no letter.
+pub fn initial(title: &str) -> String {
+    match title.chars().find(|c| c.is_alphanumeric()) {
+        Some(c) if c.is_alphabetic() => c.to_uppercase().collect(),
+        _ => "#".to_owned(),
+    }
+}
+
 pub fn film_href(lang: Lang, film_id: &str) -> String {
     format!(
         "/{}/films/{}",
@@ -121,5 +160,43 @@ pub fn column_word(lang: Lang, code: &str) -> String {
         code.to_owned()
     } else {
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_sort_in_the_page_languages_alphabet() {
+        let mut kk = vec![
+            "Ян",
+            "Әже",
+            "Арман",
+            "Бала",
+            "Ұлы дала",
+            "Уақыт",
+            "Zoo",
+            "1917",
+        ];
+        kk.sort_by_key(|t| sort_key(Lang::Kk, t));
+        assert_eq!(
+            kk,
+            [
+                "1917",
+                "Арман",
+                "Әже",
+                "Бала",
+                "Уақыт",
+                "Ұлы дала",
+                "Ян",
+                "Zoo"
+            ]
+        );
+        let mut en = vec!["zoo", "Арман", "Alpha", "beta"];
+        en.sort_by_key(|t| sort_key(Lang::En, t));
+        assert_eq!(en, ["Alpha", "beta", "zoo", "Арман"]);
+        assert_eq!(initial("«Әже»"), "Ә");
+        assert_eq!(initial("1917"), "#");
     }
 }

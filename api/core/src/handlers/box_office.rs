@@ -298,6 +298,19 @@ pub async fn film_daily(
 }
 
 /// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
+/// `GET /v1/film-index`: the registered films whose title or id holds `q`.
+pub async fn film_index(
+    s: &AppState,
+    q: params::FilmIndexQuery,
+) -> Result<reports::film_index::FilmIndex, ApiError> {
+    let query = q.q.unwrap_or_default();
+    let max = reports::film_index::MAX_QUERY_CHARS;
+    if query.chars().count() > max {
+        return Err(ApiError::bad("q", format!("at most {max} characters")));
+    }
+    Ok(reports::film_index::search(&*s.registry().await?, &query))
+}
+
 pub async fn film_run(s: &AppState, film_id: &str) -> Result<reports::film_run::FilmRun, ApiError> {
     let film =
         schemas::FilmId::parse(film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;

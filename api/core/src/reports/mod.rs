@@ -9,6 +9,7 @@ pub mod chart;
 pub mod completeness;
 pub mod corrections;
 mod error;
+pub mod film_index;
 pub mod film_run;
 pub mod flags;
 pub mod occupancy;

@@ -11,6 +11,7 @@ pub mod claim;
 pub mod claim_page;
 pub mod commission;
 pub mod film;
+pub mod films;
 pub mod glossary;
 pub mod head_count;
 pub mod ministry;
