@@ -218,13 +218,17 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         first.iter_days().take_while(|d| *d <= last).collect();
     // The aggregates rebuilt by day, then recomputed again through the staged scope (the
     // statements ingest sends batch by batch), which wins with its higher version.
-    let mut prepare: Vec<String> = schemas::rollup::for_days(&days, 1).into();
+    let mut prepare: Vec<String> = vec![
+        schemas::rollup::cinema_days(&days, 1),
+        schemas::rollup::film_days(&days, 2),
+    ];
     prepare.push(schemas::rollup::CREATE_SCOPE.to_owned());
     prepare.push(format!(
         "INSERT INTO {} SELECT DISTINCT day, film_id, cinema_bin FROM ticket_events",
         schemas::rollup::SCOPE_TABLE
     ));
-    prepare.extend(schemas::rollup::for_staged_scope(2));
+    prepare.push(schemas::rollup::cinema_day_from_scope(3));
+    prepare.push(schemas::rollup::film_day_from_scope(4));
     let pfile = env.dir.join("prepare.json");
     std::fs::write(&pfile, serde_json::to_vec(&prepare).unwrap()).unwrap();
     // The whole schema as ingest's migration leaves it: tables, then added columns.

@@ -109,11 +109,15 @@ fn hundred_thousand_events_with_invalid_duplicates_and_hard_cases_are_exact() {
 
     // The aggregates kept batch by batch equal the raw rows grouped in one query.
     let from_raw = env.sql(
-        "SELECT film_id, day, countIf(voided_by = ''), sumIf(qty, voided_by = ''), sumIf(gross_tiyn, voided_by = ''), \
-         sumIf(net_tiyn, voided_by = ''), uniqExactIf(cinema_bin, screening_id, qty > 0 AND voided_by = '') \
+        "SELECT film_id, day, countIf(voided_by = ''), countIf(event_type = 'sale' AND voided_by = ''), \
+         countIf(event_type = 'refund' AND voided_by = ''), sumIf(qty, voided_by = ''), sumIf(gross_tiyn, voided_by = ''), \
+         sumIf(net_tiyn, voided_by = ''), uniqExactIf(cinema_bin, qty > 0 AND voided_by = ''), \
+         uniqExactIf(cinema_bin, hall, qty > 0 AND voided_by = ''), uniqExactIf(cinema_bin, screening_id, qty > 0 AND voided_by = '') \
          FROM ticket_events FINAL GROUP BY film_id, day ORDER BY film_id, day FORMAT TSV",
     );
-    let film_days = "SELECT film_id, day, n_events, qty_sum, gross_sum, net_sum, n_screenings FROM sales_by_film_day FINAL ORDER BY film_id, day FORMAT TSV";
+    // Every column, the distinct counts (cinemas, screens, shows) included: film days are
+    // summed from cinema days (schemas::rollup), these are counted from the raw rows.
+    let film_days = "SELECT film_id, day, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_cinemas, n_screens, n_screenings FROM sales_by_film_day FINAL ORDER BY film_id, day FORMAT TSV";
     assert_eq!(env.sql(film_days), from_raw, "film-day aggregates");
     let cinema_days = "SELECT sum(n_events), sum(qty_sum), sum(gross_sum) FROM sales_by_cinema_day FINAL FORMAT TSV";
     assert_eq!(

@@ -221,7 +221,14 @@ async fn recompute(
         .execute()
         .await?;
     stage(session, schemas::rollup::SCOPE_TABLE, rows, timeout).await?;
-    for sql in schemas::rollup::for_staged_scope(version_now()) {
+    // Film days read the cinema days just written, so each statement takes its version when
+    // it starts: a film day's version is then later than every cinema day it saw stored.
+    let statements: [fn(u64) -> String; 2] = [
+        schemas::rollup::cinema_day_from_scope,
+        schemas::rollup::film_day_from_scope,
+    ];
+    for statement in statements {
+        let sql = statement(version_now());
         metrics.statement(&sql);
         session
             .query_raw(&sql)
@@ -241,7 +248,10 @@ pub async fn rebuild_days(
 ) -> Result<(), clickhouse::error::Error> {
     for day in days {
         let one: BTreeSet<NaiveDate> = [*day].into();
-        for sql in schemas::rollup::for_days(&one, version_now()) {
+        let statements: [fn(&BTreeSet<NaiveDate>, u64) -> String; 2] =
+            [schemas::rollup::cinema_days, schemas::rollup::film_days];
+        for statement in statements {
+            let sql = statement(&one, version_now());
             client
                 .query_raw(&sql)
                 .with_setting("max_execution_time", timeout.as_secs().max(1).to_string())

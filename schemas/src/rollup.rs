@@ -24,6 +24,21 @@
 //! and passed ClickHouse's 256 KiB `max_query_size`). Recomputing a group that did not change
 //! writes the same figures again, which is harmless.
 //!
+//! # Film days
+//! A film-day group is summed from its cinema-day groups (`sales_by_cinema_day FINAL`), never
+//! re-read from the raw rows: a (day, film) holds every cinema's rows, so re-reading them for
+//! each batch that touched a few cinemas cost the whole day's rows of its films every time
+//! (measured: 1.2 M raw rows read per recompute at 10 M events). The sums are the distinct
+//! counts the raw rows would give, because a hall and a show belong to one cinema: a cinema
+//! counts when it showed the film with a live sale (`n_halls > 0`), screens are the sum of
+//! the cinemas' halls, shows the sum of their shows.
+//!
+//! The film-day statement runs after the cinema-day statement is acknowledged and takes its
+//! version only then. So of two recomputes of one film day (two ingest members whose cinemas
+//! both showed the film), the one with the higher version started reading after the other had
+//! stored its cinema days, and saw them: the newest film-day row is always the sum of the
+//! newest cinema-day rows.
+//!
 //! # Reconciliation counts
 //! A cinema-day group also counts its live sales with VAT and without (`n_vat_sales`,
 //! `n_untaxed_sales`). They are facts of the rows, not verdicts: whether they differ from the
@@ -101,11 +116,14 @@ const CINEMA_DAY_SELECT: &str = "SELECT cinema_bin, day, film_id, toUInt64(count
 const CINEMA_DAY_INSERT: &str = "INSERT INTO sales_by_cinema_day \
     (cinema_bin, day, film_id, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_halls, n_screenings, last_occurred_at, n_vat_sales, n_untaxed_sales, last_arrived_at, version) ";
 
-const FILM_DAY_SELECT: &str = "SELECT film_id, day, toUInt64(countIf(voided_by = '')), \
-    toUInt64(countIf(event_type = 'sale' AND voided_by = '')), toUInt64(countIf(event_type = 'refund' AND voided_by = '')), \
-    toInt64(sumIf(qty, voided_by = '')), toInt64(sumIf(gross_tiyn, voided_by = '')), toInt64(sumIf(net_tiyn, voided_by = '')), \
-    toUInt64(uniqExactIf(cinema_bin, qty > 0 AND voided_by = '')), toUInt64(uniqExactIf(cinema_bin, hall, qty > 0 AND voided_by = '')), \
-    toUInt64(uniqExactIf(cinema_bin, screening_id, qty > 0 AND voided_by = ''))";
+/// The film-day columns of `sales_by_film_day`, summed over the film's cinema-day groups (see
+/// "Film days" in the module docs): a cinema counts when it showed the film with a live sale
+/// (`n_halls > 0`), and halls and shows are each cinema's own, so their sums are the national
+/// distinct counts.
+const FILM_DAY_SELECT: &str = "SELECT film_id, day, toUInt64(sum(n_events)), \
+    toUInt64(sum(n_sales)), toUInt64(sum(n_refunds)), \
+    toInt64(sum(qty_sum)), toInt64(sum(gross_sum)), toInt64(sum(net_sum)), \
+    toUInt64(countIf(n_halls > 0)), toUInt64(sum(n_halls)), toUInt64(sum(n_screenings))";
 
 const FILM_DAY_INSERT: &str = "INSERT INTO sales_by_film_day \
     (film_id, day, n_events, n_sales, n_refunds, qty_sum, gross_sum, net_sum, n_cinemas, n_screens, n_screenings, version) ";
@@ -123,29 +141,38 @@ pub fn cinema_day_from_scope(version: u64) -> String {
     )
 }
 
-/// Recomputes the film-day groups of the staged (day, film) pairs, over every cinema.
+/// Recomputes the film-day groups of the staged (day, film) pairs from every cinema's
+/// cinema-day group: run after [`cinema_day_from_scope`] is acknowledged, with a version
+/// taken after that (see "Film days").
 pub fn film_day_from_scope(version: u64) -> String {
     format!(
-        "{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL \
-         WHERE day IN (SELECT day FROM rollup_scope) AND film_id IN (SELECT film_id FROM rollup_scope) \
+        "{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM sales_by_cinema_day FINAL \
+         WHERE day IN (SELECT day FROM rollup_scope) \
          AND (day, film_id) IN (SELECT day, film_id FROM rollup_scope) \
          GROUP BY film_id, day"
     )
 }
 
-/// Both statements for the staged scope, cinema-day first.
-pub fn for_staged_scope(version: u64) -> [String; 2] {
-    [cinema_day_from_scope(version), film_day_from_scope(version)]
+fn day_filter(days: &BTreeSet<NaiveDate>) -> String {
+    let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+    format!("day IN {}", literal_list(days.iter().map(String::as_str)))
 }
 
-/// Both statements rebuilding whole days (`ekino rollup`; a handful of days per statement).
-pub fn for_days(days: &BTreeSet<NaiveDate>, version: u64) -> [String; 2] {
-    let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
-    let filter = format!("day IN {}", literal_list(days.iter().map(String::as_str)));
-    [
-        format!("{CINEMA_DAY_INSERT}{CINEMA_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL WHERE {filter} GROUP BY cinema_bin, day, film_id"),
-        format!("{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL WHERE {filter} GROUP BY film_id, day"),
-    ]
+/// Rebuilds the cinema-day groups of whole days (`ekino rollup`; a handful of days at a time).
+pub fn cinema_days(days: &BTreeSet<NaiveDate>, version: u64) -> String {
+    format!(
+        "{CINEMA_DAY_INSERT}{CINEMA_DAY_SELECT}, toUInt64({version}) FROM ticket_events FINAL WHERE {} GROUP BY cinema_bin, day, film_id",
+        day_filter(days)
+    )
+}
+
+/// Rebuilds the film-day groups of whole days from their cinema-day groups: after
+/// [`cinema_days`] of the same days, with a later version.
+pub fn film_days(days: &BTreeSet<NaiveDate>, version: u64) -> String {
+    format!(
+        "{FILM_DAY_INSERT}{FILM_DAY_SELECT}, toUInt64({version}) FROM sales_by_cinema_day FINAL WHERE {} GROUP BY film_id, day",
+        day_filter(days)
+    )
 }
 
 #[cfg(test)]
@@ -155,19 +182,23 @@ mod tests {
     #[test]
     fn staged_statements_do_not_grow_with_the_scope() {
         // The statements never see the scope: a batch of any size sends the same text.
-        let [cinema, film] = for_staged_scope(42);
+        let (cinema, film) = (cinema_day_from_scope(42), film_day_from_scope(43));
         assert!(cinema.len() < 4096 && film.len() < 4096);
-        assert!(cinema.contains("FROM rollup_scope") && film.contains("toUInt64(42)"));
+        assert!(cinema.contains("FROM rollup_scope") && film.contains("toUInt64(43)"));
         assert!(
             !film.contains("cinema_bin IN"),
             "film days cover every cinema"
+        );
+        assert!(
+            film.contains("FROM sales_by_cinema_day FINAL"),
+            "film days are summed from the cinema days, not the raw rows"
         );
     }
 
     #[test]
     fn whole_days_are_quoted_and_have_no_film_or_cinema_filter() {
         let days: BTreeSet<_> = [NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()].into();
-        let [cinema, film] = for_days(&days, 1);
+        let (cinema, film) = (cinema_days(&days, 1), film_days(&days, 2));
         assert!(cinema.contains("day IN ('2026-11-01')"), "{cinema}");
         assert!(!cinema.contains("film_id IN") && !cinema.contains("cinema_bin IN"));
         assert!(!film.contains("film_id IN"));
