@@ -2008,6 +2008,7 @@ fn post_estimate(base: &str) -> Value {
 /// Every page once in `lang`: the right language, the chart's total and a film's figures in
 /// that locale's format equal the API's, axe-core clean, a screenshot.
 async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
+    use chrono::Datelike;
     ui.open(
         &format!("/{lang}/box-office?date={sunday}&period=weekend"),
         lang,
@@ -2034,6 +2035,68 @@ async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
         "titles in the page's language"
     );
     ui.check(&format!("{lang}-box-office-weekend")).await;
+
+    // The month and the year to date of that Sunday, each with its trend: a bar a day of the
+    // month, a bar a week of the year; the API's days add up to its total, which the page shows.
+    for (period, bars) in [
+        ("month", {
+            let first = sunday.with_day(1).unwrap();
+            let next = first.checked_add_months(chrono::Months::new(1)).unwrap();
+            (next - first).num_days() as usize
+        }),
+        ("year", {
+            let jan1 = sunday.with_ordinal(1).unwrap();
+            let days = sunday.ordinal() as usize;
+            if days > 62 {
+                // The first bar runs to the first Sunday, then a bar per Monday.
+                1 + jan1
+                    .iter_days()
+                    .take(days)
+                    .skip(1)
+                    .filter(|d| d.weekday() == chrono::Weekday::Mon)
+                    .count()
+            } else {
+                days
+            }
+        }),
+    ] {
+        ui.open(
+            &format!("/{lang}/box-office?date={sunday}&period={period}"),
+            lang,
+        )
+        .await;
+        let twin = get_json(
+            &ui.base,
+            &format!("/v1/box-office/chart?date={sunday}&period={period}"),
+        );
+        let summed: Decimal = twin["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| api_decimal(&p["gross"]))
+            .sum();
+        assert_eq!(
+            summed,
+            api_decimal(&twin["total_gross"]),
+            "{period}: the days add up"
+        );
+        assert!(
+            summed > Decimal::ZERO,
+            "{period}: the weekend's sales are in it"
+        );
+        assert_eq!(
+            shown(&ui.text("#total-gross").await, lang),
+            api_decimal(&twin["total_gross"])
+        );
+        let drawn: usize = ui
+            .js("document.querySelectorAll('figure.trend svg.wide rect.bar').length")
+            .await;
+        assert_eq!(
+            drawn, bars,
+            "{period}: one bar a day, or a week of a long year"
+        );
+    }
+    ui.check(&format!("{lang}-box-office-year")).await;
 
     let film = first["film_id"].as_str().unwrap();
     ui.open(&format!("/{lang}/films/{film}"), lang).await;

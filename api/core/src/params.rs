@@ -67,8 +67,9 @@ pub struct ChartParams {
     /// Any day of the period.
     #[param(format = Date)]
     pub date: String,
-    /// `day` (default), `weekend` (Fri–Sun) or `week` (Mon–Sun) holding `date`.
-    #[param(pattern = "^(day|weekend|week)$")]
+    /// `day` (default), `weekend` (Fri–Sun), `week` (Mon–Sun) or `month` holding `date`, or
+    /// `year`: 1 January to `date` (the year to date).
+    #[param(pattern = "^(day|weekend|week|month|year)$")]
     pub period: Option<String>,
     /// An ISO 3166-2:KZ code, or a region's name; answered (else 422) only for a region with
     /// at least 3 cinemas reporting in the period (`regions` of any chart lists them).

@@ -997,3 +997,11 @@ films-query-too-long = The search is at most { $chars } characters long.
 col-other-titles = Other titles
 col-film-id = Distribution certificate
 col-origin = Origin
+
+# The chart over a month and the year to date, with its trend (issue 27)
+period-month = Month
+period-year = Year to date
+chart-heading-month = Monthly box office, { $from } – { $to }
+chart-heading-year = Box office of the year to date, { $from } – { $to }
+chart-trend-daily = Gross day by day
+chart-trend-weekly = Gross week by week

@@ -998,3 +998,11 @@ films-query-too-long = Іздеу жолы { $chars } таңбадан аспа�
 col-other-titles = Басқа атаулары
 col-film-id = Прокаттық куәлік
 col-origin = Шығу тегі
+
+# Айлық және жыл басынан бергі жинақ, динамикасымен (issue 27)
+period-month = Ай
+period-year = Жыл басынан бері
+chart-heading-month = Айлық жинақ, { $from } – { $to }
+chart-heading-year = Жыл басынан бергі жинақ, { $from } – { $to }
+chart-trend-daily = Жинақ күн сайын
+chart-trend-weekly = Жинақ апта сайын

@@ -997,3 +997,11 @@ films-query-too-long = Поисковая строка — не длиннее {
 col-other-titles = Другие названия
 col-film-id = Прокатное удостоверение
 col-origin = Происхождение
+
+# Сборы за месяц и с начала года, с динамикой (issue 27)
+period-month = Месяц
+period-year = С начала года
+chart-heading-month = Сборы за месяц, { $from } – { $to }
+chart-heading-year = Сборы с начала года, { $from } – { $to }
+chart-trend-daily = Сборы по дням
+chart-trend-weekly = Сборы по неделям

@@ -19,7 +19,10 @@ pub fn chart_query(q: &ChartParams) -> Result<ChartQuery, ApiError> {
     let period = match q.period.as_deref() {
         None => Period::Day,
         Some(p) => Period::parse(p).ok_or_else(|| {
-            ApiError::bad("period", format!("must be day, weekend or week, got {p:?}"))
+            ApiError::bad(
+                "period",
+                format!("must be day, weekend, week, month or year, got {p:?}"),
+            )
         })?,
     };
     let region = q

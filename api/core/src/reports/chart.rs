@@ -7,9 +7,14 @@
 //! - `day`: one box-office day (UTC+5); the previous period is the day before.
 //! - `weekend`: Friday to Sunday of the Monday–Sunday week holding `date`.
 //! - `week`: Monday to Sunday holding `date`.
+//! - `month`: the calendar month holding `date`.
+//! - `year`: the year to date: 1 January to `date`.
 //!
-//! A weekend or week is compared with the same period a week earlier. Screens of a longer
-//! period are the film's most screens on any one of its days; shows and money are sums.
+//! A weekend or week is compared with the same period a week earlier, a month with the month
+//! before, a year to date with the same days of the year before (to 28 February when `date`
+//! is 29 February). Screens of a longer period are the film's most screens on any one of its
+//! days; shows and money are sums. A longer period also carries its figures day by day
+//! (`trend`), for the trend chart.
 //!
 //! # What is public
 //! Only registered films are ranked: the sales of film ids not in the registry are one
@@ -47,14 +52,27 @@ pub enum Period {
     Day,
     Weekend,
     Week,
+    Month,
+    /// The year to date.
+    Year,
 }
 
 impl Period {
+    pub const ALL: [Period; 5] = [
+        Period::Day,
+        Period::Weekend,
+        Period::Week,
+        Period::Month,
+        Period::Year,
+    ];
+
     pub fn parse(s: &str) -> Option<Period> {
         match s {
             "day" => Some(Period::Day),
             "weekend" => Some(Period::Weekend),
             "week" => Some(Period::Week),
+            "month" => Some(Period::Month),
+            "year" => Some(Period::Year),
             _ => None,
         }
     }
@@ -64,6 +82,8 @@ impl Period {
             Period::Day => "day",
             Period::Weekend => "weekend",
             Period::Week => "week",
+            Period::Month => "month",
+            Period::Year => "year",
         }
     }
 
@@ -74,15 +94,50 @@ impl Period {
             Period::Day => (date, date),
             Period::Weekend => (monday + Days::new(4), monday + Days::new(6)),
             Period::Week => (monday, monday + Days::new(6)),
+            Period::Month => (first_of_month(date), last_of_month(date)),
+            Period::Year => (first_of_year(date), date),
         }
     }
 
-    /// The period compared with: the day before, or the same days a week earlier.
+    /// The period compared with: the day before, the same days a week earlier, the month
+    /// before, or the same days of the year before.
     pub fn previous(self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let back = Days::new(if self == Period::Day { 1 } else { 7 });
-        let (from, to) = self.bounds(date);
-        (from - back, to - back)
+        match self {
+            Period::Month => {
+                let before = first_of_month(date) - Days::new(1);
+                (first_of_month(before), before)
+            }
+            Period::Year => {
+                let year = date.year() - 1;
+                let same = NaiveDate::from_ymd_opt(year, date.month(), date.day())
+                    .or_else(|| NaiveDate::from_ymd_opt(year, date.month(), 28))
+                    .unwrap_or(date);
+                (first_of_year(same), same)
+            }
+            _ => {
+                let back = Days::new(if self == Period::Day { 1 } else { 7 });
+                let (from, to) = self.bounds(date);
+                (from - back, to - back)
+            }
+        }
     }
+}
+
+fn first_of_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+fn last_of_month(d: NaiveDate) -> NaiveDate {
+    let next = if d.month() == 12 {
+        NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+    };
+    next.map_or(d, |n| n - Days::new(1))
+}
+
+fn first_of_year(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), 1, 1).unwrap_or(d)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -160,6 +215,34 @@ SELECT film_id, \
 FROM (SELECT film_id, day, sum(gross_sum) AS g, sum(qty_sum) AS q, sum(n_halls) AS h, sum(n_screenings) AS s \
       FROM sales_by_cinema_day FINAL WHERE day <= toDate(?) AND cinema_bin IN ({cinemas}) GROUP BY film_id, day) \
 GROUP BY film_id";
+
+/// A longer period's figures per day and film (national), for the trend. Binds: from, to.
+pub const TREND_SQL: &str = "\
+SELECT day, film_id, toInt64(sum(gross_sum)) AS g, toInt64(sum(qty_sum)) AS q \
+FROM sales_by_film_day FINAL WHERE day >= toDate(?) AND day <= toDate(?) GROUP BY day, film_id";
+
+/// The same over some cinemas (a region's); `{cinemas}` as in [`REGION_SQL`].
+pub const REGION_TREND_SQL: &str = "\
+SELECT day, film_id, toInt64(sum(gross_sum)) AS g, toInt64(sum(qty_sum)) AS q \
+FROM sales_by_cinema_day FINAL WHERE day >= toDate(?) AND day <= toDate(?) AND cinema_bin IN ({cinemas}) \
+GROUP BY day, film_id";
+
+#[derive(Debug, Row, Deserialize)]
+struct TrendRow {
+    day: u16,
+    film_id: String,
+    g: i64,
+    q: i64,
+}
+
+/// One day of a longer period: what the chart's totals add up from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrendPoint {
+    #[schema(format = Date)]
+    pub day: String,
+    pub gross: Kzt,
+    pub admissions: i64,
+}
 
 /// Cinemas with any sale or refund in a period. Binds: from, to.
 pub const REPORTING_SQL: &str = "\
@@ -268,6 +351,10 @@ pub struct DailyChart {
     /// Cinemas (of the chart's) that declared sessions in the period: what the shares of
     /// shows and seats and the occupancy are read from.
     pub declaring_cinemas: u64,
+    /// Every day of a period longer than a day with its gross and admissions (the chart's
+    /// films, region and origin): they add up to `total_gross` and `total_admissions`. Empty
+    /// for a day.
+    pub trend: Vec<TrendPoint>,
 }
 
 /// Ranks by gross, then admissions, then film id, so a tie always ranks the same way.
@@ -353,8 +440,8 @@ pub async fn chart(
             registry.cinema_regions.get(bin).copied().flatten() == Some(region)
         })
     };
-    let sql = match q.region {
-        None => NATIONAL_SQL.to_owned(),
+    let (sql, trend_sql) = match q.region {
+        None => (NATIONAL_SQL.to_owned(), TREND_SQL.to_owned()),
         Some(region) => {
             if !regions.iter().any(|o| o.code == region.code()) {
                 return Err(ReportError::Unprocessable {
@@ -368,7 +455,11 @@ pub async fn chart(
                 .filter(|(bin, r)| **r == Some(region) && bin.bytes().all(|b| b.is_ascii_digit()))
                 .map(|(bin, _)| format!("'{bin}'"))
                 .collect();
-            REGION_SQL.replace("{cinemas}", &bins.join(","))
+            let bins = bins.join(",");
+            (
+                REGION_SQL.replace("{cinemas}", &bins),
+                REGION_TREND_SQL.replace("{cinemas}", &bins),
+            )
         }
     };
     let (f, t, pf, pt) = (
@@ -383,10 +474,58 @@ pub async fn chart(
     }
     query = query.bind(pf.as_str()).bind(pt.as_str()).bind(t.as_str());
     let rows: Vec<ChartRow> = query.fetch_all().await?;
+    let trend: Vec<TrendRow> = if q.period == Period::Day {
+        Vec::new()
+    } else {
+        client
+            .query(&trend_sql)
+            .bind(f.as_str())
+            .bind(t.as_str())
+            .fetch_all()
+            .await?
+    };
     let seats = seat_rows.seats(in_region);
-    Ok(assemble(
-        registry, q, &rows, statuses, regions, as_of, &seats,
-    ))
+    let mut chart = assemble(registry, q, &rows, statuses, regions, as_of, &seats);
+    chart.trend = trend_points(registry, q, &trend);
+    Ok(chart)
+}
+
+/// The days of a longer period, each the sum of its films shown on the chart (the origin
+/// filter; unregistered films count in the national and regional totals as in the chart).
+fn trend_points(registry: &Registry, q: &ChartQuery, rows: &[TrendRow]) -> Vec<TrendPoint> {
+    if q.period == Period::Day {
+        return Vec::new();
+    }
+    let (from, to) = q.period.bounds(q.date);
+    let mut by_day: BTreeMap<u16, (i64, i64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| in_origin(registry, q, &r.film_id)) {
+        let e = by_day.entry(r.day).or_default();
+        e.0 += r.g;
+        e.1 += r.q;
+    }
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| {
+            let (g, a) = by_day
+                .get(&schemas::time::days_since_epoch(d))
+                .copied()
+                .unwrap_or_default();
+            TrendPoint {
+                day: d.to_string(),
+                gross: Kzt::from_tiyn(g),
+                admissions: a,
+            }
+        })
+        .collect()
+}
+
+/// Whether the chart's origin filter keeps `film` (an unregistered film only without one).
+fn in_origin(registry: &Registry, q: &ChartQuery, film: &str) -> bool {
+    match (q.origin, registry.films.get(film)) {
+        (None, _) => true,
+        (Some(o), Some(f)) => f.national == (o == Origin::National),
+        (Some(_), None) => false,
+    }
 }
 
 /// The chart from the per-film rows: ranking, shares, changes and the unregistered line.
@@ -404,12 +543,10 @@ fn assemble(
         schemas::time::days_since_epoch(from),
         schemas::time::days_since_epoch(to),
     );
-    let in_origin = |film: &str| match (q.origin, registry.films.get(film)) {
-        (None, _) => true,
-        (Some(o), Some(f)) => f.national == (o == Origin::National),
-        (Some(_), None) => false,
-    };
-    let shown: Vec<&ChartRow> = rows.iter().filter(|r| in_origin(&r.film_id)).collect();
+    let shown: Vec<&ChartRow> = rows
+        .iter()
+        .filter(|r| in_origin(registry, q, &r.film_id))
+        .collect();
     let active = |r: &&ChartRow| r.p_gross != 0 || r.p_admissions != 0;
     let (registered, unregistered): (Vec<&ChartRow>, Vec<&ChartRow>) = shown
         .iter()
@@ -514,6 +651,7 @@ fn assemble(
         unregistered,
         regions,
         declaring_cinemas: seats.cinemas,
+        trend: Vec::new(),
     }
 }
 
@@ -590,7 +728,7 @@ mod tests {
     }
 
     #[test]
-    fn periods_are_the_day_the_weekend_and_the_week_holding_the_date() {
+    fn periods_are_the_day_weekend_week_month_and_year_to_date_holding_the_date() {
         // 2026-11-18 is a Wednesday.
         let table = [
             (
@@ -636,7 +774,39 @@ mod tests {
                 ("2026-12-21", "2026-12-27"),
             ),
         ];
-        for (p, date, (f, t), (pf, pt)) in table {
+        let longer = [
+            (
+                Period::Month,
+                "2026-11-18",
+                ("2026-11-01", "2026-11-30"),
+                ("2026-10-01", "2026-10-31"),
+            ),
+            (
+                Period::Month,
+                "2027-01-01",
+                ("2027-01-01", "2027-01-31"),
+                ("2026-12-01", "2026-12-31"),
+            ),
+            (
+                Period::Month,
+                "2028-02-10",
+                ("2028-02-01", "2028-02-29"),
+                ("2028-01-01", "2028-01-31"),
+            ),
+            (
+                Period::Year,
+                "2026-11-18",
+                ("2026-01-01", "2026-11-18"),
+                ("2025-01-01", "2025-11-18"),
+            ),
+            (
+                Period::Year,
+                "2028-02-29",
+                ("2028-01-01", "2028-02-29"),
+                ("2027-01-01", "2027-02-28"),
+            ),
+        ];
+        for (p, date, (f, t), (pf, pt)) in table.into_iter().chain(longer) {
             assert_eq!(p.bounds(d(date)), (d(f), d(t)), "{p:?} {date}");
             assert_eq!(p.previous(d(date)), (d(pf), d(pt)), "{p:?} {date}");
         }
@@ -670,6 +840,61 @@ mod tests {
             cum_admissions: admissions,
             first_day: schemas::time::days_since_epoch(d(first)),
         }
+    }
+
+    #[test]
+    fn a_weeks_trend_is_every_day_summed_over_the_films_the_origin_keeps() {
+        let mut reg = Registry::default();
+        reg.films.insert("A".into(), film(true, "2026-11-01", "D1"));
+        reg.films
+            .insert("B".into(), film(false, "2026-11-01", "D1"));
+        let t = |day: &str, film: &str, g: i64, q: i64| TrendRow {
+            day: schemas::time::days_since_epoch(d(day)),
+            film_id: film.into(),
+            g,
+            q,
+        };
+        // Monday 16 to Sunday 22 November 2026; nothing sold on the 18th.
+        let rows = [
+            t("2026-11-16", "A", 100, 1),
+            t("2026-11-16", "B", 200, 2),
+            t("2026-11-17", "X", 50, 1),
+            t("2026-11-22", "B", 300, 3),
+        ];
+        let mut q = ChartQuery::day(d("2026-11-18"));
+        q.period = Period::Week;
+        let all = trend_points(&reg, &q, &rows);
+        let days: Vec<&str> = all.iter().map(|p| p.day.as_str()).collect();
+        assert_eq!(
+            days,
+            [
+                "2026-11-16",
+                "2026-11-17",
+                "2026-11-18",
+                "2026-11-19",
+                "2026-11-20",
+                "2026-11-21",
+                "2026-11-22"
+            ]
+        );
+        let gross: Vec<i64> = all.iter().map(|p| p.gross.tiyn()).collect();
+        assert_eq!(
+            gross,
+            [300, 50, 0, 0, 0, 0, 300],
+            "the unregistered X counts nationally"
+        );
+        q.origin = Some(Origin::Foreign);
+        let foreign: Vec<i64> = trend_points(&reg, &q, &rows)
+            .iter()
+            .map(|p| p.admissions)
+            .collect();
+        assert_eq!(
+            foreign,
+            [2, 0, 0, 0, 0, 0, 3],
+            "B only: X's origin is unknown"
+        );
+        q.period = Period::Day;
+        assert!(trend_points(&reg, &q, &rows).is_empty());
     }
 
     #[test]

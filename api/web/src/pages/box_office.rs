@@ -8,6 +8,7 @@
 //! film not yet registered has none).
 
 use askama::Template;
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
@@ -69,6 +70,36 @@ pub struct Bar {
 pub const BAR_ROW_NARROW: u32 = 44;
 const BAR_MAX_NARROW: u32 = 260;
 
+/// One bar of the trend chart of a longer period: a day, or a week of a year to date.
+pub struct TrendBar {
+    pub x: u32,
+    pub x_narrow: u32,
+    pub y: u32,
+    pub height: u32,
+    /// The day (or the week's first and last day) and its gross, for the bar's tooltip.
+    pub title: String,
+}
+
+/// The trend chart: bars and the words around them.
+pub struct Trend {
+    pub bars: Vec<TrendBar>,
+    pub bar_width: u32,
+    pub bar_width_narrow: u32,
+    /// The largest bar's gross (the scale), the first and the last day.
+    pub top: String,
+    pub first: String,
+    pub last: String,
+    pub caption: String,
+}
+
+/// The trend's plot: `TREND_HEIGHT` units tall, over `TREND_WIDTH` (desktop) or
+/// `TREND_WIDTH_NARROW` (phone) units after a `TREND_LEFT` margin.
+pub const TREND_HEIGHT: u32 = 120;
+const TREND_WIDTH: u32 = 700;
+const TREND_WIDTH_NARROW: u32 = 340;
+/// Beyond this many days, a bar is a week.
+const TREND_MAX_DAILY: usize = 62;
+
 pub struct UnregisteredRow {
     pub films: String,
     pub gross: String,
@@ -100,6 +131,7 @@ pub struct ChartPage {
     pub bars_height: u32,
     pub bars_height_narrow: u32,
     pub csv_href: String,
+    pub trend: Option<Trend>,
 }
 
 const BAR_ROW: u32 = 26;
@@ -229,6 +261,80 @@ fn bars(lang: Lang, chart: &DailyChart) -> Vec<Bar> {
         .collect()
 }
 
+/// The trend of a longer period: a bar a day, or a bar a week (Monday to Sunday, cut to the
+/// period) beyond [`TREND_MAX_DAILY`] days, each as tall as its gross against the largest.
+fn trend(lang: Lang, chart: &DailyChart) -> Option<Trend> {
+    if chart.trend.len() < 2 {
+        return None;
+    }
+    let weekly = chart.trend.len() > TREND_MAX_DAILY;
+    // (first day, last day, gross) per bar.
+    let mut groups: Vec<(String, String, Decimal)> = Vec::new();
+    for p in &chart.trend {
+        let g = p.gross.to_decimal();
+        let monday = chrono::NaiveDate::parse_from_str(&p.day, "%Y-%m-%d")
+            .map(|d| d.weekday() == chrono::Weekday::Mon)
+            .unwrap_or(false);
+        match groups.last_mut() {
+            Some(last) if weekly && !monday => {
+                last.1 = p.day.clone();
+                last.2 += g;
+            }
+            _ => groups.push((p.day.clone(), p.day.clone(), g)),
+        }
+    }
+    let max = groups.iter().map(|g| g.2).max().unwrap_or_default();
+    let n = u32::try_from(groups.len()).unwrap_or(1).max(1);
+    let (step, step_narrow) = (TREND_WIDTH / n, TREND_WIDTH_NARROW / n);
+    let bars = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to, g))| {
+            let height: u32 = if max > Decimal::ZERO {
+                (*g * Decimal::from(TREND_HEIGHT) / max)
+                    .round()
+                    .try_into()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            let i = u32::try_from(i).unwrap_or(0);
+            let when = if from == to {
+                i18n::iso_date(lang, from)
+            } else {
+                format!(
+                    "{} – {}",
+                    i18n::iso_date(lang, from),
+                    i18n::iso_date(lang, to)
+                )
+            };
+            TrendBar {
+                x: i * step,
+                x_narrow: i * step_narrow,
+                y: TREND_HEIGHT - height,
+                height,
+                title: format!("{when}: {}", i18n::money(lang, *g)),
+            }
+        })
+        .collect();
+    Some(Trend {
+        bars,
+        bar_width: step.saturating_sub(1).max(1),
+        bar_width_narrow: step_narrow.saturating_sub(1).max(1),
+        top: i18n::money(lang, max),
+        first: i18n::iso_date(lang, &chart.trend[0].day),
+        last: i18n::iso_date(lang, &chart.trend[chart.trend.len() - 1].day),
+        caption: i18n::t(
+            lang,
+            if weekly {
+                "chart-trend-weekly"
+            } else {
+                "chart-trend-daily"
+            },
+        ),
+    })
+}
+
 /// `today` is Kazakhstan's date: a chart of it is marked incomplete.
 pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> ChartPage {
     let (status, status_class) = status_words(lang, chart.status, chart.date == today);
@@ -239,12 +345,13 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> Chart
             "chart-heading",
             &[("date", i18n::iso_date(lang, &chart.date))],
         ),
-        Period::Weekend | Period::Week => i18n::t_with(
+        Period::Weekend | Period::Week | Period::Month | Period::Year => i18n::t_with(
             lang,
-            if chart.period == Period::Weekend {
-                "chart-heading-weekend"
-            } else {
-                "chart-heading-week"
+            match chart.period {
+                Period::Weekend => "chart-heading-weekend",
+                Period::Week => "chart-heading-week",
+                Period::Month => "chart-heading-month",
+                _ => "chart-heading-year",
             },
             &[
                 ("from", i18n::iso_date(lang, &chart.from)),
@@ -253,7 +360,7 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> Chart
         ),
     };
     let periods = choices(
-        [Period::Day, Period::Weekend, Period::Week].map(|p| {
+        Period::ALL.map(|p| {
             (
                 p.as_str().to_owned(),
                 i18n::t(lang, &format!("period-{}", p.as_str())),
@@ -323,6 +430,7 @@ pub fn render(lang: Lang, query: &str, chart: &DailyChart, today: &str) -> Chart
         bars_height: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW,
         bars_height_narrow: u32::try_from(bars.len()).unwrap_or(0) * BAR_ROW_NARROW,
         bars,
+        trend: trend(lang, chart),
         csv_href: format!(
             "/{}/box-office?{}",
             lang.code(),
@@ -468,6 +576,7 @@ mod tests {
             }),
             regions: vec![],
             declaring_cinemas: 0,
+            trend: Vec::new(),
             status: DayStatus::Provisional,
             total_gross: Kzt::from_tiyn(300_000_000),
             total_admissions: 2468,
@@ -593,6 +702,66 @@ mod tests {
             ru.contains("Кек &#38; &#34;Мезгіл&#34;"),
             "the ru title, escaped"
         );
+    }
+
+    fn points(from: &str, gross: &[i64]) -> Vec<api_core::reports::chart::TrendPoint> {
+        let first = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+        gross
+            .iter()
+            .zip(first.iter_days())
+            .map(|(g, d)| api_core::reports::chart::TrendPoint {
+                day: d.to_string(),
+                gross: Kzt::from_tiyn(*g),
+                admissions: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_month_is_drawn_day_by_day_and_a_year_week_by_week() {
+        let mut c = chart();
+        c.period = Period::Month;
+        // 1–3 November 2026: 100.00, nothing, 50.00 (the largest is full height).
+        c.trend = points("2026-11-01", &[10_000, 0, 5_000]);
+        let t = trend(Lang::En, &c).expect("a trend");
+        let heights: Vec<u32> = t.bars.iter().map(|b| b.height).collect();
+        assert_eq!(heights, [TREND_HEIGHT, 0, TREND_HEIGHT / 2]);
+        assert_eq!(t.bars[2].y, TREND_HEIGHT / 2, "bars stand on the axis");
+        assert_eq!(t.top, i18n::money(Lang::En, Decimal::new(100, 0)));
+        assert_eq!(t.caption, i18n::t(Lang::En, "chart-trend-daily"));
+
+        // A year to date of 70 days from Thursday 1 January 2026: the first bar is Thursday to
+        // Sunday (4 days), then Monday-to-Sunday weeks, the last cut at the 70th day (Wed 11 March: 3 days).
+        c.period = Period::Year;
+        c.trend = points("2026-01-01", &[100; 70]);
+        let t = trend(Lang::Ru, &c).expect("a trend");
+        assert_eq!(t.caption, i18n::t(Lang::Ru, "chart-trend-weekly"));
+        assert_eq!(t.bars.len(), 11, "4 days, 9 weeks, 3 days");
+        assert!(
+            t.bars[0]
+                .title
+                .ends_with(&i18n::money(Lang::Ru, Decimal::new(4, 0))),
+            "{}",
+            t.bars[0].title
+        );
+        assert!(
+            t.bars[1]
+                .title
+                .ends_with(&i18n::money(Lang::Ru, Decimal::new(7, 0))),
+            "{}",
+            t.bars[1].title
+        );
+        assert!(
+            t.bars[10]
+                .title
+                .ends_with(&i18n::money(Lang::Ru, Decimal::new(3, 0))),
+            "{}",
+            t.bars[10].title
+        );
+
+        c.period = Period::Day;
+        c.trend = Vec::new();
+        assert!(trend(Lang::En, &c).is_none(), "a day has no trend");
     }
 
     #[test]
