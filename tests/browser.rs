@@ -1054,6 +1054,53 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         "one row per cinema's card"
     );
     ui.check("en-ministry-cinemas").await;
+    // The daily national report of the Sunday: its total and regions as the API answers
+    // them, its file with the same figures (the day before's too), and its PDF.
+    ui.open("/en/ministry", "en").await;
+    ui.click("a[href='/en/ministry/daily']").await;
+    ui.wait("location.pathname === '/en/ministry/daily' && document.querySelector('#daily-facts')")
+        .await;
+    ui.open(&format!("/en/ministry/daily?date={sunday}"), "en")
+        .await;
+    let day = get_json(&ui.base, &format!("/v1/box-office/chart?date={sunday}"));
+    let saturday = sunday - chrono::Days::new(1);
+    let before = get_json(&ui.base, &format!("/v1/box-office/chart?date={saturday}"));
+    assert_eq!(
+        shown(&ui.text("#daily-gross .value").await, "en"),
+        api_decimal(&day["total_gross"])
+    );
+    let regions = get_json_as(
+        &ui.base,
+        &format!("/v1/box-office/regions?from={sunday}&to={sunday}"),
+        Some(&ministry),
+    );
+    let region_rows: usize = ui
+        .js("document.querySelectorAll('#daily-regions tbody tr').length")
+        .await;
+    assert_eq!(region_rows, regions["rows"].as_array().unwrap().len());
+    let file: String = ui
+        .js("fetch(document.querySelector(\"a[href$='format=csv']\").href).then(r => r.text())")
+        .await;
+    let lines: Vec<&str> = file.lines().collect();
+    assert!(lines[0].starts_with("section,key,"), "{}", lines[0]);
+    let total: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(&total[..2], ["total", "KZ"], "{}", lines[1]);
+    assert_eq!(
+        Decimal::from_str(total[7]).unwrap(),
+        api_decimal(&day["total_gross"])
+    );
+    assert_eq!(
+        Decimal::from_str(total[10]).unwrap(),
+        api_decimal(&before["total_gross"])
+    );
+    let count = |section: &str| lines.iter().filter(|l| l.starts_with(section)).count();
+    assert_eq!(count("film,"), day["films"].as_array().unwrap().len());
+    assert_eq!(count("region,"), regions["rows"].as_array().unwrap().len());
+    let pdf: String = ui
+        .js("fetch(document.querySelector(\"a[href$='format=pdf']\").href).then(r => r.arrayBuffer()).then(b => new TextDecoder().decode(b.slice(0, 5)))")
+        .await;
+    assert_eq!(pdf, "%PDF-", "the report prints");
+    ui.check("en-ministry-daily").await;
     // Keys and applicants: the ministry issues a commission key through the form; the page
     // shows it once and it works against the API.
     ui.open("/en/ministry", "en").await;

@@ -88,6 +88,29 @@ pub const CHART: &[Column] = &[
     opt("status", Kind::Text),
 ];
 
+/// The ministry's daily national report as data (`/{lang}/ministry/daily?format=csv`): one
+/// table of three sections, told apart by `section`: `total` (the country: key `KZ`), `film`
+/// (the day's films in rank order, key the film id) and `region` (key the ISO code, empty for
+/// cinemas without a registered region). Each row carries the day's gross and admissions, its
+/// share of the national gross, and for the total and the films the gross of the day before
+/// and of the same day a week earlier.
+pub const DAILY_REPORT: &[Column] = &[
+    col("section", Kind::Text),
+    col("key", Kind::Text),
+    opt("name_en", Kind::Text),
+    opt("name_ru", Kind::Text),
+    opt("name_kk", Kind::Text),
+    opt("rank", Kind::Int),
+    col("day", Kind::Date),
+    col("gross", Kind::Money),
+    opt("share", Kind::Text),
+    col("admissions", Kind::Int),
+    opt("gross_day_before", Kind::Money),
+    opt("gross_week_before", Kind::Money),
+    opt("cinemas", Kind::Int),
+    opt("status", Kind::Text),
+];
+
 /// A cinema's sales per screening day and film (`/v1/cinemas/{bin}/sales`), for its books.
 pub const CINEMA_SALES: &[Column] = &[
     col("day", Kind::Date),

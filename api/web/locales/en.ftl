@@ -1005,3 +1005,18 @@ chart-heading-month = Monthly box office, { $from } – { $to }
 chart-heading-year = Box office of the year to date, { $from } – { $to }
 chart-trend-daily = Gross day by day
 chart-trend-weekly = Gross week by week
+
+# The daily national report (issue 27)
+daily-link = Daily national report
+daily-title = Daily national report
+daily-heading = National box office report for { $date }
+daily-vs-day-before = { $change } on the day before
+daily-vs-week-before = { $change } on a week before
+daily-national-share = National films' share of gross
+daily-films = Films shown
+daily-cinemas = Cinemas reporting
+daily-top = The day's ten films
+daily-col-change = Against the day before
+daily-pdf = Download as PDF
+daily-csv = Download the figures (CSV)
+daily-sources = Figures as the cinemas reported them through ekino, from the same reports as the public chart and the regional table; a day stays provisional until its correction window closes.

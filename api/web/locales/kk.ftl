@@ -1006,3 +1006,18 @@ chart-heading-month = Айлық жинақ, { $from } – { $to }
 chart-heading-year = Жыл басынан бергі жинақ, { $from } – { $to }
 chart-trend-daily = Жинақ күн сайын
 chart-trend-weekly = Жинақ апта сайын
+
+# Күнделікті ұлттық есеп (issue 27)
+daily-link = Күнделікті ұлттық есеп
+daily-title = Күнделікті ұлттық есеп
+daily-heading = { $date } күнгі кассалық жинақтар туралы ұлттық есеп
+daily-vs-day-before = алдыңғы күнге қарағанда { $change }
+daily-vs-week-before = бір апта бұрынғы күнге қарағанда { $change }
+daily-national-share = Отандық фильмдердің жинақтағы үлесі
+daily-films = Прокаттағы фильмдер
+daily-cinemas = Деректер жіберген кинотеатрлар
+daily-top = Күннің он фильмі
+daily-col-change = Алдыңғы күнге қарағанда
+daily-pdf = PDF жүктеу
+daily-csv = Сандарды жүктеу (CSV)
+daily-sources = Сандар — кинотеатрлар ekino арқылы жібергендей, жария рейтинг пен өңірлік кестемен бірдей есептерден; түзету терезесі жабылғанша күн алдын ала болып қалады.

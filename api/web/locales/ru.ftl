@@ -1005,3 +1005,18 @@ chart-heading-month = Сборы за месяц, { $from } – { $to }
 chart-heading-year = Сборы с начала года, { $from } – { $to }
 chart-trend-daily = Сборы по дням
 chart-trend-weekly = Сборы по неделям
+
+# Ежедневный национальный отчёт (issue 27)
+daily-link = Ежедневный национальный отчёт
+daily-title = Ежедневный национальный отчёт
+daily-heading = Национальный отчёт о кассовых сборах за { $date }
+daily-vs-day-before = { $change } к предыдущему дню
+daily-vs-week-before = { $change } к тому же дню неделей раньше
+daily-national-share = Доля отечественных фильмов в сборах
+daily-films = Фильмов в прокате
+daily-cinemas = Кинотеатров передали данные
+daily-top = Десять фильмов дня
+daily-col-change = К предыдущему дню
+daily-pdf = Скачать PDF
+daily-csv = Скачать цифры (CSV)
+daily-sources = Цифры — как кинотеатры передали их через ekino, из тех же отчётов, что публичный рейтинг и таблица по регионам; день остаётся предварительным, пока не закрылось окно исправлений.

@@ -39,8 +39,8 @@ use api_edge::{public, query, state, State};
 use i18n::Lang;
 use pages::claim_page::decision;
 use pages::{
-    audit, box_office, cases, cinema, claim, claim_page, commission, film, films, glossary,
-    head_count, ministry, ministry_cinemas, people, producer, producer_film, productions,
+    audit, box_office, cases, cinema, claim, claim_page, commission, daily_report, film, films,
+    glossary, head_count, ministry, ministry_cinemas, people, producer, producer_film, productions,
     programmes, rebates, registry, sales, sign_in, signals, upload, vendors,
 };
 use params::{path_segment, percent_decode};
@@ -417,6 +417,14 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         Role::Cinema,
         |s, lang, signed, q| async move { upload::form(&s, lang, &signed, &q).await },
     );
+    // The daily national report, to send upward (see `daily_report`).
+    let daily_report = signed_page(
+        s,
+        "ministry",
+        "daily",
+        Role::Ministry,
+        |s, lang, signed, q| async move { daily_report::page(&s, lang, &signed, &q).await },
+    );
     // Every cinema's reporting, for the ministry (see `ministry_cinemas`).
     let ministry_cinemas = signed_page(
         s,
@@ -676,6 +684,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         .or(sales_page)
         .unify()
         .or(producer_film.boxed())
+        .unify()
+        .or(daily_report)
         .unify()
         .or(ministry_cinemas)
         .unify()

@@ -10,6 +10,7 @@ pub mod cinema;
 pub mod claim;
 pub mod claim_page;
 pub mod commission;
+pub mod daily_report;
 pub mod film;
 pub mod films;
 pub mod glossary;
