@@ -572,6 +572,31 @@ fn a_day_is_provisional_then_final_and_a_late_refund_corrects_it() {
         Some(csv.as_str()),
         "one cinema's file is its part of the national one"
     );
+    // Summed per cinema and day: the one refund of that day, as worked out above.
+    let json: serde_json::Value = serde_json::from_str(
+        &get("/v1/corrections?from=2026-11-20&to=2026-11-20").expect("the corrections"),
+    )
+    .unwrap();
+    let days = json["by_cinema_day"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{json}");
+    assert_eq!(
+        (
+            days[0]["day"].as_str(),
+            days[0]["cinema_bin"].as_str(),
+            days[0]["corrections"].as_u64(),
+            days[0]["admissions_change"].as_i64(),
+            days[0]["gross_change"].as_str(),
+            days[0]["net_change"].as_str()
+        ),
+        (
+            Some("2026-11-20"),
+            Some(bin.as_str()),
+            Some(1),
+            Some(-1),
+            Some("-1160.00"),
+            Some("-1000.00")
+        )
+    );
 }
 
 #[test]

@@ -1020,3 +1020,9 @@ daily-col-change = Against the day before
 daily-pdf = Download as PDF
 daily-csv = Download the figures (CSV)
 daily-sources = Figures as the cinemas reported them through ekino, from the same reports as the public chart and the regional table; a day stays provisional until its correction window closes.
+
+# Corrections per cinema and day (issue 27)
+mc-correction-days = Per cinema and day
+mc-correction-count = Corrections
+mc-correction-last = Last one received
+mc-correction-list = Each correction

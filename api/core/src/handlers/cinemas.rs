@@ -288,6 +288,7 @@ mod tests {
             total,
             truncated,
             rows: Vec::new(),
+            by_cinema_day: Vec::new(),
         };
         let e = whole_corrections(report(12_000, true)).unwrap_err();
         assert_eq!(e.status().as_u16(), 422);

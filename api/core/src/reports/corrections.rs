@@ -37,6 +37,30 @@ pub struct Correction {
     pub arrived_at: String,
 }
 
+/// The corrections of one cinema's day, summed: how many, and the change they made together.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CinemaDayCorrections {
+    pub day: String,
+    pub cinema_bin: String,
+    pub corrections: u64,
+    pub admissions_change: i64,
+    pub gross_change: Kzt,
+    pub net_change: Kzt,
+    /// When the newest of them arrived (RFC 3339, UTC+5).
+    pub last_arrived_at: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct SummaryRow {
+    day: u16,
+    cinema_bin: String,
+    n: u64,
+    a: i64,
+    g: i64,
+    t: i64,
+    last: u32,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CorrectionsReport {
     pub from: String,
@@ -48,6 +72,9 @@ pub struct CorrectionsReport {
     pub truncated: bool,
     /// The newest first (by when ingest stored them), at most the limit.
     pub rows: Vec<Correction>,
+    /// Every correction of the range summed per cinema and day (not cut with `rows`), the
+    /// latest day first, then by cinema; at most the limit of groups.
+    pub by_cinema_day: Vec<CinemaDayCorrections>,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -88,7 +115,16 @@ pub async fn corrections(
         .n;
     let sql = format!("SELECT day, cinema_bin, film_id, event_id, kind, d_admissions, d_gross_tiyn, d_net_tiyn, arrived_at {filter} ORDER BY arrived_at DESC, day, cinema_bin, film_id, event_id LIMIT ?");
     let rows: Vec<CorrectionRow> = bound(&sql).bind(limit).fetch_all().await?;
+    // Aliases differ from every column name (18.16 resolves a column to a same-named alias).
+    let sql = format!("SELECT day, cinema_bin, count() AS n, sum(d_admissions) AS a, sum(d_gross_tiyn) AS g, sum(d_net_tiyn) AS t, max(arrived_at) AS last {filter} GROUP BY day, cinema_bin ORDER BY day DESC, cinema_bin LIMIT ?");
+    let summary: Vec<SummaryRow> = bound(&sql).bind(limit).fetch_all().await?;
     let kz = schemas::time::kz_offset();
+    let at = |secs: u32| {
+        chrono::DateTime::from_timestamp(i64::from(secs), 0)
+            .unwrap_or_default()
+            .with_timezone(&kz)
+            .to_rfc3339()
+    };
     Ok(CorrectionsReport {
         from: from.to_string(),
         to: to.to_string(),
@@ -105,10 +141,19 @@ pub async fn corrections(
                 admissions_change: r.d_admissions,
                 gross_change: Kzt::from_tiyn(r.d_gross_tiyn),
                 net_change: Kzt::from_tiyn(r.d_net_tiyn),
-                arrived_at: chrono::DateTime::from_timestamp(i64::from(r.arrived_at), 0)
-                    .unwrap_or_default()
-                    .with_timezone(&kz)
-                    .to_rfc3339(),
+                arrived_at: at(r.arrived_at),
+            })
+            .collect(),
+        by_cinema_day: summary
+            .into_iter()
+            .map(|r| CinemaDayCorrections {
+                day: schemas::time::date_from_days(r.day).to_string(),
+                cinema_bin: r.cinema_bin,
+                corrections: r.n,
+                admissions_change: r.a,
+                gross_change: Kzt::from_tiyn(r.g),
+                net_change: Kzt::from_tiyn(r.t),
+                last_arrived_at: at(r.last),
             })
             .collect(),
     })

@@ -60,6 +60,17 @@ pub struct CorrectionLine {
     pub arrived: String,
 }
 
+/// One cinema's day of corrections, summed.
+pub struct CorrectionDayLine {
+    pub day: String,
+    pub bin: String,
+    pub cinema: String,
+    pub count: String,
+    pub admissions: String,
+    pub gross: String,
+    pub last: String,
+}
+
 pub struct Fact {
     pub id: &'static str,
     pub label: String,
@@ -76,6 +87,7 @@ pub struct MinistryCinemasPage {
     pub cards: Vec<CardLine>,
     pub reasons: Vec<ReasonLine>,
     pub corrections: Vec<CorrectionLine>,
+    pub correction_days: Vec<CorrectionDayLine>,
     pub corrections_total: String,
     /// More corrections than the API lists at once: the files are refused, so the page says
     /// to narrow the range instead of offering them.
@@ -263,6 +275,19 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             pending: i18n::count(lang, c.refunds_pending),
         })
         .collect();
+    let correction_days = corrections
+        .by_cinema_day
+        .iter()
+        .map(|c| CorrectionDayLine {
+            day: i18n::iso_date(lang, &c.day),
+            bin: c.cinema_bin.clone(),
+            cinema: cinema(&c.cinema_bin),
+            count: i18n::count(lang, c.corrections),
+            admissions: i18n::integer(lang, c.admissions_change),
+            gross: i18n::money(lang, c.gross_change.to_decimal()),
+            last: i18n::timestamp(lang, &c.last_arrived_at),
+        })
+        .collect();
     let corrections_total = i18n::count(lang, corrections.total);
     let corrections_cut = corrections.truncated;
     let corrections = corrections
@@ -310,6 +335,7 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
             cards: lines,
             reasons,
             corrections,
+            correction_days,
             corrections_total,
             corrections_cut,
             csv_href: format!("{base}?{range}&format=csv"),
