@@ -2228,6 +2228,32 @@ async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
     ui.open(&format!("/{lang}/films"), lang).await;
     ui.check(&format!("{lang}-films")).await;
 
+    // Cinemas by region: every registered cinema, then Almaty's through the form.
+    ui.open(&format!("/{lang}/cinemas"), lang).await;
+    let all = get_json(&ui.base, "/v1/cinema-index");
+    let listed: u64 = ui
+        .js("document.querySelectorAll('table.cinemas tbody tr').length")
+        .await;
+    assert_eq!(listed, all["cinemas"].as_u64().unwrap());
+    assert!(listed > 0, "the simulation registers its cinemas");
+    ui.js::<bool>("(document.querySelector('select[name=region]').value = 'KZ-75', true)")
+        .await;
+    ui.click("form.filters button[type=submit]").await;
+    ui.wait("location.search.includes('region=KZ-75')").await;
+    let almaty = get_json(&ui.base, "/v1/cinema-index?region=KZ-75");
+    let bins: Vec<String> = ui
+        .js("[...document.querySelectorAll('table.cinemas tbody tr')].map(r => r.dataset.bin).sort()")
+        .await;
+    let mut want: Vec<String> = almaty["regions"][0]["cinemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bin"].as_str().unwrap().to_owned())
+        .collect();
+    want.sort();
+    assert_eq!(bins, want, "Almaty's cinemas, as the API lists them");
+    ui.check(&format!("{lang}-cinemas")).await;
+
     for (page, name) in [("rebates", "rebates"), ("glossary", "glossary")] {
         ui.open(&format!("/{lang}/{page}"), lang).await;
         ui.check(&format!("{lang}-{name}")).await;

@@ -83,6 +83,16 @@ pub struct ChartParams {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+pub struct CinemaIndexQuery {
+    /// An ISO 3166-2:KZ code or a region's name; absent: every region.
+    #[serde(default)]
+    #[param(pattern = "^KZ-(10|11|15|19|23|27|31|33|35|39|43|47|55|59|61|62|63|71|75|79)$")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FilmIndexQuery {
     /// A piece of a title in any language, or of the certificate number (at most 100
     /// characters); absent or empty: every registered film.

@@ -65,6 +65,11 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .await;
             c.finish(r)
         });
+        let cinema_index = route(&s, &mounted, "cinema_index").then(|c: Call| async move {
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::box_office::cinema_index(s, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
         let film_index = route(&s, &mounted, "film_index").then(|c: Call| async move {
             let Call { s, q, .. } = &c;
             let r = async { handlers::box_office::film_index(s, params::parse(q)?).await }.await;
@@ -118,6 +123,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             .or(run.boxed())
             .unify()
             .or(film_index.boxed())
+            .unify()
+            .or(cinema_index.boxed())
             .unify()
             .or(programmes.boxed())
             .unify()

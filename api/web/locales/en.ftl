@@ -1026,3 +1026,10 @@ mc-correction-days = Per cinema and day
 mc-correction-count = Corrections
 mc-correction-last = Last one received
 mc-correction-list = Each correction
+
+# Cinemas by region (issue 27)
+nav-cinemas = Cinemas
+cinemas-title = Cinemas by region
+cinemas-found = Registered cinemas: { $cinemas }
+cinemas-region = { $region }: { $cinemas }
+cinemas-bin = BIN

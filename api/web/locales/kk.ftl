@@ -1027,3 +1027,10 @@ mc-correction-days = Кинотеатрлар мен күндер бойынша
 mc-correction-count = Түзетулер
 mc-correction-last = Соңғысы алынған уақыт
 mc-correction-list = Әрбір түзету
+
+# Өңірлер бойынша кинотеатрлар (issue 27)
+nav-cinemas = Кинотеатрлар
+cinemas-title = Өңірлер бойынша кинотеатрлар
+cinemas-found = Тіркелген кинотеатрлар: { $cinemas }
+cinemas-region = { $region }: { $cinemas }
+cinemas-bin = БСН

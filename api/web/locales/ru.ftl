@@ -1026,3 +1026,10 @@ mc-correction-days = По кинотеатрам и дням
 mc-correction-count = Исправлений
 mc-correction-last = Последнее получено
 mc-correction-list = Каждое исправление
+
+# Кинотеатры по регионам (issue 27)
+nav-cinemas = Кинотеатры
+cinemas-title = Кинотеатры по регионам
+cinemas-found = Зарегистрированных кинотеатров: { $cinemas }
+cinemas-region = { $region }: { $cinemas }
+cinemas-bin = БИН

@@ -38,6 +38,8 @@ pub struct CurveDay<'a> {
 /// marked, and the screens as a line.
 pub struct Curve {
     pub columns: Vec<Column>,
+    /// A column is today's, not over yet (the legend says how it is drawn).
+    pub partial: bool,
     pub screens_points: String,
     pub plot_w: u32,
     pub plot_h: u32,
@@ -47,7 +49,9 @@ pub struct Curve {
     pub axis_max_screens: String,
 }
 
-pub fn curve(lang: Lang, days: &[CurveDay]) -> Curve {
+/// `today` is Kazakhstan's date: its column, a day not over yet, is drawn apart (class
+/// `partial`) and says so in its tooltip and the legend.
+pub fn curve(lang: Lang, days: &[CurveDay], today: &str) -> Curve {
     let step = day_step(days.len());
     let bar = (step - 1.0).clamp(0.5, MAX_BAR_W);
     let max_g = days
@@ -68,22 +72,33 @@ pub fn curve(lang: Lang, days: &[CurveDay]) -> Curve {
         let weekend = NaiveDate::parse_from_str(d.day, "%Y-%m-%d")
             .is_ok_and(|day| day.weekday().num_days_from_monday() >= 4);
         let x = step * i as f64;
+        let partial = d.day == today;
         cols.push(Column {
             x: format!("{:.1}", x + (step - bar) / 2.0),
             y: PLOT_H - h,
             width: format!("{bar:.1}"),
             height: h,
-            class: if weekend { "col weekend" } else { "col" },
+            class: match (partial, weekend) {
+                (true, _) => "col partial",
+                (false, true) => "col weekend",
+                (false, false) => "col",
+            },
             label: format!(
-                "{}: {}",
+                "{}: {}{}",
                 i18n::iso_date(lang, d.day),
-                i18n::money(lang, d.gross.to_decimal())
+                i18n::money(lang, d.gross.to_decimal()),
+                if partial {
+                    format!(" ({})", i18n::t(lang, "status-partial"))
+                } else {
+                    String::new()
+                }
             ),
         });
         let sy = PLOT_H - u32::try_from(u64::from(PLOT_H) * d.screens / max_s).unwrap_or(0);
         points.push(format!("{:.1},{sy}", x + step / 2.0));
     }
     Curve {
+        partial: days.iter().any(|d| d.day == today),
         columns: cols,
         screens_points: points.join(" "),
         plot_w: axis_width(days.len()),

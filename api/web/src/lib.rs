@@ -39,9 +39,9 @@ use api_edge::{public, query, state, State};
 use i18n::Lang;
 use pages::claim_page::decision;
 use pages::{
-    audit, box_office, cases, cinema, claim, claim_page, commission, daily_report, film, films,
-    glossary, head_count, ministry, ministry_cinemas, people, producer, producer_film, productions,
-    programmes, rebates, registry, sales, sign_in, signals, upload, vendors,
+    audit, box_office, cases, cinema, cinemas, claim, claim_page, commission, daily_report, film,
+    films, glossary, head_count, ministry, ministry_cinemas, people, producer, producer_film,
+    productions, programmes, rebates, registry, sales, sign_in, signals, upload, vendors,
 };
 use params::{path_segment, percent_decode};
 
@@ -982,6 +982,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         page(&s, warp::path!("box-office")).then(|lang: Lang, s: State, q: String| async move {
             box_office::page(&s, lang, &q).await
         });
+    let cinemas = page(&s, warp::path!("cinemas"))
+        .then(|lang: Lang, s: State, q: String| async move { cinemas::page(&s, lang, &q).await });
     let films = page(&s, warp::path!("films"))
         .then(|lang: Lang, s: State, q: String| async move { films::page(&s, lang, &q).await });
     let film = lang()
@@ -1022,6 +1024,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(chart)
         .unify()
         .or(films)
+        .unify()
+        .or(cinemas)
         .unify()
         .or(film)
         .unify()

@@ -62,7 +62,6 @@ pub fn status_words(lang: Lang, s: DayStatus, partial: bool) -> (String, &'stati
     }
 }
 
-/// The path of a film's page.
 /// The alphabets titles are sorted in, per page language: Kazakh's 42 letters, Russian's 33.
 const KK_ALPHABET: &str = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя";
 const RU_ALPHABET: &str = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя";
@@ -102,6 +101,7 @@ pub fn initial(title: &str) -> String {
     }
 }
 
+/// The path of a film's page.
 pub fn film_href(lang: Lang, film_id: &str) -> String {
     format!(
         "/{}/films/{}",

@@ -301,6 +301,22 @@ pub async fn film_daily(
 }
 
 /// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
+/// `GET /v1/cinema-index`: the registered cinemas of a region, or of every region.
+pub async fn cinema_index(
+    s: &AppState,
+    q: params::CinemaIndexQuery,
+) -> Result<reports::cinema_index::CinemaIndex, ApiError> {
+    let region = q
+        .region
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))
+        })
+        .transpose()?;
+    Ok(reports::cinema_index::list(&*s.registry().await?, region))
+}
+
 /// `GET /v1/film-index`: the registered films whose title or id holds `q`.
 pub async fn film_index(
     s: &AppState,

@@ -6,6 +6,7 @@
 mod box_office;
 pub mod cache;
 pub mod chart;
+pub mod cinema_index;
 pub mod completeness;
 pub mod corrections;
 mod error;

@@ -191,7 +191,7 @@ pub fn render(lang: Lang, query: &str, run: &FilmRun, today: &str) -> FilmPage {
             screens: d.screens,
         })
         .collect();
-    let curve = curve(lang, &days);
+    let curve = curve(lang, &days, today);
     let mut chrome = Chrome::new(
         lang,
         "film-title",
@@ -373,5 +373,17 @@ mod tests {
             .render()
             .unwrap();
         assert!(row(&html, "21.11.2026").contains("сегодня, неполный"));
+        // The daily curve draws that day's column apart and says so, and the legend too.
+        assert_eq!(
+            html.matches("class=\"col partial\"").count(),
+            1,
+            "one column of today"
+        );
+        assert!(html.contains("(сегодня, неполный)</title>"));
+        assert!(html.contains("<span class=\"swatch partial\"></span>"));
+        let html = render(Lang::Ru, "", &run(true), "2026-11-22")
+            .render()
+            .unwrap();
+        assert!(!html.contains("partial"), "no day of the run is today");
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod box_office;
 pub mod cases;
 pub mod cinema;
+pub mod cinemas;
 pub mod claim;
 pub mod claim_page;
 pub mod commission;

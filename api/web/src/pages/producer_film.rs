@@ -157,7 +157,7 @@ pub async fn page(
             screens: d.screenings,
         })
         .collect();
-    let curve = curve(lang, &curve_days);
+    let curve = curve(lang, &curve_days, &s.today().to_string());
     let days = by_day
         .rows
         .iter()
