@@ -1502,9 +1502,17 @@ fn a_declared_backfilled_history_of_honest_cinemas_has_no_signal() {
         .run(&["keys", "create", "--role", "ministry"])
         .trim()
         .to_owned();
-    let (_api, base) = spawn_api(&env);
-    let _ingest = Guard(env.spawn_ingest(&[]));
-    let today = schemas::time::box_office_day(Utc::now());
+    // A fixed week on an injected clock: the history is a Saturday and a Sunday, "today" the
+    // Monday after, whatever day the test runs (a quiet Monday as the last day once flagged
+    // honest cinemas' thin occupancy against their region's).
+    const NOW: &str = "2026-12-07T12:00:00+05:00";
+    let (_api, base) = env.spawn_api(&[
+        ("EKINO_API__SIGNALS__INTERVAL_MS", "300"),
+        ("EKINO_API__SIGNALS__REGIONAL_INTERVAL_MS", "300"),
+        ("EKINO_REPORTING__CLOCK_START", NOW),
+    ]);
+    let _ingest = Guard(env.spawn_ingest(&[("EKINO_REPORTING__CLOCK_START", NOW)]));
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
     let (first, yesterday) = (today - chrono::Days::new(2), today - chrono::Days::new(1));
     let file = env.dir.join("history.ndjson");
     let ledger = env.simulate(&[
