@@ -66,30 +66,39 @@ pub fn status_words(lang: Lang, s: DayStatus, partial: bool) -> (String, &'stati
 const KK_ALPHABET: &str = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя";
 const RU_ALPHABET: &str = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя";
 
-/// A title's place in `lang`'s alphabetical order: digits first, then the page language's
-/// letters in its own order (Kazakh's ә after а, not after я as in Unicode), then other
-/// letters by code point (Latin after Cyrillic on kk/ru pages, and the reverse on en pages);
-/// case is ignored, other characters are skipped.
+/// A title's place in `lang`'s alphabetical order: numbers first, by their value ("Зал 2"
+/// before "Зал 10"), then the page language's letters in its own order (Kazakh's ә after а,
+/// not after я as in Unicode), then other letters by code point (Latin after Cyrillic on
+/// kk/ru pages, and the reverse on en pages); case is ignored, other characters are skipped.
 pub fn sort_key(lang: Lang, title: &str) -> Vec<(u8, u32)> {
     let alphabet = match lang {
         Lang::Kk => KK_ALPHABET,
         Lang::Ru => RU_ALPHABET,
         Lang::En => "abcdefghijklmnopqrstuvwxyz",
     };
-    title
+    let mut key = Vec::new();
+    let mut number: Option<u32> = None;
+    for c in title
         .chars()
         .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
-        .map(|c| {
-            if c.is_numeric() {
-                (0, c as u32)
-            } else if let Some(i) = alphabet.chars().position(|a| a == c) {
-                (1, i as u32)
-            } else {
-                (2, c as u32)
-            }
-        })
-        .collect()
+    {
+        if let Some(d) = c.to_digit(10) {
+            number = Some(number.unwrap_or(0).saturating_mul(10).saturating_add(d));
+            continue;
+        }
+        if let Some(n) = number.take() {
+            key.push((0, n));
+        }
+        key.push(match alphabet.chars().position(|a| a == c) {
+            Some(i) => (1, i as u32),
+            None => (2, c as u32),
+        });
+    }
+    if let Some(n) = number {
+        key.push((0, n));
+    }
+    key
 }
 
 /// The letter a title is listed under in an A–Z index: its first letter in upper case, or `#`
@@ -196,6 +205,9 @@ mod tests {
         let mut en = vec!["zoo", "Арман", "Alpha", "beta"];
         en.sort_by_key(|t| sort_key(Lang::En, t));
         assert_eq!(en, ["Alpha", "beta", "zoo", "Арман"]);
+        let mut halls = vec!["Кинопарк 10", "Кинопарк 2", "Кинопарк 1"];
+        halls.sort_by_key(|t| sort_key(Lang::Ru, t));
+        assert_eq!(halls, ["Кинопарк 1", "Кинопарк 2", "Кинопарк 10"]);
         assert_eq!(initial("«Әже»"), "Ә");
         assert_eq!(initial("1917"), "#");
     }
