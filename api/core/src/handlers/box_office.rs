@@ -306,10 +306,11 @@ pub async fn cinema_index(
     s: &AppState,
     q: params::CinemaIndexQuery,
 ) -> Result<reports::cinema_index::CinemaIndex, ApiError> {
+    // An empty region is refused like any other that is not one (a page's form leaves an
+    // unchosen region out of its query).
     let region = q
         .region
         .as_deref()
-        .filter(|r| !r.is_empty())
         .map(|r| {
             schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))
         })
