@@ -13,6 +13,13 @@ pub async fn daily_chart(s: &AppState, q: DateQuery) -> Result<DailyChart, ApiEr
     chart(s, ChartQuery::day(date)).await
 }
 
+/// A `region` parameter: a code or a region's name; an empty one is refused like any other
+/// that is not a region (a page's form leaves an unchosen region out of its query).
+fn region_param(r: Option<&str>) -> Result<Option<schemas::region::Region>, ApiError> {
+    r.map(|r| schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string())))
+        .transpose()
+}
+
 /// `GET /v1/box-office/chart`: the parameters, strictly.
 pub fn chart_query(q: &ChartParams) -> Result<ChartQuery, ApiError> {
     let date = params::date("date", &q.date)?;
@@ -25,13 +32,7 @@ pub fn chart_query(q: &ChartParams) -> Result<ChartQuery, ApiError> {
             )
         })?,
     };
-    let region = q
-        .region
-        .as_deref()
-        .map(|r| {
-            schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))
-        })
-        .transpose()?;
+    let region = region_param(q.region.as_deref())?;
     let origin = match q.origin.as_deref() {
         None => None,
         Some(o) => Some(Origin::parse(o).ok_or_else(|| {
@@ -300,21 +301,12 @@ pub async fn film_daily(
     })
 }
 
-/// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
 /// `GET /v1/cinema-index`: the registered cinemas of a region, or of every region.
 pub async fn cinema_index(
     s: &AppState,
     q: params::CinemaIndexQuery,
 ) -> Result<reports::cinema_index::CinemaIndex, ApiError> {
-    // An empty region is refused like any other that is not one (a page's form leaves an
-    // unchosen region out of its query).
-    let region = q
-        .region
-        .as_deref()
-        .map(|r| {
-            schemas::region::Region::parse(r).map_err(|e| ApiError::bad("region", e.to_string()))
-        })
-        .transpose()?;
+    let region = region_param(q.region.as_deref())?;
     Ok(reports::cinema_index::list(&*s.registry().await?, region))
 }
 
@@ -331,6 +323,7 @@ pub async fn film_index(
     Ok(reports::film_index::search(&*s.registry().await?, &query))
 }
 
+/// `GET /v1/films/{film_id}/run`: a registered film's public run (404 for any other id).
 pub async fn film_run(s: &AppState, film_id: &str) -> Result<reports::film_run::FilmRun, ApiError> {
     let film =
         schemas::FilmId::parse(film_id).map_err(|e| ApiError::bad("film_id", e.to_string()))?;
