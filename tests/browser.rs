@@ -107,6 +107,107 @@ struct Ui {
     base: String,
     shots: PathBuf,
     traffic: Arc<Mutex<Traffic>>,
+    /// Every Latin word a Kazakh or Russian page shows, with the pages that show it.
+    latin: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+}
+
+/// The Latin words the page shows a reader (text, a closed list's options, and the
+/// placeholders, titles and labels read aloud), leaving out what is shown as data rather than
+/// written by the site: `code`, `kbd`, `samp` and `pre` (identifiers and payloads as sent),
+/// what a person typed (`textarea`), a name the page marks as not to be translated
+/// (`translate="no"`: a registered Latin name shown as typed), any token with a digit in it
+/// (ids, dates, film numbers), and what is not displayed (the other of a chart's two drawings).
+const LATIN_WORDS: &str = "(() => {
+  const out = new Set();
+  const words = t => { for (const token of t.split(/\\s+/)) { if (/[0-9]/.test(token)) continue;
+    for (const m of token.matchAll(/[A-Za-z][A-Za-z_'’-]*[A-Za-z]|[A-Za-z]/g)) out.add(m[0]); } };
+  const data = 'code, kbd, samp, pre, script, style, textarea, [translate=no]';
+  const shown = e => { const box = e.closest('option') ? e.closest('select') : e;
+    return box && !e.closest(data) && box.getClientRects().length > 0; };
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const p = n.parentElement;
+    if (!p) continue;
+    if (p.closest('svg title')) { if (shown(p.closest('svg'))) words(n.textContent); continue; }
+    if (shown(p)) words(n.textContent);
+  }
+  for (const e of document.querySelectorAll('[placeholder], [title], [aria-label], [alt]'))
+    if (shown(e)) for (const a of ['placeholder', 'title', 'aria-label', 'alt']) { const v = e.getAttribute(a); if (v) words(v); }
+  return [...out];
+})()";
+
+/// What a Kazakh or Russian page may write in Latin letters besides the codes of
+/// `api/web/locales/latin-codes.txt`: the language switch's own name for English, the
+/// acronyms of foreign bodies and programmes (proper names), and the Latin words of names a
+/// person or a file chose, with no Kazakh or Russian form: foreign titles of films, ticket
+/// vendors and partners, and what this test types (key labels, an applicant, an estimate's
+/// title, a hall).
+fn latin_allowed(sim: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let mut ok: std::collections::BTreeSet<String> =
+        include_str!("../api/web/locales/latin-codes.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.trim().to_lowercase())
+            .collect();
+    let names = [
+        "English",
+        // Foreign bodies and programmes, by their own names and acronyms.
+        "AVEC CNC FIMI FINAS HMRC PISF TRIP VFX",
+        "Film in Georgia, Enterprise Georgia, Film in Malaysia",
+        // Typed by this test, and the simulator's planted sessions.
+        "Ministry of Culture and Information Kazakhstan Film Commission producer manager planted",
+        "Northern Lights Ltd Steppe Light Dune Sea IMAX Steppe Screens Film commission desk",
+        "PLANT-CANCELLED PLANT-NIGHT PLANT-OVER PLANT-OVERLAP PLANT-PARTNER PLANT-TWICE PLANT-UNDECLARED",
+    ];
+    let mut words = |text: &str| {
+        for w in text
+            .split(|c: char| !(c.is_ascii_alphabetic() || c == '\'' || c == '’' || c == '-'))
+            .filter(|w| !w.is_empty())
+        {
+            ok.insert(w.to_lowercase());
+        }
+    };
+    names.iter().for_each(|n| words(n));
+    let column = |file: &str, column: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(sim.join(file)).unwrap();
+        let mut lines = text.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = head.iter().position(|h| *h == column).unwrap();
+        lines
+            .map(|l| l.split(',').nth(at).unwrap_or_default().to_owned())
+            .collect()
+    };
+    // A cinema's registered Latin name (its `name`) names its chain, which has no Kazakh or
+    // Russian form; its town has one, and must be shown in it.
+    let towns: std::collections::BTreeSet<String> = column("cinemas.csv", "city")
+        .iter()
+        .map(|t| t.to_lowercase())
+        .collect();
+    for name in column("cinemas.csv", "name") {
+        for w in name
+            .split(' ')
+            .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            if !towns.contains(&w.to_lowercase()) {
+                words(w);
+            }
+        }
+    }
+    // The letter index of the films: a title's initial, whatever its script.
+    for t in ["title_kk", "title_ru", "title_en"] {
+        for title in column("films.csv", t) {
+            words(&title.chars().take(1).collect::<String>());
+        }
+    }
+    for (file, name) in [
+        ("films.csv", "title_en"),
+        ("cinemas.csv", "vendor"),
+        ("partners.csv", "name"),
+        ("partners.csv", "partner_id"),
+    ] {
+        column(file, name).iter().for_each(|v| words(v));
+    }
+    ok
 }
 
 impl Ui {
@@ -203,7 +304,20 @@ impl Ui {
         }
     }
 
+    /// Records the Latin words a Kazakh or Russian page shows (see [`LATIN_WORDS`]).
+    async fn latin_words(&self, name: &str) {
+        let lang: String = self.js("document.documentElement.lang").await;
+        if lang == "kk" || lang == "ru" {
+            let words: Vec<String> = self.js(LATIN_WORDS).await;
+            let mut latin = self.latin.lock().unwrap();
+            for w in words {
+                latin.entry(w).or_default().insert(name.to_owned());
+            }
+        }
+    }
+
     async fn check_at(&self, name: &str) {
+        self.latin_words(name).await;
         let found = self.serious_violations().await;
         assert!(
             found.is_empty(),
@@ -352,6 +466,7 @@ async fn the_public_pages_in_chromium() {
         base: base.clone(),
         shots,
         traffic,
+        latin: Mutex::default(),
     };
 
     // The accessibility check can fail: a picture without a text alternative is critical.
@@ -362,11 +477,34 @@ async fn the_public_pages_in_chromium() {
         "axe-core did not see a missing alt: {found:?}"
     );
 
+    // The Latin-word crawl can fail: an English word on a Kazakh page is seen, codes and ids
+    // shown as data are not.
+    ui.page.set_content("<!DOCTYPE html><html lang=kk><head><title>t</title></head><body><main><p>Кассалық жинақ Gross <code>event_id</code> KZ26-0001 <span translate=no>Kinopark</span></p></main></body></html>").await.unwrap();
+    let seen: Vec<String> = ui.js(LATIN_WORDS).await;
+    assert_eq!(seen, ["Gross"], "the crawl's reading of a page");
+
     journey_in_english(&ui, &env, saturday).await;
     for lang in ["kk", "ru"] {
         smoke(&ui, lang, sunday).await;
+        crawl(&ui, lang, &format!("/{lang}/box-office")).await;
     }
     signed_in(&ui, &env, friday, sunday).await;
+
+    // No English on a Kazakh or Russian page but proper names and codes.
+    {
+        let allowed = latin_allowed(&env.dir.join("sim"));
+        let latin = ui.latin.lock().unwrap();
+        let wrong: Vec<String> = latin
+            .iter()
+            .filter(|(w, _)| !allowed.contains(&w.to_lowercase()))
+            .map(|(w, pages)| format!("{w:?} on {pages:?}"))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "Latin words on Kazakh and Russian pages:\n{}",
+            wrong.join("\n")
+        );
+    }
 
     // Nothing left the server: every request went to the API itself (or was a data: URL),
     // and nothing it answered was an error.
@@ -2023,6 +2161,77 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     sign_in(ui, "en", "commission", &commission).await;
     ui.check("en-commission").await;
     sign_out(ui, "en").await;
+
+    // Every kind of page each signed-in reader can reach by a link, in Kazakh and Russian.
+    for (home, key) in [
+        ("cinema", &cinema),
+        ("producer", &producer),
+        ("producer", &foreign),
+        ("ministry", &ministry),
+        ("commission", &commission),
+    ] {
+        sign_in(ui, "kk", home, key).await;
+        for lang in ["kk", "ru"] {
+            crawl(ui, lang, &format!("/{lang}/{home}")).await;
+        }
+        ui.open(&format!("/kk/{home}"), "kk").await;
+        sign_out(ui, "kk").await;
+    }
+}
+
+/// The kind of page a path is: its segments with any digit in them made one placeholder, and
+/// its query's parameter names (a film's page is one kind, whatever the film or the date).
+fn page_kind(path: &str) -> String {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let segments: Vec<&str> = p
+        .split('/')
+        .map(|s| {
+            if s.chars().any(|c| c.is_ascii_digit()) {
+                "_"
+            } else {
+                s
+            }
+        })
+        .collect();
+    let mut names: Vec<&str> = q
+        .split('&')
+        .filter_map(|kv| kv.split(['=']).next())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    format!("{}?{}", segments.join("/"), names.join("&"))
+}
+
+/// Opens every kind of page (`page_kind`) the reader can reach from `start` by following
+/// links within `lang`, once each, recording the Latin words each shows (`Ui::latin`).
+/// Downloads (`format=`, files) are not pages and are left out.
+async fn crawl(ui: &Ui, lang: &str, start: &str) {
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = std::collections::VecDeque::from([start.to_owned()]);
+    let prefix = format!("/{lang}/");
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(page_kind(&path)) {
+            continue;
+        }
+        eprintln!("crawl: {path}");
+        ui.open(&path, lang).await;
+        ui.latin_words(&path).await;
+        let links: Vec<String> = ui
+            .js("[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
+            .await;
+        for l in links {
+            let l = l.split('#').next().unwrap_or_default().to_owned();
+            let download = l.contains("format=")
+                || [".csv", ".pdf", ".xlsx", ".json", "/template", "/download"]
+                    .iter()
+                    .any(|e| l.split('?').next().unwrap_or_default().ends_with(e));
+            if l.starts_with(&prefix) && !download && !seen.contains(&page_kind(&l)) {
+                queue.push_back(l);
+            }
+        }
+    }
+    assert!(seen.len() > 3, "the crawl from {start} found only {seen:?}");
 }
 
 async fn programme_names_kk(ui: &Ui) -> Vec<(String, String)> {

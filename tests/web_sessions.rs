@@ -2425,6 +2425,16 @@ fn the_commission_saves_estimates_per_production() {
         "the save link carries the estimate: {}",
         estimator.body
     );
+    // Offered to the commission, and not to another role's reader (its form would refuse).
+    let signed = site.get(&format!("/en/rebates/estimate?{estimate_q}"), Some(&c));
+    assert!(signed.body.contains(&link), "{}", signed.body);
+    let m = site.sign_in("en", &ministry);
+    let other = site.get(&format!("/en/rebates/estimate?{estimate_q}"), Some(&m));
+    assert!(
+        other.status == 200 && !other.body.contains("save-for-production"),
+        "the ministry is offered the commission's save: {}",
+        other.body
+    );
     let form = site.get(&format!("/en/commission/save?{estimate_q}"), Some(&c));
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(

@@ -57,3 +57,28 @@ pub fn fx() -> FxTable {
 pub fn index() -> IndexTable {
     IndexTable::parse_csv(INDEX_CSV).expect("shipped index table parses")
 }
+
+#[cfg(test)]
+mod tests {
+    /// Kazakh and Russian pages show a programme's source and notes in their own language
+    /// (issue 27): every shipped version carries both, note for note.
+    #[test]
+    fn every_shipped_programme_speaks_kazakh_and_russian() {
+        let mut missing = Vec::new();
+        for p in super::programmes().unwrap() {
+            for v in &p.versions {
+                let at = format!("{} {}", p.id, v.version);
+                if p.name_kk.is_none() || p.name_ru.is_none() {
+                    missing.push(format!("{at}: name_kk or name_ru"));
+                }
+                if v.source_kk.is_none() || v.source_ru.is_none() {
+                    missing.push(format!("{at}: source_kk or source_ru"));
+                }
+                if v.notes_kk.len() != v.notes.len() || v.notes_ru.len() != v.notes.len() {
+                    missing.push(format!("{at}: notes_kk or notes_ru, note for note"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
+}

@@ -65,6 +65,11 @@ pub struct Version {
     pub effective_to: Option<NaiveDate>,
     /// Where the rules come from, and the date of that text.
     pub source: String,
+    /// `source` in Kazakh and Russian; pages fall back to English when absent.
+    #[serde(default)]
+    pub source_kk: Option<String>,
+    #[serde(default)]
+    pub source_ru: Option<String>,
     pub rules_date: NaiveDate,
     #[serde(default)]
     pub notes: Vec<String>,

@@ -179,6 +179,64 @@ impl<'de> serde::Deserialize<'de> for Region {
     }
 }
 
+/// Kazakhstan's larger towns in Kazakh, Russian and English, with the other Latin spellings
+/// registry files use (the registry stores a cinema's town as typed).
+const TOWNS: &[(&str, &str, &str, &[&str])] = &[
+    ("Ақтау", "Актау", "Aktau", &[]),
+    ("Ақтөбе", "Актобе", "Aktobe", &[]),
+    ("Алматы", "Алматы", "Almaty", &[]),
+    ("Астана", "Астана", "Astana", &[]),
+    ("Атырау", "Атырау", "Atyrau", &[]),
+    ("Жезқазған", "Жезказган", "Zhezkazgan", &["Jezkazgan"]),
+    ("Қарағанды", "Караганда", "Karaganda", &["Karagandy"]),
+    ("Көкшетау", "Кокшетау", "Kokshetau", &[]),
+    ("Қонаев", "Конаев", "Konaev", &["Kapchagay"]),
+    ("Қостанай", "Костанай", "Kostanay", &[]),
+    ("Қызылорда", "Кызылорда", "Kyzylorda", &[]),
+    ("Орал", "Уральск", "Oral", &["Uralsk"]),
+    (
+        "Өскемен",
+        "Усть-Каменогорск",
+        "Oskemen",
+        &["Ust-Kamenogorsk"],
+    ),
+    ("Павлодар", "Павлодар", "Pavlodar", &[]),
+    (
+        "Петропавл",
+        "Петропавловск",
+        "Petropavl",
+        &["Petropavlovsk"],
+    ),
+    ("Семей", "Семей", "Semey", &[]),
+    ("Шымкент", "Шымкент", "Shymkent", &[]),
+    ("Талдықорған", "Талдыкорган", "Taldykorgan", &[]),
+    ("Тараз", "Тараз", "Taraz", &[]),
+    ("Түркістан", "Туркестан", "Turkistan", &[]),
+    ("Екібастұз", "Экибастуз", "Ekibastuz", &[]),
+    ("Теміртау", "Темиртау", "Temirtau", &[]),
+    ("Рудный", "Рудный", "Rudny", &[]),
+];
+
+/// A town's name in `lang` (`kk`, `ru`, anything else English) when it is one of
+/// Kazakhstan's larger towns written in any of its spellings (any case); otherwise the name
+/// as written.
+pub fn town_name<'a>(town: &'a str, lang: &str) -> &'a str {
+    let t = town.trim();
+    TOWNS
+        .iter()
+        .find(|(kk, ru, en, other)| {
+            [*kk, *ru, *en]
+                .iter()
+                .chain(other.iter())
+                .any(|n| n.eq_ignore_ascii_case(t) || n.to_lowercase() == t.to_lowercase())
+        })
+        .map_or(town, |(kk, ru, en, _)| match lang {
+            "kk" => kk,
+            "ru" => ru,
+            _ => en,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +282,16 @@ mod tests {
         for bad in ["", "KZ-99", "Almaty City Region", "Semey"] {
             assert!(Region::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn towns_read_in_each_language_whatever_the_spelling() {
+        assert_eq!(town_name("Ust-Kamenogorsk", "kk"), "Өскемен");
+        assert_eq!(town_name("oskemen", "ru"), "Усть-Каменогорск");
+        assert_eq!(town_name("Jezkazgan", "en"), "Zhezkazgan");
+        assert_eq!(town_name("Қарағанды", "ru"), "Караганда");
+        assert_eq!(town_name(" Almaty ", "kk"), "Алматы");
+        // Not a town of the table: as written.
+        assert_eq!(town_name("Baikonur", "kk"), "Baikonur");
     }
 }

@@ -140,6 +140,16 @@ pub fn t(lang: Lang, key: &str) -> String {
     Catalogue::get().text(lang, key, None)
 }
 
+/// Who wrote a record or issued a key, in the page's language: a key's label as typed, or
+/// an operator's command on the server (`os:<user>`, see `ekino registry load`).
+pub fn writer(lang: Lang, by: &str) -> String {
+    match by.strip_prefix("os:") {
+        Some("" | "unknown") => t(lang, "by-os-unknown"),
+        Some(user) => t_with(lang, "by-os", &[("user", user.to_owned())]),
+        None => by.to_owned(),
+    }
+}
+
 pub fn t_with(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {

@@ -1001,9 +1001,13 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         });
     let programmes = page(&s, warp::path!("rebates"))
         .map(|lang: Lang, s: State, q: String| programmes::programmes(&s, lang, &q));
-    let estimate = page(&s, warp::path!("rebates" / "estimate")).then(
-        |lang: Lang, s: State, q: String| async move { rebates::estimate(&s, lang, &q).await },
-    );
+    let estimate = page(&s, warp::path!("rebates" / "estimate"))
+        .and(session_cookie(&s))
+        .then(
+            |lang: Lang, s: State, q: String, cookie: Option<String>| async move {
+                rebates::estimate(&s, lang, &q, cookie.as_deref()).await
+            },
+        );
     let brief = page(&s, warp::path!("rebates" / "brief"))
         .and(api_edge::client(s.clone()))
         .then(

@@ -219,7 +219,7 @@ async fn render(
                 created_by: if k.created_by.is_empty() {
                     "—".into()
                 } else {
-                    k.created_by
+                    i18n::writer(lang, &k.created_by)
                 },
                 last_used: k
                     .last_used_at

@@ -23,6 +23,8 @@ pub struct ProgrammeView {
     pub effective_from: String,
     pub rules_date: String,
     pub source: String,
+    /// The source is shown in English (no translation in the file).
+    pub source_in_english: bool,
     pub rules: Vec<String>,
     pub notes: Vec<String>,
     /// The notes are shown in English (no translation in the file).
@@ -237,12 +239,26 @@ fn notes_in(lang: Lang, v: &rebate_engine::programme::Version) -> (Vec<String>, 
     }
 }
 
+/// The version's source in `lang`, and whether it fell back to English.
+fn source_in(lang: Lang, v: &rebate_engine::programme::Version) -> (String, bool) {
+    let own = match lang {
+        Lang::Kk => v.source_kk.as_ref(),
+        Lang::Ru => v.source_ru.as_ref(),
+        Lang::En => Some(&v.source),
+    };
+    match own {
+        Some(s) => (s.clone(), false),
+        None => (v.source.clone(), true),
+    }
+}
+
 pub fn programmes_page(lang: Lang, query: &str, programmes: &[Programme]) -> ProgrammesPage {
     let views = programmes
         .iter()
         .filter_map(|p| {
             let v = p.versions.last()?;
             let (notes, notes_in_english) = notes_in(lang, v);
+            let (source, source_in_english) = source_in(lang, v);
             Some(ProgrammeView {
                 id: p.id.clone(),
                 name: programme_name(lang, p),
@@ -251,7 +267,8 @@ pub fn programmes_page(lang: Lang, query: &str, programmes: &[Programme]) -> Pro
                 version: v.version.clone(),
                 effective_from: i18n::date(lang, v.effective_from),
                 rules_date: i18n::date(lang, v.rules_date),
-                source: v.source.clone(),
+                source,
+                source_in_english,
                 rules: rules_in_words(lang, p, v),
                 notes,
                 notes_in_english,

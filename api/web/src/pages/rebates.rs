@@ -64,6 +64,9 @@ pub struct EstimatePage {
     pub programmes: Vec<Choice>,
     pub error: Option<String>,
     pub view: Option<EstimateView>,
+    /// Whether the "save for a production" link is offered: to the film commission, and to
+    /// a visitor not signed in (it leads to the sign-in), not to another role's reader.
+    pub can_save: bool,
 }
 
 /// One language's briefing. `chrome` is built for that language so the body and the templates
@@ -307,21 +310,25 @@ pub fn estimate_page(
             .collect(),
         error,
         view,
+        can_save: true,
     }
 }
 
-pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
+pub async fn estimate(s: &State, lang: Lang, query: &str, cookie: Option<&str>) -> Response {
     let form = EstimateForm::from_query(query, s.today());
-    match estimate::compute(s, form.clone()).await {
-        Ok(e) => page::html(
+    // A session store that does not answer only costs the link's precision, not the page.
+    let can_save = !matches!(
+        crate::session::current(s, cookie).await,
+        Ok(Some(signed)) if signed.principal.role != api_core::auth::Role::Commission
+    );
+    let (status, mut p) = match estimate::compute(s, form.clone()).await {
+        Ok(e) => (
             StatusCode::OK,
-            lang,
-            &estimate_page(lang, query, &s.programmes, &form, Ok(&e)),
+            estimate_page(lang, query, &s.programmes, &form, Ok(&e)),
         ),
-        Err(err) => page::html(
+        Err(err) => (
             err.status(),
-            lang,
-            &estimate_page(
+            estimate_page(
                 lang,
                 query,
                 &s.programmes,
@@ -329,7 +336,9 @@ pub async fn estimate(s: &State, lang: Lang, query: &str) -> Response {
                 Err(page::message(lang, &err)),
             ),
         ),
-    }
+    };
+    p.can_save = can_save;
+    page::html(status, lang, &p)
 }
 
 /// The second language of a side-by-side briefing: `lang2=` naming another language than

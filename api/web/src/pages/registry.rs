@@ -89,7 +89,13 @@ pub struct Change {
     pub field: String,
     pub old: String,
     pub new: String,
+    /// A name in the Latin script by definition (a film's English title, a cinema's or a
+    /// hall's registered name, a vendor): shown as typed, marked `translate="no"`.
+    pub as_typed: bool,
 }
+
+/// The fields whose values are Latin-script names as registered (see [`Change::as_typed`]).
+const AS_TYPED: &[&str] = &["title_en", "name", "hall_name", "vendor"];
 
 /// One version of a record: when, by whom, which record, and what it changed (a first
 /// version: every field, with no old value).
@@ -201,6 +207,9 @@ pub fn field_value(lang: Lang, name: &str, v: &Value) -> String {
                 || v.as_str().unwrap_or_default().to_owned(),
                 |r| r.name(lang.code()).to_owned(),
             ),
+        ("city", _) if v.as_str().is_some_and(|c| !c.is_empty()) => {
+            schemas::region::town_name(v.as_str().unwrap_or_default(), lang.code()).to_owned()
+        }
         _ => match v {
             Value::String(s) if s.is_empty() => "—".to_owned(),
             Value::String(s) => s.clone(),
@@ -229,6 +238,7 @@ pub fn versions(lang: Lang, history: Vec<HistoryEntry>) -> Vec<Version> {
                         return None;
                     }
                     Some(Change {
+                        as_typed: AS_TYPED.contains(name),
                         field: field_label(lang, name),
                         old: old.map(|o| field_value(lang, name, &o)).unwrap_or_default(),
                         new: field_value(lang, name, &new),
@@ -250,7 +260,7 @@ pub fn versions(lang: Lang, history: Vec<HistoryEntry>) -> Vec<Version> {
             );
             let version = Version {
                 at: i18n::timestamp(lang, &h.at),
-                by: h.by,
+                by: i18n::writer(lang, &h.by),
                 what,
                 first: before.is_none(),
                 changes,
@@ -428,7 +438,7 @@ async fn render(
                 _ => c.name.clone(),
             },
             region: field_value(lang, "region", &Value::String(c.region.clone())),
-            city: c.city.clone(),
+            city: field_value(lang, "city", &Value::String(c.city.clone())),
             halls: i18n::integer(lang, i64::from(c.halls)),
             seats: i18n::integer(lang, i64::from(c.seats)),
             vat: yes_no(lang, c.vat_payer),
@@ -443,7 +453,7 @@ async fn render(
             date: i18n::iso_date(lang, &r.date),
             kzt: r.kzt,
             loaded: at(&r.loaded_at),
-            by: r.by,
+            by: i18n::writer(lang, &r.by),
             in_force: r.in_force,
             currency: r.currency,
         })

@@ -299,7 +299,7 @@ fn day_view(
                 } else {
                     format!("{}/{}", e.seat_row, e.seat_number)
                 },
-                ticket_type: e.ticket_type.clone(),
+                ticket_type: crate::estimate::code_word(lang, "ticket", &e.ticket_type),
                 price: money(lang, e.price),
                 gross: money(lang, e.gross),
                 voided: !e.voided_by.is_empty(),
