@@ -857,6 +857,47 @@ fn each_role_signs_in_sees_its_screen_only_and_its_session_ends_as_it_should() {
         "the organisation is named in the page's language, the key's label beside it"
     );
     assert!(page.body.contains("<tr class=\"total\" id=\"kpi-all\"><th scope=\"row\" class=\"title\">Все годы</th><td>1</td><td>1</td><td>0</td>"), "{}", page.body);
+    // The KPI over time: its last month stands where /v1/roi/summary stands today (it sums
+    // the months the summary takes whole), the page shows the same months newest first.
+    let trend = site.api("/v1/roi/kpi-trend?months=3", &ministry);
+    let months = trend["months"].as_array().unwrap();
+    assert_eq!(months.len(), 3, "{trend}");
+    let last = &months[2];
+    for k in ["films_funded", "films_released", "films_paid_back", "gross"] {
+        assert_eq!(last[k], kpi[k], "{k}: {trend} against {kpi}");
+    }
+    assert!(
+        months[0]["month"].as_str() < last["month"].as_str(),
+        "{trend}"
+    );
+    assert!(
+        page.body.contains(&format!(
+            "<tbody>\n    <tr><th scope=\"row\" class=\"title\">{}",
+            {
+                let (y, m) = last["month"].as_str().unwrap().split_once('-').unwrap();
+                format!("{m}.{y}")
+            }
+        )) && page.body.contains("id=\"kpi-trend\""),
+        "the newest month first: {}",
+        page.body
+    );
+    for bad in ["months=0", "months=61", "to=2026-02-30", "to=yesterday"] {
+        let r = request(
+            &site.base,
+            "GET",
+            &format!("/v1/roi/kpi-trend?{bad}"),
+            &[],
+            None,
+            Some(&ministry),
+        );
+        let field = bad.split('=').next().unwrap();
+        assert!(
+            r.status == 400 && r.body.contains(field),
+            "{bad}: {} {}",
+            r.status,
+            r.body
+        );
+    }
     // Every cinema's card, as /v1/cinemas/scorecards gives them (one statement for all),
     // the rejects of all cinemas by reason in Russian, and the same file as the API's.
     // Cards are served from a cache of at most a second: the last upload shows within it.

@@ -262,6 +262,20 @@ pub struct SummaryQuery {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+pub struct KpiTrendQuery {
+    /// The as-of date: the last month is the one holding it. Default: today.
+    #[serde(default)]
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// How many months, ending with `to`'s: 1 to 60; default 12.
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 60)]
+    pub months: Option<u32>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CompareQuery {
     #[serde(default)]
     pub compare: Option<String>,

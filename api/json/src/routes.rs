@@ -206,6 +206,12 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
             let r = async { handlers::roi::summary(s, &p, params::parse(q)?).await }.await;
             c.finish(r)
         });
+        let kpi_trend = route(&s, &mounted, "roi_kpi_trend").then(|c: Call| async move {
+            let p = c.caller().clone();
+            let Call { s, q, .. } = &c;
+            let r = async { handlers::roi::kpi_trend(s, &p, params::parse(q)?).await }.await;
+            c.finish(r)
+        });
         let films = route(&s, &mounted, "roi_films").then(|c: Call| async move {
             let p = c.caller().clone();
             let Call { s, q, .. } = &c;
@@ -223,6 +229,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         film.or(history)
             .unify()
             .or(summary)
+            .unify()
+            .or(kpi_trend)
             .unify()
             .or(films)
             .unify()

@@ -237,6 +237,18 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// A month (`YYYY-MM`) in the page's form, as its dates write it: `12.2026`, `Dec 2026`; the
+/// text itself when it is not a month.
+pub fn month(lang: Lang, ym: &str) -> String {
+    let Ok(d) = NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d") else {
+        return ym.to_owned();
+    };
+    match lang {
+        Lang::Kk | Lang::Ru => d.format("%m.%Y").to_string(),
+        Lang::En => format!("{} {}", MONTHS_EN[d.month0() as usize], d.year()),
+    }
+}
+
 /// An ISO date (`YYYY-MM-DD`) in the page's form; the text itself when it is not a date.
 pub fn iso_date(lang: Lang, iso: &str) -> String {
     NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_owned(), |d| date(lang, d))

@@ -3,7 +3,8 @@ use serde::Serialize;
 use super::box_office::film_visible;
 use super::{require, ApiError};
 use crate::auth::{Principal, Role};
-use crate::params::SummaryQuery;
+use crate::params::{KpiTrendQuery, SummaryQuery};
+use crate::reports::kpi_trend::{self, KpiTrend};
 use crate::reports::roi::{self, FilmRoi, RoiSummary};
 use crate::state::AppState;
 
@@ -24,6 +25,24 @@ pub async fn summary(s: &AppState, p: &Principal, q: SummaryQuery) -> Result<Roi
         &roi::films(&s.ch, &s.app, &*s.registry().await?, None).await?,
         q.funding_year,
     ))
+}
+
+/// The payback KPI at the end of each month (see `reports::kpi_trend`).
+pub async fn kpi_trend(
+    s: &AppState,
+    p: &Principal,
+    q: KpiTrendQuery,
+) -> Result<KpiTrend, ApiError> {
+    require(p, &[Role::Ministry])?;
+    let to = match q.to.as_deref() {
+        Some(t) => crate::params::date("to", t)?,
+        None => s.today(),
+    };
+    let months = q.months.unwrap_or(12);
+    if !(1..=60).contains(&months) {
+        return Err(ApiError::bad("months", "must be 1 to 60"));
+    }
+    Ok(kpi_trend::trend(&s.ch, &*s.registry().await?, to, months).await?)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

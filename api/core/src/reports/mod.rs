@@ -13,6 +13,7 @@ mod error;
 pub mod film_index;
 pub mod film_run;
 pub mod flags;
+pub mod kpi_trend;
 pub mod occupancy;
 mod quality;
 pub mod regions;

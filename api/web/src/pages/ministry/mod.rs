@@ -37,6 +37,92 @@ pub struct Kpi {
     pub recoupment: String,
 }
 
+/// The KPI over time: a bar a month on a fixed 0–100 % scale, and the same months as rows.
+pub struct KpiTrendView {
+    pub bars: Vec<KpiBar>,
+    /// The drawing's width in its own units (a bar a month).
+    pub width: u32,
+    pub first: String,
+    pub last: String,
+    pub months: Vec<Kpi>,
+    /// Whether a month is not over (its bar is drawn apart, its row says so).
+    pub any_partial: bool,
+}
+
+pub struct KpiBar {
+    pub x: u32,
+    pub y: u32,
+    pub height: u32,
+    pub partial: bool,
+    pub title: String,
+}
+
+/// The KPI drawing's plot: `KPI_HEIGHT` units for 100 %, `KPI_STEP` units a month.
+pub const KPI_HEIGHT: u32 = 100;
+const KPI_STEP: u32 = 30;
+
+/// The months' KPI as the desk shows it (`/v1/roi/kpi-trend`).
+fn kpi_trend(lang: Lang, t: &api_core::reports::kpi_trend::KpiTrend) -> KpiTrendView {
+    let n = u32::try_from(t.months.len()).unwrap_or(0);
+    let label = |m: &api_core::reports::kpi_trend::KpiMonth| {
+        let month = i18n::month(lang, &m.month);
+        if m.partial {
+            format!("{month} ({})", i18n::t(lang, "kpi-month-partial"))
+        } else {
+            month
+        }
+    };
+    let bars = t
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let share = m
+                .kpi
+                .payback_share
+                .as_deref()
+                .and_then(|s| s.parse::<Decimal>().ok());
+            let height: u32 = share
+                .map(|s| (s * Decimal::from(KPI_HEIGHT)).round())
+                .and_then(|h| h.try_into().ok())
+                .unwrap_or(0)
+                .min(KPI_HEIGHT);
+            KpiBar {
+                x: u32::try_from(i).unwrap_or(0) * KPI_STEP,
+                y: KPI_HEIGHT - height,
+                height,
+                partial: m.partial,
+                title: format!(
+                    "{}: {}",
+                    label(m),
+                    share.map_or_else(|| "—".into(), |s| i18n::percent(lang, s))
+                ),
+            }
+        })
+        .collect();
+    KpiTrendView {
+        bars,
+        width: 30 + n * KPI_STEP,
+        first: t
+            .months
+            .first()
+            .map(|m| i18n::month(lang, &m.month))
+            .unwrap_or_default(),
+        last: t
+            .months
+            .last()
+            .map(|m| i18n::month(lang, &m.month))
+            .unwrap_or_default(),
+        months: t
+            .months
+            .iter()
+            .rev()
+            .map(|m| kpi(lang, label(m), &m.kpi))
+            .collect(),
+        any_partial: t.months.iter().any(|m| m.partial),
+    }
+}
+
 pub struct RegisterLine {
     pub href: String,
     pub title: String,
@@ -76,6 +162,7 @@ pub struct MinistryPage {
     pub chrome: Chrome,
     pub overall: Kpi,
     pub cohorts: Vec<Kpi>,
+    pub trend: KpiTrendView,
     pub register: Vec<RegisterLine>,
     pub csv_href: String,
     pub arrow_href: String,
@@ -150,6 +237,19 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Respo
     }
     let overall = match handlers::roi::summary(s, p, SummaryQuery { funding_year: None }).await {
         Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    let trend = match handlers::roi::kpi_trend(
+        s,
+        p,
+        api_core::params::KpiTrendQuery {
+            to: None,
+            months: None,
+        },
+    )
+    .await
+    {
+        Ok(t) => kpi_trend(lang, &t),
         Err(e) => return fail(&e),
     };
     let silent_days = form
@@ -293,6 +393,7 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Respo
         chrome,
         overall: kpi(lang, i18n::t(lang, "cab-all-years"), &overall),
         cohorts,
+        trend,
         register,
         csv_href: format!("{base}?format=csv"),
         arrow_href: format!("{base}?format=arrow"),
