@@ -2077,6 +2077,13 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     ))
     .await;
     ui.check("en-ministry-desk").await;
+    // Filed by the foreign applicant: named as the ministry registered it, its id beside.
+    let by = ui
+        .text(&format!(
+            "#queue tr[data-claim='{claim_id}'] td:nth-of-type(3)"
+        ))
+        .await;
+    assert_eq!(by, "Northern Lights Ltd (FA-GB-9)", "the desk's filer");
     // The desk has no decision form: the claim opens on its page, where the lines, how the
     // rebate was worked out and the history stand beside the forms.
     let forms: usize = ui

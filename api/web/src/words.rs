@@ -26,6 +26,22 @@ pub fn choices(items: impl IntoIterator<Item = (String, String)>, current: &str)
 }
 
 /// The title in `lang`, then ru, kk, en, then the film id.
+/// Who filed a claim, as the pages name it: a BIN holder by its registered name, a foreign
+/// applicant by the ministry's record of it (`applicant`, its name when known); the id beside
+/// the name, or the id alone when nothing names it.
+pub fn filer(
+    lang: Lang,
+    registry: Option<&api_core::reports::registry::Registry>,
+    applicant: Option<&str>,
+    id: &str,
+) -> String {
+    let named = registry
+        .and_then(|r| r.distributors.get(id).or_else(|| r.cinema_names.get(id)))
+        .map(|t| title_in(lang, Some(t), id))
+        .or_else(|| applicant.filter(|n| !n.is_empty()).map(str::to_owned));
+    named.map_or_else(|| id.to_owned(), |name| format!("{name} ({id})"))
+}
+
 pub fn title_in(lang: Lang, title: Option<&Title>, film_id: &str) -> String {
     let Some(t) = title else {
         return film_id.to_owned();

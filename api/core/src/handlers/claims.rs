@@ -293,6 +293,16 @@ async fn prepare(s: &AppState, p: &Principal, sub: SubmitClaim) -> Result<Prepar
                 id: claim.programme.clone(),
             },
         })?;
+    // The ministry pays Kazakhstan's programmes; the others are there to compare estimates.
+    if programme.country != "KZ" {
+        return Err(ApiError::bad(
+            "claim.programme",
+            format!(
+                "{} is a programme of {}, not of Kazakhstan: claims are filed here for Kazakhstan's programmes only (compare others with POST /v1/rebates/estimate)",
+                programme.id, programme.country
+            ),
+        ));
+    }
     let (result, mut stored_result) = official_result(s, programme, &claim).await?;
     if !overrides.is_empty() {
         let mut v: serde_json::Value =

@@ -168,24 +168,15 @@ pub async fn render(
     });
     // Who filed: a BIN holder by its registered name, a foreign applicant by the ministry's
     // record of it; the id beside the name.
-    let named = registry.as_ref().and_then(|r| {
-        r.distributors
-            .get(v.submitted_by.as_str())
-            .or_else(|| r.cinema_names.get(v.submitted_by.as_str()))
-            .map(|t| title_in(lang, Some(t), &v.submitted_by))
-    });
-    let named = match named {
-        Some(n) => Some(n),
-        None => api_core::applicants::load(&s.app, &v.submitted_by)
-            .await
-            .ok()
-            .flatten()
-            .map(|a| a.name)
-            .filter(|n| !n.is_empty()),
-    };
-    let applicant = named.map_or_else(
-        || v.submitted_by.clone(),
-        |name| format!("{name} ({})", v.submitted_by),
+    let record = api_core::applicants::load(&s.app, &v.submitted_by)
+        .await
+        .ok()
+        .flatten();
+    let applicant = crate::words::filer(
+        lang,
+        registry.as_deref(),
+        record.as_ref().map(|a| a.name.as_str()),
+        &v.submitted_by,
     );
     let body = view(s, lang, &v, home, film, applicant, decide, refusal.clone());
     let status = if refusal.is_some() {

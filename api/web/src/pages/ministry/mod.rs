@@ -361,6 +361,13 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Respo
                 .unwrap_or_else(|| "—".into()),
         })
         .collect();
+    // The foreign applicants' names, read once for the queue (a failed read leaves the ids).
+    let applicants: std::collections::HashMap<String, String> = api_core::applicants::list(&s.app)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.applicant_id, a.name))
+        .collect();
     let queue = queue
         .iter()
         .map(|c| QueueLine {
@@ -372,7 +379,12 @@ async fn render(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Respo
             ),
             programme: crate::estimate::programme_label(s, lang, &c.programme),
             film: title(&c.film_id),
-            by: c.submitted_by.clone(),
+            by: crate::words::filer(
+                lang,
+                Some(&registry),
+                applicants.get(&c.submitted_by).map(String::as_str),
+                &c.submitted_by,
+            ),
             rebate: crate::pools::amount(lang, &c.currency, Some(&c.rebate)),
             submitted: at(lang, c.submitted_at),
         })
