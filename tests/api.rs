@@ -1085,7 +1085,7 @@ fn hand_made_slate_through_the_api() {
         let (status, v) = http.json("POST", path, &producer, &pl);
         assert_eq!(
             (status, v["field"].as_str()),
-            (400, Some("claim.programme")),
+            (422, Some("claim.programme")),
             "{path}: {v}"
         );
     }

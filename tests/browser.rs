@@ -109,6 +109,8 @@ struct Ui {
     traffic: Arc<Mutex<Traffic>>,
     /// Every Latin word a Kazakh or Russian page shows, with the pages that show it.
     latin: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// Tenge amounts written otherwise than the page's locale's one form, with their pages.
+    money: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
 
 /// The Latin words the page shows a reader (text, a closed list's options, and the
@@ -133,6 +135,24 @@ const LATIN_WORDS: &str = "(() => {
   }
   for (const e of document.querySelectorAll('[placeholder], [title], [aria-label], [alt]'))
     if (shown(e)) for (const a of ['placeholder', 'title', 'aria-label', 'alt']) { const v = e.getAttribute(a); if (v) words(v); }
+  return [...out];
+})()";
+
+/// Amounts in tenge the page writes otherwise than its locale's one form (`1 234,50 ₸` in
+/// Kazakh and Russian, `₸1,234.50` in English; `−` for a negative amount), or as `KZT` beside a
+/// number. Reads the text a reader sees, as [`LATIN_WORDS`] does.
+const MONEY_FORMS: &str = "(() => {
+  const kkru = ['kk', 'ru'].includes(document.documentElement.lang), out = new Set();
+  const data = 'code, kbd, samp, pre, script, style, textarea, [translate=no]';
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const one = kkru ? /^−?\\d{1,3}(\\u00a0\\d{3})*(,\\d+)?\\u00a0₸$/ : /^−?₸\\d{1,3}(,\\d{3})*(\\.\\d+)?$/;
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const p = n.parentElement;
+    if (!p || p.closest(data) || (!p.closest('svg title') && p.getClientRects().length === 0)) continue;
+    for (const m of n.textContent.matchAll(/[−-]?₸\\s?\\d[\\d.,\\u00a0\\u202f ]*\\d|[−-]?₸\\s?\\d|[−-]?\\d[\\d.,\\u00a0\\u202f ]*\\s?₸|KZT\\s?[−-]?\\d|\\d\\s?KZT/g)) {
+      if (!one.test(m[0].trim())) out.add(m[0]);
+    }
+  }
   return [...out];
 })()";
 
@@ -304,8 +324,16 @@ impl Ui {
         }
     }
 
-    /// Records the Latin words a Kazakh or Russian page shows (see [`LATIN_WORDS`]).
+    /// Records the Latin words a Kazakh or Russian page shows (see [`LATIN_WORDS`]), and any
+    /// page's tenge amounts not in its locale's form ([`MONEY_FORMS`]).
     async fn latin_words(&self, name: &str) {
+        let forms: Vec<String> = self.js(MONEY_FORMS).await;
+        if !forms.is_empty() {
+            let mut money = self.money.lock().unwrap();
+            for f in forms {
+                money.entry(f).or_default().insert(name.to_owned());
+            }
+        }
         let lang: String = self.js("document.documentElement.lang").await;
         if lang == "kk" || lang == "ru" {
             let words: Vec<String> = self.js(LATIN_WORDS).await;
@@ -467,6 +495,7 @@ async fn the_public_pages_in_chromium() {
         shots,
         traffic,
         latin: Mutex::default(),
+        money: Mutex::default(),
     };
 
     // The accessibility check can fail: a picture without a text alternative is critical.
@@ -482,6 +511,14 @@ async fn the_public_pages_in_chromium() {
     ui.page.set_content("<!DOCTYPE html><html lang=kk><head><title>t</title></head><body><main><p>Кассалық жинақ Gross <code>event_id</code> KZ26-0001 <span translate=no>Kinopark</span></p></main></body></html>").await.unwrap();
     let seen: Vec<String> = ui.js(LATIN_WORDS).await;
     assert_eq!(seen, ["Gross"], "the crawl's reading of a page");
+    // So can the money check: the Kazakh form passes, the English form and KZT do not.
+    ui.page.set_content("<!DOCTYPE html><html lang=kk><head><title>t</title></head><body><main><p>1\u{a0}234,50\u{a0}₸ · ₸1,234.50 · KZT 225\u{a0}000 · −5\u{a0}₸</p></main></body></html>").await.unwrap();
+    let seen: Vec<String> = ui.js(MONEY_FORMS).await;
+    assert_eq!(
+        seen,
+        ["₸1,234.50", "KZT 2"],
+        "the money check's reading of a page"
+    );
 
     journey_in_english(&ui, &env, saturday).await;
     for lang in ["kk", "ru"] {
@@ -503,6 +540,12 @@ async fn the_public_pages_in_chromium() {
             wrong.is_empty(),
             "Latin words on Kazakh and Russian pages:\n{}",
             wrong.join("\n")
+        );
+        // One money format per locale on every page checked or crawled.
+        let money = ui.money.lock().unwrap();
+        assert!(
+            money.is_empty(),
+            "tenge written otherwise than its locale's form: {money:#?}"
         );
     }
 

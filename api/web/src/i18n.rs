@@ -281,10 +281,20 @@ pub fn amount(lang: Lang, d: Decimal, currency: &str) -> String {
     if currency == "KZT" {
         return money(lang, d);
     }
-    let n = number(lang, d, 2);
-    match lang {
-        Lang::Kk | Lang::Ru => format!("{n}\u{a0}{currency}"),
-        Lang::En => format!("{currency}\u{a0}{n}"),
+    with_currency(lang, &number(lang, d, 2), currency)
+}
+
+/// A number already written in the page's form, with its currency where the locale puts it
+/// (the tenge as `₸`, as [`money`] writes it): an exchange rate's sides, an amount.
+pub fn with_currency(lang: Lang, n: &str, currency: &str) -> String {
+    match (lang, currency) {
+        (Lang::Kk | Lang::Ru, "KZT") => format!("{n}{NBSP}₸"),
+        (Lang::Kk | Lang::Ru, _) => format!("{n}\u{a0}{currency}"),
+        (Lang::En, "KZT") => match n.strip_prefix('−') {
+            Some(abs) => format!("−₸{abs}"),
+            None => format!("₸{n}"),
+        },
+        (Lang::En, _) => format!("{currency}\u{a0}{n}"),
     }
 }
 
@@ -307,6 +317,20 @@ mod tests {
                 assert!(en.contains(k), "{} has {k}, which en lacks", lang.code());
             }
         }
+    }
+
+    #[test]
+    fn a_rates_sides_carry_their_currency_as_amounts_do() {
+        let nb = NBSP;
+        assert_eq!(with_currency(Lang::Kk, "1", "KZT"), format!("1{nb}₸"));
+        assert_eq!(with_currency(Lang::En, "1", "KZT"), "₸1");
+        assert_eq!(with_currency(Lang::En, "−2", "KZT"), "−₸2");
+        assert_eq!(with_currency(Lang::Ru, "0,5", "USD"), format!("0,5{nb}USD"));
+        assert_eq!(with_currency(Lang::En, "0.5", "USD"), format!("USD{nb}0.5"));
+        assert_eq!(
+            with_currency(Lang::Kk, &number(Lang::Kk, dec!(1234.5), 2), "KZT"),
+            money(Lang::Kk, dec!(1234.5))
+        );
     }
 
     #[test]

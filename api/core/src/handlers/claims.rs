@@ -294,14 +294,15 @@ async fn prepare(s: &AppState, p: &Principal, sub: SubmitClaim) -> Result<Prepar
             },
         })?;
     // The ministry pays Kazakhstan's programmes; the others are there to compare estimates.
+    // A well-formed claim it cannot take: 422, as the rules refusing one are.
     if programme.country != "KZ" {
-        return Err(ApiError::bad(
-            "claim.programme",
-            format!(
+        return Err(ApiError::Unprocessable {
+            field: "claim.programme".into(),
+            reason: format!(
                 "{} is a programme of {}, not of Kazakhstan: claims are filed here for Kazakhstan's programmes only (compare others with POST /v1/rebates/estimate)",
                 programme.id, programme.country
             ),
-        ));
+        });
     }
     let (result, mut stored_result) = official_result(s, programme, &claim).await?;
     if !overrides.is_empty() {

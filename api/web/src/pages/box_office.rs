@@ -72,8 +72,6 @@ const BAR_MAX_NARROW: u32 = 260;
 
 /// One bar of the trend chart of a longer period: a day, or a week of a year to date.
 pub struct TrendBar {
-    pub x: u32,
-    pub x_narrow: u32,
     pub y: u32,
     pub height: u32,
     /// The day (or the week's first and last day) and its gross, for the bar's tooltip.
@@ -83,13 +81,23 @@ pub struct TrendBar {
 /// The trend chart: bars and the words around them.
 pub struct Trend {
     pub bars: Vec<TrendBar>,
-    pub bar_width: u32,
-    pub bar_width_narrow: u32,
+    /// The desktop's and the phone's drawing of the same bars (CSS shows one).
+    pub drawings: [TrendDrawing; 2],
     /// The largest bar's gross (the scale), the first and the last day.
     pub top: String,
     pub first: String,
     pub last: String,
     pub caption: String,
+}
+
+/// One drawing of the trend: its width, the plot's width after the `TREND_LEFT` margin, and a
+/// bar's step and width.
+pub struct TrendDrawing {
+    pub class: &'static str,
+    pub width: u32,
+    pub plot: u32,
+    pub step: usize,
+    pub bar_width: u32,
 }
 
 /// The trend's plot: `TREND_HEIGHT` units tall, over `TREND_WIDTH` (desktop) or
@@ -288,8 +296,7 @@ fn trend(lang: Lang, chart: &DailyChart) -> Option<Trend> {
     let (step, step_narrow) = (TREND_WIDTH / n, TREND_WIDTH_NARROW / n);
     let bars = groups
         .iter()
-        .enumerate()
-        .map(|(i, (from, to, g))| {
+        .map(|(from, to, g)| {
             let height: u32 = if max > Decimal::ZERO {
                 (*g * Decimal::from(TREND_HEIGHT) / max)
                     .round()
@@ -298,7 +305,6 @@ fn trend(lang: Lang, chart: &DailyChart) -> Option<Trend> {
             } else {
                 0
             };
-            let i = u32::try_from(i).unwrap_or(0);
             let when = if from == to {
                 i18n::iso_date(lang, from)
             } else {
@@ -309,8 +315,6 @@ fn trend(lang: Lang, chart: &DailyChart) -> Option<Trend> {
                 )
             };
             TrendBar {
-                x: i * step,
-                x_narrow: i * step_narrow,
                 y: TREND_HEIGHT - height,
                 height,
                 title: format!("{when}: {}", i18n::money(lang, *g)),
@@ -319,8 +323,17 @@ fn trend(lang: Lang, chart: &DailyChart) -> Option<Trend> {
         .collect();
     Some(Trend {
         bars,
-        bar_width: step.saturating_sub(1).max(1),
-        bar_width_narrow: step_narrow.saturating_sub(1).max(1),
+        drawings: [
+            ("wide", TREND_WIDTH, step),
+            ("narrow", TREND_WIDTH_NARROW, step_narrow),
+        ]
+        .map(|(class, plot, step)| TrendDrawing {
+            class,
+            width: plot + 60,
+            plot,
+            step: step as usize,
+            bar_width: step.saturating_sub(1).max(1),
+        }),
         top: i18n::money(lang, max),
         first: i18n::iso_date(lang, &chart.trend[0].day),
         last: i18n::iso_date(lang, &chart.trend[chart.trend.len() - 1].day),
@@ -727,6 +740,9 @@ mod tests {
         let heights: Vec<u32> = t.bars.iter().map(|b| b.height).collect();
         assert_eq!(heights, [TREND_HEIGHT, 0, TREND_HEIGHT / 2]);
         assert_eq!(t.bars[2].y, TREND_HEIGHT / 2, "bars stand on the axis");
+        // Three bars across the desktop's 700 units and the phone's 340, a unit apart.
+        let steps: Vec<(usize, u32)> = t.drawings.iter().map(|d| (d.step, d.bar_width)).collect();
+        assert_eq!(steps, [(233, 232), (113, 112)]);
         assert_eq!(t.top, i18n::money(Lang::En, Decimal::new(100, 0)));
         assert_eq!(t.caption, i18n::t(Lang::En, "chart-trend-daily"));
 

@@ -343,51 +343,25 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
-    match form.get("format").map(String::as_str) {
-        None => {}
-        Some("pdf") => {
-            let chrome = cabinet::chrome(
-                s,
-                lang,
-                signed,
-                "daily-title",
-                "ministry",
-                "ministry/daily",
-                query,
-            )
-            .await;
-            let resp = match render(lang, chrome, &f, today).render() {
-                Ok(html) => {
-                    let client = format!("key:{}", p.key_id);
-                    crate::pdf::render(&html, &format!("ekino-daily-{date}.pdf"), &client).await
-                }
-                Err(e) => page::error(
-                    lang,
-                    "ministry/daily",
-                    query,
-                    &ApiError::Internal(e.to_string()),
-                ),
-            };
-            return cabinet::done(s, resp, p, ROUTE, PATH, query, started);
-        }
-        Some(other) => {
-            return cabinet::download(
-                s,
-                lang,
-                signed,
-                query,
-                other,
-                schemas::export::DAILY_REPORT,
-                rows(&f),
-                &format!("ekino-daily-{date}"),
-                ROUTE,
-                PATH,
-                "ministry/daily",
-                started,
-            )
-            .await;
-        }
+    let format = form.get("format").map(String::as_str);
+    if let Some(other) = format.filter(|f| *f != "pdf") {
+        return cabinet::download(
+            s,
+            lang,
+            signed,
+            query,
+            other,
+            schemas::export::DAILY_REPORT,
+            rows(&f),
+            &format!("ekino-daily-{date}"),
+            ROUTE,
+            PATH,
+            "ministry/daily",
+            started,
+        )
+        .await;
     }
+    // The page and its PDF are one rendering (the PDF's print styles drop the controls).
     let chrome = cabinet::chrome(
         s,
         lang,
@@ -398,6 +372,22 @@ pub async fn page(s: &AppState, lang: Lang, signed: &Signed, query: &str) -> Res
         query,
     )
     .await;
-    let html = page::html(StatusCode::OK, lang, &render(lang, chrome, &f, today));
-    cabinet::done(s, html, p, ROUTE, PATH, query, started)
+    let report = render(lang, chrome, &f, today);
+    let resp = if format.is_none() {
+        page::html(StatusCode::OK, lang, &report)
+    } else {
+        match report.render() {
+            Ok(html) => {
+                let client = format!("key:{}", p.key_id);
+                crate::pdf::render(&html, &format!("ekino-daily-{date}.pdf"), &client).await
+            }
+            Err(e) => page::error(
+                lang,
+                "ministry/daily",
+                query,
+                &ApiError::Internal(e.to_string()),
+            ),
+        }
+    };
+    cabinet::done(s, resp, p, ROUTE, PATH, query, started)
 }

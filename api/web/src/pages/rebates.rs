@@ -228,7 +228,13 @@ pub fn view(lang: Lang, programmes: &[Programme], e: &Estimated) -> EstimateView
         fx_used: e
             .fx_used
             .iter()
-            .map(|(c, r)| format!("1 {c} = {} {cur}", i18n::number(lang, *r, 6)))
+            .map(|(c, r)| {
+                format!(
+                    "{} = {}",
+                    i18n::with_currency(lang, "1", c),
+                    i18n::with_currency(lang, &i18n::number(lang, *r, 6), &cur)
+                )
+            })
             .chain(
                 e.fx_latest
                     .map(|d| i18n::t_with(lang, "fx-latest", &[("date", i18n::date(lang, d))])),
