@@ -2517,6 +2517,19 @@ async fn smoke(ui: &Ui, lang: &str, sunday: chrono::NaiveDate) {
         ui.open(&format!("/{lang}/{page}"), lang).await;
         ui.check(&format!("{lang}-{name}")).await;
     }
+    // How the figures are made, from every page's footer: the limits the system runs with
+    // (the test's ingest and API run with the defaults: 07:00, 14 days, 400 days).
+    ui.click("footer.site a[href$='/how']").await;
+    ui.wait(&format!(
+        "location.pathname === '/{lang}/how' && document.querySelector('#status')"
+    ))
+    .await;
+    let status = ui.text("#status p").await;
+    assert!(
+        status.contains("07:00") && status.contains("14"),
+        "the day's close and the correction window: {status}"
+    );
+    ui.check(&format!("{lang}-how")).await;
     let compare: String = COMPARED.iter().map(|p| format!("&compare={p}")).collect();
     ui.open(&format!("/{lang}/rebates/estimate?{}", &compare[1..]), lang)
         .await;

@@ -40,7 +40,7 @@ use i18n::Lang;
 use pages::claim_page::decision;
 use pages::{
     audit, box_office, cases, cinema, cinemas, claim, claim_page, commission, daily_report, film,
-    films, glossary, head_count, ministry, ministry_cinemas, people, producer, producer_film,
+    films, glossary, head_count, how, ministry, ministry_cinemas, people, producer, producer_film,
     productions, programmes, rebates, registry, sales, sign_in, signals, upload, vendors,
 };
 use params::{path_segment, percent_decode};
@@ -1015,6 +1015,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
                 rebates::brief(&s, lang, &q, &client).await
             },
         );
+    let how =
+        page(&s, warp::path!("how")).map(|lang: Lang, s: State, q: String| how::page(&s, lang, &q));
     let glossary = lang()
         .and(warp::path!("glossary"))
         .and(warp::get())
@@ -1040,6 +1042,8 @@ pub fn routes(s: State) -> BoxedFilter<(Response,)> {
         .or(brief)
         .unify()
         .or(glossary)
+        .unify()
+        .or(how)
         .unify()
         .boxed()
         .or(signing(&s))

@@ -16,6 +16,7 @@ pub mod film;
 pub mod films;
 pub mod glossary;
 pub mod head_count;
+pub mod how;
 pub mod ministry;
 pub mod ministry_cinemas;
 pub mod people;
