@@ -1,7 +1,8 @@
 //! `/{lang}/ministry`: the ministry's desk. Every figure is the JSON API's, called with the
 //! session's key: the payback KPI (`/v1/roi/summary`), the register of state-funded films
 //! (`/v1/roi/films`; `?format=csv|arrow` downloads it in the API's export columns), the KPI
-//! per funding-year cohort (the same `reports::roi::summary` over the register), silent
+//! per funding-year cohort (the same `reports::roi::summary` over the register), the KPI at
+//! the end of each of the last twelve months (`/v1/roi/kpi-trend`), silent
 //! cinemas (`/v1/cinemas/reporting`), the claims waiting for a decision (`/v1/claims`) and
 //! what each programme's pool has left this year (`/v1/rebates/pools`).
 
