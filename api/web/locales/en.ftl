@@ -1061,3 +1061,4 @@ how-signals = ekino compares what each cinema reports with the sessions it decla
 how-roi-h = Return on the state's money
 how-roi = Rentals are net box office less the cinema's share (50 % when no agreement is recorded); the producer's share is rentals less the distributor's fee. Recoupment is gross box office divided by the budget; a film has paid back when the producer's share reaches its budget; the payback KPI is the share of released state-funded films that paid back.
 nav-how = How the figures are made
+upload-template = Download the template (the columns, to fill in)

@@ -642,6 +642,13 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         |s, lang, signed, form| async move { claim::post_multipart(&s, lang, &signed, form).await },
     );
     // The spend lines' template, headed in the page's language.
+    // The cinema's upload files' templates (headers only).
+    let upload_template = lang()
+        .and(warp::path!("cinema" / "upload" / String))
+        .and(warp::get())
+        .map(|_lang: Lang, file: String| {
+            upload::template(file.strip_suffix(".csv").unwrap_or("-"))
+        });
     let claim_template = lang()
         .and(warp::path!("producer" / "claim" / "template.csv"))
         .and(warp::get())
@@ -669,6 +676,8 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             },
         );
     form.boxed()
+        .or(upload_template.boxed())
+        .unify()
         .or(sign_in.boxed())
         .unify()
         .or(sign_out.boxed())

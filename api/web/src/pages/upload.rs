@@ -356,3 +356,60 @@ mod tests {
         assert!(!is_ndjson(b""));
     }
 }
+
+/// The files' templates: the header row of the ticket file (`tickets`) or the session file
+/// (`sessions`) with the columns the upload reads, and no line (a line copied from an example
+/// would be filed as a real sale). `None` for any other name.
+pub fn template_csv(kind: &str) -> Option<String> {
+    let columns: Vec<&str> = match kind {
+        "tickets" => schemas::event::csv::COLUMNS.to_vec(),
+        // A session file's lines are `ekino.session/1` objects; its CSV has no `schema` column.
+        "sessions" => schemas::declared::FIELDS
+            .iter()
+            .copied()
+            .filter(|c| *c != "schema")
+            .collect(),
+        _ => return None,
+    };
+    Some(format!("{}\r\n", columns.join(",")))
+}
+
+/// `GET /{lang}/cinema/upload/{tickets|sessions}.csv`: a template to fill in (see
+/// [`template_csv`]).
+pub fn template(kind: &str) -> Response {
+    let Some(body) = template_csv(kind) else {
+        let mut resp = Response::new(String::new().into());
+        *resp.status_mut() = StatusCode::NOT_FOUND;
+        return resp;
+    };
+    let mut resp = Response::new(body.into());
+    let h = resp.headers_mut();
+    h.insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = format!("attachment; filename=\"ekino-{kind}-template.csv\"").parse() {
+        h.insert(warp::http::header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::template_csv;
+
+    /// A template's header names the columns the upload reads (the ticket file's
+    /// `csv::COLUMNS`, the session file's fields without `schema`). Not yet tested: that a
+    /// filled-in template uploads (a web_sessions test should post one).
+    #[test]
+    fn the_templates_head_the_columns_the_upload_reads() {
+        let t = template_csv("tickets").unwrap();
+        assert!(t.starts_with("schema,event_id,type,cinema_bin,"), "{t}");
+        let s = template_csv("sessions").unwrap();
+        assert_eq!(
+            s,
+            "cinema_bin,hall,screening_id,film_id,show_start,ends_at,seats_on_sale,status,declared_at\r\n"
+        );
+        assert!(template_csv("other").is_none());
+    }
+}
