@@ -932,6 +932,46 @@ async fn journey_in_english(ui: &Ui, env: &TestEnv, saturday: chrono::NaiveDate)
 /// The programme names the Kazakh briefing's comparison rows show (before any draft mark).
 /// Signs in through the form of a signed-in page the browser was sent away from, as a person
 /// would: the page asked for, the sign-in form, the key typed, back on the page.
+/// The header of a cinema's upload template, downloaded from the page's link `link` (which
+/// must lead to `path`): a template is its header and no line.
+async fn template(ui: &Ui, link: &str, path: &str) -> String {
+    let sel = serde_json::to_string(link).unwrap();
+    let href: String = ui
+        .js(&format!(
+            "document.querySelector({sel}).getAttribute('href')"
+        ))
+        .await;
+    assert_eq!(href, path);
+    let out = Command::new("curl")
+        .args(["-sS", "-f", &format!("{}{href}", ui.base)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GET {href}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "{href} is its header and no line: {text}"
+    );
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A line of a template: each of `header`'s columns with its value from `values`; a column
+/// the test does not fill fails it, so a template that asks for a new column is noticed.
+fn fill(header: &str, separator: &str, values: &[(&str, &str)]) -> String {
+    header
+        .split(',')
+        .map(|column| {
+            values
+                .iter()
+                .find(|(name, _)| *name == column)
+                .map(|(_, v)| (*v).to_owned())
+                .unwrap_or_else(|| panic!("the template asks for {column}, not filled"))
+        })
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 async fn sign_in(ui: &Ui, lang: &str, home: &str, key: &str) {
     ui.open(&format!("/{lang}/{home}"), lang).await;
     ui.wait(&format!(
@@ -1051,9 +1091,10 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
     )
     .await;
     ui.check("kk-cinema-upload").await;
-    // A file from the till, as Excel saves it (semicolons, a decimal comma): one sale, and one
-    // row with a seat row but no number. The page tells, in Kazakh, which line failed, which
-    // column, and what to do; then the sale is voided through the page's void form.
+    // A file from the till, as Excel saves it (semicolons, a decimal comma), filled in on the
+    // page's template, downloaded from its link: one sale, and one row with a seat row but no
+    // number. The page tells, in Kazakh, which line failed, which column, and what to do; then
+    // the sale is voided through the page's void form.
     let film = films
         .lines()
         .nth(1)
@@ -1063,14 +1104,42 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         .unwrap()
         .to_owned();
     let sale_id = uuid::Uuid::new_v4().to_string();
+    let header = template(ui, "#tickets-template", "/kk/cinema/upload/tickets.csv").await;
+    let sale = |id: &str, seat_row: &str| {
+        fill(
+            &header,
+            ";",
+            &[
+                ("schema", "ekino.ticket/1"),
+                ("event_id", id),
+                ("type", "sale"),
+                ("cinema_bin", &bin),
+                ("hall", "1"),
+                ("screening_id", "UI-1"),
+                ("film_id", &film),
+                ("show_start", &format!("{friday}T21:00:00+05:00")),
+                ("occurred_at", &format!("{friday}T20:00:00+05:00")),
+                ("price", "2500,00"),
+                ("currency", "KZT"),
+                ("vat_rate", "0,16"),
+                ("seat_row", seat_row),
+                ("seat_number", ""),
+                ("channel", "box_office"),
+                ("ticket_type", "full"),
+                ("refund_of", ""),
+                ("voids", ""),
+                ("reason", ""),
+            ],
+        )
+    };
     let file = env.dir.join("till.csv");
     std::fs::write(
         &file,
         format!(
-            "event_id;type;cinema_bin;hall;screening_id;film_id;show_start;occurred_at;price;vat_rate;seat_row;seat_number;channel;ticket_type\n\
-             {sale_id};sale;{bin};1;UI-1;{film};{friday}T21:00:00+05:00;{friday}T20:00:00+05:00;2500,00;0,16;;;box_office;full\n\
-             {};sale;{bin};1;UI-1;{film};{friday}T21:00:00+05:00;{friday}T20:00:00+05:00;2500,00;0,16;7;;box_office;full\n",
-            uuid::Uuid::new_v4()
+            "{}\n{}\n{}\n",
+            header.replace(',', ";"),
+            sale(&sale_id, ""),
+            sale(&uuid::Uuid::new_v4().to_string(), "7"),
         ),
     )
     .unwrap();
@@ -1107,18 +1176,37 @@ async fn signed_in(ui: &Ui, env: &TestEnv, friday: chrono::NaiveDate, sunday: ch
         "the void is taken"
     );
     ui.check("kk-cinema-void").await;
-    // The same page declares sessions from a file: one for tomorrow evening (in a hall of its
-    // own, clear of the planted sessions), and one whose status is neither scheduled nor
+    // The same page declares sessions from a file: the page's template, downloaded from its
+    // link and filled in by its column names: one session for tomorrow evening (in a hall of
+    // its own, clear of the planted sessions), and one whose status is neither scheduled nor
     // cancelled, refused with its column in Kazakh.
     let tomorrow_day = schemas::time::box_office_day(chrono::Utc::now()) + chrono::Days::new(1);
     let declared_at = schemas::event::wire::rfc3339_kz(chrono::Utc::now());
+    let header = template(ui, "#sessions-template", "/kk/cinema/upload/sessions.csv").await;
+    let session = |id: &str, start: &str, end: &str, status: &str| {
+        fill(
+            &header,
+            ",",
+            &[
+                ("cinema_bin", &bin),
+                ("hall", "UI"),
+                ("screening_id", id),
+                ("film_id", &film),
+                ("show_start", &format!("{tomorrow_day}T{start}:00+05:00")),
+                ("ends_at", &format!("{tomorrow_day}T{end}:00+05:00")),
+                ("seats_on_sale", "120"),
+                ("status", status),
+                ("declared_at", &declared_at),
+            ],
+        )
+    };
     let sessions_file = env.dir.join("sessions.csv");
     std::fs::write(
         &sessions_file,
         format!(
-            "cinema_bin;hall;screening_id;film_id;show_start;ends_at;seats_on_sale;status;declared_at\n\
-             {bin};UI;UI-S1;{film};{tomorrow_day}T19:00:00+05:00;{tomorrow_day}T21:00:00+05:00;120;scheduled;{declared_at}\n\
-             {bin};UI;UI-S2;{film};{tomorrow_day}T22:00:00+05:00;{tomorrow_day}T23:50:00+05:00;120;moved;{declared_at}\n"
+            "{header}\r\n{}\r\n{}\r\n",
+            session("UI-S1", "19:00", "21:00", "scheduled"),
+            session("UI-S2", "22:00", "23:50", "moved"),
         ),
     )
     .unwrap();

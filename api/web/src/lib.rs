@@ -641,14 +641,16 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
         multipart_limit,
         |s, lang, signed, form| async move { claim::post_multipart(&s, lang, &signed, form).await },
     );
-    // The spend lines' template, headed in the page's language.
     // The cinema's upload files' templates (headers only).
-    let upload_template = lang()
-        .and(warp::path!("cinema" / "upload" / String))
+    let tickets_template = lang()
+        .and(warp::path!("cinema" / "upload" / "tickets.csv"))
         .and(warp::get())
-        .map(|_lang: Lang, file: String| {
-            upload::template(file.strip_suffix(".csv").unwrap_or("-"))
-        });
+        .map(upload::tickets_template);
+    let sessions_template = lang()
+        .and(warp::path!("cinema" / "upload" / "sessions.csv"))
+        .and(warp::get())
+        .map(upload::sessions_template);
+    // The spend lines' template, headed in the page's language.
     let claim_template = lang()
         .and(warp::path!("producer" / "claim" / "template.csv"))
         .and(warp::get())
@@ -676,7 +678,9 @@ fn signing(s: &State) -> BoxedFilter<(Response,)> {
             },
         );
     form.boxed()
-        .or(upload_template.boxed())
+        .or(tickets_template.boxed())
+        .unify()
+        .or(sessions_template.boxed())
         .unify()
         .or(sign_in.boxed())
         .unify()

@@ -372,6 +372,20 @@ mod tests {
         decode_event(row.json.as_ref().map_err(Clone::clone)?, &checks())
     }
 
+    /// A file headed by every column (the cinema's upload template, `COLUMNS`) with the
+    /// columns a sale does not use left empty reads as the sale.
+    #[test]
+    fn a_file_headed_by_every_column_reads() {
+        let file = format!(
+            "{}\n{}\n",
+            COLUMNS.join(";"),
+            "ekino.ticket/1;5e1b9c1e-8a3f-4c57-9a43-2f0d3b7e8a11;sale;000000000101;1;S-1;KF-0001;2026-11-20T19:00:00+05:00;2026-11-20T18:10:00+05:00;2500,00;KZT;0,16;;;box_office;full;;;"
+        );
+        let csv = read(file.as_bytes(), 10).unwrap();
+        let event = decoded(&csv.rows[0]).unwrap();
+        assert!(matches!(event, Event::Ticket(_)), "{event:?}");
+    }
+
     #[test]
     fn a_comma_file_reads_as_the_json_contract() {
         let file = format!("{HEADER}\n5e1b9c1e-8a3f-4c57-9a43-2f0d3b7e8a11,sale,000000000101,Zal 1,S-1,KF-0001,2026-11-20T19:00:00+05:00,2026-11-20T18:10:00+05:00,2500.00,0.16,7,12,box_office,full,\n");

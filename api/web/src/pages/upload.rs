@@ -13,6 +13,9 @@
 //! or CSV, as `POST /v1/sessions` takes) the same way: each line's fate, an accepted one named
 //! by its session.
 //!
+//! `GET /{lang}/cinema/upload/tickets.csv` and `/sessions.csv` are the two files' templates:
+//! the header row of the columns the upload reads (the parsers' own lists), and no line.
+//!
 //! `POST /{lang}/cinema/void` voids one mistaken sale or refund: the page writes the `void`
 //! event (a new event id, now, the event voided and the reason) and sends it through the same
 //! handler, so it is checked and judged like a void the cinema streams (ingest accepts it
@@ -357,38 +360,41 @@ mod tests {
     }
 }
 
-/// The files' templates: the header row of the ticket file (`tickets`) or the session file
-/// (`sessions`) with the columns the upload reads, and no line (a line copied from an example
-/// would be filed as a real sale). `None` for any other name.
-pub fn template_csv(kind: &str) -> Option<String> {
-    let columns: Vec<&str> = match kind {
-        "tickets" => schemas::event::csv::COLUMNS.to_vec(),
+/// The files' templates: the header row of the ticket file or the session file with the
+/// columns the upload reads, and no line (a line copied from an example would be filed as a
+/// real sale). The columns are the parsers' own lists, so a template cannot name a column the
+/// upload refuses.
+fn template_csv(contents: Contents) -> String {
+    let columns: Vec<&str> = match contents {
+        Contents::Tickets => schemas::event::csv::COLUMNS.to_vec(),
         // A session file's lines are `ekino.session/1` objects; its CSV has no `schema` column.
-        "sessions" => schemas::declared::FIELDS
+        Contents::Sessions => schemas::declared::FIELDS
             .iter()
             .copied()
             .filter(|c| *c != "schema")
             .collect(),
-        _ => return None,
     };
-    Some(format!("{}\r\n", columns.join(",")))
+    format!("{}\r\n", columns.join(","))
 }
 
-/// `GET /{lang}/cinema/upload/{tickets|sessions}.csv`: a template to fill in (see
-/// [`template_csv`]).
-pub fn template(kind: &str) -> Response {
-    let Some(body) = template_csv(kind) else {
-        let mut resp = Response::new(String::new().into());
-        *resp.status_mut() = StatusCode::NOT_FOUND;
-        return resp;
-    };
-    let mut resp = Response::new(body.into());
+/// `GET /{lang}/cinema/upload/tickets.csv`: the ticket file's template.
+pub fn tickets_template(_lang: Lang) -> Response {
+    template(Contents::Tickets, "tickets")
+}
+
+/// `GET /{lang}/cinema/upload/sessions.csv`: the session file's template.
+pub fn sessions_template(_lang: Lang) -> Response {
+    template(Contents::Sessions, "sessions")
+}
+
+fn template(contents: Contents, name: &str) -> Response {
+    let mut resp = Response::new(template_csv(contents).into());
     let h = resp.headers_mut();
     h.insert(
         warp::http::header::CONTENT_TYPE,
         warp::http::HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = format!("attachment; filename=\"ekino-{kind}-template.csv\"").parse() {
+    if let Ok(v) = format!("attachment; filename=\"ekino-{name}-template.csv\"").parse() {
         h.insert(warp::http::header::CONTENT_DISPOSITION, v);
     }
     resp
@@ -396,20 +402,20 @@ pub fn template(kind: &str) -> Response {
 
 #[cfg(test)]
 mod template_tests {
-    use super::template_csv;
+    use super::{template_csv, Contents};
 
     /// A template's header names the columns the upload reads (the ticket file's
-    /// `csv::COLUMNS`, the session file's fields without `schema`). Not yet tested: that a
-    /// filled-in template uploads (a web_sessions test should post one).
+    /// `csv::COLUMNS`, the session file's fields without `schema`); that a filled-in template
+    /// uploads is tested end to end (`tests/web_sessions.rs`).
     #[test]
     fn the_templates_head_the_columns_the_upload_reads() {
-        let t = template_csv("tickets").unwrap();
-        assert!(t.starts_with("schema,event_id,type,cinema_bin,"), "{t}");
-        let s = template_csv("sessions").unwrap();
         assert_eq!(
-            s,
+            template_csv(Contents::Tickets),
+            "schema,event_id,type,cinema_bin,hall,screening_id,film_id,show_start,occurred_at,price,currency,vat_rate,seat_row,seat_number,channel,ticket_type,refund_of,voids,reason\r\n"
+        );
+        assert_eq!(
+            template_csv(Contents::Sessions),
             "cinema_bin,hall,screening_id,film_id,show_start,ends_at,seats_on_sale,status,declared_at\r\n"
         );
-        assert!(template_csv("other").is_none());
     }
 }
