@@ -60,7 +60,10 @@ fn judged(msgs: &[Value]) -> Batch {
             key: Some(CINEMA.as_bytes()),
             payload: Some(&payload),
         };
-        judge(&mut book, &policy, &m, now, &mut out);
+        assert_eq!(
+            judge(&mut book, &policy, &m, now, &mut out),
+            crate::judge::Judged::Done
+        );
         out.advance(TOPIC, 0, offset as i64);
     }
     out

@@ -91,7 +91,15 @@ impl Run {
             key: Some(key.as_bytes()),
             payload: Some(payload),
         };
-        judge(&mut self.book, &self.policy, &m, t(at), &mut self.out);
+        // This book holds every event: a lookup (an id the filter has seen under another
+        // cinema) finds nothing more.
+        while let crate::judge::Judged::LookUp(cinema, ids) =
+            judge(&mut self.book, &self.policy, &m, t(at), &mut self.out)
+        {
+            let wanted: Vec<(u64, u128)> = ids.iter().map(|id| (cinema, *id)).collect();
+            self.book.cache(&wanted, Vec::new());
+        }
+        self.book.judged();
     }
 
     fn send(&mut self, v: &Value) -> i64 {
@@ -422,4 +430,121 @@ fn a_replay_keeps_its_verdict_whenever_it_comes_back() {
     edge.send_at(&sale(4, "2000"), CINEMA, "2027-12-25T18:00:01+05:00"); // and a second
     assert_eq!(edge.reasons(), ["stale_timestamp"]);
     assert_eq!(edge.totals().0, 1);
+}
+
+/// The same messages get the same verdicts whether the book holds every event in memory or
+/// lets every stored one go after each message and looks it up when a message names it.
+/// Storage is played by a second book that holds everything: after each message, what it
+/// holds is what ClickHouse would (every message before is stored), so its entries are what
+/// a lookup finds. Covers re-sends, conflicts, refunds (counted, over the price, a second
+/// one, waiting), voids (of a sale, of a refund, which reopens its sale, of a voided event),
+/// an id at two cinemas and replays.
+#[test]
+fn verdicts_are_the_same_from_memory_and_from_lookups() {
+    let mut changed = sale(2, "2500.00");
+    changed["price"] = json!("2600.00");
+    let mut other = sale(1, "3000.00");
+    other["cinema_bin"] = json!(OTHER);
+    let messages: Vec<(Value, &str)> = vec![
+        (sale(1, "2500.00"), CINEMA),
+        (sale(2, "2500.00"), CINEMA),
+        (sale(2, "2500.00"), CINEMA),
+        (changed, CINEMA),
+        (refund(3, 1, "2500.00"), CINEMA),
+        (refund(4, 1, "100.00"), CINEMA),
+        (refund(5, 2, "9000.00"), CINEMA),
+        (refund(6, 7, "2500.00"), CINEMA),
+        (sale(7, "2500.00"), CINEMA),
+        (void(8, 3), CINEMA),
+        (refund(9, 1, "2500.00"), CINEMA),
+        (void(10, 2), CINEMA),
+        (void(11, 2), CINEMA),
+        (void(12, 10), CINEMA),
+        (other, OTHER),
+        (void(13, 1), OTHER),
+        (refund(14, 1, "10.00"), OTHER),
+        (sale(15, "2500.00"), CINEMA),
+    ];
+    let (mut all, mut cold) = (Run::new(), Run::new());
+    let mut asked = 0;
+    for (n, (v, key)) in messages.iter().enumerate() {
+        let payload = serde_json::to_vec(v).unwrap();
+        // Each message once, then replayed once, as after a crash.
+        for offset in [n as i64, n as i64] {
+            let m = Message {
+                origin: Origin {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset,
+                },
+                key: Some(key.as_bytes()),
+                payload: Some(&payload),
+            };
+            loop {
+                match judge(&mut cold.book, &cold.policy, &m, t(DAY_OF), &mut cold.out) {
+                    crate::judge::Judged::Done => break,
+                    crate::judge::Judged::LookUp(cinema, ids) => {
+                        asked += 1;
+                        // Nothing of this message is in the batch while it asks.
+                        let found = ids.iter().flat_map(|id| all_before(&all, *id)).collect();
+                        let wanted: Vec<(u64, u128)> = ids.iter().map(|id| (cinema, *id)).collect();
+                        cold.book.cache(&wanted, found);
+                    }
+                }
+            }
+            cold.book.judged();
+            all.replay_at(offset, &payload, key, DAY_OF);
+            // Everything is stored: every entry that may leave does.
+            cold.book.evict(offset, offset, 0);
+        }
+    }
+    assert!(asked > 10, "the cold book asked {asked} times");
+    assert_eq!(
+        format!("{:?}", cold.out.tickets),
+        format!("{:?}", all.out.tickets)
+    );
+    assert_eq!(
+        format!("{:?}", cold.out.rejects),
+        format!("{:?}", all.out.rejects)
+    );
+    assert_eq!(
+        format!("{:?}", cold.out.pending),
+        format!("{:?}", all.out.pending)
+    );
+    assert_eq!(
+        format!("{:?}", cold.out.voids),
+        format!("{:?}", all.out.voids)
+    );
+    assert_eq!(
+        format!("{:?}", cold.out.corrections),
+        format!("{:?}", all.out.corrections)
+    );
+    assert_eq!(cold.out.duplicates, all.out.duplicates);
+    assert_eq!(all.totals(), cold.totals());
+    // And the rules did what they say: sale 1 refunded once (refund 3, voided, then
+    // refund 9), sale 2 voided, sale 7 with its waiting refund, sale 15; 4 and 5 refused.
+    assert!(all.reasons().contains(&"refund_exceeds_sale".to_owned()));
+    assert!(all.reasons().contains(&"conflicting_duplicate".to_owned()));
+}
+
+/// What storage holds of `id` when the book `all` (which holds everything) has judged the
+/// messages before the current one: its entries as a lookup returns them.
+fn all_before(all: &Run, id: u128) -> Vec<(u128, super::book::Entry, Option<u128>)> {
+    all.book.named(id)
+}
+
+/// What a later message will ask is read ahead from its payload: its own id, a refund's sale,
+/// a void's target, under its cinema; nothing from a payload that does not read.
+#[test]
+fn the_ids_a_message_names_are_read_ahead() {
+    let cinema = super::book::cinema_key(CINEMA);
+    let uid = |n: u32| uuid::Uuid::parse_str(&id(n)).unwrap().as_u128();
+    let named = |v: &Value| super::rules::named_ids(&serde_json::to_vec(v).unwrap());
+    assert_eq!(
+        named(&refund(3, 1, "10.00")),
+        vec![(cinema, uid(3)), (cinema, uid(1))]
+    );
+    assert_eq!(named(&void(8, 3)), vec![(cinema, uid(8)), (cinema, uid(3))]);
+    assert_eq!(named(&sale(2, "10.00")), vec![(cinema, uid(2))]);
+    assert!(super::rules::named_ids(b"{not json").is_empty());
 }
