@@ -104,11 +104,7 @@ impl Drop for Stall {
 fn three_members_thirty_stops_a_broker_restart_and_a_clickhouse_outage_lose_and_double_nothing() {
     let env = TestEnv::new("chaos");
     env.run(&["migrate"]);
-    // ekino's default group timeouts; a shorter watchdog so that a re-join would show. The
-    // default memory (`ingest.hot_events`): with a few thousand events per partition, a
-    // member that takes a partition over while its last owner still stores (the seconds a
-    // rebalance overlaps) can look up what that owner stored of messages it judges again,
-    // and refuse a void the other counted (issue 24, left in its note).
+    // ekino's default group timeouts; a shorter watchdog so that a re-join would show.
     let settings = [
         ("EKINO_INGEST__MAX_ROWS", "5000"),
         ("EKINO_INGEST__PERIOD_MS", "200"),

@@ -198,22 +198,6 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
         "chart_region",
         schemas::ddl::bind_literals(&region_sql, &chart_binds),
     );
-    // The event index as ingest reads it (`ingest::judge::load`): filled by its views on
-    // both engines, looked up by id, each refund also under its sale.
-    queries.insert(
-        "event_index",
-        "SELECT role, count(), sum(voided), uniqExact(key_id), uniqExact(event_id) FROM event_index \
-         WHERE kafka_topic != '' AND (arrived_at >= toDateTime(0) OR day >= toDate('2020-01-01')) \
-         GROUP BY role ORDER BY role"
-            .to_owned(),
-    );
-    queries.insert(
-        "event_index_lookup",
-        "SELECT key_id, role, event_id, event_type, voided, kafka_offset FROM event_index \
-         WHERE key_id IN (SELECT refund_of FROM ticket_events WHERE event_type = 'refund' ORDER BY refund_of LIMIT 5) \
-         ORDER BY key_id, role, event_id, voided, kafka_offset"
-            .to_owned(),
-    );
     // The registry is in the application database on 18.16; chDB holds every table in one.
     let mut on_18 = queries.clone();
     on_18.insert(
@@ -254,9 +238,6 @@ fn ddl_and_reports_agree_on_clickhouse_18_and_current() {
             .iter()
             .map(|(t, c, d)| schemas::ddl::add_column_sql(t, c, d)),
     );
-    // Then the event index, its views and its one-time backfill.
-    ddl.extend(schemas::ddl::event_index_statements());
-    ddl.extend(schemas::ddl::event_index_backfill());
     let dfile = env.dir.join("ddl.sql");
     std::fs::write(&dfile, ddl.join(";\n") + ";\n").unwrap();
 

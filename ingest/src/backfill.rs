@@ -198,20 +198,18 @@ async fn pass(
     use std::io::{BufRead, Seek};
     let from = lines.from;
     let position = |i: usize| first + i64::try_from(i).unwrap_or(i64::MAX);
-    // No horizon: every event ever backfilled is remembered, and held in memory (a
-    // backfill is one run over a file, not a service).
-    let scope = |now| judge::load::Scope {
-        topic: BACKFILL_TOPIC,
-        partition: 0,
-        now,
-        horizon_days: 365 * 100,
-        hot_events: usize::MAX,
-        filter_min_ids: judge::filter::MIN_FILTER_IDS,
+    // No horizon: every event ever backfilled is remembered.
+    let mut book = judge::load::load(
+        client,
+        BACKFILL_TOPIC,
+        0,
+        position(from),
+        clock.now(),
+        365 * 100,
         timeout,
-    };
-    let mut book = judge::load::load(client, scope(clock.now()), position(from))
-        .await
-        .context("loading backfilled events")?;
+    )
+    .await
+    .context("loading backfilled events")?;
     let fences = Arc::new(Fences::default());
     let inflight = Arc::new(AtomicUsize::new(0));
     let writer = Writer {
@@ -270,16 +268,7 @@ async fn pass(
             payload: Some(raw),
         };
         let (rejects_before, duplicates_before) = (batch.rejects.len(), batch.duplicates);
-        judge::load::judge(
-            client,
-            scope(clock.now()),
-            &mut book,
-            policy,
-            &m,
-            &mut batch,
-        )
-        .await
-        .context("looking up the events a backfilled line names")?;
+        judge::judge(&mut book, policy, &m, clock.now(), &mut batch);
         outcome[i] = if batch.duplicates > duplicates_before {
             Outcome::Duplicate
         } else {

@@ -139,30 +139,6 @@ pub async fn migrate(s: &ClickHouseSettings) -> anyhow::Result<()> {
             tracing::info!(table, column, "column added");
         }
     }
-    // The index of events by id, after the columns its views read; the tickets stored before
-    // it existed are indexed once, when it is created.
-    let index_is_new = !tables(s, &[&events])
-        .await?
-        .contains(&(events.clone(), schemas::ddl::EVENT_INDEX.to_owned()));
-    for stmt in schemas::ddl::event_index_statements() {
-        server_client(s)
-            .with_database(&events)
-            .query_raw(&stmt)
-            .execute()
-            .await
-            .with_context(|| format!("running ddl: {}", first_line(&stmt)))?;
-    }
-    if index_is_new {
-        for stmt in schemas::ddl::event_index_backfill() {
-            server_client(s)
-                .with_database(&events)
-                .query_raw(&stmt)
-                .execute()
-                .await
-                .context("indexing the tickets stored before the event index")?;
-        }
-        tracing::info!("stored tickets indexed by id");
-    }
     Ok(())
 }
 
@@ -218,9 +194,6 @@ pub async fn check_schema(s: &ClickHouseSettings, stores: &[Store]) -> anyhow::R
             if st == *store && !columns.iter().any(|(t, _)| t == table) {
                 missing.push(format!("{db}.{table}"));
             }
-        }
-        if *store == Store::Events && !columns.iter().any(|(t, _)| t == schemas::ddl::EVENT_INDEX) {
-            missing.push(format!("{db}.{}", schemas::ddl::EVENT_INDEX));
         }
         for (table, column, _) in schemas::ddl::ADDED_COLUMNS {
             if schemas::ddl::store_of(table) == *store

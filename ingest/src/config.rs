@@ -294,13 +294,6 @@ pub struct IngestSettings {
     /// in memory; see `judge`). At least the stale limit, so an id cannot be forgotten while
     /// an event carrying it could still be accepted.
     pub dedup_horizon_days: u32,
-    /// How many of each partition's most recent events ingest keeps in memory; the older
-    /// ones are in a filter and looked up in ClickHouse when a message names one (see
-    /// `judge::book`). Memory is ~100 bytes an event here against ~2 bytes in the filter.
-    pub hot_events: usize,
-    /// The smallest filter of event ids a partition's book starts with (~2.2 bytes an id);
-    /// a full filter is rebuilt twice as large from ClickHouse (see `judge::load`).
-    pub filter_min_ids: usize,
     /// When the topic has lag that this process is not consuming for this long, it leaves
     /// and re-joins the group (a coordinator that waits on a dead member).
     pub watchdog_ms: u64,
@@ -323,8 +316,6 @@ impl Default for IngestSettings {
             rollup_max_defer_ms: 1000,
             stall_alert_ms: 60_000,
             dedup_horizon_days: 400,
-            hot_events: 100_000,
-            filter_min_ids: crate::judge::filter::MIN_FILTER_IDS,
             watchdog_ms: 60_000,
             revoke_wait_ms: 5_000,
         }
@@ -342,10 +333,8 @@ impl IngestSettings {
             || self.max_bytes == 0
             || self.period_ms == 0
             || self.channel_batches == 0
-            || self.hot_events == 0
-            || self.filter_min_ids == 0
         {
-            return Err("ingest.max_rows, ingest.max_bytes, ingest.period_ms, ingest.channel_batches, ingest.hot_events and ingest.filter_min_ids must be positive".into());
+            return Err("ingest.max_rows, ingest.max_bytes, ingest.period_ms and ingest.channel_batches must be positive".into());
         }
         if self.retry_initial_ms == 0 || self.retry_initial_ms > self.retry_max_ms {
             return Err(

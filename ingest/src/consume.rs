@@ -5,11 +5,6 @@
 //! Every message read is judged into exactly one batch, and its offset is recorded in that
 //! batch, so nothing is committed that was not written. Before a partition's book is
 //! (re)built, everything judged so far is written: the book must see it in ClickHouse.
-//!
-//! A message that names an event the book holds only in its filter waits for a lookup in
-//! ClickHouse (polling meanwhile, retrying while it is unreachable). At each batch handed to
-//! the writer, books past `ingest.hot_events` let their stored entries go, and a book whose
-//! filter is full has it rebuilt twice as large from ClickHouse and memory.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,7 +21,7 @@ use crate::batch::{Batch, Limits};
 use crate::fence::Fences;
 use crate::group::IngestConsumer;
 use crate::inbox::Inbox;
-use crate::judge::{self, Books, Judged, Message, Policy};
+use crate::judge::{self, Books, Message, Policy};
 use crate::metrics::Metrics;
 use crate::retry::Backoff;
 
@@ -38,10 +33,6 @@ pub struct Judging {
     pub client: Client,
     pub timeout: Duration,
     pub horizon_days: u32,
-    /// Positions each book keeps in memory (`ingest.hot_events`).
-    pub hot_events: usize,
-    /// The smallest filter a book starts with (`ingest.filter_min_ids`).
-    pub filter_min_ids: usize,
     /// Batches sent to the writer and not yet settled (rows stored, offsets committed).
     pub inflight: Arc<AtomicUsize>,
     pub retry_initial_ms: u64,
@@ -56,7 +47,7 @@ impl Judging {
         clock: Clock,
         client: Client,
         timeout: Duration,
-        (horizon_days, hot_events, filter_min_ids): (u32, usize, usize),
+        horizon_days: u32,
         inflight: Arc<AtomicUsize>,
         retry: (u64, u64),
     ) -> Self {
@@ -67,25 +58,10 @@ impl Judging {
             client,
             timeout,
             horizon_days,
-            hot_events,
-            filter_min_ids,
             inflight,
             retry_initial_ms: retry.0,
             retry_max_ms: retry.1,
             last_forget: None,
-        }
-    }
-
-    /// What a book of `topic`/`partition` is built from and may hold, as of now.
-    fn scope<'a>(&self, topic: &'a str, partition: i32) -> judge::load::Scope<'a> {
-        judge::load::Scope {
-            topic,
-            partition,
-            now: self.clock.now(),
-            horizon_days: self.horizon_days,
-            hot_events: self.hot_events,
-            filter_min_ids: self.filter_min_ids,
-            timeout: self.timeout,
         }
     }
 
@@ -94,14 +70,23 @@ impl Judging {
         let mut backoff = Backoff::new(self.retry_initial_ms, self.retry_max_ms);
         let started = Instant::now();
         loop {
-            match judge::load::load(&self.client, self.scope(topic, partition), resume).await {
-                Ok(mut book) => {
-                    book.newest = resume - 1;
+            let now = self.clock.now();
+            match judge::load::load(
+                &self.client,
+                topic,
+                partition,
+                resume,
+                now,
+                self.horizon_days,
+                self.timeout,
+            )
+            .await
+            {
+                Ok(book) => {
                     info!(
                         partition,
                         resume_offset = resume,
                         events = book.len(),
-                        ids = book.filter_len(),
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "partition book loaded"
                     );
@@ -144,6 +129,36 @@ impl Judging {
     }
 }
 
+/// Judges one Kafka message into `batch` (its book must be loaded).
+pub fn accept(j: &mut Judging, batch: &mut Batch, msg: &impl rdkafka::Message) {
+    let origin = Origin {
+        topic: msg.topic().to_owned(),
+        partition: msg.partition(),
+        offset: msg.offset(),
+    };
+    let now = j.clock.now();
+    let Some(book) = j.books.get_mut(&origin.topic, origin.partition) else {
+        // A bug: the consume loop loads the book first. Keep the message unjudged rather than
+        // guess: it is re-read after a restart since its offset is not recorded.
+        tracing::error!(
+            partition = origin.partition,
+            offset = origin.offset,
+            "no book for the partition"
+        );
+        return;
+    };
+    let m = Message {
+        origin,
+        key: msg.key(),
+        payload: msg.payload(),
+    };
+    judge::judge(book, &j.policy, &m, now, batch);
+    batch.advance(&m.origin.topic, m.origin.partition, m.origin.offset);
+    if let Some(ms) = msg.timestamp().to_millis() {
+        batch.produced_at_ms.push(ms);
+    }
+}
+
 /// The consume loop's state.
 struct Reader {
     consumer: Arc<IngestConsumer>,
@@ -162,148 +177,8 @@ struct Reader {
 }
 
 impl Reader {
-    /// Judges one Kafka message into the open batch (its book must be loaded), looking up
-    /// in ClickHouse what its book must ask first (see `judge::rules`), polling meanwhile and
-    /// retrying while ClickHouse is unreachable.
-    async fn accept(&mut self, msg: &impl rdkafka::Message) {
-        let origin = Origin {
-            topic: msg.topic().to_owned(),
-            partition: msg.partition(),
-            offset: msg.offset(),
-        };
-        let now = self.judging.clock.now();
-        let m = Message {
-            origin,
-            key: msg.key(),
-            payload: msg.payload(),
-        };
-        let mut backoff = Backoff::new(self.judging.retry_initial_ms, self.judging.retry_max_ms);
-        loop {
-            let scope = judge::load::Scope {
-                now,
-                ..self.judging.scope(&m.origin.topic, m.origin.partition)
-            };
-            let j = &mut self.judging;
-            let Some(book) = j.books.get_mut(&m.origin.topic, m.origin.partition) else {
-                // A bug: the consume loop loads the book first. Keep the message unjudged
-                // rather than guess: it is re-read after a restart since its offset is not
-                // recorded.
-                tracing::error!(
-                    partition = m.origin.partition,
-                    offset = m.origin.offset,
-                    "no book for the partition"
-                );
-                return;
-            };
-            let (cinema, ids) = match judge::judge(book, &j.policy, &m, now, &mut self.batch) {
-                Judged::Done => {
-                    book.judged();
-                    book.newest = m.origin.offset;
-                    break;
-                }
-                Judged::LookUp(cinema, ids) => (cinema, ids),
-            };
-            // One statement for this message and what the messages already delivered after
-            // it will ask (a till re-sending its history asks once per thousand, not once
-            // per message). What is found is held in memory; a "not found" counts for this
-            // message only.
-            let mut wanted: Vec<(u64, u128)> = ids.into_iter().map(|id| (cinema, id)).collect();
-            for payload in self.inbox.held_of(&m.origin.topic, m.origin.partition) {
-                if wanted.len() >= judge::load::MAX_LOOKUP_IDS {
-                    break;
-                }
-                wanted.extend(
-                    judge::rules::named_ids(payload)
-                        .into_iter()
-                        .filter(|(c, id)| book.must_look_up(*c, *id)),
-                );
-            }
-            wanted.sort_unstable();
-            wanted.dedup();
-            self.metrics.lookups.inc();
-            self.metrics.looked_up.inc_by(wanted.len() as u64);
-            let client = j.client.clone();
-            let looked = self
-                .inbox
-                .polling(
-                    &self.consumer,
-                    judge::load::look_up(&client, scope, book, &wanted),
-                )
-                .await;
-            if let Err(e) = looked {
-                let delay = backoff.next_delay();
-                warn!(partition = m.origin.partition, offset = m.origin.offset, attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "looking up the events a message names failed; retrying");
-                tokio::time::sleep(delay).await;
-            }
-        }
-        self.batch
-            .advance(&m.origin.topic, m.origin.partition, m.origin.offset);
-        if let Some(ms) = msg.timestamp().to_millis() {
-            self.batch.produced_at_ms.push(ms);
-        }
-    }
-
-    /// After a batch is handed over: books past their memory let stored entries go, and a
-    /// book whose filter is full has it rebuilt twice as large from ClickHouse (polling
-    /// meanwhile, retrying while ClickHouse is unreachable).
-    async fn trim_books(&mut self) {
-        let hot = self.judging.hot_events;
-        let mut full = Vec::new();
-        for (key, book) in &mut self.judging.books.by_partition {
-            if book.filter_full() {
-                full.push(key.clone());
-            }
-            if book.len() > hot {
-                let gone = book.evict(self.fences.stored_offset(key), book.newest, hot);
-                self.metrics.evicted.inc_by(gone as u64);
-            }
-        }
-        for (topic, partition) in full {
-            let mut backoff =
-                Backoff::new(self.judging.retry_initial_ms, self.judging.retry_max_ms);
-            let started = Instant::now();
-            loop {
-                let scope = self.judging.scope(&topic, partition);
-                let client = self.judging.client.clone();
-                let Some(book) = self.judging.books.get_mut(&topic, partition) else {
-                    break;
-                };
-                let grown = self
-                    .inbox
-                    .polling(
-                        &self.consumer,
-                        judge::load::grow_filter(&client, scope, book),
-                    )
-                    .await;
-                match grown {
-                    Ok(()) => {
-                        info!(
-                            partition,
-                            ids = book.filter_len(),
-                            elapsed_ms = started.elapsed().as_millis() as u64,
-                            "the partition's filter was full; rebuilt twice as large"
-                        );
-                        self.metrics.filter_rebuilds.inc();
-                        break;
-                    }
-                    Err(e) => {
-                        let delay = backoff.next_delay();
-                        warn!(partition, attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %e, "rebuilding the partition's filter failed; retrying");
-                        tokio::time::sleep(delay).await;
-                    }
-                }
-            }
-        }
-    }
-
     /// Hands the open batch to the writer, polling (paused) while the channel is full.
     async fn send(&mut self) -> Result<(), ()> {
-        let sent = self.send_batch().await;
-        self.trim_books().await;
-        sent
-    }
-
-    async fn send_batch(&mut self) -> Result<(), ()> {
         let mut full = std::mem::take(&mut self.batch);
         full.epoch = self.epoch;
         self.metrics.duplicates.inc_by(full.duplicates);
@@ -428,7 +303,7 @@ impl Reader {
                 })
                 .await;
         }
-        self.accept(m).await;
+        accept(&mut self.judging, &mut self.batch, m);
         if self.batch.is_full(&self.limits) {
             self.send().await?;
         }

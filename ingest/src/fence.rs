@@ -257,34 +257,9 @@ pub struct Fences {
     storing: AtomicBool,
     /// Rewinds are waiting for the reader (its per-message check takes no lock otherwise).
     rewinds_waiting: AtomicBool,
-    /// Per partition, the last offset whose rows are all stored (committed by the writer):
-    /// the book's entries changed at or below it may leave memory (`judge::book`).
-    stored: Mutex<BTreeMap<Key, i64>>,
 }
 
 impl Fences {
-    /// Writer: these partitions are stored up to these offsets (each message's rows).
-    pub fn stored_through(&self, last_offsets: &BTreeMap<Key, i64>) {
-        let mut s = self
-            .stored
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (key, o) in last_offsets {
-            let at = s.entry(key.clone()).or_insert(*o);
-            *at = (*at).max(*o);
-        }
-    }
-
-    /// Reader: the last offset of `key` stored (-1: nothing known).
-    pub fn stored_offset(&self, key: &Key) -> i64 {
-        self.stored
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(key)
-            .copied()
-            .unwrap_or(-1)
-    }
-
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()

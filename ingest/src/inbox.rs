@@ -110,19 +110,6 @@ impl Inbox {
         None
     }
 
-    /// The payloads delivered and not yet judged of one partition, in order: what judging
-    /// may look ahead at (`consume` looks their events up with the one it must).
-    pub fn held_of<'a>(
-        &'a self,
-        topic: &'a str,
-        partition: i32,
-    ) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.held
-            .iter()
-            .filter(move |(m, _)| m.partition() == partition && m.topic() == topic)
-            .filter_map(|(m, _)| m.payload())
-    }
-
     pub fn held(&self) -> usize {
         self.held.len()
     }

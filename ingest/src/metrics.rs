@@ -29,8 +29,7 @@ pub struct Metrics {
     pub bisections: IntCounter,
     /// Length of the longest statement text sent to ClickHouse (row data of an INSERT aside).
     pub statement_bytes_max: IntGauge,
-    /// Events remembered by the books (ids in their filters), and their approximate heap
-    /// bytes (memory and filters).
+    /// Events remembered by the dedup index, and its approximate heap bytes.
     pub dedup_events: IntGauge,
     pub dedup_bytes: IntGauge,
     /// Partition books rebuilt from ClickHouse (assignments).
@@ -40,13 +39,6 @@ pub struct Metrics {
     /// Partitions judged again after a message ClickHouse refused (see `fence`).
     pub rewinds: IntCounter,
     pub offset_gaps: IntCounter,
-    /// Lookups in `event_index` for messages naming an event memory does not hold, the ids
-    /// asked for, and entries that left memory (see `judge::book`).
-    pub lookups: IntCounter,
-    pub looked_up: IntCounter,
-    pub evicted: IntCounter,
-    /// Filters rebuilt twice as large from ClickHouse (see `judge::load::grow_filter`).
-    pub filter_rebuilds: IntCounter,
 }
 
 impl Metrics {
@@ -154,28 +146,7 @@ impl Metrics {
             "messages whose offset is past the one after their partition's previous message: transaction markers on Kafka, lost messages on a faulty broker",
         )
         .expect("metric");
-        let lookups = IntCounter::new(
-            "lookups_total",
-            "lookups in clickhouse of events a message names and memory does not hold",
-        )
-        .expect("metric");
-        let looked_up = IntCounter::new("looked_up_ids_total", "event ids looked up in clickhouse")
-            .expect("metric");
-        let evicted = IntCounter::new(
-            "evicted_total",
-            "stored events that left memory (kept in the filter and in clickhouse)",
-        )
-        .expect("metric");
-        let filter_rebuilds = IntCounter::new(
-            "filter_rebuilds_total",
-            "partition filters rebuilt twice as large from clickhouse",
-        )
-        .expect("metric");
         for c in [
-            &filter_rebuilds,
-            &lookups,
-            &looked_up,
-            &evicted,
             &consumed,
             &retries,
             &commits,
@@ -232,10 +203,6 @@ impl Metrics {
             rejoins,
             rewinds,
             offset_gaps,
-            lookups,
-            looked_up,
-            evicted,
-            filter_rebuilds,
         }
     }
 

@@ -154,11 +154,7 @@ pub async fn run_with(
         reporting.clock(),
         client,
         timeout,
-        (
-            settings.dedup_horizon_days,
-            settings.hot_events,
-            settings.filter_min_ids,
-        ),
+        settings.dedup_horizon_days,
         inflight,
         (settings.retry_initial_ms, settings.retry_max_ms),
     );

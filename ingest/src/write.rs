@@ -299,7 +299,6 @@ impl Writer {
                 .freshness
                 .observe((settled_ms - ms).max(0) as f64 / 1000.0);
         }
-        self.fences.stored_through(&pending.last_offsets);
         self.commit(&pending.last_offsets);
         self.inflight.fetch_sub(pending.batches, Ordering::AcqRel);
         *pending = Pending::default();

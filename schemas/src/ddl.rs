@@ -36,32 +36,6 @@ pub const TRUTH_SQL: &str = include_str!("../sql/010_truth.sql");
 /// Ministry keys issued and the last but one revoked by two people (issue 26).
 pub const TWO_KEYS_SQL: &str = include_str!("../sql/011_two_keys.sql");
 
-/// The index of accepted events by id, filled by views on `ticket_events` (issue 24, item 6).
-/// Run after [`ADDED_COLUMNS`]: its views read columns added to `ticket_events` later.
-pub const EVENT_INDEX_SQL: &str = include_str!("../sql/012_event_index.sql");
-
-/// The table ingest looks ids up in ([`EVENT_INDEX_SQL`]).
-pub const EVENT_INDEX: &str = "event_index";
-
-/// [`EVENT_INDEX_SQL`]'s statements: the table, then its views.
-pub fn event_index_statements() -> Vec<String> {
-    split_statements(EVENT_INDEX_SQL)
-}
-
-/// What indexes the tickets stored before the index existed: each view's `SELECT` inserted
-/// once (run by `ekino migrate` when it creates the table; a row stored meanwhile by the
-/// views is indexed twice, which the reader folds).
-pub fn event_index_backfill() -> Vec<String> {
-    event_index_statements()
-        .iter()
-        .filter_map(|s| {
-            s.strip_prefix("CREATE MATERIALIZED VIEW IF NOT EXISTS ")
-                .and_then(|rest| rest.split_once(" AS\n"))
-                .map(|(_, select)| format!("INSERT INTO {EVENT_INDEX} {select}"))
-        })
-        .collect()
-}
-
 /// The views business-intelligence tools read (as `ekino_bi`).
 pub const BI_VIEWS_SQL: &str = include_str!("../sql/004_bi_views.sql");
 
@@ -308,26 +282,6 @@ pub const PENDING_REFUNDS: &str = concat!(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_event_index_is_a_table_two_views_and_their_backfill() {
-        let s = event_index_statements();
-        assert_eq!(created_table(&s[0]), Some(EVENT_INDEX));
-        assert_eq!(s.len(), 3);
-        let b = event_index_backfill();
-        assert_eq!(b.len(), 2);
-        assert!(
-            b[0].starts_with("INSERT INTO event_index SELECT event_id AS key_id, toUInt8(1)")
-                && b[0].ends_with("FROM ticket_events"),
-            "{}",
-            b[0]
-        );
-        assert!(
-            b[1].contains("refund_of AS key_id") && b[1].ends_with("WHERE event_type = 'refund'"),
-            "{}",
-            b[1]
-        );
-    }
 
     #[test]
     fn ddl_splits_into_create_statements() {

@@ -162,11 +162,10 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
     if args.wants("hot") {
         progress("hot path");
         figures.push(hot::hot_path(if args.quick { 20_000 } else { 100_000 }));
-        // A year of Kazakhstan: ~23 M events.
         figures.push(hot::dedup_memory(if args.quick {
             100_000
         } else {
-            23_000_000
+            2_000_000
         }));
     }
     if args.wants("rebate") {

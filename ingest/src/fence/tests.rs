@@ -60,10 +60,7 @@ fn judged(msgs: &[Value]) -> Batch {
             key: Some(CINEMA.as_bytes()),
             payload: Some(&payload),
         };
-        assert_eq!(
-            judge(&mut book, &policy, &m, now, &mut out),
-            crate::judge::Judged::Done
-        );
+        judge(&mut book, &policy, &m, now, &mut out);
         out.advance(TOPIC, 0, offset as i64);
     }
     out

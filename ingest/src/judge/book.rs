@@ -1,35 +1,20 @@
 //! One partition's memory of the events it accepted: enough to tell a re-send from a
-//! conflict, to bind a refund to its sale, and to judge a void — and nothing more.
+//! conflict, to bind a refund to its sale, and to judge a void — and nothing more, because it
+//! holds every event of the dedup horizon (a year of Kazakhstan is ~23 M events).
 //!
-//! # What is remembered, and where
-//! An event can be referred to while its arrival or its screening day (a refund's: its
-//! sale's; a void's: its target's) is within `ingest.dedup_horizon_days`. A re-send cannot
-//! come later (it would be `stale_timestamp`), nor a refund or a void of it; and an advance
-//! sale, sold months before its show, is not forgotten while its refunds can still come. A
-//! year of Kazakhstan is ~23 M events, too many to hold, so the book holds:
-//! - **in memory** ([`Entry`]): the partition's most recent `ingest.hot_events` events, every
-//!   event not yet stored or changed since it was stored, every void and every refund still
-//!   waiting for its sale;
-//! - **a filter of every id** ([`Filter`]): an id it has never seen is new without asking
-//!   (rebuilt twice as large from storage and memory when full: `load::grow_filter`);
-//! - **the rest in ClickHouse** (`event_index`): an id the filter has perhaps seen and memory
-//!   does not hold is looked up before its message is judged ([`Book::must_look_up`],
-//!   [`Book::cache`]), and its entry is held until the next eviction.
-//!
-//! # Why a lookup can be trusted
-//! ClickHouse holds what was stored; memory holds what was judged since. An entry leaves
-//! memory only when everything that changed it is stored ([`Entry::touched`] at or below the
-//! partition's stored offset), and an entry is changed only while it is in memory (a message
-//! is judged only after every event it names is), so a lookup never reads an entry older
-//! than the one that left. A lookup finds the stored versions of the event (voided when any
-//! is) and the refunds stored against a sale (refunded when one counts and is not voided).
+//! # What is remembered
+//! An event is kept while something can still refer to it: until both its arrival and its
+//! screening day (a refund's: its sale's; a void's: its target's) are older than
+//! `ingest.dedup_horizon_days`. A re-send cannot come later (it would be `stale_timestamp`),
+//! nor a refund or a void of it; and an advance sale, sold months before its show, is not
+//! forgotten while its refunds can still come.
 //!
 //! # Size
-//! An [`Entry`] is 64 bytes and its key 16 (the event's UUID); the cinema is a number (a BIN
+//! An [`Entry`] is 56 bytes and its key 16 (the event's UUID); the cinema is a number (a BIN
 //! is 12 digits) and the film an index into a table of the partition's film ids. Refunds and
 //! voids also keep their target in a side map; refunds still waiting for their sale keep
-//! their whole row (they are rare: a refund normally follows its sale). The filter costs
-//! ~2.2 bytes per id. `ekino bench` reports the measured bytes per event.
+//! their whole row (they are rare: a refund normally follows its sale). `ekino bench`
+//! reports the measured bytes per event.
 //!
 //! # Identity
 //! An event is (`cinema_bin`, `event_id`). The map is keyed by the UUID alone, because two
@@ -43,8 +28,6 @@
 //! and insert of every message's id are a measurable part of the per-event cost.
 
 use schemas::storage::{RejectedRow, TicketRow};
-
-use super::filter::Filter;
 
 /// What an accepted event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +61,6 @@ pub struct Entry {
     pub voided: bool,
     /// A sale with a counted refund that is not voided.
     pub refunded: bool,
-    /// The last Kafka offset whose verdict created or changed this entry: it may leave
-    /// memory once the partition is stored up to there.
-    pub touched: i64,
 }
 
 impl Entry {
@@ -108,7 +88,6 @@ impl Entry {
             kind,
             voided: !row.voided_by.is_empty(),
             refunded: false,
-            touched: row.kafka_offset,
         }
     }
 
@@ -122,7 +101,6 @@ impl Entry {
             kind: Kind::Void,
             voided: false,
             refunded: false,
-            touched: offset,
             ..*target
         }
     }
@@ -138,14 +116,9 @@ pub struct Waiting {
 /// The maps of a book: foldhash, seeded per process (see the module docs).
 pub type HashMap<K, V> = foldhash::HashMap<K, V>;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Book {
     entries: HashMap<u128, Entry>,
-    /// Every id remembered, in memory or not (see the module docs).
-    filter: Filter,
-    /// (cinema, id) looked up and not found, for the message being judged (cleared after
-    /// it: a lookup's "not found" is not kept, so a later message asks again).
-    absent: foldhash::HashSet<(u64, u128)>,
     shared_ids: HashMap<(u64, u128), Entry>,
     /// Refund → sale, void → target.
     pub targets: HashMap<(u64, u128), u128>,
@@ -156,146 +129,9 @@ pub struct Book {
     /// Verdicts already stored for positions at or after where reading resumed: a replayed
     /// message gets the same verdict, whatever has arrived since.
     pub replayed_rejects: HashMap<i64, RejectedRow>,
-    /// The last offset judged (memory keeps the `ingest.hot_events` positions before it).
-    pub newest: i64,
-}
-
-impl Default for Book {
-    fn default() -> Self {
-        Self::with_capacity(super::filter::MIN_FILTER_IDS)
-    }
 }
 
 impl Book {
-    /// An empty book whose filter is sized for `ids` ids.
-    pub fn with_capacity(ids: usize) -> Self {
-        Book {
-            entries: HashMap::default(),
-            filter: Filter::with_capacity(ids),
-            absent: foldhash::HashSet::default(),
-            shared_ids: HashMap::default(),
-            targets: HashMap::default(),
-            waiting: HashMap::default(),
-            films: Vec::new(),
-            film_index: HashMap::default(),
-            replayed_rejects: HashMap::default(),
-            newest: -1,
-        }
-    }
-
-    /// Whether judging a message of `cinema` that names `id` must first look it up in
-    /// storage: memory does not hold that cinema's event, and the filter has perhaps seen
-    /// the id. (A lookup by id also brings another cinema's event with the same id, which
-    /// `belongs_to_other` reads.)
-    pub fn must_look_up(&self, cinema: u64, id: u128) -> bool {
-        self.get(cinema, id).is_none()
-            && !self.absent.contains(&(cinema, id))
-            && self.filter.may_contain(id)
-    }
-
-    /// Records a lookup's answer: the entries found, of any cinema (held in memory, not added
-    /// to the filter, which has them), and the (cinema, id) asked for that have no event,
-    /// for the message being judged ([`Book::judged`] forgets them).
-    pub fn cache(&mut self, looked_up: &[(u64, u128)], found: Vec<(u128, Entry, Option<u128>)>) {
-        for (id, e, target) in found {
-            if self.get(e.cinema, id).is_none() {
-                self.place(id, e);
-                if let Some(t) = target {
-                    self.targets.insert((e.cinema, id), t);
-                }
-            }
-        }
-        for &(cinema, id) in looked_up {
-            if self.get(cinema, id).is_none() {
-                self.absent.insert((cinema, id));
-            }
-        }
-    }
-
-    /// Forgets the lookups' "not found" once their message is judged.
-    pub fn judged(&mut self) {
-        if !self.absent.is_empty() {
-            self.absent.clear();
-        }
-    }
-
-    /// Whether the filter is past its capacity (the owner rebuilds the book).
-    pub fn filter_full(&self) -> bool {
-        self.filter.is_full()
-    }
-
-    /// Ids the filter holds.
-    pub fn filter_len(&self) -> usize {
-        self.filter.len()
-    }
-
-    /// Adds an id to the filter only (an event stored and not held in memory).
-    pub fn remember_id(&mut self, id: u128) {
-        self.filter.insert(id);
-    }
-
-    /// Replaces the filter with `stored` (every stored id, read from storage), adding the ids
-    /// memory holds: those not yet stored are only there.
-    pub fn replace_filter(&mut self, mut stored: Filter) {
-        for id in self.entries.keys() {
-            stored.insert(*id);
-        }
-        for (_, id) in self.shared_ids.keys() {
-            stored.insert(*id);
-        }
-        self.filter = stored;
-    }
-
-    /// Lets entries leave memory: those stored (everything that changed them is at or below
-    /// `stored`, the partition's stored offset) and older than the newest `keep` positions
-    /// (`newest` is the last offset judged). Waiting refunds and voids stay. Returns how many
-    /// left.
-    pub fn evict(&mut self, stored: i64, newest: i64, keep: usize) -> usize {
-        let before = self.len();
-        let floor = newest.saturating_sub(i64::try_from(keep).unwrap_or(i64::MAX));
-        let stays = |e: &Entry| {
-            matches!(e.kind, Kind::Pending | Kind::Void) || e.touched > stored || e.offset >= floor
-        };
-        let mut gone = Vec::new();
-        self.entries.retain(|id, e| {
-            let s = stays(e);
-            if !s {
-                gone.push((e.cinema, *id));
-            }
-            s
-        });
-        self.shared_ids.retain(|(c, id), e| {
-            let s = stays(e);
-            if !s {
-                gone.push((*c, *id));
-            }
-            s
-        });
-        for key in gone {
-            self.targets.remove(&key);
-        }
-        before - self.len()
-    }
-
-    /// Every cinema's entry under `id`, with its target, as a lookup by id answers (for
-    /// tests that play storage with a book that holds everything).
-    #[cfg(test)]
-    pub fn named(&self, id: u128) -> Vec<(u128, Entry, Option<u128>)> {
-        let with_target = |e: &Entry| (id, *e, self.targets.get(&(e.cinema, id)).copied());
-        self.entries
-            .get(&id)
-            .map(with_target)
-            .into_iter()
-            .chain(
-                self.shared_ids
-                    .iter()
-                    .filter(|((_, i), _)| *i == id)
-                    .map(|(_, e)| with_target(e)),
-            )
-            .filter(|(_, e, _)| !matches!(e.kind, Kind::Pending | Kind::Void))
-            .collect()
-    }
-
     pub fn get(&self, cinema: u64, id: u128) -> Option<&Entry> {
         match self.entries.get(&id) {
             Some(e) if e.cinema == cinema => Some(e),
@@ -317,15 +153,7 @@ impl Book {
         self.entries.get(&id).is_some_and(|e| e.cinema != cinema)
     }
 
-    /// Remembers a newly judged event (memory and filter).
     pub fn insert(&mut self, id: u128, e: Entry) {
-        if !self.entries.contains_key(&id) {
-            self.filter.insert(id);
-        }
-        self.place(id, e);
-    }
-
-    fn place(&mut self, id: u128, e: Entry) {
         match self.entries.get(&id) {
             Some(existing) if existing.cinema != e.cinema => {
                 self.shared_ids.insert((e.cinema, id), e);
@@ -355,17 +183,14 @@ impl Book {
         let cinema = void.cinema;
         self.insert(id, void);
         self.targets.insert((cinema, id), target_id);
-        let touched = void.offset;
         let Some(t) = self.get_mut(cinema, target_id) else {
             return;
         };
         t.voided = true;
-        t.touched = t.touched.max(touched);
         if t.kind == Kind::Refund {
             if let Some(sale) = self.targets.get(&(cinema, target_id)).copied() {
                 if let Some(s) = self.get_mut(cinema, sale) {
                     s.refunded = false;
-                    s.touched = s.touched.max(touched);
                 }
             }
         }
@@ -409,7 +234,6 @@ impl Book {
             + self.targets.capacity() * slot(24, 16)
             + self.waiting.values().map(|w| w.len() * 400).sum::<usize>()
             + self.films.iter().map(|f| f.len() * 2 + 48).sum::<usize>()
-            + self.filter.bytes()
     }
 }
 
@@ -444,7 +268,6 @@ mod tests {
             kind: Kind::Sale,
             voided: false,
             refunded: false,
-            touched: 1,
         }
     }
 
@@ -503,38 +326,10 @@ mod tests {
         assert_eq!(b.len(), 2);
     }
 
-    /// A filter rebuilt from storage keeps what only memory holds (events not yet stored).
-    #[test]
-    fn a_rebuilt_filter_keeps_the_ids_only_memory_holds() {
-        let mut b = Book::with_capacity(0);
-        for id in 0..2000u128 {
-            let at = i64::try_from(id).unwrap();
-            b.insert(
-                id,
-                Entry {
-                    offset: at,
-                    touched: at,
-                    ..entry(1)
-                },
-            );
-        }
-        assert!(b.filter_full(), "2,000 ids in a filter for 1,024");
-        // Stored up to 1,499; memory keeps the newest 500 positions and what is not stored.
-        b.evict(1499, 1999, 500);
-        assert_eq!(b.len(), 501, "offsets 1,499 to 1,999 stay");
-        let mut stored = Filter::with_capacity(4000);
-        for id in 0..1500u128 {
-            stored.insert(id);
-        }
-        b.replace_filter(stored);
-        assert!(!b.filter_full());
-        assert!((0..2000u128).all(|id| b.get(1, id).is_some() || b.must_look_up(1, id)));
-    }
-
     #[test]
     fn bins_round_trip_as_numbers() {
         assert_eq!(cinema_bin(cinema_key("000000000010")), "000000000010");
         assert_eq!(cinema_bin(cinema_key("980340001119")), "980340001119");
-        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        assert_eq!(std::mem::size_of::<Entry>(), 56);
     }
 }

@@ -1,8 +1,7 @@
 //! Judging messages against what each partition has accepted: one event id one meaning,
 //! refunds bound to their sales, voids, corrections of closed days ([`rules`]), over a
-//! per-partition book of accepted events ([`book`]): its recent events in memory, a filter
-//! of every id ([`filter`]) and the rest looked up by id in ClickHouse's `event_index`; the
-//! book is rebuilt from ClickHouse when a partition is assigned ([`load`]).
+//! per-partition memory of accepted events ([`book`]) rebuilt from ClickHouse when a
+//! partition is assigned ([`load`]).
 //!
 //! # Why per partition
 //! Events are keyed by the cinema's BIN (a message whose key is not its `cinema_bin` is
@@ -14,12 +13,6 @@
 //! change it, start ingest (the books are rebuilt from ClickHouse, which is keyed by cinema).
 //!
 //! # ClickHouse is the truth; the book a cache of it
-//! A message is judged only when every event it names is in the book's memory or certainly
-//! unknown; otherwise it is looked up first ([`rules::Judged::LookUp`]). An entry leaves
-//! memory only once everything that changed it is stored, so a lookup reads what memory
-//! would have held: the verdict is the same whatever memory held (tested in `tests.rs`
-//! with a book that forgets everything after each message).
-//!
 //! An event is known to later events (refunds, voids, re-sends) only as long as it is stored
 //! or on its way to storage in order. When ClickHouse refuses a row, nothing judged on it is
 //! stored and the partition is judged again after the refused message from a book rebuilt
@@ -41,14 +34,13 @@
 //!   own dates, so a refund across a change of rate counts.
 
 pub mod book;
-pub mod filter;
 pub mod load;
 pub mod rules;
 
 use std::collections::HashMap;
 
 pub use book::Book;
-pub use rules::{judge, Judged, Message, Policy};
+pub use rules::{judge, Message, Policy};
 
 /// The books of the partitions this consumer holds.
 #[derive(Debug, Default)]
@@ -65,9 +57,8 @@ impl Books {
         self.by_partition.remove(&(topic.to_owned(), partition));
     }
 
-    /// Events remembered (the ids in the filters; most are not held in memory).
     pub fn events(&self) -> usize {
-        self.by_partition.values().map(Book::filter_len).sum()
+        self.by_partition.values().map(Book::len).sum()
     }
 
     pub fn approx_bytes(&self) -> usize {

@@ -16,13 +16,6 @@
 //!   cinema's event, an event already voided, a closed window.
 //! - An accepted change that arrives after its group's day closed is listed as a correction.
 //!
-//! # Lookups
-//! Before anything is decided, every event the message names (its own id; a refund's sale;
-//! a void's target, and a voided refund's sale) must be in the book's memory or certainly
-//! unknown: if the book would have to ask storage, [`judge`] returns [`Judged::LookUp`]
-//! with those ids and changes nothing; the caller looks them up ([`Book::cache`]) and judges
-//! the message again. So a verdict never depends on what memory happened to hold.
-//!
 //! # Replays
 //! A message whose position the book already holds (its accepted version has this offset) is
 //! a replay after a crash or a rebalance: its rows are emitted again exactly as first
@@ -81,92 +74,25 @@ fn reject(out: &mut Batch, msg: &Message<'_>, r: &Rejection, arrival: DateTime<U
     ));
 }
 
-/// What judging a message did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use = "a lookup must be answered and the message judged again"]
-pub enum Judged {
-    /// Its verdict is in the batch.
-    Done,
-    /// Nothing yet: these ids, named by a message of this cinema, must be looked up in
-    /// storage first (see the module docs).
-    LookUp(u64, Vec<u128>),
-}
-
-/// The (cinema, id) pairs a message names (its own, a refund's sale, a void's target), read
-/// without judging it: for looking up ahead what later messages will ask. Empty when the
-/// payload does not read (its verdict needs no lookup, or asks for itself).
-pub fn named_ids(payload: &[u8]) -> Vec<(u64, u128)> {
-    #[derive(serde::Deserialize)]
-    struct Names<'a> {
-        #[serde(borrow)]
-        cinema_bin: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow)]
-        event_id: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow)]
-        refund_of: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow)]
-        voids: Option<std::borrow::Cow<'a, str>>,
-    }
-    let Ok(n) = serde_json::from_slice::<Names<'_>>(payload) else {
-        return Vec::new();
-    };
-    let Some(bin) = n.cinema_bin else {
-        return Vec::new();
-    };
-    let cinema = cinema_key(&bin);
-    [n.event_id, n.refund_of, n.voids]
-        .into_iter()
-        .flatten()
-        .filter_map(|id| uuid::Uuid::parse_str(&id).ok())
-        .map(|u| (cinema, u.as_u128()))
-        .collect()
-}
-
-/// The ids `event` names that the book must look up before judging it.
-fn to_look_up(book: &Book, event: &Event) -> Vec<u128> {
-    let cinema = cinema_key(event.cinema_bin().as_str());
-    let own = event.event_id().uuid().as_u128();
-    let named = match event {
-        Event::Ticket(t) => t.refund_of.map(|r| r.uuid().as_u128()),
-        Event::Void(v) => Some(v.voids.uuid().as_u128()),
-    };
-    let mut ids: Vec<u128> = [Some(own), named]
-        .into_iter()
-        .flatten()
-        .filter(|id| book.must_look_up(cinema, *id))
-        .collect();
-    // A void of a refund reopens its sale: the sale must be in memory too.
-    if let (Event::Void(v), true) = (event, ids.is_empty()) {
-        let target = v.voids.uuid().as_u128();
-        if let Some(sale) = book.targets.get(&(cinema, target)) {
-            if book.must_look_up(cinema, *sale) {
-                ids.push(*sale);
-            }
-        }
-    }
-    ids
-}
-
-/// Judges one message into `out`, or asks for lookups first ([`Judged::LookUp`]).
+/// Judges one message into `out`.
 pub fn judge(
     book: &mut Book,
     policy: &Policy,
     msg: &Message<'_>,
     now: DateTime<Utc>,
     out: &mut Batch,
-) -> Judged {
+) {
     if let Some(row) = book.replayed_rejects.get(&msg.origin.offset) {
         out.push_reject(row.clone());
-        return Judged::Done;
+        return;
     }
     let Some(payload) = msg.payload else {
-        reject(
+        return reject(
             out,
             msg,
             &Rejection::new(R::Malformed, None, "message has no payload"),
             now,
         );
-        return Judged::Done;
     };
     let checks = Checks {
         now,
@@ -178,53 +104,18 @@ pub fn judge(
         // replay, or a re-send of an accepted event, is recognised before its age counts.
         Err(r) if matches!(r.reason, R::StaleTimestamp | R::FutureTimestamp) => {
             match decode_event_untimed(payload) {
-                Ok(e) => {
-                    let ids = to_look_up(book, &e);
-                    if !ids.is_empty() {
-                        return Judged::LookUp(cinema_key(e.cinema_bin().as_str()), ids);
-                    }
-                    if !judged_before(book, msg, &e) {
-                        reject(out, msg, &r, now);
-                        return Judged::Done;
-                    }
-                    e
-                }
-                Err(_) => {
-                    reject(out, msg, &r, now);
-                    return Judged::Done;
-                }
+                Ok(e) if judged_before(book, msg, &e) => e,
+                _ => return reject(out, msg, &r, now),
             }
         }
-        Err(r) => {
-            reject(out, msg, &r, now);
-            return Judged::Done;
-        }
+        Err(r) => return reject(out, msg, &r, now),
     };
     let bin = event.cinema_bin().as_str();
     if msg.key != Some(bin.as_bytes()) {
         let key = msg.key.map(String::from_utf8_lossy).unwrap_or_default();
         let r = Rejection::field(R::ForeignCinema, "cinema_bin", format!("is not the sender's cinema: the Kafka key is {key:?}; a cinema's events are keyed by its own BIN"));
-        reject(out, msg, &r, now);
-        return Judged::Done;
+        return reject(out, msg, &r, now);
     }
-    let ids = to_look_up(book, &event);
-    if !ids.is_empty() {
-        return Judged::LookUp(cinema_key(bin), ids);
-    }
-    decided(book, policy, msg, event, now, out);
-    Judged::Done
-}
-
-/// The verdict on a decoded event of the sender's cinema, every event it names in memory.
-fn decided(
-    book: &mut Book,
-    policy: &Policy,
-    msg: &Message<'_>,
-    event: Event,
-    now: DateTime<Utc>,
-    out: &mut Batch,
-) {
-    let bin = event.cinema_bin().as_str();
     let cinema = cinema_key(bin);
     let id = event.event_id().uuid().as_u128();
     if let Some(first) = book.get(cinema, id).copied() {
@@ -420,21 +311,19 @@ fn refund(
         }
         Some(s) => match refund_fault(&s, link, &row) {
             Some(r) => reject(out, msg, &r, now),
-            None => count_refund(book, policy, row, (id, sale_id), msg.origin.offset, out),
+            None => count_refund(book, policy, row, id, sale_id, out),
         },
     }
 }
 
 /// Counts a refund against its sale (checked): at the sale's day and VAT rate, effective from
 /// the row's `arrived_at`.
-/// `at_offset` is the message being judged (the refund's own, or the sale that released it):
-/// the refund's row is stored with that message's batch.
 fn count_refund(
     book: &mut Book,
     policy: &Policy,
     mut row: TicketRow,
-    (id, sale_id): (u128, u128),
-    at_offset: i64,
+    id: u128,
+    sale_id: u128,
     out: &mut Batch,
 ) {
     let cinema = cinema_key(&row.cinema_bin);
@@ -442,12 +331,10 @@ fn count_refund(
         return;
     };
     sale.refunded = true;
-    sale.touched = sale.touched.max(at_offset);
     let sale = *sale;
     row.take_sale_terms(sale.day, u32::from(sale.vat));
     let mut e = Entry::of_row(book, &row, Kind::Refund);
     e.film = sale.film;
-    e.touched = at_offset;
     book.insert(id, e);
     book.targets.insert((cinema, id), sale_id);
     correction(
@@ -493,7 +380,7 @@ fn settle_waiting(book: &mut Book, policy: &Policy, cinema: u64, sale_id: u128, 
                 let mut row = w.row;
                 row.arrived_at = sale.arrival;
                 row.ingested_at = sale.arrival;
-                count_refund(book, policy, row, (rid, sale_id), sale.offset, out);
+                count_refund(book, policy, row, rid, sale_id, out);
             }
             Some(r) => {
                 // Rejected now: the entry goes, so a corrected re-send of this id can count.
