@@ -402,7 +402,10 @@ pub async fn run(
     let restarted = Instant::now();
     // Sales of two days ago interleave every cinema (advance sales of a future day all
     // happen "now", cinema by cinema), so the warm-up reaches every partition.
+    // Each phase its own seed: the same seed makes the same event ids, so it would re-send
+    // the preloaded events (each a conflicting duplicate), not new traffic.
     let warm = SimulateArgs {
+        seed: 8,
         rate: 0,
         max_events: Some(5_000),
         start: Some(today - chrono::Days::new(2)),
@@ -435,6 +438,7 @@ pub async fn run(
     let warm_metrics = http_get(&metrics_addr, "/metrics").unwrap_or_default();
     let remembered = sample(&warm_metrics, "ekino_ingest_dedup_events").unwrap_or(f64::NAN);
     let steady = SimulateArgs {
+        seed: 9,
         rate: 10_000,
         max_events: Some(10_000 * plan.steady_secs),
         start: Some(today + chrono::Days::new(150)),
@@ -466,6 +470,7 @@ pub async fn run(
     .unwrap_or(f64::NAN);
 
     let outage = SimulateArgs {
+        seed: 10,
         rate: 10_000,
         max_events: Some(10_000 * (plan.outage_secs + 4)),
         start: Some(today + chrono::Days::new(160)),
